@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest } from '../../snapshots/snapshot-provider.js';
+import type { Clock } from '../../shared/clock.js';
+import { formatDuration } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import { redactSecrets } from '../../shared/redact.js';
+
+const run = promisify(execFile);
+
+/** Options of the pg_dump provider. */
+export interface PgDumpProviderOptions {
+  /** Connection string of the service database (secret: the password goes to PGPASSWORD, never to argv). */
+  databaseUrl: string;
+  /** Directory for dumps (SNAPSHOT_DIR); created if missing. */
+  directory: string;
+  clock: Clock;
+  /** pg_dump / pg_restore binaries; default from PATH. */
+  pgDumpPath?: string;
+  pgRestorePath?: string;
+  /** Kill pg_dump after this long, ms. Default 1 hour. */
+  timeoutMs?: number;
+}
+
+/** Splits the password out of a connection string so it can travel in the environment, not in argv. */
+export function splitPassword(url: string): { url: string; password: string | undefined } {
+  try {
+    const u = new URL(url);
+    const password = u.password ? decodeURIComponent(u.password) : undefined;
+    u.password = '';
+    return { url: u.toString(), password };
+  } catch {
+    return { url, password: undefined };
+  }
+}
+
+/** sha256 of a file, hex; streams, so memory stays flat for large dumps. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Snapshot provider that writes a custom-format logical dump (`pg_dump -Fc`) of the
+ * service database (runbook 001 "Logical Backup", runbook 002 "Create Pre-Migration
+ * Backup"). The dump is written to `<name>.dump.partial` and renamed when complete,
+ * with a `<name>.json` manifest beside it (sha256, size, incident), so a crash never
+ * leaves a dump that looks finished.
+ */
+export class PgDumpSnapshotProvider implements SnapshotProvider {
+  readonly kind = 'pg_dump' as const;
+
+  constructor(private readonly options: PgDumpProviderOptions) {}
+
+  private files(name: string): { dump: string; manifest: string; partial: string } {
+    const dump = path.resolve(this.options.directory, `${name}.dump`);
+    return { dump, manifest: path.resolve(this.options.directory, `${name}.json`), partial: `${dump}.partial` };
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const { password } = splitPassword(this.options.databaseUrl);
+    return { ...process.env, ...(password ? { PGPASSWORD: password } : {}), PGAPPNAME: 'migrate-bot-snapshot', PGCONNECT_TIMEOUT: '10' };
+  }
+
+  async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
+    const { dump, manifest, partial } = this.files(req.name);
+    // A retried job finds its own finished dump: success, no second dump.
+    const existing = await readFile(manifest, 'utf8').then((t) => JSON.parse(t) as SnapshotRecord).catch(() => null);
+    if (existing) return this.verify(existing);
+
+    await mkdir(this.options.directory, { recursive: true });
+    const started = this.options.clock.now();
+    await onProgress?.(`Snapshot \`${req.name}\` (pg_dump) creating…`);
+    try {
+      await run(
+        this.options.pgDumpPath ?? 'pg_dump',
+        ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${splitPassword(this.options.databaseUrl).url}`],
+        { env: this.env(), timeout: this.options.timeoutMs ?? 3_600_000, maxBuffer: 16 * 1024 * 1024 },
+      );
+      await rename(partial, dump);
+    } catch (cause) {
+      await rm(partial, { force: true });
+      const stderr = redactSecrets(String((cause as { stderr?: string }).stderr ?? (cause as Error).message)).trim();
+      throw new AppError({
+        code: 'snapshot_pg_dump_failed',
+        message: `pg_dump failed for ${req.service}: ${stderr}`,
+        cause,
+        retryable: /could not connect|timeout|Connection refused/i.test(stderr),
+        userMessage: `The pg_dump snapshot of *${req.service}* failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
+      });
+    }
+    const { size } = await stat(dump);
+    const record: SnapshotRecord = {
+      id: req.name,
+      provider: 'pg_dump',
+      status: 'available',
+      createdAt: started.toISOString(),
+      location: dump,
+      sha256: await sha256File(dump),
+      sizeBytes: size,
+      elapsedMs: this.options.clock.now().getTime() - started.getTime(),
+    };
+    await this.listContents(dump); // integrity: pg_restore can read the archive
+    await writeFile(manifest, `${JSON.stringify({ ...record, incidentId: req.incidentId, service: req.service, migration: req.migration }, null, 2)}\n`);
+    await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(size)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
+    return record;
+  }
+
+  async verify(record: SnapshotRecord): Promise<SnapshotRecord> {
+    const file = record.location ?? this.files(record.id).dump;
+    const actual = await sha256File(file).catch((cause: unknown) => {
+      throw new AppError({ code: 'snapshot_not_found', message: `dump ${file} is missing`, cause, userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.` });
+    });
+    if (record.sha256 && actual !== record.sha256) {
+      throw new AppError({
+        code: 'snapshot_verification_failed',
+        message: `sha256 of ${file} is ${actual}, recorded ${record.sha256}`,
+        userMessage: `Snapshot \`${record.id}\` does not match its recorded sha256: it changed after it was taken. Take a new snapshot before any change.`,
+      });
+    }
+    await this.listContents(file);
+    return { ...record, status: 'available', sha256: actual };
+  }
+
+  /** `pg_restore --list`: proves the archive is readable. @returns number of TOC entries */
+  private async listContents(file: string): Promise<number> {
+    try {
+      const { stdout } = await run(this.options.pgRestorePath ?? 'pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+      return stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
+    } catch (cause) {
+      throw new AppError({
+        code: 'snapshot_verification_failed',
+        message: `pg_restore --list ${file} failed: ${(cause as Error).message}`,
+        cause,
+        userMessage: 'The pg_dump snapshot could not be read back with `pg_restore --list`. Do not proceed without a readable snapshot.',
+      });
+    }
+  }
+}
+
+/** `1536` → `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

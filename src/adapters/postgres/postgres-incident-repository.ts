@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Approval, Incident, IncidentFailure, StepOutcome } from '../../incident/incident.js';
+import type { IncidentLogEntry, IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
+import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
+import { isOpen } from '../../incident/incident.js';
+import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import { AppError } from '../../shared/errors.js';
+import type { Clock } from '../../shared/clock.js';
+
+interface IncidentRow {
+  id: string;
+  service: string;
+  migration: string;
+  state: Incident['state'];
+  requested_by: string;
+  channel_id: string | null;
+  channel_name: string | null;
+  plan_message_ts: string | null;
+  plan: Incident['plan'];
+  snapshot: SnapshotRecord | null;
+  steps: StepOutcome[];
+  failure: IncidentFailure | null;
+  created_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+}
+
+const toIncident = (r: IncidentRow): Incident => ({
+  id: r.id,
+  service: r.service,
+  migration: r.migration,
+  state: r.state,
+  requestedBy: r.requested_by,
+  channelId: r.channel_id,
+  channelName: r.channel_name,
+  planMessageTs: r.plan_message_ts,
+  plan: r.plan,
+  snapshot: r.snapshot,
+  steps: r.steps,
+  failure: r.failure,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  endedAt: r.ended_at,
+});
+
+const BOT = 'migrate-bot';
+
+/** IncidentRepository on the bot's state database (`DATABASE_URL`), schema from state-schema.ts. */
+export class PostgresIncidentRepository implements IncidentRepository {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: NewIncident): Promise<Incident> {
+    const id = randomUUID();
+    const now = this.clock.now();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<IncidentRow>(
+        `INSERT INTO incidents (id, service, migration, state, requested_by, plan, created_at, updated_at)
+         VALUES ($1, $2, $3, 'opened', $4, $5, $6, $6) RETURNING *`,
+        [id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now],
+      );
+      await client.query(
+        `INSERT INTO incident_events (incident_id, type, actor, to_state, data) VALUES ($1, 'opened', $2, 'opened', $3)`,
+        [id, input.requestedBy, { migration: input.migration, steps: input.plan.map((s) => s.migration) }],
+      );
+      await client.query('COMMIT');
+      return toIncident(rows[0]!);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((err as { code?: string; constraint?: string }).constraint === 'incidents_one_open_per_service') {
+        const open = await this.findOpenByService(input.service);
+        throw new AppError({
+          code: 'incident_already_open',
+          message: `service ${input.service} already has an open incident ${open?.id}`,
+          details: { incidentId: open?.id, channelId: open?.channelId },
+          userMessage: open?.channelId
+            ? `A rollback of *${input.service}* is already open in <#${open.channelId}> (\`${open.migration}\`, ${open.state.replace('_', ' ')}). Follow it there.`
+            : `A rollback of *${input.service}* is already being opened. Try again in a minute.`,
+        });
+      }
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async get(id: string): Promise<Incident | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const { rows } = await this.pool.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  async findOpenByService(service: string): Promise<Incident | null> {
+    const { rows } = await this.pool.query<IncidentRow>(
+      `SELECT * FROM incidents WHERE service = $1 AND state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed')`,
+      [service],
+    );
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  async discard(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM incidents WHERE id = $1 AND channel_id IS NULL', [id]);
+    await this.log(id, 'discarded', BOT, { reason: 'incident channel could not be created' });
+  }
+
+  async setChannel(id: string, channelId: string, channelName: string): Promise<void> {
+    await this.update(id, 'channel_id = $2, channel_name = $3', [channelId, channelName]);
+    await this.log(id, 'channel_created', BOT, { channelId, channelName });
+  }
+
+  async setPlanMessage(id: string, ts: string): Promise<void> {
+    await this.update(id, 'plan_message_ts = $2', [ts]);
+  }
+
+  async setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void> {
+    await this.update(id, 'snapshot = $2', [JSON.stringify(snapshot)]);
+    await this.log(id, 'snapshot_recorded', BOT, { ...snapshot });
+  }
+
+  async setSteps(id: string, steps: StepOutcome[]): Promise<void> {
+    await this.update(id, 'steps = $2', [JSON.stringify(steps)]);
+  }
+
+  private async update(id: string, set: string, values: unknown[]): Promise<void> {
+    const res = await this.pool.query(`UPDATE incidents SET ${set}, updated_at = $${values.length + 2} WHERE id = $1`, [
+      id,
+      ...values,
+      this.clock.now(),
+    ]);
+    if (res.rowCount !== 1) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found` });
+  }
+
+  async transition(id: string, event: IncidentEvent, actor: string, data: Record<string, unknown> & { failure?: IncidentFailure } = {}): Promise<Incident> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+      const row = rows[0];
+      if (!row) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found`, userMessage: 'This incident no longer exists.' });
+      const to = nextState(row.state, event);
+      const now = this.clock.now();
+      const updated = await client.query<IncidentRow>(
+        `UPDATE incidents SET state = $2, updated_at = $3, ended_at = $4, failure = COALESCE($5, failure) WHERE id = $1 RETURNING *`,
+        [id, to, now, isOpen(to) ? null : now, data.failure ? JSON.stringify(data.failure) : null],
+      );
+      await client.query(
+        'INSERT INTO incident_events (incident_id, type, actor, from_state, to_state, data) VALUES ($1, $2, $3, $4, $5, $6)',
+        [id, event, actor, row.state, to, data],
+      );
+      await client.query('COMMIT');
+      return toIncident(updated.rows[0]!);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async addApproval(id: string, userId: string): Promise<{ inserted: boolean; approvals: Approval[] }> {
+    const res = await this.pool.query(
+      'INSERT INTO approvals (incident_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [id, userId, this.clock.now()],
+    );
+    const inserted = res.rowCount === 1;
+    if (inserted) await this.log(id, 'approval_given', userId);
+    return { inserted, approvals: await this.listApprovals(id) };
+  }
+
+  async listApprovals(id: string): Promise<Approval[]> {
+    const { rows } = await this.pool.query<{ incident_id: string; user_id: string; created_at: Date }>(
+      'SELECT * FROM approvals WHERE incident_id = $1 ORDER BY created_at, user_id',
+      [id],
+    );
+    return rows.map((r) => ({ incidentId: r.incident_id, userId: r.user_id, createdAt: r.created_at }));
+  }
+
+  async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {
+    await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
+  }
+
+  async events(id: string): Promise<IncidentLogEntry[]> {
+    const { rows } = await this.pool.query<{
+      id: string; incident_id: string; at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown>;
+    }>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY id', [id]);
+    return rows.map((r) => ({
+      id: Number(r.id), incidentId: r.incident_id, at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data,
+    }));
+  }
+}

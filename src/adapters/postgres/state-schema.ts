@@ -1,0 +1,85 @@
+import knexFactory, { type Knex } from 'knex';
+import type { Logger } from '../../shared/logger.js';
+import { knexLog } from '../migrations/knex-migration-tool.js';
+
+/**
+ * The bot's own schema migrations, run at start-up (issue 2: "created by the bot's
+ * own schema migrations at start-up"). knex's migrator applies them under its own
+ * lock, so several bot processes starting at once apply each migration once.
+ * Tracking table: `migrate_bot_schema_migrations`.
+ */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '0001_incidents_approvals_events': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE incidents (
+          id uuid PRIMARY KEY,
+          service text NOT NULL,
+          migration text NOT NULL,
+          state text NOT NULL CHECK (state IN ('opened','snapshotting','awaiting_approval','rolling_back','resolved','failed','cancelled')),
+          requested_by text NOT NULL,
+          channel_id text,
+          channel_name text,
+          plan_message_ts text,
+          plan jsonb NOT NULL DEFAULT '[]',
+          snapshot jsonb,
+          steps jsonb NOT NULL DEFAULT '[]',
+          failure jsonb,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          ended_at timestamptz
+        );
+        -- One open incident per service: the guard against a second rollback (issue 2).
+        CREATE UNIQUE INDEX incidents_one_open_per_service ON incidents (service)
+          WHERE state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed');
+        CREATE TABLE approvals (
+          incident_id uuid NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+          user_id text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (incident_id, user_id)
+        );
+        CREATE TABLE incident_events (
+          id bigserial PRIMARY KEY,
+          incident_id uuid NOT NULL,
+          at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          type text NOT NULL,
+          actor text NOT NULL,
+          from_state text,
+          to_state text,
+          data jsonb NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX incident_events_incident ON incident_events (incident_id, id);
+        -- The event log is append-only.
+        CREATE FUNCTION incident_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'incident_events is append-only'; END $$;
+        CREATE TRIGGER incident_events_no_update BEFORE UPDATE OR DELETE ON incident_events
+          FOR EACH ROW EXECUTE FUNCTION incident_events_append_only();
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE incident_events; DROP FUNCTION incident_events_append_only(); DROP TABLE approvals; DROP TABLE incidents;');
+    },
+  },
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name]!,
+};
+
+/**
+ * Brings the state database's schema up to date.
+ * @returns names of the migrations applied now (empty when already current)
+ * @throws the knex/pg error when the state database is unreachable (start-up fails with it)
+ */
+export async function migrateStateDb(databaseUrl: string, logger: Logger): Promise<string[]> {
+  const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 }, log: knexLog(logger) });
+  try {
+    const [, applied] = (await knex.migrate.latest({ migrationSource: source, tableName: 'migrate_bot_schema_migrations' })) as [number, string[]];
+    if (applied.length) logger.info({ applied }, 'state database migrated');
+    return applied;
+  } finally {
+    await knex.destroy();
+  }
+}

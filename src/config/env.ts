@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+
+/**
+ * Process environment, validated once at start-up (issue 2 "Contract").
+ * Only `config/` reads `process.env`; everything else receives these typed values.
+ */
+export const EnvSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'must be the app signing secret (Basic Information page)'),
+  /** When set, the app connects with Socket Mode instead of the HTTP receiver. */
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
+  /** Base URL of the Slack Web API (Bolt `clientOptions.slackApiUrl`); default Slack's own. */
+  SLACK_API_URL: z.url().optional(),
+  /** HTTP receiver port; requests arrive at POST /slack/events. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The bot's own state database (incidents, approvals, event log). */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  SERVICES_FILE: z.string().min(1).default('./services.yaml'),
+  /** Directory for pg_dump snapshots. */
+  SNAPSHOT_DIR: z.string().min(1).default('./backups'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** BullMQ key prefix; lets tests (and staging next to production) share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('migrate-bot'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/**
+ * Parses `source` (default `process.env`) into {@link Env}.
+ * @throws AppError `config_env_invalid` naming every missing or malformed variable,
+ *   with values never echoed (they may be secrets).
+ */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new AppError({
+      code: 'config_env_invalid',
+      message: `Environment is not valid:\n${lines.join('\n')}\nSee .env.example for every variable.`,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,179 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { DurationSchema } from './duration.js';
+
+/** A SQL identifier we are willing to quote and use (tracking table, schema). */
+const Identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _; at most 63 characters)');
+
+const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like TICKET_DATABASE_URL');
+
+/** Slack user IDs (`U…` or `W…` for Enterprise Grid). */
+const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID like U0SRE001');
+
+const MaxWaitMinutes = z.number().positive().max(24 * 60).default(30);
+
+/**
+ * `snapshot:` section. One provider per service (issue 3). `none` needs a written
+ * waiver, and every incident then says loudly that no snapshot exists.
+ */
+export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
+  z.object({
+    provider: z.literal('pg_dump'),
+    /** Keep at most this many bot-made dumps of this service; oldest removed first. */
+    keep: z.number().int().min(1).max(1000).optional(),
+  }),
+  z.object({
+    provider: z.literal('rds'),
+    /** RDS DB instance identifier, e.g. `tickettoken-production`. */
+    instance: z.string().min(1).max(63),
+    max_wait_minutes: MaxWaitMinutes,
+  }),
+  z.object({
+    provider: z.literal('rds-cluster'),
+    /** Aurora DB cluster identifier. */
+    cluster: z.string().min(1).max(63),
+    max_wait_minutes: MaxWaitMinutes,
+  }),
+  z.object({
+    provider: z.literal('none'),
+    waiver_reason: z.string().trim().min(10, 'must say why no snapshot is taken (at least 10 characters)'),
+  }),
+]);
+
+export const TriageConfigSchema = z
+  .object({
+    /** Env var holding a read-only role's connection string for triage (pg_monitor + SELECT on tracking tables). */
+    database_url_env: EnvVarName.optional(),
+    long_transaction_seconds: z.number().positive().default(30),
+    exact_count_max_rows: z.number().int().nonnegative().default(1_000_000),
+    statement_timeout: DurationSchema.prefault('5s'),
+    lock_timeout: DurationSchema.prefault('1s'),
+  })
+  .strict();
+
+export const ServiceSchema = z
+  .object({
+    database_url_env: EnvVarName,
+    migrations: z
+      .object({
+        tool: z.literal('knex'),
+        /** Directory of migration files, relative to services.yaml. */
+        directory: z.string().min(1),
+        /** Tracking table; knex's default when absent. Its lock table is `<table>_lock`. */
+        table: Identifier.default('knex_migrations'),
+        schema: Identifier.default('public'),
+      })
+      .strict(),
+    snapshot: SnapshotConfigSchema,
+    approvals: z
+      .object({
+        required: z.number().int().min(1).max(10).default(2),
+        approvers: z.array(SlackUserId).min(1),
+      })
+      .strict()
+      .refine((a) => new Set(a.approvers).size >= a.required, {
+        message: 'needs at least as many distinct approvers as `required`',
+      }),
+    /** Extra people invited to every incident channel of this service (on-call, owners). */
+    invite: z.array(SlackUserId).default([]),
+    /** Minutes between status updates (runbook 003: every 15–30 minutes). */
+    status_update_minutes: z.number().positive().max(24 * 60).default(15),
+    /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
+    lock_timeout: DurationSchema.prefault('5s'),
+    triage: TriageConfigSchema.prefault({}),
+  })
+  .strict();
+
+export const ServicesFileSchema = z
+  .object({
+    services: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'service names are lowercase letters, digits and -, at most 40 characters'),
+      ServiceSchema,
+    ),
+  })
+  .strict()
+  .refine((f) => Object.keys(f.services).length > 0, { message: 'must list at least one service', path: ['services'] });
+
+type ServiceFileEntry = z.infer<typeof ServiceSchema>;
+
+/** One service from services.yaml, with paths made absolute and connection strings resolved. */
+export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage'> {
+  /** The key under `services:`. */
+  name: string;
+  /** Connection string from `database_url_env` (secret: never log or post it unredacted). */
+  database_url: string;
+  migrations: ServiceFileEntry['migrations'] & { directory: string; lock_table: string };
+  triage: ServiceFileEntry['triage'] & { database_url: string };
+}
+
+/** The validated services.yaml. */
+export interface ServicesConfig {
+  /** Absolute path of the file it came from. */
+  file: string;
+  services: ReadonlyMap<string, ServiceConfig>;
+}
+
+/**
+ * Reads, parses and validates services.yaml, resolving each service's
+ * `database_url_env` (and `triage.database_url_env`) from `env`.
+ *
+ * @param file path to services.yaml (relative to the working directory)
+ * @param env variables to resolve connection strings from (default `process.env`)
+ * @throws AppError `config_services_invalid` naming the file, the key path and the problem
+ *   (YAML syntax errors carry their line and column; missing env vars are named).
+ */
+export async function loadServices(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<ServicesConfig> {
+  const abs = path.resolve(file);
+  const fail = (problems: string[]): never => {
+    throw new AppError({
+      code: 'config_services_invalid',
+      message: `${abs} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    });
+  };
+
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (cause) {
+    throw new AppError({ code: 'config_services_invalid', message: `cannot read ${abs}: ${(cause as Error).message}`, cause });
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) fail(doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
+
+  const parsed = ServicesFileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`));
+  }
+  const data = parsed.data!;
+
+  const problems: string[] = [];
+  const services = new Map<string, ServiceConfig>();
+  for (const [name, svc] of Object.entries(data.services)) {
+    const url = env[svc.database_url_env];
+    if (!url) problems.push(`services.${name}.database_url_env: environment variable ${svc.database_url_env} is not set`);
+    const triageEnv = svc.triage.database_url_env;
+    const triageUrl = triageEnv ? env[triageEnv] : url;
+    if (triageEnv && !triageUrl) problems.push(`services.${name}.triage.database_url_env: environment variable ${triageEnv} is not set`);
+    services.set(name, {
+      ...svc,
+      name,
+      database_url: url ?? '',
+      migrations: {
+        ...svc.migrations,
+        directory: path.resolve(path.dirname(abs), svc.migrations.directory),
+        lock_table: `${svc.migrations.table}_lock`,
+      },
+      triage: { ...svc.triage, database_url: triageUrl ?? '' },
+    });
+  }
+  if (problems.length > 0) fail(problems);
+  return { file: abs, services };
+}

@@ -1,0 +1,57 @@
+import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
+import type { PlanStep } from '../rollback/plan.js';
+import type { Approval, Incident, IncidentFailure, StepOutcome } from './incident.js';
+import type { IncidentEvent } from './state-machine.js';
+
+/** One row of the append-only event log. */
+export interface IncidentLogEntry {
+  id: number;
+  incidentId: string;
+  at: Date;
+  /** A state-machine event, or another fact (`approval_given`, `channel_created`, `status_update_posted`, …). */
+  type: string;
+  /** Slack user ID, or `migrate-bot`. */
+  actor: string;
+  fromState: string | null;
+  toState: string | null;
+  data: Record<string, unknown>;
+}
+
+/** What a new incident starts with. */
+export interface NewIncident {
+  service: string;
+  migration: string;
+  requestedBy: string;
+  plan: PlanStep[];
+}
+
+/**
+ * The incident repository port (DESIGN.md "incident/ … repository port").
+ * Adapter: `adapters/postgres/postgres-incident-repository.ts`.
+ */
+export interface IncidentRepository {
+  /**
+   * Inserts an incident in state `opened` and logs `opened`.
+   * @throws AppError `incident_already_open` (details.incidentId) when the service has an open incident
+   */
+  create(input: NewIncident): Promise<Incident>;
+  get(id: string): Promise<Incident | null>;
+  findOpenByService(service: string): Promise<Incident | null>;
+  /** Removes an incident that never got a channel (nothing happened yet), so a failed open leaves nothing behind. */
+  discard(id: string): Promise<void>;
+  setChannel(id: string, channelId: string, channelName: string): Promise<void>;
+  setPlanMessage(id: string, ts: string): Promise<void>;
+  setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void>;
+  setSteps(id: string, steps: StepOutcome[]): Promise<void>;
+  /**
+   * Applies `event` through the state machine under a row lock and logs it.
+   * @throws AppError `incident_not_found`, `incident_invalid_transition`
+   */
+  transition(id: string, event: IncidentEvent, actor: string, data?: { failure?: IncidentFailure } & Record<string, unknown>): Promise<Incident>;
+  /** Records an approval once per user; `inserted` is false for a repeat press. Logs `approval_given`. */
+  addApproval(id: string, userId: string): Promise<{ inserted: boolean; approvals: Approval[] }>;
+  listApprovals(id: string): Promise<Approval[]>;
+  /** Appends a fact to the event log. */
+  log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
+  events(id: string): Promise<IncidentLogEntry[]>;
+}

@@ -1,0 +1,74 @@
+import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
+import type { PlanStep } from '../rollback/plan.js';
+
+/**
+ * Where an incident is (DESIGN.md "The flow, as data"):
+ * `opened → snapshotting → awaiting_approval → rolling_back → resolved`,
+ * with `failed` and `cancelled` as the other ends. A `failed` incident stays
+ * open (runbook 003 "Partial down failure": stop, capture diagnostics) until a
+ * human closes it.
+ */
+export type IncidentState = 'opened' | 'snapshotting' | 'awaiting_approval' | 'rolling_back' | 'resolved' | 'failed' | 'cancelled';
+
+/** States in which the incident still needs people; one such incident per service at a time. */
+export const OPEN_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval', 'rolling_back', 'failed'];
+
+/** States in which an approval may still be given or the plan rejected. */
+export const APPROVABLE_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval'];
+
+/** A step of the rollback that ran (or did not), as posted in progress and failure messages. */
+export interface StepOutcome {
+  migration: string;
+  status: 'done' | 'failed' | 'not_run';
+  /** Wall time of the down migration, ms. */
+  durationMs?: number;
+  error?: string;
+}
+
+/** Why an incident failed, in words a reader understands. */
+export interface IncidentFailure {
+  code: string;
+  message: string;
+}
+
+/** One rollback incident, as stored in the bot's state database. */
+export interface Incident {
+  /** UUID. */
+  id: string;
+  service: string;
+  /** The migration the user asked to roll back, as named in the tracking table (e.g. `007_add_security_tables.ts`). */
+  migration: string;
+  state: IncidentState;
+  /** Slack user ID of the requester. */
+  requestedBy: string;
+  /** Slack channel ID of `#incident-db-migration-<ts>`; null until created. */
+  channelId: string | null;
+  channelName: string | null;
+  /** ts of the approval card, so it can be updated in place. */
+  planMessageTs: string | null;
+  /** Down migrations to run, newest first. */
+  plan: PlanStep[];
+  snapshot: SnapshotRecord | null;
+  /** Outcome of each step once the rollback ran. */
+  steps: StepOutcome[];
+  failure: IncidentFailure | null;
+  createdAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+}
+
+/** An approval given by one approver (runbook 003: two approvals, SRE + migration owner). */
+export interface Approval {
+  incidentId: string;
+  userId: string;
+  createdAt: Date;
+}
+
+/** Short, human form of an incident id for messages: first 8 hex digits. */
+export function shortId(incidentId: string): string {
+  return incidentId.replace(/-/g, '').slice(0, 8);
+}
+
+export function isOpen(state: IncidentState): boolean {
+  return OPEN_STATES.includes(state);
+}

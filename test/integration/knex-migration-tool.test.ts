@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { KnexMigrationTool } from '../../src/adapters/migrations/knex-migration-tool.js';
+import type { ServiceConfig } from '../../src/config/services.js';
+import { DurationSchema } from '../../src/config/duration.js';
+import { migrationsToRevert, resolveMigration } from '../../src/rollback/plan.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { createTicketServiceDb, TABLES_OF_007, TICKET_MIGRATIONS_DIR } from '../support/ticket-service.js';
+import type { TestDatabase } from '../support/postgres.js';
+
+function serviceFor(url: string): ServiceConfig {
+  return {
+    name: 'ticket-service',
+    database_url_env: 'TICKET_DATABASE_URL',
+    database_url: url,
+    migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public', lock_table: 'knex_migrations_lock' },
+    snapshot: { provider: 'pg_dump' },
+    approvals: { required: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+    invite: [],
+    status_update_minutes: 15,
+    lock_timeout: DurationSchema.parse('1s'),
+    triage: {
+      database_url: url,
+      long_transaction_seconds: 30,
+      exact_count_max_rows: 1_000_000,
+      statement_timeout: DurationSchema.parse('5s'),
+      lock_timeout: DurationSchema.parse('1s'),
+    },
+  };
+}
+
+describe('KnexMigrationTool against a real knex-migrated database', () => {
+  let db: TestDatabase;
+  let tool: KnexMigrationTool;
+  beforeAll(async () => {
+    db = await createTicketServiceDb();
+    tool = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
+  });
+  afterAll(async () => {
+    await tool?.close();
+    await db?.drop();
+  });
+
+  it('lists applied migrations in apply order with batches', async () => {
+    const applied = await tool.listApplied();
+    expect(applied.map((m) => m.name)).toEqual([
+      '001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts',
+      '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts',
+    ]);
+    expect(applied.map((m) => m.batch)).toEqual([1, 1, 1, 1, 1, 2, 2]);
+  });
+
+  it('describes the down steps newest first with the SQL they will run, without running it', async () => {
+    const applied = await tool.listApplied();
+    const steps = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, '006')));
+    expect(steps.map((s) => s.migration)).toEqual(['007_add_security_tables.ts', '006_add_ticket_state_machine.ts']);
+    expect(steps[0]!.sql).toContain('DROP TABLE IF EXISTS failed_login_attempts');
+    expect(steps[1]!.sql).toContain('DROP TYPE IF EXISTS revocation_reason');
+    // the dry run changed nothing
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const { rows } = await c.query("SELECT to_regclass('public.failed_login_attempts')::text AS t");
+    await c.end();
+    expect(rows[0].t).toBe('failed_login_attempts');
+  });
+
+  it('fails a step on lock_timeout, leaving the step and the tracking row untouched', async () => {
+    const applied = await tool.listApplied();
+    const [step] = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, '007')));
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE');
+    try {
+      await expect(tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms')))).rejects.toMatchObject({
+        code: 'rollback_lock_timeout',
+      });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect((await tool.listApplied()).map((m) => m.name)).toContain('007_add_security_tables.ts');
+  });
+
+  it('refuses a second concurrent rollback on the same database', async () => {
+    const other = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
+    try {
+      await tool.withRollbackLock(async () => {
+        await expect(other.withRollbackLock(async () => 'ran')).rejects.toMatchObject({ code: 'rollback_already_running' });
+      });
+      // released afterwards
+      await expect(other.withRollbackLock(async () => 'ran')).resolves.toBe('ran');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('runs the down migration and removes the tracking row', async () => {
+    const applied = await tool.listApplied();
+    const [step] = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, '007_add_security_tables')));
+    const { durationMs } = await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('1s')));
+    expect(durationMs).toBeGreaterThanOrEqual(0);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    for (const t of TABLES_OF_007) {
+      const { rows } = await c.query('SELECT to_regclass($1)::text AS t', [`public.${t}`]);
+      expect(rows[0].t).toBeNull();
+    }
+    const lock = await c.query('SELECT is_locked FROM knex_migrations_lock');
+    await c.end();
+    expect(lock.rows[0].is_locked).toBe(0);
+    expect((await tool.listApplied()).map((m) => m.name)).not.toContain('007_add_security_tables.ts');
+  });
+
+  it('reports an unreachable database as service_db_unreachable', async () => {
+    const bad = new KnexMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), { logger: silentLogger, connectTimeoutMs: 1000 });
+    try {
+      await expect(bad.listApplied()).rejects.toMatchObject({ code: 'service_db_unreachable' });
+    } finally {
+      await bad.close();
+    }
+  });
+});

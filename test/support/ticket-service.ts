@@ -1,0 +1,40 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory, { type Knex } from 'knex';
+import { loadMigration } from '../../src/adapters/migrations/load-migration.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+/** The fixture service's migrations (runbook 004's 001–007). */
+export const TICKET_MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ticket-service/migrations');
+
+/** Tables migration 007 creates (runbook 004 "007_add_security_tables.ts"). */
+export const TABLES_OF_007 = ['failed_login_attempts', 'user_spending_limits', 'multisig_approvals'];
+
+/** A knex migration source over the fixture directory, limited to names `<= upTo`. */
+function fixtureSource(files: string[]): Knex.MigrationSource<string> {
+  return {
+    getMigrations: async () => files,
+    getMigrationName: (f) => f,
+    getMigration: async (f) => (await loadMigration(TICKET_MIGRATIONS_DIR, f)) as Knex.Migration,
+  };
+}
+
+/**
+ * Creates a fresh database and migrates the fixture ticket-service up with knex
+ * itself: 001–005 in batch 1, 006–007 in batch 2 (two deploys), tracking table
+ * `knex_migrations` and lock table `knex_migrations_lock`.
+ */
+export async function createTicketServiceDb(options: { table?: string } = {}): Promise<TestDatabase> {
+  const db = await createTestDatabase('mb_ticket');
+  const files = (await readdir(TICKET_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
+  const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 1 } });
+  try {
+    const tableName = options.table ?? 'knex_migrations';
+    await knex.migrate.latest({ migrationSource: fixtureSource(files.filter((f) => f < '006')), tableName });
+    await knex.migrate.latest({ migrationSource: fixtureSource(files), tableName });
+  } finally {
+    await knex.destroy();
+  }
+  return db;
+}
