@@ -1,0 +1,29 @@
+import type { ServiceConfig, ServicesConfig } from '../config/services.js';
+import type { MigrationTool } from '../rollback/migration-tool.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { SnapshotProvider } from '../snapshots/snapshot-provider.js';
+import type { TriageReport } from '../triage/triage-report.js';
+import type { IncidentRepository } from './incident-repository.js';
+import type { IncidentJobs } from './job-queue.js';
+import type { Notifier } from './notifier.js';
+
+/** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
+export type TriageFn = (service: ServiceConfig, options: { offending?: { name: string; sql: string[] } }) => Promise<TriageReport>;
+
+/**
+ * Everything the incident use cases need, as ports. Built once in `main.ts` (the
+ * composition root) and by tests with the real adapters.
+ */
+export interface IncidentDeps {
+  services: ServicesConfig;
+  repo: IncidentRepository;
+  notifier: Notifier;
+  jobs: IncidentJobs;
+  /** A fresh MigrationTool for the service; callers close it. */
+  migrationTool(service: ServiceConfig): MigrationTool;
+  snapshotProvider(service: ServiceConfig): SnapshotProvider;
+  triage: TriageFn;
+  clock: Clock;
+  logger: Logger;
+}

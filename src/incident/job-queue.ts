@@ -1,0 +1,16 @@
+/**
+ * The jobs port: how use cases ask for background work. Implemented with BullMQ in
+ * `jobs/`. Every enqueue is idempotent: the job id is derived from the incident, so
+ * a double press or a retried request queues one job.
+ */
+export interface IncidentJobs {
+  /** Triage, plan card and snapshot for a freshly opened incident. */
+  prepare(incidentId: string): Promise<void>;
+  /** The approved rollback (waits for the snapshot gate). */
+  rollback(incidentId: string): Promise<void>;
+  /** Status updates every `everyMinutes` (a BullMQ job scheduler, one per incident). */
+  startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void>;
+  stopStatusUpdates(incidentId: string): Promise<void>;
+  /** States of the incident's jobs for `/migrate status`, e.g. `{ prepare: 'completed', rollback: 'delayed', statusUpdates: 'every 15 min' }`. */
+  describe(incidentId: string): Promise<Record<string, string>>;
+}

@@ -1,0 +1,93 @@
+import { migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
+import { utcMinuteStamp } from '../shared/clock.js';
+import { AppError, isAppError } from '../shared/errors.js';
+import type { IncidentDeps } from './deps.js';
+import type { Incident } from './incident.js';
+import { resolveService } from './resolve-service.js';
+
+/** What `/migrate rollback <migration> [--service NAME]` asks for. */
+export interface OpenIncidentInput {
+  service?: string;
+  /** Version (`007`) or file name, as typed. */
+  migration: string;
+  /** Slack user ID. */
+  requestedBy: string;
+}
+
+/** Channel name for an incident opened at `at` (runbook 003: `#incident-db-migration-<ts>`, ts = UTC yyyymmdd-hhmm). */
+export function incidentChannelName(at: Date): string {
+  return `incident-db-migration-${utcMinuteStamp(at)}`;
+}
+
+/**
+ * Opens a rollback incident (issue 2 steps 1–3; runbook 003 "Initial triage" 1–2):
+ * validates the request against the service's tracking table, records the
+ * incident, creates its channel with the requester and approvers, and queues
+ * triage, plan and snapshot. Bad input throws before anything is recorded.
+ *
+ * When the service database is unreachable, the incident still opens, says so,
+ * and ends as failed: nothing runs.
+ *
+ * @throws AppError `command_*` (bad service or migration), `incident_already_open`,
+ *   `rollback_irreversible`, `rollback_missing_file`, `slack_api_error` (channel could not be made;
+ *   the incident is discarded)
+ */
+export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
+  const service = resolveService(deps.services, input.service);
+  const already = await deps.repo.findOpenByService(service.name);
+  if (already) {
+    throw new AppError({
+      code: 'incident_already_open',
+      message: `service ${service.name} already has open incident ${already.id}`,
+      details: { incidentId: already.id },
+      userMessage: `A rollback of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace('_', ' ')}). Follow it there.`,
+    });
+  }
+
+  let plan: PlanStep[] = [];
+  let target: AppliedMigration | null = null;
+  let unreachable: AppError | null = null;
+  const tool = deps.migrationTool(service);
+  try {
+    const applied = await tool.listApplied();
+    target = resolveMigration(applied, input.migration, await tool.listFiles());
+    plan = await tool.describeDown(migrationsToRevert(applied, target));
+  } catch (err) {
+    if (isAppError(err, 'service_db_unreachable')) unreachable = err;
+    else throw err;
+  } finally {
+    await tool.close().catch(() => undefined);
+  }
+  if (unreachable && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(input.migration)) {
+    // Even with the database down, never record text we would refuse otherwise.
+    resolveMigration([], input.migration);
+  }
+
+  const incident = await deps.repo.create({
+    service: service.name,
+    migration: target?.name ?? input.migration,
+    requestedBy: input.requestedBy,
+    plan,
+  });
+  let channel: { id: string; name: string };
+  try {
+    const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
+    channel = await deps.notifier.createIncidentChannel(incidentChannelName(incident.createdAt), invitees);
+  } catch (err) {
+    await deps.repo.discard(incident.id);
+    throw err;
+  }
+  await deps.repo.setChannel(incident.id, channel.id, channel.name);
+  const opened: Incident = { ...incident, channelId: channel.id, channelName: channel.name };
+  await deps.notifier.opened(opened, service);
+
+  if (unreachable) {
+    const failure = { code: unreachable.code, message: unreachable.userMessage ?? unreachable.message };
+    const failed = await deps.repo.transition(incident.id, 'failed', 'migrate-bot', { failure });
+    await deps.notifier.failure(failed, failure, []);
+    return failed;
+  }
+  await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
+  await deps.jobs.prepare(incident.id);
+  return opened;
+}

@@ -1,0 +1,146 @@
+import { AppError, isAppError } from '../shared/errors.js';
+import type { IncidentDeps } from './deps.js';
+import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
+import { resolveService } from './resolve-service.js';
+
+/** What the rollback job should do next. */
+export type RollbackRun =
+  /** The snapshot is not available yet: retry later (issue 3 "Gate"). */
+  | { kind: 'wait_for_snapshot' }
+  /** Nothing to do: the incident ended or was never approved. */
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'resolved' }
+  | { kind: 'failed'; failure: IncidentFailure };
+
+const BOT = 'migrate-bot';
+
+/**
+ * The `rollback` job (issue 2 steps 9 and 11; runbook 003 "Execute a down migration"):
+ *  1. gate: approvals complete and the snapshot verified available — else wait or skip;
+ *  2. under the database's rollback lock, runs each down migration newest first with
+ *     the service's `lock_timeout`, removing its tracking-table row, posting progress;
+ *  3. verifies the tracking table no longer lists any planned migration, and posts the
+ *     resolution; or, on the first failing step, posts the error in plain words with
+ *     the steps that did and did not complete, and leaves the incident open as failed
+ *     (runbook 003 "Partial down failure": stop further automated actions).
+ *
+ * Safe to repeat: steps already reverted (absent from the tracking table) are not
+ * run again, so a job retried after a crash resumes where it stopped.
+ * @throws AppError `rollback_already_running` / `service_db_unreachable` (retryable: the job retries)
+ */
+export async function runRollback(deps: IncidentDeps, incidentId: string): Promise<RollbackRun> {
+  let incident = await deps.repo.get(incidentId);
+  if (!incident) return { kind: 'skipped', reason: 'incident not found' };
+  const service = resolveService(deps.services, incident.service);
+  if (incident.state === 'opened' || incident.state === 'snapshotting') return { kind: 'wait_for_snapshot' };
+  if (incident.state !== 'awaiting_approval' && incident.state !== 'rolling_back') {
+    return { kind: 'skipped', reason: `incident is ${incident.state}` };
+  }
+  const approvals = await deps.repo.listApprovals(incident.id);
+  if (approvals.length < service.approvals.required) {
+    return { kind: 'skipped', reason: `${approvals.length} of ${service.approvals.required} approvals` };
+  }
+  if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
+
+  // Nothing touches the database without a verified snapshot (issue 2, runbook 003 checklist).
+  if (incident.snapshot.provider !== 'none') {
+    try {
+      await deps.snapshotProvider(service).verify(incident.snapshot);
+    } catch (err) {
+      if (isAppError(err) && err.retryable) throw err;
+      return fail(deps, incident, failureOf(err), []);
+    }
+  }
+
+  const tool = deps.migrationTool(service);
+  const started = deps.clock.now().getTime();
+  try {
+    return await tool.withRollbackLock(async () => {
+      if (incident!.state === 'awaiting_approval') incident = await deps.repo.transition(incident!.id, 'rollback_started', BOT);
+      const current = incident!;
+      const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
+      const outcomes: StepOutcome[] = current.plan.map((s) =>
+        stillApplied.has(s.migration) ? { migration: s.migration, status: 'not_run' } : { migration: s.migration, status: 'done' },
+      );
+      const total = current.plan.length;
+      for (const [i, step] of current.plan.entries()) {
+        if (outcomes[i]!.status === 'done') continue;
+        await deps.notifier.progress(current, `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`);
+        try {
+          const { durationMs } = await tool.runDown(step, service.lock_timeout);
+          outcomes[i] = { migration: step.migration, status: 'done', durationMs };
+          await deps.repo.setSteps(current.id, outcomes);
+          await deps.repo.log(current.id, 'step_done', BOT, { migration: step.migration, durationMs });
+          await deps.notifier.progress(current, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${durationMs} ms.`);
+        } catch (err) {
+          outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
+          if (isAppError(err, 'service_db_unreachable')) {
+            await deps.repo.setSteps(current.id, outcomes);
+            throw err; // retryable: the job resumes from the tracking table
+          }
+          return fail(deps, current, failureOf(err), outcomes);
+        }
+      }
+
+      const after = await tool.listApplied();
+      const planned = new Set(current.plan.map((s) => s.migration));
+      const left = after.filter((m) => planned.has(m.name)).map((m) => m.name);
+      const verification = {
+        passed: left.length === 0,
+        stillApplied: left,
+        head: after.length ? after[after.length - 1]!.name : null,
+        durationMs: deps.clock.now().getTime() - started,
+      };
+      if (!verification.passed) {
+        return fail(deps, current, {
+          code: 'rollback_verification_failed',
+          message: `The tracking table still lists ${left.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.`,
+        }, outcomes);
+      }
+      const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { head: verification.head });
+      await deps.jobs.stopStatusUpdates(current.id);
+      await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
+      return { kind: 'resolved' } as const;
+    });
+  } finally {
+    await tool.close().catch(() => undefined);
+  }
+}
+
+function failureOf(err: unknown): IncidentFailure {
+  if (err instanceof AppError) return { code: err.code, message: err.userMessage ?? err.message };
+  return { code: 'rollback_step_failed', message: 'An unexpected error stopped the rollback. The bot logs have the details.' };
+}
+
+async function fail(deps: IncidentDeps, incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<RollbackRun> {
+  deps.logger.error({ incidentId: incident.id, failure }, 'rollback failed');
+  await deps.repo.setSteps(incident.id, steps);
+  const event = incident.state === 'rolling_back' ? 'rollback_failed' : 'failed';
+  const failed = await deps.repo.transition(incident.id, event, BOT, { failure });
+  await deps.notifier.failure({ ...failed, steps }, failure, steps);
+  return { kind: 'failed', failure };
+}
+
+/**
+ * The status-update job (issue 2 step 10; runbook 003 "Status updates: every 15–30
+ * minutes"). Posts the current state while the incident is open; once it has ended,
+ * removes its own schedule and posts nothing. A tick less than half an interval after
+ * the previous update (or the opening) is skipped (`too_soon`).
+ */
+export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): Promise<'posted' | 'stopped' | 'too_soon'> {
+  const incident = await deps.repo.get(incidentId);
+  if (!incident || incident.state === 'resolved' || incident.state === 'cancelled') {
+    await deps.jobs.stopStatusUpdates(incidentId);
+    return 'stopped';
+  }
+  const service = resolveService(deps.services, incident.service);
+  // BullMQ's `every` schedulers fire once at creation, and a restart may replay a tick:
+  // skip a tick that comes less than half an interval after the incident opened or the last update.
+  const last = (await deps.repo.events(incident.id)).filter((e) => e.type === 'opened' || e.type === 'status_update_posted').at(-1);
+  const everyMs = service.status_update_minutes * 60_000;
+  if (last && deps.clock.now().getTime() - last.at.getTime() < everyMs / 2) return 'too_soon';
+  const approvals = await deps.repo.listApprovals(incident.id);
+  await deps.notifier.statusUpdate(incident, { approvals, required: service.approvals.required }, service.status_update_minutes);
+  await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
+  return 'posted';
+}

@@ -1,0 +1,22 @@
+import type { KnownBlock } from './block-kit.js';
+
+/** `/migrate help`: every command, one line each. */
+export function helpMessage(): { text: string; blocks: KnownBlock[] } {
+  const lines = [
+    '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`).',
+    '*`/migrate triage [--service NAME]`* — run the runbooks\' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.',
+    '*`/migrate status [--service NAME]`* — the open incident: state, snapshot, approvals, the tracking table\'s head.',
+    '*`/migrate close [--service NAME]`* — close a failed incident once it is handled by hand.',
+    '*`/migrate help`* — this list.',
+  ];
+  return {
+    text: 'migrate-bot commands',
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: '`--service` may be left out when only one service is configured. Nothing touches a database without a snapshot and two approvals.' }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,193 @@
+import type { KnownBlock } from './block-kit.js';
+import type { ServiceConfig } from '../../config/services.js';
+import type { ApprovalProgress, VerificationResult } from '../../incident/notifier.js';
+import { shortId, type Incident, type IncidentFailure, type StepOutcome } from '../../incident/incident.js';
+import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import { formatDuration, slackDate } from '../../shared/clock.js';
+import { redactSecrets } from '../../shared/redact.js';
+import { clip, LIMITS } from './limits.js';
+
+/** A Slack message: fallback text (notifications, screen readers) and its blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** `action_id`s of the plan card's buttons; the button value is the incident id. */
+export const ACTION_APPROVE = 'incident_approve';
+export const ACTION_REJECT = 'incident_reject';
+
+const STATE_LABEL: Record<Incident['state'], string> = {
+  opened: ':large_blue_circle: opened',
+  snapshotting: ':camera: taking the snapshot',
+  awaiting_approval: ':raised_hand: awaiting approval',
+  rolling_back: ':arrow_backward: rolling back',
+  resolved: ':white_check_mark: resolved',
+  failed: ':red_circle: failed — needs a human',
+  cancelled: ':no_entry_sign: cancelled',
+};
+
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
+const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }] });
+const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } });
+const users = (ids: string[]): string => ids.map((u) => `<@${u}>`).join(', ');
+
+function snapshotLine(s: SnapshotRecord | null): string {
+  if (!s) return ':warning: *No snapshot* (waived in services.yaml)';
+  if (s.provider === 'none') return ':warning: *No snapshot* (waived in services.yaml)';
+  return `Snapshot \`${s.id}\` (${s.provider}) ${s.status}`;
+}
+
+/** First message in the channel: what was asked, by whom, what happens next. */
+export function openedMessage(incident: Incident, service: ServiceConfig): SlackMessage {
+  const waiver = service.snapshot.provider === 'none' ? service.snapshot.waiver_reason : null;
+  return {
+    text: `Incident opened: rollback of ${incident.migration} on ${service.name}`,
+    blocks: [
+      header(`Rollback of ${incident.migration} — ${service.name}`),
+      section(
+        `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
+          `Next: triage, then a snapshot, then the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}.`,
+      ),
+      ...(waiver ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)] : []),
+      context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
+    ],
+  };
+}
+
+/** Runbook 003 "Communication & coordination — Initial notice". */
+export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): SlackMessage {
+  const snap = snapshot ? `Snapshot saved: \`${snapshot.id}\`.` : 'Snapshot saved: *none — waived in services.yaml*.';
+  const text = `Rollback of migration \`${incident.migration}\` initiated. ${snap} ETA: ~${etaMinutes} minutes.`;
+  const details: string[] = [];
+  if (snapshot?.arn) details.push(`ARN \`${snapshot.arn}\``);
+  if (snapshot?.sha256) details.push(`sha256 \`${snapshot.sha256.slice(0, 16)}…\``);
+  if (snapshot?.sizeBytes !== undefined) details.push(`${snapshot.sizeBytes} bytes`);
+  if (snapshot?.latestRestorableTime) details.push(`latest restorable ${slackDate(new Date(snapshot.latestRestorableTime))}`);
+  return {
+    text,
+    blocks: [section(`:rotating_light: ${text}`), ...(details.length ? [context(details.join(' · '))] : [])],
+  };
+}
+
+/** The plan with Approve / Reject buttons (issue 2 step 7), or the decision once made. */
+export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
+  const steps = incident.plan.map((s, i) => {
+    const sql = s.sql.filter((q) => !/^set\b/i.test(q.trim())).map((q) => clip(q.replace(/\s+/g, ' '), 140));
+    return `${i + 1}. \`${s.migration}\` (batch ${s.batch}${s.transactional ? '' : ', *no transaction*'})${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
+  });
+  const approvedBy = progress.approvals.map((a) => a.userId);
+  const blocks: KnownBlock[] = [
+    header(`Rollback plan — ${service.name}`),
+    section(`Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`),
+    context(
+      `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`,
+    ),
+    section(`*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`),
+  ];
+  if (incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval') {
+    if (approvedBy.length < progress.required) {
+      blocks.push({
+        type: 'actions',
+        block_id: `plan_${shortId(incident.id)}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTION_APPROVE,
+            text: { type: 'plain_text', text: 'Approve' },
+            style: 'primary',
+            value: incident.id,
+            confirm: {
+              title: { type: 'plain_text', text: 'Approve this rollback?' },
+              text: { type: 'mrkdwn', text: `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.` },
+              confirm: { type: 'plain_text', text: 'Approve' },
+              deny: { type: 'plain_text', text: 'Not yet' },
+            },
+          },
+          {
+            type: 'button',
+            action_id: ACTION_REJECT,
+            text: { type: 'plain_text', text: 'Reject' },
+            style: 'danger',
+            value: incident.id,
+            confirm: {
+              title: { type: 'plain_text', text: 'Reject this rollback?' },
+              text: { type: 'mrkdwn', text: 'The incident ends as cancelled. Nothing is changed in the database.' },
+              confirm: { type: 'plain_text', text: 'Reject' },
+              deny: { type: 'plain_text', text: 'Keep it' },
+            },
+          },
+        ],
+      });
+    } else {
+      blocks.push(context(':white_check_mark: Approved. The rollback runs once the snapshot is available.'));
+    }
+  } else {
+    blocks.push(context(`Decision: ${STATE_LABEL[incident.state]}`));
+  }
+  return { text: `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s); ${approvedBy.length}/${progress.required} approvals`, blocks };
+}
+
+/** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
+export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date): SlackMessage {
+  const done = incident.steps.filter((s) => s.status === 'done').length;
+  const lines = [
+    `*Status update* — rollback of \`${incident.migration}\` on *${incident.service}*: ${STATE_LABEL[incident.state]}.`,
+    `• ${snapshotLine(incident.snapshot)}`,
+    `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${users(progress.approvals.map((a) => a.userId))})` : ''}`,
+    `• Down migrations: ${done} of ${incident.plan.length} done`,
+  ];
+  if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
+  return {
+    text: `Status update: ${incident.service} rollback is ${incident.state.replace('_', ' ')}`,
+    blocks: [section(lines.join('\n')), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
+  };
+}
+
+function stepsList(steps: StepOutcome[]): string {
+  const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
+  const label = { done: 'done', failed: 'FAILED', not_run: 'not run' } as const;
+  return steps
+    .map((s) => `${icon[s.status]} \`${s.migration}\` — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`)
+    .join('\n');
+}
+
+/** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" */
+export function resolutionMessage(incident: Incident, verification: VerificationResult): SlackMessage {
+  const text = `Rollback complete. Validation passed: the tracking table no longer lists the ${incident.plan.length} reverted migration(s).`;
+  return {
+    text,
+    blocks: [
+      section(`:white_check_mark: *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`),
+      section(stepsList(incident.steps)),
+      context(
+        `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` resolved. ` +
+          'Next (runbook 004): restart the service, check health endpoints, run smoke tests, watch error rates for 30–60 minutes.',
+      ),
+    ],
+  };
+}
+
+/** A failed incident: the error in plain words, the steps that did and did not complete. */
+export function failureMessage(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): SlackMessage {
+  const nothingRan = steps.every((s) => s.status !== 'done');
+  return {
+    text: `Rollback failed: ${failure.message}`,
+    blocks: [
+      section(`:red_circle: *Rollback of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}`),
+      ...(steps.length ? [section(stepsList(steps))] : []),
+      context(
+        `${nothingRan ? 'No down migration completed.' : 'Some steps completed; see above.'} The incident stays open as failed (runbook 003 "Partial down failure": stop automated actions, capture diagnostics, restore from the snapshot if state cannot be recovered). ` +
+          `${snapshotLine(incident.snapshot)}. Close it with \`/migrate close --service ${incident.service}\` once handled. Code: \`${failure.code}\``,
+      ),
+    ],
+  };
+}
+
+/** Reject pressed: the incident ends and nothing changed. */
+export function cancelledMessage(incident: Incident, byUserId: string): SlackMessage {
+  return {
+    text: `Rollback of ${incident.migration} cancelled`,
+    blocks: [section(`:no_entry_sign: <@${byUserId}> ended this incident. Rollback of \`${incident.migration}\` is *cancelled*; nothing was changed in the *${incident.service}* database.`)],
+  };
+}

@@ -1,0 +1,87 @@
+import type { App, RespondFn } from '@slack/bolt';
+import type { IncidentDeps } from '../../incident/deps.js';
+import { closeIncident } from '../../incident/close-incident.js';
+import { openIncident } from '../../incident/open-incident.js';
+import { resolveService } from '../../incident/resolve-service.js';
+import { isAppError, userMessageOf } from '../../shared/errors.js';
+import { helpMessage } from '../blocks/help-blocks.js';
+import { statusMessage } from '../blocks/status-blocks.js';
+import { triageMessage } from '../blocks/triage-blocks.js';
+import { parseMigrateCommand } from '../parse-command.js';
+
+/** What a `/migrate` handler needs from the slash-command payload. */
+export interface MigrateCommandInput {
+  text: string;
+  userId: string;
+  channelId: string;
+}
+
+/**
+ * Handles `/migrate …` after the ack (issue 2: Slack work happens after the ack).
+ * Every answer goes to the user as an ephemeral reply through `respond`
+ * (the command's response_url); errors show their userMessage and change nothing.
+ */
+export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCommandInput, respond: RespondFn): Promise<void> {
+  const log = deps.logger.child({ command: 'migrate', user: input.userId });
+  const reply = (msg: { text: string; blocks?: unknown[] }) =>
+    respond({ response_type: 'ephemeral', replace_original: false, ...msg } as Parameters<RespondFn>[0]);
+  try {
+    const cmd = parseMigrateCommand(input.text);
+    switch (cmd.kind) {
+      case 'help':
+        await reply(helpMessage());
+        return;
+      case 'rollback': {
+        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId });
+        await reply({
+          text: `Incident opened in <#${incident.channelId}>: rollback of \`${incident.migration}\` on *${incident.service}*. ${incident.state === 'failed' ? 'It could not proceed; details are in the channel.' : 'Triage, snapshot and the plan for approval follow there.'}`,
+        });
+        return;
+      }
+      case 'triage': {
+        const service = resolveService(deps.services, cmd.service);
+        const open = await deps.repo.findOpenByService(service.name);
+        const report = await deps.triage(service, {});
+        if (open?.channelId) {
+          await deps.notifier.triage(open, report);
+          await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
+        } else {
+          const msg = triageMessage(report);
+          await reply({ text: msg.text, blocks: msg.blocks });
+        }
+        return;
+      }
+      case 'status': {
+        const service = resolveService(deps.services, cmd.service);
+        const incident = await deps.repo.findOpenByService(service.name);
+        const tool = deps.migrationTool(service);
+        const head = await tool
+          .listApplied()
+          .then((rows) => rows.slice(-5).reverse())
+          .catch((err: unknown) => (isAppError(err) ? (err.userMessage ?? err.code) : 'unavailable'))
+          .finally(() => tool.close().catch(() => undefined));
+        const approvals = incident ? await deps.repo.listApprovals(incident.id) : [];
+        const jobs = incident ? await deps.jobs.describe(incident.id) : {};
+        await reply(statusMessage({ service, incident, approvals, jobs, head, now: deps.clock.now() }));
+        return;
+      }
+      case 'close': {
+        const closed = await closeIncident(deps, cmd.service, input.userId);
+        await reply({ text: `Incident in <#${closed.channelId}> closed.` });
+        return;
+      }
+    }
+  } catch (err) {
+    if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
+    else log.info({ code: err.code }, '/migrate refused');
+    await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
+  }
+}
+
+/** Registers `/migrate` (one listener per surface, bolt-ts starter layout). */
+export function registerMigrateCommand(app: App, deps: IncidentDeps): void {
+  app.command('/migrate', async ({ command, ack, respond }) => {
+    await ack();
+    await handleMigrateCommand(deps, { text: command.text, userId: command.user_id, channelId: command.channel_id }, respond);
+  });
+}

@@ -1,0 +1,87 @@
+import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { MIGRATION_INPUT } from '../rollback/plan.js';
+
+const ServiceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a service name is lowercase letters, digits and -');
+const MigrationArg = z
+  .string()
+  .regex(MIGRATION_INPUT, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts')
+  .refine((s) => !s.includes('..'), 'a migration name cannot contain ..');
+
+/** A `/migrate` command, parsed and validated. */
+export type MigrateCommand =
+  | { kind: 'help' }
+  | { kind: 'rollback'; migration: string; service?: string }
+  | { kind: 'triage'; service?: string }
+  | { kind: 'status'; service?: string }
+  | { kind: 'close'; service?: string };
+
+/** Splits slash-command text into words; Slack clients turn `--` into an em dash, so `—service` means `--service`. */
+export function tokenize(text: string): string[] {
+  return text
+    .replace(/[\u2014\u2013]/g, '--')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+function invalid(message: string): AppError {
+  return new AppError({
+    code: 'command_invalid',
+    message: `invalid /migrate command: ${message}`,
+    userMessage: `${message
+      .replace(/^error: /, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\.+$/, '')
+      .replace(/^./, (c) => c.toUpperCase())}. Type \`/migrate help\` for the commands.`,
+  });
+}
+
+/**
+ * Parses the text after `/migrate` with commander, then validates every value with zod.
+ * Empty text means `help`.
+ * @throws AppError `command_invalid` with a userMessage saying what was wrong and pointing to `/migrate help`
+ */
+export function parseMigrateCommand(text: string): MigrateCommand {
+  const args = tokenize(text);
+  if (args.length === 0) return { kind: 'help' };
+  let result: MigrateCommand | undefined;
+  const program = new Command('/migrate')
+    .exitOverride()
+    .helpCommand(false)
+    .helpOption(false)
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .showSuggestionAfterError(true);
+  const serviceOpt = (c: Command): Command => c.option('--service <name>', 'service from services.yaml');
+  program.command('help').action(() => {
+    result = { kind: 'help' };
+  });
+  serviceOpt(program.command('rollback').argument('<migration>')).action((migration: string, opts: { service?: string }) => {
+    result = { kind: 'rollback', migration, service: opts.service };
+  });
+  for (const kind of ['triage', 'status', 'close'] as const) {
+    serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
+      result = { kind, service: opts.service };
+    });
+  }
+  for (const c of program.commands) c.exitOverride().helpOption(false).configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+
+  try {
+    program.parse(args, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) throw invalid(err.message);
+    throw err;
+  }
+  if (!result) throw invalid('unknown command');
+
+  const checks: Array<[unknown, z.ZodType]> = [];
+  if ('service' in result && result.service !== undefined) checks.push([result.service, ServiceName]);
+  if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
+  for (const [value, schema] of checks) {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw invalid(`\`${String(value).slice(0, 60)}\`: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  if ('service' in result && result.service === undefined) delete result.service;
+  return result;
+}

@@ -1,0 +1,161 @@
+import type { webApi } from '@slack/bolt';
+import type { ServicesConfig } from '../config/services.js';
+import type { Incident, IncidentFailure, StepOutcome } from '../incident/incident.js';
+import type { ApprovalProgress, Notifier, VerificationResult } from '../incident/notifier.js';
+import { resolveService } from '../incident/resolve-service.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { redactSecrets } from '../shared/redact.js';
+import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
+import type { TriageReport } from '../triage/triage-report.js';
+import {
+  cancelledMessage,
+  failureMessage,
+  initialNoticeMessage,
+  openedMessage,
+  planCardMessage,
+  resolutionMessage,
+  statusUpdateMessage,
+  type SlackMessage,
+} from './blocks/incident-messages.js';
+import { triageMessage } from './blocks/triage-blocks.js';
+
+/** Slack's channel-name rules: lowercase letters, digits, `-`, `_`; at most 80 characters. */
+export function toChannelName(base: string, attempt: number): string {
+  const suffix = attempt > 1 ? `-${attempt}` : '';
+  const clean = base.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-{2,}/g, '-');
+  return `${clean.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/** The `error` string of a Slack Web API platform error, if that is what `err` is. */
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; data?: { error?: string } };
+  return e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
+}
+
+function slackError(err: unknown, method: string): AppError {
+  const code = slackErrorCode(err);
+  return new AppError({
+    code: 'slack_api_error',
+    message: `Slack ${method} failed: ${code ?? redactSecrets((err as Error).message)}`,
+    cause: err,
+    retryable: code === undefined || code === 'ratelimited' || code === 'internal_error' || code === 'service_unavailable',
+    userMessage: `Slack refused \`${method}\` (${code ?? 'network error'}). Nothing was changed in any database.`,
+    details: { method, slackError: code },
+  });
+}
+
+/**
+ * Notifier on the Slack Web API (chat.postMessage, chat.update, conversations.create,
+ * conversations.invite, files.uploadV2). Message wording lives in `blocks/`.
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly services: ServicesConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
+    if (!incident.channelId) throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
+    try {
+      const res = await this.client.chat.postMessage({ channel: incident.channelId, text: message.text, blocks: message.blocks, thread_ts: threadTs, unfurl_links: false });
+      return res.ts as string;
+    } catch (err) {
+      throw slackError(err, 'chat.postMessage');
+    }
+  }
+
+  async createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
+    let channel: { id: string; name: string } | null = null;
+    for (let attempt = 1; attempt <= 50 && !channel; attempt++) {
+      const name = toChannelName(baseName, attempt);
+      try {
+        const res = await this.client.conversations.create({ name, is_private: false });
+        channel = { id: res.channel!.id!, name: res.channel!.name ?? name };
+      } catch (err) {
+        if (slackErrorCode(err) !== 'name_taken') throw slackError(err, 'conversations.create');
+      }
+    }
+    if (!channel) throw new AppError({ code: 'slack_api_error', message: `no free channel name for ${baseName}`, userMessage: 'Could not find a free incident channel name.' });
+
+    const auth = await this.client.auth.test().catch(() => null);
+    const users = invitees.filter((u) => u !== auth?.user_id);
+    if (users.length) {
+      try {
+        await this.client.conversations.invite({ channel: channel.id, users: users.join(',') });
+      } catch {
+        // conversations.invite is all-or-nothing; invite one by one so one bad ID does not keep everyone out.
+        const missed: string[] = [];
+        for (const u of users) {
+          await this.client.conversations.invite({ channel: channel.id, users: u }).catch((err: unknown) => {
+            if (slackErrorCode(err) !== 'already_in_channel') missed.push(`<@${u}> (${slackErrorCode(err) ?? 'error'})`);
+          });
+        }
+        if (missed.length) {
+          this.logger.warn({ channel: channel.id, missed }, 'some people could not be invited');
+          await this.client.chat
+            .postMessage({ channel: channel.id, text: `:warning: Could not invite ${missed.join(', ')}. Please add them by hand.` })
+            .catch(() => undefined);
+        }
+      }
+    }
+    return channel;
+  }
+
+  async opened(incident: Incident, service: Parameters<Notifier['opened']>[1]): Promise<void> {
+    await this.post(incident, openedMessage(incident, service));
+  }
+
+  async triage(incident: Incident, report: TriageReport): Promise<void> {
+    const msg = triageMessage(report);
+    const ts = await this.post(incident, { text: msg.text, blocks: msg.blocks });
+    for (const file of msg.files) {
+      try {
+        await this.client.filesUploadV2({ channel_id: incident.channelId!, thread_ts: ts, filename: file.filename, title: file.title, content: file.content });
+      } catch (err) {
+        this.logger.warn({ err: slackError(err, 'files.uploadV2') }, 'triage file upload failed');
+      }
+    }
+  }
+
+  async progress(incident: Incident, text: string): Promise<void> {
+    await this.post(incident, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] });
+  }
+
+  async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
+    await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes));
+  }
+
+  async planCard(incident: Incident, progress: ApprovalProgress): Promise<string> {
+    return this.post(incident, planCardMessage(incident, resolveService(this.services, incident.service), progress));
+  }
+
+  async updatePlanCard(incident: Incident, progress: ApprovalProgress): Promise<void> {
+    if (!incident.channelId || !incident.planMessageTs) return;
+    const msg = planCardMessage(incident, resolveService(this.services, incident.service), progress);
+    try {
+      await this.client.chat.update({ channel: incident.channelId, ts: incident.planMessageTs, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw slackError(err, 'chat.update');
+    }
+  }
+
+  async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number): Promise<void> {
+    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now()));
+  }
+
+  async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
+    await this.post(incident, resolutionMessage(incident, verification));
+  }
+
+  async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
+    await this.post(incident, failureMessage(incident, failure, steps));
+  }
+
+  async cancelled(incident: Incident, byUserId: string): Promise<void> {
+    await this.post(incident, cancelledMessage(incident, byUserId));
+  }
+}

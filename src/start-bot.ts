@@ -1,0 +1,135 @@
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { webApi, type App } from '@slack/bolt';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { KnexMigrationTool } from './adapters/migrations/knex-migration-tool.js';
+import { PgDumpSnapshotProvider } from './adapters/pgdump/pg-dump-provider.js';
+import { PostgresIncidentRepository } from './adapters/postgres/postgres-incident-repository.js';
+import { migrateStateDb } from './adapters/postgres/state-schema.js';
+import { runTriage } from './adapters/postgres/triage-runner.js';
+import { createRdsClient } from './adapters/rds/create-rds-client.js';
+import { RdsClusterSnapshotProvider } from './adapters/rds/rds-cluster-snapshot-provider.js';
+import { RdsSnapshotProvider } from './adapters/rds/rds-snapshot-provider.js';
+import type { Env } from './config/env.js';
+import type { ServiceConfig, ServicesConfig } from './config/services.js';
+import type { IncidentDeps } from './incident/deps.js';
+import { BullmqIncidentJobs } from './jobs/bullmq-incident-jobs.js';
+import { startWorkers } from './jobs/workers.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { AppError } from './shared/errors.js';
+import type { Logger } from './shared/logger.js';
+import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
+import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
+import { SlackNotifier } from './slack/slack-notifier.js';
+
+/** Which parts run in this process: `all` (default), the Slack `app`, or the BullMQ `worker`s. */
+export type Role = 'all' | 'app' | 'worker';
+
+/** Options of {@link startBot}; times in ms / s as named. */
+export interface StartBotOptions {
+  env: Env;
+  services: ServicesConfig;
+  role: Role;
+  logger: Logger;
+  clock?: Clock;
+  /** How often a waiting rollback re-checks the snapshot gate, ms (default 5000). */
+  gatePollMs?: number;
+  /** RDS waiter minimum delay, s (default 15); tests make it short. */
+  snapshotPollSeconds?: number;
+}
+
+/** A running bot. */
+export interface RunningBot {
+  deps: IncidentDeps;
+  app: App | null;
+  /** HTTP port of the receiver (role app/all without Socket Mode), else null. */
+  port: number | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Composes and starts migrate-bot: migrates the state database, connects Redis,
+ * builds the adapters behind the ports, then starts the Slack app and/or workers.
+ * @throws when the state database or Redis is unreachable (the process refuses to start)
+ */
+export async function startBot(options: StartBotOptions): Promise<RunningBot> {
+  const { env, services, role, logger } = options;
+  const clock = options.clock ?? systemClock;
+
+  await migrateStateDb(env.DATABASE_URL, logger);
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10, application_name: 'migrate-bot-state' });
+  pool.on('error', (err) => logger.error({ err }, 'state database pool error'));
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  await redis.connect();
+  const jobs = new BullmqIncidentJobs(redis, env.QUEUE_PREFIX);
+
+  const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
+  const client = new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions);
+  const rds = lazy(() => createRdsClient());
+
+  const snapshotProvider = (service: ServiceConfig): SnapshotProvider => {
+    const snap = service.snapshot;
+    switch (snap.provider) {
+      case 'pg_dump':
+        return new PgDumpSnapshotProvider({ databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), clock });
+      case 'rds':
+        return new RdsSnapshotProvider({
+          client: rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, service: service.name, clock, logger,
+        });
+      case 'rds-cluster':
+        return new RdsClusterSnapshotProvider({
+          client: rds(), cluster: snap.cluster, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, service: service.name, clock, logger,
+        });
+      case 'none':
+        throw new AppError({ code: 'snapshot_waived', message: `${service.name} waives snapshots` });
+    }
+  };
+
+  const deps: IncidentDeps = {
+    services,
+    repo: new PostgresIncidentRepository(pool, clock),
+    notifier: new SlackNotifier(client, services, clock, logger),
+    jobs,
+    migrationTool: (service) => new KnexMigrationTool(service, { logger: logger.child({ service: service.name }) }),
+    snapshotProvider,
+    triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
+    clock,
+    logger,
+  };
+
+  const closers: Array<() => Promise<void>> = [];
+  let app: App | null = null;
+  let port: number | null = null;
+  if (role === 'all' || role === 'worker') {
+    const workers = startWorkers(deps, { connection: redis, prefix: env.QUEUE_PREFIX, gatePollMs: options.gatePollMs });
+    closers.push(() => workers.close());
+  }
+  if (role === 'all' || role === 'app') {
+    app = createSlackApp(env, deps, logger);
+    const started = (await app.start(env.PORT)) as Server | undefined;
+    const address = started?.address?.() as AddressInfo | null | undefined;
+    port = address ? address.port : env.SLACK_APP_TOKEN ? null : env.PORT;
+    const running = app;
+    closers.push(() => running.stop().then(() => undefined));
+    logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'Slack app listening');
+  }
+
+  return {
+    deps,
+    app,
+    port,
+    async close() {
+      for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+      await jobs.close();
+      await redis.quit().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}

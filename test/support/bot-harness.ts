@@ -1,0 +1,118 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import { loadEnv } from '../../src/config/env.js';
+import { loadServices } from '../../src/config/services.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { startBot, type RunningBot } from '../../src/start-bot.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { startSlackApiServer, type SlackApiServer } from './slack-api-server.js';
+import { postBlockActions, postSlashCommand, type SendOptions } from './slack-request.js';
+import { createTicketServiceDb, TICKET_MIGRATIONS_DIR } from './ticket-service.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const REQUESTER = 'U0REQ001';
+export const APPROVERS = ['U0SRE001', 'U0OWN001'] as const;
+export const OUTSIDER = 'U0RAND01';
+
+/** Per-test overrides of the ticket-service entry in services.yaml. */
+export type ServiceOverrides = Record<string, unknown>;
+
+/**
+ * One real bot wired to real things: a fresh state database, a fresh knex-migrated
+ * ticket-service database, real Redis under a random queue prefix, the Slack Web API
+ * stand-in, and the Bolt HTTP receiver on a loopback port.
+ */
+export interface Harness {
+  slack: SlackApiServer;
+  bot: RunningBot;
+  ticketDb: TestDatabase;
+  stateDb: TestDatabase;
+  eventsUrl: string;
+  snapshotDir: string;
+  /** Sends `/migrate <text>` as `user`; returns the HTTP status and the response_url key. */
+  command(text: string, user?: string, options?: SendOptions): Promise<{ status: number; key: string }>;
+  /** Presses a plan-card button as `user`. */
+  press(action: 'incident_approve' | 'incident_reject', incidentId: string, user: string): Promise<{ status: number; key: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(overrides: ServiceOverrides = {}, options: { ticketDatabaseUrl?: string } = {}): Promise<Harness> {
+  const slack = await startSlackApiServer();
+  const [ticketDb, stateDb] = await Promise.all([createTicketServiceDb(), createTestDatabase('mb_state')]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
+  const servicesFile = path.join(dir, 'services.yaml');
+  await writeFile(
+    servicesFile,
+    stringify({
+      services: {
+        'ticket-service': {
+          database_url_env: 'TICKET_DATABASE_URL',
+          migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations' },
+          snapshot: { provider: 'pg_dump' },
+          approvals: { required: 2, approvers: [...APPROVERS] },
+          status_update_minutes: 15,
+          lock_timeout: '5s',
+          ...overrides,
+        },
+      },
+    }),
+  );
+  const rawEnv = {
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    DATABASE_URL: stateDb.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    SERVICES_FILE: servicesFile,
+    SNAPSHOT_DIR: path.join(dir, 'backups'),
+    QUEUE_PREFIX: `mbtest-${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'silent',
+    TICKET_DATABASE_URL: options.ticketDatabaseUrl ?? ticketDb.url,
+  };
+  const env = loadEnv(rawEnv);
+  const services = await loadServices(servicesFile, rawEnv);
+  const bot = await startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300 });
+  const eventsUrl = `http://127.0.0.1:${bot.port}/slack/events`;
+  let n = 0;
+  return {
+    slack,
+    bot,
+    ticketDb,
+    stateDb,
+    eventsUrl,
+    snapshotDir: env.SNAPSHOT_DIR,
+    async command(text, user = REQUESTER, sendOptions) {
+      const key = `cmd-${++n}`;
+      const res = await postSlashCommand(eventsUrl, SIGNING_SECRET, { text, user_id: user, response_url: slack.responseUrl(key) }, sendOptions);
+      return { status: res.status, key };
+    },
+    async press(action, incidentId, user) {
+      const key = `press-${++n}`;
+      const res = await postBlockActions(eventsUrl, SIGNING_SECRET, {
+        user_id: user,
+        action_id: action,
+        value: incidentId,
+        channel_id: 'C0000000',
+        message_ts: '1.000',
+        response_url: slack.responseUrl(key),
+      });
+      return { status: res.status, key };
+    },
+    async close() {
+      await bot.close();
+      // Remove this test's BullMQ keys so parallel files and later runs start clean.
+      const { Redis } = await import('ioredis');
+      const r = new Redis(rawEnv.REDIS_URL);
+      const keys = await r.keys(`${rawEnv.QUEUE_PREFIX}:*`);
+      if (keys.length) await r.del(...keys);
+      await r.quit();
+      await slack.close();
+      await Promise.all([ticketDb.drop(), stateDb.drop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
