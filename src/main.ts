@@ -3,6 +3,7 @@ import { loadEnv } from './config/env.js';
 import { loadServices } from './config/services.js';
 import { AppError } from './shared/errors.js';
 import { createLogger } from './shared/logger.js';
+import { redactSecrets } from './shared/redact.js';
 import { startBot, type Role } from './start-bot.js';
 
 /**
@@ -36,9 +37,9 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof AppError && err.code.startsWith('config_')) {
-    process.stderr.write(`migrate-bot cannot start: ${err.message}\n`);
+    process.stderr.write(`migrate-bot cannot start: ${redactSecrets(err.message)}\n`);
   } else {
-    process.stderr.write(`migrate-bot failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`migrate-bot failed to start: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
   }
   process.exit(1);
 });

@@ -104,6 +104,21 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(h.slack.callsTo('chat.postMessage').filter((c) => textOf(c).includes('Status update')).length).toBe(count);
   });
 
+  it('loses nothing when the process restarts between two approvals', async () => {
+    h = await startHarness();
+    await h.command('rollback 007');
+    const { incidentId } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await posted(h, '(1 of 2)');
+    await h.restart();
+    const again = await h.press('incident_approve', incidentId, APPROVERS[0]);
+    expect((await h.slack.waitForResponse((r) => r.key === again.key)).body.text).toMatch(/already approved/);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    await posted(h, 'Rollback complete.', 30_000);
+    expect(await existingTables(h, TABLES_OF_007)).toEqual([]);
+  });
+
   it('a rejected incident changes nothing in the service database', async () => {
     h = await startHarness();
     const before = await appliedNames(h);

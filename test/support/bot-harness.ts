@@ -36,6 +36,8 @@ export interface Harness {
   command(text: string, user?: string, options?: SendOptions): Promise<{ status: number; key: string }>;
   /** Presses a plan-card button as `user`. */
   press(action: 'incident_approve' | 'incident_reject', incidentId: string, user: string): Promise<{ status: number; key: string }>;
+  /** Stops the bot process parts (app, workers, connections) and starts new ones on the same databases, Redis prefix and port-0 receiver. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,24 +77,28 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: { 
   };
   const env = loadEnv(rawEnv);
   const services = await loadServices(servicesFile, rawEnv);
-  const bot = await startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300 });
-  const eventsUrl = `http://127.0.0.1:${bot.port}/slack/events`;
+  const start = () => startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300 });
   let n = 0;
-  return {
+  const harness: Harness = {
     slack,
-    bot,
+    bot: await start(),
     ticketDb,
     stateDb,
-    eventsUrl,
+    eventsUrl: '',
     snapshotDir: env.SNAPSHOT_DIR,
+    async restart() {
+      await harness.bot.close();
+      harness.bot = await start();
+      harness.eventsUrl = `http://127.0.0.1:${harness.bot.port}/slack/events`;
+    },
     async command(text, user = REQUESTER, sendOptions) {
       const key = `cmd-${++n}`;
-      const res = await postSlashCommand(eventsUrl, SIGNING_SECRET, { text, user_id: user, response_url: slack.responseUrl(key) }, sendOptions);
+      const res = await postSlashCommand(harness.eventsUrl, SIGNING_SECRET, { text, user_id: user, response_url: slack.responseUrl(key) }, sendOptions);
       return { status: res.status, key };
     },
     async press(action, incidentId, user) {
       const key = `press-${++n}`;
-      const res = await postBlockActions(eventsUrl, SIGNING_SECRET, {
+      const res = await postBlockActions(harness.eventsUrl, SIGNING_SECRET, {
         user_id: user,
         action_id: action,
         value: incidentId,
@@ -103,7 +109,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: { 
       return { status: res.status, key };
     },
     async close() {
-      await bot.close();
+      await harness.bot.close();
       // Remove this test's BullMQ keys so parallel files and later runs start clean.
       const { Redis } = await import('ioredis');
       const r = new Redis(rawEnv.REDIS_URL);
@@ -115,4 +121,6 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: { 
       await rm(dir, { recursive: true, force: true });
     },
   };
+  harness.eventsUrl = `http://127.0.0.1:${harness.bot.port}/slack/events`;
+  return harness;
 }

@@ -218,8 +218,10 @@ export class RdsServer {
   snapshotDelayMs: number;
   restoreDelayMs: number;
   snapshotQuota: number;
-  /** When true, snapshots and restores stay `creating` forever (waiter timeouts). */
+  /** When true, snapshots stay `creating` forever (snapshot waiter timeouts). */
   neverComplete = false;
+  /** When true, restored instances and clusters stay `creating` forever (restore waiter timeouts). */
+  restoresNeverComplete = false;
   readonly region: string;
 
   private readonly instances = new Map<string, InstanceState>();
@@ -618,7 +620,7 @@ export class RdsServer {
 
   private instanceStatus(i: InstanceState): string {
     if (i.readyAt === undefined) return i.status;
-    if (this.neverComplete || Date.now() < i.readyAt) return 'creating';
+    if (this.restoresNeverComplete || Date.now() < i.readyAt) return 'creating';
     i.status = 'available';
     i.latestRestorableTime = new Date(Date.now() - 1000);
     delete i.readyAt;
@@ -627,7 +629,7 @@ export class RdsServer {
 
   private clusterStatus(c: ClusterState): string {
     if (c.readyAt === undefined) return c.status;
-    if (this.neverComplete || Date.now() < c.readyAt) return 'creating';
+    if (this.restoresNeverComplete || Date.now() < c.readyAt) return 'creating';
     c.status = 'available';
     c.latestRestorableTime = new Date(Date.now() - 1000);
     delete c.readyAt;

@@ -9,20 +9,22 @@ export function cellText(value: TableCell, max = Number.POSITIVE_INFINITY): stri
 
 /**
  * A plain-text table: a header line, a rule, then one line per row, columns
- * padded to their widest cell (each cell cut to `maxCell` characters). Pure.
+ * padded to their widest cell (each cell cut to `maxCell` characters, a number or
+ * a per-column function). Pure.
  *
  * @returns the lines (no trailing newline), and whether any cell was cut
  */
 export function renderTextTable(
   columns: readonly string[],
   rows: ReadonlyArray<Record<string, TableCell>>,
-  maxCell = Number.POSITIVE_INFINITY,
+  maxCell: number | ((column: string) => number) = Number.POSITIVE_INFINITY,
 ): { lines: string[]; cut: boolean } {
   let cut = false;
+  const limits = columns.map((c) => (typeof maxCell === 'number' ? maxCell : maxCell(c)));
   const cells = rows.map((row) =>
-    columns.map((c) => {
+    columns.map((c, i) => {
       const full = cellText(row[c]);
-      const shown = cellText(row[c], maxCell);
+      const shown = cellText(row[c], limits[i]);
       if (shown !== full) cut = true;
       return shown;
     }),

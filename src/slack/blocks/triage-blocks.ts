@@ -10,6 +10,9 @@ export const SLACK_HEADER_TEXT_MAX = 150;
 export const SLACK_MAX_BLOCKS = 50;
 /** Longest cell shown in the message, characters; the attached file has the full value. */
 export const MESSAGE_CELL_MAX = 40;
+/** Longest query text shown in the message (columns named `…query…`), characters. */
+export const MESSAGE_QUERY_CELL_MAX = 80;
+const messageCellMax = (column: string): number => (column.includes('query') ? MESSAGE_QUERY_CELL_MAX : MESSAGE_CELL_MAX);
 /** Longest one-line summary per check in the overview, characters. */
 const OVERVIEW_LINE_MAX = 400;
 
@@ -72,7 +75,7 @@ function detailSection(check: CheckResult): { text: string; truncated: boolean }
   const head = `${EMOJI[check.verdict]} *${esc(check.title)}* · runbook ${esc(check.source)}`;
   if (check.verdict === 'failed') return { text: cut(`${head}\n${esc(check.error ?? check.summary)}`, SLACK_SECTION_TEXT_MAX), truncated: false };
 
-  const { lines, cut: cellsCut } = renderTextTable(check.columns, check.rows, MESSAGE_CELL_MAX);
+  const { lines, cut: cellsCut } = renderTextTable(check.columns, check.rows, messageCellMax);
   const safeLines = lines.map((l) => cut(codeSafe(l), 600));
   const moreNote = (n: number): string => `\n… ${n.toLocaleString('en-US')} more ${n === 1 ? 'row' : 'rows'} in the attached file`;
   const reserve = moreNote(check.rows.length).length + '\n_long values cut; full text in the attached file_'.length;
@@ -100,7 +103,7 @@ export function triageReportText(report: TriageReport): string {
   for (const c of report.checks) {
     parts.push('', `== ${c.title} [${c.name}] — ${c.verdict} (${c.durationMs} ms)`, `Source: runbook ${c.source}`, `Summary: ${c.summary}`);
     if (c.error) parts.push(`Error: ${c.error}`);
-    if (c.rows.length > 0) parts.push(...renderTextTable(c.columns, c.rows).lines, `(${c.rows.length} rows)`);
+    if (c.rows.length > 0) parts.push(...renderTextTable(c.columns, c.rows).lines, `(${c.rows.length} ${c.rows.length === 1 ? 'row' : 'rows'})`);
   }
   return redactSecrets(`${parts.join('\n')}\n`);
 }

@@ -121,11 +121,14 @@ export function evaluateTouchedObjects(objects: TouchedObjectState[], problems: 
   }
 
   const existing = objects.flatMap((o) => (o.found ? [o.found] : []));
-  const totalBytes = existing.reduce((n, o) => n + (o.totalBytes ?? 0), 0);
-  const largest = [...existing].sort((a, b) => (b.totalBytes ?? 0) - (a.totalBytes ?? 0))[0];
+  const sized = existing.filter((o) => o.totalBytes !== null);
+  const totalBytes = sized.reduce((n, o) => n + (o.totalBytes ?? 0), 0);
+  const largest = [...sized].sort((a, b) => (b.totalBytes ?? 0) - (a.totalBytes ?? 0))[0];
+  const sizeText = sized.length === 0 ? '' : `, ${formatBytes(totalBytes)} in total${sized.length < existing.length ? ` (${existing.length - sized.length} not sized)` : ''}`;
+  const largestText = largest?.totalBytes ? `; largest ${largest.schema}.${largest.name} (${formatBytes(largest.totalBytes)}${bestRows(largest) === null ? '' : `, ~${formatRows(bestRows(largest)!)} rows`})` : '';
   const overview = objects.length === 0
     ? `down SQL of ${offendingName} names no relations`
-    : `${plural(objects.length, 'relation')} named, ${existing.length} exist, ${formatBytes(totalBytes)} in total${largest?.totalBytes ? `; largest ${largest.schema}.${largest.name} (${formatBytes(largest.totalBytes)}${bestRows(largest) === null ? '' : `, ~${formatRows(bestRows(largest)!)} rows`})` : ''}`;
+    : `${plural(objects.length, 'relation')} named, ${existing.length} exist${sizeText}${largestText}`;
   if (issues.length > 0) return { verdict: 'attention', summary: `${issues.join('; ')}. ${overview}.`, columns, rows };
   return { verdict: 'ok', summary: `${overview}.`, columns, rows };
 }

@@ -119,9 +119,10 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     expect(restore[0]!.params).toMatchObject({
       SourceDBInstanceIdentifier: SOURCE,
       TargetDBInstanceIdentifier: RECOVERY,
-      RestoreTime: at.toISOString(),
       DBSubnetGroupName: 'prod-db-subnets',
     });
+    // The SDK serialises timestamps as ISO-8601 without milliseconds.
+    expect(Date.parse(restore[0]!.params['RestoreTime']!)).toBe(at.getTime());
     expect(restore[0]!.params['UseLatestRestorableTime']).toBeUndefined();
   });
 
@@ -158,7 +159,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
 
   it('a restore that never becomes available is restore_wait_timeout', async () => {
     await seedSnapshot();
-    fx.server.neverComplete = true;
+    fx.server.restoresNeverComplete = true;
     const err = (await rejectionOf(() =>
       restoreInstanceFromSnapshot({ client: fx.client, snapshotId: SNAPSHOT, source: SOURCE, target: 'tickets-slow', ...wait, maxWaitMinutes: 0.05 }))) as AppError;
     expect(err.code).toBe('restore_wait_timeout');

@@ -1,0 +1,71 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEnv } from '../../../src/config/env.js';
+import { loadServices } from '../../../src/config/services.js';
+
+async function servicesFile(text: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-config-'));
+  const file = path.join(dir, 'services.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+const GOOD = `
+services:
+  ticket-service:
+    database_url_env: TICKET_DATABASE_URL
+    migrations: { tool: knex, directory: ./migrations }
+    snapshot: { provider: pg_dump }
+    approvals: { required: 2, approvers: [U0SRE001, U0OWN001] }
+`;
+
+describe('loadEnv', () => {
+  it('names every missing or malformed variable and never echoes values', () => {
+    try {
+      loadEnv({ SLACK_BOT_TOKEN: 'not-a-token-secretvalue', REDIS_URL: 'http://x' });
+      expect.unreachable();
+    } catch (err) {
+      const msg = (err as Error).message;
+      for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']) expect(msg).toContain(name);
+      expect(msg).not.toContain('secretvalue');
+    }
+  });
+
+  it('applies defaults', () => {
+    const env = loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh', DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x' });
+    expect(env).toMatchObject({ PORT: 3000, SERVICES_FILE: './services.yaml', SNAPSHOT_DIR: './backups' });
+  });
+});
+
+describe('loadServices', () => {
+  it('loads a valid file with defaults and resolves paths and connection strings', async () => {
+    const file = await servicesFile(GOOD);
+    const cfg = await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/tickets' });
+    const svc = cfg.services.get('ticket-service')!;
+    expect(svc.migrations).toMatchObject({ table: 'knex_migrations', lock_table: 'knex_migrations_lock', directory: path.join(path.dirname(file), 'migrations') });
+    expect(svc.lock_timeout).toEqual({ text: '5s', ms: 5000 });
+    expect(svc.status_update_minutes).toBe(15);
+    expect(svc.database_url).toBe('postgres://db/tickets');
+    expect(svc.triage.statement_timeout.ms).toBe(5000);
+  });
+
+  it.each([
+    [GOOD.replace('pg_dump', 'tape'), /services\.ticket-service\.snapshot\.provider/],
+    [GOOD.replace('U0OWN001', 'bob'), /approvals\.approvers\.1: must be a Slack user ID/],
+    [GOOD.replace('[U0SRE001, U0OWN001]', '[U0SRE001]'), /at least as many distinct approvers/],
+    [GOOD.replace('directory: ./migrations', 'directory: ./migrations, table: "x; drop"'), /migrations\.table: must be a plain SQL identifier/],
+    [`${GOOD}    lock_timeout: forever\n`, /lock_timeout: must be a duration/],
+    [GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'), /waiver_reason/],
+    ['services: [oops', /services\.yaml is not valid/],
+  ])('refuses an invalid file, naming the key path (%#)', async (text, message) => {
+    const file = await servicesFile(text);
+    await expect(loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(message);
+  });
+
+  it('names the missing connection-string variable', async () => {
+    const file = await servicesFile(GOOD);
+    await expect(loadServices(file, {})).rejects.toThrow(/services\.ticket-service\.database_url_env: environment variable TICKET_DATABASE_URL is not set/);
+  });
+});

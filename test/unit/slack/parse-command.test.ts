@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseMigrateCommand } from '../../../src/slack/parse-command.js';
+
+describe('parseMigrateCommand', () => {
+  it('parses rollback with and without --service', () => {
+    expect(parseMigrateCommand('rollback 007')).toEqual({ kind: 'rollback', migration: '007' });
+    expect(parseMigrateCommand('  rollback 007_add_security_tables --service ticket-service ')).toEqual({
+      kind: 'rollback', migration: '007_add_security_tables', service: 'ticket-service',
+    });
+  });
+
+  it('reads an em dash (Slack autocorrect) as --', () => {
+    expect(parseMigrateCommand('status —service ticket-service')).toEqual({ kind: 'status', service: 'ticket-service' });
+  });
+
+  it('treats empty text and help as help', () => {
+    expect(parseMigrateCommand('')).toEqual({ kind: 'help' });
+    expect(parseMigrateCommand('help')).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    ['rollback 007; DROP TABLE x', /Too many arguments/],
+    ['rollback ../../etc', /version like 007/],
+    ['rollback', /Missing required argument 'migration'/],
+    ['rollback 007 --service ../x', /service name/],
+    ['rollback 007 --servce x', /Unknown option '--servce'/],
+    ['drop everything', /Unknown command 'drop'/],
+  ])('refuses %j with a clear message', (text, message) => {
+    expect(() => parseMigrateCommand(text)).toThrow(expect.objectContaining({ code: 'command_invalid', userMessage: expect.stringMatching(message) }));
+  });
+});
