@@ -5,6 +5,7 @@ import {
   waitUntilDBClusterSnapshotAvailable,
   type DBClusterSnapshot,
   type DescribeDBClusterSnapshotsCommandOutput,
+  type DescribeDBClusterSnapshotsCommandInput,
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import type { Clock } from '../../shared/clock.js';
@@ -16,7 +17,6 @@ import type {
   SnapshotRequest,
 } from '../../snapshots/snapshot-provider.js';
 import { isSnapshotNotFound } from './rds-errors.js';
-import type { RdsWaiter } from './rds-waiter.js';
 import {
   createAndAwaitSnapshot,
   snapshotTiming,
@@ -73,7 +73,7 @@ export function dbClusterSnapshotView(s: DBClusterSnapshot): SnapshotView {
  */
 export class RdsClusterSnapshotProvider implements SnapshotProvider {
   readonly kind = 'rds-cluster' as const;
-  private readonly ops: SnapshotOps;
+  private readonly ops: SnapshotOps<DescribeDBClusterSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
   constructor(options: RdsClusterSnapshotProviderOptions) {
@@ -84,7 +84,7 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
       identifierKind: 'cluster',
       source: cluster,
       client,
-      createAction: 'CreateDBClusterSnapshot',
+      actions: { create: 'CreateDBClusterSnapshot', describe: 'DescribeDBClusterSnapshots', describeSource: 'DescribeDBClusters' },
       create: async (name, tags) => {
         await client.send(
           new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: cluster, DBClusterSnapshotIdentifier: name, Tags: tags }),
@@ -100,7 +100,7 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
           throw err;
         }
       },
-      waiter: waitUntilDBClusterSnapshotAvailable as RdsWaiter<never>,
+      waiter: waitUntilDBClusterSnapshotAvailable,
       waiterInput: (name) => ({ DBClusterSnapshotIdentifier: name }),
       readPoll: (output) => {
         const first = (output as DescribeDBClusterSnapshotsCommandOutput).DBClusterSnapshots?.[0];

@@ -250,9 +250,10 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
       'time between the earliest and the latest restorable time. Nothing was restored.');
   }
   if (inSet(err, AUTH) || status === 403) {
+    const iam = /^[A-Z][A-Za-z]+$/.test(ctx.operation) ? ` (\`rds:${ctx.operation}\` must be allowed)` : '';
     return make('rds_access_denied', false,
       `AWS refused migrate-bot's credentials or permissions for ${ctx.operation} (${wire}). Check the IAM role or ` +
-      'credentials the bot runs with (rds:' + ctx.operation + ' must be allowed). Nothing was changed.');
+      `credentials the bot runs with${iam}. Nothing was changed.`);
   }
   if (typeof e.message === 'string' && /region is missing/i.test(e.message)) {
     return make('rds_region_missing', false,

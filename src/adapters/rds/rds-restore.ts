@@ -184,6 +184,30 @@ function activeSecurityGroups(groups: Array<{ VpcSecurityGroupId?: string | unde
   return ids.length > 0 ? ids : undefined;
 }
 
+/**
+ * Describes the resource whose network (DB subnet group, VPC security groups) the copy should join.
+ * A source that no longer exists is fine (the copy then gets RDS defaults, and a warning is logged);
+ * any other error stops the restore, so a transient failure never puts the copy in the default VPC.
+ */
+async function networkOf<T>(
+  r: Resolved,
+  ctx: RdsErrorContext,
+  action: string,
+  id: string,
+  describe: (id: string) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  let found: T | undefined;
+  try {
+    found = await describe(id);
+  } catch (err) {
+    throw mapRdsError(err, { ...ctx, operation: action });
+  }
+  if (!found) {
+    r.logger.warn({ source: id, target: ctx.target }, 'source no longer exists; the copy gets the default subnet group and security groups');
+  }
+  return found;
+}
+
 /** Runs the restore call; on "already exists" accepts only our own copy (same `restored-from` tag). */
 async function startRestore(
   r: Resolved,
@@ -335,7 +359,8 @@ export async function restoreInstanceFromSnapshot(
       details: { snapshotId, rdsStatus: snapshot.Status },
     });
   }
-  const networkSource = await describeInstance(client, snapshot.DBInstanceIdentifier ?? source).catch(() => undefined);
+  const networkSource = await networkOf(r, ctx, 'DescribeDBInstances', snapshot.DBInstanceIdentifier ?? source,
+    (id) => describeInstance(client, id));
   const marker = snapshotId;
   const startedAt = r.clock.now().getTime();
   await startRestore(r, ctx, marker, () =>
@@ -453,7 +478,8 @@ export async function restoreClusterFromSnapshot(
       details: { snapshotId },
     });
   }
-  const networkSource = await describeCluster(client, snapshot.DBClusterIdentifier ?? source).catch(() => undefined);
+  const networkSource = await networkOf(r, ctx, 'DescribeDBClusters', snapshot.DBClusterIdentifier ?? source,
+    (id) => describeCluster(client, id));
   const marker = snapshotId;
   const startedAt = r.clock.now().getTime();
   await startRestore(r, ctx, marker, () =>

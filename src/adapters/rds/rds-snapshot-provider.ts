@@ -5,6 +5,7 @@ import {
   waitUntilDBSnapshotAvailable,
   type DBSnapshot,
   type DescribeDBSnapshotsCommandOutput,
+  type DescribeDBSnapshotsCommandInput,
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import type { Clock } from '../../shared/clock.js';
@@ -16,7 +17,6 @@ import type {
   SnapshotRequest,
 } from '../../snapshots/snapshot-provider.js';
 import { isSnapshotNotFound } from './rds-errors.js';
-import type { RdsWaiter } from './rds-waiter.js';
 import {
   createAndAwaitSnapshot,
   snapshotTiming,
@@ -77,7 +77,7 @@ export function dbSnapshotView(s: DBSnapshot): SnapshotView {
  */
 export class RdsSnapshotProvider implements SnapshotProvider {
   readonly kind = 'rds' as const;
-  private readonly ops: SnapshotOps;
+  private readonly ops: SnapshotOps<DescribeDBSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
   constructor(options: RdsSnapshotProviderOptions) {
@@ -88,7 +88,7 @@ export class RdsSnapshotProvider implements SnapshotProvider {
       identifierKind: 'instance',
       source: instance,
       client,
-      createAction: 'CreateDBSnapshot',
+      actions: { create: 'CreateDBSnapshot', describe: 'DescribeDBSnapshots', describeSource: 'DescribeDBInstances' },
       create: async (name, tags) => {
         await client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: name, Tags: tags }));
       },
@@ -102,7 +102,7 @@ export class RdsSnapshotProvider implements SnapshotProvider {
           throw err;
         }
       },
-      waiter: waitUntilDBSnapshotAvailable as RdsWaiter<never>,
+      waiter: waitUntilDBSnapshotAvailable,
       waiterInput: (name) => ({ DBSnapshotIdentifier: name }),
       readPoll: (output) => {
         const first = (output as DescribeDBSnapshotsCommandOutput).DBSnapshots?.[0];

@@ -36,7 +36,7 @@ export type WaitOutcome =
   | { kind: 'available'; elapsedMs: number }
   | { kind: 'terminal'; status: string; elapsedMs: number }
   | { kind: 'gone'; elapsedMs: number }
-  | { kind: 'error'; error: unknown; elapsedMs: number }
+  | { kind: 'error'; error: unknown; elapsedMs: number; operation?: string }
   | { kind: 'timeout'; lastStatus: string | undefined; elapsedMs: number; error: unknown };
 
 export interface WaitWithFailFastOptions<I> {
@@ -57,7 +57,7 @@ export interface WaitWithFailFastOptions<I> {
   isTerminal: (status: string) => boolean;
   /** True when the error means the polled resource does not exist (e.g. `DBSnapshotNotFound`). */
   isNotFound: (err: unknown) => boolean;
-  /** Called after every successful poll (progress reporting); its errors are the caller's to catch. */
+  /** Called after every successful poll (progress reporting); anything it throws is ignored. */
   onPoll?: (state: PolledState) => void;
   /** Wall clock for `elapsedMs`, ms since epoch; default `Date.now`. */
   now?: () => number;
@@ -81,7 +81,7 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
   let lastStatus: string | undefined;
   let terminal: string | undefined;
   let gone = false;
-  let fatal: { error: unknown } | undefined;
+  let fatal: { error: unknown; operation: string | undefined } | undefined;
 
   const watched = {
     config: options.client.config,
@@ -92,7 +92,11 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
         if (state) {
           seen = true;
           lastStatus = state.status;
-          options.onPoll?.(state);
+          try {
+            options.onPoll?.(state);
+          } catch {
+            // Progress reporting must never end a wait.
+          }
           if (options.isTerminal(state.status)) {
             terminal = state.status;
             controller.abort();
@@ -106,7 +110,7 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
             controller.abort();
           }
         } else if (!mapRdsError(err, { operation: 'wait', area: 'snapshot' }).retryable) {
-          fatal = { error: err };
+          fatal = { error: err, operation: actionOf(command) };
           controller.abort();
         }
         throw err;
@@ -124,12 +128,18 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
     const elapsedMs = now() - started;
     if (terminal !== undefined) return { kind: 'terminal', status: terminal, elapsedMs };
     if (gone) return { kind: 'gone', elapsedMs };
-    if (fatal) return { kind: 'error', error: fatal.error, elapsedMs };
+    if (fatal) return { kind: 'error', error: fatal.error, elapsedMs, ...(fatal.operation ? { operation: fatal.operation } : {}) };
     if (isWaiterTimeout(err)) return { kind: 'timeout', lastStatus, elapsedMs, error: err };
     // A FAILURE acceptor we did not classify (should not happen: isTerminal covers the waiter's list).
     if (lastStatus !== undefined && lastStatus !== 'available') return { kind: 'terminal', status: lastStatus, elapsedMs };
     return { kind: 'error', error: err, elapsedMs };
   }
+}
+
+/** `DescribeDBSnapshotsCommand` → `DescribeDBSnapshots` (the RDS action, for messages and IAM hints). */
+function actionOf(command: unknown): string | undefined {
+  const name = (command as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+  return name && name.endsWith('Command') ? name.slice(0, -'Command'.length) : undefined;
 }
 
 /**

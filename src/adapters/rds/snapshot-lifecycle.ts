@@ -2,8 +2,7 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import type { RdsIdentifierKind } from '../../snapshots/snapshot-name.js';
-import { assertValidSnapshotIdentifier } from '../../snapshots/snapshot-name.js';
+import { assertValidSnapshotIdentifier, type RdsIdentifierKind } from '../../snapshots/snapshot-name.js';
 import type {
   SnapshotProgress,
   SnapshotProviderKind,
@@ -44,21 +43,24 @@ export interface SnapshotView {
   tags: Record<string, string>;
 }
 
-/** The SDK calls for one resource type. All may throw raw SDK errors. */
-export interface SnapshotOps {
+/**
+ * The SDK calls for one resource type. All may throw raw SDK errors.
+ * `I` is the input of the `Describe…` call the waiter polls with.
+ */
+export interface SnapshotOps<I = unknown> {
   provider: Extract<SnapshotProviderKind, 'rds' | 'rds-cluster'>;
   identifierKind: RdsIdentifierKind;
   /** Instance or cluster identifier from services.yaml. */
   source: string;
   client: RDSClient;
-  /** `CreateDBSnapshot` / `CreateDBClusterSnapshot` action name, for messages. */
-  createAction: string;
+  /** RDS action names, for messages and IAM hints. */
+  actions: { create: string; describe: string; describeSource: string };
   create(name: string, tags: Array<{ Key: string; Value: string }>): Promise<void>;
   /** Describe one snapshot; undefined when RDS answers "not found". */
   describe(name: string): Promise<SnapshotView | undefined>;
   /** The SDK waiter and the input it polls with. */
-  waiter: RdsWaiter<never>;
-  waiterInput(name: string): unknown;
+  waiter: RdsWaiter<I>;
+  waiterInput(name: string): I;
   /** Reads the snapshot from one waiter poll's `Describe…` output. */
   readPoll(output: unknown): PolledState | undefined;
   /** `LatestRestorableTime` of the source (`DescribeDBInstances` / `DescribeDBClusters`). */
@@ -113,7 +115,7 @@ function toSnapshotStatus(status: string): SnapshotStatus {
   return isTerminalRdsStatus(status) ? 'failed' : 'creating';
 }
 
-function errorContext(ops: SnapshotOps, timing: SnapshotTiming, snapshotId: string, operation: string): RdsErrorContext {
+function errorContext<I>(ops: SnapshotOps<I>, timing: SnapshotTiming, snapshotId: string, operation: string): RdsErrorContext {
   return {
     operation,
     area: 'snapshot',
@@ -133,7 +135,7 @@ async function report(onProgress: SnapshotProgress | undefined, text: string, lo
   }
 }
 
-function notOurs(ops: SnapshotOps, req: SnapshotRequest, existing: SnapshotView): string | undefined {
+function notOurs<I>(ops: SnapshotOps<I>, req: SnapshotRequest, existing: SnapshotView): string | undefined {
   if (existing.sourceId && existing.sourceId.toLowerCase() !== ops.source.toLowerCase()) {
     return `it was taken of \`${existing.sourceId}\`, not \`${ops.source}\``;
   }
@@ -150,14 +152,14 @@ function notOurs(ops: SnapshotOps, req: SnapshotRequest, existing: SnapshotView)
  * 5xx are retried inside the SDK (`maxAttempts`).
  * @returns true when the snapshot already existed.
  */
-async function issueCreate(ops: SnapshotOps, req: SnapshotRequest, timing: SnapshotTiming): Promise<boolean> {
+async function issueCreate<I>(ops: SnapshotOps<I>, req: SnapshotRequest, timing: SnapshotTiming): Promise<boolean> {
   const tags = [
     { Key: 'incident', Value: req.incidentId },
     { Key: 'service', Value: req.service },
     { Key: 'migration', Value: req.migration },
     { Key: 'requested-by', Value: req.requestedBy },
   ];
-  const ctx = errorContext(ops, timing, req.name, ops.createAction);
+  const ctx = errorContext(ops, timing, req.name, ops.actions.create);
   for (let attempt = 1; ; attempt += 1) {
     try {
       await ops.create(req.name, tags);
@@ -165,7 +167,7 @@ async function issueCreate(ops: SnapshotOps, req: SnapshotRequest, timing: Snaps
     } catch (err) {
       if (isSnapshotAlreadyExists(err)) {
         const existing = await ops.describe(req.name).catch((e: unknown) => {
-          throw mapRdsError(e, { ...ctx, operation: 'Describe snapshot' });
+          throw mapRdsError(e, { ...ctx, operation: ops.actions.describe });
         });
         const problem = existing ? notOurs(ops, req, existing) : undefined;
         if (problem) {
@@ -200,13 +202,13 @@ async function issueCreate(ops: SnapshotOps, req: SnapshotRequest, timing: Snaps
  * Describes the snapshot and the source and builds the record; the snapshot must be `available`.
  * @throws AppError `snapshot_not_found`, `snapshot_verification_failed`, or a mapped RDS error.
  */
-async function describeRecord(
-  ops: SnapshotOps,
+async function describeRecord<I>(
+  ops: SnapshotOps<I>,
   timing: SnapshotTiming,
   id: string,
   fallbackCreatedAt: Date,
 ): Promise<SnapshotRecord> {
-  const ctx = errorContext(ops, timing, id, 'Describe snapshot');
+  const ctx = errorContext(ops, timing, id, ops.actions.describe);
   let view: SnapshotView | undefined;
   try {
     view = await ops.describe(id);
@@ -242,7 +244,7 @@ async function describeRecord(
   try {
     latest = await ops.latestRestorableTime();
   } catch (err) {
-    throw mapRdsError(err, { ...ctx, operation: 'Describe source' });
+    throw mapRdsError(err, { ...ctx, operation: ops.actions.describeSource });
   }
   const record: SnapshotRecord = {
     id: view.id,
@@ -266,8 +268,8 @@ async function describeRecord(
  *   (status `failed`, `deleted`, `incompatible-*`, or the snapshot vanished while waiting),
  *   `snapshot_wait_timeout` (retryable), and the codes of {@link mapRdsError}.
  */
-export async function createAndAwaitSnapshot(
-  ops: SnapshotOps,
+export async function createAndAwaitSnapshot<I>(
+  ops: SnapshotOps<I>,
   timing: SnapshotTiming,
   req: SnapshotRequest,
   onProgress?: SnapshotProgress,
@@ -286,7 +288,7 @@ export async function createAndAwaitSnapshot(
   const outcome = await waitWithFailFast({
     client: ops.client,
     waiter: ops.waiter,
-    input: ops.waiterInput(req.name) as never,
+    input: ops.waiterInput(req.name),
     maxWaitSeconds: timing.maxWaitMinutes * 60,
     minDelaySeconds: timing.minDelaySeconds,
     maxDelaySeconds: timing.maxDelaySeconds,
@@ -303,7 +305,7 @@ export async function createAndAwaitSnapshot(
   });
   await Promise.all(progress);
   const elapsedMs = timing.clock.now().getTime() - startedAt.getTime();
-  const ctx = errorContext(ops, timing, req.name, 'wait');
+  const ctx = errorContext(ops, timing, req.name, ops.actions.describe);
 
   switch (outcome.kind) {
     case 'available':
@@ -324,7 +326,7 @@ export async function createAndAwaitSnapshot(
       });
     }
     case 'error':
-      throw mapRdsError(outcome.error, ctx);
+      throw mapRdsError(outcome.error, { ...ctx, operation: outcome.operation ?? ctx.operation });
   }
 
   const record = await describeRecord(ops, timing, req.name, startedAt);
@@ -352,7 +354,7 @@ export async function createAndAwaitSnapshot(
  *   `snapshot_verification_failed` (failed/deleted/incompatible status, or taken of another source),
  *   or a mapped RDS error (e.g. `rds_throttled`, retryable).
  */
-export async function verifySnapshot(ops: SnapshotOps, timing: SnapshotTiming, record: SnapshotRecord): Promise<SnapshotRecord> {
+export async function verifySnapshot<I>(ops: SnapshotOps<I>, timing: SnapshotTiming, record: SnapshotRecord): Promise<SnapshotRecord> {
   const fresh = await describeRecord(ops, timing, record.id, new Date(record.createdAt));
   const out: SnapshotRecord = { ...record, ...fresh };
   if (record.elapsedMs !== undefined) out.elapsedMs = record.elapsedMs;

@@ -1,13 +1,18 @@
-import type { types } from '@slack/bolt';
 import { formatDuration, slackDate, utcSecondStamp } from '../../shared/clock.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { overallVerdict, type CheckResult, type TriageReport, type Verdict } from '../../triage/triage-report.js';
+import type { KnownBlock } from './block-kit.js';
+import { clip as cut, escapeMrkdwn, LIMITS } from './limits.js';
 import { renderTextTable } from './text-table.js';
 
-/** Slack limits (https://docs.slack.dev/reference/block-kit/blocks): section text, header text, blocks per message. */
-export const SLACK_SECTION_TEXT_MAX = 3000;
-export const SLACK_HEADER_TEXT_MAX = 150;
-export const SLACK_MAX_BLOCKS = 50;
+export type { KnownBlock } from './block-kit.js';
+
+/** Slack limit: characters of a section block's text (`LIMITS.sectionText`). */
+export const SLACK_SECTION_TEXT_MAX = LIMITS.sectionText;
+/** Slack limit: characters of a header block's text (`LIMITS.headerText`). */
+export const SLACK_HEADER_TEXT_MAX = LIMITS.headerText;
+/** Slack limit: blocks per message (`LIMITS.blocks`). */
+export const SLACK_MAX_BLOCKS = LIMITS.blocks;
 /** Longest cell shown in the message, characters; the attached file has the full value. */
 export const MESSAGE_CELL_MAX = 40;
 /** Longest query text shown in the message (columns named `…query…`), characters. */
@@ -15,9 +20,6 @@ export const MESSAGE_QUERY_CELL_MAX = 80;
 const messageCellMax = (column: string): number => (column.includes('query') ? MESSAGE_QUERY_CELL_MAX : MESSAGE_CELL_MAX);
 /** Longest one-line summary per check in the overview, characters. */
 const OVERVIEW_LINE_MAX = 400;
-
-/** Block Kit block: bolt 5 re-exports @slack/types as the `types` namespace (no top-level `KnownBlock`). */
-export type KnownBlock = types.KnownBlock;
 
 /** A file for the lead to upload in the thread with `files.uploadV2` (plain text). */
 export interface TriageFile {
@@ -38,10 +40,9 @@ export interface TriageMessageParts {
 const EMOJI: Record<Verdict, string> = { ok: ':white_check_mark:', attention: ':warning:', failed: ':x:' };
 
 /** Escapes the three characters Slack mrkdwn reserves (&, <, >), after redacting secrets. */
-const esc = (text: string): string => redactSecrets(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (text: string): string => escapeMrkdwn(redactSecrets(text));
 /** Text that cannot close a code block early. */
 const codeSafe = (text: string): string => esc(text).replace(/```/g, "'''");
-const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
 /** One overview line per check: emoji, title, time, summary. */
@@ -155,5 +156,5 @@ export function triageMessage(report: TriageReport, options: { heading?: string 
     : [];
   const problems = report.checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.name} ${c.verdict}`);
   const text = redactSecrets(`Triage of ${report.service}: ${overall} in ${formatDuration(report.durationMs)}${problems.length ? ` (${problems.join(', ')})` : ''}`);
-  return { text: cut(text, 3000), blocks: blocks.slice(0, SLACK_MAX_BLOCKS), files };
+  return { text: cut(text, LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_MAX_BLOCKS), files };
 }

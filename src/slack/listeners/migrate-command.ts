@@ -41,11 +41,13 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
       case 'triage': {
         const service = resolveService(deps.services, cmd.service);
         const open = await deps.repo.findOpenByService(service.name);
-        const report = await deps.triage(service, {});
+        const offending = open ? { name: open.migration, sql: open.plan.flatMap((s) => s.sql) } : undefined;
+        const report = await deps.triage(service, offending ? { offending } : {});
         if (open?.channelId) {
           await deps.notifier.triage(open, report);
           await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
         } else {
+          // Ephemeral replies cannot carry files: full tables are uploaded only in an incident channel.
           const msg = triageMessage(report);
           await reply({ text: msg.text, blocks: msg.blocks });
         }

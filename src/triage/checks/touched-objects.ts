@@ -60,6 +60,13 @@ export function exactCountSql(session: Pick<TriageSession, 'escapeIdentifier'>, 
   return `SELECT count(*) AS n FROM ${session.escapeIdentifier(schema)}.${session.escapeIdentifier(name)}`;
 }
 
+/** Errors of one exact count that skip that count instead of failing the check. */
+const COUNT_SKIPPED: Record<string, string> = {
+  [SQLSTATE_LOCK_NOT_AVAILABLE]: 'count skipped: lock_timeout',
+  [SQLSTATE_QUERY_CANCELED]: 'count skipped: statement_timeout',
+  '42501': 'count skipped: the triage role has no SELECT on it',
+};
+
 const KINDS: Record<string, string> = { r: 'table', p: 'partitioned table', i: 'index', I: 'partitioned index', v: 'view', m: 'materialized view', S: 'sequence', f: 'foreign table', t: 'TOAST table', c: 'composite type' };
 
 /** One named relation as found in the catalog (null when it does not exist). */
@@ -203,9 +210,10 @@ async function inspect(session: TriageSession, relations: TouchedRelation[], con
       await session.query('RELEASE SAVEPOINT touched_count');
     } catch (err) {
       const state = sqlStateOf(err);
-      if (state !== SQLSTATE_LOCK_NOT_AVAILABLE && state !== SQLSTATE_QUERY_CANCELED) throw err;
+      const why = state ? COUNT_SKIPPED[state] : undefined;
+      if (!why) throw err;
       await session.query('ROLLBACK TO SAVEPOINT touched_count');
-      f.note = state === SQLSTATE_LOCK_NOT_AVAILABLE ? 'count skipped: lock_timeout' : 'count skipped: statement_timeout';
+      f.note = why;
     }
   }
   return states;

@@ -6,7 +6,7 @@ import {
 import type { AppError } from '../../../src/shared/errors.js';
 import { snapshotName } from '../../../src/snapshots/snapshot-name.js';
 import type { SnapshotRequest } from '../../../src/snapshots/snapshot-provider.js';
-import { rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const CLUSTER = 'payments-aurora';
 const LRT = new Date('2026-11-21T03:10:00.000Z');
@@ -43,7 +43,7 @@ describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aw
       arn: `arn:aws:rds:us-east-1:123456789012:cluster-snapshot:${NAME}`,
       latestRestorableTime: LRT.toISOString(),
     });
-    expect(record.elapsedMs).toBeGreaterThanOrEqual(1000);
+    expect(record.elapsedMs).toBeGreaterThanOrEqual(SNAPSHOT_DELAY_MS);
     const create = fx.server.requestsFor('CreateDBClusterSnapshot');
     expect(create).toHaveLength(1);
     expect(create[0]!.params).toMatchObject({

@@ -7,6 +7,13 @@ import { startRdsServer, type RdsServer, type RdsServerOptions } from '../../sup
 export const FAKE_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 export const FAKE_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
+/**
+ * Snapshot and restore completion delays, ms: just under the tests' 1 s waiter delay, so a
+ * create is seen `creating` on the waiter's first poll and `available` on the second.
+ */
+export const SNAPSHOT_DELAY_MS = 900;
+export const RESTORE_DELAY_MS = 900;
+
 export interface RdsFixture {
   server: RdsServer;
   client: RDSClient;
@@ -20,7 +27,7 @@ export interface RdsFixture {
 export function useRdsFixture(options: RdsServerOptions = {}): RdsFixture {
   const fx = {} as RdsFixture;
   beforeEach(async () => {
-    fx.server = await startRdsServer({ snapshotDelayMs: 1500, restoreDelayMs: 1000, ...options });
+    fx.server = await startRdsServer({ snapshotDelayMs: SNAPSHOT_DELAY_MS, restoreDelayMs: RESTORE_DELAY_MS, ...options });
     vi.stubEnv('AWS_ENDPOINT_URL_RDS', fx.server.url);
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', FAKE_ACCESS_KEY_ID);

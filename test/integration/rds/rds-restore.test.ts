@@ -8,7 +8,7 @@ import {
 import { RdsSnapshotProvider } from '../../../src/adapters/rds/rds-snapshot-provider.js';
 import type { Clock } from '../../../src/shared/clock.js';
 import type { AppError } from '../../../src/shared/errors.js';
-import { rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { RESTORE_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const SOURCE = 'tickettoken-production';
 const CLUSTER = 'payments-aurora';
@@ -20,7 +20,7 @@ const RECOVERY = 'tickettoken-production-recovery-20261121-0430';
 const RESTORE_ACTIONS = ['RestoreDBInstanceFromDBSnapshot', 'RestoreDBInstanceToPointInTime', 'RestoreDBClusterFromSnapshot'];
 
 describe('restore to a new instance against the loopback RDS endpoint (real @aws-sdk/client-rds)', () => {
-  const fx = useRdsFixture({ snapshotDelayMs: 300, restoreDelayMs: 1200 });
+  const fx = useRdsFixture({ snapshotDelayMs: 300 });
 
   const wait = { maxWaitMinutes: 1, minDelaySeconds: 1, maxDelaySeconds: 1 };
 
@@ -73,7 +73,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     await seedSnapshot();
     const result = await restoreInstanceFromSnapshot({ client: fx.client, snapshotId: SNAPSHOT, source: SOURCE, target: 'tickets-recovery-a', ...wait });
     expect(result.identifier).toBe('tickets-recovery-a');
-    expect(result.elapsedMs).toBeGreaterThanOrEqual(1000);
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(RESTORE_DELAY_MS);
   });
 
   it('a retried restore with the same target reuses its own copy', async () => {
@@ -148,6 +148,16 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     expect(err.code).toBe('restore_source_not_found');
     expect(err.userMessage).toContain('`no-such-db`');
     expect(err.userMessage).toContain('services.tickets.snapshot.instance');
+  });
+
+  it('an error reading the source network stops the restore instead of using the default VPC', async () => {
+    await seedSnapshot();
+    fx.server.failNext('DescribeDBInstances', 'AccessDenied', 403, 'not authorized to perform rds:DescribeDBInstances');
+    const err = (await rejectionOf(() =>
+      restoreInstanceFromSnapshot({ client: fx.client, snapshotId: SNAPSHOT, source: SOURCE, target: 'tickets-x', ...wait }))) as AppError;
+    expect(err.code).toBe('rds_access_denied');
+    expect(err.userMessage).toContain('`rds:DescribeDBInstances`');
+    expect(fx.server.requests.filter((r) => RESTORE_ACTIONS.includes(r.action))).toHaveLength(0);
   });
 
   it('an unknown snapshot is snapshot_not_found', async () => {

@@ -3,7 +3,7 @@ import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { RdsSnapshotProvider, type RdsSnapshotProviderOptions } from '../../../src/adapters/rds/rds-snapshot-provider.js';
 import { AppError } from '../../../src/shared/errors.js';
 import type { SnapshotRequest } from '../../../src/snapshots/snapshot-provider.js';
-import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const INSTANCE = 'tickettoken-production';
 const LRT = new Date('2026-11-21T03:07:00.000Z');
@@ -62,7 +62,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
       latestRestorableTime: LRT.toISOString(),
     });
     expect(Date.parse(record.createdAt)).toBeGreaterThanOrEqual(started - 1000);
-    expect(record.elapsedMs).toBeGreaterThanOrEqual(1000);
+    expect(record.elapsedMs).toBeGreaterThanOrEqual(SNAPSHOT_DELAY_MS);
 
     const create = fx.server.requestsFor('CreateDBSnapshot');
     expect(create).toHaveLength(1);
@@ -190,7 +190,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     seed();
     fx.server.neverComplete = true;
     const pending = rejectionOf(() => provider({ maxWaitMinutes: 5 }).create(request()));
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 500));
     fx.server.removeSnapshot('pre-rollback-tickets-20261121-031207');
     const started = Date.now();
     const err = (await pending) as AppError;
@@ -232,7 +232,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(fx.server.requests).toHaveLength(0);
   });
 
-  it('verify() reports creating, then available, and fails for a deleted or failed snapshot', async () => {
+  it('verify() fails for a failed or deleted snapshot and reports one still creating', async () => {
     seed();
     const record = await provider().create(request());
     fx.server.setSnapshotStatus(record.id, 'failed');
@@ -258,6 +258,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const err = (await rejectionOf(() => provider({ maxWaitMinutes: 5 }).create(request()))) as AppError;
     expect(err.code).toBe('rds_access_denied');
     expect(err.retryable).toBe(false);
+    expect(err.userMessage).toContain('`rds:DescribeDBSnapshots` must be allowed');
     expect(Date.now() - started).toBeLessThan(10_000);
     expectNoSecrets(err);
   });

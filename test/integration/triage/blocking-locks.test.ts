@@ -11,6 +11,7 @@ beforeAll(async () => {
   await createKnexTables(client);
   await client.query('CREATE TABLE t (id int PRIMARY KEY)');
   await client.query('INSERT INTO t SELECT generate_series(1, 10)');
+  await client.query('CREATE SCHEMA "My Schema"; CREATE TABLE "My Schema"."Odd ""Name, {x}" (id int)');
   await client.end();
 });
 afterAll(async () => {
@@ -65,11 +66,14 @@ describe('blocking_locks and locks_not_granted (runbooks 000, 001)', () => {
   });
 
   it('sizes and counts touched tables when nobody holds them', async () => {
-    const report = await runTriage(triageService(db.url), { offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS multisig_approvals;'] } });
+    const report = await runTriage(triageService(db.url), {
+      offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS multisig_approvals;', 'TRUNCATE "My Schema"."Odd ""Name, {x}"', 'DELETE FROM public.t'] },
+    });
     const touched = report.checks.find((c) => c.name === 'touched_objects')!;
     expect(touched.rows).toEqual([
-      expect.objectContaining({ relation: 'public.t', kind: 'table', actions: 'drop', exists: true, exact_rows: 10, total_size: expect.stringMatching(/kB$/) }),
+      expect.objectContaining({ relation: 'public.t', kind: 'table', actions: 'drop, write', exists: true, exact_rows: 10, total_size: expect.stringMatching(/kB$/) }),
       expect.objectContaining({ relation: 'multisig_approvals', exists: false }),
+      expect.objectContaining({ relation: 'My Schema.Odd "Name, {x}', actions: 'truncate', exists: true, exact_rows: 0 }),
     ]);
     expect(touched.summary).toContain('the down drops or truncates 1 relation holding ~10 rows');
   });
