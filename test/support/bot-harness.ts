@@ -41,7 +41,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: ServiceOverrides = {}, options: { ticketDatabaseUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: ServiceOverrides = {},
+  options: { ticketDatabaseUrl?: string; snapshotPollSeconds?: number } = {},
+): Promise<Harness> {
   const slack = await startSlackApiServer();
   const [ticketDb, stateDb] = await Promise.all([createTicketServiceDb(), createTestDatabase('mb_state')]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
@@ -77,7 +80,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: { 
   };
   const env = loadEnv(rawEnv);
   const services = await loadServices(servicesFile, rawEnv);
-  const start = () => startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300 });
+  const start = () => startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300, snapshotPollSeconds: options.snapshotPollSeconds });
   let n = 0;
   const harness: Harness = {
     slack,

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
+import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
+import { startRdsServer, type RdsServer } from '../support/rds-server.js';
+import type { RecordedCall } from '../support/slack-api-server.js';
+import { TABLES_OF_007 } from '../support/ticket-service.js';
+
+const textOf = (call: RecordedCall): string => JSON.stringify(call.args);
+const posted = (h: Harness, needle: string, timeoutMs = 20_000) => h.slack.waitForCall('chat.postMessage', (c) => textOf(c).includes(needle), timeoutMs);
+
+async function rows<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS endpoint)', () => {
+  let h: Harness | undefined;
+  let rds: RdsServer | undefined;
+  afterEach(async () => {
+    await h?.close();
+    await rds?.close();
+    vi.unstubAllEnvs();
+    h = undefined;
+  });
+
+  it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async () => {
+    rds = await startRdsServer({ snapshotDelayMs: 3000 });
+    rds.addInstance('tickettoken-production');
+    // AWS configuration only through the SDK's standard chain.
+    vi.stubEnv('AWS_ENDPOINT_URL_RDS', rds.url);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+    h = await startHarness({ snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+
+    await h.command('rollback 007');
+    const card = await h.slack.waitForCall('chat.postMessage', (c) => textOf(c).includes('incident_approve'));
+    const blocks = card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
+    const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')!.value!;
+
+    // Both approvals land while the RDS snapshot is still `creating`.
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    await posted(h, 'waits for the snapshot');
+    expect(await rows(h.ticketDb.url, "SELECT to_regclass('public.failed_login_attempts')::text AS t")).toEqual([{ t: 'failed_login_attempts' }]);
+
+    const notice = await posted(h, 'Snapshot saved: `pre-rollback-ticket-service-');
+    const snapshotId = /Snapshot saved: `(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(textOf(notice))?.[1];
+    expect(snapshotId).toBeTruthy();
+    expect(textOf(notice)).toContain(`arn:aws:rds:us-east-1:`);
+    await posted(h, 'Rollback complete.', 30_000);
+
+    // The snapshot was made once, for this instance, with the incident's tags.
+    const creates = rds.requests.filter((r) => r.action === 'CreateDBSnapshot');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.params.DBSnapshotIdentifier).toBe(snapshotId);
+    expect(creates[0]!.params.DBInstanceIdentifier).toBe('tickettoken-production');
+    expect(Object.values(creates[0]!.params)).toEqual(expect.arrayContaining(['incident', incidentId, 'service', 'ticket-service']));
+
+    // The gate: the snapshot was ready before the rollback started.
+    const events = await rows<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId]);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('snapshot_ready')).toBeGreaterThan(-1);
+    expect(types.indexOf('snapshot_ready')).toBeLessThan(types.indexOf('rollback_started'));
+    expect(
+      await rows(h.ticketDb.url, 'SELECT x FROM unnest($1::text[]) AS x WHERE to_regclass(x) IS NOT NULL', [TABLES_OF_007]),
+    ).toEqual([]);
+    // Credentials never reach Slack.
+    expect(JSON.stringify(h.slack.calls)).not.toContain('wJalrXUtnFEMI');
+  });
+
+  it('a snapshot that fails leaves the database untouched and the incident failed', async () => {
+    rds = await startRdsServer({ snapshotDelayMs: 500 });
+    rds.addInstance('tickettoken-production');
+    rds.failSnapshotsWith('failed');
+    vi.stubEnv('AWS_ENDPOINT_URL_RDS', rds.url);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+    h = await startHarness({ snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    await h.command('rollback 007');
+    await posted(h, 'Rollback of `007_add_security_tables.ts` on ticket-service failed');
+    const [incident] = await rows<{ id: string; state: string }>(h.stateDb.url, 'SELECT id, state FROM incidents');
+    expect(incident!.state).toBe('failed');
+    // Approving now is refused: nothing may run without a snapshot.
+    const late = await h.press('incident_approve', incident!.id, APPROVERS[0]);
+    expect((await h.slack.waitForResponse((r) => r.key === late.key)).body.text).toMatch(/failed/);
+    expect(await rows(h.ticketDb.url, "SELECT to_regclass('public.failed_login_attempts')::text AS t")).toEqual([{ t: 'failed_login_attempts' }]);
+  });
+});
