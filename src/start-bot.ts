@@ -69,11 +69,18 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const client = new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions);
   const rds = lazy(() => createRdsClient());
 
+  const repo = new PostgresIncidentRepository(pool, clock);
   const snapshotProvider = (service: ServiceConfig): SnapshotProvider => {
     const snap = service.snapshot;
     switch (snap.provider) {
       case 'pg_dump':
-        return new PgDumpSnapshotProvider({ databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), clock });
+        return new PgDumpSnapshotProvider({
+          databaseUrl: service.database_url,
+          directory: path.resolve(env.SNAPSHOT_DIR),
+          clock,
+          keep: snap.keep,
+          protectedIds: async () => new Set((await repo.listOpen()).flatMap((i) => (i.snapshot ? [i.snapshot.id] : []))),
+        });
       case 'rds':
         return new RdsSnapshotProvider({
           client: rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, service: service.name, clock, logger,
@@ -89,7 +96,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
 
   const deps: IncidentDeps = {
     services,
-    repo: new PostgresIncidentRepository(pool, clock),
+    repo,
     notifier: new SlackNotifier(client, services, clock, logger),
     jobs,
     migrationTool: (service) => new KnexMigrationTool(service, { logger: logger.child({ service: service.name }) }),

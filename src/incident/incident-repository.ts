@@ -37,6 +37,8 @@ export interface IncidentRepository {
   create(input: NewIncident): Promise<Incident>;
   get(id: string): Promise<Incident | null>;
   findOpenByService(service: string): Promise<Incident | null>;
+  /** Every open incident (any service), oldest first. */
+  listOpen(): Promise<Incident[]>;
   /** Removes an incident that never got a channel (nothing happened yet), so a failed open leaves nothing behind. */
   discard(id: string): Promise<void>;
   setChannel(id: string, channelId: string, channelName: string): Promise<void>;

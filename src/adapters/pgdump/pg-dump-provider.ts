@@ -9,6 +9,7 @@ import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
+import { pruneDumps } from './pg-dump-retention.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,10 @@ export interface PgDumpProviderOptions {
   pgRestorePath?: string;
   /** Kill pg_dump after this long, ms. Default 1 hour. */
   timeoutMs?: number;
+  /** `snapshot.keep`: keep this many bot-made dumps of the service (oldest removed first). */
+  keep?: number;
+  /** Snapshot ids that retention must never remove (those of open incidents). */
+  protectedIds?: () => Promise<ReadonlySet<string>>;
 }
 
 /** Splits the password out of a connection string so it can travel in the environment, not in argv. */
@@ -107,6 +112,11 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     };
     await this.listContents(dump); // integrity: pg_restore can read the archive
     await writeFile(manifest, `${JSON.stringify({ ...record, incidentId: req.incidentId, service: req.service, migration: req.migration }, null, 2)}\n`);
+    if (this.options.keep !== undefined) {
+      const protectedIds = new Set([...((await this.options.protectedIds?.()) ?? []), req.name]);
+      const removed = await pruneDumps(this.options.directory, req.service, this.options.keep, protectedIds);
+      if (removed.length) await onProgress?.(`Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`);
+    }
     await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(size)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
     return record;
   }

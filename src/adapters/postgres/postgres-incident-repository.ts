@@ -103,6 +103,13 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return rows[0] ? toIncident(rows[0]) : null;
   }
 
+  async listOpen(): Promise<Incident[]> {
+    const { rows } = await this.pool.query<IncidentRow>(
+      `SELECT * FROM incidents WHERE state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed') ORDER BY created_at`,
+    );
+    return rows.map(toIncident);
+  }
+
   async discard(id: string): Promise<void> {
     await this.pool.query('DELETE FROM incidents WHERE id = $1 AND channel_id IS NULL', [id]);
     await this.log(id, 'discarded', BOT, { reason: 'incident channel could not be created' });

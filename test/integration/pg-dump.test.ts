@@ -1,0 +1,99 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgDumpSnapshotProvider } from '../../src/adapters/pgdump/pg-dump-provider.js';
+import { recoveryDatabaseName, restoreDumpToNewDatabase } from '../../src/adapters/pgdump/pg-restore.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
+import { createTicketServiceDb } from '../support/ticket-service.js';
+
+async function q<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+const SCHEMA_SQL = `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+  WHERE table_schema = 'public' ORDER BY table_name, column_name`;
+const COUNTS_SQL = `SELECT 'tickets' AS t, count(*)::int AS n FROM tickets UNION ALL SELECT 'knex_migrations', count(*)::int FROM knex_migrations
+  UNION ALL SELECT 'ticket_scans', count(*)::int FROM ticket_scans ORDER BY 1`;
+
+describe('pg_dump snapshots against real PostgreSQL', () => {
+  let db: TestDatabase;
+  let dir: string;
+  const restored: string[] = [];
+  beforeAll(async () => {
+    db = await createTicketServiceDb();
+    await q(db.url, `INSERT INTO tickets (tenant_id, event_name) SELECT gen_random_uuid(), 'show ' || g FROM generate_series(1, 250) g`);
+    await q(db.url, `INSERT INTO ticket_scans (ticket_id, tenant_id) SELECT id, tenant_id FROM tickets LIMIT 40`);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mb-dumps-'));
+  });
+  afterAll(async () => {
+    for (const name of restored) await q(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const request = (name: string) => ({ incidentId: 'i-1', service: 'ticket-service', migration: '007_add_security_tables.ts', requestedBy: 'U0REQ001', name });
+
+  it('dumps, verifies (sha256 + pg_restore --list), and restores into a new database with identical schema and row counts', async () => {
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const progress: string[] = [];
+    const record = await provider.create(request('pre-rollback-ticket-service-20261121-030000'), (t) => void progress.push(t));
+    expect(record).toMatchObject({ provider: 'pg_dump', status: 'available', id: 'pre-rollback-ticket-service-20261121-030000' });
+    expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.sizeBytes).toBeGreaterThan(1000);
+    expect(progress.at(-1)).toMatch(/available after .* sha256/);
+    await expect(provider.verify(record)).resolves.toMatchObject({ status: 'available' });
+
+    // A retried job finds its own dump: same record, no second dump.
+    const again = await provider.create(request(record.id));
+    expect(again.sha256).toBe(record.sha256);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.dump'))).toHaveLength(1);
+
+    const target = recoveryDatabaseName(db.name, new Date('2026-11-21T03:05:00Z'));
+    expect(target).toMatch(/_recovery_20261121_0305$/);
+    restored.push(target);
+    const { url } = await restoreDumpToNewDatabase(db.url, record.location!, target);
+    expect(await q(url, SCHEMA_SQL)).toEqual(await q(db.url, SCHEMA_SQL));
+    expect(await q(url, COUNTS_SQL)).toEqual(await q(db.url, COUNTS_SQL));
+    // Never over an existing database, never the source.
+    await expect(restoreDumpToNewDatabase(db.url, record.location!, target)).rejects.toMatchObject({ code: 'restore_target_exists' });
+    await expect(restoreDumpToNewDatabase(db.url, record.location!, db.name)).rejects.toMatchObject({ code: 'restore_target_invalid' });
+  });
+
+  it('detects a dump that changed after it was taken', async () => {
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const record = await provider.create(request('pre-rollback-ticket-service-20261121-031000'));
+    await writeFile(record.location!, 'tampered');
+    await expect(provider.verify(record)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
+  });
+
+  it('keeps the newest `keep` dumps and never removes a protected one', async () => {
+    const keepDir = await mkdtemp(path.join(os.tmpdir(), 'mb-keep-'));
+    try {
+      const protectedId = 'pre-rollback-ticket-service-20261121-040000';
+      const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: keepDir, clock: systemClock, keep: 2, protectedIds: async () => new Set([protectedId]) });
+      for (const ts of ['040000', '040100', '040200', '040300']) await provider.create(request(`pre-rollback-ticket-service-20261121-${ts}`));
+      const left = (await readdir(keepDir)).filter((f) => f.endsWith('.dump')).sort();
+      // Two kept: the oldest is an open incident's (protected), so the next-oldest two go instead.
+      expect(left).toEqual([`${protectedId}.dump`, 'pre-rollback-ticket-service-20261121-040300.dump']);
+    } finally {
+      await rm(keepDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with a clear, secret-free error when the database is unreachable', async () => {
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: 'postgres://app:pw-secret@127.0.0.1:1/none', directory: dir, clock: systemClock });
+    const err = await provider.create(request('pre-rollback-ticket-service-20261121-050000')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'snapshot_pg_dump_failed' });
+    expect(JSON.stringify({ m: (err as Error).message, u: (err as { userMessage: string }).userMessage })).not.toContain('pw-secret');
+    expect((await readdir(dir)).some((f) => f.endsWith('.partial'))).toBe(false);
+  });
+});
