@@ -50,4 +50,6 @@ export interface Notifier {
   /** The error in plain words, the steps that did and did not complete; the incident stays open. */
   failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void>;
   cancelled(incident: Incident, byUserId: string): Promise<void>;
+  /** Ephemeral answer through a command's `response_url` (valid 30 minutes, 5 uses; Slack "Handling user interaction"). */
+  reply(responseUrl: string, text: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { IncidentJobs } from '../incident/job-queue.js';
-import { JOB, QUEUE_NAMES, jobId, type IncidentJobPayload } from './queues.js';
+import type { IncidentJobs, OnDemandSnapshotRequest } from '../incident/job-queue.js';
+import { JOB, QUEUE_NAMES, jobId, type IncidentJobPayload, type SnapshotJobPayload } from './queues.js';
 
 /** Retries for transient failures (Slack 5xx, database restarts): 5 attempts, 2 s doubling. */
 const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -18,7 +18,7 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
  * (https://docs.bullmq.io/guide/job-schedulers).
  */
 export class BullmqIncidentJobs implements IncidentJobs {
-  readonly incidents: Queue<IncidentJobPayload>;
+  readonly incidents: Queue<IncidentJobPayload | SnapshotJobPayload>;
   readonly rollbacks: Queue<IncidentJobPayload>;
 
   constructor(connection: Redis, prefix: string) {
@@ -28,6 +28,11 @@ export class BullmqIncidentJobs implements IncidentJobs {
 
   async prepare(incidentId: string): Promise<void> {
     await this.incidents.add(JOB.prepare, { incidentId }, { jobId: jobId.prepare(incidentId) });
+  }
+
+  async snapshot(request: OnDemandSnapshotRequest): Promise<void> {
+    // Snapshots are not retried blindly by the queue: the provider's own retries are bounded.
+    await this.incidents.add(JOB.snapshot, { ...request }, { jobId: jobId.snapshot(request.name), attempts: 1 });
   }
 
   async rollback(incidentId: string): Promise<void> {

@@ -9,7 +9,7 @@ export const QUEUE_NAMES = {
 } as const;
 
 /** Job names. */
-export const JOB = { prepare: 'prepare', statusUpdate: 'status-update', rollback: 'rollback' } as const;
+export const JOB = { prepare: 'prepare', statusUpdate: 'status-update', rollback: 'rollback', snapshot: 'snapshot' } as const;
 
 /** Every job carries just the incident id; state lives in the state database. */
 export const IncidentJobPayload = z.object({
@@ -19,9 +19,19 @@ export const IncidentJobPayload = z.object({
 });
 export type IncidentJobPayload = z.infer<typeof IncidentJobPayload>;
 
+/** Payload of an on-demand snapshot job. */
+export const SnapshotJobPayload = z.object({
+  service: z.string().min(1),
+  requestedBy: z.string().min(1),
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,254}$/),
+  responseUrl: z.url().optional(),
+});
+export type SnapshotJobPayload = z.infer<typeof SnapshotJobPayload>;
+
 /** Job ids derived from the incident: a double press or a retried request queues one job. */
 export const jobId = {
   prepare: (incidentId: string) => `prepare-${incidentId}`,
   rollback: (incidentId: string) => `rollback-${incidentId}`,
   statusScheduler: (incidentId: string) => `status-${incidentId}`,
+  snapshot: (name: string) => `snapshot-${name}`,
 };

@@ -4,7 +4,8 @@ import type { IncidentDeps } from '../incident/deps.js';
 import { prepareIncident } from '../incident/prepare-incident.js';
 import { postStatusUpdate, runRollback } from '../incident/run-rollback.js';
 import { isAppError } from '../shared/errors.js';
-import { IncidentJobPayload, JOB, QUEUE_NAMES } from './queues.js';
+import { IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPayload } from './queues.js';
+import { takeOnDemandSnapshot } from '../incident/on-demand-snapshot.js';
 
 /** Worker settings; times in ms. */
 export interface WorkerOptions {
@@ -31,12 +32,16 @@ function forBullmq(err: unknown): unknown {
 export function startWorkers(deps: IncidentDeps, options: WorkerOptions): { workers: Worker[]; close(): Promise<void> } {
   const gatePollMs = options.gatePollMs ?? 5000;
 
-  const incidents = new Worker<IncidentJobPayload>(
+  const incidents = new Worker<IncidentJobPayload | SnapshotJobPayload>(
     QUEUE_NAMES.incidents,
     async (job) => {
-      const { incidentId } = IncidentJobPayload.parse(job.data);
-      const log = deps.logger.child({ incidentId, jobId: job.id, job: job.name });
+      const log = deps.logger.child({ jobId: job.id, job: job.name });
       try {
+        if (job.name === JOB.snapshot) {
+          await takeOnDemandSnapshot(deps, SnapshotJobPayload.parse(job.data));
+          return;
+        }
+        const { incidentId } = IncidentJobPayload.parse(job.data);
         if (job.name === JOB.prepare) await prepareIncident(deps, incidentId);
         else if (job.name === JOB.statusUpdate) await postStatusUpdate(deps, incidentId);
         else throw new UnrecoverableError(`unknown job ${job.name}`);

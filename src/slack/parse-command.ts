@@ -15,7 +15,8 @@ export type MigrateCommand =
   | { kind: 'rollback'; migration: string; service?: string }
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
-  | { kind: 'close'; service?: string };
+  | { kind: 'close'; service?: string }
+  | { kind: 'snapshot'; service?: string };
 
 /** Splits slash-command text into words; Slack clients turn `--` into an em dash, so `—service` means `--service`. */
 export function tokenize(text: string): string[] {
@@ -60,7 +61,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   serviceOpt(program.command('rollback').argument('<migration>')).action((migration: string, opts: { service?: string }) => {
     result = { kind: 'rollback', migration, service: opts.service };
   });
-  for (const kind of ['triage', 'status', 'close'] as const) {
+  for (const kind of ['triage', 'status', 'close', 'snapshot'] as const) {
     serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
       result = { kind, service: opts.service };
     });

@@ -158,4 +158,14 @@ export class SlackNotifier implements Notifier {
   async cancelled(incident: Incident, byUserId: string): Promise<void> {
     await this.post(incident, cancelledMessage(incident, byUserId));
   }
+
+  async reply(responseUrl: string, text: string): Promise<void> {
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: redactSecrets(text) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new AppError({ code: 'slack_api_error', message: `response_url answered ${res.status}`, retryable: res.status >= 500 });
+  }
 }

@@ -6,6 +6,7 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
     '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`).',
     '*`/migrate triage [--service NAME]`* — run the runbooks\' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.',
     '*`/migrate status [--service NAME]`* — the open incident: state, snapshot, approvals, the tracking table\'s head.',
+    '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',
     '*`/migrate close [--service NAME]`* — close a failed incident once it is handled by hand.',
     '*`/migrate help`* — this list.',
   ];

@@ -4,6 +4,7 @@ import { closeIncident } from '../../incident/close-incident.js';
 import { openIncident } from '../../incident/open-incident.js';
 import { resolveService } from '../../incident/resolve-service.js';
 import { isAppError, userMessageOf } from '../../shared/errors.js';
+import { utcSecondStamp } from '../../shared/clock.js';
 import { helpMessage } from '../blocks/help-blocks.js';
 import { statusMessage } from '../blocks/status-blocks.js';
 import { triageMessage } from '../blocks/triage-blocks.js';
@@ -14,6 +15,8 @@ export interface MigrateCommandInput {
   text: string;
   userId: string;
   channelId: string;
+  /** The command's response_url, for answers that come later from a job. */
+  responseUrl?: string;
 }
 
 /**
@@ -67,6 +70,18 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         await reply(statusMessage({ service, incident, approvals, jobs, head, now: deps.clock.now() }));
         return;
       }
+      case 'snapshot': {
+        const service = resolveService(deps.services, cmd.service);
+        if (service.snapshot.provider === 'none') {
+          await reply({ text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_` });
+          return;
+        }
+        const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
+        await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
+        const open = await deps.repo.findOpenByService(service.name);
+        await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
+        return;
+      }
       case 'close': {
         const closed = await closeIncident(deps, cmd.service, input.userId);
         await reply({ text: `Incident in <#${closed.channelId}> closed.` });
@@ -84,6 +99,10 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
 export function registerMigrateCommand(app: App, deps: IncidentDeps): void {
   app.command('/migrate', async ({ command, ack, respond }) => {
     await ack();
-    await handleMigrateCommand(deps, { text: command.text, userId: command.user_id, channelId: command.channel_id }, respond);
+    await handleMigrateCommand(
+      deps,
+      { text: command.text, userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
+      respond,
+    );
   });
 }
