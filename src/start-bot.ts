@@ -70,6 +70,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const rds = lazy(() => createRdsClient());
 
   const repo = new PostgresIncidentRepository(pool, clock);
+  // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
+  const pollCeiling = options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;
   const snapshotProvider = (service: ServiceConfig): SnapshotProvider => {
     const snap = service.snapshot;
     switch (snap.provider) {
@@ -83,11 +85,11 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
         });
       case 'rds':
         return new RdsSnapshotProvider({
-          client: rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, service: service.name, clock, logger,
+          client: rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger,
         });
       case 'rds-cluster':
         return new RdsClusterSnapshotProvider({
-          client: rds(), cluster: snap.cluster, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, service: service.name, clock, logger,
+          client: rds(), cluster: snap.cluster, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger,
         });
       case 'none':
         throw new AppError({ code: 'snapshot_waived', message: `${service.name} waives snapshots` });

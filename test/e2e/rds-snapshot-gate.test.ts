@@ -1,22 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import pg from 'pg';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
 import { startRdsServer, type RdsServer } from '../support/rds-server.js';
-import type { RecordedCall } from '../support/slack-api-server.js';
+import { planCard, posted, query as rows, textOf } from '../support/e2e-helpers.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
-
-const textOf = (call: RecordedCall): string => JSON.stringify(call.args);
-const posted = (h: Harness, needle: string, timeoutMs = 20_000) => h.slack.waitForCall('chat.postMessage', (c) => textOf(c).includes(needle), timeoutMs);
-
-async function rows<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS endpoint)', () => {
   let h: Harness | undefined;
@@ -28,20 +14,25 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
     h = undefined;
   });
 
-  it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async () => {
-    rds = await startRdsServer({ snapshotDelayMs: 3000 });
-    rds.addInstance('tickettoken-production');
-    // AWS configuration only through the SDK's standard chain.
-    vi.stubEnv('AWS_ENDPOINT_URL_RDS', rds.url);
+  /** A loopback RDS endpoint with the production instance, reached only through the SDK's standard chain. */
+  async function startRds(options: { snapshotDelayMs: number; fail?: 'failed' }): Promise<RdsServer> {
+    const server = await startRdsServer({ snapshotDelayMs: options.snapshotDelayMs });
+    server.addInstance('tickettoken-production');
+    if (options.fail) server.failSnapshotsWith(options.fail);
+    vi.stubEnv('AWS_ENDPOINT_URL_RDS', server.url);
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    h = await startHarness({ snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    return server;
+  }
+  const RDS_SERVICE = { snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } };
+
+  it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async () => {
+    rds = await startRds({ snapshotDelayMs: 3000 });
+    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
 
     await h.command('rollback 007');
-    const card = await h.slack.waitForCall('chat.postMessage', (c) => textOf(c).includes('incident_approve'));
-    const blocks = card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
-    const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')!.value!;
+    const { incidentId } = await planCard(h);
 
     // Both approvals land while the RDS snapshot is still `creating`.
     await h.press('incident_approve', incidentId, APPROVERS[0]);
@@ -75,14 +66,8 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
   });
 
   it('a snapshot that fails leaves the database untouched and the incident failed', async () => {
-    rds = await startRdsServer({ snapshotDelayMs: 500 });
-    rds.addInstance('tickettoken-production');
-    rds.failSnapshotsWith('failed');
-    vi.stubEnv('AWS_ENDPOINT_URL_RDS', rds.url);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    h = await startHarness({ snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    rds = await startRds({ snapshotDelayMs: 500, fail: 'failed' });
+    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
     await h.command('rollback 007');
     await posted(h, 'Rollback of `007_add_security_tables.ts` on ticket-service failed');
     const [incident] = await rows<{ id: string; state: string }>(h.stateDb.url, 'SELECT id, state FROM incidents');

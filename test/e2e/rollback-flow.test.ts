@@ -1,35 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { APPROVERS, OUTSIDER, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
-import type { RecordedCall } from '../support/slack-api-server.js';
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+import { planCard, posted, query, textOf } from '../support/e2e-helpers.js';
 
 const appliedNames = async (h: Harness) => (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
 const existingTables = async (h: Harness, tables: string[]) =>
   (await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [tables])).map((r) => r.t).filter(Boolean);
-
-const textOf = (call: RecordedCall): string => JSON.stringify(call.args);
-const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000) =>
-  h.slack.waitForCall('chat.postMessage', (c) => (typeof needle === 'string' ? textOf(c).includes(needle) : needle.test(textOf(c))), timeoutMs);
-
-/** Finds the plan card and returns the incident id carried by its Approve button. */
-async function planCard(h: Harness): Promise<{ incidentId: string; channel: string }> {
-  const call = await posted(h, '"action_id":"incident_approve"');
-  const blocks = call.args.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>;
-  const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')?.value;
-  expect(incidentId, 'plan card carries the incident id').toBeTruthy();
-  return { incidentId: incidentId!, channel: call.args.channel as string };
-}
 
 describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Slack stand-in)', () => {
   let h: Harness | undefined;

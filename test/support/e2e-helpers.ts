@@ -1,0 +1,31 @@
+import pg from 'pg';
+import { expect } from 'vitest';
+import type { Harness } from './bot-harness.js';
+import type { RecordedCall } from './slack-api-server.js';
+
+/** Runs one query on its own connection and returns the rows. */
+export async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** A recorded Slack call's arguments as one searchable string. */
+export const textOf = (call: RecordedCall): string => JSON.stringify(call.args);
+
+/** Waits until the bot posts a message containing `needle` (text or blocks). */
+export const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000): Promise<RecordedCall> =>
+  h.slack.waitForCall('chat.postMessage', (c) => (typeof needle === 'string' ? textOf(c).includes(needle) : needle.test(textOf(c))), timeoutMs);
+
+/** Waits for the plan card and returns the incident id its Approve button carries, and its channel. */
+export async function planCard(h: Harness): Promise<{ incidentId: string; channel: string }> {
+  const call = await posted(h, '"action_id":"incident_approve"');
+  const blocks = call.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
+  const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')?.value;
+  expect(incidentId, 'plan card carries the incident id').toBeTruthy();
+  return { incidentId: incidentId!, channel: call.args.channel as string };
+}
