@@ -21,6 +21,9 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { AppError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
 import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
+import type { Restorer } from './snapshots/restorer.js';
+import { PgDumpRestorer } from './adapters/pgdump/pg-dump-restorer.js';
+import { RdsRestorer } from './adapters/rds/rds-restorer.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 
@@ -96,6 +99,26 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     }
   };
 
+  const restorer = (service: ServiceConfig): Restorer => {
+    const snap = service.snapshot;
+    const rdsOptions = { maxWaitMinutes: 0, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger };
+    switch (snap.provider) {
+      case 'pg_dump':
+        return new PgDumpRestorer({ databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), clock });
+      case 'rds':
+        // Restores take 10–60 minutes: wait up to twice the snapshot wait, at least an hour.
+        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'instance', source: snap.instance, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
+      case 'rds-cluster':
+        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'cluster', source: snap.cluster, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
+      case 'none':
+        throw new AppError({
+          code: 'restore_unsupported',
+          message: `${service.name} waives snapshots`,
+          userMessage: `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing the bot can restore.`,
+        });
+    }
+  };
+
   const deps: IncidentDeps = {
     services,
     repo,
@@ -103,6 +126,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     jobs,
     migrationTool: (service) => new KnexMigrationTool(service, { logger: logger.child({ service: service.name }) }),
     snapshotProvider,
+    restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     clock,
     logger,

@@ -3,6 +3,7 @@ import type { MigrationTool } from '../rollback/migration-tool.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { SnapshotProvider } from '../snapshots/snapshot-provider.js';
+import type { Restorer } from '../snapshots/restorer.js';
 import type { TriageReport } from '../triage/triage-report.js';
 import type { IncidentRepository } from './incident-repository.js';
 import type { IncidentJobs } from './job-queue.js';
@@ -23,6 +24,8 @@ export interface IncidentDeps {
   /** A fresh MigrationTool for the service; callers close it. */
   migrationTool(service: ServiceConfig): MigrationTool;
   snapshotProvider(service: ServiceConfig): SnapshotProvider;
+  /** @throws AppError `restore_unsupported` for a service whose snapshots are waived */
+  restorer(service: ServiceConfig): Restorer;
   triage: TriageFn;
   clock: Clock;
   logger: Logger;

@@ -1,6 +1,6 @@
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../rollback/plan.js';
-import type { Approval, Incident, IncidentFailure, StepOutcome } from './incident.js';
+import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from './incident.js';
 import type { IncidentEvent } from './state-machine.js';
 
 /** One row of the append-only event log. */
@@ -19,6 +19,9 @@ export interface IncidentLogEntry {
 
 /** What a new incident starts with. */
 export interface NewIncident {
+  /** Default `rollback`. */
+  kind?: Incident['kind'];
+  restore?: RestoreSpec;
   service: string;
   migration: string;
   requestedBy: string;
@@ -45,6 +48,7 @@ export interface IncidentRepository {
   setPlanMessage(id: string, ts: string): Promise<void>;
   setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void>;
   setSteps(id: string, steps: StepOutcome[]): Promise<void>;
+  setRestore(id: string, restore: RestoreSpec): Promise<void>;
   /**
    * Applies `event` through the state machine under a row lock and logs it.
    * @throws AppError `incident_not_found`, `incident_invalid_transition`

@@ -31,10 +31,29 @@ export interface IncidentFailure {
   message: string;
 }
 
-/** One rollback incident, as stored in the bot's state database. */
+/**
+ * What a restore incident restores (issue 3, runbook 003 "Restore from backup": always to
+ * a NEW instance or database, never over the source).
+ */
+export interface RestoreSpec {
+  /** Snapshot to restore; absent for a point-in-time restore. */
+  snapshotId?: string;
+  /** Point in time, ISO-8601 UTC; absent for a snapshot restore. */
+  to?: string;
+  /** The new instance, cluster or database, named when the incident opened so retries reuse it. */
+  target: string;
+  /** Filled in when the restore completes. */
+  result?: { identifier: string; endpoint: string; elapsedMs: number };
+}
+
+/** One incident, as stored in the bot's state database. */
 export interface Incident {
   /** UUID. */
   id: string;
+  /** `rollback` runs down migrations; `restore` restores a snapshot to a new instance. */
+  kind: 'rollback' | 'restore';
+  /** Set for restore incidents. */
+  restore: RestoreSpec | null;
   service: string;
   /** The migration the user asked to roll back, as named in the tracking table (e.g. `007_add_security_tables.ts`). */
   migration: string;

@@ -47,6 +47,8 @@ export interface Notifier {
   statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number): Promise<void>;
   /** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" */
   resolution(incident: Incident, verification: VerificationResult): Promise<void>;
+  /** A restore finished: the new copy's endpoint and runbook 003's cut-over steps (not automated). */
+  restoreComplete(incident: Incident, note?: string): Promise<void>;
   /** The error in plain words, the steps that did and did not complete; the incident stays open. */
   failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void>;
   cancelled(incident: Incident, byUserId: string): Promise<void>;

@@ -3,6 +3,8 @@ import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import type { Incident } from './incident.js';
+import type { NewIncident } from './incident-repository.js';
+import type { ServiceConfig } from '../config/services.js';
 import { resolveService } from './resolve-service.js';
 
 /** What `/migrate rollback <migration> [--service NAME]` asks for. */
@@ -34,15 +36,7 @@ export function incidentChannelName(at: Date): string {
  */
 export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
-  const already = await deps.repo.findOpenByService(service.name);
-  if (already) {
-    throw new AppError({
-      code: 'incident_already_open',
-      message: `service ${service.name} already has open incident ${already.id}`,
-      details: { incidentId: already.id },
-      userMessage: `A rollback of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace('_', ' ')}). Follow it there.`,
-    });
-  }
+  await assertNoOpenIncident(deps, service);
 
   let plan: PlanStep[] = [];
   let target: AppliedMigration | null = null;
@@ -63,12 +57,41 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     resolveMigration([], input.migration);
   }
 
-  const incident = await deps.repo.create({
-    service: service.name,
-    migration: target?.name ?? input.migration,
-    requestedBy: input.requestedBy,
-    plan,
-  });
+  const opened = await startIncident(deps, service, { service: service.name, migration: target?.name ?? input.migration, requestedBy: input.requestedBy, plan });
+  if (unreachable) {
+    const failure = { code: unreachable.code, message: unreachable.userMessage ?? unreachable.message };
+    const failed = await deps.repo.transition(opened.id, 'failed', 'migrate-bot', { failure });
+    await deps.notifier.failure(failed, failure, []);
+    return failed;
+  }
+  await queuePreparation(deps, service, opened);
+  return opened;
+}
+
+/**
+ * Refuses a second incident for a service that has one open (issue 2: "a second rollback
+ * while one is open … ephemeral pointer to the open incident").
+ * @throws AppError `incident_already_open`
+ */
+export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceConfig): Promise<void> {
+  const already = await deps.repo.findOpenByService(service.name);
+  if (already) {
+    throw new AppError({
+      code: 'incident_already_open',
+      message: `service ${service.name} already has open incident ${already.id}`,
+      details: { incidentId: already.id },
+      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace('_', ' ')}). Follow it there.`,
+    });
+  }
+}
+
+/**
+ * Records the incident, creates its channel with the requester, approvers and `invite:`,
+ * and posts the first message. A channel that cannot be created discards the incident, so
+ * nothing half-made is left behind.
+ */
+export async function startIncident(deps: IncidentDeps, service: ServiceConfig, input: NewIncident): Promise<Incident> {
+  const incident = await deps.repo.create(input);
   let channel: { id: string; name: string };
   try {
     const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
@@ -80,14 +103,11 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   await deps.repo.setChannel(incident.id, channel.id, channel.name);
   const opened: Incident = { ...incident, channelId: channel.id, channelName: channel.name };
   await deps.notifier.opened(opened, service);
+  return opened;
+}
 
-  if (unreachable) {
-    const failure = { code: unreachable.code, message: unreachable.userMessage ?? unreachable.message };
-    const failed = await deps.repo.transition(incident.id, 'failed', 'migrate-bot', { failure });
-    await deps.notifier.failure(failed, failure, []);
-    return failed;
-  }
+/** Starts status updates and queues the prepare job (triage, plan card, snapshot). */
+export async function queuePreparation(deps: IncidentDeps, service: ServiceConfig, incident: Incident): Promise<void> {
   await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
   await deps.jobs.prepare(incident.id);
-  return opened;
 }

@@ -38,6 +38,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   let { incident } = loaded;
   const { service } = loaded;
   if (incident.state !== 'opened' && incident.state !== 'snapshotting') return;
+  if (incident.kind === 'restore') return prepareRestore(deps, incident, service);
 
   if (incident.state === 'opened') {
     try {
@@ -73,6 +74,21 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
   await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
+}
+
+/**
+ * A restore incident needs no new snapshot (it reads one, and never touches the source):
+ * it posts the plan card and goes straight to awaiting approval.
+ */
+async function prepareRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
+  let current = incident;
+  if (!current.planMessageTs) {
+    const ts = await deps.notifier.planCard(current, { approvals: await deps.repo.listApprovals(current.id), required: service.approvals.required });
+    await deps.repo.setPlanMessage(current.id, ts);
+    current = { ...current, planMessageTs: ts };
+  }
+  if (current.state === 'opened') current = await deps.repo.transition(current.id, 'snapshot_started', 'migrate-bot', { restore: true });
+  await deps.repo.transition(current.id, 'snapshot_ready', 'migrate-bot', { restore: true });
 }
 
 /**

@@ -40,6 +40,7 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
   if (approvals.length < service.approvals.required) {
     return { kind: 'skipped', reason: `${approvals.length} of ${service.approvals.required} approvals` };
   }
+  if (incident.kind === 'restore') return runRestore(deps, incident);
   if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
 
   // Nothing touches the database without a verified snapshot (issue 2, runbook 003 checklist).
@@ -104,6 +105,40 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
     });
   } finally {
     await tool.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The approved restore (issue 3): restores to the NEW target named when the incident
+ * opened (a retried job reuses it), posts progress, then the endpoint and runbook 003's
+ * cut-over steps. The cut-over itself is left to people.
+ */
+async function runRestore(deps: IncidentDeps, incident: Incident): Promise<RollbackRun> {
+  const service = resolveService(deps.services, incident.service);
+  const spec = incident.restore;
+  if (!spec) return { kind: 'skipped', reason: 'restore incident without a restore spec' };
+  let current = incident;
+  if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
+  try {
+    const outcome = await deps.restorer(service).restore(
+      {
+        incidentId: current.id,
+        requestedBy: current.requestedBy,
+        snapshotId: spec.snapshotId,
+        to: spec.to ? new Date(spec.to) : undefined,
+        target: spec.target,
+      },
+      (text) => deps.notifier.progress(current, text),
+    );
+    const restore = { ...spec, result: { identifier: outcome.identifier, endpoint: outcome.endpoint, elapsedMs: outcome.elapsedMs } };
+    await deps.repo.setRestore(current.id, restore);
+    const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
+    await deps.jobs.stopStatusUpdates(current.id);
+    await deps.notifier.restoreComplete({ ...resolved, restore }, outcome.note);
+    return { kind: 'resolved' };
+  } catch (err) {
+    if (isAppError(err) && err.retryable) throw err;
+    return fail(deps, current, failureOf(err), []);
   }
 }
 

@@ -9,6 +9,10 @@ const MigrationArg = z
   .regex(MIGRATION_INPUT, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts')
   .refine((s) => !s.includes('..'), 'a migration name cannot contain ..');
 
+/** RDS snapshot identifiers (automated ones carry `rds:`) and pg_dump snapshot names. */
+const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');
+const RestoreTimeArg = z.iso.datetime({ offset: true, message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z' });
+
 /** A `/migrate` command, parsed and validated. */
 export type MigrateCommand =
   | { kind: 'help' }
@@ -16,7 +20,8 @@ export type MigrateCommand =
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
   | { kind: 'close'; service?: string }
-  | { kind: 'snapshot'; service?: string };
+  | { kind: 'snapshot'; service?: string }
+  | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
 
 /** Splits slash-command text into words; Slack clients turn `--` into an em dash, so `—service` means `--service`. */
 export function tokenize(text: string): string[] {
@@ -66,6 +71,11 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       result = { kind, service: opts.service };
     });
   }
+  serviceOpt(program.command('restore').argument('[snapshot-id]').option('--to <time>', 'ISO-8601 UTC time')).action(
+    (snapshotId: string | undefined, opts: { service?: string; to?: string }) => {
+      result = { kind: 'restore', snapshotId, service: opts.service, ...(opts.to ? { to: opts.to as unknown as Date } : {}) };
+    },
+  );
   for (const c of program.commands) c.exitOverride().helpOption(false).configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
 
   try {
@@ -79,6 +89,15 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   const checks: Array<[unknown, z.ZodType]> = [];
   if ('service' in result && result.service !== undefined) checks.push([result.service, ServiceName]);
   if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
+  if (result.kind === 'restore') {
+    if (Boolean(result.snapshotId) === Boolean(result.to)) throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
+    if (result.snapshotId) checks.push([result.snapshotId, SnapshotIdArg]);
+    if (result.to) {
+      const to = RestoreTimeArg.safeParse(result.to);
+      if (!to.success) throw invalid(`\`${String(result.to).slice(0, 40)}\`: ${to.error.issues[0]?.message ?? 'invalid time'}`);
+      result.to = new Date(to.data);
+    }
+  }
   for (const [value, schema] of checks) {
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw invalid(`\`${String(value).slice(0, 60)}\`: ${parsed.error.issues[0]?.message ?? 'invalid'}`);

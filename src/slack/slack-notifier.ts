@@ -16,6 +16,7 @@ import {
   openedMessage,
   planCardMessage,
   resolutionMessage,
+  restoreCompleteMessage,
   statusUpdateMessage,
   type SlackMessage,
 } from './blocks/incident-messages.js';
@@ -149,6 +150,10 @@ export class SlackNotifier implements Notifier {
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
     await this.post(incident, resolutionMessage(incident, verification));
+  }
+
+  async restoreComplete(incident: Incident, note?: string): Promise<void> {
+    await this.post(incident, restoreCompleteMessage(incident, note));
   }
 
   async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Approval, Incident, IncidentFailure, StepOutcome } from '../../incident/incident.js';
+import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
 import type { IncidentLogEntry, IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
 import { isOpen } from '../../incident/incident.js';
@@ -10,6 +10,8 @@ import type { Clock } from '../../shared/clock.js';
 
 interface IncidentRow {
   id: string;
+  kind: Incident['kind'];
+  restore: RestoreSpec | null;
   service: string;
   migration: string;
   state: Incident['state'];
@@ -28,6 +30,8 @@ interface IncidentRow {
 
 const toIncident = (r: IncidentRow): Incident => ({
   id: r.id,
+  kind: r.kind,
+  restore: r.restore,
   service: r.service,
   migration: r.migration,
   state: r.state,
@@ -60,13 +64,13 @@ export class PostgresIncidentRepository implements IncidentRepository {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<IncidentRow>(
-        `INSERT INTO incidents (id, service, migration, state, requested_by, plan, created_at, updated_at)
-         VALUES ($1, $2, $3, 'opened', $4, $5, $6, $6) RETURNING *`,
-        [id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now],
+        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at)
+         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6) RETURNING *`,
+        [id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now, input.kind ?? 'rollback', input.restore ? JSON.stringify(input.restore) : null],
       );
       await client.query(
         `INSERT INTO incident_events (incident_id, type, actor, to_state, data) VALUES ($1, 'opened', $2, 'opened', $3)`,
-        [id, input.requestedBy, { migration: input.migration, steps: input.plan.map((s) => s.migration) }],
+        [id, input.requestedBy, { kind: input.kind ?? 'rollback', migration: input.migration, steps: input.plan.map((s) => s.migration), restore: input.restore ?? null }],
       );
       await client.query('COMMIT');
       return toIncident(rows[0]!);
@@ -131,6 +135,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async setSteps(id: string, steps: StepOutcome[]): Promise<void> {
     await this.update(id, 'steps = $2', [JSON.stringify(steps)]);
+  }
+
+  async setRestore(id: string, restore: RestoreSpec): Promise<void> {
+    await this.update(id, 'restore = $2', [JSON.stringify(restore)]);
   }
 
   private async update(id: string, set: string, values: unknown[]): Promise<void> {

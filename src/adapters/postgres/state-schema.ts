@@ -60,6 +60,18 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE incident_events; DROP FUNCTION incident_events_append_only(); DROP TABLE approvals; DROP TABLE incidents;');
     },
   },
+  '0002_restore_incidents': {
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents
+          ADD COLUMN kind text NOT NULL DEFAULT 'rollback' CHECK (kind IN ('rollback', 'restore')),
+          ADD COLUMN restore jsonb;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE incidents DROP COLUMN restore, DROP COLUMN kind');
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

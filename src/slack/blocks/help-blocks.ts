@@ -7,6 +7,7 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
     '*`/migrate triage [--service NAME]`* — run the runbooks\' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.',
     '*`/migrate status [--service NAME]`* — the open incident: state, snapshot, approvals, the tracking table\'s head.',
     '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',
+    '*`/migrate restore <snapshot-id> [--service NAME]`* or *`/migrate restore --to <ISO-8601 time>`* — restore to a NEW instance or database (never the source) after the same approvals; posts the endpoint and the cut-over steps.',
     '*`/migrate close [--service NAME]`* — close a failed incident once it is handled by hand.',
     '*`/migrate help`* — this list.',
   ];

@@ -41,6 +41,20 @@ function snapshotLine(s: SnapshotRecord | null): string {
 /** First message in the channel: what was asked, by whom, what happens next. */
 export function openedMessage(incident: Incident, service: ServiceConfig): SlackMessage {
   const waiver = service.snapshot.provider === 'none' ? service.snapshot.waiver_reason : null;
+  if (incident.kind === 'restore' && incident.restore) {
+    const what = incident.restore.snapshotId ? `snapshot \`${incident.restore.snapshotId}\`` : `point in time ${incident.restore.to}`;
+    return {
+      text: `Incident opened: restore of ${service.name} to ${incident.restore.target}`,
+      blocks: [
+        header(`Restore — ${service.name}`),
+        section(
+          `<@${incident.requestedBy}> asked to restore ${what} of *${service.name}* to a *new* ${service.snapshot.provider === 'pg_dump' ? 'database' : 'instance'} \`${incident.restore.target}\`. Production is not touched (runbook 003: never overwrite production in place).\n` +
+            `Next: the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}.`,
+        ),
+        context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
+      ],
+    };
+  }
   return {
     text: `Incident opened: rollback of ${incident.migration} on ${service.name}`,
     blocks: [
@@ -77,14 +91,26 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
     return `${i + 1}. \`${s.migration}\` (batch ${s.batch}${s.transactional ? '' : ', *no transaction*'})${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
-  const blocks: KnownBlock[] = [
-    header(`Rollback plan — ${service.name}`),
-    section(`Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`),
-    context(
-      `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`,
-    ),
+  const r = incident.kind === 'restore' ? incident.restore : null;
+  const blocks: KnownBlock[] = r
+    ? [
+        header(`Restore plan — ${service.name}`),
+        section(
+          `Restore ${r.snapshotId ? `snapshot \`${r.snapshotId}\`` : `to ${r.to}`} into the *new* \`${r.target}\` and wait until it is available. ` +
+            'The source is never overwritten; cut-over stays with people.',
+        ),
+        context(`needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`),
+      ]
+    : [
+        header(`Rollback plan — ${service.name}`),
+        section(`Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`),
+        context(
+          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`,
+        ),
+      ];
+  blocks.push(
     section(`*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`),
-  ];
+  );
   if (incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval') {
     if (approvedBy.length < progress.required) {
       blocks.push({
@@ -99,7 +125,12 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
             value: incident.id,
             confirm: {
               title: { type: 'plain_text', text: 'Approve this rollback?' },
-              text: { type: 'mrkdwn', text: `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.` },
+              text: {
+                type: 'mrkdwn',
+                text: r
+                  ? `A new copy \`${r.target}\` will be restored for *${service.name}*.`
+                  : `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`,
+              },
               confirm: { type: 'plain_text', text: 'Approve' },
               deny: { type: 'plain_text', text: 'Not yet' },
             },
@@ -132,10 +163,10 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
 export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
   const lines = [
-    `*Status update* — rollback of \`${incident.migration}\` on *${incident.service}*: ${STATE_LABEL[incident.state]}.`,
+    `*Status update* — ${incident.kind === 'restore' ? '' : 'rollback of '}\`${incident.migration}\` on *${incident.service}*: ${STATE_LABEL[incident.state]}.`,
     `• ${snapshotLine(incident.snapshot)}`,
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${users(progress.approvals.map((a) => a.userId))})` : ''}`,
-    `• Down migrations: ${done} of ${incident.plan.length} done`,
+    incident.kind === 'restore' ? `• Restore into the new \`${incident.restore?.target}\`` : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
   if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
   return {
@@ -164,6 +195,27 @@ export function resolutionMessage(incident: Incident, verification: Verification
         `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` resolved. ` +
           'Next (runbook 004): restart the service, check health endpoints, run smoke tests, watch error rates for 30–60 minutes.',
       ),
+    ],
+  };
+}
+
+/** Runbook 003 "Restore from backup": the copy is ready; cut-over steps for people (not automated). */
+export function restoreCompleteMessage(incident: Incident, note?: string): SlackMessage {
+  const r = incident.restore;
+  const text = `Restore complete: \`${r?.result?.identifier ?? r?.target}\` is available at \`${r?.result?.endpoint ?? '?'}\`.`;
+  const steps = [
+    '1. Run smoke tests on the restored copy: schema, critical row counts, representative flows.',
+    '2. Plan the cut-over: put the application in read-only mode or pause ingestion.',
+    '3. Point `DATABASE_URL` at the copy through the secrets manager (or switch DNS / proxy).',
+    '4. Shift traffic gradually: a few app instances first, validate, then the rest.',
+    '5. Handle lost writes: anything written after the snapshot needs a replay or backfill.',
+  ];
+  return {
+    text,
+    blocks: [
+      section(`:white_check_mark: *${text}*${note ? `\n:warning: ${note}` : ''}`),
+      section(`*Cut-over (runbook 003, by hand — the bot does not switch traffic):*\n${steps.join('\n')}`),
+      context(`Took ${formatDuration(r?.result?.elapsedMs ?? 0)} · incident \`${shortId(incident.id)}\` resolved · production was not touched.`),
     ],
   };
 }

@@ -2,6 +2,7 @@ import type { App, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../incident/deps.js';
 import { closeIncident } from '../../incident/close-incident.js';
 import { openIncident } from '../../incident/open-incident.js';
+import { openRestore } from '../../incident/open-restore.js';
 import { resolveService } from '../../incident/resolve-service.js';
 import { isAppError, userMessageOf } from '../../shared/errors.js';
 import { utcSecondStamp } from '../../shared/clock.js';
@@ -80,6 +81,11 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
         const open = await deps.repo.findOpenByService(service.name);
         await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
+        return;
+      }
+      case 'restore': {
+        const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId });
+        await reply({ text: `Restore incident opened in <#${incident.channelId}>: \`${incident.restore?.target}\` will be a new copy; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals there.` });
         return;
       }
       case 'close': {

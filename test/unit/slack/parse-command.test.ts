@@ -18,7 +18,20 @@ describe('parseMigrateCommand', () => {
     expect(parseMigrateCommand('help')).toEqual({ kind: 'help' });
   });
 
+  it('parses restore by snapshot id or by point in time', () => {
+    expect(parseMigrateCommand('restore pre-rollback-ticket-service-20261121-031207')).toEqual({
+      kind: 'restore', snapshotId: 'pre-rollback-ticket-service-20261121-031207',
+    });
+    expect(parseMigrateCommand('restore --to 2026-11-21T03:00:00Z --service ticket-service')).toEqual({
+      kind: 'restore', to: new Date('2026-11-21T03:00:00Z'), service: 'ticket-service',
+    });
+  });
+
   it.each([
+    ['restore', /either a snapshot ID or --to/],
+    ['restore snap-1 --to 2026-11-21T03:00:00Z', /either a snapshot ID or --to/],
+    ['restore --to yesterday', /ISO-8601/],
+    ['restore ../../etc/passwd', /snapshot ID is letters/],
     ['rollback 007; DROP TABLE x', /Too many arguments/],
     ['rollback ../../etc', /version like 007/],
     ['rollback', /Missing required argument 'migration'/],

@@ -1,0 +1,52 @@
+import { AppError } from '../shared/errors.js';
+import type { IncidentDeps } from './deps.js';
+import type { Incident, RestoreSpec } from './incident.js';
+import { assertNoOpenIncident, queuePreparation, startIncident } from './open-incident.js';
+import { resolveService } from './resolve-service.js';
+
+/** What `/migrate restore <snapshot-id> | --to <time> [--service NAME]` asks for. */
+export interface OpenRestoreInput {
+  service?: string;
+  snapshotId?: string;
+  /** Point in time (already validated as ISO-8601). */
+  to?: Date;
+  requestedBy: string;
+}
+
+/**
+ * Opens a restore incident (issue 3; runbook 003 "Restore from backup" and runbook 004
+ * "Point-in-Time Recovery"): a channel, a plan card naming the NEW target, and the same
+ * approvals as a rollback. The restore runs in the rollback queue once approved; the source
+ * is never touched and the cut-over is left to people.
+ * @throws AppError `command_*`, `incident_already_open`, `restore_unsupported`
+ */
+export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): Promise<Incident> {
+  const service = resolveService(deps.services, input.service);
+  const restorer = deps.restorer(service);
+  if (input.to && !restorer.supportsPointInTime) {
+    throw new AppError({
+      code: 'restore_unsupported',
+      message: `${service.snapshot.provider} has no point-in-time restore`,
+      userMessage: `Point-in-time restore needs an RDS instance; *${service.name}* uses \`${service.snapshot.provider}\`. Restore a snapshot ID instead.`,
+    });
+  }
+  if (input.to && input.to.getTime() > deps.clock.now().getTime()) {
+    throw new AppError({ code: 'command_invalid', message: 'restore time in the future', userMessage: '`--to` is in the future; give a past UTC time like `2026-11-21T03:00:00Z`.' });
+  }
+  await assertNoOpenIncident(deps, service);
+  const spec: RestoreSpec = {
+    ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
+    ...(input.to ? { to: input.to.toISOString() } : {}),
+    target: restorer.targetName(deps.clock.now()),
+  };
+  const incident = await startIncident(deps, service, {
+    kind: 'restore',
+    restore: spec,
+    service: service.name,
+    migration: input.snapshotId ? `restore of ${input.snapshotId}` : `restore to ${spec.to}`,
+    requestedBy: input.requestedBy,
+    plan: [],
+  });
+  await queuePreparation(deps, service, incident);
+  return incident;
+}
