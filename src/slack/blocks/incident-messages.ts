@@ -61,7 +61,7 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
       header(`Rollback of ${incident.migration} — ${service.name}`),
       section(
         `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
-          `Next: triage, then a snapshot, then the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}.`,
+          `Next: triage, the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
       ),
       ...(waiver ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)] : []),
       context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
