@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
-import { startRdsServer, type RdsServer } from '../support/rds-server.js';
-import { planCard, posted, query as rows, textOf } from '../support/e2e-helpers.js';
+import type { RdsServer } from '../support/rds-server.js';
+import { planCard, posted, query as rows, RDS_SERVICE, startRdsForBot, textOf } from '../support/e2e-helpers.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 
 describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS endpoint)', () => {
@@ -14,21 +14,8 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
     h = undefined;
   });
 
-  /** A loopback RDS endpoint with the production instance, reached only through the SDK's standard chain. */
-  async function startRds(options: { snapshotDelayMs: number; fail?: 'failed' }): Promise<RdsServer> {
-    const server = await startRdsServer({ snapshotDelayMs: options.snapshotDelayMs });
-    server.addInstance('tickettoken-production');
-    if (options.fail) server.failSnapshotsWith(options.fail);
-    vi.stubEnv('AWS_ENDPOINT_URL_RDS', server.url);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    return server;
-  }
-  const RDS_SERVICE = { snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } };
-
   it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async () => {
-    rds = await startRds({ snapshotDelayMs: 3000 });
+    rds = await startRdsForBot({ snapshotDelayMs: 3000 });
     h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
 
     await h.command('rollback 007');
@@ -66,7 +53,7 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
   });
 
   it('a snapshot that fails leaves the database untouched and the incident failed', async () => {
-    rds = await startRds({ snapshotDelayMs: 500, fail: 'failed' });
+    rds = await startRdsForBot({ snapshotDelayMs: 500, fail: 'failed' });
     h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
     await h.command('rollback 007');
     await posted(h, 'Rollback of `007_add_security_tables.ts` on ticket-service failed');

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
-import { planCard, posted, query, textOf } from '../support/e2e-helpers.js';
+import { planCard, posted, query, RDS_SERVICE, startRdsForBot, textOf } from '../support/e2e-helpers.js';
 import { ADMIN_URL } from '../support/postgres.js';
-import { startRdsServer, type RdsServer } from '../support/rds-server.js';
+import type { RdsServer } from '../support/rds-server.js';
 
 describe('/migrate restore: to a NEW instance or database, after two approvals', () => {
   let h: Harness | undefined;
@@ -19,13 +19,8 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
   });
 
   it('restores an RDS snapshot to <source>-recovery-<ts> and posts the endpoint and cut-over steps', async () => {
-    rds = await startRdsServer({ snapshotDelayMs: 200, restoreDelayMs: 1500 });
-    rds.addInstance('tickettoken-production');
-    vi.stubEnv('AWS_ENDPOINT_URL_RDS', rds.url);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    h = await startHarness({ snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 1500 });
+    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
 
     // An on-demand snapshot to restore from.
     const snap = await h.command('snapshot');
