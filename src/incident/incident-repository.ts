@@ -3,20 +3,6 @@ import type { PlanStep } from '../rollback/plan.js';
 import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from './incident.js';
 import type { IncidentEvent } from './state-machine.js';
 
-/** One row of the append-only event log. */
-export interface IncidentLogEntry {
-  id: number;
-  incidentId: string;
-  at: Date;
-  /** A state-machine event, or another fact (`approval_given`, `channel_created`, `status_update_posted`, …). */
-  type: string;
-  /** Slack user ID, or `migrate-bot`. */
-  actor: string;
-  fromState: string | null;
-  toState: string | null;
-  data: Record<string, unknown>;
-}
-
 /** What a new incident starts with. */
 export interface NewIncident {
   /** Default `rollback`. */
@@ -59,5 +45,6 @@ export interface IncidentRepository {
   listApprovals(id: string): Promise<Approval[]>;
   /** Appends a fact to the event log. */
   log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
-  events(id: string): Promise<IncidentLogEntry[]>;
+  /** Time of the newest event of one of `types`, or null when there is none. */
+  lastEventAt(id: string, types: string[]): Promise<Date | null>;
 }

@@ -83,6 +83,11 @@ export interface Approval {
   createdAt: Date;
 }
 
+/** The migration under suspicion for triage: the incident's target and every down statement its plan runs. */
+export function offendingOf(incident: Pick<Incident, 'migration' | 'plan'>): { name: string; sql: string[] } {
+  return { name: incident.migration, sql: incident.plan.flatMap((s) => s.sql) };
+}
+
 /** Short, human form of an incident id for messages: first 8 hex digits. */
 export function shortId(incidentId: string): string {
   return incidentId.replace(/-/g, '').slice(0, 8);

@@ -1,4 +1,4 @@
-import { migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
+import { assertMigrationInput, migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
 import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
@@ -36,6 +36,8 @@ export function incidentChannelName(at: Date): string {
  */
 export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
+  // Checked first, so text we refuse is never recorded, even when the database is down.
+  assertMigrationInput(input.migration);
   await assertNoOpenIncident(deps, service);
 
   let plan: PlanStep[] = [];
@@ -52,11 +54,6 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   } finally {
     await tool.close().catch(() => undefined);
   }
-  if (unreachable && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(input.migration)) {
-    // Even with the database down, never record text we would refuse otherwise.
-    resolveMigration([], input.migration);
-  }
-
   const opened = await startIncident(deps, service, { service: service.name, migration: target?.name ?? input.migration, requestedBy: input.requestedBy, plan });
   if (unreachable) {
     const failure = { code: unreachable.code, message: unreachable.userMessage ?? unreachable.message };

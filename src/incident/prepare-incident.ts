@@ -3,7 +3,7 @@ import { utcSecondStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from './deps.js';
-import type { Incident } from './incident.js';
+import { offendingOf, type Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
 
 /** Snapshot identifier for an incident: `pre-rollback-<service>-<yyyymmdd-hhmmss>` (UTC; runbook 004 "Take Manual Backup"). */
@@ -43,8 +43,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   if (incident.state === 'opened') {
     try {
       const report = await deps.triage(service, {
-        // Every migration the plan reverts is under suspicion: its down SQL names the objects to inspect.
-        offending: { name: incident.migration, sql: incident.plan.flatMap((s) => s.sql) },
+        offending: offendingOf(incident),
       });
       await deps.notifier.triage(incident, report);
     } catch (err) {

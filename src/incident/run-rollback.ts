@@ -155,27 +155,3 @@ async function fail(deps: IncidentDeps, incident: Incident, failure: IncidentFai
   await deps.notifier.failure({ ...failed, steps }, failure, steps);
   return { kind: 'failed', failure };
 }
-
-/**
- * The status-update job (issue 2 step 10; runbook 003 "Status updates: every 15–30
- * minutes"). Posts the current state while the incident is open; once it has ended,
- * removes its own schedule and posts nothing. A tick less than half an interval after
- * the previous update (or the opening) is skipped (`too_soon`).
- */
-export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): Promise<'posted' | 'stopped' | 'too_soon'> {
-  const incident = await deps.repo.get(incidentId);
-  if (!incident || incident.state === 'resolved' || incident.state === 'cancelled') {
-    await deps.jobs.stopStatusUpdates(incidentId);
-    return 'stopped';
-  }
-  const service = resolveService(deps.services, incident.service);
-  // BullMQ's `every` schedulers fire once at creation, and a restart may replay a tick:
-  // skip a tick that comes less than half an interval after the incident opened or the last update.
-  const last = (await deps.repo.events(incident.id)).filter((e) => e.type === 'opened' || e.type === 'status_update_posted').at(-1);
-  const everyMs = service.status_update_minutes * 60_000;
-  if (last && deps.clock.now().getTime() - last.at.getTime() < everyMs / 2) return 'too_soon';
-  const approvals = await deps.repo.listApprovals(incident.id);
-  await deps.notifier.statusUpdate(incident, { approvals, required: service.approvals.required }, service.status_update_minutes);
-  await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
-  return 'posted';
-}

@@ -39,6 +39,25 @@ export function versionOf(name: string): string | null {
  */
 export const MIGRATION_INPUT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 
+/** True when `input` may name a migration: {@link MIGRATION_INPUT} and no `..`. */
+export function isMigrationInput(input: string): boolean {
+  return MIGRATION_INPUT.test(input) && !input.includes('..');
+}
+
+/**
+ * Refuses text that cannot name a migration, before any lookup or record.
+ * @throws AppError `command_invalid_migration`
+ */
+export function assertMigrationInput(input: string): void {
+  if (!isMigrationInput(input)) {
+    throw new AppError({
+      code: 'command_invalid_migration',
+      message: `invalid migration argument ${JSON.stringify(input)}`,
+      userMessage: 'A migration is a version like `007` or a file name like `007_add_security_tables.ts` (letters, digits, `_`, `-`, `.`).',
+    });
+  }
+}
+
 /**
  * Finds the applied migration the user meant (issue 2 "Contract"): by version
  * prefix (`007` matches `007_…`, also `7` matches `007_…`), or by full name with or
@@ -52,13 +71,7 @@ export const MIGRATION_INPUT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
  *   listing the applied migrations the user could have meant.
  */
 export function resolveMigration(applied: AppliedMigration[], input: string, files: string[] = []): AppliedMigration {
-  if (!MIGRATION_INPUT.test(input) || input.includes('..')) {
-    throw new AppError({
-      code: 'command_invalid_migration',
-      message: `invalid migration argument ${JSON.stringify(input)}`,
-      userMessage: 'A migration is a version like `007` or a file name like `007_add_security_tables.ts` (letters, digits, `_`, `-`, `.`).',
-    });
-  }
+  assertMigrationInput(input);
   const wanted = baseName(input);
   const exact = applied.filter((m) => m.name === input || baseName(m.name) === wanted);
   const byVersion = /^\d+$/.test(input)

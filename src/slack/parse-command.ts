@@ -1,13 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import { MIGRATION_INPUT } from '../rollback/plan.js';
+import { isMigrationInput } from '../rollback/plan.js';
 
 const ServiceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a service name is lowercase letters, digits and -');
-const MigrationArg = z
-  .string()
-  .regex(MIGRATION_INPUT, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts')
-  .refine((s) => !s.includes('..'), 'a migration name cannot contain ..');
+const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts');
 
 /** RDS snapshot identifiers (automated ones carry `rds:`) and pg_dump snapshot names. */
 const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');

@@ -82,8 +82,8 @@ export class SlackNotifier implements Notifier {
     }
     if (!channel) throw new AppError({ code: 'slack_api_error', message: `no free channel name for ${baseName}`, userMessage: 'Could not find a free incident channel name.' });
 
-    const auth = await this.client.auth.test().catch(() => null);
-    const users = invitees.filter((u) => u !== auth?.user_id);
+    const botUserId = await this.botUserId();
+    const users = invitees.filter((u) => u !== botUserId);
     if (users.length) {
       try {
         await this.client.conversations.invite({ channel: channel.id, users: users.join(',') });
@@ -104,6 +104,20 @@ export class SlackNotifier implements Notifier {
       }
     }
     return channel;
+  }
+
+  private botUser: Promise<string | undefined> | undefined;
+
+  /** The bot's own user ID (never invited: Slack answers `cant_invite_self`); one `auth.test` per process. */
+  private botUserId(): Promise<string | undefined> {
+    this.botUser ??= this.client.auth.test().then(
+      (r) => r.user_id,
+      () => {
+        this.botUser = undefined; // try again next time
+        return undefined;
+      },
+    );
+    return this.botUser;
   }
 
   async opened(incident: Incident, service: Parameters<Notifier['opened']>[1]): Promise<void> {

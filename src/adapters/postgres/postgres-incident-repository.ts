@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
-import type { IncidentLogEntry, IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
+import type { IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
 import { isOpen } from '../../incident/incident.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
@@ -199,12 +199,11 @@ export class PostgresIncidentRepository implements IncidentRepository {
     await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
   }
 
-  async events(id: string): Promise<IncidentLogEntry[]> {
-    const { rows } = await this.pool.query<{
-      id: string; incident_id: string; at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown>;
-    }>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY id', [id]);
-    return rows.map((r) => ({
-      id: Number(r.id), incidentId: r.incident_id, at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data,
-    }));
+  async lastEventAt(id: string, types: string[]): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ at: Date | null }>(
+      'SELECT max(at) AS at FROM incident_events WHERE incident_id = $1 AND type = ANY($2)',
+      [id, types],
+    );
+    return rows[0]?.at ?? null;
   }
 }

@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../incident/notifier.js';
@@ -84,6 +85,29 @@ export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecor
   };
 }
 
+/** A button with a confirmation dialog (https://api.slack.com/reference/block-kit/composition-objects#confirm). */
+function confirmButton(
+  actionId: string,
+  label: string,
+  style: 'primary' | 'danger',
+  value: string,
+  dialog: { title: string; text: string; deny: string },
+): types.Button {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: label },
+    style,
+    value,
+    confirm: {
+      title: { type: 'plain_text', text: dialog.title },
+      text: { type: 'mrkdwn', text: dialog.text },
+      confirm: { type: 'plain_text', text: label },
+      deny: { type: 'plain_text', text: dialog.deny },
+    },
+  };
+}
+
 /** The plan with Approve / Reject buttons (issue 2 step 7), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
@@ -117,37 +141,18 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         type: 'actions',
         block_id: `plan_${shortId(incident.id)}`,
         elements: [
-          {
-            type: 'button',
-            action_id: ACTION_APPROVE,
-            text: { type: 'plain_text', text: 'Approve' },
-            style: 'primary',
-            value: incident.id,
-            confirm: {
-              title: { type: 'plain_text', text: 'Approve this rollback?' },
-              text: {
-                type: 'mrkdwn',
-                text: r
-                  ? `A new copy \`${r.target}\` will be restored for *${service.name}*.`
-                  : `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`,
-              },
-              confirm: { type: 'plain_text', text: 'Approve' },
-              deny: { type: 'plain_text', text: 'Not yet' },
-            },
-          },
-          {
-            type: 'button',
-            action_id: ACTION_REJECT,
-            text: { type: 'plain_text', text: 'Reject' },
-            style: 'danger',
-            value: incident.id,
-            confirm: {
-              title: { type: 'plain_text', text: 'Reject this rollback?' },
-              text: { type: 'mrkdwn', text: 'The incident ends as cancelled. Nothing is changed in the database.' },
-              confirm: { type: 'plain_text', text: 'Reject' },
-              deny: { type: 'plain_text', text: 'Keep it' },
-            },
-          },
+          confirmButton(ACTION_APPROVE, 'Approve', 'primary', incident.id, {
+            title: 'Approve this rollback?',
+            text: r
+              ? `A new copy \`${r.target}\` will be restored for *${service.name}*.`
+              : `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`,
+            deny: 'Not yet',
+          }),
+          confirmButton(ACTION_REJECT, 'Reject', 'danger', incident.id, {
+            title: 'Reject this rollback?',
+            text: 'The incident ends as cancelled. Nothing is changed in the database.',
+            deny: 'Keep it',
+          }),
         ],
       });
     } else {

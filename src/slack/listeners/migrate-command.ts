@@ -1,6 +1,7 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../incident/deps.js';
 import { closeIncident } from '../../incident/close-incident.js';
+import { offendingOf } from '../../incident/incident.js';
 import { openIncident } from '../../incident/open-incident.js';
 import { openRestore } from '../../incident/open-restore.js';
 import { resolveService } from '../../incident/resolve-service.js';
@@ -45,8 +46,7 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
       case 'triage': {
         const service = resolveService(deps.services, cmd.service);
         const open = await deps.repo.findOpenByService(service.name);
-        const offending = open ? { name: open.migration, sql: open.plan.flatMap((s) => s.sql) } : undefined;
-        const report = await deps.triage(service, offending ? { offending } : {});
+        const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
         if (open?.channelId) {
           await deps.notifier.triage(open, report);
           await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
