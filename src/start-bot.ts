@@ -7,6 +7,8 @@ import pg from 'pg';
 import { KnexMigrationTool } from './adapters/migrations/knex-migration-tool.js';
 import { PgDumpSnapshotProvider } from './adapters/pgdump/pg-dump-provider.js';
 import { PostgresIncidentRepository } from './adapters/postgres/postgres-incident-repository.js';
+import { OutboxNotifier } from './adapters/postgres/outbox-notifier.js';
+import { PostgresOutbox } from './adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from './adapters/postgres/state-schema.js';
 import { runTriage } from './adapters/postgres/triage-runner.js';
 import { createRdsClient } from './adapters/rds/create-rds-client.js';
@@ -41,6 +43,10 @@ export interface StartBotOptions {
   gatePollMs?: number;
   /** RDS waiter minimum delay, s (default 15); tests make it short. */
   snapshotPollSeconds?: number;
+  /** How often the reconciler runs, ms (default 60 000); tests make it short. */
+  reconcileEveryMs?: number;
+  /** A notice undelivered this long is queued again by the reconciler, ms (default 30 000). */
+  sweepAfterMs?: number;
 }
 
 /** A running bot. */
@@ -49,6 +55,10 @@ export interface RunningBot {
   app: App | null;
   /** HTTP port of the receiver (role app/all without Socket Mode), else null. */
   port: number | null;
+  /**
+   * Stops taking requests and jobs, lets running jobs finish (a rollback stops after the
+   * step in progress and hands its job back), then closes Bolt, BullMQ, Redis and pg.
+   */
   close(): Promise<void>;
 }
 
@@ -63,16 +73,25 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
 
   await migrateStateDb(env.DATABASE_URL, logger);
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10, application_name: 'migrate-bot-state' });
-  pool.on('error', (err) => logger.error({ err }, 'state database pool error'));
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
-  await redis.connect();
-  const jobs = new BullmqIncidentJobs(redis, env.QUEUE_PREFIX);
+  // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
+  const lockPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, application_name: 'migrate-bot-outbox' });
+  for (const p of [pool, lockPool]) p.on('error', (err) => logger.error({ err }, 'state database pool error'));
+  // Workers block on Redis (BullMQ wants maxRetriesPerRequest: null); producers must fail fast
+  // when Redis is down, so a person waiting on a command gets an answer (BullMQ "Connections").
+  const workerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  for (const r of [workerRedis, producerRedis]) r.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  await Promise.all([workerRedis.connect(), producerRedis.connect()]);
+  const jobs = new BullmqIncidentJobs(producerRedis, env.QUEUE_PREFIX);
 
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   const client = new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions);
   const rds = lazy(() => createRdsClient());
 
   const repo = new PostgresIncidentRepository(pool, clock);
+  const outbox = new PostgresOutbox(pool, lockPool);
+  const slack = new SlackNotifier(client, services, clock, logger);
+  const shutdown = new AbortController();
   // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
   const pollCeiling = options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;
   const snapshotProvider = (service: ServiceConfig): SnapshotProvider => {
@@ -122,7 +141,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const deps: IncidentDeps = {
     services,
     repo,
-    notifier: new SlackNotifier(client, services, clock, logger),
+    notifier: new OutboxNotifier(outbox, (id, noticeId) => jobs.deliver(id, noticeId), (url, text) => slack.reply(url, text), logger),
     jobs,
     migrationTool: (service) => new KnexMigrationTool(service, { logger: logger.child({ service: service.name }) }),
     snapshotProvider,
@@ -130,13 +149,22 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     clock,
     logger,
+    shutdown: shutdown.signal,
   };
 
   const closers: Array<() => Promise<void>> = [];
   let app: App | null = null;
   let port: number | null = null;
   if (role === 'all' || role === 'worker') {
-    const workers = startWorkers(deps, { connection: redis, prefix: env.QUEUE_PREFIX, gatePollMs: options.gatePollMs });
+    const workers = await startWorkers(deps, {
+      connection: workerRedis,
+      prefix: env.QUEUE_PREFIX,
+      delivery: { outbox, slack, repo, logger },
+      jobs,
+      gatePollMs: options.gatePollMs,
+      reconcileEveryMs: options.reconcileEveryMs,
+      sweepAfterMs: options.sweepAfterMs,
+    });
     closers.push(() => workers.close());
   }
   if (role === 'all' || role === 'app') {
@@ -154,10 +182,11 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     app,
     port,
     async close() {
+      shutdown.abort();
       for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
-      await jobs.close();
-      await redis.quit().catch(() => undefined);
-      await pool.end();
+      await jobs.close().catch(() => undefined);
+      await Promise.all([workerRedis.quit().catch(() => undefined), producerRedis.quit().catch(() => undefined)]);
+      await Promise.all([pool.end(), lockPool.end()]);
     },
   };
 }

@@ -2,11 +2,13 @@ import type { ServiceConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import { APPROVABLE_STATES, type Approval, type Incident } from './incident.js';
+import type { ApprovalProgress } from './notifier.js';
 import { resolveService } from './resolve-service.js';
 
 /** The answer to a button press, for the person who pressed it. */
 export type ApprovalOutcome =
-  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean }
+  /** `queued` is false when approvals are complete but the job queue did not answer (the reconciler queues it later). */
+  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean }
   | { kind: 'duplicate'; approvals: Approval[]; required: number }
   | { kind: 'refused'; message: string };
 
@@ -37,10 +39,24 @@ async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ i
 }
 
 /**
- * An approver pressed Approve (issue 2 step 8–9). Records the approval once per user,
- * re-renders the plan card, and when `approvals.required` distinct approvers have
- * approved, queues the rollback (job id derived from the incident: a double press
- * queues one job). A refused or repeated press changes nothing.
+ * Approvals so far, how many are needed, and the round's plan warnings, as the plan card
+ * and status updates show them.
+ */
+export async function approvalProgress(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<ApprovalProgress> {
+  const [approvals, warned] = await Promise.all([deps.repo.listApprovals(incident.id), deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried'])]);
+  const warnings = warned?.type === 'plan_warnings' ? (warned.data.warnings as string[]) : [];
+  return { approvals, required: service.approvals.required, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * An approver pressed Approve (runbook 003 "Mandatory pre-action checklist": two
+ * approvals). Records the approval once per user; when `approvals.required` distinct
+ * approvers have approved, queues the rollback in the same step (job id derived from the
+ * incident and round: a double press queues one job), before anything is said in Slack.
+ * The plan card update and the channel line go through the outbox, so Slack failing
+ * cannot keep an approved rollback from running. A refused or repeated press changes
+ * nothing. When the queue is unreachable the approval stays saved and the reconciler
+ * queues the rollback once Redis answers; the outcome says so.
  */
 export async function approve(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
@@ -52,22 +68,33 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
   if (!inserted) return { kind: 'duplicate', approvals, required };
 
   const complete = approvals.length >= required;
-  await deps.notifier.updatePlanCard(incident, { approvals, required });
+  let queued = true;
   if (complete) {
+    queued = await deps.jobs.rollback(incident).then(
+      () => true,
+      (err: unknown) => {
+        deps.logger.error({ err, incidentId }, 'approvals complete but the rollback could not be queued; the reconciler will');
+        return false;
+      },
+    );
+  }
+  await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
+  if (complete) {
+    const when = incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available';
     await deps.notifier.progress(
       incident,
-      `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. Rollback queued${incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available'}.`,
+      `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
+        (queued ? `Rollback queued${when}.` : 'The job queue is unreachable right now; the bot queues the rollback as soon as it answers (checked every minute).'),
     );
-    await deps.jobs.rollback(incident.id);
   } else {
     await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).`);
   }
-  return { kind: 'recorded', approvals, required, complete };
+  return { kind: 'recorded', approvals, required, complete, queued };
 }
 
 /**
  * An approver (or the requester) pressed Reject: the incident ends as cancelled and
- * nothing touches the service database (issue 2 step 8).
+ * nothing touches the service database.
  */
 export async function reject(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
@@ -78,9 +105,9 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
     return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this rollback.` };
   }
   const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);
-  await deps.jobs.stopStatusUpdates(incident.id);
-  const approvals = await deps.repo.listApprovals(incident.id);
-  await deps.notifier.updatePlanCard(cancelled, { approvals, required: service.approvals.required });
+  const progress = await approvalProgress(deps, cancelled, service);
+  await deps.notifier.updatePlanCard(cancelled, progress);
   await deps.notifier.cancelled(cancelled, userId);
-  return { kind: 'recorded', approvals, required: service.approvals.required, complete: false };
+  await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true };
 }

@@ -29,4 +29,9 @@ export interface IncidentDeps {
   triage: TriageFn;
   clock: Clock;
   logger: Logger;
+  /**
+   * Aborted when the process is shutting down (SIGTERM): a running rollback stops after the
+   * step in progress — never inside one — and its job is handed back to the queue.
+   */
+  shutdown?: AbortSignal;
 }

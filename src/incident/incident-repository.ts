@@ -28,8 +28,11 @@ export interface IncidentRepository {
   findOpenByService(service: string): Promise<Incident | null>;
   /** Every open incident (any service), oldest first. */
   listOpen(): Promise<Incident[]>;
-  /** Removes an incident that never got a channel (nothing happened yet), so a failed open leaves nothing behind. */
-  discard(id: string): Promise<void>;
+  /**
+   * Removes an incident that never got a channel (nothing happened yet) and its undelivered
+   * notices, so a failed open leaves nothing behind; logs `discarded` with `reason`.
+   */
+  discard(id: string, reason?: string): Promise<void>;
   setChannel(id: string, channelId: string, channelName: string): Promise<void>;
   setPlanMessage(id: string, ts: string): Promise<void>;
   setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void>;
@@ -47,4 +50,13 @@ export interface IncidentRepository {
   log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
   /** Time of the newest event of one of `types`, or null when there is none. */
   lastEventAt(id: string, types: string[]): Promise<Date | null>;
+  /** The newest event of one of `types` (its type, time and data), or null when there is none. */
+  lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null>;
+  /**
+   * `/migrate retry` of a failed incident, in one transaction: `failed → opened` (event
+   * `retried`), the new plan, `attempt + 1`, and everything of the old round cleared —
+   * approvals (they never carry over), steps, failure, snapshot, plan card.
+   * @throws AppError `incident_not_found`, `incident_invalid_transition`
+   */
+  startNewRound(id: string, plan: PlanStep[], actor: string, data?: Record<string, unknown>): Promise<Incident>;
 }

@@ -27,12 +27,14 @@ export interface StepOutcome {
 
 /** Why an incident failed, in words a reader understands. */
 export interface IncidentFailure {
+  /** The AppError code, e.g. `rollback_lock_timeout`, `service_db_unreachable`. */
   code: string;
+  /** What went wrong, plain words, safe to post. */
   message: string;
 }
 
 /**
- * What a restore incident restores (issue 3, runbook 003 "Restore from backup": always to
+ * What a restore incident restores (runbook 003 "Restore from backup": always to
  * a NEW instance or database, never over the source).
  */
 export interface RestoreSpec {
@@ -70,6 +72,8 @@ export interface Incident {
   snapshot: SnapshotRecord | null;
   /** Outcome of each step once the rollback ran. */
   steps: StepOutcome[];
+  /** 1, then +1 for each `/migrate retry` (each round has its own snapshot, plan card and approvals). */
+  attempt: number;
   failure: IncidentFailure | null;
   createdAt: Date;
   updatedAt: Date;

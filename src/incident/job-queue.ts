@@ -1,7 +1,12 @@
+import type { Incident } from './incident.js';
+
 /**
  * The jobs port: how use cases ask for background work. Implemented with BullMQ in
- * `jobs/`. Every enqueue is idempotent: the job id is derived from the incident, so
- * a double press or a retried request queues one job.
+ * `jobs/`. Every enqueue is idempotent: the job id is derived from the incident and its
+ * retry round, so a double press or a retried request queues one job. Every call has a
+ * deadline of a few seconds: when Redis does not answer in time it throws instead of
+ * waiting, so a person is never left without an answer.
+ * @throws AppError `job_queue_unreachable` (retryable) from every method
  */
 /** What `/migrate snapshot` asks for. */
 export interface OnDemandSnapshotRequest {
@@ -14,16 +19,26 @@ export interface OnDemandSnapshotRequest {
   responseUrl?: string;
 }
 
+/** The incident and its retry round, which together name its jobs. */
+export type IncidentRef = Pick<Incident, 'id' | 'attempt'>;
+
+/** Where a job is: BullMQ's states, or `missing` when no such job exists (never queued, or removed). */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'missing';
+
 export interface IncidentJobs {
-  /** Triage, plan card and snapshot for a freshly opened incident. */
-  prepare(incidentId: string): Promise<void>;
+  /** Triage, plan card and snapshot for a freshly opened incident (or a retry round). */
+  prepare(incident: IncidentRef): Promise<void>;
   /** An on-demand snapshot (`/migrate snapshot`); progress goes to the open incident's channel, else to `responseUrl`. */
   snapshot(request: OnDemandSnapshotRequest): Promise<void>;
   /** The approved rollback (waits for the snapshot gate). */
-  rollback(incidentId: string): Promise<void>;
+  rollback(incident: IncidentRef): Promise<void>;
+  /** Delivery of the incident's stored notices; `sweep` (a minute number) makes a fresh job for the reconciler's retry. */
+  deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void>;
   /** Status updates every `everyMinutes` (a BullMQ job scheduler, one per incident). */
   startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void>;
   stopStatusUpdates(incidentId: string): Promise<void>;
+  /** States of the round's prepare and rollback jobs, for the reconciler and `/migrate close`. */
+  states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState }>;
   /** States of the incident's jobs for `/migrate status`, e.g. `{ prepare: 'completed', rollback: 'delayed', statusUpdates: 'every 15 min' }`. */
-  describe(incidentId: string): Promise<Record<string, string>>;
+  describe(incident: IncidentRef): Promise<Record<string, string>>;
 }

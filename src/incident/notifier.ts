@@ -7,6 +7,8 @@ import type { Approval, Incident, IncidentFailure, StepOutcome } from './inciden
 export interface ApprovalProgress {
   approvals: Approval[];
   required: number;
+  /** What approvers must know before pressing (e.g. triage found the tool lock held); shown on the plan card. */
+  warnings?: string[];
 }
 
 /** What verification found after the down migrations ran. */
@@ -21,26 +23,32 @@ export interface VerificationResult {
 }
 
 /**
- * The Notifier port: everything the incident flow says to people. Implemented by
- * `slack/slack-notifier.ts`; message wording follows runbook 003
- * "Communication & coordination". Every method posts to the incident's channel.
- * @throws AppError `slack_api_error` when Slack refuses a call
+ * The Notifier port: everything the incident flow says to people. Use cases call it
+ * after the state change is committed; the adapter (`adapters/postgres/outbox-notifier.ts`)
+ * only records each notice in the state database's outbox and asks for its delivery, so
+ * a call returns once the notice is stored — Slack being slow or down never blocks or
+ * fails the caller (DESIGN.md "One failure path, one outbox"; the transactional-outbox
+ * pattern). Delivery to Slack, in order per incident, is `jobs/deliver-notices.ts` over
+ * `slack/slack-notifier.ts`; message wording follows runbook 003 "Communication &
+ * coordination".
+ * @throws only when the state database refuses the write
  */
 export interface Notifier {
   /**
-   * Creates `#<baseName>` (appending `-2`, `-3`, … on `name_taken`) and invites `invitees`.
-   * @returns the channel's ID and the name it got
+   * Asks for `#<baseName>` (`-2`, `-3`, … when taken) with `invitees`; when delivered, the
+   * channel is recorded on the incident, every later notice goes there, and `responseUrl`
+   * (the command's) gets "Incident opened in #…".
    */
-  createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }>;
+  createIncidentChannel(incident: Incident, baseName: string, invitees: string[], responseUrl?: string): Promise<void>;
   /** First message: who asked for what, and what happens next. */
-  opened(incident: Incident, service: ServiceConfig): Promise<void>;
+  opened(incident: Incident): Promise<void>;
   triage(incident: Incident, report: TriageReport): Promise<void>;
   /** Plain progress line (snapshot creating…, waiting for the snapshot, step 2/3 done…). */
   progress(incident: Incident, text: string): Promise<void>;
   /** Runbook 003 "Initial notice": "Rollback of migration `<file or version>` initiated. Snapshot saved: `<id>`. ETA: ~<X> minutes." */
   initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void>;
-  /** The plan and its Approve / Reject buttons. @returns the message ts */
-  planCard(incident: Incident, progress: ApprovalProgress): Promise<string>;
+  /** The plan and its Approve / Reject buttons; its ts is recorded on the incident when delivered. One per retry round. */
+  planCard(incident: Incident, progress: ApprovalProgress): Promise<void>;
   /** Re-renders the plan card in place (approvals so far, or the final decision). */
   updatePlanCard(incident: Incident, progress: ApprovalProgress): Promise<void>;
   /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
@@ -49,9 +57,16 @@ export interface Notifier {
   resolution(incident: Incident, verification: VerificationResult): Promise<void>;
   /** A restore finished: the new copy's endpoint and runbook 003's cut-over steps (not automated). */
   restoreComplete(incident: Incident, note?: string): Promise<void>;
-  /** The error in plain words, the steps that did and did not complete; the incident stays open. */
+  /** The error in plain words, the steps that did and did not complete, and what people can do next. */
   failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void>;
-  cancelled(incident: Incident, byUserId: string): Promise<void>;
-  /** Ephemeral answer through a command's `response_url` (valid 30 minutes, 5 uses; Slack "Handling user interaction"). */
+  /** The incident ended without a rollback (Reject, or `/migrate close` before it started). */
+  cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void>;
+  /**
+   * Ephemeral answer through a command's `response_url` (valid 30 minutes, 5 uses; Slack
+   * "Handling user interaction"). Not part of an incident, so sent at once, best effort.
+   */
   reply(responseUrl: string, text: string): Promise<void>;
 }
+
+/** The notifier methods whose calls are stored in the outbox and delivered in order. */
+export type NoticeMethod = Exclude<keyof Notifier, 'reply'>;

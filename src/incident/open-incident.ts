@@ -6,6 +6,7 @@ import type { Incident } from './incident.js';
 import type { NewIncident } from './incident-repository.js';
 import type { ServiceConfig } from '../config/services.js';
 import { resolveService } from './resolve-service.js';
+import { failIncident, failureFrom } from './fail-incident.js';
 
 /** What `/migrate rollback <migration> [--service NAME]` asks for. */
 export interface OpenIncidentInput {
@@ -14,6 +15,8 @@ export interface OpenIncidentInput {
   migration: string;
   /** Slack user ID. */
   requestedBy: string;
+  /** The command's response_url: the requester gets the channel link there once it exists. */
+  responseUrl?: string;
 }
 
 /** Channel name for an incident opened at `at` (runbook 003: `#incident-db-migration-<ts>`, ts = UTC yyyymmdd-hhmm). */
@@ -22,17 +25,17 @@ export function incidentChannelName(at: Date): string {
 }
 
 /**
- * Opens a rollback incident (issue 2 steps 1–3; runbook 003 "Initial triage" 1–2):
- * validates the request against the service's tracking table, records the
- * incident, creates its channel with the requester and approvers, and queues
- * triage, plan and snapshot. Bad input throws before anything is recorded.
+ * Opens a rollback incident (runbook 003 "Initial triage" 1–2): validates the request
+ * against the service's tracking table, records the incident with its channel and first
+ * message in the outbox, and queues triage, plan and snapshot. Bad input throws before
+ * anything is recorded; a job queue that does not answer undoes the incident, so nothing
+ * half-made is left behind.
  *
- * When the service database is unreachable, the incident still opens, says so,
- * and ends as failed: nothing runs.
+ * When the service database is unreachable, the incident still opens, says so, and ends
+ * as failed: nothing runs.
  *
  * @throws AppError `command_*` (bad service or migration), `incident_already_open`,
- *   `rollback_irreversible`, `rollback_missing_file`, `slack_api_error` (channel could not be made;
- *   the incident is discarded)
+ *   `rollback_irreversible`, `rollback_missing_file`, `job_queue_unreachable` (nothing kept)
  */
 export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
@@ -54,20 +57,18 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   } finally {
     await tool.close().catch(() => undefined);
   }
-  const opened = await startIncident(deps, service, { service: service.name, migration: target?.name ?? input.migration, requestedBy: input.requestedBy, plan });
+  const incident = { service: service.name, migration: target?.name ?? input.migration, requestedBy: input.requestedBy, plan, responseUrl: input.responseUrl };
   if (unreachable) {
-    const failure = { code: unreachable.code, message: unreachable.userMessage ?? unreachable.message };
-    const failed = await deps.repo.transition(opened.id, 'failed', 'migrate-bot', { failure });
-    await deps.notifier.failure(failed, failure, []);
-    return failed;
+    const opened = await startIncident(deps, service, incident, async () => undefined);
+    const failed = await failIncident(deps, opened.id, failureFrom(unreachable, { code: unreachable.code, message: unreachable.message }));
+    return failed ?? opened;
   }
-  await queuePreparation(deps, service, opened);
-  return opened;
+  return startIncident(deps, service, incident, (opened) => queuePreparation(deps, service, opened));
 }
 
 /**
- * Refuses a second incident for a service that has one open (issue 2: "a second rollback
- * while one is open … ephemeral pointer to the open incident").
+ * Refuses a second incident for a service that has one open (runbook 003: one incident
+ * channel per rollback; the answer points to the open incident).
  * @throws AppError `incident_already_open`
  */
 export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceConfig): Promise<void> {
@@ -83,28 +84,46 @@ export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceC
 }
 
 /**
- * Records the incident, creates its channel with the requester, approvers and `invite:`,
- * and posts the first message. A channel that cannot be created discards the incident, so
- * nothing half-made is left behind.
+ * Records the incident, stores its channel (with the requester, approvers and `invite:`)
+ * and first message in the outbox, then runs `queue` (the jobs that carry it on). When
+ * `queue` fails — the job queue is unreachable — the incident and its notices are
+ * discarded and the error says that nothing was kept. `responseUrl` gets the channel link
+ * once the channel exists.
+ * @throws AppError `job_queue_unreachable` (the incident was discarded)
  */
-export async function startIncident(deps: IncidentDeps, service: ServiceConfig, input: NewIncident): Promise<Incident> {
-  const incident = await deps.repo.create(input);
-  let channel: { id: string; name: string };
+export async function startIncident(
+  deps: IncidentDeps,
+  service: ServiceConfig,
+  input: NewIncident & { responseUrl?: string },
+  queue: (incident: Incident) => Promise<void>,
+): Promise<Incident> {
+  const { responseUrl, ...record } = input;
+  const incident = await deps.repo.create(record);
+  const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
   try {
-    const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
-    channel = await deps.notifier.createIncidentChannel(incidentChannelName(incident.createdAt), invitees);
+    await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident.createdAt), invitees, responseUrl);
+    await deps.notifier.opened(incident);
+    await queue(incident);
   } catch (err) {
-    await deps.repo.discard(incident.id);
+    await deps.repo.discard(incident.id, isAppError(err) ? err.code : 'open failed');
+    if (isAppError(err, 'job_queue_unreachable')) {
+      throw new AppError({
+        code: err.code,
+        message: err.message,
+        cause: err,
+        retryable: true,
+        userMessage:
+          'The job queue (Redis) is unreachable, so no incident was opened: nothing was recorded, no channel was made and nothing touched the database. ' +
+          'Try again in a minute; if Redis stays down, follow runbook 003 by hand.',
+      });
+    }
     throw err;
   }
-  await deps.repo.setChannel(incident.id, channel.id, channel.name);
-  const opened: Incident = { ...incident, channelId: channel.id, channelName: channel.name };
-  await deps.notifier.opened(opened, service);
-  return opened;
+  return incident;
 }
 
 /** Starts status updates and queues the prepare job (triage, plan card, snapshot). */
 export async function queuePreparation(deps: IncidentDeps, service: ServiceConfig, incident: Incident): Promise<void> {
+  await deps.jobs.prepare(incident);
   await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
-  await deps.jobs.prepare(incident.id);
 }

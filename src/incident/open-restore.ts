@@ -11,14 +11,16 @@ export interface OpenRestoreInput {
   /** Point in time (already validated as ISO-8601). */
   to?: Date;
   requestedBy: string;
+  /** The command's response_url: the requester gets the channel link there once it exists. */
+  responseUrl?: string;
 }
 
 /**
- * Opens a restore incident (issue 3; runbook 003 "Restore from backup" and runbook 004
+ * Opens a restore incident (runbook 003 "Restore from backup" and runbook 004
  * "Point-in-Time Recovery"): a channel, a plan card naming the NEW target, and the same
  * approvals as a rollback. The restore runs in the rollback queue once approved; the source
  * is never touched and the cut-over is left to people.
- * @throws AppError `command_*`, `incident_already_open`, `restore_unsupported`
+ * @throws AppError `command_*`, `incident_already_open`, `restore_unsupported`, `job_queue_unreachable` (nothing kept)
  */
 export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
@@ -39,14 +41,18 @@ export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): 
     ...(input.to ? { to: input.to.toISOString() } : {}),
     target: restorer.targetName(deps.clock.now()),
   };
-  const incident = await startIncident(deps, service, {
-    kind: 'restore',
-    restore: spec,
-    service: service.name,
-    migration: input.snapshotId ? `restore of ${input.snapshotId}` : `restore to ${spec.to}`,
-    requestedBy: input.requestedBy,
-    plan: [],
-  });
-  await queuePreparation(deps, service, incident);
-  return incident;
+  return startIncident(
+    deps,
+    service,
+    {
+      kind: 'restore',
+      restore: spec,
+      service: service.name,
+      migration: input.snapshotId ? `restore of ${input.snapshotId}` : `restore to ${spec.to}`,
+      requestedBy: input.requestedBy,
+      plan: [],
+      responseUrl: input.responseUrl,
+    },
+    (incident) => queuePreparation(deps, service, incident),
+  );
 }

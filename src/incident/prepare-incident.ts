@@ -1,14 +1,21 @@
 import type { ServiceConfig } from '../config/services.js';
 import { utcSecondStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
+import type { TriageReport } from '../triage/triage-report.js';
+import { approvalProgress } from './approvals.js';
+import { failIncident, failureFrom } from './fail-incident.js';
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from './deps.js';
 import { offendingOf, type Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
 
-/** Snapshot identifier for an incident: `pre-rollback-<service>-<yyyymmdd-hhmmss>` (UTC; runbook 004 "Take Manual Backup"). */
-export function incidentSnapshotName(incident: Pick<Incident, 'service' | 'createdAt'>): string {
-  return `pre-rollback-${incident.service}-${utcSecondStamp(incident.createdAt)}`;
+/**
+ * Snapshot identifier for an incident: `pre-rollback-<service>-<yyyymmdd-hhmmss>` (UTC;
+ * runbook 004 "Take Manual Backup"), with `-r<attempt>` for a `/migrate retry` round, which
+ * needs a snapshot of the database as it is now.
+ */
+export function incidentSnapshotName(incident: Pick<Incident, 'service' | 'createdAt' | 'attempt'>): string {
+  return `pre-rollback-${incident.service}-${utcSecondStamp(incident.createdAt)}${incident.attempt > 1 ? `-r${incident.attempt}` : ''}`;
 }
 
 /** Rough ETA for the initial notice, minutes: a minute per down migration plus five for approvals and verification. */
@@ -23,13 +30,14 @@ async function load(deps: IncidentDeps, incidentId: string): Promise<{ incident:
 }
 
 /**
- * The `prepare` job (issue 2 steps 5–7, runbook 003 "Initial triage" and "Mandatory
- * pre-action checklist"): posts the triage, the plan with its Approve / Reject
- * buttons, then takes the snapshot and posts the initial notice with its ID.
- * Approvals may arrive while the snapshot is being taken; the rollback waits for it.
+ * The `prepare` job (runbook 003 "Initial triage" and "Mandatory pre-action checklist"):
+ * posts the triage, the plan with its Approve / Reject buttons (warning approvers when
+ * triage saw the tool's lock held), then takes the snapshot and posts the initial notice
+ * with its ID. Approvals may arrive while the snapshot is being taken; the rollback waits.
  *
- * Safe to repeat: a retried job skips what the incident already records (plan card
- * ts, snapshot) and a snapshot provider treats its own existing snapshot as success.
+ * Safe to repeat: the plan card is stored once per round (outbox dedupe) and a snapshot
+ * provider treats its own existing snapshot as success. A snapshot that fails for good
+ * fails the incident through {@link failIncident}.
  * @throws AppError from the triage or snapshot adapters when retryable (the job retries)
  */
 export async function prepareIncident(deps: IncidentDeps, incidentId: string): Promise<void> {
@@ -41,20 +49,17 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   if (incident.kind === 'restore') return prepareRestore(deps, incident, service);
 
   if (incident.state === 'opened') {
+    let warnings: string[] = [];
     try {
-      const report = await deps.triage(service, {
-        offending: offendingOf(incident),
-      });
+      const report = await deps.triage(service, { offending: offendingOf(incident) });
       await deps.notifier.triage(incident, report);
+      warnings = planWarnings(report);
     } catch (err) {
       deps.logger.error({ err, incidentId }, 'triage failed');
       await deps.notifier.progress(incident, ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.');
     }
-    if (!incident.planMessageTs) {
-      const ts = await deps.notifier.planCard(incident, { approvals: await deps.repo.listApprovals(incident.id), required: service.approvals.required });
-      await deps.repo.setPlanMessage(incident.id, ts);
-      incident = { ...incident, planMessageTs: ts };
-    }
+    if (warnings.length) await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
+    await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
 
@@ -63,10 +68,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     snapshot = await takeSnapshot(deps, incident, service);
   } catch (err) {
     if (isAppError(err) && err.retryable) throw err;
-    const failure = { code: isAppError(err) ? err.code : 'snapshot_failed', message: isAppError(err) && err.userMessage ? err.userMessage : 'The snapshot could not be taken.' };
-    deps.logger.error({ err, incidentId }, 'snapshot failed');
-    const failed = await deps.repo.transition(incident.id, 'failed', 'migrate-bot', { failure });
-    await deps.notifier.failure(failed, failure, []);
+    await failIncident(deps, incident.id, failureFrom(err, { code: 'snapshot_failed', message: 'The snapshot could not be taken. Nothing was changed in the database.' }), { cause: err });
     return;
   }
   await deps.repo.setSnapshot(incident.id, snapshot);
@@ -76,16 +78,23 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
 }
 
 /**
+ * What approvers must know from triage before pressing Approve: a held tool lock means the
+ * rollback will stop at it (runbook 004 "Migration Lock"), dirty rows mean a half-applied
+ * migration (runbook 001 "Dirty Migration Recovery").
+ */
+export function planWarnings(report: TriageReport): string[] {
+  const health = report.checks.find((c) => c.name === 'tracking_table_health');
+  if (health?.verdict !== 'attention') return [];
+  return [`Triage: ${health.summary} Unless this is cleared first (runbook 004 "Migration Lock"), the rollback stops at it and changes nothing.`];
+}
+
+/**
  * A restore incident needs no new snapshot (it reads one, and never touches the source):
  * it posts the plan card and goes straight to awaiting approval.
  */
 async function prepareRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
   let current = incident;
-  if (!current.planMessageTs) {
-    const ts = await deps.notifier.planCard(current, { approvals: await deps.repo.listApprovals(current.id), required: service.approvals.required });
-    await deps.repo.setPlanMessage(current.id, ts);
-    current = { ...current, planMessageTs: ts };
-  }
+  await deps.notifier.planCard(current, await approvalProgress(deps, current, service));
   if (current.state === 'opened') current = await deps.repo.transition(current.id, 'snapshot_started', 'migrate-bot', { restore: true });
   await deps.repo.transition(current.id, 'snapshot_ready', 'migrate-bot', { restore: true });
 }

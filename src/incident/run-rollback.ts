@@ -1,11 +1,14 @@
+import type { ServiceConfig } from '../config/services.js';
+import type { MigrationTool } from '../rollback/migration-tool.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
+import { failIncident, failureFrom } from './fail-incident.js';
 import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
 
 /** What the rollback job should do next. */
 export type RollbackRun =
-  /** The snapshot is not available yet: retry later (issue 3 "Gate"). */
+  /** The snapshot is not available yet: retry later (the snapshot gate). */
   | { kind: 'wait_for_snapshot' }
   /** Nothing to do: the incident ended or was never approved. */
   | { kind: 'skipped'; reason: string }
@@ -13,23 +16,27 @@ export type RollbackRun =
   | { kind: 'failed'; failure: IncidentFailure };
 
 const BOT = 'migrate-bot';
+const UNEXPECTED: IncidentFailure = { code: 'rollback_step_failed', message: 'An unexpected error stopped the rollback. The bot logs have the details.' };
 
 /**
- * The `rollback` job (issue 2 steps 9 and 11; runbook 003 "Execute a down migration"):
+ * The `rollback` job (runbook 003 "Execute a down migration"):
  *  1. gate: approvals complete and the snapshot verified available — else wait or skip;
  *  2. under the database's rollback lock, runs each down migration newest first with
  *     the service's `lock_timeout`, removing its tracking-table row, posting progress;
+ *     between steps (never inside one) it honours a stop request (`/migrate close`) and
+ *     a process shutdown;
  *  3. verifies the tracking table no longer lists any planned migration, and posts the
- *     resolution; or, on the first failing step, posts the error in plain words with
- *     the steps that did and did not complete, and leaves the incident open as failed
- *     (runbook 003 "Partial down failure": stop further automated actions).
+ *     resolution; or fails the incident through {@link failIncident} with the steps that
+ *     did and did not complete (runbook 003 "Partial down failure": stop automated actions).
  *
- * Safe to repeat: steps already reverted (absent from the tracking table) are not
- * run again, so a job retried after a crash resumes where it stopped.
- * @throws AppError `rollback_already_running` / `service_db_unreachable` (retryable: the job retries)
+ * Safe to repeat: steps already reverted (absent from the tracking table) are not run
+ * again, so a job retried after a crash resumes where it stopped, and takes over the tool
+ * lock its own crashed run left set.
+ * @throws AppError `rollback_already_running`, `service_db_unreachable`, `worker_shutting_down`
+ *   (retryable: the job waits or retries; once its attempts are spent the worker fails the incident)
  */
 export async function runRollback(deps: IncidentDeps, incidentId: string): Promise<RollbackRun> {
-  let incident = await deps.repo.get(incidentId);
+  const incident = await deps.repo.get(incidentId);
   if (!incident) return { kind: 'skipped', reason: 'incident not found' };
   const service = resolveService(deps.services, incident.service);
   if (incident.state === 'opened' || incident.state === 'snapshotting') return { kind: 'wait_for_snapshot' };
@@ -40,118 +47,128 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
   if (approvals.length < service.approvals.required) {
     return { kind: 'skipped', reason: `${approvals.length} of ${service.approvals.required} approvals` };
   }
-  if (incident.kind === 'restore') return runRestore(deps, incident);
-  if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
-
-  // Nothing touches the database without a verified snapshot (issue 2, runbook 003 checklist).
-  if (incident.snapshot.provider !== 'none') {
-    try {
-      await deps.snapshotProvider(service).verify(incident.snapshot);
-    } catch (err) {
-      if (isAppError(err) && err.retryable) throw err;
-      return fail(deps, incident, failureOf(err), []);
-    }
+  try {
+    if (incident.kind === 'restore') return await runRestore(deps, incident, service);
+    if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
+    // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
+    if (incident.snapshot.provider !== 'none') await deps.snapshotProvider(service).verify(incident.snapshot);
+    return await runDownMigrations(deps, incident, service);
+  } catch (err) {
+    if (isAppError(err) && err.retryable) throw err;
+    const failure = failureFrom(err, UNEXPECTED);
+    await failIncident(deps, incident.id, failure, { cause: err });
+    return { kind: 'failed', failure };
   }
+}
 
+/** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
+async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<{ by: string; reason?: string } | null> {
+  const last = await deps.repo.lastEvent(incidentId, ['stop_requested', 'retried']);
+  return last?.type === 'stop_requested' ? { by: String(last.data.by), reason: last.data.reason as string | undefined } : null;
+}
+
+/** Did this incident set the tool's lock in a run that never released it (a crash)? */
+async function ownsStaleToolLock(deps: IncidentDeps, incidentId: string): Promise<boolean> {
+  return (await deps.repo.lastEvent(incidentId, ['tool_lock_taken', 'tool_lock_released']))?.type === 'tool_lock_taken';
+}
+
+async function runDownMigrations(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<RollbackRun> {
   const tool = deps.migrationTool(service);
   const started = deps.clock.now().getTime();
+  let lockRecorded = false;
   try {
-    return await tool.withRollbackLock(async () => {
-      if (incident!.state === 'awaiting_approval') incident = await deps.repo.transition(incident!.id, 'rollback_started', BOT);
-      const current = incident!;
-      const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
-      const outcomes: StepOutcome[] = current.plan.map((s) =>
-        stillApplied.has(s.migration) ? { migration: s.migration, status: 'not_run' } : { migration: s.migration, status: 'done' },
-      );
-      const total = current.plan.length;
-      for (const [i, step] of current.plan.entries()) {
-        if (outcomes[i]!.status === 'done') continue;
-        await deps.notifier.progress(current, `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`);
-        try {
-          const { durationMs } = await tool.runDown(step, service.lock_timeout);
-          outcomes[i] = { migration: step.migration, status: 'done', durationMs };
-          await deps.repo.setSteps(current.id, outcomes);
-          await deps.repo.log(current.id, 'step_done', BOT, { migration: step.migration, durationMs });
-          await deps.notifier.progress(current, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${durationMs} ms.`);
-        } catch (err) {
-          outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
-          if (isAppError(err, 'service_db_unreachable')) {
-            await deps.repo.setSteps(current.id, outcomes);
-            throw err; // retryable: the job resumes from the tracking table
+    return await tool.withRollbackLock(
+      async (lock) => {
+        if (lock.toolLock) {
+          lockRecorded = true;
+          await deps.repo.log(incident.id, 'tool_lock_taken', BOT, { lock: lock.toolLock, tookOver: lock.tookOverStaleLock });
+          if (lock.tookOverStaleLock) {
+            await deps.notifier.progress(incident, `:unlock: Found the tool lock (${lock.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`);
           }
-          return fail(deps, current, failureOf(err), outcomes);
         }
-      }
-
-      const after = await tool.listApplied();
-      const planned = new Set(current.plan.map((s) => s.migration));
-      const left = after.filter((m) => planned.has(m.name)).map((m) => m.name);
-      const verification = {
-        passed: left.length === 0,
-        stillApplied: left,
-        head: after.length ? after[after.length - 1]!.name : null,
-        durationMs: deps.clock.now().getTime() - started,
-      };
-      if (!verification.passed) {
-        return fail(deps, current, {
-          code: 'rollback_verification_failed',
-          message: `The tracking table still lists ${left.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.`,
-        }, outcomes);
-      }
-      const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { head: verification.head });
-      await deps.jobs.stopStatusUpdates(current.id);
-      await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
-      return { kind: 'resolved' } as const;
-    });
+        let current = incident;
+        if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+        return await runSteps(deps, current, service, tool, started);
+      },
+      { ownStaleLock: await ownsStaleToolLock(deps, incident.id) },
+    );
   } finally {
+    if (lockRecorded) await deps.repo.log(incident.id, 'tool_lock_released', BOT).catch(() => undefined);
     await tool.close().catch(() => undefined);
   }
 }
 
+async function runSteps(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool, started: number): Promise<RollbackRun> {
+  const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
+  const outcomes: StepOutcome[] = incident.plan.map((s) => ({ migration: s.migration, status: stillApplied.has(s.migration) ? 'not_run' : 'done' }));
+  const total = incident.plan.length;
+  for (const [i, step] of incident.plan.entries()) {
+    if (outcomes[i]!.status === 'done') continue;
+    const stop = await stopRequested(deps, incident.id);
+    if (stop) {
+      const failure = { code: 'rollback_stopped', message: `<@${stop.by}> stopped the rollback before step ${i + 1} of ${total}${stop.reason ? `: _${stop.reason}_` : ''}.` };
+      await failIncident(deps, incident.id, failure, { steps: outcomes, actor: stop.by });
+      return { kind: 'failed', failure };
+    }
+    if (deps.shutdown?.aborted) {
+      throw new AppError({ code: 'worker_shutting_down', message: `worker stopping before step ${i + 1}`, retryable: true });
+    }
+    await deps.notifier.progress(incident, `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`);
+    try {
+      const { durationMs } = await tool.runDown(step, service.lock_timeout);
+      outcomes[i] = { migration: step.migration, status: 'done', durationMs };
+    } catch (err) {
+      outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
+      await deps.repo.setSteps(incident.id, outcomes);
+      if (isAppError(err) && err.retryable) throw err; // e.g. unreachable: the job resumes from the tracking table
+      const failure = failureFrom(err, UNEXPECTED);
+      await failIncident(deps, incident.id, failure, { steps: outcomes, cause: err });
+      return { kind: 'failed', failure };
+    }
+    // The step committed: from here on nothing can mark it failed.
+    await deps.repo.setSteps(incident.id, outcomes);
+    await deps.repo.log(incident.id, 'step_done', BOT, { migration: step.migration, durationMs: outcomes[i]!.durationMs });
+    await deps.notifier.progress(incident, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`);
+  }
+
+  const after = await tool.listApplied();
+  const planned = new Set(incident.plan.map((s) => s.migration));
+  const left = after.filter((m) => planned.has(m.name)).map((m) => m.name);
+  const verification = {
+    passed: left.length === 0,
+    stillApplied: left,
+    head: after.length ? after[after.length - 1]!.name : null,
+    durationMs: deps.clock.now().getTime() - started,
+  };
+  if (!verification.passed) {
+    const failure = { code: 'rollback_verification_failed', message: `The tracking table still lists ${left.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.` };
+    await failIncident(deps, incident.id, failure, { steps: outcomes });
+    return { kind: 'failed', failure };
+  }
+  const resolved = await deps.repo.transition(incident.id, 'rollback_succeeded', BOT, { head: verification.head });
+  await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
+  await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  return { kind: 'resolved' };
+}
+
 /**
- * The approved restore (issue 3): restores to the NEW target named when the incident
- * opened (a retried job reuses it), posts progress, then the endpoint and runbook 003's
- * cut-over steps. The cut-over itself is left to people.
+ * The approved restore (runbook 003 "Restore from backup"): restores to the NEW target
+ * named when the incident opened (a retried job reuses it), posts progress, then the
+ * endpoint and runbook 003's cut-over steps. The cut-over itself is left to people.
  */
-async function runRestore(deps: IncidentDeps, incident: Incident): Promise<RollbackRun> {
-  const service = resolveService(deps.services, incident.service);
+async function runRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<RollbackRun> {
   const spec = incident.restore;
   if (!spec) return { kind: 'skipped', reason: 'restore incident without a restore spec' };
   let current = incident;
   if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
-  try {
-    const outcome = await deps.restorer(service).restore(
-      {
-        incidentId: current.id,
-        requestedBy: current.requestedBy,
-        snapshotId: spec.snapshotId,
-        to: spec.to ? new Date(spec.to) : undefined,
-        target: spec.target,
-      },
-      (text) => deps.notifier.progress(current, text),
-    );
-    const restore = { ...spec, result: { identifier: outcome.identifier, endpoint: outcome.endpoint, elapsedMs: outcome.elapsedMs } };
-    await deps.repo.setRestore(current.id, restore);
-    const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
-    await deps.jobs.stopStatusUpdates(current.id);
-    await deps.notifier.restoreComplete({ ...resolved, restore }, outcome.note);
-    return { kind: 'resolved' };
-  } catch (err) {
-    if (isAppError(err) && err.retryable) throw err;
-    return fail(deps, current, failureOf(err), []);
-  }
-}
-
-function failureOf(err: unknown): IncidentFailure {
-  if (err instanceof AppError) return { code: err.code, message: err.userMessage ?? err.message };
-  return { code: 'rollback_step_failed', message: 'An unexpected error stopped the rollback. The bot logs have the details.' };
-}
-
-async function fail(deps: IncidentDeps, incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<RollbackRun> {
-  deps.logger.error({ incidentId: incident.id, failure }, 'rollback failed');
-  await deps.repo.setSteps(incident.id, steps);
-  const event = incident.state === 'rolling_back' ? 'rollback_failed' : 'failed';
-  const failed = await deps.repo.transition(incident.id, event, BOT, { failure });
-  await deps.notifier.failure({ ...failed, steps }, failure, steps);
-  return { kind: 'failed', failure };
+  const outcome = await deps.restorer(service).restore(
+    { incidentId: current.id, requestedBy: current.requestedBy, snapshotId: spec.snapshotId, to: spec.to ? new Date(spec.to) : undefined, target: spec.target },
+    (text) => deps.notifier.progress(current, text),
+  );
+  const restore = { ...spec, result: { identifier: outcome.identifier, endpoint: outcome.endpoint, elapsedMs: outcome.elapsedMs } };
+  await deps.repo.setRestore(current.id, restore);
+  const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
+  await deps.notifier.restoreComplete({ ...resolved, restore }, outcome.note);
+  await deps.jobs.stopStatusUpdates(current.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  return { kind: 'resolved' };
 }

@@ -7,23 +7,29 @@ export type IncidentEvent =
   | 'snapshot_ready'
   | 'rollback_started'
   | 'rollback_succeeded'
-  | 'rollback_failed'
   | 'rejected'
+  /** The one way into `failed`, used only by `fail-incident.ts`. */
   | 'failed'
-  | 'closed';
+  /** `/migrate close`: ends an open incident (before the rollback starts, or after it failed). */
+  | 'closed'
+  /** `/migrate retry`: a failed incident starts a new round (new plan, snapshot, approvals). */
+  | 'retried';
 
 const TRANSITIONS: Record<IncidentState, Partial<Record<IncidentEvent, IncidentState>>> = {
-  opened: { snapshot_started: 'snapshotting', rejected: 'cancelled', failed: 'failed' },
-  snapshotting: { snapshot_ready: 'awaiting_approval', rejected: 'cancelled', failed: 'failed' },
-  awaiting_approval: { rollback_started: 'rolling_back', rejected: 'cancelled', failed: 'failed' },
-  rolling_back: { rollback_succeeded: 'resolved', rollback_failed: 'failed' },
-  failed: { closed: 'cancelled' },
+  opened: { snapshot_started: 'snapshotting', rejected: 'cancelled', closed: 'cancelled', failed: 'failed' },
+  snapshotting: { snapshot_ready: 'awaiting_approval', rejected: 'cancelled', closed: 'cancelled', failed: 'failed' },
+  awaiting_approval: { rollback_started: 'rolling_back', rejected: 'cancelled', closed: 'cancelled', failed: 'failed' },
+  // A running rollback is never cancelled: `/migrate close` stops it after the current step, and it fails.
+  rolling_back: { rollback_succeeded: 'resolved', failed: 'failed' },
+  failed: { closed: 'cancelled', retried: 'opened' },
   resolved: {},
   cancelled: {},
 };
 
 /**
  * The one place incident states change (DESIGN.md "Transitions live in one pure function").
+ * Every open state has a way out that a person can take: Reject or `/migrate close`
+ * before the rollback starts, a stop request while it runs, close or retry once failed.
  * @returns the next state
  * @throws AppError `incident_invalid_transition` when `event` is not allowed in `state`
  */

@@ -1,10 +1,11 @@
 import type { IncidentDeps } from './deps.js';
+import { approvalProgress } from './approvals.js';
 import { resolveService } from './resolve-service.js';
 
 const BOT = 'migrate-bot';
 
 /**
- * The status-update job (issue 2 step 10; runbook 003 "Status updates: every 15–30
+ * The status-update job (runbook 003 "Status updates: every 15–30
  * minutes"). Posts the current state while the incident is open; once it has ended,
  * removes its own schedule and posts nothing. A tick less than half an interval after
  * the previous update (or the opening) is skipped (`too_soon`).
@@ -21,8 +22,7 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): 
   const last = await deps.repo.lastEventAt(incident.id, ['opened', 'status_update_posted']);
   const everyMs = service.status_update_minutes * 60_000;
   if (last && deps.clock.now().getTime() - last.getTime() < everyMs / 2) return 'too_soon';
-  const approvals = await deps.repo.listApprovals(incident.id);
-  await deps.notifier.statusUpdate(incident, { approvals, required: service.approvals.required }, service.status_update_minutes);
+  await deps.notifier.statusUpdate(incident, await approvalProgress(deps, incident, service), service.status_update_minutes);
   await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
   return 'posted';
 }

@@ -1,9 +1,10 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { IncidentJobs, OnDemandSnapshotRequest } from '../incident/job-queue.js';
-import { JOB, QUEUE_NAMES, jobId, type IncidentJobPayload, type SnapshotJobPayload } from './queues.js';
+import type { IncidentJobs, IncidentRef, JobState, OnDemandSnapshotRequest } from '../incident/job-queue.js';
+import { queueUnreachable, withDeadline } from '../shared/deadline.js';
+import { JOB, QUEUE_NAMES, jobId, type DeliverJobPayload, type IncidentJobPayload, type SnapshotJobPayload } from './queues.js';
 
-/** Retries for transient failures (Slack 5xx, database restarts): 5 attempts, 2 s doubling. */
+/** Retries for transient failures (database restarts, snapshot waits): 5 attempts, 2 s doubling. */
 const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 2000 },
@@ -13,57 +14,117 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * IncidentJobs on BullMQ (https://docs.bullmq.io): job ids derived from the incident,
- * and one job scheduler per incident for status updates
- * (https://docs.bullmq.io/guide/job-schedulers).
+ * Notice delivery: many quick attempts with the `slack` backoff of `workers.ts` (1 s
+ * doubling to 30 s, or Slack's `Retry-After`); once spent, the reconciler sweeps again.
+ */
+const DELIVERY_JOB_OPTIONS: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'slack' },
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** How long a queue call may take while a person waits for the answer, ms. */
+export const DEFAULT_QUEUE_DEADLINE_MS = 3000;
+
+/**
+ * IncidentJobs on BullMQ (https://docs.bullmq.io): job ids derived from the incident and
+ * its retry round, one job scheduler per incident for status updates
+ * (https://docs.bullmq.io/guide/job-schedulers), and a deadline on every call.
+ * `connection` should fail fast when Redis is down (`maxRetriesPerRequest: 1`); workers
+ * keep their own blocking connection.
  */
 export class BullmqIncidentJobs implements IncidentJobs {
   readonly incidents: Queue<IncidentJobPayload | SnapshotJobPayload>;
   readonly rollbacks: Queue<IncidentJobPayload>;
+  readonly notices: Queue<DeliverJobPayload | Record<string, never>>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    connection: Redis,
+    prefix: string,
+    private readonly deadlineMs = DEFAULT_QUEUE_DEADLINE_MS,
+  ) {
     this.incidents = new Queue(QUEUE_NAMES.incidents, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
     this.rollbacks = new Queue(QUEUE_NAMES.rollbacks, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    this.notices = new Queue(QUEUE_NAMES.notices, { connection, prefix, defaultJobOptions: DELIVERY_JOB_OPTIONS });
+    for (const q of [this.incidents, this.rollbacks, this.notices]) q.on('error', () => undefined); // surfaced through the deadline
   }
 
-  async prepare(incidentId: string): Promise<void> {
-    await this.incidents.add(JOB.prepare, { incidentId }, { jobId: jobId.prepare(incidentId) });
+  private bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return withDeadline(
+      work().catch((err: unknown) => {
+        throw queueUnreachable(what, this.deadlineMs, err);
+      }),
+      this.deadlineMs,
+      () => queueUnreachable(what, this.deadlineMs),
+    );
+  }
+
+  async prepare(incident: IncidentRef): Promise<void> {
+    await this.bounded('queue prepare', () => this.incidents.add(JOB.prepare, { incidentId: incident.id }, { jobId: jobId.prepare(incident.id, incident.attempt) }));
   }
 
   async snapshot(request: OnDemandSnapshotRequest): Promise<void> {
     // Snapshots are not retried blindly by the queue: the provider's own retries are bounded.
-    await this.incidents.add(JOB.snapshot, { ...request }, { jobId: jobId.snapshot(request.name), attempts: 1 });
+    await this.bounded('queue snapshot', () => this.incidents.add(JOB.snapshot, { ...request }, { jobId: jobId.snapshot(request.name), attempts: 1 }));
   }
 
-  async rollback(incidentId: string): Promise<void> {
+  async rollback(incident: IncidentRef): Promise<void> {
     // A rollback is not retried blindly: the job resumes from the tracking table, but only a few times.
-    await this.rollbacks.add(JOB.rollback, { incidentId }, { jobId: jobId.rollback(incidentId), attempts: 3 });
+    await this.bounded('queue rollback', () =>
+      this.rollbacks.add(JOB.rollback, { incidentId: incident.id }, { jobId: jobId.rollback(incident.id, incident.attempt), attempts: 3 }),
+    );
+  }
+
+  async deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void> {
+    await this.bounded('queue notice delivery', () => this.notices.add(JOB.deliver, { incidentId }, { jobId: jobId.deliver(incidentId, noticeId, sweep) }));
   }
 
   async startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void> {
-    await this.incidents.upsertJobScheduler(
-      jobId.statusScheduler(incidentId),
-      { every: Math.max(1000, Math.round(everyMinutes * 60_000)) },
-      { name: JOB.statusUpdate, data: { incidentId }, opts: { attempts: 2, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } } },
+    await this.bounded('schedule status updates', () =>
+      this.incidents.upsertJobScheduler(
+        jobId.statusScheduler(incidentId),
+        { every: Math.max(1000, Math.round(everyMinutes * 60_000)) },
+        { name: JOB.statusUpdate, data: { incidentId }, opts: { attempts: 2, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } } },
+      ),
     );
   }
 
   async stopStatusUpdates(incidentId: string): Promise<void> {
-    await this.incidents.removeJobScheduler(jobId.statusScheduler(incidentId));
+    await this.bounded('stop status updates', () => this.incidents.removeJobScheduler(jobId.statusScheduler(incidentId)));
   }
 
-  async describe(incidentId: string): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    const prepare = await this.incidents.getJob(jobId.prepare(incidentId));
-    if (prepare) out.prepare = await prepare.getState();
-    const rollback = await this.rollbacks.getJob(jobId.rollback(incidentId));
-    if (rollback) out.rollback = await rollback.getState();
-    const scheduler = await this.incidents.getJobScheduler(jobId.statusScheduler(incidentId));
-    if (scheduler?.every) out.statusUpdates = `every ${Math.round(Number(scheduler.every) / 60_000)} min`;
-    return out;
+  /** Runs the reconciler every `everyMs` (ms), once per deployment however many replicas start it. */
+  async startReconciler(everyMs: number): Promise<void> {
+    await this.bounded('schedule the reconciler', () =>
+      this.notices.upsertJobScheduler(jobId.reconciler, { every: everyMs }, { name: JOB.reconcile, data: {}, opts: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3600 } } }),
+    );
+  }
+
+  async states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState }> {
+    return this.bounded('read job states', async () => {
+      const [prepare, rollback] = await Promise.all([
+        this.incidents.getJobState(jobId.prepare(incident.id, incident.attempt)),
+        this.rollbacks.getJobState(jobId.rollback(incident.id, incident.attempt)),
+      ]);
+      const norm = (s: string): JobState => (s === 'unknown' ? 'missing' : s === 'waiting-children' || s === 'prioritized' ? 'waiting' : (s as JobState));
+      return { prepare: norm(prepare), rollback: norm(rollback) };
+    });
+  }
+
+  async describe(incident: IncidentRef): Promise<Record<string, string>> {
+    return this.bounded('describe jobs', async () => {
+      const out: Record<string, string> = {};
+      const { prepare, rollback } = await this.states(incident);
+      if (prepare !== 'missing') out.prepare = prepare;
+      if (rollback !== 'missing') out.rollback = rollback;
+      const scheduler = await this.incidents.getJobScheduler(jobId.statusScheduler(incident.id));
+      if (scheduler?.every) out.statusUpdates = `every ${Math.round(Number(scheduler.every) / 60_000)} min`;
+      return out;
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.incidents.close(), this.rollbacks.close()]);
+    await Promise.all([this.incidents.close(), this.rollbacks.close(), this.notices.close()]);
   }
 }

@@ -6,10 +6,23 @@ export const QUEUE_NAMES = {
   incidents: 'incidents',
   /** rollback jobs; one per incident, one running per database (advisory lock). */
   rollbacks: 'rollbacks',
+  /** notice delivery to Slack (the outbox) and the reconciler's sweeps. */
+  notices: 'notices',
 } as const;
 
 /** Job names. */
-export const JOB = { prepare: 'prepare', statusUpdate: 'status-update', rollback: 'rollback', snapshot: 'snapshot' } as const;
+export const JOB = {
+  prepare: 'prepare',
+  statusUpdate: 'status-update',
+  rollback: 'rollback',
+  snapshot: 'snapshot',
+  deliver: 'deliver',
+  reconcile: 'reconcile',
+} as const;
+
+/** Payload of a notice-delivery job: deliver the incident's undelivered notices, in order. */
+export const DeliverJobPayload = z.object({ incidentId: z.uuid() });
+export type DeliverJobPayload = z.infer<typeof DeliverJobPayload>;
 
 /** Every job carries just the incident id; state lives in the state database. */
 export const IncidentJobPayload = z.object({
@@ -28,10 +41,15 @@ export const SnapshotJobPayload = z.object({
 });
 export type SnapshotJobPayload = z.infer<typeof SnapshotJobPayload>;
 
-/** Job ids derived from the incident: a double press or a retried request queues one job. */
+/**
+ * Job ids derived from the incident and its retry round (`attempt`): a double press or a
+ * retried request queues one job, and `/migrate retry` gets fresh ones.
+ */
 export const jobId = {
-  prepare: (incidentId: string) => `prepare-${incidentId}`,
-  rollback: (incidentId: string) => `rollback-${incidentId}`,
+  prepare: (incidentId: string, attempt: number) => `prepare-${incidentId}-${attempt}`,
+  rollback: (incidentId: string, attempt: number) => `rollback-${incidentId}-${attempt}`,
+  deliver: (incidentId: string, noticeId: number, sweep?: number) => `deliver-${incidentId}-${noticeId}${sweep ? `-sweep${sweep}` : ''}`,
+  reconciler: 'reconciler',
   statusScheduler: (incidentId: string) => `status-${incidentId}`,
   snapshot: (name: string) => `snapshot-${name}`,
 };

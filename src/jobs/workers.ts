@@ -1,21 +1,34 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { IncidentDeps } from '../incident/deps.js';
+import { failIncident, failureFrom } from '../incident/fail-incident.js';
+import { takeOnDemandSnapshot } from '../incident/on-demand-snapshot.js';
 import { prepareIncident } from '../incident/prepare-incident.js';
+import { reconcileIncidents } from '../incident/reconcile.js';
 import { runRollback } from '../incident/run-rollback.js';
 import { postStatusUpdate } from '../incident/status-update.js';
 import { isAppError } from '../shared/errors.js';
-import { IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPayload } from './queues.js';
-import { takeOnDemandSnapshot } from '../incident/on-demand-snapshot.js';
+import type { BullmqIncidentJobs } from './bullmq-incident-jobs.js';
+import { deliverNotices, type NoticeDelivery } from './deliver-notices.js';
+import { DeliverJobPayload, IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPayload } from './queues.js';
 
 /** Worker settings; times in ms. */
 export interface WorkerOptions {
+  /** A connection for blocking commands (`maxRetriesPerRequest: null`, BullMQ "Connections"). */
   connection: Redis;
   prefix: string;
+  /** Notice delivery (outbox → Slack). */
+  delivery: NoticeDelivery;
+  /** The producer side, for the reconciler's notice sweep. */
+  jobs: BullmqIncidentJobs;
   /** How long a rollback waits before looking at the snapshot gate (or the database lock) again. Default 5000. */
   gatePollMs?: number;
   /** Rollback jobs in flight per process (each holds its database's lock). Default 4. */
   rollbackConcurrency?: number;
+  /** How often the reconciler runs, ms. Default 60 000. */
+  reconcileEveryMs?: number;
+  /** A notice undelivered this long (ms) is queued again by the reconciler. Default 30 000. */
+  sweepAfterMs?: number;
 }
 
 /** Maps a thrown error to BullMQ's retry signal: retryable AppErrors retry, everything else is final. */
@@ -27,11 +40,29 @@ function forBullmq(err: unknown): unknown {
 }
 
 /**
- * Starts the incident and rollback workers (DESIGN.md "jobs/").
- * @returns the workers, to close on shutdown
+ * Delay before the next delivery attempt, ms: Slack's `Retry-After` when it sent one,
+ * else 1 s doubling up to 30 s (BullMQ custom backoff strategy, "Retrying failing jobs").
  */
-export function startWorkers(deps: IncidentDeps, options: WorkerOptions): { workers: Worker[]; close(): Promise<void> } {
+export function deliveryBackoffMs(attemptsMade: number, err?: Error): number {
+  const retryAfterSec = isAppError(err) ? err.details?.retryAfterSec : undefined;
+  if (typeof retryAfterSec === 'number' && retryAfterSec > 0) return retryAfterSec * 1000;
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+/** True when BullMQ will not try the job again (attempts spent, or an UnrecoverableError). */
+function finalFailure(job: Job, err: Error): boolean {
+  return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * Starts the incident, rollback and notice workers (DESIGN.md "jobs/"), the reconciler's
+ * job scheduler, and one reconciler pass at start-up. A prepare or rollback job that fails
+ * for good fails its incident through the one failure path, so no job failure is only logged.
+ * @returns the workers, to close on shutdown (running jobs finish first)
+ */
+export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): Promise<{ workers: Worker[]; close(): Promise<void> }> {
   const gatePollMs = options.gatePollMs ?? 5000;
+  const reconcileEveryMs = options.reconcileEveryMs ?? 60_000;
 
   const incidents = new Worker<IncidentJobPayload | SnapshotJobPayload>(
     QUEUE_NAMES.incidents,
@@ -59,8 +90,8 @@ export function startWorkers(deps: IncidentDeps, options: WorkerOptions): { work
     async (job: Job<IncidentJobPayload>, token?: string) => {
       const data = IncidentJobPayload.parse(job.data);
       const log = deps.logger.child({ incidentId: data.incidentId, jobId: job.id });
-      const later = async (): Promise<never> => {
-        await job.moveToDelayed(Date.now() + gatePollMs, token);
+      const later = async (delayMs = gatePollMs): Promise<never> => {
+        await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
       };
       try {
@@ -75,7 +106,15 @@ export function startWorkers(deps: IncidentDeps, options: WorkerOptions): { work
           await later();
         }
       } catch (err) {
-        if (isAppError(err, 'rollback_already_running')) await later();
+        if (isAppError(err, 'worker_shutting_down')) await later(100); // handed back: the next worker resumes after the committed steps
+        if (isAppError(err, 'rollback_already_running')) {
+          if (!data.waitingNoticePosted) {
+            const incident = await deps.repo.get(data.incidentId);
+            if (incident) await deps.notifier.progress(incident, `:hourglass_flowing_sand: ${err.userMessage}`);
+            await job.updateData({ ...data, waitingNoticePosted: true });
+          }
+          await later();
+        }
         if (!(err instanceof DelayedError)) log.error({ err }, 'rollback job failed');
         throw forBullmq(err);
       }
@@ -83,13 +122,53 @@ export function startWorkers(deps: IncidentDeps, options: WorkerOptions): { work
     { connection: options.connection, prefix: options.prefix, concurrency: options.rollbackConcurrency ?? 4 },
   );
 
-  for (const w of [incidents, rollbacks]) {
+  const notices = new Worker<DeliverJobPayload | Record<string, never>>(
+    QUEUE_NAMES.notices,
+    async (job: Job) => {
+      if (job.name === JOB.reconcile) {
+        await reconcileIncidents(deps);
+        const minute = Math.floor(Date.now() / 60_000);
+        for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000)) await options.jobs.deliver(s.incidentId, s.noticeId, minute);
+        return;
+      }
+      const { incidentId } = DeliverJobPayload.parse(job.data);
+      await deliverNotices(options.delivery, incidentId);
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: 4,
+      settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err) },
+    },
+  );
+
+  // A prepare or rollback job that will not run again fails its incident (one failure path).
+  for (const w of [incidents, rollbacks] as Worker[]) {
+    w.on('failed', (job, err) => {
+      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot) return;
+      const parsed = IncidentJobPayload.safeParse(job.data);
+      if (!parsed.success) return;
+      const failure = failureFrom(err, {
+        code: job.name === JOB.prepare ? 'prepare_failed' : 'rollback_failed',
+        message: `The ${job.name} job failed after ${job.attemptsMade} attempt(s): ${err.message}`,
+      });
+      void failIncident(deps, parsed.data.incidentId, failure, { actor: `job:${job.name}`, cause: err }).catch((e: unknown) =>
+        deps.logger.error({ err: e, jobId: job.id }, 'could not fail the incident of a failed job; the reconciler will'),
+      );
+    });
+  }
+  for (const w of [incidents, rollbacks, notices] as Worker[]) {
     w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
   }
+
+  await options.jobs.startReconciler(reconcileEveryMs).catch((err: unknown) => deps.logger.error({ err }, 'reconciler not scheduled'));
+  const bootMinute = Math.floor(Date.now() / 60_000);
+  await options.jobs.notices.add(JOB.reconcile, {}, { jobId: `reconcile-boot-${bootMinute}`, attempts: 1, removeOnComplete: true }).catch(() => undefined);
+
   return {
-    workers: [incidents, rollbacks],
+    workers: [incidents, rollbacks, notices],
     async close() {
-      await Promise.all([incidents.close(), rollbacks.close()]);
+      await Promise.all([incidents.close(), rollbacks.close(), notices.close()]);
     },
   };
 }

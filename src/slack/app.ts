@@ -3,6 +3,7 @@ import type { Env } from '../config/env.js';
 import type { IncidentDeps } from '../incident/deps.js';
 import type { Logger } from '../shared/logger.js';
 import { boltLogger } from './bolt-logger.js';
+import { withRequestWindow } from './request-window.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 
@@ -12,19 +13,20 @@ export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minT
 /**
  * Builds the Bolt app: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP
  * receiver with requests at `POST /slack/events` (signature verified by Bolt; a bad
- * signature gets 401 and reaches no listener).
+ * signature, or a timestamp more than 5 minutes in the past or the future, gets 401 and
+ * reaches no listener).
  */
 export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): App {
   const log = boltLogger(logger);
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
-  const app = env.SLACK_APP_TOKEN
-    ? new App({ token: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions })
-    : new App({
-        token: env.SLACK_BOT_TOKEN,
-        receiver: new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET, endpoints: '/slack/events', logger: log }),
-        logger: log,
-        clientOptions,
-      });
+  let app: App;
+  if (env.SLACK_APP_TOKEN) {
+    app = new App({ token: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions });
+  } else {
+    const receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET, endpoints: '/slack/events', logger: log });
+    receiver.requestListener = withRequestWindow(receiver.requestListener);
+    app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
+  }
   registerMigrateCommand(app, deps);
   registerPlanActions(app, deps);
   app.error(async (err) => {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { parseArgsStringToArgv } from 'string-argv';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { isMigrationInput } from '../rollback/plan.js';
@@ -8,6 +9,8 @@ const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a versi
 
 /** RDS snapshot identifiers (automated ones carry `rds:`) and pg_dump snapshot names. */
 const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');
+/** Free text kept in the event log and shown in the channel. */
+const ReasonArg = z.string().trim().min(3, 'a reason needs a few words').max(500, 'a reason is at most 500 characters');
 const RestoreTimeArg = z.iso.datetime({ offset: true, message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z' });
 
 /** A `/migrate` command, parsed and validated. */
@@ -16,17 +19,24 @@ export type MigrateCommand =
   | { kind: 'rollback'; migration: string; service?: string }
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
-  | { kind: 'close'; service?: string }
+  | { kind: 'close'; service?: string; reason?: string }
+  | { kind: 'retry'; service?: string }
   | { kind: 'snapshot'; service?: string }
   | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
 
-/** Splits slash-command text into words; Slack clients turn `--` into an em dash, so `—service` means `--service`. */
+/**
+ * Splits slash-command text into words, shell-style (`--reason "fixed by hand"` is one
+ * value; string-argv). Slack clients turn `--` into an em dash and quotes into curly
+ * ones, so `—service` means `--service` and “…” means "…".
+ */
 export function tokenize(text: string): string[] {
-  return text
-    .replace(/[\u2014\u2013]/g, '--')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
+  return parseArgsStringToArgv(
+    text
+      .replace(/[\u2014\u2013]/g, '--')
+      .replace(/[\u201C\u201D]/g, '"')
+      .replace(/[\u2018\u2019]/g, "'")
+      .trim(),
+  ).filter(Boolean);
 }
 
 function invalid(message: string): AppError {
@@ -63,7 +73,10 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   serviceOpt(program.command('rollback').argument('<migration>')).action((migration: string, opts: { service?: string }) => {
     result = { kind: 'rollback', migration, service: opts.service };
   });
-  for (const kind of ['triage', 'status', 'close', 'snapshot'] as const) {
+  serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action((opts: { service?: string; reason?: string }) => {
+    result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+  });
+  for (const kind of ['triage', 'status', 'snapshot', 'retry'] as const) {
     serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
       result = { kind, service: opts.service };
     });
@@ -86,6 +99,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   const checks: Array<[unknown, z.ZodType]> = [];
   if ('service' in result && result.service !== undefined) checks.push([result.service, ServiceName]);
   if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
+  if (result.kind === 'close' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
   if (result.kind === 'restore') {
     if (Boolean(result.snapshotId) === Boolean(result.to)) throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
     if (result.snapshotId) checks.push([result.snapshotId, SnapshotIdArg]);

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { ServicesConfig } from '../config/services.js';
 import type { Incident, IncidentFailure, StepOutcome } from '../incident/incident.js';
-import type { ApprovalProgress, Notifier, VerificationResult } from '../incident/notifier.js';
+import type { ApprovalProgress, VerificationResult } from '../incident/notifier.js';
 import { resolveService } from '../incident/resolve-service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
@@ -35,23 +35,35 @@ export function slackErrorCode(err: unknown): string | undefined {
   return e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
 }
 
+/** Slack errors worth trying again (Web API "Errors" of chat.postMessage and friends). */
+const TRANSIENT = new Set(['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout', 'team_added_to_org']);
+
+/**
+ * Wraps a Web API failure. Network errors, HTTP 5xx and 429 (which the WebClient already
+ * retried, honouring `Retry-After`) are retryable; `details.retryAfterSec` carries Slack's
+ * `Retry-After` when it sent one, so the delivery job waits that long.
+ */
 function slackError(err: unknown, method: string): AppError {
   const code = slackErrorCode(err);
+  const retryAfter = (err as { retryAfter?: number }).retryAfter;
   return new AppError({
     code: 'slack_api_error',
     message: `Slack ${method} failed: ${code ?? redactSecrets((err as Error).message)}`,
     cause: err,
-    retryable: code === undefined || code === 'ratelimited' || code === 'internal_error' || code === 'service_unavailable',
-    userMessage: `Slack refused \`${method}\` (${code ?? 'network error'}). Nothing was changed in any database.`,
-    details: { method, slackError: code },
+    retryable: code === undefined || TRANSIENT.has(code),
+    userMessage: `Slack refused \`${method}\` (${code ?? 'network error'}).`,
+    details: { method, slackError: code, ...(typeof retryAfter === 'number' ? { retryAfterSec: retryAfter } : {}) },
   });
 }
 
 /**
- * Notifier on the Slack Web API (chat.postMessage, chat.update, conversations.create,
- * conversations.invite, files.uploadV2). Message wording lives in `blocks/`.
+ * Delivers notices on the Slack Web API (chat.postMessage, chat.update,
+ * conversations.create, conversations.invite, files.uploadV2): the Notifier's methods,
+ * called by the delivery job with the stored notice, returning what Slack gave back
+ * (channel id, message ts). Message wording lives in `blocks/`.
+ * @throws AppError `slack_api_error` (retryable for network errors, 5xx and rate limits)
  */
-export class SlackNotifier implements Notifier {
+export class SlackNotifier {
   constructor(
     private readonly client: webApi.WebClient,
     private readonly services: ServicesConfig,
@@ -120,8 +132,8 @@ export class SlackNotifier implements Notifier {
     return this.botUser;
   }
 
-  async opened(incident: Incident, service: Parameters<Notifier['opened']>[1]): Promise<void> {
-    await this.post(incident, openedMessage(incident, service));
+  async opened(incident: Incident): Promise<void> {
+    await this.post(incident, openedMessage(incident, resolveService(this.services, incident.service)));
   }
 
   async triage(incident: Incident, report: TriageReport): Promise<void> {
@@ -174,8 +186,8 @@ export class SlackNotifier implements Notifier {
     await this.post(incident, failureMessage(incident, failure, steps));
   }
 
-  async cancelled(incident: Incident, byUserId: string): Promise<void> {
-    await this.post(incident, cancelledMessage(incident, byUserId));
+  async cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void> {
+    await this.post(incident, cancelledMessage(incident, byUserId, reason));
   }
 
   async reply(responseUrl: string, text: string): Promise<void> {

@@ -30,7 +30,10 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     const create = await h.slack.waitForCall('conversations.create');
     expect(create.args.name).toMatch(/^incident-db-migration-\d{8}-\d{4}$/);
     const channel = h.slack.channels.find((c) => c.name === create.args.name)!;
-    expect(String(reply.body.text)).toContain(`<#${channel.id}>`);
+    expect(String(reply.body.text)).toMatch(/^Opening incident `[0-9a-f]{8}`: rollback of `007_add_security_tables.ts`/);
+    // Once the channel exists the requester gets its link on the same response_url.
+    const link = await h.slack.waitForResponse((r) => r.key === key && String(r.body.text).includes(`<#${channel.id}>`));
+    expect(String(link.body.text)).toMatch(/^Incident opened in <#C/);
     const invite = await h.slack.waitForCall('conversations.invite');
     expect(String(invite.args.users).split(',').sort()).toEqual([REQUESTER, ...APPROVERS].sort());
 
@@ -148,7 +151,9 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     h = await startHarness({}, { ticketDatabaseUrl: 'postgres://postgres:hunter2secret@127.0.0.1:1/ticket' });
     const { key } = await h.command('rollback 007');
     const res = await h.slack.waitForResponse((r) => r.key === key, 20_000);
-    expect(String(res.body.text)).toMatch(/Incident opened in <#C/);
+    expect(String(res.body.text)).toMatch(/could not proceed: The database of \*ticket-service\* is unreachable/);
+    expect(String(res.body.text)).not.toContain('hunter2secret');
+    await h.slack.waitForResponse((r) => r.key === key && /Incident opened in <#C/.test(String(r.body.text)), 20_000);
     const failure = await posted(h, 'unreachable');
     expect(textOf(failure)).not.toContain('hunter2secret');
     const [row] = await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents');

@@ -3,7 +3,8 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Duration } from '../../config/duration.js';
 import type { ServiceConfig } from '../../config/services.js';
-import type { MigrationTool } from '../../rollback/migration-tool.js';
+import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions } from '../../rollback/migration-tool.js';
+import { describeBlockers, rollbackLockHolder, tryRollbackLock, watchBlockers, type BlockingSession } from '../postgres/rollback-lock.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -12,8 +13,6 @@ import { captureSql } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 
 const MIGRATION_FILE = /\.(c|m)?(j|t)s$/i;
-/** Advisory-lock key namespace: one rollback per database (issue 2 "a worker … one rollback per database at a time"). */
-const ROLLBACK_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext('migrate-bot:rollback')) AS locked";
 
 /** Options of the knex adapter; timeouts in ms. */
 export interface KnexMigrationToolOptions {
@@ -146,31 +145,60 @@ export class KnexMigrationTool implements MigrationTool {
     return steps;
   }
 
-  async withRollbackLock<T>(fn: () => Promise<T>): Promise<T> {
-    const lockClient = new pg.Client({
+  /** The session holding the advisory lock while {@link withRollbackLock} runs; also watches blockers. */
+  private lockClient: pg.Client | null = null;
+
+  private async connectLockClient(): Promise<pg.Client> {
+    const client = new pg.Client({
       connectionString: this.service.database_url,
       application_name: 'migrate-bot-lock',
       connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
     });
     try {
-      await lockClient.connect();
+      await client.connect();
     } catch (err) {
+      await client.end().catch(() => undefined);
       throw serviceDbError(err, this.service.name, 'connect');
     }
+    return client;
+  }
+
+  async rollbackLockHolder(): Promise<LockHolder | null> {
+    const client = await this.connectLockClient();
+    try {
+      return await rollbackLockHolder(client);
+    } catch (err) {
+      throw serviceDbError(err, this.service.name, 'read pg_locks');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
+    const lockClient = await this.connectLockClient();
     let knexLocked = false;
     try {
-      const { rows } = await lockClient.query<{ locked: boolean }>(ROLLBACK_LOCK_SQL);
-      if (!rows[0]?.locked) {
+      if (!(await tryRollbackLock(lockClient))) {
+        const holder = await rollbackLockHolder(lockClient).catch(() => null);
         throw new AppError({
           code: 'rollback_already_running',
-          message: `another rollback holds the advisory lock on ${this.service.name}'s database`,
+          message: `another rollback holds the advisory lock on ${this.service.name}'s database (pid ${holder?.pid ?? '?'})`,
           retryable: true,
-          userMessage: 'Another rollback is running on this database. This one waits and starts when it ends.',
+          details: { holder },
+          userMessage:
+            `Another rollback holds this database's rollback lock${holder ? ` (pid ${holder.pid}, \`${holder.applicationName || 'no application_name'}\`${holder.since ? `, connected since ${holder.since}` : ''})` : ''}. ` +
+            'This one waits and starts when it ends.',
         });
       }
-      knexLocked = await this.takeKnexLock(lockClient);
-      return await fn();
+      const lock = await this.takeKnexLock(lockClient, options.ownStaleLock === true);
+      knexLocked = lock.toolLock !== null;
+      this.lockClient = lockClient;
+      return await fn(lock);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw serviceDbError(err, this.service.name, 'take the rollback lock');
     } finally {
+      this.lockClient = null;
       if (knexLocked) {
         await lockClient
           .query(`UPDATE ${this.lockTableSql()} SET is_locked = 0`)
@@ -180,23 +208,29 @@ export class KnexMigrationTool implements MigrationTool {
     }
   }
 
-  /** Takes knex's own lock row so `knex migrate:*` cannot run meanwhile. Absent lock table: nothing to take. */
-  private async takeKnexLock(client: pg.Client): Promise<boolean> {
-    const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
-      `${this.service.migrations.schema}.${this.service.migrations.lock_table}`,
-    ]);
-    if (!exists.rows[0]?.t) return false;
+  /**
+   * Takes knex's own lock row so `knex migrate:*` cannot run meanwhile (knex "Migrations":
+   * `<table>_lock.is_locked`). Absent lock table: nothing to take. A row already set is
+   * taken over only when `ownStale` (this incident set it before a crash; we hold the
+   * advisory lock, so no live bot rollback does); otherwise refused, left as found.
+   */
+  private async takeKnexLock(client: pg.Client, ownStale: boolean): Promise<HeldRollbackLock> {
+    const name = `${this.service.migrations.schema}.${this.service.migrations.lock_table}`;
+    const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name]);
+    if (!exists.rows[0]?.t) return { tookOverStaleLock: false, toolLock: null };
+    const toolLock = `\`${name}\` is_locked = 1`;
     const res = await client.query(`UPDATE ${this.lockTableSql()} SET is_locked = 1 WHERE is_locked = 0`);
-    if (res.rowCount === 0) {
-      throw new AppError({
-        code: 'rollback_knex_locked',
-        message: `${this.service.migrations.lock_table} is_locked = 1`,
-        userMessage:
-          `The knex migration lock (\`${this.service.migrations.lock_table}\`) is held: a migration may be running, or a crashed one left it set. ` +
-          'Check with `/migrate triage`; runbook 004 "Migration Lock" says how to clear it. Nothing was changed.',
-      });
-    }
-    return true;
+    if ((res.rowCount ?? 0) > 0) return { tookOverStaleLock: false, toolLock };
+    if (ownStale) return { tookOverStaleLock: true, toolLock };
+    throw new AppError({
+      code: 'rollback_tool_locked',
+      message: `${name} is_locked = 1`,
+      details: { table: name },
+      userMessage:
+        `The knex migration lock is held: \`${name}\` has \`is_locked = 1\`. A migration may be running, or a crashed one left it set. ` +
+        `Nothing was changed and the lock was left as found. Check with \`/migrate triage\`; if no migration is running, clear it as runbook 004 "Migration Lock" says ` +
+        `(\`UPDATE ${name} SET is_locked = 0;\`), then \`/migrate retry\`.`,
+    });
   }
 
   private lockTableSql(): string {
@@ -220,40 +254,56 @@ export class KnexMigrationTool implements MigrationTool {
         });
       }
     };
+    // Who blocks this step, watched from the lock session while it waits (named on lock_timeout).
+    const watchers: Array<{ stop(): Promise<BlockingSession[]> }> = [];
+    let blockers: BlockingSession[] = [];
+    const watch = async (db: Knex | Knex.Transaction): Promise<void> => {
+      if (!this.lockClient) return;
+      const { rows } = (await db.raw('SELECT pg_backend_pid() AS pid')) as { rows: Array<{ pid: number }> };
+      watchers.push(watchBlockers(this.lockClient, rows[0]!.pid));
+    };
     try {
-      if (step.transactional) {
-        await this.knex.transaction(async (trx) => {
-          await trx.raw("SELECT set_config('lock_timeout', ?, true)", [lockTimeout.text]);
-          await down(trx);
-          await removeRow(trx);
-        });
-      } else {
-        await this.knex.raw("SELECT set_config('lock_timeout', ?, false)", [lockTimeout.text]);
-        try {
-          await down(this.knex);
-          await removeRow(this.knex);
-        } finally {
-          await this.knex.raw('RESET lock_timeout').catch(() => undefined);
+      try {
+        if (step.transactional) {
+          await this.knex.transaction(async (trx) => {
+            await trx.raw("SELECT set_config('lock_timeout', ?, true)", [lockTimeout.text]);
+            await watch(trx);
+            await down(trx);
+            await removeRow(trx);
+          });
+        } else {
+          await this.knex.raw("SELECT set_config('lock_timeout', ?, false)", [lockTimeout.text]);
+          try {
+            await watch(this.knex);
+            await down(this.knex);
+            await removeRow(this.knex);
+          } finally {
+            await this.knex.raw('RESET lock_timeout').catch(() => undefined);
+          }
         }
+      } finally {
+        for (const w of watchers) blockers = await w.stop();
       }
     } catch (err) {
-      throw this.stepError(err, step, lockTimeout);
+      throw this.stepError(err, step, lockTimeout, blockers);
     }
     return { durationMs: Math.round(performance.now() - started) };
   }
 
-  private stepError(err: unknown, step: PlanStep, lockTimeout: Duration): AppError {
+  private stepError(err: unknown, step: PlanStep, lockTimeout: Duration, blockers: BlockingSession[]): AppError {
     if (err instanceof AppError) return err;
     const e = err as { code?: string; message?: string };
     if (e.code === '55P03') {
+      const who = blockers.length ? `It was blocked by ${describeBlockers(blockers)}. ` : 'Another session holds a lock on a table it changes. ';
       return new AppError({
         code: 'rollback_lock_timeout',
         message: `${step.migration}: lock_timeout ${lockTimeout.text} hit: ${e.message}`,
         cause: err,
+        details: { blockers },
         userMessage:
-          `\`${step.migration}\` could not get its lock within ${lockTimeout.text} (lock_timeout): another session holds a lock on a table it changes. ` +
+          `\`${step.migration}\` could not get its lock within ${lockTimeout.text} (lock_timeout). ${who}` +
           `${step.transactional ? 'This step was rolled back as a whole, so it changed nothing.' : 'This step ran outside a transaction and may be partly applied.'} ` +
-          'Run `/migrate triage` to see the blocking session, then retry in a quiet moment.',
+          'Find the blocking session with `/migrate triage` (runbook 000 "Monitoring During Migrations"), then `/migrate retry` in a quiet moment.',
       });
     }
     const mapped = serviceDbError(err, this.service.name, `run down ${step.migration}`);

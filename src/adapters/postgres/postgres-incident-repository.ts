@@ -23,6 +23,7 @@ interface IncidentRow {
   snapshot: SnapshotRecord | null;
   steps: StepOutcome[];
   failure: IncidentFailure | null;
+  attempt: number;
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
@@ -43,6 +44,7 @@ const toIncident = (r: IncidentRow): Incident => ({
   snapshot: r.snapshot,
   steps: r.steps,
   failure: r.failure,
+  attempt: r.attempt,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   endedAt: r.ended_at,
@@ -114,9 +116,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return rows.map(toIncident);
   }
 
-  async discard(id: string): Promise<void> {
+  async discard(id: string, reason = 'the incident could not be set up'): Promise<void> {
     await this.pool.query('DELETE FROM incidents WHERE id = $1 AND channel_id IS NULL', [id]);
-    await this.log(id, 'discarded', BOT, { reason: 'incident channel could not be created' });
+    await this.pool.query('DELETE FROM notices WHERE incident_id = $1 AND delivered_at IS NULL', [id]);
+    await this.log(id, 'discarded', BOT, { reason });
   }
 
   async setChannel(id: string, channelId: string, channelName: string): Promise<void> {
@@ -151,6 +154,35 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async transition(id: string, event: IncidentEvent, actor: string, data: Record<string, unknown> & { failure?: IncidentFailure } = {}): Promise<Incident> {
+    return this.transitionWith(id, event, actor, data, 'failure = COALESCE($5, failure)', [data.failure ? JSON.stringify(data.failure) : null]);
+  }
+
+  async startNewRound(id: string, plan: Incident['plan'], actor: string, data: Record<string, unknown> = {}): Promise<Incident> {
+    return this.transitionWith(
+      id,
+      'retried',
+      actor,
+      { ...data, steps: plan.map((s) => s.migration) },
+      `failure = NULL, snapshot = NULL, plan_message_ts = NULL, steps = '[]', plan = $5, attempt = attempt + 1`,
+      [JSON.stringify(plan)],
+      (client) => client.query('DELETE FROM approvals WHERE incident_id = $1', [id]),
+    );
+  }
+
+  /**
+   * Applies `event` under a row lock: the state machine decides the new state, `set`
+   * (SQL with `$5…` for `values`) changes the row with it, `more` runs in the same
+   * transaction, and the event is logged.
+   */
+  private async transitionWith(
+    id: string,
+    event: IncidentEvent,
+    actor: string,
+    data: Record<string, unknown>,
+    set: string,
+    values: unknown[],
+    more?: (client: pg.PoolClient) => Promise<unknown>,
+  ): Promise<Incident> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -160,9 +192,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
       const to = nextState(row.state, event);
       const now = this.clock.now();
       const updated = await client.query<IncidentRow>(
-        `UPDATE incidents SET state = $2, updated_at = $3, ended_at = $4, failure = COALESCE($5, failure) WHERE id = $1 RETURNING *`,
-        [id, to, now, isOpen(to) ? null : now, data.failure ? JSON.stringify(data.failure) : null],
+        `UPDATE incidents SET state = $2, updated_at = $3, ended_at = $4, ${set} WHERE id = $1 RETURNING *`,
+        [id, to, now, isOpen(to) ? null : now, ...values],
       );
+      await more?.(client);
       await client.query(
         'INSERT INTO incident_events (incident_id, type, actor, from_state, to_state, data) VALUES ($1, $2, $3, $4, $5, $6)',
         [id, event, actor, row.state, to, data],
@@ -197,6 +230,14 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {
     await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
+  }
+
+  async lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null> {
+    const { rows } = await this.pool.query<{ type: string; at: Date; data: Record<string, unknown> }>(
+      'SELECT type, at, data FROM incident_events WHERE incident_id = $1 AND type = ANY($2) ORDER BY id DESC LIMIT 1',
+      [id, types],
+    );
+    return rows[0] ?? null;
   }
 
   async lastEventAt(id: string, types: string[]): Promise<Date | null> {

@@ -72,6 +72,35 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('ALTER TABLE incidents DROP COLUMN restore, DROP COLUMN kind');
     },
   },
+  // The outbox (DESIGN.md "One failure path, one outbox"): what people are told is written
+  // in the same database as the state change and delivered by its own job, so a Slack
+  // outage delays messages and never blocks or fails a rollback. `attempt` counts
+  // `/migrate retry` rounds (each gets its own snapshot, plan card and approvals).
+  '0003_outbox_and_attempts': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE notices (
+          id bigserial PRIMARY KEY,
+          incident_id uuid NOT NULL,
+          method text NOT NULL,
+          args jsonb NOT NULL,
+          dedupe_key text,
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          attempts integer NOT NULL DEFAULT 0,
+          last_error text,
+          delivered_at timestamptz,
+          abandoned_at timestamptz,
+          result jsonb
+        );
+        CREATE UNIQUE INDEX notices_dedupe ON notices (incident_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+        CREATE INDEX notices_pending ON notices (incident_id, id) WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+        ALTER TABLE incidents ADD COLUMN attempt integer NOT NULL DEFAULT 1;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE notices; ALTER TABLE incidents DROP COLUMN attempt');
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

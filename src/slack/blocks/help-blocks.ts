@@ -5,10 +5,11 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
   const lines = [
     '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`).',
     '*`/migrate triage [--service NAME]`* — run the runbooks\' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.',
-    '*`/migrate status [--service NAME]`* — the open incident: state, snapshot, approvals, the tracking table\'s head.',
+    '*`/migrate status [--service NAME]`* — every open incident (or the service\'s): state, jobs, approvals, the tracking table\'s head, and what you can do next.',
     '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',
     '*`/migrate restore <snapshot-id> [--service NAME]`* or *`/migrate restore --to <ISO-8601 time>`* — restore to a NEW instance or database (never the source) after the same approvals; posts the endpoint and the cut-over steps.',
-    '*`/migrate close [--service NAME]`* — close a failed incident once it is handled by hand.',
+    '*`/migrate close [--service NAME] [--reason "…"]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver).',
+    '*`/migrate retry [--service NAME]`* — after a failure: re-read the tracking table, re-plan what is still applied, take a new snapshot and ask for approvals again.',
     '*`/migrate help`* — this list.',
   ];
   return {

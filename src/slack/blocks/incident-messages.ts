@@ -132,6 +132,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`,
         ),
       ];
+  for (const w of progress.warnings ?? []) blocks.push(section(`:warning: ${w}`));
   blocks.push(
     section(`*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`),
   );
@@ -225,26 +226,43 @@ export function restoreCompleteMessage(incident: Incident, note?: string): Slack
   };
 }
 
-/** A failed incident: the error in plain words, the steps that did and did not complete. */
+/** A failed incident: the error in plain words, the steps that did and did not complete, and what people can do next. */
 export function failureMessage(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): SlackMessage {
-  const nothingRan = steps.every((s) => s.status !== 'done');
+  const done = steps.filter((s) => s.status === 'done').length;
+  const what = incident.kind === 'restore' ? 'Restore' : 'Rollback';
+  const retry = incident.kind === 'restore' ? 'restore again' : 'roll back what is still applied';
   return {
-    text: `Rollback failed: ${failure.message}`,
+    text: `${what} failed: ${failure.message}`,
     blocks: [
-      section(`:red_circle: *Rollback of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}`),
+      section(`:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}`),
       ...(steps.length ? [section(stepsList(steps))] : []),
+      section(
+        `*What now* (runbook 003 "Partial down failure": stop automated actions, capture diagnostics):\n` +
+          `• \`/migrate status --service ${incident.service}\` — the tracking table as it is now\n` +
+          `• \`/migrate retry --service ${incident.service}\` — re-plan and ${retry}; needs new approvals\n` +
+          `• \`/migrate close --service ${incident.service} --reason "…"\` — once people handled it by hand\n` +
+          `• \`/migrate restore <snapshot-id>\` — when the state cannot be recovered (runbook 003, Option B)`,
+      ),
       context(
-        `${nothingRan ? 'No down migration completed.' : 'Some steps completed; see above.'} The incident stays open as failed (runbook 003 "Partial down failure": stop automated actions, capture diagnostics, restore from the snapshot if state cannot be recovered). ` +
-          `${snapshotLine(incident.snapshot)}. Close it with \`/migrate close --service ${incident.service}\` once handled. Code: \`${failure.code}\``,
+        `${steps.length === 0 ? '' : done === 0 ? 'No down migration completed. ' : `${done} of ${steps.length} down migration(s) completed. `}` +
+          `${snapshotLine(incident.snapshot)}. Code: \`${failure.code}\``,
       ),
     ],
   };
 }
 
-/** Reject pressed: the incident ends and nothing changed. */
-export function cancelledMessage(incident: Incident, byUserId: string): SlackMessage {
+/** Reject pressed or `/migrate close` before the rollback started: the incident ends; `reason` as the person gave it. */
+export function cancelledMessage(incident: Incident, byUserId: string, reason?: string): SlackMessage {
+  const anyDone = incident.steps.some((s) => s.status === 'done');
+  const changed = anyDone
+    ? `some down migrations had run before it stopped (see above)`
+    : `nothing was changed in the *${incident.service}* database`;
   return {
-    text: `Rollback of ${incident.migration} cancelled`,
-    blocks: [section(`:no_entry_sign: <@${byUserId}> ended this incident. Rollback of \`${incident.migration}\` is *cancelled*; nothing was changed in the *${incident.service}* database.`)],
+    text: `${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${incident.migration} cancelled`,
+    blocks: [
+      section(
+        `:no_entry_sign: <@${byUserId}> ended this incident${reason ? `: _${reason}_` : ''}. ${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${incident.migration}\` is *${anyDone ? 'closed' : 'cancelled'}*; ${changed}.`,
+      ),
+    ],
   };
 }

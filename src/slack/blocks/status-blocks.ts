@@ -1,20 +1,28 @@
-import type { ServiceConfig } from '../../config/services.js';
-import { shortId, type Approval, type Incident } from '../../incident/incident.js';
-import type { AppliedMigration } from '../../rollback/plan.js';
+import { shortId } from '../../incident/incident.js';
+import type { StatusView } from '../../incident/incident-status.js';
 import { formatDuration, slackDate } from '../../shared/clock.js';
 import { clip, LIMITS } from './limits.js';
 import type { SlackMessage } from './incident-messages.js';
 
-/** Everything `/migrate status` shows about one service. */
-export interface StatusView {
-  service: ServiceConfig;
-  incident: Incident | null;
-  approvals: Approval[];
-  /** Job states from the queue, e.g. `{ rollback: 'delayed' }`. */
-  jobs: Record<string, string>;
-  /** Newest tracking-table rows first, or why they could not be read. */
-  head: AppliedMigration[] | string;
-  now: Date;
+/** What a person can do next with an incident in this state (runbook 003: every state has a way forward or out). */
+export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'service'>): string {
+  const i = v.incident;
+  if (!i) return `\`/migrate rollback <migration> --service ${v.service.name}\` opens one.`;
+  const svc = `--service ${v.service.name}`;
+  switch (i.state) {
+    case 'opened':
+    case 'snapshotting':
+    case 'awaiting_approval':
+      return v.approvals.length >= v.service.approvals.required
+        ? `Approved; the rollback starts ${i.snapshot?.status === 'available' ? 'now' : 'once the snapshot is available'}. \`/migrate close ${svc} --reason "…"\` cancels it.`
+        : `Approvers press Approve on the plan card in <#${i.channelId}>; Reject or \`/migrate close ${svc} --reason "…"\` cancels it.`;
+    case 'rolling_back':
+      return `\`/migrate close ${svc} --reason "…"\` stops it after the step in progress.`;
+    case 'failed':
+      return `\`/migrate retry ${svc}\` re-plans and asks for new approvals; \`/migrate close ${svc} --reason "…"\` once handled by hand.`;
+    default:
+      return 'Nothing: the incident has ended.';
+  }
 }
 
 /** `/migrate status`: incident state, snapshot, approvals, jobs, and the tracking table's head. */
@@ -24,12 +32,13 @@ export function statusMessage(v: StatusView): SlackMessage {
     const i = v.incident;
     lines.push(
       `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.channelId}>: *${i.state.replace('_', ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
-      `• Rollback of \`${i.migration}\`: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
+      `• ${i.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
       `• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
       `• Approvals: ${v.approvals.length} of ${v.service.approvals.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
       `• Jobs: ${Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ') || 'none'}`,
     );
     if (i.failure) lines.push(`• Failure: ${i.failure.message}`);
+    lines.push(`• Next: ${nextActions(v)}`);
   } else {
     lines.push(`*${v.service.name}* — no open incident.`);
   }
@@ -44,4 +53,11 @@ export function statusMessage(v: StatusView): SlackMessage {
       { type: 'section', text: { type: 'mrkdwn', text: clip(head, LIMITS.sectionText) } },
     ],
   };
+}
+
+/** `/migrate status` over several services: one block pair per open incident, or a line saying there is none. */
+export function statusOverview(views: StatusView[]): SlackMessage {
+  if (views.length === 0) return { text: 'No open incident.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'No open incident in any service.' } }] };
+  const messages = views.map(statusMessage);
+  return { text: messages.map((m) => m.text).join('; '), blocks: messages.flatMap((m) => m.blocks).slice(0, LIMITS.blocks) };
 }

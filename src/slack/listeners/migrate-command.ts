@@ -1,14 +1,16 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../incident/deps.js';
 import { closeIncident } from '../../incident/close-incident.js';
-import { offendingOf } from '../../incident/incident.js';
+import { incidentStatus } from '../../incident/incident-status.js';
+import { retryIncident } from '../../incident/retry-incident.js';
+import { offendingOf, shortId } from '../../incident/incident.js';
 import { openIncident } from '../../incident/open-incident.js';
 import { openRestore } from '../../incident/open-restore.js';
 import { resolveService } from '../../incident/resolve-service.js';
 import { isAppError, userMessageOf } from '../../shared/errors.js';
 import { utcSecondStamp } from '../../shared/clock.js';
 import { helpMessage } from '../blocks/help-blocks.js';
-import { statusMessage } from '../blocks/status-blocks.js';
+import { statusMessage, statusOverview } from '../blocks/status-blocks.js';
 import { triageMessage } from '../blocks/triage-blocks.js';
 import { parseMigrateCommand } from '../parse-command.js';
 
@@ -22,7 +24,7 @@ export interface MigrateCommandInput {
 }
 
 /**
- * Handles `/migrate …` after the ack (issue 2: Slack work happens after the ack).
+ * Handles `/migrate …` after the ack (Slack "Acknowledge within 3 seconds": work happens after it).
  * Every answer goes to the user as an ephemeral reply through `respond`
  * (the command's response_url); errors show their userMessage and change nothing.
  */
@@ -37,9 +39,12 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         await reply(helpMessage());
         return;
       case 'rollback': {
-        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId });
+        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl });
         await reply({
-          text: `Incident opened in <#${incident.channelId}>: rollback of \`${incident.migration}\` on *${incident.service}*. ${incident.state === 'failed' ? 'It could not proceed; details are in the channel.' : 'Triage, snapshot and the plan for approval follow there.'}`,
+          text:
+            incident.state === 'failed'
+              ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
+              : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*. The channel link follows as soon as it exists.`,
         });
         return;
       }
@@ -58,17 +63,8 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         return;
       }
       case 'status': {
-        const service = resolveService(deps.services, cmd.service);
-        const incident = await deps.repo.findOpenByService(service.name);
-        const tool = deps.migrationTool(service);
-        const head = await tool
-          .listApplied()
-          .then((rows) => rows.slice(-5).reverse())
-          .catch((err: unknown) => (isAppError(err) ? (err.userMessage ?? err.code) : 'unavailable'))
-          .finally(() => tool.close().catch(() => undefined));
-        const approvals = incident ? await deps.repo.listApprovals(incident.id) : [];
-        const jobs = incident ? await deps.jobs.describe(incident.id) : {};
-        await reply(statusMessage({ service, incident, approvals, jobs, head, now: deps.clock.now() }));
+        const views = await incidentStatus(deps, cmd.service);
+        await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
         return;
       }
       case 'snapshot': {
@@ -84,13 +80,24 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         return;
       }
       case 'restore': {
-        const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId });
-        await reply({ text: `Restore incident opened in <#${incident.channelId}>: \`${incident.restore?.target}\` will be a new copy; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals there.` });
+        const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
+        await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
         return;
       }
       case 'close': {
-        const closed = await closeIncident(deps, cmd.service, input.userId);
-        await reply({ text: `Incident in <#${closed.channelId}> closed.` });
+        const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
+        const where = `<#${outcome.incident.channelId}>`;
+        const text = {
+          closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
+          stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
+          failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
+        }[outcome.kind];
+        await reply({ text });
+        return;
+      }
+      case 'retry': {
+        const round = await retryIncident(deps, cmd.service, input.userId);
+        await reply({ text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.` });
         return;
       }
     }

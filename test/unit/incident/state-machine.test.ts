@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canApply, nextState } from '../../../src/incident/state-machine.js';
+import { isOpen, OPEN_STATES } from '../../../src/incident/incident.js';
 
 describe('incident state machine', () => {
   it('walks the happy path opened → snapshotting → awaiting_approval → rolling_back → resolved', () => {
@@ -23,7 +24,18 @@ describe('incident state machine', () => {
       expect(canApply('resolved', e)).toBe(false);
       expect(canApply('cancelled', e)).toBe(false);
     }
-    expect(nextState('rolling_back', 'rollback_failed')).toBe('failed');
+    expect(nextState('rolling_back', 'failed')).toBe('failed');
     expect(nextState('failed', 'closed')).toBe('cancelled');
+  });
+
+  it('leaves a way out of every open state', () => {
+    for (const state of OPEN_STATES) {
+      // Either /migrate close ends it now, or it can fail (a stop request) and a failed incident closes.
+      const end = canApply(state, 'closed') ? nextState(state, 'closed') : nextState(nextState(state, 'failed'), 'closed');
+      expect(isOpen(end), `${state} has a way out`).toBe(false);
+    }
+    expect(nextState('failed', 'retried')).toBe('opened');
+    expect(canApply('rolling_back', 'closed')).toBe(false); // a running rollback stops after its step, then fails
+    for (const state of ['opened', 'snapshotting', 'awaiting_approval'] as const) expect(nextState(state, 'closed')).toBe('cancelled');
   });
 });

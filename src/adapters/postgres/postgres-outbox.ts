@@ -1,0 +1,101 @@
+import pg from 'pg';
+import type { NoticeMethod } from '../../incident/notifier.js';
+
+/** One stored notice: a Notifier call waiting for (or done with) delivery. */
+export interface StoredNotice {
+  /** Increasing per database; delivery follows it within an incident. */
+  id: number;
+  incidentId: string;
+  method: NoticeMethod;
+  /** The call's arguments as JSON (the incident as it was when the notice was made comes first). */
+  args: unknown[];
+  /** Failed delivery attempts so far. */
+  attempts: number;
+  createdAt: Date;
+}
+
+/**
+ * The outbox table `notices` of the bot's state database (schema `0003_outbox_and_attempts`):
+ * what people are told, stored right after the state change it describes, delivered by its
+ * own job in id order per incident. A `dedupe_key` makes "post the plan card" or "open the
+ * channel" happen once however often a retried job asks.
+ */
+export class PostgresOutbox {
+  /**
+   * @param pool the state database pool for reads and writes
+   * @param lockPool a separate pool whose connections only hold delivery locks, so lock
+   *   holders never wait on connections they themselves hold
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly lockPool: pg.Pool,
+  ) {}
+
+  /**
+   * Stores a notice.
+   * @returns its id, or null when `dedupeKey` was already stored for the incident
+   */
+  async add(incidentId: string, method: NoticeMethod, args: unknown[], dedupeKey?: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `INSERT INTO notices (incident_id, method, args, dedupe_key) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (incident_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
+      [incidentId, method, JSON.stringify(args), dedupeKey ?? null],
+    );
+    return rows[0] ? Number(rows[0].id) : null;
+  }
+
+  /** The oldest undelivered, not abandoned notice of the incident, or null. */
+  async next(incidentId: string): Promise<StoredNotice | null> {
+    const { rows } = await this.pool.query<{ id: string; incident_id: string; method: NoticeMethod; args: unknown[]; attempts: number; created_at: Date }>(
+      `SELECT id, incident_id, method, args, attempts, created_at FROM notices
+       WHERE incident_id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL ORDER BY id LIMIT 1`,
+      [incidentId],
+    );
+    const r = rows[0];
+    return r ? { id: Number(r.id), incidentId: r.incident_id, method: r.method, args: r.args, attempts: r.attempts, createdAt: r.created_at } : null;
+  }
+
+  /** Marks a notice delivered, with what Slack returned (channel id, message ts). */
+  async delivered(id: number, result: Record<string, unknown> = {}): Promise<void> {
+    await this.pool.query('UPDATE notices SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1', [id, result]);
+  }
+
+  /** Counts a failed attempt; `abandon` gives up on this notice (Slack refused it for good) so later ones still go out. */
+  async attemptFailed(id: number, error: string, abandon: boolean): Promise<void> {
+    await this.pool.query(
+      `UPDATE notices SET attempts = attempts + 1, last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1`,
+      [id, error.slice(0, 500), abandon],
+    );
+  }
+
+  /** Incidents with a notice undelivered for longer than `olderThanMs` (ms), for the reconciler's sweep. */
+  async stalled(olderThanMs: number): Promise<Array<{ incidentId: string; noticeId: number }>> {
+    const { rows } = await this.pool.query<{ incident_id: string; id: string }>(
+      `SELECT DISTINCT ON (incident_id) incident_id, id FROM notices
+       WHERE delivered_at IS NULL AND abandoned_at IS NULL AND created_at < clock_timestamp() - make_interval(secs => $1)
+       ORDER BY incident_id, id`,
+      [olderThanMs / 1000],
+    );
+    return rows.map((r) => ({ incidentId: r.incident_id, noticeId: Number(r.id) }));
+  }
+
+  /**
+   * Runs `fn` while holding the incident's delivery lock (a session advisory lock on the
+   * state database), so two workers never deliver one incident's notices at once and
+   * order holds. Waits for a holder to finish.
+   */
+  async withDeliveryLock<T>(incidentId: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.lockPool.connect();
+    const key = `migrate-bot:notices:${incidentId}`;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+}

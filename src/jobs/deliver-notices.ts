@@ -1,0 +1,98 @@
+import type { PostgresOutbox, StoredNotice } from '../adapters/postgres/postgres-outbox.js';
+import type { Incident } from '../incident/incident.js';
+import type { IncidentRepository } from '../incident/incident-repository.js';
+import { isAppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { SlackNotifier } from '../slack/slack-notifier.js';
+
+/** What notice delivery needs. */
+export interface NoticeDelivery {
+  outbox: PostgresOutbox;
+  slack: SlackNotifier;
+  repo: IncidentRepository;
+  logger: Logger;
+}
+
+/** The requester's ephemeral "where to follow it" once the incident channel exists. */
+function openedReply(incident: Incident): string {
+  return incident.kind === 'restore'
+    ? `Restore incident opened in <#${incident.channelId}>: \`${incident.restore?.target}\` will be a new copy; approvals happen there.`
+    : `Incident opened in <#${incident.channelId}>: rollback of \`${incident.migration}\` on *${incident.service}*. Triage, snapshot and the plan for approval follow there.`;
+}
+
+/** The stored incident as it was when the notice was made, with Dates revived. */
+function reviveIncident(json: unknown): Incident {
+  const i = json as Incident & { createdAt: string; updatedAt: string; endedAt: string | null; attempt?: number };
+  return {
+    ...i,
+    attempt: i.attempt ?? 1,
+    createdAt: new Date(i.createdAt),
+    updatedAt: new Date(i.updatedAt),
+    endedAt: i.endedAt ? new Date(i.endedAt) : null,
+  };
+}
+
+/**
+ * Sends one notice to Slack. The incident is rendered as it was when the notice was made,
+ * but with the channel and plan card it has now (both may have been delivered after).
+ * @returns what Slack gave back, kept with the delivered notice
+ */
+async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Incident): Promise<Record<string, unknown>> {
+  const [first, ...rest] = notice.args;
+  const incident = { ...reviveIncident(first), channelId: current.channelId, channelName: current.channelName, planMessageTs: current.planMessageTs };
+  const slack = d.slack as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  switch (notice.method) {
+    case 'createIncidentChannel': {
+      if (current.channelId) return { channelId: current.channelId, already: true };
+      const [baseName, invitees, responseUrl] = rest as [string, string[], string | undefined];
+      const channel = await d.slack.createIncidentChannel(baseName, invitees);
+      await d.repo.setChannel(current.id, channel.id, channel.name);
+      if (responseUrl) {
+        await d.slack.reply(responseUrl, openedReply({ ...incident, channelId: channel.id })).catch((err: unknown) => d.logger.warn({ err }, 'could not send the channel link'));
+      }
+      return { channelId: channel.id, channelName: channel.name };
+    }
+    case 'planCard': {
+      const ts = await d.slack.planCard(incident, rest[0] as Parameters<SlackNotifier['planCard']>[1]);
+      await d.repo.setPlanMessage(current.id, ts);
+      return { ts };
+    }
+    default:
+      await slack[notice.method]!.call(d.slack, incident, ...rest);
+      return {};
+  }
+}
+
+/**
+ * Delivers an incident's undelivered notices to Slack, oldest first, under the incident's
+ * delivery lock. A notice Slack refuses for good (e.g. `channel_not_found`,
+ * `invalid_blocks`) is set aside and logged, so it cannot hold back the ones after it; a
+ * transient failure (network, 5xx, 429) stops here and is thrown, so the job retries and
+ * the channel catches up, in order, once Slack answers again.
+ * @returns how many notices were delivered now
+ * @throws AppError `slack_api_error` (retryable; `details.retryAfterSec` when Slack rate-limited)
+ */
+export async function deliverNotices(d: NoticeDelivery, incidentId: string): Promise<number> {
+  return d.outbox.withDeliveryLock(incidentId, async () => {
+    let delivered = 0;
+    for (;;) {
+      const notice = await d.outbox.next(incidentId);
+      if (!notice) return delivered;
+      const current = await d.repo.get(incidentId);
+      if (!current) {
+        await d.outbox.attemptFailed(notice.id, 'incident no longer exists', true);
+        continue;
+      }
+      try {
+        const result = await deliverOne(d, notice, current);
+        await d.outbox.delivered(notice.id, result);
+        delivered++;
+      } catch (err) {
+        const permanent = !(isAppError(err) && err.retryable);
+        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent);
+        if (!permanent) throw err;
+        d.logger.error({ err, incidentId, noticeId: notice.id, method: notice.method }, 'Slack refused a notice for good; set aside');
+      }
+    }
+  });
+}
