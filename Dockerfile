@@ -7,9 +7,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-bookworm-slim AS runtime
-# pg_dump / pg_restore for the pg_dump snapshot provider.
+# pg_dump / pg_restore for the pg_dump snapshot provider; tini as PID 1 forwards signals
+# to node and reaps pg_dump children.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client ca-certificates \
+ && apt-get install -y --no-install-recommends postgresql-client ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
@@ -19,6 +20,9 @@ COPY src ./src
 RUN mkdir -p /app/backups && chown node:node /app/backups
 USER node
 EXPOSE 3000
-# Same script as `npm start`; pass `--role app` or `--role worker` to run one part.
-ENTRYPOINT ["npm", "start", "--"]
+# node itself, not npm: npm does not forward SIGTERM, so node was orphaned and SIGKILLed
+# mid-work. On SIGTERM the bot finishes the running step within SHUTDOWN_GRACE_SECONDS
+# (default 25, below Kubernetes' 30 s) and exits 0. Same entry as `npm start`; pass
+# `--role app` or `--role worker` to run one part.
+ENTRYPOINT ["tini", "--", "node", "--import", "tsx", "src/main.ts"]
 CMD ["--role", "all"]

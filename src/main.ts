@@ -4,7 +4,7 @@ import { loadServices } from './config/services.js';
 import { AppError } from './shared/errors.js';
 import { createLogger } from './shared/logger.js';
 import { redactSecrets } from './shared/redact.js';
-import { startBot, type Role } from './start-bot.js';
+import { startBot, type Role, type RunningBot } from './start-bot.js';
 
 /**
  * Composition root: `npm start [-- --role app|worker]`. Validates the environment and
@@ -23,16 +23,45 @@ async function main(): Promise<void> {
   logger.info({ role, services: [...services.services.keys()], file: services.file }, 'starting migrate-bot');
 
   const bot = await startBot({ env, services, role, logger });
+  installLifecycle(bot, logger, env.SHUTDOWN_GRACE_SECONDS * 1000);
+}
+
+/**
+ * Signals and stray errors (Docker/Kubernetes stop a container with SIGTERM, then SIGKILL
+ * after their grace period). The first SIGTERM or SIGINT stops taking requests and jobs,
+ * lets the running rollback step finish and hands its job back, closes Bolt, BullMQ, Redis
+ * and pg, and exits 0 — or exits 1 when `graceMs` (ms) passes first. A second signal
+ * exits at once (130). An unhandled rejection is logged and the process keeps serving:
+ * the job that caused it fails through its own path, and the reconciler catches the rest.
+ */
+function installLifecycle(bot: RunningBot, logger: ReturnType<typeof createLogger>, graceMs: number): void {
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await bot.close();
-    process.exit(0);
+    logger.info({ signal, graceMs }, 'shutting down: finishing running work');
+    const timer = setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown grace period passed; exiting with work unfinished (jobs resume elsewhere)');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    bot.close().then(
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 }
 
 main().catch((err: unknown) => {

@@ -23,6 +23,12 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets tests (and staging next to production) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('migrate-bot'),
+  /**
+   * Seconds SIGTERM waits for running work (a rollback finishes the step in progress) before
+   * the process exits anyway; keep it below the orchestrator's kill timeout (Kubernetes
+   * terminationGracePeriodSeconds, default 30; docker stop -t, default 10).
+   */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(25),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
