@@ -164,6 +164,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,
       sweepAfterMs: options.sweepAfterMs,
+      jobLockMs: env.JOB_LOCK_SECONDS * 1000,
     });
     closers.push(() => workers.close());
   }

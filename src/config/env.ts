@@ -29,6 +29,12 @@ export const EnvSchema = z.object({
    * terminationGracePeriodSeconds, default 30; docker stop -t, default 10).
    */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(25),
+  /**
+   * Seconds a worker's hold on a running job lasts without renewal (BullMQ `lockDuration`,
+   * renewed every half of it; "Stalled jobs"). A worker killed mid-rollback loses the job
+   * after this long and another worker resumes it after the committed steps.
+   */
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
+import { approvalProgress } from './approvals.js';
 import { failIncident } from './fail-incident.js';
 import type { Incident, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
@@ -60,6 +61,7 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
     return { kind: 'failed', incident: failed ?? incident };
   }
   const closed = await deps.repo.transition(incident.id, 'closed', userId, { reason: reason ?? null });
+  if (incident.state !== 'failed') await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
   await deps.notifier.cancelled(closed, userId, reason);
   await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
   return { kind: 'closed', incident: closed };

@@ -31,10 +31,11 @@ const ACTOR = 'reconciler';
  *  - approvals complete but no rollback job → queue it;
  *  - `rolling_back` with no live job and no holder of the rollback lock → fail it with
  *    the steps the tracking table shows done;
- *  - a job that failed for good while the incident stayed open → fail it.
+ *  - a job that failed for good while the incident stayed open → fail it;
+ *  - and the incident's status-update schedule exists (it is gone if Redis lost its data).
  * Safe with several replicas: every action is idempotent (job ids from the incident and
- * round; {@link failIncident} leaves an already-failed incident alone), and BullMQ runs
- * one reconcile job at a time per deployment.
+ * round; {@link failIncident} leaves an already-failed incident alone), and one reconcile
+ * job is queued per time slot whatever the number of workers.
  */
 export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, queuedPrepare: [], queuedRollback: [], failed: [] };
@@ -55,6 +56,8 @@ export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileR
 
 async function reconcileOne(deps: IncidentDeps, incident: Incident, service: ServiceConfig, report: ReconcileReport): Promise<void> {
   const jobs = await deps.jobs.states(incident);
+  // Brings the status updates back after Redis lost its data (upserting a live schedule would restart its clock).
+  if (!(await deps.jobs.describe(incident)).statusUpdates) await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
   const fail = async (code: string, message: string, steps?: Incident['steps']): Promise<void> => {
     if (await failIncident(deps, incident.id, { code, message }, { actor: ACTOR, ...(steps ? { steps } : {}) })) report.failed.push(incident.id);
   };

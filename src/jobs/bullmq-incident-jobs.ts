@@ -94,10 +94,14 @@ export class BullmqIncidentJobs implements IncidentJobs {
     await this.bounded('stop status updates', () => this.incidents.removeJobScheduler(jobId.statusScheduler(incidentId)));
   }
 
-  /** Runs the reconciler every `everyMs` (ms), once per deployment however many replicas start it. */
-  async startReconciler(everyMs: number): Promise<void> {
-    await this.bounded('schedule the reconciler', () =>
-      this.notices.upsertJobScheduler(jobId.reconciler, { every: everyMs }, { name: JOB.reconcile, data: {}, opts: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3600 } } }),
+  /**
+   * Queues one reconciler pass for time slot `slot` (e.g. the minute number): replicas
+   * asking for the same slot queue one job, so one reconciler acts per slot however many
+   * workers run. Kept an hour so the id keeps deduping.
+   */
+  async reconcile(slot: number): Promise<void> {
+    await this.bounded('queue the reconciler', () =>
+      this.notices.add(JOB.reconcile, {}, { jobId: `${jobId.reconciler}-${slot}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } }),
     );
   }
 

@@ -1,9 +1,19 @@
 import type { PostgresOutbox, StoredNotice } from '../adapters/postgres/postgres-outbox.js';
 import type { Incident } from '../incident/incident.js';
 import type { IncidentRepository } from '../incident/incident-repository.js';
-import { isAppError } from '../shared/errors.js';
+import { AppError, isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlackNotifier } from '../slack/slack-notifier.js';
+
+/**
+ * Delay before the next delivery attempt of a notice, ms: Slack's `Retry-After` when it
+ * sent one (docs.slack.dev "Rate limits"), else 1 s doubling up to 30 s.
+ */
+export function deliveryBackoffMs(attempts: number, err?: unknown): number {
+  const retryAfterSec = isAppError(err) ? err.details?.retryAfterSec : undefined;
+  if (typeof retryAfterSec === 'number' && retryAfterSec > 0) return retryAfterSec * 1000;
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}
 
 /** What notice delivery needs. */
 export interface NoticeDelivery {
@@ -65,7 +75,8 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
 
 /**
  * Delivers an incident's undelivered notices to Slack, oldest first, under the incident's
- * delivery lock. A notice Slack refuses for good (e.g. `channel_not_found`,
+ * delivery lock. A notice in its wait after a failed attempt (Slack's `Retry-After`, or
+ * backoff) stops the run with a retryable `slack_backoff`. A notice Slack refuses for good (e.g. `channel_not_found`,
  * `invalid_blocks`) is set aside and logged, so it cannot hold back the ones after it; a
  * transient failure (network, 5xx, 429) stops here and is thrown, so the job retries and
  * the channel catches up, in order, once Slack answers again.
@@ -78,6 +89,15 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
     for (;;) {
       const notice = await d.outbox.next(incidentId);
       if (!notice) return delivered;
+      const waitMs = notice.notBefore ? notice.notBefore.getTime() - Date.now() : 0;
+      if (waitMs > 0) {
+        throw new AppError({
+          code: 'slack_backoff',
+          message: `notice ${notice.id} waits ${waitMs} ms after a failed attempt`,
+          retryable: true,
+          details: { retryAfterSec: Math.ceil(waitMs / 1000) },
+        });
+      }
       const current = await d.repo.get(incidentId);
       if (!current) {
         await d.outbox.attemptFailed(notice.id, 'incident no longer exists', true);
@@ -89,7 +109,7 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
         delivered++;
       } catch (err) {
         const permanent = !(isAppError(err) && err.retryable);
-        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent);
+        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent, deliveryBackoffMs(notice.attempts + 1, err));
         if (!permanent) throw err;
         d.logger.error({ err, incidentId, noticeId: notice.id, method: notice.method }, 'Slack refused a notice for good; set aside');
       }

@@ -9,7 +9,7 @@ import { runRollback } from '../incident/run-rollback.js';
 import { postStatusUpdate } from '../incident/status-update.js';
 import { isAppError } from '../shared/errors.js';
 import type { BullmqIncidentJobs } from './bullmq-incident-jobs.js';
-import { deliverNotices, type NoticeDelivery } from './deliver-notices.js';
+import { deliverNotices, deliveryBackoffMs, type NoticeDelivery } from './deliver-notices.js';
 import { DeliverJobPayload, IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPayload } from './queues.js';
 
 /** Worker settings; times in ms. */
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   reconcileEveryMs?: number;
   /** A notice undelivered this long (ms) is queued again by the reconciler. Default 30 000. */
   sweepAfterMs?: number;
+  /** BullMQ `lockDuration` and `stalledInterval`, ms: how soon a dead worker's job is resumed elsewhere. Default 30 000. */
+  jobLockMs?: number;
 }
 
 /** Maps a thrown error to BullMQ's retry signal: retryable AppErrors retry, everything else is final. */
@@ -37,16 +39,6 @@ function forBullmq(err: unknown): unknown {
   if (err instanceof DelayedError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   return new UnrecoverableError(e.message);
-}
-
-/**
- * Delay before the next delivery attempt, ms: Slack's `Retry-After` when it sent one,
- * else 1 s doubling up to 30 s (BullMQ custom backoff strategy, "Retrying failing jobs").
- */
-export function deliveryBackoffMs(attemptsMade: number, err?: Error): number {
-  const retryAfterSec = isAppError(err) ? err.details?.retryAfterSec : undefined;
-  if (typeof retryAfterSec === 'number' && retryAfterSec > 0) return retryAfterSec * 1000;
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
 }
 
 /** True when BullMQ will not try the job again (attempts spent, or an UnrecoverableError). */
@@ -119,7 +111,13 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         throw forBullmq(err);
       }
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.rollbackConcurrency ?? 4 },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.rollbackConcurrency ?? 4,
+      lockDuration: options.jobLockMs ?? 30_000,
+      stalledInterval: options.jobLockMs ?? 30_000,
+    },
   );
 
   const notices = new Worker<DeliverJobPayload | Record<string, never>>(
@@ -161,13 +159,19 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
     w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
   }
 
-  await options.jobs.startReconciler(reconcileEveryMs).catch((err: unknown) => deps.logger.error({ err }, 'reconciler not scheduled'));
-  const bootMinute = Math.floor(Date.now() / 60_000);
-  await options.jobs.notices.add(JOB.reconcile, {}, { jobId: `reconcile-boot-${bootMinute}`, attempts: 1, removeOnComplete: true }).catch(() => undefined);
+  // The reconciler: at start-up and every interval. A timer in each worker process rather than
+  // a job scheduler stored in Redis, so it comes back by itself after Redis lost its data.
+  const reconcile = (): void => {
+    void options.jobs.reconcile(Math.floor(Date.now() / reconcileEveryMs)).catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
+  };
+  reconcile();
+  const timer = setInterval(reconcile, reconcileEveryMs);
+  timer.unref();
 
   return {
     workers: [incidents, rollbacks, notices],
     async close() {
+      clearInterval(timer);
       await Promise.all([incidents.close(), rollbacks.close(), notices.close()]);
     },
   };

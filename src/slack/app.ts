@@ -7,8 +7,12 @@ import { withRequestWindow } from './request-window.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 
-/** Web API retries: a few, fast — an incident bot must not sit on a call for minutes. */
-export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 } };
+/**
+ * Web API retries: a few, fast — an incident bot must not sit on a call for minutes. A 429
+ * is not slept on inside the client (which would pause every call): it is thrown with its
+ * `Retry-After`, and the notice-delivery job waits that long before trying again.
+ */
+export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 }, rejectRateLimitedCalls: true };
 
 /**
  * Builds the Bolt app: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP

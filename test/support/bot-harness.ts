@@ -30,6 +30,8 @@ export interface Harness {
   bot: RunningBot;
   ticketDb: TestDatabase;
   stateDb: TestDatabase;
+  /** The environment the bot was started with (for a second bot process on the same state). */
+  rawEnv: Record<string, string>;
   eventsUrl: string;
   snapshotDir: string;
   /** Sends `/migrate <text>` as `user`; returns the HTTP status and the response_url key. */
@@ -41,10 +43,23 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  overrides: ServiceOverrides = {},
-  options: { ticketDatabaseUrl?: string; snapshotPollSeconds?: number } = {},
-): Promise<Harness> {
+/** Options of {@link startHarness}. */
+export interface HarnessOptions {
+  ticketDatabaseUrl?: string;
+  snapshotPollSeconds?: number;
+  /** Default the machine's Redis; fault tests pass their own redis-server. */
+  redisUrl?: string;
+  /** Reconciler period, ms (default 60 000 as in production). */
+  reconcileEveryMs?: number;
+  /** Undelivered-notice sweep age, ms (default 30 000). */
+  sweepAfterMs?: number;
+  /** Which parts run in the test process (default `all`). */
+  role?: 'all' | 'app' | 'worker';
+  /** More environment for the bot (e.g. JOB_LOCK_SECONDS). */
+  env?: Record<string, string>;
+}
+
+export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
   const slack = await startSlackApiServer();
   const [ticketDb, stateDb] = await Promise.all([createTicketServiceDb(), createTestDatabase('mb_state')]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
@@ -71,22 +86,34 @@ export async function startHarness(
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
     DATABASE_URL: stateDb.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     SERVICES_FILE: servicesFile,
     SNAPSHOT_DIR: path.join(dir, 'backups'),
     QUEUE_PREFIX: `mbtest-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'silent',
     TICKET_DATABASE_URL: options.ticketDatabaseUrl ?? ticketDb.url,
+    ...options.env,
   };
   const env = loadEnv(rawEnv);
   const services = await loadServices(servicesFile, rawEnv);
-  const start = () => startBot({ env, services, role: 'all', logger: silentLogger, gatePollMs: 300, snapshotPollSeconds: options.snapshotPollSeconds });
+  const start = () =>
+    startBot({
+      env,
+      services,
+      role: options.role ?? 'all',
+      logger: silentLogger,
+      gatePollMs: 300,
+      snapshotPollSeconds: options.snapshotPollSeconds,
+      reconcileEveryMs: options.reconcileEveryMs,
+      sweepAfterMs: options.sweepAfterMs,
+    });
   let n = 0;
   const harness: Harness = {
     slack,
     bot: await start(),
     ticketDb,
     stateDb,
+    rawEnv,
     eventsUrl: '',
     snapshotDir: env.SNAPSHOT_DIR,
     async restart() {

@@ -49,3 +49,39 @@ export async function startRdsForBot(options: RdsServerOptions & { fail?: 'faile
 
 /** services.yaml overrides for a service snapshotted with `provider: rds`. */
 export const RDS_SERVICE = { snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } };
+
+/** Polls `check` every 100 ms until it returns a truthy value, which it returns; rejects with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`still waiting after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The incident row as the tests read it. */
+export interface IncidentRow {
+  state: string;
+  failure: { code: string; message: string } | null;
+  steps: Array<{ migration: string; status: string }>;
+  attempt: number;
+}
+
+/** Reads one incident straight from the state database. */
+export async function incidentRow(h: Harness, incidentId: string): Promise<IncidentRow> {
+  const [row] = await query<IncidentRow>(h.stateDb.url, 'SELECT state, failure, steps, attempt FROM incidents WHERE id = $1', [incidentId]);
+  if (!row) throw new Error(`no incident ${incidentId}`);
+  return row;
+}
+
+/** Waits until the incident is in `state`; returns its row. */
+export const reachesState = (h: Harness, incidentId: string, state: string, timeoutMs = 30_000): Promise<IncidentRow> =>
+  eventually(`incident ${incidentId} ${state}`, async () => {
+    const row = await incidentRow(h, incidentId);
+    return row.state === state ? row : null;
+  }, timeoutMs);
+
+/** Texts of the messages in a channel, oldest first, as last edited. */
+export const channelTexts = (h: Harness, channel: string): string[] => h.slack.messages(channel).map((m) => `${m.text} ${JSON.stringify(m.blocks)}`);

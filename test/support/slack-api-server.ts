@@ -182,6 +182,18 @@ export interface SlackApiServer {
   waitForResponse(predicate?: (post: ResponseUrlPost) => boolean, timeoutMs?: number): Promise<ResponseUrlPost>;
   /** The next call to `method` answers `{ ok: false, error }` and changes nothing. Stacks. */
   failNext(method: string, error: string): void;
+  /**
+   * Transport-level faults for the next `times` calls to `method` (default 1), which change
+   * nothing and are recorded with `error` `http_<status>` or `network`:
+   *  - `{ status: 503 }` answers that HTTP status with an HTML body, as a load balancer does;
+   *  - `{ status: 429, retryAfterSec }` answers Slack's rate limit (`Retry-After` header,
+   *    `{ ok: false, error: 'ratelimited' }`, docs.slack.dev "Rate limits");
+   *  - `{ network: true }` drops the connection without an answer.
+   * Stacks after faults already queued for the method.
+   */
+  fault(method: string, fault: HttpFault, times?: number): void;
+  /** Faults still queued for `method`. */
+  faultsLeft(method: string): number;
   /** Makes a user ID exist in the workspace. */
   addUser(id: string): void;
   /** Makes a user ID not exist (invites fail with `user_not_found`). */
@@ -194,6 +206,9 @@ export interface SlackApiServer {
   /** Stops the server; pending waits reject. */
   close(): Promise<void>;
 }
+
+/** A transport-level fault of the stand-in (see {@link SlackApiServer.fault}). */
+export type HttpFault = { status: number; retryAfterSec?: number } | { network: true };
 
 /** Slack's documented Block Kit limits we enforce (docs.slack.dev/reference/block-kit/blocks). */
 const LIMITS = {
@@ -473,6 +488,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const responses: ResponseUrlPost[] = [];
   const uploadedFiles: UploadedFile[] = [];
   const failures = new Map<string, string[]>();
+  const httpFaults = new Map<string, HttpFault[]>();
   const explicitUsers = new Set<string>(options.users ?? []);
   const strictUsers = options.users !== undefined;
   const removedUsers = new Set<string>();
@@ -953,6 +969,28 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     sendText(res, status, answer);
   }
 
+  /** Answers an injected transport fault for `method`, if one is queued; records it. @returns true when it did */
+  function answerFault(method: string, args: Json, res: http.ServerResponse): boolean {
+    const fault = httpFaults.get(method)?.shift();
+    if (!fault) return false;
+    const { token: _token, ...recordedArgs } = args;
+    const call: RecordedCall = { method, args: recordedArgs, ok: false, at: Date.now(), error: 'network' in fault ? 'network' : `http_${fault.status}` };
+    calls.push(call);
+    notify(callWaiters, call);
+    if ('network' in fault) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (fault.status === 429) {
+      const body = JSON.stringify({ ok: false, error: 'ratelimited' });
+      res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(fault.retryAfterSec ?? 1), 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return true;
+    }
+    sendText(res, fault.status, '<html><body><h1>503 Service Unavailable</h1></body></html>');
+    return true;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin);
     const path = url.pathname;
@@ -960,6 +998,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const method = decodeURIComponent(path.slice('/api/'.length));
       const args = await decodeArgs(req, url);
       if (typeof args === 'string') return sendJson(res, 200, { ok: false, error: args });
+      if (answerFault(method, args, res)) return;
       return sendJson(res, 200, dispatch(method, args, req.headers.authorization));
     }
     if (req.method === 'POST' && path.startsWith('/upload/')) return handleUpload(req, res, path.slice('/upload/'.length));
@@ -1028,6 +1067,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     failNext: (method, error) => {
       failures.set(method, [...(failures.get(method) ?? []), error]);
     },
+    fault: (method, fault, times = 1) => {
+      httpFaults.set(method, [...(httpFaults.get(method) ?? []), ...Array.from({ length: times }, () => fault)]);
+    },
+    faultsLeft: (method) => httpFaults.get(method)?.length ?? 0,
     addUser: (id) => {
       removedUsers.delete(id);
       explicitUsers.add(id);

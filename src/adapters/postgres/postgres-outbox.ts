@@ -11,6 +11,8 @@ export interface StoredNotice {
   args: unknown[];
   /** Failed delivery attempts so far. */
   attempts: number;
+  /** After a failed attempt, no delivery before this time; null when none is due to wait. */
+  notBefore: Date | null;
   createdAt: Date;
 }
 
@@ -46,13 +48,13 @@ export class PostgresOutbox {
 
   /** The oldest undelivered, not abandoned notice of the incident, or null. */
   async next(incidentId: string): Promise<StoredNotice | null> {
-    const { rows } = await this.pool.query<{ id: string; incident_id: string; method: NoticeMethod; args: unknown[]; attempts: number; created_at: Date }>(
-      `SELECT id, incident_id, method, args, attempts, created_at FROM notices
+    const { rows } = await this.pool.query<{ id: string; incident_id: string; method: NoticeMethod; args: unknown[]; attempts: number; not_before: Date | null; created_at: Date }>(
+      `SELECT id, incident_id, method, args, attempts, not_before, created_at FROM notices
        WHERE incident_id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL ORDER BY id LIMIT 1`,
       [incidentId],
     );
     const r = rows[0];
-    return r ? { id: Number(r.id), incidentId: r.incident_id, method: r.method, args: r.args, attempts: r.attempts, createdAt: r.created_at } : null;
+    return r ? { id: Number(r.id), incidentId: r.incident_id, method: r.method, args: r.args, attempts: r.attempts, notBefore: r.not_before, createdAt: r.created_at } : null;
   }
 
   /** Marks a notice delivered, with what Slack returned (channel id, message ts). */
@@ -60,11 +62,16 @@ export class PostgresOutbox {
     await this.pool.query('UPDATE notices SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1', [id, result]);
   }
 
-  /** Counts a failed attempt; `abandon` gives up on this notice (Slack refused it for good) so later ones still go out. */
-  async attemptFailed(id: number, error: string, abandon: boolean): Promise<void> {
+  /**
+   * Counts a failed attempt. `abandon` gives up on this notice (Slack refused it for good)
+   * so later ones still go out; otherwise no delivery is tried for `waitMs` (ms), whichever
+   * job picks the incident up next — so Slack's `Retry-After` holds for all of them.
+   */
+  async attemptFailed(id: number, error: string, abandon: boolean, waitMs = 0): Promise<void> {
     await this.pool.query(
-      `UPDATE notices SET attempts = attempts + 1, last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1`,
-      [id, error.slice(0, 500), abandon],
+      `UPDATE notices SET attempts = attempts + 1, last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END,
+         not_before = clock_timestamp() + make_interval(secs => $4) WHERE id = $1`,
+      [id, error.slice(0, 500), abandon, waitMs / 1000],
     );
   }
 

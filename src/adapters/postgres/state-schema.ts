@@ -88,6 +88,8 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
           created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
           attempts integer NOT NULL DEFAULT 0,
           last_error text,
+          -- After a failed attempt: no delivery before this time (Slack's Retry-After, or backoff).
+          not_before timestamptz,
           delivered_at timestamptz,
           abandoned_at timestamptz,
           result jsonb

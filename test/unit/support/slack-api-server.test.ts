@@ -494,3 +494,25 @@ describe('a real Bolt app against both halves', () => {
     expect(server.responses).toEqual([]);
   });
 });
+
+describe('transport faults (fault injection)', () => {
+  it('answers 503, 429 with Retry-After, and dropped connections, N times, then recovers', async () => {
+    const channel = (await client.conversations.create({ name: 'faulty' })).channel?.id ?? '';
+    server.fault('chat.postMessage', { status: 503 }, 2);
+    server.fault('chat.postMessage', { status: 429, retryAfterSec: 7 });
+    server.fault('chat.postMessage', { network: true });
+    expect(server.faultsLeft('chat.postMessage')).toBe(4);
+    const limited = new webApi.WebClient(server.botToken, { slackApiUrl: server.apiUrl, retryConfig: { retries: 0 }, logger: quietLogger, rejectRateLimitedCalls: true });
+
+    for (let i = 0; i < 2; i++) {
+      await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_http_error', statusCode: 503 });
+    }
+    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
+    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(server.messages(channel)).toEqual([]); // nothing was posted by a faulted call
+
+    await limited.chat.postMessage({ channel, text: 'after the outage' });
+    expect(server.messages(channel).map((m) => m.text)).toEqual(['after the outage']);
+    expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual(['http_503', 'http_503', 'http_429', 'network', 'ok']);
+  });
+});
