@@ -76,12 +76,11 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
   const lockPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, application_name: 'migrate-bot-outbox' });
   for (const p of [pool, lockPool]) p.on('error', (err) => logger.error({ err }, 'state database pool error'));
-  // Workers block on Redis (BullMQ wants maxRetriesPerRequest: null); producers must fail fast
-  // when Redis is down, so a person waiting on a command gets an answer (BullMQ "Connections").
-  const workerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  // Producers must fail fast when Redis is down, so a person waiting on a command gets an
+  // answer (BullMQ "Connections"); workers open their own blocking connections.
   const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  for (const r of [workerRedis, producerRedis]) r.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
-  await Promise.all([workerRedis.connect(), producerRedis.connect()]);
+  producerRedis.on('error', (err) => logger.debug({ error: err.message }, 'redis connection error'));
+  await producerRedis.connect();
   const jobs = new BullmqIncidentJobs(producerRedis, env.QUEUE_PREFIX);
 
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
@@ -157,7 +156,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   let port: number | null = null;
   if (role === 'all' || role === 'worker') {
     const workers = await startWorkers(deps, {
-      connection: workerRedis,
+      redisUrl: env.REDIS_URL,
       prefix: env.QUEUE_PREFIX,
       delivery: { outbox, slack, repo, logger },
       jobs,
@@ -186,7 +185,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       shutdown.abort();
       for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
       await jobs.close().catch(() => undefined);
-      await Promise.all([workerRedis.quit().catch(() => undefined), producerRedis.quit().catch(() => undefined)]);
+      await producerRedis.quit().catch(() => undefined);
       await Promise.all([pool.end(), lockPool.end()]);
     },
   };

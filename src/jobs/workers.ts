@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { IncidentDeps } from '../incident/deps.js';
 import { failIncident, failureFrom } from '../incident/fail-incident.js';
 import { takeOnDemandSnapshot } from '../incident/on-demand-snapshot.js';
@@ -14,8 +14,12 @@ import { DeliverJobPayload, IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPay
 
 /** Worker settings; times in ms. */
 export interface WorkerOptions {
-  /** A connection for blocking commands (`maxRetriesPerRequest: null`, BullMQ "Connections"). */
-  connection: Redis;
+  /**
+   * Redis URL. Each worker gets a connection of its own (`maxRetriesPerRequest: null`,
+   * BullMQ "Connections"): workers sharing one connection stopped fetching jobs for good
+   * after Redis restarted empty, while each with its own resumes.
+   */
+  redisUrl: string;
   prefix: string;
   /** Notice delivery (outbox → Slack). */
   delivery: NoticeDelivery;
@@ -54,6 +58,13 @@ function finalFailure(job: Job, err: Error): boolean {
  */
 export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): Promise<{ workers: Worker[]; close(): Promise<void> }> {
   const gatePollMs = options.gatePollMs ?? 5000;
+  const connections: Redis[] = [];
+  const connection = (): Redis => {
+    const c = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    c.on('error', (err) => deps.logger.debug({ error: err.message }, 'worker redis connection error'));
+    connections.push(c);
+    return c;
+  };
   const reconcileEveryMs = options.reconcileEveryMs ?? 60_000;
 
   const incidents = new Worker<IncidentJobPayload | SnapshotJobPayload>(
@@ -74,7 +85,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         throw forBullmq(err);
       }
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: 8 },
+    { connection: connection(), prefix: options.prefix, concurrency: 8 },
   );
 
   const rollbacks = new Worker<IncidentJobPayload>(
@@ -112,7 +123,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       }
     },
     {
-      connection: options.connection,
+      connection: connection(),
       prefix: options.prefix,
       concurrency: options.rollbackConcurrency ?? 4,
       lockDuration: options.jobLockMs ?? 30_000,
@@ -133,7 +144,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       await deliverNotices(options.delivery, incidentId);
     },
     {
-      connection: options.connection,
+      connection: connection(),
       prefix: options.prefix,
       concurrency: 4,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err) },
@@ -156,7 +167,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
     });
   }
   for (const w of [incidents, rollbacks, notices] as Worker[]) {
-    w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
+    w.on('error', (err) => deps.logger.warn({ error: String(err), queue: w.name }, 'worker error'));
   }
 
   // The reconciler: at start-up and every interval. A timer in each worker process rather than
@@ -173,6 +184,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
     async close() {
       clearInterval(timer);
       await Promise.all([incidents.close(), rollbacks.close(), notices.close()]);
+      await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
 }

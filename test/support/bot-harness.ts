@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { loadEnv } from '../../src/config/env.js';
 import { loadServices } from '../../src/config/services.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { createLogger, silentLogger } from '../../src/shared/logger.js';
 import { startBot, type RunningBot } from '../../src/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { startSlackApiServer, type SlackApiServer } from './slack-api-server.js';
@@ -101,7 +101,8 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
       env,
       services,
       role: options.role ?? 'all',
-      logger: silentLogger,
+      // HARNESS_LOG=debug prints the bot's log while debugging a test.
+      logger: process.env.HARNESS_LOG ? createLogger(process.env.HARNESS_LOG) : silentLogger,
       gatePollMs: 300,
       snapshotPollSeconds: options.snapshotPollSeconds,
       reconcileEveryMs: options.reconcileEveryMs,

@@ -38,6 +38,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       spawned.once('spawn', () => resolve());
     });
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refused while the server starts: retried below
     for (let i = 0; i < 100; i++) {
       try {
         await probe.connect();

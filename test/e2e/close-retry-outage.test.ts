@@ -1,0 +1,144 @@
+/**
+ * The ways out (`/migrate close` while a rollback runs, `/migrate retry`), the reconciler,
+ * Slack's request window, and a Redis outage — against real PostgreSQL, a redis-server of
+ * the test's own that it stops and starts, Bolt over HTTP and the Slack stand-in.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { channelTexts, eventually, incidentRow, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
+import { createSlowServiceDb, SLOW_SERVICE, SLOW_TABLES } from '../support/slow-service.js';
+
+const approveBoth = async (h: Harness, incidentId: string) => {
+  await h.press('incident_approve', incidentId, APPROVERS[0]);
+  return h.press('incident_approve', incidentId, APPROVERS[1]);
+};
+const responseText = async (h: Harness, key: string, match?: RegExp) =>
+  String((await h.slack.waitForResponse((r) => r.key === key && (!match || match.test(String(r.body.text))))).body.text);
+const appliedIn = async (db: TestDatabase) => (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+const tablesIn = async (db: TestDatabase) =>
+  (await query<{ t: string | null }>(db.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [SLOW_TABLES])).map((r) => r.t).filter(Boolean);
+
+describe('ways out of a running or failed incident', () => {
+  let h: Harness | undefined;
+  let slow: TestDatabase | undefined;
+  let redis: OwnRedis | undefined;
+  afterEach(async () => {
+    await redis?.start().catch(() => undefined); // the harness cleans its keys on close
+    await h?.close();
+    await slow?.drop();
+    await redis?.stop();
+    h = slow = redis = undefined;
+  });
+
+  it('close while a rollback runs stops it after the step in progress; retry re-plans what is still applied and needs new approvals', async () => {
+    slow = await createSlowServiceDb(2);
+    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url });
+    await h.command('rollback 001');
+    const { incidentId, channel } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+    await approveBoth(h, incidentId);
+    await posted(h, 'Step 2/3: running the down migration of `002_add_order_notes.ts`');
+
+    const close = await h.command('close --reason "stop: wrong target"', APPROVERS[0]);
+    expect(await responseText(h, close.key)).toMatch(/stops after the step in progress/);
+    const failed = await reachesState(h, incidentId, 'failed');
+    expect(failed.failure?.code).toBe('rollback_stopped');
+    expect(failed.steps.map((s) => `${s.migration}:${s.status}`)).toEqual(['003_add_order_audit.ts:done', '002_add_order_notes.ts:done', '001_create_orders.ts:not_run']);
+    // Step 2 finished (never cut in the middle); step 3 never ran.
+    expect(await appliedIn(slow)).toEqual(['001_create_orders.ts']);
+    expect(await tablesIn(slow)).toEqual(['orders']);
+    const failure = await posted(h, 'stopped the rollback before step 3 of 3');
+    expect(textOf(failure)).toContain('_stop: wrong target_');
+
+    const retry = await h.command('retry', REQUESTER);
+    expect(await responseText(h, retry.key)).toMatch(/^Round 2 started/);
+    await posted(h, /-r2`/); // a new snapshot of the database as it is now
+    const approveOld = await h.press('incident_approve', incidentId, APPROVERS[0]);
+    expect(await responseText(h, approveOld.key).catch(() => '')).not.toMatch(/already approved/);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const resolved = await reachesState(h, incidentId, 'resolved');
+    expect(resolved.steps.map((s) => s.migration)).toEqual(['001_create_orders.ts']);
+    expect(await appliedIn(slow)).toEqual([]);
+    expect(await tablesIn(slow)).toEqual([]);
+    await eventually('the resolution in the channel', async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')));
+  });
+
+  it('the reconciler queues a rollback whose approvals are complete but was never queued, and fails a rolling_back incident with no job', async () => {
+    slow = await createSlowServiceDb(0);
+    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, reconcileEveryMs: 500 });
+    await h.command('rollback 003');
+    const { incidentId } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+    // Approvals recorded straight in the state database: as if the queue call had been lost.
+    for (const u of APPROVERS) await query(h.stateDb.url, 'INSERT INTO approvals (incident_id, user_id) VALUES ($1, $2)', [incidentId, u]);
+    await reachesState(h, incidentId, 'resolved');
+    await posted(h, 'the rollback was never queued');
+    expect(await appliedIn(slow)).toEqual(['001_create_orders.ts', '002_add_order_notes.ts']);
+
+    // An incident left rolling_back with no job and no lock holder (a lost worker and job).
+    await h.command('rollback 002');
+    const second = await eventually('a second incident', async () => (await query<{ id: string }>(h!.stateDb.url, "SELECT id FROM incidents WHERE state <> 'resolved'"))[0]?.id);
+    await reachesState(h, second, 'awaiting_approval');
+    await query(h.stateDb.url, "UPDATE incidents SET state = 'rolling_back' WHERE id = $1", [second]);
+    const failed = await reachesState(h, second, 'failed');
+    expect(failed.failure?.code).toBe('rollback_job_lost');
+    expect(failed.steps.map((s) => s.status)).toEqual(['not_run']);
+    const events = await query<{ actor: string }>(h.stateDb.url, "SELECT actor FROM incident_events WHERE incident_id = $1 AND type = 'failed'", [second]);
+    expect(events).toEqual([{ actor: 'reconciler' }]);
+  });
+
+  it('refuses requests dated more than 5 minutes in the past or the future with 401, and records nothing', async () => {
+    h = await startHarness();
+    const now = Math.floor(Date.now() / 1000);
+    for (const offset of [6 * 60, 24 * 3600, -6 * 60]) {
+      const res = await h.command('rollback 007', REQUESTER, { timestampSec: now + offset });
+      expect(res.status, `timestamp ${offset} s from now`).toBe(401);
+    }
+    const inWindow = await h.command('help', REQUESTER, { timestampSec: now + 240 });
+    expect(inWindow.status).toBe(200);
+    await h.slack.waitForResponse((r) => r.key === inWindow.key);
+    expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toEqual([]);
+    expect(h.slack.callsTo('conversations.create')).toEqual([]);
+  });
+
+  it('Redis down: a command is answered in seconds and leaves nothing behind; approvals made during the outage run once Redis is back', async () => {
+    redis = await startOwnRedis();
+    slow = await createSlowServiceDb(0);
+    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, redisUrl: redis.url, reconcileEveryMs: 1000, sweepAfterMs: 1000 });
+
+    await redis.stop();
+    const started = Date.now();
+    const refused = await h.command('rollback 003');
+    const text = await responseText(h, refused.key);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(text).toMatch(/job queue \(Redis\) is unreachable, so no incident was opened: nothing was recorded, no channel was made/);
+    expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toEqual([]);
+    expect(h.slack.callsTo('conversations.create')).toEqual([]);
+
+    await redis.start();
+    const opened = await eventually('the command to work again', async () => {
+      const attempt = await h!.command('rollback 003');
+      const answer = await responseText(h!, attempt.key);
+      return answer.startsWith('Opening incident') ? answer : null;
+    });
+    expect(opened).toMatch(/rollback of `003_add_order_audit.ts`/);
+    const { incidentId } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+
+    // Redis goes away mid-incident (and comes back empty, as it keeps nothing on disk).
+    await redis.stop();
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    const second = await h.press('incident_approve', incidentId, APPROVERS[1]);
+    expect(await responseText(h, second.key)).toMatch(/approval is saved \(2 of 2\)\. The job queue is unreachable/);
+    expect(await appliedIn(slow)).toContain('003_add_order_audit.ts');
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.start();
+
+    await reachesState(h, incidentId, 'resolved', 40_000);
+    expect(await appliedIn(slow)).toEqual(['001_create_orders.ts', '002_add_order_notes.ts']);
+    await eventually('the channel to catch up', async () => h!.slack.messages().some((m) => `${m.text}`.includes('Rollback complete.')), 40_000);
+    expect((await incidentRow(h, incidentId)).steps).toEqual([expect.objectContaining({ status: 'done' })]);
+  });
+});
