@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import type { AppError } from '../../src/shared/errors.js';
 import { KnexMigrationTool } from '../../src/adapters/migrations/knex-migration-tool.js';
 import type { ServiceConfig } from '../../src/config/services.js';
 import { DurationSchema } from '../../src/config/duration.js';
@@ -67,13 +68,16 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
   it('fails a step on lock_timeout, leaving the step and the tracking row untouched', async () => {
     const applied = await tool.listApplied();
     const [step] = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, '007')));
-    const holder = new pg.Client({ connectionString: db.url });
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'psql-oncall' });
     await holder.connect();
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     await holder.query('BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE');
     try {
-      await expect(tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms')))).rejects.toMatchObject({
-        code: 'rollback_lock_timeout',
-      });
+      const err = await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms'))).catch((e: unknown) => e as AppError);
+      expect(err).toMatchObject({ code: 'rollback_lock_timeout' });
+      // The failure names who blocked it (pg_blocking_pids, watched while the step waited).
+      expect(err.userMessage).toContain(`It was blocked by pid ${holderPid} (psql-oncall, idle in transaction): \`BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE\``);
+      expect(err.userMessage).toContain('This step was rolled back as a whole');
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
@@ -85,8 +89,14 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     const other = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
     try {
       await tool.withRollbackLock(async () => {
-        await expect(other.withRollbackLock(async () => 'ran')).rejects.toMatchObject({ code: 'rollback_already_running' });
+        const err = await other.withRollbackLock(async () => 'ran').catch((e: unknown) => e as AppError);
+        expect(err).toMatchObject({ code: 'rollback_already_running', retryable: true });
+        // Names the holder: pid, application_name and since when.
+        const holder = await other.rollbackLockHolder();
+        expect(holder).toMatchObject({ pid: expect.any(Number), applicationName: 'migrate-bot-lock', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+        expect(err.userMessage).toContain(`pid ${holder!.pid}, \`migrate-bot-lock\`, connected since ${holder!.since}`);
       });
+      expect(await other.rollbackLockHolder()).toBeNull();
       // released afterwards
       await expect(other.withRollbackLock(async () => 'ran')).resolves.toBe('ran');
     } finally {
@@ -109,6 +119,24 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     await c.end();
     expect(lock.rows[0].is_locked).toBe(0);
     expect((await tool.listApplied()).map((m) => m.name)).not.toContain('007_add_security_tables.ts');
+  });
+
+  it('refuses a knex lock someone else holds and leaves it as found; takes over its own stale one', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query('UPDATE knex_migrations_lock SET is_locked = 1');
+      const err = await tool.withRollbackLock(async () => 'ran').catch((e: unknown) => e as AppError);
+      expect(err).toMatchObject({ code: 'rollback_tool_locked', retryable: false });
+      expect(err.userMessage).toContain('runbook 004 "Migration Lock"');
+      expect((await c.query('SELECT is_locked FROM knex_migrations_lock')).rows[0].is_locked).toBe(1);
+      // The event log says this incident set it before a crash: taken over, then released.
+      const held = await tool.withRollbackLock(async (lock) => lock, { ownStaleLock: true });
+      expect(held).toEqual({ tookOverStaleLock: true, toolLock: '`public.knex_migrations_lock` is_locked = 1' });
+      expect((await c.query('SELECT is_locked FROM knex_migrations_lock')).rows[0].is_locked).toBe(0);
+    } finally {
+      await c.end();
+    }
   });
 
   it('reports an unreachable database as service_db_unreachable', async () => {
