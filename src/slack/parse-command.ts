@@ -36,7 +36,7 @@ export function tokenize(text: string): string[] {
       .replace(/[\u201C\u201D]/g, '"')
       .replace(/[\u2018\u2019]/g, "'")
       .trim(),
-  ).filter(Boolean);
+  );
 }
 
 function invalid(message: string): AppError {

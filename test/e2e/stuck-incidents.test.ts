@@ -46,6 +46,13 @@ describe('no incident gets stuck', () => {
     expect((await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked).toBe(1);
     expect(await existing(h, TABLES_OF_007)).toHaveLength(3);
 
+    // /migrate status says what state it is in, what its jobs did, and what people can do next.
+    const status = await h.command('status');
+    const statusText = JSON.stringify((await responseTo(h, status.key)).body);
+    expect(statusText).toContain('*failed*');
+    expect(statusText).toMatch(/Jobs: prepare completed, rollback completed/);
+    expect(statusText).toContain('Next: `/migrate retry --service ticket-service` re-plans');
+
     // People clear the lock as runbook 004 says, then retry: a new round with new approvals.
     await query(h.ticketDb.url, 'UPDATE knex_migrations_lock SET is_locked = 0');
     const retry = await h.command('retry', APPROVERS[0]);

@@ -27,7 +27,17 @@ describe('parseMigrateCommand', () => {
     });
   });
 
+  it('parses close with a quoted reason (straight or Slack-curly quotes) and retry', () => {
+    expect(parseMigrateCommand('close --reason "fixed by hand, see INC-42"')).toEqual({ kind: 'close', reason: 'fixed by hand, see INC-42' });
+    expect(parseMigrateCommand('close —reason “wrong migration” —service ticket-service')).toEqual({ kind: 'close', reason: 'wrong migration', service: 'ticket-service' });
+    expect(parseMigrateCommand('close')).toEqual({ kind: 'close' });
+    expect(parseMigrateCommand('retry --service ticket-service')).toEqual({ kind: 'retry', service: 'ticket-service' });
+  });
+
   it.each([
+    ['close --reason ""', /a reason needs a few words/],
+    [`close --reason "${'x'.repeat(501)}"`, /at most 500 characters/],
+    ['retry 007', /too many arguments/i],
     ['restore', /either a snapshot ID or --to/],
     ['restore snap-1 --to 2026-11-21T03:00:00Z', /either a snapshot ID or --to/],
     ['restore --to yesterday', /ISO-8601/],

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DurationSchema } from '../../../src/config/duration.js';
+import type { ServiceConfig } from '../../../src/config/services.js';
+import type { Incident, IncidentState } from '../../../src/incident/incident.js';
+import { nextActions, statusMessage, statusOverview } from '../../../src/slack/blocks/status-blocks.js';
+
+const service = {
+  name: 'ticket-service',
+  approvals: { required: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+  migrations: { tool: 'knex', table: 'knex_migrations' },
+  lock_timeout: DurationSchema.parse('5s'),
+} as unknown as ServiceConfig;
+
+const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident => ({
+  id: '2d339b98-b5da-4848-b0a1-6bd834eeb251',
+  kind: 'rollback',
+  restore: null,
+  service: 'ticket-service',
+  migration: '007_add_security_tables.ts',
+  state,
+  requestedBy: 'U0REQ001',
+  channelId: 'C0INC0001',
+  channelName: 'incident-db-migration-20261121-0312',
+  planMessageTs: '1.0',
+  plan: [],
+  snapshot: null,
+  steps: [],
+  attempt: 1,
+  failure: null,
+  createdAt: new Date('2026-11-21T03:12:00Z'),
+  updatedAt: new Date('2026-11-21T03:12:00Z'),
+  endedAt: null,
+  ...extra,
+});
+
+describe('/migrate status', () => {
+  it('says what a person can do next in every open state', () => {
+    const approval = (userId: string) => ({ incidentId: 'x', userId, createdAt: new Date() });
+    expect(nextActions({ service, incident: incident('awaiting_approval'), approvals: [] })).toMatch(/press Approve on the plan card in <#C0INC0001>; Reject or `\/migrate close --service ticket-service --reason "…"` cancels it/);
+    expect(nextActions({ service, incident: incident('snapshotting'), approvals: [approval('U0SRE001'), approval('U0OWN001')] })).toMatch(/^Approved; the rollback starts once the snapshot is available/);
+    expect(nextActions({ service, incident: incident('rolling_back'), approvals: [] })).toMatch(/stops it after the step in progress/);
+    expect(nextActions({ service, incident: incident('failed'), approvals: [] })).toMatch(/^`\/migrate retry --service ticket-service` re-plans/);
+    expect(nextActions({ service, incident: null, approvals: [] })).toMatch(/opens one/);
+  });
+
+  it('shows state, round, jobs, failure and next step of an incident, and lists every open incident across services', () => {
+    const failed = incident('failed', { attempt: 2, failure: { code: 'rollback_tool_locked', message: 'The knex migration lock is held.' } });
+    const view = { service, incident: failed, approvals: [], jobs: { prepare: 'completed', rollback: 'failed' }, head: [], now: new Date('2026-11-21T03:30:00Z') };
+    const text = JSON.stringify(statusMessage(view));
+    expect(text).toContain('*failed* (open 18m00s');
+    expect(text).toContain('(round 2)');
+    expect(text).toContain('Jobs: prepare completed, rollback failed');
+    expect(text).toContain('Failure: The knex migration lock is held.');
+    expect(text).toContain('Next: `/migrate retry');
+    const other = { ...view, service: { ...service, name: 'event-service' } as ServiceConfig, incident: incident('rolling_back', { service: 'event-service' }) };
+    const overview = statusOverview([view, other]);
+    expect(overview.blocks).toHaveLength(4);
+    expect(overview.text).toBe('ticket-service: failed; event-service: rolling_back');
+    expect(statusOverview([]).text).toBe('No open incident.');
+  });
+});
