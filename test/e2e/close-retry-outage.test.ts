@@ -89,6 +89,33 @@ describe('ways out of a running or failed incident', () => {
     expect(events).toEqual([{ actor: 'reconciler' }]);
   });
 
+  it('the reconciler fails an incident whose snapshot outlived the provider wait, and asks for a lost prepare job again', async () => {
+    h = await startHarness({}, { reconcileEveryMs: 500 });
+    // An incident whose snapshot started 2 hours ago (pg_dump's limit is one hour) and whose prepare job is gone.
+    const [row] = await query<{ id: string }>(
+      h.stateDb.url,
+      `INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, created_at, updated_at)
+       VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'snapshotting', $1, 'C0LOST001', 'incident-db-migration-lost', now() - interval '2 hours', now() - interval '2 hours')
+       RETURNING id`,
+      [REQUESTER],
+    );
+    await query(h.stateDb.url, "INSERT INTO incident_events (incident_id, at, type, actor, to_state) VALUES ($1, now() - interval '2 hours', 'snapshot_started', 'migrate-bot', 'snapshotting')", [row!.id]);
+    const failed = await reachesState(h, row!.id, 'failed');
+    expect(failed.failure).toEqual({ code: 'snapshot_timeout', message: 'The snapshot did not become available within 65 minutes. Nothing was changed in the database.' });
+
+    // An incident opened while its prepare job was lost: the reconciler queues it and it carries on.
+    await query(h.stateDb.url, "UPDATE incidents SET state = 'cancelled', ended_at = now() WHERE id = $1", [row!.id]);
+    const [fresh] = await query<{ id: string }>(
+      h.stateDb.url,
+      `INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, plan)
+       VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'opened', $1, NULL, NULL, '[]') RETURNING id`,
+      [REQUESTER],
+    );
+    await reachesState(h, fresh!.id, 'awaiting_approval');
+    const acted = await query(h.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'snapshot_ready'", [fresh!.id]);
+    expect(acted).toHaveLength(1);
+  });
+
   it('refuses requests dated more than 5 minutes in the past or the future with 401, and records nothing', async () => {
     h = await startHarness();
     const now = Math.floor(Date.now() / 1000);
