@@ -18,6 +18,15 @@ const approveBoth = async (h: Harness, incidentId: string) => {
   return h.press('incident_approve', incidentId, APPROVERS[1]);
 };
 const responseTo = (h: Harness, key: string) => h.slack.waitForResponse((r) => r.key === key);
+/** `/migrate rollback 007`, its snapshot taken and the first of two approvals given. */
+async function openWithOneApproval(h: Harness): Promise<{ incidentId: string; channel: string }> {
+  await h.command('rollback 007');
+  const card = await planCard(h);
+  await posted(h, 'Snapshot saved');
+  await h.press('incident_approve', card.incidentId, APPROVERS[0]);
+  await posted(h, '(1 of 2)');
+  return card;
+}
 const indexOf = (texts: string[], needle: string) => texts.findIndex((t) => t.includes(needle));
 
 describe('no incident gets stuck', () => {
@@ -70,11 +79,7 @@ describe('no incident gets stuck', () => {
 
   it('Slack answering 503 to chat.update at the second approval: the rollback runs anyway and the channel catches up in order', async () => {
     h = await startHarness();
-    await h.command('rollback 007');
-    const { incidentId, channel } = await planCard(h);
-    await posted(h, 'Snapshot saved');
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await posted(h, '(1 of 2)');
+    const { incidentId, channel } = await openWithOneApproval(h);
     h.slack.fault('chat.update', { status: 503 }, 6); // two delivery attempts' worth (the WebClient tries 3 times)
     const second = await h.press('incident_approve', incidentId, APPROVERS[1]);
 
@@ -93,11 +98,7 @@ describe('no incident gets stuck', () => {
 
   it('Slack answering 503 to chat.postMessage when the job starts: the down migrations run, then every message arrives once, in order', async () => {
     h = await startHarness();
-    await h.command('rollback 007');
-    const { incidentId, channel } = await planCard(h);
-    await posted(h, 'Snapshot saved');
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await posted(h, '(1 of 2)');
+    const { incidentId, channel } = await openWithOneApproval(h);
     h.slack.fault('chat.postMessage', { status: 503 }, 9); // three delivery attempts' worth
     await h.press('incident_approve', incidentId, APPROVERS[1]);
 

@@ -73,7 +73,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     await holder.query('BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE');
     try {
-      const err = await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms'))).catch((e: unknown) => e as AppError);
+      const err = (await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms'))).catch((e: unknown) => e)) as AppError;
       expect(err).toMatchObject({ code: 'rollback_lock_timeout' });
       // The failure names who blocked it (pg_blocking_pids, watched while the step waited).
       expect(err.userMessage).toContain(`It was blocked by pid ${holderPid} (psql-oncall, idle in transaction): \`BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE\``);
@@ -89,7 +89,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     const other = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
     try {
       await tool.withRollbackLock(async () => {
-        const err = await other.withRollbackLock(async () => 'ran').catch((e: unknown) => e as AppError);
+        const err = (await other.withRollbackLock(async () => 'ran').catch((e: unknown) => e)) as AppError;
         expect(err).toMatchObject({ code: 'rollback_already_running', retryable: true });
         // Names the holder: pid, application_name and since when.
         const holder = await other.rollbackLockHolder();
@@ -126,7 +126,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     await c.connect();
     try {
       await c.query('UPDATE knex_migrations_lock SET is_locked = 1');
-      const err = await tool.withRollbackLock(async () => 'ran').catch((e: unknown) => e as AppError);
+      const err = (await tool.withRollbackLock(async () => 'ran').catch((e: unknown) => e)) as AppError;
       expect(err).toMatchObject({ code: 'rollback_tool_locked', retryable: false });
       expect(err.userMessage).toContain('runbook 004 "Migration Lock"');
       expect((await c.query('SELECT is_locked FROM knex_migrations_lock')).rows[0].is_locked).toBe(1);
