@@ -80,6 +80,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   // answer (BullMQ "Connections"); workers open their own blocking connections.
   const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
   producerRedis.on('error', (err) => logger.debug({ error: err.message }, 'redis connection error'));
+  producerRedis.on('ready', () => logger.debug('redis connection ready'));
   await producerRedis.connect();
   const jobs = new BullmqIncidentJobs(producerRedis, env.QUEUE_PREFIX);
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 
 /**
- * Process environment, validated once at start-up (issue 2 "Contract").
+ * Process environment, validated once at start-up (DESIGN.md "Conventions": zod at start-up).
  * Only `config/` reads `process.env`; everything else receives these typed values.
  */
 export const EnvSchema = z.object({

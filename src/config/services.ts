@@ -18,7 +18,7 @@ const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user
 const MaxWaitMinutes = z.number().positive().max(24 * 60).default(30);
 
 /**
- * `snapshot:` section. One provider per service (issue 3). `none` needs a written
+ * `snapshot:` section. One provider per service. `none` needs a written
  * waiver, and every incident then says loudly that no snapshot exists.
  */
 export const SnapshotConfigSchema = z.discriminatedUnion('provider', [

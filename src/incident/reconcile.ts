@@ -51,6 +51,7 @@ export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileR
     }
   }
   if (report.queuedPrepare.length + report.queuedRollback.length + report.failed.length > 0) deps.logger.info({ report }, 'reconciler acted');
+  else deps.logger.debug({ report }, 'reconciler pass: nothing to do');
   return report;
 }
 

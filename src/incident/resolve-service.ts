@@ -2,7 +2,7 @@ import type { ServiceConfig, ServicesConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 
 /**
- * Picks the service a command is about (issue 2: `--service` may be left out when
+ * Picks the service a command is about (`--service` may be left out when
  * services.yaml has exactly one service).
  * @throws AppError `command_unknown_service` / `command_service_required`, listing the known services
  */

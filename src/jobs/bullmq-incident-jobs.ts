@@ -37,7 +37,8 @@ export const DEFAULT_QUEUE_DEADLINE_MS = 3000;
 export class BullmqIncidentJobs implements IncidentJobs {
   readonly incidents: Queue<IncidentJobPayload | SnapshotJobPayload>;
   readonly rollbacks: Queue<IncidentJobPayload>;
-  readonly notices: Queue<DeliverJobPayload | Record<string, never>>;
+  readonly notices: Queue<DeliverJobPayload>;
+  readonly reconciler: Queue<Record<string, never>>;
 
   constructor(
     connection: Redis,
@@ -47,7 +48,8 @@ export class BullmqIncidentJobs implements IncidentJobs {
     this.incidents = new Queue(QUEUE_NAMES.incidents, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
     this.rollbacks = new Queue(QUEUE_NAMES.rollbacks, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
     this.notices = new Queue(QUEUE_NAMES.notices, { connection, prefix, defaultJobOptions: DELIVERY_JOB_OPTIONS });
-    for (const q of [this.incidents, this.rollbacks, this.notices]) q.on('error', () => undefined); // surfaced through the deadline
+    this.reconciler = new Queue(QUEUE_NAMES.reconciler, { connection, prefix });
+    for (const q of [this.incidents, this.rollbacks, this.notices, this.reconciler]) q.on('error', () => undefined); // surfaced through the deadline
   }
 
   private bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -101,7 +103,7 @@ export class BullmqIncidentJobs implements IncidentJobs {
    */
   async reconcile(slot: number): Promise<void> {
     await this.bounded('queue the reconciler', () =>
-      this.notices.add(JOB.reconcile, {}, { jobId: `${jobId.reconciler}-${slot}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } }),
+      this.reconciler.add(JOB.reconcile, {}, { jobId: `${jobId.reconciler}-${slot}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } }),
     );
   }
 
@@ -129,6 +131,6 @@ export class BullmqIncidentJobs implements IncidentJobs {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.incidents.close(), this.rollbacks.close(), this.notices.close()]);
+    await Promise.all([this.incidents.close(), this.rollbacks.close(), this.notices.close(), this.reconciler.close()]);
   }
 }

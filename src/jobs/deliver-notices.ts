@@ -76,15 +76,18 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
 /**
  * Delivers an incident's undelivered notices to Slack, oldest first, under the incident's
  * delivery lock. A notice in its wait after a failed attempt (Slack's `Retry-After`, or
- * backoff) stops the run with a retryable `slack_backoff`. A notice Slack refuses for good (e.g. `channel_not_found`,
+ * backoff) stops the run with a retryable `slack_backoff`; another delivery of the same
+ * incident running makes it a retryable `notice_delivery_busy` (1 s), so worker slots never
+ * wait on each other. A notice Slack refuses for good (e.g. `channel_not_found`,
  * `invalid_blocks`) is set aside and logged, so it cannot hold back the ones after it; a
  * transient failure (network, 5xx, 429) stops here and is thrown, so the job retries and
  * the channel catches up, in order, once Slack answers again.
  * @returns how many notices were delivered now
- * @throws AppError `slack_api_error` (retryable; `details.retryAfterSec` when Slack rate-limited)
+ * @throws AppError `slack_api_error` (retryable; `details.retryAfterSec` when Slack rate-limited),
+ *   `slack_backoff`, `notice_delivery_busy` (retryable)
  */
 export async function deliverNotices(d: NoticeDelivery, incidentId: string): Promise<number> {
-  return d.outbox.withDeliveryLock(incidentId, async () => {
+  const run = await d.outbox.withDeliveryLock(incidentId, async () => {
     let delivered = 0;
     for (;;) {
       const notice = await d.outbox.next(incidentId);
@@ -115,4 +118,8 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
       }
     }
   });
+  if (run.busy) {
+    throw new AppError({ code: 'notice_delivery_busy', message: `another delivery of incident ${incidentId} is running`, retryable: true, details: { retryAfterSec: 1 } });
+  }
+  return run.value;
 }

@@ -6,8 +6,10 @@ export const QUEUE_NAMES = {
   incidents: 'incidents',
   /** rollback jobs; one per incident, one running per database (advisory lock). */
   rollbacks: 'rollbacks',
-  /** notice delivery to Slack (the outbox) and the reconciler's sweeps. */
+  /** notice delivery to Slack (the outbox). */
   notices: 'notices',
+  /** the reconciler, one pass per time slot, on a worker of its own so deliveries never hold it up. */
+  reconciler: 'reconciler',
 } as const;
 
 /** Job names. */

@@ -131,17 +131,10 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
     },
   );
 
-  const notices = new Worker<DeliverJobPayload | Record<string, never>>(
+  const notices = new Worker<DeliverJobPayload>(
     QUEUE_NAMES.notices,
-    async (job: Job) => {
-      if (job.name === JOB.reconcile) {
-        await reconcileIncidents(deps);
-        const minute = Math.floor(Date.now() / 60_000);
-        for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000)) await options.jobs.deliver(s.incidentId, s.noticeId, minute);
-        return;
-      }
-      const { incidentId } = DeliverJobPayload.parse(job.data);
-      await deliverNotices(options.delivery, incidentId);
+    async (job: Job<DeliverJobPayload>) => {
+      await deliverNotices(options.delivery, DeliverJobPayload.parse(job.data).incidentId);
     },
     {
       connection: connection(),
@@ -149,6 +142,16 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       concurrency: 4,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err) },
     },
+  );
+
+  const reconciler = new Worker(
+    QUEUE_NAMES.reconciler,
+    async () => {
+      await reconcileIncidents(deps);
+      const minute = Math.floor(Date.now() / 60_000);
+      for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000)) await options.jobs.deliver(s.incidentId, s.noticeId, minute);
+    },
+    { connection: connection(), prefix: options.prefix, concurrency: 1 },
   );
 
   // A prepare or rollback job that will not run again fails its incident (one failure path).
@@ -166,7 +169,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       );
     });
   }
-  for (const w of [incidents, rollbacks, notices] as Worker[]) {
+  for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
     w.on('error', (err) => deps.logger.warn({ error: String(err), queue: w.name }, 'worker error'));
   }
 
@@ -180,10 +183,10 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
   timer.unref();
 
   return {
-    workers: [incidents, rollbacks, notices],
+    workers: [incidents, rollbacks, notices, reconciler],
     async close() {
       clearInterval(timer);
-      await Promise.all([incidents.close(), rollbacks.close(), notices.close()]);
+      await Promise.all([incidents.close(), rollbacks.close(), notices.close(), reconciler.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

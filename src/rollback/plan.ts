@@ -59,7 +59,7 @@ export function assertMigrationInput(input: string): void {
 }
 
 /**
- * Finds the applied migration the user meant (issue 2 "Contract"): by version
+ * Finds the applied migration the user meant (runbook 003 "Initial triage": the migration as people name it): by version
  * prefix (`007` matches `007_…`, also `7` matches `007_…`), or by full name with or
  * without extension.
  *

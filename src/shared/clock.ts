@@ -7,7 +7,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-/** `yyyymmdd-hhmm` in UTC, e.g. `20261121-0312` (incident channel names, issue 2). */
+/** `yyyymmdd-hhmm` in UTC, e.g. `20261121-0312` (incident channel names, runbook 003 `#incident-db-migration-<ts>`). */
 export function utcMinuteStamp(d: Date): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`;
 }

@@ -21,7 +21,7 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout
 export function queueUnreachable(what: string, ms: number, cause?: unknown): AppError {
   return new AppError({
     code: 'job_queue_unreachable',
-    message: `job queue (Redis) did not answer within ${ms} ms: ${what}`,
+    message: `job queue (Redis) ${cause ? `refused: ${cause instanceof Error ? cause.message : String(cause)}` : `did not answer within ${ms} ms`}: ${what}`,
     cause,
     retryable: true,
     userMessage: 'The job queue (Redis) is unreachable right now.',

@@ -50,5 +50,5 @@ export function isAppError(err: unknown, code?: string): err is AppError {
  */
 export function userMessageOf(err: unknown): string {
   if (err instanceof AppError && err.userMessage) return err.userMessage;
-  return 'Something went wrong inside migrate-bot. The error is in the bot logs; nothing further was changed.';
+  return 'Something went wrong inside migrate-bot; the error is in the bot logs. `/migrate status` shows what was recorded and what you can do next.';
 }

@@ -22,7 +22,7 @@ export interface RestoreOutcome {
 }
 
 /**
- * The Restorer port (issue 3; runbook 003 "Restore from backup": restore to a new DB
+ * The Restorer port (runbook 003 "Restore from backup": restore to a new DB
  * instance, never overwrite production). Adapters: RDS instance / Aurora cluster restores
  * and pg_restore into a new database.
  */

@@ -3,7 +3,7 @@ import { utcMinuteStamp, utcSecondStamp } from '../shared/clock.js';
 
 /**
  * Snapshot and recovery-instance names, checked against RDS identifier rules
- * before any AWS call (issue 3 "Names"; runbook 004 "Take Manual Backup":
+ * before any AWS call (AWS "DB snapshot identifier" rules; runbook 004 "Take Manual Backup":
  * `pre-rollback-$(date +%Y%m%d-%H%M%S)`; runbook 003 "Restore to a new DB instance").
  *
  * RDS rules (CreateDBSnapshot / CreateDBClusterSnapshot / CreateDBInstance API reference):
@@ -77,7 +77,7 @@ export function snapshotName(service: string, at: Date): string {
 
 /**
  * The identifier of a restored copy of `source`: `<source>-recovery-<yyyymmdd-hhmm>` in UTC,
- * lower case (issue 3 "/migrate restore"; runbook 004 uses `tickettoken-recovery`).
+ * lower case (runbook 004 uses `tickettoken-recovery`).
  * When the result would exceed the 63-character DB instance limit, the `source` part is
  * shortened (and trailing hyphens removed) so the suffix stays whole.
  * @throws AppError `restore_name_invalid` when `source` cannot produce a valid identifier

@@ -23,7 +23,7 @@ export interface CheckContext {
 export type CheckOutcome = Pick<CheckResult, 'verdict' | 'summary' | 'columns' | 'rows'>;
 
 /**
- * One named, read-only triage check (issue 4). `run` issues its documented
+ * One named, read-only triage check (runbook 003 "Initial triage"). `run` issues its documented
  * queries through the session and hands the rows to a pure evaluation function.
  * Errors thrown by `run` (timeouts, missing tables) become verdict `failed`.
  */

@@ -1,6 +1,6 @@
 import { redactSecrets } from '../shared/redact.js';
 
-/** Longest query text a check reports, characters (issue 4: "query cut to a safe length"). */
+/** Longest query text a check reports, characters (cut so a Slack section stays within its 3,000 characters). */
 export const MAX_QUERY_CHARS = 300;
 /** Longest value of any other cell, characters. */
 export const MAX_CELL_CHARS = 300;

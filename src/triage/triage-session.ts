@@ -2,7 +2,7 @@
  * The port a triage check queries through (DESIGN.md: the domain owns its ports;
  * `adapters/postgres/triage-session.ts` implements it with one `pg.Client`).
  * Every session is a `BEGIN READ ONLY` transaction with `statement_timeout` and
- * `lock_timeout` set locally (issue 4), so nothing a check sends can write.
+ * `lock_timeout` set locally, so nothing a check sends can write.
  */
 
 /** Rows of one statement, with the column names in the order the server sent them. */

@@ -91,15 +91,18 @@ describe('ways out of a running or failed incident', () => {
 
   it('the reconciler fails an incident whose snapshot outlived the provider wait, and asks for a lost prepare job again', async () => {
     h = await startHarness({}, { reconcileEveryMs: 500 });
-    // An incident whose snapshot started 2 hours ago (pg_dump's limit is one hour) and whose prepare job is gone.
+    // An incident whose snapshot started 2 hours ago (pg_dump's limit is one hour) and whose prepare job is gone,
+    // written in one statement so the reconciler never sees it half-made.
     const [row] = await query<{ id: string }>(
       h.stateDb.url,
-      `INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, created_at, updated_at)
-       VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'snapshotting', $1, 'C0LOST001', 'incident-db-migration-lost', now() - interval '2 hours', now() - interval '2 hours')
-       RETURNING id`,
+      `WITH i AS (
+         INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, created_at, updated_at)
+         VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'snapshotting', $1, 'C0LOST001', 'incident-db-migration-lost', now() - interval '2 hours', now() - interval '2 hours')
+         RETURNING id),
+       e AS (INSERT INTO incident_events (incident_id, at, type, actor, to_state) SELECT id, now() - interval '2 hours', 'snapshot_started', 'migrate-bot', 'snapshotting' FROM i)
+       SELECT id FROM i`,
       [REQUESTER],
     );
-    await query(h.stateDb.url, "INSERT INTO incident_events (incident_id, at, type, actor, to_state) VALUES ($1, now() - interval '2 hours', 'snapshot_started', 'migrate-bot', 'snapshotting')", [row!.id]);
     const failed = await reachesState(h, row!.id, 'failed');
     expect(failed.failure).toEqual({ code: 'snapshot_timeout', message: 'The snapshot did not become available within 65 minutes. Nothing was changed in the database.' });
 
@@ -145,10 +148,14 @@ describe('ways out of a running or failed incident', () => {
     expect(h.slack.callsTo('conversations.create')).toEqual([]);
 
     await redis.start();
+    const answers: string[] = [];
     const opened = await eventually('the command to work again', async () => {
       const attempt = await h!.command('rollback 003');
       const answer = await responseText(h!, attempt.key);
+      answers.push(answer);
       return answer.startsWith('Opening incident') ? answer : null;
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; answers: ${answers.join(' | ')}`);
     });
     expect(opened).toMatch(/rollback of `003_add_order_audit.ts`/);
     const { incidentId } = await planCard(h);

@@ -9,7 +9,7 @@ interface DumpManifest {
 }
 
 /**
- * Retention for pg_dump snapshots (issue 3: `snapshot.keep`): keeps the newest `keep`
+ * Retention for pg_dump snapshots (`snapshot.keep` in services.yaml): keeps the newest `keep`
  * bot-made dumps of `service` in `directory` and removes older ones, oldest first.
  * Only files with a bot manifest are considered; a dump whose id is in `protectedIds`
  * (the snapshot of an open incident) is never removed.

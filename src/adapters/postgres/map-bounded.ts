@@ -1,7 +1,7 @@
 /**
  * Maps `items` through `fn` with at most `limit` calls in flight, keeping input
  * order in the result. Used so a sick database never gets more than a few new
- * triage connections at once (issue 4).
+ * triage connections at once.
  *
  * @param limit maximum concurrent calls (values below 1 count as 1)
  * @throws the first rejection of `fn`, after the calls already started have settled

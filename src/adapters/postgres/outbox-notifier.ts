@@ -45,7 +45,9 @@ export class OutboxNotifier implements Notifier {
   private async store(method: NoticeMethod, incident: Incident, ...rest: unknown[]): Promise<void> {
     const id = await this.outbox.add(incident.id, method, [incident, ...rest], dedupeKey(method, incident));
     if (id === null) return;
-    await this.kick(incident.id, id).catch((err: unknown) =>
+    // Not awaited: the notice is stored, so the caller is done; a queue that does not answer
+    // must not hold up a person waiting on a command (the reconciler's sweep delivers it later).
+    void this.kick(incident.id, id).catch((err: unknown) =>
       this.logger.warn({ err, incidentId: incident.id, noticeId: id }, 'could not queue notice delivery; the reconciler will'),
     );
   }

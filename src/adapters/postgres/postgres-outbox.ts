@@ -89,15 +89,18 @@ export class PostgresOutbox {
   /**
    * Runs `fn` while holding the incident's delivery lock (a session advisory lock on the
    * state database), so two workers never deliver one incident's notices at once and
-   * order holds. Waits for a holder to finish.
+   * order holds. Never waits: when another delivery holds it, returns `{ busy: true }`
+   * without running `fn` (that holder delivers what is pending; the caller tries again
+   * shortly, in case it was just finishing).
    */
-  async withDeliveryLock<T>(incidentId: string, fn: () => Promise<T>): Promise<T> {
+  async withDeliveryLock<T>(incidentId: string, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
     const client = await this.lockPool.connect();
     const key = `migrate-bot:notices:${incidentId}`;
     try {
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+      if (!rows[0]?.locked) return { busy: true };
       try {
-        return await fn();
+        return { busy: false, value: await fn() };
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
       }

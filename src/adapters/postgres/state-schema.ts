@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/logger.js';
 import { knexLog } from '../migrations/knex-migration-tool.js';
 
 /**
- * The bot's own schema migrations, run at start-up (issue 2: "created by the bot's
+ * The bot's own schema migrations, run at start-up ("created by the bot's
  * own schema migrations at start-up"). knex's migrator applies them under its own
  * lock, so several bot processes starting at once apply each migration once.
  * Tracking table: `migrate_bot_schema_migrations`.
@@ -29,7 +29,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
           updated_at timestamptz NOT NULL DEFAULT now(),
           ended_at timestamptz
         );
-        -- One open incident per service: the guard against a second rollback (issue 2).
+        -- One open incident per service: the guard against a second rollback.
         CREATE UNIQUE INDEX incidents_one_open_per_service ON incidents (service)
           WHERE state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed');
         CREATE TABLE approvals (

@@ -34,7 +34,7 @@ export interface RunTriageOptions {
 const elapsed = (since: number): number => Math.round(performance.now() - since);
 
 /**
- * Runs every triage check against `service.triage.database_url` (issue 4; runbook
+ * Runs every triage check against `service.triage.database_url` (runbook
  * 003 "Initial triage (first 10 minutes)") and returns the report, checks in
  * display order.
  *

@@ -29,7 +29,7 @@ export interface OpenTriageSession extends TriageSession {
 
 /**
  * Opens one connection to the service database and starts the transaction every
- * triage check runs in (issue 4):
+ * triage check runs in:
  * `BEGIN READ ONLY`, then, local to that transaction, `statement_timeout` and
  * `lock_timeout` from services.yaml, `idle_in_transaction_session_timeout` (twice
  * the statement timeout, so a stalled bot never leaves an idle transaction behind),

@@ -2,7 +2,7 @@ import { RDSClient, type RDSClientConfig } from '@aws-sdk/client-rds';
 
 /**
  * Builds the RDS client from the AWS SDK's standard configuration chain only
- * (issue 3 "AWS configuration only through the SDK's standard chain"; nothing
+ * (AWS configuration only through the SDK's standard chain; nothing
  * AWS-specific lives in migrate-bot's own env schema):
  *
  * - region: `AWS_REGION`, then the shared config file profile (`AWS_PROFILE`);

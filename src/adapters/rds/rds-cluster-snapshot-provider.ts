@@ -64,7 +64,7 @@ export function dbClusterSnapshotView(s: DBClusterSnapshot): SnapshotView {
 }
 
 /**
- * SnapshotProvider for an Aurora DB cluster (`snapshot.provider: rds-cluster`), issue 3.
+ * SnapshotProvider for an Aurora DB cluster (`snapshot.provider: rds-cluster`).
  * Same contract as {@link RdsSnapshotProvider} with `CreateDBClusterSnapshot` (names
  * ≤ 63 characters), `waitUntilDBClusterSnapshotAvailable`, `DescribeDBClusterSnapshots`, and
  * `LatestRestorableTime` from `DescribeDBClusters`. `DBClusterSnapshotAlreadyExistsFault` for

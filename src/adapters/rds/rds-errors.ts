@@ -2,8 +2,8 @@ import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 
 /**
- * The one mapper from `@aws-sdk/client-rds` errors to {@link AppError} (issue 3
- * "Errors users will meet"; DESIGN.md "Each edge maps errors once").
+ * The one mapper from `@aws-sdk/client-rds` errors to {@link AppError} (DESIGN.md
+ * "Each edge maps errors once"; the RDS API Reference's error lists per action).
  *
  * The SDK names a service error after its modelled shape (`SnapshotQuotaExceededFault`)
  * and keeps the Query-protocol wire code in `Code` (`SnapshotQuotaExceeded`); both are

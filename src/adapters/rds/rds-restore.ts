@@ -37,7 +37,7 @@ import { isTerminalRdsStatus, waitWithFailFast, type PolledState, type RdsWaiter
  * Restore to a NEW instance or cluster, never over the source (runbook 003 "Restore from backup:
  * 1. Restore to a new DB instance (do not overwrite prod)"; runbook 004 "Method 3: Point-in-Time
  * Recovery": `restore-db-instance-from-db-snapshot`, `restore-db-instance-to-point-in-time`;
- * issue 3 "/migrate restore"). Cut-over stays manual (runbook 003 "Plan cutover").
+ * `/migrate restore`). Cut-over stays manual (runbook 003 "Plan cutover").
  *
  * Each function: picks the target identifier (`<source>-recovery-<yyyymmdd-hhmm>` unless given),
  * refuses a target equal to the source, copies the source's DB subnet group and VPC security

@@ -64,7 +64,7 @@ export function dbSnapshotView(s: DBSnapshot): SnapshotView {
 }
 
 /**
- * SnapshotProvider for an RDS DB instance (`snapshot.provider: rds`), issue 3; runbook 004
+ * SnapshotProvider for an RDS DB instance (`snapshot.provider: rds`); runbook 004
  * "Take Manual Backup" (`aws rds create-db-snapshot`) and "Verify Backup"
  * (`describe-db-snapshots … Status`).
  *

@@ -3,7 +3,7 @@ import { mapRdsError, isWaiterTimeout } from './rds-errors.js';
 
 /**
  * Runs one of the SDK's `waitUntil…Available` waiters with a bounded wait and fail-fast checks
- * the SDK waiters lack (issue 3 "Wait until the snapshot is available with the SDK's waiters…
+ * the SDK waiters lack ("wait until the snapshot is available with the SDK's waiters…
  * fail fast on failed, deleted, incompatible-*").
  *
  * What the installed SDK waiters do (client-rds 3.1169, `dist-es/waiters/*`): they poll

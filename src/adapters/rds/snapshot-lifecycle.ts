@@ -22,7 +22,7 @@ import { isTerminalRdsStatus, waitWithFailFast, type PolledState, type RdsWaiter
 
 /**
  * The create → wait → verify sequence shared by the RDS instance and Aurora cluster snapshot
- * providers (issue 3 "Snapshots before any change"; runbook 003 "Mandatory pre-action
+ * providers (runbook 003 "Mandatory pre-action
  * checklist: take a fresh snapshot … and record its ID"; runbook 004 "Verify Backup").
  * The providers supply {@link SnapshotOps}, the SDK calls for their resource type.
  */

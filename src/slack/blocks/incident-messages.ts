@@ -108,7 +108,7 @@ function confirmButton(
   };
 }
 
-/** The plan with Approve / Reject buttons (issue 2 step 7), or the decision once made. */
+/** The plan with Approve / Reject buttons (runbook 003 "Mandatory pre-action checklist"), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
     const sql = s.sql.filter((q) => !/^set\b/i.test(q.trim())).map((q) => clip(q.replace(/\s+/g, ' '), 140));

@@ -110,7 +110,7 @@ export function triageReportText(report: TriageReport): string {
 }
 
 /**
- * Builds the Block Kit message for a triage report (issue 4): a header with the
+ * Builds the Block Kit message for a triage report (runbook 003 "Initial triage"): a header with the
  * overall verdict, a context line (start time in the reader's time zone, total
  * triage time, counts), one line per check (emoji verdict, title, time, summary),
  * then a detail section per check that failed or has rows.

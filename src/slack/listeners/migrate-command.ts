@@ -103,7 +103,7 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
     }
   } catch (err) {
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
-    else log.info({ code: err.code }, '/migrate refused');
+    else log.info({ code: err.code, reason: err.message }, '/migrate refused');
     await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
   }
 }

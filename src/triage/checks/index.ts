@@ -9,7 +9,7 @@ import { trackingTableHealthCheck } from './tracking-table-health.js';
 import { unvalidatedConstraintsAndInvalidIndexesCheck } from './unvalidated-constraints-and-invalid-indexes.js';
 
 /**
- * Every triage check, in display order (issue 4): what the offender is, whether
+ * Every triage check, in display order: what the offender is, whether
  * the migrator itself is stuck, what is blocking, what the migration touched,
  * half-done DDL, and how full the server is.
  */
