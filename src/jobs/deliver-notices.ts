@@ -3,7 +3,7 @@ import type { Incident } from '../incident/incident.js';
 import type { IncidentRepository } from '../incident/incident-repository.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { SlackNotifier } from '../slack/slack-notifier.js';
+import { deliveringNotice, type SlackNotifier } from '../slack/slack-notifier.js';
 
 /**
  * Delay before the next delivery attempt of a notice, ms: Slack's `Retry-After` when it
@@ -106,13 +106,15 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
         await d.outbox.attemptFailed(notice.id, 'incident no longer exists', true);
         continue;
       }
+      const attempt = await d.outbox.begin(notice.id);
       try {
-        const result = await deliverOne(d, notice, current);
+        // A second attempt may follow one that reached Slack without an answer: look before posting again.
+        const result = await deliveringNotice.run({ noticeId: notice.id, uncertain: attempt > 1 }, () => deliverOne(d, notice, current));
         await d.outbox.delivered(notice.id, result);
         delivered++;
       } catch (err) {
         const permanent = !(isAppError(err) && err.retryable);
-        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent, deliveryBackoffMs(notice.attempts + 1, err));
+        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent, deliveryBackoffMs(attempt, err));
         if (!permanent) throw err;
         d.logger.error({ err, incidentId, noticeId: notice.id, method: notice.method }, 'Slack refused a notice for good; set aside');
       }

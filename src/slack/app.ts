@@ -8,11 +8,13 @@ import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 
 /**
- * Web API retries: a few, fast — an incident bot must not sit on a call for minutes. A 429
- * is not slept on inside the client (which would pause every call): it is thrown with its
- * `Retry-After`, and the notice-delivery job waits that long before trying again.
+ * No retries inside the Web API client: the outbox retries each notice with backoff, and
+ * looks in the channel before posting again, so a call whose answer was lost is not
+ * repeated blindly (the client's own retry would post the message twice). A 429 is not
+ * slept on inside the client (which would pause every call): it is thrown with its
+ * `Retry-After`, and the notice-delivery job waits that long.
  */
-export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 }, rejectRateLimitedCalls: true };
+export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
 
 /**
  * Builds the Bolt app: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { webApi } from '@slack/bolt';
 import type { ServicesConfig } from '../config/services.js';
 import type { Incident, IncidentFailure, StepOutcome } from '../incident/incident.js';
@@ -21,6 +22,18 @@ import {
   type SlackMessage,
 } from './blocks/incident-messages.js';
 import { triageMessage } from './blocks/triage-blocks.js';
+
+/**
+ * The notice being delivered, for the duration of its delivery: every message it posts
+ * carries it as Slack message metadata (`migrate_bot_notice`, docs.slack.dev "Message
+ * metadata"), and when an earlier attempt may have reached Slack (`uncertain`: a lost
+ * answer, a crash), the channel's recent history is searched for it first, so a notice
+ * delivered twice is posted once.
+ */
+export const deliveringNotice = new AsyncLocalStorage<{ noticeId: number; uncertain: boolean }>();
+
+/** Message metadata event type of the bot's notices. */
+export const NOTICE_EVENT_TYPE = 'migrate_bot_notice';
 
 /** Slack's channel-name rules: lowercase letters, digits, `-`, `_`; at most 80 characters. */
 export function toChannelName(base: string, attempt: number): string {
@@ -73,11 +86,42 @@ export class SlackNotifier {
 
   private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
     if (!incident.channelId) throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
+    const notice = deliveringNotice.getStore();
+    if (notice?.uncertain && !threadTs) {
+      const already = await this.findNoticeMessage(incident.channelId, notice.noticeId);
+      if (already) return already;
+    }
     try {
-      const res = await this.client.chat.postMessage({ channel: incident.channelId, text: message.text, blocks: message.blocks, thread_ts: threadTs, unfurl_links: false });
+      const res = await this.client.chat.postMessage({
+        channel: incident.channelId,
+        text: message.text,
+        blocks: message.blocks,
+        thread_ts: threadTs,
+        unfurl_links: false,
+        ...(notice ? { metadata: { event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: notice.noticeId } } } : {}),
+      });
       return res.ts as string;
     } catch (err) {
       throw slackError(err, 'chat.postMessage');
+    }
+  }
+
+  /**
+   * The ts of the message that delivered notice `noticeId`, among the channel's newest 50
+   * (conversations.history with include_all_metadata; needs `channels:history`), or null.
+   * A failed lookup is logged and answers null: the notice is then posted (at least once).
+   */
+  private async findNoticeMessage(channel: string, noticeId: number): Promise<string | null> {
+    try {
+      const res = await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+      const found = (res.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: { notice_id?: unknown } } }).metadata;
+        return meta?.event_type === NOTICE_EVENT_TYPE && Number(meta.event_payload?.notice_id) === noticeId;
+      });
+      return found?.ts ?? null;
+    } catch (err) {
+      this.logger.warn({ err: slackError(err, 'conversations.history') }, 'could not check whether a notice was already posted');
+      return null;
     }
   }
 

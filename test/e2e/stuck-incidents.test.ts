@@ -80,7 +80,7 @@ describe('no incident gets stuck', () => {
   it('Slack answering 503 to chat.update at the second approval: the rollback runs anyway and the channel catches up in order', async () => {
     h = await startHarness();
     const { incidentId, channel } = await openWithOneApproval(h);
-    h.slack.fault('chat.update', { status: 503 }, 6); // two delivery attempts' worth (the WebClient tries 3 times)
+    h.slack.fault('chat.update', { status: 503 }, 3); // three delivery attempts: 1 s, 2 s, 4 s apart
     const second = await h.press('incident_approve', incidentId, APPROVERS[1]);
 
     await reachesState(h, incidentId, 'resolved');
@@ -99,7 +99,7 @@ describe('no incident gets stuck', () => {
   it('Slack answering 503 to chat.postMessage when the job starts: the down migrations run, then every message arrives once, in order', async () => {
     h = await startHarness();
     const { incidentId, channel } = await openWithOneApproval(h);
-    h.slack.fault('chat.postMessage', { status: 503 }, 9); // three delivery attempts' worth
+    h.slack.fault('chat.postMessage', { status: 503 }, 3); // three delivery attempts: 1 s, 2 s, 4 s apart
     await h.press('incident_approve', incidentId, APPROVERS[1]);
 
     await reachesState(h, incidentId, 'resolved');
@@ -127,6 +127,22 @@ describe('no incident gets stuck', () => {
     expect(opened.at - limited.at).toBeGreaterThanOrEqual(2000);
     await planCard(h);
     expect(h.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('asked to roll back'))).toHaveLength(1);
+  });
+
+  it('a post whose answer Slack lost is found in the channel history on the next attempt, not posted twice', async () => {
+    h = await startHarness();
+    h.slack.fault('chat.postMessage', { answerLost: true });
+    await h.command('rollback 007');
+    const { channel } = await planCard(h);
+    const lost = h.slack.callsTo('chat.postMessage').find((c) => c.error === 'answer_lost')!;
+    expect(textOf(lost)).toContain('asked to roll back'); // the opening message reached Slack; its answer did not
+    await h.slack.waitForCall('conversations.history', (c) => c.ok);
+    const opened = h.slack.messages(channel).filter((m) => `${m.text}`.startsWith('Incident opened: rollback of'));
+    expect(opened).toHaveLength(1);
+    // Every message carries its notice as Slack message metadata.
+    const [row] = await query<{ id: string; attempts: number; delivered: boolean }>(h.stateDb.url, "SELECT id, attempts, delivered_at IS NOT NULL AS delivered FROM notices WHERE method = 'opened'");
+    expect(lost.args.metadata).toEqual({ event_type: 'migrate_bot_notice', event_payload: { notice_id: Number(row!.id) } });
+    expect({ attempts: row!.attempts, delivered: row!.delivered }).toEqual({ attempts: 2, delivered: true });
   });
 
   it('the service database becoming unreachable after the approvals fails the incident with a message; close then works', async () => {

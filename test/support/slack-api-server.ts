@@ -188,7 +188,9 @@ export interface SlackApiServer {
    *  - `{ status: 503 }` answers that HTTP status with an HTML body, as a load balancer does;
    *  - `{ status: 429, retryAfterSec }` answers Slack's rate limit (`Retry-After` header,
    *    `{ ok: false, error: 'ratelimited' }`, docs.slack.dev "Rate limits");
-   *  - `{ network: true }` drops the connection without an answer.
+   *  - `{ network: true }` drops the connection without an answer;
+   *  - `{ answerLost: true }` carries the call out, then drops the connection before answering
+   *    (the caller cannot know it worked), recorded with `error` `answer_lost`.
    * Stacks after faults already queued for the method.
    */
   fault(method: string, fault: HttpFault, times?: number): void;
@@ -208,7 +210,7 @@ export interface SlackApiServer {
 }
 
 /** A transport-level fault of the stand-in (see {@link SlackApiServer.fault}). */
-export type HttpFault = { status: number; retryAfterSec?: number } | { network: true };
+export type HttpFault = { status: number; retryAfterSec?: number } | { network: true } | { answerLost: true };
 
 /** Slack's documented Block Kit limits we enforce (docs.slack.dev/reference/block-kit/blocks). */
 const LIMITS = {
@@ -710,6 +712,22 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       return { ok: true, channel: channel.id, ts: message.ts, message: messageBody(message) };
     },
 
+    // docs.slack.dev/reference/methods/conversations.history: newest first, top-level messages
+    // and thread broadcasts only; `metadata` only with include_all_metadata.
+    'conversations.history': (args) => {
+      const channel = findChannel(str(args.channel));
+      if (!channel) fail('channel_not_found');
+      if (!channel.members.includes(botUserId)) fail('not_in_channel');
+      const limit = Math.min(999, Math.max(1, Number(str(args.limit) ?? args.limit ?? 100) || 100));
+      const withMetadata = bool(args.include_all_metadata);
+      const messages = stored
+        .filter((m) => m.channel === channel.id && !m.thread_ts)
+        .reverse()
+        .slice(0, limit)
+        .map((m) => ({ ...messageBody(m), ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}) }));
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+    },
+
     'chat.update': (args) => {
       const channel = findChannel(str(args.channel));
       if (!channel) fail('channel_not_found');
@@ -970,9 +988,17 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   }
 
   /** Answers an injected transport fault for `method`, if one is queued; records it. @returns true when it did */
-  function answerFault(method: string, args: Json, res: http.ServerResponse): boolean {
-    const fault = httpFaults.get(method)?.shift();
+  function answerFault(method: string, args: Json, res: http.ServerResponse, authHeader: string | undefined): boolean {
+    const fault = httpFaults.get(method)?.[0];
     if (!fault) return false;
+    httpFaults.get(method)!.shift();
+    if ('answerLost' in fault) {
+      dispatch(method, args, authHeader);
+      const last = calls[calls.length - 1]!;
+      last.error = 'answer_lost';
+      res.socket?.destroy();
+      return true;
+    }
     const { token: _token, ...recordedArgs } = args;
     const call: RecordedCall = { method, args: recordedArgs, ok: false, at: Date.now(), error: 'network' in fault ? 'network' : `http_${fault.status}` };
     calls.push(call);
@@ -998,7 +1024,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const method = decodeURIComponent(path.slice('/api/'.length));
       const args = await decodeArgs(req, url);
       if (typeof args === 'string') return sendJson(res, 200, { ok: false, error: args });
-      if (answerFault(method, args, res)) return;
+      if (answerFault(method, args, res, req.headers.authorization)) return;
       return sendJson(res, 200, dispatch(method, args, req.headers.authorization));
     }
     if (req.method === 'POST' && path.startsWith('/upload/')) return handleUpload(req, res, path.slice('/upload/'.length));

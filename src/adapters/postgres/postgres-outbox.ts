@@ -9,7 +9,7 @@ export interface StoredNotice {
   method: NoticeMethod;
   /** The call's arguments as JSON (the incident as it was when the notice was made comes first). */
   args: unknown[];
-  /** Failed delivery attempts so far. */
+  /** Delivery attempts started so far (one may have reached Slack without an answer). */
   attempts: number;
   /** After a failed attempt, no delivery before this time; null when none is due to wait. */
   notBefore: Date | null;
@@ -63,13 +63,23 @@ export class PostgresOutbox {
   }
 
   /**
-   * Counts a failed attempt. `abandon` gives up on this notice (Slack refused it for good)
+   * Starts a delivery attempt: counts it before Slack is called, so an attempt cut short by
+   * a crash or a lost answer is still known afterwards.
+   * @returns attempts started so far, this one included
+   */
+  async begin(id: number): Promise<number> {
+    const { rows } = await this.pool.query<{ attempts: number }>('UPDATE notices SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts', [id]);
+    return rows[0]?.attempts ?? 1;
+  }
+
+  /**
+   * Records a failed attempt. `abandon` gives up on this notice (Slack refused it for good)
    * so later ones still go out; otherwise no delivery is tried for `waitMs` (ms), whichever
    * job picks the incident up next — so Slack's `Retry-After` holds for all of them.
    */
   async attemptFailed(id: number, error: string, abandon: boolean, waitMs = 0): Promise<void> {
     await this.pool.query(
-      `UPDATE notices SET attempts = attempts + 1, last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END,
+      `UPDATE notices SET last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END,
          not_before = clock_timestamp() + make_interval(secs => $4) WHERE id = $1`,
       [id, error.slice(0, 500), abandon, waitMs / 1000],
     );

@@ -516,3 +516,24 @@ describe('transport faults (fault injection)', () => {
     expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual(['http_503', 'http_503', 'http_429', 'network', 'ok']);
   });
 });
+
+describe('lost answers and conversations.history', () => {
+  it('carries out a call whose answer it then drops, and lists messages newest first with metadata on request', async () => {
+    const channel = (await client.conversations.create({ name: 'lost' })).channel?.id ?? '';
+    server.fault('chat.postMessage', { answerLost: true });
+    const metadata = { event_type: 'migrate_bot_notice', event_payload: { notice_id: 7 } };
+    await expect(client.chat.postMessage({ channel, text: 'first', metadata })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    await client.chat.postMessage({ channel, text: 'second' });
+    await client.chat.postMessage({ channel, text: 'reply', thread_ts: server.messages(channel)[0]!.ts });
+    expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual(['answer_lost', 'ok', 'ok']);
+
+    const plain = await client.conversations.history({ channel });
+    expect(plain.messages?.map((m) => m.text)).toEqual(['second', 'first']); // thread replies are not listed
+    expect((plain.messages?.[1] as { metadata?: unknown }).metadata).toBeUndefined();
+    const withMeta = await client.conversations.history({ channel, include_all_metadata: true, limit: 1 });
+    expect(withMeta.messages?.map((m) => m.text)).toEqual(['second']);
+    const all = await client.conversations.history({ channel, include_all_metadata: true });
+    expect((all.messages?.[1] as { metadata?: unknown }).metadata).toEqual(metadata);
+    expect(await slackError(client.conversations.history({ channel: 'C0NOPE' }))).toBe('channel_not_found');
+  });
+});
