@@ -97,27 +97,22 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError();
       };
+      /** Tells the channel why the rollback waits, once per job, then looks again later. */
+      const waitSaying = async (text: string): Promise<never> => {
+        if (!data.waitingNoticePosted) {
+          const incident = await deps.repo.get(data.incidentId);
+          if (incident) await deps.notifier.progress(incident, `:hourglass_flowing_sand: ${text}`);
+          await job.updateData({ ...data, waitingNoticePosted: true });
+        }
+        return later();
+      };
       try {
         const result = await runRollback(deps, data.incidentId);
         log.info({ result }, 'rollback job finished');
-        if (result.kind === 'wait_for_snapshot') {
-          if (!data.waitingNoticePosted) {
-            const incident = await deps.repo.get(data.incidentId);
-            if (incident) await deps.notifier.progress(incident, ':hourglass_flowing_sand: Approvals are in; the rollback waits for the snapshot to be available before touching the database.');
-            await job.updateData({ ...data, waitingNoticePosted: true });
-          }
-          await later();
-        }
+        if (result.kind === 'wait_for_snapshot') await waitSaying('Approvals are in; the rollback waits for the snapshot to be available before touching the database.');
       } catch (err) {
         if (isAppError(err, 'worker_shutting_down')) await later(100); // handed back: the next worker resumes after the committed steps
-        if (isAppError(err, 'rollback_already_running')) {
-          if (!data.waitingNoticePosted) {
-            const incident = await deps.repo.get(data.incidentId);
-            if (incident) await deps.notifier.progress(incident, `:hourglass_flowing_sand: ${err.userMessage}`);
-            await job.updateData({ ...data, waitingNoticePosted: true });
-          }
-          await later();
-        }
+        if (isAppError(err, 'rollback_already_running')) await waitSaying(err.userMessage ?? 'Another rollback is running on this database.');
         if (!(err instanceof DelayedError)) log.error({ err }, 'rollback job failed');
         throw forBullmq(err);
       }
