@@ -164,8 +164,15 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       );
     });
   }
+  // During a Redis outage every worker errors on each reconnect attempt: one line per worker and error a minute.
+  const lastLogged = new Map<string, number>();
   for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
-    w.on('error', (err) => deps.logger.warn({ error: String(err), queue: w.name }, 'worker error'));
+    w.on('error', (err) => {
+      const key = `${w.name}:${String(err)}`;
+      if (Date.now() - (lastLogged.get(key) ?? 0) < 60_000) return;
+      lastLogged.set(key, Date.now());
+      deps.logger.warn({ error: String(err), queue: w.name }, 'worker error (repeats within a minute are not logged)');
+    });
   }
 
   // The reconciler: at start-up and every interval. A timer in each worker process rather than
