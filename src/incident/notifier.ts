@@ -1,4 +1,3 @@
-import type { ServiceConfig } from '../config/services.js';
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { TriageReport } from '../triage/triage-report.js';
 import type { Approval, Incident, IncidentFailure, StepOutcome } from './incident.js';
