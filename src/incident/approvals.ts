@@ -4,6 +4,7 @@ import type { IncidentDeps } from './deps.js';
 import { APPROVABLE_STATES, type Approval, type Incident } from './incident.js';
 import type { ApprovalProgress } from './notifier.js';
 import { resolveService } from './resolve-service.js';
+import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */
 export type ApprovalOutcome =
@@ -108,6 +109,6 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   const progress = await approvalProgress(deps, cancelled, service);
   await deps.notifier.updatePlanCard(cancelled, progress);
   await deps.notifier.cancelled(cancelled, userId);
-  await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  await endStatusUpdates(deps, incident.id);
   return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true };
 }

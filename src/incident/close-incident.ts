@@ -5,6 +5,7 @@ import { approvalProgress } from './approvals.js';
 import { failIncident } from './fail-incident.js';
 import type { Incident, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { endStatusUpdates } from './status-update.js';
 
 /** What `/migrate close` did. */
 export type CloseOutcome =
@@ -46,7 +47,8 @@ export async function openIncidentFor(deps: IncidentDeps, serviceName: string | 
 export async function closeIncident(deps: IncidentDeps, serviceName: string | undefined, userId: string, reason?: string): Promise<CloseOutcome> {
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'close');
   if (incident.state === 'rolling_back') {
-    const states = await deps.jobs.states(incident).catch(() => ({ prepare: 'missing', rollback: 'active' }) as const);
+    // Queue unreachable: assume the job may be alive, so the stop request is honoured between steps.
+    const states = await deps.jobs.states(incident).catch(() => ({ rollback: 'active' }) as const);
     await deps.repo.log(incident.id, 'stop_requested', userId, { by: userId, reason: reason ?? null, attempt: incident.attempt });
     if (states.rollback === 'active' || states.rollback === 'waiting' || states.rollback === 'delayed') {
       await deps.notifier.progress(incident, `:octagonal_sign: <@${userId}> asked to stop the rollback${reason ? `: _${reason}_` : ''}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`);
@@ -63,7 +65,7 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
   const closed = await deps.repo.transition(incident.id, 'closed', userId, { reason: reason ?? null });
   if (incident.state !== 'failed') await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
   await deps.notifier.cancelled(closed, userId, reason);
-  await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  await endStatusUpdates(deps, incident.id);
   return { kind: 'closed', incident: closed };
 }
 

@@ -37,8 +37,8 @@ export interface IncidentJobs {
   /** Status updates every `everyMinutes` (a BullMQ job scheduler, one per incident). */
   startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void>;
   stopStatusUpdates(incidentId: string): Promise<void>;
-  /** States of the round's prepare and rollback jobs, for the reconciler and `/migrate close`. */
-  states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState }>;
+  /** States of the round's prepare and rollback jobs, and whether its status updates are scheduled, for the reconciler and `/migrate close`. */
+  states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState; statusUpdates: boolean }>;
   /** States of the incident's jobs for `/migrate status`, e.g. `{ prepare: 'completed', rollback: 'delayed', statusUpdates: 'every 15 min' }`. */
   describe(incident: IncidentRef): Promise<Record<string, string>>;
 }

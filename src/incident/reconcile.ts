@@ -58,7 +58,7 @@ export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileR
 async function reconcileOne(deps: IncidentDeps, incident: Incident, service: ServiceConfig, report: ReconcileReport): Promise<void> {
   const jobs = await deps.jobs.states(incident);
   // Brings the status updates back after Redis lost its data (upserting a live schedule would restart its clock).
-  if (!(await deps.jobs.describe(incident)).statusUpdates) await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
+  if (!jobs.statusUpdates) await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
   const fail = async (code: string, message: string, steps?: Incident['steps']): Promise<void> => {
     if (await failIncident(deps, incident.id, { code, message }, { actor: ACTOR, ...(steps ? { steps } : {}) })) report.failed.push(incident.id);
   };

@@ -5,6 +5,7 @@ import type { IncidentDeps } from './deps.js';
 import { failIncident, failureFrom } from './fail-incident.js';
 import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { endStatusUpdates } from './status-update.js';
 
 /** What the rollback job should do next. */
 export type RollbackRun =
@@ -147,7 +148,7 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
   }
   const resolved = await deps.repo.transition(incident.id, 'rollback_succeeded', BOT, { head: verification.head });
   await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
-  await deps.jobs.stopStatusUpdates(incident.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  await endStatusUpdates(deps, incident.id);
   return { kind: 'resolved' };
 }
 
@@ -169,6 +170,6 @@ async function runRestore(deps: IncidentDeps, incident: Incident, service: Servi
   await deps.repo.setRestore(current.id, restore);
   const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
   await deps.notifier.restoreComplete({ ...resolved, restore }, outcome.note);
-  await deps.jobs.stopStatusUpdates(current.id).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not stopped; they stop themselves'));
+  await endStatusUpdates(deps, current.id);
   return { kind: 'resolved' };
 }

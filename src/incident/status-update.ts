@@ -26,3 +26,11 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): 
   await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
   return 'posted';
 }
+
+/**
+ * Ends an incident's status updates once it has ended. Best effort: when the queue does not
+ * answer, the next tick finds the incident ended and removes its own schedule.
+ */
+export async function endStatusUpdates(deps: IncidentDeps, incidentId: string): Promise<void> {
+  await deps.jobs.stopStatusUpdates(incidentId).catch((err: unknown) => deps.logger.warn({ err, incidentId }, 'status updates not stopped; they stop themselves'));
+}

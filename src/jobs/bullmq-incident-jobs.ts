@@ -107,24 +107,24 @@ export class BullmqIncidentJobs implements IncidentJobs {
     );
   }
 
-  async states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState }> {
+  async states(incident: IncidentRef): Promise<{ prepare: JobState; rollback: JobState; statusUpdates: boolean }> {
     return this.bounded('read job states', async () => {
-      const [prepare, rollback] = await Promise.all([
+      const [prepare, rollback, scheduler] = await Promise.all([
         this.incidents.getJobState(jobId.prepare(incident.id, incident.attempt)),
         this.rollbacks.getJobState(jobId.rollback(incident.id, incident.attempt)),
+        this.incidents.getJobScheduler(jobId.statusScheduler(incident.id)),
       ]);
       const norm = (s: string): JobState => (s === 'unknown' ? 'missing' : s === 'waiting-children' || s === 'prioritized' ? 'waiting' : (s as JobState));
-      return { prepare: norm(prepare), rollback: norm(rollback) };
+      return { prepare: norm(prepare), rollback: norm(rollback), statusUpdates: Boolean(scheduler) };
     });
   }
 
   async describe(incident: IncidentRef): Promise<Record<string, string>> {
     return this.bounded('describe jobs', async () => {
       const out: Record<string, string> = {};
-      const { prepare, rollback } = await this.states(incident);
+      const [{ prepare, rollback }, scheduler] = await Promise.all([this.states(incident), this.incidents.getJobScheduler(jobId.statusScheduler(incident.id))]);
       if (prepare !== 'missing') out.prepare = prepare;
       if (rollback !== 'missing') out.rollback = rollback;
-      const scheduler = await this.incidents.getJobScheduler(jobId.statusScheduler(incident.id));
       if (scheduler?.every) out.statusUpdates = `every ${Math.round(Number(scheduler.every) / 60_000)} min`;
       return out;
     });
