@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { webApi, type App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { KnexMigrationTool } from './adapters/migrations/knex-migration-tool.js';
+import { createMigrationTool } from './adapters/migrations/registry.js';
 import { PgDumpSnapshotProvider } from './adapters/pgdump/pg-dump-provider.js';
 import { PostgresIncidentRepository } from './adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from './adapters/postgres/outbox-notifier.js';
@@ -143,7 +143,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     repo,
     notifier: new OutboxNotifier(outbox, (id, noticeId) => jobs.deliver(id, noticeId), (url, text) => slack.reply(url, text), logger),
     jobs,
-    migrationTool: (service) => new KnexMigrationTool(service, { logger: logger.child({ service: service.name }) }),
+    migrationTool: (service) => createMigrationTool(service, logger.child({ service: service.name })),
     snapshotProvider,
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),

@@ -1,14 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migrations/registry.js';
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
-
-/** A SQL identifier we are willing to quote and use (tracking table, schema). */
-const Identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _; at most 63 characters)');
 
 const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like TICKET_DATABASE_URL');
 
@@ -59,16 +55,8 @@ export const TriageConfigSchema = z
 export const ServiceSchema = z
   .object({
     database_url_env: EnvVarName,
-    migrations: z
-      .object({
-        tool: z.literal('knex'),
-        /** Directory of migration files, relative to services.yaml. */
-        directory: z.string().min(1),
-        /** Tracking table; knex's default when absent. Its lock table is `<table>_lock`. */
-        table: Identifier.default('knex_migrations'),
-        schema: Identifier.default('public'),
-      })
-      .strict(),
+    /** The migration tool and its options: one of the registry's (`adapters/migrations/registry.ts`). */
+    migrations: MigrationsConfigSchema,
     snapshot: SnapshotConfigSchema,
     approvals: z
       .object({
@@ -107,7 +95,8 @@ export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'tr
   name: string;
   /** Connection string from `database_url_env` (secret: never log or post it unredacted). */
   database_url: string;
-  migrations: ServiceFileEntry['migrations'] & { directory: string; lock_table: string };
+  /** The tool's options; every `*directory` key is an absolute path. */
+  migrations: MigrationsConfig;
   triage: ServiceFileEntry['triage'] & { database_url: string };
 }
 
@@ -118,6 +107,15 @@ export interface ServicesConfig {
   services: ReadonlyMap<string, ServiceConfig>;
 }
 
+/** Makes every `*directory` option of a tool absolute, relative to services.yaml's folder. */
+function resolveDirectories(migrations: MigrationsConfig, base: string): MigrationsConfig {
+  const out: MigrationsConfig = { ...migrations };
+  for (const [key, value] of Object.entries(migrations)) {
+    if (key.endsWith('directory') && typeof value === 'string') (out as Record<string, unknown>)[key] = path.resolve(base, value);
+  }
+  return out;
+}
+
 /**
  * Reads, parses and validates services.yaml, resolving each service's
  * `database_url_env` (and `triage.database_url_env`) from `env`.
@@ -125,7 +123,8 @@ export interface ServicesConfig {
  * @param file path to services.yaml (relative to the working directory)
  * @param env variables to resolve connection strings from (default `process.env`)
  * @throws AppError `config_services_invalid` naming the file, the key path and the problem
- *   (YAML syntax errors carry their line and column; missing env vars are named).
+ *   (YAML syntax errors carry their line and column; missing env vars and migrations
+ *   directories that do not exist are named).
  */
 export async function loadServices(
   file: string,
@@ -162,15 +161,14 @@ export async function loadServices(
     const triageEnv = svc.triage.database_url_env;
     const triageUrl = triageEnv ? env[triageEnv] : url;
     if (triageEnv && !triageUrl) problems.push(`services.${name}.triage.database_url_env: environment variable ${triageEnv} is not set`);
+    const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
+    const dir = await stat(migrations.directory).catch(() => null);
+    if (!dir?.isDirectory()) problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
     services.set(name, {
       ...svc,
       name,
       database_url: url ?? '',
-      migrations: {
-        ...svc.migrations,
-        directory: path.resolve(path.dirname(abs), svc.migrations.directory),
-        lock_table: `${svc.migrations.table}_lock`,
-      },
+      migrations,
       triage: { ...svc.triage, database_url: triageUrl ?? '' },
     });
   }

@@ -30,29 +30,91 @@ export interface RollbackLockOptions {
   ownStaleLock?: boolean;
 }
 
+/** A schema-qualified relation, unquoted: `{ schema: 'public', name: 'knex_migrations' }`. */
+export interface QualifiedName {
+  schema: string;
+  name: string;
+}
+
+/** What one {@link TrackingProbe} found: problems make triage say "attention". */
+export interface ProbeFindings {
+  problems: string[];
+  notes: string[];
+  /** One row per finding: the relation, the row in words, and what it means. */
+  rows: Array<{ table: string; row: string; finding: string }>;
+}
+
+/**
+ * A read-only look at one part of a tool's tracking state that can stop a rollback: knex's
+ * lock row (runbook 004 "Migration Lock"), a dirty version (runbook 001 "Dirty Migration
+ * Recovery"), node-pg-migrate's advisory lock. Triage runs `sql` in its read-only session.
+ */
+export interface TrackingProbe {
+  /**
+   * The relation the probe reads, checked first with `to_regclass` (no lock), and a column it
+   * must have (e.g. `dirty`); null when the probe reads only catalogs.
+   */
+  relation: (QualifiedName & { column?: string }) | null;
+  /** The query; `quoted` is the relation quoted with escapeIdentifier (empty when `relation` is null). At most 100 rows. */
+  sql(quoted: string): string;
+  /** Findings from the rows; `table` is the relation as regclass text. Pure. */
+  evaluate(rows: Array<Record<string, unknown>>, table: string): ProbeFindings;
+  /** What to note when `relation` does not exist, e.g. "no lock table public.knex_migrations_lock"; null: say nothing. */
+  whenAbsent: string | null;
+}
+
+/**
+ * What a tool's tracking table looks like, for triage and `/migrate status`, built from
+ * services.yaml alone (no connection). Keeps tool words (knex `batch`, `_lock`) inside the
+ * adapter that knows them.
+ */
+export interface TrackingDescription {
+  /** `migrations.tool` of services.yaml. */
+  tool: string;
+  table: QualifiedName;
+  /**
+   * The newest `limit` rows, newest first, as the runbooks query them (e.g. runbook 004
+   * `SELECT * FROM knex_migrations ORDER BY id DESC LIMIT 10`), with a column `name` holding
+   * {@link AppliedMigration.name}. `quoted` is the table quoted with escapeIdentifier.
+   */
+  historySql(quoted: string, limit: number): string;
+  /**
+   * The tool's grouping of migrations, when rolling back "the latest group" is how its own
+   * CLI works (knex `migrate:rollback` reverts the latest batch): the column and its word.
+   */
+  group?: { column: string; word: string; command: string };
+  probes: TrackingProbe[];
+}
+
 /**
  * The MigrationTool port (DESIGN.md "rollback/"): reads a service's tracking table
- * and runs its down migrations. Adapter: `adapters/migrations/knex-migration-tool.ts`.
+ * and runs its down migrations. Adapters live in `adapters/migrations/`, one file per
+ * tool, listed once in `adapters/migrations/registry.ts`.
  */
 export interface MigrationTool {
+  /** The tracking table, its lock and dirty state, as triage shows them. */
+  readonly tracking: TrackingDescription;
   /**
-   * Tracking-table rows in apply order.
-   * @throws AppError `service_db_unreachable` (retryable) or `tracking_table_missing`
+   * Tracking-table rows in apply order (ascending {@link AppliedMigration.order}).
+   * @throws AppError `service_db_unreachable` (retryable), `tracking_table_missing` or
+   *   `tracking_table_unexpected` (names the table, the columns found and those expected)
    */
   listApplied(): Promise<AppliedMigration[]>;
-  /** Migration file names in the service's migrations directory, sorted. */
+  /** Migration names found in the service's migrations directory, sorted (to tell "not applied" from "unknown"). */
   listFiles(): Promise<string[]>;
   /**
    * Builds plan steps for `migrations` (newest first): checks each file exists and has
-   * a `down`, reads its transaction setting and captures the SQL its down would issue
+   * a down, reads its transaction setting and captures the SQL its down would issue
    * without touching the database (a dry run).
-   * @throws AppError `rollback_missing_file` / `rollback_irreversible`
+   * @throws AppError `rollback_missing_file` / `rollback_irreversible` (no down, `down = false`,
+   *   no rollback file), each with a userMessage
    */
   describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]>;
   /**
    * Holds the rollback lock of the service's database while `fn` runs: a session
    * advisory lock (one rollback per database, whatever service names it) and the tool's
-   * own lock (knex's lock row), released in `finally` (node-pg-migrate's pattern).
+   * own lock (knex's lock row, node-pg-migrate's advisory lock), released in `finally`
+   * (node-pg-migrate's pattern).
    * @throws AppError `rollback_already_running` (retryable; `details.holder` is a {@link LockHolder})
    *   when another session holds the advisory lock, `rollback_tool_locked` when the tool's
    *   lock is held by someone else, `service_db_unreachable` (retryable)
@@ -61,8 +123,9 @@ export interface MigrationTool {
   /** Who holds the database's rollback lock now, or null (the reconciler's "is a rollback alive?"). */
   rollbackLockHolder(): Promise<LockHolder | null>;
   /**
-   * Runs one down migration with `lock_timeout` and removes its tracking-table row,
-   * in one transaction unless the migration opted out of transactions.
+   * Runs one down migration with `lock_timeout` and moves the tracking table back (removes
+   * its row, or sets the previous version), in one transaction unless the step is not
+   * transactional.
    * Must run inside {@link withRollbackLock}. When `lock_timeout` is hit, the failure names
    * the sessions that blocked the step (`pg_blocking_pids`, watched while it waited).
    * @returns wall time, ms

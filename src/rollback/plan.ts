@@ -1,31 +1,69 @@
 import { AppError } from '../shared/errors.js';
 
-/** A row of the tracking table (knex: `knex_migrations(id, name, batch, migration_time)`). */
+/**
+ * A row of a tracking table, in words every migration tool shares (DESIGN.md "Plugins come
+ * from registries"). Each adapter maps its own table onto it: knex `knex_migrations(id, name,
+ * batch, migration_time)`, node-pg-migrate `pgmigrations(id, name, run_on)`, plain SQL
+ * `schema_migrations(version, dirty[, applied_at, checksum])`, drizzle
+ * `__drizzle_migrations(id, hash, created_at)` matched to its journal.
+ */
 export interface AppliedMigration {
-  id: number;
-  /** File name as recorded, e.g. `007_add_security_tables.ts`. */
+  /** The migration as the tool names it, e.g. `007_add_security_tables.ts`, `0004_add_idempotency_tables`. */
   name: string;
-  batch: number;
-  /** ISO-8601 UTC. */
-  appliedAt: string;
+  /** Apply order, ascending and unique within a service (a row id, a version, a journal timestamp in ms). */
+  order: number;
+  /** ISO-8601 UTC, or null when the tracking table does not record it (golang-migrate). */
+  appliedAt: string | null;
+  /** The tool's own grouping, for people: knex `batch 3`. Absent when the tool has none. */
+  group?: string;
+  /** Recorded as partially applied (golang-migrate / runbook 001 `dirty = true`). */
+  dirty?: boolean;
+  /** The file differs from what was applied (a checksum or hash that no longer matches). */
+  modified?: boolean;
 }
 
 /** One down migration of a plan. */
 export interface PlanStep {
-  /** File name as recorded in the tracking table. */
+  /** The migration as the tool names it ({@link AppliedMigration.name}). */
   migration: string;
-  /** Tracking-table row id. */
-  trackingId: number;
-  batch: number;
-  /** False when the migration's `config.transaction === false` (e.g. CREATE INDEX CONCURRENTLY; runbook 000 §2). */
+  /** {@link AppliedMigration.order} of its tracking row. */
+  order: number;
+  /** The tool's grouping, as {@link AppliedMigration.group}. */
+  group?: string;
+  /**
+   * False when the down runs outside a transaction: knex `config.transaction === false`,
+   * node-pg-migrate `pgm.noTransaction()`, or a SQL file with statements PostgreSQL refuses
+   * inside a transaction block (`CREATE INDEX CONCURRENTLY`, `VACUUM`; runbook 000 §2).
+   */
   transactional: boolean;
   /** SQL the down migration will issue, captured without running it (best effort; empty when unknown). */
   sql: string[];
+  /** Partially applied: its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery"). */
+  dirty?: boolean;
+  /** The migration file changed since it was applied (checksum/hash mismatch). */
+  modified?: boolean;
 }
 
-/** Strips the extension: `007_add_security_tables.ts` → `007_add_security_tables`. */
+/**
+ * A plan step as stored by an older version of the bot (knex only: `trackingId`, `batch`),
+ * made readable as a {@link PlanStep}. Steps already in the new shape pass through.
+ */
+export function planStepFromStored(stored: Record<string, unknown>): PlanStep {
+  const s = stored as Partial<PlanStep> & { trackingId?: number; batch?: number };
+  const { trackingId, batch, ...rest } = s;
+  return {
+    ...rest,
+    migration: String(s.migration),
+    order: Number(s.order ?? trackingId ?? 0),
+    group: s.group ?? (batch !== undefined ? `batch ${batch}` : undefined),
+    transactional: s.transactional !== false,
+    sql: Array.isArray(s.sql) ? s.sql : [],
+  };
+}
+
+/** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */
 export function baseName(name: string): string {
-  return name.replace(/\.(c|m)?(j|t)s$/i, '');
+  return name.replace(/(\.(up|down))?\.((c|m)?(j|t)s|sql)$/i, '');
 }
 
 /** Leading version digits: `007_add_security_tables.ts` → `007`; `20240101120000_x.js` → `20240101120000`. */
@@ -82,9 +120,9 @@ export function resolveMigration(applied: AppliedMigration[], input: string, fil
   const list = (ms: AppliedMigration[]): string =>
     ms
       .slice()
-      .sort((a, b) => b.id - a.id)
+      .sort((a, b) => b.order - a.order)
       .slice(0, 10)
-      .map((m) => `• \`${m.name}\` (batch ${m.batch})`)
+      .map((m) => `• \`${m.name}\`${m.group ? ` (${m.group})` : ''}`)
       .join('\n');
 
   if (matches.length === 1) return matches[0]!;
@@ -113,9 +151,9 @@ export function resolveMigration(applied: AppliedMigration[], input: string, fil
 
 /**
  * The migrations a rollback of `target` reverts: every migration applied after it,
- * then the target itself, newest first (by tracking-table id, which knex assigns in
- * apply order). Steps are returned without SQL; the migrations adapter fills it in.
+ * then the target itself, newest first (by {@link AppliedMigration.order}, the tool's apply
+ * order). Steps are returned without SQL; the migrations adapter fills it in.
  */
 export function migrationsToRevert(applied: AppliedMigration[], target: AppliedMigration): AppliedMigration[] {
-  return applied.filter((m) => m.id >= target.id).sort((a, b) => b.id - a.id);
+  return applied.filter((m) => m.order >= target.order).sort((a, b) => b.order - a.order);
 }

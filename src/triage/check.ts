@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../config/services.js';
+import type { TrackingDescription } from '../rollback/migration-tool.js';
 import type { CheckResult } from './triage-report.js';
 import type { TouchedRelationsResult } from './touched-relations.js';
 import type { TriageSession } from './triage-session.js';
@@ -14,6 +15,8 @@ export interface OffendingMigration {
 /** What every check may read: typed slices of the service config and the offending migration. */
 export interface CheckContext {
   service: Pick<ServiceConfig, 'name' | 'migrations' | 'triage'>;
+  /** The service's tracking table, its lock and dirty state, as its migration tool describes them. */
+  tracking: TrackingDescription;
   offending?: OffendingMigration;
   /** Relations named in the offending migration's down SQL (extracted once per triage run). */
   touched?: TouchedRelationsResult;

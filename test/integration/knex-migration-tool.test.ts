@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { AppError } from '../../src/shared/errors.js';
-import { KnexMigrationTool } from '../../src/adapters/migrations/knex-migration-tool.js';
+import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
+import type { MigrationTool } from '../../src/rollback/migration-tool.js';
 import type { ServiceConfig } from '../../src/config/services.js';
 import { DurationSchema } from '../../src/config/duration.js';
 import { migrationsToRevert, resolveMigration } from '../../src/rollback/plan.js';
@@ -14,7 +15,7 @@ function serviceFor(url: string): ServiceConfig {
     name: 'ticket-service',
     database_url_env: 'TICKET_DATABASE_URL',
     database_url: url,
-    migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public', lock_table: 'knex_migrations_lock' },
+    migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public' },
     snapshot: { provider: 'pg_dump' },
     approvals: { required: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
@@ -32,10 +33,10 @@ function serviceFor(url: string): ServiceConfig {
 
 describe('KnexMigrationTool against a real knex-migrated database', () => {
   let db: TestDatabase;
-  let tool: KnexMigrationTool;
+  let tool: MigrationTool;
   beforeAll(async () => {
     db = await createTicketServiceDb();
-    tool = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
+    tool = createMigrationTool(serviceFor(db.url), silentLogger);
   });
   afterAll(async () => {
     await tool?.close();
@@ -48,7 +49,8 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
       '001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts',
       '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts',
     ]);
-    expect(applied.map((m) => m.batch)).toEqual([1, 1, 1, 1, 1, 2, 2]);
+    expect(applied.map((m) => m.group)).toEqual(['batch 1', 'batch 1', 'batch 1', 'batch 1', 'batch 1', 'batch 2', 'batch 2']);
+    expect(applied.map((m) => m.order)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('describes the down steps newest first with the SQL they will run, without running it', async () => {
@@ -86,7 +88,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
   });
 
   it('refuses a second concurrent rollback on the same database', async () => {
-    const other = new KnexMigrationTool(serviceFor(db.url), { logger: silentLogger });
+    const other = createMigrationTool(serviceFor(db.url), silentLogger);
     try {
       await tool.withRollbackLock(async () => {
         const err = (await other.withRollbackLock(async () => 'ran').catch((e: unknown) => e)) as AppError;
@@ -140,7 +142,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
   });
 
   it('reports an unreachable database as service_db_unreachable', async () => {
-    const bad = new KnexMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), { logger: silentLogger, connectTimeoutMs: 1000 });
+    const bad = createMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), silentLogger, { connectTimeoutMs: 1000 });
     try {
       await expect(bad.listApplied()).rejects.toMatchObject({ code: 'service_db_unreachable' });
     } finally {

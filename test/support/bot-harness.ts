@@ -10,7 +10,7 @@ import { startBot, type RunningBot } from '../../src/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { startSlackApiServer, type SlackApiServer } from './slack-api-server.js';
 import { postBlockActions, postSlashCommand, type SendOptions } from './slack-request.js';
-import { createTicketServiceDb, TICKET_MIGRATIONS_DIR } from './ticket-service.js';
+import { TOOL_FIXTURES, type ToolFixture } from './tool-fixtures.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const REQUESTER = 'U0REQ001';
@@ -57,11 +57,14 @@ export interface HarnessOptions {
   role?: 'all' | 'app' | 'worker';
   /** More environment for the bot (e.g. JOB_LOCK_SECONDS). */
   env?: Record<string, string>;
+  /** The service's migration tool and fixture database (default knex's ticket-service). */
+  fixture?: ToolFixture;
 }
 
 export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
   const slack = await startSlackApiServer();
-  const [ticketDb, stateDb] = await Promise.all([createTicketServiceDb(), createTestDatabase('mb_state')]);
+  const fixture = options.fixture ?? TOOL_FIXTURES[0]!;
+  const [ticketDb, stateDb] = await Promise.all([fixture.createDb(), createTestDatabase('mb_state')]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
   const servicesFile = path.join(dir, 'services.yaml');
   await writeFile(
@@ -70,7 +73,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
       services: {
         'ticket-service': {
           database_url_env: 'TICKET_DATABASE_URL',
-          migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations' },
+          migrations: fixture.migrations,
           snapshot: { provider: 'pg_dump' },
           approvals: { required: 2, approvers: [...APPROVERS] },
           status_update_minutes: 15,

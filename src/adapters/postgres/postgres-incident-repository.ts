@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { planStepFromStored } from '../../rollback/plan.js';
 import pg from 'pg';
 import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
 import type { IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
@@ -40,7 +41,8 @@ const toIncident = (r: IncidentRow): Incident => ({
   channelId: r.channel_id,
   channelName: r.channel_name,
   planMessageTs: r.plan_message_ts,
-  plan: r.plan,
+  // Plans stored before the migration-tool registry carry knex's trackingId/batch: read them as today's steps.
+  plan: (r.plan as unknown as Array<Record<string, unknown>>).map(planStepFromStored),
   snapshot: r.snapshot,
   steps: r.steps,
   failure: r.failure,

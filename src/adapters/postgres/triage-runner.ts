@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../../config/services.js';
+import { trackingOf } from '../migrations/registry.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { isAppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -64,7 +65,7 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
       touched = { relations: [], problems: [`down SQL not analysed: ${describeTriageError(err, timeouts)}`] };
     }
   }
-  const context: CheckContext = { service, offending: options.offending, touched };
+  const context: CheckContext = { service, tracking: trackingOf(service.migrations, service.triage.database_url), offending: options.offending, touched };
 
   let unreachable: string | undefined;
   const runOne = async (check: TriageCheck): Promise<CheckResult> => {

@@ -112,7 +112,9 @@ function confirmButton(
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
     const sql = s.sql.filter((q) => !/^set\b/i.test(q.trim())).map((q) => clip(q.replace(/\s+/g, ' '), 140));
-    return `${i + 1}. \`${s.migration}\` (batch ${s.batch}${s.transactional ? '' : ', *no transaction*'})${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
+    const notes = [s.group, s.transactional ? null : '*no transaction*', s.modified ? '*file changed since applied*' : null].filter(Boolean).join(', ');
+    const dirty = s.dirty ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")` : '';
+    return `${i + 1}. \`${s.migration}\`${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
   const r = incident.kind === 'restore' ? incident.restore : null;

@@ -45,7 +45,7 @@ export function statusMessage(v: StatusView): SlackMessage {
   const head =
     typeof v.head === 'string'
       ? `Tracking table: ${v.head}`
-      : `Tracking table \`${v.service.migrations.table}\`, newest first:\n${v.head.map((m) => `• \`${m.name}\` batch ${m.batch}`).join('\n') || '(empty)'}`;
+      : `Tracking table \`${v.service.migrations.table}\`, newest first:\n${v.head.map((m) => `• \`${m.name}\`${m.group ? ` ${m.group}` : ''}${m.dirty ? ' *dirty*' : ''}`).join('\n') || '(empty)'}`;
   return {
     text: `${v.service.name}: ${v.incident ? v.incident.state : 'no open incident'}`,
     blocks: [

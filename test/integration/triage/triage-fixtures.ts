@@ -6,7 +6,7 @@ export function triageService(url: string, over: { table?: string; schema?: stri
   const table = over.table ?? 'knex_migrations';
   return {
     name: 'ticket-service',
-    migrations: { tool: 'knex', directory: '/nonexistent', table, schema: over.schema ?? 'public', lock_table: `${table}_lock` },
+    migrations: { tool: 'knex', directory: '/nonexistent', table, schema: over.schema ?? 'public' },
     triage: {
       database_url: url,
       long_transaction_seconds: over.long_transaction_seconds ?? 1,

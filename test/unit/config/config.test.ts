@@ -1,12 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../../src/config/env.js';
 import { loadServices } from '../../../src/config/services.js';
 
-async function servicesFile(text: string): Promise<string> {
+async function servicesFile(text: string, options: { migrationsDir?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-config-'));
+  if (options.migrationsDir !== false) await mkdir(path.join(dir, 'migrations'));
   const file = path.join(dir, 'services.yaml');
   await writeFile(file, text);
   return file;
@@ -44,7 +45,7 @@ describe('loadServices', () => {
     const file = await servicesFile(GOOD);
     const cfg = await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/tickets' });
     const svc = cfg.services.get('ticket-service')!;
-    expect(svc.migrations).toMatchObject({ table: 'knex_migrations', lock_table: 'knex_migrations_lock', directory: path.join(path.dirname(file), 'migrations') });
+    expect(svc.migrations).toEqual({ tool: 'knex', table: 'knex_migrations', schema: 'public', directory: path.join(path.dirname(file), 'migrations') });
     expect(svc.lock_timeout).toEqual({ text: '5s', ms: 5000 });
     expect(svc.status_update_minutes).toBe(15);
     expect(svc.database_url).toBe('postgres://db/tickets');
@@ -62,6 +63,35 @@ describe('loadServices', () => {
   ])('refuses an invalid file, naming the key path (%#)', async (text, message) => {
     const file = await servicesFile(text);
     await expect(loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['node-pg-migrate', '', { table: 'pgmigrations', schema: 'public' }],
+    ['sql', '', { table: 'schema_migrations', schema: 'public' }],
+    ['drizzle', '', { table: '__drizzle_migrations', schema: 'drizzle' }],
+    ['drizzle', ', rollback_directory: ./downs', { rollback_directory: 'downs' }],
+  ])('accepts tool %s with its own defaults (%#)', async (tool, extra, expected) => {
+    const file = await servicesFile(GOOD.replace('{ tool: knex, directory: ./migrations }', `{ tool: ${tool}, directory: ./migrations${extra} }`));
+    const svc = (await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!;
+    const want = { ...expected } as Record<string, string>;
+    if (want.rollback_directory) want.rollback_directory = path.join(path.dirname(file), want.rollback_directory);
+    expect(svc.migrations).toMatchObject({ tool, directory: path.join(path.dirname(file), 'migrations'), ...want });
+  });
+
+  it('names the four accepted tools for an unknown one, and refuses another tool\'s options', async () => {
+    const unknown = await servicesFile(GOOD.replace('tool: knex', 'tool: flyway'));
+    await expect(loadServices(unknown, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(
+      /services\.ticket-service\.migrations\.tool: tool must be one of knex, node-pg-migrate, sql, drizzle/,
+    );
+    const foreign = await servicesFile(GOOD.replace('tool: knex, directory: ./migrations', 'tool: knex, directory: ./migrations, rollback_directory: ./r'));
+    await expect(loadServices(foreign, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(/services\.ticket-service\.migrations: Unrecognized key: "rollback_directory"/);
+  });
+
+  it('names a migrations directory that does not exist, with its path', async () => {
+    const file = await servicesFile(GOOD, { migrationsDir: false });
+    await expect(loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(
+      `services.ticket-service.migrations.directory: ${path.join(path.dirname(file), 'migrations')} is not a directory`,
+    );
   });
 
   it('names the missing connection-string variable', async () => {

@@ -4,7 +4,7 @@ import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../
 const applied: AppliedMigration[] = [
   '001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts',
   '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts',
-].map((name, i) => ({ id: i + 1, name, batch: i < 5 ? 1 : 2, appliedAt: '2026-11-01T00:00:00.000Z' }));
+].map((name, i) => ({ order: i + 1, name, group: `batch ${i < 5 ? 1 : 2}`, appliedAt: '2026-11-01T00:00:00.000Z' }));
 
 describe('resolveMigration', () => {
   it('matches by version, by full name, and by name without extension', () => {
@@ -35,7 +35,7 @@ describe('resolveMigration', () => {
   });
 
   it('reports ambiguity with the full names to choose from', () => {
-    const twins = [...applied, { id: 8, name: '007_hotfix.ts', batch: 3, appliedAt: '' }];
+    const twins = [...applied, { order: 8, name: '007_hotfix.ts', group: 'batch 3', appliedAt: null }];
     expect(() => resolveMigration(twins, '007')).toThrow(expect.objectContaining({ code: 'command_ambiguous_migration', userMessage: expect.stringContaining('007_hotfix.ts') }));
   });
 });

@@ -6,6 +6,8 @@ import { evaluateLongRunningTransactions, type LongTransactionRow } from '../../
 import { evaluateMigrationHistory } from '../../../src/triage/checks/migration-history.js';
 import { evaluateTouchedObjects, type TouchedObjectState } from '../../../src/triage/checks/touched-objects.js';
 import { evaluateTrackingTableHealth } from '../../../src/triage/checks/tracking-table-health.js';
+import { knexLockProbe } from '../../../src/adapters/migrations/knex-migration-tool.js';
+import { advisoryLockProbe, dirtyVersionsProbe } from '../../../src/adapters/migrations/tracking-probes.js';
 import { evaluateIntegrity } from '../../../src/triage/checks/unvalidated-constraints-and-invalid-indexes.js';
 import { MAX_QUERY_CHARS, safeText } from '../../../src/triage/safe-value.js';
 
@@ -16,9 +18,11 @@ const history = [
   { id: 5, name: '005_add_idempotency_keys.ts', batch: 3, migration_time: new Date('2026-11-19T10:00:00Z') },
 ];
 
+const knexGroup = { column: 'batch', word: 'batch', command: 'knex migrate:rollback' };
+
 describe('evaluateMigrationHistory (runbook 004)', () => {
   it('is ok and marks the offender when it is alone in the latest batch', () => {
-    const r = evaluateMigrationHistory(history, columns, '007_add_security_tables.ts');
+    const r = evaluateMigrationHistory(history, columns, '007_add_security_tables.ts', knexGroup);
     expect(r.verdict).toBe('ok');
     expect(r.summary).toContain('007_add_security_tables.ts is the latest migration (batch 4)');
     expect(r.columns).toEqual([...columns, 'offending']);
@@ -26,8 +30,8 @@ describe('evaluateMigrationHistory (runbook 004)', () => {
     expect(r.rows[0]!.migration_time).toBe('2026-11-20T10:00:00.000Z');
   });
   it('asks for attention when the offender is not in the latest batch, or shares its batch', () => {
-    expect(evaluateMigrationHistory(history, columns, '006_add_ticket_state_machine.ts').summary).toMatch(/batch 3 but the latest batch is 4/);
-    const shared = evaluateMigrationHistory(history.slice(1), columns, '006_add_ticket_state_machine.ts');
+    expect(evaluateMigrationHistory(history, columns, '006_add_ticket_state_machine.ts', knexGroup).summary).toMatch(/batch 3 but the latest batch is 4/);
+    const shared = evaluateMigrationHistory(history.slice(1), columns, '006_add_ticket_state_machine.ts', knexGroup);
     expect(shared.verdict).toBe('attention');
     expect(shared.summary).toContain('005_add_idempotency_keys.ts');
   });
@@ -38,24 +42,35 @@ describe('evaluateMigrationHistory (runbook 004)', () => {
   });
 });
 
-describe('evaluateTrackingTableHealth (runbooks 004, 001)', () => {
-  const base = { expectedLockTable: 'public.knex_migrations_lock', lockTable: 'knex_migrations_lock', schemaMigrations: null, hasDirtyColumn: false, dirtyRows: [] };
+describe('evaluateTrackingTableHealth over the tools\' probes (runbooks 004, 001)', () => {
+  const lock = knexLockProbe({ schema: 'public', table: 'knex_migrations' });
+  const dirty = dirtyVersionsProbe({ schema: 'public', name: 'schema_migrations' });
+  const knexHealth = (lockRows: Array<Record<string, unknown>>, dirtyRows?: Array<Record<string, unknown>>) =>
+    evaluateTrackingTableHealth([lock.evaluate(lockRows, 'knex_migrations_lock'), ...(dirtyRows ? [dirty.evaluate(dirtyRows, 'schema_migrations')] : [])]);
   it('is ok with one free lock row', () => {
-    const r = evaluateTrackingTableHealth({ ...base, lockRows: [{ index: 1, is_locked: 0 }] });
+    const r = knexHealth([{ index: 1, is_locked: 0 }]);
     expect(r.verdict).toBe('ok');
     expect(r.summary).toBe('Lock table knex_migrations_lock is free (is_locked = 0).');
   });
-  it('flags is_locked = 1, several rows, no row, and dirty golang-migrate rows', () => {
-    expect(evaluateTrackingTableHealth({ ...base, lockRows: [{ index: 1, is_locked: 1 }] }).summary).toMatch(/is_locked = 1/);
-    expect(evaluateTrackingTableHealth({ ...base, lockRows: [{ index: 1, is_locked: 0 }, { index: 2, is_locked: 0 }] }).summary).toMatch(/2 rows/);
-    expect(evaluateTrackingTableHealth({ ...base, lockRows: [] }).summary).toMatch(/no row/);
-    const dirty = evaluateTrackingTableHealth({ ...base, lockRows: [{ index: 1, is_locked: 0 }], schemaMigrations: 'schema_migrations', hasDirtyColumn: true, dirtyRows: [{ version: '20251101', dirty: true }] });
-    expect(dirty.verdict).toBe('attention');
-    expect(dirty.summary).toContain('1 dirty row (version 20251101)');
-    expect(dirty.rows).toContainEqual({ table: 'schema_migrations', row: 'version=20251101 dirty=true', finding: 'dirty = true' });
+  it('asks for attention on a stuck lock, extra or missing lock rows, and dirty rows', () => {
+    expect(knexHealth([{ index: 1, is_locked: 1 }]).summary).toMatch(/is_locked = 1/);
+    expect(knexHealth([{ index: 1, is_locked: 0 }, { index: 2, is_locked: 0 }]).summary).toMatch(/2 rows/);
+    expect(knexHealth([]).summary).toMatch(/no row/);
+    const r = knexHealth([{ index: 1, is_locked: 0 }], [{ version: '20251101', dirty: true }]);
+    expect(r.verdict).toBe('attention');
+    expect(r.summary).toContain('1 dirty row (version 20251101)');
+    expect(r.rows).toContainEqual({ table: 'schema_migrations', row: 'version=20251101 dirty=true', finding: 'dirty = true' });
   });
-  it('is ok without a lock table (knex creates it on first migrate)', () => {
-    expect(evaluateTrackingTableHealth({ ...base, lockTable: null, lockRows: [] })).toMatchObject({ verdict: 'ok', summary: 'No lock table public.knex_migrations_lock.' });
+  it('says which lock table is absent', () => {
+    expect(lock.whenAbsent).toBe('no lock table public.knex_migrations_lock');
+    expect(evaluateTrackingTableHealth([{ problems: [], notes: [lock.whenAbsent!], rows: [] }])).toMatchObject({ verdict: 'ok', summary: 'No lock table public.knex_migrations_lock.' });
+  });
+  it('names the holder of a tool\'s advisory lock', () => {
+    const probe = advisoryLockProbe(7241865325823964n, "node-pg-migrate's advisory lock");
+    expect(probe.sql('')).toContain('l.classid::bigint = 1686128');
+    expect(evaluateTrackingTableHealth([probe.evaluate([], '')]).summary).toBe("Node-pg-migrate's advisory lock is free.");
+    const held = evaluateTrackingTableHealth([probe.evaluate([{ pid: 4242, application_name: 'node-pg-migrate', state: 'active' }], '')]);
+    expect(held).toMatchObject({ verdict: 'attention', summary: "node-pg-migrate's advisory lock is held by pid 4242: a migration may be running." });
   });
 });
 

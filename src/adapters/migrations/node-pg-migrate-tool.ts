@@ -1,0 +1,244 @@
+import { readdir } from 'node:fs/promises';
+import { MigrationBuilder } from 'node-pg-migrate/migrationBuilder';
+import { loadMigrations, PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate/runner';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Duration } from '../../config/duration.js';
+import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
+import { AppError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { redactSecrets } from '../../shared/redact.js';
+import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { backendPid, connectServiceDb, readServiceDb, RollbackLockSession, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { advisoryLockProbe } from './tracking-probes.js';
+
+/** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */
+const NodePgMigrateOptions = z
+  .object({
+    tool: z.literal('node-pg-migrate'),
+    /** Migrations directory (`.js`, `.ts`, `.sql`), relative to services.yaml. */
+    directory: z.string().min(1),
+    /** node-pg-migrate's `migrationsTable`. */
+    table: Identifier.default('pgmigrations'),
+    /** node-pg-migrate's `migrationsSchema` (and `schema`, the search_path its migrations run with). */
+    schema: Identifier.default('public'),
+  })
+  .strict();
+
+type NodePgMigrateOptions = z.infer<typeof NodePgMigrateOptions> & MigrationsBase;
+
+const EXPECTED = '`id`, `name`, `run_on` (node-pg-migrate)';
+
+/** node-pg-migrate's advisory-lock key (`PG_MIGRATE_LOCK_ID`, node-pg-migrate runner: `pg_try_advisory_lock(7241865325823964)`). */
+export const NODE_PG_MIGRATE_LOCK_KEY = BigInt(PG_MIGRATE_LOCK_ID);
+
+/** What triage shows for a node-pg-migrate service: `pgmigrations` newest first and its advisory lock. */
+export function nodePgMigrateTracking(o: Pick<NodePgMigrateOptions, 'schema' | 'table'>): TrackingDescription {
+  return {
+    tool: 'node-pg-migrate',
+    table: { schema: o.schema, name: o.table },
+    // node-pg-migrate reads its history ORDER BY run_on, id.
+    historySql: (quoted, limit) => newestFirstSql(quoted, limit, 'run_on DESC, id'),
+    probes: [advisoryLockProbe(NODE_PG_MIGRATE_LOCK_KEY, "node-pg-migrate's advisory lock")],
+  };
+}
+
+/** node-pg-migrate's logger interface, routed to ours (its `info` lines are debug here), redacted. */
+function toolLogger(logger: Logger): { debug: (m: string) => void; info: (m: string) => void; warn: (m: string) => void; error: (m: string) => void } {
+  return {
+    debug: (m) => logger.debug(redactSecrets(String(m))),
+    info: (m) => logger.debug(redactSecrets(String(m))),
+    warn: (m) => logger.warn(redactSecrets(String(m))),
+    error: (m) => logger.error(redactSecrets(String(m))),
+  };
+}
+
+/** A stand-in for `pgm.db` while capturing SQL: every query answers no rows, nothing is sent. */
+const CAPTURE_DB = {
+  query: async () => ({ rows: [], rowCount: 0, command: 'SELECT', fields: [] }),
+  select: async () => [],
+  column: async () => [],
+};
+
+/** A loaded node-pg-migrate migration, as its `Migration` class holds it. */
+interface LoadedMigration {
+  name: string;
+  up: ((pgm: MigrationBuilder, run?: () => void) => unknown) | false | undefined;
+  down: ((pgm: MigrationBuilder, run?: () => void) => unknown) | false | undefined;
+  typeShorthands?: Record<string, unknown>;
+}
+
+/**
+ * MigrationTool for node-pg-migrate (node-pg-migrate docs "Defining Migrations"; runbook 003).
+ * Reads `pgmigrations(id, name, run_on)`, loads migrations with node-pg-migrate's own loader
+ * (`.js`/`.ts` through jiti, `.sql` with its `-- Down Migration` marker), captures each down's
+ * SQL with its MigrationBuilder (no connection), and reverts each step with node-pg-migrate's
+ * `runner` (`direction: 'down'`, `file`, `count: 1`) on a session the bot owns, so the down
+ * runs exactly as `node-pg-migrate down` would: its own transaction unless
+ * `pgm.noTransaction()`, and the `pgmigrations` row deleted inside it. The bot holds
+ * node-pg-migrate's advisory lock for the whole rollback, so a concurrent `node-pg-migrate up`
+ * fails with "Another migration is already running" instead of interleaving.
+ */
+export class NodePgMigrateTool implements MigrationTool {
+  readonly tracking: TrackingDescription;
+  private readonly session: RollbackLockSession;
+
+  constructor(
+    private readonly options: NodePgMigrateOptions,
+    private readonly db: ServiceDb,
+  ) {
+    this.tracking = nodePgMigrateTracking(options);
+    this.session = new RollbackLockSession(db, this.nodePgMigrateLock());
+  }
+
+  private quoted(): string {
+    return `${pg.escapeIdentifier(this.options.schema)}.${pg.escapeIdentifier(this.options.table)}`;
+  }
+
+  private runnerOptions(): { dir: string; migrationsTable: string; migrationsSchema: string; schema: string; logger: ReturnType<typeof toolLogger> } {
+    return { dir: this.options.directory, migrationsTable: this.options.table, migrationsSchema: this.options.schema, schema: this.options.schema, logger: toolLogger(this.db.logger) };
+  }
+
+  async listApplied(): Promise<AppliedMigration[]> {
+    return readServiceDb(this.db, 'read the tracking table', async (client) => {
+      const table = { schema: this.options.schema, name: this.options.table };
+      const columns = await tableColumns(client, table);
+      if (columns === null || !['id', 'name', 'run_on'].every((c) => columns.includes(c))) throw trackingLayoutError(this.db.service, 'node-pg-migrate', table, columns, EXPECTED);
+      // node-pg-migrate's own order (runner getRunMigrations): ORDER BY run_on, id.
+      const { rows } = await client.query<{ name: string; run_on: Date | null }>(`SELECT name, run_on FROM ${this.quoted()} ORDER BY run_on, id`);
+      return rows.map((r, i) => ({ name: r.name, order: i + 1, appliedAt: r.run_on ? new Date(r.run_on).toISOString() : null }));
+    });
+  }
+
+  async listFiles(): Promise<string[]> {
+    const entries = await readdir(this.options.directory).catch((cause: unknown) => {
+      throw new AppError({
+        code: 'rollback_missing_file',
+        message: `cannot read migrations directory ${this.options.directory}`,
+        cause,
+        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
+      });
+    });
+    return entries.filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.(up|down)?\.?sql$|\.(c|m)?(j|t)s$/i, '').replace(/\.$/, '')).sort();
+  }
+
+  private async load(): Promise<LoadedMigration[]> {
+    try {
+      return (await loadMigrations(CAPTURE_DB as never, { ...this.runnerOptions(), direction: 'down' } as never, toolLogger(this.db.logger))) as unknown as LoadedMigration[];
+    } catch (cause) {
+      throw new AppError({
+        code: 'rollback_missing_file',
+        message: `cannot load node-pg-migrate migrations from ${this.options.directory}: ${(cause as Error).message}`,
+        cause,
+        userMessage: `The migrations of *${this.db.service}* could not be loaded (${redactSecrets((cause as Error).message)}). Nothing was changed.`,
+      });
+    }
+  }
+
+  async describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]> {
+    const loaded = await this.load();
+    const steps: PlanStep[] = [];
+    for (const m of migrations) {
+      const mig = loaded.find((l) => l.name === m.name);
+      if (!mig) {
+        throw new AppError({
+          code: 'rollback_missing_file',
+          message: `${m.name} is applied but has no file in ${this.options.directory}`,
+          userMessage: `\`${m.name}\` is applied but its file is not in the migrations directory of *${this.db.service}* (node-pg-migrate: "Definitions of migrations … have been deleted"). Nothing was changed.`,
+        });
+      }
+      const irreversible = (why: string): AppError =>
+        new AppError({
+          code: 'rollback_irreversible',
+          message: `${m.name}: ${why}`,
+          userMessage: `\`${m.name}\` is irreversible: ${why}. It cannot be rolled back automatically; consider restoring from the snapshot instead (runbook 003, Option B).`,
+        });
+      if (mig.down === false) throw irreversible('it exports `down = false`');
+      const pgm = new MigrationBuilder(CAPTURE_DB as never, mig.typeShorthands as never, false, toolLogger(this.db.logger) as never);
+      // node-pg-migrate: an undefined down reverses the up (Migration._getAction / enableReverseMode).
+      let action = mig.down;
+      if (action === undefined) {
+        if (typeof mig.up !== 'function') throw irreversible('it has neither `up` nor `down`');
+        action = mig.up;
+        pgm.enableReverseMode();
+      }
+      try {
+        const run = action;
+        if (run.length === 2) await new Promise<void>((resolve) => void run(pgm, resolve));
+        else await run(pgm);
+      } catch (err) {
+        throw irreversible(`its down cannot be built (${redactSecrets((err as Error).message)})`);
+      }
+      steps.push({ migration: m.name, order: m.order, transactional: pgm.isUsingTransaction(), sql: pgm.getSqlSteps().map((s) => s.trim().replace(/;$/, '')) });
+    }
+    return steps;
+  }
+
+  rollbackLockHolder(): Promise<LockHolder | null> {
+    return this.session.holder();
+  }
+
+  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
+    return this.session.run(fn, options);
+  }
+
+  /** node-pg-migrate's own advisory lock, held on the bot's lock session for the whole rollback. */
+  private nodePgMigrateLock(): ToolLock {
+    return {
+      take: async (client) => {
+        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [NODE_PG_MIGRATE_LOCK_KEY.toString()]);
+        if (got.rows[0]?.ok) return { tookOverStaleLock: false, toolLock: `node-pg-migrate's advisory lock (${NODE_PG_MIGRATE_LOCK_KEY})` };
+        throw new AppError({
+          code: 'rollback_tool_locked',
+          message: `node-pg-migrate advisory lock ${NODE_PG_MIGRATE_LOCK_KEY} is held`,
+          retryable: true,
+          userMessage: `A node-pg-migrate migration is running on *${this.db.service}* (its advisory lock ${NODE_PG_MIGRATE_LOCK_KEY} is held). The rollback waits until it ends. See who holds it with \`/migrate triage\`.`,
+        });
+      },
+      release: async (client) => {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [NODE_PG_MIGRATE_LOCK_KEY.toString()]);
+      },
+    };
+  }
+
+  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+    const started = performance.now();
+    const client = await connectServiceDb(this.db, 'migrate-bot');
+    try {
+      const pid = await backendPid(client);
+      await this.session.watchStep(step, lockTimeout, pid, async () => {
+        // Session-level: node-pg-migrate's BEGIN inside the runner inherits it; a migration's own SET wins after it.
+        await client.query("SELECT set_config('lock_timeout', $1, false)", [lockTimeout.text]);
+        try {
+          const reverted = await runner({ ...this.runnerOptions(), dbClient: client, direction: 'down', file: step.migration, count: 1, noLock: true });
+          if (!reverted.some((r) => r.name === step.migration)) {
+            throw new AppError({
+              code: 'rollback_tracking_row_missing',
+              message: `node-pg-migrate reverted nothing for ${step.migration}`,
+              userMessage: `The tracking table no longer lists \`${step.migration}\`: someone changed it during the rollback. Stopped.`,
+            });
+          }
+        } catch (err) {
+          // The runner does not roll back a failed migration's transaction itself.
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return { durationMs: Math.round(performance.now() - started) };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The node-pg-migrate plugin: `tool: node-pg-migrate`. */
+export const nodePgMigrateTool = defineMigrationTool({
+  tool: 'node-pg-migrate',
+  options: NodePgMigrateOptions,
+  summary: 'node-pg-migrate — `.js`/`.ts`/`.sql` migrations, tracking table `pgmigrations(id, name, run_on)`, its advisory lock',
+  tracking: nodePgMigrateTracking,
+  create: (options, db) => new NodePgMigrateTool(options, db),
+});

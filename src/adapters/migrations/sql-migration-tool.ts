@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Duration } from '../../config/duration.js';
+import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
+import { AppError } from '../../shared/errors.js';
+import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { assertTracked, connectServiceDb, readServiceDb, RollbackLockSession, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { parseSqlFile } from './sql-statements.js';
+import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
+
+/** `migrations:` for plain SQL files (runbook 001's harness; golang-migrate's file and table protocol). */
+const SqlOptions = z
+  .object({
+    tool: z.literal('sql'),
+    /** Directory of `NNN_name.up.sql` / `NNN_name.down.sql`, relative to services.yaml. */
+    directory: z.string().min(1),
+    table: Identifier.default('schema_migrations'),
+    schema: Identifier.default('public'),
+  })
+  .strict();
+
+type SqlOptions = z.infer<typeof SqlOptions> & MigrationsBase;
+
+/** `007_add_security_tables.up.sql` → version 7, name `007_add_security_tables` (golang-migrate's `{version}_{title}.{up|down}.{ext}`). */
+const FILE = /^(\d+)_(.+)\.(up|down)\.sql$/;
+
+/** One migration on disk: its version, name and the up/down files found. */
+interface SqlMigrationFile {
+  version: bigint;
+  name: string;
+  up?: string;
+  down?: string;
+}
+
+function readMigrationFiles(entries: string[]): Map<bigint, SqlMigrationFile> {
+  const byVersion = new Map<bigint, SqlMigrationFile>();
+  for (const f of entries) {
+    const m = FILE.exec(f);
+    if (!m) continue;
+    const version = BigInt(m[1]!);
+    const entry = byVersion.get(version) ?? { version, name: `${m[1]}_${m[2]}` };
+    entry[m[3] as 'up' | 'down'] = f;
+    byVersion.set(version, entry);
+  }
+  return byVersion;
+}
+
+/**
+ * The two tracking layouts found in the wild, told apart by the table's columns:
+ * - `single`: golang-migrate's one row `(version bigint, dirty boolean)` holding the current version;
+ * - `per_version`: one row per applied version `(version, dirty, applied_at[, checksum])`, as runbook 001's harness writes.
+ */
+export type SqlTrackingLayout = { kind: 'single' } | { kind: 'per_version'; checksum: boolean };
+
+const EXPECTED = "`version`, `dirty` (golang-migrate) or `version`, `dirty`, `applied_at`[, `checksum`] (runbook 001)";
+
+/** Detects the layout from the columns, or null when neither fits. Pure. */
+export function sqlTrackingLayout(columns: string[]): SqlTrackingLayout | null {
+  if (!columns.includes('version') || !columns.includes('dirty')) return null;
+  if (columns.includes('applied_at')) return { kind: 'per_version', checksum: columns.includes('checksum') };
+  return { kind: 'single' };
+}
+
+/**
+ * golang-migrate's advisory-lock key for a tracking table (golang-migrate `database.GenerateAdvisoryLockId`:
+ * CRC-32 (IEEE) of `schema \0 table \0 database`, times the salt 1486364155, as uint32), so a
+ * concurrent `migrate up` waits on the same lock the bot holds.
+ */
+export function golangMigrateLockKey(database: string, schema: string, table: string): bigint {
+  const sum = crc32(Buffer.from([schema, table, database].join('\0'), 'utf8'));
+  return BigInt(Math.imul(sum, 1486364155) >>> 0);
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** What triage shows for a plain-SQL service: history newest first (runbook 001 "Useful Queries"), dirty versions, golang-migrate's lock. */
+export function sqlTracking(o: Pick<SqlOptions, 'schema' | 'table' | 'directory'>, database?: string): TrackingDescription {
+  let names = new Map<string, string>();
+  try {
+    names = new Map([...readMigrationFiles(readdirSync(o.directory)).values()].map((f) => [String(f.version), f.name]));
+  } catch {
+    // An unreadable directory fails at start-up; triage then shows versions without names.
+  }
+  return {
+    tool: 'sql',
+    table: { schema: o.schema, name: o.table },
+    // Runbook 001 "Useful Queries": SELECT version, applied_at, dirty FROM schema_migrations ORDER BY version DESC;
+    // version as a number: runbook 001 stores it as text ('003'), golang-migrate as bigint.
+    historySql: (quoted, limit) => newestFirstSql(quoted, limit, 'version::text::numeric', `${nameCaseSql('version::text::numeric', names)} AS name, *`),
+    probes: [
+      dirtyVersionsProbe({ schema: o.schema, name: o.table }),
+      ...(database ? [advisoryLockProbe(golangMigrateLockKey(database, o.schema, o.table), "golang-migrate's advisory lock")] : []),
+    ],
+  };
+}
+
+/**
+ * MigrationTool for plain SQL migration files `NNN_name.up.sql` / `NNN_name.down.sql`
+ * (runbook 001 "Migration Safety Harness"), tracked the way golang-migrate does it. Reverting
+ * follows golang-migrate's dirty protocol: the version is marked dirty (committed) before
+ * its down runs; the down, moving the version back and clearing dirty then commit together.
+ * A crash mid-down leaves a visible dirty flag on the version being reverted, never a silent
+ * half-state; a transactional down that fails clears the mark again (nothing changed).
+ */
+export class SqlMigrationTool implements MigrationTool {
+  readonly tracking: TrackingDescription;
+  private readonly session: RollbackLockSession;
+  private readonly table: { schema: string; name: string };
+
+  constructor(
+    private readonly options: SqlOptions,
+    private readonly db: ServiceDb,
+  ) {
+    this.table = { schema: options.schema, name: options.table };
+    this.tracking = sqlTracking(options, databaseOf(db.url));
+    this.session = new RollbackLockSession(db, this.golangMigrateLock());
+  }
+
+  private quoted(): string {
+    return `${pg.escapeIdentifier(this.table.schema)}.${pg.escapeIdentifier(this.table.name)}`;
+  }
+
+  private async files(): Promise<Map<bigint, SqlMigrationFile>> {
+    try {
+      return readMigrationFiles(await readdir(this.options.directory));
+    } catch (cause) {
+      throw new AppError({
+        code: 'rollback_missing_file',
+        message: `cannot read migrations directory ${this.options.directory}`,
+        cause,
+        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
+      });
+    }
+  }
+
+  private async layout(client: pg.ClientBase): Promise<SqlTrackingLayout> {
+    const columns = await tableColumns(client, this.table);
+    const layout = columns === null ? null : sqlTrackingLayout(columns);
+    if (!layout) throw trackingLayoutError(this.db.service, 'sql', this.table, columns, EXPECTED);
+    return layout;
+  }
+
+  async listApplied(): Promise<AppliedMigration[]> {
+    const files = await this.files();
+    return readServiceDb(this.db, 'read the tracking table', async (client) => {
+      const layout = await this.layout(client);
+      if (layout.kind === 'single') {
+        const { rows } = await client.query<{ version: string; dirty: boolean }>(`SELECT version::text AS version, dirty FROM ${this.quoted()}`);
+        if (rows.length > 1) {
+          throw new AppError({
+            code: 'tracking_table_unexpected',
+            message: `${this.db.service}: ${this.table.schema}.${this.table.name} has ${rows.length} rows, golang-migrate keeps one`,
+            userMessage: `The tracking table \`${this.table.schema}.${this.table.name}\` of *${this.db.service}* has ${rows.length} rows; golang-migrate keeps exactly one (the current version). Nothing was changed.`,
+          });
+        }
+        const head = rows[0];
+        if (!head || BigInt(head.version) < 0n) return [];
+        const current = BigInt(head.version);
+        // golang-migrate records only the current version: every file up to it is applied.
+        const applied = [...files.values()].filter((f) => f.version <= current).sort((a, b) => (a.version < b.version ? -1 : 1));
+        if (!files.has(current)) applied.push({ version: current, name: head.version });
+        return applied.map((f) => ({ name: f.name, order: Number(f.version), appliedAt: null, ...(f.version === current && head.dirty ? { dirty: true } : {}) }));
+      }
+      const { rows } = await client.query<{ version: string; dirty: boolean; applied_at: Date | null; checksum: string | null }>(
+        `SELECT version::text AS version, dirty, applied_at, ${layout.checksum ? 'checksum::text' : 'NULL::text'} AS checksum FROM ${this.quoted()} ORDER BY version`,
+      );
+      const out: AppliedMigration[] = [];
+      for (const r of rows) {
+        const file = files.get(BigInt(r.version));
+        const m: AppliedMigration = { name: file?.name ?? r.version, order: Number(r.version), appliedAt: r.applied_at ? new Date(r.applied_at).toISOString() : null };
+        if (r.dirty) m.dirty = true;
+        if (r.checksum && file?.up) {
+          const now = sha256(await readFile(path.join(this.options.directory, file.up), 'utf8'));
+          if (now !== r.checksum.trim().toLowerCase()) m.modified = true;
+        }
+        out.push(m);
+      }
+      return out.sort((a, b) => a.order - b.order);
+    });
+  }
+
+  async listFiles(): Promise<string[]> {
+    return [...(await this.files()).values()].map((f) => f.name).sort();
+  }
+
+  async describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]> {
+    const files = await this.files();
+    const steps: PlanStep[] = [];
+    for (const m of migrations) {
+      const file = files.get(BigInt(m.order));
+      if (!file) {
+        throw new AppError({
+          code: 'rollback_missing_file',
+          message: `${m.name}: no migration files for version ${m.order} in ${this.options.directory}`,
+          userMessage: `Version ${m.order} is applied but its files are not in the migrations directory of *${this.db.service}*, so its down is unknown. Nothing was changed.`,
+        });
+      }
+      if (!file.down) {
+        throw new AppError({
+          code: 'rollback_irreversible',
+          message: `${m.name} has no .down.sql`,
+          userMessage: `\`${m.name}\` has no \`${m.name}.down.sql\`, so it cannot be rolled back automatically. Consider restoring from the snapshot instead (runbook 003, Option B).`,
+        });
+      }
+      const parsed = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
+      steps.push({
+        migration: m.name,
+        order: m.order,
+        transactional: parsed.outsideTransaction.length === 0,
+        sql: parsed.statements,
+        ...(m.dirty ? { dirty: true } : {}),
+        ...(m.modified ? { modified: true } : {}),
+      });
+    }
+    return steps;
+  }
+
+  rollbackLockHolder(): Promise<LockHolder | null> {
+    return this.session.holder();
+  }
+
+  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
+    return this.session.run(fn, options);
+  }
+
+  /** golang-migrate's own advisory lock (non-blocking here): a `migrate up` meanwhile waits for the bot to finish. */
+  private golangMigrateLock(): ToolLock {
+    return {
+      take: async (client) => {
+        const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+        const key = golangMigrateLockKey(rows[0]!.db, this.table.schema, this.table.name);
+        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key.toString()]);
+        if (got.rows[0]?.ok) return { tookOverStaleLock: false, toolLock: `golang-migrate's advisory lock (${key})` };
+        throw new AppError({
+          code: 'rollback_tool_locked',
+          message: `golang-migrate advisory lock ${key} is held`,
+          retryable: true,
+          userMessage: `A migration is running on *${this.db.service}* (golang-migrate's advisory lock ${key} is held). The rollback waits until it ends. See who holds it with \`/migrate triage\`.`,
+        });
+      },
+      release: async (client) => {
+        const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [golangMigrateLockKey(rows[0]!.db, this.table.schema, this.table.name).toString()]);
+      },
+    };
+  }
+
+  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+    const files = await this.files();
+    const file = files.get(BigInt(step.order));
+    if (!file?.down) throw new AppError({ code: 'rollback_irreversible', message: `${step.migration} has no .down.sql` });
+    const { statements } = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
+    const version = String(file.version);
+    const previous = [...files.keys()].filter((v) => v < file.version).sort((a, b) => (a < b ? 1 : -1))[0];
+
+    const marker = await connectServiceDb(this.db, 'migrate-bot');
+    let layout: SqlTrackingLayout;
+    let wasDirty: boolean;
+    try {
+      layout = await this.layout(marker);
+      // 1. Mark the version dirty and commit, before anything of the down runs (golang-migrate's protocol).
+      const marked = await marker.query<{ was: boolean }>(
+        `UPDATE ${this.quoted()} t SET dirty = true FROM (SELECT version, dirty AS was FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric FOR UPDATE) old
+          WHERE t.version = old.version RETURNING old.was`,
+        [version],
+      );
+      assertTracked(marked.rowCount, step.migration);
+      wasDirty = marked.rows[0]!.was;
+    } catch (err) {
+      throw serviceDbError(err, this.db.service, `mark ${step.migration} dirty`);
+    } finally {
+      await marker.end().catch(() => undefined);
+    }
+
+    // 2. The down, the version moved back and dirty cleared, in one transaction when the file allows it.
+    const track = async (client: pg.ClientBase): Promise<void> => {
+      if (layout.kind === 'per_version') {
+        assertTracked((await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version])).rowCount, step.migration);
+      } else if (previous === undefined) {
+        assertTracked((await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version])).rowCount, step.migration);
+      } else {
+        const moved = await client.query(`UPDATE ${this.quoted()} SET version = $2, dirty = false WHERE version::text::numeric = $1::numeric`, [version, previous.toString()]);
+        assertTracked(moved.rowCount, step.migration);
+      }
+    };
+    try {
+      return await runSqlDown(this.db, this.session, { step, statements, lockTimeout, track });
+    } catch (err) {
+      // A transactional down that failed changed nothing: put the dirty flag back as it was.
+      if (step.transactional && !wasDirty) await this.clearDirty(version).catch((e) => this.db.logger.error({ err: e }, 'could not clear the dirty mark'));
+      throw err;
+    }
+  }
+
+  private async clearDirty(version: string): Promise<void> {
+    const client = await connectServiceDb(this.db, 'migrate-bot');
+    try {
+      await client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The database name of a connection string, for golang-migrate's lock key; undefined when it cannot be read. */
+function databaseOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The plain-SQL plugin: `tool: sql`. */
+export const sqlTool = defineMigrationTool({
+  tool: 'sql',
+  options: SqlOptions,
+  summary: 'plain SQL — `NNN_name.up.sql` / `NNN_name.down.sql`, tracking table `schema_migrations` with a dirty flag (golang-migrate or runbook 001 layout)',
+  tracking: (o, url) => sqlTracking(o, url ? databaseOf(url) : undefined),
+  create: (options, db) => new SqlMigrationTool(options, db),
+});
