@@ -85,7 +85,14 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
 export function planWarnings(report: TriageReport): string[] {
   const health = report.checks.find((c) => c.name === 'tracking_table_health');
   if (health?.verdict !== 'attention') return [];
-  return [`Triage: ${health.summary} Unless this is cleared first (runbook 004 "Migration Lock"), the rollback stops at it and changes nothing.`];
+  // A held lock stops the rollback before it changes anything; a dirty version only needs the approvers' eyes.
+  const lockHeld = /\block|locked\b/i.test(health.summary);
+  return [
+    `Triage: ${health.summary} ` +
+      (lockHeld
+        ? 'Unless this is cleared first (runbook 004 "Migration Lock"), the rollback stops at it and changes nothing.'
+        : 'Check it before approving (runbook 001 "Dirty Migration Recovery").'),
+  ];
 }
 
 /**

@@ -61,7 +61,7 @@ const knexFixture: ToolFixture = {
   applied: ['001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts', '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts'],
   reverted: ['007_add_security_tables.ts', '006_add_ticket_state_machine.ts'],
   createdRelations: [...TABLES_OF_007, 'ticket_state_transitions'],
-  blockTable: 'tickets',
+  blockTable: 'ticket_state_transitions',
   sqlShown: 'DROP TABLE IF EXISTS failed_login_attempts',
   trackedNames: (url) => withClient(url, async (c) => (await c.query<{ name: string }>('SELECT name FROM knex_migrations ORDER BY id')).rows.map((r) => r.name)),
 };

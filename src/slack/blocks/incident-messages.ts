@@ -108,6 +108,26 @@ function confirmButton(
   };
 }
 
+/**
+ * The Approve button's confirm dialog. A plan that reverts a dirty (partially applied) version
+ * or a migration whose file changed since it was applied makes the approver acknowledge that
+ * in the dialog before the approval counts (runbook 001 "Dirty Migration Recovery" and
+ * "Checksum Mismatch").
+ */
+function approveDialog(incident: Incident, service: ServiceConfig): { title: string; text: string; deny: string } {
+  const r = incident.kind === 'restore' ? incident.restore : null;
+  if (r) return { title: 'Approve this rollback?', text: `A new copy \`${r.target}\` will be restored for *${service.name}*.`, deny: 'Not yet' };
+  const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`;
+  const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
+  const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
+  if (!dirty.length && !modified.length) return { title: 'Approve this rollback?', text: base, deny: 'Not yet' };
+  const ack = [
+    dirty.length ? `${dirty.join(', ')} ${dirty.length === 1 ? 'is' : 'are'} *partially applied* (dirty): its down may meet objects its up never created.` : '',
+    modified.length ? `${modified.join(', ')} changed since ${modified.length === 1 ? 'it was' : 'they were'} applied: the down on disk may not match what ran.` : '',
+  ].filter(Boolean);
+  return { title: 'Acknowledge and approve?', text: clip(`${base}\n:warning: ${ack.join(' ')} Approve only if you checked the schema by hand.`, 300), deny: 'Not yet' };
+}
+
 /** The plan with Approve / Reject buttons (runbook 003 "Mandatory pre-action checklist"), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
@@ -144,13 +164,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         type: 'actions',
         block_id: `plan_${shortId(incident.id)}`,
         elements: [
-          confirmButton(ACTION_APPROVE, 'Approve', 'primary', incident.id, {
-            title: 'Approve this rollback?',
-            text: r
-              ? `A new copy \`${r.target}\` will be restored for *${service.name}*.`
-              : `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`,
-            deny: 'Not yet',
-          }),
+          confirmButton(ACTION_APPROVE, 'Approve', 'primary', incident.id, approveDialog(incident, service)),
           confirmButton(ACTION_REJECT, 'Reject', 'danger', incident.id, {
             title: 'Reject this rollback?',
             text: 'The incident ends as cancelled. Nothing is changed in the database.',
