@@ -44,23 +44,6 @@ export interface PlanStep {
   modified?: boolean;
 }
 
-/**
- * A plan step as stored by an older version of the bot (knex only: `trackingId`, `batch`),
- * made readable as a {@link PlanStep}. Steps already in the new shape pass through.
- */
-export function planStepFromStored(stored: Record<string, unknown>): PlanStep {
-  const s = stored as Partial<PlanStep> & { trackingId?: number; batch?: number };
-  const { trackingId, batch, ...rest } = s;
-  return {
-    ...rest,
-    migration: String(s.migration),
-    order: Number(s.order ?? trackingId ?? 0),
-    group: s.group ?? (batch !== undefined ? `batch ${batch}` : undefined),
-    transactional: s.transactional !== false,
-    sql: Array.isArray(s.sql) ? s.sql : [],
-  };
-}
-
 /** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */
 export function baseName(name: string): string {
   return name.replace(/(\.(up|down))?\.((c|m)?(j|t)s|sql)$/i, '');

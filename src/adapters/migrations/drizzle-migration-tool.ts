@@ -115,7 +115,7 @@ export class DrizzleMigrationTool implements MigrationTool {
         if (entry && entry.hash !== r.hash) m.modified = true;
         return m;
       });
-    });
+    }, this.session);
   }
 
   async listFiles(): Promise<string[]> {
@@ -165,7 +165,7 @@ export class DrizzleMigrationTool implements MigrationTool {
 
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const { statements } = await this.downOf({ name: step.migration });
-    return runSqlDown(this.db, this.session, {
+    return runSqlDown(this.session, {
       step,
       statements,
       lockTimeout,

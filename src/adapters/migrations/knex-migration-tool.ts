@@ -138,7 +138,7 @@ export class KnexMigrationTool implements MigrationTool {
         group: `batch ${Number(r.batch)}`,
         appliedAt: r.migration_time ? new Date(r.migration_time).toISOString() : null,
       }));
-    });
+    }, this.session);
   }
 
   async listFiles(): Promise<string[]> {

@@ -10,7 +10,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { backendPid, connectServiceDb, readServiceDb, RollbackLockSession, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { backendPid, readServiceDb, RollbackLockSession, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
 /** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */
@@ -108,7 +108,7 @@ export class NodePgMigrateTool implements MigrationTool {
       // node-pg-migrate's own order (runner getRunMigrations): ORDER BY run_on, id.
       const { rows } = await client.query<{ name: string; run_on: Date | null }>(`SELECT name, run_on FROM ${this.quoted()} ORDER BY run_on, id`);
       return rows.map((r, i) => ({ name: r.name, order: i + 1, appliedAt: r.run_on ? new Date(r.run_on).toISOString() : null }));
-    });
+    }, this.session);
   }
 
   async listFiles(): Promise<string[]> {
@@ -204,30 +204,23 @@ export class NodePgMigrateTool implements MigrationTool {
 
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const started = performance.now();
-    const client = await connectServiceDb(this.db, 'migrate-bot');
-    try {
+    await this.session.work(async (client) => {
       const pid = await backendPid(client);
       await this.session.watchStep(step, lockTimeout, pid, async () => {
         // Session-level: node-pg-migrate's BEGIN inside the runner inherits it; a migration's own SET wins after it.
         await client.query("SELECT set_config('lock_timeout', $1, false)", [lockTimeout.text]);
-        try {
-          const reverted = await runner({ ...this.runnerOptions(), dbClient: client, direction: 'down', file: step.migration, count: 1, noLock: true });
-          if (!reverted.some((r) => r.name === step.migration)) {
-            throw new AppError({
-              code: 'rollback_tracking_row_missing',
-              message: `node-pg-migrate reverted nothing for ${step.migration}`,
-              userMessage: `The tracking table no longer lists \`${step.migration}\`: someone changed it during the rollback. Stopped.`,
-            });
-          }
-        } catch (err) {
-          // The runner does not roll back a failed migration's transaction itself.
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
+        // The runner does not roll back a failed migration's transaction itself: work() does.
+        const reverted = await runner({ ...this.runnerOptions(), dbClient: client, direction: 'down', file: step.migration, count: 1, noLock: true });
+        await client.query('RESET lock_timeout');
+        if (!reverted.some((r) => r.name === step.migration)) {
+          throw new AppError({
+            code: 'rollback_tracking_row_missing',
+            message: `node-pg-migrate reverted nothing for ${step.migration}`,
+            userMessage: `The tracking table no longer lists \`${step.migration}\`: someone changed it during the rollback. Stopped.`,
+          });
         }
       });
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    });
     return { durationMs: Math.round(performance.now() - started) };
   }
 

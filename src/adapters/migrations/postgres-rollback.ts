@@ -76,19 +76,35 @@ export async function connectServiceDb(db: ServiceDb, applicationName: string): 
 
 /**
  * Runs `fn` in a `READ ONLY` transaction with `statement_timeout` (ms from
- * {@link ServiceDb.readTimeoutMs}) on a short-lived session: reads of the tracking table.
+ * {@link ServiceDb.readTimeoutMs}): reads of the tracking table. On the rollback's work session
+ * when `session` is given and holds the rollback lock, else on a short-lived session.
  * @throws AppError from {@link serviceDbError}
  */
-export async function readServiceDb<T>(db: ServiceDb, what: string, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-  const client = await connectServiceDb(db, 'migrate-bot');
-  try {
+export async function readServiceDb<T>(db: ServiceDb, what: string, fn: (client: pg.ClientBase) => Promise<T>, session?: RollbackLockSession): Promise<T> {
+  const read = async (client: pg.ClientBase): Promise<T> => {
     await client.query('BEGIN READ ONLY');
-    await client.query("SELECT set_config('statement_timeout', $1, true)", [`${db.readTimeoutMs ?? 5000}ms`]);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
+    try {
+      await client.query("SELECT set_config('statement_timeout', $1, true)", [`${db.readTimeoutMs ?? 5000}ms`]);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
+  try {
+    return session ? await session.work(read) : await withServiceDb(db, read);
   } catch (err) {
     throw serviceDbError(err, db.service, what);
+  }
+}
+
+/** Runs `fn` on a fresh session that is ended afterwards. @throws AppError `service_db_unreachable` on connect */
+async function withServiceDb<T>(db: ServiceDb, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectServiceDb(db, 'migrate-bot');
+  try {
+    return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -151,6 +167,9 @@ export interface ToolLock {
 export class RollbackLockSession {
   /** The session holding the locks while {@link run} runs; null otherwise. */
   private client: pg.Client | null = null;
+  /** While {@link run} runs: the one session the downs and tracking reads use, opened on first use. */
+  private workClient: pg.Client | null = null;
+  private inRun = false;
 
   constructor(
     private readonly db: ServiceDb,
@@ -194,15 +213,44 @@ export class RollbackLockSession {
       const lock = this.toolLock ? await this.toolLock.take(client, options.ownStaleLock === true) : { tookOverStaleLock: false, toolLock: null };
       toolLocked = lock.toolLock !== null;
       this.client = client;
+      this.inRun = true;
       return await fn(lock);
     } catch (err) {
       throw serviceDbError(err, this.db.service, 'take the rollback lock');
     } finally {
       this.client = null;
+      this.inRun = false;
+      await this.workClient?.end().catch(() => undefined);
+      this.workClient = null;
       if (toolLocked && this.toolLock) {
         await this.toolLock.release(client).catch((err) => this.db.logger.error({ err }, 'could not release the tool lock'));
       }
       await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `fn` on the rollback's work session: inside {@link run}, one session for every down
+   * and tracking read of the rollback (a connection per step would cost more than a small
+   * down itself); outside it, a fresh session. A session whose transaction cannot be rolled
+   * back after a failure is dropped and the next call connects again.
+   * @throws AppError `service_db_unreachable` on connect; whatever `fn` throws
+   */
+  async work<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    if (!this.inRun) return withServiceDb(this.db, fn);
+    this.workClient ??= await connectServiceDb(this.db, 'migrate-bot');
+    const client = this.workClient;
+    try {
+      return await fn(client);
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+        await client.query('RESET lock_timeout');
+      } catch {
+        if (this.workClient === client) this.workClient = null;
+        await client.end().catch(() => undefined);
+      }
+      throw err;
     }
   }
 
@@ -276,40 +324,34 @@ export interface SqlDown {
 }
 
 /**
- * Runs a down made of plain SQL statements on a fresh session: with `step.transactional`,
+ * Runs a down made of plain SQL statements on the rollback's work session: with `step.transactional`,
  * `BEGIN`, `SET LOCAL lock_timeout`, the statements, the tracking update, `COMMIT` — so a
  * failure or a crash changes nothing; otherwise each statement on its own with a session
  * `lock_timeout`, then the tracking update (PostgreSQL refuses CONCURRENTLY inside a
- * transaction block). Blockers are watched through `session`.
+ * transaction block). Blockers are watched through `session`; a failure rolls back and resets
+ * the session ({@link RollbackLockSession.work}).
  * @returns wall time, ms
  * @throws AppError from {@link stepError}
  */
-export async function runSqlDown(db: ServiceDb, session: RollbackLockSession, down: SqlDown): Promise<{ durationMs: number }> {
+export async function runSqlDown(session: RollbackLockSession, down: SqlDown): Promise<{ durationMs: number }> {
   const started = performance.now();
-  const client = await connectServiceDb(db, 'migrate-bot');
-  try {
+  await session.work(async (client) => {
     const pid = await backendPid(client);
     await session.watchStep(down.step, down.lockTimeout, pid, async () => {
       if (down.step.transactional) {
         await client.query('BEGIN');
-        try {
-          await client.query("SELECT set_config('lock_timeout', $1, true)", [down.lockTimeout.text]);
-          for (const sql of down.statements) await client.query(sql);
-          await down.track(client);
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
+        await client.query("SELECT set_config('lock_timeout', $1, true)", [down.lockTimeout.text]);
+        for (const sql of down.statements) await client.query(sql);
+        await down.track(client);
+        await client.query('COMMIT');
       } else {
         await client.query("SELECT set_config('lock_timeout', $1, false)", [down.lockTimeout.text]);
         for (const sql of down.statements) await client.query(sql);
         await down.track(client);
+        await client.query('RESET lock_timeout');
       }
     });
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
   return { durationMs: Math.round(performance.now() - started) };
 }
 

@@ -10,7 +10,7 @@ import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, 
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { assertTracked, connectServiceDb, readServiceDb, RollbackLockSession, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { assertTracked, readServiceDb, RollbackLockSession, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
 import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
 
@@ -182,7 +182,7 @@ export class SqlMigrationTool implements MigrationTool {
         out.push(m);
       }
       return out.sort((a, b) => a.order - b.order);
-    });
+    }, this.session);
   }
 
   async listFiles(): Promise<string[]> {
@@ -259,23 +259,22 @@ export class SqlMigrationTool implements MigrationTool {
     const version = String(file.version);
     const previous = [...files.keys()].filter((v) => v < file.version).sort((a, b) => (a < b ? 1 : -1))[0];
 
-    const marker = await connectServiceDb(this.db, 'migrate-bot');
     let layout: SqlTrackingLayout;
     let wasDirty: boolean;
     try {
-      layout = await this.layout(marker);
-      // 1. Mark the version dirty and commit, before anything of the down runs (golang-migrate's protocol).
-      const marked = await marker.query<{ was: boolean }>(
-        `UPDATE ${this.quoted()} t SET dirty = true FROM (SELECT version, dirty AS was FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric FOR UPDATE) old
-          WHERE t.version = old.version RETURNING old.was`,
-        [version],
-      );
-      assertTracked(marked.rowCount, step.migration);
-      wasDirty = marked.rows[0]!.was;
+      ({ layout, wasDirty } = await this.session.work(async (client) => {
+        const found = await this.layout(client);
+        // 1. Mark the version dirty and commit, before anything of the down runs (golang-migrate's protocol).
+        const marked = await client.query<{ was: boolean }>(
+          `UPDATE ${this.quoted()} t SET dirty = true FROM (SELECT version, dirty AS was FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric FOR UPDATE) old
+            WHERE t.version = old.version RETURNING old.was`,
+          [version],
+        );
+        assertTracked(marked.rowCount, step.migration);
+        return { layout: found, wasDirty: marked.rows[0]!.was };
+      }));
     } catch (err) {
       throw serviceDbError(err, this.db.service, `mark ${step.migration} dirty`);
-    } finally {
-      await marker.end().catch(() => undefined);
     }
 
     // 2. The down, the version moved back and dirty cleared, in one transaction when the file allows it.
@@ -290,7 +289,7 @@ export class SqlMigrationTool implements MigrationTool {
       }
     };
     try {
-      return await runSqlDown(this.db, this.session, { step, statements, lockTimeout, track });
+      return await runSqlDown(this.session, { step, statements, lockTimeout, track });
     } catch (err) {
       // A transactional down that failed changed nothing: put the dirty flag back as it was.
       if (step.transactional && !wasDirty) await this.clearDirty(version).catch((e) => this.db.logger.error({ err: e }, 'could not clear the dirty mark'));
@@ -299,12 +298,7 @@ export class SqlMigrationTool implements MigrationTool {
   }
 
   private async clearDirty(version: string): Promise<void> {
-    const client = await connectServiceDb(this.db, 'migrate-bot');
-    try {
-      await client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    await this.session.work((client) => client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]));
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { planStepFromStored } from '../../rollback/plan.js';
 import pg from 'pg';
+import type { PlanStep } from '../../rollback/plan.js';
 import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
 import type { IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
@@ -8,6 +8,24 @@ import { isOpen } from '../../incident/incident.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import { AppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
+
+/**
+ * A plan step as stored before the migration-tool registry (knex only: `trackingId`, `batch`),
+ * made readable as a {@link PlanStep}. Steps already in the new shape pass through.
+ */
+export function planStepFromStored(stored: Record<string, unknown>): PlanStep {
+  const s = stored as Partial<PlanStep> & { trackingId?: number; batch?: number };
+  const { trackingId, batch, ...rest } = s;
+  return {
+    ...rest,
+    migration: String(s.migration),
+    order: Number(s.order ?? trackingId ?? 0),
+    group: s.group ?? (batch !== undefined ? `batch ${batch}` : undefined),
+    transactional: s.transactional !== false,
+    sql: Array.isArray(s.sql) ? s.sql : [],
+  };
+}
+
 
 interface IncidentRow {
   id: string;

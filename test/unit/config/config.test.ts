@@ -94,6 +94,12 @@ describe('loadServices', () => {
     );
   });
 
+  it('services.example.yaml is valid: one service per migration tool', async () => {
+    const env = { TICKET_DATABASE_URL: 'postgres://db/t', USERS_DATABASE_URL: 'postgres://db/u', BILLING_DATABASE_URL: 'postgres://db/b', PLATFORM_DATABASE_URL: 'postgres://db/p' };
+    const cfg = await loadServices(path.resolve('services.example.yaml'), env);
+    expect([...cfg.services.values()].map((s) => s.migrations.tool)).toEqual(['knex', 'node-pg-migrate', 'sql', 'drizzle']);
+  });
+
   it('names the missing connection-string variable', async () => {
     const file = await servicesFile(GOOD);
     await expect(loadServices(file, {})).rejects.toThrow(/services\.ticket-service\.database_url_env: environment variable TICKET_DATABASE_URL is not set/);

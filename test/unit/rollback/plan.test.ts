@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../../../src/rollback/plan.js';
+import { planStepFromStored } from '../../../src/adapters/postgres/postgres-incident-repository.js';
 
 const applied: AppliedMigration[] = [
   '001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts',
@@ -46,5 +47,15 @@ describe('migrationsToRevert', () => {
     expect(migrationsToRevert(applied, target).map((m) => m.name)).toEqual([
       '007_add_security_tables.ts', '006_add_ticket_state_machine.ts', '005_add_idempotency_keys.ts',
     ]);
+  });
+});
+
+describe('plans stored before the migration-tool registry', () => {
+  it('reads a knex step with trackingId and batch as a tool-neutral step', () => {
+    expect(planStepFromStored({ migration: '007_add_security_tables.ts', trackingId: 7, batch: 2, transactional: true, sql: ['DROP TABLE x'] })).toEqual({
+      migration: '007_add_security_tables.ts', order: 7, group: 'batch 2', transactional: true, sql: ['DROP TABLE x'],
+    });
+    const current = { migration: '0001_add_event_reminders', order: 1731000100000, transactional: false, sql: [], dirty: true };
+    expect(planStepFromStored(current)).toEqual({ ...current, group: undefined });
   });
 });
