@@ -1,5 +1,5 @@
 /**
- * Triage benchmark (issue 4, "Benchmark, not a timed test"): `npm run bench:triage`.
+ * Triage benchmark ("speed targets live in benchmarks, not in timed tests"): `npm run bench:triage`.
  *
  * Builds a throw-away database on the local server (TEST_PG_URL or
  * postgres://postgres@127.0.0.1:5432/postgres) with 2,000 tables, a knex tracking

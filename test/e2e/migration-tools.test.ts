@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
-import { incidentRow, planCard, posted, RDS_SERVICE, reachesState, startRdsForBot, textOf } from '../support/e2e-helpers.js';
+import { incidentRow, planCard, posted, query, RDS_SERVICE, reachesState, startRdsForBot, textOf } from '../support/e2e-helpers.js';
 import type { RdsServer } from '../support/rds-server.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { existingRelations, migrateUpLikeGolangMigrate, TOOL_FIXTURES } from '../support/tool-fixtures.js';
+import { existingRelations, migrateUpLikeGolangMigrate, SQL_DIR, TOOL_FIXTURES } from '../support/tool-fixtures.js';
 
 /**
  * The main job for every migration tool the runbooks use, through the same signed-HTTP /
@@ -120,3 +120,29 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
   });
 });
 
+
+describe('what cannot be rolled back gets a clear answer before anything is recorded', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it.each([
+    ['node-pg-migrate', 'rollback 1731000000100', {}, /`1731000000100_create-events` is irreversible: it exports `down = false`/],
+    ['drizzle', 'rollback 0000', {}, /`0000_create_events` has no rollback script \(`rollback\/0000_rollback_\*\.sql`\)/],
+    ['node-pg-migrate', 'rollback 1731000000200', { migrations: { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' } }, /`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/],
+  ])('%s: %s', async (tool, text, overrides, expected) => {
+    h = await startHarness(overrides, { fixture: TOOL_FIXTURES.find((f) => f.migrations.tool === tool)! });
+    const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === tool)!;
+    const { key } = await h.command(text);
+    const res = await h.slack.waitForResponse((r) => r.key === key);
+    expect(res.body.response_type).toBe('ephemeral');
+    expect(String(res.body.text)).toMatch(expected);
+    expect(String(res.body.text)).not.toMatch(/Something went wrong/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.callsTo('conversations.create')).toHaveLength(0);
+    expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toHaveLength(0);
+    expect(await fixture.trackedNames(h.ticketDb.url)).toEqual(fixture.applied);
+  });
+});

@@ -5,6 +5,8 @@
  * test process (role `app`); only the child processes run jobs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js
 import { channelTexts, eventually, planCard, posted, query, reachesState } from '../support/e2e-helpers.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { createSlowServiceDb, SLOW_SERVICE, SLOW_TABLES } from '../support/slow-service.js';
+import { createTestDatabase } from '../support/postgres.js';
+import { existingRelations, migrateUpLikeGolangMigrate, SQL_DIR, TOOL_FIXTURES } from '../support/tool-fixtures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -112,5 +116,46 @@ describe('the worker process', () => {
     await reachesState(h!, incidentId, 'resolved', 60_000);
     expect(await stepsDone(h!, incidentId)).toEqual(['003_add_order_audit.ts', '002_add_order_notes.ts', '001_create_orders.ts']);
     expect(await appliedIn(slow!)).toEqual([]);
+  });
+  it('plain SQL: SIGKILL inside a down leaves the version visibly dirty (golang-migrate protocol); the next worker reverts it again and clears it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-slow-sql-'));
+    try {
+      await cp(SQL_DIR, dir, { recursive: true });
+      await writeFile(path.join(dir, '002_add_event_reminders.down.sql'), 'SELECT pg_sleep(3);\nDROP TABLE IF EXISTS event_reminders;\n');
+      const base = TOOL_FIXTURES.find((f) => f.label.startsWith('sql (golang'))!;
+      const fixture = {
+        ...base,
+        migrations: { tool: 'sql', directory: dir },
+        async createDb() {
+          const db = await createTestDatabase('mb_slow_sql');
+          await migrateUpLikeGolangMigrate(db.url, 'single', { dir });
+          return db;
+        },
+      };
+      h = await startHarness({}, { fixture, role: 'app', env: { JOB_LOCK_SECONDS: '2' } });
+      const version = async () => (await query<{ version: string; dirty: boolean }>(h!.ticketDb.url, 'SELECT version::text AS version, dirty FROM schema_migrations'))[0];
+      workers.push(startWorker(h));
+      await h.command('rollback 002');
+      const { incidentId } = await planCard(h);
+      await posted(h, 'Snapshot saved');
+      await h.press('incident_approve', incidentId, APPROVERS[0]);
+      await h.press('incident_approve', incidentId, APPROVERS[1]);
+      await eventually('step 2 marked dirty and running', async () => (await version())?.dirty === true && (await version())?.version === '2');
+      await new Promise((r) => setTimeout(r, 500));
+      workers[0]!.child.kill('SIGKILL');
+      await workers[0]!.exited;
+      expect(await version(), 'the version being reverted stays dirty after the crash').toEqual({ version: '2', dirty: true });
+      expect(await existingRelations(h.ticketDb.url, ['event_reminders'])).toEqual(['event_reminders']);
+
+      workers.push(startWorker(h, { JOB_LOCK_SECONDS: '2' }));
+      await reachesState(h, incidentId, 'resolved', 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nworker output:\n${workers[1]!.output().slice(-3000)}`);
+      });
+      expect(await version()).toEqual({ version: '1', dirty: false });
+      expect(await existingRelations(h.ticketDb.url, ['event_reminders', 'users_display_name_idx'])).toEqual([]);
+      expect(await stepsDone(h, incidentId)).toEqual(['003_add_users_profile_columns', '002_add_event_reminders']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

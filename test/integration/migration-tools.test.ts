@@ -125,6 +125,31 @@ describe('node-pg-migrate specifics', () => {
     expect(step).toMatchObject({ transactional: false, sql: ['DROP INDEX CONCURRENTLY "users_display_name_idx"', 'ALTER TABLE "users"\n  DROP "display_name",\n  DROP "avatar_url"'] });
   });
 
+  it('reads a .sql migration the way node-pg-migrate does (-- Up / -- Down Migration) and reverts it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-npm-'));
+    const sqlDb = await createTestDatabase('mb_npm_sql');
+    try {
+      await cp(NODE_PG_MIGRATE_DIR, dir, { recursive: true });
+      await writeFile(path.join(dir, '1731000000400_add-event-notes.sql'), '-- Up Migration\nALTER TABLE events ADD COLUMN notes text;\n\n-- Down Migration\nALTER TABLE events DROP COLUMN notes;\n');
+      await migrateUpWithNodePgMigrate(sqlDb.url, dir);
+      const tool = toolFor(sqlDb.url, { tool: 'node-pg-migrate', directory: dir });
+      expect(await tool.listFiles()).toContain('1731000000400_add-event-notes');
+      const applied = await tool.listApplied();
+      const [step] = await tool.describeDown([resolveMigration(applied, '1731000000400_add-event-notes.sql')]);
+      expect(step).toMatchObject({ migration: '1731000000400_add-event-notes', transactional: true });
+      expect(step!.sql.join('\n')).toContain('ALTER TABLE events DROP COLUMN notes');
+      await tool.withRollbackLock(() => tool.runDown(step!, LOCK_TIMEOUT));
+      const c = new pg.Client({ connectionString: sqlDb.url });
+      await c.connect();
+      expect((await c.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'notes'")).rows[0].n).toBe(0);
+      expect((await c.query('SELECT name FROM pgmigrations ORDER BY id')).rows.map((r) => r.name)).toEqual(['1731000000100_create-events', '1731000000200_add-event-reminders', '1731000000300_add-users-profile-columns']);
+      await c.end();
+    } finally {
+      await sqlDb.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('holds node-pg-migrate\'s advisory lock: a concurrent `node-pg-migrate up` is refused while the bot rolls back', async () => {
     const tool = toolFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR });
     await tool.withRollbackLock(async (lock) => {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
 /**
- * A loopback Amazon RDS endpoint for tests (DESIGN.md "Testing Slack and AWS for real"; issue 3
- * "Tests that prove it"). It speaks the RDS Query protocol as the public API reference describes
+ * A loopback Amazon RDS endpoint for tests (DESIGN.md "Testing Slack and AWS for real":
+ * faithful to the public docs, not to our code). It speaks the RDS Query protocol as the public API reference describes
  * it, so the real `@aws-sdk/client-rds` can be pointed at it with `AWS_ENDPOINT_URL_RDS`:
  *
  * - requests: `POST /` with `Content-Type: application/x-www-form-urlencoded`, body

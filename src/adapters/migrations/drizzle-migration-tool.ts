@@ -5,11 +5,12 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { TrackingDescription } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { assertTracked, readServiceDb, RollbackLockSession, runSqlDown, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
+import { PostgresMigrationTool } from './postgres-migration-tool.js';
+import { assertTracked, readServiceDb, runSqlDown, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
 
 /** `migrations:` for drizzle (runbook 002 "Using Drizzle"; drizzle-kit's output folder and drizzle-orm's migrator). */
@@ -83,17 +84,16 @@ export function drizzleTracking(o: Pick<DrizzleOptions, 'schema' | 'table' | 'di
  * deletion of its tracking row commit together — runbook 002's manual script forgets the row,
  * and drizzle would then skip re-applying the migration.
  */
-export class DrizzleMigrationTool implements MigrationTool {
+export class DrizzleMigrationTool extends PostgresMigrationTool {
   readonly tracking: TrackingDescription;
-  private readonly session: RollbackLockSession;
   private readonly rollbackDirectory: string;
 
   constructor(
     private readonly options: DrizzleOptions,
-    private readonly db: ServiceDb,
+    db: ServiceDb,
   ) {
+    super(db, options.directory);
     this.tracking = drizzleTracking(options);
-    this.session = new RollbackLockSession(db);
     this.rollbackDirectory = options.rollback_directory ?? path.join(options.directory, 'rollback');
   }
 
@@ -155,14 +155,6 @@ export class DrizzleMigrationTool implements MigrationTool {
     return steps;
   }
 
-  rollbackLockHolder(): Promise<LockHolder | null> {
-    return this.session.holder();
-  }
-
-  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
-    return this.session.run(fn, options);
-  }
-
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const { statements } = await this.downOf({ name: step.migration });
     return runSqlDown(this.session, {
@@ -175,7 +167,6 @@ export class DrizzleMigrationTool implements MigrationTool {
     });
   }
 
-  async close(): Promise<void> {}
 }
 
 /** The drizzle plugin: `tool: drizzle`. */

@@ -1,9 +1,8 @@
-import { readdir } from 'node:fs/promises';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, ProbeFindings, RollbackLockOptions, TrackingDescription, TrackingProbe } from '../../rollback/migration-tool.js';
+import type { ProbeFindings, TrackingDescription, TrackingProbe } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -12,7 +11,8 @@ import { toNumber } from '../../triage/safe-value.js';
 import { captureSql } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { assertTracked, readServiceDb, RollbackLockSession, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { PostgresMigrationTool } from './postgres-migration-tool.js';
+import { assertTracked, readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
 import { describeRow, dirtyVersionsProbe } from './tracking-probes.js';
 
 const MIGRATION_FILE = /\.(c|m)?(j|t)s$/i;
@@ -87,6 +87,39 @@ export function knexTracking(o: Pick<KnexOptions, 'schema' | 'table'>): Tracking
   };
 }
 
+/**
+ * Takes knex's own lock row so `knex migrate:*` cannot run meanwhile (knex "Migrations":
+ * `<table>_lock.is_locked`). Absent lock table: nothing to take. A row already set is
+ * taken over only when `ownStale` (this incident set it before a crash; we hold the
+ * advisory lock, so no live bot rollback does); otherwise refused, left as found.
+ */
+function knexLock(o: Pick<KnexOptions, 'schema' | 'table'>): ToolLock {
+  const name = `${o.schema}.${lockTableOf(o)}`;
+  const quoted = `${pg.escapeIdentifier(o.schema)}.${pg.escapeIdentifier(lockTableOf(o))}`;
+  return {
+    take: async (client, ownStale) => {
+      const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [quoted]);
+      if (!exists.rows[0]?.t) return { tookOverStaleLock: false, toolLock: null };
+      const toolLock = `\`${name}\` is_locked = 1`;
+      const res = await client.query(`UPDATE ${quoted} SET is_locked = 1 WHERE is_locked = 0`);
+      if ((res.rowCount ?? 0) > 0) return { tookOverStaleLock: false, toolLock };
+      if (ownStale) return { tookOverStaleLock: true, toolLock };
+      throw new AppError({
+        code: 'rollback_tool_locked',
+        message: `${name} is_locked = 1`,
+        details: { table: name },
+        userMessage:
+          `The knex migration lock is held: \`${name}\` has \`is_locked = 1\`. A migration may be running, or a crashed one left it set. ` +
+          `Nothing was changed and the lock was left as found. Check with \`/migrate triage\`; if no migration is running, clear it as runbook 004 "Migration Lock" says ` +
+          `(\`UPDATE ${name} SET is_locked = 0;\`), then \`/migrate retry\`.`,
+      });
+    },
+    release: async (client) => {
+      await client.query(`UPDATE ${quoted} SET is_locked = 0`);
+    },
+  };
+}
+
 const EXPECTED = '`id`, `name`, `batch`, `migration_time` (knex)';
 
 /**
@@ -95,19 +128,18 @@ const EXPECTED = '`id`, `name`, `batch`, `migration_time` (knex)';
  * migration_time`), loads migration files from the configured directory and runs
  * their `down(knex)`, holding knex's lock row so `knex migrate:*` cannot run meanwhile.
  */
-export class KnexMigrationTool implements MigrationTool {
+export class KnexMigrationTool extends PostgresMigrationTool {
   readonly tracking: TrackingDescription;
   private readonly knex: Knex;
   private readonly table: string;
-  private readonly session: RollbackLockSession;
 
   constructor(
     private readonly options: KnexOptions,
-    private readonly db: ServiceDb,
+    db: ServiceDb,
   ) {
+    super(db, options.directory, knexLock(options));
     this.tracking = knexTracking(options);
     this.table = `${options.schema}.${options.table}`;
-    this.session = new RollbackLockSession(db, this.knexLock());
     this.knex = knexFactory({
       client: 'pg',
       connection: {
@@ -142,14 +174,7 @@ export class KnexMigrationTool implements MigrationTool {
   }
 
   async listFiles(): Promise<string[]> {
-    const entries = await readdir(this.options.directory).catch((cause: unknown) => {
-      throw new AppError({
-        code: 'rollback_missing_file',
-        message: `cannot read migrations directory ${this.options.directory}`,
-        cause,
-        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
-      });
-    });
+    const entries = await this.directoryEntries();
     return entries.filter((f) => MIGRATION_FILE.test(f) && !f.endsWith('.d.ts')).sort();
   }
 
@@ -174,47 +199,6 @@ export class KnexMigrationTool implements MigrationTool {
       steps.push({ migration: m.name, order: m.order, group: m.group, transactional: mod.config?.transaction !== false, sql });
     }
     return steps;
-  }
-
-  rollbackLockHolder(): Promise<LockHolder | null> {
-    return this.session.holder();
-  }
-
-  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
-    return this.session.run(fn, options);
-  }
-
-  /**
-   * Takes knex's own lock row so `knex migrate:*` cannot run meanwhile (knex "Migrations":
-   * `<table>_lock.is_locked`). Absent lock table: nothing to take. A row already set is
-   * taken over only when `ownStale` (this incident set it before a crash; we hold the
-   * advisory lock, so no live bot rollback does); otherwise refused, left as found.
-   */
-  private knexLock(): ToolLock {
-    const name = `${this.options.schema}.${lockTableOf(this.options)}`;
-    const quoted = `${pg.escapeIdentifier(this.options.schema)}.${pg.escapeIdentifier(lockTableOf(this.options))}`;
-    return {
-      take: async (client, ownStale) => {
-        const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [quoted]);
-        if (!exists.rows[0]?.t) return { tookOverStaleLock: false, toolLock: null };
-        const toolLock = `\`${name}\` is_locked = 1`;
-        const res = await client.query(`UPDATE ${quoted} SET is_locked = 1 WHERE is_locked = 0`);
-        if ((res.rowCount ?? 0) > 0) return { tookOverStaleLock: false, toolLock };
-        if (ownStale) return { tookOverStaleLock: true, toolLock };
-        throw new AppError({
-          code: 'rollback_tool_locked',
-          message: `${name} is_locked = 1`,
-          details: { table: name },
-          userMessage:
-            `The knex migration lock is held: \`${name}\` has \`is_locked = 1\`. A migration may be running, or a crashed one left it set. ` +
-            `Nothing was changed and the lock was left as found. Check with \`/migrate triage\`; if no migration is running, clear it as runbook 004 "Migration Lock" says ` +
-            `(\`UPDATE ${name} SET is_locked = 0;\`), then \`/migrate retry\`.`,
-        });
-      },
-      release: async (client) => {
-        await client.query(`UPDATE ${quoted} SET is_locked = 0`);
-      },
-    };
   }
 
   private quoted(): string {
@@ -264,7 +248,7 @@ export class KnexMigrationTool implements MigrationTool {
     return { durationMs: Math.round(performance.now() - started) };
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.knex.destroy();
   }
 }

@@ -1,16 +1,17 @@
-import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { MigrationBuilder } from 'node-pg-migrate/migrationBuilder';
 import { loadMigrations, PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate/runner';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { TrackingDescription } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { backendPid, readServiceDb, RollbackLockSession, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
+import { backendPid, readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
 /** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */
@@ -80,16 +81,15 @@ interface LoadedMigration {
  * node-pg-migrate's advisory lock for the whole rollback, so a concurrent `node-pg-migrate up`
  * fails with "Another migration is already running" instead of interleaving.
  */
-export class NodePgMigrateTool implements MigrationTool {
+export class NodePgMigrateTool extends PostgresMigrationTool {
   readonly tracking: TrackingDescription;
-  private readonly session: RollbackLockSession;
 
   constructor(
     private readonly options: NodePgMigrateOptions,
-    private readonly db: ServiceDb,
+    db: ServiceDb,
   ) {
+    super(db, options.directory, advisoryToolLock(db.service, "node-pg-migrate's advisory lock", async () => NODE_PG_MIGRATE_LOCK_KEY));
     this.tracking = nodePgMigrateTracking(options);
-    this.session = new RollbackLockSession(db, this.nodePgMigrateLock());
   }
 
   private quoted(): string {
@@ -112,15 +112,9 @@ export class NodePgMigrateTool implements MigrationTool {
   }
 
   async listFiles(): Promise<string[]> {
-    const entries = await readdir(this.options.directory).catch((cause: unknown) => {
-      throw new AppError({
-        code: 'rollback_missing_file',
-        message: `cannot read migrations directory ${this.options.directory}`,
-        cause,
-        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
-      });
-    });
-    return entries.filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.(up|down)?\.?sql$|\.(c|m)?(j|t)s$/i, '').replace(/\.$/, '')).sort();
+    const entries = await this.directoryEntries();
+    // node-pg-migrate names a migration by its file name without extension (Migration: basename(path, extname(path))).
+    return entries.filter((f) => !f.startsWith('.')).map((f) => path.basename(f, path.extname(f))).sort();
   }
 
   private async load(): Promise<LoadedMigration[]> {
@@ -175,33 +169,6 @@ export class NodePgMigrateTool implements MigrationTool {
     return steps;
   }
 
-  rollbackLockHolder(): Promise<LockHolder | null> {
-    return this.session.holder();
-  }
-
-  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
-    return this.session.run(fn, options);
-  }
-
-  /** node-pg-migrate's own advisory lock, held on the bot's lock session for the whole rollback. */
-  private nodePgMigrateLock(): ToolLock {
-    return {
-      take: async (client) => {
-        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [NODE_PG_MIGRATE_LOCK_KEY.toString()]);
-        if (got.rows[0]?.ok) return { tookOverStaleLock: false, toolLock: `node-pg-migrate's advisory lock (${NODE_PG_MIGRATE_LOCK_KEY})` };
-        throw new AppError({
-          code: 'rollback_tool_locked',
-          message: `node-pg-migrate advisory lock ${NODE_PG_MIGRATE_LOCK_KEY} is held`,
-          retryable: true,
-          userMessage: `A node-pg-migrate migration is running on *${this.db.service}* (its advisory lock ${NODE_PG_MIGRATE_LOCK_KEY} is held). The rollback waits until it ends. See who holds it with \`/migrate triage\`.`,
-        });
-      },
-      release: async (client) => {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [NODE_PG_MIGRATE_LOCK_KEY.toString()]);
-      },
-    };
-  }
-
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const started = performance.now();
     await this.session.work(async (client) => {
@@ -224,7 +191,6 @@ export class NodePgMigrateTool implements MigrationTool {
     return { durationMs: Math.round(performance.now() - started) };
   }
 
-  async close(): Promise<void> {}
 }
 
 /** The node-pg-migrate plugin: `tool: node-pg-migrate`. */

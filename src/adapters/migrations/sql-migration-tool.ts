@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { TrackingDescription } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
-import { assertTracked, readServiceDb, RollbackLockSession, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
+import { assertTracked, readServiceDb, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
 import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
 
@@ -108,18 +109,21 @@ export function sqlTracking(o: Pick<SqlOptions, 'schema' | 'table' | 'directory'
  * A crash mid-down leaves a visible dirty flag on the version being reverted, never a silent
  * half-state; a transactional down that fails clears the mark again (nothing changed).
  */
-export class SqlMigrationTool implements MigrationTool {
+export class SqlMigrationTool extends PostgresMigrationTool {
   readonly tracking: TrackingDescription;
-  private readonly session: RollbackLockSession;
   private readonly table: { schema: string; name: string };
 
   constructor(
     private readonly options: SqlOptions,
-    private readonly db: ServiceDb,
+    db: ServiceDb,
   ) {
+    // golang-migrate's own advisory lock (taken without waiting here): a `migrate up` meanwhile waits for the bot.
+    super(db, options.directory, advisoryToolLock(db.service, "golang-migrate's advisory lock", async (client) => {
+      const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+      return golangMigrateLockKey(rows[0]!.db, options.schema, options.table);
+    }));
     this.table = { schema: options.schema, name: options.table };
     this.tracking = sqlTracking(options, databaseOf(db.url));
-    this.session = new RollbackLockSession(db, this.golangMigrateLock());
   }
 
   private quoted(): string {
@@ -127,16 +131,7 @@ export class SqlMigrationTool implements MigrationTool {
   }
 
   private async files(): Promise<Map<bigint, SqlMigrationFile>> {
-    try {
-      return readMigrationFiles(await readdir(this.options.directory));
-    } catch (cause) {
-      throw new AppError({
-        code: 'rollback_missing_file',
-        message: `cannot read migrations directory ${this.options.directory}`,
-        cause,
-        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
-      });
-    }
+    return readMigrationFiles(await this.directoryEntries());
   }
 
   private async layout(client: pg.ClientBase): Promise<SqlTrackingLayout> {
@@ -221,36 +216,6 @@ export class SqlMigrationTool implements MigrationTool {
     return steps;
   }
 
-  rollbackLockHolder(): Promise<LockHolder | null> {
-    return this.session.holder();
-  }
-
-  withRollbackLock<T>(fn: (lock: HeldRollbackLock) => Promise<T>, options: RollbackLockOptions = {}): Promise<T> {
-    return this.session.run(fn, options);
-  }
-
-  /** golang-migrate's own advisory lock (non-blocking here): a `migrate up` meanwhile waits for the bot to finish. */
-  private golangMigrateLock(): ToolLock {
-    return {
-      take: async (client) => {
-        const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-        const key = golangMigrateLockKey(rows[0]!.db, this.table.schema, this.table.name);
-        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key.toString()]);
-        if (got.rows[0]?.ok) return { tookOverStaleLock: false, toolLock: `golang-migrate's advisory lock (${key})` };
-        throw new AppError({
-          code: 'rollback_tool_locked',
-          message: `golang-migrate advisory lock ${key} is held`,
-          retryable: true,
-          userMessage: `A migration is running on *${this.db.service}* (golang-migrate's advisory lock ${key} is held). The rollback waits until it ends. See who holds it with \`/migrate triage\`.`,
-        });
-      },
-      release: async (client) => {
-        const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [golangMigrateLockKey(rows[0]!.db, this.table.schema, this.table.name).toString()]);
-      },
-    };
-  }
-
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const files = await this.files();
     const file = files.get(BigInt(step.order));
@@ -301,7 +266,6 @@ export class SqlMigrationTool implements MigrationTool {
     await this.session.work((client) => client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]));
   }
 
-  async close(): Promise<void> {}
 }
 
 /** The database name of a connection string, for golang-migrate's lock key; undefined when it cannot be read. */
