@@ -150,6 +150,25 @@ describe('node-pg-migrate specifics', () => {
     }
   });
 
+  it('a migration without a down whose up node-pg-migrate cannot reverse is irreversible, in node-pg-migrate\'s words', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-npm-rev-'));
+    const revDb = await createTestDatabase('mb_npm_rev');
+    try {
+      await cp(NODE_PG_MIGRATE_DIR, dir, { recursive: true });
+      await writeFile(path.join(dir, '1731000000400_backfill.js'), "export const up = (pgm) => { pgm.sql('UPDATE users SET email = lower(email)'); };\n");
+      await migrateUpWithNodePgMigrate(revDb.url, dir);
+      const tool = toolFor(revDb.url, { tool: 'node-pg-migrate', directory: dir });
+      const applied = await tool.listApplied();
+      await expect(tool.describeDown([resolveMigration(applied, '1731000000400')])).rejects.toMatchObject({
+        code: 'rollback_irreversible',
+        userMessage: expect.stringMatching(/`1731000000400_backfill` is irreversible: its down cannot be built \(Impossible to automatically infer down migration/),
+      });
+    } finally {
+      await revDb.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('holds node-pg-migrate\'s advisory lock: a concurrent `node-pg-migrate up` is refused while the bot rolls back', async () => {
     const tool = toolFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR });
     await tool.withRollbackLock(async (lock) => {
