@@ -123,12 +123,15 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     const rdsOptions = { maxWaitMinutes: 0, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger };
     switch (snap.provider) {
       case 'pg_dump':
-        return new PgDumpRestorer({ databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), clock });
+        return new PgDumpRestorer({
+          databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), service: service.name, clock,
+          verify: (record) => snapshotProvider(service).verify(record),
+        });
       case 'rds':
         // Restores take 10–60 minutes: wait up to twice the snapshot wait, at least an hour.
         return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'instance', source: snap.instance, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
       case 'rds-cluster':
-        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'cluster', source: snap.cluster, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
+        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'cluster', source: snap.cluster, writerInstanceClass: snap.writer_instance_class, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
       case 'none':
         throw new AppError({
           code: 'restore_unsupported',

@@ -33,6 +33,8 @@ export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
     provider: z.literal('rds-cluster'),
     /** Aurora DB cluster identifier. */
     cluster: z.string().min(1).max(63),
+    /** Class of the writer instance a restored cluster gets (default: the source cluster writer's class). */
+    writer_instance_class: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class like db.r6g.large').optional(),
     max_wait_minutes: MaxWaitMinutes,
   }),
   z.object({

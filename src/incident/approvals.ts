@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
-import { APPROVABLE_STATES, type Approval, type Incident } from './incident.js';
+import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from './incident.js';
 import type { ApprovalProgress } from './notifier.js';
 import { resolveService } from './resolve-service.js';
 import { endStatusUpdates } from './status-update.js';
@@ -9,8 +9,8 @@ import { endStatusUpdates } from './status-update.js';
 /** The answer to a button press, for the person who pressed it. */
 export type ApprovalOutcome =
   /** `queued` is false when approvals are complete but the job queue did not answer (the reconciler queues it later). */
-  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean }
-  | { kind: 'duplicate'; approvals: Approval[]; required: number }
+  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean; noun: 'restore' | 'rollback' }
+  | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
   | { kind: 'refused'; message: string };
 
 /**
@@ -23,7 +23,7 @@ export function approvalRefusal(incident: Incident, service: ServiceConfig, user
     return `This incident is ${incident.state.replace('_', ' ')}; approvals are closed.`;
   }
   if (userId === incident.requestedBy) {
-    return 'You requested this rollback, so you cannot approve it. Two other approvers must (runbook 003: SRE + migration owner).';
+    return `You requested this ${actionNoun(incident)}, so you cannot approve it. Two other approvers must (runbook 003: SRE + migration owner).`;
   }
   if (!service.approvals.approvers.includes(userId)) {
     return `You are not an approver for *${service.name}*. Approvers: ${service.approvals.approvers.map((u) => `<@${u}>`).join(', ')}.`;
@@ -66,7 +66,7 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
 
   const required = service.approvals.required;
   const { inserted, approvals } = await deps.repo.addApproval(incident.id, userId);
-  if (!inserted) return { kind: 'duplicate', approvals, required };
+  if (!inserted) return { kind: 'duplicate', approvals, required, noun: actionNoun(incident) };
 
   const complete = approvals.length >= required;
   let queued = true;
@@ -81,16 +81,17 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
   }
   await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
   if (complete) {
+    const noun = actionNoun(incident);
     const when = incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available';
     await deps.notifier.progress(
       incident,
       `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
-        (queued ? `Rollback queued${when}.` : 'The job queue is unreachable right now; the bot queues the rollback as soon as it answers (checked every minute).'),
+        (queued ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.` : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`),
     );
   } else {
     await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).`);
   }
-  return { kind: 'recorded', approvals, required, complete, queued };
+  return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
 }
 
 /**
@@ -103,12 +104,12 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
     return { kind: 'refused', message: `This incident is ${incident.state.replace('_', ' ')}; it can no longer be rejected.` };
   }
   if (userId !== incident.requestedBy && !service.approvals.approvers.includes(userId)) {
-    return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this rollback.` };
+    return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.` };
   }
   const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);
   const progress = await approvalProgress(deps, cancelled, service);
   await deps.notifier.updatePlanCard(cancelled, progress);
   await deps.notifier.cancelled(cancelled, userId);
   await endStatusUpdates(deps, incident.id);
-  return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true };
+  return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true, noun: actionNoun(incident) };
 }

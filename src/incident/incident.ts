@@ -45,7 +45,7 @@ export interface RestoreSpec {
   /** The new instance, cluster or database, named when the incident opened so retries reuse it. */
   target: string;
   /** Filled in when the restore completes. */
-  result?: { identifier: string; endpoint: string; elapsedMs: number };
+  result?: { identifier: string; endpoint: string; elapsedMs: number; created?: string[] };
 }
 
 /** One incident, as stored in the bot's state database. */
@@ -90,6 +90,11 @@ export interface Approval {
 /** The migration under suspicion for triage: the incident's target and every down statement its plan runs. */
 export function offendingOf(incident: Pick<Incident, 'migration' | 'plan'>): { name: string; sql: string[] } {
   return { name: incident.migration, sql: incident.plan.flatMap((s) => s.sql) };
+}
+
+/** What the incident does, in the words people use: `restore` or `rollback` (runbook 003). */
+export function actionNoun(incident: Pick<Incident, 'kind'>): 'restore' | 'rollback' {
+  return incident.kind === 'restore' ? 'restore' : 'rollback';
 }
 
 /** Short, human form of an incident id for messages: first 8 hex digits. */

@@ -47,7 +47,9 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
   const round = await deps.repo.startNewRound(incident.id, plan, userId, { previousFailure: incident.failure?.code ?? null });
   await deps.notifier.progress(
     round,
-    `:repeat: <@${userId}> started round ${round.attempt}: ${incident.kind === 'restore' ? 'the restore' : `${plan.length} down migration(s) still applied`} will get a new snapshot and need ${service.approvals.required} new approvals; earlier approvals do not carry over.`,
+    incident.kind === 'restore'
+      ? `:repeat: <@${userId}> started round ${round.attempt}: the restore into \`${round.restore?.target ?? '?'}\` runs again after ${service.approvals.required} new approvals; earlier approvals do not carry over.`
+      : `:repeat: <@${userId}> started round ${round.attempt}: ${plan.length} down migration(s) still applied will get a new snapshot and need ${service.approvals.required} new approvals; earlier approvals do not carry over.`,
   );
   await deps.jobs.prepare(round);
   await deps.jobs.startStatusUpdates(round.id, service.status_update_minutes).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not restarted'));

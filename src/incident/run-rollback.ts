@@ -5,6 +5,7 @@ import type { IncidentDeps } from './deps.js';
 import { failIncident, failureFrom } from './fail-incident.js';
 import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { runRestore } from './run-restore.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What the rollback job should do next. */
@@ -149,27 +150,5 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
   const resolved = await deps.repo.transition(incident.id, 'rollback_succeeded', BOT, { head: verification.head });
   await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
   await endStatusUpdates(deps, incident.id);
-  return { kind: 'resolved' };
-}
-
-/**
- * The approved restore (runbook 003 "Restore from backup"): restores to the NEW target
- * named when the incident opened (a retried job reuses it), posts progress, then the
- * endpoint and runbook 003's cut-over steps. The cut-over itself is left to people.
- */
-async function runRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<RollbackRun> {
-  const spec = incident.restore;
-  if (!spec) return { kind: 'skipped', reason: 'restore incident without a restore spec' };
-  let current = incident;
-  if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
-  const outcome = await deps.restorer(service).restore(
-    { incidentId: current.id, requestedBy: current.requestedBy, snapshotId: spec.snapshotId, to: spec.to ? new Date(spec.to) : undefined, target: spec.target },
-    (text) => deps.notifier.progress(current, text),
-  );
-  const restore = { ...spec, result: { identifier: outcome.identifier, endpoint: outcome.endpoint, elapsedMs: outcome.elapsedMs } };
-  await deps.repo.setRestore(current.id, restore);
-  const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
-  await deps.notifier.restoreComplete({ ...resolved, restore }, outcome.note);
-  await endStatusUpdates(deps, current.id);
   return { kind: 'resolved' };
 }

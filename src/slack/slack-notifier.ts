@@ -17,10 +17,10 @@ import {
   openedMessage,
   planCardMessage,
   resolutionMessage,
-  restoreCompleteMessage,
   statusUpdateMessage,
   type SlackMessage,
 } from './blocks/incident-messages.js';
+import { restoreCompleteMessage } from './blocks/restore-messages.js';
 import { triageMessage } from './blocks/triage-blocks.js';
 
 /**
@@ -227,7 +227,7 @@ export class SlackNotifier {
   }
 
   async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
-    await this.post(incident, failureMessage(incident, failure, steps));
+    await this.post(incident, failureMessage(incident, failure, steps, resolveService(this.services, incident.service)));
   }
 
   async cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void> {

@@ -76,15 +76,16 @@ export function snapshotName(service: string, at: Date): string {
 }
 
 /**
- * The identifier of a restored copy of `source`: `<source>-recovery-<yyyymmdd-hhmm>` in UTC,
- * lower case (runbook 004 uses `tickettoken-recovery`).
+ * The identifier of a restored copy of `source`: `<source>-recovery-<yyyymmdd-hhmmss>` in UTC,
+ * lower case (runbook 004 uses `tickettoken-recovery`); to the second, so two restores of one
+ * source in the same minute get different targets.
  * When the result would exceed the 63-character DB instance limit, the `source` part is
  * shortened (and trailing hyphens removed) so the suffix stays whole.
  * @throws AppError `restore_name_invalid` when `source` cannot produce a valid identifier
  *   (characters outside letters, digits and hyphens, `--`, not starting with a letter).
  */
 export function recoveryInstanceName(source: string, at: Date): string {
-  const suffix = `-recovery-${utcMinuteStamp(at)}`;
+  const suffix = `-recovery-${utcSecondStamp(at)}`;
   let base = source.toLowerCase();
   if (base.length + suffix.length > INSTANCE_IDENTIFIER_MAX_LENGTH) {
     base = base.slice(0, INSTANCE_IDENTIFIER_MAX_LENGTH - suffix.length).replace(/-+$/, '');

@@ -59,7 +59,7 @@ export interface SnapshotProvider {
   create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord>;
   /**
    * Re-reads a snapshot and checks it is intact (RDS: `Describe*Snapshots` status;
-   * pg_dump: the file's sha256 and `pg_restore --list`).
+   * pg_dump: the file's size and sha256 against its manifest, and `pg_restore --list`).
    * @throws AppError `snapshot_not_found` / `snapshot_verification_failed`.
    */
   verify(record: SnapshotRecord): Promise<SnapshotRecord>;

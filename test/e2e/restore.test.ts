@@ -29,7 +29,7 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
 
     const { key } = await h.command(`restore ${snapshotId}`);
     const reply = await h.slack.waitForResponse((r) => r.key === key);
-    expect(String(reply.body.text)).toMatch(/tickettoken-production-recovery-\d{8}-\d{4}/);
+    expect(String(reply.body.text)).toMatch(/tickettoken-production-recovery-\d{8}-\d{6}/);
     const { incidentId } = await planCard(h);
     expect(rds.requests.some((r) => r.action.startsWith('Restore'))).toBe(false); // nothing before approval
     await h.press('incident_approve', incidentId, APPROVERS[0]);
@@ -39,7 +39,7 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
 
     const restore = rds.requests.find((r) => r.action === 'RestoreDBInstanceFromDBSnapshot')!;
     expect(restore.params.DBSnapshotIdentifier).toBe(snapshotId);
-    expect(restore.params.DBInstanceIdentifier).toMatch(/^tickettoken-production-recovery-\d{8}-\d{4}$/);
+    expect(restore.params.DBInstanceIdentifier).toMatch(/^tickettoken-production-recovery-\d{8}-\d{6}$/);
     expect(restore.params.DBInstanceIdentifier).not.toBe('tickettoken-production');
     const [row] = await query<{ state: string; restore: { result: { endpoint: string } } }>(h.stateDb.url, 'SELECT state, restore FROM incidents WHERE id = $1', [incidentId]);
     expect(row!.state).toBe('resolved');
@@ -65,7 +65,7 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     const [row] = await query<{ restore: { target: string } }>(h.stateDb.url, 'SELECT restore FROM incidents WHERE id = $1', [incidentId]);
     const target = row!.restore.target;
     dropLater.push(target);
-    expect(target).toMatch(new RegExp(`^${h.ticketDb.name}_recovery_\\d{8}_\\d{4}$`));
+    expect(target).toMatch(new RegExp(`^${h.ticketDb.name}_recovery_\\d{8}_\\d{6}$`));
     const url = new URL(h.ticketDb.url);
     url.pathname = `/${target}`;
     const names = (await query<{ name: string }>(url.toString(), 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);

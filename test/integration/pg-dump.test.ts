@@ -4,7 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDumpSnapshotProvider } from '../../src/adapters/pgdump/pg-dump-provider.js';
-import { recoveryDatabaseName, restoreDumpToNewDatabase } from '../../src/adapters/pgdump/pg-restore.js';
+import { PgDumpRestorer } from '../../src/adapters/pgdump/pg-dump-restorer.js';
+import { recoveryDatabaseName } from '../../src/adapters/pgdump/pg-restore.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
 import { createTicketServiceDb } from '../support/ticket-service.js';
@@ -57,15 +58,23 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     expect(again.sha256).toBe(record.sha256);
     expect((await readdir(dir)).filter((f) => f.endsWith('.dump'))).toHaveLength(1);
 
-    const target = recoveryDatabaseName(db.name, new Date('2026-11-21T03:05:00Z'));
-    expect(target).toMatch(/_recovery_20261121_0305$/);
+    const restorer = new PgDumpRestorer({ databaseUrl: db.url, directory: dir, service: 'ticket-service', verify: (r) => provider.verify(r), clock: systemClock });
+    const target = restorer.targetName(new Date('2026-11-21T03:05:09Z'));
+    expect(target).toMatch(/_recovery_20261121_030509$/);
+    await restorer.check({ snapshotId: record.id, target });
     restored.push(target);
-    const { url } = await restoreDumpToNewDatabase(db.url, record.location!, target);
-    expect(await q(url, SCHEMA_SQL)).toEqual(await q(db.url, SCHEMA_SQL));
-    expect(await q(url, COUNTS_SQL)).toEqual(await q(db.url, COUNTS_SQL));
-    // Never over an existing database, never the source.
-    await expect(restoreDumpToNewDatabase(db.url, record.location!, target)).rejects.toMatchObject({ code: 'restore_target_exists' });
-    await expect(restoreDumpToNewDatabase(db.url, record.location!, db.name)).rejects.toMatchObject({ code: 'restore_target_invalid' });
+    const created: string[] = [];
+    const { endpoint } = await restorer.restore({ incidentId: 'i-1', requestedBy: 'U0REQ001', snapshotId: record.id, target }, { ownsTarget: false, targetCreated: async (t) => void created.push(t) });
+    expect(created).toEqual([target]);
+    expect(await q(endpoint, SCHEMA_SQL)).toEqual(await q(db.url, SCHEMA_SQL));
+    expect(await q(endpoint, COUNTS_SQL)).toEqual(await q(db.url, COUNTS_SQL));
+    // Never over an existing database (not created by this incident), never the source.
+    await expect(restorer.check({ snapshotId: record.id, target })).rejects.toMatchObject({ code: 'restore_target_exists' });
+    await expect(restorer.restore({ incidentId: 'i-2', requestedBy: 'U0REQ001', snapshotId: record.id, target }, { ownsTarget: false, targetCreated: async () => undefined })).rejects.toMatchObject({ code: 'restore_target_exists' });
+    await expect(restorer.check({ snapshotId: record.id, target: db.name })).rejects.toMatchObject({ code: 'restore_target_invalid' });
+    // Two restores in the same minute get different targets; names fit 63 bytes.
+    expect(restorer.targetName(new Date('2026-11-21T03:05:10Z'))).not.toBe(target);
+    expect(Buffer.byteLength(recoveryDatabaseName('x'.repeat(80), new Date()))).toBeLessThanOrEqual(63);
   });
 
   it('detects a dump that changed after it was taken', async () => {

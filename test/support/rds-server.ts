@@ -23,7 +23,10 @@ import { randomUUID } from 'node:crypto';
  *
  * Actions: CreateDBSnapshot, DescribeDBSnapshots, CreateDBClusterSnapshot,
  * DescribeDBClusterSnapshots, DescribeDBInstances, DescribeDBClusters,
- * RestoreDBInstanceFromDBSnapshot, RestoreDBInstanceToPointInTime, RestoreDBClusterFromSnapshot.
+ * RestoreDBInstanceFromDBSnapshot, RestoreDBInstanceToPointInTime, RestoreDBClusterFromSnapshot,
+ * CreateDBInstance (an Aurora cluster's instance: `DBClusterIdentifier`, `DBInstanceClass` and an
+ * `Engine` matching the cluster's are required; the cluster must be `available`; the first instance
+ * is the writer, listed in the cluster's `DBClusterMembers`).
  *
  * Behaviour kept from the API reference: identifiers are case-insensitive and stored lower case;
  * snapshot identifiers are validated (letters, digits, hyphens; first a letter; no `--`; no
@@ -71,6 +74,8 @@ export interface InstanceSeed {
   instanceClass?: string;
   subnetGroup?: string;
   securityGroups?: string[];
+  /** The Aurora cluster this instance belongs to (its first member is the writer). */
+  cluster?: string;
 }
 
 export interface ClusterSeed {
@@ -104,6 +109,7 @@ interface InstanceState {
   securityGroups: string[];
   createdAt: Date;
   tags: Tag[];
+  clusterId?: string;
 }
 
 interface ClusterState {
@@ -256,6 +262,7 @@ export class RdsServer {
       securityGroups: seed.securityGroups ?? ['sg-0default'],
       createdAt: new Date(Date.now() - 86_400_000),
       tags: [],
+      ...(seed.cluster ? { clusterId: seed.cluster.toLowerCase() } : {}),
     });
     return this;
   }
@@ -507,6 +514,25 @@ export class RdsServer {
       this.clusters.set(target, cluster);
       return xml('DBCluster', this.clusterXml(cluster));
     },
+    CreateDBInstance: (p) => {
+      const id = required(p, 'DBInstanceIdentifier').toLowerCase();
+      const instanceClass = required(p, 'DBInstanceClass');
+      const engine = required(p, 'Engine');
+      checkNewInstanceId(id);
+      if (this.instances.has(id)) throw new RdsFault('DBInstanceAlreadyExists', 'DB instance already exists');
+      const clusterId = p['DBClusterIdentifier']?.toLowerCase();
+      if (!clusterId) throw new RdsFault('InvalidParameterCombination', 'This stand-in creates Aurora cluster instances only: DBClusterIdentifier is required.');
+      const cluster = this.clusters.get(clusterId);
+      if (!cluster) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${clusterId} not found.`);
+      if (this.clusterStatus(cluster) !== 'available') throw new RdsFault('InvalidDBClusterStateFault', `DBCluster ${clusterId} is not in available state.`);
+      if (engine !== cluster.engine) {
+        throw new RdsFault('InvalidParameterCombination', `The engine name requested for your DB instance (${engine}) doesn't match the engine name of your DB cluster (${cluster.engine}).`);
+      }
+      const instance = this.newInstance(id, p, { engine, engineVersion: cluster.engineVersion, port: cluster.port });
+      instance.instanceClass = instanceClass;
+      instance.clusterId = clusterId;
+      return xml('DBInstance', this.instanceXml(instance));
+    },
   };
 
   // ---- state ----------------------------------------------------------------------------------
@@ -710,8 +736,14 @@ export class RdsServer {
       StorageType: 'gp3',
       DbiResourceId: `db-${i.id.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 26)}`,
       DBInstanceArn: `arn:aws:rds:${this.region}:${ACCOUNT}:db:${i.id}`,
+      DBClusterIdentifier: i.clusterId,
       TagList: tagList(i.tags),
     };
+  }
+
+  /** The instances of cluster `id` in creation order; the first is the writer. */
+  private membersOf(id: string): InstanceState[] {
+    return [...this.instances.values()].filter((i) => i.clusterId === id).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
   private clusterXml(c: ClusterState): XmlValue {
@@ -735,6 +767,7 @@ export class RdsServer {
       DBClusterArn: `arn:aws:rds:${this.region}:${ACCOUNT}:cluster:${c.id}`,
       ClusterCreateTime: c.createdAt,
       EngineMode: 'provisioned',
+      DBClusterMembers: list('DBClusterMember', this.membersOf(c.id).map((m, n) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: n === 0, DBClusterParameterGroupStatus: 'in-sync', PromotionTier: 1 }))),
       TagList: tagList(c.tags),
     };
   }

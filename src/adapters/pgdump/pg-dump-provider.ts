@@ -10,6 +10,7 @@ import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { pruneDumps } from './pg-dump-retention.js';
+import { formatBytes } from '../../triage/safe-value.js';
 
 const run = promisify(execFile);
 
@@ -126,11 +127,21 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     const actual = await sha256File(file).catch((cause: unknown) => {
       throw new AppError({ code: 'snapshot_not_found', message: `dump ${file} is missing`, cause, userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.` });
     });
+    const size = (await stat(file)).size;
+    if (record.sizeBytes !== undefined && size !== record.sizeBytes) {
+      throw new AppError({
+        code: 'snapshot_verification_failed',
+        message: `size of ${file} is ${size} bytes, recorded ${record.sizeBytes}`,
+        details: { expected: { sizeBytes: record.sizeBytes }, found: { sizeBytes: size } },
+        userMessage: `Snapshot \`${record.id}\` is ${size} bytes but was recorded as ${record.sizeBytes} bytes: it changed after it was taken. Do not use it; take a new snapshot.`,
+      });
+    }
     if (record.sha256 && actual !== record.sha256) {
       throw new AppError({
         code: 'snapshot_verification_failed',
         message: `sha256 of ${file} is ${actual}, recorded ${record.sha256}`,
-        userMessage: `Snapshot \`${record.id}\` does not match its recorded sha256: it changed after it was taken. Take a new snapshot before any change.`,
+        details: { expected: { sha256: record.sha256 }, found: { sha256: actual } },
+        userMessage: `Snapshot \`${record.id}\` does not match its recorded sha256 (expected \`${record.sha256}\`, found \`${actual}\`): it changed after it was taken. Do not use it; take a new snapshot.`,
       });
     }
     await this.listContents(file);
@@ -151,16 +162,4 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       });
     }
   }
-}
-
-/** `1536` → `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

@@ -238,7 +238,7 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
   if (isTargetAlreadyExists(err)) {
     return make('restore_target_exists', false,
       `\`${ctx.target ?? '?'}\` already exists and was not created by this restore, so nothing was restored. ` +
-      'Check the AWS console, then run the restore again a minute later (the name carries the minute).');
+      'Check the AWS console, then run the restore again (a new restore gets a new name: it carries the second).');
   }
   if (inSet(err, INVALID_SNAPSHOT_STATE)) {
     return make('snapshot_not_available', true,

@@ -156,7 +156,8 @@ const toTags = (r: Resolved, marker: string): Tag[] => [
 
 const tagValue = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
 
-async function describeInstance(client: RDSClient, id: string): Promise<DBInstance | undefined> {
+/** The DB instance `id`, or undefined when RDS has none. @throws the SDK error for anything but not-found */
+export async function describeInstance(client: RDSClient, id: string): Promise<DBInstance | undefined> {
   try {
     const out = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     return out.DBInstances?.[0];
@@ -166,7 +167,8 @@ async function describeInstance(client: RDSClient, id: string): Promise<DBInstan
   }
 }
 
-async function describeCluster(client: RDSClient, id: string): Promise<DBCluster | undefined> {
+/** The DB cluster `id`, or undefined when RDS has none. @throws the SDK error for anything but not-found */
+export async function describeCluster(client: RDSClient, id: string): Promise<DBCluster | undefined> {
   try {
     const out = await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }));
     return out.DBClusters?.[0];
@@ -319,6 +321,16 @@ async function finishInstance(r: Resolved, ctx: RdsErrorContext, target: string,
     status: instance.DBInstanceStatus ?? 'available',
     elapsedMs,
   };
+}
+
+/**
+ * Waits until DB instance `id` is `available` with the restore's waiter settings (bounded by
+ * `maxWaitMinutes`, failing fast on `failed`/`incompatible-*`).
+ * @returns ms waited
+ * @throws AppError `restore_wait_timeout` (retryable), `restore_failed`
+ */
+export function waitForInstance(options: RestoreOptions, ctx: RdsErrorContext, id: string): Promise<number> {
+  return awaitAvailable(resolve(options), ctx, waitUntilDBInstanceAvailable, { DBInstanceIdentifier: id }, readInstancePoll);
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { AppError } from '../../shared/errors.js';
+import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { recoveryInstanceName } from '../../snapshots/snapshot-name.js';
-import type { Restorer, RestoreOutcome, RestoreRequest } from '../../snapshots/restorer.js';
+import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../snapshots/restorer.js';
 import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
-import { restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime, type RestoreResult } from './rds-restore.js';
+import { ensureClusterWriter } from './aurora-writer.js';
+import { checkRdsRestore, recentRdsSnapshots, type RdsRestoreSource } from './rds-restore-checks.js';
+import { describeCluster, describeInstance, restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime, type RestoreResult } from './rds-restore.js';
 
 /** Options shared by the RDS restorers; waits in minutes and seconds as named. */
 export interface RdsRestorerOptions {
@@ -16,47 +18,85 @@ export interface RdsRestorerOptions {
   maxWaitMinutes: number;
   minDelaySeconds?: number;
   maxDelaySeconds?: number;
+  /** Aurora: the restored cluster's writer class (`snapshot.writer_instance_class`); default the source writer's. */
+  writerInstanceClass?: string;
   service: string;
   clock: Clock;
   logger: Logger;
 }
 
 /**
- * Restorer for RDS instances (snapshot or point in time) and Aurora clusters (snapshot),
- * on the functions of `rds-restore.ts`.
+ * Restorer for RDS instances (snapshot or point in time) and Aurora clusters (snapshot, plus
+ * the writer instance a restored cluster needs), on the functions of `rds-restore.ts`.
  */
 export class RdsRestorer implements Restorer {
   readonly supportsPointInTime: boolean;
+  private readonly where: RdsRestoreSource;
 
   constructor(private readonly options: RdsRestorerOptions) {
     this.supportsPointInTime = options.kind === 'instance';
+    this.where = { client: options.client, kind: options.kind, source: options.source, service: options.service };
   }
 
   targetName(at: Date): string {
     return recoveryInstanceName(this.options.source, at);
   }
 
-  async restore(req: RestoreRequest, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
+  check(req: RestoreCheck): Promise<void> {
+    return checkRdsRestore(this.where, req);
+  }
+
+  recent(limit: number): Promise<SnapshotSummary[]> {
+    return recentRdsSnapshots(this.where, limit);
+  }
+
+  async restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
     const o = this.options;
     const common = {
       client: o.client, maxWaitMinutes: o.maxWaitMinutes, minDelaySeconds: o.minDelaySeconds, maxDelaySeconds: o.maxDelaySeconds,
       target: req.target, tags: { incident: req.incidentId, 'requested-by': req.requestedBy }, service: o.service,
       onProgress, clock: o.clock, logger: o.logger, source: o.source,
     };
-    let result: RestoreResult;
-    if (o.kind === 'cluster') {
-      if (!req.snapshotId) throw new AppError({ code: 'restore_unsupported', message: 'cluster point-in-time restore', userMessage: 'Aurora restores here start from a snapshot ID; point-in-time is for RDS instances.' });
-      result = await restoreClusterFromSnapshot({ ...common, snapshotId: req.snapshotId });
-    } else if (req.snapshotId) {
-      result = await restoreInstanceFromSnapshot({ ...common, snapshotId: req.snapshotId });
-    } else {
-      result = await restoreInstanceToPointInTime({ ...common, restoreTime: req.to ?? 'latest' });
+    try {
+      let result: RestoreResult;
+      const created: string[] = [];
+      if (o.kind === 'cluster') {
+        if (!req.snapshotId) throw new AppError({ code: 'restore_unsupported', message: 'cluster point-in-time restore', userMessage: 'Aurora restores here start from a snapshot ID; point-in-time is for RDS instances.' });
+        result = await restoreClusterFromSnapshot({ ...common, snapshotId: req.snapshotId });
+        await hooks.targetCreated(result.identifier);
+        created.push((await ensureClusterWriter({ ...common, cluster: result.identifier, instanceClass: o.writerInstanceClass })).identifier);
+      } else if (req.snapshotId) {
+        result = await restoreInstanceFromSnapshot({ ...common, snapshotId: req.snapshotId });
+        await hooks.targetCreated(result.identifier);
+      } else {
+        result = await restoreInstanceToPointInTime({ ...common, restoreTime: req.to ?? 'latest' });
+        await hooks.targetCreated(result.identifier);
+      }
+      return { identifier: result.identifier, endpoint: `${result.endpoint.address}:${result.endpoint.port}`, elapsedMs: result.elapsedMs, ...(created.length ? { created } : {}) };
+    } catch (err) {
+      if (isAppError(err) && err.retryable) throw err; // the job waits again for the same copy
+      throw await this.withLeftover(err, req.target, hooks);
     }
-    return {
-      identifier: result.identifier,
-      endpoint: `${result.endpoint.address}:${result.endpoint.port}`,
-      elapsedMs: result.elapsedMs,
-      note: result.kind === 'cluster' ? 'A restored Aurora cluster has no DB instances: add a writer instance before connecting.' : undefined,
-    };
+  }
+
+  /**
+   * A restore that failed after its create call leaves a copy that costs money: name it and
+   * how to delete it; the bot never deletes an RDS resource on its own.
+   */
+  private async withLeftover(err: unknown, target: string, hooks: RestoreHooks): Promise<unknown> {
+    const leftover = await (this.options.kind === 'cluster' ? describeCluster(this.options.client, target) : describeInstance(this.options.client, target)).catch(() => undefined);
+    if (!leftover || !isAppError(err)) return err;
+    await hooks.targetCreated(target).catch(() => undefined);
+    const cluster = this.options.kind === 'cluster';
+    const command = cluster
+      ? `aws rds delete-db-instance --db-instance-identifier ${target}-writer --skip-final-snapshot; aws rds delete-db-cluster --db-cluster-identifier ${target} --skip-final-snapshot`
+      : `aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot`;
+    return new AppError({
+      code: err.code,
+      message: `${err.message}; leftover ${cluster ? 'cluster' : 'instance'} ${target}`,
+      cause: err,
+      details: { ...err.details, leftover: target },
+      userMessage: `${err.userMessage ?? err.message} The half-made ${cluster ? 'cluster' : 'instance'} \`${target}\` exists and was left as it is: the bot never deletes an RDS resource on its own. Once nobody needs it: \`${command}\`.`,
+    });
   }
 }

@@ -7,6 +7,7 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import { formatDuration, slackDate } from '../../shared/clock.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
+import { restoreDialogs, restoreFailureMessage, restoreOpenedMessage, restoreSource, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 
 /** A Slack message: fallback text (notifications, screen readers) and its blocks. */
 export interface SlackMessage {
@@ -42,20 +43,7 @@ function snapshotLine(s: SnapshotRecord | null): string {
 /** First message in the channel: what was asked, by whom, what happens next. */
 export function openedMessage(incident: Incident, service: ServiceConfig): SlackMessage {
   const waiver = service.snapshot.provider === 'none' ? service.snapshot.waiver_reason : null;
-  if (incident.kind === 'restore' && incident.restore) {
-    const what = incident.restore.snapshotId ? `snapshot \`${incident.restore.snapshotId}\`` : `point in time ${incident.restore.to}`;
-    return {
-      text: `Incident opened: restore of ${service.name} to ${incident.restore.target}`,
-      blocks: [
-        header(`Restore — ${service.name}`),
-        section(
-          `<@${incident.requestedBy}> asked to restore ${what} of *${service.name}* to a *new* ${service.snapshot.provider === 'pg_dump' ? 'database' : 'instance'} \`${incident.restore.target}\`. Production is not touched (runbook 003: never overwrite production in place).\n` +
-            `Next: the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}.`,
-        ),
-        context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
-      ],
-    };
-  }
+  if (incident.kind === 'restore') return restoreOpenedMessage(incident, service);
   return {
     text: `Incident opened: rollback of ${incident.migration} on ${service.name}`,
     blocks: [
@@ -115,8 +103,7 @@ function confirmButton(
  * "Checksum Mismatch").
  */
 function approveDialog(incident: Incident, service: ServiceConfig): { title: string; text: string; deny: string } {
-  const r = incident.kind === 'restore' ? incident.restore : null;
-  if (r) return { title: 'Approve this rollback?', text: `A new copy \`${r.target}\` will be restored for *${service.name}*.`, deny: 'Not yet' };
+  if (incident.kind === 'restore') return restoreDialogs(incident, service).approve;
   const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`;
   const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
   const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
@@ -141,10 +128,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   const blocks: KnownBlock[] = r
     ? [
         header(`Restore plan — ${service.name}`),
-        section(
-          `Restore ${r.snapshotId ? `snapshot \`${r.snapshotId}\`` : `to ${r.to}`} into the *new* \`${r.target}\` and wait until it is available. ` +
-            'The source is never overwritten; cut-over stays with people.',
-        ),
+        section(`${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`),
         context(`needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`),
       ]
     : [
@@ -166,33 +150,32 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         elements: [
           confirmButton(ACTION_APPROVE, 'Approve', 'primary', incident.id, approveDialog(incident, service)),
           confirmButton(ACTION_REJECT, 'Reject', 'danger', incident.id, {
-            title: 'Reject this rollback?',
-            text: 'The incident ends as cancelled. Nothing is changed in the database.',
-            deny: 'Keep it',
+            ...(r ? restoreDialogs(incident, service).reject : { title: 'Reject this rollback?', text: 'The incident ends as cancelled. Nothing is changed in the database.', deny: 'Keep it' }),
           }),
         ],
       });
     } else {
-      blocks.push(context(':white_check_mark: Approved. The rollback runs once the snapshot is available.'));
+      blocks.push(context(r ? ':white_check_mark: Approved. The restore runs now.' : ':white_check_mark: Approved. The rollback runs once the snapshot is available.'));
     }
   } else {
     blocks.push(context(`Decision: ${STATE_LABEL[incident.state]}`));
   }
-  return { text: `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s); ${approvedBy.length}/${progress.required} approvals`, blocks };
+  const summary = r ? `Restore plan for ${service.name}: new ${restoreTargetNoun(service)} ${r.target}` : `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s)`;
+  return { text: `${summary}; ${approvedBy.length}/${progress.required} approvals`, blocks };
 }
 
 /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
 export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
   const lines = [
-    `*Status update* — ${incident.kind === 'restore' ? '' : 'rollback of '}\`${incident.migration}\` on *${incident.service}*: ${STATE_LABEL[incident.state]}.`,
-    `• ${snapshotLine(incident.snapshot)}`,
+    `*Status update* — ${incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``} on *${incident.service}*: ${incident.kind === 'restore' && incident.state === 'rolling_back' ? ':arrows_counterclockwise: restoring' : STATE_LABEL[incident.state]}.`,
+    ...(incident.kind === 'restore' ? [] : [`• ${snapshotLine(incident.snapshot)}`]),
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${users(progress.approvals.map((a) => a.userId))})` : ''}`,
     incident.kind === 'restore' ? `• Restore into the new \`${incident.restore?.target}\`` : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
   if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
   return {
-    text: `Status update: ${incident.service} rollback is ${incident.state.replace('_', ' ')}`,
+    text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace('_', ' ')}`,
     blocks: [section(lines.join('\n')), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
   };
 }
@@ -221,32 +204,12 @@ export function resolutionMessage(incident: Incident, verification: Verification
   };
 }
 
-/** Runbook 003 "Restore from backup": the copy is ready; cut-over steps for people (not automated). */
-export function restoreCompleteMessage(incident: Incident, note?: string): SlackMessage {
-  const r = incident.restore;
-  const text = `Restore complete: \`${r?.result?.identifier ?? r?.target}\` is available at \`${r?.result?.endpoint ?? '?'}\`.`;
-  const steps = [
-    '1. Run smoke tests on the restored copy: schema, critical row counts, representative flows.',
-    '2. Plan the cut-over: put the application in read-only mode or pause ingestion.',
-    '3. Point `DATABASE_URL` at the copy through the secrets manager (or switch DNS / proxy).',
-    '4. Shift traffic gradually: a few app instances first, validate, then the rest.',
-    '5. Handle lost writes: anything written after the snapshot needs a replay or backfill.',
-  ];
-  return {
-    text,
-    blocks: [
-      section(`:white_check_mark: *${text}*${note ? `\n:warning: ${note}` : ''}`),
-      section(`*Cut-over (runbook 003, by hand — the bot does not switch traffic):*\n${steps.join('\n')}`),
-      context(`Took ${formatDuration(r?.result?.elapsedMs ?? 0)} · incident \`${shortId(incident.id)}\` resolved · production was not touched.`),
-    ],
-  };
-}
-
 /** A failed incident: the error in plain words, the steps that did and did not complete, and what people can do next. */
-export function failureMessage(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): SlackMessage {
+export function failureMessage(incident: Incident, failure: IncidentFailure, steps: StepOutcome[], service?: ServiceConfig): SlackMessage {
+  if (incident.kind === 'restore' && service) return restoreFailureMessage(incident, service, failure);
   const done = steps.filter((s) => s.status === 'done').length;
-  const what = incident.kind === 'restore' ? 'Restore' : 'Rollback';
-  const retry = incident.kind === 'restore' ? 'restore again' : 'roll back what is still applied';
+  const what = 'Rollback';
+  const retry = 'roll back what is still applied';
   return {
     text: `${what} failed: ${failure.message}`,
     blocks: [
@@ -270,9 +233,11 @@ export function failureMessage(incident: Incident, failure: IncidentFailure, ste
 /** Reject pressed or `/migrate close` before the rollback started: the incident ends; `reason` as the person gave it. */
 export function cancelledMessage(incident: Incident, byUserId: string, reason?: string): SlackMessage {
   const anyDone = incident.steps.some((s) => s.status === 'done');
-  const changed = anyDone
-    ? `some down migrations had run before it stopped (see above)`
-    : `nothing was changed in the *${incident.service}* database`;
+  const changed = incident.kind === 'restore'
+    ? 'nothing was restored and production was not touched'
+    : anyDone
+      ? `some down migrations had run before it stopped (see above)`
+      : `nothing was changed in the *${incident.service}* database`;
   return {
     text: `${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${incident.migration} cancelled`,
     blocks: [

@@ -1,4 +1,4 @@
-import { shortId } from '../../incident/incident.js';
+import { actionNoun, shortId } from '../../incident/incident.js';
 import type { StatusView } from '../../incident/incident-status.js';
 import { formatDuration, slackDate } from '../../shared/clock.js';
 import { clip, LIMITS } from './limits.js';
@@ -14,7 +14,7 @@ export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'serv
     case 'snapshotting':
     case 'awaiting_approval':
       return v.approvals.length >= v.service.approvals.required
-        ? `Approved; the rollback starts ${i.snapshot?.status === 'available' ? 'now' : 'once the snapshot is available'}. \`/migrate close ${svc} --reason "…"\` cancels it.`
+        ? `Approved; the ${actionNoun(i)} starts ${i.kind === 'restore' || i.snapshot?.status === 'available' ? 'now' : 'once the snapshot is available'}. \`/migrate close ${svc} --reason "…"\` cancels it.`
         : `Approvers press Approve on the plan card in <#${i.channelId}>; Reject or \`/migrate close ${svc} --reason "…"\` cancels it.`;
     case 'rolling_back':
       return `\`/migrate close ${svc} --reason "…"\` stops it after the step in progress.`;
@@ -32,7 +32,9 @@ export function statusMessage(v: StatusView): SlackMessage {
     const i = v.incident;
     lines.push(
       `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.channelId}>: *${i.state.replace('_', ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
-      `• ${i.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
+      i.kind === 'restore'
+        ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
+        : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
       `• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
       `• Approvals: ${v.approvals.length} of ${v.service.approvals.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
       `• Jobs: ${Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ') || 'none'}`,

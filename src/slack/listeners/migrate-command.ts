@@ -81,7 +81,7 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
       }
       case 'restore': {
         const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
-        await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
+        await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
         return;
       }
       case 'close': {

@@ -15,9 +15,9 @@ export type ButtonPress = z.infer<typeof ButtonPress>;
 
 function replyFor(outcome: ApprovalOutcome): string | null {
   if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
-  if (outcome.kind === 'duplicate') return `You already approved this rollback (${outcome.approvals.length} of ${outcome.required}). Nothing changed.`;
+  if (outcome.kind === 'duplicate') return `You already approved this ${outcome.noun} (${outcome.approvals.length} of ${outcome.required}). Nothing changed.`;
   if (outcome.complete && !outcome.queued) {
-    return `Your approval is saved (${outcome.approvals.length} of ${outcome.required}). The job queue is unreachable right now, so the rollback is not queued yet; the bot queues it as soon as the queue answers (checked every minute). Nothing has run.`;
+    return `Your approval is saved (${outcome.approvals.length} of ${outcome.required}). The job queue is unreachable right now, so the ${outcome.noun} is not queued yet; the bot queues it as soon as the queue answers (checked every minute). Nothing has run.`;
   }
   return null;
 }

@@ -15,7 +15,7 @@ const CLUSTER = 'payments-aurora';
 const SNAPSHOT = 'pre-rollback-tickets-20261121-031207';
 const LRT = new Date('2026-11-21T03:07:00.000Z');
 const FIXED: Clock = { now: () => new Date('2026-11-21T04:30:59.000Z') };
-const RECOVERY = 'tickettoken-production-recovery-20261121-0430';
+const RECOVERY = 'tickettoken-production-recovery-20261121-043059';
 
 const RESTORE_ACTIONS = ['RestoreDBInstanceFromDBSnapshot', 'RestoreDBInstanceToPointInTime', 'RestoreDBClusterFromSnapshot'];
 
@@ -37,7 +37,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     fx.server.requests.length = 0;
   }
 
-  it('restores a snapshot to <source>-recovery-<yyyymmdd-hhmm>, in the source network, and returns its endpoint', async () => {
+  it('restores a snapshot to <source>-recovery-<yyyymmdd-hhmmss>, in the source network, and returns its endpoint', async () => {
     await seedSnapshot();
     const progress: string[] = [];
     const result = await restoreInstanceFromSnapshot({
@@ -185,20 +185,20 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     });
     const result = await restoreClusterFromSnapshot({ client: fx.client, snapshotId: name, source: CLUSTER, clock: FIXED, ...wait });
     expect(result).toMatchObject({
-      identifier: 'payments-aurora-recovery-20261121-0430',
+      identifier: 'payments-aurora-recovery-20261121-043059',
       kind: 'cluster',
       status: 'available',
-      endpoint: { address: 'payments-aurora-recovery-20261121-0430.cluster-c0abcdefghij.us-east-1.rds.amazonaws.com', port: 5432 },
+      endpoint: { address: 'payments-aurora-recovery-20261121-043059.cluster-c0abcdefghij.us-east-1.rds.amazonaws.com', port: 5432 },
     });
     expect(fx.server.requestsFor('RestoreDBClusterFromSnapshot')[0]!.params).toMatchObject({
-      DBClusterIdentifier: 'payments-aurora-recovery-20261121-0430',
+      DBClusterIdentifier: 'payments-aurora-recovery-20261121-043059',
       SnapshotIdentifier: name,
       Engine: 'aurora-postgresql',
       EngineVersion: '15.6',
       DBSubnetGroupName: 'aurora-subnets',
       'VpcSecurityGroupIds.VpcSecurityGroupId.1': 'sg-0aurora',
     });
-    expect(fx.server.clusterIds().sort()).toEqual([CLUSTER, 'payments-aurora-recovery-20261121-0430'].sort());
+    expect(fx.server.clusterIds().sort()).toEqual([CLUSTER, 'payments-aurora-recovery-20261121-043059'].sort());
 
     const onto = (await rejectionOf(() =>
       restoreClusterFromSnapshot({ client: fx.client, snapshotId: name, source: CLUSTER, target: CLUSTER, ...wait }))) as AppError;

@@ -89,8 +89,9 @@ describe('assertValidSnapshotIdentifier', () => {
 });
 
 describe('recoveryInstanceName', () => {
-  it('is <source>-recovery-<yyyymmdd-hhmm> in UTC', () => {
-    expect(recoveryInstanceName('tickettoken-production', AT)).toBe('tickettoken-production-recovery-20261121-0312');
+  it('is <source>-recovery-<yyyymmdd-hhmmss> in UTC, so two restores in one minute differ', () => {
+    expect(recoveryInstanceName('tickettoken-production', AT)).toBe('tickettoken-production-recovery-20261121-031207');
+    expect(recoveryInstanceName('tickettoken-production', new Date(AT.getTime() + 1000))).not.toBe(recoveryInstanceName('tickettoken-production', AT));
   });
 
   it('never equals the source', () => {
@@ -101,7 +102,7 @@ describe('recoveryInstanceName', () => {
     const source = `${'a'.repeat(39)}-bbbbbbbbbbbbbbbbbbbbbbb`; // 63 characters
     const name = recoveryInstanceName(source, AT);
     expect(name.length).toBeLessThanOrEqual(63);
-    expect(name).toBe(`${'a'.repeat(39)}-recovery-20261121-0312`);
+    expect(name).toBe(`${'a'.repeat(38)}-recovery-20261121-031207`);
     expect(name).not.toContain('--');
     expect(rdsIdentifierProblems(name, 63)).toEqual([]);
   });
