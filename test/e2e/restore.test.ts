@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
-import { planCard, posted, query, RDS_SERVICE, startRdsForBot, textOf } from '../support/e2e-helpers.js';
+import { channelTexts, planCard, posted, query, RDS_SERVICE, reachesState, startRdsForBot, textOf } from '../support/e2e-helpers.js';
+import { readFile, writeFile } from 'node:fs/promises';
 import { ADMIN_URL } from '../support/postgres.js';
 import type { RdsServer } from '../support/rds-server.js';
 
@@ -71,4 +72,107 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     const names = (await query<{ name: string }>(url.toString(), 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
     expect(names).toContain('007_add_security_tables.ts');
   });
+  /** Takes an on-demand pg_dump snapshot of the harness's service and returns its id. */
+  async function dumpNow(harness: Harness): Promise<string> {
+    const snap = await harness.command('snapshot');
+    const done = await harness.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    return /`(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(JSON.stringify(done.body))![1]!;
+  }
+  const databases = async (prefix: string) => (await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [`${prefix}%`])).map((r) => r.datname);
+  /** Every message in a restore incident's channel says restore: no "rollback", no "waived". */
+  const expectRestoreWords = (harness: Harness, channel: string) => {
+    const texts = channelTexts(harness, channel);
+    expect(texts.length).toBeGreaterThan(2);
+    // Snapshot names carry `pre-rollback-` (runbook 004's naming); every other word must be restore's.
+    for (const t of texts) expect(t.replace(/pre-rollback-/g, '')).not.toMatch(/rollback|waived|roll back|down migration/i);
+  };
+
+  it('an unknown snapshot id gets the recent snapshots and opens nothing', async () => {
+    h = await startHarness();
+    const id = await dumpNow(h);
+    const { key } = await h.command('restore pre-rollback-ticket-service-19990101-000000');
+    const res = await h.slack.waitForResponse((r) => r.key === key);
+    expect(res.body.response_type).toBe('ephemeral');
+    expect(String(res.body.text)).toContain('There is no snapshot `pre-rollback-ticket-service-19990101-000000` of *ticket-service*. Nothing was opened.');
+    expect(String(res.body.text)).toMatch(new RegExp(`Recent snapshots, newest first:\\n• \`${id}\` — \\d{4}-\\d\\d-\\d\\dT.* — \\d+ kB`));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.callsTo('conversations.create')).toHaveLength(0);
+    expect(await query(h.stateDb.url, "SELECT 1 FROM incidents WHERE kind = 'restore'")).toHaveLength(0);
+    expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([]);
+  });
+
+  it('a dump changed after the incident opened fails the restore with the expected and found sha256, and creates nothing; every message says restore', async () => {
+    h = await startHarness();
+    const id = await dumpNow(h);
+    await h.command(`restore ${id}`);
+    const { incidentId, channel } = await planCard(h);
+    const file = `${h.snapshotDir}/${id}.dump`;
+    const bytes = await readFile(file);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+    await writeFile(file, bytes);
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const row = await reachesState(h, incidentId, 'failed');
+    expect(row.failure?.code).toBe('snapshot_verification_failed');
+    const failure = await posted(h, 'failed.*');
+    expect(textOf(failure)).toMatch(/Restore of snapshot `pre-rollback-ticket-service-\d{8}-\d{6}` into the new database `\w+` on ticket-service failed/);
+    expect(textOf(failure)).toMatch(/expected `[0-9a-f]{64}`, found `[0-9a-f]{64}`/);
+    expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([]);
+    expectRestoreWords(h, channel);
+  });
+
+  it('two restores of one source in the same minute get two new databases', async () => {
+    h = await startHarness();
+    const id = await dumpNow(h);
+    const targets: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await h.command(`restore ${id}`);
+      const card = await eventuallyNewCard(h, i);
+      await h.press('incident_approve', card, APPROVERS[0]);
+      await h.press('incident_approve', card, APPROVERS[1]);
+      await reachesState(h, card, 'resolved');
+      const [row] = await query<{ restore: { target: string } }>(h.stateDb.url, 'SELECT restore FROM incidents WHERE id = $1', [card]);
+      targets.push(row!.restore.target);
+      dropLater.push(row!.restore.target);
+      await new Promise((r) => setTimeout(r, 1100)); // a new second: the name carries it
+    }
+    expect(targets[0]).not.toBe(targets[1]);
+    expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([...targets].sort());
+  });
+
+  it('an Aurora restore creates the cluster and its writer and posts the cluster endpoint', async () => {
+    rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 800 });
+    rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' });
+    rds.addInstance('tickettoken-aurora-1', { cluster: 'tickettoken-aurora', instanceClass: 'db.r6g.2xlarge', engine: 'aurora-postgresql' });
+    h = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    const snap = await h.command('snapshot');
+    await h.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    const snapshotId = rds.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
+    await h.command(`restore ${snapshotId}`);
+    const { incidentId, channel } = await planCard(h);
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const done = await posted(h, 'Restore complete', 40_000);
+    const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
+    expect(target).toMatch(/^tickettoken-aurora-recovery-\d{8}-\d{6}$/);
+    expect(textOf(done)).toContain(`${target}.cluster-c0abcdefghij.us-east-1.rds.amazonaws.com:5432`);
+    expect(textOf(done)).toContain(`\`${target}-writer\``);
+    expect(rds.requestsFor('CreateDBInstance')[0]!.params).toMatchObject({ DBClusterIdentifier: target, DBInstanceClass: 'db.r6g.2xlarge' });
+    await posted(h, 'into the new Aurora cluster');
+    expectRestoreWords(h, channel);
+  });
 });
+
+/** The plan card of the `n`-th restore incident (0-based) in this harness. */
+async function eventuallyNewCard(h: Harness, n: number): Promise<string> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const cards = h.slack.callsTo('chat.postMessage').filter((c) => textOf(c).includes('"action_id":"incident_approve"'));
+    if (cards.length > n) {
+      const blocks = cards[n]!.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
+      return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')!.value!;
+    }
+    if (Date.now() > until) throw new Error(`no plan card #${n + 1}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -31,11 +31,11 @@ export function statusMessage(v: StatusView): SlackMessage {
   if (v.incident) {
     const i = v.incident;
     lines.push(
-      `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.channelId}>: *${i.state.replace('_', ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
+      `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.channelId}>: *${i.kind === 'restore' && i.state === 'rolling_back' ? 'restoring' : i.state.replace('_', ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
       i.kind === 'restore'
         ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
         : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
-      `• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
+      ...(i.kind === 'restore' ? [] : [`• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`]),
       `• Approvals: ${v.approvals.length} of ${v.service.approvals.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
       `• Jobs: ${Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ') || 'none'}`,
     );
