@@ -9,7 +9,10 @@ import { canApply } from './state-machine.js';
  * place that turns an error into an incident's failure.
  */
 export function failureFrom(err: unknown, fallback: IncidentFailure): IncidentFailure {
-  if (err instanceof AppError) return { code: err.code, message: err.userMessage ?? fallback.message };
+  if (err instanceof AppError) {
+    const leftover = typeof err.details?.leftover === 'string' ? err.details.leftover : undefined;
+    return { code: err.code, message: err.userMessage ?? fallback.message, ...(leftover ? { leftover } : {}) };
+  }
   return fallback;
 }
 

@@ -52,6 +52,8 @@ export interface IncidentRepository {
   lastEventAt(id: string, types: string[]): Promise<Date | null>;
   /** The newest event of one of `types` (its type, time and data), or null when there is none. */
   lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null>;
+  /** Distinct actors of the incident's events of `type`, in the order they first acted (e.g. who approved a deletion). */
+  eventActors(id: string, type: string): Promise<string[]>;
   /**
    * `/migrate retry` of a failed incident, in one transaction: `failed → opened` (event
    * `retried`), the new plan, `attempt + 1`, and everything of the old round cleared —

@@ -31,6 +31,8 @@ export interface IncidentFailure {
   code: string;
   /** What went wrong, plain words, safe to post. */
   message: string;
+  /** A half-made copy a failed restore left behind (its identifier), which approvers may have the bot delete. */
+  leftover?: string;
 }
 
 /**

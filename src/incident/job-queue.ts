@@ -32,6 +32,8 @@ export interface IncidentJobs {
   snapshot(request: OnDemandSnapshotRequest): Promise<void>;
   /** The approved rollback (waits for the snapshot gate). */
   rollback(incident: IncidentRef): Promise<void>;
+  /** The approved deletion of the half-made copy a failed restore left behind. */
+  discard(incident: IncidentRef): Promise<void>;
   /** Delivery of the incident's stored notices; `sweep` (a minute number) makes a fresh job for the reconciler's retry. */
   deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void>;
   /** Status updates every `everyMinutes` (a BullMQ job scheduler, one per incident). */

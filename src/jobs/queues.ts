@@ -20,6 +20,7 @@ export const JOB = {
   snapshot: 'snapshot',
   deliver: 'deliver',
   reconcile: 'reconcile',
+  discard: 'discard',
 } as const;
 
 /** Payload of a notice-delivery job: deliver the incident's undelivered notices, in order. */
@@ -54,4 +55,5 @@ export const jobId = {
   reconciler: 'reconciler',
   statusScheduler: (incidentId: string) => `status-${incidentId}`,
   snapshot: (name: string) => `snapshot-${name}`,
+  discard: (incidentId: string, attempt: number) => `discard-${incidentId}-${attempt}`,
 };

@@ -6,6 +6,7 @@ import { takeOnDemandSnapshot } from '../incident/on-demand-snapshot.js';
 import { prepareIncident } from '../incident/prepare-incident.js';
 import { reconcileIncidents } from '../incident/reconcile.js';
 import { runRollback } from '../incident/run-rollback.js';
+import { runDiscard } from '../incident/discard-leftover.js';
 import { postStatusUpdate } from '../incident/status-update.js';
 import { isAppError } from '../shared/errors.js';
 import type { BullmqIncidentJobs } from './bullmq-incident-jobs.js';
@@ -79,6 +80,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         const { incidentId } = IncidentJobPayload.parse(job.data);
         if (job.name === JOB.prepare) await prepareIncident(deps, incidentId);
         else if (job.name === JOB.statusUpdate) await postStatusUpdate(deps, incidentId);
+        else if (job.name === JOB.discard) await runDiscard(deps, incidentId);
         else throw new UnrecoverableError(`unknown job ${job.name}`);
       } catch (err) {
         log.error({ err }, 'incident job failed');
@@ -152,7 +154,8 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
   // A prepare or rollback job that will not run again fails its incident (one failure path).
   for (const w of [incidents, rollbacks] as Worker[]) {
     w.on('failed', (job, err) => {
-      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot) return;
+      // A discard belongs to an incident that already failed: runDiscard reports its own failure.
+      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard) return;
       const parsed = IncidentJobPayload.safeParse(job.data);
       if (!parsed.success) return;
       const failure = failureFrom(err, {

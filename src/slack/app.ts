@@ -6,6 +6,7 @@ import { boltLogger } from './bolt-logger.js';
 import { withRequestWindow } from './request-window.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
+import { registerDiscardActions } from './listeners/discard-actions.js';
 
 /**
  * No retries inside the Web API client: the outbox retries each notice with backoff, and
@@ -35,6 +36,7 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
   }
   registerMigrateCommand(app, deps);
   registerPlanActions(app, deps);
+  registerDiscardActions(app, deps);
   app.error(async (err) => {
     logger.error({ err }, 'unhandled Bolt error');
   });

@@ -78,4 +78,12 @@ export interface Restorer {
    * @throws AppError `restore_*` / `snapshot_*` codes; `retryable` for waits and throttling
    */
   restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome>;
+  /**
+   * Deletes a half-made copy a failed restore left behind, once people approved its deletion:
+   * only a resource this incident made (RDS: tagged `incident=<incidentId>`; pg_dump: the
+   * recovery database recorded in the event log), with its instances, without a final snapshot.
+   * Waits until it is gone.
+   * @throws AppError `restore_discard_refused` (not this incident's), mapped provider errors
+   */
+  discard(identifier: string, incidentId: string, onProgress?: SnapshotProgress): Promise<void>;
 }

@@ -161,6 +161,41 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     await posted(h, 'into the new Aurora cluster');
     expectRestoreWords(h, channel);
   });
+  it('a restore that fails after the create call names its leftover; two approvers have the bot delete it, the requester cannot', async () => {
+    rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 500 });
+    rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' }); // no writer to copy a class from, none configured
+    h = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    const snap = await h.command('snapshot');
+    await h.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    const snapshotId = rds.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
+    await h.command(`restore ${snapshotId}`);
+    const { incidentId, channel } = await planCard(h);
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const row = await reachesState(h, incidentId, 'failed', 40_000);
+    expect(row.failure?.code).toBe('restore_writer_class_unknown');
+    const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
+    const failure = await posted(h, '"action_id":"restore_discard"');
+    expect(textOf(failure)).toContain(`The half-made cluster \`${target}\` exists and was left as it is`);
+    expect(textOf(failure)).toContain('snapshot.writer_instance_class');
+    expect(rds.clusterIds()).toContain(target);
+
+    const self = await h.press('restore_discard', incidentId, 'U0REQ001');
+    expect(String((await h.slack.waitForResponse((r) => r.key === self.key)).body.text)).toMatch(/You requested this restore/);
+    await h.press('restore_discard', incidentId, APPROVERS[0]);
+    await posted(h, `approved deleting \`${target}\` (1 of 2)`);
+    const again = await h.press('restore_discard', incidentId, APPROVERS[0]);
+    expect(String((await h.slack.waitForResponse((r) => r.key === again.key)).body.text)).toMatch(/already approved this deletion/);
+    expect(rds.requestsFor('DeleteDBCluster')).toHaveLength(0);
+    await h.press('restore_discard', incidentId, APPROVERS[1]);
+    await posted(h, `\`${target}\` was deleted`, 30_000);
+    expect(rds.requestsFor('DeleteDBCluster')[0]!.params).toMatchObject({ DBClusterIdentifier: target, SkipFinalSnapshot: 'true' });
+    expect(rds.clusterIds()).not.toContain(target);
+    expect(rds.clusterIds()).toContain('tickettoken-aurora');
+    const late = await h.press('restore_discard', incidentId, APPROVERS[1]);
+    expect(String((await h.slack.waitForResponse((r) => r.key === late.key)).body.text)).toMatch(/already deleted/);
+    expectRestoreWords(h, channel);
+  });
 });
 
 /** The plan card of the `n`-th restore incident (0-based) in this harness. */

@@ -37,7 +37,7 @@ export interface Harness {
   /** Sends `/migrate <text>` as `user`; returns the HTTP status and the response_url key. */
   command(text: string, user?: string, options?: SendOptions): Promise<{ status: number; key: string }>;
   /** Presses a plan-card button as `user`. */
-  press(action: 'incident_approve' | 'incident_reject', incidentId: string, user: string): Promise<{ status: number; key: string }>;
+  press(action: 'incident_approve' | 'incident_reject' | 'restore_discard', incidentId: string, user: string): Promise<{ status: number; key: string }>;
   /** Stops the bot process parts (app, workers, connections) and starts new ones on the same databases, Redis prefix and port-0 receiver. */
   restart(): Promise<void>;
   close(): Promise<void>;

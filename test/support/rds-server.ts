@@ -26,7 +26,10 @@ import { randomUUID } from 'node:crypto';
  * RestoreDBInstanceFromDBSnapshot, RestoreDBInstanceToPointInTime, RestoreDBClusterFromSnapshot,
  * CreateDBInstance (an Aurora cluster's instance: `DBClusterIdentifier`, `DBInstanceClass` and an
  * `Engine` matching the cluster's are required; the cluster must be `available`; the first instance
- * is the writer, listed in the cluster's `DBClusterMembers`).
+ * is the writer, listed in the cluster's `DBClusterMembers`), DeleteDBInstance and DeleteDBCluster
+ * (`SkipFinalSnapshot=true` or a `Final…SnapshotIdentifier` is required; the resource shows
+ * `deleting` for `restoreDelayMs`, then Describe answers not found; a cluster that still has
+ * instances cannot be deleted: `InvalidDBClusterStateFault`).
  *
  * Behaviour kept from the API reference: identifiers are case-insensitive and stored lower case;
  * snapshot identifiers are validated (letters, digits, hyphens; first a letter; no `--`; no
@@ -514,6 +517,27 @@ export class RdsServer {
       this.clusters.set(target, cluster);
       return xml('DBCluster', this.clusterXml(cluster));
     },
+    DeleteDBInstance: (p) => {
+      const id = required(p, 'DBInstanceIdentifier').toLowerCase();
+      const instance = this.instances.get(id);
+      if (!instance) throw new RdsFault('DBInstanceNotFound', `DBInstance ${id} not found.`);
+      if (p['SkipFinalSnapshot'] !== 'true' && !p['FinalDBSnapshotIdentifier']) {
+        throw new RdsFault('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+      }
+      this.startDeleting(instance, () => this.instances.delete(id));
+      return xml('DBInstance', this.instanceXml(instance));
+    },
+    DeleteDBCluster: (p) => {
+      const id = required(p, 'DBClusterIdentifier').toLowerCase();
+      const cluster = this.clusters.get(id);
+      if (!cluster) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
+      if (p['SkipFinalSnapshot'] !== 'true' && !p['FinalDBSnapshotIdentifier']) {
+        throw new RdsFault('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+      }
+      if (this.membersOf(id).length > 0) throw new RdsFault('InvalidDBClusterStateFault', `Cluster ${id} still has DB instances; delete them first.`);
+      this.startDeleting(cluster, () => this.clusters.delete(id));
+      return xml('DBCluster', this.clusterXml(cluster));
+    },
     CreateDBInstance: (p) => {
       const id = required(p, 'DBInstanceIdentifier').toLowerCase();
       const instanceClass = required(p, 'DBInstanceClass');
@@ -739,6 +763,13 @@ export class RdsServer {
       DBClusterIdentifier: i.clusterId,
       TagList: tagList(i.tags),
     };
+  }
+
+  /** `deleting` now, gone after `restoreDelayMs`. */
+  private startDeleting(resource: { status: string; readyAt?: number }, remove: () => void): void {
+    delete resource.readyAt;
+    resource.status = 'deleting';
+    setTimeout(remove, this.restoreDelayMs).unref();
   }
 
   /** The instances of cluster `id` in creation order; the first is the writer. */

@@ -78,6 +78,13 @@ export class PgDumpRestorer implements Restorer {
     }
   }
 
+  async discard(identifier: string, _incidentId: string, onProgress?: SnapshotProgress): Promise<void> {
+    // The use case only asks for a database the event log says this incident created.
+    assertRestoreTarget(this.options.databaseUrl, identifier);
+    await dropDatabase(this.options.databaseUrl, identifier);
+    await onProgress?.(`Dropped the half-restored database \`${identifier}\`.`);
+  }
+
   async restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
     if (!req.snapshotId || req.to) {
       throw new AppError({ code: 'restore_unsupported', message: 'pg_dump restores need a snapshot id', userMessage: 'pg_dump snapshots restore from a snapshot ID, not to a point in time.' });
@@ -113,7 +120,7 @@ export class PgDumpRestorer implements Restorer {
         code: 'restore_failed',
         message: `restore of ${req.snapshotId} into ${req.target} failed${dropped ? '; target dropped' : ''}`,
         cause: err,
-        details: { target: req.target, dropped },
+        details: { target: req.target, dropped, ...(dropped ? {} : { leftover: req.target }) },
         userMessage: `${why} ${dropped ? `The half-restored database \`${req.target}\` was dropped (the bot created it for this incident).` : `The half-restored database \`${req.target}\` could not be dropped: drop it by hand (\`DROP DATABASE ${req.target}\`).`} The source was not touched.`,
       });
     }

@@ -267,4 +267,12 @@ export class PostgresIncidentRepository implements IncidentRepository {
     );
     return rows[0]?.at ?? null;
   }
+
+  async eventActors(id: string, type: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ actor: string }>(
+      'SELECT actor FROM incident_events WHERE incident_id = $1 AND type = $2 GROUP BY actor ORDER BY min(id)',
+      [id, type],
+    );
+    return rows.map((r) => r.actor);
+  }
 }

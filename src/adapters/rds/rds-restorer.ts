@@ -6,6 +6,7 @@ import { recoveryInstanceName } from '../../snapshots/snapshot-name.js';
 import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../snapshots/restorer.js';
 import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
 import { ensureClusterWriter } from './aurora-writer.js';
+import { discardRdsCopy } from './rds-discard.js';
 import { checkRdsRestore, recentRdsSnapshots, type RdsRestoreSource } from './rds-restore-checks.js';
 import { describeCluster, describeInstance, restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime, type RestoreResult } from './rds-restore.js';
 
@@ -48,6 +49,11 @@ export class RdsRestorer implements Restorer {
 
   recent(limit: number): Promise<SnapshotSummary[]> {
     return recentRdsSnapshots(this.where, limit);
+  }
+
+  discard(identifier: string, incidentId: string, onProgress?: SnapshotProgress): Promise<void> {
+    const o = this.options;
+    return discardRdsCopy({ client: o.client, kind: o.kind, identifier, incidentId, service: o.service, maxWaitMinutes: o.maxWaitMinutes, minDelaySeconds: o.minDelaySeconds, maxDelaySeconds: o.maxDelaySeconds, onProgress });
   }
 
   async restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
@@ -96,7 +102,7 @@ export class RdsRestorer implements Restorer {
       message: `${err.message}; leftover ${cluster ? 'cluster' : 'instance'} ${target}`,
       cause: err,
       details: { ...err.details, leftover: target },
-      userMessage: `${err.userMessage ?? err.message} The half-made ${cluster ? 'cluster' : 'instance'} \`${target}\` exists and was left as it is: the bot never deletes an RDS resource on its own. Once nobody needs it: \`${command}\`.`,
+      userMessage: `${err.userMessage ?? err.message} The half-made ${cluster ? 'cluster' : 'instance'} \`${target}\` exists and was left as it is: the bot deletes an RDS resource only when approvers ask it to (the *Delete* button below), or by hand: \`${command}\`.`,
     });
   }
 }

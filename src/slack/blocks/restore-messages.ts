@@ -11,6 +11,9 @@ import type { SlackMessage } from './incident-messages.js';
  * which NEW database, instance or cluster, never "rollback", never "waived".
  */
 
+/** `action_id` of a failed restore's *Delete* button (value: the incident id). */
+export const ACTION_DISCARD = 'restore_discard';
+
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
 const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }] });
 const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } });
@@ -75,6 +78,29 @@ export function restoreFailureMessage(incident: Incident, service: ServiceConfig
           `• \`/migrate restore <snapshot-id> ${svc}\` — from another snapshot (\`/migrate restore x\` lists them)\n` +
           `• \`/migrate close ${svc} --reason "…"\` — once people handled it`,
       ),
+      ...(failure.leftover
+        ? [
+            {
+              type: 'actions',
+              block_id: `discard_${shortId(incident.id)}`,
+              elements: [
+                {
+                  type: 'button',
+                  action_id: ACTION_DISCARD,
+                  style: 'danger',
+                  text: { type: 'plain_text', text: clip(`Delete ${failure.leftover}`, 75) },
+                  value: incident.id,
+                  confirm: {
+                    title: { type: 'plain_text', text: 'Delete the half-made copy?' },
+                    text: { type: 'mrkdwn', text: clip(`\`${failure.leftover}\` and its instances will be deleted without a final snapshot, once ${service.approvals.required} approvers ask for it. Production and the snapshot are not touched.`, 300) },
+                    confirm: { type: 'plain_text', text: 'Delete' },
+                    deny: { type: 'plain_text', text: 'Keep it' },
+                  },
+                },
+              ],
+            } as KnownBlock,
+          ]
+        : []),
       context(`Production was not touched. Code: \`${failure.code}\``),
     ],
   };

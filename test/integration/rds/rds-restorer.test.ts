@@ -85,4 +85,25 @@ describe('RdsRestorer: checks before opening, the Aurora writer, leftovers named
     expect(out.created).toEqual([`${second}-writer`]);
     expect(fx.server.requestsFor('CreateDBInstance').at(-1)!.params.DBInstanceClass).toBe('db.r6g.large');
   });
+  it('discard deletes only a copy tagged with this incident, instances before their cluster, without a final snapshot', async () => {
+    fx.server.addCluster('orders-aurora', { engine: 'aurora-postgresql' });
+    fx.server.addInstance('orders-aurora-1', { cluster: 'orders-aurora', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql' });
+    await new RdsClusterSnapshotProvider({ client: fx.client, cluster: 'orders-aurora', ...wait }).create(snapshotRequest('pre-rollback-orders-20261121-031207'));
+    const restorer = new RdsRestorer({ client: fx.client, kind: 'cluster', source: 'orders-aurora', ...wait, service: 'orders', clock: systemClock, logger: silentLogger });
+    const target = restorer.targetName(new Date());
+    await restorer.restore({ incidentId: 'inc-7', requestedBy: 'U', snapshotId: 'pre-rollback-orders-20261121-031207', target }, hooks());
+    // Another incident's copy, or production itself, is never deleted.
+    await expect(restorer.discard(target, 'inc-other')).rejects.toMatchObject({ code: 'restore_discard_refused' });
+    await expect(restorer.discard('orders-aurora', 'inc-7')).rejects.toMatchObject({ code: 'restore_discard_refused' });
+    expect(fx.server.requestsFor('DeleteDBInstance')).toHaveLength(0);
+
+    await restorer.discard(target, 'inc-7');
+    expect(fx.server.requests.filter((r) => r.action.startsWith('Delete')).map((r) => [r.action, r.params.DBInstanceIdentifier ?? r.params.DBClusterIdentifier, r.params.SkipFinalSnapshot])).toEqual([
+      ['DeleteDBInstance', `${target}-writer`, 'true'],
+      ['DeleteDBCluster', target, 'true'],
+    ]);
+    expect(fx.server.clusterIds()).toEqual(['orders-aurora']);
+    expect(fx.server.instanceIds()).toEqual(['orders-aurora-1']);
+    await restorer.discard(target, 'inc-7'); // already gone: nothing to do
+  });
 });
