@@ -72,9 +72,9 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const clock = options.clock ?? systemClock;
 
   await migrateStateDb(env.DATABASE_URL, logger);
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10, application_name: 'migrate-bot-state' });
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.STATE_DB_POOL_MAX, application_name: 'migrate-bot-state' });
   // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
-  const lockPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, application_name: 'migrate-bot-outbox' });
+  const lockPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.STATE_DB_LOCK_POOL_MAX, application_name: 'migrate-bot-outbox' });
   for (const p of [pool, lockPool]) p.on('error', (err) => logger.error({ err }, 'state database pool error'));
   // Producers must fail fast when Redis is down, so a person waiting on a command gets an
   // answer (BullMQ "Connections"); workers open their own blocking connections.

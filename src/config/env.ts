@@ -35,6 +35,13 @@ export const EnvSchema = z.object({
    * after this long and another worker resumes it after the committed steps.
    */
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * Connections the state database pool may open (node-postgres `Pool` `max`). No code path
+   * holds one while waiting for another, so a small pool slows a burst down and never deadlocks.
+   */
+  STATE_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
+  STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

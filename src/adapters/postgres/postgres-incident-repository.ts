@@ -99,7 +99,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if ((err as { code?: string; constraint?: string }).constraint === 'incidents_one_open_per_service') {
-        const open = await this.findOpenByService(input.service);
+        // On the connection already held: asking the pool for a second one while holding this
+        // one deadlocks once every connection is held by a request doing the same.
+        const open = await this.openByService(client, input.service);
         throw new AppError({
           code: 'incident_already_open',
           message: `service ${input.service} already has an open incident ${open?.id}`,
@@ -121,8 +123,13 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return rows[0] ? toIncident(rows[0]) : null;
   }
 
-  async findOpenByService(service: string): Promise<Incident | null> {
-    const { rows } = await this.pool.query<IncidentRow>(
+  findOpenByService(service: string): Promise<Incident | null> {
+    return this.openByService(this.pool, service);
+  }
+
+  /** The service's open incident, read through `db` (the pool, or a connection already held). */
+  private async openByService(db: pg.Pool | pg.PoolClient, service: string): Promise<Incident | null> {
+    const { rows } = await db.query<IncidentRow>(
       `SELECT * FROM incidents WHERE service = $1 AND state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed')`,
       [service],
     );
