@@ -2,7 +2,7 @@ import { assertMigrationInput, migrationsToRevert, resolveMigration, type Applie
 import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
-import type { Incident } from './incident.js';
+import { shortId, type Incident } from './incident.js';
 import type { NewIncident } from './incident-repository.js';
 import type { ServiceConfig } from '../config/services.js';
 import { resolveService } from './resolve-service.js';
@@ -19,9 +19,17 @@ export interface OpenIncidentInput {
   responseUrl?: string;
 }
 
-/** Channel name for an incident opened at `at` (runbook 003: `#incident-db-migration-<ts>`, ts = UTC yyyymmdd-hhmm). */
-export function incidentChannelName(at: Date): string {
-  return `incident-db-migration-${utcMinuteStamp(at)}`;
+/**
+ * Channel name of an incident: runbook 003's `#incident-db-migration-<ts>` (ts = UTC
+ * yyyymmdd-hhmm) followed by the service and the incident's short id, so it is unique by
+ * construction and one `conversations.create` opens it (Slack's Tier 2 allows about 20 a
+ * minute). The service part is cut so the name fits Slack's 80 characters; the id is kept whole.
+ */
+export function incidentChannelName(incident: Pick<Incident, 'createdAt' | 'service' | 'id'>): string {
+  const head = `incident-db-migration-${utcMinuteStamp(incident.createdAt)}-`;
+  const tail = `-${shortId(incident.id)}`;
+  const service = incident.service.slice(0, 80 - head.length - tail.length).replace(/-+$/, '');
+  return `${head}${service}${tail}`;
 }
 
 /**
@@ -101,7 +109,7 @@ export async function startIncident(
   const incident = await deps.repo.create(record);
   const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
   try {
-    await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident.createdAt), invitees, responseUrl);
+    await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident), invitees, responseUrl);
     await deps.notifier.opened(incident);
     await queue(incident);
   } catch (err) {

@@ -26,9 +26,10 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(Date.now() - started).toBeLessThan(3000);
     expect(reply.body.response_type).toBe('ephemeral');
 
-    // Channel #incident-db-migration-<yyyymmdd-hhmm>, requester and approvers invited.
+    // Channel #incident-db-migration-<yyyymmdd-hhmm>-<service>-<short id>, opened with one call; requester and approvers invited.
     const create = await h.slack.waitForCall('conversations.create');
-    expect(create.args.name).toMatch(/^incident-db-migration-\d{8}-\d{4}$/);
+    expect(create.args.name).toMatch(/^incident-db-migration-\d{8}-\d{4}-ticket-service-[0-9a-f]{8}$/);
+    expect(h.slack.callsTo('conversations.create')).toHaveLength(1);
     const channel = h.slack.channels.find((c) => c.name === create.args.name)!;
     expect(String(reply.body.text)).toMatch(/^Opening incident `[0-9a-f]{8}`: rollback of `007_add_security_tables.ts`/);
     // Once the channel exists the requester gets its link on the same response_url.
