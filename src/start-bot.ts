@@ -103,6 +103,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
           directory: path.resolve(env.SNAPSHOT_DIR),
           clock,
           keep: snap.keep,
+          lockWaitTimeout: snap.lock_wait_timeout.text,
           protectedIds: async () => new Set((await repo.listOpen()).flatMap((i) => (i.snapshot ? [i.snapshot.id] : []))),
         });
       case 'rds':

@@ -22,6 +22,8 @@ export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
     provider: z.literal('pg_dump'),
     /** Keep at most this many bot-made dumps of this service; oldest removed first. */
     keep: z.number().int().min(1).max(1000).optional(),
+    /** pg_dump `--lock-wait-timeout`: fail, naming the lock holder, instead of waiting behind an ACCESS EXCLUSIVE lock. */
+    lock_wait_timeout: DurationSchema.prefault('1min'),
   }),
   z.object({
     provider: z.literal('rds'),

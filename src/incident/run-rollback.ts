@@ -53,7 +53,7 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
     if (incident.kind === 'restore') return await runRestore(deps, incident, service);
     if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
     // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
-    if (incident.snapshot.provider !== 'none') await deps.snapshotProvider(service).verify(incident.snapshot);
+    if (incident.snapshot.provider !== 'none') await deps.snapshotProvider(service).verify(incident.snapshot, { rehash: 'if_changed' });
     return await runDownMigrations(deps, incident, service);
   } catch (err) {
     if (isAppError(err) && err.retryable) throw err;

@@ -39,6 +39,8 @@ export interface SnapshotRecord {
   sha256?: string;
   /** Size of a pg_dump file, bytes. */
   sizeBytes?: number;
+  /** A pg_dump file's mtime (ms) and inode when it was recorded: unchanged means not rewritten since. */
+  file?: { mtimeMs: number; ino: number };
   /** RDS instance `LatestRestorableTime` (ISO-8601 UTC) when the snapshot was verified. */
   latestRestorableTime?: string;
   /** Time from create call to `available`, ms. */
@@ -62,5 +64,14 @@ export interface SnapshotProvider {
    * pg_dump: the file's size and sha256 against its manifest, and `pg_restore --list`).
    * @throws AppError `snapshot_not_found` / `snapshot_verification_failed`.
    */
-  verify(record: SnapshotRecord): Promise<SnapshotRecord>;
+  verify(record: SnapshotRecord, options?: VerifyOptions): Promise<SnapshotRecord>;
+}
+
+/** Options of {@link SnapshotProvider.verify}. */
+export interface VerifyOptions {
+  /**
+   * `always` (default) reads a pg_dump file whole; `if_changed` trusts one whose size, mtime and
+   * inode are still the recorded ones (the rollback gate, right after the snapshot was taken).
+   */
+  rehash?: 'always' | 'if_changed';
 }

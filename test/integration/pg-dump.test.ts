@@ -84,6 +84,40 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     await expect(provider.verify(record)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
   });
 
+  it('hashes while streaming; the rollback gate trusts an unchanged file and re-reads a changed one', async () => {
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const record = await provider.create(request('pre-rollback-ticket-service-20261121-032000'));
+    const { createHash } = await import('node:crypto');
+    const { readFile } = await import('node:fs/promises');
+    expect(record.sha256).toBe(createHash('sha256').update(await readFile(record.location!)).digest('hex'));
+    expect(record.file).toMatchObject({ mtimeMs: expect.any(Number), ino: expect.any(Number) });
+    // A record whose hash is wrong but whose file is untouched: if_changed trusts the stat, always reads.
+    const wrong = { ...record, sha256: '0'.repeat(64) };
+    await expect(provider.verify(wrong, { rehash: 'if_changed' })).resolves.toMatchObject({ status: 'available' });
+    await expect(provider.verify(wrong)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
+    await writeFile(record.location!, 'tampered');
+    await expect(provider.verify(record, { rehash: 'if_changed' })).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
+  });
+
+  it('does not wait behind an ACCESS EXCLUSIVE lock: fails after --lock-wait-timeout naming the table and its holder', async () => {
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock, lockWaitTimeout: '500ms' });
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'schema-change' });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE ticket_scans IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const err = await provider.create(request('pre-rollback-ticket-service-20261121-033000')).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(err).toMatchObject({ code: 'snapshot_lock_wait_timeout', userMessage: expect.stringContaining('could not lock `public.ticket_scans` within 500ms') });
+      expect((err as { userMessage: string }).userMessage).toMatch(/held by pid \d+ \(schema-change, idle in transaction\)/);
+      expect((await readdir(dir)).filter((f) => f.includes('033000'))).toEqual([]);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+  });
+
   it('keeps the newest `keep` dumps and never removes a protected one', async () => {
     const keepDir = await mkdtemp(path.join(os.tmpdir(), 'mb-keep-'));
     try {

@@ -4,12 +4,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest } from '../../snapshots/snapshot-provider.js';
+import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest, VerifyOptions } from '../../snapshots/snapshot-provider.js';
 import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { pruneDumps } from './pg-dump-retention.js';
+import { describeLockHolders, dumpToFile, lockWaitTable, PgDumpFailed, type StreamedDump } from './pg-dump-stream.js';
 import { formatBytes } from '../../triage/safe-value.js';
 
 const run = promisify(execFile);
@@ -26,6 +27,11 @@ export interface PgDumpProviderOptions {
   pgRestorePath?: string;
   /** Kill pg_dump after this long, ms. Default 1 hour. */
   timeoutMs?: number;
+  /**
+   * pg_dump `--lock-wait-timeout` (a PostgreSQL duration, e.g. `1min`): fail instead of waiting
+   * behind an ACCESS EXCLUSIVE lock; the failure names the table and who holds it. Default `1min`.
+   */
+  lockWaitTimeout?: string;
   /** `snapshot.keep`: keep this many bot-made dumps of the service (oldest removed first). */
   keep?: number;
   /** Snapshot ids that retention must never remove (those of open incidents). */
@@ -82,33 +88,30 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     await mkdir(this.options.directory, { recursive: true });
     const started = this.options.clock.now();
     await onProgress?.(`Snapshot \`${req.name}\` (pg_dump) creating…`);
+    let streamed: StreamedDump;
     try {
-      await run(
-        this.options.pgDumpPath ?? 'pg_dump',
-        ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${splitPassword(this.options.databaseUrl).url}`],
-        { env: this.env(), timeout: this.options.timeoutMs ?? 3_600_000, maxBuffer: 16 * 1024 * 1024 },
-      );
+      streamed = await dumpToFile({
+        bin: this.options.pgDumpPath ?? 'pg_dump',
+        args: ['--format=custom', '--no-password', `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`, `--dbname=${splitPassword(this.options.databaseUrl).url}`],
+        env: this.env(),
+        file: partial,
+        timeoutMs: this.options.timeoutMs ?? 3_600_000,
+      });
       await rename(partial, dump);
     } catch (cause) {
       await rm(partial, { force: true });
-      const stderr = redactSecrets(String((cause as { stderr?: string }).stderr ?? (cause as Error).message)).trim();
-      throw new AppError({
-        code: 'snapshot_pg_dump_failed',
-        message: `pg_dump failed for ${req.service}: ${stderr}`,
-        cause,
-        retryable: /could not connect|timeout|Connection refused/i.test(stderr),
-        userMessage: `The pg_dump snapshot of *${req.service}* failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
-      });
+      throw await this.dumpError(cause, req.service);
     }
-    const { size } = await stat(dump);
+    const fileStat = await stat(dump);
     const record: SnapshotRecord = {
       id: req.name,
       provider: 'pg_dump',
       status: 'available',
       createdAt: started.toISOString(),
       location: dump,
-      sha256: await sha256File(dump),
-      sizeBytes: size,
+      sha256: streamed.sha256,
+      sizeBytes: streamed.sizeBytes,
+      file: { mtimeMs: fileStat.mtimeMs, ino: fileStat.ino },
       elapsedMs: this.options.clock.now().getTime() - started.getTime(),
     };
     await this.listContents(dump); // integrity: pg_restore can read the archive
@@ -118,16 +121,26 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       const removed = await pruneDumps(this.options.directory, req.service, this.options.keep, protectedIds);
       if (removed.length) await onProgress?.(`Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`);
     }
-    await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(size)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
+    await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(streamed.sizeBytes)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
     return record;
   }
 
-  async verify(record: SnapshotRecord): Promise<SnapshotRecord> {
+  /**
+   * Checks the dump against its record: size, sha256 and `pg_restore --list`. With
+   * `rehash: 'if_changed'` (the rollback gate) a file whose size, mtime and inode are still the
+   * recorded ones is trusted without reading it again, so approval → rollback does not grow
+   * with the dump's size; `'always'` (the default; restores) reads it whole.
+   */
+  async verify(record: SnapshotRecord, options: VerifyOptions = {}): Promise<SnapshotRecord> {
     const file = record.location ?? this.files(record.id).dump;
-    const actual = await sha256File(file).catch((cause: unknown) => {
+    const now = await stat(file).catch((cause: unknown) => {
       throw new AppError({ code: 'snapshot_not_found', message: `dump ${file} is missing`, cause, userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.` });
     });
-    const size = (await stat(file)).size;
+    if (options.rehash === 'if_changed' && record.file && record.sizeBytes === now.size && record.file.mtimeMs === now.mtimeMs && record.file.ino === now.ino) {
+      return { ...record, status: 'available' };
+    }
+    const [actual] = await Promise.all([sha256File(file), this.listContents(file)]);
+    const size = now.size;
     if (record.sizeBytes !== undefined && size !== record.sizeBytes) {
       throw new AppError({
         code: 'snapshot_verification_failed',
@@ -144,8 +157,32 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
         userMessage: `Snapshot \`${record.id}\` does not match its recorded sha256 (expected \`${record.sha256}\`, found \`${actual}\`): it changed after it was taken. Do not use it; take a new snapshot.`,
       });
     }
-    await this.listContents(file);
     return { ...record, status: 'available', sha256: actual };
+  }
+
+  /** A failed pg_dump in words: a lock it waited for names the table and who holds it. */
+  private async dumpError(cause: unknown, service: string): Promise<AppError> {
+    const stderr = redactSecrets(cause instanceof PgDumpFailed ? cause.stderr : (cause as Error).message).trim();
+    const table = lockWaitTable(stderr);
+    if (table) {
+      const holders = await describeLockHolders(this.options.databaseUrl, table);
+      return new AppError({
+        code: 'snapshot_lock_wait_timeout',
+        message: `pg_dump of ${service} could not lock ${table} within ${this.options.lockWaitTimeout ?? '1min'}`,
+        cause,
+        userMessage:
+          `The pg_dump snapshot of *${service}* could not lock \`${table}\` within ${this.options.lockWaitTimeout ?? '1min'} (\`snapshot.lock_wait_timeout\`): ` +
+          `${holders ? `it is held by ${holders}` : 'another session holds an ACCESS EXCLUSIVE lock on it'}. Nothing was changed. ` +
+          'End or wait out that session (`/migrate triage` shows it), then `/migrate retry`.',
+      });
+    }
+    return new AppError({
+      code: 'snapshot_pg_dump_failed',
+      message: `pg_dump failed for ${service}: ${stderr}`,
+      cause,
+      retryable: /could not connect|timeout expired|Connection refused/i.test(stderr),
+      userMessage: `The pg_dump snapshot of *${service}* failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
+    });
   }
 
   /** `pg_restore --list`: proves the archive is readable. @returns number of TOC entries */
