@@ -140,18 +140,27 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([...targets].sort());
   });
 
+  /** An Aurora service with an on-demand cluster snapshot, restored and approved by both approvers. */
+  async function approvedAuroraRestore(server: RdsServer): Promise<{ harness: Harness; incidentId: string; channel: string }> {
+    const harness = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+    h = harness; // closed by afterEach even if a later step fails
+    const snap = await harness.command('snapshot');
+    await harness.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    const snapshotId = server.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
+    await harness.command(`restore ${snapshotId}`);
+    const card = await planCard(harness);
+    await harness.press('incident_approve', card.incidentId, APPROVERS[0]);
+    await harness.press('incident_approve', card.incidentId, APPROVERS[1]);
+    return { harness, ...card };
+  }
+
   it('an Aurora restore creates the cluster and its writer and posts the cluster endpoint', async () => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 800 });
     rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' });
     rds.addInstance('tickettoken-aurora-1', { cluster: 'tickettoken-aurora', instanceClass: 'db.r6g.2xlarge', engine: 'aurora-postgresql' });
-    h = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
-    const snap = await h.command('snapshot');
-    await h.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
-    const snapshotId = rds.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
-    await h.command(`restore ${snapshotId}`);
-    const { incidentId, channel } = await planCard(h);
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const aurora = await approvedAuroraRestore(rds);
+    h = aurora.harness;
+    const { incidentId, channel } = aurora;
     const done = await posted(h, 'Restore complete', 40_000);
     const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
     expect(target).toMatch(/^tickettoken-aurora-recovery-\d{8}-\d{6}$/);
@@ -161,17 +170,13 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     await posted(h, 'into the new Aurora cluster');
     expectRestoreWords(h, channel);
   });
+
   it('a restore that fails after the create call names its leftover; two approvers have the bot delete it, the requester cannot', async () => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 500 });
     rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' }); // no writer to copy a class from, none configured
-    h = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
-    const snap = await h.command('snapshot');
-    await h.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
-    const snapshotId = rds.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
-    await h.command(`restore ${snapshotId}`);
-    const { incidentId, channel } = await planCard(h);
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const aurora = await approvedAuroraRestore(rds);
+    h = aurora.harness;
+    const { incidentId, channel } = aurora;
     const row = await reachesState(h, incidentId, 'failed', 40_000);
     expect(row.failure?.code).toBe('restore_writer_class_unknown');
     const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
