@@ -166,7 +166,6 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
       },
     });
   }
-
 }
 
 /** The drizzle plugin: `tool: drizzle`. */

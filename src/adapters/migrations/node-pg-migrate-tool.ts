@@ -190,7 +190,6 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     });
     return { durationMs: Math.round(performance.now() - started) };
   }
-
 }
 
 /** The node-pg-migrate plugin: `tool: node-pg-migrate`. */

@@ -265,7 +265,6 @@ export class SqlMigrationTool extends PostgresMigrationTool {
   private async clearDirty(version: string): Promise<void> {
     await this.session.work((client) => client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]));
   }
-
 }
 
 /** The database name of a connection string, for golang-migrate's lock key; undefined when it cannot be read. */
