@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock } from '../../shared/clock.js';
 import { INSTANCE_IDENTIFIER_MAX_LENGTH } from '../../snapshots/snapshot-name.js';
 import { isTargetAlreadyExists, mapRdsError, type RdsErrorContext } from './rds-errors.js';
-import { describeCluster, describeInstance, waitForInstance, type RestoreOptions } from './rds-restore.js';
+import { describeCluster, describeInstance, waitForInstance, type RestoreOptions } from './rds-restore-support.js';
 
 /** `<cluster>-writer`, within RDS's 63-character DB instance limit. */
 export function writerInstanceName(cluster: string): string {

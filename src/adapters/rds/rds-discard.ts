@@ -2,7 +2,7 @@ import { DeleteDBClusterCommand, DeleteDBInstanceCommand, waitUntilDBClusterDele
 import { AppError } from '../../shared/errors.js';
 import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
 import { isSourceNotFound, mapRdsError, type RdsErrorContext } from './rds-errors.js';
-import { describeCluster, describeInstance } from './rds-restore.js';
+import { describeCluster, describeInstance } from './rds-restore-support.js';
 
 /** Options of {@link discardRdsCopy}; waits in minutes and seconds as named. */
 export interface DiscardOptions {

@@ -2,7 +2,7 @@ import { DescribeDBClusterSnapshotsCommand, DescribeDBSnapshotsCommand, type RDS
 import { AppError } from '../../shared/errors.js';
 import type { RestoreCheck, SnapshotSummary } from '../../snapshots/restorer.js';
 import { isSnapshotNotFound, mapRdsError, type RdsErrorContext } from './rds-errors.js';
-import { describeCluster, describeInstance } from './rds-restore.js';
+import { describeCluster, describeInstance } from './rds-restore-support.js';
 
 /** Where the checks look: the service's production instance or Aurora cluster. */
 export interface RdsRestoreSource {

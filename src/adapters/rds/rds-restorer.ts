@@ -8,7 +8,8 @@ import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
 import { ensureClusterWriter } from './aurora-writer.js';
 import { discardRdsCopy } from './rds-discard.js';
 import { checkRdsRestore, recentRdsSnapshots, type RdsRestoreSource } from './rds-restore-checks.js';
-import { describeCluster, describeInstance, restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime, type RestoreResult } from './rds-restore.js';
+import { restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime } from './rds-restore.js';
+import { describeCluster, describeInstance, type RestoreResult } from './rds-restore-support.js';
 
 /** Options shared by the RDS restorers; waits in minutes and seconds as named. */
 export interface RdsRestorerOptions {
