@@ -111,8 +111,8 @@ async function main(): Promise<void> {
 
     const service = {
       name: 'bench',
-      migrations: { tool: 'knex' as const, directory: '/nonexistent', table: 'knex_migrations', schema: 'public', lock_table: 'knex_migrations_lock' },
-      triage: { database_url: db.url, long_transaction_seconds: 1, exact_count_max_rows: 1_000_000, statement_timeout: { text: '5s', ms: 5000 }, lock_timeout: { text: '1s', ms: 1000 } },
+      migrations: { tool: 'knex' as const, directory: '/nonexistent', table: 'knex_migrations', schema: 'public' },
+      triage: { database_url: db.url, long_transaction_seconds: 1, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: { text: '5s', ms: 5000 }, lock_timeout: { text: '1s', ms: 1000 } },
     };
     const offending = { name: '030_migration.ts', sql: [`DROP TABLE IF EXISTS ${Array.from({ length: TABLES }, (_, i) => pg.escapeIdentifier(table(i + 1))).join(', ')}`] };
     const reports: TriageReport[] = [];

@@ -53,6 +53,8 @@ export const TriageConfigSchema = z
     exact_count_max_rows: z.number().int().nonnegative().default(1_000_000),
     statement_timeout: DurationSchema.prefault('5s'),
     lock_timeout: DurationSchema.prefault('1s'),
+    /** Triage connections to this database at once, across every concurrent `/migrate triage` in the process. */
+    max_connections: z.number().int().min(1).max(50).default(4),
   })
   .strict();
 

@@ -25,6 +25,7 @@ function serviceFor(url: string): ServiceConfig {
       database_url: url,
       long_transaction_seconds: 30,
       exact_count_max_rows: 1_000_000,
+      max_connections: 4,
       statement_timeout: DurationSchema.parse('5s'),
       lock_timeout: DurationSchema.parse('1s'),
     },

@@ -37,7 +37,7 @@ function serviceFor(url: string, migrations: Record<string, unknown>): ServiceCo
     invite: [],
     status_update_minutes: 15,
     lock_timeout: LOCK_TIMEOUT,
-    triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },
+    triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },
   };
 }
 

@@ -7,12 +7,29 @@ import type { CheckContext, OffendingMigration, TriageCheck } from '../../triage
 import { triageChecks } from '../../triage/checks/index.js';
 import { extractTouchedRelations, type TouchedRelationsResult } from '../../triage/touched-relations.js';
 import type { CheckResult, TriageReport } from '../../triage/triage-report.js';
-import { mapBounded } from './map-bounded.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { describeTriageError } from './triage-error.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, openTriageSession } from './triage-session.js';
 
-/** Most triage connections open at once: a sick database must not get a burst of new connections. */
+/** Most triage connections one run opens at once: a sick database must not get a burst of new connections. */
 export const DEFAULT_TRIAGE_CONCURRENCY = 4;
+
+/**
+ * Triage connections to one database across every run in this process (`triage.max_connections`
+ * in services.yaml, default 4): fifty people typing `/migrate triage` at once queue for four
+ * connections instead of opening two hundred on a database that is already in trouble.
+ */
+const perDatabase = new Map<string, LimitFunction>();
+
+function databaseLimit(url: string, max: number): LimitFunction {
+  const key = `${max}:${url}`;
+  let limit = perDatabase.get(key);
+  if (!limit) {
+    limit = pLimit(max);
+    perDatabase.set(key, limit);
+  }
+  return limit;
+}
 
 /** The slice of a service's config triage reads; a full {@link ServiceConfig} fits. */
 export type TriageServiceConfig = Pick<ServiceConfig, 'name' | 'migrations' | 'triage'>;
@@ -95,7 +112,9 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
     }
   };
 
-  const checks = await mapBounded(options.checks ?? triageChecks, options.concurrency ?? DEFAULT_TRIAGE_CONCURRENCY, runOne);
+  const local = pLimit(Math.max(1, Math.floor(options.concurrency ?? DEFAULT_TRIAGE_CONCURRENCY)));
+  const shared = databaseLimit(service.triage.database_url, service.triage.max_connections);
+  const checks = await Promise.all((options.checks ?? triageChecks).map((check) => local(() => shared(() => runOne(check)))));
   const report: TriageReport = { service: service.name, startedAt, durationMs: elapsed(started), checks };
   log?.info({ durationMs: report.durationMs, verdicts: Object.fromEntries(checks.map((c) => [c.name, c.verdict])) }, 'triage finished');
   return report;

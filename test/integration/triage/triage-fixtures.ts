@@ -11,6 +11,7 @@ export function triageService(url: string, over: { table?: string; schema?: stri
       database_url: url,
       long_transaction_seconds: over.long_transaction_seconds ?? 1,
       exact_count_max_rows: 1_000_000,
+      max_connections: 4,
       statement_timeout: over.statement_timeout ?? { text: '5s', ms: 5000 },
       lock_timeout: { text: '1s', ms: 1000 },
     },

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { mapBounded } from '../../../src/adapters/postgres/map-bounded.js';
 import { describeTriageError } from '../../../src/adapters/postgres/triage-error.js';
 
 const timeouts = { statement_timeout: { text: '5s', ms: 5000 }, lock_timeout: { text: '1s', ms: 1000 }, connectTimeoutMs: 3000 };
@@ -19,21 +18,5 @@ describe('describeTriageError', () => {
   it('never repeats a password', () => {
     const text = describeTriageError(new Error('getaddrinfo failed for postgres://triage:s3cret@db:5432/x password=s3cret'), timeouts);
     expect(text).not.toContain('s3cret');
-  });
-});
-
-describe('mapBounded', () => {
-  it('never runs more than `limit` calls at once and keeps order', async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapBounded([5, 1, 4, 2, 3, 0, 6, 7], 3, async (n) => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, n * 3));
-      running -= 1;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 0, 60, 70]);
-    expect(peak).toBe(3);
   });
 });
