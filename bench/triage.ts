@@ -8,11 +8,11 @@
  * waiting behind it). The offending migration's down SQL drops all 2,000 tables,
  * the worst case for `touched_objects`. Runs the full triage 20 times, one after
  * the other, and prints median and p95 wall time per check and in total (ms).
- * Uses at most 50 + 5 + 4 triage + 1 setup connections; ends its sessions and
+ * Uses at most 50 + 5 + 2 triage + 1 setup connections; ends its sessions and
  * drops the database when done, on error, and on Ctrl-C.
  */
 import pg from 'pg';
-import { runTriage } from '../src/adapters/postgres/triage-runner.js';
+import { DEFAULT_TRIAGE_CONCURRENCY, runTriage } from '../src/adapters/postgres/triage-runner.js';
 import type { TriageReport } from '../src/triage/triage-report.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     const offending = { name: '030_migration.ts', sql: [`DROP TABLE IF EXISTS ${Array.from({ length: TABLES }, (_, i) => pg.escapeIdentifier(table(i + 1))).join(', ')}`] };
     const reports: TriageReport[] = [];
     for (let run = 0; run < RUNS; run++) reports.push(await runTriage(service, { offending }));
-    console.log(`${RUNS} full triage runs (8 checks, at most 4 connections at once):\n`);
+    console.log(`${RUNS} full triage runs (8 checks on ${DEFAULT_TRIAGE_CONCURRENCY} connections, one transaction per check):\n`);
     printTable(reports);
   } finally {
     await cleanup();

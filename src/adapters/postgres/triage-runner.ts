@@ -9,10 +9,13 @@ import { extractTouchedRelations, type TouchedRelationsResult } from '../../tria
 import type { CheckResult, TriageReport } from '../../triage/triage-report.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { describeTriageError } from './triage-error.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, openTriageSession } from './triage-session.js';
+import { connectTriage, DEFAULT_CONNECT_TIMEOUT_MS, type TriageConnection } from './triage-session.js';
 
-/** Most triage connections one run opens at once: a sick database must not get a burst of new connections. */
-export const DEFAULT_TRIAGE_CONCURRENCY = 4;
+/**
+ * Connections one triage run uses, each running its share of the checks one after another
+ * (one transaction per check): a sick database gets two connections from a triage, not eight.
+ */
+export const DEFAULT_TRIAGE_CONCURRENCY = 2;
 
 /**
  * Triage connections to one database across every run in this process (`triage.max_connections`
@@ -41,7 +44,7 @@ export interface RunTriageOptions {
   logger?: Logger;
   /** Source of `startedAt`; durations use the monotonic timer. */
   clock?: Clock;
-  /** Most connections at once; default {@link DEFAULT_TRIAGE_CONCURRENCY}. */
+  /** Connections this run uses (each runs checks one after another); default {@link DEFAULT_TRIAGE_CONCURRENCY}. */
   concurrency?: number;
   /** Connect timeout per connection, ms; default 3,000. */
   connectTimeoutMs?: number;
@@ -56,9 +59,11 @@ const elapsed = (since: number): number => Math.round(performance.now() - since)
  * 003 "Initial triage (first 10 minutes)") and returns the report, checks in
  * display order.
  *
- * Each check gets its own connection and a `BEGIN READ ONLY` transaction with the
- * service's `statement_timeout` and `lock_timeout` (see `openTriageSession`); at
- * most `concurrency` run at once. A check that times out or errors is reported
+ * The checks run on `concurrency` connections (default 2), each running its share one after
+ * another, every check in its own `BEGIN READ ONLY` transaction with the service's
+ * `statement_timeout` and `lock_timeout` (see `connectTriage`); a connection whose socket
+ * failed is replaced for the next check. Across every concurrent run in the process one
+ * database gets at most `triage.max_connections` triage connections. A check that times out or errors is reported
  * with verdict `failed` and a plain, secret-free `error`; the others still run.
  * The first connection failure (unreachable host, refused login, too many
  * connections) stops further connection attempts: the remaining checks fail at
@@ -85,36 +90,61 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
   const context: CheckContext = { service, tracking: trackingOf(service.migrations, service.triage.database_url), offending: options.offending, touched };
 
   let unreachable: string | undefined;
-  const runOne = async (check: TriageCheck): Promise<CheckResult> => {
-    const t0 = performance.now();
-    const base = { name: check.name, title: check.title, source: check.source };
-    const failed = (error: string): CheckResult => ({ ...base, verdict: 'failed', summary: `Check failed: ${error}`, durationMs: elapsed(t0), columns: [], rows: [], error });
-    if (unreachable) return failed(unreachable);
+  const sessionOptions = { url: service.triage.database_url, statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs };
+  const list = options.checks ?? triageChecks;
+  const results = new Array<CheckResult>(list.length);
+  let next = 0;
 
-    let session;
+  /** One connection running checks one after another, each in its own transaction; a broken connection is replaced. */
+  const lane = async (): Promise<void> => {
+    let connection: TriageConnection | null = null;
     try {
-      session = await openTriageSession({ url: service.triage.database_url, statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs });
-    } catch (err) {
-      const reason = describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
-      unreachable ??= reason;
-      log?.warn({ check: check.name, reason }, 'triage connection failed');
-      return failed(reason);
-    }
-    try {
-      const outcome = await check.run(session, context);
-      return { ...base, ...outcome, durationMs: elapsed(t0) };
-    } catch (err) {
-      const reason = describeTriageError(err, timeouts);
-      log?.warn({ check: check.name, reason }, 'triage check failed');
-      return failed(reason);
+      while (next < list.length) {
+        const index = next++;
+        const check = list[index]!;
+        const t0 = performance.now();
+        const base = { name: check.name, title: check.title, source: check.source };
+        const failed = (error: string): CheckResult => ({ ...base, verdict: 'failed', summary: `Check failed: ${error}`, durationMs: elapsed(t0), columns: [], rows: [], error });
+        if (unreachable) {
+          results[index] = failed(unreachable);
+          continue;
+        }
+        let session;
+        try {
+          if (connection?.broken) {
+            await connection.close();
+            connection = null;
+          }
+          connection ??= await connectTriage(sessionOptions);
+          session = await connection.begin();
+        } catch (err) {
+          const reason = describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
+          if (!connection) unreachable ??= reason;
+          log?.warn({ check: check.name, reason }, 'triage connection failed');
+          results[index] = failed(reason);
+          continue;
+        }
+        try {
+          const outcome = await check.run(session, context);
+          results[index] = { ...base, ...outcome, durationMs: elapsed(t0) };
+        } catch (err) {
+          const reason = describeTriageError(err, timeouts);
+          log?.warn({ check: check.name, reason }, 'triage check failed');
+          results[index] = failed(reason);
+        } finally {
+          await session.close();
+        }
+      }
     } finally {
-      await session.close();
+      await connection?.close();
     }
   };
 
-  const local = pLimit(Math.max(1, Math.floor(options.concurrency ?? DEFAULT_TRIAGE_CONCURRENCY)));
+  // Each lane holds one of the database's shared connection slots for as long as it runs.
+  const lanes = Math.min(Math.max(1, Math.floor(options.concurrency ?? DEFAULT_TRIAGE_CONCURRENCY)), list.length);
   const shared = databaseLimit(service.triage.database_url, service.triage.max_connections);
-  const checks = await Promise.all((options.checks ?? triageChecks).map((check) => local(() => shared(() => runOne(check)))));
+  await Promise.all(Array.from({ length: lanes }, () => shared(lane)));
+  const checks = results;
   const report: TriageReport = { service: service.name, startedAt, durationMs: elapsed(started), checks };
   log?.info({ durationMs: report.durationMs, verdicts: Object.fromEntries(checks.map((c) => [c.name, c.verdict])) }, 'triage finished');
   return report;

@@ -28,22 +28,37 @@ export interface OpenTriageSession extends TriageSession {
 }
 
 /**
- * Opens one connection to the service database and starts the transaction every
- * triage check runs in:
+ * One triage connection that runs each check in a transaction of its own (so several checks
+ * share a connection, and one that timed out does not spoil the next): `begin()` starts it,
+ * the session's `close()` rolls it back. `broken` is true once the socket failed; then the
+ * runner opens a new connection.
+ */
+export interface TriageConnection {
+  readonly pid: number;
+  readonly broken: boolean;
+  /** `BEGIN READ ONLY` with the limits; the returned session's `close()` ends only the transaction. */
+  begin(): Promise<OpenTriageSession>;
+  /** Ends the connection; never throws, gives up after 1 s on a silent server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one connection to the service database for triage (`application_name =
+ * 'migrate-bot-triage'`, connect timeout, a client-side query timeout of `statement_timeout` +
+ * {@link CLIENT_GRACE_MS}). Each check then runs in a transaction from `begin()`:
  * `BEGIN READ ONLY`, then, local to that transaction, `statement_timeout` and
  * `lock_timeout` from services.yaml, `idle_in_transaction_session_timeout` (twice
  * the statement timeout, so a stalled bot never leaves an idle transaction behind),
- * and `application_name = 'migrate-bot-triage'` (also sent at connect time; set
- * again here because a connection string's own `application_name` wins over the
+ * and `application_name` again (a connection string's own `application_name` wins over the
  * connect option in node-postgres). Settings travel as parameters of
  * `set_config(name, value, true)`, which is `SET LOCAL`.
  *
- * Any write through the session fails with SQLSTATE 25006 (read_only_sql_transaction).
+ * Any write through a session fails with SQLSTATE 25006 (read_only_sql_transaction).
  *
- * @throws AppError `triage_connect_failed` (cause: the driver error) when the
- *   connection or the transaction setup fails; the connection is closed first.
+ * @throws AppError `triage_connect_failed` (cause: the driver error) when the connection
+ *   fails; the connection is closed first.
  */
-export async function openTriageSession(options: TriageSessionOptions): Promise<OpenTriageSession> {
+export async function connectTriage(options: TriageSessionOptions): Promise<TriageConnection> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const client = new pg.Client({
     connectionString: options.url,
@@ -55,8 +70,8 @@ export async function openTriageSession(options: TriageSessionOptions): Promise<
   client.on('error', () => undefined);
   let broken = false;
 
-  const close = async (): Promise<void> => {
-    const end = (async () => {
+  const end = async (): Promise<void> => {
+    const ending = (async () => {
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       await client.end().catch(() => undefined);
     })();
@@ -68,42 +83,77 @@ export async function openTriageSession(options: TriageSessionOptions): Promise<
         resolve();
       }, 1000);
     });
-    await Promise.race([end, giveUp]);
+    await Promise.race([ending, giveUp]);
     clearTimeout(timer);
   };
 
   let pid: number;
   try {
     await client.connect();
-    await client.query('BEGIN READ ONLY');
-    const setup = await client.query<{ pid: number }>(
-      `SELECT set_config('statement_timeout', $1, true),
-              set_config('lock_timeout', $2, true),
-              set_config('idle_in_transaction_session_timeout', $3, true),
-              set_config('application_name', $4, true),
-              pg_backend_pid() AS pid`,
-      [options.statement_timeout.text, options.lock_timeout.text, String(2 * options.statement_timeout.ms), TRIAGE_APPLICATION_NAME],
-    );
-    pid = setup.rows[0]!.pid;
+    pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   } catch (cause) {
     broken = true;
-    await close();
+    await end();
     throw new AppError({ code: 'triage_connect_failed', message: 'could not open a triage session', cause, retryable: true });
   }
 
+  const run = async <R>(sql: string, params?: readonly unknown[]): Promise<TriageQueryResult<R>> => {
+    try {
+      const result = await client.query({ text: sql, values: params ? [...params] : undefined });
+      return { rows: result.rows as R[], columns: result.fields.map((f) => f.name) };
+    } catch (err) {
+      // No SQLSTATE: the socket or the client-side timer failed; the connection is unusable.
+      if (typeof (err as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code)) broken = true;
+      throw err;
+    }
+  };
+
   return {
     pid,
-    escapeIdentifier: (name: string) => pg.escapeIdentifier(name),
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<TriageQueryResult<R>> {
-      try {
-        const result = await client.query({ text: sql, values: params ? [...params] : undefined });
-        return { rows: result.rows as R[], columns: result.fields.map((f) => f.name) };
-      } catch (err) {
-        // No SQLSTATE: the socket or the client-side timer failed; the connection is unusable.
-        if (typeof (err as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code)) broken = true;
-        throw err;
-      }
+    get broken() {
+      return broken;
     },
-    close,
+    async begin() {
+      try {
+        await run('BEGIN READ ONLY');
+        await run(
+          `SELECT set_config('statement_timeout', $1, true),
+                  set_config('lock_timeout', $2, true),
+                  set_config('idle_in_transaction_session_timeout', $3, true),
+                  set_config('application_name', $4, true)`,
+          [options.statement_timeout.text, options.lock_timeout.text, String(2 * options.statement_timeout.ms), TRIAGE_APPLICATION_NAME],
+        );
+      } catch (cause) {
+        broken = true;
+        throw new AppError({ code: 'triage_connect_failed', message: 'could not start a triage transaction', cause, retryable: true });
+      }
+      return {
+        pid,
+        escapeIdentifier: (name: string) => pg.escapeIdentifier(name),
+        query: run,
+        async close() {
+          if (!broken) await run('ROLLBACK').catch(() => undefined);
+        },
+      };
+    },
+    close: end,
   };
+}
+
+/**
+ * One check's session on a connection of its own ({@link connectTriage} then `begin()`);
+ * `close()` rolls back and disconnects, never throws.
+ * @throws AppError `triage_connect_failed` (cause: the driver error) when the connection or the
+ *   transaction setup fails; the connection is closed first.
+ */
+export async function openTriageSession(options: TriageSessionOptions): Promise<OpenTriageSession> {
+  const connection = await connectTriage(options);
+  let session: OpenTriageSession;
+  try {
+    session = await connection.begin();
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  return { ...session, close: () => connection.close() };
 }
