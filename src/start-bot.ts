@@ -1,31 +1,23 @@
-import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi, type App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createMigrationTool } from './adapters/migrations/registry.js';
-import { PgDumpSnapshotProvider } from './adapters/pgdump/pg-dump-provider.js';
+import { createRestorer, createSnapshotProvider, type SnapshotContext } from './adapters/snapshots/registry.js';
 import { PostgresIncidentRepository } from './adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from './adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from './adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from './adapters/postgres/state-schema.js';
 import { runTriage } from './adapters/postgres/triage-runner.js';
 import { createRdsClient } from './adapters/rds/create-rds-client.js';
-import { RdsClusterSnapshotProvider } from './adapters/rds/rds-cluster-snapshot-provider.js';
-import { RdsSnapshotProvider } from './adapters/rds/rds-snapshot-provider.js';
 import type { Env } from './config/env.js';
 import type { ServiceConfig, ServicesConfig } from './config/services.js';
 import type { IncidentDeps } from './incident/deps.js';
 import { BullmqIncidentJobs } from './jobs/bullmq-incident-jobs.js';
 import { startWorkers } from './jobs/workers.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { AppError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
-import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
-import type { Restorer } from './snapshots/restorer.js';
-import { PgDumpRestorer } from './adapters/pgdump/pg-dump-restorer.js';
-import { RdsRestorer } from './adapters/rds/rds-restorer.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 
@@ -94,53 +86,17 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const shutdown = new AbortController();
   // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
   const pollCeiling = options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;
-  const snapshotProvider = (service: ServiceConfig): SnapshotProvider => {
-    const snap = service.snapshot;
-    switch (snap.provider) {
-      case 'pg_dump':
-        return new PgDumpSnapshotProvider({
-          databaseUrl: service.database_url,
-          directory: path.resolve(env.SNAPSHOT_DIR),
-          clock,
-          keep: snap.keep,
-          lockWaitTimeout: snap.lock_wait_timeout.text,
-          protectedIds: async () => new Set((await repo.listOpen()).flatMap((i) => (i.snapshot ? [i.snapshot.id] : []))),
-        });
-      case 'rds':
-        return new RdsSnapshotProvider({
-          client: rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger,
-        });
-      case 'rds-cluster':
-        return new RdsClusterSnapshotProvider({
-          client: rds(), cluster: snap.cluster, maxWaitMinutes: snap.max_wait_minutes, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger,
-        });
-      case 'none':
-        throw new AppError({ code: 'snapshot_waived', message: `${service.name} waives snapshots` });
-    }
+  const snapshots: SnapshotContext = {
+    directory: env.SNAPSHOT_DIR,
+    rds,
+    protectedIds: async () => new Set((await repo.listOpen()).flatMap((i) => (i.snapshot ? [i.snapshot.id] : []))),
+    pollSeconds: options.snapshotPollSeconds,
+    pollCeilingSeconds: pollCeiling,
+    clock,
+    logger,
   };
-
-  const restorer = (service: ServiceConfig): Restorer => {
-    const snap = service.snapshot;
-    const rdsOptions = { maxWaitMinutes: 0, minDelaySeconds: options.snapshotPollSeconds, maxDelaySeconds: pollCeiling, service: service.name, clock, logger };
-    switch (snap.provider) {
-      case 'pg_dump':
-        return new PgDumpRestorer({
-          databaseUrl: service.database_url, directory: path.resolve(env.SNAPSHOT_DIR), service: service.name, clock,
-          verify: (record) => snapshotProvider(service).verify(record),
-        });
-      case 'rds':
-        // Restores take 10–60 minutes: wait up to twice the snapshot wait, at least an hour.
-        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'instance', source: snap.instance, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
-      case 'rds-cluster':
-        return new RdsRestorer({ ...rdsOptions, client: rds(), kind: 'cluster', source: snap.cluster, writerInstanceClass: snap.writer_instance_class, maxWaitMinutes: Math.max(60, snap.max_wait_minutes * 2) });
-      case 'none':
-        throw new AppError({
-          code: 'restore_unsupported',
-          message: `${service.name} waives snapshots`,
-          userMessage: `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing the bot can restore.`,
-        });
-    }
-  };
+  const snapshotProvider = (service: ServiceConfig) => createSnapshotProvider(service, snapshots);
+  const restorer = (service: ServiceConfig) => createRestorer(service, snapshots);
 
   const deps: IncidentDeps = {
     services,
