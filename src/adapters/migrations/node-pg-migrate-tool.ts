@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import { backendPid, readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
+import { assertTracked, backendPid, readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
 /** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */
@@ -179,13 +179,8 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         // The runner does not roll back a failed migration's transaction itself: work() does.
         const reverted = await runner({ ...this.runnerOptions(), dbClient: client, direction: 'down', file: step.migration, count: 1, noLock: true });
         await client.query('RESET lock_timeout');
-        if (!reverted.some((r) => r.name === step.migration)) {
-          throw new AppError({
-            code: 'rollback_tracking_row_missing',
-            message: `node-pg-migrate reverted nothing for ${step.migration}`,
-            userMessage: `The tracking table no longer lists \`${step.migration}\`: someone changed it during the rollback. Stopped.`,
-          });
-        }
+        // The runner finds the migration by name in pgmigrations; none reverted means the row was gone.
+        assertTracked(reverted.filter((r) => r.name === step.migration).length, step.migration);
       });
     });
     return { durationMs: Math.round(performance.now() - started) };

@@ -64,25 +64,31 @@ export class RdsRestorer implements Restorer {
       target: req.target, tags: { incident: req.incidentId, 'requested-by': req.requestedBy }, service: o.service,
       onProgress, clock: o.clock, logger: o.logger, source: o.source,
     };
+    let recorded = false;
+    const recordCreated = async (target: string): Promise<void> => {
+      if (recorded) return;
+      recorded = true;
+      await hooks.targetCreated(target);
+    };
     try {
       let result: RestoreResult;
       const created: string[] = [];
       if (o.kind === 'cluster') {
         if (!req.snapshotId) throw new AppError({ code: 'restore_unsupported', message: 'cluster point-in-time restore', userMessage: 'Aurora restores here start from a snapshot ID; point-in-time is for RDS instances.' });
         result = await restoreClusterFromSnapshot({ ...common, snapshotId: req.snapshotId });
-        await hooks.targetCreated(result.identifier);
+        await recordCreated(result.identifier);
         created.push((await ensureClusterWriter({ ...common, cluster: result.identifier, instanceClass: o.writerInstanceClass })).identifier);
       } else if (req.snapshotId) {
         result = await restoreInstanceFromSnapshot({ ...common, snapshotId: req.snapshotId });
-        await hooks.targetCreated(result.identifier);
+        await recordCreated(result.identifier);
       } else {
         result = await restoreInstanceToPointInTime({ ...common, restoreTime: req.to ?? 'latest' });
-        await hooks.targetCreated(result.identifier);
+        await recordCreated(result.identifier);
       }
       return { identifier: result.identifier, endpoint: `${result.endpoint.address}:${result.endpoint.port}`, elapsedMs: result.elapsedMs, ...(created.length ? { created } : {}) };
     } catch (err) {
       if (isAppError(err) && err.retryable) throw err; // the job waits again for the same copy
-      throw await this.withLeftover(err, req.target, hooks);
+      throw await this.withLeftover(err, req.target, recordCreated);
     }
   }
 
@@ -90,10 +96,10 @@ export class RdsRestorer implements Restorer {
    * A restore that failed after its create call leaves a copy that costs money: name it and
    * how to delete it; the bot never deletes an RDS resource on its own.
    */
-  private async withLeftover(err: unknown, target: string, hooks: RestoreHooks): Promise<unknown> {
+  private async withLeftover(err: unknown, target: string, recordCreated: (target: string) => Promise<void>): Promise<unknown> {
     const leftover = await (this.options.kind === 'cluster' ? describeCluster(this.options.client, target) : describeInstance(this.options.client, target)).catch(() => undefined);
     if (!leftover || !isAppError(err)) return err;
-    await hooks.targetCreated(target).catch(() => undefined);
+    await recordCreated(target).catch(() => undefined);
     const cluster = this.options.kind === 'cluster';
     const command = cluster
       ? `aws rds delete-db-instance --db-instance-identifier ${target}-writer --skip-final-snapshot; aws rds delete-db-cluster --db-cluster-identifier ${target} --skip-final-snapshot`

@@ -70,7 +70,9 @@ describe('RdsRestorer: checks before opening, the Aurora writer, leftovers named
     await new RdsClusterSnapshotProvider({ client: fx.client, cluster: 'ledger-aurora', ...wait }).create(snapshotRequest('pre-rollback-ledger-20261121-031207'));
     const unconfigured = new RdsRestorer({ client: fx.client, kind: 'cluster', source: 'ledger-aurora', ...wait, service: 'ledger', clock: systemClock, logger: silentLogger });
     const first = unconfigured.targetName(new Date('2026-11-21T05:00:00Z'));
-    const err = (await rejectionOf(() => unconfigured.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: 'pre-rollback-ledger-20261121-031207', target: first }, hooks()))) as AppError;
+    const failedHooks = hooks();
+    const err = (await rejectionOf(() => unconfigured.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: 'pre-rollback-ledger-20261121-031207', target: first }, failedHooks))) as AppError;
+    expect(failedHooks.created).toEqual([first]); // recorded once in the event log, not again for the leftover
     expect(err.code).toBe('restore_writer_class_unknown');
     // The restored cluster is left as it is and named, never deleted silently.
     expect(err.userMessage).toContain('`snapshot.writer_instance_class`');
