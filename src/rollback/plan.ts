@@ -42,6 +42,16 @@ export interface PlanStep {
   dirty?: boolean;
   /** The migration file changed since it was applied (checksum/hash mismatch). */
   modified?: boolean;
+  /**
+   * Why the down cannot run, in words for the plan card: no down, `down = false`, no rollback
+   * file, or a down that threw while its SQL was captured. The bot offers a restore instead
+   * and never runs or approves such a step (runbook 003, Option B).
+   */
+  irreversible?: string;
+  /** SQL the reverted up issued, captured the same way (to see what it destroyed); absent when unknown. */
+  upSql?: string[];
+  /** sha256 (hex) of the file(s) that define the down, read when the plan was made: part of the plan digest. */
+  checksum?: string;
 }
 
 /** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */

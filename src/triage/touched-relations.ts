@@ -1,4 +1,4 @@
-import { parse, parsePlPgSQL } from 'libpg-query';
+import { asRangeVar, isObject, nameList, visit, walkStatements, type Node } from '../sql/parse-tree.js';
 
 /**
  * Which relations the offending migration's down SQL touches (runbook 003
@@ -35,8 +35,6 @@ export function qualifiedName(r: Pick<TouchedRelation, 'schema' | 'name'>): stri
   return r.schema ? `${r.schema}.${r.name}` : r.name;
 }
 
-type Node = Record<string, unknown>;
-
 const DROP_KINDS: Record<string, RelationKind> = {
   OBJECT_TABLE: 'table',
   OBJECT_INDEX: 'index',
@@ -47,36 +45,6 @@ const DROP_KINDS: Record<string, RelationKind> = {
 };
 /** DROP POLICY / TRIGGER / RULE name ON table: the last name is the object, the rest the table. */
 const DROP_ON_TABLE = new Set(['OBJECT_POLICY', 'OBJECT_TRIGGER', 'OBJECT_RULE']);
-
-/** How deep DO blocks may nest DO blocks before we stop (they never should). */
-const MAX_DO_DEPTH = 3;
-
-const isObject = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A RangeVar, wrapped (`{ RangeVar: {...} }`) or bare (a field typed RangeVar, e.g. `relation`). */
-function asRangeVar(v: unknown): { schemaname?: string; relname: string } | undefined {
-  const inner = isObject(v) && isObject(v.RangeVar) ? v.RangeVar : v;
-  if (isObject(inner) && typeof inner.relname === 'string' && typeof inner.relpersistence === 'string') {
-    return inner as { schemaname?: string; relname: string };
-  }
-  return undefined;
-}
-
-/** Names of a `List` of `String` nodes: `{ List: { items: [{ String: { sval } }] } }`. */
-function nameList(v: unknown): string[] {
-  const items = isObject(v) && isObject(v.List) && Array.isArray(v.List.items) ? v.List.items : [];
-  return items.flatMap((i) => (isObject(i) && isObject(i.String) && typeof i.String.sval === 'string' ? [i.String.sval] : []));
-}
-
-/** Depth-first visit of every object node in a parse tree. */
-function visit(v: unknown, fn: (node: Node) => void): void {
-  if (Array.isArray(v)) {
-    for (const item of v) visit(item, fn);
-  } else if (isObject(v)) {
-    fn(v);
-    for (const child of Object.values(v)) visit(child, fn);
-  }
-}
 
 class Collector {
   private readonly byKey = new Map<string, TouchedRelation>();
@@ -158,83 +126,35 @@ function collectDrop(body: Node, out: Collector): void {
   }
 }
 
-/** UTF-8 slice of `sql` at the parser's byte offsets (`stmt_location`, `stmt_len`; 0 = to the end). */
-function statementText(sql: string, location: unknown, length: unknown): string {
-  const bytes = Buffer.from(sql, 'utf8');
-  const start = typeof location === 'number' ? location : 0;
-  const end = typeof length === 'number' && length > 0 ? start + length : bytes.length;
-  return bytes.subarray(start, end).toString('utf8');
-}
-
-/** Statements of a PL/pgSQL DO block, as the PL/pgSQL parser gives them. */
-async function collectDoBlock(doText: string, label: string, out: Collector, depth: number): Promise<void> {
-  let tree: unknown;
-  try {
-    tree = await parsePlPgSQL(doText);
-  } catch (err) {
-    out.problems.push(`${label}: DO block not analysed (${(err as Error).message})`);
-    return;
-  }
-  const inner: string[] = [];
-  let dynamic = 0;
-  visit(tree, (node) => {
-    const exec = node.PLpgSQL_stmt_execsql;
-    if (isObject(exec) && isObject(exec.sqlstmt) && isObject(exec.sqlstmt.PLpgSQL_expr)) {
-      const query = exec.sqlstmt.PLpgSQL_expr.query;
-      if (typeof query === 'string') inner.push(query);
-    }
-    if ('PLpgSQL_stmt_dynexecute' in node) dynamic += 1;
-  });
-  if (dynamic > 0) out.problems.push(`${label}: DO block runs dynamic SQL (EXECUTE) that cannot be analysed`);
-  for (const [i, query] of inner.entries()) await collectSql(query, `${label}, DO statement ${i + 1}`, out, depth + 1);
-}
-
-async function collectSql(sql: string, label: string, out: Collector, depth: number): Promise<void> {
-  let tree: { stmts?: Array<{ stmt?: unknown; stmt_location?: number; stmt_len?: number }> };
-  try {
-    tree = (await parse(sql)) as typeof tree;
-  } catch (err) {
-    out.problems.push(`${label}: not parsed (${(err as Error).message})`);
-    return;
-  }
-  for (const raw of tree.stmts ?? []) {
-    if (!isObject(raw.stmt)) continue;
-    const [type, body] = Object.entries(raw.stmt)[0] ?? [];
-    if (!type || !isObject(body)) continue;
-
-    if (type === 'DoStmt') {
-      if (depth >= MAX_DO_DEPTH) out.problems.push(`${label}: DO blocks nested too deep; not analysed`);
-      else await collectDoBlock(statementText(sql, raw.stmt_location, raw.stmt_len), label, out, depth);
-      continue;
-    }
-    // The statement itself and any nested one (data-modifying CTEs: WITH d AS (DELETE …)).
-    const primary = new Set<unknown>();
-    visit(raw.stmt, (node) => {
-      for (const [stmtType, stmtBody] of Object.entries(node)) {
-        if (!stmtType.endsWith('Stmt') || !isObject(stmtBody)) continue;
-        if (stmtType === 'DropStmt') collectDrop(stmtBody, out);
-        for (const target of primaryTargets(stmtType, stmtBody)) {
-          const rv = asRangeVar(target.rv);
-          if (!rv) continue;
-          primary.add(rv);
-          out.add(rv.schemaname, rv.relname, target.kind, target.action);
-          if (stmtType === 'IndexStmt' && typeof stmtBody.idxname === 'string') out.add(rv.schemaname, stmtBody.idxname, 'index', 'create');
-        }
+/** Adds what one statement acts on and names. */
+function collectStatement(node: Node, body: Node, out: Collector): void {
+  // The statement itself and any nested one (data-modifying CTEs: WITH d AS (DELETE …)).
+  const primary = new Set<unknown>();
+  visit(node, (n) => {
+    for (const [stmtType, stmtBody] of Object.entries(n)) {
+      if (!stmtType.endsWith('Stmt') || !isObject(stmtBody)) continue;
+      if (stmtType === 'DropStmt') collectDrop(stmtBody, out);
+      for (const target of primaryTargets(stmtType, stmtBody)) {
+        const rv = asRangeVar(target.rv);
+        if (!rv) continue;
+        primary.add(rv);
+        out.add(rv.schemaname, rv.relname, target.kind, target.action);
+        if (stmtType === 'IndexStmt' && typeof stmtBody.idxname === 'string') out.add(rv.schemaname, stmtBody.idxname, 'index', 'create');
       }
-    });
+    }
+  });
 
-    const cteNames = new Set<string>();
-    visit(body, (node) => {
-      if (isObject(node.CommonTableExpr) && typeof node.CommonTableExpr.ctename === 'string') cteNames.add(node.CommonTableExpr.ctename);
-    });
-    visit(body, (node) => {
-      if (isObject(node.RangeVar)) return; // its bare inner object is visited next
-      const rv = asRangeVar(node);
-      if (!rv || primary.has(rv)) return;
-      if (!rv.schemaname && cteNames.has(rv.relname)) return;
-      out.add(rv.schemaname, rv.relname, 'relation', 'reference');
-    });
-  }
+  const cteNames = new Set<string>();
+  visit(body, (n) => {
+    if (isObject(n.CommonTableExpr) && typeof n.CommonTableExpr.ctename === 'string') cteNames.add(n.CommonTableExpr.ctename);
+  });
+  visit(body, (n) => {
+    if (isObject(n.RangeVar)) return; // its bare inner object is visited next
+    const rv = asRangeVar(n);
+    if (!rv || primary.has(rv)) return;
+    if (!rv.schemaname && cteNames.has(rv.relname)) return;
+    out.add(rv.schemaname, rv.relname, 'relation', 'reference');
+  });
 }
 
 /**
@@ -247,6 +167,6 @@ async function collectSql(sql: string, label: string, out: Collector, depth: num
  */
 export async function extractTouchedRelations(sql: readonly string[]): Promise<TouchedRelationsResult> {
   const out = new Collector();
-  for (const [i, text] of sql.entries()) await collectSql(text, `SQL ${i + 1}`, out, 0);
+  out.problems.push(...(await walkStatements(sql, (st) => collectStatement(st.node, st.body, out))));
   return out.result();
 }

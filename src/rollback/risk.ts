@@ -1,0 +1,408 @@
+import { scan } from 'libpg-query';
+import { asRangeVar, isObject, nameList, strings, visit, walkStatements, type Node, type ParsedStatement } from '../sql/parse-tree.js';
+import type { PlanStep } from './plan.js';
+
+/**
+ * What a down migration will do that approvers must weigh (runbook 003 "Option B" prefers a
+ * restore for destructive migrations; runbook 004 marks its RLS down "CAUTION: Removes
+ * security"; runbook 000 "Constraint violation on ADD CONSTRAINT"):
+ * - `data_loss`: DROP TABLE/SCHEMA/TYPE/COLUMN/MATERIALIZED VIEW, TRUNCATE, DELETE/UPDATE
+ *   without WHERE, ALTER COLUMN … TYPE to a narrower type;
+ * - `security`: DROP POLICY, DISABLE / NO FORCE ROW LEVEL SECURITY, GRANT, REVOKE, DROP ROLE,
+ *   ALTER … OWNER, SECURITY DEFINER functions;
+ * - `blocking`: an index build without CONCURRENTLY, a table rewrite (ALTER COLUMN TYPE), or
+ *   another ACCESS EXCLUSIVE ALTER TABLE — the figures say how big the table is;
+ * - `constraint`: a CHECK / NOT NULL / UNIQUE / PRIMARY KEY / FOREIGN KEY the down adds back,
+ *   which fails on rows that violate it;
+ * - `irreversible`: the down cannot run (none, `down = false`, it threw while captured), or
+ *   the up destroyed data that its down only recreates empty;
+ * - `unknown`: SQL the parser cannot read, or dynamic SQL — never "safe".
+ */
+export type RiskClass = 'data_loss' | 'security' | 'blocking' | 'constraint' | 'irreversible' | 'unknown';
+
+/** A relation or column as written in the SQL (`schema` null: search_path decides). */
+export interface RiskTarget {
+  schema: string | null;
+  /** Table (or type, schema, role, policy) name. */
+  name: string;
+  /** For column findings. */
+  column?: string;
+}
+
+/** A constraint the down adds, as the figures query needs it. */
+export interface ConstraintSpec {
+  type: 'check' | 'not_null' | 'unique' | 'primary_key' | 'foreign_key' | 'new_not_null_column';
+  /** Constraint name when the SQL gives one. */
+  name?: string;
+  columns: string[];
+  /** CHECK expression text, as written (sliced from the statement with the PostgreSQL scanner). */
+  expression?: string;
+  /** FOREIGN KEY target. */
+  references?: { schema: string | null; table: string; columns: string[] };
+}
+
+/** What one statement does that matters, with the figure the database gives once measured. */
+export interface RiskFinding {
+  class: RiskClass;
+  /** What it does, in words, e.g. "drops column events.promo_code". */
+  what: string;
+  /** Which text of the step: `down` SQL (default) or the reverted `up`. */
+  source: 'down' | 'up';
+  /** Index into the step's `sql` (or `upSql`); -1 when the finding is about the step, not a statement. */
+  statement: number;
+  /** What the figure is measured on; absent when nothing can be counted. */
+  target?: RiskTarget & {
+    /** `rows` in a table, non-null `values` in a column, `violations` of a constraint, `policies` on a table. */
+    measure: 'rows' | 'values' | 'violations' | 'policies' | 'longer_values';
+    constraint?: ConstraintSpec;
+    /** For `longer_values`: the new maximum length in characters. */
+    maxLength?: number;
+  };
+  /** Filled in from the database (read-only, under the triage timeouts). */
+  figure?: RiskFigure;
+}
+
+/** A count from the service database. */
+export interface RiskFigure {
+  /** Rows, values, violating rows or policies; null when it could not be measured (`error` says why). */
+  count: number | null;
+  /** True when taken from the planner's statistics (`reltuples`, `pg_stats.null_frac`) above `triage.exact_count_max_rows`. */
+  estimated: boolean;
+  /** Policies' names and commands, for `policies`. */
+  names?: string[];
+  /** The relation does not exist (the down will find nothing to drop). */
+  absent?: boolean;
+  error?: string;
+}
+
+/** The risk of one step of a plan. */
+export interface StepRisk {
+  migration: string;
+  findings: RiskFinding[];
+}
+
+/** The risk of a plan: per step, plus what the approval flow needs to know. */
+export interface PlanRisk {
+  steps: StepRisk[];
+}
+
+type Collect = (f: Omit<RiskFinding, 'source' | 'statement'>) => void;
+
+const qualified = (schema: string | null | undefined, name: string): string => (schema ? `${schema}.${name}` : name);
+
+const DROP_DATA: Record<string, string> = {
+  OBJECT_TABLE: 'table',
+  OBJECT_MATVIEW: 'materialized view',
+  OBJECT_SCHEMA: 'schema',
+  OBJECT_TYPE: 'type',
+  OBJECT_DOMAIN: 'domain',
+  OBJECT_SEQUENCE: 'sequence',
+};
+
+/** Integer and float widths, narrowest first: a change to an earlier one narrows. */
+const NARROW_TYPES = new Set(['int2', 'int4', 'float4', 'date', 'bool']);
+
+/** The CHECK expression of a constraint, as written: the balanced parentheses after CHECK, found with PostgreSQL's scanner. */
+async function checkExpression(text: string, constraintLocation: number): Promise<string | undefined> {
+  const bytes = Buffer.from(text, 'utf8');
+  const tokens = (await scan(bytes.subarray(constraintLocation).toString('utf8'))).tokens;
+  const at = tokens.findIndex((t) => t.text.toUpperCase() === 'CHECK');
+  if (at < 0 || tokens[at + 1]?.text !== '(') return undefined;
+  let depth = 0;
+  const tail = Buffer.from(bytes.subarray(constraintLocation));
+  for (let i = at + 1; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    if (t.text === ')' && --depth === 0) return tail.subarray(tokens[at + 1]!.end, t.start).toString('utf8').trim();
+  }
+  return undefined;
+}
+
+async function constraintSpec(def: Node, text: string, column?: string): Promise<ConstraintSpec | null> {
+  const type = String(def.contype);
+  const name = typeof def.conname === 'string' ? def.conname : undefined;
+  const base = { ...(name ? { name } : {}) };
+  switch (type) {
+    case 'CONSTR_CHECK': {
+      const expression = typeof def.location === 'number' ? await checkExpression(text, def.location) : undefined;
+      return { ...base, type: 'check', columns: column ? [column] : [], ...(expression ? { expression } : {}) };
+    }
+    case 'CONSTR_NOTNULL':
+      return column ? { ...base, type: 'not_null', columns: [column] } : null;
+    case 'CONSTR_UNIQUE':
+    case 'CONSTR_PRIMARY':
+      return { ...base, type: type === 'CONSTR_UNIQUE' ? 'unique' : 'primary_key', columns: column ? [column] : strings(def.keys) };
+    case 'CONSTR_FOREIGN': {
+      const pk = asRangeVar(def.pktable);
+      if (!pk) return null;
+      return {
+        ...base,
+        type: 'foreign_key',
+        columns: column ? [column] : strings(def.fk_attrs),
+        references: { schema: pk.schemaname ?? null, table: pk.relname, columns: strings(def.pk_attrs) },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+const CONSTRAINT_WORDS: Record<ConstraintSpec['type'], string> = {
+  check: 'CHECK',
+  not_null: 'NOT NULL',
+  unique: 'UNIQUE',
+  primary_key: 'PRIMARY KEY',
+  foreign_key: 'FOREIGN KEY',
+  new_not_null_column: 'NOT NULL column without a default',
+};
+
+async function alterTable(st: ParsedStatement, add: Collect): Promise<void> {
+  const rv = asRangeVar(st.body.relation);
+  if (!rv) return;
+  const table = qualified(rv.schemaname, rv.relname);
+  const target = { schema: rv.schemaname ?? null, name: rv.relname };
+  let locksTable = false;
+  for (const c of Array.isArray(st.body.cmds) ? st.body.cmds : []) {
+    const cmd = isObject(c) && isObject(c.AlterTableCmd) ? c.AlterTableCmd : null;
+    if (!cmd) continue;
+    const sub = String(cmd.subtype);
+    const col = typeof cmd.name === 'string' ? cmd.name : undefined;
+    const def = isObject(cmd.def) ? cmd.def : undefined;
+    switch (sub) {
+      case 'AT_DropColumn':
+        add({ class: 'data_loss', what: `drops column ${table}.${col}`, target: { ...target, column: col, measure: 'values' } });
+        break;
+      case 'AT_AlterColumnType': {
+        const typeName = isObject(def?.ColumnDef) && isObject(def.ColumnDef.typeName) ? def.ColumnDef.typeName : undefined;
+        const names = strings(typeName?.names);
+        const base = names[names.length - 1] ?? '?';
+        const mods = Array.isArray(typeName?.typmods) ? typeName.typmods : [];
+        const firstMod = mods[0];
+        const len = isObject(firstMod) && isObject(firstMod.A_Const) && isObject(firstMod.A_Const.ival) ? Number(firstMod.A_Const.ival.ival) : NaN;
+        if (['varchar', 'bpchar', 'bit', 'varbit'].includes(base) && Number.isFinite(len)) {
+          add({ class: 'data_loss', what: `changes ${table}.${col} to ${base === 'bpchar' ? 'char' : base}(${len}): longer values fail or are cut`, target: { ...target, column: col, measure: 'longer_values', maxLength: len } });
+        } else if (NARROW_TYPES.has(base) || base === 'numeric' && mods.length > 0) {
+          add({ class: 'data_loss', what: `changes ${table}.${col} to ${base}${mods.length ? '(…)' : ''}, which may narrow its values`, target: { ...target, column: col, measure: 'values' } });
+        }
+        add({ class: 'blocking', what: `rewrites ${table} (ALTER COLUMN ${col} TYPE) under an ACCESS EXCLUSIVE lock`, target: { ...target, measure: 'rows' } });
+        break;
+      }
+      case 'AT_AddConstraint': {
+        const con = isObject(def?.Constraint) ? def.Constraint : undefined;
+        const spec = con ? await constraintSpec(con, st.source) : null;
+        if (spec && con?.skip_validation !== true) {
+          add({ class: 'constraint', what: `adds ${CONSTRAINT_WORDS[spec.type]} ${spec.name ? `\`${spec.name}\` ` : ''}on ${table}${spec.columns.length ? ` (${spec.columns.join(', ')})` : ''}`, target: { ...target, measure: 'violations', constraint: spec } });
+        }
+        locksTable = true;
+        break;
+      }
+      case 'AT_SetNotNull':
+        if (col) add({ class: 'constraint', what: `sets ${table}.${col} NOT NULL`, target: { ...target, measure: 'violations', constraint: { type: 'not_null', columns: [col] } } });
+        locksTable = true;
+        break;
+      case 'AT_AddColumn': {
+        const cd = isObject(def?.ColumnDef) ? def.ColumnDef : undefined;
+        const colName = typeof cd?.colname === 'string' ? cd.colname : '?';
+        const cons = (Array.isArray(cd?.constraints) ? cd.constraints : []).flatMap((x) => (isObject(x) && isObject(x.Constraint) ? [x.Constraint] : []));
+        const hasDefault = cons.some((x) => x.contype === 'CONSTR_DEFAULT' || x.contype === 'CONSTR_IDENTITY' || x.contype === 'CONSTR_GENERATED') || cd?.raw_default !== undefined;
+        for (const con of cons) {
+          if (con.contype === 'CONSTR_NOTNULL') {
+            if (!hasDefault) add({ class: 'constraint', what: `adds NOT NULL column ${table}.${colName} without a default: fails if the table has rows`, target: { ...target, measure: 'violations', constraint: { type: 'new_not_null_column', columns: [colName] } } });
+            continue;
+          }
+          const spec = await constraintSpec(con, st.source, colName);
+          // A new column is all NULL (or its default): only a FOREIGN KEY with a default could be violated; UNIQUE/CHECK on NULLs pass.
+          if (spec && spec.type === 'foreign_key' && hasDefault) add({ class: 'constraint', what: `adds FOREIGN KEY on ${table}.${colName}`, target: { ...target, measure: 'violations', constraint: spec } });
+        }
+        break;
+      }
+      case 'AT_DisableRowSecurity':
+        add({ class: 'security', what: `removes row-level security on ${table} (DISABLE ROW LEVEL SECURITY)`, target: { ...target, measure: 'policies' } });
+        break;
+      case 'AT_NoForceRowSecurity':
+        add({ class: 'security', what: `lets the owner of ${table} bypass row-level security (NO FORCE ROW LEVEL SECURITY)`, target: { ...target, measure: 'policies' } });
+        break;
+      case 'AT_ChangeOwner': {
+        const owner = isObject(cmd.newowner) ? String(cmd.newowner.rolename ?? cmd.newowner.roletype) : '?';
+        add({ class: 'security', what: `changes the owner of ${table} to ${owner}` });
+        break;
+      }
+      case 'AT_DropConstraint':
+      case 'AT_DropNotNull':
+      case 'AT_SetDefault':
+      case 'AT_DropDefault':
+      case 'AT_EnableRowSecurity':
+      case 'AT_ForceRowSecurity':
+        locksTable = locksTable || sub === 'AT_DropConstraint';
+        break;
+      default:
+        locksTable = true;
+    }
+  }
+  if (locksTable) {
+    add({ class: 'blocking', what: `holds an ACCESS EXCLUSIVE lock on ${table} while it scans the table (ALTER TABLE)`, target: { ...target, measure: 'rows' } });
+  }
+}
+
+function dropStatement(st: ParsedStatement, add: Collect): void {
+  const removeType = String(st.body.removeType);
+  const objects = Array.isArray(st.body.objects) ? st.body.objects : [];
+  const cascade = st.body.behavior === 'DROP_CASCADE' ? ' CASCADE (and every object that depends on it)' : '';
+  for (const obj of objects) {
+    let names = nameList(obj);
+    if (!names.length && isObject(obj) && isObject(obj.TypeName)) names = strings(obj.TypeName.names);
+    if (!names.length && isObject(obj) && isObject(obj.String)) names = [String(obj.String.sval)];
+    const name = names[names.length - 1] ?? '?';
+    const schema = names.length >= 2 ? names[names.length - 2]! : null;
+    if (removeType === 'OBJECT_POLICY') {
+      const table = names.slice(0, -1);
+      const t = { schema: table.length >= 2 ? table[table.length - 2]! : null, name: table[table.length - 1] ?? '?' };
+      add({ class: 'security', what: `drops policy \`${name}\` on ${qualified(t.schema, t.name)}: removes row-level security`, target: { ...t, measure: 'policies' } });
+    } else if (removeType === 'OBJECT_ROLE') {
+      add({ class: 'security', what: `drops role ${name}` });
+    } else if (DROP_DATA[removeType]) {
+      const kind = DROP_DATA[removeType]!;
+      const measured = removeType === 'OBJECT_TABLE' || removeType === 'OBJECT_MATVIEW';
+      add({ class: 'data_loss', what: `drops ${kind} ${qualified(schema, name)}${cascade}`, ...(measured ? { target: { schema, name, measure: 'rows' as const } } : {}) });
+    } else if (removeType === 'OBJECT_INDEX' && st.body.concurrent !== true) {
+      add({ class: 'blocking', what: `drops index ${qualified(schema, name)} without CONCURRENTLY: an ACCESS EXCLUSIVE lock on its table` });
+    }
+  }
+}
+
+function hasWhere(body: Node): boolean {
+  return body.whereClause !== undefined;
+}
+
+async function classifyStatement(st: ParsedStatement, add: Collect): Promise<void> {
+  const { type, body } = st;
+  switch (type) {
+    case 'DropStmt':
+      return dropStatement(st, add);
+    case 'AlterTableStmt':
+      if (body.objtype === 'OBJECT_TABLE' || body.objtype === undefined) return alterTable(st, add);
+      return;
+    case 'TruncateStmt':
+      for (const r of Array.isArray(body.relations) ? body.relations : []) {
+        const rv = asRangeVar(r);
+        if (rv) add({ class: 'data_loss', what: `empties table ${qualified(rv.schemaname, rv.relname)} (TRUNCATE)`, target: { schema: rv.schemaname ?? null, name: rv.relname, measure: 'rows' } });
+      }
+      return;
+    case 'DeleteStmt':
+    case 'UpdateStmt': {
+      const rv = asRangeVar(body.relation);
+      if (rv && !hasWhere(body)) {
+        add({
+          class: 'data_loss',
+          what: `${type === 'DeleteStmt' ? 'deletes every row of' : 'rewrites every row of'} ${qualified(rv.schemaname, rv.relname)} (no WHERE)`,
+          target: { schema: rv.schemaname ?? null, name: rv.relname, measure: 'rows' },
+        });
+      }
+      return;
+    }
+    case 'DropRoleStmt':
+      for (const r of Array.isArray(body.roles) ? body.roles : []) {
+        const role = isObject(r) && isObject(r.RoleSpec) ? String(r.RoleSpec.rolename) : '?';
+        add({ class: 'security', what: `drops role ${role}` });
+      }
+      return;
+    case 'GrantStmt':
+    case 'GrantRoleStmt': {
+      const verb = body.is_grant === true ? 'grants' : 'revokes';
+      const objs = (Array.isArray(body.objects) ? body.objects : []).flatMap((o) => {
+        const rv = asRangeVar(o);
+        return rv ? [qualified(rv.schemaname, rv.relname)] : [];
+      });
+      const who = (Array.isArray(body.grantees) ? body.grantees : []).flatMap((g) => (isObject(g) && isObject(g.RoleSpec) ? [String(g.RoleSpec.rolename ?? g.RoleSpec.roletype)] : []));
+      add({ class: 'security', what: `${verb} privileges${objs.length ? ` on ${objs.join(', ')}` : ''}${who.length ? ` ${verb === 'grants' ? 'to' : 'from'} ${who.join(', ')}` : ''}` });
+      return;
+    }
+    case 'AlterOwnerStmt':
+      add({ class: 'security', what: `changes the owner of ${String(body.objectType).replace(/^OBJECT_/, '').toLowerCase()} to ${isObject(body.newowner) ? String(body.newowner.rolename) : '?'}` });
+      return;
+    case 'CreateFunctionStmt': {
+      const definer = (Array.isArray(body.options) ? body.options : []).some(
+        (o) => isObject(o) && isObject(o.DefElem) && o.DefElem.defname === 'security' && isObject(o.DefElem.arg) && isObject(o.DefElem.arg.Boolean) && o.DefElem.arg.Boolean.boolval === true,
+      );
+      if (definer) add({ class: 'security', what: `creates SECURITY DEFINER function ${strings(body.funcname).join('.')}: it runs with its owner's rights` });
+      return;
+    }
+    case 'IndexStmt': {
+      const rv = asRangeVar(body.relation);
+      if (rv && body.concurrent !== true) {
+        add({
+          class: 'blocking',
+          what: `builds index ${typeof body.idxname === 'string' ? `${body.idxname} ` : ''}on ${qualified(rv.schemaname, rv.relname)} without CONCURRENTLY: writes wait until it is built`,
+          target: { schema: rv.schemaname ?? null, name: rv.relname, measure: 'rows' },
+        });
+      }
+      return;
+    }
+    default: {
+      // Data-modifying CTEs: WITH d AS (DELETE FROM t) SELECT … — the nested statement counts.
+      const nested: Array<[string, Node]> = [];
+      visit(body, (n) => {
+        for (const [k, v] of Object.entries(n)) if ((k === 'DeleteStmt' || k === 'UpdateStmt') && isObject(v)) nested.push([k, v]);
+      });
+      for (const [k, v] of nested) await classifyStatement({ ...st, type: k, body: v, node: { [k]: v } }, add);
+    }
+  }
+}
+
+/**
+ * Classifies SQL statements (a step's down or its up) with PostgreSQL's parser.
+ * Unparseable SQL and dynamic SQL in DO blocks give `unknown` findings — never silence.
+ * @param sql statements as captured by the migrations adapter
+ */
+export async function classifySql(sql: readonly string[], source: 'down' | 'up'): Promise<RiskFinding[]> {
+  const findings: RiskFinding[] = [];
+  const pending: Promise<void>[] = [];
+  const problems = await walkStatements(sql, (st) => {
+    pending.push(classifyStatement(st, (f) => findings.push({ ...f, source, statement: st.index })));
+  });
+  await Promise.all(pending);
+  for (const p of problems) {
+    const index = Number(/^SQL (\d+)/.exec(p)?.[1] ?? 0) - 1;
+    findings.push({ class: 'unknown', what: `${source === 'up' ? 'up ' : ''}${p}`, source, statement: index });
+  }
+  return findings.sort((a, b) => a.statement - b.statement);
+}
+
+/**
+ * The risk of one plan step: its down's statements, the step's own irreversibility, and what
+ * its up destroyed that the down cannot bring back (runbook 003 "irreversible destructive
+ * changes"): data lost when the up ran is not in the table the down recreates.
+ */
+export async function classifyStep(step: PlanStep): Promise<StepRisk> {
+  const findings: RiskFinding[] = [];
+  if (step.irreversible) findings.push({ class: 'irreversible', what: step.irreversible, source: 'down', statement: -1 });
+  else if (step.sql.length === 0) findings.push({ class: 'unknown', what: 'its down SQL could not be captured, so what it does is unknown', source: 'down', statement: -1 });
+  findings.push(...(await classifySql(step.sql, 'down')));
+  if (step.upSql?.length) {
+    for (const f of await classifySql(step.upSql, 'up')) {
+      if (f.class !== 'data_loss') continue;
+      findings.push({
+        class: 'irreversible',
+        what: `its up ${f.what}; the down cannot bring that data back — only the snapshot or a backup from before the migration can`,
+        source: 'up',
+        statement: f.statement,
+      });
+    }
+  }
+  return { migration: step.migration, findings };
+}
+
+/** Classifies every step of a plan (newest first, as the plan runs). */
+export async function classifyPlan(plan: readonly PlanStep[]): Promise<PlanRisk> {
+  return { steps: await Promise.all(plan.map(classifyStep)) };
+}
+
+/** A step the bot must not run at all: no down, `down = false`, or a down that threw while captured. */
+export function blockingIrreversible(risk: PlanRisk): RiskFinding[] {
+  return risk.steps.flatMap((s) => s.findings.filter((f) => f.class === 'irreversible' && f.source === 'down'));
+}
+
+/** Data loss, security or irreversibility anywhere: the plan needs `approvals.destructive` and the typed confirmation. */
+export function isDestructive(risk: PlanRisk): boolean {
+  return risk.steps.some((s) => s.findings.some((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible'));
+}
