@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
@@ -120,7 +120,9 @@ describe('node-pg-migrate specifics', () => {
   it('says `down = false` is irreversible, and shows noTransaction() on the plan', async () => {
     const tool = toolFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR });
     const applied = await tool.listApplied();
-    await expect(tool.describeDown([applied[0]!])).rejects.toMatchObject({ code: 'rollback_irreversible', userMessage: expect.stringContaining('`down = false`') });
+    const [irreversible] = await tool.describeDown([applied[0]!]);
+    expect(irreversible).toMatchObject({ sql: [], irreversible: expect.stringContaining('`down = false`'), checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(irreversible!.upSql?.join('\n')).toContain('CREATE TABLE "events"');
     const [step] = await tool.describeDown([applied[2]!]);
     expect(step).toMatchObject({ transactional: false, sql: ['DROP INDEX CONCURRENTLY "users_display_name_idx"', 'ALTER TABLE "users"\n  DROP "display_name",\n  DROP "avatar_url"'] });
   });
@@ -159,10 +161,9 @@ describe('node-pg-migrate specifics', () => {
       await migrateUpWithNodePgMigrate(revDb.url, dir);
       const tool = toolFor(revDb.url, { tool: 'node-pg-migrate', directory: dir });
       const applied = await tool.listApplied();
-      await expect(tool.describeDown([resolveMigration(applied, '1731000000400')])).rejects.toMatchObject({
-        code: 'rollback_irreversible',
-        userMessage: expect.stringMatching(/`1731000000400_backfill` is irreversible: its down cannot be built \(Impossible to automatically infer down migration/),
-      });
+      const [step] = await tool.describeDown([resolveMigration(applied, '1731000000400')]);
+      expect(step!.irreversible).toMatch(/`1731000000400_backfill` is irreversible: its down cannot be built \(Impossible to automatically infer down migration/);
+      expect(step!.upSql).toEqual(['UPDATE users SET email = lower(email)']);
     } finally {
       await revDb.drop();
       await rm(dir, { recursive: true, force: true });
@@ -279,8 +280,13 @@ describe('drizzle specifics (runbook 002)', () => {
       const tool = toolFor(db.url, { tool: 'drizzle', directory: dir });
       const applied = await tool.listApplied();
       expect(applied.map((m) => [m.name, m.modified === true])).toEqual([['0000_create_events', false], ['0001_add_event_reminders', true], ['0002_add_users_profile_columns', false]]);
-      await expect(tool.describeDown([applied[0]!])).rejects.toMatchObject({ code: 'rollback_irreversible', userMessage: expect.stringContaining('rollback/0000_rollback_*.sql') });
+      const [irreversible] = await tool.describeDown([applied[0]!]);
+      expect(irreversible!.irreversible).toContain('rollback/0000_rollback_*.sql');
       const [step] = await tool.describeDown([applied[2]!]);
+      const [again] = await tool.describeDown([applied[2]!]);
+      expect(again!.checksum).toBe(step!.checksum);
+      await writeFile(path.join(dir, 'rollback', (await readdir(path.join(dir, 'rollback'))).find((f) => f.startsWith('0002_'))!), 'DROP INDEX IF EXISTS "users_display_name_idx";\n');
+      expect((await tool.describeDown([applied[2]!]))[0]!.checksum).not.toBe(step!.checksum);
       expect(step!.sql).toEqual(['DROP INDEX IF EXISTS "users_display_name_idx"', 'ALTER TABLE "users" DROP COLUMN IF EXISTS "display_name"', 'ALTER TABLE "users" DROP COLUMN IF EXISTS "avatar_url"']);
     } finally {
       await db.drop();

@@ -8,7 +8,7 @@ import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { defineMigrationTool, fileChecksum, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
 import { assertTracked, readServiceDb, runSqlDown, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
@@ -131,15 +131,18 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
     return found[0] ? path.join(this.rollbackDirectory, found[0]) : null;
   }
 
+  /** Why a migration without a rollback script cannot be rolled back, in words. */
+  private noRollbackFile(tag: string): string {
+    return `\`${tag}\` has no rollback script (\`${path.basename(this.rollbackDirectory)}/${/^(\d+)_/.exec(tag)?.[1] ?? tag}_rollback_*.sql\`), so it cannot be rolled back automatically`;
+  }
+
   private async downOf(m: Pick<AppliedMigration, 'name'>): Promise<{ file: string; statements: string[]; outsideTransaction: string[] }> {
     const file = await this.rollbackFile(m.name);
     if (!file) {
       throw new AppError({
         code: 'rollback_irreversible',
         message: `${m.name} has no rollback file in ${this.rollbackDirectory}`,
-        userMessage:
-          `\`${m.name}\` has no rollback script (\`${path.basename(this.rollbackDirectory)}/${/^(\d+)_/.exec(m.name)?.[1] ?? m.name}_rollback_*.sql\`), so it cannot be rolled back automatically. ` +
-          'Consider restoring from the snapshot instead (runbook 003, Option B).',
+        userMessage: `${this.noRollbackFile(m.name)}. Consider restoring from the snapshot instead (runbook 003, Option B).`,
       });
     }
     const parsed = await parseSqlFile(await readFile(file, 'utf8'), path.basename(file));
@@ -149,8 +152,16 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
   async describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]> {
     const steps: PlanStep[] = [];
     for (const m of migrations) {
+      const upFile = path.join(this.options.directory, `${m.name}.sql`);
+      const upSql = await readFile(upFile, 'utf8').then((text) => parseSqlFile(text, `${m.name}.sql`)).then((p) => p.statements, () => null);
+      const rollback = await this.rollbackFile(m.name);
+      const base = { migration: m.name, order: m.order, checksum: await fileChecksum(rollback ? [upFile, rollback] : [upFile]), ...(upSql?.length ? { upSql } : {}), ...(m.modified ? { modified: true } : {}) };
+      if (!rollback) {
+        steps.push({ ...base, transactional: true, sql: [], irreversible: this.noRollbackFile(m.name) });
+        continue;
+      }
       const down = await this.downOf(m);
-      steps.push({ migration: m.name, order: m.order, transactional: down.outsideTransaction.length === 0, sql: down.statements, ...(m.modified ? { modified: true } : {}) });
+      steps.push({ ...base, transactional: down.outsideTransaction.length === 0, sql: down.statements });
     }
     return steps;
   }

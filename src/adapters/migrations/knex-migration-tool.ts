@@ -1,3 +1,4 @@
+import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { z } from 'zod';
@@ -10,7 +11,7 @@ import { redactSecrets } from '../../shared/redact.js';
 import { toNumber } from '../../triage/safe-value.js';
 import { captureSql } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
-import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
 import { assertTracked, readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
 import { describeRow, dirtyVersionsProbe } from './tracking-probes.js';
@@ -182,23 +183,33 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     const steps: PlanStep[] = [];
     for (const m of migrations) {
       const mod = await loadMigration(this.options.directory, m.name);
+      const base = { migration: m.name, order: m.order, group: m.group, transactional: mod.config?.transaction !== false, checksum: await fileChecksum([path.join(this.options.directory, m.name)]) };
+      const upSql = typeof mod.up === 'function' ? await this.capture(mod.up, m.name, 'up') : null;
+      const withUp = upSql?.sql.length ? { upSql: upSql.sql } : {};
       if (typeof mod.down !== 'function') {
-        throw new AppError({
-          code: 'rollback_irreversible',
-          message: `${m.name} has no down migration`,
-          userMessage: `\`${m.name}\` has no down migration, so it cannot be rolled back automatically. Consider restoring from the snapshot instead (runbook 003, Option B).`,
-        });
+        steps.push({ ...base, sql: [], ...withUp, irreversible: `\`${m.name}\` has no down migration, so it cannot be rolled back automatically` });
+        continue;
       }
-      const down = mod.down;
-      let sql: string[] = [];
-      try {
-        sql = await captureSql((k) => down(k));
-      } catch (err) {
-        this.db.logger.warn({ err, migration: m.name }, 'could not capture down SQL for the plan');
-      }
-      steps.push({ migration: m.name, order: m.order, group: m.group, transactional: mod.config?.transaction !== false, sql });
+      const down = await this.capture(mod.down, m.name, 'down');
+      steps.push({
+        ...base,
+        sql: down.sql,
+        ...withUp,
+        // knex runs the down with a live connection; one that throws on the recording connection throws there too.
+        ...(down.error ? { irreversible: `the down of \`${m.name}\` throws: _${redactSecrets(down.error)}_` } : {}),
+      });
     }
     return steps;
+  }
+
+  /** The SQL a migration function issues, recorded without a connection; `error` when it threw. */
+  private async capture(fn: (knex: unknown) => Promise<unknown>, migration: string, direction: 'up' | 'down'): Promise<{ sql: string[]; error?: string }> {
+    try {
+      return { sql: await captureSql((k) => fn(k)) };
+    } catch (err) {
+      this.db.logger.warn({ err, migration, direction }, 'could not capture migration SQL for the plan');
+      return { sql: [], error: (err as Error).message ?? String(err) };
+    }
   }
 
   private quoted(): string {

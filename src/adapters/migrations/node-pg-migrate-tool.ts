@@ -9,7 +9,7 @@ import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { defineMigrationTool, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
 import { assertTracked, backendPid, readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { advisoryLockProbe } from './tracking-probes.js';
@@ -63,10 +63,15 @@ const CAPTURE_DB = {
 };
 
 /** A loaded node-pg-migrate migration, as its `Migration` class holds it. */
+/** A migration function: `(pgm)` or the callback form `(pgm, run)`. */
+type Action = (pgm: MigrationBuilder, run?: () => void) => unknown;
+
 interface LoadedMigration {
   name: string;
-  up: ((pgm: MigrationBuilder, run?: () => void) => unknown) | false | undefined;
-  down: ((pgm: MigrationBuilder, run?: () => void) => unknown) | false | undefined;
+  /** Absolute path of the migration file (node-pg-migrate's Migration#path). */
+  path: string;
+  up: Action | false | undefined;
+  down: Action | false | undefined;
   typeShorthands?: Record<string, unknown>;
 }
 
@@ -142,31 +147,40 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
           userMessage: `\`${m.name}\` is applied but its file is not in the migrations directory of *${this.db.service}* (node-pg-migrate: "Definitions of migrations … have been deleted"). Nothing was changed.`,
         });
       }
-      const irreversible = (why: string): AppError =>
-        new AppError({
-          code: 'rollback_irreversible',
-          message: `${m.name}: ${why}`,
-          userMessage: `\`${m.name}\` is irreversible: ${why}. It cannot be rolled back automatically; consider restoring from the snapshot instead (runbook 003, Option B).`,
-        });
-      if (mig.down === false) throw irreversible('it exports `down = false`');
-      const pgm = new MigrationBuilder(CAPTURE_DB as never, mig.typeShorthands as never, false, toolLogger(this.db.logger) as never);
+      const base = { migration: m.name, order: m.order, checksum: await fileChecksum([mig.path]) };
+      const irreversible = (why: string): PlanStep => ({ ...base, transactional: true, sql: [], irreversible: `\`${m.name}\` is irreversible: ${why}` });
+      const upSql = typeof mig.up === 'function' ? await this.capture(mig, mig.up, false) : null;
+      const withUp = upSql && !('error' in upSql) && upSql.sql.length ? { upSql: upSql.sql } : {};
+      if (mig.down === false) {
+        steps.push({ ...irreversible('it exports `down = false`'), ...withUp });
+        continue;
+      }
       // node-pg-migrate: an undefined down reverses the up (Migration._getAction / enableReverseMode).
-      let action = mig.down;
-      if (action === undefined) {
-        if (typeof mig.up !== 'function') throw irreversible('it has neither `up` nor `down`');
-        action = mig.up;
-        pgm.enableReverseMode();
+      if (mig.down === undefined && typeof mig.up !== 'function') {
+        steps.push(irreversible('it has neither `up` nor `down`'));
+        continue;
       }
-      try {
-        const run = action;
-        if (run.length === 2) await new Promise<void>((resolve) => void run(pgm, resolve));
-        else await run(pgm);
-      } catch (err) {
-        throw irreversible(`its down cannot be built (${redactSecrets((err as Error).message)})`);
+      const down = mig.down === undefined ? await this.capture(mig, mig.up as Action, true) : await this.capture(mig, mig.down, false);
+      if ('error' in down) {
+        steps.push({ ...irreversible(`its down cannot be built (${redactSecrets(down.error)})`), ...withUp });
+        continue;
       }
-      steps.push({ migration: m.name, order: m.order, transactional: pgm.isUsingTransaction(), sql: pgm.getSqlSteps().map((s) => s.trim().replace(/;$/, '')) });
+      steps.push({ ...base, transactional: down.transactional, sql: down.sql, ...withUp });
     }
     return steps;
+  }
+
+  /** Runs `action` on a MigrationBuilder that records SQL (no connection): the SQL, or the error it threw. */
+  private async capture(mig: LoadedMigration, action: Action, reverse: boolean): Promise<{ sql: string[]; transactional: boolean } | { error: string }> {
+    const pgm = new MigrationBuilder(CAPTURE_DB as never, mig.typeShorthands as never, false, toolLogger(this.db.logger) as never);
+    if (reverse) pgm.enableReverseMode();
+    try {
+      if (action.length === 2) await new Promise<void>((resolve) => void action(pgm, resolve));
+      else await action(pgm);
+    } catch (err) {
+      return { error: (err as Error).message ?? String(err) };
+    }
+    return { sql: pgm.getSqlSteps().map((s) => s.trim().replace(/;$/, '')), transactional: pgm.isUsingTransaction() };
   }
 
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import type { MigrationTool, TrackingDescription } from '../../rollback/migration-tool.js';
+import type { PlanStep } from '../../rollback/plan.js';
 import type { ServiceDb } from './postgres-rollback.js';
 
 /** A SQL identifier the bot is willing to quote and use (tracking table, schema). */
@@ -57,4 +61,19 @@ export function nameCaseSql(column: string, names: ReadonlyMap<string, string>):
   const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;
   if (names.size === 0) return `${column}::text`;
   return `CASE ${column}::text ${[...names].map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`).join(' ')} ELSE ${column}::text END`;
+}
+
+/**
+ * sha256 (hex) over the bytes of `files` in the order given, each preceded by its base name,
+ * so editing, renaming or swapping a file changes it: a plan step's {@link PlanStep.checksum}.
+ * A file that cannot be read counts as absent (`<name>:missing`).
+ */
+export async function fileChecksum(files: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const bytes = await readFile(file).catch(() => null);
+    hash.update(`${path.basename(file)}:${bytes ? bytes.length : 'missing'}\n`);
+    if (bytes) hash.update(bytes);
+  }
+  return hash.digest('hex');
 }

@@ -9,7 +9,7 @@ import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription } from '../../rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { defineMigrationTool, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
+import { defineMigrationTool, fileChecksum, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
 import { assertTracked, readServiceDb, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
@@ -196,22 +196,22 @@ export class SqlMigrationTool extends PostgresMigrationTool {
           userMessage: `Version ${m.order} is applied but its files are not in the migrations directory of *${this.db.service}*, so its down is unknown. Nothing was changed.`,
         });
       }
-      if (!file.down) {
-        throw new AppError({
-          code: 'rollback_irreversible',
-          message: `${m.name} has no .down.sql`,
-          userMessage: `\`${m.name}\` has no \`${m.name}.down.sql\`, so it cannot be rolled back automatically. Consider restoring from the snapshot instead (runbook 003, Option B).`,
-        });
-      }
-      const parsed = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
-      steps.push({
+      const up = file.up ? await readFile(path.join(this.options.directory, file.up), 'utf8') : null;
+      const upSql = up ? await parseSqlFile(up, file.up!).then((p) => p.statements, () => null) : null;
+      const base = {
         migration: m.name,
         order: m.order,
-        transactional: parsed.outsideTransaction.length === 0,
-        sql: parsed.statements,
+        checksum: await fileChecksum([file.up, file.down].filter((f): f is string => Boolean(f)).map((f) => path.join(this.options.directory, f))),
+        ...(upSql?.length ? { upSql } : {}),
         ...(m.dirty ? { dirty: true } : {}),
         ...(m.modified ? { modified: true } : {}),
-      });
+      };
+      if (!file.down) {
+        steps.push({ ...base, transactional: true, sql: [], irreversible: `\`${m.name}\` has no \`${m.name}.down.sql\`, so it cannot be rolled back automatically` });
+        continue;
+      }
+      const parsed = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
+      steps.push({ ...base, transactional: parsed.outsideTransaction.length === 0, sql: parsed.statements });
     }
     return steps;
   }
