@@ -60,6 +60,8 @@ export interface RiskFinding {
   };
   /** Filled in from the database (read-only, under the triage timeouts). */
   figure?: RiskFigure;
+  /** A read-only query that finds the offending rows (for constraint re-adds; runbook 000 "clean up invalid data first"). */
+  hint?: string;
 }
 
 /** A count from the service database. */

@@ -8,6 +8,8 @@ import { triageChecks } from '../../triage/checks/index.js';
 import { extractTouchedRelations, type TouchedRelationsResult } from '../../triage/touched-relations.js';
 import type { CheckResult, TriageReport } from '../../triage/triage-report.js';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { PlanRisk } from '../../rollback/risk.js';
+import { measureRisk } from '../../rollback/risk-figures.js';
 import { describeTriageError } from './triage-error.js';
 import { connectTriage, DEFAULT_CONNECT_TIMEOUT_MS, type TriageConnection } from './triage-session.js';
 
@@ -148,4 +150,43 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
   const report: TriageReport = { service: service.name, startedAt, durationMs: elapsed(started), checks };
   log?.info({ durationMs: report.durationMs, verdicts: Object.fromEntries(checks.map((c) => [c.name, c.verdict])) }, 'triage finished');
   return report;
+}
+
+/**
+ * Takes the plan's risk figures (`rollback/risk-figures.ts`) on one triage connection to the
+ * service database — read-only, the service's triage `statement_timeout` and `lock_timeout`,
+ * counted against `triage.max_connections` — and closes it. A database that cannot be reached
+ * leaves every figure with the reason in `figure.error`.
+ */
+export async function measurePlanRisk(service: TriageServiceConfig, risk: PlanRisk, options: { connectTimeoutMs?: number } = {}): Promise<PlanRisk> {
+  const timeouts = { statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+  const describeError = (err: unknown): string => describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
+  if (!risk.steps.some((s) => s.findings.some((f) => f.target))) return risk;
+  return databaseLimit(service.triage.database_url, service.triage.max_connections)(async () => {
+    let connection: TriageConnection | null = null;
+    let unreachable: unknown = null;
+    try {
+      return await measureRisk(
+        risk,
+        async () => {
+          // One failed connect answers every later figure: an unreachable database costs one timeout.
+          if (unreachable) throw unreachable;
+          if (connection?.broken) {
+            await connection.close();
+            connection = null;
+          }
+          try {
+            connection ??= await connectTriage({ url: service.triage.database_url, ...timeouts });
+          } catch (err) {
+            unreachable = err;
+            throw err;
+          }
+          return connection.begin();
+        },
+        { exactCountMaxRows: service.triage.exact_count_max_rows, describeError },
+      );
+    } finally {
+      await (connection as TriageConnection | null)?.close();
+    }
+  });
 }
