@@ -9,7 +9,7 @@ import { PostgresIncidentRepository } from './adapters/postgres/postgres-inciden
 import { OutboxNotifier } from './adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from './adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from './adapters/postgres/state-schema.js';
-import { runTriage } from './adapters/postgres/triage-runner.js';
+import { measurePlanRisk, runTriage } from './adapters/postgres/triage-runner.js';
 import { createRdsClient } from './adapters/rds/create-rds-client.js';
 import type { Env } from './config/env.js';
 import type { ServiceConfig, ServicesConfig } from './config/services.js';
@@ -20,6 +20,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import type { Logger } from './shared/logger.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
+import { SlackDirectory } from './slack/slack-directory.js';
 
 /** Which parts run in this process: `all` (default), the Slack `app`, or the BullMQ `worker`s. */
 export type Role = 'all' | 'app' | 'worker';
@@ -107,6 +108,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     snapshotProvider,
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
+    measureRisk: (service, risk) => measurePlanRisk(service, risk),
+    directory: new SlackDirectory(client),
     clock,
     logger,
     shutdown: shutdown.signal,

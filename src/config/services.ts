@@ -11,6 +11,12 @@ const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environmen
 /** Slack user IDs (`U…` or `W…` for Enterprise Grid). */
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID like U0SRE001');
 
+/** An approver: a Slack user ID, or a user group (`S…`) resolved with `usergroups.users.list` when a button is pressed, so a rota change applies at once. */
+const Approver = z.string().regex(/^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/, 'must be a Slack user ID like U0SRE001 or a user group ID like S0ONCALL1');
+
+/** A Slack channel ID (`C…` public, `G…` private). */
+const SlackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID like C0STAKE001');
+
 const MaxWaitMinutes = z.number().positive().max(24 * 60).default(30);
 
 /**
@@ -67,12 +73,31 @@ export const ServiceSchema = z
     approvals: z
       .object({
         required: z.number().int().min(1).max(10).default(2),
-        approvers: z.array(SlackUserId).min(1),
+        /**
+         * Distinct approvers a plan with data-loss, security or irreversibility risk needs,
+         * each confirming in a modal; default `required + 1`.
+         */
+        destructive: z.number().int().min(1).max(10).optional(),
+        approvers: z.array(Approver).min(1),
       })
       .strict()
-      .refine((a) => new Set(a.approvers).size >= a.required, {
-        message: 'needs at least as many distinct approvers as `required`',
+      .transform((a) => ({ ...a, destructive: a.destructive ?? a.required + 1 }))
+      .superRefine((a, ctx) => {
+        // User groups can hold any number of people; a list of users alone must be able to reach both tiers.
+        const users = new Set(a.approvers.filter((x) => !x.startsWith('S'))).size;
+        const groups = a.approvers.some((x) => x.startsWith('S'));
+        if (!groups && users < a.required) ctx.addIssue({ code: 'custom', message: 'needs at least as many distinct approvers as `required`' });
+        else if (a.destructive < a.required) ctx.addIssue({ code: 'custom', path: ['destructive'], message: 'cannot be lower than `required`' });
+        else if (!groups && users < a.destructive) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['destructive'],
+            message: `destructive plans need ${a.destructive} distinct approvers (default: required + 1) but only ${users} are listed; list more approvers or a user group (S…), or set approvals.destructive`,
+          });
+        }
       }),
+    /** Stakeholder channel: break-glass notices (and the incident's milestones) are posted there with a link to the incident channel. */
+    announce_channel: SlackChannelId.optional(),
     /** Extra people invited to every incident channel of this service (on-call, owners). */
     invite: z.array(SlackUserId).default([]),
     /** Minutes between status updates (runbook 003: every 15–30 minutes). */

@@ -4,6 +4,10 @@ import type { IncidentDeps } from './deps.js';
 import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from './incident.js';
 import type { ApprovalProgress } from './notifier.js';
 import { resolveService } from './resolve-service.js';
+import { approvalTier, countedApprovals } from './approval-tier.js';
+import { isApprover, mentionApprovers } from './approvers.js';
+import type { PlanRisk } from '../rollback/risk.js';
+import { riskVerdict } from '../rollback/risk-verdict.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */
@@ -11,24 +15,41 @@ export type ApprovalOutcome =
   /** `queued` is false when approvals are complete but the job queue did not answer (the reconciler queues it later). */
   | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean; noun: 'restore' | 'rollback' }
   | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
+  /** A destructive plan: the approver must confirm in a modal by typing the service name; nothing recorded yet. */
+  | { kind: 'confirm'; service: string; digest: string | null; summary: string[]; required: number }
   | { kind: 'refused'; message: string };
 
+/** What the presser saw: the digest on the card's button and, for destructive plans, the service name typed in the modal. */
+export interface ApproveInput {
+  /** {@link PlanBasis.digest} (or its first 12 digits) carried by the button; a different one means the card is stale. */
+  digest?: string;
+  /** What the approver typed in the confirmation modal. */
+  confirmedAs?: string;
+}
+
 /**
- * Who may approve (pure; runbook 003 "Mandatory pre-action checklist": approvals
- * from SRE + migration owner, so the requester never approves their own rollback).
+ * Who may approve (runbook 003 "Mandatory pre-action checklist": approvals from SRE +
+ * migration owner, so the requester never approves their own rollback). Approvers listed as
+ * user groups are resolved now.
  * @returns null when `userId` may approve, else the refusal shown to them
  */
-export function approvalRefusal(incident: Incident, service: ServiceConfig, userId: string): string | null {
+export async function approvalRefusal(deps: Pick<IncidentDeps, 'directory'>, incident: Incident, service: ServiceConfig, userId: string): Promise<string | null> {
   if (!APPROVABLE_STATES.includes(incident.state)) {
     return `This incident is ${incident.state.replace('_', ' ')}; approvals are closed.`;
   }
   if (userId === incident.requestedBy) {
-    return `You requested this ${actionNoun(incident)}, so you cannot approve it. Two other approvers must (runbook 003: SRE + migration owner).`;
+    return `You requested this ${actionNoun(incident)}, so you cannot approve it. Other approvers must (runbook 003: SRE + migration owner).`;
   }
-  if (!service.approvals.approvers.includes(userId)) {
-    return `You are not an approver for *${service.name}*. Approvers: ${service.approvals.approvers.map((u) => `<@${u}>`).join(', ')}.`;
+  if (!(await isApprover(deps.directory, service, userId))) {
+    return `You are not an approver for *${service.name}*. Approvers: ${mentionApprovers(service.approvals.approvers)}.`;
   }
   return null;
+}
+
+/** A button from an older card of this incident: its plan was replaced. */
+function supersededRefusal(incident: Incident, digest: string | undefined): string | null {
+  if (!digest || !incident.basis || incident.basis.digest.startsWith(digest)) return null;
+  return 'This plan was superseded: the migration files or the tracking table changed after it was posted. Nothing was recorded; use the buttons on the newest plan card in the channel.';
 }
 
 async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ incident: Incident; service: ServiceConfig }> {
@@ -40,32 +61,58 @@ async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ i
 }
 
 /**
- * Approvals so far, how many are needed, and the round's plan warnings, as the plan card
- * and status updates show them.
+ * Approvals so far (those given for the plan's digest), how many are needed, the plan's risk
+ * and the round's plan warnings, as the plan card and status updates show them.
  */
 export async function approvalProgress(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<ApprovalProgress> {
-  const [approvals, warned] = await Promise.all([deps.repo.listApprovals(incident.id), deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried'])]);
+  const [approvals, warned, tier] = await Promise.all([deps.repo.listApprovals(incident.id), deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried']), approvalTier(incident, service)]);
   const warnings = warned?.type === 'plan_warnings' ? (warned.data.warnings as string[]) : [];
-  return { approvals, required: service.approvals.required, ...(warnings.length ? { warnings } : {}) };
+  return {
+    approvals: countedApprovals(incident, approvals),
+    required: tier.required,
+    ...(warnings.length ? { warnings } : {}),
+    ...(tier.risk ? { risk: tier.risk } : {}),
+    ...(tier.destructive ? { destructive: true } : {}),
+    ...(tier.unapprovable ? { unapprovable: tier.unapprovable } : {}),
+  };
 }
 
 /**
- * An approver pressed Approve (runbook 003 "Mandatory pre-action checklist": two
- * approvals). Records the approval once per user; when `approvals.required` distinct
- * approvers have approved, queues the rollback in the same step (job id derived from the
- * incident and round: a double press queues one job), before anything is said in Slack.
- * The plan card update and the channel line go through the outbox, so Slack failing
- * cannot keep an approved rollback from running. A refused or repeated press changes
- * nothing. When the queue is unreachable the approval stays saved and the reconciler
- * queues the rollback once Redis answers; the outcome says so.
+ * An approver pressed Approve (runbook 003 "Mandatory pre-action checklist"). Refuses a stale
+ * card (another plan digest), a plan with an irreversible step, and anyone who may not
+ * approve. A destructive plan first answers `confirm`: the approver types the service name in
+ * a modal, and the approval counts only with that confirmation. Records the approval once per
+ * user with the plan digest; when the tier's number of distinct approvers have approved,
+ * queues the rollback in the same step (job id derived from the incident and round: a double
+ * press queues one job), before anything is said in Slack. The plan card update and the
+ * channel line go through the outbox. A refused or repeated press changes nothing. When the
+ * queue is unreachable the approval stays saved and the reconciler queues the rollback once
+ * Redis answers; the outcome says so.
  */
-export async function approve(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
+export async function approve(deps: IncidentDeps, incidentId: string, userId: string, input: ApproveInput = {}): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
-  const refusal = approvalRefusal(incident, service, userId);
+  const stale = supersededRefusal(incident, input.digest);
+  if (stale) return { kind: 'refused', message: stale };
+  const refusal = await approvalRefusal(deps, incident, service, userId);
   if (refusal) return { kind: 'refused', message: refusal };
+  const tier = await approvalTier(incident, service);
+  if (tier.unapprovable) {
+    return { kind: 'refused', message: `This plan cannot be approved: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B); the plan card has the button.` };
+  }
+  const already = countedApprovals(incident, await deps.repo.listApprovals(incident.id));
+  if (already.some((a) => a.userId === userId)) return { kind: 'duplicate', approvals: already, required: tier.required, noun: actionNoun(incident) };
+  if (tier.destructive) {
+    if (input.confirmedAs === undefined) {
+      return { kind: 'confirm', service: service.name, digest: incident.basis?.digest ?? null, summary: riskSummary(tier.risk), required: tier.required };
+    }
+    if (input.confirmedAs.trim() !== service.name) {
+      return { kind: 'refused', message: `You typed \`${input.confirmedAs.trim().slice(0, 60)}\`, not \`${service.name}\`. Nothing was recorded; press Approve again to retry.` };
+    }
+  }
 
-  const required = service.approvals.required;
-  const { inserted, approvals } = await deps.repo.addApproval(incident.id, userId);
+  const required = tier.required;
+  const { inserted, approvals: all } = await deps.repo.addApproval(incident.id, userId, incident.basis?.digest ?? null);
+  const approvals = countedApprovals(incident, all);
   if (!inserted) return { kind: 'duplicate', approvals, required, noun: actionNoun(incident) };
 
   const complete = approvals.length >= required;
@@ -80,18 +127,26 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
     );
   }
   await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
+  const confirmed = tier.destructive ? ` Each approver typed \`${service.name}\` to confirm the destructive plan.` : '';
   if (complete) {
     const noun = actionNoun(incident);
     const when = incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available';
     await deps.notifier.progress(
       incident,
       `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
-        (queued ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.` : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`),
+        (queued ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.` : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`) +
+        confirmed,
     );
   } else {
-    await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).`);
+    await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).${tier.destructive ? ` Typed \`${service.name}\` to confirm the destructive plan.` : ''}`);
   }
   return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
+}
+
+/** One line per risky step for the confirmation modal: the step and its findings' verdicts. */
+export function riskSummary(risk: PlanRisk | null): string[] {
+  if (!risk) return [];
+  return risk.steps.flatMap((s) => s.findings.filter((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible').map((f) => `\`${s.migration}\`: ${riskVerdict(f)}`));
 }
 
 /**
@@ -103,7 +158,7 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   if (!APPROVABLE_STATES.includes(incident.state)) {
     return { kind: 'refused', message: `This incident is ${incident.state.replace('_', ' ')}; it can no longer be rejected.` };
   }
-  if (userId !== incident.requestedBy && !service.approvals.approvers.includes(userId)) {
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.` };
   }
   const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);

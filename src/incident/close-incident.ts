@@ -5,6 +5,7 @@ import { approvalProgress } from './approvals.js';
 import { failIncident } from './fail-incident.js';
 import type { Incident, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { isApprover } from './approvers.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What `/migrate close` did. */
@@ -26,7 +27,7 @@ export async function openIncidentFor(deps: IncidentDeps, serviceName: string | 
   if (!incident) {
     throw new AppError({ code: 'incident_not_found', message: `no open incident for ${service.name}`, userMessage: `*${service.name}* has no open incident.` });
   }
-  if (userId !== incident.requestedBy && !service.approvals.approvers.includes(userId)) {
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     throw new AppError({ code: 'incident_close_refused', message: `${userId} may not ${verb}`, userMessage: `Only the requester or an approver for *${service.name}* can ${verb} its incident.` });
   }
   return { incident, service };

@@ -8,6 +8,8 @@ import type { TriageReport } from '../triage/triage-report.js';
 import type { IncidentRepository } from './incident-repository.js';
 import type { IncidentJobs } from './job-queue.js';
 import type { Notifier } from './notifier.js';
+import type { ApproverDirectory } from './approvers.js';
+import type { PlanRisk } from '../rollback/risk.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
 export type TriageFn = (service: ServiceConfig, options: { offending?: { name: string; sql: string[] } }) => Promise<TriageReport>;
@@ -27,6 +29,10 @@ export interface IncidentDeps {
   /** @throws AppError `restore_unsupported` for a service whose snapshots are waived */
   restorer(service: ServiceConfig): Restorer;
   triage: TriageFn;
+  /** Fills in the figures of a plan's risk from the service database (read-only, triage limits); never throws for database trouble. */
+  measureRisk(service: ServiceConfig, risk: PlanRisk): Promise<PlanRisk>;
+  /** Members of approver user groups (Slack `usergroups.users.list`). */
+  directory: ApproverDirectory;
   clock: Clock;
   logger: Logger;
   /**

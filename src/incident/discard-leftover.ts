@@ -2,6 +2,7 @@ import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import type { Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { isApprover } from './approvers.js';
 
 const BOT = 'migrate-bot';
 /** Event of one approver asking for the leftover's deletion; `leftover_discarded` once it is gone. */
@@ -37,7 +38,7 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
   const refusal = await notDiscardable(deps, incident);
   if (refusal) return { kind: 'refused', message: refusal };
   if (userId === incident.requestedBy) return { kind: 'refused', message: 'You requested this restore, so you cannot approve deleting what it left. Two other approvers must.' };
-  if (!service.approvals.approvers.includes(userId)) return { kind: 'refused', message: `You are not an approver for *${service.name}*.` };
+  if (!(await isApprover(deps.directory, service, userId))) return { kind: 'refused', message: `You are not an approver for *${service.name}*.` };
 
   const required = service.approvals.required;
   const before = await deps.repo.eventActors(incident.id, APPROVED);

@@ -1,6 +1,8 @@
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../rollback/plan.js';
-import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from './incident.js';
+import type { PlanBasis } from '../rollback/plan-digest.js';
+import type { PlanRisk } from '../rollback/risk.js';
+import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from './incident.js';
 import type { IncidentEvent } from './state-machine.js';
 
 /** What a new incident starts with. */
@@ -12,6 +14,11 @@ export interface NewIncident {
   migration: string;
   requestedBy: string;
   plan: PlanStep[];
+  /** The plan's digest and what went into it (rollbacks). */
+  basis?: PlanBasis;
+  breakGlass?: BreakGlass;
+  /** When it opened (default: now); the plan basis names the snapshot after it. */
+  createdAt?: Date;
 }
 
 /**
@@ -43,8 +50,18 @@ export interface IncidentRepository {
    * @throws AppError `incident_not_found`, `incident_invalid_transition`
    */
   transition(id: string, event: IncidentEvent, actor: string, data?: { failure?: IncidentFailure } & Record<string, unknown>): Promise<Incident>;
-  /** Records an approval once per user; `inserted` is false for a repeat press. Logs `approval_given`. */
-  addApproval(id: string, userId: string): Promise<{ inserted: boolean; approvals: Approval[] }>;
+  /** Records an approval once per user, bound to `planDigest`; `inserted` is false for a repeat press. Logs `approval_given`. */
+  addApproval(id: string, userId: string, planDigest?: string | null): Promise<{ inserted: boolean; approvals: Approval[] }>;
+  /** Stores the plan's measured risk (the plan card and the approval tier read it). */
+  setRisk(id: string, risk: PlanRisk): Promise<void>;
+  /**
+   * The plan changed after it was shown (a file edited, the tracking table moved): in one
+   * transaction, the new plan and basis replace the old, every approval is voided, the risk is
+   * cleared for re-measuring, and `plan_superseded` is logged with `data`. The plan card's ts is
+   * kept until the new card is posted, so the old card can be marked superseded first.
+   * @throws AppError `incident_not_found`
+   */
+  supersedePlan(id: string, plan: PlanStep[], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident>;
   listApprovals(id: string): Promise<Approval[]>;
   /** Appends a fact to the event log. */
   log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
@@ -57,8 +74,9 @@ export interface IncidentRepository {
   /**
    * `/migrate retry` of a failed incident, in one transaction: `failed → opened` (event
    * `retried`), the new plan, `attempt + 1`, and everything of the old round cleared —
-   * approvals (they never carry over), steps, failure, snapshot, plan card.
+   * approvals (they never carry over), steps, failure, snapshot, plan card, risk and break glass;
+   * `basis` is the new plan's.
    * @throws AppError `incident_not_found`, `incident_invalid_transition`
    */
-  startNewRound(id: string, plan: PlanStep[], actor: string, data?: Record<string, unknown>): Promise<Incident>;
+  startNewRound(id: string, plan: PlanStep[], actor: string, data?: Record<string, unknown>, basis?: PlanBasis | null): Promise<Incident>;
 }

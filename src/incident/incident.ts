@@ -1,5 +1,7 @@
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../rollback/plan.js';
+import type { PlanBasis } from '../rollback/plan-digest.js';
+import type { PlanRisk } from '../rollback/risk.js';
 
 /**
  * Where an incident is (DESIGN.md "The flow, as data"):
@@ -77,6 +79,12 @@ export interface Incident {
   /** 1, then +1 for each `/migrate retry` (each round has its own snapshot, plan card and approvals). */
   attempt: number;
   failure: IncidentFailure | null;
+  /** What approvals of this round are bound to (plan digest, tracking head, snapshot id); null for restores. */
+  basis: PlanBasis | null;
+  /** The plan's risk with its figures, once the prepare job measured it; null before. */
+  risk: PlanRisk | null;
+  /** Set when the requester invoked break glass (`--break-glass "reason"`): one approval suffices. */
+  breakGlass: BreakGlass | null;
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
@@ -87,7 +95,25 @@ export interface Approval {
   incidentId: string;
   userId: string;
   createdAt: Date;
+  /** The {@link PlanBasis.digest} the approver saw; an approval of another digest does not count. */
+  planDigest: string | null;
 }
+
+/**
+ * Break glass: approvers cannot be reached, so the requester takes responsibility in writing.
+ * One approval from a listed approver suffices; never allowed for irreversible steps.
+ */
+export interface BreakGlass {
+  /** Slack user ID of the requester who invoked it. */
+  by: string;
+  /** Why, at least {@link BREAK_GLASS_MIN_REASON} characters; posted in the channel and recorded. */
+  reason: string;
+  /** ISO-8601 UTC. */
+  at: string;
+}
+
+/** Shortest break-glass reason, characters. */
+export const BREAK_GLASS_MIN_REASON = 20;
 
 /** The migration under suspicion for triage: the incident's target and every down statement its plan runs. */
 export function offendingOf(incident: Pick<Incident, 'migration' | 'plan'>): { name: string; sql: string[] } {

@@ -1,13 +1,23 @@
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { TriageReport } from '../triage/triage-report.js';
+import type { PlanRisk } from '../rollback/risk.js';
 import type { Approval, Incident, IncidentFailure, StepOutcome } from './incident.js';
 
 /** Approval progress shown on the plan card and in status updates. */
 export interface ApprovalProgress {
+  /** Approvals that count for the plan as it is now (given for its digest). */
   approvals: Approval[];
   required: number;
   /** What approvers must know before pressing (e.g. triage found the tool lock held); shown on the plan card. */
   warnings?: string[];
+  /** The plan's risk with its figures; the card leads with it. */
+  risk?: PlanRisk;
+  /** Data loss, security or irreversibility: the stricter tier, confirmed in a modal. */
+  destructive?: boolean;
+  /** Why no approval is possible (an irreversible step): the card offers a restore instead of buttons. */
+  unapprovable?: string;
+  /** This card's plan was replaced by a newer one: no buttons, a pointer to the new card. */
+  superseded?: boolean;
 }
 
 /** What verification found after the down migrations ran. */
@@ -60,6 +70,11 @@ export interface Notifier {
   failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void>;
   /** The incident ended without a rollback (Reject, or `/migrate close` before it started). */
   cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void>;
+  /**
+   * A stakeholder notice: posted in the service's `announce_channel` (when configured) with a
+   * link to the incident channel, e.g. break glass invoked.
+   */
+  announce(incident: Incident, text: string): Promise<void>;
   /**
    * Ephemeral answer through a command's `response_url` (valid 30 minutes, 5 uses; Slack
    * "Handling user interaction"). Not part of an incident, so sent at once, best effort.

@@ -2,7 +2,9 @@ import { assertMigrationInput, migrationsToRevert, resolveMigration, type Applie
 import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
-import { shortId, type Incident } from './incident.js';
+import { BREAK_GLASS_MIN_REASON, shortId, type BreakGlass, type Incident } from './incident.js';
+import { planBasis, trackingHead, type TrackingHead } from '../rollback/plan-digest.js';
+import { expectedSnapshotId } from './plan-basis.js';
 import type { NewIncident } from './incident-repository.js';
 import type { ServiceConfig } from '../config/services.js';
 import { resolveService } from './resolve-service.js';
@@ -17,6 +19,8 @@ export interface OpenIncidentInput {
   requestedBy: string;
   /** The command's response_url: the requester gets the channel link there once it exists. */
   responseUrl?: string;
+  /** `--break-glass "reason"`: approvers cannot be reached; one approval suffices (at least {@link BREAK_GLASS_MIN_REASON} characters). */
+  breakGlass?: string;
 }
 
 /**
@@ -42,8 +46,11 @@ export function incidentChannelName(incident: Pick<Incident, 'createdAt' | 'serv
  * When the service database is unreachable, the incident still opens, says so, and ends
  * as failed: nothing runs.
  *
- * @throws AppError `command_*` (bad service or migration), `incident_already_open`,
- *   `rollback_irreversible`, `rollback_missing_file`, `job_queue_unreachable` (nothing kept)
+ * An irreversible step does not stop it: the incident opens and its plan card offers a
+ * restore instead of approval buttons. Break glass (`breakGlass`, a reason of at least 20
+ * characters) is refused for such a plan, and otherwise announced loudly.
+ * @throws AppError `command_*` (bad service, migration or break-glass reason), `incident_already_open`,
+ *   `break_glass_refused`, `rollback_missing_file`, `job_queue_unreachable` (nothing kept)
  */
 export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
@@ -51,27 +58,74 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   assertMigrationInput(input.migration);
   await assertNoOpenIncident(deps, service);
 
+  if (input.breakGlass !== undefined) assertBreakGlassReason(input.breakGlass);
+
   let plan: PlanStep[] = [];
   let target: AppliedMigration | null = null;
   let unreachable: AppError | null = null;
+  let head: TrackingHead | null = null;
   const tool = deps.migrationTool(service);
   try {
     const applied = await tool.listApplied();
     target = resolveMigration(applied, input.migration, await tool.listFiles());
     plan = await tool.describeDown(migrationsToRevert(applied, target));
+    head = trackingHead(applied);
   } catch (err) {
     if (isAppError(err, 'service_db_unreachable')) unreachable = err;
     else throw err;
   } finally {
     await tool.close().catch(() => undefined);
   }
-  const incident = { service: service.name, migration: target?.name ?? input.migration, requestedBy: input.requestedBy, plan, responseUrl: input.responseUrl };
+  const irreversible = plan.filter((s) => s.irreversible);
+  if (input.breakGlass !== undefined && irreversible.length) {
+    throw new AppError({
+      code: 'break_glass_refused',
+      message: `break glass refused: ${irreversible.map((s) => s.migration).join(', ')} irreversible`,
+      userMessage: `Break glass is never allowed for an irreversible step: ${irreversible.map((s) => s.irreversible).join('; ')}. Nothing was recorded. Restore from a snapshot instead (\`/migrate restore <snapshot-id>\`, runbook 003 Option B).`,
+    });
+  }
+  const createdAt = deps.clock.now();
+  const breakGlass = input.breakGlass !== undefined ? { by: input.requestedBy, reason: input.breakGlass.trim(), at: createdAt.toISOString() } : undefined;
+  const incident = {
+    service: service.name,
+    migration: target?.name ?? input.migration,
+    requestedBy: input.requestedBy,
+    plan,
+    responseUrl: input.responseUrl,
+    createdAt,
+    ...(unreachable ? {} : { basis: planBasis(plan, head, expectedSnapshotId({ service: service.name, createdAt, attempt: 1 }, service)) }),
+    ...(breakGlass ? { breakGlass } : {}),
+  };
   if (unreachable) {
     const opened = await startIncident(deps, service, incident, async () => undefined);
     const failed = await failIncident(deps, opened.id, failureFrom(unreachable, { code: unreachable.code, message: unreachable.message }));
     return failed ?? opened;
   }
-  return startIncident(deps, service, incident, (opened) => queuePreparation(deps, service, opened));
+  const opened = await startIncident(deps, service, incident, (o) => queuePreparation(deps, service, o));
+  if (breakGlass) await announceBreakGlass(deps, opened, breakGlass);
+  return opened;
+}
+
+/**
+ * Refuses a break-glass reason shorter than {@link BREAK_GLASS_MIN_REASON} characters.
+ * @throws AppError `command_invalid`
+ */
+export function assertBreakGlassReason(reason: string): void {
+  if (reason.trim().length < BREAK_GLASS_MIN_REASON) {
+    throw new AppError({
+      code: 'command_invalid',
+      message: 'break-glass reason too short',
+      userMessage: `\`--break-glass\` needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters saying why approvers cannot be reached (you gave ${reason.trim().length}). Nothing was recorded.`,
+    });
+  }
+}
+
+/** Break glass is loud: logged, posted in the incident channel and to the stakeholder channel when one is configured. */
+async function announceBreakGlass(deps: IncidentDeps, incident: Incident, breakGlass: BreakGlass): Promise<void> {
+  await deps.repo.log(incident.id, 'break_glass', breakGlass.by, { reason: breakGlass.reason });
+  const text = `:rotating_light: *BREAK GLASS* — <@${breakGlass.by}> opened the rollback of \`${incident.migration}\` on *${incident.service}* with one approval instead of the usual set: _${breakGlass.reason}_`;
+  await deps.notifier.progress(incident, text);
+  await deps.notifier.announce(incident, text);
 }
 
 /**

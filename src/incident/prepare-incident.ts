@@ -8,6 +8,7 @@ import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from './deps.js';
 import { offendingOf, type Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { classifyPlan, isDestructive } from '../rollback/risk.js';
 
 /**
  * Snapshot identifier for an incident: `pre-rollback-<service>-<yyyymmdd-hhmmss>` (UTC;
@@ -59,6 +60,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
       await deps.notifier.progress(incident, ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.');
     }
     if (warnings.length) await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
+    incident = await assessRisk(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
@@ -75,6 +77,22 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
   await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
+}
+
+/**
+ * Classifies the plan's SQL and measures what it would destroy (read-only, triage limits),
+ * storing the result on the incident before the plan card is posted, so the card and the
+ * approval tier read the same risk. Figures that cannot be taken say why; classification
+ * itself never fails on bad SQL (it is "unknown risk").
+ */
+export async function assessRisk(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
+  const risk = await deps.measureRisk(service, await classifyPlan(incident.plan));
+  await deps.repo.setRisk(incident.id, risk);
+  await deps.repo.log(incident.id, 'risk_assessed', 'migrate-bot', {
+    destructive: isDestructive(risk),
+    findings: risk.steps.flatMap((s) => s.findings.map((f) => ({ migration: s.migration, class: f.class, what: f.what, count: f.figure?.count ?? null }))),
+  });
+  return { ...incident, risk };
 }
 
 /**

@@ -1,4 +1,6 @@
-import { migrationsToRevert, type PlanStep } from '../rollback/plan.js';
+import type { PlanStep } from '../rollback/plan.js';
+import type { PlanBasis } from '../rollback/plan-digest.js';
+import { currentPlan, expectedSnapshotId } from './plan-basis.js';
 import { AppError } from '../shared/errors.js';
 import { openIncidentFor } from './close-incident.js';
 import type { IncidentDeps } from './deps.js';
@@ -25,31 +27,28 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
     });
   }
   let plan: PlanStep[] = [];
+  let basis: PlanBasis | null = null;
   if (incident.kind === 'rollback') {
     const tool = deps.migrationTool(service);
     try {
-      const applied = await tool.listApplied();
-      const target = applied.find((m) => m.name === incident.migration);
-      const planned = new Set(incident.plan.map((s) => s.migration));
-      const still = target ? migrationsToRevert(applied, target) : applied.filter((m) => planned.has(m.name)).reverse();
-      if (still.length === 0) {
+      ({ plan, basis } = await currentPlan(tool, incident, expectedSnapshotId({ ...incident, attempt: incident.attempt + 1 }, service)));
+      if (plan.length === 0) {
         throw new AppError({
           code: 'incident_retry_refused',
           message: 'no planned migration is still applied',
           userMessage: `None of this incident's migrations is still applied on *${service.name}*: there is nothing left to roll back. Close it with \`/migrate close --reason "…"\`.`,
         });
       }
-      plan = await tool.describeDown(still);
     } finally {
       await tool.close().catch(() => undefined);
     }
   }
-  const round = await deps.repo.startNewRound(incident.id, plan, userId, { previousFailure: incident.failure?.code ?? null });
+  const round = await deps.repo.startNewRound(incident.id, plan, userId, { previousFailure: incident.failure?.code ?? null }, basis);
   await deps.notifier.progress(
     round,
     incident.kind === 'restore'
       ? `:repeat: <@${userId}> started round ${round.attempt}: the restore into \`${round.restore?.target ?? '?'}\` runs again after ${service.approvals.required} new approvals; earlier approvals do not carry over.`
-      : `:repeat: <@${userId}> started round ${round.attempt}: ${plan.length} down migration(s) still applied will get a new snapshot and need ${service.approvals.required} new approvals; earlier approvals do not carry over.`,
+      : `:repeat: <@${userId}> started round ${round.attempt}: ${plan.length} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
   );
   await deps.jobs.prepare(round);
   await deps.jobs.startStatusUpdates(round.id, service.status_update_minutes).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not restarted'));

@@ -6,6 +6,11 @@ import { failIncident, failureFrom } from './fail-incident.js';
 import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
 import { runRestore } from './run-restore.js';
+import { approvalTier, countedApprovals } from './approval-tier.js';
+import { approvalProgress } from './approvals.js';
+import { currentPlan, expectedSnapshotId } from './plan-basis.js';
+import { assessRisk } from './prepare-incident.js';
+import { planChanges } from '../rollback/plan-digest.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What the rollback job should do next. */
@@ -45,11 +50,18 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
   if (incident.state !== 'awaiting_approval' && incident.state !== 'rolling_back') {
     return { kind: 'skipped', reason: `incident is ${incident.state}` };
   }
-  const approvals = await deps.repo.listApprovals(incident.id);
-  if (approvals.length < service.approvals.required) {
-    return { kind: 'skipped', reason: `${approvals.length} of ${service.approvals.required} approvals` };
+  const [all, tier] = await Promise.all([deps.repo.listApprovals(incident.id), approvalTier(incident, service)]);
+  const approvals = countedApprovals(incident, all);
+  if (approvals.length < tier.required) {
+    return { kind: 'skipped', reason: `${approvals.length} of ${tier.required} approvals for plan ${incident.basis?.digest.slice(0, 12) ?? '(restore)'}` };
   }
   try {
+    if (tier.unapprovable) {
+      // Approvals cannot be given for such a plan; if some exist (an older bot), the step still never runs.
+      const failure = { code: 'rollback_irreversible', message: `The plan has an irreversible step and was not run: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B).` };
+      await failIncident(deps, incident.id, failure);
+      return { kind: 'failed', failure };
+    }
     if (incident.kind === 'restore') return await runRestore(deps, incident, service);
     if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
     // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
@@ -61,6 +73,31 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
     await failIncident(deps, incident.id, failure, { cause: err });
     return { kind: 'failed', failure };
   }
+}
+
+/**
+ * Recomputes the plan digest from the tracking table, the migration files and the snapshot
+ * the incident has; when it differs from the approved one, the approvals are voided, the
+ * channel is told what changed, the old card is marked superseded and a new card (with its
+ * risk measured again) is posted. Nothing runs.
+ * @returns `skipped` when the plan was superseded, else null
+ */
+async function supersedeIfChanged(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | null> {
+  if (!incident.basis) return null;
+  const snapshotId = incident.snapshot?.id ?? expectedSnapshotId(incident, service);
+  const now = await currentPlan(tool, incident, snapshotId);
+  const changes = planChanges({ plan: incident.plan, basis: incident.basis }, now);
+  if (!changes.length) return null;
+  const oldProgress = await approvalProgress(deps, incident, service);
+  const replaced = await deps.repo.supersedePlan(incident.id, now.plan, now.basis, { changes, previous: incident.basis.digest });
+  await deps.notifier.updatePlanCard(incident, { ...oldProgress, superseded: true });
+  await deps.notifier.progress(
+    replaced,
+    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${oldProgress.approvals.map((a) => `<@${a.userId}>`).join(', ') || 'none'}) were voided:\n${changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
+  );
+  const assessed = await assessRisk(deps, replaced, service);
+  await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
+  return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
 }
 
 /** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
@@ -89,7 +126,12 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           }
         }
         let current = incident;
-        if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+        if (current.state === 'awaiting_approval') {
+          // Under the lock, before the first statement: the plan as it is now must be the plan approved.
+          const superseded = await supersedeIfChanged(deps, current, service, tool);
+          if (superseded) return superseded;
+          current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+        }
         return await runSteps(deps, current, service, tool, started);
       },
       { ownStaleLock: await ownsStaleToolLock(deps, incident.id) },

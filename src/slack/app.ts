@@ -7,6 +7,7 @@ import { withRequestWindow } from './request-window.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 import { registerDiscardActions } from './listeners/discard-actions.js';
+import { registerRestoreInsteadActions } from './listeners/restore-instead-actions.js';
 
 /**
  * No retries inside the Web API client: the outbox retries each notice with backoff, and
@@ -37,6 +38,7 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
   registerMigrateCommand(app, deps);
   registerPlanActions(app, deps);
   registerDiscardActions(app, deps);
+  registerRestoreInsteadActions(app, deps);
   app.error(async (err) => {
     logger.error({ err }, 'unhandled Bolt error');
   });

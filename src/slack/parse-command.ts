@@ -3,6 +3,7 @@ import { parseArgsStringToArgv } from 'string-argv';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { isMigrationInput } from '../rollback/plan.js';
+import { BREAK_GLASS_MIN_REASON } from '../incident/incident.js';
 
 const ServiceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a service name is lowercase letters, digits and -');
 const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts');
@@ -11,12 +12,18 @@ const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a versi
 const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');
 /** Free text kept in the event log and shown in the channel. */
 const ReasonArg = z.string().trim().min(3, 'a reason needs a few words').max(500, 'a reason is at most 500 characters');
+/** Break glass needs a real reason: why approvers cannot be reached. */
+const BreakGlassReasonArg = z
+  .string()
+  .trim()
+  .min(BREAK_GLASS_MIN_REASON, `a break-glass reason says why approvers cannot be reached, in at least ${BREAK_GLASS_MIN_REASON} characters`)
+  .max(500, 'a reason is at most 500 characters');
 const RestoreTimeArg = z.iso.datetime({ offset: true, message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z' });
 
 /** A `/migrate` command, parsed and validated. */
 export type MigrateCommand =
   | { kind: 'help' }
-  | { kind: 'rollback'; migration: string; service?: string }
+  | { kind: 'rollback'; migration: string; service?: string; breakGlass?: string }
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
   | { kind: 'close'; service?: string; reason?: string }
@@ -70,9 +77,11 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   program.command('help').action(() => {
     result = { kind: 'help' };
   });
-  serviceOpt(program.command('rollback').argument('<migration>')).action((migration: string, opts: { service?: string }) => {
-    result = { kind: 'rollback', migration, service: opts.service };
-  });
+  serviceOpt(program.command('rollback').argument('<migration>').option('--break-glass <reason>', 'approvers cannot be reached: one approval suffices')).action(
+    (migration: string, opts: { service?: string; breakGlass?: string }) => {
+      result = { kind: 'rollback', migration, service: opts.service, ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}) };
+    },
+  );
   serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action((opts: { service?: string; reason?: string }) => {
     result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
   });
@@ -99,6 +108,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   const checks: Array<[unknown, z.ZodType]> = [];
   if ('service' in result && result.service !== undefined) checks.push([result.service, ServiceName]);
   if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
+  if (result.kind === 'rollback' && result.breakGlass !== undefined) checks.push([result.breakGlass, BreakGlassReasonArg]);
   if (result.kind === 'close' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
   if (result.kind === 'restore') {
     if (Boolean(result.snapshotId) === Boolean(result.to)) throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');

@@ -22,6 +22,11 @@ import {
 } from './blocks/incident-messages.js';
 import { restoreCompleteMessage } from './blocks/restore-messages.js';
 import { triageMessage } from './blocks/triage-blocks.js';
+import { slackError, slackErrorCode } from './slack-errors.js';
+import { SlackDirectory } from './slack-directory.js';
+import { isUserGroup } from '../incident/approvers.js';
+
+export { slackErrorCode } from './slack-errors.js';
 
 /**
  * The notice being delivered, for the duration of its delivery: every message it posts
@@ -42,32 +47,6 @@ export function toChannelName(base: string, attempt: number): string {
   return `${clean.slice(0, 80 - suffix.length)}${suffix}`;
 }
 
-/** The `error` string of a Slack Web API platform error, if that is what `err` is. */
-export function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; data?: { error?: string } };
-  return e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
-}
-
-/** Slack errors worth trying again (Web API "Errors" of chat.postMessage and friends). */
-const TRANSIENT = new Set(['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout', 'team_added_to_org']);
-
-/**
- * Wraps a Web API failure. Network errors, HTTP 5xx and 429 (which the WebClient already
- * retried, honouring `Retry-After`) are retryable; `details.retryAfterSec` carries Slack's
- * `Retry-After` when it sent one, so the delivery job waits that long.
- */
-function slackError(err: unknown, method: string): AppError {
-  const code = slackErrorCode(err);
-  const retryAfter = (err as { retryAfter?: number }).retryAfter;
-  return new AppError({
-    code: 'slack_api_error',
-    message: `Slack ${method} failed: ${code ?? redactSecrets((err as Error).message)}`,
-    cause: err,
-    retryable: code === undefined || TRANSIENT.has(code),
-    userMessage: `Slack refused \`${method}\` (${code ?? 'network error'}).`,
-    details: { method, slackError: code, ...(typeof retryAfter === 'number' ? { retryAfterSec: retryAfter } : {}) },
-  });
-}
 
 /**
  * Delivers notices on the Slack Web API (chat.postMessage, chat.update,
@@ -139,7 +118,7 @@ export class SlackNotifier {
     if (!channel) throw new AppError({ code: 'slack_api_error', message: `no free channel name for ${baseName}`, userMessage: 'Could not find a free incident channel name.' });
 
     const botUserId = await this.botUserId();
-    const users = invitees.filter((u) => u !== botUserId);
+    const users = (await this.expandGroups(invitees)).filter((u) => u !== botUserId);
     if (users.length) {
       try {
         await this.client.conversations.invite({ channel: channel.id, users: users.join(',') });
@@ -160,6 +139,23 @@ export class SlackNotifier {
       }
     }
     return channel;
+  }
+
+  /** People of approver user groups (`S…`), asked now; a group Slack cannot list is logged and skipped (its people join by hand). */
+  private async expandGroups(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of ids) {
+      if (!isUserGroup(id)) {
+        out.push(id);
+        continue;
+      }
+      try {
+        out.push(...(await new SlackDirectory(this.client).usergroupMembers(id)));
+      } catch (err) {
+        this.logger.warn({ err, usergroup: id }, 'could not list an approver group to invite it');
+      }
+    }
+    return [...new Set(out)];
   }
 
   private botUser: Promise<string | undefined> | undefined;
@@ -228,6 +224,18 @@ export class SlackNotifier {
 
   async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
     await this.post(incident, failureMessage(incident, failure, steps, resolveService(this.services, incident.service)));
+  }
+
+  async announce(incident: Incident, text: string): Promise<void> {
+    const channel = resolveService(this.services, incident.service).announce_channel;
+    if (!channel) return;
+    const where = incident.channelId ? ` — follow it in <#${incident.channelId}>` : '';
+    const body = redactSecrets(`${text}${where}`).slice(0, 3000);
+    try {
+      await this.client.chat.postMessage({ channel, text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }], unfurl_links: false });
+    } catch (err) {
+      throw slackError(err, 'chat.postMessage');
+    }
   }
 
   async cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void> {

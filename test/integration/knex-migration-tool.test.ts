@@ -17,7 +17,7 @@ function serviceFor(url: string): ServiceConfig {
     database_url: url,
     migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public' },
     snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
-    approvals: { required: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
     status_update_minutes: 15,
     lock_timeout: DurationSchema.parse('1s'),

@@ -33,7 +33,7 @@ function serviceFor(url: string, migrations: Record<string, unknown>): ServiceCo
     database_url: url,
     migrations: migrations as unknown as ServiceConfig['migrations'],
     snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
-    approvals: { required: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
     status_update_minutes: 15,
     lock_timeout: LOCK_TIMEOUT,

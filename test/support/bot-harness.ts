@@ -8,8 +8,9 @@ import { loadServices } from '../../src/config/services.js';
 import { createLogger, silentLogger } from '../../src/shared/logger.js';
 import { startBot, type RunningBot } from '../../src/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { startSlackApiServer, type SlackApiServer } from './slack-api-server.js';
-import { postBlockActions, postSlashCommand, type SendOptions } from './slack-request.js';
+import { startSlackApiServer, type OpenedView, type SlackApiServer } from './slack-api-server.js';
+import { query } from './bot-waits.js';
+import { postBlockActions, postSlashCommand, postViewSubmission, type SendOptions } from './slack-request.js';
 import { TOOL_FIXTURES, type ToolFixture } from './tool-fixtures.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -19,6 +20,9 @@ export const OUTSIDER = 'U0RAND01';
 
 /** Per-test overrides of the ticket-service entry in services.yaml. */
 export type ServiceOverrides = Record<string, unknown>;
+
+/** Buttons the bot posts. */
+export type PressAction = 'incident_approve' | 'incident_reject' | 'restore_discard' | 'incident_restore_instead';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated
@@ -36,8 +40,15 @@ export interface Harness {
   snapshotDir: string;
   /** Sends `/migrate <text>` as `user`; returns the HTTP status and the response_url key. */
   command(text: string, user?: string, options?: SendOptions): Promise<{ status: number; key: string }>;
-  /** Presses a plan-card button as `user`. */
-  press(action: 'incident_approve' | 'incident_reject' | 'restore_discard', incidentId: string, user: string): Promise<{ status: number; key: string }>;
+  /**
+   * Presses a button of the incident as `user`, with the value on the newest message carrying it
+   * (the plan card's value holds the plan digest). An Approve that opens the destructive-plan
+   * modal is confirmed by typing `confirm` (default: the service name the modal asks for);
+   * `confirm: false` leaves the modal open (see `slack.views`).
+   */
+  press(action: PressAction, incidentId: string, user: string, options?: { confirm?: string | false; value?: string }): Promise<{ status: number; key: string; view?: OpenedView }>;
+  /** Submits an opened modal as `user` with `typed` in its input; returns the HTTP answer (a `response_action` when refused). */
+  submitView(view: OpenedView, user: string, typed: string): Promise<{ status: number; body: string }>;
   /** Stops the bot process parts (app, workers, connections) and starts new ones on the same databases, Redis prefix and port-0 receiver. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +86,8 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
           database_url_env: 'TICKET_DATABASE_URL',
           migrations: fixture.migrations,
           snapshot: { provider: 'pg_dump' },
-          approvals: { required: 2, approvers: [...APPROVERS] },
+          // Two approvals for every plan, destructive ones included (each still typed-confirmed); tests of the tiers override this.
+          approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
           status_update_minutes: 15,
           lock_timeout: '5s',
           ...overrides,
@@ -130,17 +142,36 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
       const res = await postSlashCommand(harness.eventsUrl, SIGNING_SECRET, { text, user_id: user, response_url: slack.responseUrl(key) }, sendOptions);
       return { status: res.status, key };
     },
-    async press(action, incidentId, user) {
+    async press(action, incidentId, user, pressOptions = {}) {
       const key = `press-${++n}`;
+      const trigger = `${Date.now()}.${n}.${randomBytes(8).toString('hex')}`;
       const res = await postBlockActions(harness.eventsUrl, SIGNING_SECRET, {
         user_id: user,
         action_id: action,
-        value: incidentId,
+        value: pressOptions.value ?? buttonValue(slack, action, incidentId),
         channel_id: 'C0000000',
         message_ts: '1.000',
         response_url: slack.responseUrl(key),
+        trigger_id: trigger,
       });
-      return { status: res.status, key };
+      if (action !== 'incident_approve' || pressOptions.confirm === false) {
+        const view = action === 'incident_approve' ? await waitForView(harness, trigger, key, incidentId, user) : undefined;
+        return { status: res.status, key, ...(view ? { view } : {}) };
+      }
+      const view = await waitForView(harness, trigger, key, incidentId, user);
+      if (view) {
+        const placeholder = ((view.view.blocks as Array<{ type: string; element?: { placeholder?: { text?: string } } }>).find((b) => b.type === 'input')?.element?.placeholder?.text) ?? '';
+        await harness.submitView(view, user, pressOptions.confirm ?? placeholder);
+      }
+      return { status: res.status, key, ...(view ? { view } : {}) };
+    },
+    async submitView(view, user, typed) {
+      const res = await postViewSubmission(harness.eventsUrl, SIGNING_SECRET, {
+        user_id: user,
+        view: { ...view.view, id: view.id },
+        values: { confirm_service: { service_name: typed } },
+      });
+      return { status: res.status, body: res.body };
     },
     async close() {
       await harness.bot.close();
@@ -157,4 +188,32 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
   };
   harness.eventsUrl = `http://127.0.0.1:${harness.bot.port}/slack/events`;
   return harness;
+}
+
+/** The value of the newest button `action` of the incident the bot posted (the plan card's carries the plan digest), else the incident id. */
+function buttonValue(slack: SlackApiServer, action: string, incidentId: string): string {
+  let value = incidentId;
+  for (const m of slack.messages()) {
+    for (const b of m.blocks as Array<{ type?: string; elements?: Array<{ action_id?: string; value?: string }> }>) {
+      for (const e of b.type === 'actions' ? (b.elements ?? []) : []) if (e.action_id === action && e.value?.startsWith(incidentId)) value = e.value;
+    }
+  }
+  return value;
+}
+
+/**
+ * After an Approve press: the modal the bot opened for it (by trigger_id), or undefined once the
+ * press was otherwise answered (an approval recorded, or a reply to the presser).
+ */
+async function waitForView(h: Harness, trigger: string, key: string, incidentId: string, user: string): Promise<OpenedView | undefined> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const view = h.slack.views.find((v) => v.trigger_id === trigger);
+    if (view) return view;
+    if (h.slack.responses.some((r) => r.key === key)) return undefined;
+    const rows = await query(h.stateDb.url, 'SELECT 1 FROM approvals WHERE incident_id = $1 AND user_id = $2', [incidentId, user]).catch(() => []);
+    if (rows.length) return undefined;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the Approve press by ${user} got no answer within 15 s: no modal, no approval recorded, no reply`);
 }

@@ -29,9 +29,10 @@ export const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000):
 export async function planCard(h: Harness): Promise<{ incidentId: string; channel: string }> {
   const call = await posted(h, '"action_id":"incident_approve"');
   const blocks = call.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
-  const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')?.value;
+  // The button's value is `<incident id>:<plan digest prefix>`.
+  const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')?.value?.split(':')[0];
   if (!incidentId) throw new Error('the plan card carries no incident id');
-  return { incidentId: incidentId!, channel: call.args.channel as string };
+  return { incidentId, channel: call.args.channel as string };
 }
 
 /** Polls `check` every 100 ms until it returns a truthy value, which it returns; rejects with `what` after `timeoutMs`. */

@@ -196,6 +196,10 @@ export interface SlackApiServer {
   fault(method: string, fault: HttpFault, times?: number): void;
   /** Faults still queued for `method`. */
   faultsLeft(method: string): number;
+  /** Every modal opened with views.open, with its `trigger_id`, in order. */
+  readonly views: OpenedView[];
+  /** Sets a user group's members (`usergroups.users.list`); an unknown group answers `no_such_subteam`. */
+  setUsergroup(id: string, users: string[]): void;
   /** Makes a user ID exist in the workspace. */
   addUser(id: string): void;
   /** Makes a user ID not exist (invites fail with `user_not_found`). */
@@ -207,6 +211,15 @@ export interface SlackApiServer {
   addChannel(channel: { id?: string; name: string; is_private?: boolean; members?: string[]; botIsMember?: boolean }): SlackChannel;
   /** Stops the server; pending waits reject. */
   close(): Promise<void>;
+}
+
+/** A modal opened with views.open. */
+export interface OpenedView {
+  /** `V…`, as Slack assigns it. */
+  id: string;
+  trigger_id: string;
+  /** The view object as sent (type, callback_id, private_metadata, title, blocks, …). */
+  view: Record<string, unknown>;
 }
 
 /** A transport-level fault of the stand-in (see {@link SlackApiServer.fault}). */
@@ -251,7 +264,7 @@ const BLOCK_TYPES = new Set([
 ]);
 
 /** Arguments sent as JSON strings inside form bodies, decoded for the record and the handlers. */
-const JSON_ARGS = ['blocks', 'attachments', 'files', 'metadata'] as const;
+const JSON_ARGS = ['blocks', 'attachments', 'files', 'metadata', 'view'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -494,6 +507,9 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const explicitUsers = new Set<string>(options.users ?? []);
   const strictUsers = options.users !== undefined;
   const removedUsers = new Set<string>();
+  const views: OpenedView[] = [];
+  const usedTriggers = new Set<string>();
+  const usergroups = new Map<string, string[]>();
   const responseUses = new Map<string, number>();
   const callWaiters = new Set<Waiter<RecordedCall>>();
   const responseWaiters = new Set<Waiter<ResponseUrlPost>>();
@@ -620,6 +636,33 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       bot_id: botId,
       is_enterprise_install: false,
     }),
+
+    // docs.slack.dev/reference/methods/views.open: a trigger_id is good for one view; modal titles, submit and close labels are at most 24 characters.
+    'views.open': (args) => {
+      const trigger = str(args.trigger_id);
+      if (!trigger) fail('invalid_arguments');
+      if (usedTriggers.has(trigger)) fail('exchanged_trigger_id');
+      const view = args.view as Json | undefined;
+      if (!view || typeof view !== 'object' || view.type !== 'modal') fail('invalid_arguments');
+      for (const key of ['title', 'submit', 'close'] as const) {
+        const label = (view[key] as { text?: string } | undefined)?.text;
+        if (key === 'title' && !label) fail('invalid_arguments');
+        if (label && label.length > 24) fail('invalid_arguments', { response_metadata: { messages: [`[ERROR] must be less than 25 characters [json-pointer:/view/${key}/text]`] } });
+      }
+      if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) fail('invalid_arguments');
+      const errors = blockKitErrors(Array.isArray(view.blocks) ? view.blocks : []);
+      if (errors.length) fail('invalid_arguments', { response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } });
+      usedTriggers.add(trigger);
+      const opened = { id: `V${String(views.length + 1).padStart(9, '0')}`, trigger_id: trigger, view };
+      views.push(opened);
+      return { ok: true, view: { ...view, id: opened.id, team_id: teamId, app_id: appId, bot_id: botId } };
+    },
+
+    'usergroups.users.list': (args) => {
+      const group = usergroups.get(str(args.usergroup) ?? '');
+      if (!group) fail('no_such_subteam');
+      return { ok: true, users: [...group] };
+    },
 
     'conversations.create': (args) => {
       const name = str(args.name) ?? '';
@@ -1097,6 +1140,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       httpFaults.set(method, [...(httpFaults.get(method) ?? []), ...Array.from({ length: times }, () => fault)]);
     },
     faultsLeft: (method) => httpFaults.get(method)?.length ?? 0,
+    views,
+    setUsergroup: (id, users) => {
+      usergroups.set(id, [...users]);
+    },
     addUser: (id) => {
       removedUsers.delete(id);
       explicitUsers.add(id);

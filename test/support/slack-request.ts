@@ -251,3 +251,42 @@ export function postBlockActions(
   const body = formEncode({ payload: JSON.stringify(blockActionsPayload(args)) });
   return postSignedToApp(eventsUrl, signingSecret, body, FORM_CONTENT_TYPE, options);
 }
+
+/** A modal submitted by a user: the view as opened, and the values typed into its inputs. */
+export interface ViewSubmissionArgs {
+  user_id: string;
+  /** The view as the app sent it to views.open (callback_id, private_metadata, blocks, …), with Slack's `id`. */
+  view: Record<string, unknown> & { id: string };
+  /** `values[block_id][action_id]` = the text typed into that plain_text_input. */
+  values: Record<string, Record<string, string>>;
+  team_id?: string;
+  api_app_id?: string;
+}
+
+/** The `view_submission` payload Slack sends when a modal's submit button is pressed (docs.slack.dev "view_submission payload"). */
+export function viewSubmissionPayload(args: ViewSubmissionArgs): Record<string, unknown> {
+  const d = SLACK_REQUEST_DEFAULTS;
+  const teamId = args.team_id ?? d.teamId;
+  const userName = args.user_id.toLowerCase();
+  const values = Object.fromEntries(
+    Object.entries(args.values).map(([block, actions]) => [block, Object.fromEntries(Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]))]),
+  );
+  return {
+    type: 'view_submission',
+    team: { id: teamId, domain: d.teamDomain },
+    user: { id: args.user_id, username: userName, name: userName, team_id: teamId },
+    api_app_id: args.api_app_id ?? d.apiAppId,
+    token: d.token,
+    trigger_id: triggerId(),
+    view: { ...args.view, team_id: teamId, state: { values }, hash: `${Date.now()}.abc`, root_view_id: args.view.id, previous_view_id: null },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+}
+
+/** Sends a signed `view_submission` interaction to the app, as Slack does; the body answers with any `response_action`. */
+export function postViewSubmission(eventsUrl: string, signingSecret: string, args: ViewSubmissionArgs, options: SendOptions = {}): Promise<SlackRequestResult> {
+  const body = formEncode({ payload: JSON.stringify(viewSubmissionPayload(args)) });
+  return postSignedToApp(eventsUrl, signingSecret, body, FORM_CONTENT_TYPE, options);
+}

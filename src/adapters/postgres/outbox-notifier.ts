@@ -21,6 +21,8 @@ function dedupeKey(method: NoticeMethod, incident: Incident): string | undefined
     case 'restoreComplete':
       return method;
     case 'planCard':
+      // A superseded plan gets a new card in the same round: its digest tells the two apart.
+      return `${method}:${incident.attempt}${incident.basis ? `:${incident.basis.digest.slice(0, 16)}` : ''}`;
     case 'initialNotice':
       return `${method}:${incident.attempt}`;
     default:
@@ -84,6 +86,9 @@ export class OutboxNotifier implements Notifier {
   }
   failure(incident: Incident, ...rest: Rest<'failure'>) {
     return this.store('failure', incident, ...rest);
+  }
+  announce(incident: Incident, text: string) {
+    return this.store('announce', incident, text);
   }
   cancelled(incident: Incident, byUserId: string, reason?: string) {
     return this.store('cancelled', incident, byUserId, reason);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PlanStep } from '../../rollback/plan.js';
-import type { Approval, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
+import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
+import type { PlanBasis } from '../../rollback/plan-digest.js';
+import type { PlanRisk } from '../../rollback/risk.js';
 import type { IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
 import { isOpen } from '../../incident/incident.js';
@@ -43,6 +45,9 @@ interface IncidentRow {
   steps: StepOutcome[];
   failure: IncidentFailure | null;
   attempt: number;
+  basis: PlanBasis | null;
+  risk: PlanRisk | null;
+  break_glass: BreakGlass | null;
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
@@ -65,6 +70,9 @@ const toIncident = (r: IncidentRow): Incident => ({
   steps: r.steps,
   failure: r.failure,
   attempt: r.attempt,
+  basis: r.basis ?? null,
+  risk: r.risk ?? null,
+  breakGlass: r.break_glass ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   endedAt: r.ended_at,
@@ -81,18 +89,21 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async create(input: NewIncident): Promise<Incident> {
     const id = randomUUID();
-    const now = this.clock.now();
+    const now = input.createdAt ?? this.clock.now();
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<IncidentRow>(
-        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at)
-         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6) RETURNING *`,
-        [id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now, input.kind ?? 'rollback', input.restore ? JSON.stringify(input.restore) : null],
+        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass)
+         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10) RETURNING *`,
+        [
+          id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now, input.kind ?? 'rollback', input.restore ? JSON.stringify(input.restore) : null,
+          input.basis ? JSON.stringify(input.basis) : null, input.breakGlass ? JSON.stringify(input.breakGlass) : null,
+        ],
       );
       await client.query(
         `INSERT INTO incident_events (incident_id, type, actor, to_state, data) VALUES ($1, 'opened', $2, 'opened', $3)`,
-        [id, input.requestedBy, { kind: input.kind ?? 'rollback', migration: input.migration, steps: input.plan.map((s) => s.migration), restore: input.restore ?? null }],
+        [id, input.requestedBy, { kind: input.kind ?? 'rollback', migration: input.migration, steps: input.plan.map((s) => s.migration), restore: input.restore ?? null, digest: input.basis?.digest ?? null, breakGlass: input.breakGlass ?? null }],
       );
       await client.query('COMMIT');
       return toIncident(rows[0]!);
@@ -184,14 +195,14 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return this.transitionWith(id, event, actor, data, 'failure = COALESCE($5, failure)', [data.failure ? JSON.stringify(data.failure) : null]);
   }
 
-  async startNewRound(id: string, plan: Incident['plan'], actor: string, data: Record<string, unknown> = {}): Promise<Incident> {
+  async startNewRound(id: string, plan: Incident['plan'], actor: string, data: Record<string, unknown> = {}, basis: PlanBasis | null = null): Promise<Incident> {
     return this.transitionWith(
       id,
       'retried',
       actor,
-      { ...data, steps: plan.map((s) => s.migration) },
-      `failure = NULL, snapshot = NULL, plan_message_ts = NULL, steps = '[]', plan = $5, attempt = attempt + 1`,
-      [JSON.stringify(plan)],
+      { ...data, steps: plan.map((s) => s.migration), digest: basis?.digest ?? null },
+      `failure = NULL, snapshot = NULL, plan_message_ts = NULL, steps = '[]', plan = $5, attempt = attempt + 1, basis = $6, risk = NULL, break_glass = NULL`,
+      [JSON.stringify(plan), basis ? JSON.stringify(basis) : null],
       (client) => client.query('DELETE FROM approvals WHERE incident_id = $1', [id]),
     );
   }
@@ -237,22 +248,49 @@ export class PostgresIncidentRepository implements IncidentRepository {
     }
   }
 
-  async addApproval(id: string, userId: string): Promise<{ inserted: boolean; approvals: Approval[] }> {
+  async addApproval(id: string, userId: string, planDigest: string | null = null): Promise<{ inserted: boolean; approvals: Approval[] }> {
     const res = await this.pool.query(
-      'INSERT INTO approvals (incident_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [id, userId, this.clock.now()],
+      'INSERT INTO approvals (incident_id, user_id, created_at, plan_digest) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [id, userId, this.clock.now(), planDigest],
     );
     const inserted = res.rowCount === 1;
-    if (inserted) await this.log(id, 'approval_given', userId);
+    if (inserted) await this.log(id, 'approval_given', userId, planDigest ? { digest: planDigest } : {});
     return { inserted, approvals: await this.listApprovals(id) };
   }
 
   async listApprovals(id: string): Promise<Approval[]> {
-    const { rows } = await this.pool.query<{ incident_id: string; user_id: string; created_at: Date }>(
+    const { rows } = await this.pool.query<{ incident_id: string; user_id: string; created_at: Date; plan_digest: string | null }>(
       'SELECT * FROM approvals WHERE incident_id = $1 ORDER BY created_at, user_id',
       [id],
     );
-    return rows.map((r) => ({ incidentId: r.incident_id, userId: r.user_id, createdAt: r.created_at }));
+    return rows.map((r) => ({ incidentId: r.incident_id, userId: r.user_id, createdAt: r.created_at, planDigest: r.plan_digest }));
+  }
+
+  async setRisk(id: string, risk: PlanRisk): Promise<void> {
+    await this.update(id, 'risk = $2', [JSON.stringify(risk)]);
+  }
+
+  async supersedePlan(id: string, plan: Incident['plan'], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<IncidentRow>(
+        'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
+        [id, JSON.stringify(plan), JSON.stringify(basis), this.clock.now()],
+      );
+      if (!rows[0]) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found` });
+      const voided = await client.query<{ user_id: string }>('DELETE FROM approvals WHERE incident_id = $1 RETURNING user_id', [id]);
+      await client.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [
+        id, 'plan_superseded', BOT, { ...data, digest: basis.digest, voided: voided.rows.map((r) => r.user_id) },
+      ]);
+      await client.query('COMMIT');
+      return toIncident(rows[0]);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {

@@ -103,6 +103,20 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE notices; ALTER TABLE incidents DROP COLUMN attempt');
     },
   },
+  // Approvals bound to the plan: `basis` holds the plan digest (steps, SQL, file checksums,
+  // tracking head, snapshot id) each approval records in `plan_digest`; `risk` the plan's
+  // classification and figures; `break_glass` who invoked it and why.
+  '0004_plan_digest_risk_break_glass': {
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents ADD COLUMN basis jsonb, ADD COLUMN risk jsonb, ADD COLUMN break_glass jsonb;
+        ALTER TABLE approvals ADD COLUMN plan_digest text;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE approvals DROP COLUMN plan_digest; ALTER TABLE incidents DROP COLUMN break_glass, DROP COLUMN risk, DROP COLUMN basis');
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

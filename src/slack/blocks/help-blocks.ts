@@ -3,7 +3,7 @@ import type { KnownBlock } from './block-kit.js';
 /** `/migrate help`: every command, one line each. */
 export function helpMessage(): { text: string; blocks: KnownBlock[] } {
   const lines = [
-    '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`).',
+    '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`). `--break-glass "reason"` when approvers cannot be reached: one approval suffices, announced loudly; never for an irreversible step.',
     '*`/migrate triage [--service NAME]`* — run the runbooks\' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.',
     '*`/migrate status [--service NAME]`* — every open incident (or the service\'s): state, jobs, approvals, the tracking table\'s head, and what you can do next.',
     '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',

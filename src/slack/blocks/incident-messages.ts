@@ -2,11 +2,13 @@ import type { types } from '@slack/bolt';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../incident/notifier.js';
+import { mentionApprovers } from '../../incident/approvers.js';
 import { shortId, type Incident, type IncidentFailure, type StepOutcome } from '../../incident/incident.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import { formatDuration, slackDate } from '../../shared/clock.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
+import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreFailureMessage, restoreOpenedMessage, restoreSource, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 
 /** A Slack message: fallback text (notifications, screen readers) and its blocks. */
@@ -15,9 +17,14 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** `action_id`s of the plan card's buttons; the button value is the incident id. */
+/** `action_id`s of the plan card's buttons; the value is {@link planButtonValue}. */
 export const ACTION_APPROVE = 'incident_approve';
 export const ACTION_REJECT = 'incident_reject';
+
+/** A plan-card button's value: `<incident uuid>:<first 12 hex of the plan digest>` (just the uuid for restores), so a stale card is recognised. */
+export function planButtonValue(incidentId: string, digest: string | null | undefined): string {
+  return digest ? `${incidentId}:${digest.slice(0, 12)}` : incidentId;
+}
 
 const STATE_LABEL: Record<Incident['state'], string> = {
   opened: ':large_blue_circle: opened',
@@ -50,7 +57,7 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
       header(`Rollback of ${incident.migration} — ${service.name}`),
       section(
         `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
-          `Next: triage, the plan for ${service.approvals.required} approvals from ${users(service.approvals.approvers)}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
+          `Next: triage, the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
       ),
       ...(waiver ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)] : []),
       context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
@@ -102,8 +109,9 @@ function confirmButton(
  * in the dialog before the approval counts (runbook 001 "Dirty Migration Recovery" and
  * "Checksum Mismatch").
  */
-function approveDialog(incident: Incident, service: ServiceConfig): { title: string; text: string; deny: string } {
+function approveDialog(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): { title: string; text: string; deny: string } {
   if (incident.kind === 'restore') return restoreDialogs(incident, service).approve;
+  if (progress.destructive) return { title: 'Destructive plan', text: `Next you confirm by typing *${service.name}*; the risk is listed there.`, deny: 'Not yet' };
   const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`;
   const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
   const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
@@ -125,34 +133,46 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
   const r = incident.kind === 'restore' ? incident.restore : null;
+  const tier = progress.destructive ? ' (destructive plan: each approver confirms by typing the service name)' : '';
   const blocks: KnownBlock[] = r
     ? [
         header(`Restore plan — ${service.name}`),
         section(`${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`),
-        context(`needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`),
+        context(`needs ${progress.required} approvals from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve`),
       ]
     : [
-        header(`Rollback plan — ${service.name}`),
+        header(`${progress.superseded ? 'Superseded plan' : 'Rollback plan'} — ${service.name}`),
+        ...(incident.breakGlass
+          ? [section(`:rotating_light: *BREAK GLASS* invoked by <@${incident.breakGlass.by}>: _${incident.breakGlass.reason}_ — one approval from a listed approver suffices.`)]
+          : []),
+        ...riskBlocks(progress.risk),
         section(`Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`),
         context(
-          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals from ${users(service.approvals.approvers)} · the requester cannot approve`,
+          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve` +
+            (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
         ),
       ];
   for (const w of progress.warnings ?? []) blocks.push(section(`:warning: ${w}`));
+  if (progress.superseded) {
+    blocks.push(context(':recycle: This plan was superseded: the migration files or the tracking table changed after it was posted. Its approvals were voided; the new plan card is below.'));
+    return { text: `Superseded rollback plan for ${service.name}`, blocks };
+  }
   blocks.push(
     section(`*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`),
   );
-  if (incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval') {
+  const open = incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval';
+  if (open && !r) blocks.push(...restoreAdviceBlocks(incident.id, progress.risk, progress.unapprovable));
+  if (open) {
     if (approvedBy.length < progress.required) {
+      const value = planButtonValue(incident.id, incident.basis?.digest);
+      const reject = confirmButton(ACTION_REJECT, 'Reject', 'danger', value, {
+        ...(r ? restoreDialogs(incident, service).reject : { title: 'Reject this rollback?', text: 'The incident ends as cancelled. Nothing is changed in the database.', deny: 'Keep it' }),
+      });
       blocks.push({
         type: 'actions',
         block_id: `plan_${shortId(incident.id)}`,
-        elements: [
-          confirmButton(ACTION_APPROVE, 'Approve', 'primary', incident.id, approveDialog(incident, service)),
-          confirmButton(ACTION_REJECT, 'Reject', 'danger', incident.id, {
-            ...(r ? restoreDialogs(incident, service).reject : { title: 'Reject this rollback?', text: 'The incident ends as cancelled. Nothing is changed in the database.', deny: 'Keep it' }),
-          }),
-        ],
+        // An irreversible step: no Approve at all (restore instead); Reject still ends the incident.
+        elements: progress.unapprovable ? [reject] : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress)), reject],
       });
     } else {
       blocks.push(context(r ? ':white_check_mark: Approved. The restore runs now.' : ':white_check_mark: Approved. The rollback runs once the snapshot is available.'));

@@ -1,3 +1,4 @@
+import { mentionApprovers } from '../../incident/approvers.js';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../config/services.js';
 import { shortId, type Incident, type IncidentFailure } from '../../incident/incident.js';
@@ -50,7 +51,7 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig)
       section(
         `<@${incident.requestedBy}> asked to restore ${restoreSource(incident)} of *${service.name}* into a *new* ${restoreTargetNoun(service)} \`${incident.restore?.target}\`. ` +
           'Production is not touched (runbook 003: never overwrite production in place).\n' +
-          `Next: the plan for ${service.approvals.required} approvals from ${service.approvals.approvers.map((u) => `<@${u}>`).join(', ')}.`,
+          `Next: the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}.`,
       ),
       context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
     ],

@@ -39,12 +39,12 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
         await reply(helpMessage());
         return;
       case 'rollback': {
-        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl });
+        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl, ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}) });
         await reply({
           text:
             incident.state === 'failed'
               ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
-              : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*. The channel link follows as soon as it exists.`,
+              : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
         });
         return;
       }

@@ -19,7 +19,7 @@ services:
     database_url_env: TICKET_DATABASE_URL
     migrations: { tool: knex, directory: ./migrations }
     snapshot: { provider: pg_dump }
-    approvals: { required: 2, approvers: [U0SRE001, U0OWN001] }
+    approvals: { required: 2, approvers: [U0SRE001, U0OWN001, U0DBA001] }
 `;
 
 describe('loadEnv', () => {
@@ -50,12 +50,22 @@ describe('loadServices', () => {
     expect(svc.status_update_minutes).toBe(15);
     expect(svc.database_url).toBe('postgres://db/tickets');
     expect(svc.triage.statement_timeout.ms).toBe(5000);
+    expect(svc.approvals).toEqual({ required: 2, destructive: 3, approvers: ['U0SRE001', 'U0OWN001', 'U0DBA001'] });
+  });
+
+  it('a user group among the approvers can hold any number of people, so the destructive tier needs no more IDs', async () => {
+    const file = await servicesFile(GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001, S0ONCALL1]'));
+    const svc = (await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!;
+    expect(svc.approvals).toEqual({ required: 2, destructive: 3, approvers: ['U0SRE001', 'S0ONCALL1'] });
   });
 
   it.each([
     [GOOD.replace('pg_dump', 'tape'), /services\.ticket-service\.snapshot\.provider/],
     [GOOD.replace('U0OWN001', 'bob'), /approvals\.approvers\.1: must be a Slack user ID/],
-    [GOOD.replace('[U0SRE001, U0OWN001]', '[U0SRE001]'), /at least as many distinct approvers/],
+    [GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001]'), /at least as many distinct approvers/],
+    [GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001, U0OWN001]'), /approvals\.destructive: destructive plans need 3 distinct approvers \(default: required \+ 1\) but only 2 are listed/],
+    [GOOD.replace('{ required: 2,', '{ required: 2, destructive: 1,'), /approvals\.destructive: cannot be lower than `required`/],
+    [GOOD.replace('U0DBA001', 'oncall-group'), /must be a Slack user ID like U0SRE001 or a user group ID/],
     [GOOD.replace('directory: ./migrations', 'directory: ./migrations, table: "x; drop"'), /migrations\.table: must be a plain SQL identifier/],
     [`${GOOD}    lock_timeout: forever\n`, /lock_timeout: must be a duration/],
     [GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'), /waiver_reason/],

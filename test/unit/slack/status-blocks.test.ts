@@ -27,6 +27,9 @@ const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident
   steps: [],
   attempt: 1,
   failure: null,
+  basis: null,
+  risk: null,
+  breakGlass: null,
   createdAt: new Date('2026-11-21T03:12:00Z'),
   updatedAt: new Date('2026-11-21T03:12:00Z'),
   endedAt: null,
@@ -35,7 +38,7 @@ const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident
 
 describe('/migrate status', () => {
   it('says what a person can do next in every open state', () => {
-    const approval = (userId: string) => ({ incidentId: 'x', userId, createdAt: new Date() });
+    const approval = (userId: string) => ({ incidentId: 'x', userId, createdAt: new Date(), planDigest: null });
     expect(nextActions({ service, incident: incident('awaiting_approval'), approvals: [] })).toMatch(/press Approve on the plan card in <#C0INC0001>; Reject or `\/migrate close --service ticket-service --reason "…"` cancels it/);
     expect(nextActions({ service, incident: incident('snapshotting'), approvals: [approval('U0SRE001'), approval('U0OWN001')] })).toMatch(/^Approved; the rollback starts once the snapshot is available/);
     expect(nextActions({ service, incident: incident('rolling_back'), approvals: [] })).toMatch(/stops it after the step in progress/);

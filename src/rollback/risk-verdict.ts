@@ -1,0 +1,69 @@
+import type { PlanRisk, RiskFinding, StepRisk } from './risk.js';
+
+/**
+ * Tables at or above this many rows make a blocking statement worth the approvers' attention
+ * (an index build or a table rewrite there holds writers for seconds to minutes; runbook 000
+ * "Always Use lock_timeout"). Smaller tables are not mentioned.
+ */
+export const LARGE_TABLE_ROWS = 100_000;
+
+const EMOJI: Record<RiskFinding['class'], string> = {
+  data_loss: ':warning:',
+  security: ':lock:',
+  blocking: ':hourglass_flowing_sand:',
+  constraint: ':no_entry:',
+  irreversible: ':no_entry_sign:',
+  unknown: ':grey_question:',
+};
+
+const n = (x: number): string => x.toLocaleString('en-US');
+const plural = (x: number, one: string, many = `${one}s`): string => `${n(x)} ${x === 1 ? one : many}`;
+
+/** The figure in words: "500 values lost", "~1,200,000 rows (estimated)", "could not count: …". */
+function figureWords(f: RiskFinding): string | null {
+  const fig = f.figure;
+  if (!fig || !f.target) return null;
+  if (fig.absent) return 'it does not exist, nothing to lose';
+  if (fig.count === null) return `could not count: ${fig.error ?? 'unknown error'}`;
+  const about = fig.estimated ? '~' : '';
+  const est = fig.estimated ? ' (estimated)' : '';
+  switch (f.target.measure) {
+    case 'rows':
+      return f.class === 'data_loss' ? `${about}${plural(fig.count, 'row')} lost${est}` : `${about}${plural(fig.count, 'row')}${est}`;
+    case 'values':
+      return `${about}${plural(fig.count, 'value')} lost${est}`;
+    case 'longer_values':
+      return `${about}${plural(fig.count, 'value')} longer than ${f.target.maxLength}${est}`;
+    case 'violations':
+      return fig.count === 0 ? 'no row violates it' : `${about}${plural(fig.count, 'row')} violate it${est} — the step will fail on them (runbook 000: fix the data first)`;
+    case 'policies':
+      return fig.names?.length ? `policies there now: ${fig.names.join(', ')}` : 'no policy on it now';
+  }
+}
+
+/**
+ * One line for a finding, as the plan card and the confirmation modal show it:
+ * `:warning: drops column events.promo_code — 500 values lost`.
+ */
+export function riskVerdict(f: RiskFinding): string {
+  const figure = figureWords(f);
+  return `${EMOJI[f.class]} ${f.what}${figure ? ` — ${figure}` : ''}`;
+}
+
+/**
+ * The findings worth a line on the card: every one except blocking statements on tables known
+ * to be small, constraint re-adds no row violates, and drops of objects that do not exist.
+ */
+export function notableFindings(step: StepRisk): RiskFinding[] {
+  return step.findings.filter((f) => {
+    if (f.figure?.absent) return false;
+    if (f.class === 'blocking') return !f.figure || f.figure.count === null || f.figure.count >= LARGE_TABLE_ROWS;
+    if (f.class === 'constraint') return f.figure?.count !== 0;
+    return true;
+  });
+}
+
+/** True when any step loses data or cannot bring back what its up destroyed: runbook 003 advises a restore instead. */
+export function advisesRestore(risk: PlanRisk): boolean {
+  return risk.steps.some((s) => s.findings.some((f) => (f.class === 'data_loss' && !f.figure?.absent && f.figure?.count !== 0) || f.class === 'irreversible'));
+}
