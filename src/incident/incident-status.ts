@@ -4,12 +4,16 @@ import { isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import type { Approval, Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { approvalTier, countedApprovals } from './approval-tier.js';
 
 /** Everything `/migrate status` shows about one service. */
 export interface StatusView {
   service: ServiceConfig;
   incident: Incident | null;
+  /** Approvals that count for the plan as it is (given for its digest). */
   approvals: Approval[];
+  /** Approvals the plan needs (its tier: required, destructive or break glass). */
+  required: number;
   /** Job states from the queue, e.g. `{ rollback: 'delayed' }`; `{ queue: 'unreachable' }` when Redis did not answer. */
   jobs: Record<string, string>;
   /** Newest tracking-table rows first (at most 5), or why they could not be read. */
@@ -43,5 +47,6 @@ async function viewOf(deps: IncidentDeps, service: ServiceConfig, incident: Inci
     incident ? deps.repo.listApprovals(incident.id) : Promise.resolve([]),
     incident ? deps.jobs.describe(incident).catch((): Record<string, string> => ({ queue: 'unreachable' })) : Promise.resolve({}),
   ]);
-  return { service, incident, approvals, jobs, head, now: deps.clock.now() };
+  const required = incident ? (await approvalTier(incident, service)).required : service.approvals.required;
+  return { service, incident, approvals: incident ? countedApprovals(incident, approvals) : approvals, required, jobs, head, now: deps.clock.now() };
 }

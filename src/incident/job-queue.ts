@@ -20,7 +20,7 @@ export interface OnDemandSnapshotRequest {
 }
 
 /** The incident and its retry round, which together name its jobs. */
-export type IncidentRef = Pick<Incident, 'id' | 'attempt'>;
+export type IncidentRef = Pick<Incident, 'id' | 'attempt'> & { basis?: Incident['basis'] };
 
 /** Where a job is: BullMQ's states, or `missing` when no such job exists (never queued, or removed). */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'missing';

@@ -1,3 +1,4 @@
+import { approvalTier, countedApprovals } from './approval-tier.js';
 import type { ServiceConfig } from '../config/services.js';
 import { stepsFromTrackingTable } from './close-incident.js';
 import type { IncidentDeps } from './deps.js';
@@ -92,8 +93,8 @@ async function reconcileOne(deps: IncidentDeps, incident: Incident, service: Ser
     await deps.jobs.prepare(incident);
     report.queuedPrepare.push(incident.id);
   }
-  const approvals = await deps.repo.listApprovals(incident.id);
-  if (approvals.length >= service.approvals.required) {
+  const [all, tier] = await Promise.all([deps.repo.listApprovals(incident.id), approvalTier(incident, service)]);
+  if (!tier.unapprovable && countedApprovals(incident, all).length >= tier.required) {
     if (jobs.rollback === 'missing') {
       await deps.jobs.rollback(incident);
       report.queuedRollback.push(incident.id);

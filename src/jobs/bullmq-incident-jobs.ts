@@ -78,7 +78,7 @@ export class BullmqIncidentJobs implements IncidentJobs {
   async rollback(incident: IncidentRef): Promise<void> {
     // A rollback is not retried blindly: the job resumes from the tracking table, but only a few times.
     await this.bounded('queue rollback', () =>
-      this.rollbacks.add(JOB.rollback, { incidentId: incident.id }, { jobId: jobId.rollback(incident.id, incident.attempt), attempts: 3 }),
+      this.rollbacks.add(JOB.rollback, { incidentId: incident.id }, { jobId: jobId.rollback(incident.id, incident.attempt, incident.basis?.digest), attempts: 3 }),
     );
   }
 
@@ -115,7 +115,7 @@ export class BullmqIncidentJobs implements IncidentJobs {
     return this.bounded('read job states', async () => {
       const [prepare, rollback, scheduler] = await Promise.all([
         this.incidents.getJobState(jobId.prepare(incident.id, incident.attempt)),
-        this.rollbacks.getJobState(jobId.rollback(incident.id, incident.attempt)),
+        this.rollbacks.getJobState(jobId.rollback(incident.id, incident.attempt, incident.basis?.digest)),
         this.incidents.getJobScheduler(jobId.statusScheduler(incident.id)),
       ]);
       const norm = (s: string): JobState => (s === 'unknown' ? 'missing' : s === 'waiting-children' || s === 'prioritized' ? 'waiting' : (s as JobState));

@@ -72,7 +72,9 @@ describe('ways out of a running or failed incident', () => {
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
     // Approvals recorded straight in the state database: as if the queue call had been lost.
-    for (const u of APPROVERS) await query(h.stateDb.url, 'INSERT INTO approvals (incident_id, user_id) VALUES ($1, $2)', [incidentId, u]);
+    for (const u of APPROVERS) {
+      await query(h.stateDb.url, "INSERT INTO approvals (incident_id, user_id, plan_digest) SELECT id, $2, basis->>'digest' FROM incidents WHERE id = $1", [incidentId, u]);
+    }
     await reachesState(h, incidentId, 'resolved');
     await posted(h, 'the rollback was never queued');
     expect(await appliedIn(slow)).toEqual(['001_create_orders.ts', '002_add_order_notes.ts']);

@@ -121,7 +121,7 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
 });
 
 
-describe('what cannot be rolled back gets a clear answer before anything is recorded', () => {
+describe('what cannot be rolled back: an irreversible step gets a card without Approve; a tracking table of another tool is refused before anything is recorded', () => {
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -129,16 +129,27 @@ describe('what cannot be rolled back gets a clear answer before anything is reco
   });
 
   it.each([
-    ['node-pg-migrate', 'rollback 1731000000100', {}, /`1731000000100_create-events` is irreversible: it exports `down = false`/],
-    ['drizzle', 'rollback 0000', {}, /`0000_create_events` has no rollback script \(`rollback\/0000_rollback_\*\.sql`\)/],
-    ['node-pg-migrate', 'rollback 1731000000200', { migrations: { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' } }, /`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/],
-  ])('%s: %s', async (tool, text, overrides, expected) => {
-    h = await startHarness(overrides, { fixture: TOOL_FIXTURES.find((f) => f.migrations.tool === tool)! });
+    ['node-pg-migrate', 'rollback 1731000000100', /`1731000000100_create-events` is irreversible: it exports `down = false`/],
+    ['drizzle', 'rollback 0000', /`0000_create_events` has no rollback script \(`rollback\/0000_rollback_\*\.sql`\)/],
+  ])('%s: %s', async (tool, text, expected) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === tool)!;
-    const { key } = await h.command(text);
+    h = await startHarness({}, { fixture });
+    await h.command(text);
+    const card = await posted(h, '"action_id":"incident_restore_instead"');
+    expect(textOf(card)).toMatch(expected);
+    expect(textOf(card)).toContain('This plan cannot be approved');
+    expect(textOf(card)).not.toContain('"action_id":"incident_approve"');
+    await posted(h, 'Snapshot saved');
+    expect(await fixture.trackedNames(h.ticketDb.url)).toEqual(fixture.applied);
+  });
+
+  it('a tracking table of another tool is refused before anything is recorded', async () => {
+    const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === 'node-pg-migrate')!;
+    h = await startHarness({ migrations: { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' } }, { fixture });
+    const { key } = await h.command('rollback 1731000000200');
     const res = await h.slack.waitForResponse((r) => r.key === key);
     expect(res.body.response_type).toBe('ephemeral');
-    expect(String(res.body.text)).toMatch(expected);
+    expect(String(res.body.text)).toMatch(/`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/);
     expect(String(res.body.text)).not.toMatch(/Something went wrong/);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.callsTo('conversations.create')).toHaveLength(0);

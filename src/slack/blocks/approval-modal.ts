@@ -12,6 +12,8 @@ export const CONFIRM_INPUT = 'service_name';
 export interface ConfirmMetadata {
   incidentId: string;
   digest: string | null;
+  /** The press's response_url (valid 30 minutes, 5 uses): the approver's answer goes there, as for any press. */
+  responseUrl?: string;
 }
 
 /**

@@ -111,11 +111,11 @@ function confirmButton(
  */
 function approveDialog(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): { title: string; text: string; deny: string } {
   if (incident.kind === 'restore') return restoreDialogs(incident, service).approve;
-  if (progress.destructive) return { title: 'Destructive plan', text: `Next you confirm by typing *${service.name}*; the risk is listed there.`, deny: 'Not yet' };
-  const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.`;
+  const typed = progress.destructive ? ` This plan destroys data or security: next you confirm by typing *${service.name}*.` : '';
+  const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.${typed}`;
   const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
   const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
-  if (!dirty.length && !modified.length) return { title: 'Approve this rollback?', text: base, deny: 'Not yet' };
+  if (!dirty.length && !modified.length) return { title: progress.destructive ? 'Destructive plan' : 'Approve this rollback?', text: base, deny: 'Not yet' };
   const ack = [
     dirty.length ? `${dirty.join(', ')} ${dirty.length === 1 ? 'is' : 'are'} *partially applied* (dirty): its down may meet objects its up never created.` : '',
     modified.length ? `${modified.join(', ')} changed since ${modified.length === 1 ? 'it was' : 'they were'} applied: the down on disk may not match what ran.` : '',

@@ -5,7 +5,7 @@ import { clip, LIMITS } from './limits.js';
 import type { SlackMessage } from './incident-messages.js';
 
 /** What a person can do next with an incident in this state (runbook 003: every state has a way forward or out). */
-export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'service'>): string {
+export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'service' | 'required'>): string {
   const i = v.incident;
   if (!i) return `\`/migrate rollback <migration> --service ${v.service.name}\` opens one.`;
   const svc = `--service ${v.service.name}`;
@@ -13,7 +13,7 @@ export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'serv
     case 'opened':
     case 'snapshotting':
     case 'awaiting_approval':
-      return v.approvals.length >= v.service.approvals.required
+      return v.approvals.length >= v.required
         ? `Approved; the ${actionNoun(i)} starts ${i.kind === 'restore' || i.snapshot?.status === 'available' ? 'now' : 'once the snapshot is available'}. \`/migrate close ${svc} --reason "…"\` cancels it.`
         : `Approvers press Approve on the plan card in <#${i.channelId}>; Reject or \`/migrate close ${svc} --reason "…"\` cancels it.`;
     case 'rolling_back':
@@ -36,7 +36,7 @@ export function statusMessage(v: StatusView): SlackMessage {
         ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
         : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
       ...(i.kind === 'restore' ? [] : [`• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`]),
-      `• Approvals: ${v.approvals.length} of ${v.service.approvals.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
+      `• Approvals: ${v.approvals.length} of ${v.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
       `• Jobs: ${Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ') || 'none'}`,
     );
     if (i.failure) lines.push(`• Failure: ${i.failure.message}`);

@@ -25,7 +25,7 @@ const PlanButtonValue = z
     return { incidentId: incidentId!, ...(digest ? { digest } : {}) };
   });
 
-const ConfirmMetadataSchema = z.object({ incidentId: z.uuid(), digest: z.string().regex(/^[0-9a-f]{64}$/).nullable() });
+const ConfirmMetadataSchema = z.object({ incidentId: z.uuid(), digest: z.string().regex(/^[0-9a-f]{64}$/).nullable(), responseUrl: z.url().optional() });
 
 function replyFor(outcome: ApprovalOutcome): string | null {
   if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
@@ -41,6 +41,8 @@ export interface PressContext {
   respond: RespondFn;
   /** Opens the confirmation modal (`views.open` with the press's `trigger_id`, valid 3 s). */
   openModal?: (view: ReturnType<typeof approvalConfirmView>) => Promise<unknown>;
+  /** The press's response_url, carried through the modal so its answer reaches the approver the same way. */
+  responseUrl?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function handlePlanAction(deps: IncidentDeps, action: 'approve' | '
     const outcome = action === 'approve' ? await approve(deps, incidentId, user.data, { digest }) : await reject(deps, incidentId, user.data);
     if (outcome.kind === 'confirm') {
       if (!ctx.openModal) return void (await reply(':warning: This plan needs a typed confirmation, which this client cannot show. Nothing was recorded.'));
-      await ctx.openModal(approvalConfirmView({ service: outcome.service, summary: outcome.summary, required: outcome.required, metadata: { incidentId, digest: outcome.digest } }));
+      await ctx.openModal(approvalConfirmView({ service: outcome.service, summary: outcome.summary, required: outcome.required, metadata: { incidentId, digest: outcome.digest, ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}) } }));
       return;
     }
     const text = replyFor(outcome);
@@ -110,6 +112,7 @@ export function registerPlanActions(app: App, deps: IncidentDeps): void {
       await ack();
       await handlePlanAction(deps, action, { value: button.value, userId: body.user.id }, {
         respond,
+        responseUrl: body.response_url,
         openModal: (view) => client.views.open({ trigger_id: body.trigger_id, view }),
       });
     });
@@ -122,6 +125,9 @@ export function registerPlanActions(app: App, deps: IncidentDeps): void {
     if (!metadata.success || !service) return void (await ack({ response_action: 'errors', errors: { [CONFIRM_BLOCK]: 'This incident no longer exists. Close the modal; nothing was recorded.' } }));
     if (typed.trim() !== service) return void (await ack({ response_action: 'errors', errors: { [CONFIRM_BLOCK]: `Type ${service} exactly to approve.` } }));
     await ack();
-    await handleConfirmSubmission(deps, { metadata: metadata.data, userId: body.user.id, typed }, (incidentId, text) => ephemeralInIncident(deps, client, incidentId, body.user.id, text));
+    const responseUrl = metadata.data.responseUrl;
+    await handleConfirmSubmission(deps, { metadata: metadata.data, userId: body.user.id, typed }, (incidentId, text) =>
+      responseUrl ? deps.notifier.reply(responseUrl, text) : ephemeralInIncident(deps, client, incidentId, body.user.id, text),
+    );
   });
 }
