@@ -105,6 +105,16 @@ export const ServiceSchema = z
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
     lock_timeout: DurationSchema.prefault('5s'),
     triage: TriageConfigSchema.prefault({}),
+    /** Rehearsals (runbook 003 scenario 3: "reproduce on a restored test copy"). */
+    rehearsal: z
+      .object({
+        /** Env var with a connection string to a scratch server for pg_dump rehearsals (default: the service's own server, a new database). */
+        database_url_env: EnvVarName.optional(),
+        /** RDS/Aurora rehearsals restore a new instance (time and money): off unless set. */
+        allow_cloud_restore: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -121,7 +131,7 @@ export const ServicesFileSchema = z
 type ServiceFileEntry = z.infer<typeof ServiceSchema>;
 
 /** One service from services.yaml, with paths made absolute and connection strings resolved. */
-export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage'> {
+export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal'> {
   /** The key under `services:`. */
   name: string;
   /** Connection string from `database_url_env` (secret: never log or post it unredacted). */
@@ -129,6 +139,8 @@ export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'tr
   /** The tool's options; every `*directory` key is an absolute path. */
   migrations: MigrationsConfig;
   triage: ServiceFileEntry['triage'] & { database_url: string };
+  /** `database_url` is the scratch server's connection string (secret), or the service's own. */
+  rehearsal: ServiceFileEntry['rehearsal'] & { database_url: string };
 }
 
 /** The validated services.yaml. */
@@ -192,6 +204,9 @@ export async function loadServices(
     const triageEnv = svc.triage.database_url_env;
     const triageUrl = triageEnv ? env[triageEnv] : url;
     if (triageEnv && !triageUrl) problems.push(`services.${name}.triage.database_url_env: environment variable ${triageEnv} is not set`);
+    const rehearsalEnv = svc.rehearsal.database_url_env;
+    const rehearsalUrl = rehearsalEnv ? env[rehearsalEnv] : url;
+    if (rehearsalEnv && !rehearsalUrl) problems.push(`services.${name}.rehearsal.database_url_env: environment variable ${rehearsalEnv} is not set`);
     const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
     const dir = await stat(migrations.directory).catch(() => null);
     if (!dir?.isDirectory()) problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
@@ -201,6 +216,7 @@ export async function loadServices(
       database_url: url ?? '',
       migrations,
       triage: { ...svc.triage, database_url: triageUrl ?? '' },
+      rehearsal: { ...svc.rehearsal, database_url: rehearsalUrl ?? '' },
     });
   }
   if (problems.length > 0) fail(problems);

@@ -8,6 +8,7 @@ import { approvalTier, countedApprovals } from './approval-tier.js';
 import { isApprover, mentionApprovers } from './approvers.js';
 import type { PlanRisk } from '../rollback/risk.js';
 import { riskVerdict } from '../rollback/risk-verdict.js';
+import { rehearsalRefusal, type RehearsalResult } from './rehearse.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */
@@ -65,8 +66,15 @@ async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ i
  * and the round's plan warnings, as the plan card and status updates show them.
  */
 export async function approvalProgress(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<ApprovalProgress> {
-  const [approvals, warned, tier] = await Promise.all([deps.repo.listApprovals(incident.id), deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried']), approvalTier(incident, service)]);
+  const [approvals, warned, tier, rehearsed] = await Promise.all([
+    deps.repo.listApprovals(incident.id),
+    deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried']),
+    approvalTier(incident, service),
+    deps.repo.lastEvent(incident.id, ['rehearsal_done']),
+  ]);
   const warnings = warned?.type === 'plan_warnings' ? (warned.data.warnings as string[]) : [];
+  const r = rehearsed && incident.basis && rehearsed.data.digest === incident.basis.digest ? (rehearsed.data as unknown as RehearsalResult) : null;
+  const failed = r?.steps.find((s) => s.status === 'failed');
   return {
     approvals: countedApprovals(incident, approvals),
     required: tier.required,
@@ -74,6 +82,8 @@ export async function approvalProgress(deps: IncidentDeps, incident: Incident, s
     ...(tier.risk ? { risk: tier.risk } : {}),
     ...(tier.destructive ? { destructive: true } : {}),
     ...(tier.unapprovable ? { unapprovable: tier.unapprovable } : {}),
+    ...(r ? { rehearsal: { passed: r.passed, at: r.at, ...(failed ? { failedStep: failed.migration } : {}), ...(failed?.error ?? r.error ? { error: failed?.error ?? r.error } : {}) } } : {}),
+    ...(incident.kind === 'rollback' && !rehearsalRefusal(service) ? { canRehearse: true } : {}),
   };
 }
 

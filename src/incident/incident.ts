@@ -35,6 +35,8 @@ export interface IncidentFailure {
   message: string;
   /** A half-made copy a failed restore left behind (its identifier), which approvers may have the bot delete. */
   leftover?: string;
+  /** What to do about it, e.g. the read-only query that finds the rows violating a re-added constraint (runbook 000). */
+  hint?: string;
 }
 
 /**

@@ -18,6 +18,10 @@ export interface ApprovalProgress {
   unapprovable?: string;
   /** This card's plan was replaced by a newer one: no buttons, a pointer to the new card. */
   superseded?: boolean;
+  /** The newest rehearsal of this plan (same digest) on a scratch copy. */
+  rehearsal?: { passed: boolean; failedStep?: string; error?: string; at: string };
+  /** The service can rehearse (pg_dump, or cloud restores allowed): the card offers *Rehearse*. */
+  canRehearse?: boolean;
 }
 
 /** What verification found after the down migrations ran. */

@@ -100,6 +100,21 @@ async function supersedeIfChanged(deps: IncidentDeps, incident: Incident, servic
   return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
 }
 
+/**
+ * For a step that failed on a constraint it adds back (runbook 000 "Constraint violation on
+ * ADD CONSTRAINT": clean up invalid data first): the query from the plan's risk that finds the
+ * offending rows, and the way on — fix them, `/migrate retry`, rehearse before approving.
+ */
+function constraintHint(incident: Incident, migration: string, err: unknown): { hint: string } | Record<string, never> {
+  if (!isAppError(err, 'rollback_constraint_violation')) return {};
+  const name = err.details?.constraint as string | null | undefined;
+  const table = err.details?.table as string | null | undefined;
+  const findings = incident.risk?.steps.find((s) => s.migration === migration)?.findings.filter((f) => f.class === 'constraint' && f.hint) ?? [];
+  const found = findings.find((f) => name && f.target?.constraint?.name === name) ?? findings.find((f) => table && f.target?.name === table) ?? findings[0];
+  const find = found?.hint ? `Find the rows: \`${found.hint}\`. ` : '';
+  return { hint: `Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. \`UPDATE … WHERE …\`), then \`/migrate retry\` and press *Rehearse on a copy* before approving.` };
+}
+
 /** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
 async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<{ by: string; reason?: string } | null> {
   const last = await deps.repo.lastEvent(incidentId, ['stop_requested', 'retried']);
@@ -165,7 +180,7 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
       outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
       await deps.repo.setSteps(incident.id, outcomes);
       if (isAppError(err) && err.retryable) throw err; // e.g. unreachable: the job resumes from the tracking table
-      const failure = failureFrom(err, UNEXPECTED);
+      const failure = { ...failureFrom(err, UNEXPECTED), ...constraintHint(incident, step.migration, err) };
       await failIncident(deps, incident.id, failure, { steps: outcomes, cause: err });
       return { kind: 'failed', failure };
     }

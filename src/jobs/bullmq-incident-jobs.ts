@@ -75,6 +75,10 @@ export class BullmqIncidentJobs implements IncidentJobs {
     await this.bounded('queue discard', () => this.incidents.add(JOB.discard, { incidentId: incident.id }, { jobId: jobId.discard(incident.id, incident.attempt), attempts: 2 }));
   }
 
+  async rehearse(incident: IncidentRef): Promise<void> {
+    await this.bounded('queue rehearsal', () => this.incidents.add(JOB.rehearse, { incidentId: incident.id }, { jobId: jobId.rehearse(incident.id, Date.now()), attempts: 1 }));
+  }
+
   async rollback(incident: IncidentRef): Promise<void> {
     // A rollback is not retried blindly: the job resumes from the tracking table, but only a few times.
     await this.bounded('queue rollback', () =>

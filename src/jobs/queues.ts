@@ -21,6 +21,7 @@ export const JOB = {
   deliver: 'deliver',
   reconcile: 'reconcile',
   discard: 'discard',
+  rehearse: 'rehearse',
 } as const;
 
 /** Payload of a notice-delivery job: deliver the incident's undelivered notices, in order. */
@@ -57,4 +58,6 @@ export const jobId = {
   statusScheduler: (incidentId: string) => `status-${incidentId}`,
   snapshot: (name: string) => `snapshot-${name}`,
   discard: (incidentId: string, attempt: number) => `discard-${incidentId}-${attempt}`,
+  /** One per request: the use case lets one rehearsal run at a time. */
+  rehearse: (incidentId: string, at: number) => `rehearse-${incidentId}-${at}`,
 };

@@ -7,6 +7,7 @@ import { prepareIncident } from '../incident/prepare-incident.js';
 import { reconcileIncidents } from '../incident/reconcile.js';
 import { runRollback } from '../incident/run-rollback.js';
 import { runDiscard } from '../incident/discard-leftover.js';
+import { runRehearsal } from '../incident/rehearse.js';
 import { postStatusUpdate } from '../incident/status-update.js';
 import { isAppError } from '../shared/errors.js';
 import type { BullmqIncidentJobs } from './bullmq-incident-jobs.js';
@@ -81,6 +82,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         if (job.name === JOB.prepare) await prepareIncident(deps, incidentId);
         else if (job.name === JOB.statusUpdate) await postStatusUpdate(deps, incidentId);
         else if (job.name === JOB.discard) await runDiscard(deps, incidentId);
+        else if (job.name === JOB.rehearse) await runRehearsal(deps, incidentId);
         else throw new UnrecoverableError(`unknown job ${job.name}`);
       } catch (err) {
         log.error({ err }, 'incident job failed');
@@ -155,7 +157,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
   for (const w of [incidents, rollbacks] as Worker[]) {
     w.on('failed', (job, err) => {
       // A discard belongs to an incident that already failed: runDiscard reports its own failure.
-      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard) return;
+      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard || job.name === JOB.rehearse) return;
       const parsed = IncidentJobPayload.safeParse(job.data);
       if (!parsed.success) return;
       const failure = failureFrom(err, {

@@ -8,6 +8,7 @@ import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 import { registerDiscardActions } from './listeners/discard-actions.js';
 import { registerRestoreInsteadActions } from './listeners/restore-instead-actions.js';
+import { registerRehearseActions } from './listeners/rehearse-actions.js';
 
 /**
  * No retries inside the Web API client: the outbox retries each notice with backoff, and
@@ -39,6 +40,7 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
   registerPlanActions(app, deps);
   registerDiscardActions(app, deps);
   registerRestoreInsteadActions(app, deps);
+  registerRehearseActions(app, deps);
   app.error(async (err) => {
     logger.error({ err }, 'unhandled Bolt error');
   });

@@ -1,4 +1,5 @@
 import type { SnapshotProgress } from './snapshot-provider.js';
+import type { RestorePurpose } from './snapshot-name.js';
 
 /** What to restore: a snapshot, or (RDS instances) a point in time. Always to a new target. */
 export interface RestoreRequest {
@@ -58,9 +59,16 @@ export interface Restorer {
   readonly supportsPointInTime: boolean;
   /**
    * Name of the new copy for a restore started at `at`, unique to the second:
-   * `<source>-recovery-<yyyymmdd-hhmmss>` or `<db>_recovery_<yyyymmdd_hhmmss>`.
+   * `<source>-recovery-<yyyymmdd-hhmmss>` or `<db>_recovery_<yyyymmdd_hhmmss>` (`rehearsal` in
+   * place of `recovery` for a scratch copy).
    */
-  targetName(at: Date): string;
+  targetName(at: Date, purpose?: RestorePurpose): string;
+  /**
+   * Connection string of a restored copy, with the source's credentials (`sourceUrl`): the
+   * same server and a new database (pg_dump), or the copy's endpoint in place of the host (RDS).
+   * Secret: never logged or posted unredacted.
+   */
+  connectionUrl(outcome: RestoreOutcome, sourceUrl: string): string;
   /**
    * Read-only checks before any channel or incident exists: the snapshot exists, is
    * available, was taken of this service's source and (pg_dump) is intact; the target name is free.

@@ -84,8 +84,11 @@ export function snapshotName(service: string, at: Date): string {
  * @throws AppError `restore_name_invalid` when `source` cannot produce a valid identifier
  *   (characters outside letters, digits and hyphens, `--`, not starting with a letter).
  */
-export function recoveryInstanceName(source: string, at: Date): string {
-  const suffix = `-recovery-${utcSecondStamp(at)}`;
+/** Why a copy is restored: `recovery` (a restore incident) or `rehearsal` (a scratch copy to try the plan on, dropped after). */
+export type RestorePurpose = 'recovery' | 'rehearsal';
+
+export function recoveryInstanceName(source: string, at: Date, purpose: RestorePurpose = 'recovery'): string {
+  const suffix = `-${purpose}-${utcSecondStamp(at)}`;
   let base = source.toLowerCase();
   if (base.length + suffix.length > INSTANCE_IDENTIFIER_MAX_LENGTH) {
     base = base.slice(0, INSTANCE_IDENTIFIER_MAX_LENGTH - suffix.length).replace(/-+$/, '');

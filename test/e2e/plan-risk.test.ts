@@ -35,7 +35,7 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(textOf(card)).toContain(':warning: drops table failed_login_attempts — 1,000 rows lost');
     expect(textOf(card)).toContain(':warning: drops table user_spending_limits — 0 rows lost');
     expect(textOf(card)).toContain('Runbook 003 (Option B)');
-    expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_approve', 'incident_reject']);
+    expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_approve', 'incident_reject', 'incident_rehearse']);
     expect(textOf(card)).toMatch(/needs 3 approvals \(destructive plan/);
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -116,7 +116,7 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     await h.command('rollback 1731000000100');
     const card = await posted(h, '"action_id":"incident_restore_instead"');
     expect(textOf(card)).toContain('This plan cannot be approved:* `1731000000100_create-events` is irreversible: it exports `down = false`');
-    expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_reject']);
+    expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_reject', 'incident_rehearse']);
     const incidentId = (card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_restore_instead')!.value!;
     const press = await h.press('incident_approve', incidentId, APPROVERS[0], { value: incidentId });
     expect(String((await h.slack.waitForResponse((r) => r.key === press.key)).body.text)).toMatch(/This plan cannot be approved/);

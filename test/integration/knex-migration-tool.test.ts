@@ -19,6 +19,7 @@ function serviceFor(url: string): ServiceConfig {
     snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
     approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
+    rehearsal: { allow_cloud_restore: false, database_url: url },
     status_update_minutes: 15,
     lock_timeout: DurationSchema.parse('1s'),
     triage: {

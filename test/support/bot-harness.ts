@@ -22,7 +22,7 @@ export const OUTSIDER = 'U0RAND01';
 export type ServiceOverrides = Record<string, unknown>;
 
 /** Buttons the bot posts. */
-export type PressAction = 'incident_approve' | 'incident_reject' | 'restore_discard' | 'incident_restore_instead';
+export type PressAction = 'incident_approve' | 'incident_reject' | 'restore_discard' | 'incident_restore_instead' | 'incident_rehearse';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated

@@ -300,6 +300,17 @@ export function stepError(err: unknown, step: PlanStep, lockTimeout: Duration, b
   }
   const mapped = serviceDbError(err, service, `run down ${step.migration}`);
   if (mapped.code === 'service_db_unreachable') return mapped;
+  // Class 23 — integrity constraint violation (PostgreSQL Appendix A): runbook 000 "Constraint violation on ADD CONSTRAINT".
+  if (typeof e.code === 'string' && e.code.startsWith('23')) {
+    const c = err as { constraint?: string; table?: string; column?: string };
+    return new AppError({
+      code: 'rollback_constraint_violation',
+      message: `${step.migration}: ${redactSecrets(e.message ?? String(err))}`,
+      cause: err,
+      details: { sqlstate: e.code, constraint: c.constraint ?? null, table: c.table ?? null, column: c.column ?? null },
+      userMessage: `\`${step.migration}\` failed: ${redactSecrets(e.message ?? 'constraint violation')}: existing rows violate a constraint the down adds back.` + (step.transactional ? ' The step was rolled back as a whole.' : ' The step ran outside a transaction and may be partly applied.'),
+    });
+  }
   return new AppError({
     code: 'rollback_step_failed',
     message: `${step.migration}: ${redactSecrets(e.message ?? String(err))}`,

@@ -4,7 +4,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../snapshots/restorer.js';
 import type { SnapshotProgress, SnapshotProvider, SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import { listDumpManifests, readDumpManifest } from './pg-dump-retention.js';
-import { assertRestoreTarget, createDatabase, databaseExists, databaseOf, dropDatabase, pgRestoreInto, recoveryDatabaseName } from './pg-restore.js';
+import { assertRestoreTarget, createDatabase, databaseExists, databaseOf, dropDatabase, pgRestoreInto, recoveryDatabaseName, withDatabaseName } from './pg-restore.js';
+import type { RestorePurpose } from '../../snapshots/snapshot-name.js';
 
 /** Options of {@link PgDumpRestorer}. */
 export interface PgDumpRestorerOptions {
@@ -31,8 +32,12 @@ export class PgDumpRestorer implements Restorer {
 
   constructor(private readonly options: PgDumpRestorerOptions) {}
 
-  targetName(at: Date): string {
-    return recoveryDatabaseName(databaseOf(this.options.databaseUrl), at);
+  targetName(at: Date, purpose: RestorePurpose = 'recovery'): string {
+    return recoveryDatabaseName(databaseOf(this.options.databaseUrl), at, purpose);
+  }
+
+  connectionUrl(outcome: RestoreOutcome, sourceUrl: string): string {
+    return withDatabaseName(sourceUrl, outcome.identifier);
   }
 
   async recent(limit: number): Promise<SnapshotSummary[]> {

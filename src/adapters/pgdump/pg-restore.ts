@@ -13,8 +13,8 @@ const run = promisify(execFile);
  * different targets, cut so it fits PostgreSQL's 63-byte identifiers (PostgreSQL
  * "Identifiers and Key Words": NAMEDATALEN − 1 bytes).
  */
-export function recoveryDatabaseName(sourceDb: string, at: Date): string {
-  const suffix = `_recovery_${utcSecondStamp(at).replace('-', '_')}`;
+export function recoveryDatabaseName(sourceDb: string, at: Date, purpose: 'recovery' | 'rehearsal' = 'recovery'): string {
+  const suffix = `_${purpose}_${utcSecondStamp(at).replace('-', '_')}`;
   let base = sourceDb;
   while (Buffer.byteLength(base + suffix, 'utf8') > 63) base = base.slice(0, -1);
   return `${base}${suffix}`;

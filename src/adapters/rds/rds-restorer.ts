@@ -2,7 +2,7 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import { recoveryInstanceName } from '../../snapshots/snapshot-name.js';
+import { recoveryInstanceName, type RestorePurpose } from '../../snapshots/snapshot-name.js';
 import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../snapshots/restorer.js';
 import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
 import { ensureClusterWriter } from './aurora-writer.js';
@@ -40,8 +40,16 @@ export class RdsRestorer implements Restorer {
     this.where = { client: options.client, kind: options.kind, source: options.source, service: options.service };
   }
 
-  targetName(at: Date): string {
-    return recoveryInstanceName(this.options.source, at);
+  targetName(at: Date, purpose: RestorePurpose = 'recovery'): string {
+    return recoveryInstanceName(this.options.source, at, purpose);
+  }
+
+  connectionUrl(outcome: RestoreOutcome, sourceUrl: string): string {
+    const url = new URL(sourceUrl);
+    const [host, port] = outcome.endpoint.split(':');
+    url.hostname = host!;
+    if (port) url.port = port;
+    return url.toString();
   }
 
   check(req: RestoreCheck): Promise<void> {

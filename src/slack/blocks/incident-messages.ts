@@ -20,6 +20,8 @@ export interface SlackMessage {
 /** `action_id`s of the plan card's buttons; the value is {@link planButtonValue}. */
 export const ACTION_APPROVE = 'incident_approve';
 export const ACTION_REJECT = 'incident_reject';
+/** The plan card's *Rehearse* button (value: the incident id): the plan runs on a scratch copy of the snapshot. */
+export const ACTION_REHEARSE = 'incident_rehearse';
 
 /** A plan-card button's value: `<incident uuid>:<first 12 hex of the plan digest>` (just the uuid for restores), so a stale card is recognised. */
 export function planButtonValue(incidentId: string, digest: string | null | undefined): string {
@@ -153,6 +155,16 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         ),
       ];
   for (const w of progress.warnings ?? []) blocks.push(section(`:warning: ${w}`));
+  const rh = progress.rehearsal;
+  if (rh) {
+    blocks.push(
+      section(
+        rh.passed
+          ? `:test_tube: *Rehearsal passed* on a scratch copy (${slackDate(new Date(rh.at))}): every down migration ran.`
+          : `:test_tube: *Rehearsal FAILED* on a scratch copy (${slackDate(new Date(rh.at))})${rh.failedStep ? ` at \`${rh.failedStep}\`` : ''}${rh.error ? `: ${rh.error}` : ''} — the same would happen in production.`,
+      ),
+    );
+  }
   if (progress.superseded) {
     blocks.push(context(':recycle: This plan was superseded: the migration files or the tracking table changed after it was posted. Its approvals were voided; the new plan card is below.'));
     return { text: `Superseded rollback plan for ${service.name}`, blocks };
@@ -172,7 +184,11 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         type: 'actions',
         block_id: `plan_${shortId(incident.id)}`,
         // An irreversible step: no Approve at all (restore instead); Reject still ends the incident.
-        elements: progress.unapprovable ? [reject] : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress)), reject],
+        elements: [
+          ...(progress.unapprovable ? [] : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress))]),
+          reject,
+          ...(progress.canRehearse ? [{ type: 'button' as const, action_id: ACTION_REHEARSE, text: { type: 'plain_text' as const, text: 'Rehearse on a copy' }, value: incident.id }] : []),
+        ],
       });
     } else {
       blocks.push(context(r ? ':white_check_mark: Approved. The restore runs now.' : ':white_check_mark: Approved. The rollback runs once the snapshot is available.'));
@@ -233,7 +249,7 @@ export function failureMessage(incident: Incident, failure: IncidentFailure, ste
   return {
     text: `${what} failed: ${failure.message}`,
     blocks: [
-      section(`:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}`),
+      section(`:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}${failure.hint ? `\n:bulb: ${failure.hint}` : ''}`),
       ...(steps.length ? [section(stepsList(steps))] : []),
       section(
         `*What now* (runbook 003 "Partial down failure": stop automated actions, capture diagnostics):\n` +

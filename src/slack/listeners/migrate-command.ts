@@ -1,3 +1,5 @@
+import { requestRehearsal } from '../../incident/rehearse.js';
+import { openIncidentFor } from '../../incident/close-incident.js';
 import type { App, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../incident/deps.js';
 import { closeIncident } from '../../incident/close-incident.js';
@@ -93,6 +95,11 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
           failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
         }[outcome.kind];
         await reply({ text });
+        return;
+      }
+      case 'rehearse': {
+        const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
+        await reply({ text: await requestRehearsal(deps, incident, input.userId) });
         return;
       }
       case 'retry': {

@@ -9,6 +9,15 @@ describe('parseMigrateCommand', () => {
     });
   });
 
+  it('parses --break-glass with its reason, refuses a short one, and parses rehearse', () => {
+    expect(parseMigrateCommand('rollback 007 --break-glass “approvers unreachable, payments down”')).toEqual({
+      kind: 'rollback', migration: '007', breakGlass: 'approvers unreachable, payments down',
+    });
+    expect(() => parseMigrateCommand('rollback 007 --break-glass "asleep"')).toThrow(/at least 20 characters/);
+    expect(() => parseMigrateCommand('rollback 007 --break-glass')).toThrow(/argument missing/);
+    expect(parseMigrateCommand('rehearse --service ticket-service')).toEqual({ kind: 'rehearse', service: 'ticket-service' });
+  });
+
   it('reads an em dash (Slack autocorrect) as --', () => {
     expect(parseMigrateCommand('status —service ticket-service')).toEqual({ kind: 'status', service: 'ticket-service' });
   });
