@@ -254,7 +254,7 @@ export function failureMessage(incident: Incident, failure: IncidentFailure, ste
       section(
         `*What now* (runbook 003 "Partial down failure": stop automated actions, capture diagnostics):\n` +
           `• \`/migrate status --service ${incident.service}\` — the tracking table as it is now\n` +
-          `• \`/migrate retry --service ${incident.service}\` — re-plan and ${retry}; needs new approvals\n` +
+          `• \`/migrate retry --service ${incident.service}\` — re-plan and ${retry}; needs new approvals (press *Rehearse on a copy* on the new card to try it on a restored copy first)\n` +
           `• \`/migrate close --service ${incident.service} --reason "…"\` — once people handled it by hand\n` +
           `• \`/migrate restore <snapshot-id>\` — when the state cannot be recovered (runbook 003, Option B)`,
       ),

@@ -1,25 +1,18 @@
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../incident/deps.js';
 import { restoreInstead } from '../../incident/restore-instead.js';
-import { isAppError, userMessageOf } from '../../shared/errors.js';
 import { ACTION_RESTORE_INSTEAD } from '../blocks/risk-blocks.js';
-import { ButtonPress } from './plan-actions.js';
+import { answerIncidentButton } from './incident-button.js';
 
 /**
  * Handles *Restore instead* after the ack: the presser is told where the restore incident
- * opens (through the press's response_url), or why nothing changed.
+ * opens (through the press's response_url, once its channel exists), or why nothing changed.
  */
-export async function handleRestoreInstead(deps: IncidentDeps, raw: { incidentId: unknown; userId: unknown; responseUrl?: string }, respond: RespondFn): Promise<void> {
-  const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-  const parsed = ButtonPress.safeParse(raw);
-  if (!parsed.success) return void (await reply(':warning: This button does not belong to a migrate-bot incident. Nothing changed.'));
-  try {
-    const outcome = await restoreInstead(deps, parsed.data.incidentId, parsed.data.userId, raw.responseUrl);
-    if (outcome.kind === 'refused') await reply(`:no_entry: ${outcome.message}`);
-  } catch (err) {
-    if (!isAppError(err) || !err.userMessage) deps.logger.error({ err }, 'restore instead failed');
-    await reply(`:warning: ${userMessageOf(err)}`);
-  }
+export function handleRestoreInstead(deps: IncidentDeps, raw: { incidentId: unknown; userId: unknown; responseUrl?: string }, respond: RespondFn): Promise<void> {
+  return answerIncidentButton(deps, raw, respond, 'restore instead', async ({ incidentId, userId }) => {
+    const outcome = await restoreInstead(deps, incidentId, userId, raw.responseUrl);
+    return outcome.kind === 'refused' ? `:no_entry: ${outcome.message}` : null;
+  });
 }
 
 /** Registers the plan card's *Restore instead* button. */
