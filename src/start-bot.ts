@@ -10,6 +10,7 @@ import { OutboxNotifier } from './adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from './adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from './adapters/postgres/state-schema.js';
 import { measurePlanRisk, runTriage } from './adapters/postgres/triage-runner.js';
+import { runVerification } from './adapters/postgres/verification-runner.js';
 import { createRdsClient } from './adapters/rds/create-rds-client.js';
 import type { Env } from './config/env.js';
 import type { ServiceConfig, ServicesConfig } from './config/services.js';
@@ -109,6 +110,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
+    verify: (service, plan) => runVerification(service, plan),
     directory: new SlackDirectory(client),
     clock,
     logger,

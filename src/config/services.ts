@@ -105,6 +105,30 @@ export const ServiceSchema = z
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
     lock_timeout: DurationSchema.prefault('5s'),
     triage: TriageConfigSchema.prefault({}),
+    /** Checks after every rollback and on `/migrate verify` (runbook 003 "Post-rollback verification", runbook 001 postflight). */
+    verify: z
+      .object({
+        /** Read-only queries with what they must return: `expect_rows` (a row count) and/or `expect` (the first value, a boolean). */
+        smoke_queries: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'a smoke query name is lowercase letters, digits, _ and -'),
+                sql: z.string().trim().min(1),
+                expect_rows: z.number().int().nonnegative().optional(),
+                expect: z.boolean().optional(),
+              })
+              .strict()
+              .refine((q) => q.expect_rows !== undefined || q.expect !== undefined, { message: 'needs expect_rows or expect' }),
+          )
+          .max(50)
+          .default([]),
+        /** Service endpoints that must answer HTTP 2xx within `health_timeout`. */
+        health_urls: z.array(z.url({ protocol: /^https?$/ })).max(20).default([]),
+        health_timeout: DurationSchema.prefault('5s'),
+      })
+      .strict()
+      .prefault({}),
     /** Rehearsals (runbook 003 scenario 3: "reproduce on a restored test copy"). */
     rehearsal: z
       .object({

@@ -36,7 +36,7 @@ export interface ApproveInput {
  */
 export async function approvalRefusal(deps: Pick<IncidentDeps, 'directory'>, incident: Incident, service: ServiceConfig, userId: string): Promise<string | null> {
   if (!APPROVABLE_STATES.includes(incident.state)) {
-    return `This incident is ${incident.state.replace('_', ' ')}; approvals are closed.`;
+    return `This incident is ${incident.state.replace(/_/g, ' ')}; approvals are closed.`;
   }
   if (userId === incident.requestedBy) {
     return `You requested this ${actionNoun(incident)}, so you cannot approve it. Other approvers must (runbook 003: SRE + migration owner).`;
@@ -166,7 +166,7 @@ export function riskSummary(risk: PlanRisk | null): string[] {
 export async function reject(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
   if (!APPROVABLE_STATES.includes(incident.state)) {
-    return { kind: 'refused', message: `This incident is ${incident.state.replace('_', ' ')}; it can no longer be rejected.` };
+    return { kind: 'refused', message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be rejected.` };
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.` };

@@ -23,7 +23,8 @@ export type CloseOutcome =
  */
 export async function openIncidentFor(deps: IncidentDeps, serviceName: string | undefined, userId: string, verb: string): Promise<{ incident: Incident; service: ServiceConfig }> {
   const service = resolveService(deps.services, serviceName);
-  const incident = await deps.repo.findOpenByService(service.name);
+  // An incident resolved with warnings has ended, but `/migrate close` is how it is acknowledged.
+  const incident = (await deps.repo.findOpenByService(service.name)) ?? (verb === 'close' ? await deps.repo.latestByService(service.name, ['resolved_with_warnings']) : null);
   if (!incident) {
     throw new AppError({ code: 'incident_not_found', message: `no open incident for ${service.name}`, userMessage: `*${service.name}* has no open incident.` });
   }
@@ -42,11 +43,17 @@ export async function openIncidentFor(deps: IncidentDeps, serviceName: string | 
  *    (never inside one); the job then fails the incident with the steps that committed;
  *  - `rolling_back` with no live job (a crashed worker, a lost job): fails it now with
  *    the steps the tracking table shows done;
- *  - `failed`: closes it once people handled it, so the service can have a new incident.
+ *  - `failed`: closes it once people handled it, so the service can have a new incident;
+ *  - `resolved_with_warnings`: acknowledges the failed verification checks; it becomes `resolved`.
  * @throws AppError `incident_not_found`, `incident_close_refused`
  */
 export async function closeIncident(deps: IncidentDeps, serviceName: string | undefined, userId: string, reason?: string): Promise<CloseOutcome> {
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'close');
+  if (incident.state === 'resolved_with_warnings') {
+    const acknowledged = await deps.repo.transition(incident.id, 'acknowledged', userId, { reason: reason ?? null });
+    await deps.notifier.progress(acknowledged, `:ballot_box_with_check: <@${userId}> acknowledged the failed verification checks${reason ? `: _${reason}_` : ''}. The incident is resolved.`);
+    return { kind: 'closed', incident: acknowledged };
+  }
   if (incident.state === 'rolling_back') {
     // Queue unreachable: assume the job may be alive, so the stop request is honoured between steps.
     const states = await deps.jobs.states(incident).catch(() => ({ rollback: 'active' }) as const);

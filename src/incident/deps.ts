@@ -10,6 +10,8 @@ import type { IncidentJobs } from './job-queue.js';
 import type { Notifier } from './notifier.js';
 import type { ApproverDirectory } from './approvers.js';
 import type { PlanRisk } from '../rollback/risk.js';
+import type { PlanStep } from '../rollback/plan.js';
+import type { VerificationCheck } from '../verify/verification.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
 export type TriageFn = (service: ServiceConfig, options: { offending?: { name: string; sql: string[] } }) => Promise<TriageReport>;
@@ -31,6 +33,11 @@ export interface IncidentDeps {
   triage: TriageFn;
   /** Fills in the figures of a plan's risk from the service database (read-only, triage limits); never throws for database trouble. */
   measureRisk(service: ServiceConfig, risk: PlanRisk): Promise<PlanRisk>;
+  /**
+   * The database and HTTP checks of a verification (objects, integrity, smoke queries, health
+   * URLs) for the steps that ran; read-only; a check that cannot run comes back `failed`.
+   */
+  verify(service: ServiceConfig, plan: readonly PlanStep[]): Promise<VerificationCheck[]>;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

@@ -18,7 +18,7 @@ export type DiscardOutcome =
 /** Why `incident` offers no deletion, or null when it does: a failed restore with a leftover not yet deleted. */
 async function notDiscardable(deps: IncidentDeps, incident: Incident): Promise<string | null> {
   if (incident.kind !== 'restore' || !incident.failure?.leftover) return 'This incident left nothing behind to delete.';
-  if (incident.state !== 'failed') return `This incident is ${incident.state.replace('_', ' ')}; its leftover can no longer be deleted from here.`;
+  if (incident.state !== 'failed') return `This incident is ${incident.state.replace(/_/g, ' ')}; its leftover can no longer be deleted from here.`;
   if (await deps.repo.lastEvent(incident.id, [DISCARDED])) return `\`${incident.failure.leftover}\` was already deleted.`;
   return null;
 }

@@ -33,6 +33,8 @@ export interface IncidentRepository {
   create(input: NewIncident): Promise<Incident>;
   get(id: string): Promise<Incident | null>;
   findOpenByService(service: string): Promise<Incident | null>;
+  /** The service's newest incident, optionally only among `states` (e.g. `resolved_with_warnings`), or null. */
+  latestByService(service: string, states?: Incident['state'][]): Promise<Incident | null>;
   /** Every open incident (any service), oldest first. */
   listOpen(): Promise<Incident[]>;
   /**

@@ -30,10 +30,12 @@ export interface StatusView {
 export async function incidentStatus(deps: IncidentDeps, serviceName: string | undefined): Promise<StatusView[]> {
   if (serviceName === undefined && deps.services.services.size > 1) {
     const open = await deps.repo.listOpen();
-    return Promise.all(open.filter((i) => deps.services.services.has(i.service)).map((i) => viewOf(deps, deps.services.services.get(i.service)!, i)));
+    // Resolved with warnings stays in view until acknowledged.
+    const warned = (await Promise.all([...deps.services.services.keys()].map((s) => deps.repo.latestByService(s, ['resolved_with_warnings'])))).filter((i): i is Incident => i !== null);
+    return Promise.all([...open, ...warned].filter((i) => deps.services.services.has(i.service)).map((i) => viewOf(deps, deps.services.services.get(i.service)!, i)));
   }
   const service = resolveService(deps.services, serviceName);
-  return [await viewOf(deps, service, await deps.repo.findOpenByService(service.name))];
+  return [await viewOf(deps, service, (await deps.repo.findOpenByService(service.name)) ?? (await deps.repo.latestByService(service.name, ['resolved_with_warnings'])))];
 }
 
 async function viewOf(deps: IncidentDeps, service: ServiceConfig, incident: Incident | null): Promise<StatusView> {

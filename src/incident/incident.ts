@@ -6,11 +6,13 @@ import type { PlanRisk } from '../rollback/risk.js';
 /**
  * Where an incident is (DESIGN.md "The flow, as data"):
  * `opened → snapshotting → awaiting_approval → rolling_back → resolved`,
- * with `failed` and `cancelled` as the other ends. A `failed` incident stays
+ * with `failed` and `cancelled` as the other ends, and `resolved_with_warnings` when the down
+ * migrations ran but a verification check failed: it ended, and `/migrate status` shows it
+ * until someone acknowledges it (`/migrate close`), which makes it `resolved`. A `failed` incident stays
  * open (runbook 003 "Partial down failure": stop, capture diagnostics) until a
  * human closes it.
  */
-export type IncidentState = 'opened' | 'snapshotting' | 'awaiting_approval' | 'rolling_back' | 'resolved' | 'failed' | 'cancelled';
+export type IncidentState = 'opened' | 'snapshotting' | 'awaiting_approval' | 'rolling_back' | 'resolved' | 'resolved_with_warnings' | 'failed' | 'cancelled';
 
 /** States in which the incident still needs people; one such incident per service at a time. */
 export const OPEN_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval', 'rolling_back', 'failed'];

@@ -1,6 +1,7 @@
 import type { SnapshotRecord } from '../snapshots/snapshot-provider.js';
 import type { TriageReport } from '../triage/triage-report.js';
 import type { PlanRisk } from '../rollback/risk.js';
+import type { VerificationReport } from './verify-rollback.js';
 import type { Approval, Incident, IncidentFailure, StepOutcome } from './incident.js';
 
 /** Approval progress shown on the plan card and in status updates. */
@@ -24,16 +25,8 @@ export interface ApprovalProgress {
   canRehearse?: boolean;
 }
 
-/** What verification found after the down migrations ran. */
-export interface VerificationResult {
-  passed: boolean;
-  /** Migrations of the plan still listed in the tracking table (should be none). */
-  stillApplied: string[];
-  /** Newest migration left in the tracking table, or null when none. */
-  head: string | null;
-  /** Total time of the rollback, ms. */
-  durationMs: number;
-}
+/** What verification found after the down migrations ran (see `incident/verify-rollback.ts`). */
+export type VerificationResult = VerificationReport;
 
 /**
  * The Notifier port: everything the incident flow says to people. Use cases call it
@@ -66,8 +59,10 @@ export interface Notifier {
   updatePlanCard(incident: Incident, progress: ApprovalProgress): Promise<void>;
   /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
   statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number): Promise<void>;
-  /** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" */
+  /** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" — or, when a check failed, the rollback completed with what failed. */
   resolution(incident: Incident, verification: VerificationResult): Promise<void>;
+  /** `/migrate verify`: the checks, named and timed, in the incident channel. */
+  verification(incident: Incident, verification: VerificationResult): Promise<void>;
   /** A restore finished: the new copy's endpoint and runbook 003's cut-over steps (not automated). */
   restoreComplete(incident: Incident, note?: string): Promise<void>;
   /** The error in plain words, the steps that did and did not complete, and what people can do next. */

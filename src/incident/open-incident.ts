@@ -140,7 +140,7 @@ export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceC
       code: 'incident_already_open',
       message: `service ${service.name} already has open incident ${already.id}`,
       details: { incidentId: already.id },
-      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace('_', ' ')}). Follow it there.`,
+      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
     });
   }
 }

@@ -51,7 +51,7 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
   const refuse = (message: string): never => {
     throw new AppError({ code: 'rehearsal_refused', message, userMessage: `${message} Nothing changed.` });
   };
-  if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state)) refuse(`The incident is ${incident.state.replace('_', ' ')}; only a plan awaiting approval is rehearsed.`);
+  if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state)) refuse(`The incident is ${incident.state.replace(/_/g, ' ')}; only a plan awaiting approval is rehearsed.`);
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) refuse(`Only the requester or an approver for *${service.name}* can start a rehearsal.`);
   const why = rehearsalRefusal(service);
   if (why) refuse(why);

@@ -24,7 +24,7 @@ export async function restoreInstead(deps: IncidentDeps, incidentId: string, use
   if (!incident) throw new AppError({ code: 'incident_not_found', message: `no incident ${incidentId}`, userMessage: 'This incident no longer exists.' });
   const service = resolveService(deps.services, incident.service);
   if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state)) {
-    return { kind: 'refused', message: `This incident is ${incident.state.replace('_', ' ')}; it can no longer be turned into a restore.` };
+    return { kind: 'refused', message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be turned into a restore.` };
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can choose a restore instead.` };

@@ -23,7 +23,7 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
     throw new AppError({
       code: 'incident_retry_refused',
       message: `incident is ${incident.state}`,
-      userMessage: `The incident in <#${incident.channelId}> is ${incident.state.replace('_', ' ')}, not failed; there is nothing to retry.`,
+      userMessage: `The incident in <#${incident.channelId}> is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
     });
   }
   let plan: PlanStep[] = [];

@@ -11,6 +11,7 @@ import { approvalProgress } from './approvals.js';
 import { currentPlan, expectedSnapshotId } from './plan-basis.js';
 import { assessRisk } from './prepare-incident.js';
 import { planChanges } from '../rollback/plan-digest.js';
+import { verifyRollback } from './verify-rollback.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What the rollback job should do next. */
@@ -190,22 +191,15 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
     await deps.notifier.progress(incident, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`);
   }
 
-  const after = await tool.listApplied();
-  const planned = new Set(incident.plan.map((s) => s.migration));
-  const left = after.filter((m) => planned.has(m.name)).map((m) => m.name);
-  const verification = {
-    passed: left.length === 0,
-    stillApplied: left,
-    head: after.length ? after[after.length - 1]!.name : null,
-    durationMs: deps.clock.now().getTime() - started,
-  };
-  if (!verification.passed) {
-    const failure = { code: 'rollback_verification_failed', message: `The tracking table still lists ${left.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.` };
+  const verification = await verifyRollback(deps, service, tool, incident.plan);
+  if (verification.stillApplied.length) {
+    const failure = { code: 'rollback_verification_failed', message: `The tracking table still lists ${verification.stillApplied.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.` };
     await failIncident(deps, incident.id, failure, { steps: outcomes });
     return { kind: 'failed', failure };
   }
-  const resolved = await deps.repo.transition(incident.id, 'rollback_succeeded', BOT, { head: verification.head });
-  await deps.notifier.resolution({ ...resolved, steps: outcomes }, verification);
+  const summary = { head: verification.head, checks: verification.checks.map((c) => ({ name: c.name, status: c.status, durationMs: c.durationMs, problems: c.problems.slice(0, 20) })) };
+  const resolved = await deps.repo.transition(incident.id, verification.passed ? 'rollback_succeeded' : 'verified_with_warnings', BOT, summary);
+  await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
   await endStatusUpdates(deps, incident.id);
   return { kind: 'resolved' };
 }

@@ -7,6 +7,10 @@ export type IncidentEvent =
   | 'snapshot_ready'
   | 'rollback_started'
   | 'rollback_succeeded'
+  /** The down migrations ran but a verification check failed. */
+  | 'verified_with_warnings'
+  /** `/migrate close` on `resolved_with_warnings`: someone looked at the warnings. */
+  | 'acknowledged'
   | 'rejected'
   /** The one way into `failed`, used only by `fail-incident.ts`. */
   | 'failed'
@@ -20,7 +24,8 @@ const TRANSITIONS: Record<IncidentState, Partial<Record<IncidentEvent, IncidentS
   snapshotting: { snapshot_ready: 'awaiting_approval', rejected: 'cancelled', closed: 'cancelled', failed: 'failed' },
   awaiting_approval: { rollback_started: 'rolling_back', rejected: 'cancelled', closed: 'cancelled', failed: 'failed' },
   // A running rollback is never cancelled: `/migrate close` stops it after the current step, and it fails.
-  rolling_back: { rollback_succeeded: 'resolved', failed: 'failed' },
+  rolling_back: { rollback_succeeded: 'resolved', verified_with_warnings: 'resolved_with_warnings', failed: 'failed' },
+  resolved_with_warnings: { acknowledged: 'resolved' },
   failed: { closed: 'cancelled', retried: 'opened' },
   resolved: {},
   cancelled: {},
@@ -39,7 +44,7 @@ export function nextState(state: IncidentState, event: IncidentEvent): IncidentS
     throw new AppError({
       code: 'incident_invalid_transition',
       message: `event ${event} is not allowed in state ${state}`,
-      userMessage: `That is not possible now: the incident is ${state.replace('_', ' ')}.`,
+      userMessage: `That is not possible now: the incident is ${state.replace(/_/g, ' ')}.`,
     });
   }
   return next;

@@ -12,7 +12,7 @@ const BOT = 'migrate-bot';
  */
 export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): Promise<'posted' | 'stopped' | 'too_soon'> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident || incident.state === 'resolved' || incident.state === 'cancelled') {
+  if (!incident || incident.state === 'resolved' || incident.state === 'resolved_with_warnings' || incident.state === 'cancelled') {
     await deps.jobs.stopStatusUpdates(incidentId);
     return 'stopped';
   }

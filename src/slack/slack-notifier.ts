@@ -21,6 +21,7 @@ import {
   type SlackMessage,
 } from './blocks/incident-messages.js';
 import { restoreCompleteMessage } from './blocks/restore-messages.js';
+import { verificationMessage } from './blocks/verification-blocks.js';
 import { triageMessage } from './blocks/triage-blocks.js';
 import { slackError, slackErrorCode } from './slack-errors.js';
 import { SlackDirectory } from './slack-directory.js';
@@ -216,6 +217,10 @@ export class SlackNotifier {
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
     await this.post(incident, resolutionMessage(incident, verification));
+  }
+
+  async verification(incident: Incident, verification: VerificationResult): Promise<void> {
+    await this.post(incident, verificationMessage(incident.service, verification));
   }
 
   async restoreComplete(incident: Incident, note?: string): Promise<void> {

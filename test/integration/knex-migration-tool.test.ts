@@ -20,6 +20,7 @@ function serviceFor(url: string): ServiceConfig {
     approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
     rehearsal: { allow_cloud_restore: false, database_url: url },
+    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,
     lock_timeout: DurationSchema.parse('1s'),
     triage: {

@@ -36,6 +36,7 @@ function serviceFor(url: string, migrations: Record<string, unknown>): ServiceCo
     approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     invite: [],
     rehearsal: { allow_cloud_restore: false, database_url: url },
+    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,
     lock_timeout: LOCK_TIMEOUT,
     triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },

@@ -81,6 +81,9 @@ export class OutboxNotifier implements Notifier {
   resolution(incident: Incident, ...rest: Rest<'resolution'>) {
     return this.store('resolution', incident, ...rest);
   }
+  verification(incident: Incident, ...rest: Rest<'verification'>) {
+    return this.store('verification', incident, ...rest);
+  }
   restoreComplete(incident: Incident, note?: string) {
     return this.store('restoreComplete', incident, note);
   }

@@ -118,7 +118,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
           message: `service ${input.service} already has an open incident ${open?.id}`,
           details: { incidentId: open?.id, channelId: open?.channelId },
           userMessage: open?.channelId
-            ? `A rollback of *${input.service}* is already open in <#${open.channelId}> (\`${open.migration}\`, ${open.state.replace('_', ' ')}). Follow it there.`
+            ? `A rollback of *${input.service}* is already open in <#${open.channelId}> (\`${open.migration}\`, ${open.state.replace(/_/g, ' ')}). Follow it there.`
             : `A rollback of *${input.service}* is already being opened. Try again in a minute.`,
         });
       }
@@ -143,6 +143,14 @@ export class PostgresIncidentRepository implements IncidentRepository {
     const { rows } = await db.query<IncidentRow>(
       `SELECT * FROM incidents WHERE service = $1 AND state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed')`,
       [service],
+    );
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  async latestByService(service: string, states?: Incident['state'][]): Promise<Incident | null> {
+    const { rows } = await this.pool.query<IncidentRow>(
+      'SELECT * FROM incidents WHERE service = $1 AND ($2::text[] IS NULL OR state = ANY($2)) ORDER BY created_at DESC LIMIT 1',
+      [service, states ?? null],
     );
     return rows[0] ? toIncident(rows[0]) : null;
   }

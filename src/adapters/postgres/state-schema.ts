@@ -117,6 +117,25 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('ALTER TABLE approvals DROP COLUMN plan_digest; ALTER TABLE incidents DROP COLUMN break_glass, DROP COLUMN risk, DROP COLUMN basis');
     },
   },
+  // Verification: the down migrations ran but a check failed; ended, shown until acknowledged.
+  '0005_resolved_with_warnings': {
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents DROP CONSTRAINT incidents_state_check;
+        ALTER TABLE incidents ADD CONSTRAINT incidents_state_check
+          CHECK (state IN ('opened','snapshotting','awaiting_approval','rolling_back','resolved','resolved_with_warnings','failed','cancelled'));
+        CREATE INDEX incidents_unacknowledged ON incidents (service, ended_at) WHERE state = 'resolved_with_warnings';
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        DROP INDEX incidents_unacknowledged;
+        UPDATE incidents SET state = 'resolved' WHERE state = 'resolved_with_warnings';
+        ALTER TABLE incidents DROP CONSTRAINT incidents_state_check;
+        ALTER TABLE incidents ADD CONSTRAINT incidents_state_check CHECK (state IN ('opened','snapshotting','awaiting_approval','rolling_back','resolved','failed','cancelled'));
+      `);
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -12,6 +12,7 @@ import type { PlanRisk } from '../../rollback/risk.js';
 import { measureRisk } from '../../rollback/risk-figures.js';
 import { describeTriageError } from './triage-error.js';
 import { connectTriage, DEFAULT_CONNECT_TIMEOUT_MS, type TriageConnection } from './triage-session.js';
+import type { TriageSession } from '../../triage/triage-session.js';
 
 /**
  * Connections one triage run uses, each running its share of the checks one after another
@@ -153,40 +154,49 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
 }
 
 /**
- * Takes the plan's risk figures (`rollback/risk-figures.ts`) on one triage connection to the
- * service database — read-only, the service's triage `statement_timeout` and `lock_timeout`,
- * counted against `triage.max_connections` — and closes it. A database that cannot be reached
- * leaves every figure with the reason in `figure.error`.
+ * Runs `fn` with read-only sessions on one triage connection to the service database — the
+ * service's triage `statement_timeout` and `lock_timeout`, counted against
+ * `triage.max_connections` — and closes it. `begin` opens one transaction (a broken connection
+ * is replaced); after a failed connect every later `begin` fails at once with the same error, so
+ * an unreachable database costs one connect timeout. `describeError` words any error plainly.
  */
-export async function measurePlanRisk(service: TriageServiceConfig, risk: PlanRisk, options: { connectTimeoutMs?: number } = {}): Promise<PlanRisk> {
+export async function withTriageSessions<T>(
+  service: TriageServiceConfig,
+  fn: (begin: () => Promise<TriageSession & { close(): Promise<void> }>, describeError: (err: unknown) => string) => Promise<T>,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<T> {
   const timeouts = { statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
   const describeError = (err: unknown): string => describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
-  if (!risk.steps.some((s) => s.findings.some((f) => f.target))) return risk;
   return databaseLimit(service.triage.database_url, service.triage.max_connections)(async () => {
     let connection: TriageConnection | null = null;
     let unreachable: unknown = null;
+    const begin = async () => {
+      if (unreachable) throw unreachable;
+      if (connection?.broken) {
+        await connection.close();
+        connection = null;
+      }
+      try {
+        connection ??= await connectTriage({ url: service.triage.database_url, ...timeouts });
+      } catch (err) {
+        unreachable = err;
+        throw err;
+      }
+      return connection.begin();
+    };
     try {
-      return await measureRisk(
-        risk,
-        async () => {
-          // One failed connect answers every later figure: an unreachable database costs one timeout.
-          if (unreachable) throw unreachable;
-          if (connection?.broken) {
-            await connection.close();
-            connection = null;
-          }
-          try {
-            connection ??= await connectTriage({ url: service.triage.database_url, ...timeouts });
-          } catch (err) {
-            unreachable = err;
-            throw err;
-          }
-          return connection.begin();
-        },
-        { exactCountMaxRows: service.triage.exact_count_max_rows, describeError },
-      );
+      return await fn(begin, describeError);
     } finally {
       await (connection as TriageConnection | null)?.close();
     }
   });
+}
+
+/**
+ * Takes the plan's risk figures (`rollback/risk-figures.ts`) through {@link withTriageSessions}.
+ * A database that cannot be reached leaves every figure with the reason in `figure.error`.
+ */
+export async function measurePlanRisk(service: TriageServiceConfig, risk: PlanRisk, options: { connectTimeoutMs?: number } = {}): Promise<PlanRisk> {
+  if (!risk.steps.some((s) => s.findings.some((f) => f.target))) return risk;
+  return withTriageSessions(service, (begin, describeError) => measureRisk(risk, begin, { exactCountMaxRows: service.triage.exact_count_max_rows, describeError }), options);
 }

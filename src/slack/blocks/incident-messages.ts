@@ -9,6 +9,7 @@ import { formatDuration, slackDate } from '../../shared/clock.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
+import { checksBlock } from './verification-blocks.js';
 import { restoreDialogs, restoreFailureMessage, restoreOpenedMessage, restoreSource, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 
 /** A Slack message: fallback text (notifications, screen readers) and its blocks. */
@@ -34,6 +35,7 @@ const STATE_LABEL: Record<Incident['state'], string> = {
   awaiting_approval: ':raised_hand: awaiting approval',
   rolling_back: ':arrow_backward: rolling back',
   resolved: ':white_check_mark: resolved',
+  resolved_with_warnings: ':warning: resolved with warnings — verification failed, needs a look',
   failed: ':red_circle: failed — needs a human',
   cancelled: ':no_entry_sign: cancelled',
 };
@@ -211,7 +213,7 @@ export function statusUpdateMessage(incident: Incident, progress: ApprovalProgre
   ];
   if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
   return {
-    text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace('_', ' ')}`,
+    text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
     blocks: [section(lines.join('\n')), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
   };
 }
@@ -224,16 +226,24 @@ function stepsList(steps: StepOutcome[]): string {
     .join('\n');
 }
 
-/** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" */
+/**
+ * Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" — said only when
+ * every verification check passed; otherwise the rollback completed *with warnings*, and the
+ * failed checks are listed, each named and timed.
+ */
 export function resolutionMessage(incident: Incident, verification: VerificationResult): SlackMessage {
-  const text = `Rollback complete. Validation passed: the tracking table no longer lists the ${incident.plan.length} reverted migration(s).`;
+  const failed = verification.checks.filter((c) => c.status === 'failed');
+  const text = failed.length
+    ? `Rollback complete, but validation FAILED: ${failed.length} of ${verification.checks.length} checks (${failed.map((c) => c.name).join(', ')}). The incident stays visible in /migrate status until someone acknowledges it.`
+    : `Rollback complete. Validation passed: ${verification.checks.filter((c) => c.status === 'passed').length} checks (${verification.checks.filter((c) => c.status === 'passed').map((c) => c.name).join(', ')}).`;
   return {
     text,
     blocks: [
-      section(`:white_check_mark: *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`),
+      section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`),
       section(stepsList(incident.steps)),
+      checksBlock(verification),
       context(
-        `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` resolved. ` +
+        `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` ${failed.length ? `resolved with warnings — \`/migrate close --service ${incident.service} --reason "…"\` acknowledges them` : 'resolved'}. ` +
           'Next (runbook 004): restart the service, check health endpoints, run smoke tests, watch error rates for 30–60 minutes.',
       ),
     ],

@@ -1,3 +1,5 @@
+import { verifyService } from '../../incident/verify-service.js';
+import { verificationMessage } from '../blocks/verification-blocks.js';
 import { requestRehearsal } from '../../incident/rehearse.js';
 import { openIncidentFor } from '../../incident/close-incident.js';
 import type { App, RespondFn } from '@slack/bolt';
@@ -95,6 +97,12 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
           failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
         }[outcome.kind];
         await reply({ text });
+        return;
+      }
+      case 'verify': {
+        const { report, posted } = await verifyService(deps, cmd.service);
+        const msg = verificationMessage(cmd.service ?? resolveService(deps.services, undefined).name, report);
+        await reply(posted ? { text: `${msg.text} Details in <#${posted}>.` } : msg);
         return;
       }
       case 'rehearse': {

@@ -1,0 +1,38 @@
+import type { ServiceConfig } from '../../config/services.js';
+import type { PlanStep } from '../../rollback/plan.js';
+import { healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../verify/verification.js';
+import { withTriageSessions } from './triage-runner.js';
+
+/** HTTP status of a GET to `url`, following redirects, or a throw after `timeoutMs` (an AbortSignal timeout). */
+export async function httpStatus(url: string, timeoutMs: number): Promise<number> {
+  const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  await res.body?.cancel().catch(() => undefined);
+  return res.status;
+}
+
+/**
+ * The database and HTTP checks of a rollback's verification (runbook 003 "Post-rollback
+ * verification", runbook 001 postflight), read-only under the service's triage limits on one
+ * connection, each check in its own transaction: objects, integrity, smoke queries; then the
+ * health URLs. A check that cannot run is `failed` with the reason; never throws for database trouble.
+ * @param plan the steps that ran (the incident's plan), newest first
+ */
+export async function runVerification(service: ServiceConfig, plan: readonly PlanStep[]): Promise<VerificationCheck[]> {
+  const checks = await withTriageSessions(service, async (begin, describeError) => {
+    const guarded = async (name: string, title: string, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
+      const t0 = performance.now();
+      try {
+        return await run();
+      } catch (err) {
+        return { name, title, status: 'failed', detail: `could not run: ${describeError(err)}`, problems: [describeError(err)], durationMs: Math.round(performance.now() - t0) };
+      }
+    };
+    return [
+      await guarded('objects', 'Objects the rollback removes and restores', () => objectsCheck(begin, plan)),
+      await guarded('integrity', 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)', () => integrityCheck(begin, plan)),
+      await guarded('smoke_queries', 'Smoke queries (services.yaml verify.smoke_queries)', () => smokeCheck(begin, service.verify.smoke_queries, describeError)),
+    ];
+  });
+  checks.push(await healthCheck(service.verify.health_urls, service.verify.health_timeout.ms, httpStatus));
+  return checks;
+}
