@@ -96,6 +96,15 @@ export const ServiceSchema = z
           });
         }
       }),
+    /**
+     * Link to the incident ticket, with `{incident}` (the id), `{short_id}` and `{service}` filled
+     * in, e.g. `https://tickets.example.com/new?ref=migrate-bot-{short_id}`; on the resolution and the timeline.
+     */
+    ticket_url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+      .refine((u) => (u.match(/\{[^}]*\}/g) ?? []).every((p) => ['{incident}', '{short_id}', '{service}'].includes(p)), { message: 'placeholders are {incident}, {short_id} and {service}' })
+      .optional(),
     /** Stakeholder channel: break-glass notices (and the incident's milestones) are posted there with a link to the incident channel. */
     announce_channel: SlackChannelId.optional(),
     /** Extra people invited to every incident channel of this service (on-call, owners). */

@@ -5,6 +5,7 @@ import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from './i
 import type { ApprovalProgress } from './notifier.js';
 import { resolveService } from './resolve-service.js';
 import { approvalTier, countedApprovals } from './approval-tier.js';
+import { postTimeline } from './post-timeline.js';
 import { isApprover, mentionApprovers } from './approvers.js';
 import type { PlanRisk } from '../rollback/risk.js';
 import { riskVerdict } from '../rollback/risk-verdict.js';
@@ -176,5 +177,6 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   await deps.notifier.updatePlanCard(cancelled, progress);
   await deps.notifier.cancelled(cancelled, userId);
   await endStatusUpdates(deps, incident.id);
+  await postTimeline(deps, cancelled, service);
   return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true, noun: actionNoun(incident) };
 }

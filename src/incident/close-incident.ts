@@ -6,6 +6,7 @@ import { failIncident } from './fail-incident.js';
 import type { Incident, StepOutcome } from './incident.js';
 import { resolveService } from './resolve-service.js';
 import { isApprover } from './approvers.js';
+import { postTimeline } from './post-timeline.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What `/migrate close` did. */
@@ -52,6 +53,7 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
   if (incident.state === 'resolved_with_warnings') {
     const acknowledged = await deps.repo.transition(incident.id, 'acknowledged', userId, { reason: reason ?? null });
     await deps.notifier.progress(acknowledged, `:ballot_box_with_check: <@${userId}> acknowledged the failed verification checks${reason ? `: _${reason}_` : ''}. The incident is resolved.`);
+    await postTimeline(deps, acknowledged, service);
     return { kind: 'closed', incident: acknowledged };
   }
   if (incident.state === 'rolling_back') {
@@ -74,6 +76,7 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
   if (incident.state !== 'failed') await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
   await deps.notifier.cancelled(closed, userId, reason);
   await endStatusUpdates(deps, incident.id);
+  await postTimeline(deps, closed, service);
   return { kind: 'closed', incident: closed };
 }
 

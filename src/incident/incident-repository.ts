@@ -5,6 +5,17 @@ import type { PlanRisk } from '../rollback/risk.js';
 import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from './incident.js';
 import type { IncidentEvent } from './state-machine.js';
 
+/** One row of the append-only event log. */
+export interface IncidentEventRecord {
+  at: Date;
+  type: string;
+  /** Slack user ID, or `migrate-bot`. */
+  actor: string;
+  fromState: string | null;
+  toState: string | null;
+  data: Record<string, unknown>;
+}
+
 /** What a new incident starts with. */
 export interface NewIncident {
   /** Default `rollback`. */
@@ -65,6 +76,8 @@ export interface IncidentRepository {
    */
   supersedePlan(id: string, plan: PlanStep[], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident>;
   listApprovals(id: string): Promise<Approval[]>;
+  /** The incident's event log, oldest first. */
+  listEvents(id: string): Promise<IncidentEventRecord[]>;
   /** Appends a fact to the event log. */
   log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
   /** Time of the newest event of one of `types`, or null when there is none. */

@@ -3,6 +3,7 @@ import type { IncidentDeps } from './deps.js';
 import type { Incident } from './incident.js';
 import type { RollbackRun } from './run-rollback.js';
 import { endStatusUpdates } from './status-update.js';
+import { postTimeline } from './post-timeline.js';
 
 const BOT = 'migrate-bot';
 
@@ -46,5 +47,6 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
   const note = outcome.created?.length ? `Also created for the copy to be usable: ${outcome.created.map((c) => `\`${c}\``).join(', ')}.` : undefined;
   await deps.notifier.restoreComplete({ ...resolved, restore }, note);
   await endStatusUpdates(deps, current.id);
+  await postTimeline(deps, { ...resolved, restore }, service);
   return { kind: 'resolved' };
 }

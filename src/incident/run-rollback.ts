@@ -12,6 +12,7 @@ import { currentPlan, expectedSnapshotId } from './plan-basis.js';
 import { assessRisk } from './prepare-incident.js';
 import { planChanges } from '../rollback/plan-digest.js';
 import { verifyRollback } from './verify-rollback.js';
+import { postTimeline } from './post-timeline.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What the rollback job should do next. */
@@ -201,5 +202,6 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
   const resolved = await deps.repo.transition(incident.id, verification.passed ? 'rollback_succeeded' : 'verified_with_warnings', BOT, summary);
   await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
   await endStatusUpdates(deps, incident.id);
+  await postTimeline(deps, { ...resolved, steps: outcomes }, service);
   return { kind: 'resolved' };
 }

@@ -31,6 +31,7 @@ export type MigrateCommand =
   | { kind: 'snapshot'; service?: string }
   | { kind: 'rehearse'; service?: string }
   | { kind: 'verify'; service?: string }
+  | { kind: 'timeline'; service?: string }
   | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
 
 /**
@@ -87,7 +88,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action((opts: { service?: string; reason?: string }) => {
     result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
   });
-  for (const kind of ['triage', 'status', 'snapshot', 'retry', 'rehearse', 'verify'] as const) {
+  for (const kind of ['triage', 'status', 'snapshot', 'retry', 'rehearse', 'verify', 'timeline'] as const) {
     serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
       result = { kind, service: opts.service };
     });

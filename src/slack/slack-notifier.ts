@@ -4,6 +4,7 @@ import type { ServicesConfig } from '../config/services.js';
 import type { Incident, IncidentFailure, StepOutcome } from '../incident/incident.js';
 import type { ApprovalProgress, VerificationResult } from '../incident/notifier.js';
 import { resolveService } from '../incident/resolve-service.js';
+import { shortId } from '../incident/incident.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -25,6 +26,7 @@ import { verificationMessage } from './blocks/verification-blocks.js';
 import { triageMessage } from './blocks/triage-blocks.js';
 import { slackError, slackErrorCode } from './slack-errors.js';
 import { SlackDirectory } from './slack-directory.js';
+import { ticketUrl } from '../incident/post-timeline.js';
 import { isUserGroup } from '../incident/approvers.js';
 
 export { slackErrorCode } from './slack-errors.js';
@@ -216,7 +218,22 @@ export class SlackNotifier {
   }
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
-    await this.post(incident, resolutionMessage(incident, verification));
+    await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident)));
+  }
+
+  async timeline(incident: Incident, markdown: string): Promise<void> {
+    if (!incident.channelId) return;
+    try {
+      await this.client.filesUploadV2({
+        channel_id: incident.channelId,
+        filename: `incident-${shortId(incident.id)}-timeline.md`,
+        title: `Timeline and postmortem draft — incident ${shortId(incident.id)}`,
+        content: redactSecrets(markdown),
+        initial_comment: ':spiral_note_pad: Timeline and postmortem draft (runbook 003 "Post-incident"), from the event log.',
+      });
+    } catch (err) {
+      throw slackError(err, 'files.uploadV2');
+    }
   }
 
   async verification(incident: Incident, verification: VerificationResult): Promise<void> {

@@ -106,7 +106,7 @@ export async function objectsCheck(begin: BeginReadOnly, plan: readonly PlanStep
 /** Foreign keys on the touched tables, as `ALTER TABLE … ADD FOREIGN KEY` would read them. */
 const TOUCHED_FKS_SQL = `
 SELECT c.conname, c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent,
-       array_agg(ca.attname ORDER BY k.ord) AS child_cols, array_agg(pa.attname ORDER BY k.ord) AS parent_cols
+       array_agg(ca.attname::text ORDER BY k.ord) AS child_cols, array_agg(pa.attname::text ORDER BY k.ord) AS parent_cols
 FROM pg_constraint c
 CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(child_att, parent_att, ord)
 JOIN pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.child_att

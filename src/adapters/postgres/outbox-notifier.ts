@@ -81,6 +81,9 @@ export class OutboxNotifier implements Notifier {
   resolution(incident: Incident, ...rest: Rest<'resolution'>) {
     return this.store('resolution', incident, ...rest);
   }
+  timeline(incident: Incident, markdown: string) {
+    return this.store('timeline', incident, markdown);
+  }
   verification(incident: Incident, ...rest: Rest<'verification'>) {
     return this.store('verification', incident, ...rest);
   }

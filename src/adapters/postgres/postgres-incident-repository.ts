@@ -4,7 +4,7 @@ import type { PlanStep } from '../../rollback/plan.js';
 import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
-import type { IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
+import type { IncidentEventRecord, IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
 import { isOpen } from '../../incident/incident.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
@@ -303,6 +303,14 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {
     await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
+  }
+
+  async listEvents(id: string): Promise<IncidentEventRecord[]> {
+    const { rows } = await this.pool.query<{ at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown> }>(
+      'SELECT at, type, actor, from_state, to_state, data FROM incident_events WHERE incident_id = $1 ORDER BY id',
+      [id],
+    );
+    return rows.map((r) => ({ at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data }));
   }
 
   async lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null> {

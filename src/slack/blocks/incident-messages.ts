@@ -231,7 +231,7 @@ function stepsList(steps: StepOutcome[]): string {
  * every verification check passed; otherwise the rollback completed *with warnings*, and the
  * failed checks are listed, each named and timed.
  */
-export function resolutionMessage(incident: Incident, verification: VerificationResult): SlackMessage {
+export function resolutionMessage(incident: Incident, verification: VerificationResult, ticketUrl: string | null = null): SlackMessage {
   const failed = verification.checks.filter((c) => c.status === 'failed');
   const text = failed.length
     ? `Rollback complete, but validation FAILED: ${failed.length} of ${verification.checks.length} checks (${failed.map((c) => c.name).join(', ')}). The incident stays visible in /migrate status until someone acknowledges it.`
@@ -242,6 +242,10 @@ export function resolutionMessage(incident: Incident, verification: Verification
       section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`),
       section(stepsList(incident.steps)),
       checksBlock(verification),
+      context(
+        `${ticketUrl ? `Incident ticket: <${ticketUrl}|${shortId(incident.id)}> · ` : ''}Artifacts: ${incident.snapshot && incident.snapshot.provider !== 'none' ? `snapshot \`${incident.snapshot.id}\`` : 'no snapshot'}` +
+          `${incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''} · timeline and postmortem draft (file below)`,
+      ),
       context(
         `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` ${failed.length ? `resolved with warnings — \`/migrate close --service ${incident.service} --reason "…"\` acknowledges them` : 'resolved'}. ` +
           'Next (runbook 004): restart the service, check health endpoints, run smoke tests, watch error rates for 30–60 minutes.',

@@ -1,3 +1,4 @@
+import { postTimeline } from '../../incident/post-timeline.js';
 import { verifyService } from '../../incident/verify-service.js';
 import { verificationMessage } from '../blocks/verification-blocks.js';
 import { requestRehearsal } from '../../incident/rehearse.js';
@@ -97,6 +98,17 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
           failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
         }[outcome.kind];
         await reply({ text });
+        return;
+      }
+      case 'timeline': {
+        const service = resolveService(deps.services, cmd.service);
+        const incident = await deps.repo.latestByService(service.name);
+        if (!incident?.channelId) {
+          await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
+          return;
+        }
+        await postTimeline(deps, incident, service);
+        await reply({ text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.` });
         return;
       }
       case 'verify': {
