@@ -153,6 +153,8 @@ export const ServiceSchema = z
 
 export const ServicesFileSchema = z
   .object({
+    /** Default stakeholder channel for services without their own `announce_channel`. */
+    announce_channel: SlackChannelId.optional(),
     services: z.record(
       z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'service names are lowercase letters, digits and -, at most 40 characters'),
       ServiceSchema,
@@ -245,6 +247,7 @@ export async function loadServices(
     if (!dir?.isDirectory()) problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
     services.set(name, {
       ...svc,
+      ...(svc.announce_channel ?? data.announce_channel ? { announce_channel: svc.announce_channel ?? data.announce_channel } : {}),
       name,
       database_url: url ?? '',
       migrations,

@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
@@ -178,5 +179,6 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   await deps.notifier.cancelled(cancelled, userId);
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, cancelled, service);
+  await announceStatus(deps, cancelled, ':no_entry_sign: rejected; nothing was changed in the database.');
   return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true, noun: actionNoun(incident) };
 }

@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../config/services.js';
 import { AppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
@@ -77,6 +78,7 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
   await deps.notifier.cancelled(closed, userId, reason);
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, closed, service);
+  await announceStatus(deps, closed, incident.state === 'failed' ? ':ballot_box_with_check: closed by responders.' : ':no_entry_sign: cancelled; nothing was changed in the database.');
   return { kind: 'closed', incident: closed };
 }
 

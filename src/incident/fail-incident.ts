@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import type { Incident, IncidentFailure, StepOutcome } from './incident.js';
@@ -51,5 +52,6 @@ export async function failIncident(deps: IncidentDeps, incidentId: string, failu
   }
   const steps = options.steps ?? failed.steps;
   await deps.notifier.failure({ ...failed, steps }, failure, steps);
+  await announceStatus(deps, failed, `:red_circle: failed — ${failure.message}`);
   return failed;
 }

@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import { assertMigrationInput, migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
 import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
@@ -125,7 +126,7 @@ async function announceBreakGlass(deps: IncidentDeps, incident: Incident, breakG
   await deps.repo.log(incident.id, 'break_glass', breakGlass.by, { reason: breakGlass.reason });
   const text = `:rotating_light: *BREAK GLASS* — <@${breakGlass.by}> opened the rollback of \`${incident.migration}\` on *${incident.service}* with one approval instead of the usual set: _${breakGlass.reason}_`;
   await deps.notifier.progress(incident, text);
-  await deps.notifier.announce(incident, text);
+  await announceStatus(deps, incident, text);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../config/services.js';
 import { utcSecondStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
@@ -77,6 +78,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
   await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
+  await announceStatus(deps, withSnapshot, `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`);
 }
 
 /**

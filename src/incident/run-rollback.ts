@@ -1,3 +1,4 @@
+import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../config/services.js';
 import type { MigrationTool } from '../rollback/migration-tool.js';
 import { AppError, isAppError } from '../shared/errors.js';
@@ -148,6 +149,7 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           const superseded = await supersedeIfChanged(deps, current, service, tool);
           if (superseded) return superseded;
           current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+          await announceStatus(deps, current, `:arrow_backward: approved; running ${current.plan.length} down migration(s).`);
         }
         return await runSteps(deps, current, service, tool, started);
       },
@@ -203,5 +205,6 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
   await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, { ...resolved, steps: outcomes }, service);
+  await announceStatus(deps, resolved, verification.passed ? ':white_check_mark: rollback complete. Validation passed.' : ':warning: rollback complete, but validation failed; responders are looking at it.');
   return { kind: 'resolved' };
 }

@@ -62,6 +62,13 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
       }
       return { channelId: channel.id, channelName: channel.name };
     }
+    case 'statusUpdate': {
+      // Runbook 003 asks for updates every 15–30 minutes: if the last one never reached Slack, this one says so.
+      const missed = await d.outbox.abandonedBefore(current.id, 'statusUpdate', notice.id);
+      const [progress, next] = rest as [Parameters<SlackNotifier['statusUpdate']>[1], number];
+      await d.slack.statusUpdate(incident, progress, next, missed);
+      return {};
+    }
     case 'planCard': {
       const ts = await d.slack.planCard(incident, rest[0] as Parameters<SlackNotifier['planCard']>[1]);
       await d.repo.setPlanMessage(current.id, ts);

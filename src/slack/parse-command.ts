@@ -12,6 +12,8 @@ const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a versi
 const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');
 /** Free text kept in the event log and shown in the channel. */
 const ReasonArg = z.string().trim().min(3, 'a reason needs a few words').max(500, 'a reason is at most 500 characters');
+/** A responder's status update: a sentence or two. */
+const UpdateTextArg = z.string().trim().min(3, 'an update needs a few words').max(2000, 'an update is at most 2,000 characters');
 /** Break glass needs a real reason: why approvers cannot be reached. */
 const BreakGlassReasonArg = z
   .string()
@@ -32,6 +34,7 @@ export type MigrateCommand =
   | { kind: 'rehearse'; service?: string }
   | { kind: 'verify'; service?: string }
   | { kind: 'timeline'; service?: string }
+  | { kind: 'update'; text: string; service?: string }
   | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
 
 /**
@@ -85,6 +88,9 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       result = { kind: 'rollback', migration, service: opts.service, ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}) };
     },
   );
+  serviceOpt(program.command('update').argument('<text...>')).action((words: string[], opts: { service?: string }) => {
+    result = { kind: 'update', text: words.join(' '), service: opts.service };
+  });
   serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action((opts: { service?: string; reason?: string }) => {
     result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
   });
@@ -113,6 +119,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
   if (result.kind === 'rollback' && result.breakGlass !== undefined) checks.push([result.breakGlass, BreakGlassReasonArg]);
   if (result.kind === 'close' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
+  if (result.kind === 'update') checks.push([result.text, UpdateTextArg]);
   if (result.kind === 'restore') {
     if (Boolean(result.snapshotId) === Boolean(result.to)) throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
     if (result.snapshotId) checks.push([result.snapshotId, SnapshotIdArg]);

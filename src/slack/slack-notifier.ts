@@ -213,8 +213,8 @@ export class SlackNotifier {
     }
   }
 
-  async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number): Promise<void> {
-    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now()));
+  async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, missedAt: Date | null = null): Promise<void> {
+    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt));
   }
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {

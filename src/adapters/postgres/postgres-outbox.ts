@@ -46,6 +46,15 @@ export class PostgresOutbox {
     return rows[0] ? Number(rows[0].id) : null;
   }
 
+  /** When the newest earlier notice of `method` (before notice `beforeId`) was made, if Slack refused it for good (abandoned); else null. */
+  async abandonedBefore(incidentId: string, method: NoticeMethod, beforeId: number): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ created_at: Date; abandoned_at: Date | null }>(
+      'SELECT created_at, abandoned_at FROM notices WHERE incident_id = $1 AND method = $2 AND id < $3 ORDER BY id DESC LIMIT 1',
+      [incidentId, method, beforeId],
+    );
+    return rows[0]?.abandoned_at ? rows[0].created_at : null;
+  }
+
   /** The oldest undelivered, not abandoned notice of the incident, or null. */
   async next(incidentId: string): Promise<StoredNotice | null> {
     const { rows } = await this.pool.query<{ id: string; incident_id: string; method: NoticeMethod; args: unknown[]; attempts: number; not_before: Date | null; created_at: Date }>(

@@ -9,6 +9,7 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
     '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',
     '*`/migrate restore <snapshot-id> [--service NAME]`* or *`/migrate restore --to <ISO-8601 time>`* — restore to a NEW instance or database (never the source) after the same approvals; posts the endpoint and the cut-over steps.',
     '*`/migrate verify [--service NAME]`* — the checks that follow every rollback, any time (runbook 001 `--postflight`): tracking table, objects gone and restored, invalid indexes, NOT VALID constraints, orphaned rows, smoke queries, health URLs.',
+    '*`/migrate update <text> [--service NAME]`* — post your own status update in the incident channel (and to stakeholders); the next scheduled update is skipped.',
     '*`/migrate timeline [--service NAME]`* — the newest incident\'s timeline and postmortem draft (Markdown, from the event log) as a file in its channel; also posted at resolution and close.',
     '*`/migrate rehearse [--service NAME]`* — try the open incident\'s plan on a scratch copy restored from its snapshot (runbook 003: "reproduce on a restored test copy"); each step\'s duration and error are posted, the copy is dropped, production is not touched.',
     '*`/migrate close [--service NAME] [--reason "…"]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver).',

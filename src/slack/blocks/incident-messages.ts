@@ -202,8 +202,22 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   return { text: `${summary}; ${approvedBy.length}/${progress.required} approvals`, blocks };
 }
 
+/**
+ * Minutes left, for the status update's ETA (runbook 003 initial notice "ETA: ~<X> minutes"):
+ * the steps still to run at the mean measured step time (a minute each before any ran), plus
+ * five for approvals still missing. Null once nothing is left to run.
+ */
+export function etaMinutes(incident: Pick<Incident, 'plan' | 'steps' | 'state'>, progress: Pick<ApprovalProgress, 'approvals' | 'required'>): number | null {
+  if (!['opened', 'snapshotting', 'awaiting_approval', 'rolling_back'].includes(incident.state)) return null;
+  const measured = incident.steps.filter((s) => s.durationMs !== undefined).map((s) => s.durationMs!);
+  const left = incident.plan.length - incident.steps.filter((s) => s.status === 'done').length;
+  const perStepMs = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : 60_000;
+  const approvals = progress.approvals.length < progress.required ? 5 : 0;
+  return Math.max(1, Math.ceil((left * perStepMs) / 60_000) + approvals);
+}
+
 /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
-export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date): SlackMessage {
+export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date, missedAt: Date | null = null): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
   const lines = [
     `*Status update* — ${incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``} on *${incident.service}*: ${incident.kind === 'restore' && incident.state === 'rolling_back' ? ':arrows_counterclockwise: restoring' : STATE_LABEL[incident.state]}.`,
@@ -212,6 +226,9 @@ export function statusUpdateMessage(incident: Incident, progress: ApprovalProgre
     incident.kind === 'restore' ? `• Restore into the new \`${incident.restore?.target}\`` : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
   if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
+  const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
+  if (eta !== null) lines.push(`• ETA: ~${eta} minute${eta === 1 ? '' : 's'} (${incident.steps.some((s) => s.durationMs !== undefined) ? 'from the steps measured so far' : 'a minute per down migration'}${progress.approvals.length < progress.required ? ', plus 5 for the approvals still missing' : ''})`);
+  if (missedAt) lines.push(`• :warning: The previous status update (${slackDate(missedAt)}) could not be delivered.`);
   return {
     text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
     blocks: [section(lines.join('\n')), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],

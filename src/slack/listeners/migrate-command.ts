@@ -1,3 +1,4 @@
+import { postHumanUpdate } from '../../incident/human-update.js';
 import { postTimeline } from '../../incident/post-timeline.js';
 import { verifyService } from '../../incident/verify-service.js';
 import { verificationMessage } from '../blocks/verification-blocks.js';
@@ -98,6 +99,11 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
           failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
         }[outcome.kind];
         await reply({ text });
+        return;
+      }
+      case 'update': {
+        const incident = await postHumanUpdate(deps, cmd.service, input.userId, cmd.text);
+        await reply({ text: `Update posted in <#${incident.channelId}>; the next scheduled status update is skipped.` });
         return;
       }
       case 'timeline': {

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { eventually, planCard, posted, query, textOf } from '../support/e2e-helpers.js';
+
+const STAKEHOLDERS = 'C0STAKE001';
+const responseText = async (h: Harness, key: string): Promise<string> => String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
+const announced = (h: Harness): string[] => h.slack.messages(STAKEHOLDERS).map((m) => m.text);
+
+describe('stakeholders, responders\' updates, the resolution\'s ticket and artifacts, the timeline', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('tells the stakeholder channel each status change, posts /migrate update, links the ticket, uploads the timeline', async () => {
+    h = await startHarness({ announce_channel: STAKEHOLDERS, ticket_url: 'https://tickets.example.com/browse/{service}/{short_id}' });
+    h.slack.addChannel({ id: STAKEHOLDERS, name: 'db-stakeholders' });
+    await h.command('rollback 007');
+    const { incidentId, channel } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+    await eventually('the initial notice for stakeholders', async () => announced(h!).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ?? null);
+    expect(announced(h)[0]).toContain(`follow it in <#${channel}>`);
+
+    const update = await h.command('update "checkout errors since 03:05; approvers are on it"', REQUESTER);
+    expect(await responseText(h, update.key)).toMatch(/^Update posted in <#C/);
+    await posted(h, ':speech_balloon: *Status update from');
+    const bad = await h.command('update x', 'U0RAND01');
+    expect(await responseText(h, bad.key)).toMatch(/an update needs a few words/);
+    const outsider = await h.command('update "I am not part of this incident"', 'U0RAND01');
+    expect(await responseText(h, outsider.key)).toMatch(/Only the requester, an approver or an invited responder/);
+
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    const resolution = await posted(h, 'Rollback complete. Validation passed', 30_000);
+    const short = incidentId.replace(/-/g, '').slice(0, 8);
+    expect(textOf(resolution)).toContain(`Incident ticket: <https://tickets.example.com/browse/ticket-service/${short}|${short}>`);
+    expect(textOf(resolution)).toMatch(/Artifacts: snapshot `pre-rollback-ticket-service-[0-9-]+` · plan `[0-9a-f]{12}` · timeline and postmortem draft/);
+
+    const file = await eventually('the timeline file', async () => h!.slack.uploadedFiles.find((f) => f.filename === `incident-${short}-timeline.md` && f.content) ?? null);
+    expect(file.channel_id).toBe(channel);
+    expect(file.content).toContain('## Timeline (UTC)');
+    expect(file.content).toMatch(/\| U0SRE001 \| approved \|/);
+    expect(file.content).toMatch(/down migration of `007_add_security_tables.ts` done in \d+ ms/);
+    expect(file.content).toContain('update: checkout errors since 03:05; approvers are on it');
+    expect(file.content).toContain('| objects | passed |');
+    expect(file.content).toContain('## Postmortem draft (runbook 003 "Post-incident")');
+    expect(file.content).toContain(`- Ticket: https://tickets.example.com/browse/ticket-service/${short}`);
+
+    await eventually('stakeholders told of the start and the resolution', async () =>
+      announced(h!).some((t) => t.includes('approved; running 1 down migration(s)')) && announced(h!).some((t) => t.includes('rollback complete. Validation passed.')) ? true : null,
+    );
+    expect(announced(h).some((t) => t.includes('update from <@U0REQ001>: checkout errors'))).toBe(true);
+
+    const again = await h.command('timeline');
+    expect(await responseText(h, again.key)).toMatch(new RegExp(`^Timeline and postmortem draft of incident \`${short}\` posted in <#${channel}>`));
+    await eventually('a second timeline file', async () => (h!.slack.uploadedFiles.filter((f) => f.filename === `incident-${short}-timeline.md`).length === 2 ? true : null));
+    const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [incidentId])).map((e) => e.type);
+    expect(events).toContain('human_update');
+  });
+});
