@@ -1,3 +1,4 @@
+import { incidentSummary } from './incident/summary.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi, type App } from '@slack/bolt';
@@ -124,7 +125,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     const workers = await startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.QUEUE_PREFIX,
-      delivery: { outbox, slack, repo, logger },
+      delivery: { outbox, slack, repo, logger, summary: (id) => incidentSummary(deps, id) },
       jobs,
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,

@@ -55,6 +55,8 @@ export interface IncidentRepository {
   discard(id: string, reason?: string): Promise<void>;
   setChannel(id: string, channelId: string, channelName: string): Promise<void>;
   setPlanMessage(id: string, ts: string): Promise<void>;
+  /** Records the live summary's ts and/or the state the channel topic now shows. */
+  setSummary(id: string, fields: { ts?: string; topicState?: string }): Promise<void>;
   setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void>;
   setSteps(id: string, steps: StepOutcome[]): Promise<void>;
   setRestore(id: string, restore: RestoreSpec): Promise<void>;

@@ -75,6 +75,10 @@ export interface Incident {
   channelName: string | null;
   /** ts of the approval card, so it can be updated in place. */
   planMessageTs: string | null;
+  /** ts of the pinned live summary (the channel's first message), updated in place; progress goes in its thread. */
+  summaryTs: string | null;
+  /** The state the channel topic last showed, so the topic changes once per state. */
+  topicState: string | null;
   /** Down migrations to run, newest first. */
   plan: PlanStep[];
   snapshot: SnapshotRecord | null;

@@ -1,3 +1,4 @@
+import type { IncidentSummary } from '../incident/summary.js';
 import type { PostgresOutbox, StoredNotice } from '../adapters/postgres/postgres-outbox.js';
 import type { Incident } from '../incident/incident.js';
 import type { IncidentRepository } from '../incident/incident-repository.js';
@@ -21,6 +22,8 @@ export interface NoticeDelivery {
   slack: SlackNotifier;
   repo: IncidentRepository;
   logger: Logger;
+  /** The incident's live summary, read fresh; the pinned message is redrawn once per delivery run. */
+  summary?: (incidentId: string) => Promise<IncidentSummary | null>;
 }
 
 /** The requester's ephemeral "where to follow it" once the incident channel exists. */
@@ -49,7 +52,7 @@ function reviveIncident(json: unknown): Incident {
  */
 async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Incident): Promise<Record<string, unknown>> {
   const [first, ...rest] = notice.args;
-  const incident = { ...reviveIncident(first), channelId: current.channelId, channelName: current.channelName, planMessageTs: current.planMessageTs };
+  const incident = { ...reviveIncident(first), channelId: current.channelId, channelName: current.channelName, planMessageTs: current.planMessageTs, summaryTs: current.summaryTs, topicState: current.topicState };
   const slack = d.slack as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   switch (notice.method) {
     case 'createIncidentChannel': {
@@ -69,6 +72,12 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
       await d.slack.statusUpdate(incident, progress, next, missed);
       return {};
     }
+    case 'opened': {
+      if (current.summaryTs) return { ts: current.summaryTs, already: true };
+      const ts = await d.slack.opened(incident, (await d.summary?.(current.id)) ?? null);
+      await d.repo.setSummary(current.id, { ts, topicState: current.state });
+      return { ts };
+    }
     case 'planCard': {
       const ts = await d.slack.planCard(incident, rest[0] as Parameters<SlackNotifier['planCard']>[1]);
       await d.repo.setPlanMessage(current.id, ts);
@@ -77,6 +86,22 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
     default:
       await slack[notice.method]!.call(d.slack, incident, ...rest);
       return {};
+  }
+}
+
+/**
+ * Redraws the pinned summary once after a delivery run (coalescing: several notices, one
+ * `chat.update`). Best effort: a failure is logged and the next run redraws it.
+ */
+async function refreshSummary(d: NoticeDelivery, incidentId: string): Promise<void> {
+  if (!d.summary) return;
+  try {
+    const summary = await d.summary(incidentId);
+    if (!summary?.incident.summaryTs) return;
+    const { topicState } = await d.slack.refreshSummary(summary);
+    if (topicState) await d.repo.setSummary(incidentId, { topicState });
+  } catch (err) {
+    d.logger.warn({ err, incidentId }, 'could not refresh the incident summary');
   }
 }
 
@@ -127,6 +152,7 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
       }
     }
   });
+  if (!run.busy && run.value > 0) await refreshSummary(d, incidentId);
   if (run.busy) {
     throw new AppError({ code: 'notice_delivery_busy', message: `another delivery of incident ${incidentId} is running`, retryable: true, details: { retryAfterSec: 1 } });
   }

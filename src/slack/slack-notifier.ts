@@ -1,3 +1,5 @@
+import type { IncidentSummary } from '../incident/summary.js';
+import { summaryBlocks, topicFor } from './blocks/summary-blocks.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { webApi } from '@slack/bolt';
 import type { ServicesConfig } from '../config/services.js';
@@ -69,8 +71,8 @@ export class SlackNotifier {
   private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
     if (!incident.channelId) throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
     const notice = deliveringNotice.getStore();
-    if (notice?.uncertain && !threadTs) {
-      const already = await this.findNoticeMessage(incident.channelId, notice.noticeId);
+    if (notice?.uncertain) {
+      const already = await this.findNoticeMessage(incident.channelId, notice.noticeId, threadTs);
       if (already) return already;
     }
     try {
@@ -93,9 +95,11 @@ export class SlackNotifier {
    * (conversations.history with include_all_metadata; needs `channels:history`), or null.
    * A failed lookup is logged and answers null: the notice is then posted (at least once).
    */
-  private async findNoticeMessage(channel: string, noticeId: number): Promise<string | null> {
+  private async findNoticeMessage(channel: string, noticeId: number, threadTs?: string): Promise<string | null> {
     try {
-      const res = await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+      const res = threadTs
+        ? await this.client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true })
+        : await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
       const found = (res.messages ?? []).find((m) => {
         const meta = (m as { metadata?: { event_type?: string; event_payload?: { notice_id?: unknown } } }).metadata;
         return meta?.event_type === NOTICE_EVENT_TYPE && Number(meta.event_payload?.notice_id) === noticeId;
@@ -175,8 +179,43 @@ export class SlackNotifier {
     return this.botUser;
   }
 
-  async opened(incident: Incident): Promise<void> {
-    await this.post(incident, openedMessage(incident, resolveService(this.services, incident.service)));
+  /**
+   * The channel's first message, which is also its live summary (pinned, redrawn in place by
+   * {@link refreshSummary}), and the channel topic.
+   * @returns its ts
+   */
+  async opened(incident: Incident, summary?: IncidentSummary | null): Promise<string> {
+    const ts = await this.post(incident, this.summaryMessage(incident, summary ?? null));
+    await this.client.pins.add({ channel: incident.channelId!, timestamp: ts }).catch((err: unknown) => {
+      if (slackErrorCode(err) !== 'already_pinned') this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
+    });
+    await this.setTopic(incident);
+    return ts;
+  }
+
+  private summaryMessage(incident: Incident, summary: IncidentSummary | null): SlackMessage {
+    const service = resolveService(this.services, incident.service);
+    const opened = openedMessage(incident, service);
+    return { text: opened.text, blocks: [...opened.blocks, ...(summary ? summaryBlocks(summary, service, this.clock.now()) : [])] };
+  }
+
+  /** Redraws the pinned summary in place (chat.update) and, when the state changed, the channel topic. */
+  async refreshSummary(summary: IncidentSummary): Promise<{ topicState?: string }> {
+    const incident = summary.incident;
+    if (!incident.channelId || !incident.summaryTs) return {};
+    const msg = this.summaryMessage(incident, summary);
+    try {
+      await this.client.chat.update({ channel: incident.channelId, ts: incident.summaryTs, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw slackError(err, 'chat.update');
+    }
+    if (incident.topicState === incident.state) return {};
+    await this.setTopic(incident);
+    return { topicState: incident.state };
+  }
+
+  private async setTopic(incident: Incident): Promise<void> {
+    await this.client.conversations.setTopic({ channel: incident.channelId!, topic: topicFor(incident) }).catch((err: unknown) => this.logger.warn({ err: slackError(err, 'conversations.setTopic') }, 'could not set the channel topic'));
   }
 
   async triage(incident: Incident, report: TriageReport): Promise<void> {
@@ -191,8 +230,9 @@ export class SlackNotifier {
     }
   }
 
+  /** A progress line, in the live summary's thread once it exists (the channel stays readable). */
   async progress(incident: Incident, text: string): Promise<void> {
-    await this.post(incident, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] });
+    await this.post(incident, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] }, incident.summaryTs ?? undefined);
   }
 
   async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {

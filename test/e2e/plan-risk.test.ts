@@ -100,8 +100,10 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
 
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
-    await posted(h, 'Rollback complete.', 30_000);
-    expect(await existing(h, TABLES_OF_007)).toEqual(['user_spending_limits']); // the edited down is what ran
+    // The edited down is what ran; it leaves a table 007's up created, and verification says so.
+    const resolution = await posted(h, 'Rollback complete, but validation FAILED', 30_000);
+    expect(textOf(resolution)).toContain('table `user_spending_limits` still exists: the up of `007_add_security_tables.ts` created it');
+    expect(await existing(h, TABLES_OF_007)).toEqual(['user_spending_limits']);
     const superseded = await query<{ data: { changes: string[] } }>(h.stateDb.url, "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'plan_superseded'", [incidentId]);
     expect(superseded[0]!.data.changes).toContain('the file of `007_add_security_tables.ts` was edited');
   });

@@ -104,6 +104,8 @@ export interface SlackChannel {
   creator: string;
   /** Archived by conversations.archive. */
   is_archived: boolean;
+  /** Set by conversations.setTopic. */
+  topic?: string;
 }
 
 /** A POST the app made to a `response_url` handed out by {@link SlackApiServer.responseUrl}. */
@@ -196,6 +198,8 @@ export interface SlackApiServer {
   fault(method: string, fault: HttpFault, times?: number): void;
   /** Faults still queued for `method`. */
   faultsLeft(method: string): number;
+  /** Every pinned message (pins.add), in order. */
+  readonly pins: Array<{ channel: string; ts: string }>;
   /** Every modal opened with views.open, with its `trigger_id`, in order. */
   readonly views: OpenedView[];
   /** Sets a user group's members (`usergroups.users.list`); an unknown group answers `no_such_subteam`. */
@@ -508,6 +512,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const strictUsers = options.users !== undefined;
   const removedUsers = new Set<string>();
   const views: OpenedView[] = [];
+  const pins: Array<{ channel: string; ts: string }> = [];
   const usedTriggers = new Set<string>();
   const usergroups = new Map<string, string[]>();
   const responseUses = new Map<string, number>();
@@ -583,7 +588,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       is_pending_ext_shared: false,
       is_member: c.members.includes(botUserId),
       last_read: '0000000000.000000',
-      topic: { value: '', creator: '', last_set: 0 },
+      topic: { value: c.topic ?? '', creator: c.topic ? botUserId : '', last_set: 0 },
       purpose: { value: '', creator: '', last_set: 0 },
       previous_names: [],
       ...extra,
@@ -757,6 +762,44 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
 
     // docs.slack.dev/reference/methods/conversations.history: newest first, top-level messages
     // and thread broadcasts only; `metadata` only with include_all_metadata.
+    // docs.slack.dev/reference/methods/conversations.replies: the parent first, then its replies, oldest first.
+    'conversations.replies': (args) => {
+      const channel = findChannel(str(args.channel));
+      if (!channel) fail('channel_not_found');
+      if (!channel.members.includes(botUserId)) fail('not_in_channel');
+      const ts = str(args.ts);
+      const parent = stored.find((m) => m.channel === channel.id && m.ts === ts);
+      if (!parent) fail('thread_not_found');
+      const withMetadata = bool(args.include_all_metadata);
+      const messages = [parent, ...stored.filter((m) => m.channel === channel.id && m.thread_ts === ts)].map((m) => ({
+        ...messageBody(m),
+        ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
+      }));
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+    },
+
+    // docs.slack.dev/reference/methods/pins.add
+    'pins.add': (args) => {
+      const channel = findChannel(str(args.channel));
+      if (!channel) fail('channel_not_found');
+      const m = stored.find((x) => x.channel === channel.id && x.ts === str(args.timestamp));
+      if (!m) fail('message_not_found');
+      if (pins.some((p) => p.channel === channel.id && p.ts === m.ts)) fail('already_pinned');
+      pins.push({ channel: channel.id, ts: m.ts });
+      return { ok: true };
+    },
+
+    // docs.slack.dev/reference/methods/conversations.setTopic: at most 250 characters.
+    'conversations.setTopic': (args) => {
+      const channel = findChannel(str(args.channel));
+      if (!channel) fail('channel_not_found');
+      if (!channel.members.includes(botUserId)) fail('not_in_channel');
+      const topic = str(args.topic) ?? '';
+      if (topic.length > 250) fail('too_long');
+      channel.topic = topic;
+      return { ok: true, channel: channelObject(channel) };
+    },
+
     'conversations.history': (args) => {
       const channel = findChannel(str(args.channel));
       if (!channel) fail('channel_not_found');
@@ -1141,6 +1184,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     },
     faultsLeft: (method) => httpFaults.get(method)?.length ?? 0,
     views,
+    pins,
     setUsergroup: (id, users) => {
       usergroups.set(id, [...users]);
     },

@@ -40,6 +40,8 @@ interface IncidentRow {
   channel_id: string | null;
   channel_name: string | null;
   plan_message_ts: string | null;
+  summary_ts: string | null;
+  topic_state: string | null;
   plan: Incident['plan'];
   snapshot: SnapshotRecord | null;
   steps: StepOutcome[];
@@ -64,6 +66,8 @@ const toIncident = (r: IncidentRow): Incident => ({
   channelId: r.channel_id,
   channelName: r.channel_name,
   planMessageTs: r.plan_message_ts,
+  summaryTs: r.summary_ts ?? null,
+  topicState: r.topic_state ?? null,
   // Plans stored before the migration-tool registry carry knex's trackingId/batch: read them as today's steps.
   plan: (r.plan as unknown as Array<Record<string, unknown>>).map(planStepFromStored),
   snapshot: r.snapshot,
@@ -171,6 +175,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
   async setChannel(id: string, channelId: string, channelName: string): Promise<void> {
     await this.update(id, 'channel_id = $2, channel_name = $3', [channelId, channelName]);
     await this.log(id, 'channel_created', BOT, { channelId, channelName });
+  }
+
+  async setSummary(id: string, fields: { ts?: string; topicState?: string }): Promise<void> {
+    await this.update(id, 'summary_ts = COALESCE($2, summary_ts), topic_state = COALESCE($3, topic_state)', [fields.ts ?? null, fields.topicState ?? null]);
   }
 
   async setPlanMessage(id: string, ts: string): Promise<void> {

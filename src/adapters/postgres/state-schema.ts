@@ -136,6 +136,15 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       `);
     },
   },
+  // The pinned live summary: its ts, and the state its channel topic last showed.
+  '0006_live_summary': {
+    async up(knex) {
+      await knex.raw('ALTER TABLE incidents ADD COLUMN summary_ts text, ADD COLUMN topic_state text');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE incidents DROP COLUMN topic_state, DROP COLUMN summary_ts');
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

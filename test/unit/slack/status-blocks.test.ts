@@ -22,6 +22,8 @@ const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident
   channelId: 'C0INC0001',
   channelName: 'incident-db-migration-20261121-0312',
   planMessageTs: '1.0',
+  summaryTs: null,
+  topicState: null,
   plan: [],
   snapshot: null,
   steps: [],

@@ -1,0 +1,47 @@
+import type { KnownBlock } from './block-kit.js';
+import type { ServiceConfig } from '../../config/services.js';
+import type { IncidentSummary } from '../../incident/summary.js';
+import { shortId, type Incident } from '../../incident/incident.js';
+import { slackDate } from '../../shared/clock.js';
+import { clip, LIMITS } from './limits.js';
+import { redactSecrets } from '../../shared/redact.js';
+
+const STATE_WORDS: Record<Incident['state'], string> = {
+  opened: ':large_blue_circle: Opened',
+  snapshotting: ':camera: Taking the snapshot',
+  awaiting_approval: ':raised_hand: Awaiting approval',
+  rolling_back: ':arrow_backward: Rolling back',
+  resolved: ':white_check_mark: Resolved',
+  resolved_with_warnings: ':warning: Resolved with warnings',
+  failed: ':red_circle: Failed — needs a human',
+  cancelled: ':no_entry_sign: Cancelled',
+};
+
+/** The channel topic for a state (Slack: at most 250 characters). */
+export function topicFor(incident: Incident): string {
+  return clip(`${STATE_WORDS[incident.state].replace(/^:[a-z_]+: /, '')} · ${incident.kind} of ${incident.migration} on ${incident.service} · incident ${shortId(incident.id)}`, 250);
+}
+
+/**
+ * The live part of the pinned summary: state, snapshot, approvals, step progress, verification,
+ * next status update and who is involved, as Block Kit fields; redrawn in place on every
+ * delivery of the incident's notices.
+ */
+export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: Date): KnownBlock[] {
+  const i = s.incident;
+  const done = i.steps.filter((x) => x.status === 'done').length;
+  const failedStep = i.steps.find((x) => x.status === 'failed');
+  const field = (label: string, value: string) => ({ type: 'mrkdwn' as const, text: clip(redactSecrets(`*${label}*\n${value}`), 2000) });
+  const fields = [
+    field('State', STATE_WORDS[i.state]),
+    field('Snapshot', i.kind === 'restore' ? `restoring \`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\`` : i.snapshot ? `\`${i.snapshot.id}\` ${i.snapshot.status}` : service.snapshot.provider === 'none' ? ':warning: none (waived)' : 'not taken yet'),
+    field('Approvals', `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`),
+    field('Down migrations', i.kind === 'restore' ? '—' : `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`),
+    field('Verification', s.verification ? (s.verification.failed.length ? `:x: failed: ${s.verification.failed.join(', ')}` : ':white_check_mark: passed') : '—'),
+    field('Next status update', s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—'),
+  ];
+  return [
+    { type: 'section', fields },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`, LIMITS.sectionText) }] },
+  ];
+}
