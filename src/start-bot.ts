@@ -111,7 +111,15 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
-    verify: (service, plan) => runVerification(service, plan),
+    verify: async (service, plan) => {
+      const tool = createMigrationTool(service, logger.child({ service: service.name }));
+      const toolFor = (svc: ServiceConfig, url: string) => createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true }));
+      try {
+        return await runVerification(service, plan, { tool, deps: { toolFor, now: () => clock.now() } });
+      } finally {
+        await tool.close().catch(() => undefined);
+      }
+    },
     directory: new SlackDirectory(client),
     clock,
     logger,

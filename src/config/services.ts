@@ -135,6 +135,8 @@ export const ServiceSchema = z
         /** Service endpoints that must answer HTTP 2xx within `health_timeout`. */
         health_urls: z.array(z.url({ protocol: /^https?$/ })).max(20).default([]),
         health_timeout: DurationSchema.prefault('5s'),
+        /** Env var with a connection string to a server where the bot may CREATE DATABASE for the schema fingerprint (default: the service's server). */
+        scratch_database_url_env: EnvVarName.optional(),
       })
       .strict()
       .prefault({}),
@@ -166,7 +168,7 @@ export const ServicesFileSchema = z
 type ServiceFileEntry = z.infer<typeof ServiceSchema>;
 
 /** One service from services.yaml, with paths made absolute and connection strings resolved. */
-export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal'> {
+export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal' | 'verify'> {
   /** The key under `services:`. */
   name: string;
   /** Connection string from `database_url_env` (secret: never log or post it unredacted). */
@@ -176,6 +178,8 @@ export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'tr
   triage: ServiceFileEntry['triage'] & { database_url: string };
   /** `database_url` is the scratch server's connection string (secret), or the service's own. */
   rehearsal: ServiceFileEntry['rehearsal'] & { database_url: string };
+  /** `scratch_database_url` is resolved from `scratch_database_url_env` (secret), or empty: the service's server. */
+  verify: ServiceFileEntry['verify'] & { scratch_database_url?: string };
 }
 
 /** The validated services.yaml. */
@@ -242,6 +246,9 @@ export async function loadServices(
     const rehearsalEnv = svc.rehearsal.database_url_env;
     const rehearsalUrl = rehearsalEnv ? env[rehearsalEnv] : url;
     if (rehearsalEnv && !rehearsalUrl) problems.push(`services.${name}.rehearsal.database_url_env: environment variable ${rehearsalEnv} is not set`);
+    const scratchEnv = svc.verify.scratch_database_url_env;
+    const scratchUrl = scratchEnv ? env[scratchEnv] : undefined;
+    if (scratchEnv && !scratchUrl) problems.push(`services.${name}.verify.scratch_database_url_env: environment variable ${scratchEnv} is not set`);
     const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
     const dir = await stat(migrations.directory).catch(() => null);
     if (!dir?.isDirectory()) problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
@@ -253,6 +260,7 @@ export async function loadServices(
       migrations,
       triage: { ...svc.triage, database_url: triageUrl ?? '' },
       rehearsal: { ...svc.rehearsal, database_url: rehearsalUrl ?? '' },
+      verify: { ...svc.verify, ...(scratchUrl ? { scratch_database_url: scratchUrl } : {}) },
     });
   }
   if (problems.length > 0) fail(problems);

@@ -133,5 +133,12 @@ export interface MigrationTool {
    *   `service_db_unreachable` (retryable)
    */
   runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }>;
+  /**
+   * Applies the ups of `migrations` (apply order) to an EMPTY database with the tool's own
+   * migrator, as a deploy would — used only on the verification's scratch database, never on a
+   * service database. Absent when the tool cannot stop at a given migration.
+   * @throws the tool's error when an up fails
+   */
+  migrateUp?(migrations: AppliedMigration[]): Promise<void>;
   close(): Promise<void>;
 }

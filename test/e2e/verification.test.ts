@@ -65,6 +65,9 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
     expect(text).not.toContain('Validation passed');
     expect(text).toContain('table `event_reminders` still exists: the up of `008_add_event_reminders.ts` created it and the rollback reverts that up');
     expect(text).toContain('`no_reminders_table` returned 1 row(s), expected 0');
+    // The schema next to a fresh migrate up of 001–007 on a scratch database: the leftover table and its columns differ.
+    expect(text).toContain('only in the service database: table public.event_reminders (r)');
+    expect(text).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 7 migration\(s\): \d+ difference/);
     expect(text).toMatch(/:white_check_mark: \*Tracking table\* — head is `007_add_security_tables.ts`; none of the 1 reverted migration\(s\) listed; no dirty row \(\d+ ms\)/);
     expect(text).toMatch(/:white_check_mark: \*Health endpoints \(services.yaml verify.health_urls\)\* — 1 of 1 answered 2xx/);
     expect((await reachesState(h, incidentId, 'resolved_with_warnings')).state).toBe('resolved_with_warnings');
@@ -77,7 +80,7 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
     // /migrate verify runs the same checks any time; a health URL answering 503 fails its check.
     healthStatus = 503;
     const verify = await h.command('verify');
-    expect(await responseText(h, verify.key)).toMatch(/^Verification of ticket-service: 3 of 5 checks failed \(objects, smoke_queries, health_urls\)\. Details in <#C/);
+    expect(await responseText(h, verify.key)).toMatch(/^Verification of ticket-service: 4 of 6 checks failed \(objects, smoke_queries, schema_fingerprint, health_urls\)\. Details in <#C/);
     await posted(h, 'answered HTTP 503');
 
     const ack = await h.command('close --reason "dropped event_reminders by hand, fixing the down"', REQUESTER);

@@ -259,6 +259,20 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     return { durationMs: Math.round(performance.now() - started) };
   }
 
+  /** knex's own migrator (`migrate.latest`) over a migration source limited to `migrations`, into the configured tracking table. */
+  async migrateUp(migrations: AppliedMigration[]): Promise<void> {
+    const names = migrations.map((m) => m.name);
+    await this.knex.migrate.latest({
+      migrationSource: {
+        getMigrations: async () => names,
+        getMigrationName: (n: string) => n,
+        getMigration: async (n: string) => (await loadMigration(this.options.directory, n)) as Knex.Migration,
+      },
+      tableName: this.options.table,
+      schemaName: this.options.schema === 'public' ? undefined : this.options.schema,
+    });
+  }
+
   override async close(): Promise<void> {
     await this.knex.destroy();
   }

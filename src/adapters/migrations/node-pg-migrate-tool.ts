@@ -183,6 +183,14 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     return { sql: pgm.getSqlSteps().map((s) => s.trim().replace(/;$/, '')), transactional: pgm.isUsingTransaction() };
   }
 
+  /** node-pg-migrate's own runner, `direction: 'up'`, as many migrations as given (it applies them in file order). */
+  async migrateUp(migrations: AppliedMigration[]): Promise<void> {
+    if (!migrations.length) return;
+    await this.session.work(async (client) => {
+      await runner({ ...this.runnerOptions(), dbClient: client, direction: 'up', count: migrations.length, noLock: true });
+    });
+  }
+
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const started = performance.now();
     await this.session.work(async (client) => {

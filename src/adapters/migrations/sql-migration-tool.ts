@@ -216,6 +216,24 @@ export class SqlMigrationTool extends PostgresMigrationTool {
     return steps;
   }
 
+  /** Each migration's `.up.sql`, in order, in one transaction per file, recording its version as golang-migrate does (not dirty). */
+  async migrateUp(migrations: AppliedMigration[]): Promise<void> {
+    const files = await this.files();
+    await this.session.work(async (client) => {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.quoted()} (version bigint PRIMARY KEY, dirty boolean NOT NULL)`);
+      for (const m of migrations) {
+        const file = files.get(BigInt(m.order));
+        if (!file?.up) throw new AppError({ code: 'rollback_missing_file', message: `no .up.sql for version ${m.order}` });
+        const { statements } = await parseSqlFile(await readFile(path.join(this.options.directory, file.up), 'utf8'), file.up);
+        await client.query('BEGIN');
+        for (const st of statements) await client.query(st);
+        await client.query(`DELETE FROM ${this.quoted()}`);
+        await client.query(`INSERT INTO ${this.quoted()} (version, dirty) VALUES ($1, false)`, [String(file.version)]);
+        await client.query('COMMIT');
+      }
+    });
+  }
+
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const files = await this.files();
     const file = files.get(BigInt(step.order));

@@ -1,3 +1,5 @@
+import { fingerprintCheck, type FingerprintDeps } from './schema-fingerprint.js';
+import type { MigrationTool } from '../../rollback/migration-tool.js';
 import type { ServiceConfig } from '../../config/services.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import { healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../verify/verification.js';
@@ -17,7 +19,7 @@ export async function httpStatus(url: string, timeoutMs: number): Promise<number
  * health URLs. A check that cannot run is `failed` with the reason; never throws for database trouble.
  * @param plan the steps that ran (the incident's plan), newest first
  */
-export async function runVerification(service: ServiceConfig, plan: readonly PlanStep[]): Promise<VerificationCheck[]> {
+export async function runVerification(service: ServiceConfig, plan: readonly PlanStep[], fingerprint?: { tool: MigrationTool; deps: FingerprintDeps }): Promise<VerificationCheck[]> {
   const checks = await withTriageSessions(service, async (begin, describeError) => {
     const guarded = async (name: string, title: string, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
       const t0 = performance.now();
@@ -33,6 +35,7 @@ export async function runVerification(service: ServiceConfig, plan: readonly Pla
       await guarded('smoke_queries', 'Smoke queries (services.yaml verify.smoke_queries)', () => smokeCheck(begin, service.verify.smoke_queries, describeError)),
     ];
   });
+  if (fingerprint) checks.push(await fingerprintCheck(service, fingerprint.tool, fingerprint.deps));
   checks.push(await healthCheck(service.verify.health_urls, service.verify.health_timeout.ms, httpStatus));
   return checks;
 }

@@ -17,9 +17,13 @@ const STATE_WORDS: Record<Incident['state'], string> = {
   cancelled: ':no_entry_sign: Cancelled',
 };
 
+/** The state in words; a restore incident's running state is "Restoring". */
+const stateWords = (i: Incident): string => (i.kind === 'restore' && i.state === 'rolling_back' ? ':arrows_counterclockwise: Restoring' : STATE_WORDS[i.state]);
+
 /** The channel topic for a state (Slack: at most 250 characters). */
 export function topicFor(incident: Incident): string {
-  return clip(`${STATE_WORDS[incident.state].replace(/^:[a-z_]+: /, '')} · ${incident.kind} of ${incident.migration} on ${incident.service} · incident ${shortId(incident.id)}`, 250);
+  const what = incident.kind === 'restore' ? incident.migration : `rollback of ${incident.migration}`;
+  return clip(`${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}`, 250);
 }
 
 /**
@@ -32,14 +36,19 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
   const done = i.steps.filter((x) => x.status === 'done').length;
   const failedStep = i.steps.find((x) => x.status === 'failed');
   const field = (label: string, value: string) => ({ type: 'mrkdwn' as const, text: clip(redactSecrets(`*${label}*\n${value}`), 2000) });
-  const fields = [
-    field('State', STATE_WORDS[i.state]),
-    field('Snapshot', i.kind === 'restore' ? `restoring \`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\`` : i.snapshot ? `\`${i.snapshot.id}\` ${i.snapshot.status}` : service.snapshot.provider === 'none' ? ':warning: none (waived)' : 'not taken yet'),
-    field('Approvals', `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`),
-    field('Down migrations', i.kind === 'restore' ? '—' : `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`),
-    field('Verification', s.verification ? (s.verification.failed.length ? `:x: failed: ${s.verification.failed.join(', ')}` : ':white_check_mark: passed') : '—'),
-    field('Next status update', s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—'),
-  ];
+  const approvals = field('Approvals', `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`);
+  const next = field('Next status update', s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—');
+  const fields =
+    i.kind === 'restore'
+      ? [field('State', stateWords(i)), field('Source', `\`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\``), field('New copy', `\`${i.restore?.target ?? '?'}\``), approvals, next]
+      : [
+          field('State', stateWords(i)),
+          field('Snapshot', i.snapshot ? `\`${i.snapshot.id}\` ${i.snapshot.status}` : service.snapshot.provider === 'none' ? ':warning: none (waived)' : 'not taken yet'),
+          approvals,
+          field('Down migrations', `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`),
+          field('Verification', s.verification ? (s.verification.failed.length ? `:x: failed: ${s.verification.failed.join(', ')}` : ':white_check_mark: passed') : '—'),
+          next,
+        ];
   return [
     { type: 'section', fields },
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`, LIMITS.sectionText) }] },
