@@ -109,6 +109,8 @@ export const ServiceSchema = z
     announce_channel: SlackChannelId.optional(),
     /** Extra people invited to every incident channel of this service (on-call, owners). */
     invite: z.array(SlackUserId).default([]),
+    /** Archive the incident channel this many minutes after the incident ended (resolved or closed); absent: never. */
+    archive_after_minutes: z.number().positive().max(60 * 24 * 90).optional(),
     /** Minutes between status updates (runbook 003: every 15–30 minutes). */
     status_update_minutes: z.number().positive().max(24 * 60).default(15),
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */

@@ -34,6 +34,8 @@ export interface IncidentJobs {
   rollback(incident: IncidentRef): Promise<void>;
   /** The approved deletion of the half-made copy a failed restore left behind. */
   discard(incident: IncidentRef): Promise<void>;
+  /** Archives the incident channel after `delayMs` (services.yaml `archive_after_minutes`). */
+  archive(incident: IncidentRef, delayMs: number): Promise<void>;
   /** A rehearsal of the plan on a scratch copy of the incident's snapshot (one attempt; a new request queues a new job). */
   rehearse(incident: IncidentRef): Promise<void>;
   /** Delivery of the incident's stored notices; `sweep` (a minute number) makes a fresh job for the reconciler's retry. */

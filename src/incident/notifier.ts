@@ -61,6 +61,8 @@ export interface Notifier {
   statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number): Promise<void>;
   /** Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" — or, when a check failed, the rollback completed with what failed. */
   resolution(incident: Incident, verification: VerificationResult): Promise<void>;
+  /** Archives the incident channel (`conversations.archive`); the channel keeps its history. */
+  archiveChannel(incident: Incident): Promise<void>;
   /** The timeline and postmortem draft (Markdown) as a file in the incident channel (`files.uploadV2`). */
   timeline(incident: Incident, markdown: string): Promise<void>;
   /** `/migrate verify`: the checks, named and timed, in the incident channel. */

@@ -14,6 +14,8 @@ export interface IncidentSummary {
   nextStatusUpdateAt: Date | null;
   /** Everyone who acted (requester first), Slack user IDs. */
   involved: string[];
+  /** The timeline and postmortem draft has been posted (runbook 003 "Communication/incident documentation completed"). */
+  documented: boolean;
 }
 
 /**
@@ -38,5 +40,6 @@ export async function incidentSummary(deps: IncidentDeps, incidentId: string): P
     verification: verified ? { failed: checks.filter((c) => c.status === 'failed').map((c) => c.name) } : null,
     nextStatusUpdateAt: ended || !lastTick ? null : new Date(lastTick.at.getTime() + service.status_update_minutes * 60_000),
     involved,
+    documented: events.some((e) => e.type === 'timeline_posted'),
   };
 }

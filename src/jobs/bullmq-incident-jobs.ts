@@ -75,6 +75,10 @@ export class BullmqIncidentJobs implements IncidentJobs {
     await this.bounded('queue discard', () => this.incidents.add(JOB.discard, { incidentId: incident.id }, { jobId: jobId.discard(incident.id, incident.attempt), attempts: 2 }));
   }
 
+  async archive(incident: IncidentRef, delayMs: number): Promise<void> {
+    await this.bounded('queue archive', () => this.incidents.add(JOB.archive, { incidentId: incident.id }, { jobId: jobId.archive(incident.id), delay: delayMs, attempts: 3 }));
+  }
+
   async rehearse(incident: IncidentRef): Promise<void> {
     await this.bounded('queue rehearsal', () => this.incidents.add(JOB.rehearse, { incidentId: incident.id }, { jobId: jobId.rehearse(incident.id, Date.now()), attempts: 1 }));
   }

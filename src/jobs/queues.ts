@@ -22,6 +22,7 @@ export const JOB = {
   reconcile: 'reconcile',
   discard: 'discard',
   rehearse: 'rehearse',
+  archive: 'archive',
 } as const;
 
 /** Payload of a notice-delivery job: deliver the incident's undelivered notices, in order. */
@@ -60,4 +61,5 @@ export const jobId = {
   discard: (incidentId: string, attempt: number) => `discard-${incidentId}-${attempt}`,
   /** One per request: the use case lets one rehearsal run at a time. */
   rehearse: (incidentId: string, at: number) => `rehearse-${incidentId}-${at}`,
+  archive: (incidentId: string) => `archive-${incidentId}`,
 };

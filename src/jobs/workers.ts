@@ -1,3 +1,4 @@
+import { archiveChannel } from '../incident/archive-channel.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { IncidentDeps } from '../incident/deps.js';
@@ -83,6 +84,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
         else if (job.name === JOB.statusUpdate) await postStatusUpdate(deps, incidentId);
         else if (job.name === JOB.discard) await runDiscard(deps, incidentId);
         else if (job.name === JOB.rehearse) await runRehearsal(deps, incidentId);
+        else if (job.name === JOB.archive) await archiveChannel(deps, incidentId);
         else throw new UnrecoverableError(`unknown job ${job.name}`);
       } catch (err) {
         log.error({ err }, 'incident job failed');
@@ -157,7 +159,7 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
   for (const w of [incidents, rollbacks] as Worker[]) {
     w.on('failed', (job, err) => {
       // A discard belongs to an incident that already failed: runDiscard reports its own failure.
-      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard || job.name === JOB.rehearse) return;
+      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard || job.name === JOB.rehearse || job.name === JOB.archive) return;
       const parsed = IncidentJobPayload.safeParse(job.data);
       if (!parsed.success) return;
       const failure = failureFrom(err, {

@@ -261,6 +261,16 @@ export class SlackNotifier {
     await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident)));
   }
 
+  async archiveChannel(incident: Incident): Promise<void> {
+    if (!incident.channelId) return;
+    try {
+      await this.client.conversations.archive({ channel: incident.channelId });
+    } catch (err) {
+      if (slackErrorCode(err) === 'already_archived') return;
+      throw slackError(err, 'conversations.archive');
+    }
+  }
+
   async timeline(incident: Incident, markdown: string): Promise<void> {
     if (!incident.channelId) return;
     try {

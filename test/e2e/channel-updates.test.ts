@@ -13,6 +13,24 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     h = undefined;
   });
 
+  it('archives the channel archive_after_minutes after the incident ended, and not before', async () => {
+    h = await startHarness({ archive_after_minutes: 0.05 }); // 3 s
+    await h.command('rollback 007');
+    const { incidentId, channel } = await planCard(h);
+    await posted(h, 'Snapshot saved');
+    expect(h.slack.channels.find((c) => c.id === channel)!.is_archived).toBe(false);
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    await posted(h, 'Rollback complete. Validation passed', 30_000);
+    const endedAt = Date.now();
+    await h.slack.waitForCall('conversations.archive', (c) => c.args.channel === channel && c.ok, 20_000);
+    expect(Date.now() - endedAt).toBeGreaterThanOrEqual(2000);
+    expect(h.slack.channels.find((c) => c.id === channel)!.is_archived).toBe(true);
+    expect(h.slack.messages(channel).some((m) => m.text.startsWith(':file_cabinet: Archiving this channel'))).toBe(true);
+    const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [incidentId])).map((e) => e.type);
+    expect(events).toContain('channel_archived');
+  });
+
   it('tells the stakeholder channel each status change, posts /migrate update, links the ticket, uploads the timeline', async () => {
     h = await startHarness({ announce_channel: STAKEHOLDERS, ticket_url: 'https://tickets.example.com/browse/{service}/{short_id}' });
     h.slack.addChannel({ id: STAKEHOLDERS, name: 'db-stakeholders' });

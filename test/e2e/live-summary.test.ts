@@ -31,6 +31,15 @@ describe('the pinned live summary, its thread and the channel topic', () => {
     expect(text).toContain('1 of 1 done');
     expect(text).toContain(':white_check_mark: passed');
     expect(final.editedAt).toBeDefined();
+    // Runbook 003's condensed checklist ticks as the bot completes each item (no rehearsal was run here).
+    await eventually('the checklist to tick the documentation', async () =>
+      JSON.stringify(h!.slack.messages(channel).find((x) => x.ts === summary.ts)!.blocks).includes(':ballot_box_with_check: Communication/incident documentation completed') ? true : null,
+    );
+    const ticked = JSON.stringify(h.slack.messages(channel).find((x) => x.ts === summary.ts)!.blocks);
+    for (const item of ['Snapshot/dump taken and ID recorded', 'Incident channel open', 'Strategy chosen', 'Action executed by the bot', 'Post-rollback verification passed']) {
+      expect(ticked).toContain(`:ballot_box_with_check: ${item}`);
+    }
+    expect(ticked).toContain(':white_large_square: Down tested on a restored copy');
     expect(h.slack.callsTo('chat.update').filter((c) => c.args.ts === summary.ts).length).toBeGreaterThan(1);
 
     // Progress lines are thread replies under the summary; the channel's top level stays short.

@@ -81,6 +81,9 @@ export class OutboxNotifier implements Notifier {
   resolution(incident: Incident, ...rest: Rest<'resolution'>) {
     return this.store('resolution', incident, ...rest);
   }
+  archiveChannel(incident: Incident) {
+    return this.store('archiveChannel', incident);
+  }
   timeline(incident: Incident, markdown: string) {
     return this.store('timeline', incident, markdown);
   }

@@ -27,6 +27,25 @@ export function topicFor(incident: Incident): string {
 }
 
 /**
+ * Runbook 003's "Condensed rollback checklist (playbook)", ticked as the bot completes each item;
+ * "Down tested on staging" ticks on a passed rehearsal on a restored copy.
+ */
+export function checklist(s: IncidentSummary): string {
+  const i = s.incident;
+  const approved = s.progress.approvals.length >= s.progress.required;
+  const items: Array<[boolean, string]> = [
+    [i.snapshot?.status === 'available', `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (\`${i.snapshot.id}\`)` : ''}`],
+    [i.channelId !== null, 'Incident channel open and approvers available'],
+    [approved, 'Strategy chosen: down / restore / revert app (the plan approved)'],
+    [s.progress.rehearsal?.passed === true, 'Down tested on a restored copy (*Rehearse on a copy*)'],
+    [i.plan.length > 0 && i.steps.filter((x) => x.status === 'done').length === i.plan.length, 'Action executed by the bot, with logs recorded (the event log)'],
+    [s.verification !== null && s.verification.failed.length === 0, 'Post-rollback verification passed'],
+    [s.documented, 'Communication/incident documentation completed (timeline and postmortem draft)'],
+  ];
+  return `*Checklist* (runbook 003):\n${items.map(([done, text]) => `${done ? ':ballot_box_with_check:' : ':white_large_square:'} ${text}`).join('\n')}`;
+}
+
+/**
  * The live part of the pinned summary: state, snapshot, approvals, step progress, verification,
  * next status update and who is involved, as Block Kit fields; redrawn in place on every
  * delivery of the incident's notices.
@@ -51,6 +70,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
         ];
   return [
     { type: 'section', fields },
+    ...(i.kind === 'rollback' ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: checklist(s) } }] : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`, LIMITS.sectionText) }] },
   ];
 }
