@@ -17,6 +17,7 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
+COPY templates ./templates
 RUN mkdir -p /app/backups && chown node:node /app/backups
 USER node
 EXPOSE 3000

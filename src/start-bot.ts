@@ -1,3 +1,4 @@
+import { loadTemplates } from './slack/templates.js';
 import { incidentSummary } from './incident/summary.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,7 +86,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
 
   const repo = new PostgresIncidentRepository(pool, clock);
   const outbox = new PostgresOutbox(pool, lockPool);
-  const slack = new SlackNotifier(client, services, clock, logger);
+  const slack = new SlackNotifier(client, services, clock, logger, await loadTemplates(env.TEMPLATES_DIR));
   const shutdown = new AbortController();
   // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
   const pollCeiling = options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;

@@ -20,6 +20,8 @@ export const EnvSchema = z.object({
   SERVICES_FILE: z.string().min(1).default('./services.yaml'),
   /** Directory for pg_dump snapshots. */
   SNAPSHOT_DIR: z.string().min(1).default('./backups'),
+  /** Directory of editable message templates (`initial-notice.md`, `status-update.md`, `resolution.md`); each file present replaces the shipped default. */
+  TEMPLATES_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets tests (and staging next to production) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('migrate-bot'),

@@ -105,6 +105,8 @@ export const ServiceSchema = z
       .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
       .refine((u) => (u.match(/\{[^}]*\}/g) ?? []).every((p) => ['{incident}', '{short_id}', '{service}'].includes(p)), { message: 'placeholders are {incident}, {short_id} and {service}' })
       .optional(),
+    /** The rollback runbook people follow (e.g. runbook 003 in your docs), bookmarked in every incident channel. */
+    runbook_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
     /** Stakeholder channel: break-glass notices (and the incident's milestones) are posted there with a link to the incident channel. */
     announce_channel: SlackChannelId.optional(),
     /** Extra people invited to every incident channel of this service (on-call, owners). */
@@ -157,6 +159,8 @@ export const ServiceSchema = z
 
 export const ServicesFileSchema = z
   .object({
+    /** Default runbook link for services without their own `runbook_url`. */
+    runbook_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
     /** Default stakeholder channel for services without their own `announce_channel`. */
     announce_channel: SlackChannelId.optional(),
     services: z.record(
@@ -257,6 +261,7 @@ export async function loadServices(
     services.set(name, {
       ...svc,
       ...(svc.announce_channel ?? data.announce_channel ? { announce_channel: svc.announce_channel ?? data.announce_channel } : {}),
+      ...(svc.runbook_url ?? data.runbook_url ? { runbook_url: svc.runbook_url ?? data.runbook_url } : {}),
       name,
       database_url: url ?? '',
       migrations,

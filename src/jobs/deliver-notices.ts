@@ -81,7 +81,13 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
     case 'planCard': {
       const ts = await d.slack.planCard(incident, rest[0] as Parameters<SlackNotifier['planCard']>[1]);
       await d.repo.setPlanMessage(current.id, ts);
+      await d.slack.bookmark(incident, 'plan', ts);
       return { ts };
+    }
+    case 'initialNotice': {
+      await d.slack.initialNotice(incident, ...(rest as [Parameters<SlackNotifier['initialNotice']>[1], number]));
+      await d.slack.bookmark({ ...incident, snapshot: current.snapshot }, 'snapshot');
+      return {};
     }
     default:
       await slack[notice.method]!.call(d.slack, incident, ...rest);

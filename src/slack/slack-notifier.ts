@@ -1,3 +1,4 @@
+import { DEFAULT_TEMPLATES, type MessageTemplates } from './templates.js';
 import type { IncidentSummary } from '../incident/summary.js';
 import { summaryBlocks, topicFor } from './blocks/summary-blocks.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -66,6 +67,8 @@ export class SlackNotifier {
     private readonly services: ServicesConfig,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Texts people edit (`TEMPLATES_DIR`; runbook 003's as defaults). */
+    private readonly templates: MessageTemplates = DEFAULT_TEMPLATES,
   ) {}
 
   private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
@@ -190,6 +193,7 @@ export class SlackNotifier {
       if (slackErrorCode(err) !== 'already_pinned') this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
     });
     await this.setTopic(incident);
+    await this.bookmark({ ...incident }, 'runbook');
     return ts;
   }
 
@@ -214,6 +218,36 @@ export class SlackNotifier {
     return { topicState: incident.state };
   }
 
+  /**
+   * Bookmarks in the channel header (bookmarks.add, scope `bookmarks:write`): the runbook (at
+   * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
+   * console for RDS/Aurora). Best effort: a refusal is logged.
+   */
+  async bookmark(incident: Incident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
+    if (!incident.channelId) return;
+    const service = resolveService(this.services, incident.service);
+    let link: string | undefined;
+    let title = '';
+    try {
+      if (what === 'runbook') {
+        link = service.runbook_url;
+        title = 'Rollback runbook';
+      } else if (what === 'plan' && ts) {
+        link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
+        title = incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan';
+      } else if (what === 'snapshot' && incident.snapshot && service.snapshot.provider !== 'pg_dump' && service.snapshot.provider !== 'none' && process.env.AWS_REGION) {
+        const region = process.env.AWS_REGION;
+        const kind = service.snapshot.provider === 'rds' ? 'db-snapshot' : 'db-cluster-snapshot';
+        link = `https://${region}.console.aws.amazon.com/rds/home?region=${region}#${kind}:id=${encodeURIComponent(incident.snapshot.id)}`;
+        title = `Snapshot ${incident.snapshot.id}`.slice(0, 80);
+      }
+      if (!link) return;
+      await this.client.bookmarks.add({ channel_id: incident.channelId, title, type: 'link', link });
+    } catch (err) {
+      this.logger.warn({ err: slackError(err, 'bookmarks.add'), what }, 'could not bookmark');
+    }
+  }
+
   private async setTopic(incident: Incident): Promise<void> {
     await this.client.conversations.setTopic({ channel: incident.channelId!, topic: topicFor(incident) }).catch((err: unknown) => this.logger.warn({ err: slackError(err, 'conversations.setTopic') }, 'could not set the channel topic'));
   }
@@ -236,7 +270,7 @@ export class SlackNotifier {
   }
 
   async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
-    await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes));
+    await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes, this.templates));
   }
 
   async planCard(incident: Incident, progress: ApprovalProgress): Promise<string> {
@@ -254,11 +288,11 @@ export class SlackNotifier {
   }
 
   async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, missedAt: Date | null = null): Promise<void> {
-    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt));
+    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt, this.templates));
   }
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
-    await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident)));
+    await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident), this.templates));
   }
 
   async archiveChannel(incident: Incident): Promise<void> {

@@ -10,7 +10,7 @@ describe('the pinned live summary, its thread and the channel topic', () => {
   });
 
   it('pins the first message, redraws it in place on every event, threads the progress and keeps the topic on the state', async () => {
-    h = await startHarness();
+    h = await startHarness({ runbook_url: 'https://docs.example.com/runbooks/003-migration-rollback' });
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
     const summary = h.slack.messages(channel)[0]!;
@@ -49,6 +49,12 @@ describe('the pinned live summary, its thread and the channel topic', () => {
     expect(topLevel.every((m) => !/^:arrow_backward: Step|approved \(1 of 2\)/.test(m.text))).toBe(true);
     // Summary, triage, plan card, initial notice, resolution (the timeline file is shared too).
     expect(topLevel.length).toBe(5);
+
+    // Bookmarks: the runbook and the plan card (pg_dump snapshots have no console page).
+    expect(h.slack.bookmarks.filter((b) => b.channel_id === channel).map((b) => [b.title, b.link.replace(/p\d+$/, 'p…')])).toEqual([
+      ['Rollback runbook', 'https://docs.example.com/runbooks/003-migration-rollback'],
+      ['Rollback plan', `https://test-workspace.slack.com/archives/${channel}/p…`],
+    ]);
 
     // The topic follows the state, set once per state.
     await eventually('the topic to say resolved', async () => (h!.slack.channels.find((c) => c.id === channel)!.topic?.startsWith('Resolved · rollback of 007_add_security_tables.ts on ticket-service') ? true : null));

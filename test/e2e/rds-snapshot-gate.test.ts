@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
 import type { RdsServer } from '../support/rds-server.js';
-import { planCard, posted, query as rows, RDS_SERVICE, startRdsForBot, textOf } from '../support/e2e-helpers.js';
+import { eventually, planCard, posted, query as rows, RDS_SERVICE, startRdsForBot, textOf } from '../support/e2e-helpers.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 
 describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS endpoint)', () => {
@@ -29,6 +29,9 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
 
     const notice = await posted(h, 'Snapshot saved: `pre-rollback-ticket-service-');
     const snapshotId = /Snapshot saved: `(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(textOf(notice))?.[1];
+    // The channel header links the snapshot's page in the RDS console.
+    const bookmark = await eventually('the snapshot bookmark', async () => h!.slack.bookmarks.find((b) => b.title.startsWith('Snapshot ')) ?? null);
+    expect(bookmark.link).toBe(`https://us-east-1.console.aws.amazon.com/rds/home?region=us-east-1#db-snapshot:id=${snapshotId}`);
     expect(snapshotId).toBeTruthy();
     expect(textOf(notice)).toContain(`arn:aws:rds:us-east-1:`);
     await posted(h, 'Rollback complete.', 30_000);

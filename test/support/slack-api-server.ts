@@ -198,6 +198,8 @@ export interface SlackApiServer {
   fault(method: string, fault: HttpFault, times?: number): void;
   /** Faults still queued for `method`. */
   faultsLeft(method: string): number;
+  /** Every channel bookmark (bookmarks.add), in order. */
+  readonly bookmarks: Array<{ id: string; channel_id: string; title: string; link: string; emoji: string }>;
   /** Every pinned message (pins.add), in order. */
   readonly pins: Array<{ channel: string; ts: string }>;
   /** Every modal opened with views.open, with its `trigger_id`, in order. */
@@ -513,6 +515,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const removedUsers = new Set<string>();
   const views: OpenedView[] = [];
   const pins: Array<{ channel: string; ts: string }> = [];
+  const bookmarks: Array<{ id: string; channel_id: string; title: string; link: string; emoji: string }> = [];
   const usedTriggers = new Set<string>();
   const usergroups = new Map<string, string[]>();
   const responseUses = new Map<string, number>();
@@ -776,6 +779,28 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
       }));
       return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+    },
+
+    // docs.slack.dev/reference/methods/chat.getPermalink
+    'chat.getPermalink': (args) => {
+      const channel = findChannel(str(args.channel));
+      if (!channel) fail('channel_not_found');
+      const m = stored.find((x) => x.channel === channel.id && x.ts === str(args.message_ts));
+      if (!m) fail('message_not_found');
+      return { ok: true, channel: channel.id, permalink: `${teamUrl}archives/${channel.id}/p${m.ts.replace('.', '')}` };
+    },
+
+    // docs.slack.dev/reference/methods/bookmarks.add: type `link` needs a link; title required.
+    'bookmarks.add': (args) => {
+      const channel = findChannel(str(args.channel_id));
+      if (!channel) fail('channel_not_found');
+      const title = str(args.title) ?? '';
+      const link = str(args.link) ?? '';
+      if (!title) fail('invalid_arguments');
+      if (str(args.type) !== 'link' || !/^https?:\/\//.test(link)) fail('invalid_link');
+      const bookmark = { id: `Bk${String(bookmarks.length + 1).padStart(9, '0')}`, channel_id: channel.id, title, link, emoji: str(args.emoji) ?? '' };
+      bookmarks.push(bookmark);
+      return { ok: true, bookmark: { ...bookmark, type: 'link', date_created: Math.floor(Date.now() / 1000) } };
     },
 
     // docs.slack.dev/reference/methods/pins.add
@@ -1185,6 +1210,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     faultsLeft: (method) => httpFaults.get(method)?.length ?? 0,
     views,
     pins,
+    bookmarks,
     setUsergroup: (id, users) => {
       usergroups.set(id, [...users]);
     },

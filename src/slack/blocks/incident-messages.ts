@@ -1,3 +1,4 @@
+import { DEFAULT_TEMPLATES, renderTemplate, type MessageTemplates } from '../templates.js';
 import type { types } from '@slack/bolt';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../config/services.js';
@@ -70,9 +71,13 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
 }
 
 /** Runbook 003 "Communication & coordination — Initial notice". */
-export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): SlackMessage {
-  const snap = snapshot ? `Snapshot saved: \`${snapshot.id}\`.` : 'Snapshot saved: *none — waived in services.yaml*.';
-  const text = `Rollback of migration \`${incident.migration}\` initiated. ${snap} ETA: ~${etaMinutes} minutes.`;
+export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
+  const text = renderTemplate(templates['initial-notice'], {
+    migration: incident.migration,
+    snapshot: snapshot ? `\`${snapshot.id}\`` : '*none — waived in services.yaml*',
+    eta: etaMinutes,
+    service: incident.service,
+  });
   const details: string[] = [];
   if (snapshot?.arn) details.push(`ARN \`${snapshot.arn}\``);
   if (snapshot?.sha256) details.push(`sha256 \`${snapshot.sha256.slice(0, 16)}…\``);
@@ -217,10 +222,11 @@ export function etaMinutes(incident: Pick<Incident, 'plan' | 'steps' | 'state'>,
 }
 
 /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
-export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date, missedAt: Date | null = null): SlackMessage {
+export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date, missedAt: Date | null = null, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
+  const what = incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``;
+  const state = incident.kind === 'restore' && incident.state === 'rolling_back' ? ':arrows_counterclockwise: restoring' : STATE_LABEL[incident.state];
   const lines = [
-    `*Status update* — ${incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``} on *${incident.service}*: ${incident.kind === 'restore' && incident.state === 'rolling_back' ? ':arrows_counterclockwise: restoring' : STATE_LABEL[incident.state]}.`,
     ...(incident.kind === 'restore' ? [] : [`• ${snapshotLine(incident.snapshot)}`]),
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${users(progress.approvals.map((a) => a.userId))})` : ''}`,
     incident.kind === 'restore' ? `• Restore into the new \`${incident.restore?.target}\`` : `• Down migrations: ${done} of ${incident.plan.length} done`,
@@ -229,9 +235,10 @@ export function statusUpdateMessage(incident: Incident, progress: ApprovalProgre
   const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
   if (eta !== null) lines.push(`• ETA: ~${eta} minute${eta === 1 ? '' : 's'} (${incident.steps.some((s) => s.durationMs !== undefined) ? 'from the steps measured so far' : 'a minute per down migration'}${progress.approvals.length < progress.required ? ', plus 5 for the approvals still missing' : ''})`);
   if (missedAt) lines.push(`• :warning: The previous status update (${slackDate(missedAt)}) could not be delivered.`);
+  const body = renderTemplate(templates['status-update'], { what, service: incident.service, state, facts: lines.join('\n'), eta: eta ?? '' });
   return {
     text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
-    blocks: [section(lines.join('\n')), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
+    blocks: [section(body), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
   };
 }
 
@@ -248,11 +255,19 @@ function stepsList(steps: StepOutcome[]): string {
  * every verification check passed; otherwise the rollback completed *with warnings*, and the
  * failed checks are listed, each named and timed.
  */
-export function resolutionMessage(incident: Incident, verification: VerificationResult, ticketUrl: string | null = null): SlackMessage {
+export function resolutionMessage(incident: Incident, verification: VerificationResult, ticketUrl: string | null = null, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
   const failed = verification.checks.filter((c) => c.status === 'failed');
-  const text = failed.length
-    ? `Rollback complete, but validation FAILED: ${failed.length} of ${verification.checks.length} checks (${failed.map((c) => c.name).join(', ')}). The incident stays visible in /migrate status until someone acknowledges it.`
-    : `Rollback complete. Validation passed: ${verification.checks.filter((c) => c.status === 'passed').length} checks (${verification.checks.filter((c) => c.status === 'passed').map((c) => c.name).join(', ')}).`;
+  const passed = verification.checks.filter((c) => c.status === 'passed');
+  const text = renderTemplate(templates.resolution, {
+    passed: failed.length === 0,
+    passed_count: passed.length,
+    passed_checks: passed.map((c) => c.name).join(', '),
+    failed_count: failed.length,
+    check_count: verification.checks.length,
+    failed_checks: failed.map((c) => c.name).join(', '),
+    migration: incident.migration,
+    service: incident.service,
+  });
   return {
     text,
     blocks: [
