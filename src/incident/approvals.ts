@@ -10,7 +10,7 @@ import { postTimeline } from './post-timeline.js';
 import { isApprover, mentionApprovers } from './approvers.js';
 import type { PlanRisk } from '../rollback/risk.js';
 import { riskVerdict } from '../rollback/risk-verdict.js';
-import { rehearsalRefusal, type RehearsalResult } from './rehearse.js';
+import { rehearsalRefusal, type RehearsalResult } from './rehearsal-policy.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */

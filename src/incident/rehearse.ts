@@ -8,36 +8,12 @@ import { isApprover } from './approvers.js';
 import type { IncidentDeps } from './deps.js';
 import { APPROVABLE_STATES, type Incident } from './incident.js';
 import { resolveService } from './resolve-service.js';
+import { rehearsalRefusal, type RehearsalResult } from './rehearsal-policy.js';
+
+export { rehearsalRefusal, type RehearsalResult } from './rehearsal-policy.js';
 import type { Restorer } from '../snapshots/restorer.js';
 
 const BOT = 'migrate-bot';
-
-/** What a rehearsal found, as the plan card and the channel show it. */
-export interface RehearsalResult {
-  passed: boolean;
-  /** The plan digest rehearsed: a result is shown only for the plan it was run on. */
-  digest: string | null;
-  steps: StepOutcome[];
-  /** Why the rehearsal could not run at all (the restore failed), when it did not. */
-  error?: string;
-  /** ISO-8601 UTC. */
-  at: string;
-  /** Wall time, restore included, ms. */
-  elapsedMs: number;
-}
-
-/**
- * Where a service's rehearsal copy comes from, or why it cannot have one: pg_dump restores a
- * new database on the service's server (or `rehearsal.database_url_env`); RDS and Aurora restore
- * a new instance only with `rehearsal.allow_cloud_restore: true` (it costs time and money).
- */
-export function rehearsalRefusal(service: ServiceConfig): string | null {
-  if (service.snapshot.provider === 'none') return `*${service.name}* takes no snapshots (waived in services.yaml), so there is no copy to rehearse on.`;
-  if (service.snapshot.provider !== 'pg_dump' && !service.rehearsal.allow_cloud_restore) {
-    return `A rehearsal of *${service.name}* restores a new ${service.snapshot.provider === 'rds' ? 'RDS instance' : 'Aurora cluster'}, which costs time and money; set \`rehearsal.allow_cloud_restore: true\` in services.yaml to allow it.`;
-  }
-  return null;
-}
 
 /**
  * `/migrate rehearse` and the plan card's *Rehearse* (runbook 003 scenario 3: "reproduce on a

@@ -13,6 +13,21 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     h = undefined;
   });
 
+  it('/migrate update suppresses the next scheduled status update; the one after is posted', async () => {
+    h = await startHarness({ status_update_minutes: 0.03 }); // 1.8 s between status updates
+    await h.command('rollback 007');
+    const { incidentId } = await planCard(h);
+    await posted(h, 'Status update', 15_000);
+    const update = await h.command('update "waiting for the second approver"', REQUESTER);
+    expect(await responseText(h, update.key)).toMatch(/the next scheduled status update is skipped/);
+    const skipped = await eventually('a skipped tick', async () => (await query<{ at: Date }>(h!.stateDb.url, "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'status_update_skipped'", [incidentId]))[0] ?? null, 15_000);
+    const human = (await query<{ at: Date }>(h.stateDb.url, "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'human_update'", [incidentId]))[0]!;
+    // No scheduled update between the human one and the skipped tick; the next tick posts again.
+    const between = await query(h.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2 AND at < $3", [incidentId, human.at, skipped.at]);
+    expect(between).toHaveLength(0);
+    await eventually('the next scheduled update', async () => (await query(h!.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2", [incidentId, skipped.at])).length > 0 ? true : null, 15_000);
+  });
+
   it('archives the channel archive_after_minutes after the incident ended, and not before', async () => {
     h = await startHarness({ archive_after_minutes: 0.05 }); // 3 s
     await h.command('rollback 007');
@@ -69,6 +84,13 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
       announced(h!).some((t) => t.includes('approved; running 1 down migration(s)')) && announced(h!).some((t) => t.includes('rollback complete. Validation passed.')) ? true : null,
     );
     expect(announced(h).some((t) => t.includes('update from <@U0REQ001>: checkout errors'))).toBe(true);
+    // Exactly the initial notice, the responder's update, the start and the resolution; nothing else.
+    expect(announced(h).map((t) => t.replace(/ — follow it in <#C\w+>$/, '').replace(/`[^`]*`/g, '`…`'))).toEqual([
+      '*ticket-service* — rollback of `…`: :rotating_light: rollback initiated. Snapshot saved: `…`. ETA: ~6 minutes. Awaiting approval.',
+      '*ticket-service* — rollback of `…`: :speech_balloon: update from <@U0REQ001>: checkout errors since 03:05; approvers are on it',
+      '*ticket-service* — rollback of `…`: :arrow_backward: approved; running 1 down migration(s).',
+      '*ticket-service* — rollback of `…`: :white_check_mark: rollback complete. Validation passed.',
+    ]);
 
     const again = await h.command('timeline');
     expect(await responseText(h, again.key)).toMatch(new RegExp(`^Timeline and postmortem draft of incident \`${short}\` posted in <#${channel}>`));

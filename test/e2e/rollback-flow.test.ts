@@ -61,6 +61,9 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     const resolution = await posted(h, 'Rollback complete.', 30_000);
     expect(textOf(resolution)).toContain('Validation passed');
+    // A clean rollback passes every check, the schema fingerprint against a fresh knex migrate up included.
+    expect(textOf(resolution)).toMatch(/Validation passed: \d+ checks \(tracking_table, objects, schema_fingerprint\)/);
+    expect(textOf(resolution)).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical/);
 
     // The down migration ran: 007's tables are gone and the tracking table no longer lists it.
     expect(await existingTables(h, TABLES_OF_007)).toEqual([]);
