@@ -193,7 +193,7 @@ export class SlackNotifier {
       if (slackErrorCode(err) !== 'already_pinned') this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
     });
     await this.setTopic(incident);
-    await this.bookmark({ ...incident }, 'runbook');
+    await this.bookmark(incident, 'runbook');
     return ts;
   }
 

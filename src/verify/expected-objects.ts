@@ -67,7 +67,8 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
     case 'CreateEnumStmt':
     case 'CompositeTypeStmt':
     case 'CreateDomainStmt': {
-      const names = type === 'CompositeTypeStmt' ? (rel(body.typevar) ? [rel(body.typevar)!.schemaname, rel(body.typevar)!.relname].filter(Boolean) as string[] : []) : strings(type === 'CreateEnumStmt' ? body.typeName : body.domainname);
+      const typevar = type === 'CompositeTypeStmt' ? rel(body.typevar) : undefined;
+      const names = typevar ? [typevar.schemaname, typevar.relname].filter((n): n is string => Boolean(n)) : strings(type === 'CreateEnumStmt' ? body.typeName : body.domainname);
       const name = names[names.length - 1];
       if (name) emit({ kind: 'type', schema: names.length > 1 ? names[names.length - 2]! : null, name, present: true });
       return;

@@ -19,6 +19,14 @@ export interface VerificationCheck {
   durationMs: number;
 }
 
+/** Each check's name and title: one place, for the checks and for a runner reporting one that could not run. */
+export const CHECKS = {
+  objects: { name: 'objects', title: 'Objects the rollback removes and restores' },
+  integrity: { name: 'integrity', title: 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)' },
+  smoke_queries: { name: 'smoke_queries', title: 'Smoke queries (services.yaml verify.smoke_queries)' },
+  health_urls: { name: 'health_urls', title: 'Health endpoints (services.yaml verify.health_urls)' },
+} as const;
+
 /** Opens a read-only, time-bounded transaction on the service database; `close()` ends it. */
 export type BeginReadOnly = () => Promise<TriageSession & { close(): Promise<void> }>;
 
@@ -81,7 +89,7 @@ const describe = (o: ExpectedObject): string => `${o.kind.replace('_', ' ')} \`$
  */
 export async function objectsCheck(begin: BeginReadOnly, plan: readonly PlanStep[]): Promise<VerificationCheck> {
   const t0 = performance.now();
-  const base = { name: 'objects', title: 'Objects the rollback removes and restores' };
+  const base = CHECKS.objects;
   const { objects, problems: unparsed } = await expectedObjects(plan);
   if (!objects.length) {
     return { ...base, status: 'skipped', detail: unparsed.length ? `nothing could be read from the SQL (${unparsed[0]})` : 'the SQL names no object to look up', problems: [], durationMs: elapsed(t0) };
@@ -121,7 +129,7 @@ LIMIT 50`;
  */
 export async function integrityCheck(begin: BeginReadOnly, plan: readonly PlanStep[]): Promise<VerificationCheck> {
   const t0 = performance.now();
-  const base = { name: 'integrity', title: 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)' };
+  const base = CHECKS.integrity;
   const touched = await extractTouchedRelations(plan.flatMap((s) => s.sql));
   const names = touched.relations.map((r) => qualifiedName(r));
   const problems = await inSession(begin, async (s) => {
@@ -159,7 +167,7 @@ export async function integrityCheck(begin: BeginReadOnly, plan: readonly PlanSt
 /** `verify.smoke_queries` from services.yaml, each read-only, with its expected row count or boolean. */
 export async function smokeCheck(begin: BeginReadOnly, queries: readonly SmokeQuery[], describeError: (err: unknown) => string): Promise<VerificationCheck> {
   const t0 = performance.now();
-  const base = { name: 'smoke_queries', title: 'Smoke queries (services.yaml verify.smoke_queries)' };
+  const base = CHECKS.smoke_queries;
   if (!queries.length) return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
   const problems: string[] = [];
   for (const q of queries) {
@@ -180,7 +188,7 @@ export async function smokeCheck(begin: BeginReadOnly, queries: readonly SmokeQu
 /** `verify.health_urls`: each must answer HTTP 2xx within `timeoutMs` (runbook 003 "health endpoints"). */
 export async function healthCheck(urls: readonly string[], timeoutMs: number, get: (url: string, timeoutMs: number) => Promise<number>): Promise<VerificationCheck> {
   const t0 = performance.now();
-  const base = { name: 'health_urls', title: 'Health endpoints (services.yaml verify.health_urls)' };
+  const base = CHECKS.health_urls;
   if (!urls.length) return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
   const problems: string[] = [];
   await Promise.all(

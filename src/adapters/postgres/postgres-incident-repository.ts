@@ -237,9 +237,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
     values: unknown[],
     more?: (client: pg.PoolClient) => Promise<unknown>,
   ): Promise<Incident> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.inTransaction(async (client) => {
       const { rows } = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id]);
       const row = rows[0];
       if (!row) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found`, userMessage: 'This incident no longer exists.' });
@@ -254,14 +252,8 @@ export class PostgresIncidentRepository implements IncidentRepository {
         'INSERT INTO incident_events (incident_id, type, actor, from_state, to_state, data) VALUES ($1, $2, $3, $4, $5, $6)',
         [id, event, actor, row.state, to, data],
       );
-      await client.query('COMMIT');
       return toIncident(updated.rows[0]!);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async addApproval(id: string, userId: string, planDigest: string | null = null): Promise<{ inserted: boolean; approvals: Approval[] }> {
@@ -287,9 +279,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async supersedePlan(id: string, plan: Incident['plan'], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.inTransaction(async (client) => {
       const { rows } = await client.query<IncidentRow>(
         'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
         [id, JSON.stringify(plan), JSON.stringify(basis), this.clock.now()],
@@ -299,8 +289,18 @@ export class PostgresIncidentRepository implements IncidentRepository {
       await client.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [
         id, 'plan_superseded', BOT, { ...data, digest: basis.digest, voided: voided.rows.map((r) => r.user_id) },
       ]);
-      await client.query('COMMIT');
       return toIncident(rows[0]);
+    });
+  }
+
+  /** Runs `fn` in one transaction on one pool connection: COMMIT on return, ROLLBACK on a throw. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await fn(client);
+      await client.query('COMMIT');
+      return value;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -91,7 +91,7 @@ export async function fingerprintCheck(service: ServiceConfig, serviceTool: Migr
   const tool = deps.toolFor(service, scratchUrl);
   try {
     await tool.migrateUp!(applied);
-    const exclude = serviceTool.tracking.table ? trackingRelations(serviceTool) : [];
+    const exclude = trackingRelations(serviceTool);
     const [live, fresh] = await Promise.all([schemaLines(service.triage.database_url, exclude), schemaLines(scratchUrl, exclude)]);
     const freshSet = new Set(fresh);
     const liveSet = new Set(live);

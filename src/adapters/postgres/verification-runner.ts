@@ -2,7 +2,7 @@ import { fingerprintCheck, type FingerprintDeps } from './schema-fingerprint.js'
 import type { MigrationTool } from '../../rollback/migration-tool.js';
 import type { ServiceConfig } from '../../config/services.js';
 import type { PlanStep } from '../../rollback/plan.js';
-import { healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../verify/verification.js';
+import { CHECKS, healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../verify/verification.js';
 import { withTriageSessions } from './triage-runner.js';
 
 /** HTTP status of a GET to `url`, following redirects, or a throw after `timeoutMs` (an AbortSignal timeout). */
@@ -21,7 +21,7 @@ export async function httpStatus(url: string, timeoutMs: number): Promise<number
  */
 export async function runVerification(service: ServiceConfig, plan: readonly PlanStep[], fingerprint?: { tool: MigrationTool; deps: FingerprintDeps }): Promise<VerificationCheck[]> {
   const checks = await withTriageSessions(service, async (begin, describeError) => {
-    const guarded = async (name: string, title: string, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
+    const guarded = async ({ name, title }: { name: string; title: string }, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
       const t0 = performance.now();
       try {
         return await run();
@@ -30,9 +30,9 @@ export async function runVerification(service: ServiceConfig, plan: readonly Pla
       }
     };
     return [
-      await guarded('objects', 'Objects the rollback removes and restores', () => objectsCheck(begin, plan)),
-      await guarded('integrity', 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)', () => integrityCheck(begin, plan)),
-      await guarded('smoke_queries', 'Smoke queries (services.yaml verify.smoke_queries)', () => smokeCheck(begin, service.verify.smoke_queries, describeError)),
+      await guarded(CHECKS.objects, () => objectsCheck(begin, plan)),
+      await guarded(CHECKS.integrity, () => integrityCheck(begin, plan)),
+      await guarded(CHECKS.smoke_queries, () => smokeCheck(begin, service.verify.smoke_queries, describeError)),
     ];
   });
   if (fingerprint) checks.push(await fingerprintCheck(service, fingerprint.tool, fingerprint.deps));
