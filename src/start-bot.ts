@@ -24,6 +24,15 @@ import type { Logger } from './shared/logger.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackDirectory } from './slack/slack-directory.js';
+import { InstrumentedWebClient } from './slack/instrumented-client.js';
+import { ensureDatabase } from './adapters/postgres/ensure-database.js';
+import { createMetrics, timed, type Metrics } from './ops/metrics.js';
+import { startOpsServer, type ReadinessCheck } from './ops/ops-server.js';
+import { slackReachable } from './slack/slack-reachable.js';
+import { AppError } from './shared/errors.js';
+import type { MigrationTool } from './rollback/migration-tool.js';
+import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
+import type http from 'node:http';
 
 /** Which parts run in this process: `all` (default), the Slack `app`, or the BullMQ `worker`s. */
 export type Role = 'all' | 'app' | 'worker';
@@ -43,6 +52,10 @@ export interface StartBotOptions {
   reconcileEveryMs?: number;
   /** A notice undelivered this long is queued again by the reconciler, ms (default 30 000). */
   sweepAfterMs?: number;
+  /** More routes on the ops server (the drill console); see {@link startOpsServer}. */
+  extraRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
+  /** Skip the ops server (the CLI, which answers in a terminal and exits). */
+  noOpsServer?: boolean;
 }
 
 /** A running bot. */
@@ -51,6 +64,9 @@ export interface RunningBot {
   app: App | null;
   /** HTTP port of the receiver (role app/all without Socket Mode), else null. */
   port: number | null;
+  /** Port of `/healthz`, `/readyz`, `/metrics` (`HTTP_PORT`), null when not served. */
+  opsPort: number | null;
+  metrics: Metrics;
   /**
    * Stops taking requests and jobs, lets running jobs finish (a rollback stops after the
    * step in progress and hands its job back), then closes Bolt, BullMQ, Redis and pg.
@@ -59,14 +75,19 @@ export interface RunningBot {
 }
 
 /**
- * Composes and starts migrate-bot: migrates the state database, connects Redis,
- * builds the adapters behind the ports, then starts the Slack app and/or workers.
- * @throws when the state database or Redis is unreachable (the process refuses to start)
+ * Composes and starts migrate-bot: creates the state database if it is missing and migrates
+ * it, connects Redis, checks the bot token with `auth.test` (role app/all), builds the
+ * adapters behind the ports, starts the workers and/or the Slack app, and opens the ops port
+ * (`/healthz`, `/readyz`, `/metrics`) last, when every connection is warm.
+ * @throws AppError `postgres_unreachable`, `redis_unreachable`, `slack_unreachable` or
+ *   `slack_auth_failed`, each naming the dependency and what to do (the process refuses to start)
  */
 export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const { env, services, role, logger } = options;
   const clock = options.clock ?? systemClock;
 
+  const created = await ensureDatabase(env.DATABASE_URL, "the bot's state database (DATABASE_URL)");
+  if (created === 'created') logger.info('state database did not exist: created it');
   await migrateStateDb(env.DATABASE_URL, logger);
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.STATE_DB_POOL_MAX, application_name: 'migrate-bot-state' });
   // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
@@ -77,14 +98,19 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
   producerRedis.on('error', (err) => logger.debug({ error: err.message }, 'redis connection error'));
   producerRedis.on('ready', () => logger.debug('redis connection ready'));
-  await producerRedis.connect();
+  await producerRedis.connect().catch((err: unknown) => {
+    producerRedis.disconnect();
+    throw redisUnreachable(env.REDIS_URL, err);
+  });
   const jobs = new BullmqIncidentJobs(producerRedis, env.QUEUE_PREFIX);
 
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
-  const client = new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions);
+  const repo = new PostgresIncidentRepository(pool, clock);
+  const metrics = createMetrics(() => repo.countByState());
+  const client: webApi.WebClient = new InstrumentedWebClient(env.SLACK_BOT_TOKEN, clientOptions, metrics.slackCalls);
+  if (role !== 'worker') await slackReachable(client, env.SLACK_API_URL);
   const rds = lazy(() => createRdsClient());
 
-  const repo = new PostgresIncidentRepository(pool, clock);
   const outbox = new PostgresOutbox(pool, lockPool);
   const slack = new SlackNotifier(client, services, clock, logger, await loadTemplates(env.TEMPLATES_DIR));
   const shutdown = new AbortController();
@@ -99,7 +125,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     clock,
     logger,
   };
-  const snapshotProvider = (service: ServiceConfig) => createSnapshotProvider(service, snapshots);
+  const snapshotProvider = (service: ServiceConfig) => timedSnapshots(createSnapshotProvider(service, snapshots), service, metrics);
   const restorer = (service: ServiceConfig) => createRestorer(service, snapshots);
 
   const deps: IncidentDeps = {
@@ -107,7 +133,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     repo,
     notifier: new OutboxNotifier(outbox, (id, noticeId) => jobs.deliver(id, noticeId), (url, text) => slack.reply(url, text), logger),
     jobs,
-    migrationTool: (service) => createMigrationTool(service, logger.child({ service: service.name })),
+    migrationTool: (service) => timedDowns(createMigrationTool(service, logger.child({ service: service.name })), service, metrics),
     snapshotProvider,
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
@@ -124,12 +150,14 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     directory: new SlackDirectory(client),
     clock,
     logger,
+    metrics,
     shutdown: shutdown.signal,
   };
 
   const closers: Array<() => Promise<void>> = [];
   let app: App | null = null;
   let port: number | null = null;
+  let workersConnected: (() => void) | null = null;
   if (role === 'all' || role === 'worker') {
     const workers = await startWorkers(deps, {
       redisUrl: env.REDIS_URL,
@@ -142,6 +170,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       jobLockMs: env.JOB_LOCK_SECONDS * 1000,
     });
     closers.push(() => workers.close());
+    workersConnected = () => workers.connected();
   }
   if (role === 'all' || role === 'app') {
     app = createSlackApp(env, deps, logger);
@@ -153,10 +182,26 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'Slack app listening');
   }
 
+  let opsPort: number | null = null;
+  if (!options.noOpsServer) {
+    const checks: ReadinessCheck[] = [
+      { name: 'state_db', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'redis', check: async () => void (await producerRedis.ping()) },
+      ...(workersConnected ? [{ name: 'workers', check: async () => workersConnected?.() }] : []),
+      ...(role === 'worker' ? [] : [{ name: 'slack', check: () => slackReachable(client, env.SLACK_API_URL) }]),
+    ];
+    const ops = await startOpsServer({ port: env.HTTP_PORT, registry: metrics.registry, checks, extra: options.extraRoutes });
+    opsPort = ops.port;
+    closers.unshift(() => ops.close());
+    logger.info({ port: opsPort }, 'health, readiness and metrics listening (/healthz, /readyz, /metrics)');
+  }
+
   return {
     deps,
     app,
     port,
+    opsPort,
+    metrics,
     async close() {
       shutdown.abort();
       for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
@@ -165,6 +210,37 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       await Promise.all([pool.end(), lockPool.end()]);
     },
   };
+}
+
+/** Wraps a Redis connect failure: which server, and how to start one. */
+function redisUnreachable(url: string, err: unknown): AppError {
+  let where = url;
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    /* keep the URL as given; it was validated as redis:// */
+  }
+  return new AppError({
+    code: 'redis_unreachable',
+    message: `Redis at ${where} (REDIS_URL) is not reachable (${err instanceof Error ? err.message : String(err)}). Start it: \`redis-server --daemonize yes\`, \`sudo systemctl start redis-server\`, or \`docker compose up -d redis\`.`,
+    cause: err,
+    retryable: true,
+  });
+}
+
+/** The provider with each snapshot's creation timed into `migrate_bot_snapshot_duration_seconds`. */
+function timedSnapshots(provider: SnapshotProvider, service: ServiceConfig, metrics: Metrics): SnapshotProvider {
+  const create = provider.create.bind(provider);
+  provider.create = (...args) => timed(metrics.snapshotSeconds, { provider: service.snapshot.provider }, 'ok', () => create(...args));
+  return provider;
+}
+
+/** The tool with each down migration timed into `migrate_bot_down_step_duration_seconds`. */
+function timedDowns(tool: MigrationTool, service: ServiceConfig, metrics: Metrics): MigrationTool {
+  const runDown = tool.runDown.bind(tool);
+  tool.runDown = (...args) => timed(metrics.downStepSeconds, { tool: service.migrations.tool }, 'done', () => runDown(...args));
+  return tool;
 }
 
 function lazy<T>(make: () => T): () => T {

@@ -6,14 +6,22 @@ import { AppError } from '../shared/errors.js';
  * Only `config/` reads `process.env`; everything else receives these typed values.
  */
 export const EnvSchema = z.object({
-  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
-  SLACK_SIGNING_SECRET: z.string().min(8, 'must be the app signing secret (Basic Information page)'),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, 'must be a bot token starting with xoxb-')
+    .refine((v) => !PLACEHOLDERS.has(v), PLACEHOLDER_MESSAGE('OAuth & Permissions → Bot User OAuth Token')),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(8, 'must be the app signing secret (Basic Information page)')
+    .refine((v) => !PLACEHOLDERS.has(v), PLACEHOLDER_MESSAGE('Basic Information → App Credentials → Signing Secret')),
   /** When set, the app connects with Socket Mode instead of the HTTP receiver. */
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
   /** Base URL of the Slack Web API (Bolt `clientOptions.slackApiUrl`); default Slack's own. */
   SLACK_API_URL: z.url().optional(),
-  /** HTTP receiver port; requests arrive at POST /slack/events. */
+  /** HTTP receiver port; requests arrive at POST /slack/events. In a drill, the console's port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Port of `/healthz`, `/readyz` and `/metrics`, served by every role (Socket Mode and workers included). */
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
   /** The bot's own state database (incidents, approvals, event log). */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
@@ -47,6 +55,13 @@ export const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** The values `.env.example` ships with: copied but not filled in, they would only fail later against Slack. */
+const PLACEHOLDERS = new Set(['xoxb-your-bot-token', 'your-signing-secret']);
+
+function PLACEHOLDER_MESSAGE(where: string): string {
+  return `is still the placeholder from .env.example: paste the value from your Slack app (${where}), or leave SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET empty to start a drill without Slack`;
+}
 
 /**
  * Parses `source` (default `process.env`) into {@link Env}.

@@ -11,6 +11,7 @@ import type { Notifier } from './notifier.js';
 import type { ApproverDirectory } from './approvers.js';
 import type { PlanRisk } from '../rollback/risk.js';
 import type { PlanStep } from '../rollback/plan.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { VerificationCheck } from '../verify/verification.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
@@ -42,6 +43,8 @@ export interface IncidentDeps {
   directory: ApproverDirectory;
   clock: Clock;
   logger: Logger;
+  /** The process's Prometheus metrics (commands, jobs, Slack calls, snapshots, down steps). */
+  metrics: Metrics;
   /**
    * Aborted when the process is shutting down (SIGTERM): a running rollback stops after the
    * step in progress — never inside one — and its job is handed back to the queue.

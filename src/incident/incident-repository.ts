@@ -48,6 +48,8 @@ export interface IncidentRepository {
   latestByService(service: string, states?: Incident['state'][]): Promise<Incident | null>;
   /** Every open incident (any service), oldest first. */
   listOpen(): Promise<Incident[]>;
+  /** Number of incidents in each state, e.g. `{ resolved: 12, awaiting_approval: 1 }` (the metrics gauge). */
+  countByState(): Promise<Record<string, number>>;
   /**
    * Removes an incident that never got a channel (nothing happened yet) and its undelivered
    * notices, so a failed open leaves nothing behind; logs `discarded` with `reason`.

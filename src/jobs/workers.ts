@@ -59,7 +59,10 @@ function finalFailure(job: Job, err: Error): boolean {
  * for good fails its incident through the one failure path, so no job failure is only logged.
  * @returns the workers, to close on shutdown (running jobs finish first)
  */
-export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): Promise<{ workers: Worker[]; close(): Promise<void> }> {
+export async function startWorkers(
+  deps: IncidentDeps,
+  options: WorkerOptions,
+): Promise<{ workers: Worker[]; connected(): void; close(): Promise<void> }> {
   const gatePollMs = options.gatePollMs ?? 5000;
   const connections: Redis[] = [];
   const connection = (): Redis => {
@@ -171,6 +174,16 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
       );
     });
   }
+  // Job run time and failures by queue (migrate_bot_job_duration_seconds, migrate_bot_job_failures_total).
+  for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
+    const seconds = (job: Job): number => Math.max(0, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+    w.on('completed', (job) => deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'completed' }, seconds(job)));
+    w.on('failed', (job) => {
+      if (!job) return;
+      deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'failed' }, seconds(job));
+      deps.metrics.jobFailures.inc({ queue: w.name, job: job.name });
+    });
+  }
   // During a Redis outage every worker errors on each reconnect attempt: one line per worker and error a minute.
   const lastLogged = new Map<string, number>();
   for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
@@ -187,12 +200,19 @@ export async function startWorkers(deps: IncidentDeps, options: WorkerOptions): 
   const reconcile = (): void => {
     void options.jobs.reconcile(Math.floor(Date.now() / reconcileEveryMs)).catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
   };
+  // Warm before anyone is told this process is ready: every worker connection answers.
+  await Promise.all([incidents, rollbacks, notices, reconciler].map((w) => w.waitUntilReady()));
   reconcile();
   const timer = setInterval(reconcile, reconcileEveryMs);
   timer.unref();
 
   return {
     workers: [incidents, rollbacks, notices, reconciler],
+    /** Readiness: throws naming the connections that are not `ready` (reconnecting after a Redis outage). */
+    connected() {
+      const down = connections.filter((c) => c.status !== 'ready').map((c) => c.status);
+      if (down.length) throw new Error(`${down.length} of ${connections.length} worker connections are not ready (${[...new Set(down)].join(', ')})`);
+    },
     async close() {
       clearInterval(timer);
       await Promise.all([incidents.close(), rollbacks.close(), notices.close(), reconciler.close()]);

@@ -100,6 +100,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
+    HTTP_PORT: '0',
     DATABASE_URL: stateDb.url,
     REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     SERVICES_FILE: servicesFile,

@@ -166,6 +166,11 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return rows.map(toIncident);
   }
 
+  async countByState(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM incidents GROUP BY state');
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   async discard(id: string, reason = 'the incident could not be set up'): Promise<void> {
     await this.pool.query('DELETE FROM incidents WHERE id = $1 AND channel_id IS NULL', [id]);
     await this.pool.query('DELETE FROM notices WHERE incident_id = $1 AND delivered_at IS NULL', [id]);

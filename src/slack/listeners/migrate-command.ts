@@ -38,106 +38,120 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
   const log = deps.logger.child({ command: 'migrate', user: input.userId });
   const reply = (msg: { text: string; blocks?: unknown[] }) =>
     respond({ response_type: 'ephemeral', replace_original: false, ...msg } as Parameters<RespondFn>[0]);
+  let command = 'unparsed';
   try {
     const cmd = parseMigrateCommand(input.text);
-    switch (cmd.kind) {
-      case 'help':
-        await reply(helpMessage());
-        return;
-      case 'rollback': {
-        const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl, ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}) });
-        await reply({
-          text:
-            incident.state === 'failed'
-              ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
-              : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
-        });
-        return;
-      }
-      case 'triage': {
-        const service = resolveService(deps.services, cmd.service);
-        const open = await deps.repo.findOpenByService(service.name);
-        const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
-        if (open?.channelId) {
-          await deps.notifier.triage(open, report);
-          await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
-        } else {
-          // Ephemeral replies cannot carry files: full tables are uploaded only in an incident channel.
-          const msg = triageMessage(report);
-          await reply({ text: msg.text, blocks: msg.blocks });
-        }
-        return;
-      }
-      case 'status': {
-        const views = await incidentStatus(deps, cmd.service);
-        await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
-        return;
-      }
-      case 'snapshot': {
-        const service = resolveService(deps.services, cmd.service);
-        if (service.snapshot.provider === 'none') {
-          await reply({ text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_` });
-          return;
-        }
-        const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
-        await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
-        const open = await deps.repo.findOpenByService(service.name);
-        await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
-        return;
-      }
-      case 'restore': {
-        const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
-        await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
-        return;
-      }
-      case 'close': {
-        const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
-        const where = `<#${outcome.incident.channelId}>`;
-        const text = {
-          closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
-          stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
-          failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
-        }[outcome.kind];
-        await reply({ text });
-        return;
-      }
-      case 'update': {
-        const incident = await postHumanUpdate(deps, cmd.service, input.userId, cmd.text);
-        await reply({ text: `Update posted in <#${incident.channelId}>; the next scheduled status update is skipped.` });
-        return;
-      }
-      case 'timeline': {
-        const service = resolveService(deps.services, cmd.service);
-        const incident = await deps.repo.latestByService(service.name);
-        if (!incident?.channelId) {
-          await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
-          return;
-        }
-        await postTimeline(deps, incident, service);
-        await reply({ text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.` });
-        return;
-      }
-      case 'verify': {
-        const { report, posted } = await verifyService(deps, cmd.service);
-        const msg = verificationMessage(cmd.service ?? resolveService(deps.services, undefined).name, report);
-        await reply(posted ? { text: `${msg.text} Details in <#${posted}>.` } : msg);
-        return;
-      }
-      case 'rehearse': {
-        const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
-        await reply({ text: await requestRehearsal(deps, incident, input.userId) });
-        return;
-      }
-      case 'retry': {
-        const round = await retryIncident(deps, cmd.service, input.userId);
-        await reply({ text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.` });
-        return;
-      }
-    }
+    command = cmd.kind;
+    await runMigrateCommand(deps, cmd, input, reply);
+    deps.metrics.commands.inc({ command, outcome: 'ok', surface: 'slack' });
   } catch (err) {
+    deps.metrics.commands.inc({ command, outcome: isAppError(err) && err.userMessage ? 'refused' : 'error', surface: 'slack' });
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
     else log.info({ code: err.code, reason: err.message }, '/migrate refused');
     await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
+  }
+}
+
+/** Runs one parsed `/migrate` command and answers through `reply`; throws what the use case throws. */
+async function runMigrateCommand(
+  deps: IncidentDeps,
+  cmd: ReturnType<typeof parseMigrateCommand>,
+  input: MigrateCommandInput,
+  reply: (msg: { text: string; blocks?: unknown[] }) => Promise<unknown>,
+): Promise<void> {
+  switch (cmd.kind) {
+    case 'help':
+      await reply(helpMessage());
+      return;
+    case 'rollback': {
+      const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl, ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}) });
+      await reply({
+        text:
+          incident.state === 'failed'
+            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
+            : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
+      });
+      return;
+    }
+    case 'triage': {
+      const service = resolveService(deps.services, cmd.service);
+      const open = await deps.repo.findOpenByService(service.name);
+      const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
+      if (open?.channelId) {
+        await deps.notifier.triage(open, report);
+        await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
+      } else {
+        // Ephemeral replies cannot carry files: full tables are uploaded only in an incident channel.
+        const msg = triageMessage(report);
+        await reply({ text: msg.text, blocks: msg.blocks });
+      }
+      return;
+    }
+    case 'status': {
+      const views = await incidentStatus(deps, cmd.service);
+      await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
+      return;
+    }
+    case 'snapshot': {
+      const service = resolveService(deps.services, cmd.service);
+      if (service.snapshot.provider === 'none') {
+        await reply({ text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_` });
+        return;
+      }
+      const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
+      await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
+      const open = await deps.repo.findOpenByService(service.name);
+      await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
+      return;
+    }
+    case 'restore': {
+      const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
+      await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
+      return;
+    }
+    case 'close': {
+      const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
+      const where = `<#${outcome.incident.channelId}>`;
+      const text = {
+        closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
+        stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
+        failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
+      }[outcome.kind];
+      await reply({ text });
+      return;
+    }
+    case 'update': {
+      const incident = await postHumanUpdate(deps, cmd.service, input.userId, cmd.text);
+      await reply({ text: `Update posted in <#${incident.channelId}>; the next scheduled status update is skipped.` });
+      return;
+    }
+    case 'timeline': {
+      const service = resolveService(deps.services, cmd.service);
+      const incident = await deps.repo.latestByService(service.name);
+      if (!incident?.channelId) {
+        await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
+        return;
+      }
+      await postTimeline(deps, incident, service);
+      await reply({ text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.` });
+      return;
+    }
+    case 'verify': {
+      const { report, posted } = await verifyService(deps, cmd.service);
+      const msg = verificationMessage(cmd.service ?? resolveService(deps.services, undefined).name, report);
+      await reply(posted ? { text: `${msg.text} Details in <#${posted}>.` } : msg);
+      return;
+    }
+    case 'rehearse': {
+      const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
+      await reply({ text: await requestRehearsal(deps, incident, input.userId) });
+      return;
+    }
+    case 'retry': {
+      const round = await retryIncident(deps, cmd.service, input.userId);
+      await reply({ text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.` });
+      return;
+    }
   }
 }
 
