@@ -34,8 +34,11 @@ import type { MigrationTool } from './rollback/migration-tool.js';
 import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
 import type http from 'node:http';
 
-/** Which parts run in this process: `all` (default), the Slack `app`, or the BullMQ `worker`s. */
-export type Role = 'all' | 'app' | 'worker';
+/**
+ * Which parts run in this process: `all` (default), the Slack `app`, the BullMQ `worker`s, or
+ * `cli` — neither: the CLI's commands call the use cases and enqueue jobs, nothing more.
+ */
+export type Role = 'all' | 'app' | 'worker' | 'cli';
 
 /** Options of {@link startBot}; times in ms / s as named. */
 export interface StartBotOptions {
@@ -108,7 +111,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const repo = new PostgresIncidentRepository(pool, clock);
   const metrics = createMetrics(() => repo.countByState());
   const client: webApi.WebClient = new InstrumentedWebClient(env.SLACK_BOT_TOKEN, clientOptions, metrics.slackCalls);
-  if (role !== 'worker') await slackReachable(client, env.SLACK_API_URL);
+  if (role === 'all' || role === 'app') await slackReachable(client, env.SLACK_API_URL);
   const rds = lazy(() => createRdsClient());
 
   const outbox = new PostgresOutbox(pool, lockPool);
@@ -188,7 +191,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       { name: 'state_db', check: async () => void (await pool.query('SELECT 1')) },
       { name: 'redis', check: async () => void (await producerRedis.ping()) },
       ...(workersConnected ? [{ name: 'workers', check: async () => workersConnected?.() }] : []),
-      ...(role === 'worker' ? [] : [{ name: 'slack', check: () => slackReachable(client, env.SLACK_API_URL) }]),
+      ...(role === 'worker' || role === 'cli' ? [] : [{ name: 'slack', check: () => slackReachable(client, env.SLACK_API_URL) }]),
     ];
     const ops = await startOpsServer({ port: env.HTTP_PORT, registry: metrics.registry, checks, extra: options.extraRoutes });
     opsPort = ops.port;

@@ -8,12 +8,18 @@ import { resolveService } from './resolve-service.js';
  * The on-demand snapshot job (`/migrate snapshot`; runbook 004 "Take Manual Backup"):
  * takes a snapshot with the service's provider and reports progress and the result in
  * the open incident's channel, or to the requester through the command's response_url.
+ * `report` also gets every line (the CLI prints them).
  * @returns the snapshot, or null when it failed (the failure was reported)
  */
-export async function takeOnDemandSnapshot(deps: IncidentDeps, req: OnDemandSnapshotRequest): Promise<SnapshotRecord | null> {
+export async function takeOnDemandSnapshot(
+  deps: IncidentDeps,
+  req: OnDemandSnapshotRequest,
+  report?: (text: string) => Promise<void>,
+): Promise<SnapshotRecord | null> {
   const service = resolveService(deps.services, req.service);
   const incident = await deps.repo.findOpenByService(service.name);
   const say = async (text: string): Promise<void> => {
+    await report?.(text);
     if (incident?.channelId) await deps.notifier.progress(incident, text);
     else if (req.responseUrl) await deps.notifier.reply(req.responseUrl, text);
   };

@@ -1,10 +1,11 @@
 import { announceStatus } from './announce.js';
-import { assertMigrationInput, migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
+import { assertMigrationInput, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
+import { describeRollback } from './describe-rollback.js';
 import { utcMinuteStamp } from '../shared/clock.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { IncidentDeps } from './deps.js';
 import { BREAK_GLASS_MIN_REASON, shortId, type BreakGlass, type Incident } from './incident.js';
-import { planBasis, trackingHead, type TrackingHead } from '../rollback/plan-digest.js';
+import { planBasis, type TrackingHead } from '../rollback/plan-digest.js';
 import { expectedSnapshotId } from './plan-basis.js';
 import type { NewIncident } from './incident-repository.js';
 import type { ServiceConfig } from '../config/services.js';
@@ -65,17 +66,11 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   let target: AppliedMigration | null = null;
   let unreachable: AppError | null = null;
   let head: TrackingHead | null = null;
-  const tool = deps.migrationTool(service);
   try {
-    const applied = await tool.listApplied();
-    target = resolveMigration(applied, input.migration, await tool.listFiles());
-    plan = await tool.describeDown(migrationsToRevert(applied, target));
-    head = trackingHead(applied);
+    ({ target, plan, head } = await describeRollback(deps, service, input.migration));
   } catch (err) {
     if (isAppError(err, 'service_db_unreachable')) unreachable = err;
     else throw err;
-  } finally {
-    await tool.close().catch(() => undefined);
   }
   const irreversible = plan.filter((s) => s.irreversible);
   if (input.breakGlass !== undefined && irreversible.length) {

@@ -3,7 +3,7 @@ import type { IncidentEventRecord } from './incident-repository.js';
 import { shortId } from './incident.js';
 
 /** What one event of the log says, for people (the log's type and data in words). */
-function eventWords(e: IncidentEventRecord): string {
+export function eventWords(e: IncidentEventRecord): string {
   const d = e.data;
   const list = (v: unknown): string => (Array.isArray(v) ? v.map((x) => `\`${String(x)}\``).join(', ') : '');
   switch (e.type) {

@@ -19,9 +19,10 @@ const REDACT_PATHS = [
  * Builds the process logger: JSON lines on stdout, `level` from LOG_LEVEL.
  * Keys named like secrets are redacted by path; every string logged (messages,
  * error messages and stacks included) passes through {@link redactSecrets}, so a
- * connection string with a password never reaches the log.
+ * connection string with a password never reaches the log. `destination` 2 writes to stderr
+ * (the CLI, whose stdout carries results).
  */
-export function createLogger(level: string = 'info'): PinoLogger {
+export function createLogger(level: string = 'info', destination: 1 | 2 = 1): PinoLogger {
   return pino({
     level,
     redact: { paths: REDACT_PATHS, censor: '***' },
@@ -40,7 +41,7 @@ export function createLogger(level: string = 'info'): PinoLogger {
     formatters: {
       log: (obj) => JSON.parse(redactSecrets(JSON.stringify(obj))) as Record<string, unknown>,
     },
-  });
+  }, pino.destination({ fd: destination, sync: true }));
 }
 
 /** A logger that prints nothing, for unit tests. */
