@@ -5,17 +5,36 @@ import { AppError } from './shared/errors.js';
 import { createLogger } from './shared/logger.js';
 import { redactSecrets } from './shared/redact.js';
 import { startBot, type Role, type RunningBot } from './start-bot.js';
+import { drillOptionsFrom, startDrill } from './drill/start-drill.js';
+
+/** True when no Slack credential is set at all: `npm start` then runs a drill instead of failing. */
+function noSlackCredentials(env: NodeJS.ProcessEnv): boolean {
+  return !env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN;
+}
 
 /**
- * Composition root: `npm start [-- --role app|worker]`. Validates the environment and
- * services.yaml (refusing to start with a message naming every problem), then runs
- * the Slack app and/or the BullMQ workers until SIGTERM/SIGINT.
+ * Composition root: `npm start [-- --role app|worker]`. With no Slack credentials at all (or
+ * `--drill`) it starts a drill: a local demo database and a console playing Slack at
+ * http://localhost:3000. Otherwise it validates the environment and services.yaml (refusing
+ * to start with a message naming every problem), then runs the Slack app and/or the BullMQ
+ * workers until SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
   const program = new Command('migrate-bot')
     .addOption(new Option('--role <role>', 'which part to run').choices(['all', 'app', 'worker']).default('all'))
+    .option('--drill', 'run a drill on a local demo database with a console playing Slack (the default without Slack credentials)')
     .parse(process.argv);
-  const role = program.opts<{ role: Role }>().role;
+  const { role, drill } = program.opts<{ role: Role; drill?: boolean }>();
+
+  if (drill || noSlackCredentials(process.env)) {
+    const options = drillOptionsFrom(process.env);
+    const logger = createLogger(options.logLevel);
+    process.stderr.write('migrate-bot: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): starting a DRILL on a local demo database.\n');
+    const running = await startDrill(options, logger);
+    process.stderr.write(`migrate-bot DRILL ready: open ${running.console.url} and type /migrate rollback 003. Nothing here touches production. Ctrl-C stops it.\n`);
+    installLifecycle(running, logger, 10_000);
+    return;
+  }
 
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
@@ -34,7 +53,7 @@ async function main(): Promise<void> {
  * exits at once (130). An unhandled rejection is logged and the process keeps serving:
  * the job that caused it fails through its own path, and the reconciler catches the rest.
  */
-function installLifecycle(bot: RunningBot, logger: ReturnType<typeof createLogger>, graceMs: number): void {
+function installLifecycle(bot: Pick<RunningBot, 'close'>, logger: ReturnType<typeof createLogger>, graceMs: number): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {

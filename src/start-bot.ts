@@ -26,10 +26,10 @@ import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackDirectory } from './slack/slack-directory.js';
 import { InstrumentedWebClient } from './slack/instrumented-client.js';
 import { ensureDatabase } from './adapters/postgres/ensure-database.js';
+import { redisUnreachable } from './jobs/redis-errors.js';
 import { createMetrics, timed, type Metrics } from './ops/metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops/ops-server.js';
 import { slackReachable } from './slack/slack-reachable.js';
-import { AppError } from './shared/errors.js';
 import type { MigrationTool } from './rollback/migration-tool.js';
 import type { SnapshotProvider } from './snapshots/snapshot-provider.js';
 import type http from 'node:http';
@@ -213,23 +213,6 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       await Promise.all([pool.end(), lockPool.end()]);
     },
   };
-}
-
-/** Wraps a Redis connect failure: which server, and how to start one. */
-function redisUnreachable(url: string, err: unknown): AppError {
-  let where = url;
-  try {
-    const u = new URL(url);
-    where = `${u.hostname}:${u.port || '6379'}`;
-  } catch {
-    /* keep the URL as given; it was validated as redis:// */
-  }
-  return new AppError({
-    code: 'redis_unreachable',
-    message: `Redis at ${where} (REDIS_URL) is not reachable (${err instanceof Error ? err.message : String(err)}). Start it: \`redis-server --daemonize yes\`, \`sudo systemctl start redis-server\`, or \`docker compose up -d redis\`.`,
-    cause: err,
-    retryable: true,
-  });
 }
 
 /** The provider with each snapshot's creation timed into `migrate_bot_snapshot_duration_seconds`. */

@@ -54,3 +54,14 @@ export async function createTestDatabase(prefix = 'mb_test'): Promise<TestDataba
     },
   };
 }
+
+/** Drops the database a connection string names (`WITH (FORCE)`), if it exists. */
+export async function dropDatabase(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(decodeURIComponent(new URL(url).pathname.slice(1)))} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}

@@ -83,3 +83,25 @@ export async function ensureDatabase(url: string, what: string): Promise<'create
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Drops the database named by `url` (`DROP DATABASE … WITH (FORCE)`, PostgreSQL 13+, which
+ * ends its sessions) and creates it empty. Only for databases the bot owns outright: the
+ * drill's state and demo databases.
+ * @throws AppError `postgres_unreachable`
+ */
+export async function recreateDatabase(url: string, what: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } catch (err) {
+    throw postgresUnreachable(what, url, err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
