@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The `migrate-bot` command: the compiled CLI (dist/, `npm run build`) when present, else the
-// TypeScript source through tsx (a checkout without a build).
+// The `migrate-bot` command. In a checkout (src/ present) it runs the TypeScript source through
+// tsx, so it is never a stale build; in the image (dist/ only) it runs the compiled CLI.
 import { existsSync } from 'node:fs';
 
-const dist = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(dist)) {
-  await import(dist.href);
-} else {
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
   const { tsImport } = await import('tsx/esm/api');
-  await tsImport('../src/cli/main.ts', import.meta.url);
+  await tsImport(source.href, import.meta.url);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }

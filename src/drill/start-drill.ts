@@ -18,6 +18,8 @@ const SERVICE = 'drill-tickets';
 export interface DrillOptions {
   /** Console port (default 3000, `PORT`). */
   port: number;
+  /** Interface the console binds (default 127.0.0.1; `DRILL_HOST=0.0.0.0` in a container). */
+  host?: string;
   /** `/healthz`, `/readyz`, `/metrics` port (default 9090, `HTTP_PORT`). */
   httpPort: number;
   /** The drill's own state database: dropped and created afresh at every start. */
@@ -34,12 +36,13 @@ export interface DrillOptions {
 /**
  * Drill settings from the environment, never from the production variables: `DRILL_STATE_DATABASE_URL`
  * (default `postgres://postgres@127.0.0.1:5432/migrate_bot_drill`), `DRILL_DATABASE_URL`
- * (default `…/migrate_bot_drill_tickets`), `REDIS_URL`, `PORT`, `HTTP_PORT`.
+ * (default `…/migrate_bot_drill_tickets`), `REDIS_URL`, `PORT`, `HTTP_PORT`, `DRILL_HOST`.
  */
 export function drillOptionsFrom(env: Record<string, string | undefined>): DrillOptions {
   const server = 'postgres://postgres@127.0.0.1:5432';
   return {
     port: Number(env.PORT ?? 3000),
+    host: env.DRILL_HOST ?? '127.0.0.1',
     httpPort: Number(env.HTTP_PORT ?? 9090),
     stateDatabaseUrl: env.DRILL_STATE_DATABASE_URL ?? `${server}/migrate_bot_drill`,
     serviceDatabaseUrl: env.DRILL_DATABASE_URL ?? `${server}/migrate_bot_drill_tickets`,
@@ -106,7 +109,7 @@ export async function startDrill(options: DrillOptions, logger: Logger): Promise
     await tool.close();
   }
 
-  const drillConsole = await startDrillConsole({ port: options.port, info: { service: SERVICE, database: describePgUrl(options.serviceDatabaseUrl), migration: '003' } });
+  const drillConsole = await startDrillConsole({ port: options.port, ...(options.host ? { host: options.host } : {}), info: { service: SERVICE, database: describePgUrl(options.serviceDatabaseUrl), migration: '003' } });
   try {
     const env = loadEnv({ ...raw, SLACK_BOT_TOKEN: drillConsole.workspace.botToken, SLACK_SIGNING_SECRET: drillConsole.signingSecret, SLACK_API_URL: drillConsole.slackApiUrl });
     const bot = await startBot({ env, services, role: 'all', logger });

@@ -139,4 +139,18 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     expect(JSON.stringify({ m: (err as Error).message, u: (err as { userMessage: string }).userMessage })).not.toContain('pw-secret');
     expect((await readdir(dir)).some((f) => f.endsWith('.partial'))).toBe(false);
   });
+
+  it('refuses a server newer than its pg_dump before writing anything, saying which client to install', async () => {
+    // A pg_dump that reports major version 12 (older than this machine's server): the version check reads `pg_dump --version`.
+    const bin = path.join(dir, 'pg_dump-12');
+    await writeFile(bin, '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n', { mode: 0o755 });
+    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: path.join(dir, 'old-client'), clock: systemClock, pgDumpPath: bin });
+    const err = await provider.create(request('pre-rollback-ticket-service-20261121-060000')).catch((e: unknown) => e);
+    const [row] = await q<{ v: string }>(db.url, "SELECT current_setting('server_version_num') AS v");
+    const server = Math.floor(Number(row!.v) / 10_000);
+    expect(err).toMatchObject({ code: 'snapshot_pg_dump_too_old' });
+    expect((err as { userMessage: string }).userMessage).toContain(`pg_dump is version 12 and *ticket-service* runs PostgreSQL ${server}`);
+    expect((err as { userMessage: string }).userMessage).toContain(`Install postgresql-client-${server}`);
+    expect(await readdir(dir)).not.toContain('old-client');
+  });
 });

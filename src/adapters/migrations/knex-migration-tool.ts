@@ -22,7 +22,7 @@ const MIGRATION_FILE = /\.(c|m)?(j|t)s$/i;
 const KnexOptions = z
   .object({
     tool: z.literal('knex'),
-    /** Directory of migration files (`.js`/`.ts`, TypeScript loads through tsx), relative to services.yaml. */
+    /** Directory of migration files (`.js`/`.ts`; TypeScript loads with Node's type stripping or tsx), relative to services.yaml. */
     directory: z.string().min(1),
     /** Tracking table; knex's default when absent. Its lock table is `<table>_lock`. */
     table: Identifier.default('knex_migrations'),

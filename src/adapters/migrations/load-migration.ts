@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { stat } from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 
 /** The shape of a knex migration module (knex docs, "Migration API"). */
@@ -14,9 +14,26 @@ export interface KnexMigrationModule {
 
 const TS_EXT = /\.(c|m)?ts$/i;
 
+/** Node strips TypeScript types itself (22.18+ / 23.6+ unflagged, `process.features.typescript`); older ones need tsx. */
+const NATIVE_TS = Boolean((process.features as { typescript?: unknown }).typescript);
+
 /**
- * Loads a migration file from `directory`. TypeScript files load through tsx, so the
- * bot reads the same `.ts` migrations the service ships.
+ * Imports `file`; the URL carries the file's mtime so an edited file is read again (Node caches
+ * modules by URL). TypeScript goes through Node's own type stripping when it has it (the image),
+ * else through tsx (a development checkout on Node 20).
+ */
+async function importFile(file: string): Promise<unknown> {
+  const url = `${pathToFileURL(file).href}?mtime=${(await stat(file)).mtimeMs}`;
+  if (!TS_EXT.test(file) || NATIVE_TS) return import(url);
+  const { tsImport } = await import('tsx/esm/api').catch((cause: unknown) => {
+    throw new Error(`TypeScript migrations need Node 22.18+ (type stripping) or the tsx package: ${(cause as Error).message}`);
+  });
+  return tsImport(pathToFileURL(file).href, import.meta.url);
+}
+
+/**
+ * Loads a migration file from `directory`, read again when it changed. TypeScript files load
+ * with Node's type stripping or tsx, so the bot reads the same `.ts` migrations the service ships.
  * @param name file name only; anything with a path separator is refused
  * @throws AppError `rollback_missing_file` when the file cannot be loaded
  */
@@ -26,8 +43,7 @@ export async function loadMigration(directory: string, name: string): Promise<Kn
   }
   const file = path.join(directory, name);
   try {
-    const mod = (TS_EXT.test(name) ? await tsImport(pathToFileURL(file).href, import.meta.url) : await import(pathToFileURL(file).href)) as
-      KnexMigrationModule & { default?: KnexMigrationModule };
+    const mod = (await importFile(file)) as KnexMigrationModule & { default?: KnexMigrationModule };
     // CommonJS modules and transpiled TS expose exports on `default` as well.
     return typeof mod.down === 'function' || typeof mod.up === 'function' ? mod : (mod.default ?? mod);
   } catch (cause) {

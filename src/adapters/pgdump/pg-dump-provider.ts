@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest, VerifyOptions } from '../../snapshots/snapshot-provider.js';
 import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
@@ -50,6 +51,20 @@ export function splitPassword(url: string): { url: string; password: string | un
   }
 }
 
+/** The server's major version (`server_version_num` / 10000), or null when it cannot be read. */
+async function serverMajor(databaseUrl: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'migrate-bot-snapshot' });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    return Math.floor(Number(rows[0]?.server_version_num) / 10_000) || null;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** sha256 of a file, hex; streams, so memory stays flat for large dumps. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -85,6 +100,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     const existing = await readFile(manifest, 'utf8').then((t) => JSON.parse(t) as SnapshotRecord).catch(() => null);
     if (existing) return this.verify(existing);
 
+    await this.assertClientCanDump(req.service);
     await mkdir(this.options.directory, { recursive: true });
     const started = this.options.clock.now();
     await onProgress?.(`Snapshot \`${req.name}\` (pg_dump) creating…`);
@@ -123,6 +139,26 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     }
     await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(streamed.sizeBytes)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
     return record;
+  }
+
+  /**
+   * pg_dump refuses a server of a newer major version ("aborting because of server version
+   * mismatch", PostgreSQL docs: pg_dump "cannot dump from PostgreSQL servers newer than its own
+   * major version"). Checked before anything is written, with a message saying what to install.
+   * @throws AppError `snapshot_pg_dump_too_old`; a server that cannot be reached is left to pg_dump's own error
+   */
+  private async assertClientCanDump(service: string): Promise<void> {
+    const [client, server] = await Promise.all([
+      run(this.options.pgDumpPath ?? 'pg_dump', ['--version']).then((r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN), () => NaN),
+      serverMajor(this.options.databaseUrl),
+    ]);
+    if (Number.isFinite(client) && server !== null && server > client) {
+      throw new AppError({
+        code: 'snapshot_pg_dump_too_old',
+        message: `pg_dump ${client} cannot dump ${service}'s PostgreSQL ${server} server`,
+        userMessage: `The bot's pg_dump is version ${client} and *${service}* runs PostgreSQL ${server}: pg_dump cannot dump a newer server, so no snapshot was taken and nothing ran. Install postgresql-client-${server} (or newer) where the bot runs — the image ships PostgreSQL 18's client — or take the snapshot by hand (runbook 001 "Logical Backup").`,
+      });
+    }
   }
 
   /**

@@ -1,0 +1,161 @@
+/**
+ * The kustomize base under manifests/kubernetes, checked for what breaks a deployment without an
+ * error at `kubectl apply`: selectors that match no pod, probes on ports or paths the bot does not
+ * serve, environment variables nobody provides, references to ConfigMaps, Secrets or claims that
+ * do not exist. Composition is resolved the way kustomize does it (resources, generators, images).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { EnvSchema } from '../../src/config/env.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { startOpsServer, type OpsServer } from '../../src/ops/ops-server.js';
+
+const BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifests/kubernetes');
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: unknown };
+type Container = {
+  name: string;
+  image: string;
+  args?: string[];
+  envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+  env?: Array<{ name: string }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  livenessProbe?: { httpGet: { path: string; port: string | number } };
+  readinessProbe?: { httpGet: { path: string; port: string | number } };
+  startupProbe?: { httpGet: { path: string; port: string | number } };
+  volumeMounts?: Array<{ name: string }>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+};
+type PodSpec = { containers: Container[]; volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }> };
+type Deployment = Obj & { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+
+interface Composed {
+  objects: Obj[];
+  /** Generated ConfigMaps: name → data. */
+  configMaps: Map<string, Record<string, string>>;
+  images: Array<{ name: string; newName?: string; newTag?: string }>;
+}
+
+/** Resolves the base as kustomize would: every resource file's documents, the configMapGenerator's ConfigMaps, the image overrides. */
+function compose(dir: string): Composed {
+  const k = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as {
+    resources: string[];
+    configMapGenerator?: Array<{ name: string; literals?: string[]; files?: string[] }>;
+    images?: Composed['images'];
+  };
+  const objects: Obj[] = [];
+  for (const file of k.resources) {
+    const full = path.join(dir, file);
+    expect(existsSync(full), `kustomization resource ${file} exists`).toBe(true);
+    for (const doc of parseAllDocuments(readFileSync(full, 'utf8'))) {
+      expect(doc.errors, `${file} parses`).toEqual([]);
+      const o = doc.toJS() as Obj | null;
+      if (o) objects.push(o);
+    }
+  }
+  const configMaps = new Map<string, Record<string, string>>();
+  for (const g of k.configMapGenerator ?? []) {
+    const data: Record<string, string> = {};
+    for (const l of g.literals ?? []) data[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
+    for (const f of g.files ?? []) {
+      expect(existsSync(path.join(dir, f)), `generator file ${f} exists`).toBe(true);
+      data[path.basename(f)] = readFileSync(path.join(dir, f), 'utf8');
+    }
+    configMaps.set(g.name, data);
+  }
+  return { objects, configMaps, images: k.images ?? [] };
+}
+
+const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe('Kubernetes manifests (kustomize base)', () => {
+  const base = compose(BASE);
+  const deployments = base.objects.filter((o): o is Deployment => o.kind === 'Deployment');
+  const secrets = new Map(base.objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, { ...((o.stringData as object) ?? {}), ...((o.data as object) ?? {}) } as Record<string, string>]));
+  const claims = new Set(base.objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name));
+  let ops: OpsServer;
+  beforeAll(async () => {
+    ops = await startOpsServer({ port: 0, registry: createMetrics().registry, checks: [] });
+  });
+  afterAll(async () => {
+    await ops?.close();
+  });
+
+  it('has an app Deployment with 2 replicas and a worker Deployment, each selector matching its pod labels', () => {
+    const app = deployments.find((d) => d.spec.template.spec.containers[0]!.args?.join(' ') === '--role app');
+    const worker = deployments.find((d) => d.spec.template.spec.containers[0]!.args?.join(' ') === '--role worker');
+    expect(app?.spec.replicas).toBe(2);
+    expect(worker?.spec.replicas).toBeGreaterThanOrEqual(1);
+    for (const d of deployments) expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), d.metadata.name).toBe(true);
+    // No two Deployments select each other's pods.
+    for (const a of deployments) for (const b of deployments) if (a !== b) expect(matches(a.spec.selector.matchLabels, b.spec.template.metadata.labels)).toBe(false);
+  });
+
+  it('Services and PodDisruptionBudgets select pods that exist, on ports those pods declare', () => {
+    for (const o of base.objects.filter((x) => x.kind === 'Service' || x.kind === 'PodDisruptionBudget')) {
+      const spec = o.spec as { selector: Record<string, string> | { matchLabels: Record<string, string> }; ports?: Array<{ targetPort: string | number }> };
+      const selector = 'matchLabels' in spec.selector ? (spec.selector.matchLabels as Record<string, string>) : (spec.selector as Record<string, string>);
+      const targets = deployments.filter((d) => matches(selector, d.spec.template.metadata.labels));
+      expect(targets.length, `${o.kind} ${o.metadata.name} selects a Deployment`).toBe(1);
+      const declared = targets[0]!.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+      for (const p of spec.ports ?? []) expect(declared.some((d) => d.name === p.targetPort || d.containerPort === p.targetPort), `${o.metadata.name} targetPort ${p.targetPort}`).toBe(true);
+    }
+  });
+
+  it('probes use declared ports, the ops port is HTTP_PORT, and each probe path is one the bot serves', async () => {
+    for (const d of deployments) {
+      const c = d.spec.template.spec.containers[0]!;
+      const env = Object.assign({}, ...(c.envFrom ?? []).map((e) => (e.configMapRef ? base.configMaps.get(e.configMapRef.name) : {}))) as Record<string, string>;
+      for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter((p) => p !== undefined)) {
+        const port = c.ports?.find((p) => p.name === probe.httpGet.port || p.containerPort === probe.httpGet.port);
+        expect(port, `${d.metadata.name} probe port ${probe.httpGet.port}`).toBeDefined();
+        expect(String(port!.containerPort)).toBe(env.HTTP_PORT);
+        const res = await fetch(`http://127.0.0.1:${ops.port}${probe.httpGet.path}`);
+        expect(res.status, `${probe.httpGet.path} is served`).toBe(200);
+      }
+      expect(c.livenessProbe?.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe?.httpGet.path).toBe('/readyz');
+      expect(c.resources?.requests?.memory, `${d.metadata.name} requests memory`).toMatch(/^\d+Mi$/);
+    }
+  });
+
+  it('every variable the bot requires, and every database_url_env of the mounted services.yaml, is provided by the ConfigMap or Secret', () => {
+    const required = Object.entries(EnvSchema.shape)
+      .filter(([, schema]) => !schema.safeParse(undefined).success)
+      .map(([name]) => name);
+    expect(required).toEqual(expect.arrayContaining(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']));
+    for (const d of deployments) {
+      const c = d.spec.template.spec.containers[0]!;
+      const provided = new Set<string>((c.env ?? []).map((e) => e.name));
+      for (const e of c.envFrom ?? []) {
+        const source = e.configMapRef ? base.configMaps.get(e.configMapRef.name) : e.secretRef ? secrets.get(e.secretRef.name) : undefined;
+        expect(source, `${d.metadata.name} envFrom ${JSON.stringify(e)} exists`).toBeDefined();
+        for (const key of Object.keys(source!)) provided.add(key);
+      }
+      for (const name of required) expect(provided.has(name), `${d.metadata.name} gets ${name}`).toBe(true);
+      // services.yaml is mounted where SERVICES_FILE says, and each database_url_env is provided.
+      const servicesConfigMap = d.spec.template.spec.volumes?.find((v) => v.configMap && c.volumeMounts?.some((m) => m.name === v.name))?.configMap?.name;
+      const file = base.configMaps.get(servicesConfigMap ?? '')?.['services.yaml'];
+      expect(file, `${d.metadata.name} mounts services.yaml`).toBeDefined();
+      const services = (parse(file!) as { services: Record<string, { database_url_env: string }> }).services;
+      for (const [name, s] of Object.entries(services)) expect(provided.has(s.database_url_env), `${name}: ${s.database_url_env}`).toBe(true);
+    }
+  });
+
+  it('every ConfigMap, Secret and claim a pod mounts exists, and the image is the one the images transformer rewrites', () => {
+    for (const d of deployments) {
+      for (const v of d.spec.template.spec.volumes ?? []) {
+        if (v.configMap) expect(base.configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
+        if (v.secret) expect(secrets.has(v.secret.secretName), v.secret.secretName).toBe(true);
+        if (v.persistentVolumeClaim) expect(claims.has(v.persistentVolumeClaim.claimName), v.persistentVolumeClaim.claimName).toBe(true);
+      }
+      for (const c of d.spec.template.spec.containers) {
+        for (const m of c.volumeMounts ?? []) expect(d.spec.template.spec.volumes?.some((v) => v.name === m.name), `${d.metadata.name} mount ${m.name}`).toBe(true);
+        expect(base.images.map((i) => i.name)).toContain(c.image);
+      }
+    }
+  });
+});
