@@ -25,6 +25,7 @@ import { createSlackApp, SLACK_CLIENT_OPTIONS } from './slack/app.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackDirectory } from './slack/slack-directory.js';
 import { InstrumentedWebClient } from './slack/instrumented-client.js';
+import { SlackPacer, TIER_PER_MINUTE } from './slack/slack-pacing.js';
 import { ensureDatabase } from './adapters/postgres/ensure-database.js';
 import { redisUnreachable } from './jobs/redis-errors.js';
 import { createMetrics, timed, type Metrics } from './ops/metrics.js';
@@ -110,7 +111,14 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   const repo = new PostgresIncidentRepository(pool, clock);
   const metrics = createMetrics(() => repo.countByState());
-  const client: webApi.WebClient = new InstrumentedWebClient(env.SLACK_BOT_TOKEN, clientOptions, metrics.slackCalls);
+  const scale = (n: number) => Math.max(1, Math.round(n * env.SLACK_TIER_SCALE));
+  const pacer = new SlackPacer({
+    redis: producerRedis,
+    prefix: env.QUEUE_PREFIX,
+    perChannelPerSecond: env.SLACK_CHANNEL_MESSAGES_PER_SECOND,
+    perMinute: { 1: scale(TIER_PER_MINUTE[1]), 2: scale(TIER_PER_MINUTE[2]), 3: scale(TIER_PER_MINUTE[3]), 4: scale(TIER_PER_MINUTE[4]) },
+  });
+  const client: webApi.WebClient = new InstrumentedWebClient(env.SLACK_BOT_TOKEN, clientOptions, metrics.slackCalls, pacer);
   if (role === 'all' || role === 'app') await slackReachable(client, env.SLACK_API_URL);
   const rds = lazy(() => createRdsClient());
 
@@ -165,7 +173,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     const workers = await startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.QUEUE_PREFIX,
-      delivery: { outbox, slack, repo, logger, summary: (id) => incidentSummary(deps, id) },
+      delivery: { outbox, slack, repo, logger, pacer, summary: (id) => incidentSummary(deps, id) },
       jobs,
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,
@@ -176,6 +184,9 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     workersConnected = () => workers.connected();
   }
   if (role === 'all' || role === 'app') {
+    // Warm before the port opens: state-database connections made now, not by the first burst's requests.
+    const warm = await Promise.all(Array.from({ length: Math.min(4, env.STATE_DB_POOL_MAX) }, () => pool.connect()));
+    for (const c of warm) c.release();
     app = createSlackApp(env, deps, logger);
     const started = (await app.start(env.PORT)) as Server | undefined;
     const address = started?.address?.() as AddressInfo | null | undefined;

@@ -50,6 +50,15 @@ export const EnvSchema = z.object({
    * holds one while waiting for another, so a small pool slows a burst down and never deadlocks.
    */
   STATE_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * New messages a second per channel (chat.postMessage, thread replies included). Slack allows
+   * about one ("Rate limits": chat.postMessage), with short bursts; raise it only for a stand-in.
+   */
+  SLACK_CHANNEL_MESSAGES_PER_SECOND: z.coerce.number().min(0.1).max(100).default(1),
+  /** Multiplies Slack's per-minute tiers (Tier 2: 20, Tier 3: 50, Tier 4: 100) the bot paces itself to; 1 unless Slack raised your app's limits. */
+  SLACK_TIER_SCALE: z.coerce.number().min(0.01).max(100).default(1),
+  /** Slash commands whose work (after the ack) runs at once in this process; the rest wait their turn, acks never do. */
+  POST_ACK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
   /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });

@@ -5,6 +5,7 @@ import type { IncidentRepository } from '../incident/incident-repository.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { deliveringNotice, type SlackNotifier } from '../slack/slack-notifier.js';
+import type { SlackPacer } from '../slack/slack-pacing.js';
 
 /**
  * Delay before the next delivery attempt of a notice, ms: Slack's `Retry-After` when it
@@ -24,6 +25,32 @@ export interface NoticeDelivery {
   logger: Logger;
   /** The incident's live summary, read fresh; the pinned message is redrawn once per delivery run. */
   summary?: (incidentId: string) => Promise<IncidentSummary | null>;
+  /** Slack's limits; channel creation (Tier 2, about 20 a minute) is paced here, before a notice starts. */
+  pacer?: SlackPacer;
+}
+
+/**
+ * Channel creation waits its turn before its notice starts (no attempt spent, no worker slot
+ * held): when Slack's Tier 2 pace for `conversations.create` has no room, the notice is put off
+ * until there is, and the requester is told once that their channel is queued.
+ * @throws AppError `slack_paced` (retryable, `retryAfterSec`) when the channel must wait
+ */
+async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, current: Incident): Promise<void> {
+  if (!d.pacer || notice.method !== 'createIncidentChannel' || current.channelId) return;
+  const waitMs = await d.pacer.reserve('conversations.create');
+  if (waitMs === 0) return;
+  await d.outbox.attemptFailed(notice.id, "waiting for Slack's channel-creation pace", false, waitMs);
+  if (!(await d.repo.lastEvent(current.id, ['channel_queued']))) {
+    await d.repo.log(current.id, 'channel_queued', 'migrate-bot', { waitMs });
+    const responseUrl = notice.args[3] as string | undefined;
+    if (responseUrl) {
+      const secs = Math.max(1, Math.round(waitMs / 1000));
+      await d.slack
+        .reply(responseUrl, `:hourglass_flowing_sand: Your incident channel is queued: Slack lets an app create about 20 channels a minute and other incidents opened just before yours. It should exist in about ${secs} s; its link follows here. Nothing waits on it: triage and the snapshot are already running.`)
+        .catch((err: unknown) => d.logger.warn({ err }, 'could not tell the requester their channel is queued'));
+    }
+  }
+  throw new AppError({ code: 'slack_paced', message: `channel of incident ${current.id} waits ${waitMs} ms for conversations.create`, retryable: true, details: { method: 'conversations.create', waitMs, retryAfterSec: Math.ceil(waitMs / 1000) } });
 }
 
 /** The requester's ephemeral "where to follow it" once the incident channel exists. */
@@ -144,6 +171,7 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
         await d.outbox.attemptFailed(notice.id, 'incident no longer exists', true);
         continue;
       }
+      await waitForChannelTurn(d, notice, current);
       const attempt = await d.outbox.begin(notice.id);
       try {
         // A second attempt may follow one that reached Slack without an answer: look before posting again.

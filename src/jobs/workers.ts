@@ -137,8 +137,17 @@ export async function startWorkers(
 
   const notices = new Worker<DeliverJobPayload>(
     QUEUE_NAMES.notices,
-    async (job: Job<DeliverJobPayload>) => {
-      await deliverNotices(options.delivery, DeliverJobPayload.parse(job.data).incidentId);
+    async (job: Job<DeliverJobPayload>, token?: string) => {
+      try {
+        await deliverNotices(options.delivery, DeliverJobPayload.parse(job.data).incidentId);
+      } catch (err) {
+        // Waiting for Slack's pace, or for a notice's backoff, is not a failed attempt: the job is put off.
+        if (isAppError(err, 'slack_paced') || isAppError(err, 'slack_backoff')) {
+          await job.moveToDelayed(Date.now() + deliveryBackoffMs(job.attemptsMade, err), token);
+          throw new DelayedError();
+        }
+        throw err;
+      }
     },
     {
       connection: connection(),

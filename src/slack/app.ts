@@ -1,4 +1,5 @@
 import { App, HTTPReceiver } from '@slack/bolt';
+import pLimit from 'p-limit';
 import type { Env } from '../config/env.js';
 import type { IncidentDeps } from '../incident/deps.js';
 import type { Logger } from '../shared/logger.js';
@@ -23,7 +24,7 @@ export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 0 }, rejectRateLim
  * Builds the Bolt app: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP
  * receiver with requests at `POST /slack/events` (signature verified by Bolt; a bad
  * signature, or a timestamp more than 5 minutes in the past or the future, gets 401 and
- * reaches no listener).
+ * reaches no listener). Work after a command's ack runs at most `POST_ACK_CONCURRENCY` at a time.
  */
 export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): App {
   const log = boltLogger(logger);
@@ -36,7 +37,7 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
     receiver.requestListener = withRequestWindow(receiver.requestListener);
     app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
   }
-  registerMigrateCommand(app, deps);
+  registerMigrateCommand(app, deps, pLimit(env.POST_ACK_CONCURRENCY));
   registerPlanActions(app, deps);
   registerDiscardActions(app, deps);
   registerRestoreInsteadActions(app, deps);

@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js';
+import { AppError, isAppError } from '../shared/errors.js';
 import { redactSecrets } from '../shared/redact.js';
 
 /** The `error` string of a Slack Web API platform error, if that is what `err` is. */
@@ -16,6 +16,7 @@ const TRANSIENT = new Set(['ratelimited', 'internal_error', 'service_unavailable
  * `Retry-After` when it sent one, so the delivery job waits that long.
  */
 export function slackError(err: unknown, method: string): AppError {
+  if (isAppError(err, 'slack_paced')) return err; // deferred by the bot's own pacing: it keeps its wait
   const code = slackErrorCode(err);
   const retryAfter = (err as { retryAfter?: number }).retryAfter;
   return new AppError({

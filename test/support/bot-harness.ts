@@ -70,6 +70,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** The service's migration tool and fixture database (default knex's ticket-service). */
   fixture?: ToolFixture;
+  /** More services named `<name>` with the ticket-service's settings and database (bursts of incidents need one service each). */
+  extraServices?: string[];
 }
 
 export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -92,6 +94,12 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
           lock_timeout: '5s',
           ...overrides,
         },
+        ...Object.fromEntries(
+          (options.extraServices ?? []).map((name) => [
+            name,
+            { database_url_env: 'TICKET_DATABASE_URL', migrations: fixture.migrations, snapshot: { provider: 'pg_dump' }, approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] }, lock_timeout: '5s' },
+          ]),
+        ),
       },
     }),
   );
@@ -101,6 +109,9 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
     HTTP_PORT: '0',
+    // Pacing has its own tests (concurrent-incidents); elsewhere Slack's limits would only slow the tests down.
+    SLACK_CHANNEL_MESSAGES_PER_SECOND: '50',
+    SLACK_TIER_SCALE: '20',
     DATABASE_URL: stateDb.url,
     REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     SERVICES_FILE: servicesFile,

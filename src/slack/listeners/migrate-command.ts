@@ -155,14 +155,18 @@ async function runMigrateCommand(
   }
 }
 
-/** Registers `/migrate` (one listener per surface, bolt-ts starter layout). */
-export function registerMigrateCommand(app: App, deps: IncidentDeps): void {
+/**
+ * Registers `/migrate` (one listener per surface, bolt-ts starter layout). The ack goes first and
+ * alone; the command's work (triage, lookups, opening the incident) then runs under `afterAck`,
+ * the process-wide cap on post-ack work, so a burst of commands cannot starve the acks of the next.
+ */
+export function registerMigrateCommand(app: App, deps: IncidentDeps, afterAck: <T>(work: () => Promise<T>) => Promise<T> = (w) => w()): void {
   app.command('/migrate', async ({ command, ack, respond }) => {
     await ack();
-    await handleMigrateCommand(
+    await afterAck(() => handleMigrateCommand(
       deps,
       { text: command.text, userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
       respond,
-    );
+    ));
   });
 }

@@ -1,0 +1,65 @@
+/**
+ * Slack's limits with Slack's own numbers scaled down so a test sees them within a minute:
+ * channel creation (Tier 2) queued with the requester told, and no channel receiving more than
+ * two new messages in any second (chat.postMessage's one a second per channel).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/bot-harness.js';
+import { eventually, query } from '../support/e2e-helpers.js';
+import type { RecordedCall } from '../support/slack-api-server.js';
+
+/** The most new messages any one channel got within any 1,000 ms. */
+function maxPerChannelPerSecond(posts: readonly RecordedCall[]): number {
+  const byChannel = new Map<string, number[]>();
+  for (const p of posts) byChannel.set(String(p.args.channel), [...(byChannel.get(String(p.args.channel)) ?? []), p.at]);
+  let max = 0;
+  for (const times of byChannel.values()) {
+    times.sort((a, b) => a - b);
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      max = Math.max(max, i - j + 1);
+    }
+  }
+  return max;
+}
+
+describe('pacing to Slack rate limits', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('queues channel creation past Tier 2 and tells the requester; every incident gets its channel; ≤ 2 new messages per channel per second', async () => {
+    const services = ['svc-a', 'svc-b', 'svc-c', 'svc-d'];
+    // Tier 2 at 2 a minute (Slack's 20 × 0.1); one new message a second per channel, as Slack.
+    h = await startHarness({}, { extraServices: services, env: { SLACK_TIER_SCALE: '0.1', SLACK_CHANNEL_MESSAGES_PER_SECOND: '1' } });
+    const harness = h;
+    const started = Date.now();
+    const sent = await Promise.all(services.map((s, i) => harness.command(`rollback 007 --service ${s}`, `U0PACE0${i}`)));
+    const first = await Promise.all(sent.map((s) => harness.slack.waitForResponse((r) => r.key === s.key, 15_000)));
+    expect(first.map((r) => String(r.body.text)).every((t) => t.startsWith('Opening incident'))).toBe(true);
+
+    // Two channels now; the other two requesters are told theirs is queued.
+    const queued = await eventually('two requesters told their channel is queued', async () => {
+      const told = sent.filter((s) => harness.slack.responses.some((r) => r.key === s.key && String(r.body.text).includes('Your incident channel is queued')));
+      return told.length === 2 ? told : null;
+    }, 20_000);
+    expect(harness.slack.callsTo('conversations.create').filter((c) => c.ok)).toHaveLength(2);
+    expect(queued).toHaveLength(2);
+
+    // Within a minute of the first, the queued channels exist and their requesters get the link.
+    await eventually('every incident to have its channel', async () => (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents'))[0]!.n === 4, 80_000);
+    expect(Date.now() - started).toBeGreaterThan(10_000); // they did wait for the window
+    for (const s of queued) await harness.slack.waitForResponse((r) => r.key === s.key && String(r.body.text).startsWith('Incident opened in'), 20_000);
+    const events = await query<{ n: number }>(harness.stateDb.url, "SELECT count(*)::int AS n FROM incident_events WHERE type = 'channel_queued'");
+    expect(events).toEqual([{ n: 2 }]);
+    expect(harness.slack.callsTo('conversations.create').filter((c) => !c.ok)).toEqual([]); // never a 429 or name_taken
+
+    // Let every incident post its triage, plan card and notices, then look at the pace per channel.
+    await eventually('four plan cards', async () => harness.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes('incident_approve')).length >= 4, 60_000);
+    const posts = harness.slack.callsTo('chat.postMessage').filter((c) => c.ok);
+    expect(posts.length).toBeGreaterThan(16);
+    expect(maxPerChannelPerSecond(posts)).toBeLessThanOrEqual(2);
+  }, 150_000);
+});
