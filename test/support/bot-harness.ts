@@ -70,8 +70,11 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** The service's migration tool and fixture database (default knex's ticket-service). */
   fixture?: ToolFixture;
-  /** More services named `<name>` with the ticket-service's settings and database (bursts of incidents need one service each). */
-  extraServices?: string[];
+  /**
+   * More services with the ticket-service's settings (bursts of incidents need one service each):
+   * a name shares the ticket-service database; `{ name, databaseUrl }` has its own.
+   */
+  extraServices?: Array<string | { name: string; databaseUrl: string }>;
 }
 
 export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -95,9 +98,9 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
           ...overrides,
         },
         ...Object.fromEntries(
-          (options.extraServices ?? []).map((name) => [
-            name,
-            { database_url_env: 'TICKET_DATABASE_URL', migrations: fixture.migrations, snapshot: { provider: 'pg_dump' }, approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] }, lock_timeout: '5s' },
+          (options.extraServices ?? []).map((e, i) => [
+            typeof e === 'string' ? e : e.name,
+            { database_url_env: typeof e === 'string' ? 'TICKET_DATABASE_URL' : `EXTRA_${i}_DATABASE_URL`, migrations: fixture.migrations, snapshot: { provider: 'pg_dump' }, approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] }, lock_timeout: '5s' },
           ]),
         ),
       },
@@ -119,6 +122,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     QUEUE_PREFIX: `mbtest-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'silent',
     TICKET_DATABASE_URL: options.ticketDatabaseUrl ?? ticketDb.url,
+    ...Object.fromEntries((options.extraServices ?? []).flatMap((e, i) => (typeof e === 'string' ? [] : [[`EXTRA_${i}_DATABASE_URL`, e.databaseUrl]]))),
     ...options.env,
   };
   const env = loadEnv(rawEnv);
