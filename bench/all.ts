@@ -24,6 +24,7 @@ import { ADMIN_URL, withDatabase } from '../test/support/postgres.js';
 import { postSlashCommand } from '../src/drill/slack-requests.js';
 import { startSlackApiServer } from '../test/support/slack-api-server.js';
 import { createTicketServiceDb } from '../test/support/ticket-service.js';
+import { freePort, maxPerChannelPerSecond } from '../test/support/measure.js';
 
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 100);
 const SLACK_LIMITS = { SLACK_CHANNEL_MESSAGES_PER_SECOND: '1', SLACK_TIER_SCALE: '1' };
@@ -47,6 +48,8 @@ async function burst(eventsUrl: string, n = 50): Promise<number[]> {
   );
 }
 let responseSink: () => string = () => 'http://127.0.0.1:9/';
+/** The ack-only app's acks for a burst of INCIDENTS commands, the floor of the incidents' row. */
+let floor100: number[] = [];
 
 /** An app that only acks `/migrate`: the floor for ack latency on this machine. */
 async function ackOnlyApp(apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
@@ -70,6 +73,7 @@ async function ackRows(): Promise<string[][]> {
     await new Promise((r) => setTimeout(r, 3000));
     const botWarm = await burst(h.eventsUrl);
     const floorWarm = await burst(floor.url);
+    floor100 = await burst(floor.url, INCIDENTS);
     const row = (what: string, bot: number[], base: number[]) => [what, `${ms(quantile(bot, 0.5))} / ${ms(quantile(bot, 0.99))}`, `${ms(quantile(base, 0.5))} / ${ms(quantile(base, 0.99))}`, (quantile(bot, 0.99) / quantile(base, 0.99)).toFixed(2)];
     return [row('ack, 50 concurrent /migrate triage, first burst (p50 / p99 ms)', botFirst, floorFirst), row('ack, 50 concurrent, warm (p50 / p99 ms)', botWarm, floorWarm)];
   } finally {
@@ -93,32 +97,9 @@ async function commandToPlan(): Promise<string[][]> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function rssOf(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return Number(/^migrate_bot_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN) / 1024 / 1024;
-}
-
-/** The most new messages any one channel got within any 1,000 ms. */
-function maxPerChannelPerSecond(h: Harness): number {
-  const byChannel = new Map<string, number[]>();
-  for (const p of h.slack.callsTo('chat.postMessage').filter((c) => c.ok)) byChannel.set(String(p.args.channel), [...(byChannel.get(String(p.args.channel)) ?? []), p.at]);
-  let max = 0;
-  for (const times of byChannel.values()) {
-    times.sort((a, b) => a - b);
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i]! - times[j]! >= 1000) j++;
-      max = Math.max(max, i - j + 1);
-    }
-  }
-  return max;
 }
 
 async function hundredIncidents(): Promise<string[][]> {
@@ -173,15 +154,21 @@ async function hundredIncidents(): Promise<string[][]> {
       await new Promise((r) => setTimeout(r, 2000));
     }
     const end = await query<{ state: string; n: number }>(harness.stateDb.url, 'SELECT state, count(*)::int AS n FROM incidents GROUP BY state');
+    const failures = await query<{ code: string; message: string }>(harness.stateDb.url, "SELECT failure->>'code' AS code, failure->>'message' AS message FROM incidents WHERE state = 'failed'");
+    const warned = await query<{ checks: string }>(
+      harness.stateDb.url,
+      "SELECT string_agg((c->>'name') || ': ' || coalesce(c->'problems'->>0, ''), ',') AS checks FROM incident_events, jsonb_array_elements(data->'checks') c WHERE type = 'verified_with_warnings' AND c->>'status' = 'failed' GROUP BY incident_id",
+    );
     const finished = end.find((e) => e.state === 'resolved')?.n ?? 0;
     const channels = (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents'))[0]!.n;
     const elapsed = (Date.now() - t0) / 1000;
     const appRss = process.memoryUsage().rss / 1024 / 1024;
     return [
-      [`${INCIDENTS} concurrent incidents: ack p50 / p99 (ms)`, `${ms(quantile(acks, 0.5))} / ${ms(quantile(acks, 0.99))}`, '', ''],
+      [`${INCIDENTS} concurrent /migrate rollback: ack p50 / p99 (ms)`, `${ms(quantile(acks, 0.5))} / ${ms(quantile(acks, 0.99))}`, `${ms(quantile(floor100, 0.5))} / ${ms(quantile(floor100, 0.99))}`, (quantile(acks, 0.99) / quantile(floor100, 0.99)).toFixed(2)],
       [`${INCIDENTS} concurrent incidents: opened / channels / resolved (of ${INCIDENTS}), in s`, `${opened} / ${channels} / ${finished} in ${Math.round(elapsed)} s`, '', ''],
-      ['  end states', end.map((e) => `${e.state} ${e.n}`).join(', '), '', ''],
-      ['  most new messages in one channel in any second', String(maxPerChannelPerSecond(harness)), '', ''],
+      ['  end states', end.map((e) => `${e.state} ${e.n}`).join(', ') + (warned.length ? ` (failed checks: ${[...new Set(warned.map((w) => w.checks))].join('; ')})` : ''), '', ''],
+      ...failures.map((f) => [`  failed: ${f.code}`, f.message.slice(0, 120), '', '']),
+      ['  most new messages in one channel in any second', String(maxPerChannelPerSecond(harness.slack.callsTo('chat.postMessage'))), '', ''],
       ['  RSS MiB: worker 1 / worker 2 (peak) / app + Slack stand-in + bench (end)', `${peakRss.map((r) => Math.round(r)).join(' / ')} / ${Math.round(appRss)}`, '', ''],
     ];
   } finally {

@@ -19,6 +19,7 @@ export const EXIT = {
   config: 5,
 } as const;
 
+/** One of {@link EXIT}'s codes. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /**

@@ -24,6 +24,7 @@ export const DRILL_USERS: readonly DrillUser[] = [
   { id: 'U0DRILLPM1', name: 'pat', role: 'stakeholder' },
 ];
 
+/** The bot's own user in the drill workspace (what `auth.test` answers). */
 export const DRILL_BOT_USER = 'U0DRILLBOT';
 
 /** A message in a channel (top level or in a thread). */
@@ -39,6 +40,7 @@ export interface DrillMessage {
   file?: { id: string; title: string };
 }
 
+/** A channel of the drill workspace: its members, topic, pinned message timestamps and bookmarks. */
 export interface DrillChannel {
   id: string;
   name: string;

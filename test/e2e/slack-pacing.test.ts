@@ -6,22 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/bot-harness.js';
 import { eventually, query } from '../support/e2e-helpers.js';
-import type { RecordedCall } from '../support/slack-api-server.js';
-
-/** The most new messages any one channel got within any 1,000 ms. */
-function maxPerChannelPerSecond(posts: readonly RecordedCall[]): number {
-  const byChannel = new Map<string, number[]>();
-  for (const p of posts) byChannel.set(String(p.args.channel), [...(byChannel.get(String(p.args.channel)) ?? []), p.at]);
-  let max = 0;
-  for (const times of byChannel.values()) {
-    times.sort((a, b) => a - b);
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i]! - times[j]! >= 1000) j++;
-      max = Math.max(max, i - j + 1);
-    }
-  }
-  return max;
-}
+import { maxPerChannelPerSecond } from '../support/measure.js';
 
 describe('pacing to Slack rate limits', () => {
   let h: Harness | undefined;

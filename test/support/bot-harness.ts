@@ -104,7 +104,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
           ]),
         ),
       },
-    }),
+    }, { aliasDuplicateObjects: false }), // one service per entry, written out (no YAML aliases)
   );
   const rawEnv = {
     SLACK_BOT_TOKEN: slack.botToken,

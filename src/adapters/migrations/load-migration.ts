@@ -23,8 +23,25 @@ const NATIVE_TS = Boolean((process.features as { typescript?: unknown }).typescr
  * else through tsx (a development checkout on Node 20).
  */
 async function importFile(file: string): Promise<unknown> {
-  const url = `${pathToFileURL(file).href}?mtime=${(await stat(file)).mtimeMs}`;
-  if (!TS_EXT.test(file) || NATIVE_TS) return import(url);
+  const info = await stat(file);
+  const key = `${pathToFileURL(file).href}?mtime=${info.mtimeMs}&size=${info.size}`;
+  let loaded = LOADED.get(key);
+  if (!loaded) {
+    loaded = TS_EXT.test(file) && !NATIVE_TS ? importWithTsx(file) : import(key);
+    loaded.catch(() => LOADED.delete(key)); // a file that failed to load is read again next time
+    LOADED.set(key, loaded);
+  }
+  return loaded;
+}
+
+/**
+ * Modules already loaded, by file URL, mtime and size: every command, plan and step reads the
+ * same migration files, and loading them again each time (tsx compiles a TypeScript file on each
+ * `tsImport`) cost a burst of 100 `/migrate rollback` seconds of CPU and kept every copy in memory.
+ */
+const LOADED = new Map<string, Promise<unknown>>();
+
+async function importWithTsx(file: string): Promise<unknown> {
   const { tsImport } = await import('tsx/esm/api').catch((cause: unknown) => {
     throw new Error(`TypeScript migrations need Node 22.18+ (type stripping) or the tsx package: ${(cause as Error).message}`);
   });
