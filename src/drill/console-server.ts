@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { blocksToHtml, escapeHtml, mrkdwnToHtml, type NameLookup } from './block-kit-html.js';
 import { CONSOLE_PAGE } from './console-page.js';
-import { DRILL_USERS, DrillWorkspace, decodeApiArgs, type DrillMessage } from './drill-workspace.js';
+import { DRILL_BOT_USER, DRILL_USERS, DrillWorkspace, decodeApiArgs, type DrillMessage } from './drill-workspace.js';
 import { formEncode, postSignedToApp, postSlashCommand, blockActionsPayload, postViewSubmission, FORM_CONTENT_TYPE } from './slack-requests.js';
 
 /** What the console shows in its banner: which database the drill runs on. */
@@ -63,7 +63,7 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
   const workspace = new DrillWorkspace(() => origin);
   const names: NameLookup = {
     channel: (id) => workspace.channels.find((c) => c.id === id)?.name,
-    user: (id) => DRILL_USERS.find((u) => u.id === id)?.name ?? (id === 'U0DRILLBOT' ? 'migrate-bot' : undefined),
+    user: (id) => DRILL_USERS.find((u) => u.id === id)?.name ?? (id === DRILL_BOT_USER ? 'migrate-bot' : undefined),
   };
 
   const messageHtml = (m: DrillMessage): string => {
