@@ -1,5 +1,6 @@
 import { loadEnv } from '../config/env.js';
 import { loadServices } from '../config/services.js';
+import type { Env } from '../config/env.js';
 import type { IncidentDeps } from '../incident/deps.js';
 import { createLogger } from '../shared/logger.js';
 import { startBot, type RunningBot } from '../start-bot.js';
@@ -7,6 +8,8 @@ import { startBot, type RunningBot } from '../start-bot.js';
 /** The CLI's handle on the engine: the same use cases, state database and queues as the Slack app. */
 export interface Engine {
   deps: IncidentDeps;
+  /** The validated environment (the CLI's own `MIGRATE_BOT_CLI_USER` included). */
+  env: Env;
   bot: RunningBot;
   close(): Promise<void>;
 }
@@ -24,5 +27,5 @@ export async function startEngine(options: { workers: boolean }): Promise<Engine
   const logger = createLogger(env.LOG_LEVEL, 2);
   const services = await loadServices(env.SERVICES_FILE);
   const bot = await startBot({ env, services, role: options.workers ? 'worker' : 'cli', logger, noOpsServer: true });
-  return { deps: bot.deps, bot, close: () => bot.close() };
+  return { deps: bot.deps, env, bot, close: () => bot.close() };
 }

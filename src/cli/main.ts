@@ -31,8 +31,8 @@ export interface CommandResult {
 }
 
 /** The person at the terminal, for the event log: `--as`, `MIGRATE_BOT_CLI_USER`, or the login name. */
-function operator(as: string | undefined): string {
-  return as ?? process.env.MIGRATE_BOT_CLI_USER ?? `cli:${os.userInfo().username}`;
+function operator(as: string | undefined, engine: Engine): string {
+  return as ?? engine.env.MIGRATE_BOT_CLI_USER ?? `cli:${os.userInfo().username}`;
 }
 
 const slackUsers = (value: string): string[] => {
@@ -106,11 +106,12 @@ export function buildProgram(): Command {
     .option('--as <user>', 'who asks (Slack user ID or name for the log)')
     .option('--json', 'print JSON')
     .action((serviceName: string, opts: Common & { as?: string }) =>
-      run(opts, false, async ({ deps }, progress) => {
+      run(opts, false, async (engine, progress) => {
+        const { deps } = engine;
         const service = resolveService(deps.services, serviceName);
         const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
         progress.status(`taking snapshot ${name} (${service.snapshot.provider})`);
-        const record = await takeOnDemandSnapshot(deps, { service: service.name, requestedBy: operator(opts.as), name }, async (text) => progress.line(text.replace(/:[a-z_]+: /g, '')));
+        const record = await takeOnDemandSnapshot(deps, { service: service.name, requestedBy: operator(opts.as, engine), name }, async (text) => progress.line(text.replace(/:[a-z_]+: /g, '')));
         if (!record) return { code: EXIT.migration, json: { snapshot: null, name }, text: `Snapshot ${name} of ${service.name} failed (see above).` };
         return { code: EXIT.ok, json: { snapshot: record }, text: snapshotText(record) };
       }, 'snapshot'),
@@ -131,15 +132,16 @@ export function buildProgram(): Command {
     }, 120)
     .option('--json', 'print JSON')
     .action((serviceName: string, migration: string, opts: Common & { approvedBy?: string[]; reason?: string; confirm?: string; breakGlass?: string; as?: string; timeout: number }) =>
-      run(opts, true, async ({ deps }, progress) => {
+      run(opts, true, async (engine, progress) => {
+        const { deps } = engine;
         if (!opts.approvedBy?.length || !opts.reason) {
           throw new AppError({ code: 'command_invalid', message: 'missing approvals', userMessage: 'rollback needs --approved-by U…,U… and --reason "…": the people who approved, and why they approved outside Slack. Nothing was done.' });
         }
         const incident = await runCliRollback(deps, progress, {
           service: serviceName,
           migration,
-          requestedBy: operator(opts.as),
-          approvals: { approvedBy: opts.approvedBy, reason: opts.reason, operator: operator(opts.as), ...(opts.confirm !== undefined ? { confirmedAs: opts.confirm } : {}) },
+          requestedBy: operator(opts.as, engine),
+          approvals: { approvedBy: opts.approvedBy, reason: opts.reason, operator: operator(opts.as, engine), ...(opts.confirm !== undefined ? { confirmedAs: opts.confirm } : {}) },
           ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}),
           timeoutMs: opts.timeout * 60_000,
         });
@@ -178,9 +180,10 @@ export function buildProgram(): Command {
     .option('--as <user>', 'who closes it (Slack user ID; must be the requester or an approver)')
     .option('--json', 'print JSON')
     .action((ref: string, opts: Common & { reason: string; as?: string }) =>
-      run(opts, false, async ({ deps }) => {
+      run(opts, false, async (engine) => {
+        const { deps } = engine;
         const incident = await findIncident(deps, ref);
-        const outcome = await closeIncident(deps, incident.service, operator(opts.as), opts.reason);
+        const outcome = await closeIncident(deps, incident.service, operator(opts.as, engine), opts.reason);
         return { code: EXIT.ok, json: { kind: outcome.kind, incident: { id: outcome.incident.id, state: outcome.incident.state } }, text: `Incident ${shortId(incident.id)}: ${outcome.kind} (${outcome.incident.state.replace(/_/g, ' ')}).` };
       }, 'close'),
     );

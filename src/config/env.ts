@@ -63,6 +63,8 @@ export const EnvSchema = z.object({
    * 557 ms at 4, 477 ms at 2 (the work is I/O-bound; more at once only slows the acks).
    */
   POST_ACK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(4),
+  /** CLI only: who types the commands, for the event log, when `--as` is not given (a Slack user ID, or `cli:<login>` by default). */
+  MIGRATE_BOT_CLI_USER: z.string().regex(/^[A-Za-z0-9:._-]{2,80}$/, 'must be a Slack user ID or a login name').optional(),
   /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });

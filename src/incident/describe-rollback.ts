@@ -1,10 +1,9 @@
 import type { ServiceConfig } from '../config/services.js';
 import { classifyPlan, type PlanRisk } from '../rollback/risk.js';
-import { migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
+import { assertMigrationInput, migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../rollback/plan.js';
 import { trackingHead, type TrackingHead } from '../rollback/plan-digest.js';
 import type { IncidentDeps } from './deps.js';
 import { resolveService } from './resolve-service.js';
-import { assertMigrationInput } from '../rollback/plan.js';
 
 /** A rollback as it would run now: the target row, the down migrations in order, the tracking table's head. */
 export interface RollbackDescription {

@@ -51,6 +51,18 @@ export function splitPassword(url: string): { url: string; password: string | un
   }
 }
 
+/** `pg_dump --version`'s major version by binary, asked once per process (NaN when it cannot run). */
+const CLIENT_MAJOR = new Map<string, Promise<number>>();
+
+function clientMajor(bin: string): Promise<number> {
+  let major = CLIENT_MAJOR.get(bin);
+  if (!major) {
+    major = run(bin, ['--version']).then((r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN), () => NaN);
+    CLIENT_MAJOR.set(bin, major);
+  }
+  return major;
+}
+
 /** The server's major version (`server_version_num` / 10000), or null when it cannot be read. */
 async function serverMajor(databaseUrl: string): Promise<number | null> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'migrate-bot-snapshot' });
@@ -149,7 +161,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
    */
   private async assertClientCanDump(service: string): Promise<void> {
     const [client, server] = await Promise.all([
-      run(this.options.pgDumpPath ?? 'pg_dump', ['--version']).then((r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN), () => NaN),
+      clientMajor(this.options.pgDumpPath ?? 'pg_dump'),
       serverMajor(this.options.databaseUrl),
     ]);
     if (Number.isFinite(client) && server !== null && server > client) {

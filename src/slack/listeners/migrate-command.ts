@@ -18,7 +18,7 @@ import { utcSecondStamp } from '../../shared/clock.js';
 import { helpMessage } from '../blocks/help-blocks.js';
 import { statusMessage, statusOverview } from '../blocks/status-blocks.js';
 import { triageMessage } from '../blocks/triage-blocks.js';
-import { parseMigrateCommand } from '../parse-command.js';
+import { parseMigrateCommand, type MigrateCommand } from '../parse-command.js';
 
 /** What a `/migrate` handler needs from the slash-command payload. */
 export interface MigrateCommandInput {
@@ -55,7 +55,7 @@ export async function handleMigrateCommand(deps: IncidentDeps, input: MigrateCom
 /** Runs one parsed `/migrate` command and answers through `reply`; throws what the use case throws. */
 async function runMigrateCommand(
   deps: IncidentDeps,
-  cmd: ReturnType<typeof parseMigrateCommand>,
+  cmd: MigrateCommand,
   input: MigrateCommandInput,
   reply: (msg: { text: string; blocks?: unknown[] }) => Promise<unknown>,
 ): Promise<void> {
