@@ -1,10 +1,10 @@
 import { App, HTTPReceiver } from '@slack/bolt';
-import pLimit from 'p-limit';
 import type { Env } from '../config/env.js';
 import type { IncidentDeps } from '../incident/deps.js';
 import type { Logger } from '../shared/logger.js';
 import { boltLogger } from './bolt-logger.js';
 import { withRequestWindow } from './request-window.js';
+import { createAcksFirstQueue } from './acks-first.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 import { registerDiscardActions } from './listeners/discard-actions.js';
@@ -24,7 +24,8 @@ export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 0 }, rejectRateLim
  * Builds the Bolt app: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP
  * receiver with requests at `POST /slack/events` (signature verified by Bolt; a bad
  * signature, or a timestamp more than 5 minutes in the past or the future, gets 401 and
- * reaches no listener). Work after a command's ack runs at most `POST_ACK_CONCURRENCY` at a time.
+ * reaches no listener). Work after a command's ack runs at most `POST_ACK_CONCURRENCY` at a time,
+ * and acks come first: it is held while requests are still arriving (see {@link createAcksFirstQueue}).
  */
 export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): App {
   const log = boltLogger(logger);
@@ -37,7 +38,12 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
     receiver.requestListener = withRequestWindow(receiver.requestListener);
     app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
   }
-  registerMigrateCommand(app, deps, pLimit(env.POST_ACK_CONCURRENCY));
+  const afterAck = createAcksFirstQueue({ concurrency: env.POST_ACK_CONCURRENCY });
+  app.use(async ({ next }) => {
+    afterAck.arrived();
+    await next();
+  });
+  registerMigrateCommand(app, deps, (work) => afterAck.run(work));
   registerPlanActions(app, deps);
   registerDiscardActions(app, deps);
   registerRestoreInsteadActions(app, deps);
