@@ -10,6 +10,7 @@
  *   resolved — the `approval_given` and `rollback_succeeded` events' `clock_timestamp()`;
  * - **job**: of that, the rollback job alone (`rollback_started` → `rollback_succeeded`: rollback
  *   lock, each down with lock_timeout, the tracking update, verification);
+ * - **schema fingerprint**: of the job, the verification's fingerprint check (`rollback_succeeded`'s checks);
  * - **tool CLI**: what on-call runs by hand: `knex migrate:rollback`, `node-pg-migrate down 2`, and —
  *   where the tool has no down command (plain SQL, drizzle) — `psql` running the down files and the
  *   tracking update as runbooks 001 and 002 describe;
@@ -47,8 +48,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** The bot, approval → resolved and the job alone, ms (from the event log). */
-async function botRun(fixture: ToolFixture): Promise<{ total: number; job: number }> {
+/** The bot, approval → resolved, the job alone, and of that the schema fingerprint check, ms (from the event log). */
+async function botRun(fixture: ToolFixture): Promise<{ total: number; job: number; fingerprint: number }> {
   const h = await startHarness({}, { fixture });
   try {
     await h.command(`rollback ${fixture.target}`);
@@ -61,12 +62,13 @@ async function botRun(fixture: ToolFixture): Promise<{ total: number; job: numbe
     const c = new pg.Client({ connectionString: h.stateDb.url });
     await c.connect();
     try {
-      const { rows } = await c.query<{ type: string; ms: number }>(
-        `SELECT type, extract(epoch FROM at) * 1000 AS ms FROM incident_events WHERE incident_id = $1 AND type IN ('approval_given', 'rollback_started', 'rollback_succeeded') ORDER BY id`,
+      const { rows } = await c.query<{ type: string; ms: number; checks: Array<{ name: string; durationMs: number }> | null }>(
+        `SELECT type, extract(epoch FROM at) * 1000 AS ms, data->'checks' AS checks FROM incident_events WHERE incident_id = $1 AND type IN ('approval_given', 'rollback_started', 'rollback_succeeded') ORDER BY id`,
         [incidentId],
       );
       const at = (type: string, last = false): number => Number((last ? rows.filter((r) => r.type === type).at(-1) : rows.find((r) => r.type === type))!.ms);
-      return { total: at('rollback_succeeded') - at('approval_given', true), job: at('rollback_succeeded') - at('rollback_started') };
+      const fingerprint = rows.find((r) => r.type === 'rollback_succeeded')?.checks?.find((k) => k.name === 'schema_fingerprint')?.durationMs ?? 0;
+      return { total: at('rollback_succeeded') - at('approval_given', true), job: at('rollback_succeeded') - at('rollback_started'), fingerprint };
     } finally {
       await c.end();
     }
@@ -176,12 +178,14 @@ async function main(): Promise<void> {
     for (const fixture of TOOL_FIXTURES) {
       const bot: number[] = [];
       const job: number[] = [];
+      const fingerprint: number[] = [];
       const cli: number[] = [];
       const api: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         const b = await botRun(fixture);
         bot.push(b.total);
         job.push(b.job);
+        fingerprint.push(b.fingerprint);
         for (const [into, fn] of [[cli, (url: string) => cliRun(fixture, url, scratch)], [api, (url: string) => apiRun(fixture, url)]] as const) {
           const db = await fixture.createDb();
           try {
@@ -195,13 +199,13 @@ async function main(): Promise<void> {
         }
         process.stderr.write('.');
       }
-      rows.push([fixture.label, String(fixture.reverted.length), ...[bot, job, cli, api].map((x) => median(x).toFixed(0)), (median(bot) / median(cli)).toFixed(2), (median(job) / median(api)).toFixed(2)]);
+      rows.push([fixture.label, String(fixture.reverted.length), ...[bot, job, fingerprint, cli, api].map((x) => median(x).toFixed(0)), (median(bot) / median(cli)).toFixed(2), (median(job) / median(api)).toFixed(2)]);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
   process.stderr.write('\n');
-  const head = ['tool', 'steps', 'bot ms', 'job ms', 'tool CLI ms', 'tool API ms', 'bot ÷ CLI', 'job ÷ API'];
+  const head = ['tool', 'steps', 'bot ms', 'job ms', 'of which schema fingerprint ms', 'tool CLI ms', 'tool API ms', 'bot ÷ CLI', 'job ÷ API'];
   console.log(`Median of ${RUNS} runs (approval → resolved for the bot).\n`);
   console.log(`| ${head.join(' | ')} |`);
   console.log(`| ${head.map((_, i) => (i < 1 ? '---' : '--:')).join(' | ')} |`);

@@ -13,6 +13,7 @@ import { PostgresOutbox } from './adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from './adapters/postgres/state-schema.js';
 import { measurePlanRisk, runTriage } from './adapters/postgres/triage-runner.js';
 import { runVerification } from './adapters/postgres/verification-runner.js';
+import { expectedSchema, PostgresExpectedSchemaStore } from './adapters/postgres/expected-schema.js';
 import { createRdsClient } from './adapters/rds/create-rds-client.js';
 import type { Env } from './config/env.js';
 import type { ServiceConfig, ServicesConfig } from './config/services.js';
@@ -139,6 +140,11 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const snapshotProvider = (service: ServiceConfig) => timedSnapshots(createSnapshotProvider(service, snapshots), service, metrics);
   const restorer = (service: ServiceConfig) => createRestorer(service, snapshots);
 
+  const expectedSchemas = {
+    toolFor: (svc: ServiceConfig, url: string) => createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
+    now: () => clock.now(),
+    store: new PostgresExpectedSchemaStore(pool),
+  };
   const deps: IncidentDeps = {
     services,
     repo,
@@ -151,9 +157,20 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
     verify: async (service, plan) => {
       const tool = createMigrationTool(service, logger.child({ service: service.name }));
-      const toolFor = (svc: ServiceConfig, url: string) => createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true }));
       try {
-        return await runVerification(service, plan, { tool, deps: { toolFor, now: () => clock.now() } });
+        return await runVerification(service, plan, { tool, deps: expectedSchemas });
+      } finally {
+        await tool.close().catch(() => undefined);
+      }
+    },
+    expectSchema: async (service, plan) => {
+      const tool = createMigrationTool(service, logger.child({ service: service.name }));
+      try {
+        if (!tool.migrateUp) return null;
+        const reverted = new Set(plan.map((s) => s.migration));
+        const through = (await tool.listApplied()).filter((m) => !reverted.has(m.name));
+        const built = await expectedSchema(service, tool, through, expectedSchemas);
+        return { objects: built.lines.length, builtMs: built.builtMs, cached: built.cached };
       } finally {
         await tool.close().catch(() => undefined);
       }

@@ -39,6 +39,16 @@ export interface IncidentDeps {
    * URLs) for the steps that ran; read-only; a check that cannot run comes back `failed`.
    */
   verify(service: ServiceConfig, plan: readonly PlanStep[]): Promise<VerificationCheck[]>;
+  /**
+   * Builds and keeps the schema the service database must have once `plan` (newest first) is
+   * reverted: a fresh migrate up, with the service's tool on a scratch database, through the
+   * migrations that stay applied — the schema fingerprint's reference (runbook 001 postflight),
+   * built before approval so verification after the downs only reads the live catalogs.
+   * Reads the service's tracking table; writes only to the scratch database, always dropped.
+   * @returns how many schema objects and how long it took (ms), or null when the tool cannot migrate a scratch database
+   * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed`, `service_db_unreachable`
+   */
+  expectSchema(service: ServiceConfig, plan: readonly PlanStep[]): Promise<{ objects: number; builtMs: number; cached: boolean } | null>;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

@@ -66,19 +66,37 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
 
+  // The fingerprint's reference is built while the snapshot is taken, so it is ready before approval.
+  const expecting = prepareExpectedSchema(deps, incident, service);
   let snapshot: SnapshotRecord;
   try {
     snapshot = await takeSnapshot(deps, incident, service);
   } catch (err) {
+    await expecting;
     if (isAppError(err) && err.retryable) throw err;
     await failIncident(deps, incident.id, failureFrom(err, { code: 'snapshot_failed', message: 'The snapshot could not be taken. Nothing was changed in the database.' }), { cause: err });
     return;
   }
+  await expecting;
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
   await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
   await announceStatus(deps, withSnapshot, `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`);
+}
+
+/**
+ * Builds, before approval, the schema the database must have once the plan is reverted (see
+ * `IncidentDeps.expectSchema`) and notes it in the event log. Never fails the prepare job:
+ * when it cannot be built now, verification builds it after the downs and says why if it cannot.
+ */
+async function prepareExpectedSchema(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
+  try {
+    const built = await deps.expectSchema(service, incident.plan);
+    if (built) await deps.repo.log(incident.id, 'expected_schema_built', 'migrate-bot', built);
+  } catch (err) {
+    deps.logger.warn({ err, incidentId: incident.id }, 'expected schema not built before approval; verification will build it');
+  }
 }
 
 /**

@@ -29,6 +29,8 @@ export function eventWords(e: IncidentEventRecord): string {
       return 'asked for a rehearsal on a copy';
     case 'rehearsal_done':
       return `rehearsal ${d.passed ? 'passed' : 'failed'}${d.error ? `: ${String(d.error)}` : ''}`;
+    case 'expected_schema_built':
+      return `built the expected schema for verification (${String(d.objects)} objects, ${String(d.builtMs)} ms${d.cached ? ', already kept' : ''})`;
     case 'rollback_started':
       return 'rollback started';
     case 'step_done':

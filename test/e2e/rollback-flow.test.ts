@@ -63,7 +63,7 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(textOf(resolution)).toContain('Validation passed');
     // A clean rollback passes every check, the schema fingerprint against a fresh knex migrate up included.
     expect(textOf(resolution)).toMatch(/Validation passed: \d+ checks \(tracking_table, objects, schema_fingerprint\)/);
-    expect(textOf(resolution)).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical/);
+    expect(textOf(resolution)).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical; reference built before approval/);
 
     // The down migration ran: 007's tables are gone and the tracking table no longer lists it.
     expect(await existingTables(h, TABLES_OF_007)).toEqual([]);
@@ -74,6 +74,9 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(row!.state).toBe('resolved');
     const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId])).map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['opened', 'channel_created', 'snapshot_started', 'snapshot_ready', 'approval_given', 'rollback_started', 'step_done', 'rollback_succeeded']));
+    // The fingerprint's reference was built while the snapshot was taken, before any approval.
+    expect(events.indexOf('expected_schema_built')).toBeGreaterThan(events.indexOf('snapshot_started'));
+    expect(events.indexOf('expected_schema_built')).toBeLessThan(events.indexOf('snapshot_ready'));
     await expect(query(h.stateDb.url, 'DELETE FROM incident_events')).rejects.toThrow(/append-only/);
 
     // The pg_dump snapshot exists and was recorded.

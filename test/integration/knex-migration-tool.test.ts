@@ -3,36 +3,11 @@ import pg from 'pg';
 import type { AppError } from '../../src/shared/errors.js';
 import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
 import type { MigrationTool } from '../../src/rollback/migration-tool.js';
-import type { ServiceConfig } from '../../src/config/services.js';
 import { DurationSchema } from '../../src/config/duration.js';
 import { migrationsToRevert, resolveMigration } from '../../src/rollback/plan.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { createTicketServiceDb, TABLES_OF_007, TICKET_MIGRATIONS_DIR } from '../support/ticket-service.js';
+import { createTicketServiceDb, TABLES_OF_007, ticketServiceConfig as serviceFor } from '../support/ticket-service.js';
 import type { TestDatabase } from '../support/postgres.js';
-
-function serviceFor(url: string): ServiceConfig {
-  return {
-    name: 'ticket-service',
-    database_url_env: 'TICKET_DATABASE_URL',
-    database_url: url,
-    migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public' },
-    snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
-    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
-    invite: [],
-    rehearsal: { allow_cloud_restore: false, database_url: url },
-    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
-    status_update_minutes: 15,
-    lock_timeout: DurationSchema.parse('1s'),
-    triage: {
-      database_url: url,
-      long_transaction_seconds: 30,
-      exact_count_max_rows: 1_000_000,
-      max_connections: 4,
-      statement_timeout: DurationSchema.parse('5s'),
-      lock_timeout: DurationSchema.parse('1s'),
-    },
-  };
-}
 
 describe('KnexMigrationTool against a real knex-migrated database', () => {
   let db: TestDatabase;

@@ -145,6 +145,25 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('ALTER TABLE incidents DROP COLUMN topic_state, DROP COLUMN summary_ts');
     },
   },
+  // The schema a fresh migrate up gives, built before approval and read by the fingerprint check.
+  '0007_expected_schemas': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE expected_schemas (
+          key text PRIMARY KEY,
+          service text NOT NULL,
+          through text[] NOT NULL,
+          lines text[] NOT NULL,
+          built_ms integer NOT NULL,
+          built_at timestamptz NOT NULL
+        );
+        CREATE INDEX expected_schemas_built_at ON expected_schemas (built_at);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE expected_schemas');
+    },
+  },
 };
 
 const source: Knex.MigrationSource<string> = {

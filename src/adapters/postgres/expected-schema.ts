@@ -1,0 +1,153 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import type { ServiceConfig } from '../../config/services.js';
+import type { MigrationTool } from '../../rollback/migration-tool.js';
+import type { AppliedMigration } from '../../rollback/plan.js';
+import { utcSecondStamp } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import { redactSecrets } from '../../shared/redact.js';
+import { createDatabase, databaseOf, dropDatabase, withDatabaseName } from '../pgdump/pg-restore.js';
+import { FINGERPRINT_SQL, schemaLines, trackingRelations } from './schema-lines.js';
+
+/**
+ * The schema a fresh `migrate up` through some migrations gives: what the service database must
+ * look like once the rollback is done (runbook 001 postflight "schema checksum").
+ */
+export interface ExpectedSchema {
+  /** Normalised schema lines (see `schema-lines.ts`), sorted. */
+  lines: string[];
+  /** Names migrated up, apply order. */
+  through: string[];
+  /** How long building it took (scratch database, migrate up, catalog read, drop), ms. */
+  builtMs: number;
+  /** ISO-8601 UTC time it was built. */
+  builtAt: string;
+  /** True when it came from the store rather than being built now. */
+  cached: boolean;
+}
+
+/**
+ * Where built expected schemas are kept between processes (the prepare job builds one before
+ * approval; the rollback job, often in another worker, reads it). Keyed by
+ * {@link expectedSchemaKey}, which changes whenever anything that shapes the result does.
+ */
+export interface ExpectedSchemaStore {
+  get(key: string): Promise<Omit<ExpectedSchema, 'cached'> | null>;
+  put(key: string, service: string, schema: Omit<ExpectedSchema, 'cached'>): Promise<void>;
+}
+
+/** What building an expected schema needs from the composition root. */
+export interface ExpectedSchemaDeps {
+  /** A MigrationTool for the service pointed at another database (the scratch one). */
+  toolFor(service: ServiceConfig, databaseUrl: string): MigrationTool;
+  now(): Date;
+  /** Absent: nothing is kept, every verification builds its own. */
+  store?: ExpectedSchemaStore;
+}
+
+/** The AppError of a scratch database that could not be made or migrated; `details.problems` says what to do. */
+function scratchError(code: 'verify_scratch_create_failed' | 'verify_scratch_migrate_failed', message: string, problems: string[]): AppError {
+  return new AppError({ code, message, details: { problems } });
+}
+
+/** sha256 of every file under the tool's `*directory` options (relative path and bytes), or null when it names none. */
+async function migrationFilesDigest(service: ServiceConfig): Promise<string | null> {
+  const dirs = Object.entries(service.migrations)
+    .filter(([k, v]) => k.endsWith('directory') && typeof v === 'string')
+    .map(([, v]) => v as string)
+    .sort();
+  if (!dirs.length) return null;
+  const hash = createHash('sha256');
+  for (const dir of dirs) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+    for (const file of files) hash.update(`${path.relative(dir, file)}\0`).update(await readFile(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Key of the expected schema of migrating `service` up through `through`: the tool, the names,
+ * the bytes of the migration files, the scratch server and the catalog query. Null when the
+ * tool's files cannot be read from a directory (then nothing is cached).
+ */
+export async function expectedSchemaKey(service: ServiceConfig, through: readonly AppliedMigration[]): Promise<string | null> {
+  const files = await migrationFilesDigest(service);
+  if (!files) return null;
+  const server = new URL(service.verify.scratch_database_url || service.database_url);
+  return createHash('sha256')
+    .update(JSON.stringify([service.migrations.tool, through.map((m) => m.name), files, `${server.host}${server.pathname}`, FINGERPRINT_SQL]))
+    .digest('hex');
+}
+
+/**
+ * Builds the expected schema: a scratch database `<db>_verify_<ts>_<hex>` on the service's
+ * server (or `verify.scratch_database_url_env`'s), migrated up through `through` with the
+ * service's own tool, its normalised schema read, and the scratch database dropped whatever happens.
+ * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed` (`details.problems`)
+ */
+export async function buildExpectedSchema(service: ServiceConfig, serviceTool: MigrationTool, through: readonly AppliedMigration[], deps: ExpectedSchemaDeps): Promise<Omit<ExpectedSchema, 'cached'>> {
+  const t0 = performance.now();
+  const server = service.verify.scratch_database_url || service.database_url;
+  const scratch = `${databaseOf(server).slice(0, 30)}_verify_${utcSecondStamp(deps.now()).replace('-', '_')}_${randomBytes(2).toString('hex')}`;
+  const scratchUrl = withDatabaseName(server, scratch);
+  try {
+    await createDatabase(server, scratch);
+  } catch (err) {
+    throw scratchError('verify_scratch_create_failed', `could not create the scratch database \`${scratch}\`: ${redactSecrets((err as Error).message)}`, ['set verify.scratch_database_url_env to a server where the bot may CREATE DATABASE']);
+  }
+  const tool = deps.toolFor(service, scratchUrl);
+  try {
+    await tool.migrateUp!([...through]);
+    const lines = await schemaLines(scratchUrl, trackingRelations(serviceTool));
+    return { lines, through: through.map((m) => m.name), builtMs: Math.round(performance.now() - t0), builtAt: deps.now().toISOString() };
+  } catch (err) {
+    const message = redactSecrets((err as Error).message);
+    throw scratchError('verify_scratch_migrate_failed', `the scratch migrate up failed: ${message}`, [message]);
+  } finally {
+    await tool.close().catch(() => undefined);
+    await dropDatabase(server, scratch).catch(() => undefined);
+  }
+}
+
+/**
+ * The expected schema through `through`: from the store when one was built for the same key
+ * (the same files, names, server and query), else built now and kept.
+ * @throws AppError as {@link buildExpectedSchema}
+ */
+export async function expectedSchema(service: ServiceConfig, serviceTool: MigrationTool, through: readonly AppliedMigration[], deps: ExpectedSchemaDeps): Promise<ExpectedSchema> {
+  const key = deps.store ? await expectedSchemaKey(service, through) : null;
+  const kept = key ? await deps.store!.get(key) : null;
+  if (kept) return { ...kept, cached: true };
+  const built = await buildExpectedSchema(service, serviceTool, through, deps);
+  if (key) await deps.store!.put(key, service.name, built);
+  return { ...built, cached: false };
+}
+
+/**
+ * The state database's `expected_schemas` table as an {@link ExpectedSchemaStore}. Rows older
+ * than `keepDays` (default 14) are deleted as new ones are written.
+ */
+export class PostgresExpectedSchemaStore implements ExpectedSchemaStore {
+  constructor(private readonly pool: pg.Pool, private readonly keepDays = 14) {}
+
+  async get(key: string): Promise<Omit<ExpectedSchema, 'cached'> | null> {
+    const { rows } = await this.pool.query<{ lines: string[]; through: string[]; built_ms: number; built_at: Date }>(
+      'SELECT lines, through, built_ms, built_at FROM expected_schemas WHERE key = $1',
+      [key],
+    );
+    const row = rows[0];
+    return row ? { lines: row.lines, through: row.through, builtMs: row.built_ms, builtAt: row.built_at.toISOString() } : null;
+  }
+
+  async put(key: string, service: string, schema: Omit<ExpectedSchema, 'cached'>): Promise<void> {
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM expected_schemas WHERE built_at < now() - make_interval(days => $6))
+       INSERT INTO expected_schemas (key, service, through, lines, built_ms, built_at) VALUES ($1, $2, $3, $4, $5, $7)
+       ON CONFLICT (key) DO NOTHING`,
+      [key, service, schema.through, schema.lines, schema.builtMs, this.keepDays, schema.builtAt],
+    );
+  }
+}
