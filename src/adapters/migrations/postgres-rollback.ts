@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { describeBlockers, rollbackLockHolder, tryRollbackLock, watchBlockers, type BlockingSession } from '../postgres/rollback-lock.js';
+import { connectClient } from '../postgres/connect.js';
 
 /**
  * The PostgreSQL side every migration-tool adapter shares: connections to the service
@@ -27,12 +28,12 @@ export interface ServiceDb {
   logger: Logger;
 }
 
-const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P03', '3D000', '28P01', '28000']);
+const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '53300', '57P03', '3D000', '28P01', '28000']);
 
 /**
  * Maps a pg error from the service database to an AppError: 42P01 (undefined_table) →
  * `tracking_table_missing`; network, login and "database does not exist" →
- * `service_db_unreachable` (retryable); anything else → `service_db_error`.
+ * `service_db_unreachable` (retryable; a full server, 53300, included); anything else → `service_db_error`.
  */
 export function serviceDbError(err: unknown, service: string, what: string): AppError {
   if (err instanceof AppError) return err;
@@ -59,19 +60,17 @@ export function serviceDbError(err: unknown, service: string, what: string): App
 }
 
 /**
- * Opens one session on the service database.
+ * Opens one session on the service database (waiting out a server that is full or starting up: {@link connectClient}).
  * @throws AppError `service_db_unreachable` (retryable)
  */
 export async function connectServiceDb(db: ServiceDb, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: db.url, application_name: applicationName, connectionTimeoutMillis: db.connectTimeoutMs ?? 5000 });
-  client.on('error', (err) => db.logger.warn({ err: redactSecrets(err.message) }, 'service database session error'));
   try {
-    await client.connect();
+    return await connectClient({ connectionString: db.url, application_name: applicationName, connectionTimeoutMillis: db.connectTimeoutMs ?? 5000 }, (client) =>
+      client.on('error', (err) => db.logger.warn({ err: redactSecrets(err.message) }, 'service database session error')),
+    );
   } catch (err) {
-    await client.end().catch(() => undefined);
     throw serviceDbError(err, db.service, 'connect');
   }
-  return client;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { connectClient } from '../postgres/connect.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { utcSecondStamp } from '../../shared/clock.js';
@@ -42,8 +43,7 @@ export function assertRestoreTarget(databaseUrl: string, target: string): void {
 }
 
 async function withAdmin<T>(databaseUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'migrate-bot-restore', connectionTimeoutMillis: 10_000 });
-  await admin.connect();
+  const admin = await connectClient({ connectionString: databaseUrl, application_name: 'migrate-bot-restore', connectionTimeoutMillis: 10_000 }, (c) => c.on('error', () => undefined));
   try {
     return await fn(admin);
   } finally {

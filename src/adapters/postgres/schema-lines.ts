@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { connectClient } from './connect.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
 
 /**
@@ -42,8 +42,7 @@ SELECT line FROM (
 
 /** The schema's normalised lines (see {@link FINGERPRINT_SQL}), in a read-only transaction. */
 export async function schemaLines(url: string, exclude: string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url, application_name: 'migrate-bot-verify', connectionTimeoutMillis: 5000 });
-  await client.connect();
+  const client = await connectClient({ connectionString: url, application_name: 'migrate-bot-verify', connectionTimeoutMillis: 5000 }, (c) => c.on('error', () => undefined));
   try {
     await client.query("BEGIN READ ONLY; SET LOCAL statement_timeout = '30s'");
     const { rows } = await client.query<{ line: string }>(FINGERPRINT_SQL, [exclude]);

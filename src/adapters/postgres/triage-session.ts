@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectClient } from './connect.js';
 import type { Duration } from '../../config/duration.js';
 import { AppError } from '../../shared/errors.js';
 import type { TriageQueryResult, TriageSession } from '../../triage/triage-session.js';
@@ -60,14 +61,16 @@ export interface TriageConnection {
  */
 export async function connectTriage(options: TriageSessionOptions): Promise<TriageConnection> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = new pg.Client({
-    connectionString: options.url,
-    application_name: TRIAGE_APPLICATION_NAME,
-    connectionTimeoutMillis: connectTimeoutMs,
-    query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS,
-  });
-  // A server-side disconnect emits 'error' on the client; the pending query rejects anyway.
-  client.on('error', () => undefined);
+  let client: pg.Client;
+  try {
+    // A server-side disconnect emits 'error' on the client; the pending query rejects anyway.
+    client = await connectClient(
+      { connectionString: options.url, application_name: TRIAGE_APPLICATION_NAME, connectionTimeoutMillis: connectTimeoutMs, query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS },
+      (c) => c.on('error', () => undefined),
+    );
+  } catch (cause) {
+    throw new AppError({ code: 'triage_connect_failed', message: 'could not open a triage session', cause, retryable: true });
+  }
   let broken = false;
 
   const end = async (): Promise<void> => {
@@ -89,7 +92,6 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
 
   let pid: number;
   try {
-    await client.connect();
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   } catch (cause) {
     broken = true;
