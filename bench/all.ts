@@ -48,8 +48,6 @@ async function burst(eventsUrl: string, n = 50): Promise<number[]> {
   );
 }
 let responseSink: () => string = () => 'http://127.0.0.1:9/';
-/** The ack-only app's acks for a burst of INCIDENTS commands, the floor of the incidents' row. */
-let floor100: number[] = [];
 
 /** An app that only acks `/migrate`: the floor for ack latency on this machine. */
 async function ackOnlyApp(apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
@@ -68,12 +66,15 @@ async function ackRows(): Promise<string[][]> {
   const floor = await ackOnlyApp(slack.apiUrl);
   const h = await startHarness();
   try {
-    const botFirst = await burst(h.eventsUrl);
+    // Each ack-only burst runs while nothing else does: the bot's work after its acks (50 triages)
+    // is awaited — every reply in — before the next burst, so neither app measures the other's work.
+    const answered = (n: number) => eventually(`${n} replies from the bot`, async () => (slack.responses.length >= n ? true : null), 120_000);
     const floorFirst = await burst(floor.url);
-    await new Promise((r) => setTimeout(r, 3000));
-    const botWarm = await burst(h.eventsUrl);
+    const botFirst = await burst(h.eventsUrl);
+    await answered(50);
     const floorWarm = await burst(floor.url);
-    floor100 = await burst(floor.url, INCIDENTS);
+    const botWarm = await burst(h.eventsUrl);
+    await answered(100);
     const row = (what: string, bot: number[], base: number[]) => [what, `${ms(quantile(bot, 0.5))} / ${ms(quantile(bot, 0.99))}`, `${ms(quantile(base, 0.5))} / ${ms(quantile(base, 0.99))}`, (quantile(bot, 0.99) / quantile(base, 0.99)).toFixed(2)];
     return [row('ack, 50 concurrent /migrate triage, first burst (p50 / p99 ms)', botFirst, floorFirst), row('ack, 50 concurrent, warm (p50 / p99 ms)', botWarm, floorWarm)];
   } finally {
@@ -122,6 +123,10 @@ async function hundredIncidents(): Promise<string[][]> {
     const harness = h;
     for (const port of ports) await eventually('worker ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)), 60_000);
 
+    // The floor of this row: a fresh ack-only app's first burst of as many commands, just before
+    // the bot's own first burst — both to a new origin, so both open their connections cold.
+    const floorApp = await ackOnlyApp(harness.slack.apiUrl);
+    const floor100 = await burst(floorApp.url, INCIDENTS).finally(() => floorApp.stop());
     const t0 = Date.now();
     const acks: number[] = [];
     await Promise.all(

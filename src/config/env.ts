@@ -59,8 +59,9 @@ export const EnvSchema = z.object({
   SLACK_TIER_SCALE: z.coerce.number().min(0.01).max(100).default(1),
   /**
    * Slash commands whose work (after the ack) runs at once in this process; the rest wait their
-   * turn, acks never do. Measured with 100 concurrent `/migrate rollback`: ack p99 1,296 ms at 16,
-   * 557 ms at 4, 477 ms at 2 (the work is I/O-bound; more at once only slows the acks).
+   * turn. The work is I/O-bound and held while acks are still due (`slack/acks-first.ts`), so more
+   * at once only crowds the state and service databases (100 concurrent `/migrate rollback` before
+   * acks came first: ack p99 1,296 ms at 16, 557 ms at 4).
    */
   POST_ACK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(4),
   /** CLI only: who types the commands, for the event log, when `--as` is not given (a Slack user ID, or `cli:<login>` by default). */
