@@ -12,7 +12,7 @@ import { approvalProgress } from './approvals.js';
 import { currentPlan, expectedSnapshotId } from './plan-basis.js';
 import { assessRisk } from './prepare-incident.js';
 import { planChanges } from '../rollback/plan-digest.js';
-import { verifyRollback } from './verify-rollback.js';
+import { verifyRollback, type VerificationReport } from './verify-rollback.js';
 import { postTimeline } from './post-timeline.js';
 import { endStatusUpdates } from './status-update.js';
 
@@ -35,8 +35,9 @@ const UNEXPECTED: IncidentFailure = { code: 'rollback_step_failed', message: 'An
  *     the service's `lock_timeout`, removing its tracking-table row, posting progress;
  *     between steps (never inside one) it honours a stop request (`/migrate close`) and
  *     a process shutdown;
- *  3. verifies the tracking table no longer lists any planned migration, and posts the
- *     resolution; or fails the incident through {@link failIncident} with the steps that
+ *  3. still under the lock, verifies (the tracking table no longer lists any planned
+ *     migration, and the checks of `verifyRollback`); once the lock is released, records and
+ *     posts the resolution; or fails the incident through {@link failIncident} with the steps that
  *     did and did not complete (runbook 003 "Partial down failure": stop automated actions).
  *
  * Safe to repeat: steps already reverted (absent from the tracking table) are not run
@@ -133,8 +134,9 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
   const tool = deps.migrationTool(service);
   const started = deps.clock.now().getTime();
   let lockRecorded = false;
+  let underLock: RollbackRun | Verified;
   try {
-    return await tool.withRollbackLock(
+    underLock = await tool.withRollbackLock(
       async (lock) => {
         if (lock.toolLock) {
           lockRecorded = true;
@@ -151,7 +153,7 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           current = await deps.repo.transition(current.id, 'rollback_started', BOT);
           await announceStatus(deps, current, `:arrow_backward: approved; running ${current.plan.length} down migration(s).`);
         }
-        return await runSteps(deps, current, service, tool, started);
+        return await runSteps(deps, current, service, tool);
       },
       { ownStaleLock: await ownsStaleToolLock(deps, incident.id) },
     );
@@ -159,9 +161,19 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
     if (lockRecorded) await deps.repo.log(incident.id, 'tool_lock_released', BOT).catch(() => undefined);
     await tool.close().catch(() => undefined);
   }
+  return underLock.kind === 'verified' ? resolveRollback(deps, underLock, service, started) : underLock;
 }
 
-async function runSteps(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool, started: number): Promise<RollbackRun> {
+/** The downs ran and the tracking table agrees: what the resolution needs, recorded after the lock is released. */
+interface Verified {
+  kind: 'verified';
+  incident: Incident;
+  outcomes: StepOutcome[];
+  verification: VerificationReport;
+}
+
+/** Under the rollback lock: each down not yet reverted, then verification; failures are recorded here. */
+async function runSteps(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | Verified> {
   const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
   const outcomes: StepOutcome[] = incident.plan.map((s) => ({ migration: s.migration, status: stillApplied.has(s.migration) ? 'not_run' : 'done' }));
   const total = incident.plan.length;
@@ -200,6 +212,17 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
     await failIncident(deps, incident.id, failure, { steps: outcomes });
     return { kind: 'failed', failure };
   }
+  return { kind: 'verified', incident, outcomes, verification };
+}
+
+/**
+ * Records the resolution once the rollback lock is released, so that a resolved incident never
+ * still holds the tool's lock (a deploy right after "Rollback complete." finds it free): the
+ * transition with the checks, the resolution, the end of status updates, the timeline and the
+ * stakeholder status.
+ */
+async function resolveRollback(deps: IncidentDeps, done: Verified, service: ServiceConfig, started: number): Promise<RollbackRun> {
+  const { incident, outcomes, verification } = done;
   const summary = { head: verification.head, checks: verification.checks.map((c) => ({ name: c.name, status: c.status, durationMs: c.durationMs, problems: c.problems.slice(0, 20) })) };
   const resolved = await deps.repo.transition(incident.id, verification.passed ? 'rollback_succeeded' : 'verified_with_warnings', BOT, summary);
   await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
