@@ -23,25 +23,11 @@ import {
   SQL_DIR,
   TOOL_FIXTURES,
 } from '../support/tool-fixtures.js';
+import { serviceConfigFor } from '../support/service-config.js';
 
 const LOCK_TIMEOUT = DurationSchema.parse('1s');
 
-function serviceFor(url: string, migrations: Record<string, unknown>): ServiceConfig {
-  return {
-    name: 'events-service',
-    database_url_env: 'EVENTS_DATABASE_URL',
-    database_url: url,
-    migrations: migrations as unknown as ServiceConfig['migrations'],
-    snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
-    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
-    invite: [],
-    rehearsal: { allow_cloud_restore: false, database_url: url },
-    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
-    status_update_minutes: 15,
-    lock_timeout: LOCK_TIMEOUT,
-    triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },
-  };
-}
+const serviceFor = (url: string, migrations: Record<string, unknown>): ServiceConfig => ({ ...serviceConfigFor(url, 'events-service', migrations), lock_timeout: LOCK_TIMEOUT });
 
 /** services.yaml defaults of each tool, as the config loader fills them in. */
 const DEFAULTS: Record<string, { table: string; schema: string }> = {

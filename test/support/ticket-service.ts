@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { loadMigration } from '../../src/adapters/migrations/load-migration.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import type { ServiceConfig } from '../../src/config/services.js';
-import { DurationSchema } from '../../src/config/duration.js';
+import { serviceConfigFor } from './service-config.js';
 
 /** The fixture service's migrations (runbook 004's 001–007). */
 export const TICKET_MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ticket-service/migrations');
@@ -43,25 +43,5 @@ export async function createTicketServiceDb(options: { table?: string } = {}): P
 
 /** The ticket-service as loadServices would give it, on `url`, with `migrations` overridden (e.g. another directory). */
 export function ticketServiceConfig(url: string, migrations: Partial<ServiceConfig['migrations']> = {}): ServiceConfig {
-  return {
-    name: 'ticket-service',
-    database_url_env: 'TICKET_DATABASE_URL',
-    database_url: url,
-    migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public', ...migrations } as ServiceConfig['migrations'],
-    snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
-    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
-    invite: [],
-    rehearsal: { allow_cloud_restore: false, database_url: url },
-    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
-    status_update_minutes: 15,
-    lock_timeout: DurationSchema.parse('1s'),
-    triage: {
-      database_url: url,
-      long_transaction_seconds: 30,
-      exact_count_max_rows: 1_000_000,
-      max_connections: 4,
-      statement_timeout: DurationSchema.parse('5s'),
-      lock_timeout: DurationSchema.parse('1s'),
-    },
-  };
+  return serviceConfigFor(url, 'ticket-service', { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public', ...migrations });
 }

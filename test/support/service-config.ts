@@ -1,0 +1,24 @@
+import type { ServiceConfig } from '../../src/config/services.js';
+import { DurationSchema } from '../../src/config/duration.js';
+
+/**
+ * A service as `loadServices` would give it, on `url`: pg_dump snapshots, two approvers, no
+ * smoke queries or health URLs, lock_timeout 1s and the triage defaults. `name` also names the
+ * environment variable (`EVENTS_SERVICE` → `EVENTS_SERVICE_DATABASE_URL`).
+ */
+export function serviceConfigFor(url: string, name: string, migrations: Record<string, unknown>): ServiceConfig {
+  return {
+    name,
+    database_url_env: `${name.toUpperCase().replace(/-/g, '_').replace(/_SERVICE$/, '')}_DATABASE_URL`,
+    database_url: url,
+    migrations: migrations as unknown as ServiceConfig['migrations'],
+    snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
+    approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+    invite: [],
+    rehearsal: { allow_cloud_restore: false, database_url: url },
+    verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
+    status_update_minutes: 15,
+    lock_timeout: DurationSchema.parse('1s'),
+    triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },
+  };
+}
