@@ -204,7 +204,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     // Warm before the port opens: state-database connections made now, not by the first burst's requests.
     const warm = await Promise.all(Array.from({ length: Math.min(4, env.STATE_DB_POOL_MAX) }, () => pool.connect()));
     for (const c of warm) c.release();
-    app = createSlackApp(env, deps, logger);
+    app = createSlackApp(env, deps, logger, client);
     const started = (await app.start(env.PORT)) as Server | undefined;
     const address = started?.address?.() as AddressInfo | null | undefined;
     port = address ? address.port : env.SLACK_APP_TOKEN ? null : env.PORT;

@@ -1,4 +1,4 @@
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type webApi } from '@slack/bolt';
 import type { Env } from '../config/env.js';
 import type { IncidentDeps } from '../incident/deps.js';
 import type { Logger } from '../shared/logger.js';
@@ -26,8 +26,11 @@ export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 0 }, rejectRateLim
  * signature, or a timestamp more than 5 minutes in the past or the future, gets 401 and
  * reaches no listener). Work after a command's ack runs at most `POST_ACK_CONCURRENCY` at a time,
  * and acks come first: it is held while requests are still arriving (see {@link createAcksFirstQueue}).
+ * Listeners call Slack through `client` (the bot's paced and counted Web API client), not
+ * through the one Bolt hands them, so modals and ephemeral answers keep Slack's pace and show in
+ * `/metrics` like every other call.
  */
-export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): App {
+export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger, client: webApi.WebClient): App {
   const log = boltLogger(logger);
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   let app: App;
@@ -44,7 +47,7 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger): Ap
     await next();
   });
   registerMigrateCommand(app, deps, (work) => afterAck.run(work));
-  registerPlanActions(app, deps);
+  registerPlanActions(app, deps, client);
   registerDiscardActions(app, deps);
   registerRestoreInsteadActions(app, deps);
   registerRehearseActions(app, deps);

@@ -55,6 +55,9 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     expect(sample(after, 'migrate_bot_commands_total', { command: 'rollback', outcome: 'refused', surface: 'slack' })).toBe(1);
     expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ok' })).toBe(1);
     expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'chat.postMessage', error: 'ok' })).toBeGreaterThanOrEqual(4);
+    // The destructive plan's confirmation modals open through the bot's own paced, counted client, not Bolt's.
+    expect(h.slack.callsTo('views.open').length).toBe(2);
+    expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'views.open', error: 'ok' })).toBe(2);
     expect(sample(after, 'migrate_bot_job_duration_seconds_count', { queue: 'incidents', job: 'prepare', outcome: 'completed' })).toBe(1);
     expect(sample(after, 'migrate_bot_job_duration_seconds_count', { queue: 'rollbacks', outcome: 'completed' })).toBe(1);
     expect(sample(after, 'migrate_bot_snapshot_duration_seconds_count', { provider: 'pg_dump', outcome: 'ok' })).toBe(1);

@@ -102,13 +102,13 @@ async function ephemeralInIncident(deps: IncidentDeps, client: webApi.WebClient,
   await client.chat.postEphemeral({ channel: incident.channelId, user: userId, text }).catch((err: unknown) => deps.logger.warn({ err }, 'could not answer a modal submission'));
 }
 
-/** Registers the plan card's buttons and the destructive-plan confirmation modal. */
-export function registerPlanActions(app: App, deps: IncidentDeps): void {
+/** Registers the plan card's buttons and the destructive-plan confirmation modal; Slack is called through `client`. */
+export function registerPlanActions(app: App, deps: IncidentDeps, client: webApi.WebClient): void {
   for (const [actionId, action] of [
     [ACTION_APPROVE, 'approve'],
     [ACTION_REJECT, 'reject'],
   ] as const) {
-    app.action<BlockButtonAction>(actionId, async ({ ack, body, action: button, respond, client }) => {
+    app.action<BlockButtonAction>(actionId, async ({ ack, body, action: button, respond }) => {
       await ack();
       await handlePlanAction(deps, action, { value: button.value, userId: body.user.id }, {
         respond,
@@ -117,7 +117,7 @@ export function registerPlanActions(app: App, deps: IncidentDeps): void {
       });
     });
   }
-  app.view<ViewSubmitAction>(VIEW_CONFIRM_APPROVAL, async ({ ack, body, view, client }) => {
+  app.view<ViewSubmitAction>(VIEW_CONFIRM_APPROVAL, async ({ ack, body, view }) => {
     const metadata = ConfirmMetadataSchema.safeParse((() => { try { return JSON.parse(view.private_metadata); } catch { return null; } })());
     const typed = String(view.state.values[CONFIRM_BLOCK]?.[CONFIRM_INPUT]?.value ?? '');
     const service = metadata.success ? (await deps.repo.get(metadata.data.incidentId))?.service : undefined;
