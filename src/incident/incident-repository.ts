@@ -7,6 +7,8 @@ import type { IncidentEvent } from './state-machine.js';
 
 /** One row of the append-only event log. */
 export interface IncidentEventRecord {
+  /** Position in the append-only log (grows with every event of every incident). */
+  id: number;
   at: Date;
   type: string;
   /** Slack user ID, or `migrate-bot`. */
@@ -80,8 +82,8 @@ export interface IncidentRepository {
    */
   supersedePlan(id: string, plan: PlanStep[], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident>;
   listApprovals(id: string): Promise<Approval[]>;
-  /** The incident's event log, oldest first. */
-  listEvents(id: string): Promise<IncidentEventRecord[]>;
+  /** The incident's event log, oldest first; with `afterId`, only the events appended after that one. */
+  listEvents(id: string, options?: { afterId?: number }): Promise<IncidentEventRecord[]>;
   /** Appends a fact to the event log. */
   log(id: string, type: string, actor: string, data?: Record<string, unknown>): Promise<void>;
   /** Time of the newest event of one of `types`, or null when there is none. */

@@ -318,12 +318,12 @@ export class PostgresIncidentRepository implements IncidentRepository {
     await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
   }
 
-  async listEvents(id: string): Promise<IncidentEventRecord[]> {
-    const { rows } = await this.pool.query<{ at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown> }>(
-      'SELECT at, type, actor, from_state, to_state, data FROM incident_events WHERE incident_id = $1 ORDER BY id',
-      [id],
+  async listEvents(id: string, options: { afterId?: number } = {}): Promise<IncidentEventRecord[]> {
+    const { rows } = await this.pool.query<{ id: string; at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown> }>(
+      'SELECT id, at, type, actor, from_state, to_state, data FROM incident_events WHERE incident_id = $1 AND id > $2 ORDER BY id',
+      [id, options.afterId ?? 0],
     );
-    return rows.map((r) => ({ at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data }));
+    return rows.map((r) => ({ id: Number(r.id), at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data }));
   }
 
   async lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null> {

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresIncidentRepository } from '../../src/adapters/postgres/postgres-incident-repository.js';
+import { migrateStateDb } from '../../src/adapters/postgres/state-schema.js';
+import { watchIncident } from '../../src/cli/watch-incident.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+describe('the CLI following an incident', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    db = await createTestDatabase('mb_state_watch');
+    await migrateStateDb(db.url, silentLogger);
+    pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('prints each event once, in order, reading only the new ones; a second watch goes on from the first', async () => {
+    const repo = new PostgresIncidentRepository(pool, systemClock);
+    const incident = await repo.create({ service: 'ticket-service', migration: '007_add_security_tables.ts', requestedBy: 'U0REQ001', plan: [] });
+    const lines: string[] = [];
+    const progress = { line: (t: string) => void lines.push(t.slice(9)), status: () => undefined, done: () => undefined };
+    const reads: Array<number | undefined> = [];
+    const counting = { ...repo, get: (id: string) => repo.get(id), listEvents: (id: string, o?: { afterId?: number }) => (reads.push(o?.afterId), repo.listEvents(id, o)) };
+
+    await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'one' });
+    const writer = (async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'two' });
+      await new Promise((r) => setTimeout(r, 60));
+      await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'three' });
+    })();
+    const first = await watchIncident({ repo: counting as unknown as PostgresIncidentRepository }, incident.id, progress, () => lines.length >= 4, { timeoutMs: 5000, pollMs: 20 });
+    await writer;
+    expect(lines.slice(1)).toEqual(['U0REQ001 update: one', 'U0REQ001 update: two', 'U0REQ001 update: three']);
+    // The first read takes the whole log; each later one starts after the newest event already shown.
+    expect(reads[0]).toBe(0);
+    expect(reads.slice(1).every((r, i) => r! > 0 && r! >= reads[i]!)).toBe(true);
+    expect(reads.length).toBeGreaterThan(2);
+
+    await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'four' });
+    await watchIncident({ repo }, incident.id, progress, () => lines.length >= 5, { timeoutMs: 5000, pollMs: 20, seen: first.seen });
+    expect(lines.slice(4)).toEqual(['U0REQ001 update: four']);
+  });
+});
