@@ -124,7 +124,7 @@ export function planWarnings(report: TriageReport): string[] {
   const health = report.checks.find((c) => c.name === 'tracking_table_health');
   if (health?.verdict !== 'attention') return [];
   // A held lock stops the rollback before it changes anything; a dirty version only needs the approvers' eyes.
-  const lockHeld = /\block|locked\b/i.test(health.summary);
+  const lockHeld = health.toolLockHeld === true;
   return [
     `Triage: ${health.summary} ` +
       (lockHeld

@@ -42,6 +42,8 @@ export interface ProbeFindings {
   notes: string[];
   /** One row per finding: the relation, the row in words, and what it means. */
   rows: Array<{ table: string; row: string; finding: string }>;
+  /** True when the tool's own lock is held (knex `is_locked = 1`, an advisory lock taken by another session): the rollback will stop at it. */
+  lockHeld?: boolean;
 }
 
 /**

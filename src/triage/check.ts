@@ -23,7 +23,7 @@ export interface CheckContext {
 }
 
 /** What a check's pure evaluation returns; the runner adds name, title, source and timing. */
-export type CheckOutcome = Pick<CheckResult, 'verdict' | 'summary' | 'columns' | 'rows'>;
+export type CheckOutcome = Pick<CheckResult, 'verdict' | 'summary' | 'columns' | 'rows' | 'toolLockHeld'>;
 
 /**
  * One named, read-only triage check (runbook 003 "Initial triage"). `run` issues its documented

@@ -25,6 +25,8 @@ export interface CheckResult {
   rows: Array<Record<string, string | number | boolean | null>>;
   /** Why the check failed (timeout, permission), when verdict is `failed`. Never contains secrets. */
   error?: string;
+  /** `tracking_table_health` only: a probe found the tool's lock held (runbook 004 "Migration Lock"), so the rollback would stop at it. */
+  toolLockHeld?: boolean;
 }
 
 export interface TriageReport {

@@ -119,6 +119,26 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     }
   });
 
+  it('refuses a lock table with no row, saying how to put it back, and changes nothing', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const row = (await c.query('DELETE FROM knex_migrations_lock RETURNING *')).rows[0];
+      try {
+        for (const ownStaleLock of [false, true]) {
+          const err = (await tool.withRollbackLock(async () => 'ran', { ownStaleLock }).catch((e: unknown) => e)) as AppError;
+          expect(err).toMatchObject({ code: 'rollback_tool_locked', message: 'public.knex_migrations_lock has no row' });
+          expect(err.userMessage).toContain('INSERT INTO public.knex_migrations_lock (is_locked) VALUES (0);');
+        }
+        expect((await c.query('SELECT count(*)::int AS n FROM knex_migrations_lock')).rows[0].n).toBe(0);
+      } finally {
+        await c.query('INSERT INTO knex_migrations_lock (index, is_locked) VALUES ($1, $2)', [row.index, row.is_locked]);
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
   it('reports an unreachable database as service_db_unreachable', async () => {
     const bad = createMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), silentLogger, { connectTimeoutMs: 1000 });
     try {

@@ -64,10 +64,14 @@ export function knexLockProbe(o: Pick<KnexOptions, 'schema' | 'table'>): Trackin
         notes: [],
         rows: rows.map((r) => ({ table, row: describeRow(r), finding: toNumber(r.is_locked) === 1 ? 'stuck at is_locked = 1' : 'free' })),
       };
-      if (locked.length > 0) out.problems.push(`${table} is locked (is_locked = 1): knex migrate refuses to run`);
+      if (locked.length > 0) {
+        out.problems.push(`${table} is locked (is_locked = 1): knex migrate refuses to run`);
+        out.lockHeld = true;
+      }
       if (rows.length > 1) out.problems.push(`${table} has ${rows.length} rows (knex expects exactly one)`);
       if (rows.length === 0) {
         out.problems.push(`${table} has no row: knex cannot take its lock`);
+        out.lockHeld = true; // the rollback cannot take it either
         out.rows.push({ table, row: '(no rows)', finding: 'knex expects exactly one row' });
       }
       if (locked.length === 0 && rows.length === 1) out.notes.push(`lock table ${table} is free (is_locked = 0)`);
@@ -92,7 +96,8 @@ export function knexTracking(o: Pick<KnexOptions, 'schema' | 'table'>): Tracking
  * Takes knex's own lock row so `knex migrate:*` cannot run meanwhile (knex "Migrations":
  * `<table>_lock.is_locked`). Absent lock table: nothing to take. A row already set is
  * taken over only when `ownStale` (this incident set it before a crash; we hold the
- * advisory lock, so no live bot rollback does); otherwise refused, left as found.
+ * advisory lock, so no live bot rollback does); otherwise refused, left as found. A lock table
+ * with no row is refused too: knex cannot lock it either.
  */
 function knexLock(o: Pick<KnexOptions, 'schema' | 'table'>): ToolLock {
   const name = `${o.schema}.${lockTableOf(o)}`;
@@ -104,6 +109,17 @@ function knexLock(o: Pick<KnexOptions, 'schema' | 'table'>): ToolLock {
       const toolLock = `\`${name}\` is_locked = 1`;
       const res = await client.query(`UPDATE ${quoted} SET is_locked = 1 WHERE is_locked = 0`);
       if ((res.rowCount ?? 0) > 0) return { tookOverStaleLock: false, toolLock };
+      const rows = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoted}`)).rows[0]?.n ?? 0);
+      if (rows === 0) {
+        throw new AppError({
+          code: 'rollback_tool_locked',
+          message: `${name} has no row`,
+          details: { table: name },
+          userMessage:
+            `The knex lock table \`${name}\` has no row, so neither knex nor the bot can take its lock. Nothing was changed. ` +
+            `Put back the row knex creates (\`INSERT INTO ${name} (is_locked) VALUES (0);\`, runbook 004 "Migration Lock"), then \`/migrate retry\`.`,
+        });
+      }
       if (ownStale) return { tookOverStaleLock: true, toolLock };
       throw new AppError({
         code: 'rollback_tool_locked',

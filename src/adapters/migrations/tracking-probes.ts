@@ -50,6 +50,7 @@ export function advisoryLockProbe(key: bigint, what: string): TrackingProbe {
       return {
         problems: [`${what} is held by pid ${rows.map((r) => String(r.pid)).join(', ')}: a migration may be running`],
         notes: [],
+        lockHeld: true,
         rows: rows.map((r) => ({ table: 'pg_locks', row: describeRow(r), finding: `holds ${what}` })),
       };
     },

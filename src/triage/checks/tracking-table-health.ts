@@ -18,14 +18,15 @@ export type ProbeOutcome = ProbeFindings;
 
 /**
  * Verdict over every probe of the tool (its lock, its dirty versions): attention when any
- * probe found a problem, listing them all; ok otherwise, with the probes' notes. Rows: one
- * per finding or lock row (`table`, `row`, `finding`). Pure.
+ * probe found a problem, listing them all, and `toolLockHeld` when one found the tool's lock
+ * held; ok otherwise, with the probes' notes. Rows: one per finding or lock row (`table`,
+ * `row`, `finding`). Pure.
  */
 export function evaluateTrackingTableHealth(outcomes: ProbeOutcome[]): CheckOutcome {
   const problems = outcomes.flatMap((o) => o.problems);
   const rows = outcomes.flatMap((o) => o.rows);
   const columns = ['table', 'row', 'finding'];
-  if (problems.length > 0) return { verdict: 'attention', summary: `${problems.join('; ')}.`, columns, rows };
+  if (problems.length > 0) return { verdict: 'attention', summary: `${problems.join('; ')}.`, columns, rows, toolLockHeld: outcomes.some((o) => o.lockHeld === true) };
   const text = outcomes.flatMap((o) => o.notes).join('; ') || 'nothing to check';
   return { verdict: 'ok', summary: `${text.charAt(0).toUpperCase()}${text.slice(1)}.`, columns, rows };
 }

@@ -7,6 +7,13 @@ import { evaluateMigrationHistory } from '../../../src/triage/checks/migration-h
 import { evaluateTouchedObjects, type TouchedObjectState } from '../../../src/triage/checks/touched-objects.js';
 import { evaluateTrackingTableHealth } from '../../../src/triage/checks/tracking-table-health.js';
 import { knexLockProbe } from '../../../src/adapters/migrations/knex-migration-tool.js';
+import { planWarnings } from '../../../src/incident/prepare-incident.js';
+import type { TriageReport } from '../../../src/triage/triage-report.js';
+import type { CheckOutcome } from '../../../src/triage/check.js';
+
+/** A triage report holding one tracking_table_health result. */
+const report = (outcome: CheckOutcome): TriageReport =>
+  ({ service: 'ticket-service', startedAt: '2026-12-01T00:00:00Z', durationMs: 1, checks: [{ name: 'tracking_table_health', title: 'Tracking-table health', source: '004', durationMs: 1, ...outcome }] }) as unknown as TriageReport;
 import { advisoryLockProbe, dirtyVersionsProbe } from '../../../src/adapters/migrations/tracking-probes.js';
 import { evaluateIntegrity } from '../../../src/triage/checks/unvalidated-constraints-and-invalid-indexes.js';
 import { MAX_QUERY_CHARS, safeText } from '../../../src/triage/safe-value.js';
@@ -60,6 +67,15 @@ describe('evaluateTrackingTableHealth over the tools\' probes (runbooks 004, 001
     expect(r.verdict).toBe('attention');
     expect(r.summary).toContain('1 dirty row (version 20251101)');
     expect(r.rows).toContainEqual({ table: 'schema_migrations', row: 'version=20251101 dirty=true', finding: 'dirty = true' });
+  });
+  it('says when the tool\'s lock is held, so approvers are warned that the rollback would stop at it', () => {
+    expect(knexHealth([{ index: 1, is_locked: 1 }]).toolLockHeld).toBe(true);
+    expect(knexHealth([]).toolLockHeld).toBe(true); // no row: nobody can take the lock
+    // A dirty row is worth the approvers' eyes, but it does not stop the rollback.
+    expect(knexHealth([{ index: 1, is_locked: 0 }], [{ version: '20251101', dirty: true }]).toolLockHeld).toBe(false);
+    expect(planWarnings(report(knexHealth([{ index: 1, is_locked: 1 }])))[0]).toMatch(/the rollback stops at it and changes nothing/);
+    expect(planWarnings(report(knexHealth([{ index: 1, is_locked: 0 }], [{ version: '20251101', dirty: true }])))[0]).toMatch(/Check it before approving \(runbook 001 "Dirty Migration Recovery"\)/);
+    expect(planWarnings(report(knexHealth([{ index: 1, is_locked: 0 }])))).toEqual([]);
   });
   it('says which lock table is absent', () => {
     expect(lock.whenAbsent).toBe('no lock table public.knex_migrations_lock');
