@@ -221,7 +221,7 @@ export class SlackNotifier {
   /**
    * Bookmarks in the channel header (bookmarks.add, scope `bookmarks:write`): the runbook (at
    * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
-   * console for RDS/Aurora). Best effort: a refusal is logged.
+   * console for RDS/Aurora, in the region of the snapshot's ARN). Best effort: a refusal is logged.
    */
   async bookmark(incident: Incident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
     if (!incident.channelId) return;
@@ -235,8 +235,8 @@ export class SlackNotifier {
       } else if (what === 'plan' && ts) {
         link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
         title = incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan';
-      } else if (what === 'snapshot' && incident.snapshot && service.snapshot.provider !== 'pg_dump' && service.snapshot.provider !== 'none' && process.env.AWS_REGION) {
-        const region = process.env.AWS_REGION;
+      } else if (what === 'snapshot' && incident.snapshot && service.snapshot.provider !== 'pg_dump' && service.snapshot.provider !== 'none' && regionOfArn(incident.snapshot.arn)) {
+        const region = regionOfArn(incident.snapshot.arn)!;
         const kind = service.snapshot.provider === 'rds' ? 'db-snapshot' : 'db-cluster-snapshot';
         link = `https://${region}.console.aws.amazon.com/rds/home?region=${region}#${kind}:id=${encodeURIComponent(incident.snapshot.id)}`;
         title = `Snapshot ${incident.snapshot.id}`.slice(0, 80);
@@ -357,4 +357,10 @@ export class SlackNotifier {
     });
     if (!res.ok) throw new AppError({ code: 'slack_api_error', message: `response_url answered ${res.status}`, retryable: res.status >= 500 });
   }
+}
+
+/** The region of an AWS ARN (`arn:aws:rds:eu-west-1:123456789012:snapshot:…` → `eu-west-1`), or null (AWS "Amazon Resource Names"). */
+export function regionOfArn(arn: string | undefined): string | null {
+  const region = arn?.split(':')[3];
+  return region && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : null;
 }
