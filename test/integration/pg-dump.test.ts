@@ -132,6 +132,24 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     }
   });
 
+  it('a full server makes a retryable failure, so the prepare job tries again; nothing is written', async () => {
+    const role = `mb_dump_one_${Date.now().toString(36)}`;
+    await q(ADMIN_URL, `CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1`);
+    const url = new URL(db.url);
+    url.username = role;
+    const holder = new pg.Client({ connectionString: url.toString() });
+    await holder.connect();
+    try {
+      const provider = new PgDumpSnapshotProvider({ databaseUrl: url.toString(), directory: dir, clock: systemClock });
+      const err = await provider.create(request('pre-rollback-ticket-service-20261121-045000')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'snapshot_pg_dump_failed', retryable: true, userMessage: expect.stringContaining('too many connections') });
+      expect((await readdir(dir)).filter((f) => f.includes('045000'))).toEqual([]);
+    } finally {
+      await holder.end();
+      await q(ADMIN_URL, `DROP ROLE ${role}`);
+    }
+  });
+
   it('fails with a clear, secret-free error when the database is unreachable', async () => {
     const provider = new PgDumpSnapshotProvider({ databaseUrl: 'postgres://app:pw-secret@127.0.0.1:1/none', directory: dir, clock: systemClock });
     const err = await provider.create(request('pre-rollback-ticket-service-20261121-050000')).catch((e: unknown) => e);

@@ -16,6 +16,14 @@ import { formatBytes } from '../../triage/safe-value.js';
 
 const run = promisify(execFile);
 
+
+/**
+ * libpq's words for a server that refuses pg_dump's session for now, not for good: unreachable,
+ * no answer, full ("sorry, too many clients already", "too many connections for role", SQLSTATE
+ * 53300) or starting up, shutting down or in recovery (57P03).
+ */
+const TRANSIENT_DUMP_FAILURE = /could not connect|timeout expired|Connection refused|too many clients|too many connections|remaining connection slots|the database system is (starting up|shutting down|in recovery mode)/i;
+
 /** Options of the pg_dump provider. */
 export interface PgDumpProviderOptions {
   /** Connection string of the service database (secret: the password goes to PGPASSWORD, never to argv). */
@@ -208,7 +216,10 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     return { ...record, status: 'available', sha256: actual };
   }
 
-  /** A failed pg_dump in words: a lock it waited for names the table and who holds it. */
+  /**
+   * A failed pg_dump in words: a lock it waited for names the table and who holds it; a server
+   * that could not be reached, was full or was starting up is retryable (the prepare job tries again).
+   */
   private async dumpError(cause: unknown, service: string): Promise<AppError> {
     const stderr = redactSecrets(cause instanceof PgDumpFailed ? cause.stderr : (cause as Error).message).trim();
     const table = lockWaitTable(stderr);
@@ -228,7 +239,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       code: 'snapshot_pg_dump_failed',
       message: `pg_dump failed for ${service}: ${stderr}`,
       cause,
-      retryable: /could not connect|timeout expired|Connection refused/i.test(stderr),
+      retryable: TRANSIENT_DUMP_FAILURE.test(stderr),
       userMessage: `The pg_dump snapshot of *${service}* failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
     });
   }
