@@ -3,9 +3,11 @@
  * tool against the tool's API and CLI, triage on 2,000 tables, pg_dump against `pg_dump -Fc`).
  *
  * - **ack** of 50 concurrent signed `/migrate triage` over HTTP, p50 / p99, in the first burst
- *   after start and warm, against an ack-only Bolt app started in the same run;
+ *   after start and warm: the bot's app (`src/main.ts --role app`) against an ack-only Bolt app
+ *   (`bench/ack-only-app.ts`), each in a fresh process of its own, this one sending the requests
+ *   and playing Slack;
  * - **command → channel / triage / plan card** for one `/migrate rollback 007`;
- * - **100 concurrent incidents** on one app (this process) and two worker processes, each on its
+ * - **100 concurrent incidents** on one app process and two worker processes, each incident on its
  *   own service database (copies of one migrated database), with Slack's own limits (one new
  *   message a second per channel, Tier 2 at 20 a minute): how many opened and finished, the
  *   most new messages one channel got in any second, RSS of each process.
@@ -13,9 +15,7 @@
  * BENCH_INCIDENTS (default 100) and BENCH_SKIP_DETAIL=1 (only this table) shorten it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { App, HTTPReceiver } from '@slack/bolt';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { APPROVERS, SIGNING_SECRET, startHarness, type Harness } from '../test/support/bot-harness.js';
@@ -49,37 +49,51 @@ async function burst(eventsUrl: string, n = 50): Promise<number[]> {
 }
 let responseSink: () => string = () => 'http://127.0.0.1:9/';
 
-/** An app that only acks `/migrate`: the floor for ack latency on this machine. */
+/** A Node process running `script` through tsx, ready once `ready()` holds (within 60 s). */
+async function startProcess(what: string, script: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  await eventually(`${what} ready`, async () => ((await ready().catch(() => false)) ? true : null), 60_000);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, stop: async () => void (child.kill('SIGTERM'), await exited) };
+}
+
+/** An app that only acks `/migrate`, in its own process (`bench/ack-only-app.ts`): the floor for ack latency on this machine. */
 async function ackOnlyApp(apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const receiver = new HTTPReceiver({ signingSecret: SIGNING_SECRET, endpoints: '/slack/events' });
-  const app = new App({ token: 'xoxb-test-token', receiver, clientOptions: { slackApiUrl: apiUrl } });
-  app.command('/migrate', async ({ ack }) => {
-    await ack();
-  });
-  const server = (await app.start(0)) as unknown as net.Server;
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/slack/events`, stop: async () => void (await app.stop()) };
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/slack/events`;
+  const p = await startProcess('ack-only app', ['bench/ack-only-app.ts'], { PORT: String(port), SLACK_API_URL: apiUrl, SLACK_SIGNING_SECRET: SIGNING_SECRET }, async () => (await fetch(url)).status > 0);
+  return { url, stop: p.stop };
+}
+
+/** The bot's Slack app (`src/main.ts --role app`) in its own process, on the harness's databases and Slack stand-in; its ops port reports RSS. */
+async function botApp(h: Harness): Promise<{ url: string; opsPort: number; stop(): Promise<void> }> {
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const p = await startProcess('bot app', ['src/main.ts', '--role', 'app'], { ...h.rawEnv, PORT: String(port), HTTP_PORT: String(opsPort) }, async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok);
+  return { url: `http://127.0.0.1:${port}/slack/events`, opsPort, stop: p.stop };
 }
 
 async function ackRows(): Promise<string[][]> {
   const slack = await startSlackApiServer();
   responseSink = () => slack.responseUrl();
-  const floor = await ackOnlyApp(slack.apiUrl);
-  const h = await startHarness();
+  const h = await startHarness({}, { role: 'cli' });
+  const floor = await ackOnlyApp(h.slack.apiUrl);
+  const bot = await botApp(h);
   try {
     // Each ack-only burst runs while nothing else does: the bot's work after its acks (50 triages)
     // is awaited — every reply in — before the next burst, so neither app measures the other's work.
     const answered = (n: number) => eventually(`${n} replies from the bot`, async () => (slack.responses.length >= n ? true : null), 120_000);
     const floorFirst = await burst(floor.url);
-    const botFirst = await burst(h.eventsUrl);
+    const botFirst = await burst(bot.url);
     await answered(50);
     const floorWarm = await burst(floor.url);
-    const botWarm = await burst(h.eventsUrl);
+    const botWarm = await burst(bot.url);
     await answered(100);
     const row = (what: string, bot: number[], base: number[]) => [what, `${ms(quantile(bot, 0.5))} / ${ms(quantile(bot, 0.99))}`, `${ms(quantile(base, 0.5))} / ${ms(quantile(base, 0.99))}`, (quantile(bot, 0.99) / quantile(base, 0.99)).toFixed(2)];
     return [row('ack, 50 concurrent /migrate triage, first burst (p50 / p99 ms)', botFirst, floorFirst), row('ack, 50 concurrent, warm (p50 / p99 ms)', botWarm, floorWarm)];
   } finally {
-    await h.close();
+    await bot.stop();
     await floor.stop();
+    await h.close();
     await slack.close();
   }
 }
@@ -113,8 +127,9 @@ async function hundredIncidents(): Promise<string[][]> {
   for (const c of copies) await admin.query(`CREATE DATABASE ${c} TEMPLATE ${template.name}`);
   const workers: ChildProcess[] = [];
   let h: Harness | undefined;
+  let app: { url: string; opsPort: number; stop(): Promise<void> } | undefined;
   try {
-    h = await startHarness({}, { role: 'app', extraServices: names.map((name, i) => ({ name, databaseUrl: withDatabase(ADMIN_URL, copies[i]!) })), env: { ...SLACK_LIMITS, STATE_DB_POOL_MAX: '20' } });
+    h = await startHarness({}, { role: 'cli', extraServices: names.map((name, i) => ({ name, databaseUrl: withDatabase(ADMIN_URL, copies[i]!) })), env: { ...SLACK_LIMITS, STATE_DB_POOL_MAX: '20' } });
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'worker'], { env: { ...process.env, ...h.rawEnv, HTTP_PORT: String(port) }, stdio: 'ignore' });
@@ -122,6 +137,8 @@ async function hundredIncidents(): Promise<string[][]> {
     }
     const harness = h;
     for (const port of ports) await eventually('worker ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)), 60_000);
+    app = await botApp(h);
+    h.eventsUrl = app.url;
 
     // The floor of this row: a fresh ack-only app's first burst of as many commands, just before
     // the bot's own first burst — both to a new origin, so both open their connections cold.
@@ -145,7 +162,7 @@ async function hundredIncidents(): Promise<string[][]> {
     const approved = new Set<string>();
     const limit = pLimit(10);
     const deadline = Date.now() + 15 * 60_000;
-    let peakRss = [0, 0];
+    let peakRss = [0, 0, 0];
     while (Date.now() < deadline) {
       const rows = await query<{ id: string; state: string; plan_message_ts: string | null }>(harness.stateDb.url, 'SELECT id, state, plan_message_ts FROM incidents');
       const ready = rows.filter((r) => r.state === 'awaiting_approval' && r.plan_message_ts && !approved.has(r.id));
@@ -154,7 +171,7 @@ async function hundredIncidents(): Promise<string[][]> {
         await harness.press('incident_approve', r.id, APPROVERS[0]);
         await harness.press('incident_approve', r.id, APPROVERS[1]);
       })));
-      peakRss = await Promise.all(ports.map(async (p, i) => Math.max(peakRss[i]!, await rssOf(p).catch(() => 0))));
+      peakRss = await Promise.all([...ports, app.opsPort].map(async (p, i) => Math.max(peakRss[i]!, await rssOf(p).catch(() => 0))));
       if (rows.every((r) => ['resolved', 'resolved_with_warnings', 'failed', 'cancelled'].includes(r.state)) && rows.length === INCIDENTS) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -167,16 +184,16 @@ async function hundredIncidents(): Promise<string[][]> {
     const finished = end.find((e) => e.state === 'resolved')?.n ?? 0;
     const channels = (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents'))[0]!.n;
     const elapsed = (Date.now() - t0) / 1000;
-    const appRss = process.memoryUsage().rss / 1024 / 1024;
     return [
       [`${INCIDENTS} concurrent /migrate rollback: ack p50 / p99 (ms)`, `${ms(quantile(acks, 0.5))} / ${ms(quantile(acks, 0.99))}`, `${ms(quantile(floor100, 0.5))} / ${ms(quantile(floor100, 0.99))}`, (quantile(acks, 0.99) / quantile(floor100, 0.99)).toFixed(2)],
       [`${INCIDENTS} concurrent incidents: opened / channels / resolved (of ${INCIDENTS}), in s`, `${opened} / ${channels} / ${finished} in ${Math.round(elapsed)} s`, '', ''],
       ['  end states', end.map((e) => `${e.state} ${e.n}`).join(', ') + (warned.length ? ` (failed checks: ${[...new Set(warned.map((w) => w.checks))].join('; ')})` : ''), '', ''],
       ...failures.map((f) => [`  failed: ${f.code}`, f.message.slice(0, 120), '', '']),
       ['  most new messages in one channel in any second', String(maxPerChannelPerSecond(harness.slack.callsTo('chat.postMessage'))), '', ''],
-      ['  RSS MiB: worker 1 / worker 2 (peak) / app + Slack stand-in + bench (end)', `${peakRss.map((r) => Math.round(r)).join(' / ')} / ${Math.round(appRss)}`, '', ''],
+      ['  RSS MiB, peak: worker 1 / worker 2 / app', peakRss.map((r) => Math.round(r)).join(' / '), '', ''],
     ];
   } finally {
+    await app?.stop();
     for (const w of workers) w.kill('SIGTERM');
     await h?.close();
     for (const c of copies) await admin.query(`DROP DATABASE IF EXISTS ${c} WITH (FORCE)`);

@@ -65,7 +65,7 @@ export interface HarnessOptions {
   /** Undelivered-notice sweep age, ms (default 30 000). */
   sweepAfterMs?: number;
   /** Which parts run in the test process (default `all`). */
-  role?: 'all' | 'app' | 'worker';
+  role?: 'all' | 'app' | 'worker' | 'cli';
   /** More environment for the bot (e.g. JOB_LOCK_SECONDS). */
   env?: Record<string, string>;
   /** The service's migration tool and fixture database (default knex's ticket-service). */
