@@ -1,22 +1,20 @@
 import { cp, mkdtemp, appendFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
 import { expectedSchema, expectedSchemaKey, PostgresExpectedSchemaStore, type ExpectedSchemaDeps } from '../../src/adapters/postgres/expected-schema.js';
 import { fingerprintCheck } from '../../src/adapters/postgres/schema-fingerprint.js';
-import { migrateStateDb } from '../../src/adapters/postgres/state-schema.js';
 import type { ServiceConfig } from '../../src/config/services.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
+import { createStateDatabase, type StateDatabase } from '../support/state-db.js';
 import { query } from '../support/e2e-helpers.js';
 import { createTicketServiceDb, TABLES_OF_007, TICKET_MIGRATIONS_DIR, ticketServiceConfig } from '../support/ticket-service.js';
 
 describe('the schema fingerprint\'s reference: built once on a scratch database, kept by content', () => {
   let db: TestDatabase;
-  let state: TestDatabase;
-  let pool: pg.Pool;
+  let state: StateDatabase;
   let dir: string;
   let builds = 0;
   const deps = (): ExpectedSchemaDeps => ({
@@ -25,22 +23,19 @@ describe('the schema fingerprint\'s reference: built once on a scratch database,
       return createMigrationTool({ ...svc, database_url: url }, silentLogger);
     },
     now: () => new Date(),
-    store: new PostgresExpectedSchemaStore(pool),
+    store: new PostgresExpectedSchemaStore(state.pool),
   });
   const scratchDatabases = async () => (await query<{ datname: string }>(ADMIN_URL, "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name.slice(0, 30)}_verify_%`])).length;
 
   beforeAll(async () => {
     db = await createTicketServiceDb();
-    state = await createTestDatabase('mb_state');
-    await migrateStateDb(state.url, silentLogger);
-    pool = new pg.Pool({ connectionString: state.url, max: 2 });
+    state = await createStateDatabase('mb_state', 2);
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-expected-'));
     await cp(TICKET_MIGRATIONS_DIR, dir, { recursive: true });
   });
   afterAll(async () => {
-    await pool?.end();
+    await state?.close();
     await db?.drop();
-    await state?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,27 +1,18 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresIncidentRepository } from '../../src/adapters/postgres/postgres-incident-repository.js';
-import { migrateStateDb } from '../../src/adapters/postgres/state-schema.js';
 import { watchIncident } from '../../src/cli/watch-incident.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createStateDatabase, type StateDatabase } from '../support/state-db.js';
 
 describe('the CLI following an incident', () => {
-  let db: TestDatabase;
-  let pool: pg.Pool;
+  let state: StateDatabase;
   beforeAll(async () => {
-    db = await createTestDatabase('mb_state_watch');
-    await migrateStateDb(db.url, silentLogger);
-    pool = new pg.Pool({ connectionString: db.url, max: 3 });
+    state = await createStateDatabase('mb_state_watch');
   });
-  afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
+  afterAll(async () => state?.close());
 
   it('prints each event once, in order, reading only the new ones; a second watch goes on from the first', async () => {
-    const repo = new PostgresIncidentRepository(pool, systemClock);
+    const repo = new PostgresIncidentRepository(state.pool, systemClock);
     const incident = await repo.create({ service: 'ticket-service', migration: '007_add_security_tables.ts', requestedBy: 'U0REQ001', plan: [] });
     const lines: string[] = [];
     const progress = { line: (t: string) => void lines.push(t.slice(9)), status: () => undefined, done: () => undefined };
