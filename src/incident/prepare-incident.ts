@@ -20,6 +20,12 @@ export function incidentSnapshotName(incident: Pick<Incident, 'service' | 'creat
   return `pre-rollback-${incident.service}-${utcSecondStamp(incident.createdAt)}${incident.attempt > 1 ? `-r${incident.attempt}` : ''}`;
 }
 
+/**
+ * How long a ready snapshot waits for the schema fingerprint's reference still being built, ms:
+ * a scratch migrate up through a long history must not hold the snapshot notice and the rollback gate.
+ */
+export const EXPECTED_SCHEMA_HOLD_MS = 10_000;
+
 /** Rough ETA for the initial notice, minutes: a minute per down migration plus five for approvals and verification. */
 export function estimateMinutes(incident: Pick<Incident, 'plan'>): number {
   return incident.plan.length + 5;
@@ -66,7 +72,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
 
-  // The fingerprint's reference is built while the snapshot is taken, so it is ready before approval.
+  // The fingerprint's reference is built while the snapshot is taken, so it is ready by approval.
   const expecting = prepareExpectedSchema(deps, incident, service);
   let snapshot: SnapshotRecord;
   try {
@@ -77,12 +83,15 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     await failIncident(deps, incident.id, failureFrom(err, { code: 'snapshot_failed', message: 'The snapshot could not be taken. Nothing was changed in the database.' }), { cause: err });
     return;
   }
-  await expecting;
+  // Usually ready by now; a slow one holds the snapshot notice at most EXPECTED_SCHEMA_HOLD_MS.
+  await Promise.race([expecting, new Promise((r) => setTimeout(r, EXPECTED_SCHEMA_HOLD_MS).unref())]);
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
   await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
   await announceStatus(deps, withSnapshot, `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`);
+  // A rollback approved before the reference is kept builds its own.
+  await expecting;
 }
 
 /**
