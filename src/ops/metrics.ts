@@ -29,6 +29,8 @@ export interface Metrics {
   downStepSeconds: Histogram<'tool' | 'outcome'>;
   /** Incidents by `state`, read from the state database at scrape time. */
   incidents: Gauge<'state'>;
+  /** Work after slash-command acks in this process, by `state`: `waiting` (held for acks, or for a free slot) and `running`. */
+  postAckWork: Gauge<'state'>;
 }
 
 /**
@@ -49,6 +51,7 @@ export function createMetrics(countByState: () => Promise<Record<string, number>
     slackCalls: new Counter({ name: 'migrate_bot_slack_api_calls_total', help: 'Slack Web API calls, by method and error (ok when it succeeded; ratelimited for HTTP 429).', labelNames: ['method', 'error'], ...opts }),
     snapshotSeconds: new Histogram({ name: 'migrate_bot_snapshot_duration_seconds', help: 'Snapshot creation time in seconds, by provider and outcome.', labelNames: ['provider', 'outcome'], buckets: SECONDS_BUCKETS, ...opts }),
     downStepSeconds: new Histogram({ name: 'migrate_bot_down_step_duration_seconds', help: 'Down migration step time in seconds, by tool and outcome.', labelNames: ['tool', 'outcome'], buckets: SECONDS_BUCKETS, ...opts }),
+    postAckWork: new Gauge({ name: 'migrate_bot_post_ack_work', help: 'Work after slash-command acks in this process, by state (waiting, running).', labelNames: ['state'], ...opts }),
     incidents: new Gauge({
       name: 'migrate_bot_incidents',
       help: 'Incidents in the state database, by state.',

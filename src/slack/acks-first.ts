@@ -28,6 +28,8 @@ export interface AcksFirstQueue {
 /** Options of {@link createAcksFirstQueue}; times in ms, `now` in ms since the epoch. */
 export interface AcksFirstOptions {
   concurrency: number;
+  /** Told the counts whenever work is queued, starts or ends (e.g. to set a gauge). */
+  onChange?: (counts: { waiting: number; running: number }) => void;
   quietMs?: number;
   maxHoldMs?: number;
   now?: () => number;
@@ -39,6 +41,10 @@ export function createAcksFirstQueue(options: AcksFirstOptions): AcksFirstQueue 
   const maxHoldMs = options.maxHoldMs ?? ACKS_FIRST_MAX_HOLD_MS;
   const now = options.now ?? Date.now;
   const queue = new PQueue({ concurrency: options.concurrency });
+  if (options.onChange) {
+    const tell = () => options.onChange!({ waiting: queue.size, running: queue.pending });
+    for (const event of ['add', 'active', 'next'] as const) queue.on(event, tell);
+  }
   /** When each waiting piece was queued, oldest first (p-queue starts them in that order). */
   const queuedAt: number[] = [];
   let lastArrival = -Infinity;

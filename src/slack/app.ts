@@ -41,7 +41,13 @@ export function createSlackApp(env: Env, deps: IncidentDeps, logger: Logger, cli
     receiver.requestListener = withRequestWindow(receiver.requestListener);
     app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
   }
-  const afterAck = createAcksFirstQueue({ concurrency: env.POST_ACK_CONCURRENCY });
+  const afterAck = createAcksFirstQueue({
+    concurrency: env.POST_ACK_CONCURRENCY,
+    onChange: ({ waiting, running }) => {
+      deps.metrics.postAckWork.set({ state: 'waiting' }, waiting);
+      deps.metrics.postAckWork.set({ state: 'running' }, running);
+    },
+  });
   app.use(async ({ next }) => {
     afterAck.arrived();
     await next();

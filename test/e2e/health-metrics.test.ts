@@ -63,6 +63,9 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     expect(sample(after, 'migrate_bot_snapshot_duration_seconds_count', { provider: 'pg_dump', outcome: 'ok' })).toBe(1);
     expect(sample(after, 'migrate_bot_down_step_duration_seconds_count', { tool: 'knex', outcome: 'done' })).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'migrate_bot_incidents', { state: 'resolved' })).toBe(1);
+    // The two commands' work after their acks is done: nothing waits or runs.
+    expect(after).toMatch(/^migrate_bot_post_ack_work\{state="waiting"\} 0$/m);
+    expect(after).toMatch(/^migrate_bot_post_ack_work\{state="running"\} 0$/m);
   });
 
   it('counts Slack errors by their code, 429s as ratelimited', async () => {

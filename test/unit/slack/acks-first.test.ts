@@ -58,6 +58,16 @@ describe('work after the ack, acks first', () => {
     expect(q.running).toBe(0);
   });
 
+  it('tells the waiting and running counts as work is held, starts and ends', async () => {
+    const seen: Array<{ waiting: number; running: number }> = [];
+    const q = createAcksFirstQueue({ concurrency: 1, quietMs: 20, onChange: (c) => seen.push(c) });
+    q.arrived();
+    await Promise.all([q.run(async () => sleep(5)), q.run(async () => sleep(5))]);
+    expect(Math.max(...seen.map((c) => c.waiting))).toBe(2);
+    expect(Math.max(...seen.map((c) => c.running))).toBe(1);
+    expect(seen.at(-1)).toEqual({ waiting: 0, running: 0 });
+  });
+
   it('runs work at once when no request has arrived lately', async () => {
     const q = createAcksFirstQueue({ concurrency: 1, quietMs: 1000 });
     const t0 = Date.now();
