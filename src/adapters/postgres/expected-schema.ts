@@ -62,7 +62,8 @@ async function migrationFilesDigest(service: ServiceConfig): Promise<string | nu
   const hash = createHash('sha256');
   for (const dir of dirs) {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+    // Dirent.parentPath is Node ≥ 20.12; before it, the same folder was `path`.
+    const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).sort();
     for (const file of files) hash.update(`${path.relative(dir, file)}\0`).update(await readFile(file)).update('\0');
   }
   return hash.digest('hex');
