@@ -84,7 +84,9 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     return;
   }
   // Usually ready by now; a slow one holds the snapshot notice at most EXPECTED_SCHEMA_HOLD_MS.
-  await Promise.race([expecting, new Promise((r) => setTimeout(r, EXPECTED_SCHEMA_HOLD_MS).unref())]);
+  let hold: NodeJS.Timeout | undefined;
+  await Promise.race([expecting, new Promise((r) => (hold = setTimeout(r, EXPECTED_SCHEMA_HOLD_MS)))]);
+  clearTimeout(hold);
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };

@@ -43,7 +43,7 @@ export function assertRestoreTarget(databaseUrl: string, target: string): void {
 }
 
 async function withAdmin<T>(databaseUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const admin = await connectClient({ connectionString: databaseUrl, application_name: 'migrate-bot-restore', connectionTimeoutMillis: 10_000 }, (c) => c.on('error', () => undefined));
+  const admin = await connectClient({ connectionString: databaseUrl, application_name: 'migrate-bot-restore', connectionTimeoutMillis: 10_000 });
   try {
     return await fn(admin);
   } finally {

@@ -22,14 +22,16 @@ export const DEFAULT_CONNECT_RETRY: ConnectRetry = { retries: 6, minTimeoutMs: 2
  * Opens one session, trying again on a fresh client while the server refuses sessions for now
  * ({@link TRANSIENT_CONNECT_STATES}) — on the worst day a hundred incidents' triage, snapshots and
  * verification share one server's `max_connections`, and a check must not fail because another
- * incident's session had the last slot. `setup` runs on each client before it connects (attach
- * `error` listeners there). Every other error, and the last refusal, is thrown as the driver
- * gave it; a failed client is always ended.
+ * incident's session had the last slot. Each client gets an `error` listener before it connects
+ * (a server-side disconnect would otherwise crash the process; the pending query rejects
+ * anyway); `setup` may add more, e.g. one that logs. Every other error, and the last refusal, is
+ * thrown as the driver gave it; a failed client is always ended.
  */
 export async function connectClient(config: pg.ClientConfig, setup: (client: pg.Client) => void = () => undefined, retry: ConnectRetry = DEFAULT_CONNECT_RETRY): Promise<pg.Client> {
   return pRetry(
     async () => {
       const client = new pg.Client(config);
+      client.on('error', () => undefined);
       setup(client);
       try {
         await client.connect();

@@ -43,8 +43,8 @@ export interface ExpectedSchemaDeps {
   /** A MigrationTool for the service pointed at another database (the scratch one). */
   toolFor(service: ServiceConfig, databaseUrl: string): MigrationTool;
   now(): Date;
-  /** Absent: nothing is kept, every verification builds its own. */
-  store?: ExpectedSchemaStore;
+  /** Where built references are kept (the state database in the bot). */
+  store: ExpectedSchemaStore;
 }
 
 /** The AppError of a scratch database that could not be made or migrated; `details.problems` says what to do. */
@@ -119,11 +119,11 @@ export async function buildExpectedSchema(service: ServiceConfig, serviceTool: M
  * @throws AppError as {@link buildExpectedSchema}
  */
 export async function expectedSchema(service: ServiceConfig, serviceTool: MigrationTool, through: readonly AppliedMigration[], deps: ExpectedSchemaDeps): Promise<ExpectedSchema> {
-  const key = deps.store ? await expectedSchemaKey(service, through) : null;
-  const kept = key ? await deps.store!.get(key) : null;
+  const key = await expectedSchemaKey(service, through);
+  const kept = key ? await deps.store.get(key) : null;
   if (kept) return { ...kept, cached: true };
   const built = await buildExpectedSchema(service, serviceTool, through, deps);
-  if (key) await deps.store!.put(key, service.name, built);
+  if (key) await deps.store.put(key, service.name, built);
   return { ...built, cached: false };
 }
 

@@ -63,11 +63,7 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let client: pg.Client;
   try {
-    // A server-side disconnect emits 'error' on the client; the pending query rejects anyway.
-    client = await connectClient(
-      { connectionString: options.url, application_name: TRIAGE_APPLICATION_NAME, connectionTimeoutMillis: connectTimeoutMs, query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS },
-      (c) => c.on('error', () => undefined),
-    );
+    client = await connectClient({ connectionString: options.url, application_name: TRIAGE_APPLICATION_NAME, connectionTimeoutMillis: connectTimeoutMs, query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS });
   } catch (cause) {
     throw new AppError({ code: 'triage_connect_failed', message: 'could not open a triage session', cause, retryable: true });
   }
