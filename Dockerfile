@@ -55,5 +55,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # tini forwards SIGTERM to node (npm would not) and reaps pg_dump children. On SIGTERM the bot
 # finishes the step in progress within SHUTDOWN_GRACE_SECONDS (default 25, below Kubernetes' 30 s)
 # and exits 0. `--role app` or `--role worker` runs one part; `migrate-bot` (bin/) is the CLI.
-ENTRYPOINT ["tini", "--", "node", "dist/main.js"]
+ENTRYPOINT ["tini", "--", "node", "dist/main/main.js"]
 CMD ["--role", "all"]

@@ -3,7 +3,7 @@
  * tool against the tool's API and CLI, triage on 2,000 tables, pg_dump against `pg_dump -Fc`).
  *
  * - **ack** of 50 concurrent signed `/migrate triage` over HTTP, p50 / p99, in the first burst
- *   after start and warm: the bot's app (`src/main.ts --role app`) against an ack-only Bolt app
+ *   after start and warm: the bot's app (`src/main/main.ts --role app`) against an ack-only Bolt app
  *   (`bench/ack-only-app.ts`), each in a fresh process of its own, this one sending the requests
  *   and playing Slack;
  * - **command → channel / triage / plan card** for one `/migrate rollback 007`;
@@ -21,7 +21,7 @@ import pg from 'pg';
 import { APPROVERS, SIGNING_SECRET, startHarness, type Harness } from '../test/support/bot-harness.js';
 import { eventually, query } from '../test/support/bot-waits.js';
 import { ADMIN_URL, withDatabase } from '../test/support/postgres.js';
-import { postSlashCommand } from '../src/drill/slack-requests.js';
+import { postSlashCommand } from '../src/surfaces/drill/slack-requests.js';
 import { startSlackApiServer } from '../test/support/slack-api-server.js';
 import { createTicketServiceDb } from '../test/support/ticket-service.js';
 import { freePort, maxPerChannelPerSecond } from '../test/support/measure.js';
@@ -65,10 +65,10 @@ async function ackOnlyApp(apiUrl: string): Promise<{ url: string; stop(): Promis
   return { url, stop: p.stop };
 }
 
-/** The bot's Slack app (`src/main.ts --role app`) in its own process, on the harness's databases and Slack stand-in; its ops port reports RSS. */
+/** The bot's Slack app (`src/main/main.ts --role app`) in its own process, on the harness's databases and Slack stand-in; its ops port reports RSS. */
 async function botApp(h: Harness): Promise<{ url: string; opsPort: number; stop(): Promise<void> }> {
   const [port, opsPort] = [await freePort(), await freePort()];
-  const p = await startProcess('bot app', ['src/main.ts', '--role', 'app'], { ...h.rawEnv, PORT: String(port), HTTP_PORT: String(opsPort) }, async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok);
+  const p = await startProcess('bot app', ['src/main/main.ts', '--role', 'app'], { ...h.rawEnv, PORT: String(port), HTTP_PORT: String(opsPort) }, async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok);
   return { url: `http://127.0.0.1:${port}/slack/events`, opsPort, stop: p.stop };
 }
 
@@ -132,7 +132,7 @@ async function hundredIncidents(): Promise<string[][]> {
     h = await startHarness({}, { role: 'cli', extraServices: names.map((name, i) => ({ name, databaseUrl: withDatabase(ADMIN_URL, copies[i]!) })), env: { ...SLACK_LIMITS, STATE_DB_POOL_MAX: '20' } });
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'worker'], { env: { ...process.env, ...h.rawEnv, HTTP_PORT: String(port) }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/main.ts', '--role', 'worker'], { env: { ...process.env, ...h.rawEnv, HTTP_PORT: String(port) }, stdio: 'ignore' });
       workers.push(child);
     }
     const harness = h;

@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { measurePlanRisk } from '../src/adapters/postgres/triage-runner.js';
-import { classifyPlan, classifySql } from '../src/rollback/risk.js';
+import { classifyPlan, classifySql } from '../src/domain/rollback/risk.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 
 const RUNBOOK_DOWNS = [

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { PgDumpSnapshotProvider } from '../src/adapters/pgdump/pg-dump-provider.js';
 import { systemClock } from '../src/shared/clock.js';
-import { formatBytes } from '../src/triage/safe-value.js';
+import { formatBytes } from '../src/domain/triage/safe-value.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);

@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { DEFAULT_TRIAGE_CONCURRENCY, runTriage } from '../src/adapters/postgres/triage-runner.js';
-import type { TriageReport } from '../src/triage/triage-report.js';
+import type { TriageReport } from '../src/domain/triage/triage-report.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 
 const TABLES = 2000;

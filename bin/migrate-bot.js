@@ -3,10 +3,10 @@
 // tsx, so it is never a stale build; in the image (dist/ only) it runs the compiled CLI.
 import { existsSync } from 'node:fs';
 
-const source = new URL('../src/cli/main.ts', import.meta.url);
+const source = new URL('../src/main/cli-main.ts', import.meta.url);
 if (existsSync(source)) {
   const { tsImport } = await import('tsx/esm/api');
   await tsImport(source.href, import.meta.url);
 } else {
-  await import(new URL('../dist/cli/main.js', import.meta.url).href);
+  await import(new URL('../dist/main/cli-main.js', import.meta.url).href);
 }

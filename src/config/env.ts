@@ -58,6 +58,11 @@ export const EnvSchema = z.object({
   /** Multiplies Slack's per-minute tiers (Tier 2: 20, Tier 3: 50, Tier 4: 100) the bot paces itself to; 1 unless Slack raised your app's limits. */
   SLACK_TIER_SCALE: z.coerce.number().min(0.01).max(100).default(1),
   /**
+   * Length of one tier window, s: Slack counts per minute (60). Shorter only for a stand-in, so a
+   * test sees a Tier 2 window pass in seconds; the tier's calls per window stay as scaled above.
+   */
+  SLACK_TIER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(60).default(60),
+  /**
    * Slash commands whose work (after the ack) runs at once in this process; the rest wait their
    * turn. The work is I/O-bound and held while acks are still due (`slack/acks-first.ts`), so more
    * at once only crowds the state and service databases (100 concurrent `/migrate rollback` before

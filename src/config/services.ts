@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migrations/registry.js';
+import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migrations/migration-tool-registry.js';
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
 

@@ -1,7 +1,9 @@
 /**
- * The `migrate-bot` CLI as a real process (`node bin/migrate-bot.js`, the package's bin) on the
- * same state database, Redis queues and Slack stand-in as a running bot: exit codes are
- * runbook 001's, `--json` is parsed, and what one surface starts the other sees.
+ * The `migrate-bot` CLI on the same state database, Redis queues and Slack stand-in as a running
+ * bot: exit codes are runbook 001's, `--json` is parsed, and what one surface starts the other
+ * sees. Commands run in-process through `runCli` (the program `bin/migrate-bot.js` runs, with
+ * the environment and output handed in); the rollback runs as a real process
+ * (`node bin/migrate-bot.js`, the package's bin), as an operator would start it.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
 import { eventually, incidentRow, query, reachesState } from '../support/e2e-helpers.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
+import { runCli, type CliIo } from '../../src/surfaces/cli/program.js';
+import { startEngine } from '../../src/main/cli-engine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,7 +24,16 @@ interface CliRun {
   stderr: string;
 }
 
-function cli(h: Harness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** Runs `migrate-bot <args>` in this process with the bot's environment; stdout and stderr are captured. */
+async function cli(h: Harness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const out = { stdout: '', stderr: '' };
+  const io: CliIo = { env: { ...h.rawEnv, ...env }, stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) }, exitCode: 0 };
+  const code = await runCli(args, io, startEngine);
+  return { code, ...out };
+}
+
+/** Runs `node bin/migrate-bot.js <args>` as its own process. */
+function cliProcess(h: Harness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['bin/migrate-bot.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...h.rawEnv, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? -1) : 0;
@@ -101,7 +114,7 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     expect(existsSync(record.location)).toBe(true);
     expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const run = await cli(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER, '--approved-by', APPROVERS.join(','), '--reason', 'Slack is down, approved on the bridge call', '--confirm', 'ticket-service', '--json']);
+    const run = await cliProcess(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER, '--approved-by', APPROVERS.join(','), '--reason', 'Slack is down, approved on the bridge call', '--confirm', 'ticket-service', '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = json<{ incident: { id: string; state: string; steps: Array<{ migration: string; status: string }> } }>(run).incident;

@@ -1,6 +1,6 @@
 /**
  * The image's entry point without Docker (no daemon on this machine): `npm run build` (tsc to
- * dist/), then `node dist/main.js --role worker` exactly as the Dockerfile's ENTRYPOINT runs it
+ * dist/), then `node dist/main/main.js --role worker` exactly as the Dockerfile's ENTRYPOINT runs it
  * (no tsx loader for the bot's own code). It serves /healthz, runs a real rollback, and exits 0
  * on SIGTERM within the grace period.
  */
@@ -22,7 +22,7 @@ async function jsFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && e.name.endsWith('.js')).map((e) => path.join(e.parentPath, e.name));
 }
 
-describe('the compiled entry point the image runs (node dist/main.js)', () => {
+describe('the compiled entry point the image runs (node dist/main/main.js)', () => {
   let h: Harness;
   beforeAll(async () => {
     await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
@@ -39,7 +39,7 @@ describe('the compiled entry point the image runs (node dist/main.js)', () => {
     expect(withTsx).toEqual(['dist/adapters/migrations/load-migration.js']);
 
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['dist/main.js', '--role', 'worker'], {
+    const child = spawn(process.execPath, ['dist/main/main.js', '--role', 'worker'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...h.rawEnv, HTTP_PORT: String(httpPort), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

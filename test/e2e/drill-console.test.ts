@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDrill, type DrillOptions, type RunningDrill } from '../../src/drill/start-drill.js';
+import { startDrill, type DrillOptions, type RunningDrill } from '../../src/main/start-drill.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { query } from '../support/e2e-helpers.js';
 import { dropDatabase } from '../support/postgres.js';

@@ -1,5 +1,5 @@
 /**
- * The worker as a real process, started the README's way (`node --import tsx src/main.ts`,
+ * The worker as a real process, started the README's way (`node --import tsx src/main/main.ts`,
  * what `npm start` and the image run): killed with SIGKILL in the middle of a slow down
  * migration, or stopped with SIGTERM as Docker and Kubernetes do. The Slack app runs in the
  * test process (role `app`); only the child processes run jobs.
@@ -27,7 +27,7 @@ interface WorkerProcess {
 }
 
 function startWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'worker'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/main.ts', '--role', 'worker'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...h.rawEnv, LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src/adapters/postgres/connect.js';
-import { connectTriage } from '../../src/adapters/postgres/triage-session.js';
+import { connectTriage } from '../../src/adapters/postgres/postgres-triage-session.js';
 import { DurationSchema } from '../../src/config/duration.js';
 import { ADMIN_URL } from '../support/postgres.js';
 import { query } from '../support/e2e-helpers.js';

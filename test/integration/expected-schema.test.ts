@@ -2,7 +2,7 @@ import { cp, mkdtemp, appendFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
+import { createMigrationTool } from '../../src/adapters/migrations/migration-tool-registry.js';
 import { expectedSchema, expectedSchemaKey, PostgresExpectedSchemaStore, type ExpectedSchemaDeps } from '../../src/adapters/postgres/expected-schema.js';
 import { fingerprintCheck } from '../../src/adapters/postgres/schema-fingerprint.js';
 import type { ServiceConfig } from '../../src/config/services.js';

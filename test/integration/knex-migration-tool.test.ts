@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { AppError } from '../../src/shared/errors.js';
-import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
-import type { MigrationTool } from '../../src/rollback/migration-tool.js';
+import { createMigrationTool } from '../../src/adapters/migrations/migration-tool-registry.js';
+import type { MigrationTool } from '../../src/domain/rollback/migration-tool.js';
 import { DurationSchema } from '../../src/config/duration.js';
-import { migrationsToRevert, resolveMigration } from '../../src/rollback/plan.js';
+import { migrationsToRevert, resolveMigration } from '../../src/domain/rollback/plan.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { createTicketServiceDb, TABLES_OF_007, ticketServiceConfig as serviceFor } from '../support/ticket-service.js';
 import type { TestDatabase } from '../support/postgres.js';

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { EnvSchema } from '../../src/config/env.js';
-import { createMetrics } from '../../src/ops/metrics.js';
-import { startOpsServer, type OpsServer } from '../../src/ops/ops-server.js';
+import { createMetrics } from '../../src/surfaces/ops/metrics.js';
+import { startOpsServer, type OpsServer } from '../../src/surfaces/ops/ops-server.js';
 
 const BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifests/kubernetes');
 

@@ -5,12 +5,12 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { golangMigrateLockKey } from '../../src/adapters/migrations/sql-migration-tool.js';
-import { createMigrationTool } from '../../src/adapters/migrations/registry.js';
+import { createMigrationTool } from '../../src/adapters/migrations/migration-tool-registry.js';
 import { runTriage } from '../../src/adapters/postgres/triage-runner.js';
 import { DurationSchema } from '../../src/config/duration.js';
 import type { ServiceConfig } from '../../src/config/services.js';
-import type { MigrationTool } from '../../src/rollback/migration-tool.js';
-import { migrationsToRevert, resolveMigration } from '../../src/rollback/plan.js';
+import type { MigrationTool } from '../../src/domain/rollback/migration-tool.js';
+import { migrationsToRevert, resolveMigration } from '../../src/domain/rollback/plan.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import {

@@ -7,7 +7,7 @@ import { PgDumpSnapshotProvider } from '../../src/adapters/pgdump/pg-dump-provid
 import { PgDumpRestorer } from '../../src/adapters/pgdump/pg-dump-restorer.js';
 import { databaseExists } from '../../src/adapters/pgdump/pg-restore.js';
 import { systemClock } from '../../src/shared/clock.js';
-import type { SnapshotRecord } from '../../src/snapshots/snapshot-provider.js';
+import type { SnapshotRecord } from '../../src/domain/snapshots/snapshot-provider.js';
 import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
 import { createTicketServiceDb } from '../support/ticket-service.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measurePlanRisk } from '../../src/adapters/postgres/triage-runner.js';
-import { classifyPlan, type RiskFinding } from '../../src/rollback/risk.js';
+import { classifyPlan, type RiskFinding } from '../../src/domain/rollback/risk.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { triageService } from './triage/triage-fixtures.js';
 

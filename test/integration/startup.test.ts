@@ -10,10 +10,10 @@ import { ADMIN_URL, dropDatabase } from '../support/postgres.js';
 
 const run = promisify(execFile);
 
-/** Runs `npm start`'s entry (`node --import tsx src/main.ts`) with exactly `env`; returns exit code and stderr. */
+/** Runs `npm start`'s entry (`node --import tsx src/main/main.ts`) with exactly `env`; returns exit code and stderr. */
 async function start(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 });
+    await run(process.execPath, ['--import', 'tsx', 'src/main/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 });
     return { code: 0, stderr: '' };
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
@@ -80,7 +80,7 @@ describe('start-up validation (the process refuses to start and says why)', () =
   it('with no Slack credentials at all, npm start runs a drill: the console answers and SIGTERM exits 0', async () => {
     const tag = randomBytes(4).toString('hex');
     const dbs = [`mb_drill_state_${tag}`, `mb_drill_tickets_${tag}`].map((d) => `postgres://postgres@127.0.0.1:5432/${d}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/main.ts'], {
       env: { PATH: process.env.PATH ?? '', PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', DRILL_STATE_DATABASE_URL: dbs[0], DRILL_DATABASE_URL: dbs[1], DRILL_QUEUE_PREFIX: `mbtest-drill-${tag}`, DRILL_SNAPSHOT_DIR: path.join(os.tmpdir(), `mb-drill-${tag}`) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

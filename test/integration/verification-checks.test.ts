@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTriageSessions } from '../../src/adapters/postgres/triage-runner.js';
-import { integrityCheck, objectsCheck, smokeCheck } from '../../src/verify/verification.js';
+import { integrityCheck, objectsCheck, smokeCheck } from '../../src/domain/verify/verification.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { triageService } from './triage/triage-fixtures.js';
 

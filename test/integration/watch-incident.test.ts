@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresIncidentRepository } from '../../src/adapters/postgres/postgres-incident-repository.js';
-import { watchIncident } from '../../src/cli/watch-incident.js';
+import { watchIncident } from '../../src/surfaces/cli/watch-incident.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { createStateDatabase, type StateDatabase } from '../support/state-db.js';
 

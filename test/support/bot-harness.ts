@@ -6,10 +6,11 @@ import { stringify } from 'yaml';
 import { loadEnv } from '../../src/config/env.js';
 import { loadServices } from '../../src/config/services.js';
 import { createLogger, silentLogger } from '../../src/shared/logger.js';
-import { startBot, type RunningBot } from '../../src/start-bot.js';
+import { startBot, type RunningBot } from '../../src/main/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { startSlackApiServer, type OpenedView, type SlackApiServer } from './slack-api-server.js';
 import { query } from './bot-waits.js';
+import { STATE_TEMPLATE } from './state-db.js';
 import { postBlockActions, postSlashCommand, postViewSubmission, type SendOptions } from './slack-request.js';
 import { TOOL_FIXTURES, type ToolFixture } from './tool-fixtures.js';
 
@@ -80,7 +81,7 @@ export interface HarnessOptions {
 export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
   const slack = await startSlackApiServer();
   const fixture = options.fixture ?? TOOL_FIXTURES[0]!;
-  const [ticketDb, stateDb] = await Promise.all([fixture.createDb(), createTestDatabase('mb_state')]);
+  const [ticketDb, stateDb] = await Promise.all([fixture.createDb(), createTestDatabase('mb_state', STATE_TEMPLATE)]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
   const servicesFile = path.join(dir, 'services.yaml');
   await writeFile(

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { ADMIN_URL, TEMPLATE_PREFIX } from './pg-admin.js';
 
 /** Fails the whole run, with the command that fixes it, when PostgreSQL or Redis is down. Never skips. */
 async function reachable(host: string, port: number): Promise<boolean> {
@@ -15,7 +19,23 @@ async function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
-export default async function setup(): Promise<void> {
+/** Drops the template databases whose names start with `prefix` (an earlier run's leftovers, or this run's at the end). */
+async function dropTemplates(prefix: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Checks the services, then gives the run an id for its template databases (migrated once,
+ * cloned per test: test/support/postgres.ts) and drops them when the run ends.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const missing: string[] = [];
   if (!(await reachable('127.0.0.1', 5432))) {
     missing.push('PostgreSQL on 127.0.0.1:5432 (start: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)');
@@ -26,4 +46,8 @@ export default async function setup(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`The test suite needs real services that are not running:\n - ${missing.join('\n - ')}`);
   }
+  await dropTemplates(TEMPLATE_PREFIX);
+  const run = randomBytes(3).toString('hex');
+  project.provide('templateRun', run);
+  return () => dropTemplates(`${TEMPLATE_PREFIX}${run}_`);
 }

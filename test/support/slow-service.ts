@@ -4,7 +4,26 @@ import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { loadMigration } from '../../src/adapters/migrations/load-migration.js';
-import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { createTestDatabase, type TemplateSpec, type TestDatabase } from './postgres.js';
+
+/** The slow service migrated up with knex itself (001–003 in one batch), once per run. */
+const SLOW_TEMPLATE: TemplateSpec = {
+  key: 'slow',
+  async build(url) {
+    const files = (await readdir(SLOW_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
+    const source: Knex.MigrationSource<string> = {
+      getMigrations: async () => files,
+      getMigrationName: (f) => f,
+      getMigration: async (f) => (await loadMigration(SLOW_MIGRATIONS_DIR, f)) as Knex.Migration,
+    };
+    const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
+    try {
+      await knex.migrate.latest({ migrationSource: source });
+    } finally {
+      await knex.destroy();
+    }
+  },
+};
 
 /** Three knex migrations; 002's down sleeps `app.slow_down_seconds` before it drops its table. */
 export const SLOW_MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/slow-service/migrations');
@@ -20,22 +39,11 @@ export const SLOW_TABLES = ['orders', 'order_notes', 'order_audit'];
  * migration sleeps `slowSeconds` (s).
  */
 export async function createSlowServiceDb(slowSeconds: number): Promise<TestDatabase> {
-  const db = await createTestDatabase('mb_slow');
+  const db = await createTestDatabase('mb_slow', SLOW_TEMPLATE);
+  // A database's own settings are not copied from its template: set the sleep on the copy.
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} SET app.slow_down_seconds = '${Number(slowSeconds)}'`);
   await admin.end();
-  const files = (await readdir(SLOW_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
-  const source: Knex.MigrationSource<string> = {
-    getMigrations: async () => files,
-    getMigrationName: (f) => f,
-    getMigration: async (f) => (await loadMigration(SLOW_MIGRATIONS_DIR, f)) as Knex.Migration,
-  };
-  const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 1 } });
-  try {
-    await knex.migrate.latest({ migrationSource: source });
-  } finally {
-    await knex.destroy();
-  }
   return db;
 }

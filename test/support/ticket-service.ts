@@ -28,17 +28,20 @@ function fixtureSource(files: string[]): Knex.MigrationSource<string> {
  * `knex_migrations` and lock table `knex_migrations_lock`.
  */
 export async function createTicketServiceDb(options: { table?: string } = {}): Promise<TestDatabase> {
-  const db = await createTestDatabase('mb_ticket');
-  const files = (await readdir(TICKET_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
-  const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 1 } });
-  try {
-    const tableName = options.table ?? 'knex_migrations';
-    await knex.migrate.latest({ migrationSource: fixtureSource(files.filter((f) => f < '006')), tableName });
-    await knex.migrate.latest({ migrationSource: fixtureSource(files), tableName });
-  } finally {
-    await knex.destroy();
-  }
-  return db;
+  const tableName = options.table ?? 'knex_migrations';
+  return createTestDatabase('mb_ticket', {
+    key: `ticket_${tableName}`.slice(0, 30),
+    async build(url) {
+      const files = (await readdir(TICKET_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
+      const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
+      try {
+        await knex.migrate.latest({ migrationSource: fixtureSource(files.filter((f) => f < '006')), tableName });
+        await knex.migrate.latest({ migrationSource: fixtureSource(files), tableName });
+      } finally {
+        await knex.destroy();
+      }
+    },
+  });
 }
 
 /** The ticket-service as loadServices would give it, on `url`, with `migrations` overridden (e.g. another directory). */

@@ -77,9 +77,7 @@ const nodePgMigrateFixture: ToolFixture = {
   label: 'node-pg-migrate',
   migrations: { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR },
   async createDb() {
-    const db = await createTestDatabase('mb_npm');
-    await migrateUpWithNodePgMigrate(db.url);
-    return db;
+    return createTestDatabase('mb_npm', { key: 'npm', build: (url) => migrateUpWithNodePgMigrate(url) });
   },
   target: '1731000000200',
   applied: NPM_NAMES,
@@ -136,9 +134,7 @@ function sqlFixture(layout: 'single' | 'per_version'): ToolFixture {
     label: layout === 'single' ? 'sql (golang-migrate layout)' : 'sql (runbook 001 layout)',
     migrations: { tool: 'sql', directory: SQL_DIR },
     async createDb() {
-      const db = await createTestDatabase('mb_sql');
-      await migrateUpLikeGolangMigrate(db.url, layout);
-      return db;
+      return createTestDatabase('mb_sql', { key: `sql_${layout}`, build: (url) => migrateUpLikeGolangMigrate(url, layout) });
     },
     target: '002',
     applied: SQL_NAMES,
@@ -172,9 +168,7 @@ const drizzleFixture: ToolFixture = {
   label: 'drizzle',
   migrations: { tool: 'drizzle', directory: DRIZZLE_DIR },
   async createDb() {
-    const db = await createTestDatabase('mb_drizzle');
-    await migrateUpWithDrizzle(db.url);
-    return db;
+    return createTestDatabase('mb_drizzle', { key: 'drizzle', build: (url) => migrateUpWithDrizzle(url) });
   },
   target: '0001',
   applied: DRIZZLE_NAMES,

@@ -4,8 +4,8 @@ import { loadMigrations, PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate/runn
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { TrackingDescription } from '../../rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
+import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';

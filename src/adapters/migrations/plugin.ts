@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { MigrationTool, TrackingDescription } from '../../rollback/migration-tool.js';
-import type { PlanStep } from '../../rollback/plan.js';
+import type { MigrationTool, TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { PlanStep } from '../../domain/rollback/plan.js';
 import type { ServiceDb } from './postgres-rollback.js';
 
 /** A SQL identifier the bot is willing to quote and use (tracking table, schema). */

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../rollback/plan.js';
+import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { RollbackLockSession, type ServiceDb, type ToolLock } from './postgres-rollback.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, RollbackLockOptions } from '../../rollback/migration-tool.js';
-import type { PlanStep } from '../../rollback/plan.js';
+import type { HeldRollbackLock, LockHolder, RollbackLockOptions } from '../../domain/rollback/migration-tool.js';
+import type { PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';

@@ -1,5 +1,5 @@
-import type { ProbeFindings, QualifiedName, TrackingProbe } from '../../rollback/migration-tool.js';
-import { plural, safeCell, safeText } from '../../triage/safe-value.js';
+import type { ProbeFindings, QualifiedName, TrackingProbe } from '../../domain/rollback/migration-tool.js';
+import { plural, safeCell, safeText } from '../../domain/triage/safe-value.js';
 
 /** A tracking row in words for triage tables: `version=7 dirty=true`, at most 200 characters. */
 export const describeRow = (row: Record<string, unknown>): string =>

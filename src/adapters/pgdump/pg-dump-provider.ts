@@ -5,14 +5,14 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest, VerifyOptions } from '../../snapshots/snapshot-provider.js';
+import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest, VerifyOptions } from '../../domain/snapshots/snapshot-provider.js';
 import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { pruneDumps } from './pg-dump-retention.js';
 import { describeLockHolders, dumpToFile, lockWaitTable, PgDumpFailed, type StreamedDump } from './pg-dump-stream.js';
-import { formatBytes } from '../../triage/safe-value.js';
+import { formatBytes } from '../../domain/triage/safe-value.js';
 
 const run = promisify(execFile);
 

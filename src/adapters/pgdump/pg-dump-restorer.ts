@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
-import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../snapshots/restorer.js';
-import type { SnapshotProgress, SnapshotProvider, SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../domain/snapshots/restorer.js';
+import type { SnapshotProgress, SnapshotProvider, SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
 import { listDumpManifests, readDumpManifest } from './pg-dump-retention.js';
 import { assertRestoreTarget, createDatabase, databaseExists, databaseOf, dropDatabase, pgRestoreInto, recoveryDatabaseName, withDatabaseName } from './pg-restore.js';
-import type { RestorePurpose } from '../../snapshots/snapshot-name.js';
+import type { RestorePurpose } from '../../domain/snapshots/snapshot-name.js';
 
 /** Options of {@link PgDumpRestorer}. */
 export interface PgDumpRestorerOptions {

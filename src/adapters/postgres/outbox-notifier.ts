@@ -1,5 +1,5 @@
-import type { Incident } from '../../incident/incident.js';
-import type { NoticeMethod, Notifier } from '../../incident/notifier.js';
+import type { Incident } from '../../domain/incident/model/incident.js';
+import type { NoticeMethod, Notifier } from '../../domain/incident/ports/notifier.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PostgresOutbox } from './postgres-outbox.js';
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { PlanStep } from '../../rollback/plan.js';
-import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../incident/incident.js';
-import type { PlanBasis } from '../../rollback/plan-digest.js';
-import type { PlanRisk } from '../../rollback/risk.js';
-import type { IncidentEventRecord, IncidentRepository, NewIncident } from '../../incident/incident-repository.js';
-import { nextState, type IncidentEvent } from '../../incident/state-machine.js';
-import { isOpen } from '../../incident/incident.js';
-import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import type { PlanStep } from '../../domain/rollback/plan.js';
+import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../domain/incident/model/incident.js';
+import type { PlanBasis } from '../../domain/rollback/plan-digest.js';
+import type { PlanRisk } from '../../domain/rollback/risk.js';
+import type { IncidentEventRecord, IncidentRepository, NewIncident } from '../../domain/incident/ports/incident-repository.js';
+import { nextState, type IncidentEvent } from '../../domain/incident/model/state-machine.js';
+import { isOpen } from '../../domain/incident/model/incident.js';
+import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
 import { AppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 

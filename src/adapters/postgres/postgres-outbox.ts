@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { NoticeMethod } from '../../incident/notifier.js';
+import type { NoticeMethod } from '../../domain/incident/ports/notifier.js';
 
 /** One stored notice: a Notifier call waiting for (or done with) delivery. */
 export interface StoredNotice {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { LockHolder } from '../../rollback/migration-tool.js';
+import type { LockHolder } from '../../domain/rollback/migration-tool.js';
 
 /**
  * The advisory-lock key of "a rollback runs on this database": one rollback per database

@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../../config/services.js';
-import type { MigrationTool } from '../../rollback/migration-tool.js';
+import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import { isAppError } from '../../shared/errors.js';
-import type { VerificationCheck } from '../../verify/verification.js';
+import type { VerificationCheck } from '../../domain/verify/verification.js';
 import { expectedSchema, type ExpectedSchemaDeps } from './expected-schema.js';
 import { schemaLines, trackingRelations } from './schema-lines.js';
 

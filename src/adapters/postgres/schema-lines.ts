@@ -1,5 +1,5 @@
 import { connectClient } from './connect.js';
-import type { MigrationTool } from '../../rollback/migration-tool.js';
+import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 
 /**
  * The schema as the catalogs describe it, one line per object, normalised so two databases

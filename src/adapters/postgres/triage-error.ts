@@ -1,6 +1,6 @@
 import type { Duration } from '../../config/duration.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { sqlStateOf } from '../../triage/triage-session.js';
+import { sqlStateOf } from '../../domain/triage/triage-session.js';
 
 /** The timeouts a triage session runs under, for naming them in messages. */
 export interface TriageTimeouts {

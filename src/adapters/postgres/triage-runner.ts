@@ -1,18 +1,18 @@
 import type { ServiceConfig } from '../../config/services.js';
-import { trackingOf } from '../migrations/registry.js';
+import { trackingOf } from '../migrations/migration-tool-registry.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { isAppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CheckContext, OffendingMigration, TriageCheck } from '../../triage/check.js';
-import { triageChecks } from '../../triage/checks/index.js';
-import { extractTouchedRelations, type TouchedRelationsResult } from '../../triage/touched-relations.js';
-import type { CheckResult, TriageReport } from '../../triage/triage-report.js';
+import type { CheckContext, OffendingMigration, TriageCheck } from '../../domain/triage/check.js';
+import { triageChecks } from '../../domain/triage/checks/index.js';
+import { extractTouchedRelations, type TouchedRelationsResult } from '../../domain/triage/touched-relations.js';
+import type { CheckResult, TriageReport } from '../../domain/triage/triage-report.js';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { PlanRisk } from '../../rollback/risk.js';
-import { measureRisk } from '../../rollback/risk-figures.js';
+import type { PlanRisk } from '../../domain/rollback/risk.js';
+import { measureRisk } from '../../domain/rollback/risk-figures.js';
 import { describeTriageError } from './triage-error.js';
-import { connectTriage, DEFAULT_CONNECT_TIMEOUT_MS, type TriageConnection } from './triage-session.js';
-import type { TriageSession } from '../../triage/triage-session.js';
+import { connectTriage, DEFAULT_CONNECT_TIMEOUT_MS, type TriageConnection } from './postgres-triage-session.js';
+import type { TriageSession } from '../../domain/triage/triage-session.js';
 
 /**
  * Connections one triage run uses, each running its share of the checks one after another

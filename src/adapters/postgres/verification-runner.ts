@@ -1,8 +1,8 @@
 import { fingerprintCheck, type FingerprintDeps } from './schema-fingerprint.js';
-import type { MigrationTool } from '../../rollback/migration-tool.js';
+import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { ServiceConfig } from '../../config/services.js';
-import type { PlanStep } from '../../rollback/plan.js';
-import { CHECKS, healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../verify/verification.js';
+import type { PlanStep } from '../../domain/rollback/plan.js';
+import { CHECKS, healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../domain/verify/verification.js';
 import { withTriageSessions } from './triage-runner.js';
 
 /** HTTP status of a GET to `url`, following redirects, or a throw after `timeoutMs` (an AbortSignal timeout). */

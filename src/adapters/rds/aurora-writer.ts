@@ -1,7 +1,7 @@
 import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock } from '../../shared/clock.js';
-import { INSTANCE_IDENTIFIER_MAX_LENGTH } from '../../snapshots/snapshot-name.js';
+import { INSTANCE_IDENTIFIER_MAX_LENGTH } from '../../domain/snapshots/snapshot-name.js';
 import { isTargetAlreadyExists, mapRdsError, type RdsErrorContext } from './rds-errors.js';
 import { describeCluster, describeInstance, waitForInstance, type RestoreOptions } from './rds-restore-support.js';
 

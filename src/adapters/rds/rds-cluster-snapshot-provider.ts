@@ -15,7 +15,7 @@ import type {
   SnapshotProvider,
   SnapshotRecord,
   SnapshotRequest,
-} from '../../snapshots/snapshot-provider.js';
+} from '../../domain/snapshots/snapshot-provider.js';
 import { isSnapshotNotFound } from './rds-errors.js';
 import {
   createAndAwaitSnapshot,

@@ -1,6 +1,6 @@
 import { DeleteDBClusterCommand, DeleteDBInstanceCommand, waitUntilDBClusterDeleted, waitUntilDBInstanceDeleted, type RDSClient, type Tag } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
-import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
+import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import { isSourceNotFound, mapRdsError, type RdsErrorContext } from './rds-errors.js';
 import { describeCluster, describeInstance } from './rds-restore-support.js';
 

@@ -1,6 +1,6 @@
 import { DescribeDBClusterSnapshotsCommand, DescribeDBSnapshotsCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
-import type { RestoreCheck, SnapshotSummary } from '../../snapshots/restorer.js';
+import type { RestoreCheck, SnapshotSummary } from '../../domain/snapshots/restorer.js';
 import { isSnapshotNotFound, mapRdsError, type RdsErrorContext } from './rds-errors.js';
 import { describeCluster, describeInstance } from './rds-restore-support.js';
 

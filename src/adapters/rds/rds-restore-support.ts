@@ -2,8 +2,8 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, waitUntilDBInsta
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { INSTANCE_IDENTIFIER_MAX_LENGTH, rdsIdentifierProblems, recoveryInstanceName } from '../../snapshots/snapshot-name.js';
-import type { SnapshotProgress } from '../../snapshots/snapshot-provider.js';
+import { INSTANCE_IDENTIFIER_MAX_LENGTH, rdsIdentifierProblems, recoveryInstanceName } from '../../domain/snapshots/snapshot-name.js';
+import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import { isSourceNotFound, isTargetAlreadyExists, mapRdsError, waitTimeoutError, type RdsErrorContext } from './rds-errors.js';
 import { isTerminalRdsStatus, waitWithFailFast, type PolledState, type RdsWaiter } from './rds-waiter.js';
 

@@ -2,14 +2,14 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { assertValidSnapshotIdentifier, type RdsIdentifierKind } from '../../snapshots/snapshot-name.js';
+import { assertValidSnapshotIdentifier, type RdsIdentifierKind } from '../../domain/snapshots/snapshot-name.js';
 import type {
   SnapshotProgress,
   SnapshotProviderKind,
   SnapshotRecord,
   SnapshotRequest,
   SnapshotStatus,
-} from '../../snapshots/snapshot-provider.js';
+} from '../../domain/snapshots/snapshot-provider.js';
 import {
   isInvalidSourceState,
   isSnapshotAlreadyExists,

@@ -4,8 +4,8 @@ import {
   type RdsClusterSnapshotProviderOptions,
 } from '../../../src/adapters/rds/rds-cluster-snapshot-provider.js';
 import type { AppError } from '../../../src/shared/errors.js';
-import { snapshotName } from '../../../src/snapshots/snapshot-name.js';
-import type { SnapshotRequest } from '../../../src/snapshots/snapshot-provider.js';
+import { snapshotName } from '../../../src/domain/snapshots/snapshot-name.js';
+import type { SnapshotRequest } from '../../../src/domain/snapshots/snapshot-provider.js';
 import { SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const CLUSTER = 'payments-aurora';

@@ -5,7 +5,7 @@ import { RdsSnapshotProvider } from '../../../src/adapters/rds/rds-snapshot-prov
 import { systemClock } from '../../../src/shared/clock.js';
 import type { AppError } from '../../../src/shared/errors.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import type { RestoreHooks } from '../../../src/snapshots/restorer.js';
+import type { RestoreHooks } from '../../../src/domain/snapshots/restorer.js';
 import { rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const wait = { maxWaitMinutes: 1, minDelaySeconds: 1, maxDelaySeconds: 1 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { RdsSnapshotProvider, type RdsSnapshotProviderOptions } from '../../../src/adapters/rds/rds-snapshot-provider.js';
 import { AppError } from '../../../src/shared/errors.js';
-import type { SnapshotRequest } from '../../../src/snapshots/snapshot-provider.js';
+import type { SnapshotRequest } from '../../../src/domain/snapshots/snapshot-provider.js';
 import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
 
 const INSTANCE = 'tickettoken-production';

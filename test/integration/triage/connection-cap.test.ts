@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTriage } from '../../../src/adapters/postgres/triage-runner.js';
-import { TRIAGE_APPLICATION_NAME } from '../../../src/adapters/postgres/triage-session.js';
+import { TRIAGE_APPLICATION_NAME } from '../../../src/adapters/postgres/postgres-triage-session.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { createKnexTables, session, triageService } from './triage-fixtures.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTriageSession } from '../../../src/adapters/postgres/triage-session.js';
+import { openTriageSession } from '../../../src/adapters/postgres/postgres-triage-session.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { session } from './triage-fixtures.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTriage } from '../../../src/adapters/postgres/triage-runner.js';
-import { triageChecks } from '../../../src/triage/checks/index.js';
-import type { TriageCheck } from '../../../src/triage/check.js';
+import { triageChecks } from '../../../src/domain/triage/checks/index.js';
+import type { TriageCheck } from '../../../src/domain/triage/check.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { createKnexTables, session, triageService } from './triage-fixtures.js';
 

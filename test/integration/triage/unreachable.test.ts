@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runTriage } from '../../../src/adapters/postgres/triage-runner.js';
-import { triageChecks } from '../../../src/triage/checks/index.js';
+import { triageChecks } from '../../../src/domain/triage/checks/index.js';
 import { ADMIN_URL, withDatabase } from '../../support/postgres.js';
 import { triageService } from './triage-fixtures.js';
 

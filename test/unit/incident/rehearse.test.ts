@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceConfig } from '../../../src/config/services.js';
-import { rehearsalRefusal, rehearsalText } from '../../../src/incident/rehearse.js';
+import { rehearsalRefusal, rehearsalText } from '../../../src/domain/incident/use-cases/rehearse.js';
 
 const service = (snapshot: Record<string, unknown>, allow = false) =>
   ({ name: 'ticket-service', snapshot, rehearsal: { allow_cloud_restore: allow, database_url: 'postgres://x/y' } }) as unknown as ServiceConfig;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canApply, nextState } from '../../../src/incident/state-machine.js';
-import { isOpen, OPEN_STATES } from '../../../src/incident/incident.js';
+import { canApply, nextState } from '../../../src/domain/incident/model/state-machine.js';
+import { isOpen, OPEN_STATES } from '../../../src/domain/incident/model/incident.js';
 
 describe('incident state machine', () => {
   it('walks the happy path opened → snapshotting → awaiting_approval → rolling_back → resolved', () => {

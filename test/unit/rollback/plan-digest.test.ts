@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planBasis, planChanges, planDigest, trackingHead } from '../../../src/rollback/plan-digest.js';
-import type { PlanStep } from '../../../src/rollback/plan.js';
+import { planBasis, planChanges, planDigest, trackingHead } from '../../../src/domain/rollback/plan-digest.js';
+import type { PlanStep } from '../../../src/domain/rollback/plan.js';
 
 const step = (over: Partial<PlanStep> = {}): PlanStep => ({ migration: '007_add_security_tables.ts', order: 7, transactional: true, sql: ['DROP TABLE IF EXISTS failed_login_attempts'], checksum: 'a'.repeat(64), ...over });
 const HEAD = { name: '007_add_security_tables.ts', order: 7 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../../../src/rollback/plan.js';
+import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../../../src/domain/rollback/plan.js';
 import { planStepFromStored } from '../../../src/adapters/postgres/postgres-incident-repository.js';
 
 const applied: AppliedMigration[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockingIrreversible, classifySql, classifyStep, isDestructive, type RiskFinding } from '../../../src/rollback/risk.js';
+import { blockingIrreversible, classifySql, classifyStep, isDestructive, type RiskFinding } from '../../../src/domain/rollback/risk.js';
 
 const brief = (fs: RiskFinding[]) => fs.map((f) => `${f.class}: ${f.what}`);
 

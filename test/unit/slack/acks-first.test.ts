@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAcksFirstQueue } from '../../../src/slack/acks-first.js';
+import { createAcksFirstQueue } from '../../../src/surfaces/slack/acks-first.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

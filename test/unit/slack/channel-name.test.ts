@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { incidentChannelName } from '../../../src/incident/open-incident.js';
-import { toChannelName } from '../../../src/slack/slack-notifier.js';
+import { incidentChannelName } from '../../../src/domain/incident/use-cases/open-incident.js';
+import { toChannelName } from '../../../src/adapters/slack/slack-notifier.js';
 
 describe('incident channel names', () => {
   const incident = { createdAt: new Date('2026-11-21T03:07:59Z'), service: 'ticket-service', id: '3f2a9c1e-0000-4000-8000-000000000000' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMigrateCommand } from '../../../src/slack/parse-command.js';
+import { parseMigrateCommand } from '../../../src/surfaces/slack/parse-command.js';
 
 describe('parseMigrateCommand', () => {
   it('parses rollback with and without --service', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { outsideRequestWindow } from '../../../src/slack/request-window.js';
-import { deliveryBackoffMs } from '../../../src/jobs/deliver-notices.js';
+import { outsideRequestWindow } from '../../../src/surfaces/slack/request-window.js';
+import { deliveryBackoffMs } from '../../../src/surfaces/workers/deliver-notices.js';
 import { AppError } from '../../../src/shared/errors.js';
 
 describe("Slack's 5-minute request window, both ways", () => {

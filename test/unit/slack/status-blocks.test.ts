@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DurationSchema } from '../../../src/config/duration.js';
 import type { ServiceConfig } from '../../../src/config/services.js';
-import type { Incident, IncidentState } from '../../../src/incident/incident.js';
-import { nextActions, statusMessage, statusOverview } from '../../../src/slack/blocks/status-blocks.js';
+import type { Incident, IncidentState } from '../../../src/domain/incident/model/incident.js';
+import { nextActions, statusMessage, statusOverview } from '../../../src/adapters/slack/render/status-blocks.js';
 
 const service = {
   name: 'ticket-service',

@@ -2,9 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TEMPLATES, loadTemplates, renderTemplate } from '../../../src/slack/templates.js';
-import { initialNoticeMessage } from '../../../src/slack/blocks/incident-messages.js';
-import type { Incident } from '../../../src/incident/incident.js';
+import { DEFAULT_TEMPLATES, loadTemplates, renderTemplate } from '../../../src/adapters/slack/templates.js';
+import { initialNoticeMessage } from '../../../src/adapters/slack/render/incident-messages.js';
+import type { Incident } from '../../../src/domain/incident/model/incident.js';
 
 const incident = { migration: '007_add_security_tables.ts', service: 'ticket-service' } as Incident;
 const snapshot = { id: 'pre-rollback-ticket-service-20261121-031207', provider: 'pg_dump', status: 'available', createdAt: '' } as const;

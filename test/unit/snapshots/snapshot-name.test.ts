@@ -4,7 +4,7 @@ import {
   rdsIdentifierProblems,
   recoveryInstanceName,
   snapshotName,
-} from '../../../src/snapshots/snapshot-name.js';
+} from '../../../src/domain/snapshots/snapshot-name.js';
 import { AppError, isAppError } from '../../../src/shared/errors.js';
 
 const AT = new Date('2026-11-21T03:12:07.950Z');

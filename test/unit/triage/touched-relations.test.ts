@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractTouchedRelations, qualifiedName } from '../../../src/triage/touched-relations.js';
+import { extractTouchedRelations, qualifiedName } from '../../../src/domain/triage/touched-relations.js';
 
 /** Runbook 004 "Migration-Specific Rollbacks", verbatim. */
 const DOWN_007 = `-- Down migration

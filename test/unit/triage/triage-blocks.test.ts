@@ -5,8 +5,8 @@ import {
   SLACK_SECTION_TEXT_MAX,
   triageMessage,
   type KnownBlock,
-} from '../../../src/slack/blocks/triage-blocks.js';
-import type { CheckResult, TriageReport } from '../../../src/triage/triage-report.js';
+} from '../../../src/adapters/slack/render/triage-blocks.js';
+import type { CheckResult, TriageReport } from '../../../src/domain/triage/triage-report.js';
 
 const check = (over: Partial<CheckResult> = {}): CheckResult => ({
   name: 'connection_pressure', title: 'Connection pressure', source: '002 Monitor execution', verdict: 'ok',

@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateBlockingLocks, type BlockingPairRow } from '../../../src/triage/checks/blocking-locks.js';
-import { evaluateConnectionPressure } from '../../../src/triage/checks/connection-pressure.js';
-import { evaluateLocksNotGranted } from '../../../src/triage/checks/locks-not-granted.js';
-import { evaluateLongRunningTransactions, type LongTransactionRow } from '../../../src/triage/checks/long-running-transactions.js';
-import { evaluateMigrationHistory } from '../../../src/triage/checks/migration-history.js';
-import { evaluateTouchedObjects, type TouchedObjectState } from '../../../src/triage/checks/touched-objects.js';
-import { evaluateTrackingTableHealth } from '../../../src/triage/checks/tracking-table-health.js';
+import { evaluateBlockingLocks, type BlockingPairRow } from '../../../src/domain/triage/checks/blocking-locks.js';
+import { evaluateConnectionPressure } from '../../../src/domain/triage/checks/connection-pressure.js';
+import { evaluateLocksNotGranted } from '../../../src/domain/triage/checks/locks-not-granted.js';
+import { evaluateLongRunningTransactions, type LongTransactionRow } from '../../../src/domain/triage/checks/long-running-transactions.js';
+import { evaluateMigrationHistory } from '../../../src/domain/triage/checks/migration-history.js';
+import { evaluateTouchedObjects, type TouchedObjectState } from '../../../src/domain/triage/checks/touched-objects.js';
+import { evaluateTrackingTableHealth } from '../../../src/domain/triage/checks/tracking-table-health.js';
 import { knexLockProbe } from '../../../src/adapters/migrations/knex-migration-tool.js';
-import { planWarnings } from '../../../src/incident/prepare-incident.js';
-import type { TriageReport } from '../../../src/triage/triage-report.js';
-import type { CheckOutcome } from '../../../src/triage/check.js';
+import { planWarnings } from '../../../src/domain/incident/use-cases/prepare-incident.js';
+import type { TriageReport } from '../../../src/domain/triage/triage-report.js';
+import type { CheckOutcome } from '../../../src/domain/triage/check.js';
 
 /** A triage report holding one tracking_table_health result. */
 const report = (outcome: CheckOutcome): TriageReport =>
   ({ service: 'ticket-service', startedAt: '2026-12-01T00:00:00Z', durationMs: 1, checks: [{ name: 'tracking_table_health', title: 'Tracking-table health', source: '004', durationMs: 1, ...outcome }] }) as unknown as TriageReport;
 import { advisoryLockProbe, dirtyVersionsProbe } from '../../../src/adapters/migrations/tracking-probes.js';
-import { evaluateIntegrity } from '../../../src/triage/checks/unvalidated-constraints-and-invalid-indexes.js';
-import { MAX_QUERY_CHARS, safeText } from '../../../src/triage/safe-value.js';
+import { evaluateIntegrity } from '../../../src/domain/triage/checks/unvalidated-constraints-and-invalid-indexes.js';
+import { MAX_QUERY_CHARS, safeText } from '../../../src/domain/triage/safe-value.js';
 
 const columns = ['id', 'name', 'batch', 'migration_time'];
 const history = [

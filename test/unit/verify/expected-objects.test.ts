@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedObjects } from '../../../src/verify/expected-objects.js';
+import { expectedObjects } from '../../../src/domain/verify/expected-objects.js';
 
 describe('what the schema should look like after the plan (parsed ups and downs)', () => {
   it('objects a reverted up created must be gone unless a down recreates them; a down\'s last word on an object wins', async () => {

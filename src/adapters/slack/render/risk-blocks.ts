@@ -1,0 +1,55 @@
+import type { KnownBlock } from './block-kit.js';
+import type { PlanRisk } from '../../../domain/rollback/risk.js';
+import { advisesRestore, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
+import { clip, LIMITS } from './limits.js';
+import { redactSecrets } from '../../../shared/redact.js';
+
+/** `action_id` of the plan card's *Restore instead* button; the value is the incident id. */
+export const ACTION_RESTORE_INSTEAD = 'incident_restore_instead';
+
+/** Most verdict lines per step on the card; the rest are counted. */
+const MAX_LINES_PER_STEP = 6;
+
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
+
+/**
+ * The plan card's lead: one verdict line per notable finding, step by step
+ * (`:warning: drops column events.promo_code — 500 values lost`), or a single line saying the
+ * SQL was classified and nothing destructive was found. Empty when the risk is not known yet.
+ */
+export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
+  if (!risk) return [];
+  const steps = risk.steps
+    .map((s) => ({ migration: s.migration, lines: notableFindings(s).map(riskVerdict) }))
+    .filter((s) => s.lines.length > 0);
+  if (!steps.length) return [section(':large_green_circle: *Risk:* no data loss, security change, blocking statement or constraint re-add found in the down SQL.')];
+  const text = steps
+    .map((s) => {
+      const shown = s.lines.slice(0, MAX_LINES_PER_STEP);
+      const more = s.lines.length - shown.length;
+      return `\`${s.migration}\`\n${shown.map((l) => `    ${l}`).join('\n')}${more > 0 ? `\n    … and ${more} more` : ''}`;
+    })
+    .join('\n');
+  return [section(`*Risk:*\n${text}`)];
+}
+
+/**
+ * Runbook 003 "Option B": for a plan that loses data or cannot undo what its up destroyed,
+ * prefer restoring the incident's snapshot to a new instance; `unapprovable` (an irreversible
+ * step) means restore is the only way offered. The button starts `/migrate restore` with the
+ * incident's snapshot.
+ */
+export function restoreAdviceBlocks(incidentId: string, risk: PlanRisk | undefined, unapprovable: string | undefined): KnownBlock[] {
+  if (!unapprovable && !(risk && advisesRestore(risk))) return [];
+  const text = unapprovable
+    ? `:no_entry_sign: *This plan cannot be approved:* ${unapprovable}.\nRunbook 003 (Option B): restore the snapshot to a *new* instance and cut over once it is verified.`
+    : ':bulb: *Runbook 003 (Option B):* this down loses data. Consider restoring the snapshot to a *new* instance instead of rolling back.';
+  return [
+    section(text),
+    {
+      type: 'actions',
+      block_id: `restore_${incidentId.slice(0, 8)}`,
+      elements: [{ type: 'button', action_id: ACTION_RESTORE_INSTEAD, text: { type: 'plain_text', text: 'Restore instead' }, value: incidentId }],
+    },
+  ];
+}

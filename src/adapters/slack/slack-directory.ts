@@ -1,0 +1,29 @@
+import type { webApi } from '@slack/bolt';
+import type { ApproverDirectory } from '../../domain/incident/ports/approvers.js';
+import { AppError } from '../../shared/errors.js';
+import { slackError } from './slack-errors.js';
+
+/**
+ * Approver user groups through Slack's `usergroups.users.list` (scope `usergroups:read`),
+ * asked on every press with no cache, so a rota change in Slack applies at once.
+ */
+export class SlackDirectory implements ApproverDirectory {
+  constructor(private readonly client: webApi.WebClient) {}
+
+  /** @throws AppError `slack_api_error` with a userMessage naming the group */
+  async usergroupMembers(groupId: string): Promise<string[]> {
+    try {
+      const res = await this.client.usergroups.users.list({ usergroup: groupId });
+      return res.users ?? [];
+    } catch (err) {
+      const e = slackError(err, 'usergroups.users.list');
+      throw new AppError({
+        code: e.code,
+        message: e.message,
+        cause: err,
+        retryable: e.retryable,
+        userMessage: `Slack did not say who is in the approver group <!subteam^${groupId}> (${e.message}). Nothing was recorded; press again in a moment.`,
+      });
+    }
+  }
+}

@@ -1,0 +1,366 @@
+import { DEFAULT_TEMPLATES, type MessageTemplates } from './templates.js';
+import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
+import { summaryBlocks, topicFor } from './render/summary-blocks.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { webApi } from '@slack/bolt';
+import type { ServicesConfig } from '../../config/services.js';
+import type { Incident, IncidentFailure, StepOutcome } from '../../domain/incident/model/incident.js';
+import type { ApprovalProgress, VerificationResult } from '../../domain/incident/ports/notifier.js';
+import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
+import { shortId } from '../../domain/incident/model/incident.js';
+import type { Clock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { redactSecrets } from '../../shared/redact.js';
+import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
+import type { TriageReport } from '../../domain/triage/triage-report.js';
+import {
+  cancelledMessage,
+  failureMessage,
+  initialNoticeMessage,
+  openedMessage,
+  planCardMessage,
+  resolutionMessage,
+  statusUpdateMessage,
+  type SlackMessage,
+} from './render/incident-messages.js';
+import { restoreCompleteMessage } from './render/restore-messages.js';
+import { verificationMessage } from './render/verification-blocks.js';
+import { triageMessage } from './render/triage-blocks.js';
+import { slackError, slackErrorCode } from './slack-errors.js';
+import { SlackDirectory } from './slack-directory.js';
+import { ticketUrl } from '../../domain/incident/use-cases/post-timeline.js';
+import { isUserGroup } from '../../domain/incident/ports/approvers.js';
+
+export { slackErrorCode } from './slack-errors.js';
+
+/**
+ * The notice being delivered, for the duration of its delivery: every message it posts
+ * carries it as Slack message metadata (`migrate_bot_notice`, docs.slack.dev "Message
+ * metadata"), and when an earlier attempt may have reached Slack (`uncertain`: a lost
+ * answer, a crash), the channel's recent history is searched for it first, so a notice
+ * delivered twice is posted once.
+ */
+export const deliveringNotice = new AsyncLocalStorage<{ noticeId: number; uncertain: boolean }>();
+
+/** Message metadata event type of the bot's notices. */
+export const NOTICE_EVENT_TYPE = 'migrate_bot_notice';
+
+/** Slack's channel-name rules: lowercase letters, digits, `-`, `_`; at most 80 characters. */
+export function toChannelName(base: string, attempt: number): string {
+  const suffix = attempt > 1 ? `-${attempt}` : '';
+  const clean = base.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-{2,}/g, '-');
+  return `${clean.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+
+/**
+ * Delivers notices on the Slack Web API (chat.postMessage, chat.update,
+ * conversations.create, conversations.invite, files.uploadV2): the Notifier's methods,
+ * called by the delivery job with the stored notice, returning what Slack gave back
+ * (channel id, message ts). Message wording lives in `blocks/`.
+ * @throws AppError `slack_api_error` (retryable for network errors, 5xx and rate limits)
+ */
+export class SlackNotifier {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly services: ServicesConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** Texts people edit (`TEMPLATES_DIR`; runbook 003's as defaults). */
+    private readonly templates: MessageTemplates = DEFAULT_TEMPLATES,
+  ) {}
+
+  private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
+    if (!incident.channelId) throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
+    const notice = deliveringNotice.getStore();
+    if (notice?.uncertain) {
+      const already = await this.findNoticeMessage(incident.channelId, notice.noticeId, threadTs);
+      if (already) return already;
+    }
+    try {
+      const res = await this.client.chat.postMessage({
+        channel: incident.channelId,
+        text: message.text,
+        blocks: message.blocks,
+        thread_ts: threadTs,
+        unfurl_links: false,
+        ...(notice ? { metadata: { event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: notice.noticeId } } } : {}),
+      });
+      return res.ts as string;
+    } catch (err) {
+      throw slackError(err, 'chat.postMessage');
+    }
+  }
+
+  /**
+   * The ts of the message that delivered notice `noticeId`, among the channel's newest 50
+   * (conversations.history with include_all_metadata; needs `channels:history`), or null.
+   * A failed lookup is logged and answers null: the notice is then posted (at least once).
+   */
+  private async findNoticeMessage(channel: string, noticeId: number, threadTs?: string): Promise<string | null> {
+    try {
+      const res = threadTs
+        ? await this.client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true })
+        : await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+      const found = (res.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: { notice_id?: unknown } } }).metadata;
+        return meta?.event_type === NOTICE_EVENT_TYPE && Number(meta.event_payload?.notice_id) === noticeId;
+      });
+      return found?.ts ?? null;
+    } catch (err) {
+      this.logger.warn({ err: slackError(err, 'conversations.history') }, 'could not check whether a notice was already posted');
+      return null;
+    }
+  }
+
+  async createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
+    let channel: { id: string; name: string } | null = null;
+    for (let attempt = 1; attempt <= 50 && !channel; attempt++) {
+      const name = toChannelName(baseName, attempt);
+      try {
+        const res = await this.client.conversations.create({ name, is_private: false });
+        channel = { id: res.channel!.id!, name: res.channel!.name ?? name };
+      } catch (err) {
+        if (slackErrorCode(err) !== 'name_taken') throw slackError(err, 'conversations.create');
+      }
+    }
+    if (!channel) throw new AppError({ code: 'slack_api_error', message: `no free channel name for ${baseName}`, userMessage: 'Could not find a free incident channel name.' });
+
+    const botUserId = await this.botUserId();
+    const users = (await this.expandGroups(invitees)).filter((u) => u !== botUserId);
+    if (users.length) {
+      try {
+        await this.client.conversations.invite({ channel: channel.id, users: users.join(',') });
+      } catch {
+        // conversations.invite is all-or-nothing; invite one by one so one bad ID does not keep everyone out.
+        const missed: string[] = [];
+        for (const u of users) {
+          await this.client.conversations.invite({ channel: channel.id, users: u }).catch((err: unknown) => {
+            if (slackErrorCode(err) !== 'already_in_channel') missed.push(`<@${u}> (${slackErrorCode(err) ?? 'error'})`);
+          });
+        }
+        if (missed.length) {
+          this.logger.warn({ channel: channel.id, missed }, 'some people could not be invited');
+          await this.client.chat
+            .postMessage({ channel: channel.id, text: `:warning: Could not invite ${missed.join(', ')}. Please add them by hand.` })
+            .catch(() => undefined);
+        }
+      }
+    }
+    return channel;
+  }
+
+  /** People of approver user groups (`S…`), asked now; a group Slack cannot list is logged and skipped (its people join by hand). */
+  private async expandGroups(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of ids) {
+      if (!isUserGroup(id)) {
+        out.push(id);
+        continue;
+      }
+      try {
+        out.push(...(await new SlackDirectory(this.client).usergroupMembers(id)));
+      } catch (err) {
+        this.logger.warn({ err, usergroup: id }, 'could not list an approver group to invite it');
+      }
+    }
+    return [...new Set(out)];
+  }
+
+  private botUser: Promise<string | undefined> | undefined;
+
+  /** The bot's own user ID (never invited: Slack answers `cant_invite_self`); one `auth.test` per process. */
+  private botUserId(): Promise<string | undefined> {
+    this.botUser ??= this.client.auth.test().then(
+      (r) => r.user_id,
+      () => {
+        this.botUser = undefined; // try again next time
+        return undefined;
+      },
+    );
+    return this.botUser;
+  }
+
+  /**
+   * The channel's first message, which is also its live summary (pinned, redrawn in place by
+   * {@link refreshSummary}), and the channel topic.
+   * @returns its ts
+   */
+  async opened(incident: Incident, summary?: IncidentSummary | null): Promise<string> {
+    const ts = await this.post(incident, this.summaryMessage(incident, summary ?? null));
+    await this.client.pins.add({ channel: incident.channelId!, timestamp: ts }).catch((err: unknown) => {
+      if (slackErrorCode(err) !== 'already_pinned') this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
+    });
+    await this.setTopic(incident);
+    await this.bookmark(incident, 'runbook');
+    return ts;
+  }
+
+  private summaryMessage(incident: Incident, summary: IncidentSummary | null): SlackMessage {
+    const service = resolveService(this.services, incident.service);
+    const opened = openedMessage(incident, service);
+    return { text: opened.text, blocks: [...opened.blocks, ...(summary ? summaryBlocks(summary, service, this.clock.now()) : [])] };
+  }
+
+  /** Redraws the pinned summary in place (chat.update) and, when the state changed, the channel topic. */
+  async refreshSummary(summary: IncidentSummary): Promise<{ topicState?: string }> {
+    const incident = summary.incident;
+    if (!incident.channelId || !incident.summaryTs) return {};
+    const msg = this.summaryMessage(incident, summary);
+    try {
+      await this.client.chat.update({ channel: incident.channelId, ts: incident.summaryTs, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw slackError(err, 'chat.update');
+    }
+    if (incident.topicState === incident.state) return {};
+    await this.setTopic(incident);
+    return { topicState: incident.state };
+  }
+
+  /**
+   * Bookmarks in the channel header (bookmarks.add, scope `bookmarks:write`): the runbook (at
+   * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
+   * console for RDS/Aurora, in the region of the snapshot's ARN). Best effort: a refusal is logged.
+   */
+  async bookmark(incident: Incident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
+    if (!incident.channelId) return;
+    const service = resolveService(this.services, incident.service);
+    let link: string | undefined;
+    let title = '';
+    try {
+      if (what === 'runbook') {
+        link = service.runbook_url;
+        title = 'Rollback runbook';
+      } else if (what === 'plan' && ts) {
+        link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
+        title = incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan';
+      } else if (what === 'snapshot' && incident.snapshot && service.snapshot.provider !== 'pg_dump' && service.snapshot.provider !== 'none' && regionOfArn(incident.snapshot.arn)) {
+        const region = regionOfArn(incident.snapshot.arn)!;
+        const kind = service.snapshot.provider === 'rds' ? 'db-snapshot' : 'db-cluster-snapshot';
+        link = `https://${region}.console.aws.amazon.com/rds/home?region=${region}#${kind}:id=${encodeURIComponent(incident.snapshot.id)}`;
+        title = `Snapshot ${incident.snapshot.id}`.slice(0, 80);
+      }
+      if (!link) return;
+      await this.client.bookmarks.add({ channel_id: incident.channelId, title, type: 'link', link });
+    } catch (err) {
+      this.logger.warn({ err: slackError(err, 'bookmarks.add'), what }, 'could not bookmark');
+    }
+  }
+
+  private async setTopic(incident: Incident): Promise<void> {
+    await this.client.conversations.setTopic({ channel: incident.channelId!, topic: topicFor(incident) }).catch((err: unknown) => this.logger.warn({ err: slackError(err, 'conversations.setTopic') }, 'could not set the channel topic'));
+  }
+
+  async triage(incident: Incident, report: TriageReport): Promise<void> {
+    const msg = triageMessage(report);
+    const ts = await this.post(incident, { text: msg.text, blocks: msg.blocks });
+    for (const file of msg.files) {
+      try {
+        await this.client.filesUploadV2({ channel_id: incident.channelId!, thread_ts: ts, filename: file.filename, title: file.title, content: file.content });
+      } catch (err) {
+        this.logger.warn({ err: slackError(err, 'files.uploadV2') }, 'triage file upload failed');
+      }
+    }
+  }
+
+  /** A progress line, in the live summary's thread once it exists (the channel stays readable). */
+  async progress(incident: Incident, text: string): Promise<void> {
+    await this.post(incident, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] }, incident.summaryTs ?? undefined);
+  }
+
+  async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
+    await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes, this.templates));
+  }
+
+  async planCard(incident: Incident, progress: ApprovalProgress): Promise<string> {
+    return this.post(incident, planCardMessage(incident, resolveService(this.services, incident.service), progress));
+  }
+
+  async updatePlanCard(incident: Incident, progress: ApprovalProgress): Promise<void> {
+    if (!incident.channelId || !incident.planMessageTs) return;
+    const msg = planCardMessage(incident, resolveService(this.services, incident.service), progress);
+    try {
+      await this.client.chat.update({ channel: incident.channelId, ts: incident.planMessageTs, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw slackError(err, 'chat.update');
+    }
+  }
+
+  async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, missedAt: Date | null = null): Promise<void> {
+    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt, this.templates));
+  }
+
+  async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
+    await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident), this.templates));
+  }
+
+  async archiveChannel(incident: Incident): Promise<void> {
+    if (!incident.channelId) return;
+    try {
+      await this.client.conversations.archive({ channel: incident.channelId });
+    } catch (err) {
+      if (slackErrorCode(err) === 'already_archived') return;
+      throw slackError(err, 'conversations.archive');
+    }
+  }
+
+  async timeline(incident: Incident, markdown: string): Promise<void> {
+    if (!incident.channelId) return;
+    try {
+      await this.client.filesUploadV2({
+        channel_id: incident.channelId,
+        filename: `incident-${shortId(incident.id)}-timeline.md`,
+        title: `Timeline and postmortem draft — incident ${shortId(incident.id)}`,
+        content: redactSecrets(markdown),
+        initial_comment: ':spiral_note_pad: Timeline and postmortem draft (runbook 003 "Post-incident"), from the event log.',
+      });
+    } catch (err) {
+      throw slackError(err, 'files.uploadV2');
+    }
+  }
+
+  async verification(incident: Incident, verification: VerificationResult): Promise<void> {
+    await this.post(incident, verificationMessage(incident.service, verification));
+  }
+
+  async restoreComplete(incident: Incident, note?: string): Promise<void> {
+    await this.post(incident, restoreCompleteMessage(incident, note));
+  }
+
+  async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
+    await this.post(incident, failureMessage(incident, failure, steps, resolveService(this.services, incident.service)));
+  }
+
+  async announce(incident: Incident, text: string): Promise<void> {
+    const channel = resolveService(this.services, incident.service).announce_channel;
+    if (!channel) return;
+    const where = incident.channelId ? ` — follow it in <#${incident.channelId}>` : '';
+    const body = redactSecrets(`${text}${where}`).slice(0, 3000);
+    try {
+      await this.client.chat.postMessage({ channel, text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }], unfurl_links: false });
+    } catch (err) {
+      throw slackError(err, 'chat.postMessage');
+    }
+  }
+
+  async cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void> {
+    await this.post(incident, cancelledMessage(incident, byUserId, reason));
+  }
+
+  async reply(responseUrl: string, text: string): Promise<void> {
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: redactSecrets(text) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new AppError({ code: 'slack_api_error', message: `response_url answered ${res.status}`, retryable: res.status >= 500 });
+  }
+}
+
+/** The region of an AWS ARN (`arn:aws:rds:eu-west-1:123456789012:snapshot:…` → `eu-west-1`), or null (AWS "Amazon Resource Names"). */
+export function regionOfArn(arn: string | undefined): string | null {
+  const region = arn?.split(':')[3];
+  return region && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : null;
+}

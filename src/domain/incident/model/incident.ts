@@ -1,0 +1,143 @@
+import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import type { PlanStep } from '../../rollback/plan.js';
+import type { PlanBasis } from '../../rollback/plan-digest.js';
+import type { PlanRisk } from '../../rollback/risk.js';
+
+/**
+ * Where an incident is (DESIGN.md "The flow, as data"):
+ * `opened → snapshotting → awaiting_approval → rolling_back → resolved`,
+ * with `failed` and `cancelled` as the other ends, and `resolved_with_warnings` when the down
+ * migrations ran but a verification check failed: it ended, and `/migrate status` shows it
+ * until someone acknowledges it (`/migrate close`), which makes it `resolved`. A `failed` incident stays
+ * open (runbook 003 "Partial down failure": stop, capture diagnostics) until a
+ * human closes it.
+ */
+export type IncidentState = 'opened' | 'snapshotting' | 'awaiting_approval' | 'rolling_back' | 'resolved' | 'resolved_with_warnings' | 'failed' | 'cancelled';
+
+/** States in which the incident still needs people; one such incident per service at a time. */
+export const OPEN_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval', 'rolling_back', 'failed'];
+
+/** States in which an approval may still be given or the plan rejected. */
+export const APPROVABLE_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval'];
+
+/** A step of the rollback that ran (or did not), as posted in progress and failure messages. */
+export interface StepOutcome {
+  migration: string;
+  status: 'done' | 'failed' | 'not_run';
+  /** Wall time of the down migration, ms. */
+  durationMs?: number;
+  error?: string;
+}
+
+/** Why an incident failed, in words a reader understands. */
+export interface IncidentFailure {
+  /** The AppError code, e.g. `rollback_lock_timeout`, `service_db_unreachable`. */
+  code: string;
+  /** What went wrong, plain words, safe to post. */
+  message: string;
+  /** A half-made copy a failed restore left behind (its identifier), which approvers may have the bot delete. */
+  leftover?: string;
+  /** What to do about it, e.g. the read-only query that finds the rows violating a re-added constraint (runbook 000). */
+  hint?: string;
+}
+
+/**
+ * What a restore incident restores (runbook 003 "Restore from backup": always to
+ * a NEW instance or database, never over the source).
+ */
+export interface RestoreSpec {
+  /** Snapshot to restore; absent for a point-in-time restore. */
+  snapshotId?: string;
+  /** Point in time, ISO-8601 UTC; absent for a snapshot restore. */
+  to?: string;
+  /** The new instance, cluster or database, named when the incident opened so retries reuse it. */
+  target: string;
+  /** Filled in when the restore completes. */
+  result?: { identifier: string; endpoint: string; elapsedMs: number; created?: string[] };
+}
+
+/** One incident, as stored in the bot's state database. */
+export interface Incident {
+  /** UUID. */
+  id: string;
+  /** `rollback` runs down migrations; `restore` restores a snapshot to a new instance. */
+  kind: 'rollback' | 'restore';
+  /** Set for restore incidents. */
+  restore: RestoreSpec | null;
+  service: string;
+  /** The migration the user asked to roll back, as named in the tracking table (e.g. `007_add_security_tables.ts`). */
+  migration: string;
+  state: IncidentState;
+  /** Slack user ID of the requester. */
+  requestedBy: string;
+  /** Slack channel ID of `#incident-db-migration-<ts>`; null until created. */
+  channelId: string | null;
+  channelName: string | null;
+  /** ts of the approval card, so it can be updated in place. */
+  planMessageTs: string | null;
+  /** ts of the pinned live summary (the channel's first message), updated in place; progress goes in its thread. */
+  summaryTs: string | null;
+  /** The state the channel topic last showed, so the topic changes once per state. */
+  topicState: string | null;
+  /** Down migrations to run, newest first. */
+  plan: PlanStep[];
+  snapshot: SnapshotRecord | null;
+  /** Outcome of each step once the rollback ran. */
+  steps: StepOutcome[];
+  /** 1, then +1 for each `/migrate retry` (each round has its own snapshot, plan card and approvals). */
+  attempt: number;
+  failure: IncidentFailure | null;
+  /** What approvals of this round are bound to (plan digest, tracking head, snapshot id); null for restores. */
+  basis: PlanBasis | null;
+  /** The plan's risk with its figures, once the prepare job measured it; null before. */
+  risk: PlanRisk | null;
+  /** Set when the requester invoked break glass (`--break-glass "reason"`): one approval suffices. */
+  breakGlass: BreakGlass | null;
+  createdAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+}
+
+/** An approval given by one approver (runbook 003: two approvals, SRE + migration owner). */
+export interface Approval {
+  incidentId: string;
+  userId: string;
+  createdAt: Date;
+  /** The {@link PlanBasis.digest} the approver saw; an approval of another digest does not count. */
+  planDigest: string | null;
+}
+
+/**
+ * Break glass: approvers cannot be reached, so the requester takes responsibility in writing.
+ * One approval from a listed approver suffices; never allowed for irreversible steps.
+ */
+export interface BreakGlass {
+  /** Slack user ID of the requester who invoked it. */
+  by: string;
+  /** Why, at least {@link BREAK_GLASS_MIN_REASON} characters; posted in the channel and recorded. */
+  reason: string;
+  /** ISO-8601 UTC. */
+  at: string;
+}
+
+/** Shortest break-glass reason, characters. */
+export const BREAK_GLASS_MIN_REASON = 20;
+
+/** The migration under suspicion for triage: the incident's target and every down statement its plan runs. */
+export function offendingOf(incident: Pick<Incident, 'migration' | 'plan'>): { name: string; sql: string[] } {
+  return { name: incident.migration, sql: incident.plan.flatMap((s) => s.sql) };
+}
+
+/** What the incident does, in the words people use: `restore` or `rollback` (runbook 003). */
+export function actionNoun(incident: Pick<Incident, 'kind'>): 'restore' | 'rollback' {
+  return incident.kind === 'restore' ? 'restore' : 'rollback';
+}
+
+/** Short, human form of an incident id for messages: first 8 hex digits. */
+export function shortId(incidentId: string): string {
+  return incidentId.replace(/-/g, '').slice(0, 8);
+}
+
+export function isOpen(state: IncidentState): boolean {
+  return OPEN_STATES.includes(state);
+}

@@ -1,0 +1,122 @@
+import type { Incident } from './incident.js';
+import type { IncidentEventRecord } from '../ports/incident-repository.js';
+import { shortId } from './incident.js';
+
+/** What one event of the log says, for people (the log's type and data in words). */
+export function eventWords(e: IncidentEventRecord): string {
+  const d = e.data;
+  const list = (v: unknown): string => (Array.isArray(v) ? v.map((x) => `\`${String(x)}\``).join(', ') : '');
+  switch (e.type) {
+    case 'opened':
+      return `opened the ${String(d.kind ?? 'rollback')} of \`${String(d.migration ?? '?')}\`${Array.isArray(d.steps) && d.steps.length ? ` (${d.steps.length} down migration(s): ${list(d.steps)})` : ''}`;
+    case 'channel_created':
+      return `incident channel created${d.channelName ? ` (#${String(d.channelName)})` : ''}`;
+    case 'risk_assessed':
+      return `risk assessed: ${d.destructive ? 'destructive' : 'no data loss or security change'}${Array.isArray(d.findings) ? ` (${d.findings.length} finding(s))` : ''}`;
+    case 'plan_warnings':
+      return `plan warning: ${Array.isArray(d.warnings) ? d.warnings.join(' ') : ''}`;
+    case 'snapshot_started':
+      return 'snapshot started';
+    case 'snapshot_ready':
+      return `snapshot available${d.snapshotId ? `: \`${String(d.snapshotId)}\`` : ''}`;
+    case 'approval_given':
+      return 'approved';
+    case 'break_glass':
+      return `invoked BREAK GLASS: ${String(d.reason ?? '')}`;
+    case 'plan_superseded':
+      return `plan superseded, approvals voided: ${Array.isArray(d.changes) ? d.changes.join('; ') : ''}`;
+    case 'rehearsal_requested':
+      return 'asked for a rehearsal on a copy';
+    case 'rehearsal_done':
+      return `rehearsal ${d.passed ? 'passed' : 'failed'}${d.error ? `: ${String(d.error)}` : ''}`;
+    case 'expected_schema_built':
+      return `built the expected schema for verification (${String(d.objects)} objects, ${String(d.builtMs)} ms${d.cached ? ', already kept' : ''})`;
+    case 'rollback_started':
+      return 'rollback started';
+    case 'step_done':
+      return `down migration of \`${String(d.migration)}\` done in ${String(d.durationMs)} ms`;
+    case 'stop_requested':
+      return `asked to stop the rollback${d.reason ? `: ${String(d.reason)}` : ''}`;
+    case 'rollback_succeeded':
+      return `rolled back; verification passed${d.head ? `; tracking table head \`${String(d.head)}\`` : ''}`;
+    case 'verified_with_warnings':
+      return `rolled back; verification FAILED: ${Array.isArray(d.checks) ? (d.checks as Array<{ name: string; status: string }>).filter((c) => c.status === 'failed').map((c) => c.name).join(', ') : ''}`;
+    case 'verified':
+      return `ran /migrate verify: ${d.passed ? 'passed' : 'failed'}`;
+    case 'failed':
+      return `failed: ${isFailure(d.failure) ? d.failure.message : ''}`;
+    case 'rejected':
+      return 'rejected the plan';
+    case 'closed':
+      return `closed the incident${d.reason ? `: ${String(d.reason)}` : ''}`;
+    case 'acknowledged':
+      return `acknowledged the failed verification${d.reason ? `: ${String(d.reason)}` : ''}`;
+    case 'retried':
+      return 'started a new round (/migrate retry)';
+    case 'status_update_posted':
+      return 'status update posted';
+    case 'human_update':
+      return `update: ${String(d.text ?? '')}`;
+    default:
+      return `${e.type.replace(/_/g, ' ')}${e.toState ? ` (${e.fromState ?? '?'} → ${e.toState})` : ''}`;
+  }
+}
+
+const isFailure = (v: unknown): v is { message: string } => typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string';
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+const utc = (d: Date): string => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * The incident's timeline and a postmortem draft, in Markdown, from the append-only event log
+ * (runbook 003 "Post-incident: postmortem & corrective actions": timeline, root cause,
+ * detection & mitigation actions, permanent fixes): who did what when, every command, approval,
+ * step and its duration, the verification, then the runbook's questions to answer.
+ * @param events the incident's events, oldest first
+ */
+export function timelineMarkdown(incident: Incident, events: readonly IncidentEventRecord[], extra: { ticketUrl?: string | null } = {}): string {
+  const duration = incident.endedAt ? Math.round((incident.endedAt.getTime() - incident.createdAt.getTime()) / 1000) : null;
+  const lines = [
+    `# Incident ${shortId(incident.id)} — ${incident.kind} of \`${incident.migration}\` on ${incident.service}`,
+    '',
+    `- State: **${incident.state.replace(/_/g, ' ')}**${duration !== null ? ` after ${Math.floor(duration / 60)} min ${duration % 60} s` : ' (still open)'}`,
+    `- Opened: ${utc(incident.createdAt)} by ${incident.requestedBy}${incident.channelName ? ` in #${incident.channelName}` : ''}`,
+    ...(incident.snapshot ? [`- Snapshot: \`${incident.snapshot.id}\` (${incident.snapshot.provider})`] : []),
+    ...(incident.basis ? [`- Plan digest: \`${incident.basis.digest}\``] : []),
+    ...(incident.breakGlass ? [`- BREAK GLASS by ${incident.breakGlass.by}: ${incident.breakGlass.reason}`] : []),
+    ...(extra.ticketUrl ? [`- Ticket: ${extra.ticketUrl}`] : []),
+    ...(incident.failure ? [`- Failure: ${incident.failure.message}`] : []),
+    '',
+    '## Timeline (UTC)',
+    '',
+    '| time | who | what |',
+    '| --- | --- | --- |',
+    ...events.map((e) => `| ${utc(e.at)} | ${cell(e.actor)} | ${cell(eventWords(e))} |`),
+    '',
+  ];
+  if (incident.plan.length) {
+    lines.push('## Down migrations', '', '| migration | status | duration |', '| --- | --- | --: |');
+    for (const s of incident.plan) {
+      const o = incident.steps.find((x) => x.migration === s.migration);
+      lines.push(`| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(o.error)}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`);
+    }
+    lines.push('');
+  }
+  const verification = [...events].reverse().find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
+  const checks = (verification?.data.checks ?? []) as Array<{ name: string; status: string; durationMs: number; problems?: string[] }>;
+  if (checks.length) {
+    lines.push('## Verification', '', '| check | result | ms | problems |', '| --- | --- | --: | --- |');
+    for (const c of checks) lines.push(`| ${c.name} | ${c.status} | ${c.durationMs} | ${cell((c.problems ?? []).join('; '))} |`);
+    lines.push('');
+  }
+  lines.push(
+    '## Postmortem draft (runbook 003 "Post-incident")',
+    '',
+    '- **Root cause:** _what in the migration went wrong, and why it reached production_',
+    '- **Detection:** _how and when it was noticed; could it have been sooner?_',
+    '- **Mitigation actions:** _what was done, from the timeline above_',
+    '- **Permanent fixes:** _what changes so it cannot happen again_',
+    '- **Corrective actions to consider:** improve migration tests and preflight procedures; enforce backup-before-migration and verify restore steps; adopt add → backfill → enforce; add guardrails for destructive operations and limit automatic backfills.',
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,161 @@
+import { announceStatus } from './announce.js';
+import type { ServiceConfig } from '../../../config/services.js';
+import { AppError } from '../../../shared/errors.js';
+import type { IncidentDeps } from '../ports/deps.js';
+import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from '../model/incident.js';
+import type { ApprovalProgress } from '../ports/notifier.js';
+import { resolveService } from './resolve-service.js';
+import { approvalProgress } from './approval-progress.js';
+
+export { approvalProgress } from './approval-progress.js';
+import { approvalTier, countedApprovals } from '../model/approval-tier.js';
+import { postTimeline } from './post-timeline.js';
+import { isApprover, mentionApprovers } from '../ports/approvers.js';
+import type { PlanRisk } from '../../rollback/risk.js';
+import { riskVerdict } from '../../rollback/risk-verdict.js';
+import { rehearsalRefusal, type RehearsalResult } from '../model/rehearsal-policy.js';
+import { endStatusUpdates } from './status-update.js';
+
+/** The answer to a button press, for the person who pressed it. */
+export type ApprovalOutcome =
+  /** `queued` is false when approvals are complete but the job queue did not answer (the reconciler queues it later). */
+  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean; noun: 'restore' | 'rollback' }
+  | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
+  /** A destructive plan: the approver must confirm in a modal by typing the service name; nothing recorded yet. */
+  | { kind: 'confirm'; service: string; digest: string | null; summary: string[]; required: number }
+  | { kind: 'refused'; message: string };
+
+/** What the presser saw: the digest on the card's button and, for destructive plans, the service name typed in the modal. */
+export interface ApproveInput {
+  /** {@link PlanBasis.digest} (or its first 12 digits) carried by the button; a different one means the card is stale. */
+  digest?: string;
+  /** What the approver typed in the confirmation modal. */
+  confirmedAs?: string;
+}
+
+/**
+ * Who may approve (runbook 003 "Mandatory pre-action checklist": approvals from SRE +
+ * migration owner, so the requester never approves their own rollback). Approvers listed as
+ * user groups are resolved now.
+ * @returns null when `userId` may approve, else the refusal shown to them
+ */
+export async function approvalRefusal(deps: Pick<IncidentDeps, 'directory'>, incident: Incident, service: ServiceConfig, userId: string): Promise<string | null> {
+  if (!APPROVABLE_STATES.includes(incident.state)) {
+    return `This incident is ${incident.state.replace(/_/g, ' ')}; approvals are closed.`;
+  }
+  if (userId === incident.requestedBy) {
+    return `You requested this ${actionNoun(incident)}, so you cannot approve it. Other approvers must (runbook 003: SRE + migration owner).`;
+  }
+  if (!(await isApprover(deps.directory, service, userId))) {
+    return `You are not an approver for *${service.name}*. Approvers: ${mentionApprovers(service.approvals.approvers)}.`;
+  }
+  return null;
+}
+
+/** A button from an older card of this incident: its plan was replaced. */
+function supersededRefusal(incident: Incident, digest: string | undefined): string | null {
+  if (!digest || !incident.basis || incident.basis.digest.startsWith(digest)) return null;
+  return 'This plan was superseded: the migration files or the tracking table changed after it was posted. Nothing was recorded; use the buttons on the newest plan card in the channel.';
+}
+
+async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ incident: Incident; service: ServiceConfig }> {
+  const incident = await deps.repo.get(incidentId);
+  if (!incident) {
+    throw new AppError({ code: 'incident_not_found', message: `incident ${incidentId} not found`, userMessage: 'This incident no longer exists.' });
+  }
+  return { incident, service: resolveService(deps.services, incident.service) };
+}
+
+/**
+ * An approver pressed Approve (runbook 003 "Mandatory pre-action checklist"). Refuses a stale
+ * card (another plan digest), a plan with an irreversible step, and anyone who may not
+ * approve. A destructive plan first answers `confirm`: the approver types the service name in
+ * a modal, and the approval counts only with that confirmation. Records the approval once per
+ * user with the plan digest; when the tier's number of distinct approvers have approved,
+ * queues the rollback in the same step (job id derived from the incident and round: a double
+ * press queues one job), before anything is said in Slack. The plan card update and the
+ * channel line go through the outbox. A refused or repeated press changes nothing. When the
+ * queue is unreachable the approval stays saved and the reconciler queues the rollback once
+ * Redis answers; the outcome says so.
+ */
+export async function approve(deps: IncidentDeps, incidentId: string, userId: string, input: ApproveInput = {}): Promise<ApprovalOutcome> {
+  const { incident, service } = await loadIncident(deps, incidentId);
+  const stale = supersededRefusal(incident, input.digest);
+  if (stale) return { kind: 'refused', message: stale };
+  const refusal = await approvalRefusal(deps, incident, service, userId);
+  if (refusal) return { kind: 'refused', message: refusal };
+  const tier = await approvalTier(incident, service);
+  if (tier.unapprovable) {
+    return { kind: 'refused', message: `This plan cannot be approved: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B); the plan card has the button.` };
+  }
+  const already = countedApprovals(incident, await deps.repo.listApprovals(incident.id));
+  if (already.some((a) => a.userId === userId)) return { kind: 'duplicate', approvals: already, required: tier.required, noun: actionNoun(incident) };
+  if (tier.destructive) {
+    if (input.confirmedAs === undefined) {
+      return { kind: 'confirm', service: service.name, digest: incident.basis?.digest ?? null, summary: riskSummary(tier.risk), required: tier.required };
+    }
+    if (input.confirmedAs.trim() !== service.name) {
+      return { kind: 'refused', message: `You typed \`${input.confirmedAs.trim().slice(0, 60)}\`, not \`${service.name}\`. Nothing was recorded; press Approve again to retry.` };
+    }
+  }
+
+  const required = tier.required;
+  const { inserted, approvals: all } = await deps.repo.addApproval(incident.id, userId, incident.basis?.digest ?? null);
+  const approvals = countedApprovals(incident, all);
+  if (!inserted) return { kind: 'duplicate', approvals, required, noun: actionNoun(incident) };
+
+  const complete = approvals.length >= required;
+  let queued = true;
+  if (complete) {
+    queued = await deps.jobs.rollback(incident).then(
+      () => true,
+      (err: unknown) => {
+        deps.logger.error({ err, incidentId }, 'approvals complete but the rollback could not be queued; the reconciler will');
+        return false;
+      },
+    );
+  }
+  await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
+  const confirmed = tier.destructive ? ` Each approver typed \`${service.name}\` to confirm the destructive plan.` : '';
+  if (complete) {
+    const noun = actionNoun(incident);
+    const when = incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available';
+    await deps.notifier.progress(
+      incident,
+      `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
+        (queued ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.` : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`) +
+        confirmed,
+    );
+  } else {
+    await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).${tier.destructive ? ` Typed \`${service.name}\` to confirm the destructive plan.` : ''}`);
+  }
+  return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
+}
+
+/** One line per risky step for the confirmation modal: the step and its findings' verdicts. */
+export function riskSummary(risk: PlanRisk | null): string[] {
+  if (!risk) return [];
+  return risk.steps.flatMap((s) => s.findings.filter((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible').map((f) => `\`${s.migration}\`: ${riskVerdict(f)}`));
+}
+
+/**
+ * An approver (or the requester) pressed Reject: the incident ends as cancelled and
+ * nothing touches the service database.
+ */
+export async function reject(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
+  const { incident, service } = await loadIncident(deps, incidentId);
+  if (!APPROVABLE_STATES.includes(incident.state)) {
+    return { kind: 'refused', message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be rejected.` };
+  }
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
+    return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.` };
+  }
+  const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);
+  const progress = await approvalProgress(deps, cancelled, service);
+  await deps.notifier.updatePlanCard(cancelled, progress);
+  await deps.notifier.cancelled(cancelled, userId);
+  await endStatusUpdates(deps, incident.id);
+  await postTimeline(deps, cancelled, service);
+  await announceStatus(deps, cancelled, ':no_entry_sign: rejected; nothing was changed in the database.');
+  return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true, noun: actionNoun(incident) };
+}

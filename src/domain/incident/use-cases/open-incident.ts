@@ -1,0 +1,187 @@
+import { announceStatus } from './announce.js';
+import { assertMigrationInput, type AppliedMigration, type PlanStep } from '../../rollback/plan.js';
+import { describeRollback } from './describe-rollback.js';
+import { utcMinuteStamp } from '../../../shared/clock.js';
+import { AppError, isAppError } from '../../../shared/errors.js';
+import type { IncidentDeps } from '../ports/deps.js';
+import { BREAK_GLASS_MIN_REASON, shortId, type BreakGlass, type Incident } from '../model/incident.js';
+import { planBasis, type TrackingHead } from '../../rollback/plan-digest.js';
+import { expectedSnapshotId } from '../model/plan-basis.js';
+import type { NewIncident } from '../ports/incident-repository.js';
+import type { ServiceConfig } from '../../../config/services.js';
+import { resolveService } from './resolve-service.js';
+import { failIncident, failureFrom } from './fail-incident.js';
+
+/** What `/migrate rollback <migration> [--service NAME]` asks for. */
+export interface OpenIncidentInput {
+  service?: string;
+  /** Version (`007`) or file name, as typed. */
+  migration: string;
+  /** Slack user ID. */
+  requestedBy: string;
+  /** The command's response_url: the requester gets the channel link there once it exists. */
+  responseUrl?: string;
+  /** `--break-glass "reason"`: approvers cannot be reached; one approval suffices (at least {@link BREAK_GLASS_MIN_REASON} characters). */
+  breakGlass?: string;
+}
+
+/**
+ * Channel name of an incident: runbook 003's `#incident-db-migration-<ts>` (ts = UTC
+ * yyyymmdd-hhmm) followed by the service and the incident's short id, so it is unique by
+ * construction and one `conversations.create` opens it (Slack's Tier 2 allows about 20 a
+ * minute). The service part is cut so the name fits Slack's 80 characters; the id is kept whole.
+ */
+export function incidentChannelName(incident: Pick<Incident, 'createdAt' | 'service' | 'id'>): string {
+  const head = `incident-db-migration-${utcMinuteStamp(incident.createdAt)}-`;
+  const tail = `-${shortId(incident.id)}`;
+  const service = incident.service.slice(0, 80 - head.length - tail.length).replace(/-+$/, '');
+  return `${head}${service}${tail}`;
+}
+
+/**
+ * Opens a rollback incident (runbook 003 "Initial triage" 1–2): validates the request
+ * against the service's tracking table, records the incident with its channel and first
+ * message in the outbox, and queues triage, plan and snapshot. Bad input throws before
+ * anything is recorded; a job queue that does not answer undoes the incident, so nothing
+ * half-made is left behind.
+ *
+ * When the service database is unreachable, the incident still opens, says so, and ends
+ * as failed: nothing runs.
+ *
+ * An irreversible step does not stop it: the incident opens and its plan card offers a
+ * restore instead of approval buttons. Break glass (`breakGlass`, a reason of at least 20
+ * characters) is refused for such a plan, and otherwise announced loudly.
+ * @throws AppError `command_*` (bad service, migration or break-glass reason), `incident_already_open`,
+ *   `break_glass_refused`, `rollback_missing_file`, `job_queue_unreachable` (nothing kept)
+ */
+export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
+  const service = resolveService(deps.services, input.service);
+  // Checked first, so text we refuse is never recorded, even when the database is down.
+  assertMigrationInput(input.migration);
+  await assertNoOpenIncident(deps, service);
+
+  if (input.breakGlass !== undefined) assertBreakGlassReason(input.breakGlass);
+
+  let plan: PlanStep[] = [];
+  let target: AppliedMigration | null = null;
+  let unreachable: AppError | null = null;
+  let head: TrackingHead | null = null;
+  try {
+    ({ target, plan, head } = await describeRollback(deps, service, input.migration));
+  } catch (err) {
+    if (isAppError(err, 'service_db_unreachable')) unreachable = err;
+    else throw err;
+  }
+  const irreversible = plan.filter((s) => s.irreversible);
+  if (input.breakGlass !== undefined && irreversible.length) {
+    throw new AppError({
+      code: 'break_glass_refused',
+      message: `break glass refused: ${irreversible.map((s) => s.migration).join(', ')} irreversible`,
+      userMessage: `Break glass is never allowed for an irreversible step: ${irreversible.map((s) => s.irreversible).join('; ')}. Nothing was recorded. Restore from a snapshot instead (\`/migrate restore <snapshot-id>\`, runbook 003 Option B).`,
+    });
+  }
+  const createdAt = deps.clock.now();
+  const breakGlass = input.breakGlass !== undefined ? { by: input.requestedBy, reason: input.breakGlass.trim(), at: createdAt.toISOString() } : undefined;
+  const incident = {
+    service: service.name,
+    migration: target?.name ?? input.migration,
+    requestedBy: input.requestedBy,
+    plan,
+    responseUrl: input.responseUrl,
+    createdAt,
+    ...(unreachable ? {} : { basis: planBasis(plan, head, expectedSnapshotId({ service: service.name, createdAt, attempt: 1 }, service)) }),
+    ...(breakGlass ? { breakGlass } : {}),
+  };
+  if (unreachable) {
+    const opened = await startIncident(deps, service, incident, async () => undefined);
+    const failed = await failIncident(deps, opened.id, failureFrom(unreachable, { code: unreachable.code, message: unreachable.message }));
+    return failed ?? opened;
+  }
+  const opened = await startIncident(deps, service, incident, (o) => queuePreparation(deps, service, o));
+  if (breakGlass) await announceBreakGlass(deps, opened, breakGlass);
+  return opened;
+}
+
+/**
+ * Refuses a break-glass reason shorter than {@link BREAK_GLASS_MIN_REASON} characters.
+ * @throws AppError `command_invalid`
+ */
+export function assertBreakGlassReason(reason: string): void {
+  if (reason.trim().length < BREAK_GLASS_MIN_REASON) {
+    throw new AppError({
+      code: 'command_invalid',
+      message: 'break-glass reason too short',
+      userMessage: `\`--break-glass\` needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters saying why approvers cannot be reached (you gave ${reason.trim().length}). Nothing was recorded.`,
+    });
+  }
+}
+
+/** Break glass is loud: logged, posted in the incident channel and to the stakeholder channel when one is configured. */
+async function announceBreakGlass(deps: IncidentDeps, incident: Incident, breakGlass: BreakGlass): Promise<void> {
+  await deps.repo.log(incident.id, 'break_glass', breakGlass.by, { reason: breakGlass.reason });
+  const text = `:rotating_light: *BREAK GLASS* — <@${breakGlass.by}> opened the rollback of \`${incident.migration}\` on *${incident.service}* with one approval instead of the usual set: _${breakGlass.reason}_`;
+  await deps.notifier.progress(incident, text);
+  await announceStatus(deps, incident, text);
+}
+
+/**
+ * Refuses a second incident for a service that has one open (runbook 003: one incident
+ * channel per rollback; the answer points to the open incident).
+ * @throws AppError `incident_already_open`
+ */
+export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceConfig): Promise<void> {
+  const already = await deps.repo.findOpenByService(service.name);
+  if (already) {
+    throw new AppError({
+      code: 'incident_already_open',
+      message: `service ${service.name} already has open incident ${already.id}`,
+      details: { incidentId: already.id },
+      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
+    });
+  }
+}
+
+/**
+ * Records the incident, stores its channel (with the requester, approvers and `invite:`)
+ * and first message in the outbox, then runs `queue` (the jobs that carry it on). When
+ * `queue` fails — the job queue is unreachable — the incident and its notices are
+ * discarded and the error says that nothing was kept. `responseUrl` gets the channel link
+ * once the channel exists.
+ * @throws AppError `job_queue_unreachable` (the incident was discarded)
+ */
+export async function startIncident(
+  deps: IncidentDeps,
+  service: ServiceConfig,
+  input: NewIncident & { responseUrl?: string },
+  queue: (incident: Incident) => Promise<void>,
+): Promise<Incident> {
+  const { responseUrl, ...record } = input;
+  const incident = await deps.repo.create(record);
+  const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
+  try {
+    await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident), invitees, responseUrl);
+    await deps.notifier.opened(incident);
+    await queue(incident);
+  } catch (err) {
+    await deps.repo.discard(incident.id, isAppError(err) ? err.code : 'open failed');
+    if (isAppError(err, 'job_queue_unreachable')) {
+      throw new AppError({
+        code: err.code,
+        message: err.message,
+        cause: err,
+        retryable: true,
+        userMessage:
+          'The job queue (Redis) is unreachable, so no incident was opened: nothing was recorded, no channel was made and nothing touched the database. ' +
+          'Try again in a minute; if Redis stays down, follow runbook 003 by hand.',
+      });
+    }
+    throw err;
+  }
+  return incident;
+}
+
+/** Starts status updates and queues the prepare job (triage, plan card, snapshot). */
+export async function queuePreparation(deps: IncidentDeps, service: ServiceConfig, incident: Incident): Promise<void> {
+  await deps.jobs.prepare(incident);
+  await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
+}

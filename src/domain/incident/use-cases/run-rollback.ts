@@ -1,0 +1,228 @@
+import { announceStatus } from './announce.js';
+import type { ServiceConfig } from '../../../config/services.js';
+import type { MigrationTool } from '../../rollback/migration-tool.js';
+import { AppError, isAppError } from '../../../shared/errors.js';
+import type { IncidentDeps } from '../ports/deps.js';
+import { failIncident, failureFrom } from './fail-incident.js';
+import type { Incident, IncidentFailure, StepOutcome } from '../model/incident.js';
+import { resolveService } from './resolve-service.js';
+import { runRestore } from './run-restore.js';
+import type { RollbackRun } from '../model/rollback-run.js';
+import { approvalTier, countedApprovals } from '../model/approval-tier.js';
+import { approvalProgress } from './approvals.js';
+import { currentPlan, expectedSnapshotId } from '../model/plan-basis.js';
+import { assessRisk } from './prepare-incident.js';
+import { planChanges } from '../../rollback/plan-digest.js';
+import { verifyRollback } from './verify-rollback.js';
+import type { VerificationReport } from '../../verify/verification.js';
+import { postTimeline } from './post-timeline.js';
+import { endStatusUpdates } from './status-update.js';
+
+export type { RollbackRun } from '../model/rollback-run.js';
+
+const BOT = 'migrate-bot';
+const UNEXPECTED: IncidentFailure = { code: 'rollback_step_failed', message: 'An unexpected error stopped the rollback. The bot logs have the details.' };
+
+/**
+ * The `rollback` job (runbook 003 "Execute a down migration"):
+ *  1. gate: approvals complete and the snapshot verified available — else wait or skip;
+ *  2. under the database's rollback lock, runs each down migration newest first with
+ *     the service's `lock_timeout`, removing its tracking-table row, posting progress;
+ *     between steps (never inside one) it honours a stop request (`/migrate close`) and
+ *     a process shutdown;
+ *  3. still under the lock, verifies (the tracking table no longer lists any planned
+ *     migration, and the checks of `verifyRollback`); once the lock is released, records and
+ *     posts the resolution; or fails the incident through {@link failIncident} with the steps that
+ *     did and did not complete (runbook 003 "Partial down failure": stop automated actions).
+ *
+ * Safe to repeat: steps already reverted (absent from the tracking table) are not run
+ * again, so a job retried after a crash resumes where it stopped, and takes over the tool
+ * lock its own crashed run left set.
+ * @throws AppError `rollback_already_running`, `service_db_unreachable`, `worker_shutting_down`
+ *   (retryable: the job waits or retries; once its attempts are spent the worker fails the incident)
+ */
+export async function runRollback(deps: IncidentDeps, incidentId: string): Promise<RollbackRun> {
+  const incident = await deps.repo.get(incidentId);
+  if (!incident) return { kind: 'skipped', reason: 'incident not found' };
+  const service = resolveService(deps.services, incident.service);
+  if (incident.state === 'opened' || incident.state === 'snapshotting') return { kind: 'wait_for_snapshot' };
+  if (incident.state !== 'awaiting_approval' && incident.state !== 'rolling_back') {
+    return { kind: 'skipped', reason: `incident is ${incident.state}` };
+  }
+  const [all, tier] = await Promise.all([deps.repo.listApprovals(incident.id), approvalTier(incident, service)]);
+  const approvals = countedApprovals(incident, all);
+  if (approvals.length < tier.required) {
+    return { kind: 'skipped', reason: `${approvals.length} of ${tier.required} approvals for plan ${incident.basis?.digest.slice(0, 12) ?? '(restore)'}` };
+  }
+  try {
+    if (tier.unapprovable) {
+      // Approvals cannot be given for such a plan; if some exist (an older bot), the step still never runs.
+      const failure = { code: 'rollback_irreversible', message: `The plan has an irreversible step and was not run: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B).` };
+      await failIncident(deps, incident.id, failure);
+      return { kind: 'failed', failure };
+    }
+    if (incident.kind === 'restore') return await runRestore(deps, incident, service);
+    if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
+    // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
+    if (incident.snapshot.provider !== 'none') await deps.snapshotProvider(service).verify(incident.snapshot, { rehash: 'if_changed' });
+    return await runDownMigrations(deps, incident, service);
+  } catch (err) {
+    if (isAppError(err) && err.retryable) throw err;
+    const failure = failureFrom(err, UNEXPECTED);
+    await failIncident(deps, incident.id, failure, { cause: err });
+    return { kind: 'failed', failure };
+  }
+}
+
+/**
+ * Recomputes the plan digest from the tracking table, the migration files and the snapshot
+ * the incident has; when it differs from the approved one, the approvals are voided, the
+ * channel is told what changed, the old card is marked superseded and a new card (with its
+ * risk measured again) is posted. Nothing runs.
+ * @returns `skipped` when the plan was superseded, else null
+ */
+async function supersedeIfChanged(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | null> {
+  if (!incident.basis) return null;
+  const snapshotId = incident.snapshot?.id ?? expectedSnapshotId(incident, service);
+  const now = await currentPlan(tool, incident, snapshotId);
+  const changes = planChanges({ plan: incident.plan, basis: incident.basis }, now);
+  if (!changes.length) return null;
+  const oldProgress = await approvalProgress(deps, incident, service);
+  const replaced = await deps.repo.supersedePlan(incident.id, now.plan, now.basis, { changes, previous: incident.basis.digest });
+  await deps.notifier.updatePlanCard(incident, { ...oldProgress, superseded: true });
+  await deps.notifier.progress(
+    replaced,
+    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${oldProgress.approvals.map((a) => `<@${a.userId}>`).join(', ') || 'none'}) were voided:\n${changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
+  );
+  const assessed = await assessRisk(deps, replaced, service);
+  await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
+  return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
+}
+
+/**
+ * For a step that failed on a constraint it adds back (runbook 000 "Constraint violation on
+ * ADD CONSTRAINT": clean up invalid data first): the query from the plan's risk that finds the
+ * offending rows, and the way on — fix them, `/migrate retry`, rehearse before approving.
+ */
+function constraintHint(incident: Incident, migration: string, err: unknown): { hint: string } | Record<string, never> {
+  if (!isAppError(err, 'rollback_constraint_violation')) return {};
+  const name = err.details?.constraint as string | null | undefined;
+  const table = err.details?.table as string | null | undefined;
+  const findings = incident.risk?.steps.find((s) => s.migration === migration)?.findings.filter((f) => f.class === 'constraint' && f.hint) ?? [];
+  const found = findings.find((f) => name && f.target?.constraint?.name === name) ?? findings.find((f) => table && f.target?.name === table) ?? findings[0];
+  const find = found?.hint ? `Find the rows: \`${found.hint}\`. ` : '';
+  return { hint: `Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. \`UPDATE … WHERE …\`), then \`/migrate retry\` and press *Rehearse on a copy* before approving.` };
+}
+
+/** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
+async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<{ by: string; reason?: string } | null> {
+  const last = await deps.repo.lastEvent(incidentId, ['stop_requested', 'retried']);
+  return last?.type === 'stop_requested' ? { by: String(last.data.by), reason: last.data.reason as string | undefined } : null;
+}
+
+/** Did this incident set the tool's lock in a run that never released it (a crash)? */
+async function ownsStaleToolLock(deps: IncidentDeps, incidentId: string): Promise<boolean> {
+  return (await deps.repo.lastEvent(incidentId, ['tool_lock_taken', 'tool_lock_released']))?.type === 'tool_lock_taken';
+}
+
+async function runDownMigrations(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<RollbackRun> {
+  const tool = deps.migrationTool(service);
+  const started = deps.clock.now().getTime();
+  let lockRecorded = false;
+  let underLock: RollbackRun | Verified;
+  try {
+    underLock = await tool.withRollbackLock(
+      async (lock) => {
+        if (lock.toolLock) {
+          lockRecorded = true;
+          await deps.repo.log(incident.id, 'tool_lock_taken', BOT, { lock: lock.toolLock, tookOver: lock.tookOverStaleLock });
+          if (lock.tookOverStaleLock) {
+            await deps.notifier.progress(incident, `:unlock: Found the tool lock (${lock.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`);
+          }
+        }
+        let current = incident;
+        if (current.state === 'awaiting_approval') {
+          // Under the lock, before the first statement: the plan as it is now must be the plan approved.
+          const superseded = await supersedeIfChanged(deps, current, service, tool);
+          if (superseded) return superseded;
+          current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+          await announceStatus(deps, current, `:arrow_backward: approved; running ${current.plan.length} down migration(s).`);
+        }
+        return await runSteps(deps, current, service, tool);
+      },
+      { ownStaleLock: await ownsStaleToolLock(deps, incident.id) },
+    );
+  } finally {
+    if (lockRecorded) await deps.repo.log(incident.id, 'tool_lock_released', BOT).catch(() => undefined);
+    await tool.close().catch(() => undefined);
+  }
+  return underLock.kind === 'verified' ? resolveRollback(deps, underLock, service, started) : underLock;
+}
+
+/** The downs ran and the tracking table agrees: what the resolution needs, recorded after the lock is released. */
+interface Verified {
+  kind: 'verified';
+  incident: Incident;
+  outcomes: StepOutcome[];
+  verification: VerificationReport;
+}
+
+/** Under the rollback lock: each down not yet reverted, then verification; failures are recorded here. */
+async function runSteps(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | Verified> {
+  const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
+  const outcomes: StepOutcome[] = incident.plan.map((s) => ({ migration: s.migration, status: stillApplied.has(s.migration) ? 'not_run' : 'done' }));
+  const total = incident.plan.length;
+  for (const [i, step] of incident.plan.entries()) {
+    if (outcomes[i]!.status === 'done') continue;
+    const stop = await stopRequested(deps, incident.id);
+    if (stop) {
+      const failure = { code: 'rollback_stopped', message: `<@${stop.by}> stopped the rollback before step ${i + 1} of ${total}${stop.reason ? `: _${stop.reason}_` : ''}.` };
+      await failIncident(deps, incident.id, failure, { steps: outcomes, actor: stop.by });
+      return { kind: 'failed', failure };
+    }
+    if (deps.shutdown?.aborted) {
+      throw new AppError({ code: 'worker_shutting_down', message: `worker stopping before step ${i + 1}`, retryable: true });
+    }
+    await deps.notifier.progress(incident, `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`);
+    try {
+      const { durationMs } = await tool.runDown(step, service.lock_timeout);
+      outcomes[i] = { migration: step.migration, status: 'done', durationMs };
+    } catch (err) {
+      outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
+      await deps.repo.setSteps(incident.id, outcomes);
+      if (isAppError(err) && err.retryable) throw err; // e.g. unreachable: the job resumes from the tracking table
+      const failure = { ...failureFrom(err, UNEXPECTED), ...constraintHint(incident, step.migration, err) };
+      await failIncident(deps, incident.id, failure, { steps: outcomes, cause: err });
+      return { kind: 'failed', failure };
+    }
+    // The step committed: from here on nothing can mark it failed.
+    await deps.repo.setSteps(incident.id, outcomes);
+    await deps.repo.log(incident.id, 'step_done', BOT, { migration: step.migration, durationMs: outcomes[i]!.durationMs });
+    await deps.notifier.progress(incident, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`);
+  }
+
+  const verification = await verifyRollback(deps, service, tool, incident.plan);
+  if (verification.stillApplied.length) {
+    const failure = { code: 'rollback_verification_failed', message: `The tracking table still lists ${verification.stillApplied.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.` };
+    await failIncident(deps, incident.id, failure, { steps: outcomes });
+    return { kind: 'failed', failure };
+  }
+  return { kind: 'verified', incident, outcomes, verification };
+}
+
+/**
+ * Records the resolution once the rollback lock is released, so that a resolved incident never
+ * still holds the tool's lock (a deploy right after "Rollback complete." finds it free): the
+ * transition with the checks, the resolution, the end of status updates, the timeline and the
+ * stakeholder status.
+ */
+async function resolveRollback(deps: IncidentDeps, done: Verified, service: ServiceConfig, started: number): Promise<RollbackRun> {
+  const { incident, outcomes, verification } = done;
+  const summary = { head: verification.head, checks: verification.checks.map((c) => ({ name: c.name, status: c.status, durationMs: c.durationMs, problems: c.problems.slice(0, 20) })) };
+  const resolved = await deps.repo.transition(incident.id, verification.passed ? 'rollback_succeeded' : 'verified_with_warnings', BOT, summary);
+  await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
+  await endStatusUpdates(deps, incident.id);
+  await postTimeline(deps, { ...resolved, steps: outcomes }, service);
+  await announceStatus(deps, resolved, verification.passed ? ':white_check_mark: rollback complete. Validation passed.' : ':warning: rollback complete, but validation failed; responders are looking at it.');
+  return { kind: 'resolved' };
+}

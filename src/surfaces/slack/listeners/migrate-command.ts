@@ -1,0 +1,172 @@
+import { postHumanUpdate } from '../../../domain/incident/use-cases/human-update.js';
+import { postTimeline } from '../../../domain/incident/use-cases/post-timeline.js';
+import { verifyService } from '../../../domain/incident/use-cases/verify-service.js';
+import { verificationMessage } from '../../../adapters/slack/render/verification-blocks.js';
+import { requestRehearsal } from '../../../domain/incident/use-cases/rehearse.js';
+import { openIncidentFor } from '../../../domain/incident/use-cases/close-incident.js';
+import type { App, RespondFn } from '@slack/bolt';
+import type { SurfaceDeps } from '../../surface-deps.js';
+import { closeIncident } from '../../../domain/incident/use-cases/close-incident.js';
+import { incidentStatus } from '../../../domain/incident/use-cases/incident-status.js';
+import { retryIncident } from '../../../domain/incident/use-cases/retry-incident.js';
+import { offendingOf, shortId } from '../../../domain/incident/model/incident.js';
+import { openIncident } from '../../../domain/incident/use-cases/open-incident.js';
+import { openRestore } from '../../../domain/incident/use-cases/open-restore.js';
+import { resolveService } from '../../../domain/incident/use-cases/resolve-service.js';
+import { isAppError, userMessageOf } from '../../../shared/errors.js';
+import { utcSecondStamp } from '../../../shared/clock.js';
+import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
+import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
+import { triageMessage } from '../../../adapters/slack/render/triage-blocks.js';
+import { parseMigrateCommand, type MigrateCommand } from '../parse-command.js';
+
+/** What a `/migrate` handler needs from the slash-command payload. */
+export interface MigrateCommandInput {
+  text: string;
+  userId: string;
+  channelId: string;
+  /** The command's response_url, for answers that come later from a job. */
+  responseUrl?: string;
+}
+
+/**
+ * Handles `/migrate …` after the ack (Slack "Acknowledge within 3 seconds": work happens after it).
+ * Every answer goes to the user as an ephemeral reply through `respond`
+ * (the command's response_url); errors show their userMessage and change nothing.
+ */
+export async function handleMigrateCommand(deps: SurfaceDeps, input: MigrateCommandInput, respond: RespondFn): Promise<void> {
+  const log = deps.logger.child({ command: 'migrate', user: input.userId });
+  const reply = (msg: { text: string; blocks?: unknown[] }) =>
+    respond({ response_type: 'ephemeral', replace_original: false, ...msg } as Parameters<RespondFn>[0]);
+  let command = 'unparsed';
+  try {
+    const cmd = parseMigrateCommand(input.text);
+    command = cmd.kind;
+    await runMigrateCommand(deps, cmd, input, reply);
+    deps.metrics.commands.inc({ command, outcome: 'ok', surface: 'slack' });
+  } catch (err) {
+    deps.metrics.commands.inc({ command, outcome: isAppError(err) && err.userMessage ? 'refused' : 'error', surface: 'slack' });
+    if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
+    else log.info({ code: err.code, reason: err.message }, '/migrate refused');
+    await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
+  }
+}
+
+/** Runs one parsed `/migrate` command and answers through `reply`; throws what the use case throws. */
+async function runMigrateCommand(
+  deps: SurfaceDeps,
+  cmd: MigrateCommand,
+  input: MigrateCommandInput,
+  reply: (msg: { text: string; blocks?: unknown[] }) => Promise<unknown>,
+): Promise<void> {
+  switch (cmd.kind) {
+    case 'help':
+      await reply(helpMessage());
+      return;
+    case 'rollback': {
+      const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl, ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}) });
+      await reply({
+        text:
+          incident.state === 'failed'
+            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
+            : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
+      });
+      return;
+    }
+    case 'triage': {
+      const service = resolveService(deps.services, cmd.service);
+      const open = await deps.repo.findOpenByService(service.name);
+      const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
+      if (open?.channelId) {
+        await deps.notifier.triage(open, report);
+        await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
+      } else {
+        // Ephemeral replies cannot carry files: full tables are uploaded only in an incident channel.
+        const msg = triageMessage(report);
+        await reply({ text: msg.text, blocks: msg.blocks });
+      }
+      return;
+    }
+    case 'status': {
+      const views = await incidentStatus(deps, cmd.service);
+      await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
+      return;
+    }
+    case 'snapshot': {
+      const service = resolveService(deps.services, cmd.service);
+      if (service.snapshot.provider === 'none') {
+        await reply({ text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_` });
+        return;
+      }
+      const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
+      await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
+      const open = await deps.repo.findOpenByService(service.name);
+      await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
+      return;
+    }
+    case 'restore': {
+      const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
+      await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
+      return;
+    }
+    case 'close': {
+      const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
+      const where = `<#${outcome.incident.channelId}>`;
+      const text = {
+        closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
+        stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
+        failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
+      }[outcome.kind];
+      await reply({ text });
+      return;
+    }
+    case 'update': {
+      const incident = await postHumanUpdate(deps, cmd.service, input.userId, cmd.text);
+      await reply({ text: `Update posted in <#${incident.channelId}>; the next scheduled status update is skipped.` });
+      return;
+    }
+    case 'timeline': {
+      const service = resolveService(deps.services, cmd.service);
+      const incident = await deps.repo.latestByService(service.name);
+      if (!incident?.channelId) {
+        await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
+        return;
+      }
+      await postTimeline(deps, incident, service);
+      await reply({ text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.` });
+      return;
+    }
+    case 'verify': {
+      const { report, posted } = await verifyService(deps, cmd.service);
+      const msg = verificationMessage(cmd.service ?? resolveService(deps.services, undefined).name, report);
+      await reply(posted ? { text: `${msg.text} Details in <#${posted}>.` } : msg);
+      return;
+    }
+    case 'rehearse': {
+      const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
+      await reply({ text: await requestRehearsal(deps, incident, input.userId) });
+      return;
+    }
+    case 'retry': {
+      const round = await retryIncident(deps, cmd.service, input.userId);
+      await reply({ text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.` });
+      return;
+    }
+  }
+}
+
+/**
+ * Registers `/migrate` (one listener per surface, bolt-ts starter layout). The ack goes first and
+ * alone; the command's work (triage, lookups, opening the incident) then runs under `afterAck`,
+ * the process-wide cap on post-ack work, so a burst of commands cannot starve the acks of the next.
+ */
+export function registerMigrateCommand(app: App, deps: SurfaceDeps, afterAck: <T>(work: () => Promise<T>) => Promise<T> = (w) => w()): void {
+  app.command('/migrate', async ({ command, ack, respond }) => {
+    await ack();
+    await afterAck(() => handleMigrateCommand(
+      deps,
+      { text: command.text, userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
+      respond,
+    ));
+  });
+}
