@@ -41,7 +41,11 @@ async function burst(eventsUrl: string, n = 50): Promise<number[]> {
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const t0 = performance.now();
-      const res = await postSlashCommand(eventsUrl, SIGNING_SECRET, { text: 'triage', user_id: `U0BENCH${String(i).padStart(3, '0')}`, response_url: slack() });
+      const res = await postSlashCommand(eventsUrl, SIGNING_SECRET, {
+        text: 'triage',
+        user_id: `U0BENCH${String(i).padStart(3, '0')}`,
+        response_url: slack(),
+      });
       if (res.status !== 200) throw new Error(`ack ${res.status}`);
       return performance.now() - t0;
     }),
@@ -50,25 +54,49 @@ async function burst(eventsUrl: string, n = 50): Promise<number[]> {
 let responseSink: () => string = () => 'http://127.0.0.1:9/';
 
 /** A Node process running `script` through tsx, ready once `ready()` holds (within 60 s). */
-async function startProcess(what: string, script: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { env: { ...process.env, ...env }, stdio: 'ignore' });
+async function startProcess(
+  what: string,
+  script: string[],
+  env: Record<string, string>,
+  ready: () => Promise<boolean>,
+): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
   await eventually(`${what} ready`, async () => ((await ready().catch(() => false)) ? true : null), 60_000);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, stop: async () => void (child.kill('SIGTERM'), await exited) };
+  return {
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** An app that only acks `/migrate`, in its own process (`bench/ack-only-app.ts`): the floor for ack latency on this machine. */
 async function ackOnlyApp(apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/slack/events`;
-  const p = await startProcess('ack-only app', ['bench/ack-only-app.ts'], { PORT: String(port), SLACK_API_URL: apiUrl, SLACK_SIGNING_SECRET: SIGNING_SECRET }, async () => (await fetch(url)).status > 0);
+  const p = await startProcess(
+    'ack-only app',
+    ['bench/ack-only-app.ts'],
+    { PORT: String(port), SLACK_API_URL: apiUrl, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    async () => (await fetch(url)).status > 0,
+  );
   return { url, stop: p.stop };
 }
 
 /** The bot's Slack app (`src/main/main.ts --role app`) in its own process, on the harness's databases and Slack stand-in; its ops port reports RSS. */
 async function botApp(h: Harness): Promise<{ url: string; opsPort: number; stop(): Promise<void> }> {
   const [port, opsPort] = [await freePort(), await freePort()];
-  const p = await startProcess('bot app', ['src/main/main.ts', '--role', 'app'], { ...h.rawEnv, PORT: String(port), HTTP_PORT: String(opsPort) }, async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok);
+  const p = await startProcess(
+    'bot app',
+    ['src/main/main.ts', '--role', 'app'],
+    { ...h.rawEnv, PORT: String(port), HTTP_PORT: String(opsPort) },
+    async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok,
+  );
   return { url: `http://127.0.0.1:${port}/slack/events`, opsPort, stop: p.stop };
 }
 
@@ -81,15 +109,24 @@ async function ackRows(): Promise<string[][]> {
   try {
     // Each ack-only burst runs while nothing else does: the bot's work after its acks (50 triages)
     // is awaited — every reply in — before the next burst, so neither app measures the other's work.
-    const answered = (n: number) => eventually(`${n} replies from the bot`, async () => (slack.responses.length >= n ? true : null), 120_000);
+    const answered = (n: number) =>
+      eventually(`${n} replies from the bot`, async () => (slack.responses.length >= n ? true : null), 120_000);
     const floorFirst = await burst(floor.url);
     const botFirst = await burst(bot.url);
     await answered(50);
     const floorWarm = await burst(floor.url);
     const botWarm = await burst(bot.url);
     await answered(100);
-    const row = (what: string, bot: number[], base: number[]) => [what, `${ms(quantile(bot, 0.5))} / ${ms(quantile(bot, 0.99))}`, `${ms(quantile(base, 0.5))} / ${ms(quantile(base, 0.99))}`, (quantile(bot, 0.99) / quantile(base, 0.99)).toFixed(2)];
-    return [row('ack, 50 concurrent /migrate triage, first burst (p50 / p99 ms)', botFirst, floorFirst), row('ack, 50 concurrent, warm (p50 / p99 ms)', botWarm, floorWarm)];
+    const row = (what: string, bot: number[], base: number[]) => [
+      what,
+      `${ms(quantile(bot, 0.5))} / ${ms(quantile(bot, 0.99))}`,
+      `${ms(quantile(base, 0.5))} / ${ms(quantile(base, 0.99))}`,
+      (quantile(bot, 0.99) / quantile(base, 0.99)).toFixed(2),
+    ];
+    return [
+      row('ack, 50 concurrent /migrate triage, first burst (p50 / p99 ms)', botFirst, floorFirst),
+      row('ack, 50 concurrent, warm (p50 / p99 ms)', botWarm, floorWarm),
+    ];
   } finally {
     await bot.stop();
     await floor.stop();
@@ -104,9 +141,24 @@ async function commandToPlan(): Promise<string[][]> {
     const t0 = Date.now();
     await h.command('rollback 007');
     const channel = await h.slack.waitForCall('conversations.create', (c) => c.ok, 20_000);
-    const triage = await h.slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.args).includes('Migration history'), 20_000);
-    const plan = await h.slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.args).includes('incident_approve'), 20_000);
-    return [['command → channel / triage posted / plan card (ms)', `${ms(channel.at - t0)} / ${ms(triage.at - t0)} / ${ms(plan.at - t0)}`, '', '']];
+    const triage = await h.slack.waitForCall(
+      'chat.postMessage',
+      (c) => JSON.stringify(c.args).includes('Migration history'),
+      20_000,
+    );
+    const plan = await h.slack.waitForCall(
+      'chat.postMessage',
+      (c) => JSON.stringify(c.args).includes('incident_approve'),
+      20_000,
+    );
+    return [
+      [
+        'command → channel / triage posted / plan card (ms)',
+        `${ms(channel.at - t0)} / ${ms(triage.at - t0)} / ${ms(plan.at - t0)}`,
+        '',
+        '',
+      ],
+    ];
   } finally {
     await h.close();
   }
@@ -129,14 +181,33 @@ async function hundredIncidents(): Promise<string[][]> {
   let h: Harness | undefined;
   let app: { url: string; opsPort: number; stop(): Promise<void> } | undefined;
   try {
-    h = await startHarness({}, { role: 'cli', extraServices: names.map((name, i) => ({ name, databaseUrl: withDatabase(ADMIN_URL, copies[i]!) })), env: { ...SLACK_LIMITS, STATE_DB_POOL_MAX: '20' } });
+    h = await startHarness(
+      {},
+      {
+        role: 'cli',
+        extraServices: names.map((name, i) => ({ name, databaseUrl: withDatabase(ADMIN_URL, copies[i]!) })),
+        env: { ...SLACK_LIMITS, STATE_DB_POOL_MAX: '20' },
+      },
+    );
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/main.ts', '--role', 'worker'], { env: { ...process.env, ...h.rawEnv, HTTP_PORT: String(port) }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/main.ts', '--role', 'worker'], {
+        env: { ...process.env, ...h.rawEnv, HTTP_PORT: String(port) },
+        stdio: 'ignore',
+      });
       workers.push(child);
     }
     const harness = h;
-    for (const port of ports) await eventually('worker ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)), 60_000);
+    for (const port of ports)
+      await eventually(
+        'worker ready',
+        async () =>
+          await fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        60_000,
+      );
     app = await botApp(h);
     h.eventsUrl = app.url;
 
@@ -153,10 +224,14 @@ async function hundredIncidents(): Promise<string[][]> {
         acks.push(performance.now() - a);
       }),
     );
-    const opened = await eventually('incidents opened', async () => {
-      const rows = await query<{ n: number }>(harness.stateDb.url, 'SELECT count(*)::int AS n FROM incidents');
-      return rows[0]!.n === INCIDENTS ? rows[0]!.n : null;
-    }, 60_000).catch(() => NaN);
+    const opened = await eventually(
+      'incidents opened',
+      async () => {
+        const rows = await query<{ n: number }>(harness.stateDb.url, 'SELECT count(*)::int AS n FROM incidents');
+        return rows[0]!.n === INCIDENTS ? rows[0]!.n : null;
+      },
+      60_000,
+    ).catch(() => NaN);
 
     // Approve each plan card as it appears (two approvers, the destructive modal confirmed).
     const approved = new Set<string>();
@@ -164,32 +239,74 @@ async function hundredIncidents(): Promise<string[][]> {
     const deadline = Date.now() + 15 * 60_000;
     let peakRss = [0, 0, 0];
     while (Date.now() < deadline) {
-      const rows = await query<{ id: string; state: string; plan_message_ts: string | null }>(harness.stateDb.url, 'SELECT id, state, plan_message_ts FROM incidents');
+      const rows = await query<{ id: string; state: string; plan_message_ts: string | null }>(
+        harness.stateDb.url,
+        'SELECT id, state, plan_message_ts FROM incidents',
+      );
       const ready = rows.filter((r) => r.state === 'awaiting_approval' && r.plan_message_ts && !approved.has(r.id));
       for (const r of ready) approved.add(r.id);
-      await Promise.all(ready.map((r) => limit(async () => {
-        await harness.press('incident_approve', r.id, APPROVERS[0]);
-        await harness.press('incident_approve', r.id, APPROVERS[1]);
-      })));
-      peakRss = await Promise.all([...ports, app.opsPort].map(async (p, i) => Math.max(peakRss[i]!, await rssOf(p).catch(() => 0))));
-      if (rows.every((r) => ['resolved', 'resolved_with_warnings', 'failed', 'cancelled'].includes(r.state)) && rows.length === INCIDENTS) break;
+      await Promise.all(
+        ready.map((r) =>
+          limit(async () => {
+            await harness.press('incident_approve', r.id, APPROVERS[0]);
+            await harness.press('incident_approve', r.id, APPROVERS[1]);
+          }),
+        ),
+      );
+      peakRss = await Promise.all(
+        [...ports, app.opsPort].map(async (p, i) => Math.max(peakRss[i]!, await rssOf(p).catch(() => 0))),
+      );
+      if (
+        rows.every((r) => ['resolved', 'resolved_with_warnings', 'failed', 'cancelled'].includes(r.state)) &&
+        rows.length === INCIDENTS
+      )
+        break;
       await new Promise((r) => setTimeout(r, 2000));
     }
-    const end = await query<{ state: string; n: number }>(harness.stateDb.url, 'SELECT state, count(*)::int AS n FROM incidents GROUP BY state');
-    const failures = await query<{ code: string; message: string }>(harness.stateDb.url, "SELECT failure->>'code' AS code, failure->>'message' AS message FROM incidents WHERE state = 'failed'");
+    const end = await query<{ state: string; n: number }>(
+      harness.stateDb.url,
+      'SELECT state, count(*)::int AS n FROM incidents GROUP BY state',
+    );
+    const failures = await query<{ code: string; message: string }>(
+      harness.stateDb.url,
+      "SELECT failure->>'code' AS code, failure->>'message' AS message FROM incidents WHERE state = 'failed'",
+    );
     const warned = await query<{ checks: string }>(
       harness.stateDb.url,
       "SELECT string_agg((c->>'name') || ': ' || coalesce(c->'problems'->>0, ''), ',') AS checks FROM incident_events, jsonb_array_elements(data->'checks') c WHERE type = 'verified_with_warnings' AND c->>'status' = 'failed' GROUP BY incident_id",
     );
     const finished = end.find((e) => e.state === 'resolved')?.n ?? 0;
-    const channels = (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents'))[0]!.n;
+    const channels = (
+      await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents')
+    )[0]!.n;
     const elapsed = (Date.now() - t0) / 1000;
     return [
-      [`${INCIDENTS} concurrent /migrate rollback: ack p50 / p99 (ms)`, `${ms(quantile(acks, 0.5))} / ${ms(quantile(acks, 0.99))}`, `${ms(quantile(floor100, 0.5))} / ${ms(quantile(floor100, 0.99))}`, (quantile(acks, 0.99) / quantile(floor100, 0.99)).toFixed(2)],
-      [`${INCIDENTS} concurrent incidents: opened / channels / resolved (of ${INCIDENTS}), in s`, `${opened} / ${channels} / ${finished} in ${Math.round(elapsed)} s`, '', ''],
-      ['  end states', end.map((e) => `${e.state} ${e.n}`).join(', ') + (warned.length ? ` (failed checks: ${[...new Set(warned.map((w) => w.checks))].join('; ')})` : ''), '', ''],
+      [
+        `${INCIDENTS} concurrent /migrate rollback: ack p50 / p99 (ms)`,
+        `${ms(quantile(acks, 0.5))} / ${ms(quantile(acks, 0.99))}`,
+        `${ms(quantile(floor100, 0.5))} / ${ms(quantile(floor100, 0.99))}`,
+        (quantile(acks, 0.99) / quantile(floor100, 0.99)).toFixed(2),
+      ],
+      [
+        `${INCIDENTS} concurrent incidents: opened / channels / resolved (of ${INCIDENTS}), in s`,
+        `${opened} / ${channels} / ${finished} in ${Math.round(elapsed)} s`,
+        '',
+        '',
+      ],
+      [
+        '  end states',
+        end.map((e) => `${e.state} ${e.n}`).join(', ') +
+          (warned.length ? ` (failed checks: ${[...new Set(warned.map((w) => w.checks))].join('; ')})` : ''),
+        '',
+        '',
+      ],
       ...failures.map((f) => [`  failed: ${f.code}`, f.message.slice(0, 120), '', '']),
-      ['  most new messages in one channel in any second', String(maxPerChannelPerSecond(harness.slack.callsTo('chat.postMessage'))), '', ''],
+      [
+        '  most new messages in one channel in any second',
+        String(maxPerChannelPerSecond(harness.slack.callsTo('chat.postMessage'))),
+        '',
+        '',
+      ],
       ['  RSS MiB, peak: worker 1 / worker 2 / app', peakRss.map((r) => Math.round(r)).join(' / '), '', ''],
     ];
   } finally {

@@ -32,11 +32,13 @@ const STATEMENTS = 1000;
 const ROWS = 2_000_000;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!;
+const p95 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!;
 
 function print(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows) console.log(line(r));
@@ -62,28 +64,57 @@ async function main(): Promise<void> {
       INSERT INTO events SELECT i, CASE WHEN i % 2 = 0 THEN 'P' || i END, CASE WHEN i % 100 = 0 THEN -1 ELSE 18 END FROM generate_series(1, ${ROWS}) i;
       CREATE TABLE event_audit (id int); INSERT INTO event_audit SELECT generate_series(1, 1000); ANALYZE`);
     await c.end();
-    const plan = await classifyPlan([{
-      migration: '008_drop_promo.ts', order: 8, transactional: true,
-      sql: ['DROP TABLE event_audit', 'ALTER TABLE events DROP COLUMN promo_code', 'ALTER TABLE events ADD CONSTRAINT events_age_check CHECK (age_restriction >= 0)'],
-    }]);
-    const rows: string[][] = [[`classify ${STATEMENTS} runbook down statements (${findings} findings)`, median(classify).toFixed(1), p95(classify).toFixed(1), '']];
-    for (const [label, exact] of [['figures, exact (count(*), count(col), full scan for the CHECK)', 10_000_000], ['figures, estimated above 1,000,000 rows (reltuples, pg_stats, TABLESAMPLE)', 1_000_000]] as const) {
+    const plan = await classifyPlan([
+      {
+        migration: '008_drop_promo.ts',
+        order: 8,
+        transactional: true,
+        sql: [
+          'DROP TABLE event_audit',
+          'ALTER TABLE events DROP COLUMN promo_code',
+          'ALTER TABLE events ADD CONSTRAINT events_age_check CHECK (age_restriction >= 0)',
+        ],
+      },
+    ]);
+    const rows: string[][] = [
+      [
+        `classify ${STATEMENTS} runbook down statements (${findings} findings)`,
+        median(classify).toFixed(1),
+        p95(classify).toFixed(1),
+        '',
+      ],
+    ];
+    for (const [label, exact] of [
+      ['figures, exact (count(*), count(col), full scan for the CHECK)', 10_000_000],
+      ['figures, estimated above 1,000,000 rows (reltuples, pg_stats, TABLESAMPLE)', 1_000_000],
+    ] as const) {
       const times: number[] = [];
       let figures = '';
       for (let run = 0; run < 5; run++) {
         const service = {
           name: 'bench',
           migrations: { tool: 'knex' as const, directory: '/nonexistent', table: 'knex_migrations', schema: 'public' },
-          triage: { database_url: db.url, long_transaction_seconds: 30, exact_count_max_rows: exact, max_connections: 4, statement_timeout: { text: '30s', ms: 30_000 }, lock_timeout: { text: '1s', ms: 1000 } },
+          triage: {
+            database_url: db.url,
+            long_transaction_seconds: 30,
+            exact_count_max_rows: exact,
+            max_connections: 4,
+            statement_timeout: { text: '30s', ms: 30_000 },
+            lock_timeout: { text: '1s', ms: 1000 },
+          },
         };
         const t0 = performance.now();
         const measured = await measurePlanRisk(service, plan);
         times.push(performance.now() - t0);
-        figures = measured.steps[0]!.findings.filter((f) => f.figure).map((f) => `${f.figure!.estimated ? '~' : ''}${f.figure!.count}`).join(' / ');
+        figures = measured.steps[0]!.findings.filter((f) => f.figure)
+          .map((f) => `${f.figure!.estimated ? '~' : ''}${f.figure!.count}`)
+          .join(' / ');
       }
       rows.push([label, median(times).toFixed(0), p95(times).toFixed(0), figures]);
     }
-    console.log(`\nrisk of a plan; events has ${ROWS.toLocaleString('en-US')} rows (promo_code 50% NULL, 1% rows violate the CHECK)\n`);
+    console.log(
+      `\nrisk of a plan; events has ${ROWS.toLocaleString('en-US')} rows (promo_code 50% NULL, 1% rows violate the CHECK)\n`,
+    );
     print(['step', 'median ms', 'p95 ms', 'figures (audit rows / promo values / violating rows / events rows)'], rows);
   } finally {
     await db?.drop();

@@ -30,7 +30,13 @@ import pg from 'pg';
 import { loadMigration } from '../src/adapters/migrations/load-migration.js';
 import { APPROVERS, startHarness } from '../test/support/bot-harness.js';
 import { planCard, posted, reachesState } from '../test/support/bot-waits.js';
-import { DRIZZLE_DIR, NODE_PG_MIGRATE_DIR, SQL_DIR, TOOL_FIXTURES, type ToolFixture } from '../test/support/tool-fixtures.js';
+import {
+  DRIZZLE_DIR,
+  NODE_PG_MIGRATE_DIR,
+  SQL_DIR,
+  TOOL_FIXTURES,
+  type ToolFixture,
+} from '../test/support/tool-fixtures.js';
 import { TICKET_MIGRATIONS_DIR } from '../test/support/ticket-service.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -62,13 +68,24 @@ async function botRun(fixture: ToolFixture): Promise<{ total: number; job: numbe
     const c = new pg.Client({ connectionString: h.stateDb.url });
     await c.connect();
     try {
-      const { rows } = await c.query<{ type: string; ms: number; checks: Array<{ name: string; durationMs: number }> | null }>(
+      const { rows } = await c.query<{
+        type: string;
+        ms: number;
+        checks: Array<{ name: string; durationMs: number }> | null;
+      }>(
         `SELECT type, extract(epoch FROM at) * 1000 AS ms, data->'checks' AS checks FROM incident_events WHERE incident_id = $1 AND type IN ('approval_given', 'rollback_started', 'rollback_succeeded') ORDER BY id`,
         [incidentId],
       );
-      const at = (type: string, last = false): number => Number((last ? rows.filter((r) => r.type === type).at(-1) : rows.find((r) => r.type === type))!.ms);
-      const fingerprint = rows.find((r) => r.type === 'rollback_succeeded')?.checks?.find((k) => k.name === 'schema_fingerprint')?.durationMs ?? 0;
-      return { total: at('rollback_succeeded') - at('approval_given', true), job: at('rollback_succeeded') - at('rollback_started'), fingerprint };
+      const at = (type: string, last = false): number =>
+        Number((last ? rows.filter((r) => r.type === type).at(-1) : rows.find((r) => r.type === type))!.ms);
+      const fingerprint =
+        rows.find((r) => r.type === 'rollback_succeeded')?.checks?.find((k) => k.name === 'schema_fingerprint')
+          ?.durationMs ?? 0;
+      return {
+        total: at('rollback_succeeded') - at('approval_given', true),
+        job: at('rollback_succeeded') - at('rollback_started'),
+        fingerprint,
+      };
     } finally {
       await c.end();
     }
@@ -80,10 +97,16 @@ async function botRun(fixture: ToolFixture): Promise<{ total: number; job: numbe
 /** Down files of the plain-SQL fixture for the reverted versions, newest first. */
 async function sqlDowns(fixture: ToolFixture): Promise<Array<{ version: number; file: string }>> {
   const files = (await readdir(SQL_DIR)).filter((f) => f.endsWith('.down.sql'));
-  return fixture.reverted.map((name) => ({ version: Number(/^(\d+)/.exec(name)![1]), file: path.join(SQL_DIR, files.find((f) => f.startsWith(name))!) }));
+  return fixture.reverted.map((name) => ({
+    version: Number(/^(\d+)/.exec(name)![1]),
+    file: path.join(SQL_DIR, files.find((f) => f.startsWith(name))!),
+  }));
 }
 
-const DRIZZLE_WHEN: Record<string, number> = { '0001_add_event_reminders': 1731000100000, '0002_add_users_profile_columns': 1731000200000 };
+const DRIZZLE_WHEN: Record<string, number> = {
+  '0001_add_event_reminders': 1731000100000,
+  '0002_add_users_profile_columns': 1731000200000,
+};
 const drizzleDown = async (name: string): Promise<string> => {
   const dir = path.join(DRIZZLE_DIR, 'rollback');
   const file = (await readdir(dir)).find((f) => f.startsWith(`${name.slice(0, 4)}_rollback`))!;
@@ -96,16 +119,41 @@ async function cliRun(fixture: ToolFixture, url: string, scratch: string): Promi
   switch (fixture.label) {
     case 'knex': {
       const knexfile = path.join(scratch, 'knexfile.cjs');
-      await writeFile(knexfile, `module.exports = { client: 'pg', connection: ${JSON.stringify(url)}, migrations: { directory: ${JSON.stringify(TICKET_MIGRATIONS_DIR)}, loadExtensions: ['.ts'] } };\n`);
+      await writeFile(
+        knexfile,
+        `module.exports = { client: 'pg', connection: ${JSON.stringify(url)}, migrations: { directory: ${JSON.stringify(TICKET_MIGRATIONS_DIR)}, loadExtensions: ['.ts'] } };\n`,
+      );
       // knex's CLI with its TypeScript migrations loaded through tsx, as a service would run it.
-      return timed(() => run(path.join(BIN, 'knex'), ['migrate:rollback', '--knexfile', knexfile], { env: { ...env, NODE_OPTIONS: '--import tsx' } }));
+      return timed(() =>
+        run(path.join(BIN, 'knex'), ['migrate:rollback', '--knexfile', knexfile], {
+          env: { ...env, NODE_OPTIONS: '--import tsx' },
+        }),
+      );
     }
     case 'node-pg-migrate':
-      return timed(() => run(path.join(BIN, 'node-pg-migrate'), ['down', '2', '-m', NODE_PG_MIGRATE_DIR], { env: { ...env, DATABASE_URL: url } }));
+      return timed(() =>
+        run(path.join(BIN, 'node-pg-migrate'), ['down', '2', '-m', NODE_PG_MIGRATE_DIR], {
+          env: { ...env, DATABASE_URL: url },
+        }),
+      );
     case 'drizzle':
       return timed(async () => {
         for (const name of fixture.reverted) {
-          await run('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', await drizzleDown(name), '-c', `DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${DRIZZLE_WHEN[name]}`], { env });
+          await run(
+            'psql',
+            [
+              url,
+              '-q',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-1',
+              '-f',
+              await drizzleDown(name),
+              '-c',
+              `DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${DRIZZLE_WHEN[name]}`,
+            ],
+            { env },
+          );
         }
       });
     default: {
@@ -115,9 +163,26 @@ async function cliRun(fixture: ToolFixture, url: string, scratch: string): Promi
       return timed(async () => {
         for (const d of downs) {
           const where = perVersion ? `version::numeric = ${d.version}` : 'true';
-          await run('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `UPDATE schema_migrations SET dirty = true WHERE ${where}`], { env });
+          await run(
+            'psql',
+            [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `UPDATE schema_migrations SET dirty = true WHERE ${where}`],
+            { env },
+          );
           await run('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-f', d.file], { env });
-          await run('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', perVersion ? `DELETE FROM schema_migrations WHERE ${where}` : `UPDATE schema_migrations SET version = ${d.version - 1}, dirty = false`], { env });
+          await run(
+            'psql',
+            [
+              url,
+              '-q',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-c',
+              perVersion
+                ? `DELETE FROM schema_migrations WHERE ${where}`
+                : `UPDATE schema_migrations SET version = ${d.version - 1}, dirty = false`,
+            ],
+            { env },
+          );
         }
       });
     }
@@ -131,14 +196,27 @@ async function apiRun(fixture: ToolFixture, url: string): Promise<number> {
       const files = (await readdir(TICKET_MIGRATIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
       const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
       try {
-        const source = { getMigrations: async () => files, getMigrationName: (f: string) => f, getMigration: async (f: string) => (await loadMigration(TICKET_MIGRATIONS_DIR, f)) as never };
+        const source = {
+          getMigrations: async () => files,
+          getMigrationName: (f: string) => f,
+          getMigration: async (f: string) => (await loadMigration(TICKET_MIGRATIONS_DIR, f)) as never,
+        };
         return await timed(() => knex.migrate.rollback({ migrationSource: source }));
       } finally {
         await knex.destroy();
       }
     }
     case 'node-pg-migrate':
-      return timed(() => runner({ databaseUrl: url, dir: NODE_PG_MIGRATE_DIR, direction: 'down', count: 2, migrationsTable: 'pgmigrations', log: () => undefined }));
+      return timed(() =>
+        runner({
+          databaseUrl: url,
+          dir: NODE_PG_MIGRATE_DIR,
+          direction: 'down',
+          count: 2,
+          migrationsTable: 'pgmigrations',
+          log: () => undefined,
+        }),
+      );
     default: {
       const c = new pg.Client({ connectionString: url });
       await c.connect();
@@ -147,7 +225,8 @@ async function apiRun(fixture: ToolFixture, url: string): Promise<number> {
           return await timed(async () => {
             for (const name of fixture.reverted) {
               await c.query('BEGIN');
-              for (const stmt of (await readFile(await drizzleDown(name), 'utf8')).split('--> statement-breakpoint')) await c.query(stmt);
+              for (const stmt of (await readFile(await drizzleDown(name), 'utf8')).split('--> statement-breakpoint'))
+                await c.query(stmt);
               await c.query('DELETE FROM drizzle.__drizzle_migrations WHERE created_at = $1', [DRIZZLE_WHEN[name]]);
               await c.query('COMMIT');
             }
@@ -159,8 +238,16 @@ async function apiRun(fixture: ToolFixture, url: string): Promise<number> {
           for (const d of downs) {
             const where = perVersion ? `version::numeric = ${d.version}` : 'true';
             await c.query(`UPDATE schema_migrations SET dirty = true WHERE ${where}`);
-            for (const stmt of (await readFile(d.file, 'utf8')).split(';').map((s) => s.trim()).filter(Boolean)) await c.query(stmt);
-            await c.query(perVersion ? `DELETE FROM schema_migrations WHERE ${where}` : `UPDATE schema_migrations SET version = ${d.version - 1}, dirty = false`);
+            for (const stmt of (await readFile(d.file, 'utf8'))
+              .split(';')
+              .map((s) => s.trim())
+              .filter(Boolean))
+              await c.query(stmt);
+            await c.query(
+              perVersion
+                ? `DELETE FROM schema_migrations WHERE ${where}`
+                : `UPDATE schema_migrations SET version = ${d.version - 1}, dirty = false`,
+            );
           }
         });
       } finally {
@@ -186,26 +273,46 @@ async function main(): Promise<void> {
         bot.push(b.total);
         job.push(b.job);
         fingerprint.push(b.fingerprint);
-        for (const [into, fn] of [[cli, (url: string) => cliRun(fixture, url, scratch)], [api, (url: string) => apiRun(fixture, url)]] as const) {
+        for (const [into, fn] of [
+          [cli, (url: string) => cliRun(fixture, url, scratch)],
+          [api, (url: string) => apiRun(fixture, url)],
+        ] as const) {
           const db = await fixture.createDb();
           try {
             into.push(await fn(db.url));
             const left = await fixture.trackedNames(db.url);
             const want = fixture.applied.filter((n) => !fixture.reverted.includes(n));
-            if (JSON.stringify(left) !== JSON.stringify(want)) throw new Error(`${fixture.label}: the baseline left ${left.join(', ')}, expected ${want.join(', ')}`);
+            if (JSON.stringify(left) !== JSON.stringify(want))
+              throw new Error(`${fixture.label}: the baseline left ${left.join(', ')}, expected ${want.join(', ')}`);
           } finally {
             await db.drop();
           }
         }
         process.stderr.write('.');
       }
-      rows.push([fixture.label, String(fixture.reverted.length), ...[bot, job, fingerprint, cli, api].map((x) => median(x).toFixed(0)), (median(bot) / median(cli)).toFixed(2), (median(job) / median(api)).toFixed(2)]);
+      rows.push([
+        fixture.label,
+        String(fixture.reverted.length),
+        ...[bot, job, fingerprint, cli, api].map((x) => median(x).toFixed(0)),
+        (median(bot) / median(cli)).toFixed(2),
+        (median(job) / median(api)).toFixed(2),
+      ]);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
   process.stderr.write('\n');
-  const head = ['tool', 'steps', 'bot ms', 'job ms', 'of which schema fingerprint ms', 'tool CLI ms', 'tool API ms', 'bot ÷ CLI', 'job ÷ API'];
+  const head = [
+    'tool',
+    'steps',
+    'bot ms',
+    'job ms',
+    'of which schema fingerprint ms',
+    'tool CLI ms',
+    'tool API ms',
+    'bot ÷ CLI',
+    'job ÷ API',
+  ];
   console.log(`Median of ${RUNS} runs (approval → resolved for the bot).\n`);
   console.log(`| ${head.join(' | ')} |`);
   console.log(`| ${head.map((_, i) => (i < 1 ? '---' : '--:')).join(' | ')} |`);

@@ -34,8 +34,12 @@ async function main(): Promise<void> {
   try {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    await c.query(`CREATE TABLE events AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload, now() - g * interval '1 second' AS at FROM generate_series(1, ${ROWS}) g`);
-    const { rows } = await c.query<{ size: string }>("SELECT pg_size_pretty(pg_database_size(current_database())) AS size");
+    await c.query(
+      `CREATE TABLE events AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload, now() - g * interval '1 second' AS at FROM generate_series(1, ${ROWS}) g`,
+    );
+    const { rows } = await c.query<{ size: string }>(
+      'SELECT pg_size_pretty(pg_database_size(current_database())) AS size',
+    );
     await c.end();
     const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
     const byHand: number[] = [];
@@ -47,7 +51,18 @@ async function main(): Promise<void> {
       const file = path.join(dir, `by-hand-${i}.dump`);
       byHand.push(await timed(() => run('pg_dump', ['--format=custom', `--file=${file}`, `--dbname=${db.url}`])));
       let record!: Awaited<ReturnType<typeof provider.create>>;
-      bot.push(await timed(async () => (record = await provider.create({ incidentId: 'bench', service: 'bench', migration: '001', requestedBy: 'U', name: `bench-${i}` }))));
+      bot.push(
+        await timed(
+          async () =>
+            (record = await provider.create({
+              incidentId: 'bench',
+              service: 'bench',
+              migration: '001',
+              requestedBy: 'U',
+              name: `bench-${i}`,
+            })),
+        ),
+      );
       dumpBytes = (await stat(record.location!)).size;
       gate.push(await timed(async () => (record = await provider.verify(record, { rehash: 'if_changed' }))));
       full.push(await timed(() => provider.verify(record)));
@@ -55,7 +70,9 @@ async function main(): Promise<void> {
       await rm(record.location!, { force: true });
       await rm(path.join(dir, `bench-${i}.json`), { force: true });
     }
-    console.log(`${ROWS.toLocaleString('en-US')} rows, database ${rows[0]!.size}, dump ${formatBytes(dumpBytes)}; median of ${RUNS} runs.\n`);
+    console.log(
+      `${ROWS.toLocaleString('en-US')} rows, database ${rows[0]!.size}, dump ${formatBytes(dumpBytes)}; median of ${RUNS} runs.\n`,
+    );
     console.log('| step | ms |');
     console.log('| --- | --: |');
     console.log(`| pg_dump -Fc by hand | ${median(byHand).toFixed(0)} |`);

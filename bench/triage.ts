@@ -36,14 +36,23 @@ async function buildSchema(url: string): Promise<void> {
   try {
     for (let start = 1; start <= TABLES; start += 250) {
       const ddl: string[] = [];
-      for (let i = start; i < start + 250 && i <= TABLES; i++) ddl.push(`CREATE TABLE ${pg.escapeIdentifier(table(i))} (id int PRIMARY KEY, v text)`);
+      for (let i = start; i < start + 250 && i <= TABLES; i++)
+        ddl.push(`CREATE TABLE ${pg.escapeIdentifier(table(i))} (id int PRIMARY KEY, v text)`);
       await c.query(ddl.join(';\n'));
     }
-    for (let i = 1; i <= 100; i++) await c.query(`INSERT INTO ${pg.escapeIdentifier(table(i))} SELECT g, md5(g::text) FROM generate_series(1, $1::int) g`, [i * 100]);
-    await c.query('CREATE TABLE knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)');
+    for (let i = 1; i <= 100; i++)
+      await c.query(
+        `INSERT INTO ${pg.escapeIdentifier(table(i))} SELECT g, md5(g::text) FROM generate_series(1, $1::int) g`,
+        [i * 100],
+      );
+    await c.query(
+      'CREATE TABLE knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)',
+    );
     await c.query('CREATE TABLE knex_migrations_lock (index serial PRIMARY KEY, is_locked integer)');
     await c.query('INSERT INTO knex_migrations_lock (is_locked) VALUES (0)');
-    await c.query("INSERT INTO knex_migrations (name, batch, migration_time) SELECT format('%s_migration.ts', lpad(g::text, 3, '0')), g, now() FROM generate_series(1, 30) g");
+    await c.query(
+      "INSERT INTO knex_migrations (name, batch, migration_time) SELECT format('%s_migration.ts', lpad(g::text, 3, '0')), g, now() FROM generate_series(1, 30) g",
+    );
     await c.query('ANALYZE');
   } finally {
     await c.end();
@@ -66,9 +75,12 @@ function printTable(reports: TriageReport[]): void {
   rows.push(['TOTAL (wall)', String(quantile(totals, 0.5)), String(quantile(totals, 0.95)), '', '']);
   const header = ['check', 'median ms', 'p95 ms', 'verdict', 'rows'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 || i === 3 ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(
+    `|${widths.map((w, i) => (i === 0 || i === 3 ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
   for (const r of rows) console.log(line(r));
 }
 
@@ -97,7 +109,9 @@ async function main(): Promise<void> {
       const c = await connect(db.url);
       sessions.push(c);
       await c.query('BEGIN');
-      const locked = Array.from({ length: TABLES_LOCKED_PER_SESSION }, (_, k) => pg.escapeIdentifier(table(((s * TABLES_LOCKED_PER_SESSION + k) % TABLES) + 1)));
+      const locked = Array.from({ length: TABLES_LOCKED_PER_SESSION }, (_, k) =>
+        pg.escapeIdentifier(table(((s * TABLES_LOCKED_PER_SESSION + k) % TABLES) + 1)),
+      );
       await c.query(`LOCK TABLE ${locked.join(', ')} IN ROW EXCLUSIVE MODE`);
       if (s === 0) await c.query(`LOCK TABLE ${pg.escapeIdentifier(table(TABLES))} IN ACCESS EXCLUSIVE MODE`);
     }
@@ -107,17 +121,33 @@ async function main(): Promise<void> {
       waiting.push(c.query(`SELECT count(*) FROM ${pg.escapeIdentifier(table(TABLES))}`).catch(() => undefined));
     }
     await new Promise((r) => setTimeout(r, 1200)); // past long_transaction_seconds = 1
-    console.log(`setup: ${TABLES} tables, ${IDLE_SESSIONS} idle-in-transaction sessions (${IDLE_SESSIONS * TABLES_LOCKED_PER_SESSION} relation locks), ${WAITERS} blocked sessions, in ${Math.round(performance.now() - t0)} ms`);
+    console.log(
+      `setup: ${TABLES} tables, ${IDLE_SESSIONS} idle-in-transaction sessions (${IDLE_SESSIONS * TABLES_LOCKED_PER_SESSION} relation locks), ${WAITERS} blocked sessions, in ${Math.round(performance.now() - t0)} ms`,
+    );
 
     const service = {
       name: 'bench',
       migrations: { tool: 'knex' as const, directory: '/nonexistent', table: 'knex_migrations', schema: 'public' },
-      triage: { database_url: db.url, long_transaction_seconds: 1, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: { text: '5s', ms: 5000 }, lock_timeout: { text: '1s', ms: 1000 } },
+      triage: {
+        database_url: db.url,
+        long_transaction_seconds: 1,
+        exact_count_max_rows: 1_000_000,
+        max_connections: 4,
+        statement_timeout: { text: '5s', ms: 5000 },
+        lock_timeout: { text: '1s', ms: 1000 },
+      },
     };
-    const offending = { name: '030_migration.ts', sql: [`DROP TABLE IF EXISTS ${Array.from({ length: TABLES }, (_, i) => pg.escapeIdentifier(table(i + 1))).join(', ')}`] };
+    const offending = {
+      name: '030_migration.ts',
+      sql: [
+        `DROP TABLE IF EXISTS ${Array.from({ length: TABLES }, (_, i) => pg.escapeIdentifier(table(i + 1))).join(', ')}`,
+      ],
+    };
     const reports: TriageReport[] = [];
     for (let run = 0; run < RUNS; run++) reports.push(await runTriage(service, { offending }));
-    console.log(`${RUNS} full triage runs (8 checks on ${DEFAULT_TRIAGE_CONCURRENCY} connections, one transaction per check):\n`);
+    console.log(
+      `${RUNS} full triage runs (8 checks on ${DEFAULT_TRIAGE_CONCURRENCY} connections, one transaction per check):\n`,
+    );
     printTable(reports);
   } finally {
     await cleanup();

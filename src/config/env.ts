@@ -15,7 +15,10 @@ export const EnvSchema = z.object({
     .min(8, 'must be the app signing secret (Basic Information page)')
     .refine((v) => !PLACEHOLDERS.has(v), PLACEHOLDER_MESSAGE('Basic Information → App Credentials → Signing Secret')),
   /** When set, the app connects with Socket Mode instead of the HTTP receiver. */
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token starting with xapp-')
+    .optional(),
   /** Base URL of the Slack Web API (Bolt `clientOptions.slackApiUrl`); default Slack's own. */
   SLACK_API_URL: z.url().optional(),
   /** HTTP receiver port; requests arrive at POST /slack/events. In a drill, the console's port. */
@@ -32,7 +35,10 @@ export const EnvSchema = z.object({
   TEMPLATES_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets tests (and staging next to production) share one Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('migrate-bot'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('migrate-bot'),
   /**
    * Seconds SIGTERM waits for running work (a rollback finishes the step in progress) before
    * the process exits anyway; keep it below the orchestrator's kill timeout (Kubernetes
@@ -70,7 +76,10 @@ export const EnvSchema = z.object({
    */
   POST_ACK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(4),
   /** CLI only: who types the commands, for the event log, when `--as` is not given (a Slack user ID, or `cli:<login>` by default). */
-  MIGRATE_BOT_CLI_USER: z.string().regex(/^[A-Za-z0-9:._-]{2,80}$/, 'must be a Slack user ID or a login name').optional(),
+  MIGRATE_BOT_CLI_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{2,80}$/, 'must be a Slack user ID or a login name')
+    .optional(),
   /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });

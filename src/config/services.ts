@@ -6,18 +6,29 @@ import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migra
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
 
-const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like TICKET_DATABASE_URL');
+const EnvVarName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like TICKET_DATABASE_URL');
 
 /** Slack user IDs (`U…` or `W…` for Enterprise Grid). */
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID like U0SRE001');
 
 /** An approver: a Slack user ID, or a user group (`S…`) resolved with `usergroups.users.list` when a button is pressed, so a rota change applies at once. */
-const Approver = z.string().regex(/^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/, 'must be a Slack user ID like U0SRE001 or a user group ID like S0ONCALL1');
+const Approver = z
+  .string()
+  .regex(
+    /^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/,
+    'must be a Slack user ID like U0SRE001 or a user group ID like S0ONCALL1',
+  );
 
 /** A Slack channel ID (`C…` public, `G…` private). */
 const SlackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID like C0STAKE001');
 
-const MaxWaitMinutes = z.number().positive().max(24 * 60).default(30);
+const MaxWaitMinutes = z
+  .number()
+  .positive()
+  .max(24 * 60)
+  .default(30);
 
 /**
  * `snapshot:` section. One provider per service. `none` needs a written
@@ -42,7 +53,10 @@ export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
     /** Aurora DB cluster identifier. */
     cluster: z.string().min(1).max(63),
     /** Class of the writer instance a restored cluster gets (default: the source cluster writer's class). */
-    writer_instance_class: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class like db.r6g.large').optional(),
+    writer_instance_class: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class like db.r6g.large')
+      .optional(),
     max_wait_minutes: MaxWaitMinutes,
   }),
   z.object({
@@ -86,8 +100,10 @@ export const ServiceSchema = z
         // User groups can hold any number of people; a list of users alone must be able to reach both tiers.
         const users = new Set(a.approvers.filter((x) => !x.startsWith('S'))).size;
         const groups = a.approvers.some((x) => x.startsWith('S'));
-        if (!groups && users < a.required) ctx.addIssue({ code: 'custom', message: 'needs at least as many distinct approvers as `required`' });
-        else if (a.destructive < a.required) ctx.addIssue({ code: 'custom', path: ['destructive'], message: 'cannot be lower than `required`' });
+        if (!groups && users < a.required)
+          ctx.addIssue({ code: 'custom', message: 'needs at least as many distinct approvers as `required`' });
+        else if (a.destructive < a.required)
+          ctx.addIssue({ code: 'custom', path: ['destructive'], message: 'cannot be lower than `required`' });
         else if (!groups && users < a.destructive) {
           ctx.addIssue({
             code: 'custom',
@@ -103,18 +119,32 @@ export const ServiceSchema = z
     ticket_url: z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
-      .refine((u) => (u.match(/\{[^}]*\}/g) ?? []).every((p) => ['{incident}', '{short_id}', '{service}'].includes(p)), { message: 'placeholders are {incident}, {short_id} and {service}' })
+      .refine(
+        (u) => (u.match(/\{[^}]*\}/g) ?? []).every((p) => ['{incident}', '{short_id}', '{service}'].includes(p)),
+        { message: 'placeholders are {incident}, {short_id} and {service}' },
+      )
       .optional(),
     /** The rollback runbook people follow (e.g. runbook 003 in your docs), bookmarked in every incident channel. */
-    runbook_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+    runbook_url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+      .optional(),
     /** Stakeholder channel: break-glass notices (and the incident's milestones) are posted there with a link to the incident channel. */
     announce_channel: SlackChannelId.optional(),
     /** Extra people invited to every incident channel of this service (on-call, owners). */
     invite: z.array(SlackUserId).default([]),
     /** Archive the incident channel this many minutes after the incident ended (resolved or closed); absent: never. */
-    archive_after_minutes: z.number().positive().max(60 * 24 * 90).optional(),
+    archive_after_minutes: z
+      .number()
+      .positive()
+      .max(60 * 24 * 90)
+      .optional(),
     /** Minutes between status updates (runbook 003: every 15–30 minutes). */
-    status_update_minutes: z.number().positive().max(24 * 60).default(15),
+    status_update_minutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(15),
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
     lock_timeout: DurationSchema.prefault('5s'),
     triage: TriageConfigSchema.prefault({}),
@@ -126,18 +156,25 @@ export const ServiceSchema = z
           .array(
             z
               .object({
-                name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'a smoke query name is lowercase letters, digits, _ and -'),
+                name: z
+                  .string()
+                  .regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'a smoke query name is lowercase letters, digits, _ and -'),
                 sql: z.string().trim().min(1),
                 expect_rows: z.number().int().nonnegative().optional(),
                 expect: z.boolean().optional(),
               })
               .strict()
-              .refine((q) => q.expect_rows !== undefined || q.expect !== undefined, { message: 'needs expect_rows or expect' }),
+              .refine((q) => q.expect_rows !== undefined || q.expect !== undefined, {
+                message: 'needs expect_rows or expect',
+              }),
           )
           .max(50)
           .default([]),
         /** Service endpoints that must answer HTTP 2xx within `health_timeout`. */
-        health_urls: z.array(z.url({ protocol: /^https?$/ })).max(20).default([]),
+        health_urls: z
+          .array(z.url({ protocol: /^https?$/ }))
+          .max(20)
+          .default([]),
         health_timeout: DurationSchema.prefault('5s'),
         /** Env var with a connection string to a server where the bot may CREATE DATABASE for the schema fingerprint (default: the service's server). */
         scratch_database_url_env: EnvVarName.optional(),
@@ -160,11 +197,16 @@ export const ServiceSchema = z
 export const ServicesFileSchema = z
   .object({
     /** Default runbook link for services without their own `runbook_url`. */
-    runbook_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+    runbook_url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+      .optional(),
     /** Default stakeholder channel for services without their own `announce_channel`. */
     announce_channel: SlackChannelId.optional(),
     services: z.record(
-      z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'service names are lowercase letters, digits and -, at most 40 characters'),
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'service names are lowercase letters, digits and -, at most 40 characters'),
       ServiceSchema,
     ),
   })
@@ -199,7 +241,8 @@ export interface ServicesConfig {
 function resolveDirectories(migrations: MigrationsConfig, base: string): MigrationsConfig {
   const out: MigrationsConfig = { ...migrations };
   for (const [key, value] of Object.entries(migrations)) {
-    if (key.endsWith('directory') && typeof value === 'string') (out as Record<string, unknown>)[key] = path.resolve(base, value);
+    if (key.endsWith('directory') && typeof value === 'string')
+      (out as Record<string, unknown>)[key] = path.resolve(base, value);
   }
   return out;
 }
@@ -230,7 +273,11 @@ export async function loadServices(
   try {
     text = await readFile(abs, 'utf8');
   } catch (cause) {
-    throw new AppError({ code: 'config_services_invalid', message: `cannot read ${abs}: ${(cause as Error).message}`, cause });
+    throw new AppError({
+      code: 'config_services_invalid',
+      message: `cannot read ${abs}: ${(cause as Error).message}`,
+      cause,
+    });
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) fail(doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
@@ -245,23 +292,30 @@ export async function loadServices(
   const services = new Map<string, ServiceConfig>();
   for (const [name, svc] of Object.entries(data.services)) {
     const url = env[svc.database_url_env];
-    if (!url) problems.push(`services.${name}.database_url_env: environment variable ${svc.database_url_env} is not set`);
+    if (!url)
+      problems.push(`services.${name}.database_url_env: environment variable ${svc.database_url_env} is not set`);
     const triageEnv = svc.triage.database_url_env;
     const triageUrl = triageEnv ? env[triageEnv] : url;
-    if (triageEnv && !triageUrl) problems.push(`services.${name}.triage.database_url_env: environment variable ${triageEnv} is not set`);
+    if (triageEnv && !triageUrl)
+      problems.push(`services.${name}.triage.database_url_env: environment variable ${triageEnv} is not set`);
     const rehearsalEnv = svc.rehearsal.database_url_env;
     const rehearsalUrl = rehearsalEnv ? env[rehearsalEnv] : url;
-    if (rehearsalEnv && !rehearsalUrl) problems.push(`services.${name}.rehearsal.database_url_env: environment variable ${rehearsalEnv} is not set`);
+    if (rehearsalEnv && !rehearsalUrl)
+      problems.push(`services.${name}.rehearsal.database_url_env: environment variable ${rehearsalEnv} is not set`);
     const scratchEnv = svc.verify.scratch_database_url_env;
     const scratchUrl = scratchEnv ? env[scratchEnv] : undefined;
-    if (scratchEnv && !scratchUrl) problems.push(`services.${name}.verify.scratch_database_url_env: environment variable ${scratchEnv} is not set`);
+    if (scratchEnv && !scratchUrl)
+      problems.push(`services.${name}.verify.scratch_database_url_env: environment variable ${scratchEnv} is not set`);
     const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
     const dir = await stat(migrations.directory).catch(() => null);
-    if (!dir?.isDirectory()) problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
+    if (!dir?.isDirectory())
+      problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
     services.set(name, {
       ...svc,
-      ...(svc.announce_channel ?? data.announce_channel ? { announce_channel: svc.announce_channel ?? data.announce_channel } : {}),
-      ...(svc.runbook_url ?? data.runbook_url ? { runbook_url: svc.runbook_url ?? data.runbook_url } : {}),
+      ...((svc.announce_channel ?? data.announce_channel)
+        ? { announce_channel: svc.announce_channel ?? data.announce_channel }
+        : {}),
+      ...((svc.runbook_url ?? data.runbook_url) ? { runbook_url: svc.runbook_url ?? data.runbook_url } : {}),
       name,
       database_url: url ?? '',
       migrations,

@@ -22,7 +22,10 @@ export interface Engine {
  * Logs go to stderr at `LOG_LEVEL` (default `warn` for the CLI), so stdout carries only results.
  * @throws AppError `config_*`, `postgres_unreachable`, `redis_unreachable` (exit code 5)
  */
-export async function startEngine(options: { workers: boolean; env: Record<string, string | undefined> }): Promise<Engine> {
+export async function startEngine(options: {
+  workers: boolean;
+  env: Record<string, string | undefined>;
+}): Promise<Engine> {
   const env = loadEnv({ LOG_LEVEL: 'warn', ...options.env });
   const logger = createLogger(env.LOG_LEVEL, 2);
   const services = await loadServices(env.SERVICES_FILE, options.env);

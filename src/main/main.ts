@@ -22,16 +22,23 @@ function noSlackCredentials(env: NodeJS.ProcessEnv): boolean {
 async function main(): Promise<void> {
   const program = new Command('migrate-bot')
     .addOption(new Option('--role <role>', 'which part to run').choices(['all', 'app', 'worker']).default('all'))
-    .option('--drill', 'run a drill on a local demo database with a console playing Slack (the default without Slack credentials)')
+    .option(
+      '--drill',
+      'run a drill on a local demo database with a console playing Slack (the default without Slack credentials)',
+    )
     .parse(process.argv);
   const { role, drill } = program.opts<{ role: Role; drill?: boolean }>();
 
   if (drill || noSlackCredentials(process.env)) {
     const options = drillOptionsFrom(process.env);
     const logger = createLogger(options.logLevel);
-    process.stderr.write('migrate-bot: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): starting a DRILL on a local demo database.\n');
+    process.stderr.write(
+      'migrate-bot: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): starting a DRILL on a local demo database.\n',
+    );
     const running = await startDrill(options, logger);
-    process.stderr.write(`migrate-bot DRILL ready: open ${running.console.url} and type /migrate rollback 003. Nothing here touches production. Ctrl-C stops it.\n`);
+    process.stderr.write(
+      `migrate-bot DRILL ready: open ${running.console.url} and type /migrate rollback 003. Nothing here touches production. Ctrl-C stops it.\n`,
+    );
     installLifecycle(running, logger, 10_000);
     return;
   }
@@ -53,7 +60,11 @@ async function main(): Promise<void> {
  * exits at once (130). An unhandled rejection is logged and the process keeps serving:
  * the job that caused it fails through its own path, and the reconciler catches the rest.
  */
-function installLifecycle(bot: Pick<RunningBot, 'close'>, logger: ReturnType<typeof createLogger>, graceMs: number): void {
+function installLifecycle(
+  bot: Pick<RunningBot, 'close'>,
+  logger: ReturnType<typeof createLogger>,
+  graceMs: number,
+): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -87,7 +98,9 @@ main().catch((err: unknown) => {
   if (err instanceof AppError && err.code.startsWith('config_')) {
     process.stderr.write(`migrate-bot cannot start: ${redactSecrets(err.message)}\n`);
   } else {
-    process.stderr.write(`migrate-bot failed to start: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
+    process.stderr.write(
+      `migrate-bot failed to start: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`,
+    );
   }
   process.exit(1);
 });

@@ -2,11 +2,15 @@ import { loadTemplates } from '../adapters/slack/templates.js';
 import { incidentSummary } from '../domain/incident/use-cases/summary.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { webApi, type App } from '@slack/bolt';
+import type { webApi, App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
-import { createRestorer, createSnapshotProvider, type SnapshotContext } from '../adapters/snapshots/snapshot-provider-registry.js';
+import {
+  createRestorer,
+  createSnapshotProvider,
+  type SnapshotContext,
+} from '../adapters/snapshots/snapshot-provider-registry.js';
 import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
@@ -94,9 +98,17 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const created = await ensureDatabase(env.DATABASE_URL, "the bot's state database (DATABASE_URL)");
   if (created === 'created') logger.info('state database did not exist: created it');
   await migrateStateDb(env.DATABASE_URL, logger);
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.STATE_DB_POOL_MAX, application_name: 'migrate-bot-state' });
+  const pool = new pg.Pool({
+    connectionString: env.DATABASE_URL,
+    max: env.STATE_DB_POOL_MAX,
+    application_name: 'migrate-bot-state',
+  });
   // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
-  const lockPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.STATE_DB_LOCK_POOL_MAX, application_name: 'migrate-bot-outbox' });
+  const lockPool = new pg.Pool({
+    connectionString: env.DATABASE_URL,
+    max: env.STATE_DB_LOCK_POOL_MAX,
+    application_name: 'migrate-bot-outbox',
+  });
   for (const p of [pool, lockPool]) p.on('error', (err) => logger.error({ err }, 'state database pool error'));
   // Producers must fail fast when Redis is down, so a person waiting on a command gets an
   // answer (BullMQ "Connections"); workers open their own blocking connections.
@@ -117,10 +129,20 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     redis: producerRedis,
     prefix: env.QUEUE_PREFIX,
     perChannelPerSecond: env.SLACK_CHANNEL_MESSAGES_PER_SECOND,
-    perMinute: { 1: scale(TIER_PER_MINUTE[1]), 2: scale(TIER_PER_MINUTE[2]), 3: scale(TIER_PER_MINUTE[3]), 4: scale(TIER_PER_MINUTE[4]) },
+    perMinute: {
+      1: scale(TIER_PER_MINUTE[1]),
+      2: scale(TIER_PER_MINUTE[2]),
+      3: scale(TIER_PER_MINUTE[3]),
+      4: scale(TIER_PER_MINUTE[4]),
+    },
     tierWindowSeconds: env.SLACK_TIER_WINDOW_SECONDS,
   });
-  const client: webApi.WebClient = new InstrumentedWebClient(env.SLACK_BOT_TOKEN, clientOptions, metrics.slackCalls, pacer);
+  const client: webApi.WebClient = new InstrumentedWebClient(
+    env.SLACK_BOT_TOKEN,
+    clientOptions,
+    metrics.slackCalls,
+    pacer,
+  );
   if (role === 'all' || role === 'app') await slackReachable(client, env.SLACK_API_URL);
   const rds = lazy(() => createRdsClient());
 
@@ -128,7 +150,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const slack = new SlackNotifier(client, services, clock, logger, await loadTemplates(env.TEMPLATES_DIR));
   const shutdown = new AbortController();
   // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
-  const pollCeiling = options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;
+  const pollCeiling =
+    options.snapshotPollSeconds !== undefined ? Math.max(options.snapshotPollSeconds * 2, 2) : undefined;
   const snapshots: SnapshotContext = {
     directory: env.SNAPSHOT_DIR,
     rds,
@@ -138,20 +161,28 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     clock,
     logger,
   };
-  const snapshotProvider = (service: ServiceConfig) => timedSnapshots(createSnapshotProvider(service, snapshots), service, metrics);
+  const snapshotProvider = (service: ServiceConfig) =>
+    timedSnapshots(createSnapshotProvider(service, snapshots), service, metrics);
   const restorer = (service: ServiceConfig) => createRestorer(service, snapshots);
 
   const expectedSchemas = {
-    toolFor: (svc: ServiceConfig, url: string) => createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
+    toolFor: (svc: ServiceConfig, url: string) =>
+      createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
     now: () => clock.now(),
     store: new PostgresExpectedSchemaStore(pool),
   };
   const deps: SurfaceDeps = {
     services,
     repo,
-    notifier: new OutboxNotifier(outbox, (id, noticeId) => jobs.deliver(id, noticeId), (url, text) => slack.reply(url, text), logger),
+    notifier: new OutboxNotifier(
+      outbox,
+      (id, noticeId) => jobs.deliver(id, noticeId),
+      (url, text) => slack.reply(url, text),
+      logger,
+    ),
     jobs,
-    migrationTool: (service) => timedDowns(createMigrationTool(service, logger.child({ service: service.name })), service, metrics),
+    migrationTool: (service) =>
+      timedDowns(createMigrationTool(service, logger.child({ service: service.name })), service, metrics),
     snapshotProvider,
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
@@ -220,9 +251,16 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       { name: 'state_db', check: async () => void (await pool.query('SELECT 1')) },
       { name: 'redis', check: async () => void (await producerRedis.ping()) },
       ...(workersConnected ? [{ name: 'workers', check: async () => workersConnected?.() }] : []),
-      ...(role === 'worker' || role === 'cli' ? [] : [{ name: 'slack', check: () => slackReachable(client, env.SLACK_API_URL) }]),
+      ...(role === 'worker' || role === 'cli'
+        ? []
+        : [{ name: 'slack', check: () => slackReachable(client, env.SLACK_API_URL) }]),
     ];
-    const ops = await startOpsServer({ port: env.HTTP_PORT, registry: metrics.registry, checks, extra: options.extraRoutes });
+    const ops = await startOpsServer({
+      port: env.HTTP_PORT,
+      registry: metrics.registry,
+      checks,
+      extra: options.extraRoutes,
+    });
     opsPort = ops.port;
     closers.unshift(() => ops.close());
     logger.info({ port: opsPort }, 'health, readiness and metrics listening (/healthz, /readyz, /metrics)');
@@ -236,7 +274,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     metrics,
     async close() {
       shutdown.abort();
-      for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+      for (const c of closers.reverse())
+        await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
       await jobs.close().catch(() => undefined);
       await producerRedis.quit().catch(() => undefined);
       await Promise.all([pool.end(), lockPool.end()]);
@@ -247,14 +286,16 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
 /** The provider with each snapshot's creation timed into `migrate_bot_snapshot_duration_seconds`. */
 function timedSnapshots(provider: SnapshotProvider, service: ServiceConfig, metrics: Metrics): SnapshotProvider {
   const create = provider.create.bind(provider);
-  provider.create = (...args) => timed(metrics.snapshotSeconds, { provider: service.snapshot.provider }, 'ok', () => create(...args));
+  provider.create = (...args) =>
+    timed(metrics.snapshotSeconds, { provider: service.snapshot.provider }, 'ok', () => create(...args));
   return provider;
 }
 
 /** The tool with each down migration timed into `migrate_bot_down_step_duration_seconds`. */
 function timedDowns(tool: MigrationTool, service: ServiceConfig, metrics: Metrics): MigrationTool {
   const runDown = tool.runDown.bind(tool);
-  tool.runDown = (...args) => timed(metrics.downStepSeconds, { tool: service.migrations.tool }, 'done', () => runDown(...args));
+  tool.runDown = (...args) =>
+    timed(metrics.downStepSeconds, { tool: service.migrations.tool }, 'done', () => runDown(...args));
   return tool;
 }
 

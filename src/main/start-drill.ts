@@ -109,12 +109,24 @@ export async function startDrill(options: DrillOptions, logger: Logger): Promise
     await tool.close();
   }
 
-  const drillConsole = await startDrillConsole({ port: options.port, ...(options.host ? { host: options.host } : {}), info: { service: SERVICE, database: describePgUrl(options.serviceDatabaseUrl), migration: '003' } });
+  const drillConsole = await startDrillConsole({
+    port: options.port,
+    ...(options.host ? { host: options.host } : {}),
+    info: { service: SERVICE, database: describePgUrl(options.serviceDatabaseUrl), migration: '003' },
+  });
   try {
-    const env = loadEnv({ ...raw, SLACK_BOT_TOKEN: drillConsole.workspace.botToken, SLACK_SIGNING_SECRET: drillConsole.signingSecret, SLACK_API_URL: drillConsole.slackApiUrl });
+    const env = loadEnv({
+      ...raw,
+      SLACK_BOT_TOKEN: drillConsole.workspace.botToken,
+      SLACK_SIGNING_SECRET: drillConsole.signingSecret,
+      SLACK_API_URL: drillConsole.slackApiUrl,
+    });
     const bot = await startBot({ env, services, role: 'all', logger });
     drillConsole.connect(`http://127.0.0.1:${bot.port}/slack/events`);
-    logger.info({ console: drillConsole.url, database: describePgUrl(options.serviceDatabaseUrl) }, `DRILL: open ${drillConsole.url} and type /migrate rollback 003 (Slack is simulated; the database is a local demo)`);
+    logger.info(
+      { console: drillConsole.url, database: describePgUrl(options.serviceDatabaseUrl) },
+      `DRILL: open ${drillConsole.url} and type /migrate rollback 003 (Slack is simulated; the database is a local demo)`,
+    );
     return {
       console: drillConsole,
       bot,

@@ -3,10 +3,11 @@ import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot
 import { eventually, planCard, posted, query, textOf } from '../support/e2e-helpers.js';
 
 const STAKEHOLDERS = 'C0STAKE001';
-const responseText = async (h: Harness, key: string): Promise<string> => String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
+const responseText = async (h: Harness, key: string): Promise<string> =>
+  String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
 const announced = (h: Harness): string[] => h.slack.messages(STAKEHOLDERS).map((m) => m.text);
 
-describe('stakeholders, responders\' updates, the resolution\'s ticket and artifacts, the timeline', () => {
+describe("stakeholders, responders' updates, the resolution's ticket and artifacts, the timeline", () => {
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -20,12 +21,46 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     await posted(h, 'Status update', 15_000);
     const update = await h.command('update "waiting for the second approver"', REQUESTER);
     expect(await responseText(h, update.key)).toMatch(/the next scheduled status update is skipped/);
-    const skipped = await eventually('a skipped tick', async () => (await query<{ at: Date }>(h!.stateDb.url, "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'status_update_skipped'", [incidentId]))[0] ?? null, 15_000);
-    const human = (await query<{ at: Date }>(h.stateDb.url, "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'human_update'", [incidentId]))[0]!;
+    const skipped = await eventually(
+      'a skipped tick',
+      async () =>
+        (
+          await query<{ at: Date }>(
+            h!.stateDb.url,
+            "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'status_update_skipped'",
+            [incidentId],
+          )
+        )[0] ?? null,
+      15_000,
+    );
+    const human = (
+      await query<{ at: Date }>(
+        h.stateDb.url,
+        "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'human_update'",
+        [incidentId],
+      )
+    )[0]!;
     // No scheduled update between the human one and the skipped tick; the next tick posts again.
-    const between = await query(h.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2 AND at < $3", [incidentId, human.at, skipped.at]);
+    const between = await query(
+      h.stateDb.url,
+      "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2 AND at < $3",
+      [incidentId, human.at, skipped.at],
+    );
     expect(between).toHaveLength(0);
-    await eventually('the next scheduled update', async () => (await query(h!.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2", [incidentId, skipped.at])).length > 0 ? true : null, 15_000);
+    await eventually(
+      'the next scheduled update',
+      async () =>
+        (
+          await query(
+            h!.stateDb.url,
+            "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2",
+            [incidentId, skipped.at],
+          )
+        ).length > 0
+          ? true
+          : null,
+      15_000,
+    );
   });
 
   it('archives the channel archive_after_minutes after the incident ended, and not before', async () => {
@@ -41,18 +76,32 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     await h.slack.waitForCall('conversations.archive', (c) => c.args.channel === channel && c.ok, 20_000);
     expect(Date.now() - endedAt).toBeGreaterThanOrEqual(2000);
     expect(h.slack.channels.find((c) => c.id === channel)!.is_archived).toBe(true);
-    expect(h.slack.messages(channel).some((m) => m.text.startsWith(':file_cabinet: Archiving this channel'))).toBe(true);
-    const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [incidentId])).map((e) => e.type);
+    expect(h.slack.messages(channel).some((m) => m.text.startsWith(':file_cabinet: Archiving this channel'))).toBe(
+      true,
+    );
+    const events = (
+      await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [
+        incidentId,
+      ])
+    ).map((e) => e.type);
     expect(events).toContain('channel_archived');
   });
 
   it('tells the stakeholder channel each status change, posts /migrate update, links the ticket, uploads the timeline', async () => {
-    h = await startHarness({ announce_channel: STAKEHOLDERS, ticket_url: 'https://tickets.example.com/browse/{service}/{short_id}' });
+    h = await startHarness({
+      announce_channel: STAKEHOLDERS,
+      ticket_url: 'https://tickets.example.com/browse/{service}/{short_id}',
+    });
     h.slack.addChannel({ id: STAKEHOLDERS, name: 'db-stakeholders' });
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
     await posted(h, 'Snapshot saved');
-    await eventually('the initial notice for stakeholders', async () => announced(h!).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ?? null);
+    await eventually(
+      'the initial notice for stakeholders',
+      async () =>
+        announced(h!).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ??
+        null,
+    );
     expect(announced(h)[0]).toContain(`follow it in <#${channel}>`);
 
     const update = await h.command('update "checkout errors since 03:05; approvers are on it"', REQUESTER);
@@ -67,10 +116,18 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     const resolution = await posted(h, 'Rollback complete. Validation passed', 30_000);
     const short = incidentId.replace(/-/g, '').slice(0, 8);
-    expect(textOf(resolution)).toContain(`Incident ticket: <https://tickets.example.com/browse/ticket-service/${short}|${short}>`);
-    expect(textOf(resolution)).toMatch(/Artifacts: snapshot `pre-rollback-ticket-service-[0-9-]+` · plan `[0-9a-f]{12}` · timeline and postmortem draft/);
+    expect(textOf(resolution)).toContain(
+      `Incident ticket: <https://tickets.example.com/browse/ticket-service/${short}|${short}>`,
+    );
+    expect(textOf(resolution)).toMatch(
+      /Artifacts: snapshot `pre-rollback-ticket-service-[0-9-]+` · plan `[0-9a-f]{12}` · timeline and postmortem draft/,
+    );
 
-    const file = await eventually('the timeline file', async () => h!.slack.uploadedFiles.find((f) => f.filename === `incident-${short}-timeline.md` && f.content) ?? null);
+    const file = await eventually(
+      'the timeline file',
+      async () =>
+        h!.slack.uploadedFiles.find((f) => f.filename === `incident-${short}-timeline.md` && f.content) ?? null,
+    );
     expect(file.channel_id).toBe(channel);
     expect(file.content).toContain('## Timeline (UTC)');
     expect(file.content).toMatch(/\| U0SRE001 \| approved \|/);
@@ -81,7 +138,10 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     expect(file.content).toContain(`- Ticket: https://tickets.example.com/browse/ticket-service/${short}`);
 
     await eventually('stakeholders told of the start and the resolution', async () =>
-      announced(h!).some((t) => t.includes('approved; running 1 down migration(s)')) && announced(h!).some((t) => t.includes('rollback complete. Validation passed.')) ? true : null,
+      announced(h!).some((t) => t.includes('approved; running 1 down migration(s)')) &&
+      announced(h!).some((t) => t.includes('rollback complete. Validation passed.'))
+        ? true
+        : null,
     );
     expect(announced(h).some((t) => t.includes('update from <@U0REQ001>: checkout errors'))).toBe(true);
     // Exactly the initial notice, the responder's update, the start and the resolution; nothing else.
@@ -93,9 +153,17 @@ describe('stakeholders, responders\' updates, the resolution\'s ticket and artif
     ]);
 
     const again = await h.command('timeline');
-    expect(await responseText(h, again.key)).toMatch(new RegExp(`^Timeline and postmortem draft of incident \`${short}\` posted in <#${channel}>`));
-    await eventually('a second timeline file', async () => (h!.slack.uploadedFiles.filter((f) => f.filename === `incident-${short}-timeline.md`).length === 2 ? true : null));
-    const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [incidentId])).map((e) => e.type);
+    expect(await responseText(h, again.key)).toMatch(
+      new RegExp(`^Timeline and postmortem draft of incident \`${short}\` posted in <#${channel}>`),
+    );
+    await eventually('a second timeline file', async () =>
+      h!.slack.uploadedFiles.filter((f) => f.filename === `incident-${short}-timeline.md`).length === 2 ? true : null,
+    );
+    const events = (
+      await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [
+        incidentId,
+      ])
+    ).map((e) => e.type);
     expect(events).toContain('human_update');
   });
 });

@@ -27,7 +27,12 @@ interface CliRun {
 /** Runs `migrate-bot <args>` in this process with the bot's environment; stdout and stderr are captured. */
 async function cli(h: Harness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const out = { stdout: '', stderr: '' };
-  const io: CliIo = { env: { ...h.rawEnv, ...env }, stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) }, exitCode: 0 };
+  const io: CliIo = {
+    env: { ...h.rawEnv, ...env },
+    stdout: { write: (s: string) => (out.stdout += s) },
+    stderr: { write: (s: string) => (out.stderr += s) },
+    exitCode: 0,
+  };
   const code = await runCli(args, io, startEngine);
   return { code, ...out };
 }
@@ -35,16 +40,23 @@ async function cli(h: Harness, args: string[], env: Record<string, string> = {})
 /** Runs `node bin/migrate-bot.js <args>` as its own process. */
 function cliProcess(h: Harness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/migrate-bot.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...h.rawEnv, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/migrate-bot.js', ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...h.rawEnv, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? -1) : 0;
+        resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
-const json = <T,>(run: CliRun): T => JSON.parse(run.stdout) as T;
-const applied = async (h: Harness) => (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
-const incidents = async (h: Harness) => query<{ id: string; state: string }>(h.stateDb.url, 'SELECT id, state FROM incidents ORDER BY created_at');
+const json = <T>(run: CliRun): T => JSON.parse(run.stdout) as T;
+const applied = async (h: Harness) =>
+  (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+const incidents = async (h: Harness) =>
+  query<{ id: string; state: string }>(h.stateDb.url, 'SELECT id, state FROM incidents ORDER BY created_at');
 
 describe('migrate-bot CLI (same engine, state and event log as the Slack app)', () => {
   let h: Harness;
@@ -66,14 +78,19 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
 
     const plan = await cli(h, ['plan', 'ticket-service', '007', '--json']);
     expect(plan.code).toBe(0);
-    const p = json<{ plan: Array<{ migration: string; sql: string[] }>; risk: { steps: Array<{ findings: Array<{ class: string; what: string }> }> } }>(plan);
+    const p = json<{
+      plan: Array<{ migration: string; sql: string[] }>;
+      risk: { steps: Array<{ findings: Array<{ class: string; what: string }> }> };
+    }>(plan);
     expect(p.plan.map((s) => s.migration)).toEqual(['007_add_security_tables.ts']);
     expect(p.plan[0]!.sql.join('\n')).toMatch(/drop table/i);
     expect(p.risk.steps[0]!.findings.map((f) => f.what)).toContain('drops table failed_login_attempts');
 
     const human = await cli(h, ['plan', 'ticket-service', '007']);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/Dry run: rolling back 007_add_security_tables.ts on ticket-service would run 1 down migration/);
+    expect(human.stdout).toMatch(
+      /Dry run: rolling back 007_add_security_tables.ts on ticket-service would run 1 down migration/,
+    );
     expect(human.stdout).toMatch(/! drops table failed_login_attempts — \d[\d,]* rows lost/);
     expect(human.stdout).toContain('| DROP TABLE IF EXISTS failed_login_attempts');
     expect(human.stdout).not.toMatch(/:warning:/);
@@ -94,13 +111,43 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     const none = await cli(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER]);
     expect(none.code).toBe(5);
     expect(none.stderr).toMatch(/needs --approved-by .* and --reason/);
-    const one = await cli(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER, '--approved-by', APPROVERS[0], '--reason', 'Slack is down, approved on the bridge call']);
+    const one = await cli(h, [
+      'rollback',
+      'ticket-service',
+      '007',
+      '--as',
+      REQUESTER,
+      '--approved-by',
+      APPROVERS[0],
+      '--reason',
+      'Slack is down, approved on the bridge call',
+    ]);
     expect(one.code).toBe(5);
     expect(one.stderr).toMatch(/needs 2 distinct approver\(s\) \(it is destructive\); --approved-by named 1/);
-    const self = await cli(h, ['rollback', 'ticket-service', '007', '--as', APPROVERS[0], '--approved-by', APPROVERS.join(','), '--reason', 'Slack is down, approved on the bridge call']);
+    const self = await cli(h, [
+      'rollback',
+      'ticket-service',
+      '007',
+      '--as',
+      APPROVERS[0],
+      '--approved-by',
+      APPROVERS.join(','),
+      '--reason',
+      'Slack is down, approved on the bridge call',
+    ]);
     expect(self.code).toBe(5);
     expect(self.stderr).toMatch(/requested this rollback and cannot approve it/);
-    const unconfirmed = await cli(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER, '--approved-by', APPROVERS.join(','), '--reason', 'Slack is down, approved on the bridge call']);
+    const unconfirmed = await cli(h, [
+      'rollback',
+      'ticket-service',
+      '007',
+      '--as',
+      REQUESTER,
+      '--approved-by',
+      APPROVERS.join(','),
+      '--reason',
+      'Slack is down, approved on the bridge call',
+    ]);
     expect(unconfirmed.code).toBe(5);
     expect(unconfirmed.stderr).toMatch(/destructive: confirm with --confirm ticket-service/);
     expect(await incidents(h)).toEqual([]);
@@ -114,22 +161,49 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     expect(existsSync(record.location)).toBe(true);
     expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const run = await cliProcess(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER, '--approved-by', APPROVERS.join(','), '--reason', 'Slack is down, approved on the bridge call', '--confirm', 'ticket-service', '--json']);
+    const run = await cliProcess(h, [
+      'rollback',
+      'ticket-service',
+      '007',
+      '--as',
+      REQUESTER,
+      '--approved-by',
+      APPROVERS.join(','),
+      '--reason',
+      'Slack is down, approved on the bridge call',
+      '--confirm',
+      'ticket-service',
+      '--json',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const out = json<{ incident: { id: string; state: string; steps: Array<{ migration: string; status: string }> } }>(run).incident;
+    const out = json<{ incident: { id: string; state: string; steps: Array<{ migration: string; status: string }> } }>(
+      run,
+    ).incident;
     expect(out.state).toBe('resolved');
     expect(out.steps).toEqual([expect.objectContaining({ migration: '007_add_security_tables.ts', status: 'done' })]);
     expect(await applied(h)).not.toContain('007_add_security_tables.ts');
-    const left = await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [TABLES_OF_007]);
+    const left = await query<{ t: string | null }>(
+      h.ticketDb.url,
+      'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x',
+      [TABLES_OF_007],
+    );
     expect(left.map((r) => r.t).filter(Boolean)).toEqual([]);
 
     // The same incident in Slack: its channel, the recorded approvals with the reason, the resolution.
     const row = await incidentRow(h, out.id);
     expect(row.state).toBe('resolved');
-    const events = await query<{ type: string; actor: string }>(h.stateDb.url, 'SELECT type, actor FROM incident_events WHERE incident_id = $1 ORDER BY id', [out.id]);
+    const events = await query<{ type: string; actor: string }>(
+      h.stateDb.url,
+      'SELECT type, actor FROM incident_events WHERE incident_id = $1 ORDER BY id',
+      [out.id],
+    );
     expect(events).toContainEqual({ type: 'approvals_recorded', actor: REQUESTER });
-    await h.slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.args).includes('Approvals recorded from the command line'), 20_000);
+    await h.slack.waitForCall(
+      'chat.postMessage',
+      (c) => JSON.stringify(c.args).includes('Approvals recorded from the command line'),
+      20_000,
+    );
     await h.slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.args).includes('Rollback complete.'), 20_000);
 
     const verify = await cli(h, ['verify', 'ticket-service', '--json']);
@@ -139,16 +213,34 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
 
   it('an incident opened in Slack shows in the CLI status, and the CLI closes it; Slack status then shows none open', async () => {
     await h.command('rollback 006');
-    const incidentId = await eventually('the Slack incident to wait for approval', async () => (await incidents(h)).find((i) => i.state === 'awaiting_approval')?.id);
+    const incidentId = await eventually(
+      'the Slack incident to wait for approval',
+      async () => (await incidents(h)).find((i) => i.state === 'awaiting_approval')?.id,
+    );
     const status = await cli(h, ['status', 'ticket-service', '--json']);
     expect(status.code).toBe(0);
     const [view] = json<Array<{ incident: { id: string; state: string } | null; required: number }>>(status);
     expect(view!.incident!.id).toBe(incidentId);
 
-    const outsider = await cli(h, ['close', incidentId.slice(0, 8), '--reason', 'opened by mistake', '--as', 'U0RAND01']);
+    const outsider = await cli(h, [
+      'close',
+      incidentId.slice(0, 8),
+      '--reason',
+      'opened by mistake',
+      '--as',
+      'U0RAND01',
+    ]);
     expect(outsider.code).toBe(5);
     expect((await incidentRow(h, incidentId)).state).not.toBe('cancelled');
-    const closed = await cli(h, ['close', incidentId.slice(0, 8), '--reason', 'opened by mistake', '--as', APPROVERS[0], '--json']);
+    const closed = await cli(h, [
+      'close',
+      incidentId.slice(0, 8),
+      '--reason',
+      'opened by mistake',
+      '--as',
+      APPROVERS[0],
+      '--json',
+    ]);
     expect(closed.code).toBe(0);
     expect(json<{ incident: { state: string } }>(closed).incident.state).toBe('cancelled');
     await reachesState(h, incidentId, 'cancelled');

@@ -5,7 +5,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
-import { channelTexts, eventually, incidentRow, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import {
+  channelTexts,
+  eventually,
+  incidentRow,
+  planCard,
+  posted,
+  query,
+  reachesState,
+  textOf,
+} from '../support/e2e-helpers.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { createSlowServiceDb, SLOW_SERVICE, SLOW_TABLES } from '../support/slow-service.js';
@@ -15,10 +24,19 @@ const approveBoth = async (h: Harness, incidentId: string) => {
   return h.press('incident_approve', incidentId, APPROVERS[1]);
 };
 const responseText = async (h: Harness, key: string, match?: RegExp) =>
-  String((await h.slack.waitForResponse((r) => r.key === key && (!match || match.test(String(r.body.text))))).body.text);
-const appliedIn = async (db: TestDatabase) => (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+  String(
+    (await h.slack.waitForResponse((r) => r.key === key && (!match || match.test(String(r.body.text))))).body.text,
+  );
+const appliedIn = async (db: TestDatabase) =>
+  (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
 const tablesIn = async (db: TestDatabase) =>
-  (await query<{ t: string | null }>(db.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [SLOW_TABLES])).map((r) => r.t).filter(Boolean);
+  (
+    await query<{ t: string | null }>(db.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [
+      SLOW_TABLES,
+    ])
+  )
+    .map((r) => r.t)
+    .filter(Boolean);
 
 describe('ways out of a running or failed incident', () => {
   let h: Harness | undefined;
@@ -45,7 +63,11 @@ describe('ways out of a running or failed incident', () => {
     expect(await responseText(h, close.key)).toMatch(/stops after the step in progress/);
     const failed = await reachesState(h, incidentId, 'failed');
     expect(failed.failure?.code).toBe('rollback_stopped');
-    expect(failed.steps.map((s) => `${s.migration}:${s.status}`)).toEqual(['003_add_order_audit.ts:done', '002_add_order_notes.ts:done', '001_create_orders.ts:not_run']);
+    expect(failed.steps.map((s) => `${s.migration}:${s.status}`)).toEqual([
+      '003_add_order_audit.ts:done',
+      '002_add_order_notes.ts:done',
+      '001_create_orders.ts:not_run',
+    ]);
     // Step 2 finished (never cut in the middle); step 3 never ran.
     expect(await appliedIn(slow)).toEqual(['001_create_orders.ts']);
     expect(await tablesIn(slow)).toEqual(['orders']);
@@ -62,7 +84,9 @@ describe('ways out of a running or failed incident', () => {
     expect(resolved.steps.map((s) => s.migration)).toEqual(['001_create_orders.ts']);
     expect(await appliedIn(slow)).toEqual([]);
     expect(await tablesIn(slow)).toEqual([]);
-    await eventually('the resolution in the channel', async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')));
+    await eventually('the resolution in the channel', async () =>
+      channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+    );
   });
 
   it('the reconciler queues a rollback whose approvals are complete but was never queued, and fails a rolling_back incident with no job', async () => {
@@ -73,7 +97,11 @@ describe('ways out of a running or failed incident', () => {
     await posted(h, 'Snapshot saved');
     // Approvals recorded straight in the state database: as if the queue call had been lost.
     for (const u of APPROVERS) {
-      await query(h.stateDb.url, "INSERT INTO approvals (incident_id, user_id, plan_digest) SELECT id, $2, basis->>'digest' FROM incidents WHERE id = $1", [incidentId, u]);
+      await query(
+        h.stateDb.url,
+        "INSERT INTO approvals (incident_id, user_id, plan_digest) SELECT id, $2, basis->>'digest' FROM incidents WHERE id = $1",
+        [incidentId, u],
+      );
     }
     await reachesState(h, incidentId, 'resolved');
     await posted(h, 'the rollback was never queued');
@@ -81,13 +109,21 @@ describe('ways out of a running or failed incident', () => {
 
     // An incident left rolling_back with no job and no lock holder (a lost worker and job).
     await h.command('rollback 002');
-    const second = await eventually('a second incident', async () => (await query<{ id: string }>(h!.stateDb.url, "SELECT id FROM incidents WHERE state <> 'resolved'"))[0]?.id);
+    const second = await eventually(
+      'a second incident',
+      async () =>
+        (await query<{ id: string }>(h!.stateDb.url, "SELECT id FROM incidents WHERE state <> 'resolved'"))[0]?.id,
+    );
     await reachesState(h, second, 'awaiting_approval');
     await query(h.stateDb.url, "UPDATE incidents SET state = 'rolling_back' WHERE id = $1", [second]);
     const failed = await reachesState(h, second, 'failed');
     expect(failed.failure?.code).toBe('rollback_job_lost');
     expect(failed.steps.map((s) => s.status)).toEqual(['not_run']);
-    const events = await query<{ actor: string }>(h.stateDb.url, "SELECT actor FROM incident_events WHERE incident_id = $1 AND type = 'failed'", [second]);
+    const events = await query<{ actor: string }>(
+      h.stateDb.url,
+      "SELECT actor FROM incident_events WHERE incident_id = $1 AND type = 'failed'",
+      [second],
+    );
     expect(events).toEqual([{ actor: 'reconciler' }]);
   });
 
@@ -106,7 +142,10 @@ describe('ways out of a running or failed incident', () => {
       [REQUESTER],
     );
     const failed = await reachesState(h, row!.id, 'failed');
-    expect(failed.failure).toEqual({ code: 'snapshot_timeout', message: 'The snapshot did not become available within 65 minutes. Nothing was changed in the database.' });
+    expect(failed.failure).toEqual({
+      code: 'snapshot_timeout',
+      message: 'The snapshot did not become available within 65 minutes. Nothing was changed in the database.',
+    });
 
     // An incident opened while its prepare job was lost: the reconciler queues it and it carries on.
     await query(h.stateDb.url, "UPDATE incidents SET state = 'cancelled', ended_at = now() WHERE id = $1", [row!.id]);
@@ -117,7 +156,11 @@ describe('ways out of a running or failed incident', () => {
       [REQUESTER],
     );
     await reachesState(h, fresh!.id, 'awaiting_approval');
-    const acted = await query(h.stateDb.url, "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'snapshot_ready'", [fresh!.id]);
+    const acted = await query(
+      h.stateDb.url,
+      "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'snapshot_ready'",
+      [fresh!.id],
+    );
     expect(acted).toHaveLength(1);
   });
 
@@ -138,25 +181,36 @@ describe('ways out of a running or failed incident', () => {
   it('Redis down: a command is answered in seconds and leaves nothing behind; approvals made during a 20 s outage run once Redis is back', async () => {
     redis = await startOwnRedis();
     slow = await createSlowServiceDb(0);
-    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, redisUrl: redis.url, reconcileEveryMs: 1000, sweepAfterMs: 1000 });
+    h = await startHarness(SLOW_SERVICE, {
+      ticketDatabaseUrl: slow.url,
+      redisUrl: redis.url,
+      reconcileEveryMs: 1000,
+      sweepAfterMs: 1000,
+    });
 
     await redis.stop();
     const started = Date.now();
     const refused = await h.command('rollback 003');
     const text = await responseText(h, refused.key);
     expect(Date.now() - started).toBeLessThan(8000);
-    expect(text).toMatch(/job queue \(Redis\) is unreachable, so no incident was opened: nothing was recorded, no channel was made/);
+    expect(text).toMatch(
+      /job queue \(Redis\) is unreachable, so no incident was opened: nothing was recorded, no channel was made/,
+    );
     expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toEqual([]);
     expect(h.slack.callsTo('conversations.create')).toEqual([]);
 
     await redis.start();
     const answers: string[] = [];
-    const opened = await eventually('the command to work again', async () => {
-      const attempt = await h!.command('rollback 003');
-      const answer = await responseText(h!, attempt.key);
-      answers.push(answer);
-      return answer.startsWith('Opening incident') ? answer : null;
-    }, 30_000).catch((err: Error) => {
+    const opened = await eventually(
+      'the command to work again',
+      async () => {
+        const attempt = await h!.command('rollback 003');
+        const answer = await responseText(h!, attempt.key);
+        answers.push(answer);
+        return answer.startsWith('Opening incident') ? answer : null;
+      },
+      30_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; answers: ${answers.join(' | ')}`);
     });
     expect(opened).toMatch(/rollback of `003_add_order_audit.ts`/);
@@ -175,7 +229,11 @@ describe('ways out of a running or failed incident', () => {
 
     await reachesState(h, incidentId, 'resolved', 40_000);
     expect(await appliedIn(slow)).toEqual(['001_create_orders.ts', '002_add_order_notes.ts']);
-    await eventually('the channel to catch up', async () => h!.slack.messages().some((m) => `${m.text}`.includes('Rollback complete.')), 40_000);
+    await eventually(
+      'the channel to catch up',
+      async () => h!.slack.messages().some((m) => `${m.text}`.includes('Rollback complete.')),
+      40_000,
+    );
     expect((await incidentRow(h, incidentId)).steps).toEqual([expect.objectContaining({ status: 'done' })]);
   });
 });

@@ -20,7 +20,8 @@ describe('/migrate help, triage, status, snapshot (real app over HTTP)', () => {
 
   it('help lists every command', async () => {
     const text = await answer('help');
-    for (const cmd of ['rollback', 'triage', 'status', 'snapshot', 'close', 'help']) expect(text).toContain(`/migrate ${cmd}`);
+    for (const cmd of ['rollback', 'triage', 'status', 'snapshot', 'close', 'help'])
+      expect(text).toContain(`/migrate ${cmd}`);
   });
 
   it('triage answers with the checks, read-only, without an incident', async () => {
@@ -37,7 +38,9 @@ describe('/migrate help, triage, status, snapshot (real app over HTTP)', () => {
 
   it('snapshot takes a pg_dump in a job and reports it through the response_url', async () => {
     const { key } = await h.command('snapshot');
-    const first = await h.slack.waitForResponse((r) => r.key === key && JSON.stringify(r.body).includes('Taking snapshot'));
+    const first = await h.slack.waitForResponse(
+      (r) => r.key === key && JSON.stringify(r.body).includes('Taking snapshot'),
+    );
     const name = /`(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(JSON.stringify(first.body))?.[1];
     expect(name).toBeTruthy();
     await h.slack.waitForResponse((r) => r.key === key && JSON.stringify(r.body).includes('is available'), 20_000);

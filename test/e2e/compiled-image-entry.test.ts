@@ -35,7 +35,8 @@ describe('the compiled entry point the image runs (node dist/main/main.js)', () 
   it('builds without tsx in the bot code, serves /healthz, runs a rollback and exits 0 on SIGTERM', async () => {
     // The only tsx use left is the lazy loader for TypeScript migration files on Node < 22.18.
     const withTsx = [];
-    for (const f of await jsFiles(path.join(ROOT, 'dist'))) if (/from ['"]tsx|import\(['"]tsx/.test(await readFile(f, 'utf8'))) withTsx.push(path.relative(ROOT, f));
+    for (const f of await jsFiles(path.join(ROOT, 'dist')))
+      if (/from ['"]tsx|import\(['"]tsx/.test(await readFile(f, 'utf8'))) withTsx.push(path.relative(ROOT, f));
     expect(withTsx).toEqual(['dist/adapters/migrations/load-migration.js']);
 
     const httpPort = await freePort();
@@ -47,10 +48,23 @@ describe('the compiled entry point the image runs (node dist/main/main.js)', () 
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.once('exit', (code) => resolve({ code, at: Date.now() })),
+    );
     try {
-      await expect.poll(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.status, () => 0)), { timeout: 30_000, interval: 200 }).toBe(200);
-      const ready = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as { checks: Record<string, string> };
+      await expect
+        .poll(
+          async () =>
+            await fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBe(200);
+      const ready = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as {
+        checks: Record<string, string>;
+      };
       expect(ready.checks).toEqual({ state_db: 'ok', redis: 'ok', workers: 'ok' });
 
       // The compiled worker takes the jobs: this test process runs only the Slack app.

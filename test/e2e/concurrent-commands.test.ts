@@ -17,14 +17,19 @@ describe('a burst of commands against a small state-database pool', () => {
   it('answers all 50 concurrent /migrate rollback commands, opens one incident, and /migrate status still answers', async () => {
     h = await startHarness({}, { env: { STATE_DB_POOL_MAX: '2', STATE_DB_LOCK_POOL_MAX: '1' } });
     const harness = h;
-    const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => harness.command('rollback 007', `U0BURST${String(i).padStart(2, '0')}`)));
+    const sent = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => harness.command('rollback 007', `U0BURST${String(i).padStart(2, '0')}`)),
+    );
     expect(sent.every((s) => s.status === 200)).toBe(true);
     const answers = await Promise.all(sent.map((s) => harness.slack.waitForResponse((r) => r.key === s.key, 30_000)));
     const texts = answers.map((a) => String(a.body.text));
     const opened = texts.filter((t) => t.startsWith('Opening incident'));
     const refused = texts.filter((t) => /already (open|being opened)/.test(t));
     expect(opened).toHaveLength(1);
-    expect(opened.length + refused.length, texts.filter((t) => !opened.includes(t) && !refused.includes(t)).join('\n')).toBe(50);
+    expect(
+      opened.length + refused.length,
+      texts.filter((t) => !opened.includes(t) && !refused.includes(t)).join('\n'),
+    ).toBe(50);
     expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toHaveLength(1);
 
     const status = await h.command('status');

@@ -52,12 +52,22 @@ describe('drill console (npm start without Slack credentials)', () => {
   let options: DrillOptions;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
     options = await drillOptions();
     drill = await startDrill(options, silentLogger);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -67,8 +77,16 @@ describe('drill console (npm start without Slack credentials)', () => {
   });
 
   it('a newcomer types /migrate rollback 003, two approvers press Approve, and the demo database is rolled back', async () => {
-    const applied = async () => (await query<{ name: string }>(options.serviceDatabaseUrl, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
-    expect(await applied()).toEqual(['001_create_tickets.js', '002_create_ticket_scans.js', '003_add_ticket_status_index.js', '004_add_price_check.js']);
+    const applied = async () =>
+      (await query<{ name: string }>(options.serviceDatabaseUrl, 'SELECT name FROM knex_migrations ORDER BY id')).map(
+        (r) => r.name,
+      );
+    expect(await applied()).toEqual([
+      '001_create_tickets.js',
+      '002_create_ticket_scans.js',
+      '003_add_ticket_status_index.js',
+      '004_add_price_check.js',
+    ]);
 
     const page = await browser!.newPage();
     await page.goto(drill!.console.url.replace('localhost', '127.0.0.1'));
@@ -112,12 +130,18 @@ describe('drill console (npm start without Slack credentials)', () => {
 describe('drill start-up when a dependency is down', () => {
   it('names PostgreSQL and the command that starts it', async () => {
     const o = await drillOptions();
-    await expect(startDrill({ ...o, stateDatabaseUrl: 'postgres://postgres@127.0.0.1:1/mb_drill_x' }, silentLogger)).rejects.toThrow(/PostgreSQL for the drill's state database at 127\.0\.0\.1:1\/mb_drill_x is not reachable \(ECONNREFUSED.*pg_ctlcluster/s);
+    await expect(
+      startDrill({ ...o, stateDatabaseUrl: 'postgres://postgres@127.0.0.1:1/mb_drill_x' }, silentLogger),
+    ).rejects.toThrow(
+      /PostgreSQL for the drill's state database at 127\.0\.0\.1:1\/mb_drill_x is not reachable \(ECONNREFUSED.*pg_ctlcluster/s,
+    );
   });
 
   it('names Redis and the command that starts it', async () => {
     const o = await drillOptions();
-    await expect(startDrill({ ...o, redisUrl: 'redis://127.0.0.1:1' }, silentLogger)).rejects.toThrow(/Redis at 127\.0\.0\.1:1 \(REDIS_URL\) is not reachable.*redis-server --daemonize yes/s);
+    await expect(startDrill({ ...o, redisUrl: 'redis://127.0.0.1:1' }, silentLogger)).rejects.toThrow(
+      /Redis at 127\.0\.0\.1:1 \(REDIS_URL\) is not reachable.*redis-server --daemonize yes/s,
+    );
     await dropDatabase(o.stateDatabaseUrl);
   });
 });

@@ -35,7 +35,10 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     expect(await get(port, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' });
     const ready = await get(port, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ok', checks: { state_db: 'ok', redis: 'ok', workers: 'ok', slack: 'ok' } });
+    expect(JSON.parse(ready.body)).toEqual({
+      status: 'ok',
+      checks: { state_db: 'ok', redis: 'ok', workers: 'ok', slack: 'ok' },
+    });
 
     const before = (await get(port, '/metrics')).body;
     expect(before).toContain('migrate_bot_process_resident_memory_bytes');
@@ -49,19 +52,46 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     await reachesState(h, incidentId, 'resolved');
 
     // The job's `completed` event follows the state change it made.
-    await expect.poll(async () => sample((await get(port, '/metrics')).body, 'migrate_bot_job_duration_seconds_count', { queue: 'rollbacks', outcome: 'completed' }), { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          sample((await get(port, '/metrics')).body, 'migrate_bot_job_duration_seconds_count', {
+            queue: 'rollbacks',
+            outcome: 'completed',
+          }),
+        { timeout: 5000 },
+      )
+      .toBe(1);
     const after = (await get(port, '/metrics')).body;
-    expect(sample(after, 'migrate_bot_commands_total', { command: 'rollback', outcome: 'ok', surface: 'slack' })).toBe(1);
-    expect(sample(after, 'migrate_bot_commands_total', { command: 'rollback', outcome: 'refused', surface: 'slack' })).toBe(1);
+    expect(sample(after, 'migrate_bot_commands_total', { command: 'rollback', outcome: 'ok', surface: 'slack' })).toBe(
+      1,
+    );
+    expect(
+      sample(after, 'migrate_bot_commands_total', { command: 'rollback', outcome: 'refused', surface: 'slack' }),
+    ).toBe(1);
     expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ok' })).toBe(1);
-    expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'chat.postMessage', error: 'ok' })).toBeGreaterThanOrEqual(4);
+    expect(
+      sample(after, 'migrate_bot_slack_api_calls_total', { method: 'chat.postMessage', error: 'ok' }),
+    ).toBeGreaterThanOrEqual(4);
     // The destructive plan's confirmation modals open through the bot's own paced, counted client, not Bolt's.
     expect(h.slack.callsTo('views.open').length).toBe(2);
     expect(sample(after, 'migrate_bot_slack_api_calls_total', { method: 'views.open', error: 'ok' })).toBe(2);
-    expect(sample(after, 'migrate_bot_job_duration_seconds_count', { queue: 'incidents', job: 'prepare', outcome: 'completed' })).toBe(1);
-    expect(sample(after, 'migrate_bot_job_duration_seconds_count', { queue: 'rollbacks', outcome: 'completed' })).toBe(1);
-    expect(sample(after, 'migrate_bot_snapshot_duration_seconds_count', { provider: 'pg_dump', outcome: 'ok' })).toBe(1);
-    expect(sample(after, 'migrate_bot_down_step_duration_seconds_count', { tool: 'knex', outcome: 'done' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(after, 'migrate_bot_job_duration_seconds_count', {
+        queue: 'incidents',
+        job: 'prepare',
+        outcome: 'completed',
+      }),
+    ).toBe(1);
+    expect(sample(after, 'migrate_bot_job_duration_seconds_count', { queue: 'rollbacks', outcome: 'completed' })).toBe(
+      1,
+    );
+    expect(sample(after, 'migrate_bot_snapshot_duration_seconds_count', { provider: 'pg_dump', outcome: 'ok' })).toBe(
+      1,
+    );
+    expect(
+      sample(after, 'migrate_bot_down_step_duration_seconds_count', { tool: 'knex', outcome: 'done' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'migrate_bot_incidents', { state: 'resolved' })).toBe(1);
     // The two commands' work after their acks is done: nothing waits or runs.
     expect(after).toMatch(/^migrate_bot_post_ack_work\{state="waiting"\} 0$/m);
@@ -75,9 +105,20 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     await h.command('rollback 007');
     await planCard(h); // the channel was made after Slack's Retry-After
     const metrics = async (): Promise<string> => (await get(h!.bot.opsPort!, '/metrics')).body;
-    await expect.poll(async () => sample(await metrics(), 'migrate_bot_slack_api_calls_total', { method: 'pins.add', error: 'restricted_action' }), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          sample(await metrics(), 'migrate_bot_slack_api_calls_total', {
+            method: 'pins.add',
+            error: 'restricted_action',
+          }),
+        { timeout: 10_000 },
+      )
+      .toBe(1);
     const text = await metrics();
-    expect(sample(text, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ratelimited' })).toBe(1);
+    expect(
+      sample(text, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ratelimited' }),
+    ).toBe(1);
     expect(sample(text, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ok' })).toBe(1);
   });
 

@@ -3,18 +3,42 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVERS, OUTSIDER, startHarness, type Harness } from '../support/bot-harness.js';
-import { channelTexts, eventually, incidentRow, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import {
+  channelTexts,
+  eventually,
+  incidentRow,
+  planCard,
+  posted,
+  query,
+  reachesState,
+  textOf,
+} from '../support/e2e-helpers.js';
 import { TABLES_OF_007, TICKET_MIGRATIONS_DIR } from '../support/ticket-service.js';
 import { TOOL_FIXTURES } from '../support/tool-fixtures.js';
 
 const THIRD = 'U0DBA001';
 const existing = async (h: Harness, tables: string[]): Promise<string[]> =>
-  (await query<{ t: string }>(h.ticketDb.url, 'SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relkind = $2 ORDER BY 1', [tables, 'r'])).map((r) => r.t);
-const applied = async (h: Harness): Promise<string[]> => (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+  (
+    await query<{ t: string }>(
+      h.ticketDb.url,
+      'SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relkind = $2 ORDER BY 1',
+      [tables, 'r'],
+    )
+  ).map((r) => r.t);
+const applied = async (h: Harness): Promise<string[]> =>
+  (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
 const approvalsOf = async (h: Harness, incidentId: string): Promise<string[]> =>
-  (await query<{ user_id: string }>(h.stateDb.url, 'SELECT user_id FROM approvals WHERE incident_id = $1 ORDER BY created_at', [incidentId])).map((r) => r.user_id);
+  (
+    await query<{ user_id: string }>(
+      h.stateDb.url,
+      'SELECT user_id FROM approvals WHERE incident_id = $1 ORDER BY created_at',
+      [incidentId],
+    )
+  ).map((r) => r.user_id);
 const buttons = (call: { args: Record<string, unknown> }): string[] =>
-  (call.args.blocks as Array<{ type: string; elements?: Array<{ action_id?: string }> }>).flatMap((b) => (b.type === 'actions' ? (b.elements ?? []).map((e) => e.action_id ?? '') : []));
+  (call.args.blocks as Array<{ type: string; elements?: Array<{ action_id?: string }> }>).flatMap((b) =>
+    b.type === 'actions' ? (b.elements ?? []).map((e) => e.action_id ?? '') : [],
+  );
 
 describe('risk on the plan card, approval tiers, plans bound to their digest, break glass', () => {
   let h: Harness | undefined;
@@ -28,14 +52,22 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
 
   it('a destructive plan shows its figures and needs the extra approver, each confirming in a modal', async () => {
     h = await startHarness({ approvals: { required: 2, destructive: 3, approvers: [...APPROVERS, THIRD] } });
-    await query(h.ticketDb.url, 'INSERT INTO failed_login_attempts (user_id) SELECT gen_random_uuid() FROM generate_series(1, 1000)');
+    await query(
+      h.ticketDb.url,
+      'INSERT INTO failed_login_attempts (user_id) SELECT gen_random_uuid() FROM generate_series(1, 1000)',
+    );
     const before = await applied(h);
     await h.command('rollback 007');
     const card = await posted(h, '"action_id":"incident_approve"');
     expect(textOf(card)).toContain(':warning: drops table failed_login_attempts — 1,000 rows lost');
     expect(textOf(card)).toContain(':warning: drops table user_spending_limits — 0 rows lost');
     expect(textOf(card)).toContain('Runbook 003 (Option B)');
-    expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_approve', 'incident_reject', 'incident_rehearse']);
+    expect(buttons(card)).toEqual([
+      'incident_restore_instead',
+      'incident_approve',
+      'incident_reject',
+      'incident_rehearse',
+    ]);
     expect(textOf(card)).toMatch(/needs 3 approvals \(destructive plan/);
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -45,7 +77,10 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(first.view).toBeDefined();
     expect(JSON.stringify(first.view!.view.blocks)).toContain('drops table failed_login_attempts — 1,000 rows lost');
     const wrong = await h.submitView(first.view!, APPROVERS[0], 'ticket-servce');
-    expect(JSON.parse(wrong.body)).toEqual({ response_action: 'errors', errors: { confirm_service: 'Type ticket-service exactly to approve.' } });
+    expect(JSON.parse(wrong.body)).toEqual({
+      response_action: 'errors',
+      errors: { confirm_service: 'Type ticket-service exactly to approve.' },
+    });
     expect(await approvalsOf(h, incidentId)).toEqual([]);
     await h.submitView(first.view!, APPROVERS[0], 'ticket-service');
     await posted(h, `<@${APPROVERS[0]}> approved (1 of 3). Typed \`ticket-service\``);
@@ -58,7 +93,11 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     await h.press('incident_approve', incidentId, THIRD);
     await posted(h, 'Rollback complete.', 30_000);
     expect(await existing(h, TABLES_OF_007)).toEqual([]);
-    const events = await query<{ data: { destructive: boolean } }>(h.stateDb.url, "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'risk_assessed'", [incidentId]);
+    const events = await query<{ data: { destructive: boolean } }>(
+      h.stateDb.url,
+      "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'risk_assessed'",
+      [incidentId],
+    );
     expect(events[0]!.data.destructive).toBe(true);
   });
 
@@ -72,11 +111,18 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     await posted(h, 'Snapshot saved');
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await posted(h, '(1 of 2)');
-    const staleValue = (await query<{ basis: { digest: string } }>(h.stateDb.url, 'SELECT basis FROM incidents WHERE id = $1', [incidentId]))[0]!.basis.digest;
+    const staleValue = (
+      await query<{ basis: { digest: string } }>(h.stateDb.url, 'SELECT basis FROM incidents WHERE id = $1', [
+        incidentId,
+      ])
+    )[0]!.basis.digest;
 
     // Someone edits 007's down between the approvals and the job: it now keeps user_spending_limits.
     const file = path.join(dir, '007_add_security_tables.ts');
-    await writeFile(file, (await readFile(file, 'utf8')).replace("  await knex.raw('DROP TABLE IF EXISTS user_spending_limits');\n", ''));
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace("  await knex.raw('DROP TABLE IF EXISTS user_spending_limits');\n", ''),
+    );
     await h.press('incident_approve', incidentId, APPROVERS[1]);
 
     const told = await posted(h, 'The plan changed after it was approved', 30_000);
@@ -89,22 +135,36 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
 
     // A new card with the new SQL; the old card's button is answered "superseded".
     const fresh = await eventually('the new plan card', async () => {
-      const cards = h!.slack.messages(channel).filter((m) => JSON.stringify(m.blocks).includes('"action_id":"incident_approve"'));
+      const cards = h!.slack
+        .messages(channel)
+        .filter((m) => JSON.stringify(m.blocks).includes('"action_id":"incident_approve"'));
       return cards.find((m) => !JSON.stringify(m.blocks).includes(staleValue.slice(0, 12))) ?? null;
     });
     expect(JSON.stringify(fresh.blocks)).not.toContain('DROP TABLE IF EXISTS user_spending_limits');
-    expect(h.slack.messages(channel).filter((m) => JSON.stringify(m.blocks).includes('Superseded plan'))).toHaveLength(1);
-    const stale = await h.press('incident_approve', incidentId, APPROVERS[0], { value: `${incidentId}:${staleValue.slice(0, 12)}` });
-    expect(String((await h.slack.waitForResponse((r) => r.key === stale.key)).body.text)).toMatch(/This plan was superseded/);
+    expect(h.slack.messages(channel).filter((m) => JSON.stringify(m.blocks).includes('Superseded plan'))).toHaveLength(
+      1,
+    );
+    const stale = await h.press('incident_approve', incidentId, APPROVERS[0], {
+      value: `${incidentId}:${staleValue.slice(0, 12)}`,
+    });
+    expect(String((await h.slack.waitForResponse((r) => r.key === stale.key)).body.text)).toMatch(
+      /This plan was superseded/,
+    );
     expect(await approvalsOf(h, incidentId)).toEqual([]);
 
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     // The edited down is what ran; it leaves a table 007's up created, and verification says so.
     const resolution = await posted(h, 'Rollback complete, but validation FAILED', 30_000);
-    expect(textOf(resolution)).toContain('table `user_spending_limits` still exists: the up of `007_add_security_tables.ts` created it');
+    expect(textOf(resolution)).toContain(
+      'table `user_spending_limits` still exists: the up of `007_add_security_tables.ts` created it',
+    );
     expect(await existing(h, TABLES_OF_007)).toEqual(['user_spending_limits']);
-    const superseded = await query<{ data: { changes: string[] } }>(h.stateDb.url, "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'plan_superseded'", [incidentId]);
+    const superseded = await query<{ data: { changes: string[] } }>(
+      h.stateDb.url,
+      "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'plan_superseded'",
+      [incidentId],
+    );
     expect(superseded[0]!.data.changes).toContain('the file of `007_add_security_tables.ts` was edited');
   });
 
@@ -112,26 +172,39 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === 'node-pg-migrate')!;
     h = await startHarness({}, { fixture });
     const refused = await h.command('rollback 1731000000100 --break-glass "approvers unreachable, checkout is down"');
-    expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(/Break glass is never allowed for an irreversible step: `1731000000100_create-events` is irreversible: it exports `down = false`/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(
+      /Break glass is never allowed for an irreversible step: `1731000000100_create-events` is irreversible: it exports `down = false`/,
+    );
     expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toHaveLength(0);
 
     await h.command('rollback 1731000000100');
     const card = await posted(h, '"action_id":"incident_restore_instead"');
-    expect(textOf(card)).toContain('This plan cannot be approved:* `1731000000100_create-events` is irreversible: it exports `down = false`');
+    expect(textOf(card)).toContain(
+      'This plan cannot be approved:* `1731000000100_create-events` is irreversible: it exports `down = false`',
+    );
     expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_reject', 'incident_rehearse']);
-    const incidentId = (card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_restore_instead')!.value!;
+    const incidentId = (card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'incident_restore_instead')!.value!;
     const press = await h.press('incident_approve', incidentId, APPROVERS[0], { value: incidentId });
-    expect(String((await h.slack.waitForResponse((r) => r.key === press.key)).body.text)).toMatch(/This plan cannot be approved/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === press.key)).body.text)).toMatch(
+      /This plan cannot be approved/,
+    );
     expect(await approvalsOf(h, incidentId)).toEqual([]);
 
     // Restore instead: the rollback incident ends, a restore incident opens on the same snapshot.
     await posted(h, 'Snapshot saved');
     const outsider = await h.press('incident_restore_instead', incidentId, OUTSIDER);
-    expect(String((await h.slack.waitForResponse((r) => r.key === outsider.key)).body.text)).toMatch(/Only the requester or an approver/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === outsider.key)).body.text)).toMatch(
+      /Only the requester or an approver/,
+    );
     await h.press('incident_restore_instead', incidentId, APPROVERS[0]);
     await reachesState(h, incidentId, 'cancelled');
     await posted(h, 'Restore plan — ticket-service');
-    const [restore] = await query<{ kind: string; restore: { snapshotId: string } }>(h.stateDb.url, "SELECT kind, restore FROM incidents WHERE kind = 'restore'");
+    const [restore] = await query<{ kind: string; restore: { snapshotId: string } }>(
+      h.stateDb.url,
+      "SELECT kind, restore FROM incidents WHERE kind = 'restore'",
+    );
     expect(restore!.restore.snapshotId).toMatch(/^pre-rollback-ticket-service-/);
     expect(await fixture.trackedNames(h.ticketDb.url)).toEqual(fixture.applied);
   });
@@ -140,7 +213,9 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     h = await startHarness({ announce_channel: 'C0STAKE001' });
     h.slack.addChannel({ id: 'C0STAKE001', name: 'stakeholders' });
     const short = await h.command('rollback 007 --break-glass "asleep"');
-    expect(String((await h.slack.waitForResponse((r) => r.key === short.key)).body.text)).toMatch(/at least 20 characters/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === short.key)).body.text)).toMatch(
+      /at least 20 characters/,
+    );
     expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toHaveLength(0);
 
     await h.command('rollback 007 --break-glass "both approvers unreachable, payments failing"');
@@ -154,7 +229,11 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await posted(h, 'Rollback complete.', 30_000);
     expect(await existing(h, TABLES_OF_007)).toEqual([]);
-    const [event] = await query<{ actor: string; data: { reason: string } }>(h.stateDb.url, "SELECT actor, data FROM incident_events WHERE incident_id = $1 AND type = 'break_glass'", [incidentId]);
+    const [event] = await query<{ actor: string; data: { reason: string } }>(
+      h.stateDb.url,
+      "SELECT actor, data FROM incident_events WHERE incident_id = $1 AND type = 'break_glass'",
+      [incidentId],
+    );
     expect(event!.data.reason).toBe('both approvers unreachable, payments failing');
   });
 

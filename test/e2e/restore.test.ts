@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
-import { channelTexts, planCard, posted, query, RDS_SERVICE, reachesState, startRdsForBot, textOf } from '../support/e2e-helpers.js';
+import {
+  channelTexts,
+  planCard,
+  posted,
+  query,
+  RDS_SERVICE,
+  reachesState,
+  startRdsForBot,
+  textOf,
+} from '../support/e2e-helpers.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ADMIN_URL } from '../support/postgres.js';
 import type { RdsServer } from '../support/rds-server.js';
@@ -14,7 +23,8 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     await h?.close();
     await rds?.close();
     vi.unstubAllEnvs();
-    for (const db of dropLater.splice(0)) await query(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
+    for (const db of dropLater.splice(0))
+      await query(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
     h = undefined;
     rds = undefined;
   });
@@ -42,7 +52,11 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expect(restore.params.DBSnapshotIdentifier).toBe(snapshotId);
     expect(restore.params.DBInstanceIdentifier).toMatch(/^tickettoken-production-recovery-\d{8}-\d{6}$/);
     expect(restore.params.DBInstanceIdentifier).not.toBe('tickettoken-production');
-    const [row] = await query<{ state: string; restore: { result: { endpoint: string } } }>(h.stateDb.url, 'SELECT state, restore FROM incidents WHERE id = $1', [incidentId]);
+    const [row] = await query<{ state: string; restore: { result: { endpoint: string } } }>(
+      h.stateDb.url,
+      'SELECT state, restore FROM incidents WHERE id = $1',
+      [incidentId],
+    );
     expect(row!.state).toBe('resolved');
     expect(row!.restore.result.endpoint).toMatch(/:\d+$/);
   });
@@ -50,12 +64,19 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
   it('restores a pg_dump snapshot into <db>_recovery_<ts> on the same server; point-in-time is refused for pg_dump', async () => {
     h = await startHarness();
     const refused = await h.command('restore --to 2026-01-01T00:00:00Z');
-    expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(/Point-in-time restore needs an RDS instance/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(
+      /Point-in-time restore needs an RDS instance/,
+    );
     const both = await h.command('restore x --to 2026-01-01T00:00:00Z');
-    expect(String((await h.slack.waitForResponse((r) => r.key === both.key)).body.text)).toMatch(/either a snapshot ID or --to/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === both.key)).body.text)).toMatch(
+      /either a snapshot ID or --to/,
+    );
 
     const snap = await h.command('snapshot');
-    const done = await h.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    const done = await h.slack.waitForResponse(
+      (r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'),
+      20_000,
+    );
     const snapshotId = /`(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(JSON.stringify(done.body))![1]!;
 
     await h.command(`restore ${snapshotId}`);
@@ -63,28 +84,43 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     await posted(h, 'Restore complete', 30_000);
-    const [row] = await query<{ restore: { target: string } }>(h.stateDb.url, 'SELECT restore FROM incidents WHERE id = $1', [incidentId]);
+    const [row] = await query<{ restore: { target: string } }>(
+      h.stateDb.url,
+      'SELECT restore FROM incidents WHERE id = $1',
+      [incidentId],
+    );
     const target = row!.restore.target;
     dropLater.push(target);
     expect(target).toMatch(new RegExp(`^${h.ticketDb.name}_recovery_\\d{8}_\\d{6}$`));
     const url = new URL(h.ticketDb.url);
     url.pathname = `/${target}`;
-    const names = (await query<{ name: string }>(url.toString(), 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+    const names = (await query<{ name: string }>(url.toString(), 'SELECT name FROM knex_migrations ORDER BY id')).map(
+      (r) => r.name,
+    );
     expect(names).toContain('007_add_security_tables.ts');
   });
   /** Takes an on-demand pg_dump snapshot of the harness's service and returns its id. */
   async function dumpNow(harness: Harness): Promise<string> {
     const snap = await harness.command('snapshot');
-    const done = await harness.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
+    const done = await harness.slack.waitForResponse(
+      (r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'),
+      20_000,
+    );
     return /`(pre-rollback-ticket-service-\d{8}-\d{6})`/.exec(JSON.stringify(done.body))![1]!;
   }
-  const databases = async (prefix: string) => (await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [`${prefix}%`])).map((r) => r.datname);
+  const databases = async (prefix: string) =>
+    (
+      await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [
+        `${prefix}%`,
+      ])
+    ).map((r) => r.datname);
   /** Every message in a restore incident's channel says restore: no "rollback", no "waived". */
   const expectRestoreWords = (harness: Harness, channel: string) => {
     const texts = channelTexts(harness, channel);
     expect(texts.length).toBeGreaterThan(2);
     // Snapshot names carry `pre-rollback-` (runbook 004's naming); every other word must be restore's.
-    for (const t of texts) expect(t.replace(/pre-rollback-/g, '')).not.toMatch(/rollback|waived|roll back|down migration/i);
+    for (const t of texts)
+      expect(t.replace(/pre-rollback-/g, '')).not.toMatch(/rollback|waived|roll back|down migration/i);
   };
 
   it('an unknown snapshot id gets the recent snapshots and opens nothing', async () => {
@@ -93,8 +129,12 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     const { key } = await h.command('restore pre-rollback-ticket-service-19990101-000000');
     const res = await h.slack.waitForResponse((r) => r.key === key);
     expect(res.body.response_type).toBe('ephemeral');
-    expect(String(res.body.text)).toContain('There is no snapshot `pre-rollback-ticket-service-19990101-000000` of *ticket-service*. Nothing was opened.');
-    expect(String(res.body.text)).toMatch(new RegExp(`Recent snapshots, newest first:\\n• \`${id}\` — \\d{4}-\\d\\d-\\d\\dT.* — \\d+ kB`));
+    expect(String(res.body.text)).toContain(
+      'There is no snapshot `pre-rollback-ticket-service-19990101-000000` of *ticket-service*. Nothing was opened.',
+    );
+    expect(String(res.body.text)).toMatch(
+      new RegExp(`Recent snapshots, newest first:\\n• \`${id}\` — \\d{4}-\\d\\d-\\d\\dT.* — \\d+ kB`),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.callsTo('conversations.create')).toHaveLength(0);
     expect(await query(h.stateDb.url, "SELECT 1 FROM incidents WHERE kind = 'restore'")).toHaveLength(0);
@@ -115,7 +155,9 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     const row = await reachesState(h, incidentId, 'failed');
     expect(row.failure?.code).toBe('snapshot_verification_failed');
     const failure = await posted(h, 'failed.*');
-    expect(textOf(failure)).toMatch(/Restore of snapshot `pre-rollback-ticket-service-\d{8}-\d{6}` into the new database `\w+` on ticket-service failed/);
+    expect(textOf(failure)).toMatch(
+      /Restore of snapshot `pre-rollback-ticket-service-\d{8}-\d{6}` into the new database `\w+` on ticket-service failed/,
+    );
     expect(textOf(failure)).toMatch(/expected `[0-9a-f]{64}`, found `[0-9a-f]{64}`/);
     expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([]);
     expectRestoreWords(h, channel);
@@ -131,7 +173,11 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
       await h.press('incident_approve', card, APPROVERS[0]);
       await h.press('incident_approve', card, APPROVERS[1]);
       await reachesState(h, card, 'resolved');
-      const [row] = await query<{ restore: { target: string } }>(h.stateDb.url, 'SELECT restore FROM incidents WHERE id = $1', [card]);
+      const [row] = await query<{ restore: { target: string } }>(
+        h.stateDb.url,
+        'SELECT restore FROM incidents WHERE id = $1',
+        [card],
+      );
       targets.push(row!.restore.target);
       dropLater.push(row!.restore.target);
       await new Promise((r) => setTimeout(r, 1100)); // a new second: the name carries it
@@ -141,12 +187,21 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
   });
 
   /** An Aurora service with an on-demand cluster snapshot, restored and approved by both approvers. */
-  async function approvedAuroraRestore(server: RdsServer): Promise<{ harness: Harness; incidentId: string; channel: string }> {
-    const harness = await startHarness({ snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } }, { snapshotPollSeconds: 1 });
+  async function approvedAuroraRestore(
+    server: RdsServer,
+  ): Promise<{ harness: Harness; incidentId: string; channel: string }> {
+    const harness = await startHarness(
+      { snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } },
+      { snapshotPollSeconds: 1 },
+    );
     h = harness; // closed by afterEach even if a later step fails
     const snap = await harness.command('snapshot');
-    await harness.slack.waitForResponse((r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'), 20_000);
-    const snapshotId = server.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params.DBClusterSnapshotIdentifier!;
+    await harness.slack.waitForResponse(
+      (r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'),
+      20_000,
+    );
+    const snapshotId = server.requests.find((r) => r.action === 'CreateDBClusterSnapshot')!.params
+      .DBClusterSnapshotIdentifier!;
     await harness.command(`restore ${snapshotId}`);
     const card = await planCard(harness);
     await harness.press('incident_approve', card.incidentId, APPROVERS[0]);
@@ -157,16 +212,23 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
   it('an Aurora restore creates the cluster and its writer and posts the cluster endpoint', async () => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 800 });
     rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' });
-    rds.addInstance('tickettoken-aurora-1', { cluster: 'tickettoken-aurora', instanceClass: 'db.r6g.2xlarge', engine: 'aurora-postgresql' });
+    rds.addInstance('tickettoken-aurora-1', {
+      cluster: 'tickettoken-aurora',
+      instanceClass: 'db.r6g.2xlarge',
+      engine: 'aurora-postgresql',
+    });
     const aurora = await approvedAuroraRestore(rds);
     h = aurora.harness;
-    const { incidentId, channel } = aurora;
+    const { channel } = aurora;
     const done = await posted(h, 'Restore complete', 40_000);
     const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
     expect(target).toMatch(/^tickettoken-aurora-recovery-\d{8}-\d{6}$/);
     expect(textOf(done)).toContain(`${target}.cluster-c0abcdefghij.us-east-1.rds.amazonaws.com:5432`);
     expect(textOf(done)).toContain(`\`${target}-writer\``);
-    expect(rds.requestsFor('CreateDBInstance')[0]!.params).toMatchObject({ DBClusterIdentifier: target, DBInstanceClass: 'db.r6g.2xlarge' });
+    expect(rds.requestsFor('CreateDBInstance')[0]!.params).toMatchObject({
+      DBClusterIdentifier: target,
+      DBInstanceClass: 'db.r6g.2xlarge',
+    });
     await posted(h, 'into the new Aurora cluster');
     expectRestoreWords(h, channel);
   });
@@ -186,15 +248,22 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expect(rds.clusterIds()).toContain(target);
 
     const self = await h.press('restore_discard', incidentId, 'U0REQ001');
-    expect(String((await h.slack.waitForResponse((r) => r.key === self.key)).body.text)).toMatch(/You requested this restore/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === self.key)).body.text)).toMatch(
+      /You requested this restore/,
+    );
     await h.press('restore_discard', incidentId, APPROVERS[0]);
     await posted(h, `approved deleting \`${target}\` (1 of 2)`);
     const again = await h.press('restore_discard', incidentId, APPROVERS[0]);
-    expect(String((await h.slack.waitForResponse((r) => r.key === again.key)).body.text)).toMatch(/already approved this deletion/);
+    expect(String((await h.slack.waitForResponse((r) => r.key === again.key)).body.text)).toMatch(
+      /already approved this deletion/,
+    );
     expect(rds.requestsFor('DeleteDBCluster')).toHaveLength(0);
     await h.press('restore_discard', incidentId, APPROVERS[1]);
     await posted(h, `\`${target}\` was deleted`, 30_000);
-    expect(rds.requestsFor('DeleteDBCluster')[0]!.params).toMatchObject({ DBClusterIdentifier: target, SkipFinalSnapshot: 'true' });
+    expect(rds.requestsFor('DeleteDBCluster')[0]!.params).toMatchObject({
+      DBClusterIdentifier: target,
+      SkipFinalSnapshot: 'true',
+    });
     expect(rds.clusterIds()).not.toContain(target);
     expect(rds.clusterIds()).toContain('tickettoken-aurora');
     const late = await h.press('restore_discard', incidentId, APPROVERS[1]);
@@ -207,7 +276,9 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
 async function eventuallyNewCard(h: Harness, n: number): Promise<string> {
   const until = Date.now() + 20_000;
   for (;;) {
-    const cards = h.slack.callsTo('chat.postMessage').filter((c) => textOf(c).includes('"action_id":"incident_approve"'));
+    const cards = h.slack
+      .callsTo('chat.postMessage')
+      .filter((c) => textOf(c).includes('"action_id":"incident_approve"'));
     if (cards.length > n) {
       const blocks = cards[n]!.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
       return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')!.value!;

@@ -3,9 +3,16 @@ import { APPROVERS, OUTSIDER, REQUESTER, startHarness, type Harness } from '../s
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 import { planCard, posted, query, textOf } from '../support/e2e-helpers.js';
 
-const appliedNames = async (h: Harness) => (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+const appliedNames = async (h: Harness) =>
+  (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
 const existingTables = async (h: Harness, tables: string[]) =>
-  (await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [tables])).map((r) => r.t).filter(Boolean);
+  (
+    await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [
+      tables,
+    ])
+  )
+    .map((r) => r.t)
+    .filter(Boolean);
 
 describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Slack stand-in)', () => {
   let h: Harness | undefined;
@@ -31,9 +38,13 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(create.args.name).toMatch(/^incident-db-migration-\d{8}-\d{4}-ticket-service-[0-9a-f]{8}$/);
     expect(h.slack.callsTo('conversations.create')).toHaveLength(1);
     const channel = h.slack.channels.find((c) => c.name === create.args.name)!;
-    expect(String(reply.body.text)).toMatch(/^Opening incident `[0-9a-f]{8}`: rollback of `007_add_security_tables.ts`/);
+    expect(String(reply.body.text)).toMatch(
+      /^Opening incident `[0-9a-f]{8}`: rollback of `007_add_security_tables.ts`/,
+    );
     // Once the channel exists the requester gets its link on the same response_url.
-    const link = await h.slack.waitForResponse((r) => r.key === key && String(r.body.text).includes(`<#${channel.id}>`));
+    const link = await h.slack.waitForResponse(
+      (r) => r.key === key && String(r.body.text).includes(`<#${channel.id}>`),
+    );
     expect(String(link.body.text)).toMatch(/^Incident opened in <#C/);
     const invite = await h.slack.waitForCall('conversations.invite');
     expect(String(invite.args.users).split(',').sort()).toEqual([REQUESTER, ...APPROVERS].sort());
@@ -41,7 +52,10 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     // Triage summary, plan card, snapshot, initial notice from the runbook template.
     await posted(h, 'Migration history');
     const { incidentId } = await planCard(h);
-    const notice = await posted(h, 'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-');
+    const notice = await posted(
+      h,
+      'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-',
+    );
     expect(textOf(notice)).toMatch(/ETA: ~\d+ minutes/);
 
     // Status update from the template, on the short interval.
@@ -63,24 +77,49 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(textOf(resolution)).toContain('Validation passed');
     // A clean rollback passes every check, the schema fingerprint against a fresh knex migrate up included.
     expect(textOf(resolution)).toMatch(/Validation passed: \d+ checks \(tracking_table, objects, schema_fingerprint\)/);
-    expect(textOf(resolution)).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical; reference built before approval/);
+    expect(textOf(resolution)).toMatch(
+      /Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical; reference built before approval/,
+    );
 
     // The down migration ran: 007's tables are gone and the tracking table no longer lists it.
     expect(await existingTables(h, TABLES_OF_007)).toEqual([]);
     expect(await appliedNames(h)).toEqual(before.filter((n) => n !== '007_add_security_tables.ts'));
 
     // State: resolved, with an append-only event log telling the story.
-    const [row] = await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId]);
+    const [row] = await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [
+      incidentId,
+    ]);
     expect(row!.state).toBe('resolved');
-    const events = (await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId])).map((e) => e.type);
-    expect(events).toEqual(expect.arrayContaining(['opened', 'channel_created', 'snapshot_started', 'snapshot_ready', 'approval_given', 'rollback_started', 'step_done', 'rollback_succeeded']));
+    const events = (
+      await query<{ type: string }>(
+        h.stateDb.url,
+        'SELECT type FROM incident_events WHERE incident_id = $1 ORDER BY id',
+        [incidentId],
+      )
+    ).map((e) => e.type);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'opened',
+        'channel_created',
+        'snapshot_started',
+        'snapshot_ready',
+        'approval_given',
+        'rollback_started',
+        'step_done',
+        'rollback_succeeded',
+      ]),
+    );
     // The fingerprint's reference was built while the snapshot was taken, before any approval.
     expect(events.indexOf('expected_schema_built')).toBeGreaterThan(events.indexOf('snapshot_started'));
     expect(events.indexOf('expected_schema_built')).toBeLessThan(events.indexOf('snapshot_ready'));
     await expect(query(h.stateDb.url, 'DELETE FROM incident_events')).rejects.toThrow(/append-only/);
 
     // The pg_dump snapshot exists and was recorded.
-    const [snap] = await query<{ snapshot: { id: string; sha256: string; sizeBytes: number } }>(h.stateDb.url, 'SELECT snapshot FROM incidents WHERE id = $1', [incidentId]);
+    const [snap] = await query<{ snapshot: { id: string; sha256: string; sizeBytes: number } }>(
+      h.stateDb.url,
+      'SELECT snapshot FROM incidents WHERE id = $1',
+      [incidentId],
+    );
     expect(snap!.snapshot.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(snap!.snapshot.sizeBytes).toBeGreaterThan(0);
 
@@ -112,7 +151,9 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     const { incidentId } = await planCard(h);
     await h.press('incident_reject', incidentId, APPROVERS[0]);
     await posted(h, 'is *cancelled*');
-    const [row] = await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId]);
+    const [row] = await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [
+      incidentId,
+    ]);
     expect(row!.state).toBe('cancelled');
     // Approving after rejection is refused and nothing runs.
     const late = await h.press('incident_approve', incidentId, APPROVERS[1]);

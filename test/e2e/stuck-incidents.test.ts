@@ -6,13 +6,29 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
-import { channelTexts, eventually, incidentRow, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import {
+  channelTexts,
+  eventually,
+  incidentRow,
+  planCard,
+  posted,
+  query,
+  reachesState,
+  textOf,
+} from '../support/e2e-helpers.js';
 import { ADMIN_URL } from '../support/postgres.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 
 const existing = async (h: Harness, tables: string[]) =>
-  (await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [tables])).map((r) => r.t).filter(Boolean);
-const applied = async (h: Harness) => (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+  (
+    await query<{ t: string | null }>(h.ticketDb.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [
+      tables,
+    ])
+  )
+    .map((r) => r.t)
+    .filter(Boolean);
+const applied = async (h: Harness) =>
+  (await query<{ name: string }>(h.ticketDb.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
 const approveBoth = async (h: Harness, incidentId: string) => {
   await h.press('incident_approve', incidentId, APPROVERS[0]);
   return h.press('incident_approve', incidentId, APPROVERS[1]);
@@ -52,7 +68,9 @@ describe('no incident gets stuck', () => {
     expect(textOf(failure)).toContain('`public.knex_migrations_lock` has `is_locked = 1`');
     expect(textOf(failure)).toContain('runbook 004 \\"Migration Lock\\"');
     expect(textOf(failure)).toContain('/migrate retry --service ticket-service');
-    expect((await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked).toBe(1);
+    expect(
+      (await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked,
+    ).toBe(1);
     expect(await existing(h, TABLES_OF_007)).toHaveLength(3);
 
     // /migrate status says what state it is in, what its jobs did, and what people can do next.
@@ -68,13 +86,22 @@ describe('no incident gets stuck', () => {
     expect(String((await responseTo(h, retry.key)).body.text)).toMatch(/^Round 2 started in <#C/);
     expect(await query(h.stateDb.url, 'SELECT 1 FROM approvals WHERE incident_id = $1', [incidentId])).toEqual([]);
     await posted(h, /Snapshot saved: `pre-rollback-ticket-service-\d{8}-\d{6}-r2`/);
-    await eventually('a second plan card', async () => h!.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('"action_id":"incident_approve"')).length === 2);
+    await eventually(
+      'a second plan card',
+      async () =>
+        h!.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('"action_id":"incident_approve"'))
+          .length === 2,
+    );
     await approveBoth(h, incidentId);
     const resolved = await reachesState(h, incidentId, 'resolved');
     expect(resolved.attempt).toBe(2);
     expect(await existing(h, TABLES_OF_007)).toEqual([]);
-    expect((await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked).toBe(0);
-    await eventually('the resolution in the channel', async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')));
+    expect(
+      (await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked,
+    ).toBe(0);
+    await eventually('the resolution in the channel', async () =>
+      channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+    );
   });
 
   it('Slack answering 503 to chat.update at the second approval: the rollback runs anyway and the channel catches up in order', async () => {
@@ -87,7 +114,9 @@ describe('no incident gets stuck', () => {
     expect(await existing(h, TABLES_OF_007)).toEqual([]);
     // The card catches up once Slack answers, and the messages after it keep their order.
     await h.slack.waitForCall('chat.update', (c) => c.ok && textOf(c).includes('2 of 2'), 30_000);
-    await eventually('the resolution in the channel', async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')));
+    await eventually('the resolution in the channel', async () =>
+      channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+    );
     const texts = channelTexts(h, channel);
     expect(indexOf(texts, 'Approved by')).toBeLessThan(indexOf(texts, 'Step 1/1'));
     expect(indexOf(texts, 'Step 1/1')).toBeLessThan(indexOf(texts, 'Rollback complete.'));
@@ -103,11 +132,17 @@ describe('no incident gets stuck', () => {
     await h.press('incident_approve', incidentId, APPROVERS[1]);
 
     await reachesState(h, incidentId, 'resolved');
-    expect(h.slack.faultsLeft('chat.postMessage'), 'the rollback finished while Slack was still down').toBeGreaterThan(0);
+    expect(h.slack.faultsLeft('chat.postMessage'), 'the rollback finished while Slack was still down').toBeGreaterThan(
+      0,
+    );
     expect(await existing(h, TABLES_OF_007)).toEqual([]);
     expect(await applied(h)).not.toContain('007_add_security_tables.ts');
 
-    await eventually('the resolution in the channel', async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')), 40_000);
+    await eventually(
+      'the resolution in the channel',
+      async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+      40_000,
+    );
     const texts = channelTexts(h, channel);
     expect(texts.filter((t) => t.includes('Rollback complete.'))).toHaveLength(1);
     expect(texts.filter((t) => t.includes('Step 1/1: running'))).toHaveLength(1);
@@ -115,18 +150,25 @@ describe('no incident gets stuck', () => {
     expect(indexOf(texts, 'Step 1/1: running')).toBeLessThan(indexOf(texts, '`007_add_security_tables.ts` reverted'));
     expect(indexOf(texts, 'reverted')).toBeLessThan(indexOf(texts, 'Rollback complete.'));
     // A step that committed is never reported failed.
-    expect((await incidentRow(h, incidentId)).steps).toEqual([expect.objectContaining({ migration: '007_add_security_tables.ts', status: 'done' })]);
+    expect((await incidentRow(h, incidentId)).steps).toEqual([
+      expect.objectContaining({ migration: '007_add_security_tables.ts', status: 'done' }),
+    ]);
   });
 
   it("honours Slack's Retry-After on 429 and posts the message once", async () => {
     h = await startHarness();
     h.slack.fault('chat.postMessage', { status: 429, retryAfterSec: 2 });
     await h.command('rollback 007');
-    const opened = await h.slack.waitForCall('chat.postMessage', (c) => c.ok && textOf(c).includes('asked to roll back'));
+    const opened = await h.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.ok && textOf(c).includes('asked to roll back'),
+    );
     const limited = h.slack.callsTo('chat.postMessage').find((c) => c.error === 'http_429')!;
     expect(opened.at - limited.at).toBeGreaterThanOrEqual(2000);
     await planCard(h);
-    expect(h.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('asked to roll back'))).toHaveLength(1);
+    expect(
+      h.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('asked to roll back')),
+    ).toHaveLength(1);
   });
 
   it('a post whose answer Slack lost is found in the channel history on the next attempt, not posted twice', async () => {
@@ -140,8 +182,14 @@ describe('no incident gets stuck', () => {
     const opened = h.slack.messages(channel).filter((m) => `${m.text}`.startsWith('Incident opened: rollback of'));
     expect(opened).toHaveLength(1);
     // Every message carries its notice as Slack message metadata.
-    const [row] = await query<{ id: string; attempts: number; delivered: boolean }>(h.stateDb.url, "SELECT id, attempts, delivered_at IS NOT NULL AS delivered FROM notices WHERE method = 'opened'");
-    expect(lost.args.metadata).toEqual({ event_type: 'migrate_bot_notice', event_payload: { notice_id: Number(row!.id) } });
+    const [row] = await query<{ id: string; attempts: number; delivered: boolean }>(
+      h.stateDb.url,
+      "SELECT id, attempts, delivered_at IS NOT NULL AS delivered FROM notices WHERE method = 'opened'",
+    );
+    expect(lost.args.metadata).toEqual({
+      event_type: 'migrate_bot_notice',
+      event_payload: { notice_id: Number(row!.id) },
+    });
     expect({ attempts: row!.attempts, delivered: row!.delivered }).toEqual({ attempts: 2, delivered: true });
   });
 
@@ -155,7 +203,9 @@ describe('no incident gets stuck', () => {
     await admin.connect();
     try {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [h.ticketDb.name]);
-      await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(h.ticketDb.name)} RENAME TO ${pg.escapeIdentifier(gone)}`);
+      await admin.query(
+        `ALTER DATABASE ${pg.escapeIdentifier(h.ticketDb.name)} RENAME TO ${pg.escapeIdentifier(gone)}`,
+      );
       await approveBoth(h, incidentId);
       const failed = await reachesState(h, incidentId, 'failed', 40_000);
       expect(failed.failure?.code).toBe('service_db_unreachable');
@@ -164,10 +214,16 @@ describe('no incident gets stuck', () => {
       const close = await h.command('close --reason "database restored by hand"', REQUESTER);
       expect(String((await responseTo(h, close.key)).body.text)).toMatch(/closed|cancelled/);
       expect((await incidentRow(h, incidentId)).state).toBe('cancelled');
-      const events = await query<{ type: string; actor: string; data: { reason: string } }>(h.stateDb.url, "SELECT type, actor, data FROM incident_events WHERE incident_id = $1 AND type = 'closed'", [incidentId]);
+      const events = await query<{ type: string; actor: string; data: { reason: string } }>(
+        h.stateDb.url,
+        "SELECT type, actor, data FROM incident_events WHERE incident_id = $1 AND type = 'closed'",
+        [incidentId],
+      );
       expect(events).toEqual([{ type: 'closed', actor: REQUESTER, data: { reason: 'database restored by hand' } }]);
     } finally {
-      await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(gone)} RENAME TO ${pg.escapeIdentifier(h.ticketDb.name)}`).catch(() => undefined);
+      await admin
+        .query(`ALTER DATABASE ${pg.escapeIdentifier(gone)} RENAME TO ${pg.escapeIdentifier(h.ticketDb.name)}`)
+        .catch(() => undefined);
       await admin.end();
     }
     expect(await existing(h, TABLES_OF_007)).toHaveLength(3); // nothing ran
@@ -184,7 +240,10 @@ describe('no incident gets stuck', () => {
     expect(String((await responseTo(h, close.key)).body.text)).toMatch(/cancelled/);
     expect((await incidentRow(h, incidentId)).state).toBe('cancelled');
     await posted(h, '_wrong migration_');
-    await h.slack.waitForCall('chat.update', (c) => c.ok && !textOf(c).includes('"action_id":"incident_approve"') && textOf(c).includes('Decision'));
+    await h.slack.waitForCall(
+      'chat.update',
+      (c) => c.ok && !textOf(c).includes('"action_id":"incident_approve"') && textOf(c).includes('Decision'),
+    );
     const late = await h.press('incident_approve', incidentId, APPROVERS[0]);
     expect(String((await responseTo(h, late.key)).body.text)).toMatch(/cancelled/);
     expect(await applied(h)).toEqual(before);

@@ -18,8 +18,10 @@ export async function down(knex: Knex): Promise<void> {
 }
 `;
 
-const responseText = async (h: Harness, key: string): Promise<string> => String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
-const responseAll = async (h: Harness, key: string): Promise<string> => JSON.stringify((await h.slack.waitForResponse((r) => r.key === key)).body);
+const responseText = async (h: Harness, key: string): Promise<string> =>
+  String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
+const responseAll = async (h: Harness, key: string): Promise<string> =>
+  JSON.stringify((await h.slack.waitForResponse((r) => r.key === key)).body);
 
 describe('verification after a rollback (runbook 003 "Post-rollback verification", runbook 001 postflight)', () => {
   let h: Harness | undefined;
@@ -47,13 +49,23 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
       verify: {
         smoke_queries: [
           { name: 'tickets_readable', sql: 'SELECT count(*) >= 0 FROM tickets', expect: true },
-          { name: 'no_reminders_table', sql: "SELECT 1 FROM pg_class WHERE relname = 'event_reminders'", expect_rows: 0 },
+          {
+            name: 'no_reminders_table',
+            sql: "SELECT 1 FROM pg_class WHERE relname = 'event_reminders'",
+            expect_rows: 0,
+          },
         ],
         health_urls: [healthUrl],
       },
     });
-    await query(h.ticketDb.url, 'CREATE TABLE event_reminders (id serial PRIMARY KEY, note text); INSERT INTO event_reminders (note) SELECT g::text FROM generate_series(1, 100) g');
-    await query(h.ticketDb.url, "INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('008_add_event_reminders.ts', 3, now())");
+    await query(
+      h.ticketDb.url,
+      'CREATE TABLE event_reminders (id serial PRIMARY KEY, note text); INSERT INTO event_reminders (note) SELECT g::text FROM generate_series(1, 100) g',
+    );
+    await query(
+      h.ticketDb.url,
+      "INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('008_add_event_reminders.ts', 3, now())",
+    );
 
     await h.command('rollback 008');
     const { incidentId } = await planCard(h);
@@ -63,24 +75,36 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
     const resolution = await posted(h, 'Rollback complete, but validation FAILED', 30_000);
     const text = textOf(resolution);
     expect(text).not.toContain('Validation passed');
-    expect(text).toContain('table `event_reminders` still exists: the up of `008_add_event_reminders.ts` created it and the rollback reverts that up');
+    expect(text).toContain(
+      'table `event_reminders` still exists: the up of `008_add_event_reminders.ts` created it and the rollback reverts that up',
+    );
     expect(text).toContain('`no_reminders_table` returned 1 row(s), expected 0');
     // The schema next to a fresh migrate up of 001–007 on a scratch database: the leftover table and its columns differ.
     expect(text).toContain('only in the service database: table public.event_reminders (r)');
-    expect(text).toMatch(/Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 7 migration\(s\): \d+ difference/);
-    expect(text).toMatch(/:white_check_mark: \*Tracking table\* — head is `007_add_security_tables.ts`; none of the 1 reverted migration\(s\) listed; no dirty row \(\d+ ms\)/);
-    expect(text).toMatch(/:white_check_mark: \*Health endpoints \(services.yaml verify.health_urls\)\* — 1 of 1 answered 2xx/);
+    expect(text).toMatch(
+      /Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 7 migration\(s\): \d+ difference/,
+    );
+    expect(text).toMatch(
+      /:white_check_mark: \*Tracking table\* — head is `007_add_security_tables.ts`; none of the 1 reverted migration\(s\) listed; no dirty row \(\d+ ms\)/,
+    );
+    expect(text).toMatch(
+      /:white_check_mark: \*Health endpoints \(services.yaml verify.health_urls\)\* — 1 of 1 answered 2xx/,
+    );
     expect((await reachesState(h, incidentId, 'resolved_with_warnings')).state).toBe('resolved_with_warnings');
-    expect(await query(h.ticketDb.url, "SELECT count(*)::int AS n FROM event_reminders")).toEqual([{ n: 100 }]);
+    expect(await query(h.ticketDb.url, 'SELECT count(*)::int AS n FROM event_reminders')).toEqual([{ n: 100 }]);
 
     // Visible in /migrate status until acknowledged; a new rollback may open meanwhile.
     const status = await h.command('status');
-    expect(await responseAll(h, status.key)).toMatch(/\*resolved with warnings\*[\s\S]*`\/migrate close --service ticket-service --reason [^`]*` acknowledges the warnings/);
+    expect(await responseAll(h, status.key)).toMatch(
+      /\*resolved with warnings\*[\s\S]*`\/migrate close --service ticket-service --reason [^`]*` acknowledges the warnings/,
+    );
 
     // /migrate verify runs the same checks any time; a health URL answering 503 fails its check.
     healthStatus = 503;
     const verify = await h.command('verify');
-    expect(await responseText(h, verify.key)).toMatch(/^Verification of ticket-service: 4 of 6 checks failed \(objects, smoke_queries, schema_fingerprint, health_urls\)\. Details in <#C/);
+    expect(await responseText(h, verify.key)).toMatch(
+      /^Verification of ticket-service: 4 of 6 checks failed \(objects, smoke_queries, schema_fingerprint, health_urls\)\. Details in <#C/,
+    );
     await posted(h, 'answered HTTP 503');
 
     const ack = await h.command('close --reason "dropped event_reminders by hand, fixing the down"', REQUESTER);

@@ -47,17 +47,26 @@ function startWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerP
   return { child, output: () => out, exited };
 }
 
-const appliedIn = async (db: TestDatabase) => (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
-const lockOf = async (db: TestDatabase) => (await query<{ is_locked: number }>(db.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked;
+const appliedIn = async (db: TestDatabase) =>
+  (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+const lockOf = async (db: TestDatabase) =>
+  (await query<{ is_locked: number }>(db.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked;
 const stepsDone = async (h: Harness, incidentId: string) =>
-  (await query<{ m: string }>(h.stateDb.url, "SELECT data->>'migration' AS m FROM incident_events WHERE incident_id = $1 AND type = 'step_done' ORDER BY id", [incidentId])).map((r) => r.m);
+  (
+    await query<{ m: string }>(
+      h.stateDb.url,
+      "SELECT data->>'migration' AS m FROM incident_events WHERE incident_id = $1 AND type = 'step_done' ORDER BY id",
+      [incidentId],
+    )
+  ).map((r) => r.m);
 
 describe('the worker process', () => {
   let h: Harness | undefined;
   let slow: TestDatabase | undefined;
   const workers: WorkerProcess[] = [];
   afterEach(async () => {
-    for (const w of workers.splice(0)) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    for (const w of workers.splice(0))
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await h?.close();
     await slow?.drop();
     h = slow = undefined;
@@ -89,15 +98,27 @@ describe('the worker process', () => {
     await reachesState(h!, incidentId, 'resolved', 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\nworker output:\n${workers[1]!.output().slice(-3000)}`);
     });
-    expect(await stepsDone(h!, incidentId)).toEqual(['003_add_order_audit.ts', '002_add_order_notes.ts', '001_create_orders.ts']);
+    expect(await stepsDone(h!, incidentId)).toEqual([
+      '003_add_order_audit.ts',
+      '002_add_order_notes.ts',
+      '001_create_orders.ts',
+    ]);
     expect(await appliedIn(slow!)).toEqual([]);
     expect(await lockOf(slow!)).toBe(0);
-    const tables = await query<{ t: string | null }>(slow!.url, 'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [SLOW_TABLES]);
+    const tables = await query<{ t: string | null }>(
+      slow!.url,
+      'SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x',
+      [SLOW_TABLES],
+    );
     expect(tables.map((r) => r.t).filter(Boolean)).toEqual([]);
-    await eventually('the channel to say the lock was taken over and the rollback completed', async () => {
-      const texts = channelTexts(h!, channel);
-      return texts.some((t) => t.includes('took it over')) && texts.some((t) => t.includes('Rollback complete.'));
-    }, 30_000);
+    await eventually(
+      'the channel to say the lock was taken over and the rollback completed',
+      async () => {
+        const texts = channelTexts(h!, channel);
+        return texts.some((t) => t.includes('took it over')) && texts.some((t) => t.includes('Rollback complete.'));
+      },
+      30_000,
+    );
   });
 
   it('stopped with SIGTERM mid-rollback: finishes the step in progress, hands the job back, exits 0 within the grace period; the next worker completes it', async () => {
@@ -110,18 +131,28 @@ describe('the worker process', () => {
     // Step 2 completed (never cut in the middle), step 3 was not started, the lock was released.
     expect(await appliedIn(slow!)).toEqual(['001_create_orders.ts']);
     expect(await lockOf(slow!)).toBe(0);
-    expect((await query<{ state: string }>(h!.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId]))[0]!.state).toBe('rolling_back');
+    expect(
+      (await query<{ state: string }>(h!.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId]))[0]!
+        .state,
+    ).toBe('rolling_back');
 
     workers.push(startWorker(h!, { JOB_LOCK_SECONDS: '2' }));
     await reachesState(h!, incidentId, 'resolved', 60_000);
-    expect(await stepsDone(h!, incidentId)).toEqual(['003_add_order_audit.ts', '002_add_order_notes.ts', '001_create_orders.ts']);
+    expect(await stepsDone(h!, incidentId)).toEqual([
+      '003_add_order_audit.ts',
+      '002_add_order_notes.ts',
+      '001_create_orders.ts',
+    ]);
     expect(await appliedIn(slow!)).toEqual([]);
   });
   it('plain SQL: SIGKILL inside a down leaves the version visibly dirty (golang-migrate protocol); the next worker reverts it again and clears it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-slow-sql-'));
     try {
       await cp(SQL_DIR, dir, { recursive: true });
-      await writeFile(path.join(dir, '002_add_event_reminders.down.sql'), 'SELECT pg_sleep(3);\nDROP TABLE IF EXISTS event_reminders;\n');
+      await writeFile(
+        path.join(dir, '002_add_event_reminders.down.sql'),
+        'SELECT pg_sleep(3);\nDROP TABLE IF EXISTS event_reminders;\n',
+      );
       const base = TOOL_FIXTURES.find((f) => f.label.startsWith('sql (golang'))!;
       const fixture = {
         ...base,
@@ -133,18 +164,30 @@ describe('the worker process', () => {
         },
       };
       h = await startHarness({}, { fixture, role: 'app', env: { JOB_LOCK_SECONDS: '2' } });
-      const version = async () => (await query<{ version: string; dirty: boolean }>(h!.ticketDb.url, 'SELECT version::text AS version, dirty FROM schema_migrations'))[0];
+      const version = async () =>
+        (
+          await query<{ version: string; dirty: boolean }>(
+            h!.ticketDb.url,
+            'SELECT version::text AS version, dirty FROM schema_migrations',
+          )
+        )[0];
       workers.push(startWorker(h));
       await h.command('rollback 002');
       const { incidentId } = await planCard(h);
       await posted(h, 'Snapshot saved');
       await h.press('incident_approve', incidentId, APPROVERS[0]);
       await h.press('incident_approve', incidentId, APPROVERS[1]);
-      await eventually('step 2 marked dirty and running', async () => (await version())?.dirty === true && (await version())?.version === '2');
+      await eventually(
+        'step 2 marked dirty and running',
+        async () => (await version())?.dirty === true && (await version())?.version === '2',
+      );
       await new Promise((r) => setTimeout(r, 500));
       workers[0]!.child.kill('SIGKILL');
       await workers[0]!.exited;
-      expect(await version(), 'the version being reverted stays dirty after the crash').toEqual({ version: '2', dirty: true });
+      expect(await version(), 'the version being reverted stays dirty after the crash').toEqual({
+        version: '2',
+        dirty: true,
+      });
       expect(await existingRelations(h.ticketDb.url, ['event_reminders'])).toEqual(['event_reminders']);
 
       workers.push(startWorker(h, { JOB_LOCK_SECONDS: '2' }));

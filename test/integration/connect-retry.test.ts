@@ -31,7 +31,11 @@ describe('a session refused because the server is full is tried again', () => {
     expect(refused).toBe('53300');
     setTimeout(() => void holder.end(), 700);
     const t0 = Date.now();
-    const client = await connectClient({ connectionString: url }, () => undefined, { retries: 6, minTimeoutMs: 100, maxTimeoutMs: 400 });
+    const client = await connectClient({ connectionString: url }, () => undefined, {
+      retries: 6,
+      minTimeoutMs: 100,
+      maxTimeoutMs: 400,
+    });
     try {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
       expect((await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe(role);
@@ -40,12 +44,18 @@ describe('a session refused because the server is full is tried again', () => {
     }
   });
 
-  it('gives up with the driver\'s 53300 once its retries are spent, and a triage session says so as retryable', async () => {
+  it("gives up with the driver's 53300 once its retries are spent, and a triage session says so as retryable", async () => {
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
     try {
-      await expect(connectClient({ connectionString: url }, () => undefined, { retries: 2, minTimeoutMs: 50, maxTimeoutMs: 50 })).rejects.toMatchObject({ code: '53300' });
-      const err = await connectTriage({ url, statement_timeout: DurationSchema.parse('1s'), lock_timeout: DurationSchema.parse('1s') }).catch((e: unknown) => e);
+      await expect(
+        connectClient({ connectionString: url }, () => undefined, { retries: 2, minTimeoutMs: 50, maxTimeoutMs: 50 }),
+      ).rejects.toMatchObject({ code: '53300' });
+      const err = await connectTriage({
+        url,
+        statement_timeout: DurationSchema.parse('1s'),
+        lock_timeout: DurationSchema.parse('1s'),
+      }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'triage_connect_failed', retryable: true });
       expect((err as Error & { cause: { code: string } }).cause.code).toBe('53300');
     } finally {

@@ -3,16 +3,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigrationTool } from '../../src/adapters/migrations/migration-tool-registry.js';
-import { expectedSchema, expectedSchemaKey, PostgresExpectedSchemaStore, type ExpectedSchemaDeps } from '../../src/adapters/postgres/expected-schema.js';
+import {
+  expectedSchema,
+  expectedSchemaKey,
+  PostgresExpectedSchemaStore,
+  type ExpectedSchemaDeps,
+} from '../../src/adapters/postgres/expected-schema.js';
 import { fingerprintCheck } from '../../src/adapters/postgres/schema-fingerprint.js';
 import type { ServiceConfig } from '../../src/config/services.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
 import { createStateDatabase, type StateDatabase } from '../support/state-db.js';
 import { query } from '../support/e2e-helpers.js';
-import { createTicketServiceDb, TABLES_OF_007, TICKET_MIGRATIONS_DIR, ticketServiceConfig } from '../support/ticket-service.js';
+import {
+  createTicketServiceDb,
+  TABLES_OF_007,
+  TICKET_MIGRATIONS_DIR,
+  ticketServiceConfig,
+} from '../support/ticket-service.js';
 
-describe('the schema fingerprint\'s reference: built once on a scratch database, kept by content', () => {
+describe("the schema fingerprint's reference: built once on a scratch database, kept by content", () => {
   let db: TestDatabase;
   let state: StateDatabase;
   let dir: string;
@@ -25,7 +35,12 @@ describe('the schema fingerprint\'s reference: built once on a scratch database,
     now: () => new Date(),
     store: new PostgresExpectedSchemaStore(state.pool),
   });
-  const scratchDatabases = async () => (await query<{ datname: string }>(ADMIN_URL, "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name.slice(0, 30)}_verify_%`])).length;
+  const scratchDatabases = async () =>
+    (
+      await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+        `${db.name.slice(0, 30)}_verify_%`,
+      ])
+    ).length;
 
   beforeAll(async () => {
     db = await createTicketServiceDb();
@@ -60,18 +75,22 @@ describe('the schema fingerprint\'s reference: built once on a scratch database,
 
       // As if the tracking table had lost 007 but its tables stayed (a down that did not run):
       // the check fails, naming 007's tables, without building again.
-      const trackingWithout007 = Object.assign(Object.create(tool) as typeof tool, { listApplied: async () => through });
+      const trackingWithout007 = Object.assign(Object.create(tool) as typeof tool, {
+        listApplied: async () => through,
+      });
       const check = await fingerprintCheck(service, trackingWithout007, deps());
       expect(check.status).toBe('failed');
       expect(check.detail).toMatch(/reference built before approval/);
-      expect(check.problems.join('\n')).toContain('only in the service database: table public.failed_login_attempts (r)');
+      expect(check.problems.join('\n')).toContain(
+        'only in the service database: table public.failed_login_attempts (r)',
+      );
       expect(builds).toBe(1);
     } finally {
       await tool.close();
     }
   });
 
-  it('builds again when a migration file\'s bytes or the list of migrations change', async () => {
+  it("builds again when a migration file's bytes or the list of migrations change", async () => {
     const service = ticketServiceConfig(db.url, { directory: dir });
     const tool = createMigrationTool(service, silentLogger);
     try {

@@ -24,10 +24,23 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
   it('lists applied migrations in apply order with batches', async () => {
     const applied = await tool.listApplied();
     expect(applied.map((m) => m.name)).toEqual([
-      '001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts',
-      '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts',
+      '001_create_tickets.ts',
+      '002_add_ticket_scans.ts',
+      '003_add_blockchain_tracking.ts',
+      '004_add_rls_role_verification.ts',
+      '005_add_idempotency_keys.ts',
+      '006_add_ticket_state_machine.ts',
+      '007_add_security_tables.ts',
     ]);
-    expect(applied.map((m) => m.group)).toEqual(['batch 1', 'batch 1', 'batch 1', 'batch 1', 'batch 1', 'batch 2', 'batch 2']);
+    expect(applied.map((m) => m.group)).toEqual([
+      'batch 1',
+      'batch 1',
+      'batch 1',
+      'batch 1',
+      'batch 1',
+      'batch 2',
+      'batch 2',
+    ]);
     expect(applied.map((m) => m.order)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -53,10 +66,14 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
     const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     await holder.query('BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE');
     try {
-      const err = (await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms'))).catch((e: unknown) => e)) as AppError;
+      const err = (await tool
+        .withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('300ms')))
+        .catch((e: unknown) => e)) as AppError;
       expect(err).toMatchObject({ code: 'rollback_lock_timeout' });
       // The failure names who blocked it (pg_blocking_pids, watched while the step waited).
-      expect(err.userMessage).toContain(`It was blocked by pid ${holderPid} (psql-oncall, idle in transaction): \`BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE\``);
+      expect(err.userMessage).toContain(
+        `It was blocked by pid ${holderPid} (psql-oncall, idle in transaction): \`BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE\``,
+      );
       expect(err.userMessage).toContain('This step was rolled back as a whole');
     } finally {
       await holder.query('ROLLBACK');
@@ -73,7 +90,11 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
         expect(err).toMatchObject({ code: 'rollback_already_running', retryable: true });
         // Names the holder: pid, application_name and since when.
         const holder = await other.rollbackLockHolder();
-        expect(holder).toMatchObject({ pid: expect.any(Number), applicationName: 'migrate-bot-lock', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+        expect(holder).toMatchObject({
+          pid: expect.any(Number),
+          applicationName: 'migrate-bot-lock',
+          since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        });
         expect(err.userMessage).toContain(`pid ${holder!.pid}, \`migrate-bot-lock\`, connected since ${holder!.since}`);
       });
       expect(await other.rollbackLockHolder()).toBeNull();
@@ -86,7 +107,9 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
 
   it('runs the down migration and removes the tracking row', async () => {
     const applied = await tool.listApplied();
-    const [step] = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, '007_add_security_tables')));
+    const [step] = await tool.describeDown(
+      migrationsToRevert(applied, resolveMigration(applied, '007_add_security_tables')),
+    );
     const { durationMs } = await tool.withRollbackLock(() => tool.runDown(step!, DurationSchema.parse('1s')));
     expect(durationMs).toBeGreaterThanOrEqual(0);
     const c = new pg.Client({ connectionString: db.url });
@@ -126,13 +149,21 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
       const row = (await c.query('DELETE FROM knex_migrations_lock RETURNING *')).rows[0];
       try {
         for (const ownStaleLock of [false, true]) {
-          const err = (await tool.withRollbackLock(async () => 'ran', { ownStaleLock }).catch((e: unknown) => e)) as AppError;
-          expect(err).toMatchObject({ code: 'rollback_tool_locked', message: 'public.knex_migrations_lock has no row' });
+          const err = (await tool
+            .withRollbackLock(async () => 'ran', { ownStaleLock })
+            .catch((e: unknown) => e)) as AppError;
+          expect(err).toMatchObject({
+            code: 'rollback_tool_locked',
+            message: 'public.knex_migrations_lock has no row',
+          });
           expect(err.userMessage).toContain('INSERT INTO public.knex_migrations_lock (is_locked) VALUES (0);');
         }
         expect((await c.query('SELECT count(*)::int AS n FROM knex_migrations_lock')).rows[0].n).toBe(0);
       } finally {
-        await c.query('INSERT INTO knex_migrations_lock (index, is_locked) VALUES ($1, $2)', [row.index, row.is_locked]);
+        await c.query('INSERT INTO knex_migrations_lock (index, is_locked) VALUES ($1, $2)', [
+          row.index,
+          row.is_locked,
+        ]);
       }
     } finally {
       await c.end();
@@ -140,7 +171,9 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
   });
 
   it('reports an unreachable database as service_db_unreachable', async () => {
-    const bad = createMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), silentLogger, { connectTimeoutMs: 1000 });
+    const bad = createMigrationTool(serviceFor('postgres://postgres@127.0.0.1:1/nope'), silentLogger, {
+      connectTimeoutMs: 1000,
+    });
     try {
       await expect(bad.listApplied()).rejects.toMatchObject({ code: 'service_db_unreachable' });
     } finally {

@@ -15,7 +15,12 @@ import { startOpsServer, type OpsServer } from '../../src/surfaces/ops/ops-serve
 
 const BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifests/kubernetes');
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: unknown };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+};
 type Container = {
   name: string;
   image: string;
@@ -29,8 +34,23 @@ type Container = {
   volumeMounts?: Array<{ name: string }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 };
-type PodSpec = { containers: Container[]; volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }> };
-type Deployment = Obj & { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type PodSpec = {
+  containers: Container[];
+  volumes?: Array<{
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string };
+    persistentVolumeClaim?: { claimName: string };
+    emptyDir?: object;
+  }>;
+};
+type Deployment = Obj & {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+};
 
 interface Composed {
   objects: Obj[];
@@ -69,12 +89,20 @@ function compose(dir: string): Composed {
   return { objects, configMaps, images: k.images ?? [] };
 }
 
-const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe('Kubernetes manifests (kustomize base)', () => {
   const base = compose(BASE);
   const deployments = base.objects.filter((o): o is Deployment => o.kind === 'Deployment');
-  const secrets = new Map(base.objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, { ...((o.stringData as object) ?? {}), ...((o.data as object) ?? {}) } as Record<string, string>]));
+  const secrets = new Map(
+    base.objects
+      .filter((o) => o.kind === 'Secret')
+      .map((o) => [
+        o.metadata.name,
+        { ...((o.stringData as object) ?? {}), ...((o.data as object) ?? {}) } as Record<string, string>,
+      ]),
+  );
   const claims = new Set(base.objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name));
   let ops: OpsServer;
   beforeAll(async () => {
@@ -89,26 +117,42 @@ describe('Kubernetes manifests (kustomize base)', () => {
     const worker = deployments.find((d) => d.spec.template.spec.containers[0]!.args?.join(' ') === '--role worker');
     expect(app?.spec.replicas).toBe(2);
     expect(worker?.spec.replicas).toBeGreaterThanOrEqual(1);
-    for (const d of deployments) expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), d.metadata.name).toBe(true);
+    for (const d of deployments)
+      expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), d.metadata.name).toBe(true);
     // No two Deployments select each other's pods.
-    for (const a of deployments) for (const b of deployments) if (a !== b) expect(matches(a.spec.selector.matchLabels, b.spec.template.metadata.labels)).toBe(false);
+    for (const a of deployments)
+      for (const b of deployments)
+        if (a !== b) expect(matches(a.spec.selector.matchLabels, b.spec.template.metadata.labels)).toBe(false);
   });
 
   it('Services and PodDisruptionBudgets select pods that exist, on ports those pods declare', () => {
     for (const o of base.objects.filter((x) => x.kind === 'Service' || x.kind === 'PodDisruptionBudget')) {
-      const spec = o.spec as { selector: Record<string, string> | { matchLabels: Record<string, string> }; ports?: Array<{ targetPort: string | number }> };
-      const selector = 'matchLabels' in spec.selector ? (spec.selector.matchLabels as Record<string, string>) : (spec.selector as Record<string, string>);
+      const spec = o.spec as {
+        selector: Record<string, string> | { matchLabels: Record<string, string> };
+        ports?: Array<{ targetPort: string | number }>;
+      };
+      const selector =
+        'matchLabels' in spec.selector
+          ? (spec.selector.matchLabels as Record<string, string>)
+          : (spec.selector as Record<string, string>);
       const targets = deployments.filter((d) => matches(selector, d.spec.template.metadata.labels));
       expect(targets.length, `${o.kind} ${o.metadata.name} selects a Deployment`).toBe(1);
       const declared = targets[0]!.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
-      for (const p of spec.ports ?? []) expect(declared.some((d) => d.name === p.targetPort || d.containerPort === p.targetPort), `${o.metadata.name} targetPort ${p.targetPort}`).toBe(true);
+      for (const p of spec.ports ?? [])
+        expect(
+          declared.some((d) => d.name === p.targetPort || d.containerPort === p.targetPort),
+          `${o.metadata.name} targetPort ${p.targetPort}`,
+        ).toBe(true);
     }
   });
 
   it('probes use declared ports, the ops port is HTTP_PORT, and each probe path is one the bot serves', async () => {
     for (const d of deployments) {
       const c = d.spec.template.spec.containers[0]!;
-      const env = Object.assign({}, ...(c.envFrom ?? []).map((e) => (e.configMapRef ? base.configMaps.get(e.configMapRef.name) : {}))) as Record<string, string>;
+      const env = Object.assign(
+        {},
+        ...(c.envFrom ?? []).map((e) => (e.configMapRef ? base.configMaps.get(e.configMapRef.name) : {})),
+      ) as Record<string, string>;
       for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter((p) => p !== undefined)) {
         const port = c.ports?.find((p) => p.name === probe.httpGet.port || p.containerPort === probe.httpGet.port);
         expect(port, `${d.metadata.name} probe port ${probe.httpGet.port}`).toBeDefined();
@@ -126,22 +170,31 @@ describe('Kubernetes manifests (kustomize base)', () => {
     const required = Object.entries(EnvSchema.shape)
       .filter(([, schema]) => !schema.safeParse(undefined).success)
       .map(([name]) => name);
-    expect(required).toEqual(expect.arrayContaining(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']));
+    expect(required).toEqual(
+      expect.arrayContaining(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']),
+    );
     for (const d of deployments) {
       const c = d.spec.template.spec.containers[0]!;
       const provided = new Set<string>((c.env ?? []).map((e) => e.name));
       for (const e of c.envFrom ?? []) {
-        const source = e.configMapRef ? base.configMaps.get(e.configMapRef.name) : e.secretRef ? secrets.get(e.secretRef.name) : undefined;
+        const source = e.configMapRef
+          ? base.configMaps.get(e.configMapRef.name)
+          : e.secretRef
+            ? secrets.get(e.secretRef.name)
+            : undefined;
         expect(source, `${d.metadata.name} envFrom ${JSON.stringify(e)} exists`).toBeDefined();
         for (const key of Object.keys(source!)) provided.add(key);
       }
       for (const name of required) expect(provided.has(name), `${d.metadata.name} gets ${name}`).toBe(true);
       // services.yaml is mounted where SERVICES_FILE says, and each database_url_env is provided.
-      const servicesConfigMap = d.spec.template.spec.volumes?.find((v) => v.configMap && c.volumeMounts?.some((m) => m.name === v.name))?.configMap?.name;
+      const servicesConfigMap = d.spec.template.spec.volumes?.find(
+        (v) => v.configMap && c.volumeMounts?.some((m) => m.name === v.name),
+      )?.configMap?.name;
       const file = base.configMaps.get(servicesConfigMap ?? '')?.['services.yaml'];
       expect(file, `${d.metadata.name} mounts services.yaml`).toBeDefined();
       const services = (parse(file!) as { services: Record<string, { database_url_env: string }> }).services;
-      for (const [name, s] of Object.entries(services)) expect(provided.has(s.database_url_env), `${name}: ${s.database_url_env}`).toBe(true);
+      for (const [name, s] of Object.entries(services))
+        expect(provided.has(s.database_url_env), `${name}: ${s.database_url_env}`).toBe(true);
     }
   });
 
@@ -150,10 +203,15 @@ describe('Kubernetes manifests (kustomize base)', () => {
       for (const v of d.spec.template.spec.volumes ?? []) {
         if (v.configMap) expect(base.configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
         if (v.secret) expect(secrets.has(v.secret.secretName), v.secret.secretName).toBe(true);
-        if (v.persistentVolumeClaim) expect(claims.has(v.persistentVolumeClaim.claimName), v.persistentVolumeClaim.claimName).toBe(true);
+        if (v.persistentVolumeClaim)
+          expect(claims.has(v.persistentVolumeClaim.claimName), v.persistentVolumeClaim.claimName).toBe(true);
       }
       for (const c of d.spec.template.spec.containers) {
-        for (const m of c.volumeMounts ?? []) expect(d.spec.template.spec.volumes?.some((v) => v.name === m.name), `${d.metadata.name} mount ${m.name}`).toBe(true);
+        for (const m of c.volumeMounts ?? [])
+          expect(
+            d.spec.template.spec.volumes?.some((v) => v.name === m.name),
+            `${d.metadata.name} mount ${m.name}`,
+          ).toBe(true);
         expect(base.images.map((i) => i.name)).toContain(c.image);
       }
     }

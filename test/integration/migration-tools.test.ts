@@ -27,7 +27,10 @@ import { serviceConfigFor } from '../support/service-config.js';
 
 const LOCK_TIMEOUT = DurationSchema.parse('1s');
 
-const serviceFor = (url: string, migrations: Record<string, unknown>): ServiceConfig => ({ ...serviceConfigFor(url, 'events-service', migrations), lock_timeout: LOCK_TIMEOUT });
+const serviceFor = (url: string, migrations: Record<string, unknown>): ServiceConfig => ({
+  ...serviceConfigFor(url, 'events-service', migrations),
+  lock_timeout: LOCK_TIMEOUT,
+});
 
 /** services.yaml defaults of each tool, as the config loader fills them in. */
 const DEFAULTS: Record<string, { table: string; schema: string }> = {
@@ -62,7 +65,9 @@ describe.each(TOOL_FIXTURES)('$label adapter against a database its own tool mig
 
   it('plans the downs newest first with the SQL they will run, and the dry run writes nothing', async () => {
     const applied = await tool.listApplied();
-    const steps = await tool.describeDown(migrationsToRevert(applied, resolveMigration(applied, fixture.target, await tool.listFiles())));
+    const steps = await tool.describeDown(
+      migrationsToRevert(applied, resolveMigration(applied, fixture.target, await tool.listFiles())),
+    );
     expect(steps.map((s) => s.migration)).toEqual(fixture.reverted);
     expect(steps.flatMap((s) => s.sql).join('\n')).toContain(fixture.sqlShown);
     expect(await fixture.trackedNames(db.url)).toEqual(fixture.applied);
@@ -80,16 +85,36 @@ describe.each(TOOL_FIXTURES)('$label adapter against a database its own tool mig
     expect(held.tookOverStaleLock).toBe(false);
     expect(await existingRelations(db.url, fixture.createdRelations)).toEqual([]);
     expect(await fixture.trackedNames(db.url)).toEqual(fixture.applied.filter((n) => !fixture.reverted.includes(n)));
-    expect((await tool.listApplied()).map((m) => m.name)).toEqual(fixture.applied.filter((n) => !fixture.reverted.includes(n)));
+    expect((await tool.listApplied()).map((m) => m.name)).toEqual(
+      fixture.applied.filter((n) => !fixture.reverted.includes(n)),
+    );
     expect(await tool.rollbackLockHolder()).toBeNull();
   });
 });
 
-describe('what users type: each tool\'s natural names', () => {
+describe("what users type: each tool's natural names", () => {
   it.each([
-    ['node-pg-migrate', ['1731000000300', '1731000000300_add-users-profile-columns', '1731000000300_add-users-profile-columns.js'], '1731000000300_add-users-profile-columns'],
-    ['sql', ['003', '3', '003_add_users_profile_columns', '003_add_users_profile_columns.up.sql', '003_add_users_profile_columns.down.sql'], '003_add_users_profile_columns'],
-    ['drizzle', ['0002', '0002_add_users_profile_columns', '0002_add_users_profile_columns.sql'], '0002_add_users_profile_columns'],
+    [
+      'node-pg-migrate',
+      ['1731000000300', '1731000000300_add-users-profile-columns', '1731000000300_add-users-profile-columns.js'],
+      '1731000000300_add-users-profile-columns',
+    ],
+    [
+      'sql',
+      [
+        '003',
+        '3',
+        '003_add_users_profile_columns',
+        '003_add_users_profile_columns.up.sql',
+        '003_add_users_profile_columns.down.sql',
+      ],
+      '003_add_users_profile_columns',
+    ],
+    [
+      'drizzle',
+      ['0002', '0002_add_users_profile_columns', '0002_add_users_profile_columns.sql'],
+      '0002_add_users_profile_columns',
+    ],
   ])('%s', (tool, inputs, name) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === tool)!;
     const applied = fixture.applied.map((n, i) => ({ name: n, order: i + 1, appliedAt: null }));
@@ -109,10 +134,20 @@ describe('node-pg-migrate specifics', () => {
     const tool = toolFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR });
     const applied = await tool.listApplied();
     const [irreversible] = await tool.describeDown([applied[0]!]);
-    expect(irreversible).toMatchObject({ sql: [], irreversible: expect.stringContaining('`down = false`'), checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(irreversible).toMatchObject({
+      sql: [],
+      irreversible: expect.stringContaining('`down = false`'),
+      checksum: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(irreversible!.upSql?.join('\n')).toContain('CREATE TABLE "events"');
     const [step] = await tool.describeDown([applied[2]!]);
-    expect(step).toMatchObject({ transactional: false, sql: ['DROP INDEX CONCURRENTLY "users_display_name_idx"', 'ALTER TABLE "users"\n  DROP "display_name",\n  DROP "avatar_url"'] });
+    expect(step).toMatchObject({
+      transactional: false,
+      sql: [
+        'DROP INDEX CONCURRENTLY "users_display_name_idx"',
+        'ALTER TABLE "users"\n  DROP "display_name",\n  DROP "avatar_url"',
+      ],
+    });
   });
 
   it('reads a .sql migration the way node-pg-migrate does (-- Up / -- Down Migration) and reverts it', async () => {
@@ -120,7 +155,10 @@ describe('node-pg-migrate specifics', () => {
     const sqlDb = await createTestDatabase('mb_npm_sql');
     try {
       await cp(NODE_PG_MIGRATE_DIR, dir, { recursive: true });
-      await writeFile(path.join(dir, '1731000000400_add-event-notes.sql'), '-- Up Migration\nALTER TABLE events ADD COLUMN notes text;\n\n-- Down Migration\nALTER TABLE events DROP COLUMN notes;\n');
+      await writeFile(
+        path.join(dir, '1731000000400_add-event-notes.sql'),
+        '-- Up Migration\nALTER TABLE events ADD COLUMN notes text;\n\n-- Down Migration\nALTER TABLE events DROP COLUMN notes;\n',
+      );
       await migrateUpWithNodePgMigrate(sqlDb.url, dir);
       const tool = toolFor(sqlDb.url, { tool: 'node-pg-migrate', directory: dir });
       expect(await tool.listFiles()).toContain('1731000000400_add-event-notes');
@@ -131,8 +169,18 @@ describe('node-pg-migrate specifics', () => {
       await tool.withRollbackLock(() => tool.runDown(step!, LOCK_TIMEOUT));
       const c = new pg.Client({ connectionString: sqlDb.url });
       await c.connect();
-      expect((await c.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'notes'")).rows[0].n).toBe(0);
-      expect((await c.query('SELECT name FROM pgmigrations ORDER BY id')).rows.map((r) => r.name)).toEqual(['1731000000100_create-events', '1731000000200_add-event-reminders', '1731000000300_add-users-profile-columns']);
+      expect(
+        (
+          await c.query(
+            "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'notes'",
+          )
+        ).rows[0].n,
+      ).toBe(0);
+      expect((await c.query('SELECT name FROM pgmigrations ORDER BY id')).rows.map((r) => r.name)).toEqual([
+        '1731000000100_create-events',
+        '1731000000200_add-event-reminders',
+        '1731000000300_add-users-profile-columns',
+      ]);
       await c.end();
     } finally {
       await sqlDb.drop();
@@ -140,17 +188,22 @@ describe('node-pg-migrate specifics', () => {
     }
   });
 
-  it('a migration without a down whose up node-pg-migrate cannot reverse is irreversible, in node-pg-migrate\'s words', async () => {
+  it("a migration without a down whose up node-pg-migrate cannot reverse is irreversible, in node-pg-migrate's words", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-npm-rev-'));
     const revDb = await createTestDatabase('mb_npm_rev');
     try {
       await cp(NODE_PG_MIGRATE_DIR, dir, { recursive: true });
-      await writeFile(path.join(dir, '1731000000400_backfill.js'), "export const up = (pgm) => { pgm.sql('UPDATE users SET email = lower(email)'); };\n");
+      await writeFile(
+        path.join(dir, '1731000000400_backfill.js'),
+        "export const up = (pgm) => { pgm.sql('UPDATE users SET email = lower(email)'); };\n",
+      );
       await migrateUpWithNodePgMigrate(revDb.url, dir);
       const tool = toolFor(revDb.url, { tool: 'node-pg-migrate', directory: dir });
       const applied = await tool.listApplied();
       const [step] = await tool.describeDown([resolveMigration(applied, '1731000000400')]);
-      expect(step!.irreversible).toMatch(/`1731000000400_backfill` is irreversible: its down cannot be built \(Impossible to automatically infer down migration/);
+      expect(step!.irreversible).toMatch(
+        /`1731000000400_backfill` is irreversible: its down cannot be built \(Impossible to automatically infer down migration/,
+      );
       expect(step!.upSql).toEqual(['UPDATE users SET email = lower(email)']);
     } finally {
       await revDb.drop();
@@ -158,13 +211,26 @@ describe('node-pg-migrate specifics', () => {
     }
   });
 
-  it('holds node-pg-migrate\'s advisory lock: a concurrent `node-pg-migrate up` is refused while the bot rolls back', async () => {
+  it("holds node-pg-migrate's advisory lock: a concurrent `node-pg-migrate up` is refused while the bot rolls back", async () => {
     const tool = toolFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR });
     await tool.withRollbackLock(async (lock) => {
       expect(lock.toolLock).toContain('node-pg-migrate');
-      await expect(runner({ databaseUrl: db.url, dir: NODE_PG_MIGRATE_DIR, direction: 'up', migrationsTable: 'pgmigrations', log: () => undefined })).rejects.toThrow(/Another migration is already running/);
-      const report = await runTriage(serviceFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR, ...DEFAULTS['node-pg-migrate'] }));
-      expect(report.checks.find((c) => c.name === 'tracking_table_health')).toMatchObject({ verdict: 'attention', summary: expect.stringContaining("node-pg-migrate's advisory lock is held by pid") });
+      await expect(
+        runner({
+          databaseUrl: db.url,
+          dir: NODE_PG_MIGRATE_DIR,
+          direction: 'up',
+          migrationsTable: 'pgmigrations',
+          log: () => undefined,
+        }),
+      ).rejects.toThrow(/Another migration is already running/);
+      const report = await runTriage(
+        serviceFor(db.url, { tool: 'node-pg-migrate', directory: NODE_PG_MIGRATE_DIR, ...DEFAULTS['node-pg-migrate'] }),
+      );
+      expect(report.checks.find((c) => c.name === 'tracking_table_health')).toMatchObject({
+        verdict: 'attention',
+        summary: expect.stringContaining("node-pg-migrate's advisory lock is held by pid"),
+      });
     });
   });
 });
@@ -176,32 +242,45 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
   });
   afterAll(async () => rm(scratch, { recursive: true, force: true }));
 
-  it.each(['single', 'per_version'] as const)('a failed up leaves a dirty version: triage and the plan say so (%s layout)', async (layout) => {
-    const db = await createTestDatabase('mb_sql_dirty');
-    try {
-      await migrateUpLikeGolangMigrate(db.url, layout, { failAt: 3 });
-      const tool = toolFor(db.url, { tool: 'sql', directory: SQL_DIR });
-      const applied = await tool.listApplied();
-      expect(applied.map((m) => [m.name, m.dirty === true])).toEqual([['001_create_events', false], ['002_add_event_reminders', false], ['003_add_users_profile_columns', true]]);
-      const [step] = await tool.describeDown([applied[2]!]);
-      expect(step).toMatchObject({ migration: '003_add_users_profile_columns', dirty: true, transactional: false });
-      const report = await runTriage(serviceFor(db.url, { tool: 'sql', directory: SQL_DIR, ...DEFAULTS.sql }));
-      expect(report.checks.find((c) => c.name === 'tracking_table_health')).toMatchObject({ verdict: 'attention', summary: expect.stringMatching(/1 dirty row \(version 0*3\)/) });
-      const history = report.checks.find((c) => c.name === 'migration_history')!;
-      expect(history.rows[0]).toMatchObject({ name: '003_add_users_profile_columns' });
-    } finally {
-      await db.drop();
-    }
-  });
+  it.each(['single', 'per_version'] as const)(
+    'a failed up leaves a dirty version: triage and the plan say so (%s layout)',
+    async (layout) => {
+      const db = await createTestDatabase('mb_sql_dirty');
+      try {
+        await migrateUpLikeGolangMigrate(db.url, layout, { failAt: 3 });
+        const tool = toolFor(db.url, { tool: 'sql', directory: SQL_DIR });
+        const applied = await tool.listApplied();
+        expect(applied.map((m) => [m.name, m.dirty === true])).toEqual([
+          ['001_create_events', false],
+          ['002_add_event_reminders', false],
+          ['003_add_users_profile_columns', true],
+        ]);
+        const [step] = await tool.describeDown([applied[2]!]);
+        expect(step).toMatchObject({ migration: '003_add_users_profile_columns', dirty: true, transactional: false });
+        const report = await runTriage(serviceFor(db.url, { tool: 'sql', directory: SQL_DIR, ...DEFAULTS.sql }));
+        expect(report.checks.find((c) => c.name === 'tracking_table_health')).toMatchObject({
+          verdict: 'attention',
+          summary: expect.stringMatching(/1 dirty row \(version 0*3\)/),
+        });
+        const history = report.checks.find((c) => c.name === 'migration_history')!;
+        expect(history.rows[0]).toMatchObject({ name: '003_add_users_profile_columns' });
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 
-  it('marks the version dirty before its down and clears it in the down\'s transaction; a failed transactional down changes nothing', async () => {
+  it("marks the version dirty before its down and clears it in the down's transaction; a failed transactional down changes nothing", async () => {
     const db = await createTestDatabase('mb_sql_protocol');
     const dir = path.join(scratch, 'protocol');
     await cp(SQL_DIR, dir, { recursive: true });
     try {
       await migrateUpLikeGolangMigrate(db.url, 'single', { dir });
       // 002's down now fails after it dropped the table: the whole step must roll back.
-      await writeFile(path.join(dir, '002_add_event_reminders.down.sql'), 'DROP TABLE event_reminders;\nSELECT no_such_function();\n');
+      await writeFile(
+        path.join(dir, '002_add_event_reminders.down.sql'),
+        'DROP TABLE event_reminders;\nSELECT no_such_function();\n',
+      );
       const tool = toolFor(db.url, { tool: 'sql', directory: dir });
       const applied = await tool.listApplied();
       const steps = await tool.describeDown(migrationsToRevert(applied, applied[1]!));
@@ -209,12 +288,25 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
       await c.connect();
       try {
         await tool.withRollbackLock(async () => {
-          expect((await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [golangMigrateLockKey(db.name, 'public', 'schema_migrations').toString()])).rows[0].ok).toBe(false);
+          expect(
+            (
+              await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
+                golangMigrateLockKey(db.name, 'public', 'schema_migrations').toString(),
+              ])
+            ).rows[0].ok,
+          ).toBe(false);
           await tool.runDown(steps[0]!, LOCK_TIMEOUT);
-          expect((await c.query('SELECT version, dirty FROM schema_migrations')).rows).toEqual([{ version: '2', dirty: false }]);
-          await expect(tool.runDown(steps[1]!, LOCK_TIMEOUT)).rejects.toMatchObject({ code: 'rollback_step_failed', userMessage: expect.stringContaining('rolled back as a whole') });
+          expect((await c.query('SELECT version, dirty FROM schema_migrations')).rows).toEqual([
+            { version: '2', dirty: false },
+          ]);
+          await expect(tool.runDown(steps[1]!, LOCK_TIMEOUT)).rejects.toMatchObject({
+            code: 'rollback_step_failed',
+            userMessage: expect.stringContaining('rolled back as a whole'),
+          });
         });
-        expect((await c.query('SELECT version, dirty FROM schema_migrations')).rows).toEqual([{ version: '2', dirty: false }]);
+        expect((await c.query('SELECT version, dirty FROM schema_migrations')).rows).toEqual([
+          { version: '2', dirty: false },
+        ]);
         expect(await existingRelations(db.url, ['event_reminders'])).toEqual(['event_reminders']);
       } finally {
         await c.end();
@@ -230,7 +322,10 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
     await cp(SQL_DIR, dir, { recursive: true });
     try {
       await migrateUpLikeGolangMigrate(db.url, 'per_version', { dir });
-      await writeFile(path.join(dir, '002_add_event_reminders.up.sql'), 'CREATE TABLE event_reminders (id serial PRIMARY KEY);\n');
+      await writeFile(
+        path.join(dir, '002_add_event_reminders.up.sql'),
+        'CREATE TABLE event_reminders (id serial PRIMARY KEY);\n',
+      );
       const tool = toolFor(db.url, { tool: 'sql', directory: dir });
       const applied = await tool.listApplied();
       expect(applied.map((m) => m.modified === true)).toEqual([false, true, false]);
@@ -240,7 +335,7 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
     }
   });
 
-  it('refuses an unparseable down with the parser\'s message, before anything runs', async () => {
+  it("refuses an unparseable down with the parser's message, before anything runs", async () => {
     const db = await createTestDatabase('mb_sql_bad');
     const dir = path.join(scratch, 'bad');
     await cp(SQL_DIR, dir, { recursive: true });
@@ -249,7 +344,10 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
       await writeFile(path.join(dir, '003_add_users_profile_columns.down.sql'), 'DROP TABEL users;\n');
       const tool = toolFor(db.url, { tool: 'sql', directory: dir });
       const applied = await tool.listApplied();
-      await expect(tool.describeDown([applied[2]!])).rejects.toMatchObject({ code: 'migration_sql_unparseable', userMessage: expect.stringContaining('syntax error at or near "TABEL"') });
+      await expect(tool.describeDown([applied[2]!])).rejects.toMatchObject({
+        code: 'migration_sql_unparseable',
+        userMessage: expect.stringContaining('syntax error at or near "TABEL"'),
+      });
       expect((await tool.listApplied()).map((m) => m.dirty === true)).toEqual([false, false, false]);
     } finally {
       await db.drop();
@@ -264,18 +362,32 @@ describe('drizzle specifics (runbook 002)', () => {
     await cp(DRIZZLE_DIR, dir, { recursive: true });
     try {
       await migrateUpWithDrizzle(db.url, dir);
-      await writeFile(path.join(dir, '0001_add_event_reminders.sql'), 'CREATE TABLE "event_reminders" ("id" serial PRIMARY KEY NOT NULL);\n');
+      await writeFile(
+        path.join(dir, '0001_add_event_reminders.sql'),
+        'CREATE TABLE "event_reminders" ("id" serial PRIMARY KEY NOT NULL);\n',
+      );
       const tool = toolFor(db.url, { tool: 'drizzle', directory: dir });
       const applied = await tool.listApplied();
-      expect(applied.map((m) => [m.name, m.modified === true])).toEqual([['0000_create_events', false], ['0001_add_event_reminders', true], ['0002_add_users_profile_columns', false]]);
+      expect(applied.map((m) => [m.name, m.modified === true])).toEqual([
+        ['0000_create_events', false],
+        ['0001_add_event_reminders', true],
+        ['0002_add_users_profile_columns', false],
+      ]);
       const [irreversible] = await tool.describeDown([applied[0]!]);
       expect(irreversible!.irreversible).toContain('rollback/0000_rollback_*.sql');
       const [step] = await tool.describeDown([applied[2]!]);
       const [again] = await tool.describeDown([applied[2]!]);
       expect(again!.checksum).toBe(step!.checksum);
-      await writeFile(path.join(dir, 'rollback', (await readdir(path.join(dir, 'rollback'))).find((f) => f.startsWith('0002_'))!), 'DROP INDEX IF EXISTS "users_display_name_idx";\n');
+      await writeFile(
+        path.join(dir, 'rollback', (await readdir(path.join(dir, 'rollback'))).find((f) => f.startsWith('0002_'))!),
+        'DROP INDEX IF EXISTS "users_display_name_idx";\n',
+      );
       expect((await tool.describeDown([applied[2]!]))[0]!.checksum).not.toBe(step!.checksum);
-      expect(step!.sql).toEqual(['DROP INDEX IF EXISTS "users_display_name_idx"', 'ALTER TABLE "users" DROP COLUMN IF EXISTS "display_name"', 'ALTER TABLE "users" DROP COLUMN IF EXISTS "avatar_url"']);
+      expect(step!.sql).toEqual([
+        'DROP INDEX IF EXISTS "users_display_name_idx"',
+        'ALTER TABLE "users" DROP COLUMN IF EXISTS "display_name"',
+        'ALTER TABLE "users" DROP COLUMN IF EXISTS "avatar_url"',
+      ]);
     } finally {
       await db.drop();
       await rm(dir, { recursive: true, force: true });
@@ -292,9 +404,21 @@ describe('a tracking table that is missing or laid out for another tool', () => 
   afterAll(async () => db?.drop());
 
   it.each([
-    [{ tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' }, 'tracking_table_unexpected', /`public\.pgmigrations`.*has columns `id`, `name`, `run_on`, expected `version`, `dirty`/],
-    [{ tool: 'knex', directory: SQL_DIR, table: 'pgmigrations' }, 'tracking_table_unexpected', /has columns `id`, `name`, `run_on`, expected `id`, `name`, `batch`/],
-    [{ tool: 'drizzle', directory: DRIZZLE_DIR }, 'tracking_table_missing', /`drizzle\.__drizzle_migrations`.*does not exist/],
+    [
+      { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' },
+      'tracking_table_unexpected',
+      /`public\.pgmigrations`.*has columns `id`, `name`, `run_on`, expected `version`, `dirty`/,
+    ],
+    [
+      { tool: 'knex', directory: SQL_DIR, table: 'pgmigrations' },
+      'tracking_table_unexpected',
+      /has columns `id`, `name`, `run_on`, expected `id`, `name`, `batch`/,
+    ],
+    [
+      { tool: 'drizzle', directory: DRIZZLE_DIR },
+      'tracking_table_missing',
+      /`drizzle\.__drizzle_migrations`.*does not exist/,
+    ],
   ])('%o gets %s naming the table and columns, and nothing is written', async (migrations, code, message) => {
     const before = 3;
     const tool = toolFor(db.url, migrations);

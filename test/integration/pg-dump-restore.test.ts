@@ -18,16 +18,33 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
   let provider: PgDumpSnapshotProvider;
   let restorer: PgDumpRestorer;
   let record: SnapshotRecord;
-  const request = (name: string, service = 'ticket-service') => ({ incidentId: 'i-1', service, migration: '007', requestedBy: 'U0REQ001', name });
+  const request = (name: string, service = 'ticket-service') => ({
+    incidentId: 'i-1',
+    service,
+    migration: '007',
+    requestedBy: 'U0REQ001',
+    name,
+  });
   const hooks = () => {
     const events: string[] = [];
-    return { events, ownsTarget: false, targetCreated: async (t: string) => void events.push(`created ${t}`), targetRemoved: async (t: string) => void events.push(`removed ${t}`) };
+    return {
+      events,
+      ownsTarget: false,
+      targetCreated: async (t: string) => void events.push(`created ${t}`),
+      targetRemoved: async (t: string) => void events.push(`removed ${t}`),
+    };
   };
   beforeAll(async () => {
     db = await createTicketServiceDb();
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-restore-'));
     provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
-    restorer = new PgDumpRestorer({ databaseUrl: db.url, directory: dir, service: 'ticket-service', verify: (r) => provider.verify(r), clock: systemClock });
+    restorer = new PgDumpRestorer({
+      databaseUrl: db.url,
+      directory: dir,
+      service: 'ticket-service',
+      verify: (r) => provider.verify(r),
+      clock: systemClock,
+    });
     record = await provider.create(request('pre-rollback-ticket-service-20261121-030000'));
     await provider.create(request('pre-rollback-ticket-service-20261121-040000'));
     await provider.create(request('pre-rollback-other-service-20261121-050000', 'other-service'));
@@ -37,18 +54,25 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('lists the service\'s own dumps newest first, with size', async () => {
+  it("lists the service's own dumps newest first, with size", async () => {
     const recent = await restorer.recent(10);
-    expect(recent.map((r) => r.id)).toEqual(['pre-rollback-ticket-service-20261121-040000', 'pre-rollback-ticket-service-20261121-030000']);
+    expect(recent.map((r) => r.id)).toEqual([
+      'pre-rollback-ticket-service-20261121-040000',
+      'pre-rollback-ticket-service-20261121-030000',
+    ]);
     expect(recent[0]!.sizeBytes).toBeGreaterThan(1000);
   });
 
-  it('refuses an unknown id, a path, and another service\'s dump before anything is made', async () => {
+  it("refuses an unknown id, a path, and another service's dump before anything is made", async () => {
     const target = restorer.targetName(new Date());
     for (const id of ['no-such-snapshot', '../etc/passwd', 'pre-rollback-other-service-20261121-050000']) {
-      await expect(restorer.check({ snapshotId: id, target }), id).rejects.toMatchObject({ code: 'restore_snapshot_unknown' });
+      await expect(restorer.check({ snapshotId: id, target }), id).rejects.toMatchObject({
+        code: 'restore_snapshot_unknown',
+      });
     }
-    await expect(restorer.check({ snapshotId: 'pre-rollback-other-service-20261121-050000', target })).rejects.toMatchObject({ userMessage: expect.stringContaining('a dump of *other-service*') });
+    await expect(
+      restorer.check({ snapshotId: 'pre-rollback-other-service-20261121-050000', target }),
+    ).rejects.toMatchObject({ userMessage: expect.stringContaining('a dump of *other-service*') });
     expect(await databaseExists(db.url, target)).toBe(false);
   });
 
@@ -56,17 +80,28 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
     const copyDir = await mkdtemp(path.join(os.tmpdir(), 'mb-tamper-'));
     try {
       const p2 = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: copyDir, clock: systemClock });
-      const r2 = new PgDumpRestorer({ databaseUrl: db.url, directory: copyDir, service: 'ticket-service', verify: (r) => p2.verify(r), clock: systemClock });
+      const r2 = new PgDumpRestorer({
+        databaseUrl: db.url,
+        directory: copyDir,
+        service: 'ticket-service',
+        verify: (r) => p2.verify(r),
+        clock: systemClock,
+      });
       const snap = await p2.create(request('pre-rollback-ticket-service-20261121-060000'));
       const bytes = await readFile(snap.location!);
       bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff; // same size, different content
       await writeFile(snap.location!, bytes);
       const target = r2.targetName(new Date());
       const err = await r2.check({ snapshotId: snap.id, target }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'snapshot_verification_failed', details: { expected: { sha256: snap.sha256 } } });
+      expect(err).toMatchObject({
+        code: 'snapshot_verification_failed',
+        details: { expected: { sha256: snap.sha256 } },
+      });
       expect((err as { userMessage: string }).userMessage).toContain(`expected \`${snap.sha256}\``);
       const h = hooks();
-      await expect(r2.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: snap.id, target }, h)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
+      await expect(
+        r2.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: snap.id, target }, h),
+      ).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
       expect(h.events).toEqual([]);
       expect(await databaseExists(db.url, target)).toBe(false);
     } finally {
@@ -76,13 +111,23 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
 
   it('drops the database it created when pg_restore fails, and says so', async () => {
     // A role the dump needs does not exist on purpose: a table whose restore fails half-way.
-    const failing = new PgDumpRestorer({ databaseUrl: db.url, directory: dir, service: 'ticket-service', verify: async (r) => ({ ...r, location: path.join(dir, 'not-a-dump.dump') }), clock: systemClock });
+    const failing = new PgDumpRestorer({
+      databaseUrl: db.url,
+      directory: dir,
+      service: 'ticket-service',
+      verify: async (r) => ({ ...r, location: path.join(dir, 'not-a-dump.dump') }),
+      clock: systemClock,
+    });
     await writeFile(path.join(dir, 'not-a-dump.dump'), 'PGDMP garbage');
     const target = failing.targetName(new Date(Date.now() + 1000));
     const h = hooks();
-    const err = await failing.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: record.id, target }, h).catch((e: unknown) => e);
+    const err = await failing
+      .restore({ incidentId: 'i', requestedBy: 'U', snapshotId: record.id, target }, h)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'restore_failed', details: { target, dropped: true } });
-    expect((err as { userMessage: string }).userMessage).toContain(`The half-restored database \`${target}\` was dropped`);
+    expect((err as { userMessage: string }).userMessage).toContain(
+      `The half-restored database \`${target}\` was dropped`,
+    );
     expect(h.events).toEqual([`created ${target}`, `removed ${target}`]);
     expect(await databaseExists(db.url, target)).toBe(false);
   });

@@ -31,23 +31,40 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   const restored: string[] = [];
   beforeAll(async () => {
     db = await createTicketServiceDb();
-    await q(db.url, `INSERT INTO tickets (tenant_id, event_name) SELECT gen_random_uuid(), 'show ' || g FROM generate_series(1, 250) g`);
+    await q(
+      db.url,
+      `INSERT INTO tickets (tenant_id, event_name) SELECT gen_random_uuid(), 'show ' || g FROM generate_series(1, 250) g`,
+    );
     await q(db.url, `INSERT INTO ticket_scans (ticket_id, tenant_id) SELECT id, tenant_id FROM tickets LIMIT 40`);
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-dumps-'));
   });
   afterAll(async () => {
-    for (const name of restored) await q(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    for (const name of restored)
+      await q(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  const request = (name: string) => ({ incidentId: 'i-1', service: 'ticket-service', migration: '007_add_security_tables.ts', requestedBy: 'U0REQ001', name });
+  const request = (name: string) => ({
+    incidentId: 'i-1',
+    service: 'ticket-service',
+    migration: '007_add_security_tables.ts',
+    requestedBy: 'U0REQ001',
+    name,
+  });
 
   it('dumps, verifies (sha256 + pg_restore --list), and restores into a new database with identical schema and row counts', async () => {
     const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
     const progress: string[] = [];
-    const record = await provider.create(request('pre-rollback-ticket-service-20261121-030000'), (t) => void progress.push(t));
-    expect(record).toMatchObject({ provider: 'pg_dump', status: 'available', id: 'pre-rollback-ticket-service-20261121-030000' });
+    const record = await provider.create(
+      request('pre-rollback-ticket-service-20261121-030000'),
+      (t) => void progress.push(t),
+    );
+    expect(record).toMatchObject({
+      provider: 'pg_dump',
+      status: 'available',
+      id: 'pre-rollback-ticket-service-20261121-030000',
+    });
     expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.sizeBytes).toBeGreaterThan(1000);
     expect(progress.at(-1)).toMatch(/available after .* sha256/);
@@ -58,20 +75,38 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     expect(again.sha256).toBe(record.sha256);
     expect((await readdir(dir)).filter((f) => f.endsWith('.dump'))).toHaveLength(1);
 
-    const restorer = new PgDumpRestorer({ databaseUrl: db.url, directory: dir, service: 'ticket-service', verify: (r) => provider.verify(r), clock: systemClock });
+    const restorer = new PgDumpRestorer({
+      databaseUrl: db.url,
+      directory: dir,
+      service: 'ticket-service',
+      verify: (r) => provider.verify(r),
+      clock: systemClock,
+    });
     const target = restorer.targetName(new Date('2026-11-21T03:05:09Z'));
     expect(target).toMatch(/_recovery_20261121_030509$/);
     await restorer.check({ snapshotId: record.id, target });
     restored.push(target);
     const created: string[] = [];
-    const { endpoint } = await restorer.restore({ incidentId: 'i-1', requestedBy: 'U0REQ001', snapshotId: record.id, target }, { ownsTarget: false, targetCreated: async (t) => void created.push(t) });
+    const { endpoint } = await restorer.restore(
+      { incidentId: 'i-1', requestedBy: 'U0REQ001', snapshotId: record.id, target },
+      { ownsTarget: false, targetCreated: async (t) => void created.push(t) },
+    );
     expect(created).toEqual([target]);
     expect(await q(endpoint, SCHEMA_SQL)).toEqual(await q(db.url, SCHEMA_SQL));
     expect(await q(endpoint, COUNTS_SQL)).toEqual(await q(db.url, COUNTS_SQL));
     // Never over an existing database (not created by this incident), never the source.
-    await expect(restorer.check({ snapshotId: record.id, target })).rejects.toMatchObject({ code: 'restore_target_exists' });
-    await expect(restorer.restore({ incidentId: 'i-2', requestedBy: 'U0REQ001', snapshotId: record.id, target }, { ownsTarget: false, targetCreated: async () => undefined })).rejects.toMatchObject({ code: 'restore_target_exists' });
-    await expect(restorer.check({ snapshotId: record.id, target: db.name })).rejects.toMatchObject({ code: 'restore_target_invalid' });
+    await expect(restorer.check({ snapshotId: record.id, target })).rejects.toMatchObject({
+      code: 'restore_target_exists',
+    });
+    await expect(
+      restorer.restore(
+        { incidentId: 'i-2', requestedBy: 'U0REQ001', snapshotId: record.id, target },
+        { ownsTarget: false, targetCreated: async () => undefined },
+      ),
+    ).rejects.toMatchObject({ code: 'restore_target_exists' });
+    await expect(restorer.check({ snapshotId: record.id, target: db.name })).rejects.toMatchObject({
+      code: 'restore_target_invalid',
+    });
     // Two restores in the same minute get different targets; names fit 63 bytes.
     expect(restorer.targetName(new Date('2026-11-21T03:05:10Z'))).not.toBe(target);
     expect(Buffer.byteLength(recoveryDatabaseName('x'.repeat(80), new Date()))).toBeLessThanOrEqual(63);
@@ -89,28 +124,46 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     const record = await provider.create(request('pre-rollback-ticket-service-20261121-032000'));
     const { createHash } = await import('node:crypto');
     const { readFile } = await import('node:fs/promises');
-    expect(record.sha256).toBe(createHash('sha256').update(await readFile(record.location!)).digest('hex'));
+    expect(record.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(record.location!))
+        .digest('hex'),
+    );
     expect(record.file).toMatchObject({ mtimeMs: expect.any(Number), ino: expect.any(Number) });
     // A record whose hash is wrong but whose file is untouched: if_changed trusts the stat, always reads.
     const wrong = { ...record, sha256: '0'.repeat(64) };
     await expect(provider.verify(wrong, { rehash: 'if_changed' })).resolves.toMatchObject({ status: 'available' });
     await expect(provider.verify(wrong)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
     await writeFile(record.location!, 'tampered');
-    await expect(provider.verify(record, { rehash: 'if_changed' })).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
+    await expect(provider.verify(record, { rehash: 'if_changed' })).rejects.toMatchObject({
+      code: 'snapshot_verification_failed',
+    });
   });
 
   it('does not wait behind an ACCESS EXCLUSIVE lock: fails after --lock-wait-timeout naming the table and its holder', async () => {
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock, lockWaitTimeout: '500ms' });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: db.url,
+      directory: dir,
+      clock: systemClock,
+      lockWaitTimeout: '500ms',
+    });
     const holder = new pg.Client({ connectionString: db.url, application_name: 'schema-change' });
     await holder.connect();
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE ticket_scans IN ACCESS EXCLUSIVE MODE');
       const started = Date.now();
-      const err = await provider.create(request('pre-rollback-ticket-service-20261121-033000')).catch((e: unknown) => e);
+      const err = await provider
+        .create(request('pre-rollback-ticket-service-20261121-033000'))
+        .catch((e: unknown) => e);
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(err).toMatchObject({ code: 'snapshot_lock_wait_timeout', userMessage: expect.stringContaining('could not lock `public.ticket_scans` within 500ms') });
-      expect((err as { userMessage: string }).userMessage).toMatch(/held by pid \d+ \(schema-change, idle in transaction\)/);
+      expect(err).toMatchObject({
+        code: 'snapshot_lock_wait_timeout',
+        userMessage: expect.stringContaining('could not lock `public.ticket_scans` within 500ms'),
+      });
+      expect((err as { userMessage: string }).userMessage).toMatch(
+        /held by pid \d+ \(schema-change, idle in transaction\)/,
+      );
       expect((await readdir(dir)).filter((f) => f.includes('033000'))).toEqual([]);
     } finally {
       await holder.query('ROLLBACK');
@@ -122,8 +175,15 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     const keepDir = await mkdtemp(path.join(os.tmpdir(), 'mb-keep-'));
     try {
       const protectedId = 'pre-rollback-ticket-service-20261121-040000';
-      const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: keepDir, clock: systemClock, keep: 2, protectedIds: async () => new Set([protectedId]) });
-      for (const ts of ['040000', '040100', '040200', '040300']) await provider.create(request(`pre-rollback-ticket-service-20261121-${ts}`));
+      const provider = new PgDumpSnapshotProvider({
+        databaseUrl: db.url,
+        directory: keepDir,
+        clock: systemClock,
+        keep: 2,
+        protectedIds: async () => new Set([protectedId]),
+      });
+      for (const ts of ['040000', '040100', '040200', '040300'])
+        await provider.create(request(`pre-rollback-ticket-service-20261121-${ts}`));
       const left = (await readdir(keepDir)).filter((f) => f.endsWith('.dump')).sort();
       // Two kept: the oldest is an open incident's (protected), so the next-oldest two go instead.
       expect(left).toEqual([`${protectedId}.dump`, 'pre-rollback-ticket-service-20261121-040300.dump']);
@@ -141,8 +201,14 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     await holder.connect();
     try {
       const provider = new PgDumpSnapshotProvider({ databaseUrl: url.toString(), directory: dir, clock: systemClock });
-      const err = await provider.create(request('pre-rollback-ticket-service-20261121-045000')).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'snapshot_pg_dump_failed', retryable: true, userMessage: expect.stringContaining('too many connections') });
+      const err = await provider
+        .create(request('pre-rollback-ticket-service-20261121-045000'))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'snapshot_pg_dump_failed',
+        retryable: true,
+        userMessage: expect.stringContaining('too many connections'),
+      });
       expect((await readdir(dir)).filter((f) => f.includes('045000'))).toEqual([]);
     } finally {
       await holder.end();
@@ -151,10 +217,16 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   });
 
   it('fails with a clear, secret-free error when the database is unreachable', async () => {
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: 'postgres://app:pw-secret@127.0.0.1:1/none', directory: dir, clock: systemClock });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: 'postgres://app:pw-secret@127.0.0.1:1/none',
+      directory: dir,
+      clock: systemClock,
+    });
     const err = await provider.create(request('pre-rollback-ticket-service-20261121-050000')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'snapshot_pg_dump_failed' });
-    expect(JSON.stringify({ m: (err as Error).message, u: (err as { userMessage: string }).userMessage })).not.toContain('pw-secret');
+    expect(
+      JSON.stringify({ m: (err as Error).message, u: (err as { userMessage: string }).userMessage }),
+    ).not.toContain('pw-secret');
     expect((await readdir(dir)).some((f) => f.endsWith('.partial'))).toBe(false);
   });
 
@@ -162,12 +234,19 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     // A pg_dump that reports major version 12 (older than this machine's server): the version check reads `pg_dump --version`.
     const bin = path.join(dir, 'pg_dump-12');
     await writeFile(bin, '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n', { mode: 0o755 });
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: path.join(dir, 'old-client'), clock: systemClock, pgDumpPath: bin });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: db.url,
+      directory: path.join(dir, 'old-client'),
+      clock: systemClock,
+      pgDumpPath: bin,
+    });
     const err = await provider.create(request('pre-rollback-ticket-service-20261121-060000')).catch((e: unknown) => e);
     const [row] = await q<{ v: string }>(db.url, "SELECT current_setting('server_version_num') AS v");
     const server = Math.floor(Number(row!.v) / 10_000);
     expect(err).toMatchObject({ code: 'snapshot_pg_dump_too_old' });
-    expect((err as { userMessage: string }).userMessage).toContain(`pg_dump is version 12 and *ticket-service* runs PostgreSQL ${server}`);
+    expect((err as { userMessage: string }).userMessage).toContain(
+      `pg_dump is version 12 and *ticket-service* runs PostgreSQL ${server}`,
+    );
     expect((err as { userMessage: string }).userMessage).toContain(`Install postgresql-client-${server}`);
     expect(await readdir(dir)).not.toContain('old-client');
   });

@@ -33,13 +33,19 @@ afterAll(async () => db?.drop());
 const figures = async (sql: string[], exact = 1_000_000): Promise<RiskFinding[]> => {
   const risk = await classifyPlan([{ migration: '008_x.ts', order: 8, transactional: true, sql }]);
   const service = triageService(db.url);
-  const measured = await measurePlanRisk({ ...service, triage: { ...service.triage, exact_count_max_rows: exact } }, risk);
+  const measured = await measurePlanRisk(
+    { ...service, triage: { ...service.triage, exact_count_max_rows: exact } },
+    risk,
+  );
   return measured.steps[0]!.findings.filter((f) => f.target);
 };
 
 describe('risk figures from the service database (read-only, triage timeouts)', () => {
   it('counts the rows of a dropped table and the non-null values of a dropped column', async () => {
-    const [table, column] = await figures(['DROP TABLE IF EXISTS event_audit', 'ALTER TABLE events DROP COLUMN promo_code']);
+    const [table, column] = await figures([
+      'DROP TABLE IF EXISTS event_audit',
+      'ALTER TABLE events DROP COLUMN promo_code',
+    ]);
     expect(table!.figure).toEqual({ count: 1000, estimated: false });
     expect(column!.figure).toEqual({ count: 500, estimated: false });
   });
@@ -73,15 +79,23 @@ describe('risk figures from the service database (read-only, triage timeouts)', 
   });
 
   it('a figure that fails says why and the others are still taken', async () => {
-    const [bad, good] = await figures(['ALTER TABLE events ADD CONSTRAINT c CHECK (no_such_column > 0)', 'DROP TABLE event_audit']);
+    const [bad, good] = await figures([
+      'ALTER TABLE events ADD CONSTRAINT c CHECK (no_such_column > 0)',
+      'DROP TABLE event_audit',
+    ]);
     expect(bad!.figure).toMatchObject({ count: null, error: expect.stringMatching(/no_such_column/) });
     expect(good!.figure).toEqual({ count: 1000, estimated: false });
   });
 
   it('an unreachable database leaves every figure with the reason', async () => {
-    const risk = await classifyPlan([{ migration: '008_x.ts', order: 8, transactional: true, sql: ['DROP TABLE a', 'DROP TABLE b'] }]);
+    const risk = await classifyPlan([
+      { migration: '008_x.ts', order: 8, transactional: true, sql: ['DROP TABLE a', 'DROP TABLE b'] },
+    ]);
     const service = triageService('postgres://postgres@127.0.0.1:1/none');
     const measured = await measurePlanRisk(service, risk, { connectTimeoutMs: 500 });
-    expect(measured.steps[0]!.findings.map((f) => f.figure?.error)).toEqual([expect.stringMatching(/refused|unreachable|connect/i), expect.stringMatching(/refused|unreachable|connect/i)]);
+    expect(measured.steps[0]!.findings.map((f) => f.figure?.error)).toEqual([
+      expect.stringMatching(/refused|unreachable|connect/i),
+      expect.stringMatching(/refused|unreachable|connect/i),
+    ]);
   });
 });

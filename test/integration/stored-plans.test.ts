@@ -12,7 +12,13 @@ describe('incidents stored before the migration-tool registry', () => {
 
   it('read a knex plan (trackingId, batch) back as tool-neutral steps', async () => {
     const legacy = [
-      { migration: '007_add_security_tables.ts', trackingId: 7, batch: 2, transactional: true, sql: ['DROP TABLE IF EXISTS failed_login_attempts'] },
+      {
+        migration: '007_add_security_tables.ts',
+        trackingId: 7,
+        batch: 2,
+        transactional: true,
+        sql: ['DROP TABLE IF EXISTS failed_login_attempts'],
+      },
       { migration: '006_add_ticket_state_machine.ts', trackingId: 6, batch: 2, transactional: false, sql: [] },
     ];
     const { rows } = await state.pool.query<{ id: string }>(
@@ -22,7 +28,13 @@ describe('incidents stored before the migration-tool registry', () => {
     );
     const incident = await new PostgresIncidentRepository(state.pool, systemClock).get(rows[0]!.id);
     expect(incident!.plan).toEqual([
-      { migration: '007_add_security_tables.ts', order: 7, group: 'batch 2', transactional: true, sql: ['DROP TABLE IF EXISTS failed_login_attempts'] },
+      {
+        migration: '007_add_security_tables.ts',
+        order: 7,
+        group: 'batch 2',
+        transactional: true,
+        sql: ['DROP TABLE IF EXISTS failed_login_attempts'],
+      },
       { migration: '006_add_ticket_state_machine.ts', order: 6, group: 'batch 2', transactional: false, sql: [] },
     ]);
   });

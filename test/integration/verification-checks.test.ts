@@ -24,11 +24,25 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.drop());
 
-const run = <T>(fn: (begin: Parameters<Parameters<typeof withTriageSessions>[1]>[0], describeError: (e: unknown) => string) => Promise<T>) => withTriageSessions(triageService(db.url), fn);
+const run = <T>(
+  fn: (
+    begin: Parameters<Parameters<typeof withTriageSessions>[1]>[0],
+    describeError: (e: unknown) => string,
+  ) => Promise<T>,
+) => withTriageSessions(triageService(db.url), fn);
 
 describe('verification checks against a real database (runbook 001 postflight)', () => {
   it('names the invalid index, the NOT VALID constraint and the orphaned rows on the touched tables', async () => {
-    const check = await run((begin) => integrityCheck(begin, [{ migration: '009_x.ts', order: 9, transactional: true, sql: ['ALTER TABLE events DROP COLUMN IF EXISTS promo'] }]));
+    const check = await run((begin) =>
+      integrityCheck(begin, [
+        {
+          migration: '009_x.ts',
+          order: 9,
+          transactional: true,
+          sql: ['ALTER TABLE events DROP COLUMN IF EXISTS promo'],
+        },
+      ]),
+    );
     expect(check.status).toBe('failed');
     expect(check.problems).toEqual([
       'index `events_code_idx` on `events` is invalid',
@@ -37,11 +51,23 @@ describe('verification checks against a real database (runbook 001 postflight)',
     ]);
   });
 
-  it('an untouched table is not this rollback\'s business; objects are looked up in the catalogs', async () => {
-    const clean = await run((begin) => integrityCheck(begin, [{ migration: '009_x.ts', order: 9, transactional: true, sql: ['DROP TABLE IF EXISTS gone_table'] }]));
+  it("an untouched table is not this rollback's business; objects are looked up in the catalogs", async () => {
+    const clean = await run((begin) =>
+      integrityCheck(begin, [
+        { migration: '009_x.ts', order: 9, transactional: true, sql: ['DROP TABLE IF EXISTS gone_table'] },
+      ]),
+    );
     expect(clean.status).toBe('skipped');
     const objects = await run((begin) =>
-      objectsCheck(begin, [{ migration: '009_x.ts', order: 9, transactional: true, sql: ['ALTER TABLE events ADD COLUMN promo text', 'DROP TABLE IF EXISTS venues'], upSql: ['CREATE INDEX events_code_idx ON events (code)'] }]),
+      objectsCheck(begin, [
+        {
+          migration: '009_x.ts',
+          order: 9,
+          transactional: true,
+          sql: ['ALTER TABLE events ADD COLUMN promo text', 'DROP TABLE IF EXISTS venues'],
+          upSql: ['CREATE INDEX events_code_idx ON events (code)'],
+        },
+      ]),
     );
     expect(objects.status).toBe('failed');
     expect(objects.problems).toEqual([
@@ -53,15 +79,22 @@ describe('verification checks against a real database (runbook 001 postflight)',
 
   it('smoke queries compare row counts and booleans, and a failing one says why', async () => {
     const check = await run((begin, describeError) =>
-      smokeCheck(begin, [
-        { name: 'venues', sql: 'SELECT * FROM venues', expect_rows: 2 },
-        { name: 'events_ok', sql: 'SELECT count(*) = 4 FROM events', expect: true },
-        { name: 'broken', sql: 'SELECT * FROM no_such_table', expect_rows: 0 },
-        { name: 'read_only', sql: "INSERT INTO venues VALUES (3) RETURNING id", expect_rows: 1 },
-      ], describeError),
+      smokeCheck(
+        begin,
+        [
+          { name: 'venues', sql: 'SELECT * FROM venues', expect_rows: 2 },
+          { name: 'events_ok', sql: 'SELECT count(*) = 4 FROM events', expect: true },
+          { name: 'broken', sql: 'SELECT * FROM no_such_table', expect_rows: 0 },
+          { name: 'read_only', sql: 'INSERT INTO venues VALUES (3) RETURNING id', expect_rows: 1 },
+        ],
+        describeError,
+      ),
     );
     expect(check.status).toBe('failed');
-    expect(check.problems).toEqual([expect.stringMatching(/^`broken` failed: .*no_such_table/), expect.stringMatching(/^`read_only` failed: .*read-only/)]);
+    expect(check.problems).toEqual([
+      expect.stringMatching(/^`broken` failed: .*no_such_table/),
+      expect.stringMatching(/^`read_only` failed: .*read-only/),
+    ]);
     expect(check.detail).toBe('2 of 4 as expected');
   });
 });

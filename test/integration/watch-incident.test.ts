@@ -13,11 +13,27 @@ describe('the CLI following an incident', () => {
 
   it('prints each event once, in order, reading only the new ones; a second watch goes on from the first', async () => {
     const repo = new PostgresIncidentRepository(state.pool, systemClock);
-    const incident = await repo.create({ service: 'ticket-service', migration: '007_add_security_tables.ts', requestedBy: 'U0REQ001', plan: [] });
+    const incident = await repo.create({
+      service: 'ticket-service',
+      migration: '007_add_security_tables.ts',
+      requestedBy: 'U0REQ001',
+      plan: [],
+    });
     const lines: string[] = [];
-    const progress = { line: (t: string) => void lines.push(t.slice(9)), status: () => undefined, done: () => undefined };
+    const progress = {
+      line: (t: string) => void lines.push(t.slice(9)),
+      status: () => undefined,
+      done: () => undefined,
+    };
     const reads: Array<number | undefined> = [];
-    const counting = { ...repo, get: (id: string) => repo.get(id), listEvents: (id: string, o?: { afterId?: number }) => (reads.push(o?.afterId), repo.listEvents(id, o)) };
+    const counting = {
+      ...repo,
+      get: (id: string) => repo.get(id),
+      listEvents: (id: string, o?: { afterId?: number }) => {
+        reads.push(o?.afterId);
+        return repo.listEvents(id, o);
+      },
+    };
 
     await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'one' });
     const writer = (async () => {
@@ -26,7 +42,13 @@ describe('the CLI following an incident', () => {
       await new Promise((r) => setTimeout(r, 60));
       await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'three' });
     })();
-    const first = await watchIncident({ repo: counting as unknown as PostgresIncidentRepository }, incident.id, progress, () => lines.length >= 4, { timeoutMs: 5000, pollMs: 20 });
+    const first = await watchIncident(
+      { repo: counting as unknown as PostgresIncidentRepository },
+      incident.id,
+      progress,
+      () => lines.length >= 4,
+      { timeoutMs: 5000, pollMs: 20 },
+    );
     await writer;
     expect(lines.slice(1)).toEqual(['U0REQ001 update: one', 'U0REQ001 update: two', 'U0REQ001 update: three']);
     // The first read takes the whole log; each later one starts after the newest event already shown.
@@ -35,7 +57,11 @@ describe('the CLI following an incident', () => {
     expect(reads.length).toBeGreaterThan(2);
 
     await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'four' });
-    await watchIncident({ repo }, incident.id, progress, () => lines.length >= 5, { timeoutMs: 5000, pollMs: 20, seen: first.seen });
+    await watchIncident({ repo }, incident.id, progress, () => lines.length >= 5, {
+      timeoutMs: 5000,
+      pollMs: 20,
+      seen: first.seen,
+    });
     expect(lines.slice(4)).toEqual(['U0REQ001 update: four']);
   });
 });

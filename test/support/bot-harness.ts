@@ -23,7 +23,12 @@ export const OUTSIDER = 'U0RAND01';
 export type ServiceOverrides = Record<string, unknown>;
 
 /** Buttons the bot posts. */
-export type PressAction = 'incident_approve' | 'incident_reject' | 'restore_discard' | 'incident_restore_instead' | 'incident_rehearse';
+export type PressAction =
+  | 'incident_approve'
+  | 'incident_reject'
+  | 'restore_discard'
+  | 'incident_restore_instead'
+  | 'incident_rehearse';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated
@@ -47,7 +52,12 @@ export interface Harness {
    * modal is confirmed by typing `confirm` (default: the service name the modal asks for);
    * `confirm: false` leaves the modal open (see `slack.views`).
    */
-  press(action: PressAction, incidentId: string, user: string, options?: { confirm?: string | false; value?: string }): Promise<{ status: number; key: string; view?: OpenedView }>;
+  press(
+    action: PressAction,
+    incidentId: string,
+    user: string,
+    options?: { confirm?: string | false; value?: string },
+  ): Promise<{ status: number; key: string; view?: OpenedView }>;
   /** Submits an opened modal as `user` with `typed` in its input; returns the HTTP answer (a `response_action` when refused). */
   submitView(view: OpenedView, user: string, typed: string): Promise<{ status: number; body: string }>;
   /** Stops the bot process parts (app, workers, connections) and starts new ones on the same databases, Redis prefix and port-0 receiver. */
@@ -86,26 +96,35 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
   const servicesFile = path.join(dir, 'services.yaml');
   await writeFile(
     servicesFile,
-    stringify({
-      services: {
-        'ticket-service': {
-          database_url_env: 'TICKET_DATABASE_URL',
-          migrations: fixture.migrations,
-          snapshot: { provider: 'pg_dump' },
-          // Two approvals for every plan, destructive ones included (each still typed-confirmed); tests of the tiers override this.
-          approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
-          status_update_minutes: 15,
-          lock_timeout: '5s',
-          ...overrides,
+    stringify(
+      {
+        services: {
+          'ticket-service': {
+            database_url_env: 'TICKET_DATABASE_URL',
+            migrations: fixture.migrations,
+            snapshot: { provider: 'pg_dump' },
+            // Two approvals for every plan, destructive ones included (each still typed-confirmed); tests of the tiers override this.
+            approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
+            status_update_minutes: 15,
+            lock_timeout: '5s',
+            ...overrides,
+          },
+          ...Object.fromEntries(
+            (options.extraServices ?? []).map((e, i) => [
+              typeof e === 'string' ? e : e.name,
+              {
+                database_url_env: typeof e === 'string' ? 'TICKET_DATABASE_URL' : `EXTRA_${i}_DATABASE_URL`,
+                migrations: fixture.migrations,
+                snapshot: { provider: 'pg_dump' },
+                approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
+                lock_timeout: '5s',
+              },
+            ]),
+          ),
         },
-        ...Object.fromEntries(
-          (options.extraServices ?? []).map((e, i) => [
-            typeof e === 'string' ? e : e.name,
-            { database_url_env: typeof e === 'string' ? 'TICKET_DATABASE_URL' : `EXTRA_${i}_DATABASE_URL`, migrations: fixture.migrations, snapshot: { provider: 'pg_dump' }, approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] }, lock_timeout: '5s' },
-          ]),
-        ),
       },
-    }, { aliasDuplicateObjects: false }), // one service per entry, written out (no YAML aliases)
+      { aliasDuplicateObjects: false },
+    ), // one service per entry, written out (no YAML aliases)
   );
   const rawEnv = {
     SLACK_BOT_TOKEN: slack.botToken,
@@ -123,7 +142,11 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     QUEUE_PREFIX: `mbtest-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'silent',
     TICKET_DATABASE_URL: options.ticketDatabaseUrl ?? ticketDb.url,
-    ...Object.fromEntries((options.extraServices ?? []).flatMap((e, i) => (typeof e === 'string' ? [] : [[`EXTRA_${i}_DATABASE_URL`, e.databaseUrl]]))),
+    ...Object.fromEntries(
+      (options.extraServices ?? []).flatMap((e, i) =>
+        typeof e === 'string' ? [] : [[`EXTRA_${i}_DATABASE_URL`, e.databaseUrl]],
+      ),
+    ),
     ...options.env,
   };
   const env = loadEnv(rawEnv);
@@ -156,7 +179,12 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     },
     async command(text, user = REQUESTER, sendOptions) {
       const key = `cmd-${++n}`;
-      const res = await postSlashCommand(harness.eventsUrl, SIGNING_SECRET, { text, user_id: user, response_url: slack.responseUrl(key) }, sendOptions);
+      const res = await postSlashCommand(
+        harness.eventsUrl,
+        SIGNING_SECRET,
+        { text, user_id: user, response_url: slack.responseUrl(key) },
+        sendOptions,
+      );
       return { status: res.status, key };
     },
     async press(action, incidentId, user, pressOptions = {}) {
@@ -172,12 +200,16 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
         trigger_id: trigger,
       });
       if (action !== 'incident_approve' || pressOptions.confirm === false) {
-        const view = action === 'incident_approve' ? await waitForView(harness, trigger, key, incidentId, user) : undefined;
+        const view =
+          action === 'incident_approve' ? await waitForView(harness, trigger, key, incidentId, user) : undefined;
         return { status: res.status, key, ...(view ? { view } : {}) };
       }
       const view = await waitForView(harness, trigger, key, incidentId, user);
       if (view) {
-        const placeholder = ((view.view.blocks as Array<{ type: string; element?: { placeholder?: { text?: string } } }>).find((b) => b.type === 'input')?.element?.placeholder?.text) ?? '';
+        const placeholder =
+          (view.view.blocks as Array<{ type: string; element?: { placeholder?: { text?: string } } }>).find(
+            (b) => b.type === 'input',
+          )?.element?.placeholder?.text ?? '';
         await harness.submitView(view, user, pressOptions.confirm ?? placeholder);
       }
       return { status: res.status, key, ...(view ? { view } : {}) };
@@ -212,7 +244,8 @@ function buttonValue(slack: SlackApiServer, action: string, incidentId: string):
   let value = incidentId;
   for (const m of slack.messages()) {
     for (const b of m.blocks as Array<{ type?: string; elements?: Array<{ action_id?: string; value?: string }> }>) {
-      for (const e of b.type === 'actions' ? (b.elements ?? []) : []) if (e.action_id === action && e.value?.startsWith(incidentId)) value = e.value;
+      for (const e of b.type === 'actions' ? (b.elements ?? []) : [])
+        if (e.action_id === action && e.value?.startsWith(incidentId)) value = e.value;
     }
   }
   return value;
@@ -222,13 +255,22 @@ function buttonValue(slack: SlackApiServer, action: string, incidentId: string):
  * After an Approve press: the modal the bot opened for it (by trigger_id), or undefined once the
  * press was otherwise answered (an approval recorded, or a reply to the presser).
  */
-async function waitForView(h: Harness, trigger: string, key: string, incidentId: string, user: string): Promise<OpenedView | undefined> {
+async function waitForView(
+  h: Harness,
+  trigger: string,
+  key: string,
+  incidentId: string,
+  user: string,
+): Promise<OpenedView | undefined> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const view = h.slack.views.find((v) => v.trigger_id === trigger);
     if (view) return view;
     if (h.slack.responses.some((r) => r.key === key)) return undefined;
-    const rows = await query(h.stateDb.url, 'SELECT 1 FROM approvals WHERE incident_id = $1 AND user_id = $2', [incidentId, user]).catch(() => []);
+    const rows = await query(h.stateDb.url, 'SELECT 1 FROM approvals WHERE incident_id = $1 AND user_id = $2', [
+      incidentId,
+      user,
+    ]).catch(() => []);
     if (rows.length) return undefined;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -8,7 +8,11 @@ import type { RecordedCall } from './slack-api-server.js';
  */
 
 /** Runs one query on its own connection and returns the rows. */
-export async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -23,20 +27,31 @@ export const textOf = (call: RecordedCall): string => JSON.stringify(call.args);
 
 /** Waits until the bot posts a message containing `needle` (text or blocks). */
 export const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000): Promise<RecordedCall> =>
-  h.slack.waitForCall('chat.postMessage', (c) => (typeof needle === 'string' ? textOf(c).includes(needle) : needle.test(textOf(c))), timeoutMs);
+  h.slack.waitForCall(
+    'chat.postMessage',
+    (c) => (typeof needle === 'string' ? textOf(c).includes(needle) : needle.test(textOf(c))),
+    timeoutMs,
+  );
 
 /** Waits for the plan card and returns the incident id its Approve button carries, and its channel. */
 export async function planCard(h: Harness): Promise<{ incidentId: string; channel: string }> {
   const call = await posted(h, '"action_id":"incident_approve"');
   const blocks = call.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
   // The button's value is `<incident id>:<plan digest prefix>`.
-  const incidentId = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')?.value?.split(':')[0];
+  const incidentId = blocks
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.action_id === 'incident_approve')
+    ?.value?.split(':')[0];
   if (!incidentId) throw new Error('the plan card carries no incident id');
   return { incidentId, channel: call.args.channel as string };
 }
 
 /** Polls `check` every 100 ms until it returns a truthy value, which it returns; rejects with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -56,17 +71,26 @@ export interface IncidentRow {
 
 /** Reads one incident straight from the state database. */
 export async function incidentRow(h: Harness, incidentId: string): Promise<IncidentRow> {
-  const [row] = await query<IncidentRow>(h.stateDb.url, 'SELECT state, failure, steps, attempt FROM incidents WHERE id = $1', [incidentId]);
+  const [row] = await query<IncidentRow>(
+    h.stateDb.url,
+    'SELECT state, failure, steps, attempt FROM incidents WHERE id = $1',
+    [incidentId],
+  );
   if (!row) throw new Error(`no incident ${incidentId}`);
   return row;
 }
 
 /** Waits until the incident is in `state`; returns its row. */
 export const reachesState = (h: Harness, incidentId: string, state: string, timeoutMs = 30_000): Promise<IncidentRow> =>
-  eventually(`incident ${incidentId} ${state}`, async () => {
-    const row = await incidentRow(h, incidentId);
-    return row.state === state ? row : null;
-  }, timeoutMs);
+  eventually(
+    `incident ${incidentId} ${state}`,
+    async () => {
+      const row = await incidentRow(h, incidentId);
+      return row.state === state ? row : null;
+    },
+    timeoutMs,
+  );
 
 /** Texts of the messages in a channel, oldest first, as last edited. */
-export const channelTexts = (h: Harness, channel: string): string[] => h.slack.messages(channel).map((m) => `${m.text} ${JSON.stringify(m.blocks)}`);
+export const channelTexts = (h: Harness, channel: string): string[] =>
+  h.slack.messages(channel).map((m) => `${m.text} ${JSON.stringify(m.blocks)}`);

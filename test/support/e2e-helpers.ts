@@ -1,6 +1,16 @@
 import { vi } from 'vitest';
 import { startRdsServer, type RdsServer, type RdsServerOptions } from './rds-server.js';
-export { channelTexts, eventually, incidentRow, planCard, posted, query, reachesState, textOf, type IncidentRow } from './bot-waits.js';
+export {
+  channelTexts,
+  eventually,
+  incidentRow,
+  planCard,
+  posted,
+  query,
+  reachesState,
+  textOf,
+  type IncidentRow,
+} from './bot-waits.js';
 
 /**
  * A loopback RDS endpoint holding the production instance `tickettoken-production`, reached by
@@ -20,4 +30,3 @@ export async function startRdsForBot(options: RdsServerOptions & { fail?: 'faile
 
 /** services.yaml overrides for a service snapshotted with `provider: rds`. */
 export const RDS_SERVICE = { snapshot: { provider: 'rds', instance: 'tickettoken-production', max_wait_minutes: 1 } };
-

@@ -24,8 +24,12 @@ async function dropTemplates(prefix: string): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    const { rows } = await admin.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+      [prefix],
+    );
+    for (const { datname } of rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
@@ -38,10 +42,14 @@ async function dropTemplates(prefix: string): Promise<void> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const missing: string[] = [];
   if (!(await reachable('127.0.0.1', 5432))) {
-    missing.push('PostgreSQL on 127.0.0.1:5432 (start: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)');
+    missing.push(
+      'PostgreSQL on 127.0.0.1:5432 (start: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)',
+    );
   }
   if (!(await reachable('127.0.0.1', 6379))) {
-    missing.push('Redis on 127.0.0.1:6379 (start: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no)');
+    missing.push(
+      'Redis on 127.0.0.1:6379 (start: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no)',
+    );
   }
   if (missing.length > 0) {
     throw new Error(`The test suite needs real services that are not running:\n - ${missing.join('\n - ')}`);

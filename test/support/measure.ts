@@ -13,7 +13,8 @@ export async function freePort(): Promise<number> {
 /** The most new messages (`chat.postMessage` calls that succeeded) any one channel got within any 1,000 ms. */
 export function maxPerChannelPerSecond(posts: readonly RecordedCall[]): number {
   const byChannel = new Map<string, number[]>();
-  for (const p of posts) if (p.ok) byChannel.set(String(p.args.channel), [...(byChannel.get(String(p.args.channel)) ?? []), p.at]);
+  for (const p of posts)
+    if (p.ok) byChannel.set(String(p.args.channel), [...(byChannel.get(String(p.args.channel)) ?? []), p.at]);
   let max = 0;
   for (const times of byChannel.values()) {
     times.sort((a, b) => a - b);

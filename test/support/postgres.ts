@@ -6,7 +6,6 @@ import { ADMIN_URL, TEMPLATE_PREFIX, withAdmin, withDatabase } from './pg-admin.
 
 export { ADMIN_URL, TEMPLATE_PREFIX, withDatabase } from './pg-admin.js';
 
-
 /** A database created for one test (or one file) and dropped afterwards. */
 export interface TestDatabase {
   name: string;
@@ -14,7 +13,6 @@ export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
 }
-
 
 /**
  * Creates a fresh database `<prefix>_<random>` on the local server: empty, or a copy of
@@ -46,12 +44,13 @@ export async function dropDatabase(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
   try {
-    await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(decodeURIComponent(new URL(url).pathname.slice(1)))} WITH (FORCE)`);
+    await c.query(
+      `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(decodeURIComponent(new URL(url).pathname.slice(1)))} WITH (FORCE)`,
+    );
   } finally {
     await c.end();
   }
 }
-
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -59,7 +58,6 @@ declare module 'vitest' {
     templateRun: string;
   }
 }
-
 
 /**
  * A database worth building once per test run and cloning for each test: migrated up by a
@@ -81,7 +79,6 @@ function templateName(spec: TemplateSpec): string {
 }
 
 const ready = new Map<string, Promise<string>>();
-
 
 /**
  * Builds `spec`'s template once for the whole run: test files run in parallel processes, so
@@ -123,10 +120,13 @@ async function cloneTemplate(spec: TemplateSpec, newName: string): Promise<void>
   const template = await ensureTemplate(spec);
   await withAdmin(async (admin) => {
     // A session still on the template (its build's pool closing) refuses the copy (55006): try again shortly.
-    await pRetry(() => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(newName)} TEMPLATE ${pg.escapeIdentifier(template)}`), {
-      retries: 8,
-      minTimeout: 25,
-      shouldRetry: ({ error }) => (error as { code?: string }).code === '55006',
-    });
+    await pRetry(
+      () => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(newName)} TEMPLATE ${pg.escapeIdentifier(template)}`),
+      {
+        retries: 8,
+        minTimeout: 25,
+        shouldRetry: ({ error }) => (error as { code?: string }).code === '55006',
+      },
+    );
   });
 }

@@ -95,7 +95,10 @@ export interface ClusterSeed {
 /** Final status injected with {@link RdsServer.failSnapshotsWith}. */
 export type SnapshotFailure = 'failed' | 'deleted' | 'incompatible-restore' | 'incompatible-parameters';
 
-interface Tag { key: string; value: string }
+interface Tag {
+  key: string;
+  value: string;
+}
 
 interface InstanceState {
   id: string;
@@ -152,12 +155,21 @@ interface Fault {
 }
 
 class RdsFault extends Error {
-  constructor(readonly code: string, message: string, readonly status: number = defaultStatus(code)) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number = defaultStatus(code),
+  ) {
     super(message);
   }
 }
 
-const NOT_FOUND_404 = new Set(['DBInstanceNotFound', 'DBSnapshotNotFound', 'DBClusterNotFoundFault', 'DBClusterSnapshotNotFoundFault']);
+const NOT_FOUND_404 = new Set([
+  'DBInstanceNotFound',
+  'DBSnapshotNotFound',
+  'DBClusterNotFoundFault',
+  'DBClusterSnapshotNotFoundFault',
+]);
 
 /** HTTP status the RDS API reference documents for an error code. */
 export function defaultStatus(code: string): number {
@@ -169,7 +181,10 @@ export function defaultStatus(code: string): number {
 }
 
 type XmlValue = string | number | boolean | Date | undefined | null | XmlList | { [key: string]: XmlValue };
-interface XmlList { member: string; items: XmlValue[] }
+interface XmlList {
+  member: string;
+  items: XmlValue[];
+}
 const list = (member: string, items: XmlValue[]): XmlList => ({ member, items });
 const isList = (v: unknown): v is XmlList => typeof v === 'object' && v !== null && 'member' in v && 'items' in v;
 
@@ -181,7 +196,9 @@ function xml(name: string, value: XmlValue): string {
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
   if (isList(value)) return `<${name}>${value.items.map((i) => xml(value.member, i)).join('')}</${name}>`;
   if (typeof value === 'object') {
-    return `<${name}>${Object.entries(value).map(([k, v]) => xml(k, v)).join('')}</${name}>`;
+    return `<${name}>${Object.entries(value)
+      .map(([k, v]) => xml(k, v))
+      .join('')}</${name}>`;
   }
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
@@ -191,7 +208,11 @@ function identifierProblem(id: string, max: number): boolean {
 }
 
 /** Reads `Prefix.Member.N[.Field]` or `Prefix.member.N[.Field]` lists from flat Query params. */
-function readList(params: Record<string, string>, prefix: string, member: string): Array<Record<string, string> | string> {
+function readList(
+  params: Record<string, string>,
+  prefix: string,
+  member: string,
+): Array<Record<string, string> | string> {
   const byIndex = new Map<number, Record<string, string> | string>();
   const re = new RegExp(`^${prefix}\\.(?:${member}|member)\\.(\\d+)(?:\\.(\\w+))?$`);
   for (const [k, v] of Object.entries(params)) {
@@ -215,7 +236,11 @@ function readTags(params: Record<string, string>): Tag[] {
     .map((t) => ({ key: t['Key'] ?? '', value: t['Value'] ?? '' }));
 }
 
-const tagList = (tags: Tag[]): XmlList => list('Tag', tags.map((t) => ({ Key: t.key, Value: t.value })));
+const tagList = (tags: Tag[]): XmlList =>
+  list(
+    'Tag',
+    tags.map((t) => ({ Key: t.key, Value: t.value })),
+  );
 
 /**
  * The server. Seed state with {@link addInstance}/{@link addCluster}, inject faults, then
@@ -255,7 +280,8 @@ export class RdsServer {
     this.instances.set(key, {
       id: key,
       status: seed.status ?? 'available',
-      latestRestorableTime: seed.latestRestorableTime === undefined ? new Date(Date.now() - 5 * 60_000) : seed.latestRestorableTime,
+      latestRestorableTime:
+        seed.latestRestorableTime === undefined ? new Date(Date.now() - 5 * 60_000) : seed.latestRestorableTime,
       address: seed.endpoint?.address ?? `${key}.c0abcdefghij.${this.region}.rds.amazonaws.com`,
       port: seed.endpoint?.port ?? 5432,
       engine: seed.engine ?? 'postgres',
@@ -276,7 +302,8 @@ export class RdsServer {
     this.clusters.set(key, {
       id: key,
       status: seed.status ?? 'available',
-      latestRestorableTime: seed.latestRestorableTime === undefined ? new Date(Date.now() - 5 * 60_000) : seed.latestRestorableTime,
+      latestRestorableTime:
+        seed.latestRestorableTime === undefined ? new Date(Date.now() - 5 * 60_000) : seed.latestRestorableTime,
       address: seed.endpoint?.address ?? `${key}.cluster-c0abcdefghij.${this.region}.rds.amazonaws.com`,
       port: seed.endpoint?.port ?? 5432,
       engine: seed.engine ?? 'aurora-postgresql',
@@ -357,7 +384,9 @@ export class RdsServer {
   /** Tags on a snapshot, instance or cluster, as a map. */
   tagsOf(id: string): Record<string, string> {
     const key = id.toLowerCase();
-    const tags = (this.snapshots.get(key) ?? this.clusterSnapshots.get(key) ?? this.instances.get(key) ?? this.clusters.get(key))?.tags ?? [];
+    const tags =
+      (this.snapshots.get(key) ?? this.clusterSnapshots.get(key) ?? this.instances.get(key) ?? this.clusters.get(key))
+        ?.tags ?? [];
     return Object.fromEntries(tags.map((t) => [t.key, t.value]));
   }
 
@@ -407,11 +436,20 @@ export class RdsServer {
 
     if (req.method !== 'POST') return fail({ code: 'InvalidAction', status: 400, message: 'Only POST is supported.' });
     if (!req.headers.authorization) {
-      return fail({ code: 'MissingAuthenticationToken', status: 403, message: 'Request is missing Authentication Token' });
+      return fail({
+        code: 'MissingAuthenticationToken',
+        status: 403,
+        message: 'Request is missing Authentication Token',
+      });
     }
-    if (!action) return fail({ code: 'MissingAction', status: 400, message: 'The request must contain the parameter Action.' });
+    if (!action)
+      return fail({ code: 'MissingAction', status: 400, message: 'The request must contain the parameter Action.' });
     if (params['Version'] !== API_VERSION) {
-      return fail({ code: 'NoSuchVersion', status: 400, message: `Version ${params['Version'] ?? '(none)'} is not supported.` });
+      return fail({
+        code: 'NoSuchVersion',
+        status: 400,
+        message: `Version ${params['Version'] ?? '(none)'} is not supported.`,
+      });
     }
     const injected = this.faults.get(action)?.shift();
     if (injected) return fail(injected);
@@ -420,8 +458,11 @@ export class RdsServer {
     if (!handler) return fail({ code: 'InvalidAction', status: 400, message: `Could not find operation ${action}.` });
     try {
       const result = handler(params);
-      send(200, `<${action}Response xmlns="${RDS_XMLNS}"><${action}Result>${result}</${action}Result>` +
-        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
+      send(
+        200,
+        `<${action}Response xmlns="${RDS_XMLNS}"><${action}Result>${result}</${action}Result>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+      );
     } catch (err) {
       if (err instanceof RdsFault) return fail({ code: err.code, status: err.status, message: err.message });
       fail({ code: 'InternalFailure', status: 500, message: (err as Error).message });
@@ -435,15 +476,29 @@ export class RdsServer {
     DescribeDBClusterSnapshots: (p) => this.describeSnapshots(p, 'cluster'),
     DescribeDBInstances: (p) => {
       const id = p['DBInstanceIdentifier']?.toLowerCase();
-      if (id !== undefined && !this.instances.has(id)) throw new RdsFault('DBInstanceNotFound', `DBInstance ${id} not found.`);
+      if (id !== undefined && !this.instances.has(id))
+        throw new RdsFault('DBInstanceNotFound', `DBInstance ${id} not found.`);
       const items = id !== undefined ? [this.instances.get(id)!] : [...this.instances.values()];
-      return xml('DBInstances', list('DBInstance', items.map((i) => this.instanceXml(i))));
+      return xml(
+        'DBInstances',
+        list(
+          'DBInstance',
+          items.map((i) => this.instanceXml(i)),
+        ),
+      );
     },
     DescribeDBClusters: (p) => {
       const id = p['DBClusterIdentifier']?.toLowerCase();
-      if (id !== undefined && !this.clusters.has(id)) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
+      if (id !== undefined && !this.clusters.has(id))
+        throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
       const items = id !== undefined ? [this.clusters.get(id)!] : [...this.clusters.values()];
-      return xml('DBClusters', list('DBCluster', items.map((c) => this.clusterXml(c))));
+      return xml(
+        'DBClusters',
+        list(
+          'DBCluster',
+          items.map((c) => this.clusterXml(c)),
+        ),
+      );
     },
     RestoreDBInstanceFromDBSnapshot: (p) => {
       const target = required(p, 'DBInstanceIdentifier').toLowerCase();
@@ -455,7 +510,11 @@ export class RdsServer {
       if (this.snapshotStatus(snap) !== 'available') {
         throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${snapshotId} is not in available state.`);
       }
-      const instance = this.newInstance(target, p, { engine: snap.engine, engineVersion: snap.engineVersion, port: snap.port });
+      const instance = this.newInstance(target, p, {
+        engine: snap.engine,
+        engineVersion: snap.engineVersion,
+        port: snap.port,
+      });
       return xml('DBInstance', this.instanceXml(instance));
     },
     RestoreDBInstanceToPointInTime: (p) => {
@@ -467,22 +526,33 @@ export class RdsServer {
       if (this.instances.has(target)) throw new RdsFault('DBInstanceAlreadyExists', 'DB instance already exists');
       const useLatest = p['UseLatestRestorableTime'] === 'true';
       if (useLatest && p['RestoreTime']) {
-        throw new RdsFault('InvalidParameterCombination', 'Cannot specify both RestoreTime and UseLatestRestorableTime.');
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          'Cannot specify both RestoreTime and UseLatestRestorableTime.',
+        );
       }
       if (!useLatest && !p['RestoreTime']) {
-        throw new RdsFault('InvalidParameterCombination', 'Must specify either RestoreTime or UseLatestRestorableTime.');
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          'Must specify either RestoreTime or UseLatestRestorableTime.',
+        );
       }
       if (!source.latestRestorableTime) {
         throw new RdsFault('PointInTimeRestoreNotEnabled', `Point-in-time restore is not enabled for ${sourceId}.`);
       }
       if (p['RestoreTime']) {
         const t = new Date(p['RestoreTime']);
-        if (Number.isNaN(t.getTime())) throw new RdsFault('InvalidParameterValue', `Invalid RestoreTime ${p['RestoreTime']}.`);
+        if (Number.isNaN(t.getTime()))
+          throw new RdsFault('InvalidParameterValue', `Invalid RestoreTime ${p['RestoreTime']}.`);
         if (t.getTime() > source.latestRestorableTime.getTime()) {
           throw new RdsFault('InvalidRestoreFault', 'The restore time must be before the latest restorable time.');
         }
       }
-      const instance = this.newInstance(target, p, { engine: source.engine, engineVersion: source.engineVersion, port: source.port });
+      const instance = this.newInstance(target, p, {
+        engine: source.engine,
+        engineVersion: source.engineVersion,
+        port: source.port,
+      });
       return xml('DBInstance', this.instanceXml(instance));
     },
     RestoreDBClusterFromSnapshot: (p) => {
@@ -494,11 +564,16 @@ export class RdsServer {
       const snap = this.clusterSnapshots.get(snapshotId);
       if (!snap) throw new RdsFault('DBClusterSnapshotNotFoundFault', `DBClusterSnapshot ${snapshotId} not found.`);
       if (this.snapshotStatus(snap) !== 'available') {
-        throw new RdsFault('InvalidDBClusterSnapshotStateFault', `Cluster snapshot ${snapshotId} is not in available state.`);
+        throw new RdsFault(
+          'InvalidDBClusterSnapshotStateFault',
+          `Cluster snapshot ${snapshotId} is not in available state.`,
+        );
       }
       if (engine !== snap.engine) {
-        throw new RdsFault('InvalidParameterCombination',
-          `The engine name requested for your DB cluster (${engine}) doesn't match the engine name of your snapshot (${snap.engine}).`);
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          `The engine name requested for your DB cluster (${engine}) doesn't match the engine name of your snapshot (${snap.engine}).`,
+        );
       }
       const cluster: ClusterState = {
         id: target,
@@ -522,7 +597,10 @@ export class RdsServer {
       const instance = this.instances.get(id);
       if (!instance) throw new RdsFault('DBInstanceNotFound', `DBInstance ${id} not found.`);
       if (p['SkipFinalSnapshot'] !== 'true' && !p['FinalDBSnapshotIdentifier']) {
-        throw new RdsFault('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+        );
       }
       this.startDeleting(instance, () => this.instances.delete(id));
       return xml('DBInstance', this.instanceXml(instance));
@@ -532,9 +610,13 @@ export class RdsServer {
       const cluster = this.clusters.get(id);
       if (!cluster) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
       if (p['SkipFinalSnapshot'] !== 'true' && !p['FinalDBSnapshotIdentifier']) {
-        throw new RdsFault('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+        );
       }
-      if (this.membersOf(id).length > 0) throw new RdsFault('InvalidDBClusterStateFault', `Cluster ${id} still has DB instances; delete them first.`);
+      if (this.membersOf(id).length > 0)
+        throw new RdsFault('InvalidDBClusterStateFault', `Cluster ${id} still has DB instances; delete them first.`);
       this.startDeleting(cluster, () => this.clusters.delete(id));
       return xml('DBCluster', this.clusterXml(cluster));
     },
@@ -545,12 +627,20 @@ export class RdsServer {
       checkNewInstanceId(id);
       if (this.instances.has(id)) throw new RdsFault('DBInstanceAlreadyExists', 'DB instance already exists');
       const clusterId = p['DBClusterIdentifier']?.toLowerCase();
-      if (!clusterId) throw new RdsFault('InvalidParameterCombination', 'This stand-in creates Aurora cluster instances only: DBClusterIdentifier is required.');
+      if (!clusterId)
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          'This stand-in creates Aurora cluster instances only: DBClusterIdentifier is required.',
+        );
       const cluster = this.clusters.get(clusterId);
       if (!cluster) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${clusterId} not found.`);
-      if (this.clusterStatus(cluster) !== 'available') throw new RdsFault('InvalidDBClusterStateFault', `DBCluster ${clusterId} is not in available state.`);
+      if (this.clusterStatus(cluster) !== 'available')
+        throw new RdsFault('InvalidDBClusterStateFault', `DBCluster ${clusterId} is not in available state.`);
       if (engine !== cluster.engine) {
-        throw new RdsFault('InvalidParameterCombination', `The engine name requested for your DB instance (${engine}) doesn't match the engine name of your DB cluster (${cluster.engine}).`);
+        throw new RdsFault(
+          'InvalidParameterCombination',
+          `The engine name requested for your DB instance (${engine}) doesn't match the engine name of your DB cluster (${cluster.engine}).`,
+        );
       }
       const instance = this.newInstance(id, p, { engine, engineVersion: cluster.engineVersion, port: cluster.port });
       instance.instanceClass = instanceClass;
@@ -567,9 +657,11 @@ export class RdsServer {
     const rawId = required(p, idParam);
     const sourceId = required(p, sourceParam).toLowerCase();
     if (identifierProblem(rawId, kind === 'instance' ? 255 : 63)) {
-      throw new RdsFault('InvalidParameterValue',
+      throw new RdsFault(
+        'InvalidParameterValue',
         `The parameter ${idParam} is not a valid identifier. Identifiers must begin with a letter; must contain only ` +
-        'ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.');
+          'ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.',
+      );
     }
     const id = rawId.toLowerCase();
     const store = kind === 'instance' ? this.snapshots : this.clusterSnapshots;
@@ -580,18 +672,27 @@ export class RdsServer {
       const instance = this.instances.get(sourceId);
       if (!instance) throw new RdsFault('DBInstanceNotFound', `DBInstance ${sourceId} not found.`);
       if (store.has(id)) {
-        throw new RdsFault('DBSnapshotAlreadyExists', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+        throw new RdsFault(
+          'DBSnapshotAlreadyExists',
+          `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`,
+        );
       }
       const status = this.instanceStatus(instance);
       if (status !== 'available' && status !== 'storage-optimization') {
-        throw new RdsFault('InvalidDBInstanceState', `Cannot create a snapshot because the database instance ${sourceId} is not currently in the available state.`);
+        throw new RdsFault(
+          'InvalidDBInstanceState',
+          `Cannot create a snapshot because the database instance ${sourceId} is not currently in the available state.`,
+        );
       }
       ({ engine, engineVersion, port } = instance);
     } else {
       const cluster = this.clusters.get(sourceId);
       if (!cluster) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${sourceId} not found.`);
       if (store.has(id)) {
-        throw new RdsFault('DBClusterSnapshotAlreadyExistsFault', `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`);
+        throw new RdsFault(
+          'DBClusterSnapshotAlreadyExistsFault',
+          `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
+        );
       }
       if (this.clusterStatus(cluster) !== 'available') {
         throw new RdsFault('InvalidDBClusterStateFault', `DBCluster ${sourceId} is not in available state.`);
@@ -602,10 +703,20 @@ export class RdsServer {
       throw new RdsFault('SnapshotQuotaExceeded', `Cannot create more than ${this.snapshotQuota} manual snapshots`);
     }
     const snap: SnapshotState = {
-      kind, id, sourceId, createdAt: new Date(), finalStatus: this.snapshotOutcome, engine, engineVersion, port, tags: readTags(p),
+      kind,
+      id,
+      sourceId,
+      createdAt: new Date(),
+      finalStatus: this.snapshotOutcome,
+      engine,
+      engineVersion,
+      port,
+      tags: readTags(p),
     };
     store.set(id, snap);
-    return kind === 'instance' ? xml('DBSnapshot', this.snapshotXml(snap)) : xml('DBClusterSnapshot', this.clusterSnapshotXml(snap));
+    return kind === 'instance'
+      ? xml('DBSnapshot', this.snapshotXml(snap))
+      : xml('DBClusterSnapshot', this.clusterSnapshotXml(snap));
   }
 
   private describeSnapshots(p: Record<string, string>, kind: 'instance' | 'cluster'): string {
@@ -627,8 +738,20 @@ export class RdsServer {
     const type = p['SnapshotType'];
     if (type && type !== 'manual') items = [];
     return kind === 'instance'
-      ? xml('DBSnapshots', list('DBSnapshot', items.map((s) => this.snapshotXml(s))))
-      : xml('DBClusterSnapshots', list('DBClusterSnapshot', items.map((s) => this.clusterSnapshotXml(s))));
+      ? xml(
+          'DBSnapshots',
+          list(
+            'DBSnapshot',
+            items.map((s) => this.snapshotXml(s)),
+          ),
+        )
+      : xml(
+          'DBClusterSnapshots',
+          list(
+            'DBClusterSnapshot',
+            items.map((s) => this.clusterSnapshotXml(s)),
+          ),
+        );
   }
 
   private newInstance(
@@ -748,17 +871,24 @@ export class RdsServer {
       DBInstanceStatus: status,
       MasterUsername: 'postgres',
       // RDS omits Endpoint while an instance is being created.
-      Endpoint: status === 'creating' ? undefined : { Address: i.address, Port: i.port, HostedZoneId: 'Z2R2ITUGPM61AM' },
+      Endpoint:
+        status === 'creating' ? undefined : { Address: i.address, Port: i.port, HostedZoneId: 'Z2R2ITUGPM61AM' },
       AllocatedStorage: 100,
       InstanceCreateTime: i.createdAt,
       BackupRetentionPeriod: i.latestRestorableTime ? 7 : 0,
-      VpcSecurityGroups: list('VpcSecurityGroupMembership', i.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: 'active' }))),
+      VpcSecurityGroups: list(
+        'VpcSecurityGroupMembership',
+        i.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: 'active' })),
+      ),
       DBSubnetGroup: { DBSubnetGroupName: i.subnetGroup, VpcId: 'vpc-0abc1234', SubnetGroupStatus: 'Complete' },
       LatestRestorableTime: i.latestRestorableTime,
       MultiAZ: false,
       EngineVersion: i.engineVersion,
       StorageType: 'gp3',
-      DbiResourceId: `db-${i.id.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 26)}`,
+      DbiResourceId: `db-${i.id
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')
+        .slice(0, 26)}`,
       DBInstanceArn: `arn:aws:rds:${this.region}:${ACCOUNT}:db:${i.id}`,
       DBClusterIdentifier: i.clusterId,
       TagList: tagList(i.tags),
@@ -774,7 +904,9 @@ export class RdsServer {
 
   /** The instances of cluster `id` in creation order; the first is the writer. */
   private membersOf(id: string): InstanceState[] {
-    return [...this.instances.values()].filter((i) => i.clusterId === id).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return [...this.instances.values()]
+      .filter((i) => i.clusterId === id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
   private clusterXml(c: ClusterState): XmlValue {
@@ -793,12 +925,23 @@ export class RdsServer {
       LatestRestorableTime: c.latestRestorableTime,
       Port: c.port,
       MasterUsername: 'postgres',
-      VpcSecurityGroups: list('VpcSecurityGroupMembership', c.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: 'active' }))),
+      VpcSecurityGroups: list(
+        'VpcSecurityGroupMembership',
+        c.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: 'active' })),
+      ),
       StorageEncrypted: true,
       DBClusterArn: `arn:aws:rds:${this.region}:${ACCOUNT}:cluster:${c.id}`,
       ClusterCreateTime: c.createdAt,
       EngineMode: 'provisioned',
-      DBClusterMembers: list('DBClusterMember', this.membersOf(c.id).map((m, n) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: n === 0, DBClusterParameterGroupStatus: 'in-sync', PromotionTier: 1 }))),
+      DBClusterMembers: list(
+        'DBClusterMember',
+        this.membersOf(c.id).map((m, n) => ({
+          DBInstanceIdentifier: m.id,
+          IsClusterWriter: n === 0,
+          DBClusterParameterGroupStatus: 'in-sync',
+          PromotionTier: 1,
+        })),
+      ),
       TagList: tagList(c.tags),
     };
   }
@@ -806,20 +949,25 @@ export class RdsServer {
 
 function required(p: Record<string, string>, name: string): string {
   const v = p[name];
-  if (v === undefined || v === '') throw new RdsFault('MissingParameter', `The request must contain the parameter ${name}`);
+  if (v === undefined || v === '')
+    throw new RdsFault('MissingParameter', `The request must contain the parameter ${name}`);
   return v;
 }
 
 function checkNewInstanceId(id: string): void {
   if (identifierProblem(id, 63)) {
-    throw new RdsFault('InvalidParameterValue',
+    throw new RdsFault(
+      'InvalidParameterValue',
       'The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain ' +
-      'only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.');
+        'only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.',
+    );
   }
 }
 
 function securityGroupsOf(p: Record<string, string>): string[] {
-  const ids = readList(p, 'VpcSecurityGroupIds', 'VpcSecurityGroupId').filter((v): v is string => typeof v === 'string');
+  const ids = readList(p, 'VpcSecurityGroupIds', 'VpcSecurityGroupId').filter(
+    (v): v is string => typeof v === 'string',
+  );
   return ids.length > 0 ? ids : ['sg-0default'];
 }
 

@@ -31,13 +31,27 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const spawned = child;
     await new Promise<void>((resolve, reject) => {
-      spawned.once('error', (err) => reject(new Error(`redis-server could not be started (${err.message}); install it with: apt-get install redis-server`)));
+      spawned.once('error', (err) =>
+        reject(
+          new Error(
+            `redis-server could not be started (${err.message}); install it with: apt-get install redis-server`,
+          ),
+        ),
+      );
       spawned.once('spawn', () => resolve());
     });
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => undefined); // refused while the server starts: retried below
     for (let i = 0; i < 100; i++) {
       try {

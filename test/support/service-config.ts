@@ -9,7 +9,10 @@ import { DurationSchema } from '../../src/config/duration.js';
 export function serviceConfigFor(url: string, name: string, migrations: Record<string, unknown>): ServiceConfig {
   return {
     name,
-    database_url_env: `${name.toUpperCase().replace(/-/g, '_').replace(/_SERVICE$/, '')}_DATABASE_URL`,
+    database_url_env: `${name
+      .toUpperCase()
+      .replace(/-/g, '_')
+      .replace(/_SERVICE$/, '')}_DATABASE_URL`,
     database_url: url,
     migrations: migrations as unknown as ServiceConfig['migrations'],
     snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
@@ -19,6 +22,13 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
     verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,
     lock_timeout: DurationSchema.parse('1s'),
-    triage: { database_url: url, long_transaction_seconds: 30, exact_count_max_rows: 1_000_000, max_connections: 4, statement_timeout: DurationSchema.parse('5s'), lock_timeout: DurationSchema.parse('1s') },
+    triage: {
+      database_url: url,
+      long_transaction_seconds: 30,
+      exact_count_max_rows: 1_000_000,
+      max_connections: 4,
+      statement_timeout: DurationSchema.parse('5s'),
+      lock_timeout: DurationSchema.parse('1s'),
+    },
   };
 }

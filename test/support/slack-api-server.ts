@@ -214,7 +214,13 @@ export interface SlackApiServer {
    * Seeds a channel that exists before the test (e.g. where `/migrate` is typed).
    * `members` defaults to the bot only; pass `botIsMember: false` to leave the bot out.
    */
-  addChannel(channel: { id?: string; name: string; is_private?: boolean; members?: string[]; botIsMember?: boolean }): SlackChannel;
+  addChannel(channel: {
+    id?: string;
+    name: string;
+    is_private?: boolean;
+    members?: string[];
+    botIsMember?: boolean;
+  }): SlackChannel;
   /** Stops the server; pending waits reject. */
   close(): Promise<void>;
 }
@@ -370,7 +376,7 @@ export function blockKitErrors(blocks: unknown[]): string[] {
             if (block.fields.length > LIMITS.sectionFields) {
               errors.push(`no more than ${LIMITS.sectionFields} items allowed ${at(`${p}/fields`)}`);
             }
-            block.fields.forEach((f, j) => checkText(f, `${p}/fields/${j}`, LIMITS.sectionFieldText));
+            for (const [j, f] of block.fields.entries()) checkText(f, `${p}/fields/${j}`, LIMITS.sectionFieldText);
           }
         }
         if (block.accessory !== undefined) checkElement(block.accessory, `${p}/accessory`);
@@ -467,7 +473,10 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<FormDa
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -655,11 +664,17 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       for (const key of ['title', 'submit', 'close'] as const) {
         const label = (view[key] as { text?: string } | undefined)?.text;
         if (key === 'title' && !label) fail('invalid_arguments');
-        if (label && label.length > 24) fail('invalid_arguments', { response_metadata: { messages: [`[ERROR] must be less than 25 characters [json-pointer:/view/${key}/text]`] } });
+        if (label && label.length > 24)
+          fail('invalid_arguments', {
+            response_metadata: {
+              messages: [`[ERROR] must be less than 25 characters [json-pointer:/view/${key}/text]`],
+            },
+          });
       }
       if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) fail('invalid_arguments');
       const errors = blockKitErrors(Array.isArray(view.blocks) ? view.blocks : []);
-      if (errors.length) fail('invalid_arguments', { response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } });
+      if (errors.length)
+        fail('invalid_arguments', { response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } });
       usedTriggers.add(trigger);
       const opened = { id: `V${String(views.length + 1).padStart(9, '0')}`, trigger_id: trigger, view };
       views.push(opened);
@@ -689,7 +704,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         is_archived: false,
       };
       channels.push(channel);
-      return { ok: true, channel: channelObject(channel, { latest: null, unread_count: 0, unread_count_display: 0, priority: 0 }) };
+      return {
+        ok: true,
+        channel: channelObject(channel, { latest: null, unread_count: 0, unread_count_display: 0, priority: 0 }),
+      };
     },
 
     'conversations.invite': (args) => {
@@ -713,7 +731,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const first = problems[0];
       if (first) fail(first.error, { errors: problems });
       const fresh = users.filter((u) => !channel.members.includes(u));
-      if (fresh.length === 0) fail('already_in_channel', { errors: users.map((user) => ({ user, ok: false, error: 'already_in_channel' })) });
+      if (fresh.length === 0)
+        fail('already_in_channel', { errors: users.map((user) => ({ user, ok: false, error: 'already_in_channel' })) });
       for (const u of new Set(fresh)) channel.members.push(u);
       return { ok: true, channel: channelObject(channel) };
     },
@@ -798,7 +817,13 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const link = str(args.link) ?? '';
       if (!title) fail('invalid_arguments');
       if (str(args.type) !== 'link' || !/^https?:\/\//.test(link)) fail('invalid_link');
-      const bookmark = { id: `Bk${String(bookmarks.length + 1).padStart(9, '0')}`, channel_id: channel.id, title, link, emoji: str(args.emoji) ?? '' };
+      const bookmark = {
+        id: `Bk${String(bookmarks.length + 1).padStart(9, '0')}`,
+        channel_id: channel.id,
+        title,
+        link,
+        emoji: str(args.emoji) ?? '',
+      };
       bookmarks.push(bookmark);
       return { ok: true, bookmark: { ...bookmark, type: 'link', date_created: Math.floor(Date.now() / 1000) } };
     },
@@ -835,7 +860,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         .filter((m) => m.channel === channel.id && !m.thread_ts)
         .reverse()
         .slice(0, limit)
-        .map((m) => ({ ...messageBody(m), ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}) }));
+        .map((m) => ({
+          ...messageBody(m),
+          ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
+        }));
       return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
     },
 
@@ -849,7 +877,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       if (message.user !== botUserId) fail('cant_update_message');
       const blocks = blocksArg(args);
       const text = str(args.text);
-      if ((text === undefined || text === '') && blocks === undefined && args.attachments === undefined) fail('no_text');
+      if ((text === undefined || text === '') && blocks === undefined && args.attachments === undefined)
+        fail('no_text');
       if (text !== undefined && text.length > LIMITS.messageText) fail('msg_too_long');
       // Omitted `blocks` keeps the previous blocks; `[]` removes them (chat.update reference).
       if (blocks !== undefined) message.blocks = blocks;
@@ -899,7 +928,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         const id = isObject(entry) ? str(entry.id) : undefined;
         const file = uploadedFiles.find((f) => f.id === id);
         // Not uploaded yet, or already completed ("This method can only be called once").
-        if (!file || !file.uploaded || file.completed) fail('file_not_found');
+        if (!file?.uploaded || file.completed) fail('file_not_found');
         return { file, title: isObject(entry) ? str(entry.title) : undefined };
       });
       const channelId = str(args.channel_id);
@@ -999,7 +1028,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     return [...byMethod.entries()]
       .map(([m, cs]) => {
         const failed = cs.filter((c) => !c.ok);
-        const errs = failed.length > 0 ? ` (${failed.length} failed: ${[...new Set(failed.map((c) => c.error))].join(', ')})` : '';
+        const errs =
+          failed.length > 0 ? ` (${failed.length} failed: ${[...new Set(failed.map((c) => c.error))].join(', ')})` : '';
         return `${m} ×${cs.length}${errs}`;
       })
       .join(', ');
@@ -1111,7 +1141,13 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       return true;
     }
     const { token: _token, ...recordedArgs } = args;
-    const call: RecordedCall = { method, args: recordedArgs, ok: false, at: Date.now(), error: 'network' in fault ? 'network' : `http_${fault.status}` };
+    const call: RecordedCall = {
+      method,
+      args: recordedArgs,
+      ok: false,
+      at: Date.now(),
+      error: 'network' in fault ? 'network' : `http_${fault.status}`,
+    };
     calls.push(call);
     notify(callWaiters, call);
     if ('network' in fault) {
@@ -1120,7 +1156,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     }
     if (fault.status === 429) {
       const body = JSON.stringify({ ok: false, error: 'ratelimited' });
-      res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(fault.retryAfterSec ?? 1), 'content-length': Buffer.byteLength(body) });
+      res.writeHead(429, {
+        'content-type': 'application/json; charset=utf-8',
+        'retry-after': String(fault.retryAfterSec ?? 1),
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return true;
     }
@@ -1138,7 +1178,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       if (answerFault(method, args, res, req.headers.authorization)) return;
       return sendJson(res, 200, dispatch(method, args, req.headers.authorization));
     }
-    if (req.method === 'POST' && path.startsWith('/upload/')) return handleUpload(req, res, path.slice('/upload/'.length));
+    if (req.method === 'POST' && path.startsWith('/upload/'))
+      return handleUpload(req, res, path.slice('/upload/'.length));
     if (req.method === 'POST' && path.startsWith('/response/')) {
       return handleResponseUrl(req, res, decodeURIComponent(path.slice('/response/'.length)));
     }

@@ -26,7 +26,10 @@ const SLOW_TEMPLATE: TemplateSpec = {
 };
 
 /** Three knex migrations; 002's down sleeps `app.slow_down_seconds` before it drops its table. */
-export const SLOW_MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/slow-service/migrations');
+export const SLOW_MIGRATIONS_DIR = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/slow-service/migrations',
+);
 
 /** services.yaml overrides pointing the harness's service at the slow fixture. */
 export const SLOW_SERVICE = { migrations: { tool: 'knex', directory: SLOW_MIGRATIONS_DIR, table: 'knex_migrations' } };
@@ -43,7 +46,9 @@ export async function createSlowServiceDb(slowSeconds: number): Promise<TestData
   // A database's own settings are not copied from its template: set the sleep on the copy.
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
-  await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} SET app.slow_down_seconds = '${Number(slowSeconds)}'`);
+  await admin.query(
+    `ALTER DATABASE ${pg.escapeIdentifier(db.name)} SET app.slow_down_seconds = '${Number(slowSeconds)}'`,
+  );
   await admin.end();
   return db;
 }

@@ -4,7 +4,10 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { createTestDatabase, type TemplateSpec, type TestDatabase } from './postgres.js';
 
 /** The bot's state schema, migrated up once per run by the bot's own migrations and cloned per test. */
-export const STATE_TEMPLATE: TemplateSpec = { key: 'state', build: async (url) => void (await migrateStateDb(url, silentLogger)) };
+export const STATE_TEMPLATE: TemplateSpec = {
+  key: 'state',
+  build: async (url) => void (await migrateStateDb(url, silentLogger)),
+};
 
 /** A fresh state database with the bot's schema migrated up, and a small pool on it; `close()` ends the pool and drops the database. */
 export interface StateDatabase {

@@ -8,7 +8,10 @@ import type { ServiceConfig } from '../../src/config/services.js';
 import { serviceConfigFor } from './service-config.js';
 
 /** The fixture service's migrations (runbook 004's 001–007). */
-export const TICKET_MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ticket-service/migrations');
+export const TICKET_MIGRATIONS_DIR = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/ticket-service/migrations',
+);
 
 /** Tables migration 007 creates (runbook 004 "007_add_security_tables.ts"). */
 export const TABLES_OF_007 = ['failed_login_attempts', 'user_spending_limits', 'multisig_approvals'];
@@ -46,5 +49,11 @@ export async function createTicketServiceDb(options: { table?: string } = {}): P
 
 /** The ticket-service as loadServices would give it, on `url`, with `migrations` overridden (e.g. another directory). */
 export function ticketServiceConfig(url: string, migrations: Partial<ServiceConfig['migrations']> = {}): ServiceConfig {
-  return serviceConfigFor(url, 'ticket-service', { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations', schema: 'public', ...migrations });
+  return serviceConfigFor(url, 'ticket-service', {
+    tool: 'knex',
+    directory: TICKET_MIGRATIONS_DIR,
+    table: 'knex_migrations',
+    schema: 'public',
+    ...migrations,
+  });
 }

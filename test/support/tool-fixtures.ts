@@ -58,15 +58,30 @@ const knexFixture: ToolFixture = {
   migrations: { tool: 'knex', directory: TICKET_MIGRATIONS_DIR, table: 'knex_migrations' },
   createDb: () => createTicketServiceDb(),
   target: '006',
-  applied: ['001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts', '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts'],
+  applied: [
+    '001_create_tickets.ts',
+    '002_add_ticket_scans.ts',
+    '003_add_blockchain_tracking.ts',
+    '004_add_rls_role_verification.ts',
+    '005_add_idempotency_keys.ts',
+    '006_add_ticket_state_machine.ts',
+    '007_add_security_tables.ts',
+  ],
   reverted: ['007_add_security_tables.ts', '006_add_ticket_state_machine.ts'],
   createdRelations: [...TABLES_OF_007, 'ticket_state_transitions'],
   blockTable: 'ticket_state_transitions',
   sqlShown: 'DROP TABLE IF EXISTS failed_login_attempts',
-  trackedNames: (url) => withClient(url, async (c) => (await c.query<{ name: string }>('SELECT name FROM knex_migrations ORDER BY id')).rows.map((r) => r.name)),
+  trackedNames: (url) =>
+    withClient(url, async (c) =>
+      (await c.query<{ name: string }>('SELECT name FROM knex_migrations ORDER BY id')).rows.map((r) => r.name),
+    ),
 };
 
-const NPM_NAMES = ['1731000000100_create-events', '1731000000200_add-event-reminders', '1731000000300_add-users-profile-columns'];
+const NPM_NAMES = [
+  '1731000000100_create-events',
+  '1731000000200_add-event-reminders',
+  '1731000000300_add-users-profile-columns',
+];
 
 /** node-pg-migrate's own runner applies the ups (what `node-pg-migrate up` does). */
 export async function migrateUpWithNodePgMigrate(url: string, dir = NODE_PG_MIGRATE_DIR): Promise<void> {
@@ -85,7 +100,10 @@ const nodePgMigrateFixture: ToolFixture = {
   createdRelations: ['event_reminders', 'users_display_name_idx'],
   blockTable: 'event_reminders',
   sqlShown: 'DROP INDEX CONCURRENTLY "users_display_name_idx"',
-  trackedNames: (url) => withClient(url, async (c) => (await c.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY run_on, id')).rows.map((r) => r.name)),
+  trackedNames: (url) =>
+    withClient(url, async (c) =>
+      (await c.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY run_on, id')).rows.map((r) => r.name),
+    ),
 };
 
 const SQL_NAMES = ['001_create_events', '002_add_event_reminders', '003_add_users_profile_columns'];
@@ -98,7 +116,11 @@ const SQL_NAMES = ['001_create_events', '002_add_event_reminders', '003_add_user
  * dirty, applied_at, checksum)` with the up file's sha256. `failAt` makes that version's up
  * fail after it was marked dirty: the dirty version stays behind, as golang-migrate leaves it.
  */
-export async function migrateUpLikeGolangMigrate(url: string, layout: 'single' | 'per_version', options: { upTo?: number; failAt?: number; dir?: string } = {}): Promise<void> {
+export async function migrateUpLikeGolangMigrate(
+  url: string,
+  layout: 'single' | 'per_version',
+  options: { upTo?: number; failAt?: number; dir?: string } = {},
+): Promise<void> {
   const dir = options.dir ?? SQL_DIR;
   const ups = (await readdir(dir)).filter((f) => f.endsWith('.up.sql')).sort();
   await withClient(url, async (c) => {
@@ -115,14 +137,21 @@ export async function migrateUpLikeGolangMigrate(url: string, layout: 'single' |
         await c.query('TRUNCATE schema_migrations');
         await c.query('INSERT INTO schema_migrations (version, dirty) VALUES ($1, true)', [Number(v)]);
       } else {
-        await c.query('INSERT INTO schema_migrations (version, dirty, checksum) VALUES ($1, true, $2)', [v, createHash('sha256').update(text).digest('hex')]);
+        await c.query('INSERT INTO schema_migrations (version, dirty, checksum) VALUES ($1, true, $2)', [
+          v,
+          createHash('sha256').update(text).digest('hex'),
+        ]);
       }
       if (options.failAt === Number(v)) {
         await c.query('SELECT no_such_function()').catch(() => undefined);
         return;
       }
       // x-multi-statement: golang-migrate splits the file on ';' and runs each statement on its own.
-      for (const stmt of text.split(';').map((s) => s.trim()).filter(Boolean)) await c.query(stmt);
+      for (const stmt of text
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await c.query(stmt);
       if (layout === 'single') await c.query('UPDATE schema_migrations SET dirty = false');
       else await c.query('UPDATE schema_migrations SET dirty = false WHERE version = $1', [v]);
     }
@@ -134,7 +163,10 @@ function sqlFixture(layout: 'single' | 'per_version'): ToolFixture {
     label: layout === 'single' ? 'sql (golang-migrate layout)' : 'sql (runbook 001 layout)',
     migrations: { tool: 'sql', directory: SQL_DIR },
     async createDb() {
-      return createTestDatabase('mb_sql', { key: `sql_${layout}`, build: (url) => migrateUpLikeGolangMigrate(url, layout) });
+      return createTestDatabase('mb_sql', {
+        key: `sql_${layout}`,
+        build: (url) => migrateUpLikeGolangMigrate(url, layout),
+      });
     },
     target: '002',
     applied: SQL_NAMES,
@@ -144,7 +176,11 @@ function sqlFixture(layout: 'single' | 'per_version'): ToolFixture {
     sqlShown: 'DROP INDEX CONCURRENTLY IF EXISTS users_display_name_idx',
     trackedNames: (url) =>
       withClient(url, async (c) => {
-        const rows = (await c.query<{ version: string; dirty: boolean }>('SELECT version::text AS version, dirty FROM schema_migrations ORDER BY version::text::numeric')).rows;
+        const rows = (
+          await c.query<{ version: string; dirty: boolean }>(
+            'SELECT version::text AS version, dirty FROM schema_migrations ORDER BY version::text::numeric',
+          )
+        ).rows;
         if (layout === 'per_version') return rows.map((r) => SQL_NAMES[Number(r.version) - 1]!);
         const current = rows[0] ? Number(rows[0].version) : 0;
         return SQL_NAMES.slice(0, current);
@@ -179,15 +215,29 @@ const drizzleFixture: ToolFixture = {
   trackedNames: (url) =>
     withClient(url, async (c) => {
       const whens = [1731000000000, 1731000100000, 1731000200000];
-      const rows = (await c.query<{ created_at: string }>('SELECT created_at::text AS created_at FROM drizzle.__drizzle_migrations ORDER BY created_at')).rows;
+      const rows = (
+        await c.query<{ created_at: string }>(
+          'SELECT created_at::text AS created_at FROM drizzle.__drizzle_migrations ORDER BY created_at',
+        )
+      ).rows;
       return rows.map((r) => DRIZZLE_NAMES[whens.indexOf(Number(r.created_at))] ?? r.created_at);
     }),
 };
 
 /** Every tool the bot rolls back, knex first; the SQL tool once per tracking layout. */
-export const TOOL_FIXTURES: readonly ToolFixture[] = [knexFixture, nodePgMigrateFixture, sqlFixture('single'), sqlFixture('per_version'), drizzleFixture];
+export const TOOL_FIXTURES: readonly ToolFixture[] = [
+  knexFixture,
+  nodePgMigrateFixture,
+  sqlFixture('single'),
+  sqlFixture('per_version'),
+  drizzleFixture,
+];
 
 /** Relations of `names` that exist in the database at `url`. */
 export async function existingRelations(url: string, names: string[]): Promise<string[]> {
-  return withClient(url, async (c) => (await c.query<{ t: string | null }>('SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [names])).rows.flatMap((r) => (r.t ? [r.t] : [])));
+  return withClient(url, async (c) =>
+    (
+      await c.query<{ t: string | null }>('SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) AS x', [names])
+    ).rows.flatMap((r) => (r.t ? [r.t] : [])),
+  );
 }

@@ -1,8 +1,20 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { IncidentJobs, IncidentRef, JobState, OnDemandSnapshotRequest } from '../../domain/incident/ports/job-queue.js';
+import type {
+  IncidentJobs,
+  IncidentRef,
+  JobState,
+  OnDemandSnapshotRequest,
+} from '../../domain/incident/ports/job-queue.js';
 import { queueUnreachable, withDeadline } from '../../shared/deadline.js';
-import { JOB, QUEUE_NAMES, jobId, type DeliverJobPayload, type IncidentJobPayload, type SnapshotJobPayload } from './queues.js';
+import {
+  JOB,
+  QUEUE_NAMES,
+  jobId,
+  type DeliverJobPayload,
+  type IncidentJobPayload,
+  type SnapshotJobPayload,
+} from './queues.js';
 
 /** Retries for transient failures (database restarts, snapshot waits): 5 attempts, 2 s doubling. */
 const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -63,35 +75,67 @@ export class BullmqIncidentJobs implements IncidentJobs {
   }
 
   async prepare(incident: IncidentRef): Promise<void> {
-    await this.bounded('queue prepare', () => this.incidents.add(JOB.prepare, { incidentId: incident.id }, { jobId: jobId.prepare(incident.id, incident.attempt) }));
+    await this.bounded('queue prepare', () =>
+      this.incidents.add(
+        JOB.prepare,
+        { incidentId: incident.id },
+        { jobId: jobId.prepare(incident.id, incident.attempt) },
+      ),
+    );
   }
 
   async snapshot(request: OnDemandSnapshotRequest): Promise<void> {
     // Snapshots are not retried blindly by the queue: the provider's own retries are bounded.
-    await this.bounded('queue snapshot', () => this.incidents.add(JOB.snapshot, { ...request }, { jobId: jobId.snapshot(request.name), attempts: 1 }));
+    await this.bounded('queue snapshot', () =>
+      this.incidents.add(JOB.snapshot, { ...request }, { jobId: jobId.snapshot(request.name), attempts: 1 }),
+    );
   }
 
   async discard(incident: IncidentRef): Promise<void> {
-    await this.bounded('queue discard', () => this.incidents.add(JOB.discard, { incidentId: incident.id }, { jobId: jobId.discard(incident.id, incident.attempt), attempts: 2 }));
+    await this.bounded('queue discard', () =>
+      this.incidents.add(
+        JOB.discard,
+        { incidentId: incident.id },
+        { jobId: jobId.discard(incident.id, incident.attempt), attempts: 2 },
+      ),
+    );
   }
 
   async archive(incident: IncidentRef, delayMs: number): Promise<void> {
-    await this.bounded('queue archive', () => this.incidents.add(JOB.archive, { incidentId: incident.id }, { jobId: jobId.archive(incident.id), delay: delayMs, attempts: 3 }));
+    await this.bounded('queue archive', () =>
+      this.incidents.add(
+        JOB.archive,
+        { incidentId: incident.id },
+        { jobId: jobId.archive(incident.id), delay: delayMs, attempts: 3 },
+      ),
+    );
   }
 
   async rehearse(incident: IncidentRef): Promise<void> {
-    await this.bounded('queue rehearsal', () => this.incidents.add(JOB.rehearse, { incidentId: incident.id }, { jobId: jobId.rehearse(incident.id, Date.now()), attempts: 1 }));
+    await this.bounded('queue rehearsal', () =>
+      this.incidents.add(
+        JOB.rehearse,
+        { incidentId: incident.id },
+        { jobId: jobId.rehearse(incident.id, Date.now()), attempts: 1 },
+      ),
+    );
   }
 
   async rollback(incident: IncidentRef): Promise<void> {
     // A rollback is not retried blindly: the job resumes from the tracking table, but only a few times.
     await this.bounded('queue rollback', () =>
-      this.rollbacks.add(JOB.rollback, { incidentId: incident.id }, { jobId: jobId.rollback(incident.id, incident.attempt, incident.basis?.digest), attempts: 3 }),
+      this.rollbacks.add(
+        JOB.rollback,
+        { incidentId: incident.id },
+        { jobId: jobId.rollback(incident.id, incident.attempt, incident.basis?.digest), attempts: 3 },
+      ),
     );
   }
 
   async deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void> {
-    await this.bounded('queue notice delivery', () => this.notices.add(JOB.deliver, { incidentId }, { jobId: jobId.deliver(incidentId, noticeId, sweep) }));
+    await this.bounded('queue notice delivery', () =>
+      this.notices.add(JOB.deliver, { incidentId }, { jobId: jobId.deliver(incidentId, noticeId, sweep) }),
+    );
   }
 
   async startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void> {
@@ -99,13 +143,19 @@ export class BullmqIncidentJobs implements IncidentJobs {
       this.incidents.upsertJobScheduler(
         jobId.statusScheduler(incidentId),
         { every: Math.max(1000, Math.round(everyMinutes * 60_000)) },
-        { name: JOB.statusUpdate, data: { incidentId }, opts: { attempts: 2, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } } },
+        {
+          name: JOB.statusUpdate,
+          data: { incidentId },
+          opts: { attempts: 2, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
+        },
       ),
     );
   }
 
   async stopStatusUpdates(incidentId: string): Promise<void> {
-    await this.bounded('stop status updates', () => this.incidents.removeJobScheduler(jobId.statusScheduler(incidentId)));
+    await this.bounded('stop status updates', () =>
+      this.incidents.removeJobScheduler(jobId.statusScheduler(incidentId)),
+    );
   }
 
   /**
@@ -115,7 +165,16 @@ export class BullmqIncidentJobs implements IncidentJobs {
    */
   async reconcile(slot: number): Promise<void> {
     await this.bounded('queue the reconciler', () =>
-      this.reconciler.add(JOB.reconcile, {}, { jobId: `${jobId.reconciler}-${slot}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } }),
+      this.reconciler.add(
+        JOB.reconcile,
+        {},
+        {
+          jobId: `${jobId.reconciler}-${slot}`,
+          attempts: 1,
+          removeOnComplete: { age: 3600 },
+          removeOnFail: { age: 3600 },
+        },
+      ),
     );
   }
 
@@ -126,7 +185,8 @@ export class BullmqIncidentJobs implements IncidentJobs {
         this.rollbacks.getJobState(jobId.rollback(incident.id, incident.attempt, incident.basis?.digest)),
         this.incidents.getJobScheduler(jobId.statusScheduler(incident.id)),
       ]);
-      const norm = (s: string): JobState => (s === 'unknown' ? 'missing' : s === 'waiting-children' || s === 'prioritized' ? 'waiting' : (s as JobState));
+      const norm = (s: string): JobState =>
+        s === 'unknown' ? 'missing' : s === 'waiting-children' || s === 'prioritized' ? 'waiting' : (s as JobState);
       return { prepare: norm(prepare), rollback: norm(rollback), statusUpdates: Boolean(scheduler) };
     });
   }
@@ -134,7 +194,10 @@ export class BullmqIncidentJobs implements IncidentJobs {
   async describe(incident: IncidentRef): Promise<Record<string, string>> {
     return this.bounded('describe jobs', async () => {
       const out: Record<string, string> = {};
-      const [{ prepare, rollback }, scheduler] = await Promise.all([this.states(incident), this.incidents.getJobScheduler(jobId.statusScheduler(incident.id))]);
+      const [{ prepare, rollback }, scheduler] = await Promise.all([
+        this.states(incident),
+        this.incidents.getJobScheduler(jobId.statusScheduler(incident.id)),
+      ]);
       if (prepare !== 'missing') out.prepare = prepare;
       if (rollback !== 'missing') out.rollback = rollback;
       if (scheduler?.every) out.statusUpdates = `every ${Math.round(Number(scheduler.every) / 60_000)} min`;

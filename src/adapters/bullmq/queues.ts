@@ -53,8 +53,10 @@ export type SnapshotJobPayload = z.infer<typeof SnapshotJobPayload>;
 export const jobId = {
   prepare: (incidentId: string, attempt: number) => `prepare-${incidentId}-${attempt}`,
   /** One per round and plan: a superseded plan's job ended, so the new plan's approvals need a job of their own. */
-  rollback: (incidentId: string, attempt: number, digest?: string | null) => `rollback-${incidentId}-${attempt}${digest ? `-${digest.slice(0, 12)}` : ''}`,
-  deliver: (incidentId: string, noticeId: number, sweep?: number) => `deliver-${incidentId}-${noticeId}${sweep ? `-sweep${sweep}` : ''}`,
+  rollback: (incidentId: string, attempt: number, digest?: string | null) =>
+    `rollback-${incidentId}-${attempt}${digest ? `-${digest.slice(0, 12)}` : ''}`,
+  deliver: (incidentId: string, noticeId: number, sweep?: number) =>
+    `deliver-${incidentId}-${noticeId}${sweep ? `-sweep${sweep}` : ''}`,
   reconciler: 'reconciler',
   statusScheduler: (incidentId: string) => `status-${incidentId}`,
   snapshot: (name: string) => `snapshot-${name}`,

@@ -19,4 +19,3 @@ export function redisUnreachable(url: string, err: unknown): AppError {
     retryable: true,
   });
 }
-

@@ -8,9 +8,23 @@ import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { defineMigrationTool, fileChecksum, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
+import {
+  defineMigrationTool,
+  fileChecksum,
+  Identifier,
+  nameCaseSql,
+  newestFirstSql,
+  type MigrationsBase,
+} from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, readServiceDb, runSqlDown, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
+import {
+  assertTracked,
+  readServiceDb,
+  runSqlDown,
+  tableColumns,
+  trackingLayoutError,
+  type ServiceDb,
+} from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
 
 /** `migrations:` for drizzle (runbook 002 "Using Drizzle"; drizzle-kit's output folder and drizzle-orm's migrator). */
@@ -47,7 +61,9 @@ interface JournalMigration {
  */
 function readJournal(directory: string): JournalMigration[] {
   try {
-    const journal = JSON.parse(readFileSync(path.join(directory, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string; when: number }> };
+    const journal = JSON.parse(readFileSync(path.join(directory, 'meta', '_journal.json'), 'utf8')) as {
+      entries: Array<{ tag: string; when: number }>;
+    };
     const files = readMigrationFiles({ migrationsFolder: directory });
     return journal.entries.map((e, i) => ({ tag: e.tag, when: Number(e.when), hash: files[i]!.hash }));
   } catch (cause) {
@@ -71,7 +87,8 @@ export function drizzleTracking(o: Pick<DrizzleOptions, 'schema' | 'table' | 'di
   return {
     tool: 'drizzle',
     table: { schema: o.schema, name: o.table },
-    historySql: (quoted, limit) => newestFirstSql(quoted, limit, 'created_at', `${nameCaseSql('created_at', names)} AS name, *`),
+    historySql: (quoted, limit) =>
+      newestFirstSql(quoted, limit, 'created_at', `${nameCaseSql('created_at', names)} AS name, *`),
     probes: [],
   };
 }
@@ -103,19 +120,31 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
 
   async listApplied(): Promise<AppliedMigration[]> {
     const journal = readJournal(this.options.directory);
-    return readServiceDb(this.db, 'read the tracking table', async (client) => {
-      const table = { schema: this.options.schema, name: this.options.table };
-      const columns = await tableColumns(client, table);
-      if (columns === null || !['id', 'hash', 'created_at'].every((c) => columns.includes(c))) throw trackingLayoutError(this.db.service, 'drizzle', table, columns, EXPECTED);
-      const { rows } = await client.query<{ hash: string; created_at: string | null }>(`SELECT hash, created_at::text AS created_at FROM ${this.quoted()} ORDER BY created_at, id`);
-      return rows.map((r) => {
-        const when = Number(r.created_at);
-        const entry = journal.find((j) => j.when === when);
-        const m: AppliedMigration = { name: entry?.tag ?? String(r.created_at), order: when, appliedAt: Number.isFinite(when) ? new Date(when).toISOString() : null };
-        if (entry && entry.hash !== r.hash) m.modified = true;
-        return m;
-      });
-    }, this.session);
+    return readServiceDb(
+      this.db,
+      'read the tracking table',
+      async (client) => {
+        const table = { schema: this.options.schema, name: this.options.table };
+        const columns = await tableColumns(client, table);
+        if (columns === null || !['id', 'hash', 'created_at'].every((c) => columns.includes(c)))
+          throw trackingLayoutError(this.db.service, 'drizzle', table, columns, EXPECTED);
+        const { rows } = await client.query<{ hash: string; created_at: string | null }>(
+          `SELECT hash, created_at::text AS created_at FROM ${this.quoted()} ORDER BY created_at, id`,
+        );
+        return rows.map((r) => {
+          const when = Number(r.created_at);
+          const entry = journal.find((j) => j.when === when);
+          const m: AppliedMigration = {
+            name: entry?.tag ?? String(r.created_at),
+            order: when,
+            appliedAt: Number.isFinite(when) ? new Date(when).toISOString() : null,
+          };
+          if (entry && entry.hash !== r.hash) m.modified = true;
+          return m;
+        });
+      },
+      this.session,
+    );
   }
 
   async listFiles(): Promise<string[]> {
@@ -136,7 +165,9 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
     return `\`${tag}\` has no rollback script (\`${path.basename(this.rollbackDirectory)}/${/^(\d+)_/.exec(tag)?.[1] ?? tag}_rollback_*.sql\`), so it cannot be rolled back automatically`;
   }
 
-  private async downOf(m: Pick<AppliedMigration, 'name'>): Promise<{ file: string; statements: string[]; outsideTransaction: string[] }> {
+  private async downOf(
+    m: Pick<AppliedMigration, 'name'>,
+  ): Promise<{ file: string; statements: string[]; outsideTransaction: string[] }> {
     const file = await this.rollbackFile(m.name);
     if (!file) {
       throw new AppError({
@@ -153,9 +184,20 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
     const steps: PlanStep[] = [];
     for (const m of migrations) {
       const upFile = path.join(this.options.directory, `${m.name}.sql`);
-      const upSql = await readFile(upFile, 'utf8').then((text) => parseSqlFile(text, `${m.name}.sql`)).then((p) => p.statements, () => null);
+      const upSql = await readFile(upFile, 'utf8')
+        .then((text) => parseSqlFile(text, `${m.name}.sql`))
+        .then(
+          (p) => p.statements,
+          () => null,
+        );
       const rollback = await this.rollbackFile(m.name);
-      const base = { migration: m.name, order: m.order, checksum: await fileChecksum(rollback ? [upFile, rollback] : [upFile]), ...(upSql?.length ? { upSql } : {}), ...(m.modified ? { modified: true } : {}) };
+      const base = {
+        migration: m.name,
+        order: m.order,
+        checksum: await fileChecksum(rollback ? [upFile, rollback] : [upFile]),
+        ...(upSql?.length ? { upSql } : {}),
+        ...(m.modified ? { modified: true } : {}),
+      };
       if (!rollback) {
         steps.push({ ...base, transactional: true, sql: [], irreversible: this.noRollbackFile(m.name) });
         continue;
@@ -173,7 +215,10 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
       statements,
       lockTimeout,
       track: async (client) => {
-        assertTracked((await client.query(`DELETE FROM ${this.quoted()} WHERE created_at = $1`, [String(step.order)])).rowCount, step.migration);
+        assertTracked(
+          (await client.query(`DELETE FROM ${this.quoted()} WHERE created_at = $1`, [String(step.order)])).rowCount,
+          step.migration,
+        );
       },
     });
   }
@@ -183,7 +228,8 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
 export const drizzleTool = defineMigrationTool({
   tool: 'drizzle',
   options: DrizzleOptions,
-  summary: 'drizzle — drizzle-kit `NNNN_tag.sql` + `meta/_journal.json`, hand-written `rollback/NNNN_rollback_*.sql`, tracking table `drizzle.__drizzle_migrations(id, hash, created_at)`',
+  summary:
+    'drizzle — drizzle-kit `NNNN_tag.sql` + `meta/_journal.json`, hand-written `rollback/NNNN_rollback_*.sql`, tracking table `drizzle.__drizzle_migrations(id, hash, created_at)`',
   tracking: drizzleTracking,
   create: (options, db) => new DrizzleMigrationTool(options, db),
 });

@@ -13,7 +13,15 @@ import { captureSql } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import {
+  assertTracked,
+  readServiceDb,
+  serviceDbError,
+  tableColumns,
+  trackingLayoutError,
+  type ServiceDb,
+  type ToolLock,
+} from './postgres-rollback.js';
 import { describeRow, dirtyVersionsProbe } from './tracking-probes.js';
 
 const MIGRATION_FILE = /\.(c|m)?(j|t)s$/i;
@@ -62,7 +70,11 @@ export function knexLockProbe(o: Pick<KnexOptions, 'schema' | 'table'>): Trackin
       const out: ProbeFindings = {
         problems: [],
         notes: [],
-        rows: rows.map((r) => ({ table, row: describeRow(r), finding: toNumber(r.is_locked) === 1 ? 'stuck at is_locked = 1' : 'free' })),
+        rows: rows.map((r) => ({
+          table,
+          row: describeRow(r),
+          finding: toNumber(r.is_locked) === 1 ? 'stuck at is_locked = 1' : 'free',
+        })),
       };
       if (locked.length > 0) {
         out.problems.push(`${table} is locked (is_locked = 1): knex migrate refuses to run`);
@@ -172,22 +184,27 @@ export class KnexMigrationTool extends PostgresMigrationTool {
   }
 
   async listApplied(): Promise<AppliedMigration[]> {
-    return readServiceDb(this.db, 'read the tracking table', async (client) => {
-      const table = { schema: this.options.schema, name: this.options.table };
-      const columns = await tableColumns(client, table);
-      if (columns === null || !['id', 'name', 'batch'].every((c) => columns.includes(c))) {
-        throw trackingLayoutError(this.db.service, 'knex', table, columns, EXPECTED);
-      }
-      const { rows } = await client.query<{ id: number; name: string; batch: number; migration_time: Date | null }>(
-        `SELECT id, name, batch, migration_time FROM ${this.quoted()} ORDER BY id`,
-      );
-      return rows.map((r) => ({
-        name: r.name,
-        order: Number(r.id),
-        group: `batch ${Number(r.batch)}`,
-        appliedAt: r.migration_time ? new Date(r.migration_time).toISOString() : null,
-      }));
-    }, this.session);
+    return readServiceDb(
+      this.db,
+      'read the tracking table',
+      async (client) => {
+        const table = { schema: this.options.schema, name: this.options.table };
+        const columns = await tableColumns(client, table);
+        if (columns === null || !['id', 'name', 'batch'].every((c) => columns.includes(c))) {
+          throw trackingLayoutError(this.db.service, 'knex', table, columns, EXPECTED);
+        }
+        const { rows } = await client.query<{ id: number; name: string; batch: number; migration_time: Date | null }>(
+          `SELECT id, name, batch, migration_time FROM ${this.quoted()} ORDER BY id`,
+        );
+        return rows.map((r) => ({
+          name: r.name,
+          order: Number(r.id),
+          group: `batch ${Number(r.batch)}`,
+          appliedAt: r.migration_time ? new Date(r.migration_time).toISOString() : null,
+        }));
+      },
+      this.session,
+    );
   }
 
   async listFiles(): Promise<string[]> {
@@ -199,11 +216,22 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     const steps: PlanStep[] = [];
     for (const m of migrations) {
       const mod = await loadMigration(this.options.directory, m.name);
-      const base = { migration: m.name, order: m.order, group: m.group, transactional: mod.config?.transaction !== false, checksum: await fileChecksum([path.join(this.options.directory, m.name)]) };
+      const base = {
+        migration: m.name,
+        order: m.order,
+        group: m.group,
+        transactional: mod.config?.transaction !== false,
+        checksum: await fileChecksum([path.join(this.options.directory, m.name)]),
+      };
       const upSql = typeof mod.up === 'function' ? await this.capture(mod.up, m.name, 'up') : null;
       const withUp = upSql?.sql.length ? { upSql: upSql.sql } : {};
       if (typeof mod.down !== 'function') {
-        steps.push({ ...base, sql: [], ...withUp, irreversible: `\`${m.name}\` has no down migration, so it cannot be rolled back automatically` });
+        steps.push({
+          ...base,
+          sql: [],
+          ...withUp,
+          irreversible: `\`${m.name}\` has no down migration, so it cannot be rolled back automatically`,
+        });
         continue;
       }
       const down = await this.capture(mod.down, m.name, 'down');
@@ -219,7 +247,11 @@ export class KnexMigrationTool extends PostgresMigrationTool {
   }
 
   /** The SQL a migration function issues, recorded without a connection; `error` when it threw. */
-  private async capture(fn: (knex: unknown) => Promise<unknown>, migration: string, direction: 'up' | 'down'): Promise<{ sql: string[]; error?: string }> {
+  private async capture(
+    fn: (knex: unknown) => Promise<unknown>,
+    migration: string,
+    direction: 'up' | 'down',
+  ): Promise<{ sql: string[]; error?: string }> {
     try {
       return { sql: await captureSql((k) => fn(k)) };
     } catch (err) {
@@ -240,7 +272,11 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     }
     const started = performance.now();
     const removeRow = async (db: Knex | Knex.Transaction): Promise<void> => {
-      const deleted = await db.raw('DELETE FROM ?? WHERE id = ? AND name = ?', [this.table, step.order, step.migration]);
+      const deleted = await db.raw('DELETE FROM ?? WHERE id = ? AND name = ?', [
+        this.table,
+        step.order,
+        step.migration,
+      ]);
       assertTracked(deleted.rowCount, step.migration);
     };
     const pidOf = async (db: Knex | Knex.Transaction): Promise<number> => {
@@ -298,8 +334,8 @@ export class KnexMigrationTool extends PostgresMigrationTool {
 export const knexTool = defineMigrationTool({
   tool: 'knex',
   options: KnexOptions,
-  summary: 'knex — `.js`/`.ts` files with `up`/`down`, tracking table `knex_migrations(id, name, batch, migration_time)` and its lock row',
+  summary:
+    'knex — `.js`/`.ts` files with `up`/`down`, tracking table `knex_migrations(id, name, batch, migration_time)` and its lock row',
   tracking: knexTracking,
   create: (options, db) => new KnexMigrationTool(options, db),
 });
-

@@ -43,7 +43,9 @@ const LOADED = new Map<string, Promise<unknown>>();
 
 async function importWithTsx(file: string): Promise<unknown> {
   const { tsImport } = await import('tsx/esm/api').catch((cause: unknown) => {
-    throw new Error(`TypeScript migrations need Node 22.18+ (type stripping) or the tsx package: ${(cause as Error).message}`);
+    throw new Error(
+      `TypeScript migrations need Node 22.18+ (type stripping) or the tsx package: ${(cause as Error).message}`,
+    );
   });
   return tsImport(pathToFileURL(file).href, import.meta.url);
 }

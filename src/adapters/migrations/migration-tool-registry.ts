@@ -23,8 +23,14 @@ export const MIGRATION_TOOL_NAMES = MIGRATION_TOOLS.map((t) => t.tool);
  */
 export const MigrationsConfigSchema = z.discriminatedUnion(
   'tool',
-  MIGRATION_TOOLS.map((t) => t.options) as unknown as [z.ZodObject<{ tool: z.ZodLiteral<string> }>, ...Array<z.ZodObject<{ tool: z.ZodLiteral<string> }>>],
-  { error: (issue) => (issue.code === 'invalid_union' ? `tool must be one of ${MIGRATION_TOOL_NAMES.join(', ')}` : undefined) },
+  MIGRATION_TOOLS.map((t) => t.options) as unknown as [
+    z.ZodObject<{ tool: z.ZodLiteral<string> }>,
+    ...Array<z.ZodObject<{ tool: z.ZodLiteral<string> }>>,
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `tool must be one of ${MIGRATION_TOOL_NAMES.join(', ')}` : undefined,
+  },
 );
 
 /** One service's `migrations:` once loaded: the tool's own options, `directory` absolute. */
@@ -32,7 +38,10 @@ export type MigrationsConfig = MigrationsBase & Record<string, unknown>;
 
 function pluginOf(tool: string): MigrationToolPlugin {
   const plugin = MIGRATION_TOOLS.find((t) => t.tool === tool);
-  if (!plugin) throw new Error(`no migration tool ${tool} in the registry (services.yaml validation lets only ${MIGRATION_TOOL_NAMES.join(', ')} through)`);
+  if (!plugin)
+    throw new Error(
+      `no migration tool ${tool} in the registry (services.yaml validation lets only ${MIGRATION_TOOL_NAMES.join(', ')} through)`,
+    );
   return plugin as unknown as MigrationToolPlugin;
 }
 
@@ -48,6 +57,15 @@ export interface MigrationToolTimeouts {
 }
 
 /** A fresh MigrationTool for `service`, from its `migrations.tool`; the caller closes it. */
-export function createMigrationTool(service: { name: string; database_url: string; migrations: MigrationsConfig }, logger: Logger, timeouts: MigrationToolTimeouts = {}): MigrationTool {
-  return pluginOf(service.migrations.tool).create(service.migrations, { service: service.name, url: service.database_url, logger, ...timeouts });
+export function createMigrationTool(
+  service: { name: string; database_url: string; migrations: MigrationsConfig },
+  logger: Logger,
+  timeouts: MigrationToolTimeouts = {},
+): MigrationTool {
+  return pluginOf(service.migrations.tool).create(service.migrations, {
+    service: service.name,
+    url: service.database_url,
+    logger,
+    ...timeouts,
+  });
 }

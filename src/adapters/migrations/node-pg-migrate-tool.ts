@@ -11,7 +11,14 @@ import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, backendPid, readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
+import {
+  assertTracked,
+  backendPid,
+  readServiceDb,
+  tableColumns,
+  trackingLayoutError,
+  type ServiceDb,
+} from './postgres-rollback.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
 /** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */
@@ -46,7 +53,12 @@ export function nodePgMigrateTracking(o: Pick<NodePgMigrateOptions, 'schema' | '
 }
 
 /** node-pg-migrate's logger interface, routed to ours (its `info` lines are debug here), redacted. */
-function toolLogger(logger: Logger): { debug: (m: string) => void; info: (m: string) => void; warn: (m: string) => void; error: (m: string) => void } {
+function toolLogger(logger: Logger): {
+  debug: (m: string) => void;
+  info: (m: string) => void;
+  warn: (m: string) => void;
+  error: (m: string) => void;
+} {
   return {
     debug: (m) => logger.debug(redactSecrets(String(m))),
     info: (m) => logger.debug(redactSecrets(String(m))),
@@ -93,7 +105,11 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     private readonly options: NodePgMigrateOptions,
     db: ServiceDb,
   ) {
-    super(db, options.directory, advisoryToolLock(db.service, "node-pg-migrate's advisory lock", async () => NODE_PG_MIGRATE_LOCK_KEY));
+    super(
+      db,
+      options.directory,
+      advisoryToolLock(db.service, "node-pg-migrate's advisory lock", async () => NODE_PG_MIGRATE_LOCK_KEY),
+    );
     this.tracking = nodePgMigrateTracking(options);
   }
 
@@ -101,30 +117,61 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     return `${pg.escapeIdentifier(this.options.schema)}.${pg.escapeIdentifier(this.options.table)}`;
   }
 
-  private runnerOptions(): { dir: string; migrationsTable: string; migrationsSchema: string; schema: string; logger: ReturnType<typeof toolLogger> } {
-    return { dir: this.options.directory, migrationsTable: this.options.table, migrationsSchema: this.options.schema, schema: this.options.schema, logger: toolLogger(this.db.logger) };
+  private runnerOptions(): {
+    dir: string;
+    migrationsTable: string;
+    migrationsSchema: string;
+    schema: string;
+    logger: ReturnType<typeof toolLogger>;
+  } {
+    return {
+      dir: this.options.directory,
+      migrationsTable: this.options.table,
+      migrationsSchema: this.options.schema,
+      schema: this.options.schema,
+      logger: toolLogger(this.db.logger),
+    };
   }
 
   async listApplied(): Promise<AppliedMigration[]> {
-    return readServiceDb(this.db, 'read the tracking table', async (client) => {
-      const table = { schema: this.options.schema, name: this.options.table };
-      const columns = await tableColumns(client, table);
-      if (columns === null || !['id', 'name', 'run_on'].every((c) => columns.includes(c))) throw trackingLayoutError(this.db.service, 'node-pg-migrate', table, columns, EXPECTED);
-      // node-pg-migrate's own order (runner getRunMigrations): ORDER BY run_on, id.
-      const { rows } = await client.query<{ name: string; run_on: Date | null }>(`SELECT name, run_on FROM ${this.quoted()} ORDER BY run_on, id`);
-      return rows.map((r, i) => ({ name: r.name, order: i + 1, appliedAt: r.run_on ? new Date(r.run_on).toISOString() : null }));
-    }, this.session);
+    return readServiceDb(
+      this.db,
+      'read the tracking table',
+      async (client) => {
+        const table = { schema: this.options.schema, name: this.options.table };
+        const columns = await tableColumns(client, table);
+        if (columns === null || !['id', 'name', 'run_on'].every((c) => columns.includes(c)))
+          throw trackingLayoutError(this.db.service, 'node-pg-migrate', table, columns, EXPECTED);
+        // node-pg-migrate's own order (runner getRunMigrations): ORDER BY run_on, id.
+        const { rows } = await client.query<{ name: string; run_on: Date | null }>(
+          `SELECT name, run_on FROM ${this.quoted()} ORDER BY run_on, id`,
+        );
+        return rows.map((r, i) => ({
+          name: r.name,
+          order: i + 1,
+          appliedAt: r.run_on ? new Date(r.run_on).toISOString() : null,
+        }));
+      },
+      this.session,
+    );
   }
 
   async listFiles(): Promise<string[]> {
     const entries = await this.directoryEntries();
     // node-pg-migrate names a migration by its file name without extension (Migration: basename(path, extname(path))).
-    return entries.filter((f) => !f.startsWith('.')).map((f) => path.basename(f, path.extname(f))).sort();
+    return entries
+      .filter((f) => !f.startsWith('.'))
+      .map((f) => path.basename(f, path.extname(f)))
+      .sort();
   }
 
   private async load(): Promise<LoadedMigration[]> {
     try {
-      return (await loadMigrations(CAPTURE_DB as never, { ...this.runnerOptions(), direction: 'down' } as never, toolLogger(this.db.logger))) as unknown as LoadedMigration[];
+      return (await loadMigrations(
+        CAPTURE_DB as never,
+        { ...this.runnerOptions(), direction: 'down' } as never,
+        toolLogger(this.db.logger),
+      )) as unknown as LoadedMigration[];
     } catch (cause) {
       throw new AppError({
         code: 'rollback_missing_file',
@@ -148,7 +195,12 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         });
       }
       const base = { migration: m.name, order: m.order, checksum: await fileChecksum([mig.path]) };
-      const irreversible = (why: string): PlanStep => ({ ...base, transactional: true, sql: [], irreversible: `\`${m.name}\` is irreversible: ${why}` });
+      const irreversible = (why: string): PlanStep => ({
+        ...base,
+        transactional: true,
+        sql: [],
+        irreversible: `\`${m.name}\` is irreversible: ${why}`,
+      });
       const upSql = typeof mig.up === 'function' ? await this.capture(mig, mig.up, false) : null;
       const withUp = upSql && !('error' in upSql) && upSql.sql.length ? { upSql: upSql.sql } : {};
       if (mig.down === false) {
@@ -160,7 +212,10 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         steps.push(irreversible('it has neither `up` nor `down`'));
         continue;
       }
-      const down = mig.down === undefined ? await this.capture(mig, mig.up as Action, true) : await this.capture(mig, mig.down, false);
+      const down =
+        mig.down === undefined
+          ? await this.capture(mig, mig.up as Action, true)
+          : await this.capture(mig, mig.down, false);
       if ('error' in down) {
         steps.push({ ...irreversible(`its down cannot be built (${redactSecrets(down.error)})`), ...withUp });
         continue;
@@ -171,8 +226,17 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
   }
 
   /** Runs `action` on a MigrationBuilder that records SQL (no connection): the SQL, or the error it threw. */
-  private async capture(mig: LoadedMigration, action: Action, reverse: boolean): Promise<{ sql: string[]; transactional: boolean } | { error: string }> {
-    const pgm = new MigrationBuilder(CAPTURE_DB as never, mig.typeShorthands as never, false, toolLogger(this.db.logger) as never);
+  private async capture(
+    mig: LoadedMigration,
+    action: Action,
+    reverse: boolean,
+  ): Promise<{ sql: string[]; transactional: boolean } | { error: string }> {
+    const pgm = new MigrationBuilder(
+      CAPTURE_DB as never,
+      mig.typeShorthands as never,
+      false,
+      toolLogger(this.db.logger) as never,
+    );
     if (reverse) pgm.enableReverseMode();
     try {
       if (action.length === 2) await new Promise<void>((resolve) => void action(pgm, resolve));
@@ -187,7 +251,13 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
   async migrateUp(migrations: AppliedMigration[]): Promise<void> {
     if (!migrations.length) return;
     await this.session.work(async (client) => {
-      await runner({ ...this.runnerOptions(), dbClient: client, direction: 'up', count: migrations.length, noLock: true });
+      await runner({
+        ...this.runnerOptions(),
+        dbClient: client,
+        direction: 'up',
+        count: migrations.length,
+        noLock: true,
+      });
     });
   }
 
@@ -199,7 +269,14 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         // Session-level: node-pg-migrate's BEGIN inside the runner inherits it; a migration's own SET wins after it.
         await client.query("SELECT set_config('lock_timeout', $1, false)", [lockTimeout.text]);
         // The runner does not roll back a failed migration's transaction itself: work() does.
-        const reverted = await runner({ ...this.runnerOptions(), dbClient: client, direction: 'down', file: step.migration, count: 1, noLock: true });
+        const reverted = await runner({
+          ...this.runnerOptions(),
+          dbClient: client,
+          direction: 'down',
+          file: step.migration,
+          count: 1,
+          noLock: true,
+        });
         await client.query('RESET lock_timeout');
         // The runner finds the migration by name in pgmigrations; none reverted means the row was gone.
         assertTracked(reverted.filter((r) => r.name === step.migration).length, step.migration);
@@ -213,7 +290,8 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
 export const nodePgMigrateTool = defineMigrationTool({
   tool: 'node-pg-migrate',
   options: NodePgMigrateOptions,
-  summary: 'node-pg-migrate — `.js`/`.ts`/`.sql` migrations, tracking table `pgmigrations(id, name, run_on)`, its advisory lock',
+  summary:
+    'node-pg-migrate — `.js`/`.ts`/`.sql` migrations, tracking table `pgmigrations(id, name, run_on)`, its advisory lock',
   tracking: nodePgMigrateTracking,
   create: (options, db) => new NodePgMigrateTool(options, db),
 });

@@ -1,7 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, MigrationTool, RollbackLockOptions, TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type {
+  HeldRollbackLock,
+  LockHolder,
+  MigrationTool,
+  RollbackLockOptions,
+  TrackingDescription,
+} from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { RollbackLockSession, type ServiceDb, type ToolLock } from './postgres-rollback.js';
@@ -62,7 +68,11 @@ export abstract class PostgresMigrationTool implements MigrationTool {
  * cannot interleave with the rollback. `key` may depend on the database (read on `client`).
  * Held by someone else: `rollback_tool_locked`, retryable (the rollback waits for the migration).
  */
-export function advisoryToolLock(service: string, what: string, key: (client: pg.ClientBase) => Promise<bigint>): ToolLock {
+export function advisoryToolLock(
+  service: string,
+  what: string,
+  key: (client: pg.ClientBase) => Promise<bigint>,
+): ToolLock {
   return {
     take: async (client) => {
       const k = await key(client);

@@ -5,7 +5,13 @@ import type { PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { describeBlockers, rollbackLockHolder, tryRollbackLock, watchBlockers, type BlockingSession } from '../postgres/rollback-lock.js';
+import {
+  describeBlockers,
+  rollbackLockHolder,
+  tryRollbackLock,
+  watchBlockers,
+  type BlockingSession,
+} from '../postgres/rollback-lock.js';
 import { connectClient } from '../postgres/connect.js';
 
 /**
@@ -28,7 +34,18 @@ export interface ServiceDb {
   logger: Logger;
 }
 
-const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '53300', '57P03', '3D000', '28P01', '28000']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '53300',
+  '57P03',
+  '3D000',
+  '28P01',
+  '28000',
+]);
 
 /**
  * Maps a pg error from the service database to an AppError: 42P01 (undefined_table) →
@@ -56,7 +73,12 @@ export function serviceDbError(err: unknown, service: string, what: string): App
       userMessage: `The database of *${service}* is unreachable (${e.code ?? 'connection failed'}). Nothing was run against it.`,
     });
   }
-  return new AppError({ code: 'service_db_error', message: `${service}: ${what}: ${msg}`, cause: err, retryable: false });
+  return new AppError({
+    code: 'service_db_error',
+    message: `${service}: ${what}: ${msg}`,
+    cause: err,
+    retryable: false,
+  });
 }
 
 /**
@@ -65,8 +87,16 @@ export function serviceDbError(err: unknown, service: string, what: string): App
  */
 export async function connectServiceDb(db: ServiceDb, applicationName: string): Promise<pg.Client> {
   try {
-    return await connectClient({ connectionString: db.url, application_name: applicationName, connectionTimeoutMillis: db.connectTimeoutMs ?? 5000 }, (client) =>
-      client.on('error', (err) => db.logger.warn({ err: redactSecrets(err.message) }, 'service database session error')),
+    return await connectClient(
+      {
+        connectionString: db.url,
+        application_name: applicationName,
+        connectionTimeoutMillis: db.connectTimeoutMs ?? 5000,
+      },
+      (client) =>
+        client.on('error', (err) =>
+          db.logger.warn({ err: redactSecrets(err.message) }, 'service database session error'),
+        ),
     );
   } catch (err) {
     throw serviceDbError(err, db.service, 'connect');
@@ -79,7 +109,12 @@ export async function connectServiceDb(db: ServiceDb, applicationName: string): 
  * when `session` is given and holds the rollback lock, else on a short-lived session.
  * @throws AppError from {@link serviceDbError}
  */
-export async function readServiceDb<T>(db: ServiceDb, what: string, fn: (client: pg.ClientBase) => Promise<T>, session?: RollbackLockSession): Promise<T> {
+export async function readServiceDb<T>(
+  db: ServiceDb,
+  what: string,
+  fn: (client: pg.ClientBase) => Promise<T>,
+  session?: RollbackLockSession,
+): Promise<T> {
   const read = async (client: pg.ClientBase): Promise<T> => {
     await client.query('BEGIN READ ONLY');
     try {
@@ -113,7 +148,10 @@ async function withServiceDb<T>(db: ServiceDb, fn: (client: pg.Client) => Promis
  * Columns of `table` (pg_attribute, in column order), or null when the table does not
  * exist. Used to tell tracking-table layouts apart and to say which columns were found.
  */
-export async function tableColumns(client: pg.ClientBase, table: { schema: string; name: string }): Promise<string[] | null> {
+export async function tableColumns(
+  client: pg.ClientBase,
+  table: { schema: string; name: string },
+): Promise<string[] | null> {
   const regclass = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
   const { rows } = await client.query<{ exists: boolean; columns: string[] | null }>(
     `SELECT to_regclass($1) IS NOT NULL AS exists,
@@ -128,7 +166,13 @@ export async function tableColumns(client: pg.ClientBase, table: { schema: strin
  * The errors for a tracking table that is missing or laid out unlike the tool's: names
  * the table, the columns found and the columns expected. Nothing is written on this path.
  */
-export function trackingLayoutError(service: string, tool: string, table: { schema: string; name: string }, found: string[] | null, expected: string): AppError {
+export function trackingLayoutError(
+  service: string,
+  tool: string,
+  table: { schema: string; name: string },
+  found: string[] | null,
+  expected: string,
+): AppError {
   const name = `${table.schema}.${table.name}`;
   if (found === null) {
     return new AppError({
@@ -209,7 +253,9 @@ export class RollbackLockSession {
             'This one waits and starts when it ends.',
         });
       }
-      const lock = this.toolLock ? await this.toolLock.take(client, options.ownStaleLock === true) : { tookOverStaleLock: false, toolLock: null };
+      const lock = this.toolLock
+        ? await this.toolLock.take(client, options.ownStaleLock === true)
+        : { tookOverStaleLock: false, toolLock: null };
       toolLocked = lock.toolLock !== null;
       this.client = client;
       this.inRun = true;
@@ -222,7 +268,9 @@ export class RollbackLockSession {
       await this.workClient?.end().catch(() => undefined);
       this.workClient = null;
       if (toolLocked && this.toolLock) {
-        await this.toolLock.release(client).catch((err) => this.db.logger.error({ err }, 'could not release the tool lock'));
+        await this.toolLock
+          .release(client)
+          .catch((err) => this.db.logger.error({ err }, 'could not release the tool lock'));
       }
       await client.end().catch(() => undefined);
     }
@@ -281,12 +329,22 @@ export class RollbackLockSession {
  * Migrations"); an unreachable database stays retryable; anything else is
  * `rollback_step_failed` with the server's message, redacted.
  */
-export function stepError(err: unknown, step: PlanStep, lockTimeout: Duration, blockers: BlockingSession[], service: string): AppError {
+export function stepError(
+  err: unknown,
+  step: PlanStep,
+  lockTimeout: Duration,
+  blockers: BlockingSession[],
+  service: string,
+): AppError {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; message?: string };
-  const partly = step.transactional ? 'This step was rolled back as a whole, so it changed nothing.' : 'This step ran outside a transaction and may be partly applied.';
+  const partly = step.transactional
+    ? 'This step was rolled back as a whole, so it changed nothing.'
+    : 'This step ran outside a transaction and may be partly applied.';
   if (e.code === '55P03') {
-    const who = blockers.length ? `It was blocked by ${describeBlockers(blockers)}. ` : 'Another session holds a lock on a table it changes. ';
+    const who = blockers.length
+      ? `It was blocked by ${describeBlockers(blockers)}. `
+      : 'Another session holds a lock on a table it changes. ';
     return new AppError({
       code: 'rollback_lock_timeout',
       message: `${step.migration}: lock_timeout ${lockTimeout.text} hit: ${e.message}`,
@@ -307,14 +365,22 @@ export function stepError(err: unknown, step: PlanStep, lockTimeout: Duration, b
       message: `${step.migration}: ${redactSecrets(e.message ?? String(err))}`,
       cause: err,
       details: { sqlstate: e.code, constraint: c.constraint ?? null, table: c.table ?? null, column: c.column ?? null },
-      userMessage: `\`${step.migration}\` failed: ${redactSecrets(e.message ?? 'constraint violation')}: existing rows violate a constraint the down adds back.` + (step.transactional ? ' The step was rolled back as a whole.' : ' The step ran outside a transaction and may be partly applied.'),
+      userMessage:
+        `\`${step.migration}\` failed: ${redactSecrets(e.message ?? 'constraint violation')}: existing rows violate a constraint the down adds back.` +
+        (step.transactional
+          ? ' The step was rolled back as a whole.'
+          : ' The step ran outside a transaction and may be partly applied.'),
     });
   }
   return new AppError({
     code: 'rollback_step_failed',
     message: `${step.migration}: ${redactSecrets(e.message ?? String(err))}`,
     cause: err,
-    userMessage: `\`${step.migration}\` failed: ${redactSecrets(e.message ?? 'unknown error')}` + (step.transactional ? ' The step was rolled back as a whole.' : ' The step ran outside a transaction and may be partly applied.'),
+    userMessage:
+      `\`${step.migration}\` failed: ${redactSecrets(e.message ?? 'unknown error')}` +
+      (step.transactional
+        ? ' The step was rolled back as a whole.'
+        : ' The step ran outside a transaction and may be partly applied.'),
   });
 }
 

@@ -9,9 +9,24 @@ import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { defineMigrationTool, fileChecksum, Identifier, nameCaseSql, newestFirstSql, type MigrationsBase } from './plugin.js';
+import {
+  defineMigrationTool,
+  fileChecksum,
+  Identifier,
+  nameCaseSql,
+  newestFirstSql,
+  type MigrationsBase,
+} from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, readServiceDb, runSqlDown, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './postgres-rollback.js';
+import {
+  assertTracked,
+  readServiceDb,
+  runSqlDown,
+  serviceDbError,
+  tableColumns,
+  trackingLayoutError,
+  type ServiceDb,
+} from './postgres-rollback.js';
 import { parseSqlFile } from './sql-statements.js';
 import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
 
@@ -59,7 +74,7 @@ function readMigrationFiles(entries: string[]): Map<bigint, SqlMigrationFile> {
  */
 export type SqlTrackingLayout = { kind: 'single' } | { kind: 'per_version'; checksum: boolean };
 
-const EXPECTED = "`version`, `dirty` (golang-migrate) or `version`, `dirty`, `applied_at`[, `checksum`] (runbook 001)";
+const EXPECTED = '`version`, `dirty` (golang-migrate) or `version`, `dirty`, `applied_at`[, `checksum`] (runbook 001)';
 
 /** Detects the layout from the columns, or null when neither fits. Pure. */
 export function sqlTrackingLayout(columns: string[]): SqlTrackingLayout | null {
@@ -81,7 +96,10 @@ export function golangMigrateLockKey(database: string, schema: string, table: st
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** What triage shows for a plain-SQL service: history newest first (runbook 001 "Useful Queries"), dirty versions, golang-migrate's lock. */
-export function sqlTracking(o: Pick<SqlOptions, 'schema' | 'table' | 'directory'>, database?: string): TrackingDescription {
+export function sqlTracking(
+  o: Pick<SqlOptions, 'schema' | 'table' | 'directory'>,
+  database?: string,
+): TrackingDescription {
   let names = new Map<string, string>();
   try {
     names = new Map([...readMigrationFiles(readdirSync(o.directory)).values()].map((f) => [String(f.version), f.name]));
@@ -93,10 +111,18 @@ export function sqlTracking(o: Pick<SqlOptions, 'schema' | 'table' | 'directory'
     table: { schema: o.schema, name: o.table },
     // Runbook 001 "Useful Queries": SELECT version, applied_at, dirty FROM schema_migrations ORDER BY version DESC;
     // version as a number: runbook 001 stores it as text ('003'), golang-migrate as bigint.
-    historySql: (quoted, limit) => newestFirstSql(quoted, limit, 'version::text::numeric', `${nameCaseSql('version::text::numeric', names)} AS name, *`),
+    historySql: (quoted, limit) =>
+      newestFirstSql(
+        quoted,
+        limit,
+        'version::text::numeric',
+        `${nameCaseSql('version::text::numeric', names)} AS name, *`,
+      ),
     probes: [
       dirtyVersionsProbe({ schema: o.schema, name: o.table }),
-      ...(database ? [advisoryLockProbe(golangMigrateLockKey(database, o.schema, o.table), "golang-migrate's advisory lock")] : []),
+      ...(database
+        ? [advisoryLockProbe(golangMigrateLockKey(database, o.schema, o.table), "golang-migrate's advisory lock")]
+        : []),
     ],
   };
 }
@@ -118,10 +144,14 @@ export class SqlMigrationTool extends PostgresMigrationTool {
     db: ServiceDb,
   ) {
     // golang-migrate's own advisory lock (taken without waiting here): a `migrate up` meanwhile waits for the bot.
-    super(db, options.directory, advisoryToolLock(db.service, "golang-migrate's advisory lock", async (client) => {
-      const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-      return golangMigrateLockKey(rows[0]!.db, options.schema, options.table);
-    }));
+    super(
+      db,
+      options.directory,
+      advisoryToolLock(db.service, "golang-migrate's advisory lock", async (client) => {
+        const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+        return golangMigrateLockKey(rows[0]!.db, options.schema, options.table);
+      }),
+    );
     this.table = { schema: options.schema, name: options.table };
     this.tracking = sqlTracking(options, databaseOf(db.url));
   }
@@ -143,41 +173,64 @@ export class SqlMigrationTool extends PostgresMigrationTool {
 
   async listApplied(): Promise<AppliedMigration[]> {
     const files = await this.files();
-    return readServiceDb(this.db, 'read the tracking table', async (client) => {
-      const layout = await this.layout(client);
-      if (layout.kind === 'single') {
-        const { rows } = await client.query<{ version: string; dirty: boolean }>(`SELECT version::text AS version, dirty FROM ${this.quoted()}`);
-        if (rows.length > 1) {
-          throw new AppError({
-            code: 'tracking_table_unexpected',
-            message: `${this.db.service}: ${this.table.schema}.${this.table.name} has ${rows.length} rows, golang-migrate keeps one`,
-            userMessage: `The tracking table \`${this.table.schema}.${this.table.name}\` of *${this.db.service}* has ${rows.length} rows; golang-migrate keeps exactly one (the current version). Nothing was changed.`,
-          });
+    return readServiceDb(
+      this.db,
+      'read the tracking table',
+      async (client) => {
+        const layout = await this.layout(client);
+        if (layout.kind === 'single') {
+          const { rows } = await client.query<{ version: string; dirty: boolean }>(
+            `SELECT version::text AS version, dirty FROM ${this.quoted()}`,
+          );
+          if (rows.length > 1) {
+            throw new AppError({
+              code: 'tracking_table_unexpected',
+              message: `${this.db.service}: ${this.table.schema}.${this.table.name} has ${rows.length} rows, golang-migrate keeps one`,
+              userMessage: `The tracking table \`${this.table.schema}.${this.table.name}\` of *${this.db.service}* has ${rows.length} rows; golang-migrate keeps exactly one (the current version). Nothing was changed.`,
+            });
+          }
+          const head = rows[0];
+          if (!head || BigInt(head.version) < 0n) return [];
+          const current = BigInt(head.version);
+          // golang-migrate records only the current version: every file up to it is applied.
+          const applied = [...files.values()]
+            .filter((f) => f.version <= current)
+            .sort((a, b) => (a.version < b.version ? -1 : 1));
+          if (!files.has(current)) applied.push({ version: current, name: head.version });
+          return applied.map((f) => ({
+            name: f.name,
+            order: Number(f.version),
+            appliedAt: null,
+            ...(f.version === current && head.dirty ? { dirty: true } : {}),
+          }));
         }
-        const head = rows[0];
-        if (!head || BigInt(head.version) < 0n) return [];
-        const current = BigInt(head.version);
-        // golang-migrate records only the current version: every file up to it is applied.
-        const applied = [...files.values()].filter((f) => f.version <= current).sort((a, b) => (a.version < b.version ? -1 : 1));
-        if (!files.has(current)) applied.push({ version: current, name: head.version });
-        return applied.map((f) => ({ name: f.name, order: Number(f.version), appliedAt: null, ...(f.version === current && head.dirty ? { dirty: true } : {}) }));
-      }
-      const { rows } = await client.query<{ version: string; dirty: boolean; applied_at: Date | null; checksum: string | null }>(
-        `SELECT version::text AS version, dirty, applied_at, ${layout.checksum ? 'checksum::text' : 'NULL::text'} AS checksum FROM ${this.quoted()} ORDER BY version`,
-      );
-      const out: AppliedMigration[] = [];
-      for (const r of rows) {
-        const file = files.get(BigInt(r.version));
-        const m: AppliedMigration = { name: file?.name ?? r.version, order: Number(r.version), appliedAt: r.applied_at ? new Date(r.applied_at).toISOString() : null };
-        if (r.dirty) m.dirty = true;
-        if (r.checksum && file?.up) {
-          const now = sha256(await readFile(path.join(this.options.directory, file.up), 'utf8'));
-          if (now !== r.checksum.trim().toLowerCase()) m.modified = true;
+        const { rows } = await client.query<{
+          version: string;
+          dirty: boolean;
+          applied_at: Date | null;
+          checksum: string | null;
+        }>(
+          `SELECT version::text AS version, dirty, applied_at, ${layout.checksum ? 'checksum::text' : 'NULL::text'} AS checksum FROM ${this.quoted()} ORDER BY version`,
+        );
+        const out: AppliedMigration[] = [];
+        for (const r of rows) {
+          const file = files.get(BigInt(r.version));
+          const m: AppliedMigration = {
+            name: file?.name ?? r.version,
+            order: Number(r.version),
+            appliedAt: r.applied_at ? new Date(r.applied_at).toISOString() : null,
+          };
+          if (r.dirty) m.dirty = true;
+          if (r.checksum && file?.up) {
+            const now = sha256(await readFile(path.join(this.options.directory, file.up), 'utf8'));
+            if (now !== r.checksum.trim().toLowerCase()) m.modified = true;
+          }
+          out.push(m);
         }
-        out.push(m);
-      }
-      return out.sort((a, b) => a.order - b.order);
-    }, this.session);
+        return out.sort((a, b) => a.order - b.order);
+      },
+      this.session,
+    );
   }
 
   async listFiles(): Promise<string[]> {
@@ -197,20 +250,35 @@ export class SqlMigrationTool extends PostgresMigrationTool {
         });
       }
       const up = file.up ? await readFile(path.join(this.options.directory, file.up), 'utf8') : null;
-      const upSql = up ? await parseSqlFile(up, file.up!).then((p) => p.statements, () => null) : null;
+      const upSql = up
+        ? await parseSqlFile(up, file.up!).then(
+            (p) => p.statements,
+            () => null,
+          )
+        : null;
       const base = {
         migration: m.name,
         order: m.order,
-        checksum: await fileChecksum([file.up, file.down].filter((f): f is string => Boolean(f)).map((f) => path.join(this.options.directory, f))),
+        checksum: await fileChecksum(
+          [file.up, file.down].filter((f): f is string => Boolean(f)).map((f) => path.join(this.options.directory, f)),
+        ),
         ...(upSql?.length ? { upSql } : {}),
         ...(m.dirty ? { dirty: true } : {}),
         ...(m.modified ? { modified: true } : {}),
       };
       if (!file.down) {
-        steps.push({ ...base, transactional: true, sql: [], irreversible: `\`${m.name}\` has no \`${m.name}.down.sql\`, so it cannot be rolled back automatically` });
+        steps.push({
+          ...base,
+          transactional: true,
+          sql: [],
+          irreversible: `\`${m.name}\` has no \`${m.name}.down.sql\`, so it cannot be rolled back automatically`,
+        });
         continue;
       }
-      const parsed = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
+      const parsed = await parseSqlFile(
+        await readFile(path.join(this.options.directory, file.down), 'utf8'),
+        file.down,
+      );
       steps.push({ ...base, transactional: parsed.outsideTransaction.length === 0, sql: parsed.statements });
     }
     return steps;
@@ -220,11 +288,17 @@ export class SqlMigrationTool extends PostgresMigrationTool {
   async migrateUp(migrations: AppliedMigration[]): Promise<void> {
     const files = await this.files();
     await this.session.work(async (client) => {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.quoted()} (version bigint PRIMARY KEY, dirty boolean NOT NULL)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.quoted()} (version bigint PRIMARY KEY, dirty boolean NOT NULL)`,
+      );
       for (const m of migrations) {
         const file = files.get(BigInt(m.order));
-        if (!file?.up) throw new AppError({ code: 'rollback_missing_file', message: `no .up.sql for version ${m.order}` });
-        const { statements } = await parseSqlFile(await readFile(path.join(this.options.directory, file.up), 'utf8'), file.up);
+        if (!file?.up)
+          throw new AppError({ code: 'rollback_missing_file', message: `no .up.sql for version ${m.order}` });
+        const { statements } = await parseSqlFile(
+          await readFile(path.join(this.options.directory, file.up), 'utf8'),
+          file.up,
+        );
         await client.query('BEGIN');
         for (const st of statements) await client.query(st);
         await client.query(`DELETE FROM ${this.quoted()}`);
@@ -237,8 +311,12 @@ export class SqlMigrationTool extends PostgresMigrationTool {
   async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
     const files = await this.files();
     const file = files.get(BigInt(step.order));
-    if (!file?.down) throw new AppError({ code: 'rollback_irreversible', message: `${step.migration} has no .down.sql` });
-    const { statements } = await parseSqlFile(await readFile(path.join(this.options.directory, file.down), 'utf8'), file.down);
+    if (!file?.down)
+      throw new AppError({ code: 'rollback_irreversible', message: `${step.migration} has no .down.sql` });
+    const { statements } = await parseSqlFile(
+      await readFile(path.join(this.options.directory, file.down), 'utf8'),
+      file.down,
+    );
     const version = String(file.version);
     const previous = [...files.keys()].filter((v) => v < file.version).sort((a, b) => (a < b ? 1 : -1))[0];
 
@@ -263,11 +341,22 @@ export class SqlMigrationTool extends PostgresMigrationTool {
     // 2. The down, the version moved back and dirty cleared, in one transaction when the file allows it.
     const track = async (client: pg.ClientBase): Promise<void> => {
       if (layout.kind === 'per_version') {
-        assertTracked((await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version])).rowCount, step.migration);
+        assertTracked(
+          (await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version]))
+            .rowCount,
+          step.migration,
+        );
       } else if (previous === undefined) {
-        assertTracked((await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version])).rowCount, step.migration);
+        assertTracked(
+          (await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = $1::numeric`, [version]))
+            .rowCount,
+          step.migration,
+        );
       } else {
-        const moved = await client.query(`UPDATE ${this.quoted()} SET version = $2, dirty = false WHERE version::text::numeric = $1::numeric`, [version, previous.toString()]);
+        const moved = await client.query(
+          `UPDATE ${this.quoted()} SET version = $2, dirty = false WHERE version::text::numeric = $1::numeric`,
+          [version, previous.toString()],
+        );
         assertTracked(moved.rowCount, step.migration);
       }
     };
@@ -275,13 +364,16 @@ export class SqlMigrationTool extends PostgresMigrationTool {
       return await runSqlDown(this.session, { step, statements, lockTimeout, track });
     } catch (err) {
       // A transactional down that failed changed nothing: put the dirty flag back as it was.
-      if (step.transactional && !wasDirty) await this.clearDirty(version).catch((e) => this.db.logger.error({ err: e }, 'could not clear the dirty mark'));
+      if (step.transactional && !wasDirty)
+        await this.clearDirty(version).catch((e) => this.db.logger.error({ err: e }, 'could not clear the dirty mark'));
       throw err;
     }
   }
 
   private async clearDirty(version: string): Promise<void> {
-    await this.session.work((client) => client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]));
+    await this.session.work((client) =>
+      client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]),
+    );
   }
 }
 
@@ -298,7 +390,8 @@ function databaseOf(url: string): string | undefined {
 export const sqlTool = defineMigrationTool({
   tool: 'sql',
   options: SqlOptions,
-  summary: 'plain SQL — `NNN_name.up.sql` / `NNN_name.down.sql`, tracking table `schema_migrations` with a dirty flag (golang-migrate or runbook 001 layout)',
+  summary:
+    'plain SQL — `NNN_name.up.sql` / `NNN_name.down.sql`, tracking table `schema_migrations` with a dirty flag (golang-migrate or runbook 001 layout)',
   tracking: (o, url) => sqlTracking(o, url ? databaseOf(url) : undefined),
   create: (options, db) => new SqlMigrationTool(options, db),
 });

@@ -3,7 +3,12 @@ import { plural, safeCell, safeText } from '../../domain/triage/safe-value.js';
 
 /** A tracking row in words for triage tables: `version=7 dirty=true`, at most 200 characters. */
 export const describeRow = (row: Record<string, unknown>): string =>
-  safeText(Object.entries(row).map(([k, v]) => `${k}=${String(safeCell(v, 60))}`).join(' '), 200);
+  safeText(
+    Object.entries(row)
+      .map(([k, v]) => `${k}=${String(safeCell(v, 60))}`)
+      .join(' '),
+    200,
+  );
 
 /**
  * Dirty versions in a golang-migrate style table (a `dirty boolean` column). Source: runbook
@@ -19,7 +24,9 @@ export function dirtyVersionsProbe(table: QualifiedName): TrackingProbe {
     evaluate(rows, name): ProbeFindings {
       if (rows.length === 0) return { problems: [], notes: [`no dirty row in ${name}`], rows: [] };
       return {
-        problems: [`${name} has ${plural(rows.length, 'dirty row')} (version ${rows.map((r) => String(safeCell(r.version, 40))).join(', ')})`],
+        problems: [
+          `${name} has ${plural(rows.length, 'dirty row')} (version ${rows.map((r) => String(safeCell(r.version, 40))).join(', ')})`,
+        ],
         notes: [],
         rows: rows.map((r) => ({ table: name, row: describeRow(r), finding: 'dirty = true' })),
       };

@@ -5,7 +5,13 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { SnapshotProgress, SnapshotProvider, SnapshotRecord, SnapshotRequest, VerifyOptions } from '../../domain/snapshots/snapshot-provider.js';
+import type {
+  SnapshotProgress,
+  SnapshotProvider,
+  SnapshotRecord,
+  SnapshotRequest,
+  VerifyOptions,
+} from '../../domain/snapshots/snapshot-provider.js';
 import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -16,13 +22,13 @@ import { formatBytes } from '../../domain/triage/safe-value.js';
 
 const run = promisify(execFile);
 
-
 /**
  * libpq's words for a server that refuses pg_dump's session for now, not for good: unreachable,
  * no answer, full ("sorry, too many clients already", "too many connections for role", SQLSTATE
  * 53300) or starting up, shutting down or in recovery (57P03).
  */
-const TRANSIENT_DUMP_FAILURE = /could not connect|timeout expired|Connection refused|too many clients|too many connections|remaining connection slots|the database system is (starting up|shutting down|in recovery mode)/i;
+const TRANSIENT_DUMP_FAILURE =
+  /could not connect|timeout expired|Connection refused|too many clients|too many connections|remaining connection slots|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /** Options of the pg_dump provider. */
 export interface PgDumpProviderOptions {
@@ -65,7 +71,10 @@ const CLIENT_MAJOR = new Map<string, Promise<number>>();
 function clientMajor(bin: string): Promise<number> {
   let major = CLIENT_MAJOR.get(bin);
   if (!major) {
-    major = run(bin, ['--version']).then((r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN), () => NaN);
+    major = run(bin, ['--version']).then(
+      (r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN),
+      () => NaN,
+    );
     CLIENT_MAJOR.set(bin, major);
   }
   return major;
@@ -73,7 +82,11 @@ function clientMajor(bin: string): Promise<number> {
 
 /** The server's major version (`server_version_num` / 10000), or null when it cannot be read. */
 async function serverMajor(databaseUrl: string): Promise<number | null> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'migrate-bot-snapshot' });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'migrate-bot-snapshot',
+  });
   try {
     await client.connect();
     const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
@@ -111,13 +124,20 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
 
   private env(): NodeJS.ProcessEnv {
     const { password } = splitPassword(this.options.databaseUrl);
-    return { ...process.env, ...(password ? { PGPASSWORD: password } : {}), PGAPPNAME: 'migrate-bot-snapshot', PGCONNECT_TIMEOUT: '10' };
+    return {
+      ...process.env,
+      ...(password ? { PGPASSWORD: password } : {}),
+      PGAPPNAME: 'migrate-bot-snapshot',
+      PGCONNECT_TIMEOUT: '10',
+    };
   }
 
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
     const { dump, manifest, partial } = this.files(req.name);
     // A retried job finds its own finished dump: success, no second dump.
-    const existing = await readFile(manifest, 'utf8').then((t) => JSON.parse(t) as SnapshotRecord).catch(() => null);
+    const existing = await readFile(manifest, 'utf8')
+      .then((t) => JSON.parse(t) as SnapshotRecord)
+      .catch(() => null);
     if (existing) return this.verify(existing);
 
     await this.assertClientCanDump(req.service);
@@ -128,7 +148,12 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     try {
       streamed = await dumpToFile({
         bin: this.options.pgDumpPath ?? 'pg_dump',
-        args: ['--format=custom', '--no-password', `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`, `--dbname=${splitPassword(this.options.databaseUrl).url}`],
+        args: [
+          '--format=custom',
+          '--no-password',
+          `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`,
+          `--dbname=${splitPassword(this.options.databaseUrl).url}`,
+        ],
         env: this.env(),
         file: partial,
         timeoutMs: this.options.timeoutMs ?? 3_600_000,
@@ -151,13 +176,21 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       elapsedMs: this.options.clock.now().getTime() - started.getTime(),
     };
     await this.listContents(dump); // integrity: pg_restore can read the archive
-    await writeFile(manifest, `${JSON.stringify({ ...record, incidentId: req.incidentId, service: req.service, migration: req.migration }, null, 2)}\n`);
+    await writeFile(
+      manifest,
+      `${JSON.stringify({ ...record, incidentId: req.incidentId, service: req.service, migration: req.migration }, null, 2)}\n`,
+    );
     if (this.options.keep !== undefined) {
       const protectedIds = new Set([...((await this.options.protectedIds?.()) ?? []), req.name]);
       const removed = await pruneDumps(this.options.directory, req.service, this.options.keep, protectedIds);
-      if (removed.length) await onProgress?.(`Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`);
+      if (removed.length)
+        await onProgress?.(
+          `Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`,
+        );
     }
-    await onProgress?.(`Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(streamed.sizeBytes)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`);
+    await onProgress?.(
+      `Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(streamed.sizeBytes)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`,
+    );
     return record;
   }
 
@@ -190,9 +223,20 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
   async verify(record: SnapshotRecord, options: VerifyOptions = {}): Promise<SnapshotRecord> {
     const file = record.location ?? this.files(record.id).dump;
     const now = await stat(file).catch((cause: unknown) => {
-      throw new AppError({ code: 'snapshot_not_found', message: `dump ${file} is missing`, cause, userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.` });
+      throw new AppError({
+        code: 'snapshot_not_found',
+        message: `dump ${file} is missing`,
+        cause,
+        userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.`,
+      });
     });
-    if (options.rehash === 'if_changed' && record.file && record.sizeBytes === now.size && record.file.mtimeMs === now.mtimeMs && record.file.ino === now.ino) {
+    if (
+      options.rehash === 'if_changed' &&
+      record.file &&
+      record.sizeBytes === now.size &&
+      record.file.mtimeMs === now.mtimeMs &&
+      record.file.ino === now.ino
+    ) {
       return { ...record, status: 'available' };
     }
     const [actual] = await Promise.all([sha256File(file), this.listContents(file)]);
@@ -247,14 +291,17 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
   /** `pg_restore --list`: proves the archive is readable. @returns number of TOC entries */
   private async listContents(file: string): Promise<number> {
     try {
-      const { stdout } = await run(this.options.pgRestorePath ?? 'pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await run(this.options.pgRestorePath ?? 'pg_restore', ['--list', file], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
     } catch (cause) {
       throw new AppError({
         code: 'snapshot_verification_failed',
         message: `pg_restore --list ${file} failed: ${(cause as Error).message}`,
         cause,
-        userMessage: 'The pg_dump snapshot could not be read back with `pg_restore --list`. Do not proceed without a readable snapshot.',
+        userMessage:
+          'The pg_dump snapshot could not be read back with `pg_restore --list`. Do not proceed without a readable snapshot.',
       });
     }
   }

@@ -1,10 +1,26 @@
 import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
-import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../domain/snapshots/restorer.js';
+import type {
+  Restorer,
+  RestoreCheck,
+  RestoreHooks,
+  RestoreOutcome,
+  RestoreRequest,
+  SnapshotSummary,
+} from '../../domain/snapshots/restorer.js';
 import type { SnapshotProgress, SnapshotProvider, SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
 import { listDumpManifests, readDumpManifest } from './pg-dump-retention.js';
-import { assertRestoreTarget, createDatabase, databaseExists, databaseOf, dropDatabase, pgRestoreInto, recoveryDatabaseName, withDatabaseName } from './pg-restore.js';
+import {
+  assertRestoreTarget,
+  createDatabase,
+  databaseExists,
+  databaseOf,
+  dropDatabase,
+  pgRestoreInto,
+  recoveryDatabaseName,
+  withDatabaseName,
+} from './pg-restore.js';
 import type { RestorePurpose } from '../../domain/snapshots/snapshot-name.js';
 
 /** Options of {@link PgDumpRestorer}. */
@@ -45,7 +61,12 @@ export class PgDumpRestorer implements Restorer {
     return manifests
       .reverse()
       .slice(0, limit)
-      .map((m) => ({ id: m.id, createdAt: m.createdAt, status: 'available', ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}) }));
+      .map((m) => ({
+        id: m.id,
+        createdAt: m.createdAt,
+        status: 'available',
+        ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}),
+      }));
   }
 
   /** The dump's manifest as a snapshot record, after its integrity check. */
@@ -74,12 +95,20 @@ export class PgDumpRestorer implements Restorer {
 
   async check(req: RestoreCheck): Promise<void> {
     if (!req.snapshotId || req.to) {
-      throw new AppError({ code: 'restore_unsupported', message: 'pg_dump restores need a snapshot id', userMessage: 'pg_dump snapshots restore from a snapshot ID, not to a point in time.' });
+      throw new AppError({
+        code: 'restore_unsupported',
+        message: 'pg_dump restores need a snapshot id',
+        userMessage: 'pg_dump snapshots restore from a snapshot ID, not to a point in time.',
+      });
     }
     assertRestoreTarget(this.options.databaseUrl, req.target);
     await this.verified(req.snapshotId);
     if (await databaseExists(this.options.databaseUrl, req.target)) {
-      throw new AppError({ code: 'restore_target_exists', message: `database ${req.target} exists`, userMessage: `Database \`${req.target}\` already exists; a restore never writes into an existing database. Nothing was opened.` });
+      throw new AppError({
+        code: 'restore_target_exists',
+        message: `database ${req.target} exists`,
+        userMessage: `Database \`${req.target}\` already exists; a restore never writes into an existing database. Nothing was opened.`,
+      });
     }
   }
 
@@ -92,7 +121,11 @@ export class PgDumpRestorer implements Restorer {
 
   async restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
     if (!req.snapshotId || req.to) {
-      throw new AppError({ code: 'restore_unsupported', message: 'pg_dump restores need a snapshot id', userMessage: 'pg_dump snapshots restore from a snapshot ID, not to a point in time.' });
+      throw new AppError({
+        code: 'restore_unsupported',
+        message: 'pg_dump restores need a snapshot id',
+        userMessage: 'pg_dump snapshots restore from a snapshot ID, not to a point in time.',
+      });
     }
     const { databaseUrl } = this.options;
     assertRestoreTarget(databaseUrl, req.target);
@@ -101,7 +134,11 @@ export class PgDumpRestorer implements Restorer {
     const record = await this.verified(req.snapshotId);
     if (await databaseExists(databaseUrl, req.target)) {
       if (!hooks.ownsTarget) {
-        throw new AppError({ code: 'restore_target_exists', message: `database ${req.target} exists`, userMessage: `Database \`${req.target}\` already exists and was not created by this incident; nothing was restored into it.` });
+        throw new AppError({
+          code: 'restore_target_exists',
+          message: `database ${req.target} exists`,
+          userMessage: `Database \`${req.target}\` already exists and was not created by this incident; nothing was restored into it.`,
+        });
       }
       // An earlier attempt of this incident created it and stopped half-way: start it again from empty.
       await dropDatabase(databaseUrl, req.target);

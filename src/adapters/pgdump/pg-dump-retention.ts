@@ -44,7 +44,12 @@ export async function listDumpManifests(directory: string, service: string): Pro
  * (the snapshot of an open incident) is never removed.
  * @returns ids removed, oldest first
  */
-export async function pruneDumps(directory: string, service: string, keep: number, protectedIds: ReadonlySet<string>): Promise<string[]> {
+export async function pruneDumps(
+  directory: string,
+  service: string,
+  keep: number,
+  protectedIds: ReadonlySet<string>,
+): Promise<string[]> {
   const manifests = await listDumpManifests(directory, service);
   const excess = manifests.length - keep;
   const removed: string[] = [];

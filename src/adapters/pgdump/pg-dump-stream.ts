@@ -32,7 +32,13 @@ const STDERR_CAP = 64 * 1024;
  * killed after `timeoutMs`.
  * @throws {@link PgDumpFailed} when pg_dump exits non-zero; the spawn error when it cannot start
  */
-export async function dumpToFile(options: { bin: string; args: string[]; env: NodeJS.ProcessEnv; file: string; timeoutMs: number }): Promise<StreamedDump> {
+export async function dumpToFile(options: {
+  bin: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  file: string;
+  timeoutMs: number;
+}): Promise<StreamedDump> {
   const child = spawn(options.bin, options.args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -76,7 +82,11 @@ export function lockWaitTable(stderr: string): string | null {
  * channel; empty when they are gone by now.
  */
 export async function describeLockHolders(databaseUrl: string, table: string): Promise<string> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'migrate-bot-snapshot', connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'migrate-bot-snapshot',
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.connect();
     const { rows } = await client.query<{ pid: number; application_name: string; state: string | null; query: string }>(
@@ -86,7 +96,12 @@ export async function describeLockHolders(databaseUrl: string, table: string): P
         ORDER BY a.pid LIMIT 5`,
       [table],
     );
-    const blockers: BlockingSession[] = rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, query: r.query }));
+    const blockers: BlockingSession[] = rows.map((r) => ({
+      pid: r.pid,
+      applicationName: r.application_name,
+      state: r.state,
+      query: r.query,
+    }));
     return blockers.length ? describeBlockers(blockers) : '';
   } catch {
     return '';

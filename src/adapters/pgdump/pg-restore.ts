@@ -14,7 +14,11 @@ const run = promisify(execFile);
  * different targets, cut so it fits PostgreSQL's 63-byte identifiers (PostgreSQL
  * "Identifiers and Key Words": NAMEDATALEN − 1 bytes).
  */
-export function recoveryDatabaseName(sourceDb: string, at: Date, purpose: 'recovery' | 'rehearsal' = 'recovery'): string {
+export function recoveryDatabaseName(
+  sourceDb: string,
+  at: Date,
+  purpose: 'recovery' | 'rehearsal' = 'recovery',
+): string {
   const suffix = `_${purpose}_${utcSecondStamp(at).replace('-', '_')}`;
   let base = sourceDb;
   while (Buffer.byteLength(base + suffix, 'utf8') > 63) base = base.slice(0, -1);
@@ -38,12 +42,20 @@ export function withDatabaseName(databaseUrl: string, database: string): string 
  */
 export function assertRestoreTarget(databaseUrl: string, target: string): void {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(target) || target === databaseOf(databaseUrl)) {
-    throw new AppError({ code: 'restore_target_invalid', message: `refusing restore target ${target}`, userMessage: 'A restore goes to a new database, never the source.' });
+    throw new AppError({
+      code: 'restore_target_invalid',
+      message: `refusing restore target ${target}`,
+      userMessage: 'A restore goes to a new database, never the source.',
+    });
   }
 }
 
 async function withAdmin<T>(databaseUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const admin = await connectClient({ connectionString: databaseUrl, application_name: 'migrate-bot-restore', connectionTimeoutMillis: 10_000 });
+  const admin = await connectClient({
+    connectionString: databaseUrl,
+    application_name: 'migrate-bot-restore',
+    connectionTimeoutMillis: 10_000,
+  });
   try {
     return await fn(admin);
   } finally {
@@ -53,7 +65,10 @@ async function withAdmin<T>(databaseUrl: string, fn: (c: pg.Client) => Promise<T
 
 /** Whether database `name` exists on the server of `databaseUrl` (pg_database; read-only). */
 export function databaseExists(databaseUrl: string, name: string): Promise<boolean> {
-  return withAdmin(databaseUrl, async (c) => ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0);
+  return withAdmin(
+    databaseUrl,
+    async (c) => ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0,
+  );
 }
 
 /** `CREATE DATABASE target` on the server of `databaseUrl`. @throws AppError `restore_target_exists` */
@@ -63,7 +78,12 @@ export async function createDatabase(databaseUrl: string, target: string): Promi
       await c.query(`CREATE DATABASE ${pg.escapeIdentifier(target)}`);
     } catch (cause) {
       if ((cause as { code?: string }).code === '42P04') {
-        throw new AppError({ code: 'restore_target_exists', message: `database ${target} exists`, cause, userMessage: `Database \`${target}\` already exists; nothing was restored over it.` });
+        throw new AppError({
+          code: 'restore_target_exists',
+          message: `database ${target} exists`,
+          cause,
+          userMessage: `Database \`${target}\` already exists; nothing was restored over it.`,
+        });
       }
       throw cause;
     }
@@ -91,7 +111,12 @@ export async function pgRestoreInto(databaseUrl: string, dumpFile: string, targe
     });
   } catch (cause) {
     const stderr = redactSecrets(String((cause as { stderr?: string }).stderr ?? (cause as Error).message)).trim();
-    throw new AppError({ code: 'restore_failed', message: `pg_restore into ${target} failed: ${stderr}`, cause, userMessage: `pg_restore into \`${target}\` failed: ${stderr.split('\n')[0]}` });
+    throw new AppError({
+      code: 'restore_failed',
+      message: `pg_restore into ${target} failed: ${stderr}`,
+      cause,
+      userMessage: `pg_restore into \`${target}\` failed: ${stderr.split('\n')[0]}`,
+    });
   }
   return url;
 }

@@ -27,7 +27,11 @@ export const DEFAULT_CONNECT_RETRY: ConnectRetry = { retries: 6, minTimeoutMs: 2
  * anyway); `setup` may add more, e.g. one that logs. Every other error, and the last refusal, is
  * thrown as the driver gave it; a failed client is always ended.
  */
-export async function connectClient(config: pg.ClientConfig, setup: (client: pg.Client) => void = () => undefined, retry: ConnectRetry = DEFAULT_CONNECT_RETRY): Promise<pg.Client> {
+export async function connectClient(
+  config: pg.ClientConfig,
+  setup: (client: pg.Client) => void = () => undefined,
+  retry: ConnectRetry = DEFAULT_CONNECT_RETRY,
+): Promise<pg.Client> {
   return pRetry(
     async () => {
       const client = new pg.Client(config);

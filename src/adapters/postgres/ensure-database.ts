@@ -3,7 +3,15 @@ import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 
 /** Network failures that mean "nothing answers there", as node's `net` and `dns` name them. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+]);
 
 /** How to start PostgreSQL on the machines the README names (Debian cluster, systemd, the compose stack). */
 export const START_POSTGRES_HINT =

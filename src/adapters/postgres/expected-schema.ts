@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ServiceConfig } from '../../config/services.js';
 import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration } from '../../domain/rollback/plan.js';
@@ -48,7 +48,11 @@ export interface ExpectedSchemaDeps {
 }
 
 /** The AppError of a scratch database that could not be made or migrated; `details.problems` says what to do. */
-function scratchError(code: 'verify_scratch_create_failed' | 'verify_scratch_migrate_failed', message: string, problems: string[]): AppError {
+function scratchError(
+  code: 'verify_scratch_create_failed' | 'verify_scratch_migrate_failed',
+  message: string,
+  problems: string[],
+): AppError {
   return new AppError({ code, message, details: { problems } });
 }
 
@@ -63,8 +67,15 @@ async function migrationFilesDigest(service: ServiceConfig): Promise<string | nu
   for (const dir of dirs) {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     // Dirent.parentPath is Node ≥ 20.12; before it, the same folder was `path`.
-    const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).sort();
-    for (const file of files) hash.update(`${path.relative(dir, file)}\0`).update(await readFile(file)).update('\0');
+    const files = entries
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+      .sort();
+    for (const file of files)
+      hash
+        .update(`${path.relative(dir, file)}\0`)
+        .update(await readFile(file))
+        .update('\0');
   }
   return hash.digest('hex');
 }
@@ -74,12 +85,23 @@ async function migrationFilesDigest(service: ServiceConfig): Promise<string | nu
  * the bytes of the migration files, the scratch server and the catalog query. Null when the
  * tool's files cannot be read from a directory (then nothing is cached).
  */
-export async function expectedSchemaKey(service: ServiceConfig, through: readonly AppliedMigration[]): Promise<string | null> {
+export async function expectedSchemaKey(
+  service: ServiceConfig,
+  through: readonly AppliedMigration[],
+): Promise<string | null> {
   const files = await migrationFilesDigest(service);
   if (!files) return null;
   const server = new URL(service.verify.scratch_database_url || service.database_url);
   return createHash('sha256')
-    .update(JSON.stringify([service.migrations.tool, through.map((m) => m.name), files, `${server.host}${server.pathname}`, FINGERPRINT_SQL]))
+    .update(
+      JSON.stringify([
+        service.migrations.tool,
+        through.map((m) => m.name),
+        files,
+        `${server.host}${server.pathname}`,
+        FINGERPRINT_SQL,
+      ]),
+    )
     .digest('hex');
 }
 
@@ -89,7 +111,12 @@ export async function expectedSchemaKey(service: ServiceConfig, through: readonl
  * service's own tool, its normalised schema read, and the scratch database dropped whatever happens.
  * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed` (`details.problems`)
  */
-export async function buildExpectedSchema(service: ServiceConfig, serviceTool: MigrationTool, through: readonly AppliedMigration[], deps: ExpectedSchemaDeps): Promise<Omit<ExpectedSchema, 'cached'>> {
+export async function buildExpectedSchema(
+  service: ServiceConfig,
+  serviceTool: MigrationTool,
+  through: readonly AppliedMigration[],
+  deps: ExpectedSchemaDeps,
+): Promise<Omit<ExpectedSchema, 'cached'>> {
   const t0 = performance.now();
   const server = service.verify.scratch_database_url || service.database_url;
   const scratch = `${databaseOf(server).slice(0, 30)}_verify_${utcSecondStamp(deps.now()).replace('-', '_')}_${randomBytes(2).toString('hex')}`;
@@ -97,13 +124,22 @@ export async function buildExpectedSchema(service: ServiceConfig, serviceTool: M
   try {
     await createDatabase(server, scratch);
   } catch (err) {
-    throw scratchError('verify_scratch_create_failed', `could not create the scratch database \`${scratch}\`: ${redactSecrets((err as Error).message)}`, ['set verify.scratch_database_url_env to a server where the bot may CREATE DATABASE']);
+    throw scratchError(
+      'verify_scratch_create_failed',
+      `could not create the scratch database \`${scratch}\`: ${redactSecrets((err as Error).message)}`,
+      ['set verify.scratch_database_url_env to a server where the bot may CREATE DATABASE'],
+    );
   }
   const tool = deps.toolFor(service, scratchUrl);
   try {
     await tool.migrateUp!([...through]);
     const lines = await schemaLines(scratchUrl, trackingRelations(serviceTool));
-    return { lines, through: through.map((m) => m.name), builtMs: Math.round(performance.now() - t0), builtAt: deps.now().toISOString() };
+    return {
+      lines,
+      through: through.map((m) => m.name),
+      builtMs: Math.round(performance.now() - t0),
+      builtAt: deps.now().toISOString(),
+    };
   } catch (err) {
     const message = redactSecrets((err as Error).message);
     throw scratchError('verify_scratch_migrate_failed', `the scratch migrate up failed: ${message}`, [message]);
@@ -118,7 +154,12 @@ export async function buildExpectedSchema(service: ServiceConfig, serviceTool: M
  * (the same files, names, server and query), else built now and kept.
  * @throws AppError as {@link buildExpectedSchema}
  */
-export async function expectedSchema(service: ServiceConfig, serviceTool: MigrationTool, through: readonly AppliedMigration[], deps: ExpectedSchemaDeps): Promise<ExpectedSchema> {
+export async function expectedSchema(
+  service: ServiceConfig,
+  serviceTool: MigrationTool,
+  through: readonly AppliedMigration[],
+  deps: ExpectedSchemaDeps,
+): Promise<ExpectedSchema> {
   const key = await expectedSchemaKey(service, through);
   const kept = key ? await deps.store.get(key) : null;
   if (kept) return { ...kept, cached: true };
@@ -132,7 +173,10 @@ export async function expectedSchema(service: ServiceConfig, serviceTool: Migrat
  * than `keepDays` (default 14) are deleted as new ones are written.
  */
 export class PostgresExpectedSchemaStore implements ExpectedSchemaStore {
-  constructor(private readonly pool: pg.Pool, private readonly keepDays = 14) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly keepDays = 14,
+  ) {}
 
   async get(key: string): Promise<Omit<ExpectedSchema, 'cached'> | null> {
     const { rows } = await this.pool.query<{ lines: string[]; through: string[]; built_ms: number; built_at: Date }>(
@@ -140,7 +184,9 @@ export class PostgresExpectedSchemaStore implements ExpectedSchemaStore {
       [key],
     );
     const row = rows[0];
-    return row ? { lines: row.lines, through: row.through, builtMs: row.built_ms, builtAt: row.built_at.toISOString() } : null;
+    return row
+      ? { lines: row.lines, through: row.through, builtMs: row.built_ms, builtAt: row.built_at.toISOString() }
+      : null;
   }
 
   async put(key: string, service: string, schema: Omit<ExpectedSchema, 'cached'>): Promise<void> {

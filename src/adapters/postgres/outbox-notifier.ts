@@ -50,7 +50,10 @@ export class OutboxNotifier implements Notifier {
     // Not awaited: the notice is stored, so the caller is done; a queue that does not answer
     // must not hold up a person waiting on a command (the reconciler's sweep delivers it later).
     void this.kick(incident.id, id).catch((err: unknown) =>
-      this.logger.warn({ err, incidentId: incident.id, noticeId: id }, 'could not queue notice delivery; the reconciler will'),
+      this.logger.warn(
+        { err, incidentId: incident.id, noticeId: id },
+        'could not queue notice delivery; the reconciler will',
+      ),
     );
   }
 
@@ -104,6 +107,8 @@ export class OutboxNotifier implements Notifier {
   }
 
   async reply(responseUrl: string, text: string): Promise<void> {
-    await this.sendReply(responseUrl, text).catch((err: unknown) => this.logger.warn({ err }, 'ephemeral reply failed'));
+    await this.sendReply(responseUrl, text).catch((err: unknown) =>
+      this.logger.warn({ err }, 'ephemeral reply failed'),
+    );
   }
 }

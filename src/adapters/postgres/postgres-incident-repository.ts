@@ -1,10 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PlanStep } from '../../domain/rollback/plan.js';
-import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../../domain/incident/model/incident.js';
+import type {
+  Approval,
+  BreakGlass,
+  Incident,
+  IncidentFailure,
+  RestoreSpec,
+  StepOutcome,
+} from '../../domain/incident/model/incident.js';
 import type { PlanBasis } from '../../domain/rollback/plan-digest.js';
 import type { PlanRisk } from '../../domain/rollback/risk.js';
-import type { IncidentEventRecord, IncidentRepository, NewIncident } from '../../domain/incident/ports/incident-repository.js';
+import type {
+  IncidentEventRecord,
+  IncidentRepository,
+  NewIncident,
+} from '../../domain/incident/ports/incident-repository.js';
 import { nextState, type IncidentEvent } from '../../domain/incident/model/state-machine.js';
 import { isOpen } from '../../domain/incident/model/incident.js';
 import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
@@ -27,7 +38,6 @@ export function planStepFromStored(stored: Record<string, unknown>): PlanStep {
     sql: Array.isArray(s.sql) ? s.sql : [],
   };
 }
-
 
 interface IncidentRow {
   id: string;
@@ -101,13 +111,32 @@ export class PostgresIncidentRepository implements IncidentRepository {
         `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass)
          VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10) RETURNING *`,
         [
-          id, input.service, input.migration, input.requestedBy, JSON.stringify(input.plan), now, input.kind ?? 'rollback', input.restore ? JSON.stringify(input.restore) : null,
-          input.basis ? JSON.stringify(input.basis) : null, input.breakGlass ? JSON.stringify(input.breakGlass) : null,
+          id,
+          input.service,
+          input.migration,
+          input.requestedBy,
+          JSON.stringify(input.plan),
+          now,
+          input.kind ?? 'rollback',
+          input.restore ? JSON.stringify(input.restore) : null,
+          input.basis ? JSON.stringify(input.basis) : null,
+          input.breakGlass ? JSON.stringify(input.breakGlass) : null,
         ],
       );
       await client.query(
         `INSERT INTO incident_events (incident_id, type, actor, to_state, data) VALUES ($1, 'opened', $2, 'opened', $3)`,
-        [id, input.requestedBy, { kind: input.kind ?? 'rollback', migration: input.migration, steps: input.plan.map((s) => s.migration), restore: input.restore ?? null, digest: input.basis?.digest ?? null, breakGlass: input.breakGlass ?? null }],
+        [
+          id,
+          input.requestedBy,
+          {
+            kind: input.kind ?? 'rollback',
+            migration: input.migration,
+            steps: input.plan.map((s) => s.migration),
+            restore: input.restore ?? null,
+            digest: input.basis?.digest ?? null,
+            breakGlass: input.breakGlass ?? null,
+          },
+        ],
       );
       await client.query('COMMIT');
       return toIncident(rows[0]!);
@@ -167,7 +196,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async countByState(): Promise<Record<string, number>> {
-    const { rows } = await this.pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM incidents GROUP BY state');
+    const { rows } = await this.pool.query<{ state: string; n: number }>(
+      'SELECT state, count(*)::int AS n FROM incidents GROUP BY state',
+    );
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
@@ -183,7 +214,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async setSummary(id: string, fields: { ts?: string; topicState?: string }): Promise<void> {
-    await this.update(id, 'summary_ts = COALESCE($2, summary_ts), topic_state = COALESCE($3, topic_state)', [fields.ts ?? null, fields.topicState ?? null]);
+    await this.update(id, 'summary_ts = COALESCE($2, summary_ts), topic_state = COALESCE($3, topic_state)', [
+      fields.ts ?? null,
+      fields.topicState ?? null,
+    ]);
   }
 
   async setPlanMessage(id: string, ts: string): Promise<void> {
@@ -212,11 +246,24 @@ export class PostgresIncidentRepository implements IncidentRepository {
     if (res.rowCount !== 1) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found` });
   }
 
-  async transition(id: string, event: IncidentEvent, actor: string, data: Record<string, unknown> & { failure?: IncidentFailure } = {}): Promise<Incident> {
-    return this.transitionWith(id, event, actor, data, 'failure = COALESCE($5, failure)', [data.failure ? JSON.stringify(data.failure) : null]);
+  async transition(
+    id: string,
+    event: IncidentEvent,
+    actor: string,
+    data: Record<string, unknown> & { failure?: IncidentFailure } = {},
+  ): Promise<Incident> {
+    return this.transitionWith(id, event, actor, data, 'failure = COALESCE($5, failure)', [
+      data.failure ? JSON.stringify(data.failure) : null,
+    ]);
   }
 
-  async startNewRound(id: string, plan: Incident['plan'], actor: string, data: Record<string, unknown> = {}, basis: PlanBasis | null = null): Promise<Incident> {
+  async startNewRound(
+    id: string,
+    plan: Incident['plan'],
+    actor: string,
+    data: Record<string, unknown> = {},
+    basis: PlanBasis | null = null,
+  ): Promise<Incident> {
     return this.transitionWith(
       id,
       'retried',
@@ -245,7 +292,12 @@ export class PostgresIncidentRepository implements IncidentRepository {
     return this.inTransaction(async (client) => {
       const { rows } = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id]);
       const row = rows[0];
-      if (!row) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found`, userMessage: 'This incident no longer exists.' });
+      if (!row)
+        throw new AppError({
+          code: 'incident_not_found',
+          message: `incident ${id} not found`,
+          userMessage: 'This incident no longer exists.',
+        });
       const to = nextState(row.state, event);
       const now = this.clock.now();
       const updated = await client.query<IncidentRow>(
@@ -261,7 +313,11 @@ export class PostgresIncidentRepository implements IncidentRepository {
     });
   }
 
-  async addApproval(id: string, userId: string, planDigest: string | null = null): Promise<{ inserted: boolean; approvals: Approval[] }> {
+  async addApproval(
+    id: string,
+    userId: string,
+    planDigest: string | null = null,
+  ): Promise<{ inserted: boolean; approvals: Approval[] }> {
     const res = await this.pool.query(
       'INSERT INTO approvals (incident_id, user_id, created_at, plan_digest) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [id, userId, this.clock.now(), planDigest],
@@ -272,27 +328,45 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async listApprovals(id: string): Promise<Approval[]> {
-    const { rows } = await this.pool.query<{ incident_id: string; user_id: string; created_at: Date; plan_digest: string | null }>(
-      'SELECT * FROM approvals WHERE incident_id = $1 ORDER BY created_at, user_id',
-      [id],
-    );
-    return rows.map((r) => ({ incidentId: r.incident_id, userId: r.user_id, createdAt: r.created_at, planDigest: r.plan_digest }));
+    const { rows } = await this.pool.query<{
+      incident_id: string;
+      user_id: string;
+      created_at: Date;
+      plan_digest: string | null;
+    }>('SELECT * FROM approvals WHERE incident_id = $1 ORDER BY created_at, user_id', [id]);
+    return rows.map((r) => ({
+      incidentId: r.incident_id,
+      userId: r.user_id,
+      createdAt: r.created_at,
+      planDigest: r.plan_digest,
+    }));
   }
 
   async setRisk(id: string, risk: PlanRisk): Promise<void> {
     await this.update(id, 'risk = $2', [JSON.stringify(risk)]);
   }
 
-  async supersedePlan(id: string, plan: Incident['plan'], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident> {
+  async supersedePlan(
+    id: string,
+    plan: Incident['plan'],
+    basis: PlanBasis,
+    data: Record<string, unknown>,
+  ): Promise<Incident> {
     return this.inTransaction(async (client) => {
       const { rows } = await client.query<IncidentRow>(
         'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
         [id, JSON.stringify(plan), JSON.stringify(basis), this.clock.now()],
       );
       if (!rows[0]) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found` });
-      const voided = await client.query<{ user_id: string }>('DELETE FROM approvals WHERE incident_id = $1 RETURNING user_id', [id]);
+      const voided = await client.query<{ user_id: string }>(
+        'DELETE FROM approvals WHERE incident_id = $1 RETURNING user_id',
+        [id],
+      );
       await client.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [
-        id, 'plan_superseded', BOT, { ...data, digest: basis.digest, voided: voided.rows.map((r) => r.user_id) },
+        id,
+        'plan_superseded',
+        BOT,
+        { ...data, digest: basis.digest, voided: voided.rows.map((r) => r.user_id) },
       ]);
       return toIncident(rows[0]);
     });
@@ -315,18 +389,42 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {
-    await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [id, type, actor, data]);
+    await this.pool.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [
+      id,
+      type,
+      actor,
+      data,
+    ]);
   }
 
   async listEvents(id: string, options: { afterId?: number } = {}): Promise<IncidentEventRecord[]> {
-    const { rows } = await this.pool.query<{ id: string; at: Date; type: string; actor: string; from_state: string | null; to_state: string | null; data: Record<string, unknown> }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      at: Date;
+      type: string;
+      actor: string;
+      from_state: string | null;
+      to_state: string | null;
+      data: Record<string, unknown>;
+    }>(
       'SELECT id, at, type, actor, from_state, to_state, data FROM incident_events WHERE incident_id = $1 AND id > $2 ORDER BY id',
       [id, options.afterId ?? 0],
     );
-    return rows.map((r) => ({ id: Number(r.id), at: r.at, type: r.type, actor: r.actor, fromState: r.from_state, toState: r.to_state, data: r.data }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: r.at,
+      type: r.type,
+      actor: r.actor,
+      fromState: r.from_state,
+      toState: r.to_state,
+      data: r.data,
+    }));
   }
 
-  async lastEvent(id: string, types: string[]): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null> {
+  async lastEvent(
+    id: string,
+    types: string[],
+  ): Promise<{ type: string; at: Date; data: Record<string, unknown> } | null> {
     const { rows } = await this.pool.query<{ type: string; at: Date; data: Record<string, unknown> }>(
       'SELECT type, at, data FROM incident_events WHERE incident_id = $1 AND type = ANY($2) ORDER BY id DESC LIMIT 1',
       [id, types],

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { NoticeMethod } from '../../domain/incident/ports/notifier.js';
 
 /** One stored notice: a Notifier call waiting for (or done with) delivery. */
@@ -57,18 +57,39 @@ export class PostgresOutbox {
 
   /** The oldest undelivered, not abandoned notice of the incident, or null. */
   async next(incidentId: string): Promise<StoredNotice | null> {
-    const { rows } = await this.pool.query<{ id: string; incident_id: string; method: NoticeMethod; args: unknown[]; attempts: number; not_before: Date | null; created_at: Date }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      incident_id: string;
+      method: NoticeMethod;
+      args: unknown[];
+      attempts: number;
+      not_before: Date | null;
+      created_at: Date;
+    }>(
       `SELECT id, incident_id, method, args, attempts, not_before, created_at FROM notices
        WHERE incident_id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL ORDER BY id LIMIT 1`,
       [incidentId],
     );
     const r = rows[0];
-    return r ? { id: Number(r.id), incidentId: r.incident_id, method: r.method, args: r.args, attempts: r.attempts, notBefore: r.not_before, createdAt: r.created_at } : null;
+    return r
+      ? {
+          id: Number(r.id),
+          incidentId: r.incident_id,
+          method: r.method,
+          args: r.args,
+          attempts: r.attempts,
+          notBefore: r.not_before,
+          createdAt: r.created_at,
+        }
+      : null;
   }
 
   /** Marks a notice delivered, with what Slack returned (channel id, message ts). */
   async delivered(id: number, result: Record<string, unknown> = {}): Promise<void> {
-    await this.pool.query('UPDATE notices SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1', [id, result]);
+    await this.pool.query('UPDATE notices SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1', [
+      id,
+      result,
+    ]);
   }
 
   /**
@@ -77,7 +98,10 @@ export class PostgresOutbox {
    * @returns attempts started so far, this one included
    */
   async begin(id: number): Promise<number> {
-    const { rows } = await this.pool.query<{ attempts: number }>('UPDATE notices SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts', [id]);
+    const { rows } = await this.pool.query<{ attempts: number }>(
+      'UPDATE notices SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts',
+      [id],
+    );
     return rows[0]?.attempts ?? 1;
   }
 
@@ -112,11 +136,16 @@ export class PostgresOutbox {
    * without running `fn` (that holder delivers what is pending; the caller tries again
    * shortly, in case it was just finishing).
    */
-  async withDeliveryLock<T>(incidentId: string, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
+  async withDeliveryLock<T>(
+    incidentId: string,
+    fn: () => Promise<T>,
+  ): Promise<{ busy: true } | { busy: false; value: T }> {
     const client = await this.lockPool.connect();
     const key = `migrate-bot:notices:${incidentId}`;
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+        key,
+      ]);
       if (!rows[0]?.locked) return { busy: true };
       try {
         return { busy: false, value: await fn() };

@@ -63,9 +63,19 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let client: pg.Client;
   try {
-    client = await connectClient({ connectionString: options.url, application_name: TRIAGE_APPLICATION_NAME, connectionTimeoutMillis: connectTimeoutMs, query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS });
+    client = await connectClient({
+      connectionString: options.url,
+      application_name: TRIAGE_APPLICATION_NAME,
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: options.statement_timeout.ms + CLIENT_GRACE_MS,
+    });
   } catch (cause) {
-    throw new AppError({ code: 'triage_connect_failed', message: 'could not open a triage session', cause, retryable: true });
+    throw new AppError({
+      code: 'triage_connect_failed',
+      message: 'could not open a triage session',
+      cause,
+      retryable: true,
+    });
   }
   let broken = false;
 
@@ -92,7 +102,12 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
   } catch (cause) {
     broken = true;
     await end();
-    throw new AppError({ code: 'triage_connect_failed', message: 'could not open a triage session', cause, retryable: true });
+    throw new AppError({
+      code: 'triage_connect_failed',
+      message: 'could not open a triage session',
+      cause,
+      retryable: true,
+    });
   }
 
   const run = async <R>(sql: string, params?: readonly unknown[]): Promise<TriageQueryResult<R>> => {
@@ -101,7 +116,8 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
       return { rows: result.rows as R[], columns: result.fields.map((f) => f.name) };
     } catch (err) {
       // No SQLSTATE: the socket or the client-side timer failed; the connection is unusable.
-      if (typeof (err as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code)) broken = true;
+      if (typeof (err as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code))
+        broken = true;
       throw err;
     }
   };
@@ -119,11 +135,21 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
                   set_config('lock_timeout', $2, true),
                   set_config('idle_in_transaction_session_timeout', $3, true),
                   set_config('application_name', $4, true)`,
-          [options.statement_timeout.text, options.lock_timeout.text, String(2 * options.statement_timeout.ms), TRIAGE_APPLICATION_NAME],
+          [
+            options.statement_timeout.text,
+            options.lock_timeout.text,
+            String(2 * options.statement_timeout.ms),
+            TRIAGE_APPLICATION_NAME,
+          ],
         );
       } catch (cause) {
         broken = true;
-        throw new AppError({ code: 'triage_connect_failed', message: 'could not start a triage transaction', cause, retryable: true });
+        throw new AppError({
+          code: 'triage_connect_failed',
+          message: 'could not start a triage transaction',
+          cause,
+          retryable: true,
+        });
       }
       return {
         pid,

@@ -50,7 +50,11 @@ export interface BlockingSession {
  * During Migrations").
  * @returns `stop()`, which ends the polling and gives the last non-empty set seen
  */
-export function watchBlockers(client: pg.ClientBase, pid: number, everyMs = 100): { stop(): Promise<BlockingSession[]> } {
+export function watchBlockers(
+  client: pg.ClientBase,
+  pid: number,
+  everyMs = 100,
+): { stop(): Promise<BlockingSession[]> } {
   let last: BlockingSession[] = [];
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -59,7 +63,8 @@ export function watchBlockers(client: pg.ClientBase, pid: number, everyMs = 100)
       `SELECT pid, application_name, state, left(query, 200) AS query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1)) ORDER BY pid`,
       [pid],
     );
-    if (rows.length) last = rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, query: r.query }));
+    if (rows.length)
+      last = rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, query: r.query }));
   };
   const timer = setInterval(() => {
     if (stopped) return;
@@ -79,6 +84,9 @@ export function watchBlockers(client: pg.ClientBase, pid: number, everyMs = 100)
 /** "pid 4242 (psql, idle in transaction): `LOCK TABLE events`" — for failure messages. */
 export function describeBlockers(blockers: BlockingSession[]): string {
   return blockers
-    .map((b) => `pid ${b.pid} (${b.applicationName || 'no application_name'}${b.state ? `, ${b.state}` : ''}): \`${b.query.replace(/`/g, "'").replace(/\s+/g, ' ').trim()}\``)
+    .map(
+      (b) =>
+        `pid ${b.pid} (${b.applicationName || 'no application_name'}${b.state ? `, ${b.state}` : ''}): \`${b.query.replace(/`/g, "'").replace(/\s+/g, ' ').trim()}\``,
+    )
     .join('; ');
 }

@@ -18,26 +18,52 @@ export type FingerprintDeps = ExpectedSchemaDeps;
  * Skipped, saying why, when the tool cannot migrate a scratch database; failed, saying why,
  * when the scratch database cannot be made or migrated.
  */
-export async function fingerprintCheck(service: ServiceConfig, serviceTool: MigrationTool, deps: FingerprintDeps): Promise<VerificationCheck> {
+export async function fingerprintCheck(
+  service: ServiceConfig,
+  serviceTool: MigrationTool,
+  deps: FingerprintDeps,
+): Promise<VerificationCheck> {
   const t0 = performance.now();
-  const base = { name: 'schema_fingerprint', title: 'Schema fingerprint against a fresh migrate up (runbook 001 postflight)' };
-  const done = (status: VerificationCheck['status'], detail: string, problems: string[] = []): VerificationCheck => ({ ...base, status, detail, problems, durationMs: Math.round(performance.now() - t0) });
-  if (!serviceTool.migrateUp) return done('skipped', `${service.migrations.tool} cannot migrate a scratch database from the bot (its migrator applies the whole journal, not up to a point)`);
+  const base = {
+    name: 'schema_fingerprint',
+    title: 'Schema fingerprint against a fresh migrate up (runbook 001 postflight)',
+  };
+  const done = (status: VerificationCheck['status'], detail: string, problems: string[] = []): VerificationCheck => ({
+    ...base,
+    status,
+    detail,
+    problems,
+    durationMs: Math.round(performance.now() - t0),
+  });
+  if (!serviceTool.migrateUp)
+    return done(
+      'skipped',
+      `${service.migrations.tool} cannot migrate a scratch database from the bot (its migrator applies the whole journal, not up to a point)`,
+    );
   const applied = await serviceTool.listApplied();
   const exclude = trackingRelations(serviceTool);
-  let expected;
+  let expected: Awaited<ReturnType<typeof expectedSchema>>;
   let live: string[];
   try {
-    [expected, live] = await Promise.all([expectedSchema(service, serviceTool, applied, deps), schemaLines(service.triage.database_url, exclude)]);
+    [expected, live] = await Promise.all([
+      expectedSchema(service, serviceTool, applied, deps),
+      schemaLines(service.triage.database_url, exclude),
+    ]);
   } catch (err) {
-    if (isAppError(err) && Array.isArray(err.details?.problems)) return done('failed', err.message, err.details.problems as string[]);
+    if (isAppError(err) && Array.isArray(err.details?.problems))
+      return done('failed', err.message, err.details.problems as string[]);
     throw err;
   }
   const expectedSet = new Set(expected.lines);
   const liveSet = new Set(live);
   const problems = [
     ...live.filter((l) => !expectedSet.has(l)).map((l) => `only in the service database: ${l}`),
-    ...expected.lines.filter((l) => !liveSet.has(l)).map((l) => `missing from the service database (a fresh migrate up to \`${applied[applied.length - 1]?.name ?? '(nothing)'}\` has it): ${l}`),
+    ...expected.lines
+      .filter((l) => !liveSet.has(l))
+      .map(
+        (l) =>
+          `missing from the service database (a fresh migrate up to \`${applied[applied.length - 1]?.name ?? '(nothing)'}\` has it): ${l}`,
+      ),
   ];
   const source = expected.cached ? 'reference built before approval' : `reference built now in ${expected.builtMs} ms`;
   return done(

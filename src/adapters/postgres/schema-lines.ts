@@ -42,7 +42,11 @@ SELECT line FROM (
 
 /** The schema's normalised lines (see {@link FINGERPRINT_SQL}), in a read-only transaction. */
 export async function schemaLines(url: string, exclude: string[]): Promise<string[]> {
-  const client = await connectClient({ connectionString: url, application_name: 'migrate-bot-verify', connectionTimeoutMillis: 5000 });
+  const client = await connectClient({
+    connectionString: url,
+    application_name: 'migrate-bot-verify',
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.query("BEGIN READ ONLY; SET LOCAL statement_timeout = '30s'");
     const { rows } = await client.query<{ line: string }>(FINGERPRINT_SQL, [exclude]);

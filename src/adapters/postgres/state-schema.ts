@@ -57,7 +57,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       `);
     },
     async down(knex) {
-      await knex.raw('DROP TABLE incident_events; DROP FUNCTION incident_events_append_only(); DROP TABLE approvals; DROP TABLE incidents;');
+      await knex.raw(
+        'DROP TABLE incident_events; DROP FUNCTION incident_events_append_only(); DROP TABLE approvals; DROP TABLE incidents;',
+      );
     },
   },
   '0002_restore_incidents': {
@@ -114,7 +116,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       `);
     },
     async down(knex) {
-      await knex.raw('ALTER TABLE approvals DROP COLUMN plan_digest; ALTER TABLE incidents DROP COLUMN break_glass, DROP COLUMN risk, DROP COLUMN basis');
+      await knex.raw(
+        'ALTER TABLE approvals DROP COLUMN plan_digest; ALTER TABLE incidents DROP COLUMN break_glass, DROP COLUMN risk, DROP COLUMN basis',
+      );
     },
   },
   // Verification: the down migrations ran but a check failed; ended, shown until acknowledged.
@@ -180,7 +184,10 @@ const source: Knex.MigrationSource<string> = {
 export async function migrateStateDb(databaseUrl: string, logger: Logger): Promise<string[]> {
   const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 }, log: knexLog(logger) });
   try {
-    const [, applied] = (await knex.migrate.latest({ migrationSource: source, tableName: 'migrate_bot_schema_migrations' })) as [number, string[]];
+    const [, applied] = (await knex.migrate.latest({
+      migrationSource: source,
+      tableName: 'migrate_bot_schema_migrations',
+    })) as [number, string[]];
     if (applied.length) logger.info({ applied }, 'state database migrated');
     return applied;
   } finally {

@@ -44,8 +44,12 @@ function describeSqlState(code: string, message: string, t: TriageTimeouts): str
 }
 
 /** Plain-language meaning of Node socket errors and node-postgres client errors. */
-function describeClientError(err: Error & { code?: unknown; address?: unknown; port?: unknown }, t: TriageTimeouts): string {
-  const where = typeof err.address === 'string' ? ` at ${err.address}${typeof err.port === 'number' ? `:${err.port}` : ''}` : '';
+function describeClientError(
+  err: Error & { code?: unknown; address?: unknown; port?: unknown },
+  t: TriageTimeouts,
+): string {
+  const where =
+    typeof err.address === 'string' ? ` at ${err.address}${typeof err.port === 'number' ? `:${err.port}` : ''}` : '';
   switch (err.code) {
     case 'ECONNREFUSED':
       return `database unreachable: connection refused${where}`;
@@ -59,8 +63,10 @@ function describeClientError(err: Error & { code?: unknown; address?: unknown; p
     case 'ECONNRESET':
       return `connection lost: reset by the server${where}`;
   }
-  if (/timeout expired|connection timeout/i.test(err.message)) return `database unreachable: no connection within ${t.connectTimeoutMs}ms (connect timeout)`;
-  if (/query read timeout/i.test(err.message)) return `no answer from the database within ${t.statement_timeout.text} plus grace (client-side timeout)`;
+  if (/timeout expired|connection timeout/i.test(err.message))
+    return `database unreachable: no connection within ${t.connectTimeoutMs}ms (connect timeout)`;
+  if (/query read timeout/i.test(err.message))
+    return `no answer from the database within ${t.statement_timeout.text} plus grace (client-side timeout)`;
   if (/connection terminated/i.test(err.message)) return `connection lost: ${err.message}`;
   return err.message;
 }

@@ -80,7 +80,11 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
   const startedAt = (options.clock ?? systemClock).now().toISOString();
   const log = options.logger?.child({ service: service.name });
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const timeouts = { statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs };
+  const timeouts = {
+    statement_timeout: service.triage.statement_timeout,
+    lock_timeout: service.triage.lock_timeout,
+    connectTimeoutMs,
+  };
 
   let touched: TouchedRelationsResult | undefined;
   if (options.offending) {
@@ -90,10 +94,20 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
       touched = { relations: [], problems: [`down SQL not analysed: ${describeTriageError(err, timeouts)}`] };
     }
   }
-  const context: CheckContext = { service, tracking: trackingOf(service.migrations, service.triage.database_url), offending: options.offending, touched };
+  const context: CheckContext = {
+    service,
+    tracking: trackingOf(service.migrations, service.triage.database_url),
+    offending: options.offending,
+    touched,
+  };
 
   let unreachable: string | undefined;
-  const sessionOptions = { url: service.triage.database_url, statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs };
+  const sessionOptions = {
+    url: service.triage.database_url,
+    statement_timeout: service.triage.statement_timeout,
+    lock_timeout: service.triage.lock_timeout,
+    connectTimeoutMs,
+  };
   const list = options.checks ?? triageChecks;
   const results = new Array<CheckResult>(list.length);
   let next = 0;
@@ -107,12 +121,20 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
         const check = list[index]!;
         const t0 = performance.now();
         const base = { name: check.name, title: check.title, source: check.source };
-        const failed = (error: string): CheckResult => ({ ...base, verdict: 'failed', summary: `Check failed: ${error}`, durationMs: elapsed(t0), columns: [], rows: [], error });
+        const failed = (error: string): CheckResult => ({
+          ...base,
+          verdict: 'failed',
+          summary: `Check failed: ${error}`,
+          durationMs: elapsed(t0),
+          columns: [],
+          rows: [],
+          error,
+        });
         if (unreachable) {
           results[index] = failed(unreachable);
           continue;
         }
-        let session;
+        let session: Awaited<ReturnType<TriageConnection['begin']>> | undefined;
         try {
           if (connection?.broken) {
             await connection.close();
@@ -149,7 +171,10 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
   await Promise.all(Array.from({ length: lanes }, () => shared(lane)));
   const checks = results;
   const report: TriageReport = { service: service.name, startedAt, durationMs: elapsed(started), checks };
-  log?.info({ durationMs: report.durationMs, verdicts: Object.fromEntries(checks.map((c) => [c.name, c.verdict])) }, 'triage finished');
+  log?.info(
+    { durationMs: report.durationMs, verdicts: Object.fromEntries(checks.map((c) => [c.name, c.verdict])) },
+    'triage finished',
+  );
   return report;
 }
 
@@ -162,12 +187,23 @@ export async function runTriage(service: TriageServiceConfig, options: RunTriage
  */
 export async function withTriageSessions<T>(
   service: TriageServiceConfig,
-  fn: (begin: () => Promise<TriageSession & { close(): Promise<void> }>, describeError: (err: unknown) => string) => Promise<T>,
+  fn: (
+    begin: () => Promise<TriageSession & { close(): Promise<void> }>,
+    describeError: (err: unknown) => string,
+  ) => Promise<T>,
   options: { connectTimeoutMs?: number } = {},
 ): Promise<T> {
-  const timeouts = { statement_timeout: service.triage.statement_timeout, lock_timeout: service.triage.lock_timeout, connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
-  const describeError = (err: unknown): string => describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
-  return databaseLimit(service.triage.database_url, service.triage.max_connections)(async () => {
+  const timeouts = {
+    statement_timeout: service.triage.statement_timeout,
+    lock_timeout: service.triage.lock_timeout,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  };
+  const describeError = (err: unknown): string =>
+    describeTriageError(isAppError(err, 'triage_connect_failed') ? err.cause : err, timeouts);
+  return databaseLimit(
+    service.triage.database_url,
+    service.triage.max_connections,
+  )(async () => {
     let connection: TriageConnection | null = null;
     let unreachable: unknown = null;
     const begin = async () => {
@@ -196,7 +232,16 @@ export async function withTriageSessions<T>(
  * Takes the plan's risk figures (`rollback/risk-figures.ts`) through {@link withTriageSessions}.
  * A database that cannot be reached leaves every figure with the reason in `figure.error`.
  */
-export async function measurePlanRisk(service: TriageServiceConfig, risk: PlanRisk, options: { connectTimeoutMs?: number } = {}): Promise<PlanRisk> {
+export async function measurePlanRisk(
+  service: TriageServiceConfig,
+  risk: PlanRisk,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<PlanRisk> {
   if (!risk.steps.some((s) => s.findings.some((f) => f.target))) return risk;
-  return withTriageSessions(service, (begin, describeError) => measureRisk(risk, begin, { exactCountMaxRows: service.triage.exact_count_max_rows, describeError }), options);
+  return withTriageSessions(
+    service,
+    (begin, describeError) =>
+      measureRisk(risk, begin, { exactCountMaxRows: service.triage.exact_count_max_rows, describeError }),
+    options,
+  );
 }

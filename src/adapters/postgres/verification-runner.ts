@@ -2,7 +2,14 @@ import { fingerprintCheck, type FingerprintDeps } from './schema-fingerprint.js'
 import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { ServiceConfig } from '../../config/services.js';
 import type { PlanStep } from '../../domain/rollback/plan.js';
-import { CHECKS, healthCheck, integrityCheck, objectsCheck, smokeCheck, type VerificationCheck } from '../../domain/verify/verification.js';
+import {
+  CHECKS,
+  healthCheck,
+  integrityCheck,
+  objectsCheck,
+  smokeCheck,
+  type VerificationCheck,
+} from '../../domain/verify/verification.js';
 import { withTriageSessions } from './triage-runner.js';
 
 /** HTTP status of a GET to `url`, following redirects, or a throw after `timeoutMs` (an AbortSignal timeout). */
@@ -19,14 +26,28 @@ export async function httpStatus(url: string, timeoutMs: number): Promise<number
  * health URLs. A check that cannot run is `failed` with the reason; never throws for database trouble.
  * @param plan the steps that ran (the incident's plan), newest first
  */
-export async function runVerification(service: ServiceConfig, plan: readonly PlanStep[], fingerprint?: { tool: MigrationTool; deps: FingerprintDeps }): Promise<VerificationCheck[]> {
+export async function runVerification(
+  service: ServiceConfig,
+  plan: readonly PlanStep[],
+  fingerprint?: { tool: MigrationTool; deps: FingerprintDeps },
+): Promise<VerificationCheck[]> {
   const checks = await withTriageSessions(service, async (begin, describeError) => {
-    const guarded = async ({ name, title }: { name: string; title: string }, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
+    const guarded = async (
+      { name, title }: { name: string; title: string },
+      run: () => Promise<VerificationCheck>,
+    ): Promise<VerificationCheck> => {
       const t0 = performance.now();
       try {
         return await run();
       } catch (err) {
-        return { name, title, status: 'failed', detail: `could not run: ${describeError(err)}`, problems: [describeError(err)], durationMs: Math.round(performance.now() - t0) };
+        return {
+          name,
+          title,
+          status: 'failed',
+          detail: `could not run: ${describeError(err)}`,
+          problems: [describeError(err)],
+          durationMs: Math.round(performance.now() - t0),
+        };
       }
     };
     return [

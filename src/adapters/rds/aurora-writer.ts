@@ -28,10 +28,19 @@ export async function ensureClusterWriter(
 ): Promise<{ identifier: string; elapsedMs: number }> {
   const { client, cluster, source } = options;
   const clock = options.clock ?? systemClock;
-  const ctx: RdsErrorContext = { operation: 'CreateDBInstance', area: 'restore', source: { kind: 'cluster', id: source }, service: options.service, target: cluster, maxWaitMinutes: options.maxWaitMinutes };
-  const mapped = (operation: string) => (err: unknown): never => {
-    throw mapRdsError(err, { ...ctx, operation });
+  const ctx: RdsErrorContext = {
+    operation: 'CreateDBInstance',
+    area: 'restore',
+    source: { kind: 'cluster', id: source },
+    service: options.service,
+    target: cluster,
+    maxWaitMinutes: options.maxWaitMinutes,
   };
+  const mapped =
+    (operation: string) =>
+    (err: unknown): never => {
+      throw mapRdsError(err, { ...ctx, operation });
+    };
   const restored = await describeCluster(client, cluster).catch(mapped('DescribeDBClusters'));
   const existing = restored?.DBClusterMembers?.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
   const identifier = existing ?? writerInstanceName(cluster);
@@ -39,8 +48,12 @@ export async function ensureClusterWriter(
   if (!existing) {
     let instanceClass = options.instanceClass;
     if (!instanceClass) {
-      const sourceWriter = (await describeCluster(client, source).catch(mapped('DescribeDBClusters')))?.DBClusterMembers?.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
-      instanceClass = sourceWriter ? (await describeInstance(client, sourceWriter).catch(mapped('DescribeDBInstances')))?.DBInstanceClass : undefined;
+      const sourceWriter = (
+        await describeCluster(client, source).catch(mapped('DescribeDBClusters'))
+      )?.DBClusterMembers?.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
+      instanceClass = sourceWriter
+        ? (await describeInstance(client, sourceWriter).catch(mapped('DescribeDBInstances')))?.DBInstanceClass
+        : undefined;
     }
     if (!instanceClass) {
       throw new AppError({
@@ -61,10 +74,14 @@ export async function ensureClusterWriter(
       );
     } catch (err) {
       // A retried call whose first attempt got through: the instance exists in this cluster.
-      const mine = isTargetAlreadyExists(err) && (await describeInstance(client, identifier).catch(() => undefined))?.DBClusterIdentifier === cluster;
+      const mine =
+        isTargetAlreadyExists(err) &&
+        (await describeInstance(client, identifier).catch(() => undefined))?.DBClusterIdentifier === cluster;
       if (!mine) mapped('CreateDBInstance')(err);
     }
-    await options.onProgress?.(`Creating the writer instance \`${identifier}\` (${instanceClass}) in the restored cluster \`${cluster}\`…`);
+    await options.onProgress?.(
+      `Creating the writer instance \`${identifier}\` (${instanceClass}) in the restored cluster \`${cluster}\`…`,
+    );
   }
   await waitForInstance(options, { ...ctx, target: identifier }, identifier);
   const elapsedMs = clock.now().getTime() - started;

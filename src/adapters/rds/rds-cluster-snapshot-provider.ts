@@ -84,10 +84,18 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
       identifierKind: 'cluster',
       source: cluster,
       client,
-      actions: { create: 'CreateDBClusterSnapshot', describe: 'DescribeDBClusterSnapshots', describeSource: 'DescribeDBClusters' },
+      actions: {
+        create: 'CreateDBClusterSnapshot',
+        describe: 'DescribeDBClusterSnapshots',
+        describeSource: 'DescribeDBClusters',
+      },
       create: async (name, tags) => {
         await client.send(
-          new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: cluster, DBClusterSnapshotIdentifier: name, Tags: tags }),
+          new CreateDBClusterSnapshotCommand({
+            DBClusterIdentifier: cluster,
+            DBClusterSnapshotIdentifier: name,
+            Tags: tags,
+          }),
         );
       },
       describe: async (name) => {

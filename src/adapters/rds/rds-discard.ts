@@ -1,4 +1,11 @@
-import { DeleteDBClusterCommand, DeleteDBInstanceCommand, waitUntilDBClusterDeleted, waitUntilDBInstanceDeleted, type RDSClient, type Tag } from '@aws-sdk/client-rds';
+import {
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  waitUntilDBClusterDeleted,
+  waitUntilDBInstanceDeleted,
+  type RDSClient,
+  type Tag,
+} from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import { isSourceNotFound, mapRdsError, type RdsErrorContext } from './rds-errors.js';
@@ -17,7 +24,8 @@ export interface DiscardOptions {
   onProgress?: SnapshotProgress;
 }
 
-const taggedFor = (tags: Tag[] | undefined, incidentId: string): boolean => tags?.some((t) => t.Key === 'incident' && t.Value === incidentId) === true;
+const taggedFor = (tags: Tag[] | undefined, incidentId: string): boolean =>
+  tags?.some((t) => t.Key === 'incident' && t.Value === incidentId) === true;
 
 /**
  * Deletes a copy a failed restore left behind (RDS API `DeleteDBInstance` / `DeleteDBCluster`
@@ -29,11 +37,23 @@ const taggedFor = (tags: Tag[] | undefined, incidentId: string): boolean => tags
  * @throws AppError `restore_discard_refused` when the resource is not this incident's, mapped RDS errors
  */
 export async function discardRdsCopy(o: DiscardOptions): Promise<void> {
-  const ctx: RdsErrorContext = { operation: o.kind === 'cluster' ? 'DeleteDBCluster' : 'DeleteDBInstance', area: 'restore', service: o.service, target: o.identifier };
-  const fail = (operation: string) => (err: unknown): never => {
-    throw mapRdsError(err, { ...ctx, operation });
+  const ctx: RdsErrorContext = {
+    operation: o.kind === 'cluster' ? 'DeleteDBCluster' : 'DeleteDBInstance',
+    area: 'restore',
+    service: o.service,
+    target: o.identifier,
   };
-  const waitFor = { client: o.client, maxWaitTime: o.maxWaitMinutes * 60, minDelay: o.minDelaySeconds ?? 30, maxDelay: o.maxDelaySeconds ?? 60 };
+  const fail =
+    (operation: string) =>
+    (err: unknown): never => {
+      throw mapRdsError(err, { ...ctx, operation });
+    };
+  const waitFor = {
+    client: o.client,
+    maxWaitTime: o.maxWaitMinutes * 60,
+    minDelay: o.minDelaySeconds ?? 30,
+    maxDelay: o.maxDelaySeconds ?? 60,
+  };
   const refuse = (): never => {
     throw new AppError({
       code: 'restore_discard_refused',
@@ -42,9 +62,17 @@ export async function discardRdsCopy(o: DiscardOptions): Promise<void> {
     });
   };
   const deleteInstance = async (id: string): Promise<void> => {
-    await o.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })).catch((err: unknown) => {
-      if (!isSourceNotFound(err)) fail('DeleteDBInstance')(err);
-    });
+    await o.client
+      .send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          SkipFinalSnapshot: true,
+          DeleteAutomatedBackups: true,
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!isSourceNotFound(err)) fail('DeleteDBInstance')(err);
+      });
     await o.onProgress?.(`Deleting instance \`${id}\`…`);
     await waitUntilDBInstanceDeleted(waitFor, { DBInstanceIdentifier: id }).catch(fail('wait'));
   };
@@ -59,10 +87,13 @@ export async function discardRdsCopy(o: DiscardOptions): Promise<void> {
   const cluster = await describeCluster(o.client, o.identifier).catch(fail('DescribeDBClusters'));
   if (!cluster) return;
   if (!taggedFor(cluster.TagList, o.incidentId)) refuse();
-  for (const member of cluster.DBClusterMembers ?? []) if (member.DBInstanceIdentifier) await deleteInstance(member.DBInstanceIdentifier);
-  await o.client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: o.identifier, SkipFinalSnapshot: true })).catch((err: unknown) => {
-    if (!isSourceNotFound(err)) fail('DeleteDBCluster')(err);
-  });
+  for (const member of cluster.DBClusterMembers ?? [])
+    if (member.DBInstanceIdentifier) await deleteInstance(member.DBInstanceIdentifier);
+  await o.client
+    .send(new DeleteDBClusterCommand({ DBClusterIdentifier: o.identifier, SkipFinalSnapshot: true }))
+    .catch((err: unknown) => {
+      if (!isSourceNotFound(err)) fail('DeleteDBCluster')(err);
+    });
   await o.onProgress?.(`Deleting cluster \`${o.identifier}\`…`);
   await waitUntilDBClusterDeleted(waitFor, { DBClusterIdentifier: o.identifier }).catch(fail('wait'));
 }

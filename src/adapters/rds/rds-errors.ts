@@ -38,30 +38,73 @@ export interface RdsErrorContext {
 }
 
 const QUOTA = new Set(['SnapshotQuotaExceeded', 'SnapshotQuotaExceededFault']);
-const INVALID_SOURCE_STATE = new Set(['InvalidDBInstanceState', 'InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault']);
+const INVALID_SOURCE_STATE = new Set([
+  'InvalidDBInstanceState',
+  'InvalidDBInstanceStateFault',
+  'InvalidDBClusterStateFault',
+]);
 const THROTTLING = new Set([
-  'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
-  'TooManyRequestsException', 'ThrottledException', 'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ThrottledException',
+  'SlowDown',
 ]);
 const INSTANCE_NOT_FOUND = new Set(['DBInstanceNotFound', 'DBInstanceNotFoundFault']);
 const CLUSTER_NOT_FOUND = new Set(['DBClusterNotFoundFault', 'DBClusterNotFound']);
 const SNAPSHOT_NOT_FOUND = new Set([
-  'DBSnapshotNotFound', 'DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'DBClusterSnapshotNotFound',
+  'DBSnapshotNotFound',
+  'DBSnapshotNotFoundFault',
+  'DBClusterSnapshotNotFoundFault',
+  'DBClusterSnapshotNotFound',
 ]);
-const SNAPSHOT_EXISTS = new Set(['DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault', 'DBClusterSnapshotAlreadyExistsFault']);
-const TARGET_EXISTS = new Set(['DBInstanceAlreadyExists', 'DBInstanceAlreadyExistsFault', 'DBClusterAlreadyExistsFault']);
+const SNAPSHOT_EXISTS = new Set([
+  'DBSnapshotAlreadyExists',
+  'DBSnapshotAlreadyExistsFault',
+  'DBClusterSnapshotAlreadyExistsFault',
+]);
+const TARGET_EXISTS = new Set([
+  'DBInstanceAlreadyExists',
+  'DBInstanceAlreadyExistsFault',
+  'DBClusterAlreadyExistsFault',
+]);
 const INVALID_SNAPSHOT_STATE = new Set([
-  'InvalidDBSnapshotState', 'InvalidDBSnapshotStateFault', 'InvalidDBClusterSnapshotStateFault',
+  'InvalidDBSnapshotState',
+  'InvalidDBSnapshotStateFault',
+  'InvalidDBClusterSnapshotStateFault',
 ]);
 const INVALID_RESTORE = new Set([
-  'InvalidRestoreFault', 'InvalidRestore', 'PointInTimeRestoreNotEnabled', 'PointInTimeRestoreNotEnabledFault',
+  'InvalidRestoreFault',
+  'InvalidRestore',
+  'PointInTimeRestoreNotEnabled',
+  'PointInTimeRestoreNotEnabledFault',
 ]);
 const AUTH = new Set([
-  'AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidClientTokenId',
-  'SignatureDoesNotMatch', 'IncompleteSignature', 'ExpiredToken', 'ExpiredTokenException',
-  'MissingAuthenticationToken', 'NotAuthorized', 'CredentialsProviderError',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'MissingAuthenticationToken',
+  'NotAuthorized',
+  'CredentialsProviderError',
 ]);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 interface SdkErrorShape {
   name?: string;
@@ -100,7 +143,8 @@ export const isInvalidSourceState = (err: unknown): boolean => inSet(err, INVALI
 /** `DBInstanceAlreadyExists` / `DBClusterAlreadyExistsFault`. */
 export const isTargetAlreadyExists = (err: unknown): boolean => inSet(err, TARGET_EXISTS);
 /** `DBInstanceNotFound` / `DBClusterNotFoundFault` (HTTP 404). */
-export const isSourceNotFound = (err: unknown): boolean => inSet(err, INSTANCE_NOT_FOUND) || inSet(err, CLUSTER_NOT_FOUND);
+export const isSourceNotFound = (err: unknown): boolean =>
+  inSet(err, INSTANCE_NOT_FOUND) || inSet(err, CLUSTER_NOT_FOUND);
 
 /** The waiter's own timeout (`@smithy` util-waiter throws `TimeoutError` with "Waiter has timed out"). */
 export function isWaiterTimeout(err: unknown): boolean {
@@ -116,7 +160,11 @@ function isThrottling(err: unknown): boolean {
 function isTransient(err: unknown): boolean {
   const e = shape(err);
   const status = e.$metadata?.httpStatusCode ?? 0;
-  return status >= 500 || inSet(err, NETWORK) || rdsErrorNames(err).some((n) => n === 'TimeoutError' || n === 'RequestTimeout');
+  return (
+    status >= 500 ||
+    inSet(err, NETWORK) ||
+    rdsErrorNames(err).some((n) => n === 'TimeoutError' || n === 'RequestTimeout')
+  );
 }
 
 function configKey(ctx: RdsErrorContext, leaf: string): string {
@@ -191,8 +239,13 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
   const sdkText = redactSecrets(typeof e.message === 'string' ? e.message : String(err));
   const message = `${ctx.operation} failed for ${ctx.source?.id ?? ctx.snapshotId ?? ctx.target ?? 'RDS'}: ${wire}${status ? ` (HTTP ${status})` : ''}: ${sdkText}`;
   const details = {
-    operation: ctx.operation, awsCode: wire, httpStatus: status, requestId: e.$metadata?.requestId,
-    source: ctx.source?.id, snapshotId: ctx.snapshotId, target: ctx.target,
+    operation: ctx.operation,
+    awsCode: wire,
+    httpStatus: status,
+    requestId: e.$metadata?.requestId,
+    source: ctx.source?.id,
+    snapshotId: ctx.snapshotId,
+    target: ctx.target,
   };
   const make = (code: string, retryable: boolean, userMessage: string): AppError =>
     new AppError({ code, message, cause: err, retryable, userMessage, details });
@@ -200,71 +253,113 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
 
   if (inSet(err, QUOTA)) {
     const quota = ctx.source?.kind === 'cluster' ? 'Manual DB cluster snapshots' : 'Manual DB instance snapshots';
-    return make('snapshot_quota_exceeded', false,
+    return make(
+      'snapshot_quota_exceeded',
+      false,
       `RDS refused the snapshot of ${src}: SnapshotQuotaExceeded. The AWS account has used up its "${quota}" ` +
-      'quota (Service Quotas → Amazon RDS; 100 per Region by default). Delete old manual snapshots or request ' +
-      'a quota increase, then re-run `/migrate snapshot`. The rollback stays blocked until a snapshot is available.');
+        'quota (Service Quotas → Amazon RDS; 100 per Region by default). Delete old manual snapshots or request ' +
+        'a quota increase, then re-run `/migrate snapshot`. The rollback stays blocked until a snapshot is available.',
+    );
   }
   if (isInvalidSourceState(err)) {
-    return make(`${ctx.area}_source_busy`, true,
+    return make(
+      `${ctx.area}_source_busy`,
+      true,
       `${src} is not in a state that allows this (${wire}); it is probably being backed up, modified or ` +
-      'rebooted. migrate-bot retried a few times; wait until it shows `available` in the AWS console and try again.');
+        'rebooted. migrate-bot retried a few times; wait until it shows `available` in the AWS console and try again.',
+    );
   }
   if (isThrottling(err)) {
-    return make('rds_throttled', true,
-      `AWS is throttling RDS API calls (${wire}) and the retries ran out. Try again in a minute.`);
+    return make(
+      'rds_throttled',
+      true,
+      `AWS is throttling RDS API calls (${wire}) and the retries ran out. Try again in a minute.`,
+    );
   }
   if (isSourceNotFound(err) && ctx.source) {
     const leaf = ctx.source.kind === 'cluster' ? 'cluster' : 'instance';
     const what = ctx.source.kind === 'cluster' ? 'DB cluster' : 'DB instance';
-    return make(`${ctx.area}_source_not_found`, false,
+    return make(
+      `${ctx.area}_source_not_found`,
+      false,
       `RDS has no ${what} named \`${ctx.source.id}\` in this account and Region (${wire}). ` +
-      `Check \`${configKey(ctx, leaf)}\` in services.yaml and the bot's AWS region. Nothing was changed.`);
+        `Check \`${configKey(ctx, leaf)}\` in services.yaml and the bot's AWS region. Nothing was changed.`,
+    );
   }
   if (isSourceNotFound(err)) {
-    return make(`${ctx.area}_source_not_found`, false,
-      `RDS could not find the database this action needs (${wire}). Nothing was changed.`);
+    return make(
+      `${ctx.area}_source_not_found`,
+      false,
+      `RDS could not find the database this action needs (${wire}). Nothing was changed.`,
+    );
   }
   if (isSnapshotNotFound(err)) {
-    return make('snapshot_not_found', false,
+    return make(
+      'snapshot_not_found',
+      false,
       `RDS has no snapshot named \`${ctx.snapshotId ?? '?'}\` (${wire}). Check the ID with ` +
-      '`aws rds describe-db-snapshots` or the AWS console. Nothing was changed.');
+        '`aws rds describe-db-snapshots` or the AWS console. Nothing was changed.',
+    );
   }
   if (isSnapshotAlreadyExists(err)) {
-    return make('snapshot_name_taken', false,
+    return make(
+      'snapshot_name_taken',
+      false,
       `A snapshot named \`${ctx.snapshotId ?? '?'}\` already exists and was not made for this incident. ` +
-      'Re-run `/migrate snapshot` to take one with a new name.');
+        'Re-run `/migrate snapshot` to take one with a new name.',
+    );
   }
   if (isTargetAlreadyExists(err)) {
-    return make('restore_target_exists', false,
+    return make(
+      'restore_target_exists',
+      false,
       `\`${ctx.target ?? '?'}\` already exists and was not created by this restore, so nothing was restored. ` +
-      'Check the AWS console, then run the restore again (a new restore gets a new name: it carries the second).');
+        'Check the AWS console, then run the restore again (a new restore gets a new name: it carries the second).',
+    );
   }
   if (inSet(err, INVALID_SNAPSHOT_STATE)) {
-    return make('snapshot_not_available', true,
-      `Snapshot \`${ctx.snapshotId ?? '?'}\` is not \`available\` yet (${wire}). Wait until it is, then try again.`);
+    return make(
+      'snapshot_not_available',
+      true,
+      `Snapshot \`${ctx.snapshotId ?? '?'}\` is not \`available\` yet (${wire}). Wait until it is, then try again.`,
+    );
   }
   if (inSet(err, INVALID_RESTORE)) {
-    return make('restore_time_invalid', false,
+    return make(
+      'restore_time_invalid',
+      false,
       `RDS cannot restore ${src} to that time (${wire}): point-in-time restore needs automated backups and a ` +
-      'time between the earliest and the latest restorable time. Nothing was restored.');
+        'time between the earliest and the latest restorable time. Nothing was restored.',
+    );
   }
   if (inSet(err, AUTH) || status === 403) {
     const iam = /^[A-Z][A-Za-z]+$/.test(ctx.operation) ? ` (\`rds:${ctx.operation}\` must be allowed)` : '';
-    return make('rds_access_denied', false,
+    return make(
+      'rds_access_denied',
+      false,
       `AWS refused migrate-bot's credentials or permissions for ${ctx.operation} (${wire}). Check the IAM role or ` +
-      `credentials the bot runs with${iam}. Nothing was changed.`);
+        `credentials the bot runs with${iam}. Nothing was changed.`,
+    );
   }
   if (typeof e.message === 'string' && /region is missing/i.test(e.message)) {
-    return make('rds_region_missing', false,
-      'migrate-bot has no AWS region configured. Set `AWS_REGION` (or a profile with `region`) in the bot\'s ' +
-      'environment. Nothing was changed.');
+    return make(
+      'rds_region_missing',
+      false,
+      "migrate-bot has no AWS region configured. Set `AWS_REGION` (or a profile with `region`) in the bot's " +
+        'environment. Nothing was changed.',
+    );
   }
   if (isTransient(err)) {
-    return make('rds_unavailable', true,
+    return make(
+      'rds_unavailable',
+      true,
       `RDS did not answer ${ctx.operation} (${wire}${status ? `, HTTP ${status}` : ''}) after several tries. ` +
-      'Try again in a few minutes.');
+        'Try again in a few minutes.',
+    );
   }
-  return make('rds_request_failed', false,
-    `RDS rejected ${ctx.operation} for ${src} (${wire}). The details are in the bot logs; nothing further was changed.`);
+  return make(
+    'rds_request_failed',
+    false,
+    `RDS rejected ${ctx.operation} for ${src} (${wire}). The details are in the bot logs; nothing further was changed.`,
+  );
 }

@@ -22,14 +22,35 @@ interface SnapshotFacts {
 
 /** One snapshot by id (`DescribeDBSnapshots` / `DescribeDBClusterSnapshots`), or null when RDS has none. */
 async function describeSnapshot(s: RdsRestoreSource, id: string): Promise<SnapshotFacts | null> {
-  const ctx: RdsErrorContext = { operation: s.kind === 'cluster' ? 'DescribeDBClusterSnapshots' : 'DescribeDBSnapshots', area: 'restore', source: { kind: s.kind, id: s.source }, service: s.service, snapshotId: id };
+  const ctx: RdsErrorContext = {
+    operation: s.kind === 'cluster' ? 'DescribeDBClusterSnapshots' : 'DescribeDBSnapshots',
+    area: 'restore',
+    source: { kind: s.kind, id: s.source },
+    service: s.service,
+    snapshotId: id,
+  };
   try {
     if (s.kind === 'cluster') {
-      const snap = (await s.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }))).DBClusterSnapshots?.[0];
-      return snap ? { id: snap.DBClusterSnapshotIdentifier ?? id, sourceId: snap.DBClusterIdentifier, status: snap.Status, createdAt: snap.SnapshotCreateTime } : null;
+      const snap = (await s.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })))
+        .DBClusterSnapshots?.[0];
+      return snap
+        ? {
+            id: snap.DBClusterSnapshotIdentifier ?? id,
+            sourceId: snap.DBClusterIdentifier,
+            status: snap.Status,
+            createdAt: snap.SnapshotCreateTime,
+          }
+        : null;
     }
     const snap = (await s.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
-    return snap ? { id: snap.DBSnapshotIdentifier ?? id, sourceId: snap.DBInstanceIdentifier, status: snap.Status, createdAt: snap.SnapshotCreateTime } : null;
+    return snap
+      ? {
+          id: snap.DBSnapshotIdentifier ?? id,
+          sourceId: snap.DBInstanceIdentifier,
+          status: snap.Status,
+          createdAt: snap.SnapshotCreateTime,
+        }
+      : null;
   } catch (err) {
     if (isSnapshotNotFound(err)) return null;
     throw mapRdsError(err, ctx);
@@ -49,7 +70,12 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
   if (req.snapshotId) {
     const snap = await describeSnapshot(s, req.snapshotId);
     if (!snap) {
-      throw new AppError({ code: 'restore_snapshot_unknown', message: `no RDS snapshot ${req.snapshotId}`, details: { snapshotId: req.snapshotId }, userMessage: `RDS has no snapshot \`${req.snapshotId}\`. Nothing was opened.` });
+      throw new AppError({
+        code: 'restore_snapshot_unknown',
+        message: `no RDS snapshot ${req.snapshotId}`,
+        details: { snapshotId: req.snapshotId },
+        userMessage: `RDS has no snapshot \`${req.snapshotId}\`. Nothing was opened.`,
+      });
     }
     if ((snap.sourceId ?? '').toLowerCase() !== s.source.toLowerCase()) {
       throw new AppError({
@@ -59,11 +85,20 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
       });
     }
     if (snap.status !== 'available') {
-      throw new AppError({ code: 'snapshot_not_available', message: `snapshot ${snap.id} is ${snap.status}`, userMessage: `Snapshot \`${snap.id}\` is \`${snap.status ?? 'unknown'}\`, not \`available\`, so it cannot be restored yet. Nothing was opened.` });
+      throw new AppError({
+        code: 'snapshot_not_available',
+        message: `snapshot ${snap.id} is ${snap.status}`,
+        userMessage: `Snapshot \`${snap.id}\` is \`${snap.status ?? 'unknown'}\`, not \`available\`, so it cannot be restored yet. Nothing was opened.`,
+      });
     }
   } else if (req.to && s.kind === 'instance') {
     const source = await describeInstance(s.client, s.source).catch((err: unknown) => {
-      throw mapRdsError(err, { operation: 'DescribeDBInstances', area: 'restore', source: { kind: 'instance', id: s.source }, service: s.service });
+      throw mapRdsError(err, {
+        operation: 'DescribeDBInstances',
+        area: 'restore',
+        source: { kind: 'instance', id: s.source },
+        service: s.service,
+      });
     });
     const latest = source?.LatestRestorableTime;
     if (latest && req.to.getTime() > latest.getTime()) {
@@ -74,23 +109,55 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
       });
     }
   }
-  const ctx: RdsErrorContext = { operation: s.kind === 'cluster' ? 'DescribeDBClusters' : 'DescribeDBInstances', area: 'restore', service: s.service, target: req.target };
-  const taken = await (s.kind === 'cluster' ? describeCluster(s.client, req.target) : describeInstance(s.client, req.target)).catch((err: unknown) => {
+  const ctx: RdsErrorContext = {
+    operation: s.kind === 'cluster' ? 'DescribeDBClusters' : 'DescribeDBInstances',
+    area: 'restore',
+    service: s.service,
+    target: req.target,
+  };
+  const taken = await (s.kind === 'cluster'
+    ? describeCluster(s.client, req.target)
+    : describeInstance(s.client, req.target)
+  ).catch((err: unknown) => {
     throw mapRdsError(err, ctx);
   });
   if (taken) {
-    throw new AppError({ code: 'restore_target_exists', message: `${req.target} exists`, userMessage: `An ${what} named \`${req.target}\` already exists; a restore always makes a new one. Nothing was opened.` });
+    throw new AppError({
+      code: 'restore_target_exists',
+      message: `${req.target} exists`,
+      userMessage: `An ${what} named \`${req.target}\` already exists; a restore always makes a new one. Nothing was opened.`,
+    });
   }
 }
 
 /** The source's newest manual snapshots, newest first (`DescribeDBSnapshots` / `DescribeDBClusterSnapshots` filtered by source). */
 export async function recentRdsSnapshots(s: RdsRestoreSource, limit: number): Promise<SnapshotSummary[]> {
-  const ctx: RdsErrorContext = { operation: s.kind === 'cluster' ? 'DescribeDBClusterSnapshots' : 'DescribeDBSnapshots', area: 'restore', source: { kind: s.kind, id: s.source }, service: s.service };
+  const ctx: RdsErrorContext = {
+    operation: s.kind === 'cluster' ? 'DescribeDBClusterSnapshots' : 'DescribeDBSnapshots',
+    area: 'restore',
+    source: { kind: s.kind, id: s.source },
+    service: s.service,
+  };
   try {
     const items: SnapshotFacts[] =
       s.kind === 'cluster'
-        ? ((await s.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: s.source }))).DBClusterSnapshots ?? []).map((x) => ({ id: x.DBClusterSnapshotIdentifier ?? '?', sourceId: x.DBClusterIdentifier, status: x.Status, createdAt: x.SnapshotCreateTime }))
-        : ((await s.client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: s.source }))).DBSnapshots ?? []).map((x) => ({ id: x.DBSnapshotIdentifier ?? '?', sourceId: x.DBInstanceIdentifier, status: x.Status, createdAt: x.SnapshotCreateTime }));
+        ? (
+            (await s.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: s.source })))
+              .DBClusterSnapshots ?? []
+          ).map((x) => ({
+            id: x.DBClusterSnapshotIdentifier ?? '?',
+            sourceId: x.DBClusterIdentifier,
+            status: x.Status,
+            createdAt: x.SnapshotCreateTime,
+          }))
+        : (
+            (await s.client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: s.source }))).DBSnapshots ?? []
+          ).map((x) => ({
+            id: x.DBSnapshotIdentifier ?? '?',
+            sourceId: x.DBInstanceIdentifier,
+            status: x.Status,
+            createdAt: x.SnapshotCreateTime,
+          }));
     return items
       .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
       .slice(0, limit)

@@ -1,10 +1,30 @@
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, waitUntilDBInstanceAvailable, type DBCluster, type DBInstance, type DescribeDBClustersCommandOutput, type DescribeDBInstancesCommandOutput, type RDSClient, type Tag } from '@aws-sdk/client-rds';
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  waitUntilDBInstanceAvailable,
+  type DBCluster,
+  type DBInstance,
+  type DescribeDBClustersCommandOutput,
+  type DescribeDBInstancesCommandOutput,
+  type RDSClient,
+  type Tag,
+} from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { INSTANCE_IDENTIFIER_MAX_LENGTH, rdsIdentifierProblems, recoveryInstanceName } from '../../domain/snapshots/snapshot-name.js';
+import {
+  INSTANCE_IDENTIFIER_MAX_LENGTH,
+  rdsIdentifierProblems,
+  recoveryInstanceName,
+} from '../../domain/snapshots/snapshot-name.js';
 import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
-import { isSourceNotFound, isTargetAlreadyExists, mapRdsError, waitTimeoutError, type RdsErrorContext } from './rds-errors.js';
+import {
+  isSourceNotFound,
+  isTargetAlreadyExists,
+  mapRdsError,
+  waitTimeoutError,
+  type RdsErrorContext,
+} from './rds-errors.js';
 import { isTerminalRdsStatus, waitWithFailFast, type PolledState, type RdsWaiter } from './rds-waiter.js';
 
 /**
@@ -88,7 +108,12 @@ export async function report(r: Resolved, text: string): Promise<void> {
 }
 
 /** Chooses and checks the target; refuses any identifier of the source (case-insensitive: RDS lower-cases). */
-export function chooseTarget(options: RestoreOptions, clock: Clock, source: string, alsoNot: Array<string | undefined>): string {
+export function chooseTarget(
+  options: RestoreOptions,
+  clock: Clock,
+  source: string,
+  alsoNot: Array<string | undefined>,
+): string {
   const target = (options.target ?? recoveryInstanceName(source, clock.now())).toLowerCase();
   const problems = rdsIdentifierProblems(target, INSTANCE_IDENTIFIER_MAX_LENGTH);
   if (problems.length > 0) {
@@ -116,10 +141,13 @@ export function chooseTarget(options: RestoreOptions, clock: Clock, source: stri
 
 export const toTags = (r: Resolved, marker: string): Tag[] => [
   { Key: RESTORED_FROM_TAG, Value: marker },
-  ...Object.entries(r.tags).filter(([k]) => k !== RESTORED_FROM_TAG).map(([Key, Value]) => ({ Key, Value })),
+  ...Object.entries(r.tags)
+    .filter(([k]) => k !== RESTORED_FROM_TAG)
+    .map(([Key, Value]) => ({ Key, Value })),
 ];
 
-export const tagValue = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
+export const tagValue = (tags: Tag[] | undefined, key: string): string | undefined =>
+  tags?.find((t) => t.Key === key)?.Value;
 
 /** The DB instance `id`, or undefined when RDS has none. @throws the SDK error for anything but not-found */
 export async function describeInstance(client: RDSClient, id: string): Promise<DBInstance | undefined> {
@@ -143,7 +171,9 @@ export async function describeCluster(client: RDSClient, id: string): Promise<DB
   }
 }
 
-export function activeSecurityGroups(groups: Array<{ VpcSecurityGroupId?: string | undefined; Status?: string | undefined }> | undefined): string[] | undefined {
+export function activeSecurityGroups(
+  groups: Array<{ VpcSecurityGroupId?: string | undefined; Status?: string | undefined }> | undefined,
+): string[] | undefined {
   const ids = (groups ?? [])
     .filter((g) => g.Status === undefined || g.Status === 'active')
     .map((g) => g.VpcSecurityGroupId)
@@ -170,7 +200,10 @@ export async function networkOf<T>(
     throw mapRdsError(err, { ...ctx, operation: action });
   }
   if (!found) {
-    r.logger.warn({ source: id, target: ctx.target }, 'source no longer exists; the copy gets the default subnet group and security groups');
+    r.logger.warn(
+      { source: id, target: ctx.target },
+      'source no longer exists; the copy gets the default subnet group and security groups',
+    );
   }
   return found;
 }
@@ -191,7 +224,10 @@ export async function startRestore(
         throw mapRdsError(e, { ...ctx, operation: 'Describe target' });
       });
       if (found === marker) {
-        r.logger.info({ target: ctx.target }, 'restore target already exists from this request (retried job); waiting for it');
+        r.logger.info(
+          { target: ctx.target },
+          'restore target already exists from this request (retried job); waiting for it',
+        );
         return;
       }
     }
@@ -269,7 +305,12 @@ export const readClusterPoll = (output: unknown): PolledState | undefined => {
   return status ? { status } : undefined;
 };
 
-export async function finishInstance(r: Resolved, ctx: RdsErrorContext, target: string, startedAt: number): Promise<RestoreResult> {
+export async function finishInstance(
+  r: Resolved,
+  ctx: RdsErrorContext,
+  target: string,
+  startedAt: number,
+): Promise<RestoreResult> {
   await awaitAvailable(r, ctx, waitUntilDBInstanceAvailable, { DBInstanceIdentifier: target }, readInstancePoll);
   const instance = await describeInstance(r.client, target).catch((e: unknown) => {
     throw mapRdsError(e, { ...ctx, operation: 'DescribeDBInstances' });
@@ -295,5 +336,11 @@ export async function finishInstance(r: Resolved, ctx: RdsErrorContext, target: 
  * @throws AppError `restore_wait_timeout` (retryable), `restore_failed`
  */
 export function waitForInstance(options: RestoreOptions, ctx: RdsErrorContext, id: string): Promise<number> {
-  return awaitAvailable(resolve(options), ctx, waitUntilDBInstanceAvailable, { DBInstanceIdentifier: id }, readInstancePoll);
+  return awaitAvailable(
+    resolve(options),
+    ctx,
+    waitUntilDBInstanceAvailable,
+    { DBInstanceIdentifier: id },
+    readInstancePoll,
+  );
 }

@@ -1,8 +1,38 @@
-import { DescribeDBClusterSnapshotsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RestoreDBClusterFromSnapshotCommand, RestoreDBInstanceFromDBSnapshotCommand, RestoreDBInstanceToPointInTimeCommand, waitUntilDBClusterAvailable, type DBInstance } from '@aws-sdk/client-rds';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+  waitUntilDBClusterAvailable,
+  type DBClusterSnapshot,
+  type DBInstance,
+  type DBSnapshot,
+} from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/clock.js';
 import { mapRdsError, type RdsErrorContext } from './rds-errors.js';
-import { type RestoreOptions, type RestoreResult, RESTORED_FROM_TAG, resolve, report, chooseTarget, toTags, tagValue, describeInstance, describeCluster, activeSecurityGroups, networkOf, startRestore, awaitAvailable, snapshotNotFound, noEndpoint, readClusterPoll, finishInstance } from './rds-restore-support.js';
+import {
+  type RestoreOptions,
+  type RestoreResult,
+  RESTORED_FROM_TAG,
+  resolve,
+  report,
+  chooseTarget,
+  toTags,
+  tagValue,
+  describeInstance,
+  describeCluster,
+  activeSecurityGroups,
+  networkOf,
+  startRestore,
+  awaitAvailable,
+  snapshotNotFound,
+  noEndpoint,
+  readClusterPoll,
+  finishInstance,
+} from './rds-restore-support.js';
 
 /**
  * Restore to a NEW instance or cluster, never over the source (runbook 003 "Restore from backup:
@@ -34,10 +64,14 @@ export async function restoreInstanceFromSnapshot(
   const { client } = r;
   const { snapshotId, source } = options;
   const ctx: RdsErrorContext = {
-    operation: 'RestoreDBInstanceFromDBSnapshot', area: 'restore', source: { kind: 'instance', id: source },
-    service: r.service, snapshotId, maxWaitMinutes: r.maxWaitMinutes,
+    operation: 'RestoreDBInstanceFromDBSnapshot',
+    area: 'restore',
+    source: { kind: 'instance', id: source },
+    service: r.service,
+    snapshotId,
+    maxWaitMinutes: r.maxWaitMinutes,
   };
-  let snapshot;
+  let snapshot: DBSnapshot | undefined;
   try {
     const out = await client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
     snapshot = out.DBSnapshots?.[0];
@@ -56,18 +90,25 @@ export async function restoreInstanceFromSnapshot(
       details: { snapshotId, rdsStatus: snapshot.Status },
     });
   }
-  const networkSource = await networkOf(r, ctx, 'DescribeDBInstances', snapshot.DBInstanceIdentifier ?? source,
-    (id) => describeInstance(client, id));
+  const networkSource = await networkOf(r, ctx, 'DescribeDBInstances', snapshot.DBInstanceIdentifier ?? source, (id) =>
+    describeInstance(client, id),
+  );
   const marker = snapshotId;
   const startedAt = r.clock.now().getTime();
-  await startRestore(r, ctx, marker, () =>
-    client.send(new RestoreDBInstanceFromDBSnapshotCommand({
-      DBInstanceIdentifier: target,
-      DBSnapshotIdentifier: snapshotId,
-      DBSubnetGroupName: networkSource?.DBSubnetGroup?.DBSubnetGroupName,
-      VpcSecurityGroupIds: activeSecurityGroups(networkSource?.VpcSecurityGroups),
-      Tags: toTags(r, marker),
-    })),
+  await startRestore(
+    r,
+    ctx,
+    marker,
+    () =>
+      client.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: target,
+          DBSnapshotIdentifier: snapshotId,
+          DBSubnetGroupName: networkSource?.DBSubnetGroup?.DBSubnetGroupName,
+          VpcSecurityGroupIds: activeSecurityGroups(networkSource?.VpcSecurityGroups),
+          Tags: toTags(r, marker),
+        }),
+      ),
     async () => tagValue((await describeInstance(client, target))?.TagList, RESTORED_FROM_TAG),
   );
   await report(r, `Restoring snapshot \`${snapshotId}\` to new instance \`${target}\`… creating`);
@@ -91,8 +132,12 @@ export async function restoreInstanceToPointInTime(
   const { source, restoreTime } = options;
   const target = chooseTarget(options, r.clock, source, []);
   const ctx: RdsErrorContext = {
-    operation: 'RestoreDBInstanceToPointInTime', area: 'restore', source: { kind: 'instance', id: source },
-    service: r.service, target, maxWaitMinutes: r.maxWaitMinutes,
+    operation: 'RestoreDBInstanceToPointInTime',
+    area: 'restore',
+    source: { kind: 'instance', id: source },
+    service: r.service,
+    target,
+    maxWaitMinutes: r.maxWaitMinutes,
   };
   let sourceInstance: DBInstance | undefined;
   try {
@@ -114,18 +159,27 @@ export async function restoreInstanceToPointInTime(
   }
   const marker = `${source}@${restoreTime === 'latest' ? 'latest' : restoreTime.toISOString()}`;
   const startedAt = r.clock.now().getTime();
-  await startRestore(r, ctx, marker, () =>
-    client.send(new RestoreDBInstanceToPointInTimeCommand({
-      SourceDBInstanceIdentifier: source,
-      TargetDBInstanceIdentifier: target,
-      ...(restoreTime === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: restoreTime }),
-      DBSubnetGroupName: sourceInstance?.DBSubnetGroup?.DBSubnetGroupName,
-      VpcSecurityGroupIds: activeSecurityGroups(sourceInstance?.VpcSecurityGroups),
-      Tags: toTags(r, marker),
-    })),
+  await startRestore(
+    r,
+    ctx,
+    marker,
+    () =>
+      client.send(
+        new RestoreDBInstanceToPointInTimeCommand({
+          SourceDBInstanceIdentifier: source,
+          TargetDBInstanceIdentifier: target,
+          ...(restoreTime === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: restoreTime }),
+          DBSubnetGroupName: sourceInstance?.DBSubnetGroup?.DBSubnetGroupName,
+          VpcSecurityGroupIds: activeSecurityGroups(sourceInstance?.VpcSecurityGroups),
+          Tags: toTags(r, marker),
+        }),
+      ),
     async () => tagValue((await describeInstance(client, target))?.TagList, RESTORED_FROM_TAG),
   );
-  await report(r, `Restoring \`${source}\` as of ${restoreTime === 'latest' ? 'its latest restorable time' : restoreTime.toISOString()} to new instance \`${target}\`… creating`);
+  await report(
+    r,
+    `Restoring \`${source}\` as of ${restoreTime === 'latest' ? 'its latest restorable time' : restoreTime.toISOString()} to new instance \`${target}\`… creating`,
+  );
   return finishInstance(r, ctx, target, startedAt);
 }
 
@@ -145,10 +199,14 @@ export async function restoreClusterFromSnapshot(
   const { client } = r;
   const { snapshotId, source } = options;
   const ctx: RdsErrorContext = {
-    operation: 'RestoreDBClusterFromSnapshot', area: 'restore', source: { kind: 'cluster', id: source },
-    service: r.service, snapshotId, maxWaitMinutes: r.maxWaitMinutes,
+    operation: 'RestoreDBClusterFromSnapshot',
+    area: 'restore',
+    source: { kind: 'cluster', id: source },
+    service: r.service,
+    snapshotId,
+    maxWaitMinutes: r.maxWaitMinutes,
   };
-  let snapshot;
+  let snapshot: DBClusterSnapshot | undefined;
   try {
     const out = await client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId }));
     snapshot = out.DBClusterSnapshots?.[0];
@@ -175,20 +233,27 @@ export async function restoreClusterFromSnapshot(
       details: { snapshotId },
     });
   }
-  const networkSource = await networkOf(r, ctx, 'DescribeDBClusters', snapshot.DBClusterIdentifier ?? source,
-    (id) => describeCluster(client, id));
+  const networkSource = await networkOf(r, ctx, 'DescribeDBClusters', snapshot.DBClusterIdentifier ?? source, (id) =>
+    describeCluster(client, id),
+  );
   const marker = snapshotId;
   const startedAt = r.clock.now().getTime();
-  await startRestore(r, ctx, marker, () =>
-    client.send(new RestoreDBClusterFromSnapshotCommand({
-      DBClusterIdentifier: target,
-      SnapshotIdentifier: snapshotId,
-      Engine: snapshot.Engine,
-      EngineVersion: snapshot.EngineVersion,
-      DBSubnetGroupName: networkSource?.DBSubnetGroup,
-      VpcSecurityGroupIds: activeSecurityGroups(networkSource?.VpcSecurityGroups),
-      Tags: toTags(r, marker),
-    })),
+  await startRestore(
+    r,
+    ctx,
+    marker,
+    () =>
+      client.send(
+        new RestoreDBClusterFromSnapshotCommand({
+          DBClusterIdentifier: target,
+          SnapshotIdentifier: snapshotId,
+          Engine: snapshot.Engine,
+          EngineVersion: snapshot.EngineVersion,
+          DBSubnetGroupName: networkSource?.DBSubnetGroup,
+          VpcSecurityGroupIds: activeSecurityGroups(networkSource?.VpcSecurityGroups),
+          Tags: toTags(r, marker),
+        }),
+      ),
     async () => tagValue((await describeCluster(client, target))?.TagList, RESTORED_FROM_TAG),
   );
   await report(r, `Restoring cluster snapshot \`${snapshotId}\` to new cluster \`${target}\`… creating`);
@@ -201,5 +266,11 @@ export async function restoreClusterFromSnapshot(
   if (!cluster || !address || port === undefined) throw noEndpoint(ctx);
   const elapsedMs = r.clock.now().getTime() - startedAt;
   await report(r, `\`${target}\` available after ${formatDuration(elapsedMs)} at \`${address}:${port}\``);
-  return { identifier: target, kind: 'cluster', endpoint: { address, port }, status: cluster.Status ?? 'available', elapsedMs };
+  return {
+    identifier: target,
+    kind: 'cluster',
+    endpoint: { address, port },
+    status: cluster.Status ?? 'available',
+    elapsedMs,
+  };
 }

@@ -3,12 +3,23 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { recoveryInstanceName, type RestorePurpose } from '../../domain/snapshots/snapshot-name.js';
-import type { Restorer, RestoreCheck, RestoreHooks, RestoreOutcome, RestoreRequest, SnapshotSummary } from '../../domain/snapshots/restorer.js';
+import type {
+  Restorer,
+  RestoreCheck,
+  RestoreHooks,
+  RestoreOutcome,
+  RestoreRequest,
+  SnapshotSummary,
+} from '../../domain/snapshots/restorer.js';
 import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import { ensureClusterWriter } from './aurora-writer.js';
 import { discardRdsCopy } from './rds-discard.js';
 import { checkRdsRestore, recentRdsSnapshots, type RdsRestoreSource } from './rds-restore-checks.js';
-import { restoreClusterFromSnapshot, restoreInstanceFromSnapshot, restoreInstanceToPointInTime } from './rds-restore.js';
+import {
+  restoreClusterFromSnapshot,
+  restoreInstanceFromSnapshot,
+  restoreInstanceToPointInTime,
+} from './rds-restore.js';
 import { describeCluster, describeInstance, type RestoreResult } from './rds-restore-support.js';
 
 /** Options shared by the RDS restorers; waits in minutes and seconds as named. */
@@ -62,15 +73,33 @@ export class RdsRestorer implements Restorer {
 
   discard(identifier: string, incidentId: string, onProgress?: SnapshotProgress): Promise<void> {
     const o = this.options;
-    return discardRdsCopy({ client: o.client, kind: o.kind, identifier, incidentId, service: o.service, maxWaitMinutes: o.maxWaitMinutes, minDelaySeconds: o.minDelaySeconds, maxDelaySeconds: o.maxDelaySeconds, onProgress });
+    return discardRdsCopy({
+      client: o.client,
+      kind: o.kind,
+      identifier,
+      incidentId,
+      service: o.service,
+      maxWaitMinutes: o.maxWaitMinutes,
+      minDelaySeconds: o.minDelaySeconds,
+      maxDelaySeconds: o.maxDelaySeconds,
+      onProgress,
+    });
   }
 
   async restore(req: RestoreRequest, hooks: RestoreHooks, onProgress?: SnapshotProgress): Promise<RestoreOutcome> {
     const o = this.options;
     const common = {
-      client: o.client, maxWaitMinutes: o.maxWaitMinutes, minDelaySeconds: o.minDelaySeconds, maxDelaySeconds: o.maxDelaySeconds,
-      target: req.target, tags: { incident: req.incidentId, 'requested-by': req.requestedBy }, service: o.service,
-      onProgress, clock: o.clock, logger: o.logger, source: o.source,
+      client: o.client,
+      maxWaitMinutes: o.maxWaitMinutes,
+      minDelaySeconds: o.minDelaySeconds,
+      maxDelaySeconds: o.maxDelaySeconds,
+      target: req.target,
+      tags: { incident: req.incidentId, 'requested-by': req.requestedBy },
+      service: o.service,
+      onProgress,
+      clock: o.clock,
+      logger: o.logger,
+      source: o.source,
     };
     let recorded = false;
     const recordCreated = async (target: string): Promise<void> => {
@@ -82,10 +111,18 @@ export class RdsRestorer implements Restorer {
       let result: RestoreResult;
       const created: string[] = [];
       if (o.kind === 'cluster') {
-        if (!req.snapshotId) throw new AppError({ code: 'restore_unsupported', message: 'cluster point-in-time restore', userMessage: 'Aurora restores here start from a snapshot ID; point-in-time is for RDS instances.' });
+        if (!req.snapshotId)
+          throw new AppError({
+            code: 'restore_unsupported',
+            message: 'cluster point-in-time restore',
+            userMessage: 'Aurora restores here start from a snapshot ID; point-in-time is for RDS instances.',
+          });
         result = await restoreClusterFromSnapshot({ ...common, snapshotId: req.snapshotId });
         await recordCreated(result.identifier);
-        created.push((await ensureClusterWriter({ ...common, cluster: result.identifier, instanceClass: o.writerInstanceClass })).identifier);
+        created.push(
+          (await ensureClusterWriter({ ...common, cluster: result.identifier, instanceClass: o.writerInstanceClass }))
+            .identifier,
+        );
       } else if (req.snapshotId) {
         result = await restoreInstanceFromSnapshot({ ...common, snapshotId: req.snapshotId });
         await recordCreated(result.identifier);
@@ -93,7 +130,12 @@ export class RdsRestorer implements Restorer {
         result = await restoreInstanceToPointInTime({ ...common, restoreTime: req.to ?? 'latest' });
         await recordCreated(result.identifier);
       }
-      return { identifier: result.identifier, endpoint: `${result.endpoint.address}:${result.endpoint.port}`, elapsedMs: result.elapsedMs, ...(created.length ? { created } : {}) };
+      return {
+        identifier: result.identifier,
+        endpoint: `${result.endpoint.address}:${result.endpoint.port}`,
+        elapsedMs: result.elapsedMs,
+        ...(created.length ? { created } : {}),
+      };
     } catch (err) {
       if (isAppError(err) && err.retryable) throw err; // the job waits again for the same copy
       throw await this.withLeftover(err, req.target, recordCreated);
@@ -104,8 +146,15 @@ export class RdsRestorer implements Restorer {
    * A restore that failed after its create call leaves a copy that costs money: name it and
    * how to delete it; the bot never deletes an RDS resource on its own.
    */
-  private async withLeftover(err: unknown, target: string, recordCreated: (target: string) => Promise<void>): Promise<unknown> {
-    const leftover = await (this.options.kind === 'cluster' ? describeCluster(this.options.client, target) : describeInstance(this.options.client, target)).catch(() => undefined);
+  private async withLeftover(
+    err: unknown,
+    target: string,
+    recordCreated: (target: string) => Promise<void>,
+  ): Promise<unknown> {
+    const leftover = await (this.options.kind === 'cluster'
+      ? describeCluster(this.options.client, target)
+      : describeInstance(this.options.client, target)
+    ).catch(() => undefined);
     if (!leftover || !isAppError(err)) return err;
     await recordCreated(target).catch(() => undefined);
     const cluster = this.options.kind === 'cluster';

@@ -90,7 +90,9 @@ export class RdsSnapshotProvider implements SnapshotProvider {
       client,
       actions: { create: 'CreateDBSnapshot', describe: 'DescribeDBSnapshots', describeSource: 'DescribeDBInstances' },
       create: async (name, tags) => {
-        await client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: name, Tags: tags }));
+        await client.send(
+          new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: name, Tags: tags }),
+        );
       },
       describe: async (name) => {
         try {

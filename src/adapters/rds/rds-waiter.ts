@@ -128,10 +128,17 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
     const elapsedMs = now() - started;
     if (terminal !== undefined) return { kind: 'terminal', status: terminal, elapsedMs };
     if (gone) return { kind: 'gone', elapsedMs };
-    if (fatal) return { kind: 'error', error: fatal.error, elapsedMs, ...(fatal.operation ? { operation: fatal.operation } : {}) };
+    if (fatal)
+      return {
+        kind: 'error',
+        error: fatal.error,
+        elapsedMs,
+        ...(fatal.operation ? { operation: fatal.operation } : {}),
+      };
     if (isWaiterTimeout(err)) return { kind: 'timeout', lastStatus, elapsedMs, error: err };
     // A FAILURE acceptor we did not classify (should not happen: isTerminal covers the waiter's list).
-    if (lastStatus !== undefined && lastStatus !== 'available') return { kind: 'terminal', status: lastStatus, elapsedMs };
+    if (lastStatus !== undefined && lastStatus !== 'available')
+      return { kind: 'terminal', status: lastStatus, elapsedMs };
     return { kind: 'error', error: err, elapsedMs };
   }
 }
@@ -139,7 +146,7 @@ export async function waitWithFailFast<I>(options: WaitWithFailFastOptions<I>): 
 /** `DescribeDBSnapshotsCommand` → `DescribeDBSnapshots` (the RDS action, for messages and IAM hints). */
 function actionOf(command: unknown): string | undefined {
   const name = (command as { constructor?: { name?: string } } | undefined)?.constructor?.name;
-  return name && name.endsWith('Command') ? name.slice(0, -'Command'.length) : undefined;
+  return name?.endsWith('Command') ? name.slice(0, -'Command'.length) : undefined;
 }
 
 /**

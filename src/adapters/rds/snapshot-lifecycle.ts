@@ -115,7 +115,12 @@ function toSnapshotStatus(status: string): SnapshotStatus {
   return isTerminalRdsStatus(status) ? 'failed' : 'creating';
 }
 
-function errorContext<I>(ops: SnapshotOps<I>, timing: SnapshotTiming, snapshotId: string, operation: string): RdsErrorContext {
+function errorContext<I>(
+  ops: SnapshotOps<I>,
+  timing: SnapshotTiming,
+  snapshotId: string,
+  operation: string,
+): RdsErrorContext {
   return {
     operation,
     area: 'snapshot',
@@ -279,9 +284,13 @@ export async function createAndAwaitSnapshot<I>(
   const startedAt = timing.clock.now();
 
   const existed = await issueCreate(ops, req, { ...timing, logger: log });
-  await report(onProgress, existed
-    ? `Snapshot \`${req.name}\` already requested; waiting for it… (creating)`
-    : `Snapshot \`${req.name}\` creating…`, log);
+  await report(
+    onProgress,
+    existed
+      ? `Snapshot \`${req.name}\` already requested; waiting for it… (creating)`
+      : `Snapshot \`${req.name}\` creating…`,
+    log,
+  );
 
   let lastPercent: number | undefined;
   const progress: Array<Promise<void>> = [];
@@ -297,7 +306,12 @@ export async function createAndAwaitSnapshot<I>(
     isNotFound: isSnapshotNotFound,
     now: () => timing.clock.now().getTime(),
     onPoll: (state) => {
-      if (state.status === 'creating' && state.percent !== undefined && state.percent !== lastPercent && state.percent > 0) {
+      if (
+        state.status === 'creating' &&
+        state.percent !== undefined &&
+        state.percent !== lastPercent &&
+        state.percent > 0
+      ) {
         lastPercent = state.percent;
         progress.push(report(onProgress, `Snapshot \`${req.name}\` creating… ${state.percent}%`, log));
       }
@@ -354,7 +368,11 @@ export async function createAndAwaitSnapshot<I>(
  *   `snapshot_verification_failed` (failed/deleted/incompatible status, or taken of another source),
  *   or a mapped RDS error (e.g. `rds_throttled`, retryable).
  */
-export async function verifySnapshot<I>(ops: SnapshotOps<I>, timing: SnapshotTiming, record: SnapshotRecord): Promise<SnapshotRecord> {
+export async function verifySnapshot<I>(
+  ops: SnapshotOps<I>,
+  timing: SnapshotTiming,
+  record: SnapshotRecord,
+): Promise<SnapshotRecord> {
   const fresh = await describeRecord(ops, timing, record.id, new Date(record.createdAt));
   const out: SnapshotRecord = { ...record, ...fresh };
   if (record.elapsedMs !== undefined) out.elapsedMs = record.elapsedMs;

@@ -8,7 +8,14 @@ export function slackErrorCode(err: unknown): string | undefined {
 }
 
 /** Slack errors worth trying again (Web API "Errors" of chat.postMessage and friends). */
-const TRANSIENT = new Set(['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout', 'team_added_to_org']);
+const TRANSIENT = new Set([
+  'ratelimited',
+  'internal_error',
+  'service_unavailable',
+  'fatal_error',
+  'request_timeout',
+  'team_added_to_org',
+]);
 
 /**
  * Wraps a Web API failure. Network errors, HTTP 5xx and 429 (which the WebClient already

@@ -49,10 +49,12 @@ export const NOTICE_EVENT_TYPE = 'migrate_bot_notice';
 /** Slack's channel-name rules: lowercase letters, digits, `-`, `_`; at most 80 characters. */
 export function toChannelName(base: string, attempt: number): string {
   const suffix = attempt > 1 ? `-${attempt}` : '';
-  const clean = base.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-{2,}/g, '-');
+  const clean = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-');
   return `${clean.slice(0, 80 - suffix.length)}${suffix}`;
 }
-
 
 /**
  * Delivers notices on the Slack Web API (chat.postMessage, chat.update,
@@ -72,7 +74,8 @@ export class SlackNotifier {
   ) {}
 
   private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
-    if (!incident.channelId) throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
+    if (!incident.channelId)
+      throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
     const notice = deliveringNotice.getStore();
     if (notice?.uncertain) {
       const already = await this.findNoticeMessage(incident.channelId, notice.noticeId, threadTs);
@@ -85,7 +88,9 @@ export class SlackNotifier {
         blocks: message.blocks,
         thread_ts: threadTs,
         unfurl_links: false,
-        ...(notice ? { metadata: { event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: notice.noticeId } } } : {}),
+        ...(notice
+          ? { metadata: { event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: notice.noticeId } } }
+          : {}),
       });
       return res.ts as string;
     } catch (err) {
@@ -109,7 +114,10 @@ export class SlackNotifier {
       });
       return found?.ts ?? null;
     } catch (err) {
-      this.logger.warn({ err: slackError(err, 'conversations.history') }, 'could not check whether a notice was already posted');
+      this.logger.warn(
+        { err: slackError(err, 'conversations.history') },
+        'could not check whether a notice was already posted',
+      );
       return null;
     }
   }
@@ -125,7 +133,12 @@ export class SlackNotifier {
         if (slackErrorCode(err) !== 'name_taken') throw slackError(err, 'conversations.create');
       }
     }
-    if (!channel) throw new AppError({ code: 'slack_api_error', message: `no free channel name for ${baseName}`, userMessage: 'Could not find a free incident channel name.' });
+    if (!channel)
+      throw new AppError({
+        code: 'slack_api_error',
+        message: `no free channel name for ${baseName}`,
+        userMessage: 'Could not find a free incident channel name.',
+      });
 
     const botUserId = await this.botUserId();
     const users = (await this.expandGroups(invitees)).filter((u) => u !== botUserId);
@@ -137,13 +150,17 @@ export class SlackNotifier {
         const missed: string[] = [];
         for (const u of users) {
           await this.client.conversations.invite({ channel: channel.id, users: u }).catch((err: unknown) => {
-            if (slackErrorCode(err) !== 'already_in_channel') missed.push(`<@${u}> (${slackErrorCode(err) ?? 'error'})`);
+            if (slackErrorCode(err) !== 'already_in_channel')
+              missed.push(`<@${u}> (${slackErrorCode(err) ?? 'error'})`);
           });
         }
         if (missed.length) {
           this.logger.warn({ channel: channel.id, missed }, 'some people could not be invited');
           await this.client.chat
-            .postMessage({ channel: channel.id, text: `:warning: Could not invite ${missed.join(', ')}. Please add them by hand.` })
+            .postMessage({
+              channel: channel.id,
+              text: `:warning: Could not invite ${missed.join(', ')}. Please add them by hand.`,
+            })
             .catch(() => undefined);
         }
       }
@@ -190,7 +207,8 @@ export class SlackNotifier {
   async opened(incident: Incident, summary?: IncidentSummary | null): Promise<string> {
     const ts = await this.post(incident, this.summaryMessage(incident, summary ?? null));
     await this.client.pins.add({ channel: incident.channelId!, timestamp: ts }).catch((err: unknown) => {
-      if (slackErrorCode(err) !== 'already_pinned') this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
+      if (slackErrorCode(err) !== 'already_pinned')
+        this.logger.warn({ err: slackError(err, 'pins.add') }, 'could not pin the incident summary');
     });
     await this.setTopic(incident);
     await this.bookmark(incident, 'runbook');
@@ -200,7 +218,10 @@ export class SlackNotifier {
   private summaryMessage(incident: Incident, summary: IncidentSummary | null): SlackMessage {
     const service = resolveService(this.services, incident.service);
     const opened = openedMessage(incident, service);
-    return { text: opened.text, blocks: [...opened.blocks, ...(summary ? summaryBlocks(summary, service, this.clock.now()) : [])] };
+    return {
+      text: opened.text,
+      blocks: [...opened.blocks, ...(summary ? summaryBlocks(summary, service, this.clock.now()) : [])],
+    };
   }
 
   /** Redraws the pinned summary in place (chat.update) and, when the state changed, the channel topic. */
@@ -209,7 +230,12 @@ export class SlackNotifier {
     if (!incident.channelId || !incident.summaryTs) return {};
     const msg = this.summaryMessage(incident, summary);
     try {
-      await this.client.chat.update({ channel: incident.channelId, ts: incident.summaryTs, text: msg.text, blocks: msg.blocks });
+      await this.client.chat.update({
+        channel: incident.channelId,
+        ts: incident.summaryTs,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
     } catch (err) {
       throw slackError(err, 'chat.update');
     }
@@ -235,7 +261,13 @@ export class SlackNotifier {
       } else if (what === 'plan' && ts) {
         link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
         title = incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan';
-      } else if (what === 'snapshot' && incident.snapshot && service.snapshot.provider !== 'pg_dump' && service.snapshot.provider !== 'none' && regionOfArn(incident.snapshot.arn)) {
+      } else if (
+        what === 'snapshot' &&
+        incident.snapshot &&
+        service.snapshot.provider !== 'pg_dump' &&
+        service.snapshot.provider !== 'none' &&
+        regionOfArn(incident.snapshot.arn)
+      ) {
         const region = regionOfArn(incident.snapshot.arn)!;
         const kind = service.snapshot.provider === 'rds' ? 'db-snapshot' : 'db-cluster-snapshot';
         link = `https://${region}.console.aws.amazon.com/rds/home?region=${region}#${kind}:id=${encodeURIComponent(incident.snapshot.id)}`;
@@ -249,7 +281,11 @@ export class SlackNotifier {
   }
 
   private async setTopic(incident: Incident): Promise<void> {
-    await this.client.conversations.setTopic({ channel: incident.channelId!, topic: topicFor(incident) }).catch((err: unknown) => this.logger.warn({ err: slackError(err, 'conversations.setTopic') }, 'could not set the channel topic'));
+    await this.client.conversations
+      .setTopic({ channel: incident.channelId!, topic: topicFor(incident) })
+      .catch((err: unknown) =>
+        this.logger.warn({ err: slackError(err, 'conversations.setTopic') }, 'could not set the channel topic'),
+      );
   }
 
   async triage(incident: Incident, report: TriageReport): Promise<void> {
@@ -257,7 +293,13 @@ export class SlackNotifier {
     const ts = await this.post(incident, { text: msg.text, blocks: msg.blocks });
     for (const file of msg.files) {
       try {
-        await this.client.filesUploadV2({ channel_id: incident.channelId!, thread_ts: ts, filename: file.filename, title: file.title, content: file.content });
+        await this.client.filesUploadV2({
+          channel_id: incident.channelId!,
+          thread_ts: ts,
+          filename: file.filename,
+          title: file.title,
+          content: file.content,
+        });
       } catch (err) {
         this.logger.warn({ err: slackError(err, 'files.uploadV2') }, 'triage file upload failed');
       }
@@ -266,7 +308,11 @@ export class SlackNotifier {
 
   /** A progress line, in the live summary's thread once it exists (the channel stays readable). */
   async progress(incident: Incident, text: string): Promise<void> {
-    await this.post(incident, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] }, incident.summaryTs ?? undefined);
+    await this.post(
+      incident,
+      { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] },
+      incident.summaryTs ?? undefined,
+    );
   }
 
   async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
@@ -281,18 +327,39 @@ export class SlackNotifier {
     if (!incident.channelId || !incident.planMessageTs) return;
     const msg = planCardMessage(incident, resolveService(this.services, incident.service), progress);
     try {
-      await this.client.chat.update({ channel: incident.channelId, ts: incident.planMessageTs, text: msg.text, blocks: msg.blocks });
+      await this.client.chat.update({
+        channel: incident.channelId,
+        ts: incident.planMessageTs,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
     } catch (err) {
       throw slackError(err, 'chat.update');
     }
   }
 
-  async statusUpdate(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, missedAt: Date | null = null): Promise<void> {
-    await this.post(incident, statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt, this.templates));
+  async statusUpdate(
+    incident: Incident,
+    progress: ApprovalProgress,
+    nextInMinutes: number,
+    missedAt: Date | null = null,
+  ): Promise<void> {
+    await this.post(
+      incident,
+      statusUpdateMessage(incident, progress, nextInMinutes, this.clock.now(), missedAt, this.templates),
+    );
   }
 
   async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
-    await this.post(incident, resolutionMessage(incident, verification, ticketUrl(resolveService(this.services, incident.service), incident), this.templates));
+    await this.post(
+      incident,
+      resolutionMessage(
+        incident,
+        verification,
+        ticketUrl(resolveService(this.services, incident.service), incident),
+        this.templates,
+      ),
+    );
   }
 
   async archiveChannel(incident: Incident): Promise<void> {
@@ -313,7 +380,8 @@ export class SlackNotifier {
         filename: `incident-${shortId(incident.id)}-timeline.md`,
         title: `Timeline and postmortem draft — incident ${shortId(incident.id)}`,
         content: redactSecrets(markdown),
-        initial_comment: ':spiral_note_pad: Timeline and postmortem draft (runbook 003 "Post-incident"), from the event log.',
+        initial_comment:
+          ':spiral_note_pad: Timeline and postmortem draft (runbook 003 "Post-incident"), from the event log.',
       });
     } catch (err) {
       throw slackError(err, 'files.uploadV2');
@@ -329,7 +397,10 @@ export class SlackNotifier {
   }
 
   async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
-    await this.post(incident, failureMessage(incident, failure, steps, resolveService(this.services, incident.service)));
+    await this.post(
+      incident,
+      failureMessage(incident, failure, steps, resolveService(this.services, incident.service)),
+    );
   }
 
   async announce(incident: Incident, text: string): Promise<void> {
@@ -338,7 +409,12 @@ export class SlackNotifier {
     const where = incident.channelId ? ` — follow it in <#${incident.channelId}>` : '';
     const body = redactSecrets(`${text}${where}`).slice(0, 3000);
     try {
-      await this.client.chat.postMessage({ channel, text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }], unfurl_links: false });
+      await this.client.chat.postMessage({
+        channel,
+        text: body,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }],
+        unfurl_links: false,
+      });
     } catch (err) {
       throw slackError(err, 'chat.postMessage');
     }
@@ -355,7 +431,12 @@ export class SlackNotifier {
       body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: redactSecrets(text) }),
       signal: AbortSignal.timeout(10_000),
     });
-    if (!res.ok) throw new AppError({ code: 'slack_api_error', message: `response_url answered ${res.status}`, retryable: res.status >= 500 });
+    if (!res.ok)
+      throw new AppError({
+        code: 'slack_api_error',
+        message: `response_url answered ${res.status}`,
+        retryable: res.status >= 500,
+      });
   }
 }
 

@@ -37,7 +37,10 @@ export const TIER_PER_MINUTE = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
 export const BEST_EFFORT = new Set(['conversations.setTopic', 'pins.add', 'bookmarks.add']);
 
 /** Methods that put a new message in a channel: Slack's chat.postMessage limit, about one a second per channel. */
-const NEW_MESSAGE: Readonly<Record<string, string>> = { 'chat.postMessage': 'channel', 'files.completeUploadExternal': 'channel_id' };
+const NEW_MESSAGE: Readonly<Record<string, string>> = {
+  'chat.postMessage': 'channel',
+  'files.completeUploadExternal': 'channel_id',
+};
 
 /**
  * Paced at the level of whole notices (the delivery job asks {@link SlackPacer.reserve} before it
@@ -80,8 +83,18 @@ export class SlackPacer {
   constructor(options: SlackPacerOptions) {
     this.maxWaitMs = options.maxWaitMs ?? 3000;
     const limiter = (keyPrefix: string, points: number, duration: number) =>
-      new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:slack-pace:${keyPrefix}`, points, duration, insuranceLimiter: new RateLimiterMemory({ points, duration }) });
-    for (const tier of [1, 2, 3, 4] as const) this.tiers.set(tier, limiter(`tier${tier}`, options.perMinute?.[tier] ?? TIER_PER_MINUTE[tier], options.tierWindowSeconds ?? 60));
+      new RateLimiterRedis({
+        storeClient: options.redis,
+        keyPrefix: `${options.prefix}:slack-pace:${keyPrefix}`,
+        points,
+        duration,
+        insuranceLimiter: new RateLimiterMemory({ points, duration }),
+      });
+    for (const tier of [1, 2, 3, 4] as const)
+      this.tiers.set(
+        tier,
+        limiter(`tier${tier}`, options.perMinute?.[tier] ?? TIER_PER_MINUTE[tier], options.tierWindowSeconds ?? 60),
+      );
     const rate = options.perChannelPerSecond ?? 1;
     this.channels = rate >= 1 ? limiter('channel', Math.round(rate), 1) : limiter('channel', 1, Math.ceil(1 / rate));
   }

@@ -4,7 +4,14 @@ import { redactSecrets } from '../../shared/redact.js';
 import { slackErrorCode } from './slack-errors.js';
 
 /** Slack's answers to `auth.test` that mean the token itself is wrong (Web API "auth.test" errors). */
-const BAD_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission']);
+const BAD_TOKEN = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'no_permission',
+]);
 
 /** A successful check is reused this long, ms, so readiness probes do not call Slack on every scrape. */
 const SUCCESS_TTL_MS = 15_000;
@@ -31,7 +38,8 @@ export async function slackReachable(client: webApi.WebClient, apiUrl: string | 
         cause: err,
       });
     }
-    const reason = code ?? redactSecrets((err as { original?: Error }).original?.message ?? (err as Error).message ?? String(err));
+    const reason =
+      code ?? redactSecrets((err as { original?: Error }).original?.message ?? (err as Error).message ?? String(err));
     throw new AppError({
       code: 'slack_unreachable',
       message: `Slack's Web API at ${apiUrl ?? 'https://slack.com/api/'} did not answer auth.test (${reason}). Check the network or proxy${apiUrl ? ' and SLACK_API_URL' : ''}; to try the bot without Slack, leave SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET empty and run a drill.`,

@@ -14,14 +14,23 @@ import { AppError } from '../../shared/errors.js';
 export const TEMPLATE_VARIABLES = {
   'initial-notice': ['migration', 'snapshot', 'eta', 'service'],
   'status-update': ['what', 'service', 'state', 'facts', 'eta'],
-  resolution: ['passed', 'passed_count', 'passed_checks', 'failed_count', 'check_count', 'failed_checks', 'migration', 'service'],
+  resolution: [
+    'passed',
+    'passed_count',
+    'passed_checks',
+    'failed_count',
+    'check_count',
+    'failed_checks',
+    'migration',
+    'service',
+  ],
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATE_VARIABLES;
 export type MessageTemplates = Record<TemplateName, string>;
 
 /** The shipped defaults: `templates/` next to `src/`. */
-export const DEFAULT_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+export const DEFAULT_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../templates');
 
 /** Every variable name a template uses, sections included. */
 function variablesOf(tokens: unknown[]): string[] {
@@ -46,7 +55,11 @@ export function checkTemplate(name: TemplateName, text: string, file: string): s
   }
   const allowed: readonly string[] = TEMPLATE_VARIABLES[name];
   const unknown = variablesOf(tokens).filter((v) => !allowed.includes(v));
-  if (unknown.length) throw new AppError({ code: 'config_templates_invalid', message: `${file}: unknown variable(s) ${unknown.map((v) => `{{${v}}}`).join(', ')}; ${name} may use ${allowed.map((v) => `{{${v}}}`).join(', ')}` });
+  if (unknown.length)
+    throw new AppError({
+      code: 'config_templates_invalid',
+      message: `${file}: unknown variable(s) ${unknown.map((v) => `{{${v}}}`).join(', ')}; ${name} may use ${allowed.map((v) => `{{${v}}}`).join(', ')}`,
+    });
   return text.replace(/\n+$/, '');
 }
 

@@ -37,7 +37,10 @@ interface SnapshotPlugin<P extends ServiceConfig['snapshot']['provider']> {
 
 /** Restores take 10–60 minutes: wait up to twice the snapshot wait, at least an hour. */
 const restoreWaitMinutes = (snapshotWait: number): number => Math.max(60, snapshotWait * 2);
-const rdsWaits = (ctx: SnapshotContext) => ({ minDelaySeconds: ctx.pollSeconds, maxDelaySeconds: ctx.pollCeilingSeconds });
+const rdsWaits = (ctx: SnapshotContext) => ({
+  minDelaySeconds: ctx.pollSeconds,
+  maxDelaySeconds: ctx.pollCeilingSeconds,
+});
 
 /**
  * The snapshot providers, one entry each (`snapshot.provider` in services.yaml; DESIGN.md
@@ -48,26 +51,67 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
   pg_dump: {
     snapshotProvider: (service, snap, ctx) =>
       new PgDumpSnapshotProvider({
-        databaseUrl: service.database_url, directory: path.resolve(ctx.directory), clock: ctx.clock, keep: snap.keep, lockWaitTimeout: snap.lock_wait_timeout.text, protectedIds: ctx.protectedIds,
+        databaseUrl: service.database_url,
+        directory: path.resolve(ctx.directory),
+        clock: ctx.clock,
+        keep: snap.keep,
+        lockWaitTimeout: snap.lock_wait_timeout.text,
+        protectedIds: ctx.protectedIds,
       }),
     restorer: (service, snap, ctx) =>
       new PgDumpRestorer({
-        databaseUrl: service.database_url, directory: path.resolve(ctx.directory), service: service.name, clock: ctx.clock,
+        databaseUrl: service.database_url,
+        directory: path.resolve(ctx.directory),
+        service: service.name,
+        clock: ctx.clock,
         verify: (record) => SNAPSHOT_PLUGINS.pg_dump.snapshotProvider(service, snap, ctx).verify(record),
       }),
   },
   rds: {
     snapshotProvider: (service, snap, ctx) =>
-      new RdsSnapshotProvider({ client: ctx.rds(), instance: snap.instance, maxWaitMinutes: snap.max_wait_minutes, ...rdsWaits(ctx), service: service.name, clock: ctx.clock, logger: ctx.logger }),
+      new RdsSnapshotProvider({
+        client: ctx.rds(),
+        instance: snap.instance,
+        maxWaitMinutes: snap.max_wait_minutes,
+        ...rdsWaits(ctx),
+        service: service.name,
+        clock: ctx.clock,
+        logger: ctx.logger,
+      }),
     restorer: (service, snap, ctx) =>
-      new RdsRestorer({ client: ctx.rds(), kind: 'instance', source: snap.instance, maxWaitMinutes: restoreWaitMinutes(snap.max_wait_minutes), ...rdsWaits(ctx), service: service.name, clock: ctx.clock, logger: ctx.logger }),
+      new RdsRestorer({
+        client: ctx.rds(),
+        kind: 'instance',
+        source: snap.instance,
+        maxWaitMinutes: restoreWaitMinutes(snap.max_wait_minutes),
+        ...rdsWaits(ctx),
+        service: service.name,
+        clock: ctx.clock,
+        logger: ctx.logger,
+      }),
   },
   'rds-cluster': {
     snapshotProvider: (service, snap, ctx) =>
-      new RdsClusterSnapshotProvider({ client: ctx.rds(), cluster: snap.cluster, maxWaitMinutes: snap.max_wait_minutes, ...rdsWaits(ctx), service: service.name, clock: ctx.clock, logger: ctx.logger }),
+      new RdsClusterSnapshotProvider({
+        client: ctx.rds(),
+        cluster: snap.cluster,
+        maxWaitMinutes: snap.max_wait_minutes,
+        ...rdsWaits(ctx),
+        service: service.name,
+        clock: ctx.clock,
+        logger: ctx.logger,
+      }),
     restorer: (service, snap, ctx) =>
       new RdsRestorer({
-        client: ctx.rds(), kind: 'cluster', source: snap.cluster, writerInstanceClass: snap.writer_instance_class, maxWaitMinutes: restoreWaitMinutes(snap.max_wait_minutes), ...rdsWaits(ctx), service: service.name, clock: ctx.clock, logger: ctx.logger,
+        client: ctx.rds(),
+        kind: 'cluster',
+        source: snap.cluster,
+        writerInstanceClass: snap.writer_instance_class,
+        maxWaitMinutes: restoreWaitMinutes(snap.max_wait_minutes),
+        ...rdsWaits(ctx),
+        service: service.name,
+        clock: ctx.clock,
+        logger: ctx.logger,
       }),
   },
   none: {

@@ -53,24 +53,33 @@ export const shortDigest = (digest: string): string => digest.slice(0, 12);
  * channel: steps added or gone, a migration file edited, the SQL changed, the tracking
  * table moved, another snapshot. Empty when the digests are equal.
  */
-export function planChanges(before: { plan: readonly PlanStep[]; basis: PlanBasis }, after: { plan: readonly PlanStep[]; basis: PlanBasis }): string[] {
+export function planChanges(
+  before: { plan: readonly PlanStep[]; basis: PlanBasis },
+  after: { plan: readonly PlanStep[]; basis: PlanBasis },
+): string[] {
   if (before.basis.digest === after.basis.digest) return [];
   const changes: string[] = [];
   const was = new Map(before.plan.map((s) => [s.migration, s]));
   const now = new Map(after.plan.map((s) => [s.migration, s]));
   for (const s of after.plan) if (!was.has(s.migration)) changes.push(`\`${s.migration}\` is now part of the plan`);
-  for (const s of before.plan) if (!now.has(s.migration)) changes.push(`\`${s.migration}\` is no longer applied, so it left the plan`);
+  for (const s of before.plan)
+    if (!now.has(s.migration)) changes.push(`\`${s.migration}\` is no longer applied, so it left the plan`);
   for (const s of after.plan) {
     const old = was.get(s.migration);
     if (!old) continue;
     if ((old.checksum ?? null) !== (s.checksum ?? null)) changes.push(`the file of \`${s.migration}\` was edited`);
-    else if (JSON.stringify(old.sql) !== JSON.stringify(s.sql)) changes.push(`the SQL of \`${s.migration}\`'s down changed`);
-    if (old.transactional !== s.transactional) changes.push(`\`${s.migration}\` now runs ${s.transactional ? 'in' : 'outside'} a transaction`);
-    if ((old.irreversible ?? null) !== (s.irreversible ?? null)) changes.push(s.irreversible ? `\`${s.migration}\` became irreversible` : `\`${s.migration}\` has a down now`);
+    else if (JSON.stringify(old.sql) !== JSON.stringify(s.sql))
+      changes.push(`the SQL of \`${s.migration}\`'s down changed`);
+    if (old.transactional !== s.transactional)
+      changes.push(`\`${s.migration}\` now runs ${s.transactional ? 'in' : 'outside'} a transaction`);
+    if ((old.irreversible ?? null) !== (s.irreversible ?? null))
+      changes.push(s.irreversible ? `\`${s.migration}\` became irreversible` : `\`${s.migration}\` has a down now`);
   }
   const h = (x: TrackingHead | null): string => (x ? `\`${x.name}\`` : '(empty)');
-  if (JSON.stringify(before.basis.head) !== JSON.stringify(after.basis.head)) changes.push(`the tracking table's newest row moved from ${h(before.basis.head)} to ${h(after.basis.head)}`);
-  if (before.basis.snapshotId !== after.basis.snapshotId) changes.push(`the snapshot is now \`${after.basis.snapshotId}\`, not \`${before.basis.snapshotId}\``);
+  if (JSON.stringify(before.basis.head) !== JSON.stringify(after.basis.head))
+    changes.push(`the tracking table's newest row moved from ${h(before.basis.head)} to ${h(after.basis.head)}`);
+  if (before.basis.snapshotId !== after.basis.snapshotId)
+    changes.push(`the snapshot is now \`${after.basis.snapshotId}\`, not \`${before.basis.snapshotId}\``);
   if (!changes.length) changes.push('the plan differs from the approved one');
   return changes;
 }

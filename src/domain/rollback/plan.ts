@@ -84,7 +84,8 @@ export function assertMigrationInput(input: string): void {
     throw new AppError({
       code: 'command_invalid_migration',
       message: `invalid migration argument ${JSON.stringify(input)}`,
-      userMessage: 'A migration is a version like `007` or a file name like `007_add_security_tables.ts` (letters, digits, `_`, `-`, `.`).',
+      userMessage:
+        'A migration is a version like `007` or a file name like `007_add_security_tables.ts` (letters, digits, `_`, `-`, `.`).',
     });
   }
 }
@@ -126,7 +127,12 @@ export function resolveMigration(applied: AppliedMigration[], input: string, fil
       userMessage: `\`${input}\` matches more than one applied migration. Use the full name:\n${list(matches)}`,
     });
   }
-  const file = files.find((f) => f === input || baseName(f) === wanted || (/^\d+$/.test(input) && versionOf(f) !== null && BigInt(versionOf(f)!) === BigInt(input)));
+  const file = files.find(
+    (f) =>
+      f === input ||
+      baseName(f) === wanted ||
+      (/^\d+$/.test(input) && versionOf(f) !== null && BigInt(versionOf(f)!) === BigInt(input)),
+  );
   if (file) {
     throw new AppError({
       code: 'command_migration_not_applied',

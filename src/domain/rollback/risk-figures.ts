@@ -28,7 +28,11 @@ async function relation(s: TriageSession, t: RiskTarget): Promise<Relation | nul
   );
   const r = rows[0];
   if (!r) return null;
-  return { quoted: `${s.escapeIdentifier(r.nspname)}.${s.escapeIdentifier(r.relname)}`, estimate: Number(r.reltuples), display: `${r.nspname}.${r.relname}` };
+  return {
+    quoted: `${s.escapeIdentifier(r.nspname)}.${s.escapeIdentifier(r.relname)}`,
+    estimate: Number(r.reltuples),
+    display: `${r.nspname}.${r.relname}`,
+  };
 }
 
 const count = async (s: TriageSession, sql: string, params: unknown[] = []): Promise<number> =>
@@ -41,7 +45,11 @@ const count = async (s: TriageSession, sql: string, params: unknown[] = []): Pro
 function sampled(rel: Relation, max: number, alias = 't'): { from: string; scale: number; estimated: boolean } {
   if (rel.estimate <= max) return { from: `${rel.quoted} ${alias}`, scale: 1, estimated: false };
   const percent = Math.max(0.01, Math.min(100, (max / rel.estimate) * 100));
-  return { from: `${rel.quoted} ${alias} TABLESAMPLE SYSTEM (${percent.toFixed(4)})`, scale: 100 / percent, estimated: true };
+  return {
+    from: `${rel.quoted} ${alias} TABLESAMPLE SYSTEM (${percent.toFixed(4)})`,
+    scale: 100 / percent,
+    estimated: true,
+  };
 }
 
 async function rows(s: TriageSession, rel: Relation, max: number): Promise<RiskFigure> {
@@ -52,13 +60,16 @@ async function rows(s: TriageSession, rel: Relation, max: number): Promise<RiskF
 async function values(s: TriageSession, rel: Relation, column: string, max: number): Promise<RiskFigure> {
   if (rel.estimate > max) {
     const { rows: stats } = await s.query<{ null_frac: number }>(
-      'SELECT null_frac FROM pg_stats WHERE schemaname || \'.\' || tablename = $1 AND attname = $2',
+      "SELECT null_frac FROM pg_stats WHERE schemaname || '.' || tablename = $1 AND attname = $2",
       [rel.display, column],
     );
     const nullFrac = stats[0] ? Number(stats[0].null_frac) : 0;
     return { count: Math.round(rel.estimate * (1 - nullFrac)), estimated: true };
   }
-  return { count: await count(s, `SELECT count(${s.escapeIdentifier(column)}) AS n FROM ${rel.quoted}`), estimated: false };
+  return {
+    count: await count(s, `SELECT count(${s.escapeIdentifier(column)}) AS n FROM ${rel.quoted}`),
+    estimated: false,
+  };
 }
 
 async function primaryKeyColumns(s: TriageSession, rel: Relation): Promise<string[]> {
@@ -75,7 +86,12 @@ async function primaryKeyColumns(s: TriageSession, rel: Relation): Promise<strin
  * CONSTRAINT"): the step would fail on them. The CHECK expression is the migration's own
  * text, evaluated in the read-only transaction, as the down itself would.
  */
-async function violations(s: TriageSession, rel: Relation, c: ConstraintSpec, max: number): Promise<RiskFigure & { hint?: string }> {
+async function violations(
+  s: TriageSession,
+  rel: Relation,
+  c: ConstraintSpec,
+  max: number,
+): Promise<RiskFigure & { hint?: string }> {
   const q = (col: string): string => `t.${s.escapeIdentifier(col)}`;
   const from = sampled(rel, max);
   const scaled = (n: number): RiskFigure => ({ count: Math.round(n * from.scale), estimated: from.estimated });
@@ -83,29 +99,52 @@ async function violations(s: TriageSession, rel: Relation, c: ConstraintSpec, ma
     case 'check': {
       if (!c.expression) return { count: null, estimated: false, error: 'the CHECK expression could not be read' };
       const where = `NOT (${c.expression})`;
-      return { ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${where}`)), hint: `SELECT * FROM ${rel.display} WHERE ${where} LIMIT 100` };
+      return {
+        ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${where}`)),
+        hint: `SELECT * FROM ${rel.display} WHERE ${where} LIMIT 100`,
+      };
     }
     case 'not_null': {
       const col = c.columns[0]!;
-      return { ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${q(col)} IS NULL`)), hint: `SELECT * FROM ${rel.display} WHERE ${s.escapeIdentifier(col)} IS NULL LIMIT 100` };
+      return {
+        ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${q(col)} IS NULL`)),
+        hint: `SELECT * FROM ${rel.display} WHERE ${s.escapeIdentifier(col)} IS NULL LIMIT 100`,
+      };
     }
     case 'new_not_null_column':
       return rows(s, rel, max);
     case 'unique':
     case 'primary_key': {
       const cols = c.columns.map(q).join(', ');
-      const n = await count(s, `SELECT count(*) AS n FROM (SELECT 1 FROM ${from.from} GROUP BY ${cols} HAVING count(*) > 1) d`);
-      return { ...scaled(n), hint: `SELECT ${c.columns.map((x) => s.escapeIdentifier(x)).join(', ')}, count(*) FROM ${rel.display} GROUP BY 1${c.columns.slice(1).map((_, i) => `, ${i + 2}`).join('')} HAVING count(*) > 1` };
+      const n = await count(
+        s,
+        `SELECT count(*) AS n FROM (SELECT 1 FROM ${from.from} GROUP BY ${cols} HAVING count(*) > 1) d`,
+      );
+      return {
+        ...scaled(n),
+        hint: `SELECT ${c.columns.map((x) => s.escapeIdentifier(x)).join(', ')}, count(*) FROM ${rel.display} GROUP BY 1${c.columns
+          .slice(1)
+          .map((_, i) => `, ${i + 2}`)
+          .join('')} HAVING count(*) > 1`,
+      };
     }
     case 'foreign_key': {
       const ref = c.references!;
       const parent = await relation(s, { schema: ref.schema, name: ref.table });
-      if (!parent) return { count: null, estimated: false, error: `the referenced table ${ref.schema ? `${ref.schema}.` : ''}${ref.table} does not exist` };
+      if (!parent)
+        return {
+          count: null,
+          estimated: false,
+          error: `the referenced table ${ref.schema ? `${ref.schema}.` : ''}${ref.table} does not exist`,
+        };
       const refCols = ref.columns.length ? ref.columns : await primaryKeyColumns(s, parent);
       const notNull = c.columns.map((col) => `${q(col)} IS NOT NULL`).join(' AND ');
       const match = c.columns.map((col, i) => `p.${s.escapeIdentifier(refCols[i] ?? col)} = ${q(col)}`).join(' AND ');
       const where = `${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent.quoted} p WHERE ${match})`;
-      return { ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${where}`)), hint: `SELECT t.* FROM ${rel.display} t WHERE ${where} LIMIT 100` };
+      return {
+        ...scaled(await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE ${where}`)),
+        hint: `SELECT t.* FROM ${rel.display} t WHERE ${where} LIMIT 100`,
+      };
     }
   }
 }
@@ -132,7 +171,11 @@ async function figureOf(s: TriageSession, f: RiskFinding, max: number): Promise<
       return violations(s, rel, t.constraint!, max);
     case 'longer_values': {
       const from = sampled(rel, max);
-      const n = await count(s, `SELECT count(*) AS n FROM ${from.from} WHERE length(t.${s.escapeIdentifier(t.column!)}::text) > $1`, [t.maxLength]);
+      const n = await count(
+        s,
+        `SELECT count(*) AS n FROM ${from.from} WHERE length(t.${s.escapeIdentifier(t.column!)}::text) > $1`,
+        [t.maxLength],
+      );
       return { count: Math.round(n * from.scale), estimated: from.estimated };
     }
     case 'policies':

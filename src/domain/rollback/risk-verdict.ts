@@ -29,13 +29,17 @@ function figureWords(f: RiskFinding): string | null {
   const est = fig.estimated ? ' (estimated)' : '';
   switch (f.target.measure) {
     case 'rows':
-      return f.class === 'data_loss' ? `${about}${plural(fig.count, 'row')} lost${est}` : `${about}${plural(fig.count, 'row')}${est}`;
+      return f.class === 'data_loss'
+        ? `${about}${plural(fig.count, 'row')} lost${est}`
+        : `${about}${plural(fig.count, 'row')}${est}`;
     case 'values':
       return `${about}${plural(fig.count, 'value')} lost${est}`;
     case 'longer_values':
       return `${about}${plural(fig.count, 'value')} longer than ${f.target.maxLength}${est}`;
     case 'violations':
-      return fig.count === 0 ? 'no row violates it' : `${about}${plural(fig.count, 'row')} violate it${est} — the step will fail on them (runbook 000: fix the data first)`;
+      return fig.count === 0
+        ? 'no row violates it'
+        : `${about}${plural(fig.count, 'row')} violate it${est} — the step will fail on them (runbook 000: fix the data first)`;
     case 'policies':
       return fig.names?.length ? `policies there now: ${fig.names.join(', ')}` : 'no policy on it now';
   }
@@ -65,5 +69,9 @@ export function notableFindings(step: StepRisk): RiskFinding[] {
 
 /** True when any step loses data or cannot bring back what its up destroyed: runbook 003 advises a restore instead. */
 export function advisesRestore(risk: PlanRisk): boolean {
-  return risk.steps.some((s) => s.findings.some((f) => (f.class === 'data_loss' && !f.figure?.absent && f.figure?.count !== 0) || f.class === 'irreversible'));
+  return risk.steps.some((s) =>
+    s.findings.some(
+      (f) => (f.class === 'data_loss' && !f.figure?.absent && f.figure?.count !== 0) || f.class === 'irreversible',
+    ),
+  );
 }

@@ -1,9 +1,26 @@
-import { asRangeVar, isObject, nameList, strings, visit, walkStatements, type Node, type ParsedStatement } from '../sql/parse-tree.js';
+import {
+  asRangeVar,
+  isObject,
+  nameList,
+  strings,
+  visit,
+  walkStatements,
+  type Node,
+  type ParsedStatement,
+} from '../sql/parse-tree.js';
 import { alterTable, qualified, type Collect } from './risk-alter-table.js';
 import type { PlanStep } from './plan.js';
 import type { PlanRisk, RiskFinding, StepRisk } from './risk-model.js';
 
-export type { ConstraintSpec, PlanRisk, RiskClass, RiskFigure, RiskFinding, RiskTarget, StepRisk } from './risk-model.js';
+export type {
+  ConstraintSpec,
+  PlanRisk,
+  RiskClass,
+  RiskFigure,
+  RiskFinding,
+  RiskTarget,
+  StepRisk,
+} from './risk-model.js';
 
 const DROP_DATA: Record<string, string> = {
   OBJECT_TABLE: 'table',
@@ -27,15 +44,26 @@ function dropStatement(st: ParsedStatement, add: Collect): void {
     if (removeType === 'OBJECT_POLICY') {
       const table = names.slice(0, -1);
       const t = { schema: table.length >= 2 ? table[table.length - 2]! : null, name: table[table.length - 1] ?? '?' };
-      add({ class: 'security', what: `drops policy \`${name}\` on ${qualified(t.schema, t.name)}: removes row-level security`, target: { ...t, measure: 'policies' } });
+      add({
+        class: 'security',
+        what: `drops policy \`${name}\` on ${qualified(t.schema, t.name)}: removes row-level security`,
+        target: { ...t, measure: 'policies' },
+      });
     } else if (removeType === 'OBJECT_ROLE') {
       add({ class: 'security', what: `drops role ${name}` });
     } else if (DROP_DATA[removeType]) {
       const kind = DROP_DATA[removeType]!;
       const measured = removeType === 'OBJECT_TABLE' || removeType === 'OBJECT_MATVIEW';
-      add({ class: 'data_loss', what: `drops ${kind} ${qualified(schema, name)}${cascade}`, ...(measured ? { target: { schema, name, measure: 'rows' as const } } : {}) });
+      add({
+        class: 'data_loss',
+        what: `drops ${kind} ${qualified(schema, name)}${cascade}`,
+        ...(measured ? { target: { schema, name, measure: 'rows' as const } } : {}),
+      });
     } else if (removeType === 'OBJECT_INDEX' && st.body.concurrent !== true) {
-      add({ class: 'blocking', what: `drops index ${qualified(schema, name)} without CONCURRENTLY: an ACCESS EXCLUSIVE lock on its table` });
+      add({
+        class: 'blocking',
+        what: `drops index ${qualified(schema, name)} without CONCURRENTLY: an ACCESS EXCLUSIVE lock on its table`,
+      });
     }
   }
 }
@@ -55,7 +83,12 @@ async function classifyStatement(st: ParsedStatement, add: Collect): Promise<voi
     case 'TruncateStmt':
       for (const r of Array.isArray(body.relations) ? body.relations : []) {
         const rv = asRangeVar(r);
-        if (rv) add({ class: 'data_loss', what: `empties table ${qualified(rv.schemaname, rv.relname)} (TRUNCATE)`, target: { schema: rv.schemaname ?? null, name: rv.relname, measure: 'rows' } });
+        if (rv)
+          add({
+            class: 'data_loss',
+            what: `empties table ${qualified(rv.schemaname, rv.relname)} (TRUNCATE)`,
+            target: { schema: rv.schemaname ?? null, name: rv.relname, measure: 'rows' },
+          });
       }
       return;
     case 'DeleteStmt':
@@ -83,18 +116,38 @@ async function classifyStatement(st: ParsedStatement, add: Collect): Promise<voi
         const rv = asRangeVar(o);
         return rv ? [qualified(rv.schemaname, rv.relname)] : [];
       });
-      const who = (Array.isArray(body.grantees) ? body.grantees : []).flatMap((g) => (isObject(g) && isObject(g.RoleSpec) ? [String(g.RoleSpec.rolename ?? g.RoleSpec.roletype)] : []));
-      add({ class: 'security', what: `${verb} privileges${objs.length ? ` on ${objs.join(', ')}` : ''}${who.length ? ` ${verb === 'grants' ? 'to' : 'from'} ${who.join(', ')}` : ''}` });
+      const who = (Array.isArray(body.grantees) ? body.grantees : []).flatMap((g) =>
+        isObject(g) && isObject(g.RoleSpec) ? [String(g.RoleSpec.rolename ?? g.RoleSpec.roletype)] : [],
+      );
+      add({
+        class: 'security',
+        what: `${verb} privileges${objs.length ? ` on ${objs.join(', ')}` : ''}${who.length ? ` ${verb === 'grants' ? 'to' : 'from'} ${who.join(', ')}` : ''}`,
+      });
       return;
     }
     case 'AlterOwnerStmt':
-      add({ class: 'security', what: `changes the owner of ${String(body.objectType).replace(/^OBJECT_/, '').toLowerCase()} to ${isObject(body.newowner) ? String(body.newowner.rolename) : '?'}` });
+      add({
+        class: 'security',
+        what: `changes the owner of ${String(body.objectType)
+          .replace(/^OBJECT_/, '')
+          .toLowerCase()} to ${isObject(body.newowner) ? String(body.newowner.rolename) : '?'}`,
+      });
       return;
     case 'CreateFunctionStmt': {
       const definer = (Array.isArray(body.options) ? body.options : []).some(
-        (o) => isObject(o) && isObject(o.DefElem) && o.DefElem.defname === 'security' && isObject(o.DefElem.arg) && isObject(o.DefElem.arg.Boolean) && o.DefElem.arg.Boolean.boolval === true,
+        (o) =>
+          isObject(o) &&
+          isObject(o.DefElem) &&
+          o.DefElem.defname === 'security' &&
+          isObject(o.DefElem.arg) &&
+          isObject(o.DefElem.arg.Boolean) &&
+          o.DefElem.arg.Boolean.boolval === true,
       );
-      if (definer) add({ class: 'security', what: `creates SECURITY DEFINER function ${strings(body.funcname).join('.')}: it runs with its owner's rights` });
+      if (definer)
+        add({
+          class: 'security',
+          what: `creates SECURITY DEFINER function ${strings(body.funcname).join('.')}: it runs with its owner's rights`,
+        });
       return;
     }
     case 'IndexStmt': {
@@ -112,7 +165,8 @@ async function classifyStatement(st: ParsedStatement, add: Collect): Promise<voi
       // Data-modifying CTEs: WITH d AS (DELETE FROM t) SELECT … — the nested statement counts.
       const nested: Array<[string, Node]> = [];
       visit(body, (n) => {
-        for (const [k, v] of Object.entries(n)) if ((k === 'DeleteStmt' || k === 'UpdateStmt') && isObject(v)) nested.push([k, v]);
+        for (const [k, v] of Object.entries(n))
+          if ((k === 'DeleteStmt' || k === 'UpdateStmt') && isObject(v)) nested.push([k, v]);
       });
       for (const [k, v] of nested) await classifyStatement({ ...st, type: k, body: v, node: { [k]: v } }, add);
     }
@@ -145,8 +199,15 @@ export async function classifySql(sql: readonly string[], source: 'down' | 'up')
  */
 export async function classifyStep(step: PlanStep): Promise<StepRisk> {
   const findings: RiskFinding[] = [];
-  if (step.irreversible) findings.push({ class: 'irreversible', what: step.irreversible, source: 'down', statement: -1 });
-  else if (step.sql.length === 0) findings.push({ class: 'unknown', what: 'its down SQL could not be captured, so what it does is unknown', source: 'down', statement: -1 });
+  if (step.irreversible)
+    findings.push({ class: 'irreversible', what: step.irreversible, source: 'down', statement: -1 });
+  else if (step.sql.length === 0)
+    findings.push({
+      class: 'unknown',
+      what: 'its down SQL could not be captured, so what it does is unknown',
+      source: 'down',
+      statement: -1,
+    });
   findings.push(...(await classifySql(step.sql, 'down')));
   if (step.upSql?.length) {
     for (const f of await classifySql(step.upSql, 'up')) {
@@ -174,5 +235,7 @@ export function blockingIrreversible(risk: PlanRisk): RiskFinding[] {
 
 /** Data loss, security or irreversibility anywhere: the plan needs `approvals.destructive` and the typed confirmation. */
 export function isDestructive(risk: PlanRisk): boolean {
-  return risk.steps.some((s) => s.findings.some((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible'));
+  return risk.steps.some((s) =>
+    s.findings.some((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible'),
+  );
 }

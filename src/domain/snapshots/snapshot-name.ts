@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.js';
-import { utcMinuteStamp, utcSecondStamp } from '../../shared/clock.js';
+import { utcSecondStamp } from '../../shared/clock.js';
 
 /**
  * Snapshot and recovery-instance names, checked against RDS identifier rules
@@ -17,7 +17,10 @@ import { utcMinuteStamp, utcSecondStamp } from '../../shared/clock.js';
 export type RdsIdentifierKind = 'instance' | 'cluster';
 
 /** Longest identifier RDS accepts, characters: DB snapshot 255, DB cluster snapshot 63. */
-export const SNAPSHOT_IDENTIFIER_MAX_LENGTH: Readonly<Record<RdsIdentifierKind, number>> = { instance: 255, cluster: 63 };
+export const SNAPSHOT_IDENTIFIER_MAX_LENGTH: Readonly<Record<RdsIdentifierKind, number>> = {
+  instance: 255,
+  cluster: 63,
+};
 
 /** Longest DB instance (and DB cluster) identifier RDS accepts, characters. */
 export const INSTANCE_IDENTIFIER_MAX_LENGTH = 63;
@@ -53,7 +56,9 @@ export function assertValidSnapshotIdentifier(id: string, kind: RdsIdentifierKin
     userMessage:
       `Snapshot name \`${id}\` is not a valid RDS ${what} identifier (${problems.join('; ')}). ` +
       'No snapshot was requested. Service names in services.yaml become part of the name ' +
-      (kind === 'cluster' ? '(at most 34 characters for Aurora clusters, no trailing hyphen).' : '(no trailing hyphen).'),
+      (kind === 'cluster'
+        ? '(at most 34 characters for Aurora clusters, no trailing hyphen).'
+        : '(no trailing hyphen).'),
     details: { id, kind, problems },
   });
 }

@@ -31,7 +31,9 @@ export function nameList(v: unknown): string[] {
 /** `sval`s of an array of `String` nodes (e.g. a column list `fk_attrs`). */
 export function strings(v: unknown): string[] {
   const items = Array.isArray(v) ? v : [];
-  return items.flatMap((i) => (isObject(i) && isObject(i.String) && typeof i.String.sval === 'string' ? [i.String.sval] : []));
+  return items.flatMap((i) =>
+    isObject(i) && isObject(i.String) && typeof i.String.sval === 'string' ? [i.String.sval] : [],
+  );
 }
 
 /** A RangeVar, wrapped (`{ RangeVar: {...} }`) or bare (a field typed RangeVar, e.g. `relation`). */
@@ -71,7 +73,14 @@ export interface ParsedStatement {
 /** How deep DO blocks may nest DO blocks before we stop (they never should). */
 const MAX_DO_DEPTH = 3;
 
-async function walkDoBlock(doText: string, index: number, label: string, fn: (s: ParsedStatement) => void, problems: string[], depth: number): Promise<void> {
+async function walkDoBlock(
+  doText: string,
+  index: number,
+  label: string,
+  fn: (s: ParsedStatement) => void,
+  problems: string[],
+  depth: number,
+): Promise<void> {
   let tree: unknown;
   try {
     tree = await parsePlPgSQL(doText);
@@ -90,10 +99,18 @@ async function walkDoBlock(doText: string, index: number, label: string, fn: (s:
     if ('PLpgSQL_stmt_dynexecute' in node) dynamic += 1;
   });
   if (dynamic > 0) problems.push(`${label}: DO block runs dynamic SQL (EXECUTE) that cannot be analysed`);
-  for (const [i, query] of inner.entries()) await walkSql(query, index, `${label}, DO statement ${i + 1}`, fn, problems, depth + 1);
+  for (const [i, query] of inner.entries())
+    await walkSql(query, index, `${label}, DO statement ${i + 1}`, fn, problems, depth + 1);
 }
 
-async function walkSql(sql: string, index: number, label: string, fn: (s: ParsedStatement) => void, problems: string[], depth: number): Promise<void> {
+async function walkSql(
+  sql: string,
+  index: number,
+  label: string,
+  fn: (s: ParsedStatement) => void,
+  problems: string[],
+  depth: number,
+): Promise<void> {
   let tree: { stmts?: Array<{ stmt?: unknown; stmt_location?: number; stmt_len?: number }> };
   try {
     tree = (await parse(sql)) as typeof tree;

@@ -139,14 +139,16 @@ function collectStatement(node: Node, body: Node, out: Collector): void {
         if (!rv) continue;
         primary.add(rv);
         out.add(rv.schemaname, rv.relname, target.kind, target.action);
-        if (stmtType === 'IndexStmt' && typeof stmtBody.idxname === 'string') out.add(rv.schemaname, stmtBody.idxname, 'index', 'create');
+        if (stmtType === 'IndexStmt' && typeof stmtBody.idxname === 'string')
+          out.add(rv.schemaname, stmtBody.idxname, 'index', 'create');
       }
     }
   });
 
   const cteNames = new Set<string>();
   visit(body, (n) => {
-    if (isObject(n.CommonTableExpr) && typeof n.CommonTableExpr.ctename === 'string') cteNames.add(n.CommonTableExpr.ctename);
+    if (isObject(n.CommonTableExpr) && typeof n.CommonTableExpr.ctename === 'string')
+      cteNames.add(n.CommonTableExpr.ctename);
   });
   visit(body, (n) => {
     if (isObject(n.RangeVar)) return; // its bare inner object is visited next

@@ -2,7 +2,17 @@ import type { PlanStep } from '../rollback/plan.js';
 import { asRangeVar, isObject, nameList, strings, walkStatements, type ParsedStatement } from '../sql/parse-tree.js';
 
 /** Kinds of schema objects verification looks up in the catalogs. */
-export type ObjectKind = 'table' | 'view' | 'materialized_view' | 'index' | 'sequence' | 'column' | 'constraint' | 'type' | 'policy' | 'function';
+export type ObjectKind =
+  | 'table'
+  | 'view'
+  | 'materialized_view'
+  | 'index'
+  | 'sequence'
+  | 'column'
+  | 'constraint'
+  | 'type'
+  | 'policy'
+  | 'function';
 
 /** One object the rollback should have left present or absent (runbook 003 "Post-rollback verification": objects gone). */
 export interface ExpectedObject {
@@ -30,7 +40,8 @@ const RELATION_KINDS: Record<string, ObjectKind> = {
   OBJECT_PROCEDURE: 'function',
 };
 
-const key = (o: Pick<ExpectedObject, 'kind' | 'schema' | 'name' | 'table'>): string => `${o.kind}\u0000${o.schema ?? ''}\u0000${o.table ?? ''}\u0000${o.name}`;
+const key = (o: Pick<ExpectedObject, 'kind' | 'schema' | 'name' | 'table'>): string =>
+  `${o.kind}\u0000${o.schema ?? ''}\u0000${o.table ?? ''}\u0000${o.name}`;
 
 type Emit = (o: Omit<ExpectedObject, 'because'>) => void;
 
@@ -51,12 +62,14 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
     }
     case 'CreateTableAsStmt': {
       const r = isObject(body.into) ? rel(body.into.rel) : undefined;
-      if (r && body.objtype === 'OBJECT_MATVIEW') emit({ kind: 'materialized_view', schema: r.schemaname ?? null, name: r.relname, present: true });
+      if (r && body.objtype === 'OBJECT_MATVIEW')
+        emit({ kind: 'materialized_view', schema: r.schemaname ?? null, name: r.relname, present: true });
       return;
     }
     case 'IndexStmt': {
       const r = rel(body.relation);
-      if (r && typeof body.idxname === 'string') emit({ kind: 'index', schema: r.schemaname ?? null, name: body.idxname, present: true });
+      if (r && typeof body.idxname === 'string')
+        emit({ kind: 'index', schema: r.schemaname ?? null, name: body.idxname, present: true });
       return;
     }
     case 'CreateSeqStmt': {
@@ -68,7 +81,9 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
     case 'CompositeTypeStmt':
     case 'CreateDomainStmt': {
       const typevar = type === 'CompositeTypeStmt' ? rel(body.typevar) : undefined;
-      const names = typevar ? [typevar.schemaname, typevar.relname].filter((n): n is string => Boolean(n)) : strings(type === 'CreateEnumStmt' ? body.typeName : body.domainname);
+      const names = typevar
+        ? [typevar.schemaname, typevar.relname].filter((n): n is string => Boolean(n))
+        : strings(type === 'CreateEnumStmt' ? body.typeName : body.domainname);
       const name = names[names.length - 1];
       if (name) emit({ kind: 'type', schema: names.length > 1 ? names[names.length - 2]! : null, name, present: true });
       return;
@@ -76,12 +91,14 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
     case 'CreateFunctionStmt': {
       const names = strings(body.funcname);
       const name = names[names.length - 1];
-      if (name) emit({ kind: 'function', schema: names.length > 1 ? names[names.length - 2]! : null, name, present: true });
+      if (name)
+        emit({ kind: 'function', schema: names.length > 1 ? names[names.length - 2]! : null, name, present: true });
       return;
     }
     case 'CreatePolicyStmt': {
       const r = rel(body.table);
-      if (r && typeof body.policy_name === 'string') emit({ kind: 'policy', schema: r.schemaname ?? null, table: r.relname, name: body.policy_name, present: true });
+      if (r && typeof body.policy_name === 'string')
+        emit({ kind: 'policy', schema: r.schemaname ?? null, table: r.relname, name: body.policy_name, present: true });
       return;
     }
     case 'DropStmt': {
@@ -94,9 +111,20 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
         if (!name) continue;
         if (removeType === 'OBJECT_POLICY' && names.length >= 2) {
           const table = names.slice(0, -1);
-          emit({ kind: 'policy', schema: table.length > 1 ? table[0]! : null, table: table[table.length - 1]!, name, present: false });
+          emit({
+            kind: 'policy',
+            schema: table.length > 1 ? table[0]! : null,
+            table: table[table.length - 1]!,
+            name,
+            present: false,
+          });
         } else if (RELATION_KINDS[removeType]) {
-          emit({ kind: RELATION_KINDS[removeType]!, schema: names.length > 1 ? names[names.length - 2]! : null, name, present: false });
+          emit({
+            kind: RELATION_KINDS[removeType]!,
+            schema: names.length > 1 ? names[names.length - 2]! : null,
+            name,
+            present: false,
+          });
         }
       }
       return;
@@ -120,7 +148,8 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
             break;
           case 'AT_AddConstraint': {
             const con = isObject(def?.Constraint) ? def.Constraint : undefined;
-            if (typeof con?.conname === 'string') emit({ ...base, kind: 'constraint', name: con.conname, present: true });
+            if (typeof con?.conname === 'string')
+              emit({ ...base, kind: 'constraint', name: con.conname, present: true });
             break;
           }
           case 'AT_DropConstraint':
@@ -142,7 +171,9 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
  * @param plan steps newest first, as they run, with `upSql` where it was captured
  * @returns expectations, and what could not be parsed
  */
-export async function expectedObjects(plan: readonly PlanStep[]): Promise<{ objects: ExpectedObject[]; problems: string[] }> {
+export async function expectedObjects(
+  plan: readonly PlanStep[],
+): Promise<{ objects: ExpectedObject[]; problems: string[] }> {
   const fromDowns = new Map<string, ExpectedObject>();
   const fromUps = new Map<string, ExpectedObject>();
   const problems: string[] = [];
@@ -150,13 +181,21 @@ export async function expectedObjects(plan: readonly PlanStep[]): Promise<{ obje
     const downProblems = await walkStatements(step.sql, (st) =>
       objectsOf(st, (o) => {
         fromDowns.delete(key(o)); // re-insert: last wins, in run order
-        fromDowns.set(key(o), { ...o, because: `the down of \`${step.migration}\` ${o.present ? 'creates' : 'drops'} it` });
+        fromDowns.set(key(o), {
+          ...o,
+          because: `the down of \`${step.migration}\` ${o.present ? 'creates' : 'drops'} it`,
+        });
       }),
     );
     problems.push(...downProblems.map((p) => `\`${step.migration}\` down: ${p}`));
     const upProblems = await walkStatements(step.upSql ?? [], (st) =>
       objectsOf(st, (o) => {
-        if (o.present && !fromUps.has(key(o))) fromUps.set(key(o), { ...o, present: false, because: `the up of \`${step.migration}\` created it and the rollback reverts that up` });
+        if (o.present && !fromUps.has(key(o)))
+          fromUps.set(key(o), {
+            ...o,
+            present: false,
+            because: `the up of \`${step.migration}\` created it and the rollback reverts that up`,
+          });
       }),
     );
     problems.push(...upProblems.map((p) => `\`${step.migration}\` up: ${p}`));

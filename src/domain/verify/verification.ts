@@ -1,6 +1,9 @@
 import type { PlanStep } from '../rollback/plan.js';
 import { extractTouchedRelations, qualifiedName } from '../triage/touched-relations.js';
-import { INVALID_INDEXES_SQL, UNVALIDATED_CONSTRAINTS_SQL } from '../triage/checks/unvalidated-constraints-and-invalid-indexes.js';
+import {
+  INVALID_INDEXES_SQL,
+  UNVALIDATED_CONSTRAINTS_SQL,
+} from '../triage/checks/unvalidated-constraints-and-invalid-indexes.js';
 import type { TriageSession } from '../triage/triage-session.js';
 import { expectedObjects, type ExpectedObject } from './expected-objects.js';
 
@@ -22,7 +25,10 @@ export interface VerificationCheck {
 /** Each check's name and title: one place, for the checks and for a runner reporting one that could not run. */
 export const CHECKS = {
   objects: { name: 'objects', title: 'Objects the rollback removes and restores' },
-  integrity: { name: 'integrity', title: 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)' },
+  integrity: {
+    name: 'integrity',
+    title: 'Invalid indexes, NOT VALID constraints, orphaned rows (runbook 001 postflight)',
+  },
   smoke_queries: { name: 'smoke_queries', title: 'Smoke queries (services.yaml verify.smoke_queries)' },
   health_urls: { name: 'health_urls', title: 'Health endpoints (services.yaml verify.health_urls)' },
 } as const;
@@ -52,11 +58,13 @@ async function inSession<T>(begin: BeginReadOnly, fn: (s: TriageSession) => Prom
   }
 }
 
-const quoteName = (s: TriageSession, schema: string | null, name: string): string => (schema ? `${s.escapeIdentifier(schema)}.${s.escapeIdentifier(name)}` : s.escapeIdentifier(name));
+const quoteName = (s: TriageSession, schema: string | null, name: string): string =>
+  schema ? `${s.escapeIdentifier(schema)}.${s.escapeIdentifier(name)}` : s.escapeIdentifier(name);
 
 /** Is the object there now (catalog lookups; `to_regclass`/`to_regtype` take no lock)? */
 async function exists(s: TriageSession, o: ExpectedObject): Promise<boolean> {
-  const one = async (sql: string, params: unknown[]): Promise<boolean> => Boolean((await s.query<{ ok: boolean }>(sql, params)).rows[0]?.ok);
+  const one = async (sql: string, params: unknown[]): Promise<boolean> =>
+    Boolean((await s.query<{ ok: boolean }>(sql, params)).rows[0]?.ok);
   switch (o.kind) {
     case 'table':
     case 'view':
@@ -73,15 +81,25 @@ async function exists(s: TriageSession, o: ExpectedObject): Promise<boolean> {
         [o.name, o.schema],
       );
     case 'column':
-      return one('SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped) AS ok', [quoteName(s, o.schema, o.table!), o.name]);
+      return one(
+        'SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped) AS ok',
+        [quoteName(s, o.schema, o.table!), o.name],
+      );
     case 'constraint':
-      return one('SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2) AS ok', [quoteName(s, o.schema, o.table!), o.name]);
+      return one(
+        'SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2) AS ok',
+        [quoteName(s, o.schema, o.table!), o.name],
+      );
     case 'policy':
-      return one('SELECT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = to_regclass($1) AND polname = $2) AS ok', [quoteName(s, o.schema, o.table!), o.name]);
+      return one('SELECT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = to_regclass($1) AND polname = $2) AS ok', [
+        quoteName(s, o.schema, o.table!),
+        o.name,
+      ]);
   }
 }
 
-const describe = (o: ExpectedObject): string => `${o.kind.replace('_', ' ')} \`${o.table ? `${o.table}.` : ''}${o.schema && !o.table ? `${o.schema}.` : ''}${o.name}\``;
+const describe = (o: ExpectedObject): string =>
+  `${o.kind.replace('_', ' ')} \`${o.table ? `${o.table}.` : ''}${o.schema && !o.table ? `${o.schema}.` : ''}${o.name}\``;
 
 /**
  * Every object the reverted ups created is gone and every object the downs recreate exists
@@ -92,7 +110,15 @@ export async function objectsCheck(begin: BeginReadOnly, plan: readonly PlanStep
   const base = CHECKS.objects;
   const { objects, problems: unparsed } = await expectedObjects(plan);
   if (!objects.length) {
-    return { ...base, status: 'skipped', detail: unparsed.length ? `nothing could be read from the SQL (${unparsed[0]})` : 'the SQL names no object to look up', problems: [], durationMs: elapsed(t0) };
+    return {
+      ...base,
+      status: 'skipped',
+      detail: unparsed.length
+        ? `nothing could be read from the SQL (${unparsed[0]})`
+        : 'the SQL names no object to look up',
+      problems: [],
+      durationMs: elapsed(t0),
+    };
   }
   const wrong = await inSession(begin, async (s) => {
     const out: string[] = [];
@@ -105,7 +131,9 @@ export async function objectsCheck(begin: BeginReadOnly, plan: readonly PlanStep
   return {
     ...base,
     status: wrong.length ? 'failed' : 'passed',
-    detail: wrong.length ? `${wrong.length} of ${objects.length} objects are not as the rollback should leave them` : `${objects.length} objects as expected (${objects.filter((o) => !o.present).length} gone, ${objects.filter((o) => o.present).length} present)`,
+    detail: wrong.length
+      ? `${wrong.length} of ${objects.length} objects are not as the rollback should leave them`
+      : `${objects.length} objects as expected (${objects.filter((o) => !o.present).length} gone, ${objects.filter((o) => o.present).length} present)`,
     problems: wrong,
     durationMs: elapsed(t0),
   };
@@ -135,26 +163,51 @@ export async function integrityCheck(begin: BeginReadOnly, plan: readonly PlanSt
   const problems = await inSession(begin, async (s) => {
     const present: string[] = [];
     for (const n of names) {
-      const { rows } = await s.query<{ reg: string | null }>('SELECT to_regclass($1)::text AS reg', [n.split('.').map((p) => s.escapeIdentifier(p)).join('.')]);
+      const { rows } = await s.query<{ reg: string | null }>('SELECT to_regclass($1)::text AS reg', [
+        n
+          .split('.')
+          .map((p) => s.escapeIdentifier(p))
+          .join('.'),
+      ]);
       if (rows[0]?.reg) present.push(rows[0].reg);
     }
     const out: string[] = [];
     const mine = (relation: string): boolean => present.includes(relation);
-    for (const r of (await s.query<{ relation: string; name: string }>(INVALID_INDEXES_SQL, [500])).rows) if (mine(r.relation)) out.push(`index \`${r.name}\` on \`${r.relation}\` is invalid`);
-    for (const r of (await s.query<{ relation: string; name: string }>(UNVALIDATED_CONSTRAINTS_SQL, [500])).rows) if (mine(r.relation)) out.push(`constraint \`${r.name}\` on \`${r.relation}\` is NOT VALID`);
+    for (const r of (await s.query<{ relation: string; name: string }>(INVALID_INDEXES_SQL, [500])).rows)
+      if (mine(r.relation)) out.push(`index \`${r.name}\` on \`${r.relation}\` is invalid`);
+    for (const r of (await s.query<{ relation: string; name: string }>(UNVALIDATED_CONSTRAINTS_SQL, [500])).rows)
+      if (mine(r.relation)) out.push(`constraint \`${r.name}\` on \`${r.relation}\` is NOT VALID`);
     if (present.length) {
-      const fks = await s.query<{ conname: string; child: string; parent: string; child_cols: string[]; parent_cols: string[] }>(TOUCHED_FKS_SQL, [present]);
+      const fks = await s.query<{
+        conname: string;
+        child: string;
+        parent: string;
+        child_cols: string[];
+        parent_cols: string[];
+      }>(TOUCHED_FKS_SQL, [present]);
       for (const fk of fks.rows) {
         const notNull = fk.child_cols.map((c) => `c.${s.escapeIdentifier(c)} IS NOT NULL`).join(' AND ');
-        const match = fk.child_cols.map((c, i) => `p.${s.escapeIdentifier(fk.parent_cols[i]!)} = c.${s.escapeIdentifier(c)}`).join(' AND ');
-        const { rows } = await s.query<{ n: string }>(`SELECT count(*) AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${match})`);
+        const match = fk.child_cols
+          .map((c, i) => `p.${s.escapeIdentifier(fk.parent_cols[i]!)} = c.${s.escapeIdentifier(c)}`)
+          .join(' AND ');
+        const { rows } = await s.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${match})`,
+        );
         const n = Number(rows[0]?.n ?? 0);
-        if (n > 0) out.push(`${n} row(s) of \`${fk.child}\` have no parent in \`${fk.parent}\` (foreign key \`${fk.conname}\`)`);
+        if (n > 0)
+          out.push(`${n} row(s) of \`${fk.child}\` have no parent in \`${fk.parent}\` (foreign key \`${fk.conname}\`)`);
       }
     }
     return { out, present };
   });
-  if (!problems.present.length) return { ...base, status: 'skipped', detail: 'none of the tables the plan touched exists now', problems: [], durationMs: elapsed(t0) };
+  if (!problems.present.length)
+    return {
+      ...base,
+      status: 'skipped',
+      detail: 'none of the tables the plan touched exists now',
+      problems: [],
+      durationMs: elapsed(t0),
+    };
   return {
     ...base,
     status: problems.out.length ? 'failed' : 'passed',
@@ -165,31 +218,49 @@ export async function integrityCheck(begin: BeginReadOnly, plan: readonly PlanSt
 }
 
 /** `verify.smoke_queries` from services.yaml, each read-only, with its expected row count or boolean. */
-export async function smokeCheck(begin: BeginReadOnly, queries: readonly SmokeQuery[], describeError: (err: unknown) => string): Promise<VerificationCheck> {
+export async function smokeCheck(
+  begin: BeginReadOnly,
+  queries: readonly SmokeQuery[],
+  describeError: (err: unknown) => string,
+): Promise<VerificationCheck> {
   const t0 = performance.now();
   const base = CHECKS.smoke_queries;
-  if (!queries.length) return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
+  if (!queries.length)
+    return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
   const problems: string[] = [];
   for (const q of queries) {
     try {
       const { rows } = await inSession(begin, (s) => s.query<Record<string, unknown>>(q.sql));
-      if (q.expect_rows !== undefined && rows.length !== q.expect_rows) problems.push(`\`${q.name}\` returned ${rows.length} row(s), expected ${q.expect_rows}`);
+      if (q.expect_rows !== undefined && rows.length !== q.expect_rows)
+        problems.push(`\`${q.name}\` returned ${rows.length} row(s), expected ${q.expect_rows}`);
       if (q.expect !== undefined) {
         const first = rows[0] ? Object.values(rows[0])[0] : undefined;
-        if (first !== q.expect) problems.push(`\`${q.name}\` returned ${JSON.stringify(first ?? null)}, expected ${q.expect}`);
+        if (first !== q.expect)
+          problems.push(`\`${q.name}\` returned ${JSON.stringify(first ?? null)}, expected ${q.expect}`);
       }
     } catch (err) {
       problems.push(`\`${q.name}\` failed: ${describeError(err)}`);
     }
   }
-  return { ...base, status: problems.length ? 'failed' : 'passed', detail: `${queries.length - problems.length} of ${queries.length} as expected`, problems, durationMs: elapsed(t0) };
+  return {
+    ...base,
+    status: problems.length ? 'failed' : 'passed',
+    detail: `${queries.length - problems.length} of ${queries.length} as expected`,
+    problems,
+    durationMs: elapsed(t0),
+  };
 }
 
 /** `verify.health_urls`: each must answer HTTP 2xx within `timeoutMs` (runbook 003 "health endpoints"). */
-export async function healthCheck(urls: readonly string[], timeoutMs: number, get: (url: string, timeoutMs: number) => Promise<number>): Promise<VerificationCheck> {
+export async function healthCheck(
+  urls: readonly string[],
+  timeoutMs: number,
+  get: (url: string, timeoutMs: number) => Promise<number>,
+): Promise<VerificationCheck> {
   const t0 = performance.now();
   const base = CHECKS.health_urls;
-  if (!urls.length) return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
+  if (!urls.length)
+    return { ...base, status: 'skipped', detail: 'none configured', problems: [], durationMs: elapsed(t0) };
   const problems: string[] = [];
   await Promise.all(
     urls.map(async (url) => {
@@ -198,11 +269,19 @@ export async function healthCheck(urls: readonly string[], timeoutMs: number, ge
         const status = await get(url, timeoutMs);
         if (status < 200 || status > 299) problems.push(`${shown} answered HTTP ${status}`);
       } catch (err) {
-        problems.push(`${shown} did not answer within ${timeoutMs} ms (${(err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message})`);
+        problems.push(
+          `${shown} did not answer within ${timeoutMs} ms (${(err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message})`,
+        );
       }
     }),
   );
-  return { ...base, status: problems.length ? 'failed' : 'passed', detail: `${urls.length - problems.length} of ${urls.length} answered 2xx`, problems, durationMs: elapsed(t0) };
+  return {
+    ...base,
+    status: problems.length ? 'failed' : 'passed',
+    detail: `${urls.length - problems.length} of ${urls.length} answered 2xx`,
+    problems,
+    durationMs: elapsed(t0),
+  };
 }
 
 /** What verification found after (or long after) a rollback. */

@@ -17,20 +17,36 @@ const MARK = { ok: '✓', passed: '✓', attention: '!', skipped: '-', failed: '
 
 /** Triage (runbook 001 `--preflight`): one line per check with its verdict, summary and time. */
 export function triageText(report: TriageReport): string {
-  const lines = report.checks.map((c) => `  ${MARK[c.verdict]} ${c.title.padEnd(28)} ${c.summary}${c.error ? ` (${c.error})` : ''}  [${c.durationMs} ms]`);
+  const lines = report.checks.map(
+    (c) =>
+      `  ${MARK[c.verdict]} ${c.title.padEnd(28)} ${c.summary}${c.error ? ` (${c.error})` : ''}  [${c.durationMs} ms]`,
+  );
   return [`Triage of ${report.service}: ${overallVerdict(report)} in ${report.durationMs} ms`, ...lines].join('\n');
 }
 
 /** The plan of a dry run: each down with its SQL and risk, the tracking table's head. */
 export function planText(d: RollbackDescription & { service: { name: string }; risk: PlanRisk }): string {
-  const out = [`Dry run: rolling back ${d.target.name} on ${d.service.name} would run ${d.plan.length} down migration(s), newest first. Nothing was written.`];
+  const out = [
+    `Dry run: rolling back ${d.target.name} on ${d.service.name} would run ${d.plan.length} down migration(s), newest first. Nothing was written.`,
+  ];
   d.plan.forEach((step, i) => {
-    const flags = [step.transactional ? 'in a transaction' : 'NOT in a transaction', step.dirty ? 'dirty' : '', step.modified ? 'file changed since applied' : ''].filter(Boolean);
+    const flags = [
+      step.transactional ? 'in a transaction' : 'NOT in a transaction',
+      step.dirty ? 'dirty' : '',
+      step.modified ? 'file changed since applied' : '',
+    ].filter(Boolean);
     out.push('', `${i + 1}. ${step.migration} (${flags.join(', ')})`);
-    if (step.irreversible) out.push(`   ✗ irreversible: ${step.irreversible} — restore from a snapshot instead (runbook 003, Option B)`);
+    if (step.irreversible)
+      out.push(`   ✗ irreversible: ${step.irreversible} — restore from a snapshot instead (runbook 003, Option B)`);
     const risk = d.risk.steps.find((s) => s.migration === step.migration);
     for (const f of risk ? notableFindings(risk) : []) out.push(`   ! ${riskVerdict(f)}`);
-    for (const sql of step.sql) out.push(...sql.trim().split('\n').map((l) => `   | ${l}`));
+    for (const sql of step.sql)
+      out.push(
+        ...sql
+          .trim()
+          .split('\n')
+          .map((l) => `   | ${l}`),
+      );
     if (!step.sql.length && !step.irreversible) out.push('   | (SQL not captured)');
   });
   return out.join('\n');
@@ -47,10 +63,15 @@ export function statusText(views: readonly StatusView[]): string {
   if (!views.length) return 'No open incidents.';
   return views
     .map((v) => {
-      const head = typeof v.head === 'string' ? `tracking table unreadable: ${v.head}` : `tracking table head: ${v.head.map((m) => m.name).join(', ') || '(empty)'}`;
+      const head =
+        typeof v.head === 'string'
+          ? `tracking table unreadable: ${v.head}`
+          : `tracking table head: ${v.head.map((m) => m.name).join(', ') || '(empty)'}`;
       if (!v.incident) return `${v.service.name}: no open incident; ${head}`;
       const i = v.incident;
-      const jobs = Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ');
+      const jobs = Object.entries(v.jobs)
+        .map(([k, s]) => `${k} ${s}`)
+        .join(', ');
       return [
         `${v.service.name}: incident ${shortId(i.id)} (${i.kind} of ${i.migration}) is ${i.state.replace(/_/g, ' ')}${i.channelName ? ` in #${i.channelName}` : ''}`,
         `  approvals ${v.approvals.length} of ${v.required}${v.approvals.length ? ` (${v.approvals.map((a) => a.userId).join(', ')})` : ''}; snapshot ${i.snapshot ? `${i.snapshot.id} ${i.snapshot.status}` : 'none yet'}`,
@@ -63,13 +84,21 @@ export function statusText(views: readonly StatusView[]): string {
 
 /** Verification (runbook 001 `--postflight`): one line per check and its problems. */
 export function verificationText(service: string, r: VerificationReport): string {
-  const lines = r.checks.flatMap((c) => [`  ${MARK[c.status]} ${c.title}: ${c.detail} [${c.durationMs} ms]`, ...c.problems.slice(0, 20).map((p) => `      - ${p}`)]);
-  return [`Verification of ${service}: ${r.passed ? 'passed' : 'FAILED'} in ${r.durationMs} ms; tracking table head ${r.head ?? '(empty)'}`, ...lines].join('\n');
+  const lines = r.checks.flatMap((c) => [
+    `  ${MARK[c.status]} ${c.title}: ${c.detail} [${c.durationMs} ms]`,
+    ...c.problems.slice(0, 20).map((p) => `      - ${p}`),
+  ]);
+  return [
+    `Verification of ${service}: ${r.passed ? 'passed' : 'FAILED'} in ${r.durationMs} ms; tracking table head ${r.head ?? '(empty)'}`,
+    ...lines,
+  ].join('\n');
 }
 
 /** How an incident ended, for the last line of `rollback`. */
 export function outcomeText(i: Incident): string {
-  const steps = i.steps.map((s) => `${s.migration} ${s.status}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`).join(', ');
+  const steps = i.steps
+    .map((s) => `${s.migration} ${s.status}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`)
+    .join(', ');
   const where = i.channelName ? ` Channel: #${i.channelName}.` : '';
   switch (i.state) {
     case 'resolved':

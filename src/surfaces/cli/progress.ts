@@ -16,7 +16,9 @@ export interface Progress {
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Progress on `stream` (default stderr); `quiet` prints nothing (`--json`). */
-export function createProgress(options: { stream?: { write(text: string): unknown; isTTY?: boolean }; quiet?: boolean } = {}): Progress {
+export function createProgress(
+  options: { stream?: { write(text: string): unknown; isTTY?: boolean }; quiet?: boolean } = {},
+): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return { line: () => undefined, status: () => undefined, done: () => undefined };
   if (!stream.isTTY) {

@@ -2,7 +2,11 @@ import type { IncidentDeps } from '../../domain/incident/ports/deps.js';
 import { dryRunRollback } from '../../domain/incident/use-cases/describe-rollback.js';
 import type { Incident } from '../../domain/incident/model/incident.js';
 import { assertBreakGlassReason, openIncident } from '../../domain/incident/use-cases/open-incident.js';
-import { checkRecordedApprovals, recordApprovals, type RecordedApprovals } from '../../domain/incident/use-cases/recorded-approvals.js';
+import {
+  checkRecordedApprovals,
+  recordApprovals,
+  type RecordedApprovals,
+} from '../../domain/incident/use-cases/recorded-approvals.js';
 import { AppError } from '../../shared/errors.js';
 import type { Progress } from './progress.js';
 import { watchIncident } from './watch-incident.js';
@@ -34,17 +38,45 @@ export async function runCliRollback(deps: IncidentDeps, progress: Progress, req
   if (req.breakGlass !== undefined) assertBreakGlassReason(req.breakGlass);
   progress.status('planning (dry run)');
   const dry = await dryRunRollback(deps, req.service, req.migration);
-  const breakGlass = req.breakGlass !== undefined ? { by: req.requestedBy, reason: req.breakGlass, at: new Date().toISOString() } : null;
-  await checkRecordedApprovals(deps, dry.service, { plan: dry.plan, risk: dry.risk, breakGlass }, req.requestedBy, req.approvals);
+  const breakGlass =
+    req.breakGlass !== undefined ? { by: req.requestedBy, reason: req.breakGlass, at: new Date().toISOString() } : null;
+  await checkRecordedApprovals(
+    deps,
+    dry.service,
+    { plan: dry.plan, risk: dry.risk, breakGlass },
+    req.requestedBy,
+    req.approvals,
+  );
 
-  const opened = await openIncident(deps, { service: req.service, migration: req.migration, requestedBy: req.requestedBy, ...(req.breakGlass !== undefined ? { breakGlass: req.breakGlass } : {}) });
-  progress.line(`Incident ${opened.id} opened: rollback of ${opened.migration} on ${opened.service} (${opened.plan.length} step(s)).`);
-  const ready = await watchIncident(deps, opened.id, progress, (i) => i.state === 'awaiting_approval' || ENDED.has(i.state), { timeoutMs: req.timeoutMs });
+  const opened = await openIncident(deps, {
+    service: req.service,
+    migration: req.migration,
+    requestedBy: req.requestedBy,
+    ...(req.breakGlass !== undefined ? { breakGlass: req.breakGlass } : {}),
+  });
+  progress.line(
+    `Incident ${opened.id} opened: rollback of ${opened.migration} on ${opened.service} (${opened.plan.length} step(s)).`,
+  );
+  const ready = await watchIncident(
+    deps,
+    opened.id,
+    progress,
+    (i) => i.state === 'awaiting_approval' || ENDED.has(i.state),
+    { timeoutMs: req.timeoutMs },
+  );
   if (ready.incident.state !== 'awaiting_approval') return ready.incident;
   if (ready.incident.basis?.digest !== opened.basis?.digest) {
-    throw new AppError({ code: 'command_invalid', message: 'plan changed', userMessage: 'The plan changed between the dry run and the incident (files or tracking table moved). Nothing was approved; run the command again to see the new plan.' });
+    throw new AppError({
+      code: 'command_invalid',
+      message: 'plan changed',
+      userMessage:
+        'The plan changed between the dry run and the incident (files or tracking table moved). Nothing was approved; run the command again to see the new plan.',
+    });
   }
   await recordApprovals(deps, ready.incident, req.approvals);
-  const done = await watchIncident(deps, opened.id, progress, (i) => ENDED.has(i.state), { timeoutMs: req.timeoutMs, seen: ready.seen });
+  const done = await watchIncident(deps, opened.id, progress, (i) => ENDED.has(i.state), {
+    timeoutMs: req.timeoutMs,
+    seen: ready.seen,
+  });
   return done.incident;
 }

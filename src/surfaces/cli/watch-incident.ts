@@ -24,17 +24,30 @@ export async function watchIncident(
   incidentId: string,
   progress: Progress,
   until: (incident: Incident) => boolean,
-  options: { timeoutMs: number; pollMs?: number; /** Id of the last event already shown; 0: show them all. */ seen?: number },
+  options: {
+    timeoutMs: number;
+    pollMs?: number /** Id of the last event already shown; 0: show them all. */;
+    seen?: number;
+  },
 ): Promise<{ incident: Incident; seen: number }> {
   const deadline = Date.now() + options.timeoutMs;
   let seen = options.seen ?? 0;
   for (;;) {
-    const [incident, events] = await Promise.all([deps.repo.get(incidentId), deps.repo.listEvents(incidentId, { afterId: seen })]);
+    const [incident, events] = await Promise.all([
+      deps.repo.get(incidentId),
+      deps.repo.listEvents(incidentId, { afterId: seen }),
+    ]);
     if (!incident) throw new AppError({ code: 'incident_not_found', message: `incident ${incidentId} disappeared` });
-    for (const e of events) progress.line(`${e.at.toISOString().slice(11, 19)} ${e.actor === 'migrate-bot' ? '' : `${e.actor} `}${eventWords(e)}`);
+    for (const e of events)
+      progress.line(
+        `${e.at.toISOString().slice(11, 19)} ${e.actor === 'migrate-bot' ? '' : `${e.actor} `}${eventWords(e)}`,
+      );
     seen = events.at(-1)?.id ?? seen;
     if (until(incident)) return { incident, seen };
-    const step = incident.state === 'rolling_back' ? ` (${incident.steps.filter((s) => s.status === 'done').length}/${incident.plan.length} steps done)` : '';
+    const step =
+      incident.state === 'rolling_back'
+        ? ` (${incident.steps.filter((s) => s.status === 'done').length}/${incident.plan.length} steps done)`
+        : '';
     progress.status(`${WAITING[incident.state] ?? incident.state}${step}`);
     if (Date.now() > deadline) {
       throw new AppError({

@@ -11,18 +11,59 @@ type Block = Record<string, unknown>;
 type Text = { type?: string; text?: string } | undefined;
 
 const EMOJI: Record<string, string> = {
-  white_check_mark: '✅', warning: '⚠️', red_circle: '🔴', large_green_circle: '🟢', large_yellow_circle: '🟡',
-  hourglass_flowing_sand: '⏳', hourglass: '⌛', camera: '📷', rotating_light: '🚨', memo: '📝', no_entry_sign: '🚫',
-  x: '❌', heavy_check_mark: '✔️', information_source: 'ℹ️', arrows_counterclockwise: '🔄', mag: '🔍', lock: '🔒',
-  rewind: '⏪', clipboard: '📋', pushpin: '📌', stopwatch: '⏱️', bar_chart: '📊', floppy_disk: '💾', construction: '🚧',
-  speech_balloon: '💬', bell: '🔔', fire: '🔥', tada: '🎉', octagonal_sign: '🛑', recycle: '♻️', test_tube: '🧪',
-  raised_hand: '✋', no_entry: '⛔', eyes: '👀', hammer_and_wrench: '🛠️', scroll: '📜', busts_in_silhouette: '👥', calendar: '📅',
-  ballot_box_with_check: '☑️', white_large_square: '⬜', black_square_button: '🔲', arrow_right: '➡️', link: '🔗',
+  white_check_mark: '✅',
+  warning: '⚠️',
+  red_circle: '🔴',
+  large_green_circle: '🟢',
+  large_yellow_circle: '🟡',
+  hourglass_flowing_sand: '⏳',
+  hourglass: '⌛',
+  camera: '📷',
+  rotating_light: '🚨',
+  memo: '📝',
+  no_entry_sign: '🚫',
+  x: '❌',
+  heavy_check_mark: '✔️',
+  information_source: 'ℹ️',
+  arrows_counterclockwise: '🔄',
+  mag: '🔍',
+  lock: '🔒',
+  rewind: '⏪',
+  clipboard: '📋',
+  pushpin: '📌',
+  stopwatch: '⏱️',
+  bar_chart: '📊',
+  floppy_disk: '💾',
+  construction: '🚧',
+  speech_balloon: '💬',
+  bell: '🔔',
+  fire: '🔥',
+  tada: '🎉',
+  octagonal_sign: '🛑',
+  recycle: '♻️',
+  test_tube: '🧪',
+  raised_hand: '✋',
+  no_entry: '⛔',
+  eyes: '👀',
+  hammer_and_wrench: '🛠️',
+  scroll: '📜',
+  busts_in_silhouette: '👥',
+  calendar: '📅',
+  ballot_box_with_check: '☑️',
+  white_large_square: '⬜',
+  black_square_button: '🔲',
+  arrow_right: '➡️',
+  link: '🔗',
 };
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** How the console names channels and users inside mrkdwn (`<#C…>`, `<@U…>`). */
@@ -38,9 +79,14 @@ export function mrkdwnToHtml(text: string, names: NameLookup): string {
   const links: string[] = [];
   s = s.replace(/<([^<>|]+)(?:\|([^<>]*))?>/g, (_, target: string, label?: string) => {
     let html: string;
-    if (target.startsWith('!date^')) html = escapeHtml(new Date(Number(target.split('^')[1]) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC');
-    else if (target.startsWith('#')) html = `<span class="mention">#${escapeHtml(label || names.channel(target.slice(1)) || target.slice(1))}</span>`;
-    else if (target.startsWith('@')) html = `<span class="mention">@${escapeHtml(names.user(target.slice(1)) ?? target.slice(1))}</span>`;
+    if (target.startsWith('!date^'))
+      html = escapeHtml(
+        new Date(Number(target.split('^')[1]) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+      );
+    else if (target.startsWith('#'))
+      html = `<span class="mention">#${escapeHtml(label || names.channel(target.slice(1)) || target.slice(1))}</span>`;
+    else if (target.startsWith('@'))
+      html = `<span class="mention">@${escapeHtml(names.user(target.slice(1)) ?? target.slice(1))}</span>`;
     else if (target.startsWith('!')) html = `<span class="mention">@${escapeHtml(label || target.slice(1))}</span>`;
     else html = `<a href="${escapeHtml(target)}" target="_blank" rel="noreferrer">${escapeHtml(label || target)}</a>`;
     return `\u0001${links.push(html) - 1}\u0001`;
@@ -76,7 +122,8 @@ function textHtml(t: Text, names: NameLookup): string {
 
 function buttonHtml(el: Block, context: { channel: string; ts: string }): string {
   const style = el.style === 'primary' || el.style === 'danger' ? ` ${String(el.style)}` : '';
-  if (typeof el.url === 'string') return `<a class="button${style}" href="${escapeHtml(el.url)}" target="_blank" rel="noreferrer">${escapeHtml((el.text as Text)?.text ?? '')}</a>`;
+  if (typeof el.url === 'string')
+    return `<a class="button${style}" href="${escapeHtml(el.url)}" target="_blank" rel="noreferrer">${escapeHtml((el.text as Text)?.text ?? '')}</a>`;
   const attrs = [
     ['action-id', el.action_id],
     ['value', el.value],
@@ -92,7 +139,11 @@ function buttonHtml(el: Block, context: { channel: string; ts: string }): string
  * Renders a message's (or a modal's) blocks; `context` is the message a button press refers to.
  * Unknown block types render as a note, so a new block never disappears silently.
  */
-export function blocksToHtml(blocks: readonly unknown[], names: NameLookup, context: { channel: string; ts: string }): string {
+export function blocksToHtml(
+  blocks: readonly unknown[],
+  names: NameLookup,
+  context: { channel: string; ts: string },
+): string {
   return blocks
     .map((raw) => {
       const b = raw as Block;
@@ -102,14 +153,20 @@ export function blocksToHtml(blocks: readonly unknown[], names: NameLookup, cont
         case 'divider':
           return '<hr class="block divider">';
         case 'section': {
-          const fields = Array.isArray(b.fields) ? `<div class="fields">${(b.fields as Text[]).map((f) => `<div>${textHtml(f, names)}</div>`).join('')}</div>` : '';
-          const accessory = (b.accessory as Block | undefined)?.type === 'button' ? buttonHtml(b.accessory as Block, context) : '';
+          const fields = Array.isArray(b.fields)
+            ? `<div class="fields">${(b.fields as Text[]).map((f) => `<div>${textHtml(f, names)}</div>`).join('')}</div>`
+            : '';
+          const accessory =
+            (b.accessory as Block | undefined)?.type === 'button' ? buttonHtml(b.accessory as Block, context) : '';
           return `<div class="block section"><div class="section-text">${textHtml(b.text as Text, names)}${fields}</div>${accessory}</div>`;
         }
         case 'context':
           return `<div class="block context">${((b.elements as Text[]) ?? []).map((e) => `<span>${textHtml(e, names)}</span>`).join(' ')}</div>`;
         case 'actions':
-          return `<div class="block actions">${((b.elements as Block[]) ?? []).filter((e) => e.type === 'button').map((e) => buttonHtml(e, context)).join('')}</div>`;
+          return `<div class="block actions">${((b.elements as Block[]) ?? [])
+            .filter((e) => e.type === 'button')
+            .map((e) => buttonHtml(e, context))
+            .join('')}</div>`;
         case 'markdown':
           return `<div class="block section">${mrkdwnToHtml(String(b.text ?? ''), names)}</div>`;
         case 'input': {

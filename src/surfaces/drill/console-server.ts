@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { blocksToHtml, escapeHtml, mrkdwnToHtml, type NameLookup } from './block-kit-html.js';
 import { CONSOLE_PAGE } from './console-page.js';
 import { DRILL_BOT_USER, DRILL_USERS, DrillWorkspace, decodeApiArgs, type DrillMessage } from './drill-workspace.js';
-import { formEncode, postSignedToApp, postSlashCommand, blockActionsPayload, postViewSubmission, FORM_CONTENT_TYPE } from './slack-requests.js';
+import {
+  formEncode,
+  postSignedToApp,
+  postSlashCommand,
+  blockActionsPayload,
+  postViewSubmission,
+  FORM_CONTENT_TYPE,
+} from './slack-requests.js';
 
 /** What the console shows in its banner: which database the drill runs on. */
 export interface DrillInfo {
@@ -26,9 +33,24 @@ export interface DrillConsole {
   close(): Promise<void>;
 }
 
-const CommandBody = z.object({ user: z.string().regex(/^U[A-Z0-9]+$/), text: z.string().max(2000), channel: z.string().max(40).optional() });
-const ActionBody = z.object({ user: z.string().regex(/^U[A-Z0-9]+$/), actionId: z.string().max(255), value: z.string().max(2000), channel: z.string().max(40), ts: z.string().max(40) });
-const ViewBody = z.object({ user: z.string().regex(/^U[A-Z0-9]+$/), viewId: z.string().max(40), values: z.record(z.string(), z.record(z.string(), z.string().max(3000))), cancel: z.boolean().optional() });
+const CommandBody = z.object({
+  user: z.string().regex(/^U[A-Z0-9]+$/),
+  text: z.string().max(2000),
+  channel: z.string().max(40).optional(),
+});
+const ActionBody = z.object({
+  user: z.string().regex(/^U[A-Z0-9]+$/),
+  actionId: z.string().max(255),
+  value: z.string().max(2000),
+  channel: z.string().max(40),
+  ts: z.string().max(40),
+});
+const ViewBody = z.object({
+  user: z.string().regex(/^U[A-Z0-9]+$/),
+  viewId: z.string().max(40),
+  values: z.record(z.string(), z.record(z.string(), z.string().max(3000))),
+  cancel: z.boolean().optional(),
+});
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -56,7 +78,11 @@ function send(res: http.ServerResponse, status: number, body: unknown, type = 'a
  * `view_submission`), a picker to act as each person of the drill, and the Web API the bot
  * talks to (`/slack/api/<method>`), its response_url replies and file uploads.
  */
-export async function startDrillConsole(options: { port: number; info: DrillInfo; host?: string }): Promise<DrillConsole> {
+export async function startDrillConsole(options: {
+  port: number;
+  info: DrillInfo;
+  host?: string;
+}): Promise<DrillConsole> {
   let origin = '';
   let eventsUrl: string | null = null;
   const signingSecret = randomBytes(16).toString('hex');
@@ -67,8 +93,12 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
   };
 
   const messageHtml = (m: DrillMessage): string => {
-    const body = m.blocks.length ? blocksToHtml(m.blocks, names, { channel: m.channel, ts: m.ts }) : `<div class="block section">${mrkdwnToHtml(m.text, names)}</div>`;
-    const file = m.file ? `<div class="file">📄 <a href="/files/${escapeHtml(m.file.id)}" target="_blank">${escapeHtml(m.file.title)}</a></div>` : '';
+    const body = m.blocks.length
+      ? blocksToHtml(m.blocks, names, { channel: m.channel, ts: m.ts })
+      : `<div class="block section">${mrkdwnToHtml(m.text, names)}</div>`;
+    const file = m.file
+      ? `<div class="file">📄 <a href="/files/${escapeHtml(m.file.id)}" target="_blank">${escapeHtml(m.file.title)}</a></div>`
+      : '';
     const time = new Date(Number(m.ts.split('.')[0]) * 1000).toISOString().slice(11, 19);
     return `<div class="message" data-ts="${escapeHtml(m.ts)}"><div class="meta"><b>migrate-bot</b> <span class="time">${time} UTC</span>${m.edited ? ' <span class="edited">(edited)</span>' : ''}</div>${body}${file}</div>`;
   };
@@ -79,7 +109,9 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
       .filter((m) => !m.threadTs)
       .map((m) => {
         const replies = all.filter((r) => r.threadTs === m.ts);
-        const thread = replies.length ? `<details class="thread" open><summary>${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}</summary>${replies.map(messageHtml).join('')}</details>` : '';
+        const thread = replies.length
+          ? `<details class="thread" open><summary>${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}</summary>${replies.map(messageHtml).join('')}</details>`
+          : '';
         return `${messageHtml(m)}${thread}`;
       })
       .join('');
@@ -102,9 +134,22 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
       drill: options.info,
       connected: eventsUrl !== null,
       users: DRILL_USERS,
-      channels: workspace.channels.map((c) => ({ id: c.id, name: c.name, topic: c.topic, archived: c.archived, bookmarks: c.bookmarks })),
-      channel: channel ? { id: channel.id, name: channel.name, topic: channel.topic, html: channelHtml(channel.id) } : null,
-      ephemerals: workspace.ephemerals.filter((e) => e.user === user).slice(-8).map((e) => (e.blocks.length ? blocksToHtml(e.blocks, names, { channel: '', ts: '' }) : mrkdwnToHtml(e.text, names))),
+      channels: workspace.channels.map((c) => ({
+        id: c.id,
+        name: c.name,
+        topic: c.topic,
+        archived: c.archived,
+        bookmarks: c.bookmarks,
+      })),
+      channel: channel
+        ? { id: channel.id, name: channel.name, topic: channel.topic, html: channelHtml(channel.id) }
+        : null,
+      ephemerals: workspace.ephemerals
+        .filter((e) => e.user === user)
+        .slice(-8)
+        .map((e) =>
+          e.blocks.length ? blocksToHtml(e.blocks, names, { channel: '', ts: '' }) : mrkdwnToHtml(e.text, names),
+        ),
       modal,
     };
   };
@@ -118,7 +163,12 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
     const url = new URL(req.url ?? '/', origin);
     const path = url.pathname;
     if (req.method === 'GET' && path === '/') return send(res, 200, CONSOLE_PAGE, 'text/html; charset=utf-8');
-    if (req.method === 'GET' && path === '/api/state') return send(res, 200, state(url.searchParams.get('user') ?? DRILL_USERS[0]!.id, url.searchParams.get('channel') ?? undefined));
+    if (req.method === 'GET' && path === '/api/state')
+      return send(
+        res,
+        200,
+        state(url.searchParams.get('user') ?? DRILL_USERS[0]!.id, url.searchParams.get('channel') ?? undefined),
+      );
     if (req.method === 'GET' && path.startsWith('/files/')) {
       const f = workspace.files.get(path.slice('/files/'.length));
       return f ? send(res, 200, f.content, 'text/plain; charset=utf-8') : send(res, 404, { error: 'no such file' });
@@ -127,19 +177,39 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
     if (req.method === 'POST' && path.startsWith('/slack/api/')) {
       const token = req.headers.authorization?.replace(/^Bearer\s+/i, '');
       const args = decodeApiArgs(req.headers['content-type'], raw);
-      return send(res, 200, workspace.call(path.slice('/slack/api/'.length), args, token ?? (args.token as string | undefined)));
+      return send(
+        res,
+        200,
+        workspace.call(path.slice('/slack/api/'.length), args, token ?? (args.token as string | undefined)),
+      );
     }
-    if (path.startsWith('/slack/upload/')) return send(res, workspace.upload(path.slice('/slack/upload/'.length), Buffer.from(raw)) ? 200 : 404, 'OK', 'text/plain');
+    if (path.startsWith('/slack/upload/'))
+      return send(
+        res,
+        workspace.upload(path.slice('/slack/upload/'.length), Buffer.from(raw)) ? 200 : 404,
+        'OK',
+        'text/plain',
+      );
     if (req.method === 'POST' && path.startsWith('/slack/response/')) {
       const body = JSON.parse(raw || '{}') as { text?: string; blocks?: unknown[] };
-      workspace.ephemerals.push({ user: url.searchParams.get('user') ?? '', text: body.text ?? '', blocks: body.blocks ?? [], at: Date.now() });
+      workspace.ephemerals.push({
+        user: url.searchParams.get('user') ?? '',
+        text: body.text ?? '',
+        blocks: body.blocks ?? [],
+        at: Date.now(),
+      });
       return send(res, 200, { ok: true });
     }
     if (req.method === 'POST' && path === '/api/command') {
       const cmd = CommandBody.parse(JSON.parse(raw));
       const text = cmd.text.trim().replace(/^\/migrate\b\s*/, '');
       workspace.ephemerals.push({ user: cmd.user, text: `\`/migrate ${text}\``, blocks: [], at: Date.now() });
-      const result = await postSlashCommand(requireBot(), signingSecret, { text, user_id: cmd.user, response_url: `${origin}/slack/response/${randomBytes(6).toString('hex')}?user=${cmd.user}`, channel_id: cmd.channel ?? 'C0DRILLSRE' });
+      const result = await postSlashCommand(requireBot(), signingSecret, {
+        text,
+        user_id: cmd.user,
+        response_url: `${origin}/slack/response/${randomBytes(6).toString('hex')}?user=${cmd.user}`,
+        channel_id: cmd.channel ?? 'C0DRILLSRE',
+      });
       return send(res, result.status === 200 ? 200 : 502, { status: result.status });
     }
     if (req.method === 'POST' && path === '/api/action') {
@@ -147,8 +217,23 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
       const trigger = `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
       workspace.triggers.set(trigger, a.user);
       const message = workspace.messages.find((m) => m.channel === a.channel && m.ts === a.ts);
-      const payload = blockActionsPayload({ user_id: a.user, action_id: a.actionId, value: a.value, channel_id: a.channel, message_ts: a.ts, response_url: `${origin}/slack/response/${randomBytes(6).toString('hex')}?user=${a.user}`, trigger_id: trigger, message_blocks: message?.blocks ?? [], message_text: message?.text ?? '' });
-      const result = await postSignedToApp(requireBot(), signingSecret, formEncode({ payload: JSON.stringify(payload) }), FORM_CONTENT_TYPE);
+      const payload = blockActionsPayload({
+        user_id: a.user,
+        action_id: a.actionId,
+        value: a.value,
+        channel_id: a.channel,
+        message_ts: a.ts,
+        response_url: `${origin}/slack/response/${randomBytes(6).toString('hex')}?user=${a.user}`,
+        trigger_id: trigger,
+        message_blocks: message?.blocks ?? [],
+        message_text: message?.text ?? '',
+      });
+      const result = await postSignedToApp(
+        requireBot(),
+        signingSecret,
+        formEncode({ payload: JSON.stringify(payload) }),
+        FORM_CONTENT_TYPE,
+      );
       return send(res, result.status === 200 ? 200 : 502, { status: result.status });
     }
     if (req.method === 'POST' && path === '/api/view') {
@@ -159,8 +244,14 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
         workspace.views.splice(workspace.views.indexOf(open), 1);
         return send(res, 200, { closed: true });
       }
-      const result = await postViewSubmission(requireBot(), signingSecret, { user_id: v.user, view: open.view as Record<string, unknown> & { id: string }, values: v.values });
-      const answer = result.body ? (JSON.parse(result.body) as { response_action?: string; errors?: Record<string, string> }) : {};
+      const result = await postViewSubmission(requireBot(), signingSecret, {
+        user_id: v.user,
+        view: open.view as Record<string, unknown> & { id: string },
+        values: v.values,
+      });
+      const answer = result.body
+        ? (JSON.parse(result.body) as { response_action?: string; errors?: Record<string, string> })
+        : {};
       if (answer.response_action === 'errors') open.errors = answer.errors ?? {};
       else workspace.views.splice(workspace.views.indexOf(open), 1);
       return send(res, 200, { status: result.status, ...(answer.errors ? { errors: answer.errors } : {}) });
@@ -169,7 +260,9 @@ export async function startDrillConsole(options: { port: number; info: DrillInfo
   };
 
   const server = http.createServer((req, res) => {
-    route(req, res).catch((err: unknown) => send(res, err instanceof z.ZodError ? 400 : 500, { error: err instanceof Error ? err.message : String(err) }));
+    route(req, res).catch((err: unknown) =>
+      send(res, err instanceof z.ZodError ? 400 : 500, { error: err instanceof Error ? err.message : String(err) }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

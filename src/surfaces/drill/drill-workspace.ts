@@ -73,7 +73,8 @@ class SlackError extends Error {}
 const fail = (code: string): never => {
   throw new SlackError(code);
 };
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
 /** The workspace and its Web API. */
 export class DrillWorkspace {
@@ -131,18 +132,38 @@ export class DrillWorkspace {
   }
 
   private readonly methods: Record<string, (a: Json) => Json> = {
-    'auth.test': () => ({ user_id: DRILL_BOT_USER, user: 'migrate-bot', team: 'Drill', team_id: 'T0DRILL001', url: `${this.origin()}/`, bot_id: 'B0DRILLBOT' }),
+    'auth.test': () => ({
+      user_id: DRILL_BOT_USER,
+      user: 'migrate-bot',
+      team: 'Drill',
+      team_id: 'T0DRILL001',
+      url: `${this.origin()}/`,
+      bot_id: 'B0DRILLBOT',
+    }),
     'conversations.create': (a) => {
       const name = str(a.name) ?? '';
       if (!/^[a-z0-9_-]{1,80}$/.test(name)) fail('invalid_name_specials');
       if (this.channels.some((c) => c.name === name)) fail('name_taken');
-      const c: DrillChannel = { id: `C0DRILL${String(++this.seq).padStart(4, '0')}`, name, topic: '', members: [DRILL_BOT_USER], pinned: [], bookmarks: [], archived: false };
+      const c: DrillChannel = {
+        id: `C0DRILL${String(++this.seq).padStart(4, '0')}`,
+        name,
+        topic: '',
+        members: [DRILL_BOT_USER],
+        pinned: [],
+        bookmarks: [],
+        archived: false,
+      };
       this.channels.push(c);
-      return { channel: { id: c.id, name: c.name, is_channel: true, is_member: true, created: Math.floor(Date.now() / 1000) } };
+      return {
+        channel: { id: c.id, name: c.name, is_channel: true, is_member: true, created: Math.floor(Date.now() / 1000) },
+      };
     },
     'conversations.invite': (a) => {
       const c = this.channel(a.channel);
-      for (const u of String(a.users ?? '').split(',').filter(Boolean)) if (!c.members.includes(u)) c.members.push(u);
+      for (const u of String(a.users ?? '')
+        .split(',')
+        .filter(Boolean))
+        if (!c.members.includes(u)) c.members.push(u);
       return { channel: { id: c.id, name: c.name } };
     },
     'conversations.info': (a) => {
@@ -161,17 +182,44 @@ export class DrillWorkspace {
     'conversations.history': (a) => {
       const c = this.channel(a.channel);
       const top = this.messages.filter((m) => m.channel === c.id && !m.threadTs).reverse();
-      return { messages: top.slice(0, Number(a.limit ?? 100)).map((m) => ({ type: 'message', ts: m.ts, user: m.user, bot_id: 'B0DRILLBOT', text: m.text, blocks: m.blocks })), has_more: false };
+      return {
+        messages: top.slice(0, Number(a.limit ?? 100)).map((m) => ({
+          type: 'message',
+          ts: m.ts,
+          user: m.user,
+          bot_id: 'B0DRILLBOT',
+          text: m.text,
+          blocks: m.blocks,
+        })),
+        has_more: false,
+      };
     },
     'conversations.replies': (a) => {
       const c = this.channel(a.channel);
       const ts = str(a.ts);
       const thread = this.messages.filter((m) => m.channel === c.id && (m.ts === ts || m.threadTs === ts));
-      return { messages: thread.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs ?? m.ts, user: m.user, bot_id: 'B0DRILLBOT', text: m.text, blocks: m.blocks })), has_more: false };
+      return {
+        messages: thread.map((m) => ({
+          type: 'message',
+          ts: m.ts,
+          thread_ts: m.threadTs ?? m.ts,
+          user: m.user,
+          bot_id: 'B0DRILLBOT',
+          text: m.text,
+          blocks: m.blocks,
+        })),
+        has_more: false,
+      };
     },
     'chat.postMessage': (a) => {
       const c = this.channel(a.channel);
-      const m: DrillMessage = { channel: c.id, ts: this.nextTs(), user: DRILL_BOT_USER, text: str(a.text) ?? '', blocks: (a.blocks as unknown[]) ?? [] };
+      const m: DrillMessage = {
+        channel: c.id,
+        ts: this.nextTs(),
+        user: DRILL_BOT_USER,
+        text: str(a.text) ?? '',
+        blocks: (a.blocks as unknown[]) ?? [],
+      };
       const thread = str(a.thread_ts);
       if (thread) m.threadTs = thread;
       this.messages.push(m);
@@ -186,7 +234,12 @@ export class DrillWorkspace {
     },
     'chat.postEphemeral': (a) => {
       this.channel(a.channel);
-      this.ephemerals.push({ user: str(a.user) ?? '', text: str(a.text) ?? '', blocks: (a.blocks as unknown[]) ?? [], at: Date.now() });
+      this.ephemerals.push({
+        user: str(a.user) ?? '',
+        text: str(a.text) ?? '',
+        blocks: (a.blocks as unknown[]) ?? [],
+        at: Date.now(),
+      });
       return { message_ts: this.nextTs() };
     },
     'chat.getPermalink': (a) => {
@@ -228,7 +281,14 @@ export class DrillWorkspace {
         if (!stored) fail('file_not_found');
         stored!.title = f.title ?? stored!.title;
         if (channel) {
-          const m: DrillMessage = { channel: this.channel(channel).id, ts: this.nextTs(), user: DRILL_BOT_USER, text: str(a.initial_comment) ?? '', blocks: [], file: { id: f.id, title: stored!.title } };
+          const m: DrillMessage = {
+            channel: this.channel(channel).id,
+            ts: this.nextTs(),
+            user: DRILL_BOT_USER,
+            text: str(a.initial_comment) ?? '',
+            blocks: [],
+            file: { id: f.id, title: stored!.title },
+          };
           const thread = str(a.thread_ts);
           if (thread) m.threadTs = thread;
           this.messages.push(m);
@@ -247,7 +307,9 @@ const JSON_ARGS = ['blocks', 'attachments', 'files', 'metadata', 'view'];
  * values JSON-encoded) or a JSON body.
  */
 export function decodeApiArgs(contentType: string | undefined, raw: string): Json {
-  const args: Json = contentType?.includes('application/json') ? (JSON.parse(raw || '{}') as Json) : Object.fromEntries(new URLSearchParams(raw));
+  const args: Json = contentType?.includes('application/json')
+    ? (JSON.parse(raw || '{}') as Json)
+    : Object.fromEntries(new URLSearchParams(raw));
   for (const key of JSON_ARGS) {
     if (typeof args[key] === 'string') {
       try {

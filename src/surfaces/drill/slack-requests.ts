@@ -83,7 +83,9 @@ export async function postSignedToApp(
     headers['X-Slack-Request-Timestamp'] = signed['X-Slack-Request-Timestamp'];
     headers['X-Slack-Signature'] =
       mode === 'bad'
-        ? signSlackRequest(`${rawBody}&tampered=1`, signingSecret, options.timestampSec, contentType)['X-Slack-Signature']
+        ? signSlackRequest(`${rawBody}&tampered=1`, signingSecret, options.timestampSec, contentType)[
+            'X-Slack-Signature'
+          ]
         : signed['X-Slack-Signature'];
   }
   const res = await fetch(eventsUrl, { method: 'POST', headers, body: rawBody });
@@ -270,7 +272,12 @@ export function viewSubmissionPayload(args: ViewSubmissionArgs): Record<string, 
   const teamId = args.team_id ?? d.teamId;
   const userName = args.user_id.toLowerCase();
   const values = Object.fromEntries(
-    Object.entries(args.values).map(([block, actions]) => [block, Object.fromEntries(Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]))]),
+    Object.entries(args.values).map(([block, actions]) => [
+      block,
+      Object.fromEntries(
+        Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+      ),
+    ]),
   );
   return {
     type: 'view_submission',
@@ -279,7 +286,14 @@ export function viewSubmissionPayload(args: ViewSubmissionArgs): Record<string, 
     api_app_id: args.api_app_id ?? d.apiAppId,
     token: d.token,
     trigger_id: triggerId(),
-    view: { ...args.view, team_id: teamId, state: { values }, hash: `${Date.now()}.abc`, root_view_id: args.view.id, previous_view_id: null },
+    view: {
+      ...args.view,
+      team_id: teamId,
+      state: { values },
+      hash: `${Date.now()}.abc`,
+      root_view_id: args.view.id,
+      previous_view_id: null,
+    },
     response_urls: [],
     is_enterprise_install: false,
     enterprise: null,
@@ -287,7 +301,12 @@ export function viewSubmissionPayload(args: ViewSubmissionArgs): Record<string, 
 }
 
 /** Sends a signed `view_submission` interaction to the app, as Slack does; the body answers with any `response_action`. */
-export function postViewSubmission(eventsUrl: string, signingSecret: string, args: ViewSubmissionArgs, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function postViewSubmission(
+  eventsUrl: string,
+  signingSecret: string,
+  args: ViewSubmissionArgs,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const body = formEncode({ payload: JSON.stringify(viewSubmissionPayload(args)) });
   return postSignedToApp(eventsUrl, signingSecret, body, FORM_CONTENT_TYPE, options);
 }

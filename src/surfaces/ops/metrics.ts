@@ -45,13 +45,51 @@ export function createMetrics(countByState: () => Promise<Record<string, number>
   const opts = { registers: [registry] };
   return {
     registry,
-    commands: new Counter({ name: 'migrate_bot_commands_total', help: 'Commands received, by command, outcome and surface (slack, cli).', labelNames: ['command', 'outcome', 'surface'], ...opts }),
-    jobSeconds: new Histogram({ name: 'migrate_bot_job_duration_seconds', help: 'BullMQ job run time in seconds, by queue, job and outcome.', labelNames: ['queue', 'job', 'outcome'], buckets: SECONDS_BUCKETS, ...opts }),
-    jobFailures: new Counter({ name: 'migrate_bot_job_failures_total', help: 'Failed BullMQ job attempts, by queue and job.', labelNames: ['queue', 'job'], ...opts }),
-    slackCalls: new Counter({ name: 'migrate_bot_slack_api_calls_total', help: 'Slack Web API calls, by method and error (ok when it succeeded; ratelimited for HTTP 429).', labelNames: ['method', 'error'], ...opts }),
-    snapshotSeconds: new Histogram({ name: 'migrate_bot_snapshot_duration_seconds', help: 'Snapshot creation time in seconds, by provider and outcome.', labelNames: ['provider', 'outcome'], buckets: SECONDS_BUCKETS, ...opts }),
-    downStepSeconds: new Histogram({ name: 'migrate_bot_down_step_duration_seconds', help: 'Down migration step time in seconds, by tool and outcome.', labelNames: ['tool', 'outcome'], buckets: SECONDS_BUCKETS, ...opts }),
-    postAckWork: new Gauge({ name: 'migrate_bot_post_ack_work', help: 'Work after slash-command acks in this process, by state (waiting, running).', labelNames: ['state'], ...opts }),
+    commands: new Counter({
+      name: 'migrate_bot_commands_total',
+      help: 'Commands received, by command, outcome and surface (slack, cli).',
+      labelNames: ['command', 'outcome', 'surface'],
+      ...opts,
+    }),
+    jobSeconds: new Histogram({
+      name: 'migrate_bot_job_duration_seconds',
+      help: 'BullMQ job run time in seconds, by queue, job and outcome.',
+      labelNames: ['queue', 'job', 'outcome'],
+      buckets: SECONDS_BUCKETS,
+      ...opts,
+    }),
+    jobFailures: new Counter({
+      name: 'migrate_bot_job_failures_total',
+      help: 'Failed BullMQ job attempts, by queue and job.',
+      labelNames: ['queue', 'job'],
+      ...opts,
+    }),
+    slackCalls: new Counter({
+      name: 'migrate_bot_slack_api_calls_total',
+      help: 'Slack Web API calls, by method and error (ok when it succeeded; ratelimited for HTTP 429).',
+      labelNames: ['method', 'error'],
+      ...opts,
+    }),
+    snapshotSeconds: new Histogram({
+      name: 'migrate_bot_snapshot_duration_seconds',
+      help: 'Snapshot creation time in seconds, by provider and outcome.',
+      labelNames: ['provider', 'outcome'],
+      buckets: SECONDS_BUCKETS,
+      ...opts,
+    }),
+    downStepSeconds: new Histogram({
+      name: 'migrate_bot_down_step_duration_seconds',
+      help: 'Down migration step time in seconds, by tool and outcome.',
+      labelNames: ['tool', 'outcome'],
+      buckets: SECONDS_BUCKETS,
+      ...opts,
+    }),
+    postAckWork: new Gauge({
+      name: 'migrate_bot_post_ack_work',
+      help: 'Work after slash-command acks in this process, by state (waiting, running).',
+      labelNames: ['state'],
+      ...opts,
+    }),
     incidents: new Gauge({
       name: 'migrate_bot_incidents',
       help: 'Incidents in the state database, by state.',

@@ -32,7 +32,10 @@ export interface OpsServer {
 }
 
 /** The result of one readiness pass: `ok` and each dependency's state (`ok` or why not). */
-export async function readiness(checks: readonly ReadinessCheck[], timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, string> }> {
+export async function readiness(
+  checks: readonly ReadinessCheck[],
+  timeoutMs = 2000,
+): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       let timer: NodeJS.Timeout | undefined;

@@ -35,9 +35,19 @@ export function createSlackApp(env: Env, deps: SurfaceDeps, logger: Logger, clie
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   let app: App;
   if (env.SLACK_APP_TOKEN) {
-    app = new App({ token: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions });
+    app = new App({
+      token: env.SLACK_BOT_TOKEN,
+      appToken: env.SLACK_APP_TOKEN,
+      socketMode: true,
+      logger: log,
+      clientOptions,
+    });
   } else {
-    const receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET, endpoints: '/slack/events', logger: log });
+    const receiver = new HTTPReceiver({
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      endpoints: '/slack/events',
+      logger: log,
+    });
     receiver.requestListener = withRequestWindow(receiver.requestListener);
     app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
   }

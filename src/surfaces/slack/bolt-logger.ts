@@ -5,7 +5,10 @@ import { redactSecrets } from '../../shared/redact.js';
 /** Adapts our pino logger to the `@slack/logger` interface Bolt expects; every line is redacted. */
 export function boltLogger(logger: Logger): BoltLogger {
   let level: LogLevel = LogLevel.INFO;
-  const text = (msg: unknown[]): string => redactSecrets(msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
+  const text = (msg: unknown[]): string =>
+    redactSecrets(
+      msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' '),
+    );
   const child = logger.child({ component: 'bolt' });
   return {
     debug: (...msg) => child.debug(text(msg)),

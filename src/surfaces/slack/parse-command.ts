@@ -6,21 +6,38 @@ import { isMigrationInput } from '../../domain/rollback/plan.js';
 import { BREAK_GLASS_MIN_REASON } from '../../domain/incident/model/incident.js';
 
 const ServiceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a service name is lowercase letters, digits and -');
-const MigrationArg = z.string().refine(isMigrationInput, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts');
+const MigrationArg = z
+  .string()
+  .refine(isMigrationInput, 'a migration is a version like 007 or a file name like 007_add_security_tables.ts');
 
 /** RDS snapshot identifiers (automated ones carry `rds:`) and pg_dump snapshot names. */
-const SnapshotIdArg = z.string().regex(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, 'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207');
+const SnapshotIdArg = z
+  .string()
+  .regex(
+    /^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/,
+    'a snapshot ID is letters, digits and hyphens, like pre-rollback-ticket-service-20261121-031207',
+  );
 /** Free text kept in the event log and shown in the channel. */
 const ReasonArg = z.string().trim().min(3, 'a reason needs a few words').max(500, 'a reason is at most 500 characters');
 /** A responder's status update: a sentence or two. */
-const UpdateTextArg = z.string().trim().min(3, 'an update needs a few words').max(2000, 'an update is at most 2,000 characters');
+const UpdateTextArg = z
+  .string()
+  .trim()
+  .min(3, 'an update needs a few words')
+  .max(2000, 'an update is at most 2,000 characters');
 /** Break glass needs a real reason: why approvers cannot be reached. */
 const BreakGlassReasonArg = z
   .string()
   .trim()
-  .min(BREAK_GLASS_MIN_REASON, `a break-glass reason says why approvers cannot be reached, in at least ${BREAK_GLASS_MIN_REASON} characters`)
+  .min(
+    BREAK_GLASS_MIN_REASON,
+    `a break-glass reason says why approvers cannot be reached, in at least ${BREAK_GLASS_MIN_REASON} characters`,
+  )
   .max(500, 'a reason is at most 500 characters');
-const RestoreTimeArg = z.iso.datetime({ offset: true, message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z' });
+const RestoreTimeArg = z.iso.datetime({
+  offset: true,
+  message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z',
+});
 
 /** A `/migrate` command, parsed and validated. */
 export type MigrateCommand =
@@ -83,17 +100,27 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   program.command('help').action(() => {
     result = { kind: 'help' };
   });
-  serviceOpt(program.command('rollback').argument('<migration>').option('--break-glass <reason>', 'approvers cannot be reached: one approval suffices')).action(
-    (migration: string, opts: { service?: string; breakGlass?: string }) => {
-      result = { kind: 'rollback', migration, service: opts.service, ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}) };
-    },
-  );
+  serviceOpt(
+    program
+      .command('rollback')
+      .argument('<migration>')
+      .option('--break-glass <reason>', 'approvers cannot be reached: one approval suffices'),
+  ).action((migration: string, opts: { service?: string; breakGlass?: string }) => {
+    result = {
+      kind: 'rollback',
+      migration,
+      service: opts.service,
+      ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}),
+    };
+  });
   serviceOpt(program.command('update').argument('<text...>')).action((words: string[], opts: { service?: string }) => {
     result = { kind: 'update', text: words.join(' '), service: opts.service };
   });
-  serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action((opts: { service?: string; reason?: string }) => {
-    result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
-  });
+  serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action(
+    (opts: { service?: string; reason?: string }) => {
+      result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    },
+  );
   for (const kind of ['triage', 'status', 'snapshot', 'retry', 'rehearse', 'verify', 'timeline'] as const) {
     serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
       result = { kind, service: opts.service };
@@ -101,10 +128,18 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   }
   serviceOpt(program.command('restore').argument('[snapshot-id]').option('--to <time>', 'ISO-8601 UTC time')).action(
     (snapshotId: string | undefined, opts: { service?: string; to?: string }) => {
-      result = { kind: 'restore', snapshotId, service: opts.service, ...(opts.to ? { to: opts.to as unknown as Date } : {}) };
+      result = {
+        kind: 'restore',
+        snapshotId,
+        service: opts.service,
+        ...(opts.to ? { to: opts.to as unknown as Date } : {}),
+      };
     },
   );
-  for (const c of program.commands) c.exitOverride().helpOption(false).configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  for (const c of program.commands)
+    c.exitOverride()
+      .helpOption(false)
+      .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
 
   try {
     program.parse(args, { from: 'user' });
@@ -117,21 +152,25 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   const checks: Array<[unknown, z.ZodType]> = [];
   if ('service' in result && result.service !== undefined) checks.push([result.service, ServiceName]);
   if (result.kind === 'rollback') checks.push([result.migration, MigrationArg]);
-  if (result.kind === 'rollback' && result.breakGlass !== undefined) checks.push([result.breakGlass, BreakGlassReasonArg]);
+  if (result.kind === 'rollback' && result.breakGlass !== undefined)
+    checks.push([result.breakGlass, BreakGlassReasonArg]);
   if (result.kind === 'close' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
   if (result.kind === 'update') checks.push([result.text, UpdateTextArg]);
   if (result.kind === 'restore') {
-    if (Boolean(result.snapshotId) === Boolean(result.to)) throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
+    if (Boolean(result.snapshotId) === Boolean(result.to))
+      throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
     if (result.snapshotId) checks.push([result.snapshotId, SnapshotIdArg]);
     if (result.to) {
       const to = RestoreTimeArg.safeParse(result.to);
-      if (!to.success) throw invalid(`\`${String(result.to).slice(0, 40)}\`: ${to.error.issues[0]?.message ?? 'invalid time'}`);
+      if (!to.success)
+        throw invalid(`\`${String(result.to).slice(0, 40)}\`: ${to.error.issues[0]?.message ?? 'invalid time'}`);
       result.to = new Date(to.data);
     }
   }
   for (const [value, schema] of checks) {
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw invalid(`\`${String(value).slice(0, 60)}\`: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw invalid(`\`${String(value).slice(0, 60)}\`: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
   if ('service' in result && result.service === undefined) delete result.service;
   return result;

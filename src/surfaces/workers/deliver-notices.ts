@@ -46,11 +46,19 @@ async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, curre
     if (responseUrl) {
       const secs = Math.max(1, Math.round(waitMs / 1000));
       await d.slack
-        .reply(responseUrl, `:hourglass_flowing_sand: Your incident channel is queued: Slack lets an app create about 20 channels a minute and other incidents opened just before yours. It should exist in about ${secs} s; its link follows here. Nothing waits on it: triage and the snapshot are already running.`)
+        .reply(
+          responseUrl,
+          `:hourglass_flowing_sand: Your incident channel is queued: Slack lets an app create about 20 channels a minute and other incidents opened just before yours. It should exist in about ${secs} s; its link follows here. Nothing waits on it: triage and the snapshot are already running.`,
+        )
         .catch((err: unknown) => d.logger.warn({ err }, 'could not tell the requester their channel is queued'));
     }
   }
-  throw new AppError({ code: 'slack_paced', message: `channel of incident ${current.id} waits ${waitMs} ms for conversations.create`, retryable: true, details: { method: 'conversations.create', waitMs, retryAfterSec: Math.ceil(waitMs / 1000) } });
+  throw new AppError({
+    code: 'slack_paced',
+    message: `channel of incident ${current.id} waits ${waitMs} ms for conversations.create`,
+    retryable: true,
+    details: { method: 'conversations.create', waitMs, retryAfterSec: Math.ceil(waitMs / 1000) },
+  });
 }
 
 /** The requester's ephemeral "where to follow it" once the incident channel exists. */
@@ -77,9 +85,20 @@ function reviveIncident(json: unknown): Incident {
  * but with the channel and plan card it has now (both may have been delivered after).
  * @returns what Slack gave back, kept with the delivered notice
  */
-async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Incident): Promise<Record<string, unknown>> {
+async function deliverOne(
+  d: NoticeDelivery,
+  notice: StoredNotice,
+  current: Incident,
+): Promise<Record<string, unknown>> {
   const [first, ...rest] = notice.args;
-  const incident = { ...reviveIncident(first), channelId: current.channelId, channelName: current.channelName, planMessageTs: current.planMessageTs, summaryTs: current.summaryTs, topicState: current.topicState };
+  const incident = {
+    ...reviveIncident(first),
+    channelId: current.channelId,
+    channelName: current.channelName,
+    planMessageTs: current.planMessageTs,
+    summaryTs: current.summaryTs,
+    topicState: current.topicState,
+  };
   const slack = d.slack as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   switch (notice.method) {
     case 'createIncidentChannel': {
@@ -88,7 +107,9 @@ async function deliverOne(d: NoticeDelivery, notice: StoredNotice, current: Inci
       const channel = await d.slack.createIncidentChannel(baseName, invitees);
       await d.repo.setChannel(current.id, channel.id, channel.name);
       if (responseUrl) {
-        await d.slack.reply(responseUrl, openedReply({ ...incident, channelId: channel.id })).catch((err: unknown) => d.logger.warn({ err }, 'could not send the channel link'));
+        await d.slack
+          .reply(responseUrl, openedReply({ ...incident, channelId: channel.id }))
+          .catch((err: unknown) => d.logger.warn({ err }, 'could not send the channel link'));
       }
       return { channelId: channel.id, channelName: channel.name };
     }
@@ -175,20 +196,35 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
       const attempt = await d.outbox.begin(notice.id);
       try {
         // A second attempt may follow one that reached Slack without an answer: look before posting again.
-        const result = await deliveringNotice.run({ noticeId: notice.id, uncertain: attempt > 1 }, () => deliverOne(d, notice, current));
+        const result = await deliveringNotice.run({ noticeId: notice.id, uncertain: attempt > 1 }, () =>
+          deliverOne(d, notice, current),
+        );
         await d.outbox.delivered(notice.id, result);
         delivered++;
       } catch (err) {
         const permanent = !(isAppError(err) && err.retryable);
-        await d.outbox.attemptFailed(notice.id, err instanceof Error ? err.message : String(err), permanent, deliveryBackoffMs(attempt, err));
+        await d.outbox.attemptFailed(
+          notice.id,
+          err instanceof Error ? err.message : String(err),
+          permanent,
+          deliveryBackoffMs(attempt, err),
+        );
         if (!permanent) throw err;
-        d.logger.error({ err, incidentId, noticeId: notice.id, method: notice.method }, 'Slack refused a notice for good; set aside');
+        d.logger.error(
+          { err, incidentId, noticeId: notice.id, method: notice.method },
+          'Slack refused a notice for good; set aside',
+        );
       }
     }
   });
   if (!run.busy && run.value > 0) await refreshSummary(d, incidentId);
   if (run.busy) {
-    throw new AppError({ code: 'notice_delivery_busy', message: `another delivery of incident ${incidentId} is running`, retryable: true, details: { retryAfterSec: 1 } });
+    throw new AppError({
+      code: 'notice_delivery_busy',
+      message: `another delivery of incident ${incidentId} is running`,
+      retryable: true,
+      details: { retryAfterSec: 1 },
+    });
   }
   return run.value;
 }

@@ -13,7 +13,13 @@ import { postStatusUpdate } from '../../domain/incident/use-cases/status-update.
 import { isAppError } from '../../shared/errors.js';
 import type { BullmqIncidentJobs } from '../../adapters/bullmq/bullmq-incident-jobs.js';
 import { deliverNotices, deliveryBackoffMs, type NoticeDelivery } from './deliver-notices.js';
-import { DeliverJobPayload, IncidentJobPayload, JOB, QUEUE_NAMES, SnapshotJobPayload } from '../../adapters/bullmq/queues.js';
+import {
+  DeliverJobPayload,
+  IncidentJobPayload,
+  JOB,
+  QUEUE_NAMES,
+  SnapshotJobPayload,
+} from '../../adapters/bullmq/queues.js';
 
 /** Worker settings; times in ms. */
 export interface WorkerOptions {
@@ -50,7 +56,11 @@ function forBullmq(err: unknown): unknown {
 
 /** True when BullMQ will not try the job again (attempts spent, or an UnrecoverableError). */
 function finalFailure(job: Job, err: Error): boolean {
-  return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+  return (
+    err instanceof UnrecoverableError ||
+    err.name === 'UnrecoverableError' ||
+    job.attemptsMade >= (job.opts.attempts ?? 1)
+  );
 }
 
 /**
@@ -118,10 +128,14 @@ export async function startWorkers(
       try {
         const result = await runRollback(deps, data.incidentId);
         log.info({ result }, 'rollback job finished');
-        if (result.kind === 'wait_for_snapshot') await waitSaying('Approvals are in; the rollback waits for the snapshot to be available before touching the database.');
+        if (result.kind === 'wait_for_snapshot')
+          await waitSaying(
+            'Approvals are in; the rollback waits for the snapshot to be available before touching the database.',
+          );
       } catch (err) {
         if (isAppError(err, 'worker_shutting_down')) await later(100); // handed back: the next worker resumes after the committed steps
-        if (isAppError(err, 'rollback_already_running')) await waitSaying(err.userMessage ?? 'Another rollback is running on this database.');
+        if (isAppError(err, 'rollback_already_running'))
+          await waitSaying(err.userMessage ?? 'Another rollback is running on this database.');
         if (!(err instanceof DelayedError)) log.error({ err }, 'rollback job failed');
         throw forBullmq(err);
       }
@@ -153,7 +167,9 @@ export async function startWorkers(
       connection: connection(),
       prefix: options.prefix,
       concurrency: 4,
-      settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err) },
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),
+      },
     },
   );
 
@@ -162,7 +178,8 @@ export async function startWorkers(
     async () => {
       await reconcileIncidents(deps);
       const minute = Math.floor(Date.now() / 60_000);
-      for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000)) await options.jobs.deliver(s.incidentId, s.noticeId, minute);
+      for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000))
+        await options.jobs.deliver(s.incidentId, s.noticeId, minute);
     },
     { connection: connection(), prefix: options.prefix, concurrency: 1 },
   );
@@ -171,22 +188,38 @@ export async function startWorkers(
   for (const w of [incidents, rollbacks] as Worker[]) {
     w.on('failed', (job, err) => {
       // A discard belongs to an incident that already failed: runDiscard reports its own failure.
-      if (!job || !finalFailure(job, err) || job.name === JOB.statusUpdate || job.name === JOB.snapshot || job.name === JOB.discard || job.name === JOB.rehearse || job.name === JOB.archive) return;
+      if (
+        !job ||
+        !finalFailure(job, err) ||
+        job.name === JOB.statusUpdate ||
+        job.name === JOB.snapshot ||
+        job.name === JOB.discard ||
+        job.name === JOB.rehearse ||
+        job.name === JOB.archive
+      )
+        return;
       const parsed = IncidentJobPayload.safeParse(job.data);
       if (!parsed.success) return;
       const failure = failureFrom(err, {
         code: job.name === JOB.prepare ? 'prepare_failed' : 'rollback_failed',
         message: `The ${job.name} job failed after ${job.attemptsMade} attempt(s): ${err.message}`,
       });
-      void failIncident(deps, parsed.data.incidentId, failure, { actor: `job:${job.name}`, cause: err }).catch((e: unknown) =>
-        deps.logger.error({ err: e, jobId: job.id }, 'could not fail the incident of a failed job; the reconciler will'),
+      void failIncident(deps, parsed.data.incidentId, failure, { actor: `job:${job.name}`, cause: err }).catch(
+        (e: unknown) =>
+          deps.logger.error(
+            { err: e, jobId: job.id },
+            'could not fail the incident of a failed job; the reconciler will',
+          ),
       );
     });
   }
   // Job run time and failures by queue (migrate_bot_job_duration_seconds, migrate_bot_job_failures_total).
   for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
-    const seconds = (job: Job): number => Math.max(0, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
-    w.on('completed', (job) => deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'completed' }, seconds(job)));
+    const seconds = (job: Job): number =>
+      Math.max(0, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+    w.on('completed', (job) =>
+      deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'completed' }, seconds(job)),
+    );
     w.on('failed', (job) => {
       if (!job) return;
       deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'failed' }, seconds(job));
@@ -207,7 +240,9 @@ export async function startWorkers(
   // The reconciler: at start-up and every interval. A timer in each worker process rather than
   // a job scheduler stored in Redis, so it comes back by itself after Redis lost its data.
   const reconcile = (): void => {
-    void options.jobs.reconcile(Math.floor(Date.now() / reconcileEveryMs)).catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
+    void options.jobs
+      .reconcile(Math.floor(Date.now() / reconcileEveryMs))
+      .catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
   };
   // Warm before anyone is told this process is ready: every worker connection answers.
   await Promise.all([incidents, rollbacks, notices, reconciler].map((w) => w.waitUntilReady()));
@@ -220,7 +255,10 @@ export async function startWorkers(
     /** Readiness: throws naming the connections that are not `ready` (reconnecting after a Redis outage). */
     connected() {
       const down = connections.filter((c) => c.status !== 'ready').map((c) => c.status);
-      if (down.length) throw new Error(`${down.length} of ${connections.length} worker connections are not ready (${[...new Set(down)].join(', ')})`);
+      if (down.length)
+        throw new Error(
+          `${down.length} of ${connections.length} worker connections are not ready (${[...new Set(down)].join(', ')})`,
+        );
     },
     async close() {
       clearInterval(timer);

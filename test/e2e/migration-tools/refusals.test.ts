@@ -1,8 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVERS, startHarness, type Harness } from '../../support/bot-harness.js';
-import { incidentRow, planCard, posted, query, RDS_SERVICE, reachesState, startRdsForBot, textOf } from '../../support/e2e-helpers.js';
-import type { RdsServer } from '../../support/rds-server.js';
+import { planCard, posted, query, textOf } from '../../support/e2e-helpers.js';
 import { createTestDatabase } from '../../support/postgres.js';
 import { existingRelations, migrateUpLikeGolangMigrate, SQL_DIR, TOOL_FIXTURES } from '../../support/tool-fixtures.js';
 
@@ -28,7 +26,9 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
     await posted(h, '1 dirty row (version 3)');
     const card = await posted(h, '"action_id":"incident_approve"');
     expect(textOf(card)).toContain('*partially applied* (dirty)');
-    const blocks = card.args.blocks as Array<{ elements?: Array<{ action_id?: string; confirm?: { title: { text: string }; text: { text: string } } }> }>;
+    const blocks = card.args.blocks as Array<{
+      elements?: Array<{ action_id?: string; confirm?: { title: { text: string }; text: { text: string } } }>;
+    }>;
     const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'incident_approve')!;
     expect(approve.confirm!.title.text).toBe('Acknowledge and approve?');
     expect(approve.confirm!.text.text).toContain('`003_add_users_profile_columns` is *partially applied* (dirty)');
@@ -43,7 +43,6 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
   });
 });
 
-
 describe('what cannot be rolled back: an irreversible step gets a card without Approve; a tracking table of another tool is refused before anything is recorded', () => {
   let h: Harness | undefined;
   afterEach(async () => {
@@ -52,7 +51,11 @@ describe('what cannot be rolled back: an irreversible step gets a card without A
   });
 
   it.each([
-    ['node-pg-migrate', 'rollback 1731000000100', /`1731000000100_create-events` is irreversible: it exports `down = false`/],
+    [
+      'node-pg-migrate',
+      'rollback 1731000000100',
+      /`1731000000100_create-events` is irreversible: it exports `down = false`/,
+    ],
     ['drizzle', 'rollback 0000', /`0000_create_events` has no rollback script \(`rollback\/0000_rollback_\*\.sql`\)/],
   ])('%s: %s', async (tool, text, expected) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === tool)!;
@@ -72,7 +75,9 @@ describe('what cannot be rolled back: an irreversible step gets a card without A
     const { key } = await h.command('rollback 1731000000200');
     const res = await h.slack.waitForResponse((r) => r.key === key);
     expect(res.body.response_type).toBe('ephemeral');
-    expect(String(res.body.text)).toMatch(/`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/);
+    expect(String(res.body.text)).toMatch(
+      /`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/,
+    );
     expect(String(res.body.text)).not.toMatch(/Something went wrong/);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.callsTo('conversations.create')).toHaveLength(0);

@@ -13,7 +13,13 @@ const LRT = new Date('2026-11-21T03:10:00.000Z');
 const NAME = 'pre-rollback-payments-20261121-031207';
 
 function request(name = NAME): SnapshotRequest {
-  return { incidentId: 'inc-0002', service: 'payments', migration: '012_split_ledger.ts', requestedBy: 'U0SRE001', name };
+  return {
+    incidentId: 'inc-0002',
+    service: 'payments',
+    migration: '012_split_ledger.ts',
+    requestedBy: 'U0SRE001',
+    name,
+  };
 }
 
 describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/client-rds)', () => {
@@ -34,7 +40,9 @@ describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aw
   it('creates an Aurora cluster snapshot with tags, waits, and records ARN and LatestRestorableTime', async () => {
     fx.server.addCluster(CLUSTER, { latestRestorableTime: LRT });
     const progress: string[] = [];
-    const record = await provider().create(request(), (t) => { progress.push(t); });
+    const record = await provider().create(request(), (t) => {
+      progress.push(t);
+    });
 
     expect(record).toMatchObject({
       id: NAME,
@@ -49,8 +57,10 @@ describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aw
     expect(create[0]!.params).toMatchObject({
       DBClusterIdentifier: CLUSTER,
       DBClusterSnapshotIdentifier: NAME,
-      'Tags.Tag.1.Key': 'incident', 'Tags.Tag.1.Value': 'inc-0002',
-      'Tags.Tag.4.Key': 'requested-by', 'Tags.Tag.4.Value': 'U0SRE001',
+      'Tags.Tag.1.Key': 'incident',
+      'Tags.Tag.1.Value': 'inc-0002',
+      'Tags.Tag.4.Key': 'requested-by',
+      'Tags.Tag.4.Value': 'U0SRE001',
     });
     expect(fx.server.requestsFor('DescribeDBClusterSnapshots').length).toBeGreaterThanOrEqual(2);
     expect(fx.server.requestsFor('DescribeDBClusters')).toHaveLength(1);

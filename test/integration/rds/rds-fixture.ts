@@ -27,7 +27,11 @@ export interface RdsFixture {
 export function useRdsFixture(options: RdsServerOptions = {}): RdsFixture {
   const fx = {} as RdsFixture;
   beforeEach(async () => {
-    fx.server = await startRdsServer({ snapshotDelayMs: SNAPSHOT_DELAY_MS, restoreDelayMs: RESTORE_DELAY_MS, ...options });
+    fx.server = await startRdsServer({
+      snapshotDelayMs: SNAPSHOT_DELAY_MS,
+      restoreDelayMs: RESTORE_DELAY_MS,
+      ...options,
+    });
     vi.stubEnv('AWS_ENDPOINT_URL_RDS', fx.server.url);
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', FAKE_ACCESS_KEY_ID);

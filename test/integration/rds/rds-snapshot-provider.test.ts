@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { RdsSnapshotProvider, type RdsSnapshotProviderOptions } from '../../../src/adapters/rds/rds-snapshot-provider.js';
+import {
+  RdsSnapshotProvider,
+  type RdsSnapshotProviderOptions,
+} from '../../../src/adapters/rds/rds-snapshot-provider.js';
 import { AppError } from '../../../src/shared/errors.js';
 import type { SnapshotRequest } from '../../../src/domain/snapshots/snapshot-provider.js';
-import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
+import {
+  FAKE_ACCESS_KEY_ID,
+  FAKE_SECRET_ACCESS_KEY,
+  SNAPSHOT_DELAY_MS,
+  rejectionOf,
+  useRdsFixture,
+} from './rds-fixture.js';
 
 const INSTANCE = 'tickettoken-production';
 const LRT = new Date('2026-11-21T03:07:00.000Z');
@@ -44,7 +53,10 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(out.DBInstances?.[0]?.DBInstanceStatus).toBe('available');
     expect(out.DBInstances?.[0]?.LatestRestorableTime?.toISOString()).toBe(LRT.toISOString());
     expect(fx.server.requests).toEqual([
-      { action: 'DescribeDBInstances', params: { Action: 'DescribeDBInstances', Version: '2014-10-31', DBInstanceIdentifier: INSTANCE } },
+      {
+        action: 'DescribeDBInstances',
+        params: { Action: 'DescribeDBInstances', Version: '2014-10-31', DBInstanceIdentifier: INSTANCE },
+      },
     ]);
   });
 
@@ -52,7 +64,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     seed();
     const progress: string[] = [];
     const started = Date.now();
-    const record = await provider().create(request(), (t) => { progress.push(t); });
+    const record = await provider().create(request(), (t) => {
+      progress.push(t);
+    });
 
     expect(record).toMatchObject({
       id: 'pre-rollback-tickets-20261121-031207',
@@ -69,13 +83,20 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(create[0]!.params).toMatchObject({
       DBInstanceIdentifier: INSTANCE,
       DBSnapshotIdentifier: 'pre-rollback-tickets-20261121-031207',
-      'Tags.Tag.1.Key': 'incident', 'Tags.Tag.1.Value': 'inc-0001',
-      'Tags.Tag.2.Key': 'service', 'Tags.Tag.2.Value': 'tickets',
-      'Tags.Tag.3.Key': 'migration', 'Tags.Tag.3.Value': '007_add_security_tables.ts',
-      'Tags.Tag.4.Key': 'requested-by', 'Tags.Tag.4.Value': 'U0SRE001',
+      'Tags.Tag.1.Key': 'incident',
+      'Tags.Tag.1.Value': 'inc-0001',
+      'Tags.Tag.2.Key': 'service',
+      'Tags.Tag.2.Value': 'tickets',
+      'Tags.Tag.3.Key': 'migration',
+      'Tags.Tag.3.Value': '007_add_security_tables.ts',
+      'Tags.Tag.4.Key': 'requested-by',
+      'Tags.Tag.4.Value': 'U0SRE001',
     });
     expect(fx.server.tagsOf(record.id)).toEqual({
-      incident: 'inc-0001', service: 'tickets', migration: '007_add_security_tables.ts', 'requested-by': 'U0SRE001',
+      incident: 'inc-0001',
+      service: 'tickets',
+      migration: '007_add_security_tables.ts',
+      'requested-by': 'U0SRE001',
     });
     // The waiter polled DescribeDBSnapshots until available; then verified and read LatestRestorableTime.
     expect(fx.server.requestsFor('DescribeDBSnapshots').length).toBeGreaterThanOrEqual(2);
@@ -85,7 +106,12 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(progress.at(-1)).toMatch(/^Snapshot `pre-rollback-tickets-20261121-031207` available after \d+s$/);
 
     const verified = await provider().verify(record);
-    expect(verified).toMatchObject({ id: record.id, status: 'available', arn: record.arn, createdAt: record.createdAt });
+    expect(verified).toMatchObject({
+      id: record.id,
+      status: 'available',
+      arn: record.arn,
+      createdAt: record.createdAt,
+    });
   });
 
   it('a retried job reuses its own snapshot: DBSnapshotAlreadyExists is success, the server holds one', async () => {
@@ -103,7 +129,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const progress: string[] = [];
     const a = provider().create(request());
     await new Promise((r) => setTimeout(r, 200));
-    const b = provider().create(request(), (t) => { progress.push(t); });
+    const b = provider().create(request(), (t) => {
+      progress.push(t);
+    });
     const [ra, rb] = await Promise.all([a, b]);
     expect(rb.id).toBe(ra.id);
     expect(fx.server.snapshotIds()).toHaveLength(1);
@@ -133,7 +161,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
 
   it('InvalidDBInstanceState is retried (bounded) and then succeeds', async () => {
     seed();
-    fx.server.failNext('CreateDBSnapshot', 'InvalidDBInstanceState').failNext('CreateDBSnapshot', 'InvalidDBInstanceState');
+    fx.server
+      .failNext('CreateDBSnapshot', 'InvalidDBInstanceState')
+      .failNext('CreateDBSnapshot', 'InvalidDBInstanceState');
     const record = await provider().create(request());
     expect(record.status).toBe('available');
     expect(fx.server.requestsFor('CreateDBSnapshot')).toHaveLength(3);
@@ -215,7 +245,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
   });
 
   it('DBInstanceNotFound (HTTP 404) names the instance and the services.yaml key', async () => {
-    const err = (await rejectionOf(() => provider({ instance: 'tickettoken-prod-typo' }).create(request()))) as AppError;
+    const err = (await rejectionOf(() =>
+      provider({ instance: 'tickettoken-prod-typo' }).create(request()),
+    )) as AppError;
     expect(err.code).toBe('snapshot_source_not_found');
     expect(err.retryable).toBe(false);
     expect(err.userMessage).toContain('`tickettoken-prod-typo`');
@@ -227,7 +259,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
 
   it('an invalid name is rejected before any RDS call', async () => {
     seed();
-    const err = (await rejectionOf(() => provider().create(request('pre-rollback-tickets--20261121-031207')))) as AppError;
+    const err = (await rejectionOf(() =>
+      provider().create(request('pre-rollback-tickets--20261121-031207')),
+    )) as AppError;
     expect(err.code).toBe('snapshot_name_invalid');
     expect(fx.server.requests).toHaveLength(0);
   });
@@ -244,16 +278,28 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(gone.code).toBe('snapshot_not_found');
 
     fx.server.neverComplete = true;
-    const slow = await rejectionOf(() => provider({ maxWaitMinutes: 0.03 }).create(request('pre-rollback-tickets-20261121-040000')));
+    const slow = await rejectionOf(() =>
+      provider({ maxWaitMinutes: 0.03 }).create(request('pre-rollback-tickets-20261121-040000')),
+    );
     expect((slow as AppError).code).toBe('snapshot_wait_timeout');
-    const creating = await provider().verify({ id: 'pre-rollback-tickets-20261121-040000', provider: 'rds', status: 'creating', createdAt: new Date().toISOString() });
+    const creating = await provider().verify({
+      id: 'pre-rollback-tickets-20261121-040000',
+      provider: 'rds',
+      status: 'creating',
+      createdAt: new Date().toISOString(),
+    });
     expect(creating.status).toBe('creating');
   });
 
   it('a permission error while waiting is not polled until the timeout', async () => {
     seed();
     fx.server.neverComplete = true;
-    fx.server.failNext('DescribeDBSnapshots', 'AccessDenied', 403, 'User is not authorized to perform: rds:DescribeDBSnapshots');
+    fx.server.failNext(
+      'DescribeDBSnapshots',
+      'AccessDenied',
+      403,
+      'User is not authorized to perform: rds:DescribeDBSnapshots',
+    );
     const started = Date.now();
     const err = (await rejectionOf(() => provider({ maxWaitMinutes: 5 }).create(request()))) as AppError;
     expect(err.code).toBe('rds_access_denied');

@@ -29,7 +29,9 @@ describe('blocking_locks and locks_not_granted (runbooks 000, 001)', () => {
       const waiting = b.client.query('SELECT * FROM t');
       await waitUntilWaitingOnLock(observer.client, b.pid);
 
-      const report = await runTriage(triageService(db.url), { offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS t'] } });
+      const report = await runTriage(triageService(db.url), {
+        offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS t'] },
+      });
       const blocking = report.checks.find((c) => c.name === 'blocking_locks')!;
       expect(blocking.verdict).toBe('attention');
       expect(blocking.rows).toEqual([
@@ -44,16 +46,22 @@ describe('blocking_locks and locks_not_granted (runbooks 000, 001)', () => {
           blocking_query: 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE',
         }),
       ]);
-      expect(blocking.summary).toBe(`1 blocked session; pid ${a.pid} [idle in transaction] blocks ${b.pid} (AccessExclusiveLock on t).`);
+      expect(blocking.summary).toBe(
+        `1 blocked session; pid ${a.pid} [idle in transaction] blocks ${b.pid} (AccessExclusiveLock on t).`,
+      );
 
       const notGranted = report.checks.find((c) => c.name === 'locks_not_granted')!;
       expect(notGranted.verdict).toBe('attention');
-      expect(notGranted.rows).toEqual([expect.objectContaining({ target: 't', mode: 'AccessShareLock', waiting: 1, pids: String(b.pid) })]);
+      expect(notGranted.rows).toEqual([
+        expect.objectContaining({ target: 't', mode: 'AccessShareLock', waiting: 1, pids: String(b.pid) }),
+      ]);
 
       // The touched table is under ACCESS EXCLUSIVE: reported, and no lock is requested on it (no size, no count).
       const touched = report.checks.find((c) => c.name === 'touched_objects')!;
       expect(touched.verdict).toBe('attention');
-      expect(touched.rows).toEqual([expect.objectContaining({ relation: 'public.t', exists: true, exact_rows: null, total_size: null })]);
+      expect(touched.rows).toEqual([
+        expect.objectContaining({ relation: 'public.t', exists: true, exact_rows: null, total_size: null }),
+      ]);
       expect(touched.summary).toContain(`${a.pid} holds AccessExclusiveLock`);
       expect(report.checks.every((c) => c.verdict !== 'failed')).toBe(true);
 
@@ -67,13 +75,32 @@ describe('blocking_locks and locks_not_granted (runbooks 000, 001)', () => {
 
   it('sizes and counts touched tables when nobody holds them', async () => {
     const report = await runTriage(triageService(db.url), {
-      offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS multisig_approvals;', 'TRUNCATE "My Schema"."Odd ""Name, {x}"', 'DELETE FROM public.t'] },
+      offending: {
+        name: '007_add_security_tables.ts',
+        sql: [
+          'DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS multisig_approvals;',
+          'TRUNCATE "My Schema"."Odd ""Name, {x}"',
+          'DELETE FROM public.t',
+        ],
+      },
     });
     const touched = report.checks.find((c) => c.name === 'touched_objects')!;
     expect(touched.rows).toEqual([
-      expect.objectContaining({ relation: 'public.t', kind: 'table', actions: 'drop, write', exists: true, exact_rows: 10, total_size: expect.stringMatching(/kB$/) }),
+      expect.objectContaining({
+        relation: 'public.t',
+        kind: 'table',
+        actions: 'drop, write',
+        exists: true,
+        exact_rows: 10,
+        total_size: expect.stringMatching(/kB$/),
+      }),
       expect.objectContaining({ relation: 'multisig_approvals', exists: false }),
-      expect.objectContaining({ relation: 'My Schema.Odd "Name, {x}', actions: 'truncate', exists: true, exact_rows: 0 }),
+      expect.objectContaining({
+        relation: 'My Schema.Odd "Name, {x}',
+        actions: 'truncate',
+        exists: true,
+        exact_rows: 0,
+      }),
     ]);
     expect(touched.summary).toContain('the down drops or truncates 1 relation holding ~10 rows');
   });

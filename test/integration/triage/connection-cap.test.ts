@@ -23,7 +23,10 @@ describe('triage connections to one database are capped across concurrent runs',
     let polling = true;
     const poll = (async () => {
       while (polling) {
-        const { rows } = await watcher.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [TRIAGE_APPLICATION_NAME]);
+        const { rows } = await watcher.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+          [TRIAGE_APPLICATION_NAME],
+        );
         peak = Math.max(peak, rows[0]!.n);
         await new Promise((r) => setTimeout(r, 5));
       }

@@ -34,9 +34,18 @@ describe('a read-only triage role with pg_monitor and SELECT on the tracking tab
   it('answers every check; a touched table it may not read keeps its estimate', async () => {
     const url = new URL(db.url);
     url.username = role;
-    const report = await runTriage(triageService(url.toString()), { offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS failed_login_attempts'] } });
+    const report = await runTriage(triageService(url.toString()), {
+      offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS failed_login_attempts'] },
+    });
     expect(report.checks.filter((c) => c.verdict === 'failed')).toEqual([]);
     const touched = report.checks.find((c) => c.name === 'touched_objects')!;
-    expect(touched.rows).toEqual([expect.objectContaining({ relation: 'public.failed_login_attempts', exists: true, exact_rows: null, note: 'count skipped: the triage role has no SELECT on it' })]);
+    expect(touched.rows).toEqual([
+      expect.objectContaining({
+        relation: 'public.failed_login_attempts',
+        exists: true,
+        exact_rows: null,
+        note: 'count skipped: the triage role has no SELECT on it',
+      }),
+    ]);
   });
 });

@@ -27,7 +27,13 @@ describe('long_running_transactions (runbooks 001, 003)', () => {
       const check = report.checks.find((c) => c.name === 'long_running_transactions')!;
       expect(check.verdict).toBe('attention');
       const row = check.rows.find((r) => r.pid === sleeper.pid);
-      expect(row).toMatchObject({ pid: sleeper.pid, user: 'postgres', application: 'triage-test', state: 'active', query: 'SELECT pg_sleep(3) /* sleeper */' });
+      expect(row).toMatchObject({
+        pid: sleeper.pid,
+        user: 'postgres',
+        application: 'triage-test',
+        state: 'active',
+        query: 'SELECT pg_sleep(3) /* sleeper */',
+      });
       expect(check.summary).toContain(`oldest pid ${sleeper.pid}`);
       // Our own triage sessions are young and never reported.
       expect(check.rows.every((r) => r.application !== 'migrate-bot-triage')).toBe(true);
@@ -39,7 +45,12 @@ describe('long_running_transactions (runbooks 001, 003)', () => {
   });
 
   it('is ok when nothing is older than the threshold, and the whole healthy report is ok', async () => {
-    const report = await runTriage(triageService(db.url, { long_transaction_seconds: 30 }), { offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS knex_migrations_lock_missing_on_purpose_not'] } });
+    const report = await runTriage(triageService(db.url, { long_transaction_seconds: 30 }), {
+      offending: {
+        name: '007_add_security_tables.ts',
+        sql: ['DROP TABLE IF EXISTS knex_migrations_lock_missing_on_purpose_not'],
+      },
+    });
     const verdicts = Object.fromEntries(report.checks.map((c) => [c.name, c.verdict]));
     expect(verdicts).toEqual({
       migration_history: 'ok',

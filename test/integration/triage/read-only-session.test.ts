@@ -45,7 +45,9 @@ describe('openTriageSession', () => {
       await s.close();
     }
     const { client } = await session(db.url);
-    expect((await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [s.pid])).rows[0].n).toBe(0);
+    expect(
+      (await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [s.pid])).rows[0].n,
+    ).toBe(0);
     await client.end();
   });
 });

@@ -25,12 +25,16 @@ describe('a sick database: timeouts fail one check, never the triage', () => {
       await holder.client.query('LOCK TABLE knex_migrations IN ACCESS EXCLUSIVE MODE');
 
       const t0 = Date.now();
-      const report = await runTriage(triageService(db.url, { long_transaction_seconds: 30 }), { offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS failed_login_attempts'] } });
+      const report = await runTriage(triageService(db.url, { long_transaction_seconds: 30 }), {
+        offending: { name: '007_add_security_tables.ts', sql: ['DROP TABLE IF EXISTS failed_login_attempts'] },
+      });
       expect(Date.now() - t0).toBeLessThan(4000);
 
       const history = report.checks.find((c) => c.name === 'migration_history')!;
       expect(history.verdict).toBe('failed');
-      expect(history.error).toBe('could not get a lock within 1s (lock_timeout): another session holds or waits for a conflicting lock');
+      expect(history.error).toBe(
+        'could not get a lock within 1s (lock_timeout): another session holds or waits for a conflicting lock',
+      );
       expect(history.durationMs).toBeGreaterThanOrEqual(900);
       expect(report.checks.filter((c) => c.verdict === 'failed').map((c) => c.name)).toEqual(['migration_history']);
       expect(report.checks.map((c) => c.name)).toEqual(triageChecks.map((c) => c.name));
@@ -42,14 +46,23 @@ describe('a sick database: timeouts fail one check, never the triage', () => {
 
   it('reports a statement_timeout as "timed out after …" and keeps the others', async () => {
     const slow: TriageCheck = {
-      name: 'slow_check', title: 'Slow check', source: 'test',
+      name: 'slow_check',
+      title: 'Slow check',
+      source: 'test',
       async run(s) {
         await s.query('SELECT pg_sleep(2)');
         return { verdict: 'ok', summary: 'never', columns: [], rows: [] };
       },
     };
-    const report = await runTriage(triageService(db.url, { statement_timeout: { text: '300ms', ms: 300 } }), { checks: [slow, ...triageChecks.slice(0, 2)] });
-    expect(report.checks[0]).toMatchObject({ name: 'slow_check', verdict: 'failed', error: 'timed out after 300ms (statement_timeout)', summary: 'Check failed: timed out after 300ms (statement_timeout)' });
+    const report = await runTriage(triageService(db.url, { statement_timeout: { text: '300ms', ms: 300 } }), {
+      checks: [slow, ...triageChecks.slice(0, 2)],
+    });
+    expect(report.checks[0]).toMatchObject({
+      name: 'slow_check',
+      verdict: 'failed',
+      error: 'timed out after 300ms (statement_timeout)',
+      summary: 'Check failed: timed out after 300ms (statement_timeout)',
+    });
     expect(report.checks.slice(1).map((c) => c.verdict)).toEqual(['ok', 'ok']);
     expect(report.durationMs).toBeLessThan(2000);
   });
@@ -58,9 +71,13 @@ describe('a sick database: timeouts fail one check, never the triage', () => {
     const observer = await session(db.url);
     let peak = 0;
     const probe: TriageCheck = {
-      name: 'probe', title: 'Probe', source: 'test',
+      name: 'probe',
+      title: 'Probe',
+      source: 'test',
       async run() {
-        const { rows } = await observer.client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-bot-triage'");
+        const { rows } = await observer.client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-bot-triage'",
+        );
         peak = Math.max(peak, rows[0]!.n);
         await new Promise((r) => setTimeout(r, 100));
         return { verdict: 'ok', summary: 'probe', columns: [], rows: [] };

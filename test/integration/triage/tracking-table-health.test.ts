@@ -23,10 +23,14 @@ afterAll(async () => {
 
 describe('tracking_table_health (runbooks 004 Migration Lock, 001 Dirty Migration Recovery)', () => {
   it('flags a knex lock row left at is_locked = 1 and a dirty golang-migrate row', async () => {
-    const report = await runTriage(triageService(db.url), { offending: { name: '007_add_security_tables.ts', sql: [] } });
+    const report = await runTriage(triageService(db.url), {
+      offending: { name: '007_add_security_tables.ts', sql: [] },
+    });
     const health = report.checks.find((c) => c.name === 'tracking_table_health')!;
     expect(health.verdict).toBe('attention');
-    expect(health.summary).toBe('knex_migrations_lock is locked (is_locked = 1): knex migrate refuses to run; schema_migrations has 1 dirty row (version 20251101).');
+    expect(health.summary).toBe(
+      'knex_migrations_lock is locked (is_locked = 1): knex migrate refuses to run; schema_migrations has 1 dirty row (version 20251101).',
+    );
     expect(health.rows).toEqual([
       { table: 'knex_migrations_lock', row: 'index=1 is_locked=1', finding: 'stuck at is_locked = 1' },
       { table: 'schema_migrations', row: 'version=20251101 dirty=true', finding: 'dirty = true' },
@@ -38,7 +42,9 @@ describe('tracking_table_health (runbooks 004 Migration Lock, 001 Dirty Migratio
     await client.query('INSERT INTO knex_migrations_lock (is_locked) VALUES (0)');
     try {
       const report = await runTriage(triageService(db.url));
-      expect(report.checks.find((c) => c.name === 'tracking_table_health')!.summary).toContain('knex_migrations_lock has 2 rows');
+      expect(report.checks.find((c) => c.name === 'tracking_table_health')!.summary).toContain(
+        'knex_migrations_lock has 2 rows',
+      );
     } finally {
       await client.query('DELETE FROM knex_migrations_lock WHERE index > 1');
       await client.end();
@@ -46,20 +52,32 @@ describe('tracking_table_health (runbooks 004 Migration Lock, 001 Dirty Migratio
   });
 
   it('reads a custom tracking table in its own schema, quoted, and finds it healthy', async () => {
-    const report = await runTriage(triageService(db.url, { schema: 'app', table: 'knex_migrations_event' }), { offending: { name: '006_add_ticket_state_machine.ts', sql: [] } });
+    const report = await runTriage(triageService(db.url, { schema: 'app', table: 'knex_migrations_event' }), {
+      offending: { name: '006_add_ticket_state_machine.ts', sql: [] },
+    });
     const health = report.checks.find((c) => c.name === 'tracking_table_health')!;
-    expect(health).toMatchObject({ verdict: 'ok', summary: 'Lock table app.knex_migrations_event_lock is free (is_locked = 0).' });
+    expect(health).toMatchObject({
+      verdict: 'ok',
+      summary: 'Lock table app.knex_migrations_event_lock is free (is_locked = 0).',
+    });
     const history = report.checks.find((c) => c.name === 'migration_history')!;
     expect(history.verdict).toBe('attention');
     expect(history.summary).toContain('batch 2 but the latest batch is 3');
-    expect(history.rows.map((r) => r.name)).toEqual(['007_add_security_tables.ts', '006_add_ticket_state_machine.ts', '005_add_idempotency_keys.ts']);
+    expect(history.rows.map((r) => r.name)).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+      '005_add_idempotency_keys.ts',
+    ]);
     expect(history.columns).toEqual(['id', 'name', 'batch', 'migration_time', 'offending']);
   });
 
   it('reports a missing tracking table as failed, by name, and the rest still answer', async () => {
     const report = await runTriage(triageService(db.url, { table: 'no_such_table' }));
     const history = report.checks.find((c) => c.name === 'migration_history')!;
-    expect(history).toMatchObject({ verdict: 'failed', error: 'missing table: relation "public.no_such_table" does not exist' });
+    expect(history).toMatchObject({
+      verdict: 'failed',
+      error: 'missing table: relation "public.no_such_table" does not exist',
+    });
     expect(report.checks.filter((c) => c.verdict === 'failed')).toHaveLength(1);
   });
 });

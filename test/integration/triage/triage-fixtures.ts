@@ -2,7 +2,15 @@ import pg from 'pg';
 import type { TriageServiceConfig } from '../../../src/adapters/postgres/triage-runner.js';
 
 /** A service slice pointing triage at `url`, with test-friendly defaults (threshold 1 s). */
-export function triageService(url: string, over: { table?: string; schema?: string; long_transaction_seconds?: number; statement_timeout?: { text: string; ms: number } } = {}): TriageServiceConfig {
+export function triageService(
+  url: string,
+  over: {
+    table?: string;
+    schema?: string;
+    long_transaction_seconds?: number;
+    statement_timeout?: { text: string; ms: number };
+  } = {},
+): TriageServiceConfig {
   const table = over.table ?? 'knex_migrations';
   return {
     name: 'ticket-service',
@@ -31,7 +39,10 @@ export async function session(url: string): Promise<{ client: pg.Client; pid: nu
 export async function waitUntilWaitingOnLock(observer: pg.Client, pid: number, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const { rows } = await observer.query<{ w: string | null }>('SELECT wait_event_type AS w FROM pg_stat_activity WHERE pid = $1', [pid]);
+    const { rows } = await observer.query<{ w: string | null }>(
+      'SELECT wait_event_type AS w FROM pg_stat_activity WHERE pid = $1',
+      [pid],
+    );
     if (rows[0]?.w === 'Lock') return;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -43,7 +54,9 @@ export async function createKnexTables(client: pg.Client, schema = 'public', tab
   const t = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
   const lock = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(`${table}_lock`)}`;
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
-  await client.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)`);
+  await client.query(
+    `CREATE TABLE ${t} (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)`,
+  );
   await client.query(`CREATE TABLE ${lock} (index serial PRIMARY KEY, is_locked integer)`);
   await client.query(`INSERT INTO ${lock} (is_locked) VALUES (0)`);
   await client.query(

@@ -22,7 +22,9 @@ describe('an unreachable database', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(report.checks.map((c) => c.name)).toEqual(triageChecks.map((c) => c.name));
     expect(new Set(report.checks.map((c) => c.verdict))).toEqual(new Set(['failed']));
-    expect(new Set(report.checks.map((c) => c.error))).toEqual(new Set([`database unreachable: connection refused at 127.0.0.1:${port}`]));
+    expect(new Set(report.checks.map((c) => c.error))).toEqual(
+      new Set([`database unreachable: connection refused at 127.0.0.1:${port}`]),
+    );
     expect(JSON.stringify(report)).not.toContain('s3cret');
   });
 
@@ -36,9 +38,13 @@ describe('an unreachable database', () => {
     const { port } = silent.address() as net.AddressInfo;
     try {
       const t0 = Date.now();
-      const report = await runTriage(triageService(`postgres://triage:s3cret@127.0.0.1:${port}/tickets`), { connectTimeoutMs: 500 });
+      const report = await runTriage(triageService(`postgres://triage:s3cret@127.0.0.1:${port}/tickets`), {
+        connectTimeoutMs: 500,
+      });
       expect(Date.now() - t0).toBeLessThan(1500);
-      expect(new Set(report.checks.map((c) => c.error))).toEqual(new Set(['database unreachable: no connection within 500ms (connect timeout)']));
+      expect(new Set(report.checks.map((c) => c.error))).toEqual(
+        new Set(['database unreachable: no connection within 500ms (connect timeout)']),
+      );
       expect(sockets.size).toBeLessThanOrEqual(4);
     } finally {
       for (const s of sockets) s.destroy();
@@ -48,6 +54,8 @@ describe('an unreachable database', () => {
 
   it('names a database that does not exist', async () => {
     const report = await runTriage(triageService(withDatabase(ADMIN_URL, 'mb_triage_no_such_db')));
-    expect(new Set(report.checks.map((c) => c.error))).toEqual(new Set(['database unreachable: database "mb_triage_no_such_db" does not exist']));
+    expect(new Set(report.checks.map((c) => c.error))).toEqual(
+      new Set(['database unreachable: database "mb_triage_no_such_db" does not exist']),
+    );
   });
 });

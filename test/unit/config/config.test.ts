@@ -29,13 +29,19 @@ describe('loadEnv', () => {
       expect.unreachable();
     } catch (err) {
       const msg = (err as Error).message;
-      for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']) expect(msg).toContain(name);
+      for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL'])
+        expect(msg).toContain(name);
       expect(msg).not.toContain('secretvalue');
     }
   });
 
   it('applies defaults', () => {
-    const env = loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh', DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x' });
+    const env = loadEnv({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'abcdefgh',
+      DATABASE_URL: 'postgres://x/y',
+      REDIS_URL: 'redis://x',
+    });
     expect(env).toMatchObject({ PORT: 3000, SERVICES_FILE: './services.yaml', SNAPSHOT_DIR: './backups' });
   });
 });
@@ -45,7 +51,12 @@ describe('loadServices', () => {
     const file = await servicesFile(GOOD);
     const cfg = await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/tickets' });
     const svc = cfg.services.get('ticket-service')!;
-    expect(svc.migrations).toEqual({ tool: 'knex', table: 'knex_migrations', schema: 'public', directory: path.join(path.dirname(file), 'migrations') });
+    expect(svc.migrations).toEqual({
+      tool: 'knex',
+      table: 'knex_migrations',
+      schema: 'public',
+      directory: path.join(path.dirname(file), 'migrations'),
+    });
     expect(svc.lock_timeout).toEqual({ text: '5s', ms: 5000 });
     expect(svc.status_update_minutes).toBe(15);
     expect(svc.database_url).toBe('postgres://db/tickets');
@@ -63,12 +74,24 @@ describe('loadServices', () => {
     [GOOD.replace('pg_dump', 'tape'), /services\.ticket-service\.snapshot\.provider/],
     [GOOD.replace('U0OWN001', 'bob'), /approvals\.approvers\.1: must be a Slack user ID/],
     [GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001]'), /at least as many distinct approvers/],
-    [GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001, U0OWN001]'), /approvals\.destructive: destructive plans need 3 distinct approvers \(default: required \+ 1\) but only 2 are listed/],
-    [GOOD.replace('{ required: 2,', '{ required: 2, destructive: 1,'), /approvals\.destructive: cannot be lower than `required`/],
+    [
+      GOOD.replace('[U0SRE001, U0OWN001, U0DBA001]', '[U0SRE001, U0OWN001]'),
+      /approvals\.destructive: destructive plans need 3 distinct approvers \(default: required \+ 1\) but only 2 are listed/,
+    ],
+    [
+      GOOD.replace('{ required: 2,', '{ required: 2, destructive: 1,'),
+      /approvals\.destructive: cannot be lower than `required`/,
+    ],
     [GOOD.replace('U0DBA001', 'oncall-group'), /must be a Slack user ID like U0SRE001 or a user group ID/],
-    [GOOD.replace('directory: ./migrations', 'directory: ./migrations, table: "x; drop"'), /migrations\.table: must be a plain SQL identifier/],
+    [
+      GOOD.replace('directory: ./migrations', 'directory: ./migrations, table: "x; drop"'),
+      /migrations\.table: must be a plain SQL identifier/,
+    ],
     [`${GOOD}    lock_timeout: forever\n`, /lock_timeout: must be a duration/],
-    [GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'), /waiver_reason/],
+    [
+      GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'),
+      /waiver_reason/,
+    ],
     ['services: [oops', /services\.yaml is not valid/],
   ])('refuses an invalid file, naming the key path (%#)', async (text, message) => {
     const file = await servicesFile(text);
@@ -81,20 +104,29 @@ describe('loadServices', () => {
     ['drizzle', '', { table: '__drizzle_migrations', schema: 'drizzle' }],
     ['drizzle', ', rollback_directory: ./downs', { rollback_directory: 'downs' }],
   ])('accepts tool %s with its own defaults (%#)', async (tool, extra, expected) => {
-    const file = await servicesFile(GOOD.replace('{ tool: knex, directory: ./migrations }', `{ tool: ${tool}, directory: ./migrations${extra} }`));
+    const file = await servicesFile(
+      GOOD.replace('{ tool: knex, directory: ./migrations }', `{ tool: ${tool}, directory: ./migrations${extra} }`),
+    );
     const svc = (await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!;
     const want = { ...expected } as Record<string, string>;
     if (want.rollback_directory) want.rollback_directory = path.join(path.dirname(file), want.rollback_directory);
     expect(svc.migrations).toMatchObject({ tool, directory: path.join(path.dirname(file), 'migrations'), ...want });
   });
 
-  it('names the four accepted tools for an unknown one, and refuses another tool\'s options', async () => {
+  it("names the four accepted tools for an unknown one, and refuses another tool's options", async () => {
     const unknown = await servicesFile(GOOD.replace('tool: knex', 'tool: flyway'));
     await expect(loadServices(unknown, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(
       /services\.ticket-service\.migrations\.tool: tool must be one of knex, node-pg-migrate, sql, drizzle/,
     );
-    const foreign = await servicesFile(GOOD.replace('tool: knex, directory: ./migrations', 'tool: knex, directory: ./migrations, rollback_directory: ./r'));
-    await expect(loadServices(foreign, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(/services\.ticket-service\.migrations: Unrecognized key: "rollback_directory"/);
+    const foreign = await servicesFile(
+      GOOD.replace(
+        'tool: knex, directory: ./migrations',
+        'tool: knex, directory: ./migrations, rollback_directory: ./r',
+      ),
+    );
+    await expect(loadServices(foreign, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(
+      /services\.ticket-service\.migrations: Unrecognized key: "rollback_directory"/,
+    );
   });
 
   it('names a migrations directory that does not exist, with its path', async () => {
@@ -105,13 +137,25 @@ describe('loadServices', () => {
   });
 
   it('services.example.yaml is valid: one service per migration tool', async () => {
-    const env = { TICKET_DATABASE_URL: 'postgres://db/t', USERS_DATABASE_URL: 'postgres://db/u', BILLING_DATABASE_URL: 'postgres://db/b', PLATFORM_DATABASE_URL: 'postgres://db/p' };
+    const env = {
+      TICKET_DATABASE_URL: 'postgres://db/t',
+      USERS_DATABASE_URL: 'postgres://db/u',
+      BILLING_DATABASE_URL: 'postgres://db/b',
+      PLATFORM_DATABASE_URL: 'postgres://db/p',
+    };
     const cfg = await loadServices(path.resolve('services.example.yaml'), env);
-    expect([...cfg.services.values()].map((s) => s.migrations.tool)).toEqual(['knex', 'node-pg-migrate', 'sql', 'drizzle']);
+    expect([...cfg.services.values()].map((s) => s.migrations.tool)).toEqual([
+      'knex',
+      'node-pg-migrate',
+      'sql',
+      'drizzle',
+    ]);
   });
 
   it('names the missing connection-string variable', async () => {
     const file = await servicesFile(GOOD);
-    await expect(loadServices(file, {})).rejects.toThrow(/services\.ticket-service\.database_url_env: environment variable TICKET_DATABASE_URL is not set/);
+    await expect(loadServices(file, {})).rejects.toThrow(
+      /services\.ticket-service\.database_url_env: environment variable TICKET_DATABASE_URL is not set/,
+    );
   });
 });

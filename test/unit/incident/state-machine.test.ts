@@ -16,7 +16,9 @@ describe('incident state machine', () => {
   it('lets Reject cancel only before the rollback starts', () => {
     expect(nextState('awaiting_approval', 'rejected')).toBe('cancelled');
     expect(canApply('rolling_back', 'rejected')).toBe(false);
-    expect(() => nextState('rolling_back', 'rejected')).toThrow(expect.objectContaining({ code: 'incident_invalid_transition' }));
+    expect(() => nextState('rolling_back', 'rejected')).toThrow(
+      expect.objectContaining({ code: 'incident_invalid_transition' }),
+    );
   });
 
   it('keeps ends final, except a failed incident that a human closes', () => {
@@ -31,11 +33,14 @@ describe('incident state machine', () => {
   it('leaves a way out of every open state', () => {
     for (const state of OPEN_STATES) {
       // Either /migrate close ends it now, or it can fail (a stop request) and a failed incident closes.
-      const end = canApply(state, 'closed') ? nextState(state, 'closed') : nextState(nextState(state, 'failed'), 'closed');
+      const end = canApply(state, 'closed')
+        ? nextState(state, 'closed')
+        : nextState(nextState(state, 'failed'), 'closed');
       expect(isOpen(end), `${state} has a way out`).toBe(false);
     }
     expect(nextState('failed', 'retried')).toBe('opened');
     expect(canApply('rolling_back', 'closed')).toBe(false); // a running rollback stops after its step, then fails
-    for (const state of ['opened', 'snapshotting', 'awaiting_approval'] as const) expect(nextState(state, 'closed')).toBe('cancelled');
+    for (const state of ['opened', 'snapshotting', 'awaiting_approval'] as const)
+      expect(nextState(state, 'closed')).toBe('cancelled');
   });
 });

@@ -10,7 +10,8 @@ describe('redactSecrets', () => {
       'key AKIAIOSFODNN7EXAMPLE',
     ].join('\n');
     const out = redactSecrets(text);
-    for (const secret of ['s3cr%40t', 'hunter2', 'xoxb-1234', 'xapp-1-A0', 'IOSFODNN7EXAMPLE']) expect(out).not.toContain(secret);
+    for (const secret of ['s3cr%40t', 'hunter2', 'xoxb-1234', 'xapp-1-A0', 'IOSFODNN7EXAMPLE'])
+      expect(out).not.toContain(secret);
     expect(out).toContain('postgres://app:***@db.internal:5432/tickets');
     expect(out).toContain('password=***');
   });

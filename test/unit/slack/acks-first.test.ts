@@ -54,7 +54,11 @@ describe('work after the ack, acks first', () => {
     };
     await Promise.all(Array.from({ length: 6 }, () => q.run(work)));
     expect(most).toBe(2);
-    await expect(q.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      q.run(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(q.running).toBe(0);
   });
 

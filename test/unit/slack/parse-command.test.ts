@@ -5,21 +5,31 @@ describe('parseMigrateCommand', () => {
   it('parses rollback with and without --service', () => {
     expect(parseMigrateCommand('rollback 007')).toEqual({ kind: 'rollback', migration: '007' });
     expect(parseMigrateCommand('  rollback 007_add_security_tables --service ticket-service ')).toEqual({
-      kind: 'rollback', migration: '007_add_security_tables', service: 'ticket-service',
+      kind: 'rollback',
+      migration: '007_add_security_tables',
+      service: 'ticket-service',
     });
   });
 
   it('parses --break-glass with its reason, refuses a short one, and parses rehearse', () => {
     expect(parseMigrateCommand('rollback 007 --break-glass “approvers unreachable, payments down”')).toEqual({
-      kind: 'rollback', migration: '007', breakGlass: 'approvers unreachable, payments down',
+      kind: 'rollback',
+      migration: '007',
+      breakGlass: 'approvers unreachable, payments down',
     });
     expect(() => parseMigrateCommand('rollback 007 --break-glass "asleep"')).toThrow(/at least 20 characters/);
     expect(() => parseMigrateCommand('rollback 007 --break-glass')).toThrow(/argument missing/);
-    expect(parseMigrateCommand('rehearse --service ticket-service')).toEqual({ kind: 'rehearse', service: 'ticket-service' });
+    expect(parseMigrateCommand('rehearse --service ticket-service')).toEqual({
+      kind: 'rehearse',
+      service: 'ticket-service',
+    });
   });
 
   it('reads an em dash (Slack autocorrect) as --', () => {
-    expect(parseMigrateCommand('status —service ticket-service')).toEqual({ kind: 'status', service: 'ticket-service' });
+    expect(parseMigrateCommand('status —service ticket-service')).toEqual({
+      kind: 'status',
+      service: 'ticket-service',
+    });
   });
 
   it('treats empty text and help as help', () => {
@@ -29,16 +39,26 @@ describe('parseMigrateCommand', () => {
 
   it('parses restore by snapshot id or by point in time', () => {
     expect(parseMigrateCommand('restore pre-rollback-ticket-service-20261121-031207')).toEqual({
-      kind: 'restore', snapshotId: 'pre-rollback-ticket-service-20261121-031207',
+      kind: 'restore',
+      snapshotId: 'pre-rollback-ticket-service-20261121-031207',
     });
     expect(parseMigrateCommand('restore --to 2026-11-21T03:00:00Z --service ticket-service')).toEqual({
-      kind: 'restore', to: new Date('2026-11-21T03:00:00Z'), service: 'ticket-service',
+      kind: 'restore',
+      to: new Date('2026-11-21T03:00:00Z'),
+      service: 'ticket-service',
     });
   });
 
   it('parses close with a quoted reason (straight or Slack-curly quotes) and retry', () => {
-    expect(parseMigrateCommand('close --reason "fixed by hand, see INC-42"')).toEqual({ kind: 'close', reason: 'fixed by hand, see INC-42' });
-    expect(parseMigrateCommand('close —reason “wrong migration” —service ticket-service')).toEqual({ kind: 'close', reason: 'wrong migration', service: 'ticket-service' });
+    expect(parseMigrateCommand('close --reason "fixed by hand, see INC-42"')).toEqual({
+      kind: 'close',
+      reason: 'fixed by hand, see INC-42',
+    });
+    expect(parseMigrateCommand('close —reason “wrong migration” —service ticket-service')).toEqual({
+      kind: 'close',
+      reason: 'wrong migration',
+      service: 'ticket-service',
+    });
     expect(parseMigrateCommand('close')).toEqual({ kind: 'close' });
     expect(parseMigrateCommand('retry --service ticket-service')).toEqual({ kind: 'retry', service: 'ticket-service' });
   });
@@ -58,6 +78,8 @@ describe('parseMigrateCommand', () => {
     ['rollback 007 --servce x', /Unknown option '--servce'/],
     ['drop everything', /Unknown command 'drop'/],
   ])('refuses %j with a clear message', (text, message) => {
-    expect(() => parseMigrateCommand(text)).toThrow(expect.objectContaining({ code: 'command_invalid', userMessage: expect.stringMatching(message) }));
+    expect(() => parseMigrateCommand(text)).toThrow(
+      expect.objectContaining({ code: 'command_invalid', userMessage: expect.stringMatching(message) }),
+    );
   });
 });

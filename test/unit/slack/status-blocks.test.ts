@@ -41,23 +41,51 @@ const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident
 describe('/migrate status', () => {
   it('says what a person can do next in every open state', () => {
     const approval = (userId: string) => ({ incidentId: 'x', userId, createdAt: new Date(), planDigest: null });
-    expect(nextActions({ service, incident: incident('awaiting_approval'), required: 2, approvals: [] })).toMatch(/press Approve on the plan card in <#C0INC0001>; Reject or `\/migrate close --service ticket-service --reason "…"` cancels it/);
-    expect(nextActions({ service, incident: incident('snapshotting'), required: 2, approvals: [approval('U0SRE001'), approval('U0OWN001')] })).toMatch(/^Approved; the rollback starts once the snapshot is available/);
-    expect(nextActions({ service, incident: incident('rolling_back'), required: 2, approvals: [] })).toMatch(/stops it after the step in progress/);
-    expect(nextActions({ service, incident: incident('failed'), required: 2, approvals: [] })).toMatch(/^`\/migrate retry --service ticket-service` re-plans/);
+    expect(nextActions({ service, incident: incident('awaiting_approval'), required: 2, approvals: [] })).toMatch(
+      /press Approve on the plan card in <#C0INC0001>; Reject or `\/migrate close --service ticket-service --reason "…"` cancels it/,
+    );
+    expect(
+      nextActions({
+        service,
+        incident: incident('snapshotting'),
+        required: 2,
+        approvals: [approval('U0SRE001'), approval('U0OWN001')],
+      }),
+    ).toMatch(/^Approved; the rollback starts once the snapshot is available/);
+    expect(nextActions({ service, incident: incident('rolling_back'), required: 2, approvals: [] })).toMatch(
+      /stops it after the step in progress/,
+    );
+    expect(nextActions({ service, incident: incident('failed'), required: 2, approvals: [] })).toMatch(
+      /^`\/migrate retry --service ticket-service` re-plans/,
+    );
     expect(nextActions({ service, incident: null, required: 2, approvals: [] })).toMatch(/opens one/);
   });
 
   it('shows state, round, jobs, failure and next step of an incident, and lists every open incident across services', () => {
-    const failed = incident('failed', { attempt: 2, failure: { code: 'rollback_tool_locked', message: 'The knex migration lock is held.' } });
-    const view = { service, incident: failed, approvals: [], required: 2, jobs: { prepare: 'completed', rollback: 'failed' }, head: [], now: new Date('2026-11-21T03:30:00Z') };
+    const failed = incident('failed', {
+      attempt: 2,
+      failure: { code: 'rollback_tool_locked', message: 'The knex migration lock is held.' },
+    });
+    const view = {
+      service,
+      incident: failed,
+      approvals: [],
+      required: 2,
+      jobs: { prepare: 'completed', rollback: 'failed' },
+      head: [],
+      now: new Date('2026-11-21T03:30:00Z'),
+    };
     const text = JSON.stringify(statusMessage(view));
     expect(text).toContain('*failed* (open 18m00s');
     expect(text).toContain('(round 2)');
     expect(text).toContain('Jobs: prepare completed, rollback failed');
     expect(text).toContain('Failure: The knex migration lock is held.');
     expect(text).toContain('Next: `/migrate retry');
-    const other = { ...view, service: { ...service, name: 'event-service' } as ServiceConfig, incident: incident('rolling_back', { service: 'event-service' }) };
+    const other = {
+      ...view,
+      service: { ...service, name: 'event-service' } as ServiceConfig,
+      incident: incident('rolling_back', { service: 'event-service' }),
+    };
     const overview = statusOverview([view, other]);
     expect(overview.blocks).toHaveLength(4);
     expect(overview.text).toBe('ticket-service: failed; event-service: rolling_back');

@@ -83,7 +83,12 @@ describe('assertValidSnapshotIdentifier', () => {
     const name = snapshotName('a'.repeat(40), AT);
     expect(name.length).toBe(69);
     expect(() => assertValidSnapshotIdentifier(name, 'instance')).not.toThrow();
-    expect(isAppError(thrown(() => assertValidSnapshotIdentifier(name, 'cluster')), 'snapshot_name_invalid')).toBe(true);
+    expect(
+      isAppError(
+        thrown(() => assertValidSnapshotIdentifier(name, 'cluster')),
+        'snapshot_name_invalid',
+      ),
+    ).toBe(true);
     expect(() => assertValidSnapshotIdentifier(snapshotName('a'.repeat(34), AT), 'cluster')).not.toThrow();
   });
 });
@@ -91,7 +96,9 @@ describe('assertValidSnapshotIdentifier', () => {
 describe('recoveryInstanceName', () => {
   it('is <source>-recovery-<yyyymmdd-hhmmss> in UTC, so two restores in one minute differ', () => {
     expect(recoveryInstanceName('tickettoken-production', AT)).toBe('tickettoken-production-recovery-20261121-031207');
-    expect(recoveryInstanceName('tickettoken-production', new Date(AT.getTime() + 1000))).not.toBe(recoveryInstanceName('tickettoken-production', AT));
+    expect(recoveryInstanceName('tickettoken-production', new Date(AT.getTime() + 1000))).not.toBe(
+      recoveryInstanceName('tickettoken-production', AT),
+    );
   });
 
   it('never equals the source', () => {

@@ -156,7 +156,9 @@ describe('conversations.invite / info / archive', () => {
   });
 
   it('returns the documented invite errors', async () => {
-    expect(await slackError(client.conversations.invite({ channel: 'C0NOPE', users: 'U0SRE001' }))).toBe('channel_not_found');
+    expect(await slackError(client.conversations.invite({ channel: 'C0NOPE', users: 'U0SRE001' }))).toBe(
+      'channel_not_found',
+    );
     expect(await slackError(client.conversations.invite({ channel: channelId, users: server.botUserId }))).toBe(
       'cant_invite_self',
     );
@@ -164,11 +166,15 @@ describe('conversations.invite / info / archive', () => {
     expect(await slackError(client.conversations.invite({ channel: channelId, users: 'U0SRE001,U0GONE001' }))).toBe(
       'user_not_found',
     );
-    expect(await slackError(client.conversations.invite({ channel: channelId, users: 'not-a-user' }))).toBe('user_not_found');
+    expect(await slackError(client.conversations.invite({ channel: channelId, users: 'not-a-user' }))).toBe(
+      'user_not_found',
+    );
     // Nobody is invited when one invite fails.
     expect(server.channels[0]?.members).toEqual([server.botUserId]);
     await client.conversations.invite({ channel: channelId, users: 'U0SRE001' });
-    expect(await slackError(client.conversations.invite({ channel: channelId, users: 'U0SRE001' }))).toBe('already_in_channel');
+    expect(await slackError(client.conversations.invite({ channel: channelId, users: 'U0SRE001' }))).toBe(
+      'already_in_channel',
+    );
     // Some already in, some new: the new ones are added.
     await client.conversations.invite({ channel: channelId, users: 'U0SRE001,U0SRE002' });
     expect(server.channels[0]?.members).toEqual([server.botUserId, 'U0SRE001', 'U0SRE002']);
@@ -181,7 +187,9 @@ describe('conversations.invite / info / archive', () => {
     const id = (await client.conversations.create({ name: 'strict' })).channel?.id ?? '';
     expect(await slackError(client.conversations.invite({ channel: id, users: 'U0OTHER01' }))).toBe('user_not_found');
     server.addUser('U0OTHER01');
-    await expect(client.conversations.invite({ channel: id, users: 'U0SRE001,U0OTHER01' })).resolves.toMatchObject({ ok: true });
+    await expect(client.conversations.invite({ channel: id, users: 'U0SRE001,U0OTHER01' })).resolves.toMatchObject({
+      ok: true,
+    });
   });
 
   it('archives, after which the channel refuses posts and a second archive', async () => {
@@ -226,7 +234,8 @@ describe('chat.postMessage / chat.update / chat.postEphemeral', () => {
   });
 
   it('enforces the Block Kit limits with invalid_blocks and json-pointer errors', async () => {
-    const post = (blocks: unknown[]) => client.chat.postMessage({ channel: channelId, text: 'x', blocks: blocks as never });
+    const post = (blocks: unknown[]) =>
+      client.chat.postMessage({ channel: channelId, text: 'x', blocks: blocks as never });
     await expect(post(Array.from({ length: 50 }, () => ({ type: 'divider' })))).resolves.toMatchObject({ ok: true });
     expect(await slackError(post(Array.from({ length: 51 }, () => ({ type: 'divider' }))))).toBe('invalid_blocks');
     await expect(post([section('s'.repeat(3000))])).resolves.toMatchObject({ ok: true });
@@ -236,7 +245,10 @@ describe('chat.postMessage / chat.update / chat.postEphemeral', () => {
     expect(await slackError(post([{ type: 'header', text: { type: 'mrkdwn', text: '*no*' } }]))).toBe('invalid_blocks');
 
     const err = await post([header('ok'), section('')]).catch((e: { data: { errors: string[] } }) => e.data);
-    expect(err).toMatchObject({ error: 'invalid_blocks', errors: ['must be more than 0 characters [json-pointer:/blocks/1/text/text]'] });
+    expect(err).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['must be more than 0 characters [json-pointer:/blocks/1/text/text]'],
+    });
   });
 
   it('updates a message, keeping blocks when omitted, and reports message_not_found', async () => {
@@ -248,18 +260,26 @@ describe('chat.postMessage / chat.update / chat.postEphemeral', () => {
     expect(server.messages(channelId)[0]).toMatchObject({ text: 'v3', blocks: [section('three')] });
     expect(server.messages(channelId)).toHaveLength(1);
 
-    expect(await slackError(client.chat.update({ channel: channelId, ts: '1.000001', text: 'x' }))).toBe('message_not_found');
-    expect(await slackError(client.chat.update({ channel: 'C0NOPE', ts: ts ?? '', text: 'x' }))).toBe('channel_not_found');
-    expect(await slackError(client.chat.update({ channel: channelId, ts: ts ?? '', text: 'x', blocks: [section('s'.repeat(3001))] }))).toBe(
-      'invalid_blocks',
+    expect(await slackError(client.chat.update({ channel: channelId, ts: '1.000001', text: 'x' }))).toBe(
+      'message_not_found',
     );
+    expect(await slackError(client.chat.update({ channel: 'C0NOPE', ts: ts ?? '', text: 'x' }))).toBe(
+      'channel_not_found',
+    );
+    expect(
+      await slackError(
+        client.chat.update({ channel: channelId, ts: ts ?? '', text: 'x', blocks: [section('s'.repeat(3001))] }),
+      ),
+    ).toBe('invalid_blocks');
   });
 
   it('posts ephemerals only to members', async () => {
     await client.conversations.invite({ channel: channelId, users: 'U0SRE001' });
     const res = await client.chat.postEphemeral({ channel: channelId, user: 'U0SRE001', text: 'only you' });
     expect(res.message_ts).toMatch(/^\d{10}\.\d{6}$/);
-    expect(server.ephemerals).toEqual([expect.objectContaining({ channel: channelId, user: 'U0SRE001', text: 'only you' })]);
+    expect(server.ephemerals).toEqual([
+      expect.objectContaining({ channel: channelId, user: 'U0SRE001', text: 'only you' }),
+    ]);
     expect(await slackError(client.chat.postEphemeral({ channel: channelId, user: 'U0SRE009', text: 'x' }))).toBe(
       'user_not_in_channel',
     );
@@ -301,7 +321,9 @@ describe('file uploads', () => {
 
   it('answers file_not_found when completing a file whose bytes never arrived', async () => {
     const { file_id } = await client.files.getUploadURLExternal({ filename: 'x.txt', length: 3 });
-    expect(await slackError(client.files.completeUploadExternal({ files: [{ id: file_id ?? '' }] }))).toBe('file_not_found');
+    expect(await slackError(client.files.completeUploadExternal({ files: [{ id: file_id ?? '' }] }))).toBe(
+      'file_not_found',
+    );
     expect(await slackError(client.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).toBe('file_not_found');
   });
 });
@@ -502,18 +524,37 @@ describe('transport faults (fault injection)', () => {
     server.fault('chat.postMessage', { status: 429, retryAfterSec: 7 });
     server.fault('chat.postMessage', { network: true });
     expect(server.faultsLeft('chat.postMessage')).toBe(4);
-    const limited = new webApi.WebClient(server.botToken, { slackApiUrl: server.apiUrl, retryConfig: { retries: 0 }, logger: quietLogger, rejectRateLimitedCalls: true });
+    const limited = new webApi.WebClient(server.botToken, {
+      slackApiUrl: server.apiUrl,
+      retryConfig: { retries: 0 },
+      logger: quietLogger,
+      rejectRateLimitedCalls: true,
+    });
 
     for (let i = 0; i < 2; i++) {
-      await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_http_error', statusCode: 503 });
+      await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({
+        code: 'slack_webapi_http_error',
+        statusCode: 503,
+      });
     }
-    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
-    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_rate_limited_error',
+      retryAfter: 7,
+    });
+    await expect(limited.chat.postMessage({ channel, text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_request_error',
+    });
     expect(server.messages(channel)).toEqual([]); // nothing was posted by a faulted call
 
     await limited.chat.postMessage({ channel, text: 'after the outage' });
     expect(server.messages(channel).map((m) => m.text)).toEqual(['after the outage']);
-    expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual(['http_503', 'http_503', 'http_429', 'network', 'ok']);
+    expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual([
+      'http_503',
+      'http_503',
+      'http_429',
+      'network',
+      'ok',
+    ]);
   });
 });
 
@@ -522,18 +563,20 @@ describe('lost answers and conversations.history', () => {
     const channel = (await client.conversations.create({ name: 'lost' })).channel?.id ?? '';
     server.fault('chat.postMessage', { answerLost: true });
     const metadata = { event_type: 'migrate_bot_notice', event_payload: { notice_id: 7 } };
-    await expect(client.chat.postMessage({ channel, text: 'first', metadata })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    await expect(client.chat.postMessage({ channel, text: 'first', metadata })).rejects.toMatchObject({
+      code: 'slack_webapi_request_error',
+    });
     await client.chat.postMessage({ channel, text: 'second' });
     await client.chat.postMessage({ channel, text: 'reply', thread_ts: server.messages(channel)[0]!.ts });
     expect(server.callsTo('chat.postMessage').map((c) => c.error ?? 'ok')).toEqual(['answer_lost', 'ok', 'ok']);
 
     const plain = await client.conversations.history({ channel });
     expect(plain.messages?.map((m) => m.text)).toEqual(['second', 'first']); // thread replies are not listed
-    expect((plain.messages?.[1] as { metadata?: unknown }).metadata).toBeUndefined();
+    expect((plain.messages![1] as { metadata?: unknown }).metadata).toBeUndefined();
     const withMeta = await client.conversations.history({ channel, include_all_metadata: true, limit: 1 });
     expect(withMeta.messages?.map((m) => m.text)).toEqual(['second']);
     const all = await client.conversations.history({ channel, include_all_metadata: true });
-    expect((all.messages?.[1] as { metadata?: unknown }).metadata).toEqual(metadata);
+    expect((all.messages![1] as { metadata?: unknown }).metadata).toEqual(metadata);
     expect(await slackError(client.conversations.history({ channel: 'C0NOPE' }))).toBe('channel_not_found');
   });
 });

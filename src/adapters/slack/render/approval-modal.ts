@@ -21,7 +21,12 @@ export interface ConfirmMetadata {
  * the plan's risk in one line per finding, and a text input where the approver types the
  * service name. Approving is its submit button; closing it records nothing.
  */
-export function approvalConfirmView(input: { service: string; summary: string[]; required: number; metadata: ConfirmMetadata }): types.ModalView {
+export function approvalConfirmView(input: {
+  service: string;
+  summary: string[];
+  required: number;
+  metadata: ConfirmMetadata;
+}): types.ModalView {
   const lines = input.summary.length ? input.summary.join('\n') : 'This plan is classified destructive.';
   return {
     type: 'modal',
@@ -31,16 +36,34 @@ export function approvalConfirmView(input: { service: string; summary: string[];
     submit: { type: 'plain_text', text: 'Approve' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(`*This rollback destroys data or removes security on ${input.service}:*\n${lines}`), LIMITS.sectionText) } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: clip(
+            redactSecrets(`*This rollback destroys data or removes security on ${input.service}:*\n${lines}`),
+            LIMITS.sectionText,
+          ),
+        },
+      },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `Needs ${input.required} approvals. Runbook 003 (Option B): for destructive migrations prefer restoring the snapshot to a new instance — the plan card has *Restore instead*.` }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `Needs ${input.required} approvals. Runbook 003 (Option B): for destructive migrations prefer restoring the snapshot to a new instance — the plan card has *Restore instead*.`,
+          },
+        ],
       },
       {
         type: 'input',
         block_id: CONFIRM_BLOCK,
         label: { type: 'plain_text', text: `Type ${input.service} to approve` },
-        element: { type: 'plain_text_input', action_id: CONFIRM_INPUT, placeholder: { type: 'plain_text', text: input.service } },
+        element: {
+          type: 'plain_text_input',
+          action_id: CONFIRM_INPUT,
+          placeholder: { type: 'plain_text', text: input.service },
+        },
       },
     ],
   };

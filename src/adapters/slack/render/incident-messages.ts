@@ -4,14 +4,26 @@ import type { KnownBlock, SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../../domain/incident/ports/notifier.js';
 import { mentionApprovers } from '../../../domain/incident/ports/approvers.js';
-import { shortId, type Incident, type IncidentFailure, type StepOutcome } from '../../../domain/incident/model/incident.js';
+import {
+  shortId,
+  type Incident,
+  type IncidentFailure,
+  type StepOutcome,
+} from '../../../domain/incident/model/incident.js';
 import type { SnapshotRecord } from '../../../domain/snapshots/snapshot-provider.js';
 import { formatDuration, slackDate } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { checksBlock } from './verification-blocks.js';
-import { restoreDialogs, restoreFailureMessage, restoreOpenedMessage, restoreSource, restoreSummary, restoreTargetNoun } from './restore-messages.js';
+import {
+  restoreDialogs,
+  restoreFailureMessage,
+  restoreOpenedMessage,
+  restoreSource,
+  restoreSummary,
+  restoreTargetNoun,
+} from './restore-messages.js';
 
 export type { SlackMessage } from './block-kit.js';
 
@@ -37,9 +49,18 @@ const STATE_LABEL: Record<Incident['state'], string> = {
   cancelled: ':no_entry_sign: cancelled',
 };
 
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
-const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }] });
-const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } });
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) },
+});
+const context = (text: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }],
+});
+const header = (text: string): KnownBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true },
+});
 const users = (ids: string[]): string => ids.map((u) => `<@${u}>`).join(', ');
 
 function snapshotLine(s: SnapshotRecord | null): string {
@@ -60,14 +81,23 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
         `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
           `Next: triage, the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
       ),
-      ...(waiver ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)] : []),
-      context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
+      ...(waiver
+        ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)]
+        : []),
+      context(
+        `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+      ),
     ],
   };
 }
 
 /** Runbook 003 "Communication & coordination — Initial notice". */
-export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
+export function initialNoticeMessage(
+  incident: Incident,
+  snapshot: SnapshotRecord | null,
+  etaMinutes: number,
+  templates: MessageTemplates = DEFAULT_TEMPLATES,
+): SlackMessage {
   const text = renderTemplate(templates['initial-notice'], {
     migration: incident.migration,
     snapshot: snapshot ? `\`${snapshot.id}\`` : '*none — waived in services.yaml*',
@@ -78,7 +108,8 @@ export function initialNoticeMessage(incident: Incident, snapshot: SnapshotRecor
   if (snapshot?.arn) details.push(`ARN \`${snapshot.arn}\``);
   if (snapshot?.sha256) details.push(`sha256 \`${snapshot.sha256.slice(0, 16)}…\``);
   if (snapshot?.sizeBytes !== undefined) details.push(`${snapshot.sizeBytes} bytes`);
-  if (snapshot?.latestRestorableTime) details.push(`latest restorable ${slackDate(new Date(snapshot.latestRestorableTime))}`);
+  if (snapshot?.latestRestorableTime)
+    details.push(`latest restorable ${slackDate(new Date(snapshot.latestRestorableTime))}`);
   return {
     text,
     blocks: [section(`:rotating_light: ${text}`), ...(details.length ? [context(details.join(' · '))] : [])],
@@ -114,26 +145,49 @@ function confirmButton(
  * in the dialog before the approval counts (runbook 001 "Dirty Migration Recovery" and
  * "Checksum Mismatch").
  */
-function approveDialog(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): { title: string; text: string; deny: string } {
+function approveDialog(
+  incident: Incident,
+  service: ServiceConfig,
+  progress: ApprovalProgress,
+): { title: string; text: string; deny: string } {
   if (incident.kind === 'restore') return restoreDialogs(incident, service).approve;
-  const typed = progress.destructive ? ` This plan destroys data or security: next you confirm by typing *${service.name}*.` : '';
+  const typed = progress.destructive
+    ? ` This plan destroys data or security: next you confirm by typing *${service.name}*.`
+    : '';
   const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.${typed}`;
   const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
   const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
-  if (!dirty.length && !modified.length) return { title: progress.destructive ? 'Destructive plan' : 'Approve this rollback?', text: base, deny: 'Not yet' };
+  if (!dirty.length && !modified.length)
+    return { title: progress.destructive ? 'Destructive plan' : 'Approve this rollback?', text: base, deny: 'Not yet' };
   const ack = [
-    dirty.length ? `${dirty.join(', ')} ${dirty.length === 1 ? 'is' : 'are'} *partially applied* (dirty): its down may meet objects its up never created.` : '',
-    modified.length ? `${modified.join(', ')} changed since ${modified.length === 1 ? 'it was' : 'they were'} applied: the down on disk may not match what ran.` : '',
+    dirty.length
+      ? `${dirty.join(', ')} ${dirty.length === 1 ? 'is' : 'are'} *partially applied* (dirty): its down may meet objects its up never created.`
+      : '',
+    modified.length
+      ? `${modified.join(', ')} changed since ${modified.length === 1 ? 'it was' : 'they were'} applied: the down on disk may not match what ran.`
+      : '',
   ].filter(Boolean);
-  return { title: 'Acknowledge and approve?', text: clip(`${base}\n:warning: ${ack.join(' ')} Approve only if you checked the schema by hand.`, 300), deny: 'Not yet' };
+  return {
+    title: 'Acknowledge and approve?',
+    text: clip(`${base}\n:warning: ${ack.join(' ')} Approve only if you checked the schema by hand.`, 300),
+    deny: 'Not yet',
+  };
 }
 
 /** The plan with Approve / Reject buttons (runbook 003 "Mandatory pre-action checklist"), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
     const sql = s.sql.filter((q) => !/^set\b/i.test(q.trim())).map((q) => clip(q.replace(/\s+/g, ' '), 140));
-    const notes = [s.group, s.transactional ? null : '*no transaction*', s.modified ? '*file changed since applied*' : null].filter(Boolean).join(', ');
-    const dirty = s.dirty ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")` : '';
+    const notes = [
+      s.group,
+      s.transactional ? null : '*no transaction*',
+      s.modified ? '*file changed since applied*' : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const dirty = s.dirty
+      ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")`
+      : '';
     return `${i + 1}. \`${s.migration}\`${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
@@ -142,16 +196,26 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   const blocks: KnownBlock[] = r
     ? [
         header(`Restore plan — ${service.name}`),
-        section(`${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`),
-        context(`needs ${progress.required} approvals from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve`),
+        section(
+          `${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`,
+        ),
+        context(
+          `needs ${progress.required} approvals from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve`,
+        ),
       ]
     : [
         header(`${progress.superseded ? 'Superseded plan' : 'Rollback plan'} — ${service.name}`),
         ...(incident.breakGlass
-          ? [section(`:rotating_light: *BREAK GLASS* invoked by <@${incident.breakGlass.by}>: _${incident.breakGlass.reason}_ — one approval from a listed approver suffices.`)]
+          ? [
+              section(
+                `:rotating_light: *BREAK GLASS* invoked by <@${incident.breakGlass.by}>: _${incident.breakGlass.reason}_ — one approval from a listed approver suffices.`,
+              ),
+            ]
           : []),
         ...riskBlocks(progress.risk),
-        section(`Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`),
+        section(
+          `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`,
+        ),
         context(
           `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
@@ -169,37 +233,69 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
     );
   }
   if (progress.superseded) {
-    blocks.push(context(':recycle: This plan was superseded: the migration files or the tracking table changed after it was posted. Its approvals were voided; the new plan card is below.'));
+    blocks.push(
+      context(
+        ':recycle: This plan was superseded: the migration files or the tracking table changed after it was posted. Its approvals were voided; the new plan card is below.',
+      ),
+    );
     return { text: `Superseded rollback plan for ${service.name}`, blocks };
   }
   blocks.push(
-    section(`*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`),
+    section(
+      `*Approvals:* ${approvedBy.length} of ${progress.required}${approvedBy.length ? ` — ${users(approvedBy)}` : ''}`,
+    ),
   );
-  const open = incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval';
+  const open =
+    incident.state === 'opened' || incident.state === 'snapshotting' || incident.state === 'awaiting_approval';
   if (open && !r) blocks.push(...restoreAdviceBlocks(incident.id, progress.risk, progress.unapprovable));
   if (open) {
     if (approvedBy.length < progress.required) {
       const value = planButtonValue(incident.id, incident.basis?.digest);
       const reject = confirmButton(ACTION_REJECT, 'Reject', 'danger', value, {
-        ...(r ? restoreDialogs(incident, service).reject : { title: 'Reject this rollback?', text: 'The incident ends as cancelled. Nothing is changed in the database.', deny: 'Keep it' }),
+        ...(r
+          ? restoreDialogs(incident, service).reject
+          : {
+              title: 'Reject this rollback?',
+              text: 'The incident ends as cancelled. Nothing is changed in the database.',
+              deny: 'Keep it',
+            }),
       });
       blocks.push({
         type: 'actions',
         block_id: `plan_${shortId(incident.id)}`,
         // An irreversible step: no Approve at all (restore instead); Reject still ends the incident.
         elements: [
-          ...(progress.unapprovable ? [] : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress))]),
+          ...(progress.unapprovable
+            ? []
+            : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress))]),
           reject,
-          ...(progress.canRehearse ? [{ type: 'button' as const, action_id: ACTION_REHEARSE, text: { type: 'plain_text' as const, text: 'Rehearse on a copy' }, value: incident.id }] : []),
+          ...(progress.canRehearse
+            ? [
+                {
+                  type: 'button' as const,
+                  action_id: ACTION_REHEARSE,
+                  text: { type: 'plain_text' as const, text: 'Rehearse on a copy' },
+                  value: incident.id,
+                },
+              ]
+            : []),
         ],
       });
     } else {
-      blocks.push(context(r ? ':white_check_mark: Approved. The restore runs now.' : ':white_check_mark: Approved. The rollback runs once the snapshot is available.'));
+      blocks.push(
+        context(
+          r
+            ? ':white_check_mark: Approved. The restore runs now.'
+            : ':white_check_mark: Approved. The rollback runs once the snapshot is available.',
+        ),
+      );
     }
   } else {
     blocks.push(context(`Decision: ${STATE_LABEL[incident.state]}`));
   }
-  const summary = r ? `Restore plan for ${service.name}: new ${restoreTargetNoun(service)} ${r.target}` : `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s)`;
+  const summary = r
+    ? `Restore plan for ${service.name}: new ${restoreTargetNoun(service)} ${r.target}`
+    : `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s)`;
   return { text: `${summary}; ${approvedBy.length}/${progress.required} approvals`, blocks };
 }
 
@@ -208,7 +304,10 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
  * the steps still to run at the mean measured step time (a minute each before any ran), plus
  * five for approvals still missing. Null once nothing is left to run.
  */
-export function etaMinutes(incident: Pick<Incident, 'plan' | 'steps' | 'state'>, progress: Pick<ApprovalProgress, 'approvals' | 'required'>): number | null {
+export function etaMinutes(
+  incident: Pick<Incident, 'plan' | 'steps' | 'state'>,
+  progress: Pick<ApprovalProgress, 'approvals' | 'required'>,
+): number | null {
   if (!['opened', 'snapshotting', 'awaiting_approval', 'rolling_back'].includes(incident.state)) return null;
   const measured = incident.steps.filter((s) => s.durationMs !== undefined).map((s) => s.durationMs!);
   const left = incident.plan.length - incident.steps.filter((s) => s.status === 'done').length;
@@ -218,23 +317,50 @@ export function etaMinutes(incident: Pick<Incident, 'plan' | 'steps' | 'state'>,
 }
 
 /** Runbook 003 "Status updates: every 15–30 minutes with progress and any issues encountered." */
-export function statusUpdateMessage(incident: Incident, progress: ApprovalProgress, nextInMinutes: number, now: Date, missedAt: Date | null = null, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
+export function statusUpdateMessage(
+  incident: Incident,
+  progress: ApprovalProgress,
+  nextInMinutes: number,
+  now: Date,
+  missedAt: Date | null = null,
+  templates: MessageTemplates = DEFAULT_TEMPLATES,
+): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
-  const what = incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``;
-  const state = incident.kind === 'restore' && incident.state === 'rolling_back' ? ':arrows_counterclockwise: restoring' : STATE_LABEL[incident.state];
+  const what =
+    incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``;
+  const state =
+    incident.kind === 'restore' && incident.state === 'rolling_back'
+      ? ':arrows_counterclockwise: restoring'
+      : STATE_LABEL[incident.state];
   const lines = [
     ...(incident.kind === 'restore' ? [] : [`• ${snapshotLine(incident.snapshot)}`]),
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${users(progress.approvals.map((a) => a.userId))})` : ''}`,
-    incident.kind === 'restore' ? `• Restore into the new \`${incident.restore?.target}\`` : `• Down migrations: ${done} of ${incident.plan.length} done`,
+    incident.kind === 'restore'
+      ? `• Restore into the new \`${incident.restore?.target}\``
+      : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
   if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
   const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
-  if (eta !== null) lines.push(`• ETA: ~${eta} minute${eta === 1 ? '' : 's'} (${incident.steps.some((s) => s.durationMs !== undefined) ? 'from the steps measured so far' : 'a minute per down migration'}${progress.approvals.length < progress.required ? ', plus 5 for the approvals still missing' : ''})`);
+  if (eta !== null)
+    lines.push(
+      `• ETA: ~${eta} minute${eta === 1 ? '' : 's'} (${incident.steps.some((s) => s.durationMs !== undefined) ? 'from the steps measured so far' : 'a minute per down migration'}${progress.approvals.length < progress.required ? ', plus 5 for the approvals still missing' : ''})`,
+    );
   if (missedAt) lines.push(`• :warning: The previous status update (${slackDate(missedAt)}) could not be delivered.`);
-  const body = renderTemplate(templates['status-update'], { what, service: incident.service, state, facts: lines.join('\n'), eta: eta ?? '' });
+  const body = renderTemplate(templates['status-update'], {
+    what,
+    service: incident.service,
+    state,
+    facts: lines.join('\n'),
+    eta: eta ?? '',
+  });
   return {
     text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
-    blocks: [section(body), context(`Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`)],
+    blocks: [
+      section(body),
+      context(
+        `Open for ${formatDuration(now.getTime() - incident.createdAt.getTime())} · next update in ${nextInMinutes} min`,
+      ),
+    ],
   };
 }
 
@@ -242,7 +368,10 @@ function stepsList(steps: StepOutcome[]): string {
   const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
   const label = { done: 'done', failed: 'FAILED', not_run: 'not run' } as const;
   return steps
-    .map((s) => `${icon[s.status]} \`${s.migration}\` — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`)
+    .map(
+      (s) =>
+        `${icon[s.status]} \`${s.migration}\` — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`,
+    )
     .join('\n');
 }
 
@@ -251,7 +380,12 @@ function stepsList(steps: StepOutcome[]): string {
  * every verification check passed; otherwise the rollback completed *with warnings*, and the
  * failed checks are listed, each named and timed.
  */
-export function resolutionMessage(incident: Incident, verification: VerificationResult, ticketUrl: string | null = null, templates: MessageTemplates = DEFAULT_TEMPLATES): SlackMessage {
+export function resolutionMessage(
+  incident: Incident,
+  verification: VerificationResult,
+  ticketUrl: string | null = null,
+  templates: MessageTemplates = DEFAULT_TEMPLATES,
+): SlackMessage {
   const failed = verification.checks.filter((c) => c.status === 'failed');
   const passed = verification.checks.filter((c) => c.status === 'passed');
   const text = renderTemplate(templates.resolution, {
@@ -267,7 +401,9 @@ export function resolutionMessage(incident: Incident, verification: Verification
   return {
     text,
     blocks: [
-      section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`),
+      section(
+        `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`,
+      ),
       section(stepsList(incident.steps)),
       checksBlock(verification),
       context(
@@ -283,7 +419,12 @@ export function resolutionMessage(incident: Incident, verification: Verification
 }
 
 /** A failed incident: the error in plain words, the steps that did and did not complete, and what people can do next. */
-export function failureMessage(incident: Incident, failure: IncidentFailure, steps: StepOutcome[], service?: ServiceConfig): SlackMessage {
+export function failureMessage(
+  incident: Incident,
+  failure: IncidentFailure,
+  steps: StepOutcome[],
+  service?: ServiceConfig,
+): SlackMessage {
   if (incident.kind === 'restore' && service) return restoreFailureMessage(incident, service, failure);
   const done = steps.filter((s) => s.status === 'done').length;
   const what = 'Rollback';
@@ -291,7 +432,9 @@ export function failureMessage(incident: Incident, failure: IncidentFailure, ste
   return {
     text: `${what} failed: ${failure.message}`,
     blocks: [
-      section(`:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}${failure.hint ? `\n:bulb: ${failure.hint}` : ''}`),
+      section(
+        `:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}${failure.hint ? `\n:bulb: ${failure.hint}` : ''}`,
+      ),
       ...(steps.length ? [section(stepsList(steps))] : []),
       section(
         `*What now* (runbook 003 "Partial down failure": stop automated actions, capture diagnostics):\n` +
@@ -311,11 +454,12 @@ export function failureMessage(incident: Incident, failure: IncidentFailure, ste
 /** Reject pressed or `/migrate close` before the rollback started: the incident ends; `reason` as the person gave it. */
 export function cancelledMessage(incident: Incident, byUserId: string, reason?: string): SlackMessage {
   const anyDone = incident.steps.some((s) => s.status === 'done');
-  const changed = incident.kind === 'restore'
-    ? 'nothing was restored and production was not touched'
-    : anyDone
-      ? `some down migrations had run before it stopped (see above)`
-      : `nothing was changed in the *${incident.service}* database`;
+  const changed =
+    incident.kind === 'restore'
+      ? 'nothing was restored and production was not touched'
+      : anyDone
+        ? `some down migrations had run before it stopped (see above)`
+        : `nothing was changed in the *${incident.service}* database`;
   return {
     text: `${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${incident.migration} cancelled`,
     blocks: [

@@ -14,9 +14,18 @@ import { clip, LIMITS } from './limits.js';
 /** `action_id` of a failed restore's *Delete* button (value: the incident id). */
 export const ACTION_DISCARD = 'restore_discard';
 
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
-const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }] });
-const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true } });
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) },
+});
+const context = (text: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }],
+});
+const header = (text: string): KnownBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true },
+});
 
 /** What the provider restores into: a new `database` (pg_dump), `instance` (RDS) or `Aurora cluster`. */
 export function restoreTargetNoun(service: Pick<ServiceConfig, 'snapshot'>): string {
@@ -52,21 +61,38 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig)
           'Production is not touched (runbook 003: never overwrite production in place).\n' +
           `Next: the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}.`,
       ),
-      context(`Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`),
+      context(
+        `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+      ),
     ],
   };
 }
 
 /** The Approve and Reject dialogs of a restore plan card. */
-export function restoreDialogs(incident: Incident, service: ServiceConfig): { approve: { title: string; text: string; deny: string }; reject: { title: string; text: string; deny: string } } {
+export function restoreDialogs(
+  incident: Incident,
+  service: ServiceConfig,
+): { approve: { title: string; text: string; deny: string }; reject: { title: string; text: string; deny: string } } {
   return {
-    approve: { title: 'Approve this restore?', text: `${restoreSummary(incident, service)} will be created for *${service.name}*. Production is not touched.`, deny: 'Not yet' },
-    reject: { title: 'Reject this restore?', text: 'The incident ends as cancelled. Nothing is created.', deny: 'Keep it' },
+    approve: {
+      title: 'Approve this restore?',
+      text: `${restoreSummary(incident, service)} will be created for *${service.name}*. Production is not touched.`,
+      deny: 'Not yet',
+    },
+    reject: {
+      title: 'Reject this restore?',
+      text: 'The incident ends as cancelled. Nothing is created.',
+      deny: 'Keep it',
+    },
   };
 }
 
 /** A failed restore: what failed, whether anything was left behind (named in `failure.message`), and what next. */
-export function restoreFailureMessage(incident: Incident, service: ServiceConfig, failure: IncidentFailure): SlackMessage {
+export function restoreFailureMessage(
+  incident: Incident,
+  service: ServiceConfig,
+  failure: IncidentFailure,
+): SlackMessage {
   const svc = `--service ${incident.service}`;
   return {
     text: `Restore failed: ${failure.message}`,
@@ -92,7 +118,13 @@ export function restoreFailureMessage(incident: Incident, service: ServiceConfig
                   value: incident.id,
                   confirm: {
                     title: { type: 'plain_text', text: 'Delete the half-made copy?' },
-                    text: { type: 'mrkdwn', text: clip(`\`${failure.leftover}\` and its instances will be deleted without a final snapshot, once ${service.approvals.required} approvers ask for it. Production and the snapshot are not touched.`, 300) },
+                    text: {
+                      type: 'mrkdwn',
+                      text: clip(
+                        `\`${failure.leftover}\` and its instances will be deleted without a final snapshot, once ${service.approvals.required} approvers ask for it. Production and the snapshot are not touched.`,
+                        300,
+                      ),
+                    },
                     confirm: { type: 'plain_text', text: 'Delete' },
                     deny: { type: 'plain_text', text: 'Keep it' },
                   },
@@ -122,7 +154,9 @@ export function restoreCompleteMessage(incident: Incident, note?: string): Slack
     blocks: [
       section(`:white_check_mark: *${text}*${note ? `\n${note}` : ''}`),
       section(`*Cut-over (runbook 003, by hand — the bot does not switch traffic):*\n${steps.join('\n')}`),
-      context(`Took ${formatDuration(r?.result?.elapsedMs ?? 0)} · incident \`${shortId(incident.id)}\` resolved · production was not touched.`),
+      context(
+        `Took ${formatDuration(r?.result?.elapsedMs ?? 0)} · incident \`${shortId(incident.id)}\` resolved · production was not touched.`,
+      ),
     ],
   };
 }

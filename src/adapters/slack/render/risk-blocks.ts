@@ -10,7 +10,10 @@ export const ACTION_RESTORE_INSTEAD = 'incident_restore_instead';
 /** Most verdict lines per step on the card; the rest are counted. */
 const MAX_LINES_PER_STEP = 6;
 
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) } });
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) },
+});
 
 /**
  * The plan card's lead: one verdict line per notable finding, step by step
@@ -22,7 +25,12 @@ export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
   const steps = risk.steps
     .map((s) => ({ migration: s.migration, lines: notableFindings(s).map(riskVerdict) }))
     .filter((s) => s.lines.length > 0);
-  if (!steps.length) return [section(':large_green_circle: *Risk:* no data loss, security change, blocking statement or constraint re-add found in the down SQL.')];
+  if (!steps.length)
+    return [
+      section(
+        ':large_green_circle: *Risk:* no data loss, security change, blocking statement or constraint re-add found in the down SQL.',
+      ),
+    ];
   const text = steps
     .map((s) => {
       const shown = s.lines.slice(0, MAX_LINES_PER_STEP);
@@ -39,7 +47,11 @@ export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
  * step) means restore is the only way offered. The button starts `/migrate restore` with the
  * incident's snapshot.
  */
-export function restoreAdviceBlocks(incidentId: string, risk: PlanRisk | undefined, unapprovable: string | undefined): KnownBlock[] {
+export function restoreAdviceBlocks(
+  incidentId: string,
+  risk: PlanRisk | undefined,
+  unapprovable: string | undefined,
+): KnownBlock[] {
   if (!unapprovable && !(risk && advisesRestore(risk))) return [];
   const text = unapprovable
     ? `:no_entry_sign: *This plan cannot be approved:* ${unapprovable}.\nRunbook 003 (Option B): restore the snapshot to a *new* instance and cut over once it is verified.`
@@ -49,7 +61,14 @@ export function restoreAdviceBlocks(incidentId: string, risk: PlanRisk | undefin
     {
       type: 'actions',
       block_id: `restore_${incidentId.slice(0, 8)}`,
-      elements: [{ type: 'button', action_id: ACTION_RESTORE_INSTEAD, text: { type: 'plain_text', text: 'Restore instead' }, value: incidentId }],
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION_RESTORE_INSTEAD,
+          text: { type: 'plain_text', text: 'Restore instead' },
+          value: incidentId,
+        },
+      ],
     },
   ];
 }

@@ -37,9 +37,17 @@ export function statusMessage(v: StatusView): SlackMessage {
       i.kind === 'restore'
         ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
         : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
-      ...(i.kind === 'restore' ? [] : [`• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`]),
+      ...(i.kind === 'restore'
+        ? []
+        : [
+            `• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
+          ]),
       `• Approvals: ${v.approvals.length} of ${v.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
-      `• Jobs: ${Object.entries(v.jobs).map(([k, s]) => `${k} ${s}`).join(', ') || 'none'}`,
+      `• Jobs: ${
+        Object.entries(v.jobs)
+          .map(([k, s]) => `${k} ${s}`)
+          .join(', ') || 'none'
+      }`,
     );
     if (i.failure) lines.push(`• Failure: ${i.failure.message}`);
     lines.push(`• Next: ${nextActions(v)}`);
@@ -61,7 +69,14 @@ export function statusMessage(v: StatusView): SlackMessage {
 
 /** `/migrate status` over several services: one block pair per open incident, or a line saying there is none. */
 export function statusOverview(views: StatusView[]): SlackMessage {
-  if (views.length === 0) return { text: 'No open incident.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'No open incident in any service.' } }] };
+  if (views.length === 0)
+    return {
+      text: 'No open incident.',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'No open incident in any service.' } }],
+    };
   const messages = views.map(statusMessage);
-  return { text: messages.map((m) => m.text).join('; '), blocks: messages.flatMap((m) => m.blocks).slice(0, LIMITS.blocks) };
+  return {
+    text: messages.map((m) => m.text).join('; '),
+    blocks: messages.flatMap((m) => m.blocks).slice(0, LIMITS.blocks),
+  };
 }

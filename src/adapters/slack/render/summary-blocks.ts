@@ -18,12 +18,16 @@ const STATE_WORDS: Record<Incident['state'], string> = {
 };
 
 /** The state in words; a restore incident's running state is "Restoring". */
-const stateWords = (i: Incident): string => (i.kind === 'restore' && i.state === 'rolling_back' ? ':arrows_counterclockwise: Restoring' : STATE_WORDS[i.state]);
+const stateWords = (i: Incident): string =>
+  i.kind === 'restore' && i.state === 'rolling_back' ? ':arrows_counterclockwise: Restoring' : STATE_WORDS[i.state];
 
 /** The channel topic for a state (Slack: at most 250 characters). */
 export function topicFor(incident: Incident): string {
   const what = incident.kind === 'restore' ? incident.migration : `rollback of ${incident.migration}`;
-  return clip(`${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}`, 250);
+  return clip(
+    `${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}`,
+    250,
+  );
 }
 
 /**
@@ -34,11 +38,17 @@ export function checklist(s: IncidentSummary): string {
   const i = s.incident;
   const approved = s.progress.approvals.length >= s.progress.required;
   const items: Array<[boolean, string]> = [
-    [i.snapshot?.status === 'available', `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (\`${i.snapshot.id}\`)` : ''}`],
+    [
+      i.snapshot?.status === 'available',
+      `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (\`${i.snapshot.id}\`)` : ''}`,
+    ],
     [i.channelId !== null, 'Incident channel open and approvers available'],
     [approved, 'Strategy chosen: down / restore / revert app (the plan approved)'],
     [s.progress.rehearsal?.passed === true, 'Down tested on a restored copy (*Rehearse on a copy*)'],
-    [i.plan.length > 0 && i.steps.filter((x) => x.status === 'done').length === i.plan.length, 'Action executed by the bot, with logs recorded (the event log)'],
+    [
+      i.plan.length > 0 && i.steps.filter((x) => x.status === 'done').length === i.plan.length,
+      'Action executed by the bot, with logs recorded (the event log)',
+    ],
     [s.verification !== null && s.verification.failed.length === 0, 'Post-rollback verification passed'],
     [s.documented, 'Communication/incident documentation completed (timeline and postmortem draft)'],
   ];
@@ -54,23 +64,68 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
   const i = s.incident;
   const done = i.steps.filter((x) => x.status === 'done').length;
   const failedStep = i.steps.find((x) => x.status === 'failed');
-  const field = (label: string, value: string) => ({ type: 'mrkdwn' as const, text: clip(redactSecrets(`*${label}*\n${value}`), 2000) });
-  const approvals = field('Approvals', `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`);
-  const next = field('Next status update', s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—');
+  const field = (label: string, value: string) => ({
+    type: 'mrkdwn' as const,
+    text: clip(redactSecrets(`*${label}*\n${value}`), 2000),
+  });
+  const approvals = field(
+    'Approvals',
+    `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`,
+  );
+  const next = field(
+    'Next status update',
+    s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—',
+  );
   const fields =
     i.kind === 'restore'
-      ? [field('State', stateWords(i)), field('Source', `\`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\``), field('New copy', `\`${i.restore?.target ?? '?'}\``), approvals, next]
+      ? [
+          field('State', stateWords(i)),
+          field('Source', `\`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\``),
+          field('New copy', `\`${i.restore?.target ?? '?'}\``),
+          approvals,
+          next,
+        ]
       : [
           field('State', stateWords(i)),
-          field('Snapshot', i.snapshot ? `\`${i.snapshot.id}\` ${i.snapshot.status}` : service.snapshot.provider === 'none' ? ':warning: none (waived)' : 'not taken yet'),
+          field(
+            'Snapshot',
+            i.snapshot
+              ? `\`${i.snapshot.id}\` ${i.snapshot.status}`
+              : service.snapshot.provider === 'none'
+                ? ':warning: none (waived)'
+                : 'not taken yet',
+          ),
           approvals,
-          field('Down migrations', `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`),
-          field('Verification', s.verification ? (s.verification.failed.length ? `:x: failed: ${s.verification.failed.join(', ')}` : ':white_check_mark: passed') : '—'),
+          field(
+            'Down migrations',
+            `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`,
+          ),
+          field(
+            'Verification',
+            s.verification
+              ? s.verification.failed.length
+                ? `:x: failed: ${s.verification.failed.join(', ')}`
+                : ':white_check_mark: passed'
+              : '—',
+          ),
           next,
         ];
   return [
     { type: 'section', fields },
-    ...(i.kind === 'rollback' ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: checklist(s) } }] : []),
-    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`, LIMITS.sectionText) }] },
+    ...(i.kind === 'rollback'
+      ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: checklist(s) } }]
+      : []),
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: clip(
+            `Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`,
+            LIMITS.sectionText,
+          ),
+        },
+      ],
+    },
   ];
 }

@@ -3,7 +3,14 @@ export type TableCell = string | number | boolean | null | undefined;
 
 /** Cell text: null/undefined as empty, booleans as yes/no, whitespace runs as one space, cut to `max` with `…`. */
 export function cellText(value: TableCell, max = Number.POSITIVE_INFINITY): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value).replace(/\s+/g, ' ');
+  const text =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'boolean'
+        ? value
+          ? 'yes'
+          : 'no'
+        : String(value).replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, Math.max(1, max - 1))}…` : text;
 }
 
@@ -30,7 +37,11 @@ export function renderTextTable(
     }),
   );
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: readonly string[]): string => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: readonly string[]): string =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return {
     lines: [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)],
     cut,

@@ -1,6 +1,11 @@
 import { formatDuration, slackDate, utcSecondStamp } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
-import { overallVerdict, type CheckResult, type TriageReport, type Verdict } from '../../../domain/triage/triage-report.js';
+import {
+  overallVerdict,
+  type CheckResult,
+  type TriageReport,
+  type Verdict,
+} from '../../../domain/triage/triage-report.js';
 import type { KnownBlock } from './block-kit.js';
 import { clip as cut, escapeMrkdwn, LIMITS } from './limits.js';
 import { renderTextTable } from './text-table.js';
@@ -17,7 +22,8 @@ export const SLACK_MAX_BLOCKS = LIMITS.blocks;
 export const MESSAGE_CELL_MAX = 40;
 /** Longest query text shown in the message (columns named `…query…`), characters. */
 export const MESSAGE_QUERY_CELL_MAX = 80;
-const messageCellMax = (column: string): number => (column.includes('query') ? MESSAGE_QUERY_CELL_MAX : MESSAGE_CELL_MAX);
+const messageCellMax = (column: string): number =>
+  column.includes('query') ? MESSAGE_QUERY_CELL_MAX : MESSAGE_CELL_MAX;
 /** Longest one-line summary per check in the overview, characters. */
 const OVERVIEW_LINE_MAX = 400;
 
@@ -47,7 +53,12 @@ const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 
 
 /** One overview line per check: emoji, title, time, summary. */
 function overviewLines(report: TriageReport): string[] {
-  return report.checks.map((c) => cut(`${EMOJI[c.verdict]} *${esc(c.title)}* (${formatDuration(c.durationMs)}) — ${esc(c.summary)}`, OVERVIEW_LINE_MAX));
+  return report.checks.map((c) =>
+    cut(
+      `${EMOJI[c.verdict]} *${esc(c.title)}* (${formatDuration(c.durationMs)}) — ${esc(c.summary)}`,
+      OVERVIEW_LINE_MAX,
+    ),
+  );
 }
 
 /** Packs lines into section texts of at most `max` characters each. */
@@ -74,11 +85,13 @@ function packLines(lines: string[], max: number): string[] {
  */
 function detailSection(check: CheckResult): { text: string; truncated: boolean } {
   const head = `${EMOJI[check.verdict]} *${esc(check.title)}* · runbook ${esc(check.source)}`;
-  if (check.verdict === 'failed') return { text: cut(`${head}\n${esc(check.error ?? check.summary)}`, SLACK_SECTION_TEXT_MAX), truncated: false };
+  if (check.verdict === 'failed')
+    return { text: cut(`${head}\n${esc(check.error ?? check.summary)}`, SLACK_SECTION_TEXT_MAX), truncated: false };
 
   const { lines, cut: cellsCut } = renderTextTable(check.columns, check.rows, messageCellMax);
   const safeLines = lines.map((l) => cut(codeSafe(l), 600));
-  const moreNote = (n: number): string => `\n… ${n.toLocaleString('en-US')} more ${n === 1 ? 'row' : 'rows'} in the attached file`;
+  const moreNote = (n: number): string =>
+    `\n… ${n.toLocaleString('en-US')} more ${n === 1 ? 'row' : 'rows'} in the attached file`;
   const reserve = moreNote(check.rows.length).length + '\n_long values cut; full text in the attached file_'.length;
   let body = `${head}\n\`\`\``;
   let shown = 0;
@@ -102,9 +115,18 @@ export function triageReportText(report: TriageReport): string {
     `Started ${report.startedAt}, took ${formatDuration(report.durationMs)} (${report.durationMs} ms)`,
   ];
   for (const c of report.checks) {
-    parts.push('', `== ${c.title} [${c.name}] — ${c.verdict} (${c.durationMs} ms)`, `Source: runbook ${c.source}`, `Summary: ${c.summary}`);
+    parts.push(
+      '',
+      `== ${c.title} [${c.name}] — ${c.verdict} (${c.durationMs} ms)`,
+      `Source: runbook ${c.source}`,
+      `Summary: ${c.summary}`,
+    );
     if (c.error) parts.push(`Error: ${c.error}`);
-    if (c.rows.length > 0) parts.push(...renderTextTable(c.columns, c.rows).lines, `(${c.rows.length} ${c.rows.length === 1 ? 'row' : 'rows'})`);
+    if (c.rows.length > 0)
+      parts.push(
+        ...renderTextTable(c.columns, c.rows).lines,
+        `(${c.rows.length} ${c.rows.length === 1 ? 'row' : 'rows'})`,
+      );
   }
   return redactSecrets(`${parts.join('\n')}\n`);
 }
@@ -123,13 +145,30 @@ export function triageReportText(report: TriageReport): string {
  */
 export function triageMessage(report: TriageReport, options: { heading?: string } = {}): TriageMessageParts {
   const overall = overallVerdict(report);
-  const counts = (['ok', 'attention', 'failed'] as const).map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`).join(', ');
+  const counts = (['ok', 'attention', 'failed'] as const)
+    .map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`)
+    .join(', ');
   const heading = options.heading ?? `Triage: ${report.service}`;
   const startedAt = new Date(report.startedAt);
 
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: cut(redactSecrets(`${EMOJI[overall]} ${heading} — ${overall}`), SLACK_HEADER_TEXT_MAX), emoji: true } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `Started ${slackDate(startedAt)} · total triage time *${formatDuration(report.durationMs)}* · ${counts}` }] },
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: cut(redactSecrets(`${EMOJI[overall]} ${heading} — ${overall}`), SLACK_HEADER_TEXT_MAX),
+        emoji: true,
+      },
+    },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Started ${slackDate(startedAt)} · total triage time *${formatDuration(report.durationMs)}* · ${counts}`,
+        },
+      ],
+    },
     ...packLines(overviewLines(report), SLACK_SECTION_TEXT_MAX).map(section),
   ];
 
@@ -148,13 +187,29 @@ export function triageMessage(report: TriageReport, options: { heading?: string 
   }
   if (omitted > 0) {
     truncated = true;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `… details of ${omitted} more ${omitted === 1 ? 'check' : 'checks'} in the attached file` }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `… details of ${omitted} more ${omitted === 1 ? 'check' : 'checks'} in the attached file`,
+        },
+      ],
+    });
   }
 
   const files: TriageFile[] = truncated
-    ? [{ filename: `triage-${report.service}-${utcSecondStamp(startedAt)}.txt`, title: `Full triage results: ${report.service}`, content: triageReportText(report) }]
+    ? [
+        {
+          filename: `triage-${report.service}-${utcSecondStamp(startedAt)}.txt`,
+          title: `Full triage results: ${report.service}`,
+          content: triageReportText(report),
+        },
+      ]
     : [];
   const problems = report.checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.name} ${c.verdict}`);
-  const text = redactSecrets(`Triage of ${report.service}: ${overall} in ${formatDuration(report.durationMs)}${problems.length ? ` (${problems.join(', ')})` : ''}`);
+  const text = redactSecrets(
+    `Triage of ${report.service}: ${overall} in ${formatDuration(report.durationMs)}${problems.length ? ` (${problems.join(', ')})` : ''}`,
+  );
   return { text: cut(text, LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_MAX_BLOCKS), files };
 }

@@ -34,9 +34,20 @@ export function verificationMessage(service: string, v: VerificationResult): { t
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*` } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*` },
+      },
       checksBlock(v),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Tracking table head: ${v.head ? `\`${v.head}\`` : '(empty)'} · took ${v.durationMs} ms · read-only` }] },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `Tracking table head: ${v.head ? `\`${v.head}\`` : '(empty)'} · took ${v.durationMs} ms · read-only`,
+          },
+        ],
+      },
     ],
   };
 }

@@ -26,8 +26,18 @@ export interface ApprovalTier {
  *  - none possible when a step's down cannot run (no down, `down = false`, it throws): restore instead.
  * Restores (to a new instance, never over the source) use `approvals.required`.
  */
-export async function approvalTier(incident: Pick<Incident, 'kind' | 'plan' | 'risk' | 'breakGlass'>, service: Pick<ServiceConfig, 'approvals'>): Promise<ApprovalTier> {
-  if (incident.kind === 'restore') return { required: service.approvals.required, destructive: false, breakGlass: false, unapprovable: null, risk: null };
+export async function approvalTier(
+  incident: Pick<Incident, 'kind' | 'plan' | 'risk' | 'breakGlass'>,
+  service: Pick<ServiceConfig, 'approvals'>,
+): Promise<ApprovalTier> {
+  if (incident.kind === 'restore')
+    return {
+      required: service.approvals.required,
+      destructive: false,
+      breakGlass: false,
+      unapprovable: null,
+      risk: null,
+    };
   const risk = incident.risk ?? (await classifyPlan(incident.plan));
   const blocked = blockingIrreversible(risk);
   const destructive = isDestructive(risk);

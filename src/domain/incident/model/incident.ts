@@ -12,10 +12,24 @@ import type { PlanRisk } from '../../rollback/risk.js';
  * open (runbook 003 "Partial down failure": stop, capture diagnostics) until a
  * human closes it.
  */
-export type IncidentState = 'opened' | 'snapshotting' | 'awaiting_approval' | 'rolling_back' | 'resolved' | 'resolved_with_warnings' | 'failed' | 'cancelled';
+export type IncidentState =
+  | 'opened'
+  | 'snapshotting'
+  | 'awaiting_approval'
+  | 'rolling_back'
+  | 'resolved'
+  | 'resolved_with_warnings'
+  | 'failed'
+  | 'cancelled';
 
 /** States in which the incident still needs people; one such incident per service at a time. */
-export const OPEN_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval', 'rolling_back', 'failed'];
+export const OPEN_STATES: readonly IncidentState[] = [
+  'opened',
+  'snapshotting',
+  'awaiting_approval',
+  'rolling_back',
+  'failed',
+];
 
 /** States in which an approval may still be given or the plan rejected. */
 export const APPROVABLE_STATES: readonly IncidentState[] = ['opened', 'snapshotting', 'awaiting_approval'];

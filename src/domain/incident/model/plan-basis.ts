@@ -9,7 +9,10 @@ import { incidentSnapshotName } from '../use-cases/prepare-incident.js';
  * The snapshot id a round of an incident runs after, before it exists: the name the bot gives
  * its snapshot (providers use it as the id), or `none` when snapshots are waived.
  */
-export function expectedSnapshotId(incident: Pick<Incident, 'service' | 'createdAt' | 'attempt'>, service: Pick<ServiceConfig, 'snapshot'>): string {
+export function expectedSnapshotId(
+  incident: Pick<Incident, 'service' | 'createdAt' | 'attempt'>,
+  service: Pick<ServiceConfig, 'snapshot'>,
+): string {
   return service.snapshot.provider === 'none' ? 'none' : incidentSnapshotName(incident);
 }
 
@@ -19,7 +22,11 @@ export function expectedSnapshotId(incident: Pick<Incident, 'service' | 'created
  * target itself is gone, the planned migrations still applied. With the basis for `snapshotId`.
  * @throws what the tool's `listApplied` / `describeDown` throw
  */
-export async function currentPlan(tool: MigrationTool, incident: Pick<Incident, 'migration' | 'plan'>, snapshotId: string): Promise<{ plan: PlanStep[]; basis: PlanBasis }> {
+export async function currentPlan(
+  tool: MigrationTool,
+  incident: Pick<Incident, 'migration' | 'plan'>,
+  snapshotId: string,
+): Promise<{ plan: PlanStep[]; basis: PlanBasis }> {
   const applied = await tool.listApplied();
   const target = applied.find((m) => m.name === incident.migration);
   const planned = new Set(incident.plan.map((s) => s.migration));

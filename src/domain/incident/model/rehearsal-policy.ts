@@ -21,10 +21,10 @@ export interface RehearsalResult {
  * a new instance only with `rehearsal.allow_cloud_restore: true` (it costs time and money).
  */
 export function rehearsalRefusal(service: ServiceConfig): string | null {
-  if (service.snapshot.provider === 'none') return `*${service.name}* takes no snapshots (waived in services.yaml), so there is no copy to rehearse on.`;
+  if (service.snapshot.provider === 'none')
+    return `*${service.name}* takes no snapshots (waived in services.yaml), so there is no copy to rehearse on.`;
   if (service.snapshot.provider !== 'pg_dump' && !service.rehearsal.allow_cloud_restore) {
     return `A rehearsal of *${service.name}* restores a new ${service.snapshot.provider === 'rds' ? 'RDS instance' : 'Aurora cluster'}, which costs time and money; set \`rehearsal.allow_cloud_restore: true\` in services.yaml to allow it.`;
   }
   return null;
 }
-

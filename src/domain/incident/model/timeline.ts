@@ -40,7 +40,14 @@ export function eventWords(e: IncidentEventRecord): string {
     case 'rollback_succeeded':
       return `rolled back; verification passed${d.head ? `; tracking table head \`${String(d.head)}\`` : ''}`;
     case 'verified_with_warnings':
-      return `rolled back; verification FAILED: ${Array.isArray(d.checks) ? (d.checks as Array<{ name: string; status: string }>).filter((c) => c.status === 'failed').map((c) => c.name).join(', ') : ''}`;
+      return `rolled back; verification FAILED: ${
+        Array.isArray(d.checks)
+          ? (d.checks as Array<{ name: string; status: string }>)
+              .filter((c) => c.status === 'failed')
+              .map((c) => c.name)
+              .join(', ')
+          : ''
+      }`;
     case 'verified':
       return `ran /migrate verify: ${d.passed ? 'passed' : 'failed'}`;
     case 'failed':
@@ -62,9 +69,14 @@ export function eventWords(e: IncidentEventRecord): string {
   }
 }
 
-const isFailure = (v: unknown): v is { message: string } => typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string';
+const isFailure = (v: unknown): v is { message: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string';
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const utc = (d: Date): string => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const utc = (d: Date): string =>
+  d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 /**
  * The incident's timeline and a postmortem draft, in Markdown, from the append-only event log
@@ -73,8 +85,14 @@ const utc = (d: Date): string => d.toISOString().replace('T', ' ').replace(/\.\d
  * step and its duration, the verification, then the runbook's questions to answer.
  * @param events the incident's events, oldest first
  */
-export function timelineMarkdown(incident: Incident, events: readonly IncidentEventRecord[], extra: { ticketUrl?: string | null } = {}): string {
-  const duration = incident.endedAt ? Math.round((incident.endedAt.getTime() - incident.createdAt.getTime()) / 1000) : null;
+export function timelineMarkdown(
+  incident: Incident,
+  events: readonly IncidentEventRecord[],
+  extra: { ticketUrl?: string | null } = {},
+): string {
+  const duration = incident.endedAt
+    ? Math.round((incident.endedAt.getTime() - incident.createdAt.getTime()) / 1000)
+    : null;
   const lines = [
     `# Incident ${shortId(incident.id)} — ${incident.kind} of \`${incident.migration}\` on ${incident.service}`,
     '',
@@ -97,15 +115,25 @@ export function timelineMarkdown(incident: Incident, events: readonly IncidentEv
     lines.push('## Down migrations', '', '| migration | status | duration |', '| --- | --- | --: |');
     for (const s of incident.plan) {
       const o = incident.steps.find((x) => x.migration === s.migration);
-      lines.push(`| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(o.error)}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`);
+      lines.push(
+        `| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(o.error)}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`,
+      );
     }
     lines.push('');
   }
-  const verification = [...events].reverse().find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
-  const checks = (verification?.data.checks ?? []) as Array<{ name: string; status: string; durationMs: number; problems?: string[] }>;
+  const verification = [...events]
+    .reverse()
+    .find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
+  const checks = (verification?.data.checks ?? []) as Array<{
+    name: string;
+    status: string;
+    durationMs: number;
+    problems?: string[];
+  }>;
   if (checks.length) {
     lines.push('## Verification', '', '| check | result | ms | problems |', '| --- | --- | --: | --- |');
-    for (const c of checks) lines.push(`| ${c.name} | ${c.status} | ${c.durationMs} | ${cell((c.problems ?? []).join('; '))} |`);
+    for (const c of checks)
+      lines.push(`| ${c.name} | ${c.status} | ${c.durationMs} | ${cell((c.problems ?? []).join('; '))} |`);
     lines.push('');
   }
   lines.push(

@@ -17,7 +17,11 @@ export const isUserGroup = (id: string): boolean => id.startsWith('S');
  * (resolved now through `directory`)?
  * @throws what {@link ApproverDirectory.usergroupMembers} throws, only when a group must be asked
  */
-export async function isApprover(directory: ApproverDirectory, service: Pick<ServiceConfig, 'approvals'>, userId: string): Promise<boolean> {
+export async function isApprover(
+  directory: ApproverDirectory,
+  service: Pick<ServiceConfig, 'approvals'>,
+  userId: string,
+): Promise<boolean> {
   if (service.approvals.approvers.includes(userId)) return true;
   for (const group of service.approvals.approvers.filter(isUserGroup)) {
     if ((await directory.usergroupMembers(group)).includes(userId)) return true;

@@ -14,7 +14,10 @@ import type { PlanStep } from '../../rollback/plan.js';
 import type { VerificationCheck } from '../../verify/verification.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
-export type TriageFn = (service: ServiceConfig, options: { offending?: { name: string; sql: string[] } }) => Promise<TriageReport>;
+export type TriageFn = (
+  service: ServiceConfig,
+  options: { offending?: { name: string; sql: string[] } },
+) => Promise<TriageReport>;
 
 /**
  * Everything the incident use cases need, as ports. Built once in `main.ts` (the
@@ -47,7 +50,10 @@ export interface IncidentDeps {
    * @returns how many schema objects and how long it took (ms), or null when the tool cannot migrate a scratch database
    * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed`, `service_db_unreachable`
    */
-  expectSchema(service: ServiceConfig, plan: readonly PlanStep[]): Promise<{ objects: number; builtMs: number; cached: boolean } | null>;
+  expectSchema(
+    service: ServiceConfig,
+    plan: readonly PlanStep[],
+  ): Promise<{ objects: number; builtMs: number; cached: boolean } | null>;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

@@ -68,9 +68,18 @@ export interface IncidentRepository {
    * Applies `event` through the state machine under a row lock and logs it.
    * @throws AppError `incident_not_found`, `incident_invalid_transition`
    */
-  transition(id: string, event: IncidentEvent, actor: string, data?: { failure?: IncidentFailure } & Record<string, unknown>): Promise<Incident>;
+  transition(
+    id: string,
+    event: IncidentEvent,
+    actor: string,
+    data?: { failure?: IncidentFailure } & Record<string, unknown>,
+  ): Promise<Incident>;
   /** Records an approval once per user, bound to `planDigest`; `inserted` is false for a repeat press. Logs `approval_given`. */
-  addApproval(id: string, userId: string, planDigest?: string | null): Promise<{ inserted: boolean; approvals: Approval[] }>;
+  addApproval(
+    id: string,
+    userId: string,
+    planDigest?: string | null,
+  ): Promise<{ inserted: boolean; approvals: Approval[] }>;
   /** Stores the plan's measured risk (the plan card and the approval tier read it). */
   setRisk(id: string, risk: PlanRisk): Promise<void>;
   /**
@@ -99,5 +108,11 @@ export interface IncidentRepository {
    * `basis` is the new plan's.
    * @throws AppError `incident_not_found`, `incident_invalid_transition`
    */
-  startNewRound(id: string, plan: PlanStep[], actor: string, data?: Record<string, unknown>, basis?: PlanBasis | null): Promise<Incident>;
+  startNewRound(
+    id: string,
+    plan: PlanStep[],
+    actor: string,
+    data?: Record<string, unknown>,
+    basis?: PlanBasis | null,
+  ): Promise<Incident>;
 }

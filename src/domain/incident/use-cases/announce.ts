@@ -10,5 +10,8 @@ import { resolveService } from './resolve-service.js';
  */
 export async function announceStatus(deps: IncidentDeps, incident: Incident, what: string): Promise<void> {
   if (!resolveService(deps.services, incident.service).announce_channel) return;
-  await deps.notifier.announce(incident, `*${incident.service}* — ${actionNoun(incident)} of \`${incident.migration}\`: ${what}`);
+  await deps.notifier.announce(
+    incident,
+    `*${incident.service}* — ${actionNoun(incident)} of \`${incident.migration}\`: ${what}`,
+  );
 }

@@ -9,7 +9,11 @@ import { rehearsalRefusal, type RehearsalResult } from '../model/rehearsal-polic
  * Approvals so far (those given for the plan's digest), how many are needed, the plan's risk
  * and the round's plan warnings, as the plan card and status updates show them.
  */
-export async function approvalProgress(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<ApprovalProgress> {
+export async function approvalProgress(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+): Promise<ApprovalProgress> {
   const [approvals, warned, tier, rehearsed] = await Promise.all([
     deps.repo.listApprovals(incident.id),
     deps.repo.lastEvent(incident.id, ['plan_warnings', 'retried']),
@@ -17,7 +21,10 @@ export async function approvalProgress(deps: IncidentDeps, incident: Incident, s
     deps.repo.lastEvent(incident.id, ['rehearsal_done']),
   ]);
   const warnings = warned?.type === 'plan_warnings' ? (warned.data.warnings as string[]) : [];
-  const r = rehearsed && incident.basis && rehearsed.data.digest === incident.basis.digest ? (rehearsed.data as unknown as RehearsalResult) : null;
+  const r =
+    rehearsed && incident.basis && rehearsed.data.digest === incident.basis.digest
+      ? (rehearsed.data as unknown as RehearsalResult)
+      : null;
   const failed = r?.steps.find((s) => s.status === 'failed');
   return {
     approvals: countedApprovals(incident, approvals),
@@ -26,7 +33,16 @@ export async function approvalProgress(deps: IncidentDeps, incident: Incident, s
     ...(tier.risk ? { risk: tier.risk } : {}),
     ...(tier.destructive ? { destructive: true } : {}),
     ...(tier.unapprovable ? { unapprovable: tier.unapprovable } : {}),
-    ...(r ? { rehearsal: { passed: r.passed, at: r.at, ...(failed ? { failedStep: failed.migration } : {}), ...(failed?.error ?? r.error ? { error: failed?.error ?? r.error } : {}) } } : {}),
+    ...(r
+      ? {
+          rehearsal: {
+            passed: r.passed,
+            at: r.at,
+            ...(failed ? { failedStep: failed.migration } : {}),
+            ...((failed?.error ?? r.error) ? { error: failed?.error ?? r.error } : {}),
+          },
+        }
+      : {}),
     ...(incident.kind === 'rollback' && !rehearsalRefusal(service) ? { canRehearse: true } : {}),
   };
 }

@@ -3,7 +3,6 @@ import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from '../model/incident.js';
-import type { ApprovalProgress } from '../ports/notifier.js';
 import { resolveService } from './resolve-service.js';
 import { approvalProgress } from './approval-progress.js';
 
@@ -13,13 +12,19 @@ import { postTimeline } from './post-timeline.js';
 import { isApprover, mentionApprovers } from '../ports/approvers.js';
 import type { PlanRisk } from '../../rollback/risk.js';
 import { riskVerdict } from '../../rollback/risk-verdict.js';
-import { rehearsalRefusal, type RehearsalResult } from '../model/rehearsal-policy.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */
 export type ApprovalOutcome =
   /** `queued` is false when approvals are complete but the job queue did not answer (the reconciler queues it later). */
-  | { kind: 'recorded'; approvals: Approval[]; required: number; complete: boolean; queued: boolean; noun: 'restore' | 'rollback' }
+  | {
+      kind: 'recorded';
+      approvals: Approval[];
+      required: number;
+      complete: boolean;
+      queued: boolean;
+      noun: 'restore' | 'rollback';
+    }
   | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
   /** A destructive plan: the approver must confirm in a modal by typing the service name; nothing recorded yet. */
   | { kind: 'confirm'; service: string; digest: string | null; summary: string[]; required: number }
@@ -39,7 +44,12 @@ export interface ApproveInput {
  * user groups are resolved now.
  * @returns null when `userId` may approve, else the refusal shown to them
  */
-export async function approvalRefusal(deps: Pick<IncidentDeps, 'directory'>, incident: Incident, service: ServiceConfig, userId: string): Promise<string | null> {
+export async function approvalRefusal(
+  deps: Pick<IncidentDeps, 'directory'>,
+  incident: Incident,
+  service: ServiceConfig,
+  userId: string,
+): Promise<string | null> {
   if (!APPROVABLE_STATES.includes(incident.state)) {
     return `This incident is ${incident.state.replace(/_/g, ' ')}; approvals are closed.`;
   }
@@ -58,10 +68,17 @@ function supersededRefusal(incident: Incident, digest: string | undefined): stri
   return 'This plan was superseded: the migration files or the tracking table changed after it was posted. Nothing was recorded; use the buttons on the newest plan card in the channel.';
 }
 
-async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ incident: Incident; service: ServiceConfig }> {
+async function loadIncident(
+  deps: IncidentDeps,
+  incidentId: string,
+): Promise<{ incident: Incident; service: ServiceConfig }> {
   const incident = await deps.repo.get(incidentId);
   if (!incident) {
-    throw new AppError({ code: 'incident_not_found', message: `incident ${incidentId} not found`, userMessage: 'This incident no longer exists.' });
+    throw new AppError({
+      code: 'incident_not_found',
+      message: `incident ${incidentId} not found`,
+      userMessage: 'This incident no longer exists.',
+    });
   }
   return { incident, service: resolveService(deps.services, incident.service) };
 }
@@ -78,7 +95,12 @@ async function loadIncident(deps: IncidentDeps, incidentId: string): Promise<{ i
  * queue is unreachable the approval stays saved and the reconciler queues the rollback once
  * Redis answers; the outcome says so.
  */
-export async function approve(deps: IncidentDeps, incidentId: string, userId: string, input: ApproveInput = {}): Promise<ApprovalOutcome> {
+export async function approve(
+  deps: IncidentDeps,
+  incidentId: string,
+  userId: string,
+  input: ApproveInput = {},
+): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
   const stale = supersededRefusal(incident, input.digest);
   if (stale) return { kind: 'refused', message: stale };
@@ -86,16 +108,29 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
   if (refusal) return { kind: 'refused', message: refusal };
   const tier = await approvalTier(incident, service);
   if (tier.unapprovable) {
-    return { kind: 'refused', message: `This plan cannot be approved: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B); the plan card has the button.` };
+    return {
+      kind: 'refused',
+      message: `This plan cannot be approved: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B); the plan card has the button.`,
+    };
   }
   const already = countedApprovals(incident, await deps.repo.listApprovals(incident.id));
-  if (already.some((a) => a.userId === userId)) return { kind: 'duplicate', approvals: already, required: tier.required, noun: actionNoun(incident) };
+  if (already.some((a) => a.userId === userId))
+    return { kind: 'duplicate', approvals: already, required: tier.required, noun: actionNoun(incident) };
   if (tier.destructive) {
     if (input.confirmedAs === undefined) {
-      return { kind: 'confirm', service: service.name, digest: incident.basis?.digest ?? null, summary: riskSummary(tier.risk), required: tier.required };
+      return {
+        kind: 'confirm',
+        service: service.name,
+        digest: incident.basis?.digest ?? null,
+        summary: riskSummary(tier.risk),
+        required: tier.required,
+      };
     }
     if (input.confirmedAs.trim() !== service.name) {
-      return { kind: 'refused', message: `You typed \`${input.confirmedAs.trim().slice(0, 60)}\`, not \`${service.name}\`. Nothing was recorded; press Approve again to retry.` };
+      return {
+        kind: 'refused',
+        message: `You typed \`${input.confirmedAs.trim().slice(0, 60)}\`, not \`${service.name}\`. Nothing was recorded; press Approve again to retry.`,
+      };
     }
   }
 
@@ -110,7 +145,10 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
     queued = await deps.jobs.rollback(incident).then(
       () => true,
       (err: unknown) => {
-        deps.logger.error({ err, incidentId }, 'approvals complete but the rollback could not be queued; the reconciler will');
+        deps.logger.error(
+          { err, incidentId },
+          'approvals complete but the rollback could not be queued; the reconciler will',
+        );
         return false;
       },
     );
@@ -123,11 +161,16 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
     await deps.notifier.progress(
       incident,
       `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
-        (queued ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.` : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`) +
+        (queued
+          ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.`
+          : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`) +
         confirmed,
     );
   } else {
-    await deps.notifier.progress(incident, `<@${userId}> approved (${approvals.length} of ${required}).${tier.destructive ? ` Typed \`${service.name}\` to confirm the destructive plan.` : ''}`);
+    await deps.notifier.progress(
+      incident,
+      `<@${userId}> approved (${approvals.length} of ${required}).${tier.destructive ? ` Typed \`${service.name}\` to confirm the destructive plan.` : ''}`,
+    );
   }
   return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
 }
@@ -135,7 +178,11 @@ export async function approve(deps: IncidentDeps, incidentId: string, userId: st
 /** One line per risky step for the confirmation modal: the step and its findings' verdicts. */
 export function riskSummary(risk: PlanRisk | null): string[] {
   if (!risk) return [];
-  return risk.steps.flatMap((s) => s.findings.filter((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible').map((f) => `\`${s.migration}\`: ${riskVerdict(f)}`));
+  return risk.steps.flatMap((s) =>
+    s.findings
+      .filter((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible')
+      .map((f) => `\`${s.migration}\`: ${riskVerdict(f)}`),
+  );
 }
 
 /**
@@ -145,10 +192,16 @@ export function riskSummary(risk: PlanRisk | null): string[] {
 export async function reject(deps: IncidentDeps, incidentId: string, userId: string): Promise<ApprovalOutcome> {
   const { incident, service } = await loadIncident(deps, incidentId);
   if (!APPROVABLE_STATES.includes(incident.state)) {
-    return { kind: 'refused', message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be rejected.` };
+    return {
+      kind: 'refused',
+      message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be rejected.`,
+    };
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
-    return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.` };
+    return {
+      kind: 'refused',
+      message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.`,
+    };
   }
   const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);
   const progress = await approvalProgress(deps, cancelled, service);
@@ -157,5 +210,12 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, cancelled, service);
   await announceStatus(deps, cancelled, ':no_entry_sign: rejected; nothing was changed in the database.');
-  return { kind: 'recorded', approvals: progress.approvals, required: progress.required, complete: false, queued: true, noun: actionNoun(incident) };
+  return {
+    kind: 'recorded',
+    approvals: progress.approvals,
+    required: progress.required,
+    complete: false,
+    queued: true,
+    noun: actionNoun(incident),
+  };
 }

@@ -11,7 +11,10 @@ export async function archiveChannel(deps: IncidentDeps, incidentId: string): Pr
   const incident = await deps.repo.get(incidentId);
   if (!incident?.channelId || incident.endedAt === null || incident.state === 'resolved_with_warnings') return false;
   const minutes = resolveService(deps.services, incident.service).archive_after_minutes;
-  await deps.notifier.progress(incident, `:file_cabinet: Archiving this channel ${minutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`);
+  await deps.notifier.progress(
+    incident,
+    `:file_cabinet: Archiving this channel ${minutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
+  );
   await deps.notifier.archiveChannel(incident);
   await deps.repo.log(incident.id, 'channel_archived', 'migrate-bot', { channelId: incident.channelId });
   return true;

@@ -23,15 +23,30 @@ export type CloseOutcome =
  * The service's open incident, checked that `userId` may act on it (requester or approver).
  * @throws AppError `incident_not_found`, `incident_close_refused`
  */
-export async function openIncidentFor(deps: IncidentDeps, serviceName: string | undefined, userId: string, verb: string): Promise<{ incident: Incident; service: ServiceConfig }> {
+export async function openIncidentFor(
+  deps: IncidentDeps,
+  serviceName: string | undefined,
+  userId: string,
+  verb: string,
+): Promise<{ incident: Incident; service: ServiceConfig }> {
   const service = resolveService(deps.services, serviceName);
   // An incident resolved with warnings has ended, but `/migrate close` is how it is acknowledged.
-  const incident = (await deps.repo.findOpenByService(service.name)) ?? (verb === 'close' ? await deps.repo.latestByService(service.name, ['resolved_with_warnings']) : null);
+  const incident =
+    (await deps.repo.findOpenByService(service.name)) ??
+    (verb === 'close' ? await deps.repo.latestByService(service.name, ['resolved_with_warnings']) : null);
   if (!incident) {
-    throw new AppError({ code: 'incident_not_found', message: `no open incident for ${service.name}`, userMessage: `*${service.name}* has no open incident.` });
+    throw new AppError({
+      code: 'incident_not_found',
+      message: `no open incident for ${service.name}`,
+      userMessage: `*${service.name}* has no open incident.`,
+    });
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
-    throw new AppError({ code: 'incident_close_refused', message: `${userId} may not ${verb}`, userMessage: `Only the requester or an approver for *${service.name}* can ${verb} its incident.` });
+    throw new AppError({
+      code: 'incident_close_refused',
+      message: `${userId} may not ${verb}`,
+      userMessage: `Only the requester or an approver for *${service.name}* can ${verb} its incident.`,
+    });
   }
   return { incident, service };
 }
@@ -49,36 +64,61 @@ export async function openIncidentFor(deps: IncidentDeps, serviceName: string | 
  *  - `resolved_with_warnings`: acknowledges the failed verification checks; it becomes `resolved`.
  * @throws AppError `incident_not_found`, `incident_close_refused`
  */
-export async function closeIncident(deps: IncidentDeps, serviceName: string | undefined, userId: string, reason?: string): Promise<CloseOutcome> {
+export async function closeIncident(
+  deps: IncidentDeps,
+  serviceName: string | undefined,
+  userId: string,
+  reason?: string,
+): Promise<CloseOutcome> {
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'close');
   if (incident.state === 'resolved_with_warnings') {
     const acknowledged = await deps.repo.transition(incident.id, 'acknowledged', userId, { reason: reason ?? null });
-    await deps.notifier.progress(acknowledged, `:ballot_box_with_check: <@${userId}> acknowledged the failed verification checks${reason ? `: _${reason}_` : ''}. The incident is resolved.`);
+    await deps.notifier.progress(
+      acknowledged,
+      `:ballot_box_with_check: <@${userId}> acknowledged the failed verification checks${reason ? `: _${reason}_` : ''}. The incident is resolved.`,
+    );
     await postTimeline(deps, acknowledged, service);
     return { kind: 'closed', incident: acknowledged };
   }
   if (incident.state === 'rolling_back') {
     // Queue unreachable: assume the job may be alive, so the stop request is honoured between steps.
     const states = await deps.jobs.states(incident).catch(() => ({ rollback: 'active' }) as const);
-    await deps.repo.log(incident.id, 'stop_requested', userId, { by: userId, reason: reason ?? null, attempt: incident.attempt });
+    await deps.repo.log(incident.id, 'stop_requested', userId, {
+      by: userId,
+      reason: reason ?? null,
+      attempt: incident.attempt,
+    });
     if (states.rollback === 'active' || states.rollback === 'waiting' || states.rollback === 'delayed') {
-      await deps.notifier.progress(incident, `:octagonal_sign: <@${userId}> asked to stop the rollback${reason ? `: _${reason}_` : ''}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`);
+      await deps.notifier.progress(
+        incident,
+        `:octagonal_sign: <@${userId}> asked to stop the rollback${reason ? `: _${reason}_` : ''}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`,
+      );
       return { kind: 'stopping', incident };
     }
     const failed = await failIncident(
       deps,
       incident.id,
-      { code: 'rollback_stopped', message: `<@${userId}> closed the rollback, whose job was no longer running${reason ? `: _${reason}_` : ''}.` },
+      {
+        code: 'rollback_stopped',
+        message: `<@${userId}> closed the rollback, whose job was no longer running${reason ? `: _${reason}_` : ''}.`,
+      },
       { steps: await stepsFromTrackingTable(deps, incident, service), actor: userId },
     );
     return { kind: 'failed', incident: failed ?? incident };
   }
   const closed = await deps.repo.transition(incident.id, 'closed', userId, { reason: reason ?? null });
-  if (incident.state !== 'failed') await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
+  if (incident.state !== 'failed')
+    await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
   await deps.notifier.cancelled(closed, userId, reason);
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, closed, service);
-  await announceStatus(deps, closed, incident.state === 'failed' ? ':ballot_box_with_check: closed by responders.' : ':no_entry_sign: cancelled; nothing was changed in the database.');
+  await announceStatus(
+    deps,
+    closed,
+    incident.state === 'failed'
+      ? ':ballot_box_with_check: closed by responders.'
+      : ':no_entry_sign: cancelled; nothing was changed in the database.',
+  );
   return { kind: 'closed', incident: closed };
 }
 
@@ -86,13 +126,23 @@ export async function closeIncident(deps: IncidentDeps, serviceName: string | un
  * Which planned steps committed, from the tracking table (a reverted migration is no longer
  * listed); the incident's recorded steps when the database cannot be read.
  */
-export async function stepsFromTrackingTable(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<StepOutcome[]> {
+export async function stepsFromTrackingTable(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+): Promise<StepOutcome[]> {
   const tool = deps.migrationTool(service);
   try {
     const applied = new Set((await tool.listApplied()).map((m) => m.name));
     return incident.plan.map((s) => {
       const recorded = incident.steps.find((o) => o.migration === s.migration);
-      return applied.has(s.migration) ? { migration: s.migration, status: 'not_run' } : { migration: s.migration, status: 'done', ...(recorded?.durationMs ? { durationMs: recorded.durationMs } : {}) };
+      return applied.has(s.migration)
+        ? { migration: s.migration, status: 'not_run' }
+        : {
+            migration: s.migration,
+            status: 'done',
+            ...(recorded?.durationMs ? { durationMs: recorded.durationMs } : {}),
+          };
     });
   } catch {
     return incident.steps;

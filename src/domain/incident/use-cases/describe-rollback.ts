@@ -1,6 +1,12 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import { classifyPlan, type PlanRisk } from '../../rollback/risk.js';
-import { assertMigrationInput, migrationsToRevert, resolveMigration, type AppliedMigration, type PlanStep } from '../../rollback/plan.js';
+import {
+  assertMigrationInput,
+  migrationsToRevert,
+  resolveMigration,
+  type AppliedMigration,
+  type PlanStep,
+} from '../../rollback/plan.js';
 import { trackingHead, type TrackingHead } from '../../rollback/plan-digest.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { resolveService } from './resolve-service.js';
@@ -19,7 +25,11 @@ export interface RollbackDescription {
  * @throws AppError `command_*` (unknown, ambiguous or unapplied migration), `service_db_unreachable`,
  *   `rollback_missing_file`
  */
-export async function describeRollback(deps: Pick<IncidentDeps, 'migrationTool'>, service: ServiceConfig, migration: string): Promise<RollbackDescription> {
+export async function describeRollback(
+  deps: Pick<IncidentDeps, 'migrationTool'>,
+  service: ServiceConfig,
+  migration: string,
+): Promise<RollbackDescription> {
   const tool = deps.migrationTool(service);
   try {
     const applied = await tool.listApplied();

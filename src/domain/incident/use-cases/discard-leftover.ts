@@ -18,8 +18,10 @@ export type DiscardOutcome =
 /** Why `incident` offers no deletion, or null when it does: a failed restore with a leftover not yet deleted. */
 async function notDiscardable(deps: IncidentDeps, incident: Incident): Promise<string | null> {
   if (incident.kind !== 'restore' || !incident.failure?.leftover) return 'This incident left nothing behind to delete.';
-  if (incident.state !== 'failed') return `This incident is ${incident.state.replace(/_/g, ' ')}; its leftover can no longer be deleted from here.`;
-  if (await deps.repo.lastEvent(incident.id, [DISCARDED])) return `\`${incident.failure.leftover}\` was already deleted.`;
+  if (incident.state !== 'failed')
+    return `This incident is ${incident.state.replace(/_/g, ' ')}; its leftover can no longer be deleted from here.`;
+  if (await deps.repo.lastEvent(incident.id, [DISCARDED]))
+    return `\`${incident.failure.leftover}\` was already deleted.`;
   return null;
 }
 
@@ -33,12 +35,22 @@ async function notDiscardable(deps: IncidentDeps, incident: Incident): Promise<s
  */
 export async function approveDiscard(deps: IncidentDeps, incidentId: string, userId: string): Promise<DiscardOutcome> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident) throw new AppError({ code: 'incident_not_found', message: `no incident ${incidentId}`, userMessage: 'This incident no longer exists.' });
+  if (!incident)
+    throw new AppError({
+      code: 'incident_not_found',
+      message: `no incident ${incidentId}`,
+      userMessage: 'This incident no longer exists.',
+    });
   const service = resolveService(deps.services, incident.service);
   const refusal = await notDiscardable(deps, incident);
   if (refusal) return { kind: 'refused', message: refusal };
-  if (userId === incident.requestedBy) return { kind: 'refused', message: 'You requested this restore, so you cannot approve deleting what it left. Two other approvers must.' };
-  if (!(await isApprover(deps.directory, service, userId))) return { kind: 'refused', message: `You are not an approver for *${service.name}*.` };
+  if (userId === incident.requestedBy)
+    return {
+      kind: 'refused',
+      message: 'You requested this restore, so you cannot approve deleting what it left. Two other approvers must.',
+    };
+  if (!(await isApprover(deps.directory, service, userId)))
+    return { kind: 'refused', message: `You are not an approver for *${service.name}*.` };
 
   const required = service.approvals.required;
   const before = await deps.repo.eventActors(incident.id, APPROVED);
@@ -47,7 +59,10 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
   const approvals = before.length + 1;
   const leftover = incident.failure!.leftover!;
   if (approvals < required) {
-    await deps.notifier.progress(incident, `<@${userId}> approved deleting \`${leftover}\` (${approvals} of ${required}).`);
+    await deps.notifier.progress(
+      incident,
+      `<@${userId}> approved deleting \`${leftover}\` (${approvals} of ${required}).`,
+    );
     return { kind: 'recorded', approvals, required, queued: false };
   }
   const queued = await deps.jobs.discard(incident).then(
@@ -78,9 +93,15 @@ export async function runDiscard(deps: IncidentDeps, incidentId: string): Promis
   try {
     await deps.restorer(service).discard(leftover, incident.id, (text) => deps.notifier.progress(incident, text));
   } catch (err) {
-    await deps.notifier.progress(incident, `:warning: Deleting \`${leftover}\` failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`);
+    await deps.notifier.progress(
+      incident,
+      `:warning: Deleting \`${leftover}\` failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`,
+    );
     throw err;
   }
   await deps.repo.log(incident.id, DISCARDED, BOT, { leftover });
-  await deps.notifier.progress(incident, `:wastebasket: \`${leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`);
+  await deps.notifier.progress(
+    incident,
+    `:wastebasket: \`${leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
+  );
 }

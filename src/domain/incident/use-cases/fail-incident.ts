@@ -38,7 +38,12 @@ export interface FailOptions {
  * Safe to repeat: an incident that already failed or ended is left as it is.
  * @returns the failed incident, or null when it was not open any more (or already failed)
  */
-export async function failIncident(deps: IncidentDeps, incidentId: string, failure: IncidentFailure, options: FailOptions = {}): Promise<Incident | null> {
+export async function failIncident(
+  deps: IncidentDeps,
+  incidentId: string,
+  failure: IncidentFailure,
+  options: FailOptions = {},
+): Promise<Incident | null> {
   const incident = await deps.repo.get(incidentId);
   if (!incident || !canApply(incident.state, 'failed')) return null;
   deps.logger.error({ incidentId, failure, err: options.cause }, 'incident failed');

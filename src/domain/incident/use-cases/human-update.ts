@@ -12,13 +12,30 @@ import { resolveService } from './resolve-service.js';
  * people just heard from a human. By the requester, an approver or an `invite:` member.
  * @throws AppError `incident_not_found`, `incident_close_refused` (not one of those people)
  */
-export async function postHumanUpdate(deps: IncidentDeps, serviceName: string | undefined, userId: string, text: string): Promise<Incident> {
+export async function postHumanUpdate(
+  deps: IncidentDeps,
+  serviceName: string | undefined,
+  userId: string,
+  text: string,
+): Promise<Incident> {
   const service = resolveService(deps.services, serviceName);
   const incident = await deps.repo.findOpenByService(service.name);
-  if (!incident) throw new AppError({ code: 'incident_not_found', message: `no open incident for ${service.name}`, userMessage: `*${service.name}* has no open incident to post an update to.` });
-  const allowed = userId === incident.requestedBy || service.invite.includes(userId) || (await isApprover(deps.directory, service, userId));
+  if (!incident)
+    throw new AppError({
+      code: 'incident_not_found',
+      message: `no open incident for ${service.name}`,
+      userMessage: `*${service.name}* has no open incident to post an update to.`,
+    });
+  const allowed =
+    userId === incident.requestedBy ||
+    service.invite.includes(userId) ||
+    (await isApprover(deps.directory, service, userId));
   if (!allowed) {
-    throw new AppError({ code: 'incident_close_refused', message: `${userId} may not post updates`, userMessage: `Only the requester, an approver or an invited responder of *${service.name}* can post its status updates.` });
+    throw new AppError({
+      code: 'incident_close_refused',
+      message: `${userId} may not post updates`,
+      userMessage: `Only the requester, an approver or an invited responder of *${service.name}* can post its status updates.`,
+    });
   }
   await deps.repo.log(incident.id, 'human_update', userId, { text });
   await deps.notifier.progress(incident, `:speech_balloon: *Status update from <@${userId}>:* ${text}`);

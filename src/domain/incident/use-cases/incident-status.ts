@@ -31,11 +31,26 @@ export async function incidentStatus(deps: IncidentDeps, serviceName: string | u
   if (serviceName === undefined && deps.services.services.size > 1) {
     const open = await deps.repo.listOpen();
     // Resolved with warnings stays in view until acknowledged.
-    const warned = (await Promise.all([...deps.services.services.keys()].map((s) => deps.repo.latestByService(s, ['resolved_with_warnings'])))).filter((i): i is Incident => i !== null);
-    return Promise.all([...open, ...warned].filter((i) => deps.services.services.has(i.service)).map((i) => viewOf(deps, deps.services.services.get(i.service)!, i)));
+    const warned = (
+      await Promise.all(
+        [...deps.services.services.keys()].map((s) => deps.repo.latestByService(s, ['resolved_with_warnings'])),
+      )
+    ).filter((i): i is Incident => i !== null);
+    return Promise.all(
+      [...open, ...warned]
+        .filter((i) => deps.services.services.has(i.service))
+        .map((i) => viewOf(deps, deps.services.services.get(i.service)!, i)),
+    );
   }
   const service = resolveService(deps.services, serviceName);
-  return [await viewOf(deps, service, (await deps.repo.findOpenByService(service.name)) ?? (await deps.repo.latestByService(service.name, ['resolved_with_warnings'])))];
+  return [
+    await viewOf(
+      deps,
+      service,
+      (await deps.repo.findOpenByService(service.name)) ??
+        (await deps.repo.latestByService(service.name, ['resolved_with_warnings'])),
+    ),
+  ];
 }
 
 async function viewOf(deps: IncidentDeps, service: ServiceConfig, incident: Incident | null): Promise<StatusView> {
@@ -47,8 +62,18 @@ async function viewOf(deps: IncidentDeps, service: ServiceConfig, incident: Inci
       .catch((err: unknown) => (isAppError(err) ? (err.userMessage ?? err.code) : 'unavailable'))
       .finally(() => tool.close().catch(() => undefined)),
     incident ? deps.repo.listApprovals(incident.id) : Promise.resolve([]),
-    incident ? deps.jobs.describe(incident).catch((): Record<string, string> => ({ queue: 'unreachable' })) : Promise.resolve({}),
+    incident
+      ? deps.jobs.describe(incident).catch((): Record<string, string> => ({ queue: 'unreachable' }))
+      : Promise.resolve({}),
   ]);
   const required = incident ? (await approvalTier(incident, service)).required : service.approvals.required;
-  return { service, incident, approvals: incident ? countedApprovals(incident, approvals) : approvals, required, jobs, head, now: deps.clock.now() };
+  return {
+    service,
+    incident,
+    approvals: incident ? countedApprovals(incident, approvals) : approvals,
+    required,
+    jobs,
+    head,
+    now: deps.clock.now(),
+  };
 }

@@ -25,15 +25,25 @@ export async function takeOnDemandSnapshot(
   };
   try {
     const record = await deps.snapshotProvider(service).create(
-      { incidentId: incident?.id ?? 'on-demand', service: service.name, migration: incident?.migration ?? 'none', requestedBy: req.requestedBy, name: req.name },
+      {
+        incidentId: incident?.id ?? 'on-demand',
+        service: service.name,
+        migration: incident?.migration ?? 'none',
+        requestedBy: req.requestedBy,
+        name: req.name,
+      },
       say,
     );
     if (incident) await deps.repo.log(incident.id, 'on_demand_snapshot', req.requestedBy, { ...record });
-    await say(`:camera: On-demand snapshot \`${record.id}\` of *${service.name}* is ${record.status}${record.arn ? ` (\`${record.arn}\`)` : ''}${record.location ? ` at \`${record.location}\`` : ''}, requested by <@${req.requestedBy}>.`);
+    await say(
+      `:camera: On-demand snapshot \`${record.id}\` of *${service.name}* is ${record.status}${record.arn ? ` (\`${record.arn}\`)` : ''}${record.location ? ` at \`${record.location}\`` : ''}, requested by <@${req.requestedBy}>.`,
+    );
     return record;
   } catch (err) {
     deps.logger.error({ err, service: service.name }, 'on-demand snapshot failed');
-    await say(`:red_circle: Snapshot \`${req.name}\` of *${service.name}* failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`);
+    await say(
+      `:red_circle: Snapshot \`${req.name}\` of *${service.name}* failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`,
+    );
     return null;
   }
 }

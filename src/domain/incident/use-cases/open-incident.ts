@@ -81,7 +81,10 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     });
   }
   const createdAt = deps.clock.now();
-  const breakGlass = input.breakGlass !== undefined ? { by: input.requestedBy, reason: input.breakGlass.trim(), at: createdAt.toISOString() } : undefined;
+  const breakGlass =
+    input.breakGlass !== undefined
+      ? { by: input.requestedBy, reason: input.breakGlass.trim(), at: createdAt.toISOString() }
+      : undefined;
   const incident = {
     service: service.name,
     migration: target?.name ?? input.migration,
@@ -89,12 +92,20 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     plan,
     responseUrl: input.responseUrl,
     createdAt,
-    ...(unreachable ? {} : { basis: planBasis(plan, head, expectedSnapshotId({ service: service.name, createdAt, attempt: 1 }, service)) }),
+    ...(unreachable
+      ? {}
+      : {
+          basis: planBasis(plan, head, expectedSnapshotId({ service: service.name, createdAt, attempt: 1 }, service)),
+        }),
     ...(breakGlass ? { breakGlass } : {}),
   };
   if (unreachable) {
     const opened = await startIncident(deps, service, incident, async () => undefined);
-    const failed = await failIncident(deps, opened.id, failureFrom(unreachable, { code: unreachable.code, message: unreachable.message }));
+    const failed = await failIncident(
+      deps,
+      opened.id,
+      failureFrom(unreachable, { code: unreachable.code, message: unreachable.message }),
+    );
     return failed ?? opened;
   }
   const opened = await startIncident(deps, service, incident, (o) => queuePreparation(deps, service, o));

@@ -39,7 +39,11 @@ export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): 
     });
   }
   if (input.to && input.to.getTime() > deps.clock.now().getTime()) {
-    throw new AppError({ code: 'command_invalid', message: 'restore time in the future', userMessage: '`--to` is in the future; give a past UTC time like `2026-11-21T03:00:00Z`.' });
+    throw new AppError({
+      code: 'command_invalid',
+      message: 'restore time in the future',
+      userMessage: '`--to` is in the future; give a past UTC time like `2026-11-21T03:00:00Z`.',
+    });
   }
   await assertNoOpenIncident(deps, service);
   const spec: RestoreSpec = {
@@ -78,7 +82,10 @@ async function checkBeforeOpening(restorer: Restorer, req: RestoreCheck): Promis
   } catch (err) {
     if (!isAppError(err, 'restore_snapshot_unknown')) throw err;
     const recent = await restorer.recent(RECENT_SNAPSHOTS).catch(() => []);
-    const lines = recent.map((r) => `• \`${r.id}\` — ${r.createdAt ?? 'time unknown'} — ${r.sizeBytes !== undefined ? formatBytes(r.sizeBytes) : r.status}`);
+    const lines = recent.map(
+      (r) =>
+        `• \`${r.id}\` — ${r.createdAt ?? 'time unknown'} — ${r.sizeBytes !== undefined ? formatBytes(r.sizeBytes) : r.status}`,
+    );
     throw new AppError({
       code: err.code,
       message: err.message,

@@ -4,15 +4,24 @@ import { shortId, type Incident } from '../model/incident.js';
 import { timelineMarkdown } from '../model/timeline.js';
 
 /** The incident's ticket link from `ticket_url` in services.yaml, or null when none is configured. */
-export function ticketUrl(service: Pick<ServiceConfig, 'ticket_url' | 'name'>, incident: Pick<Incident, 'id'>): string | null {
+export function ticketUrl(
+  service: Pick<ServiceConfig, 'ticket_url' | 'name'>,
+  incident: Pick<Incident, 'id'>,
+): string | null {
   if (!service.ticket_url) return null;
-  return service.ticket_url.replace(/\{incident\}/g, incident.id).replace(/\{short_id\}/g, shortId(incident.id)).replace(/\{service\}/g, encodeURIComponent(service.name));
+  return service.ticket_url
+    .replace(/\{incident\}/g, incident.id)
+    .replace(/\{short_id\}/g, shortId(incident.id))
+    .replace(/\{service\}/g, encodeURIComponent(service.name));
 }
 
 /** Once an incident ended, queues the channel's archiving after `archive_after_minutes` (when set). Best effort. */
 async function scheduleArchive(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
-  if (!service.archive_after_minutes || incident.endedAt === null || incident.state === 'resolved_with_warnings') return;
-  await deps.jobs.archive(incident, service.archive_after_minutes * 60_000).catch((err: unknown) => deps.logger.warn({ err, incidentId: incident.id }, 'channel archive not scheduled'));
+  if (!service.archive_after_minutes || incident.endedAt === null || incident.state === 'resolved_with_warnings')
+    return;
+  await deps.jobs
+    .archive(incident, service.archive_after_minutes * 60_000)
+    .catch((err: unknown) => deps.logger.warn({ err, incidentId: incident.id }, 'channel archive not scheduled'));
 }
 
 /**
@@ -21,7 +30,9 @@ async function scheduleArchive(deps: IncidentDeps, incident: Incident, service: 
  * @returns the Markdown
  */
 export async function postTimeline(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<string> {
-  const markdown = timelineMarkdown(incident, await deps.repo.listEvents(incident.id), { ticketUrl: ticketUrl(service, incident) });
+  const markdown = timelineMarkdown(incident, await deps.repo.listEvents(incident.id), {
+    ticketUrl: ticketUrl(service, incident),
+  });
   // Logged first: the summary redrawn after the file's delivery then ticks "documentation completed".
   await deps.repo.log(incident.id, 'timeline_posted', 'migrate-bot', { bytes: Buffer.byteLength(markdown) });
   await deps.notifier.timeline(incident, markdown);

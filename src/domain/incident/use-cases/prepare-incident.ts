@@ -31,7 +31,10 @@ export function estimateMinutes(incident: Pick<Incident, 'plan'>): number {
   return incident.plan.length + 5;
 }
 
-async function load(deps: IncidentDeps, incidentId: string): Promise<{ incident: Incident; service: ServiceConfig } | null> {
+async function load(
+  deps: IncidentDeps,
+  incidentId: string,
+): Promise<{ incident: Incident; service: ServiceConfig } | null> {
   const incident = await deps.repo.get(incidentId);
   if (!incident) return null;
   return { incident, service: resolveService(deps.services, incident.service) };
@@ -64,9 +67,13 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
       warnings = planWarnings(report);
     } catch (err) {
       deps.logger.error({ err, incidentId }, 'triage failed');
-      await deps.notifier.progress(incident, ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.');
+      await deps.notifier.progress(
+        incident,
+        ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.',
+      );
     }
-    if (warnings.length) await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
+    if (warnings.length)
+      await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
     incident = await assessRisk(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
@@ -80,7 +87,15 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   } catch (err) {
     await expecting;
     if (isAppError(err) && err.retryable) throw err;
-    await failIncident(deps, incident.id, failureFrom(err, { code: 'snapshot_failed', message: 'The snapshot could not be taken. Nothing was changed in the database.' }), { cause: err });
+    await failIncident(
+      deps,
+      incident.id,
+      failureFrom(err, {
+        code: 'snapshot_failed',
+        message: 'The snapshot could not be taken. Nothing was changed in the database.',
+      }),
+      { cause: err },
+    );
     return;
   }
   // Usually ready by now; a slow one holds the snapshot notice at most EXPECTED_SCHEMA_HOLD_MS.
@@ -90,8 +105,16 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   const withSnapshot = { ...ready, snapshot };
-  await deps.notifier.initialNotice(withSnapshot, snapshot.provider === 'none' ? null : snapshot, estimateMinutes(incident));
-  await announceStatus(deps, withSnapshot, `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`);
+  await deps.notifier.initialNotice(
+    withSnapshot,
+    snapshot.provider === 'none' ? null : snapshot,
+    estimateMinutes(incident),
+  );
+  await announceStatus(
+    deps,
+    withSnapshot,
+    `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`,
+  );
   // A rollback approved before the reference is kept builds its own.
   await expecting;
 }
@@ -106,7 +129,10 @@ async function prepareExpectedSchema(deps: IncidentDeps, incident: Incident, ser
     const built = await deps.expectSchema(service, incident.plan);
     if (built) await deps.repo.log(incident.id, 'expected_schema_built', 'migrate-bot', built);
   } catch (err) {
-    deps.logger.warn({ err, incidentId: incident.id }, 'expected schema not built before approval; verification will build it');
+    deps.logger.warn(
+      { err, incidentId: incident.id },
+      'expected schema not built before approval; verification will build it',
+    );
   }
 }
 
@@ -121,7 +147,9 @@ export async function assessRisk(deps: IncidentDeps, incident: Incident, service
   await deps.repo.setRisk(incident.id, risk);
   await deps.repo.log(incident.id, 'risk_assessed', 'migrate-bot', {
     destructive: isDestructive(risk),
-    findings: risk.steps.flatMap((s) => s.findings.map((f) => ({ migration: s.migration, class: f.class, what: f.what, count: f.figure?.count ?? null }))),
+    findings: risk.steps.flatMap((s) =>
+      s.findings.map((f) => ({ migration: s.migration, class: f.class, what: f.what, count: f.figure?.count ?? null })),
+    ),
   });
   return { ...incident, risk };
 }
@@ -151,7 +179,8 @@ export function planWarnings(report: TriageReport): string[] {
 async function prepareRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
   let current = incident;
   await deps.notifier.planCard(current, await approvalProgress(deps, current, service));
-  if (current.state === 'opened') current = await deps.repo.transition(current.id, 'snapshot_started', 'migrate-bot', { restore: true });
+  if (current.state === 'opened')
+    current = await deps.repo.transition(current.id, 'snapshot_started', 'migrate-bot', { restore: true });
   await deps.repo.transition(current.id, 'snapshot_ready', 'migrate-bot', { restore: true });
 }
 
@@ -175,7 +204,11 @@ async function takeSnapshot(deps: IncidentDeps, incident: Incident, service: Ser
     (text) => deps.notifier.progress(incident, text),
   );
   if (record.status !== 'available') {
-    throw new AppError({ code: 'snapshot_not_available', message: `snapshot ${record.id} is ${record.status}`, retryable: true });
+    throw new AppError({
+      code: 'snapshot_not_available',
+      message: `snapshot ${record.id} is ${record.status}`,
+      retryable: true,
+    });
   }
   return record;
 }

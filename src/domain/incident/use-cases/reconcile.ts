@@ -48,20 +48,30 @@ export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileR
     try {
       await reconcileOne(deps, incident, service, report);
     } catch (err) {
-      deps.logger.warn({ err, incidentId: incident.id }, 'reconciler could not check an incident; next pass tries again');
+      deps.logger.warn(
+        { err, incidentId: incident.id },
+        'reconciler could not check an incident; next pass tries again',
+      );
     }
   }
-  if (report.queuedPrepare.length + report.queuedRollback.length + report.failed.length > 0) deps.logger.info({ report }, 'reconciler acted');
+  if (report.queuedPrepare.length + report.queuedRollback.length + report.failed.length > 0)
+    deps.logger.info({ report }, 'reconciler acted');
   else deps.logger.debug({ report }, 'reconciler pass: nothing to do');
   return report;
 }
 
-async function reconcileOne(deps: IncidentDeps, incident: Incident, service: ServiceConfig, report: ReconcileReport): Promise<void> {
+async function reconcileOne(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+  report: ReconcileReport,
+): Promise<void> {
   const jobs = await deps.jobs.states(incident);
   // Brings the status updates back after Redis lost its data (upserting a live schedule would restart its clock).
   if (!jobs.statusUpdates) await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
   const fail = async (code: string, message: string, steps?: Incident['steps']): Promise<void> => {
-    if (await failIncident(deps, incident.id, { code, message }, { actor: ACTOR, ...(steps ? { steps } : {}) })) report.failed.push(incident.id);
+    if (await failIncident(deps, incident.id, { code, message }, { actor: ACTOR, ...(steps ? { steps } : {}) }))
+      report.failed.push(incident.id);
   };
 
   if (incident.state === 'rolling_back') {
@@ -78,14 +88,20 @@ async function reconcileOne(deps: IncidentDeps, incident: Incident, service: Ser
   }
 
   if (jobs.prepare === 'failed') {
-    await fail('prepare_failed', 'Preparing the incident (triage, plan card, snapshot) failed after its retries. Nothing was changed in the database.');
+    await fail(
+      'prepare_failed',
+      'Preparing the incident (triage, plan card, snapshot) failed after its retries. Nothing was changed in the database.',
+    );
     return;
   }
   if (incident.state === 'snapshotting') {
     const since = await deps.repo.lastEventAt(incident.id, ['snapshot_started']);
     const limit = snapshotDeadlineMinutes(service);
     if (since && deps.clock.now().getTime() - since.getTime() > limit * 60_000 && !LIVE.has(jobs.prepare)) {
-      await fail('snapshot_timeout', `The snapshot did not become available within ${limit} minutes. Nothing was changed in the database.`);
+      await fail(
+        'snapshot_timeout',
+        `The snapshot did not become available within ${limit} minutes. Nothing was changed in the database.`,
+      );
       return;
     }
   }
@@ -98,9 +114,15 @@ async function reconcileOne(deps: IncidentDeps, incident: Incident, service: Ser
     if (jobs.rollback === 'missing') {
       await deps.jobs.rollback(incident);
       report.queuedRollback.push(incident.id);
-      await deps.notifier.progress(incident, ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.');
+      await deps.notifier.progress(
+        incident,
+        ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.',
+      );
     } else if (jobs.rollback === 'failed' || jobs.rollback === 'completed') {
-      await fail('rollback_job_lost', `The rollback job ended (${jobs.rollback}) without running the down migrations. Nothing was changed in the database.`);
+      await fail(
+        'rollback_job_lost',
+        `The rollback job ended (${jobs.rollback}) without running the down migrations. Nothing was changed in the database.`,
+      );
     }
   }
 }

@@ -45,21 +45,32 @@ export async function checkRecordedApprovals(
   input: RecordedApprovals,
 ): Promise<void> {
   if (input.reason.trim().length < RECORDED_APPROVAL_MIN_REASON) {
-    refuse(`--reason must say why the approvals were given outside Slack (at least ${RECORDED_APPROVAL_MIN_REASON} characters).`);
+    refuse(
+      `--reason must say why the approvals were given outside Slack (at least ${RECORDED_APPROVAL_MIN_REASON} characters).`,
+    );
   }
   const people = [...new Set(input.approvedBy)];
   for (const id of people) {
     if (!/^[UW][A-Z0-9]{2,}$/.test(id)) refuse(`\`${id}\` is not a Slack user ID (U… or W…).`);
-    if (id === requestedBy) refuse(`${id} requested this rollback and cannot approve it (runbook 003: SRE + migration owner).`);
-    if (!(await isApprover(deps.directory, service, id))) refuse(`${id} is not an approver of ${service.name} (services.yaml approvals.approvers).`);
+    if (id === requestedBy)
+      refuse(`${id} requested this rollback and cannot approve it (runbook 003: SRE + migration owner).`);
+    if (!(await isApprover(deps.directory, service, id)))
+      refuse(`${id} is not an approver of ${service.name} (services.yaml approvals.approvers).`);
   }
   const tier = await approvalTier({ kind: 'rollback', ...plan }, service);
-  if (tier.unapprovable) refuse(`This plan cannot be approved: ${tier.unapprovable}. Restore from a snapshot instead (runbook 003, Option B).`);
+  if (tier.unapprovable)
+    refuse(
+      `This plan cannot be approved: ${tier.unapprovable}. Restore from a snapshot instead (runbook 003, Option B).`,
+    );
   if (people.length < tier.required) {
-    refuse(`This plan needs ${tier.required} distinct approver(s)${tier.destructive ? ' (it is destructive)' : ''}${tier.breakGlass ? ' (break glass)' : ''}; --approved-by named ${people.length}.`);
+    refuse(
+      `This plan needs ${tier.required} distinct approver(s)${tier.destructive ? ' (it is destructive)' : ''}${tier.breakGlass ? ' (break glass)' : ''}; --approved-by named ${people.length}.`,
+    );
   }
   if (tier.destructive && input.confirmedAs?.trim() !== service.name) {
-    refuse(`This plan is destructive: confirm with --confirm ${service.name}, as Slack approvers type it in the confirmation modal.`);
+    refuse(
+      `This plan is destructive: confirm with --confirm ${service.name}, as Slack approvers type it in the confirmation modal.`,
+    );
   }
 }
 
@@ -70,13 +81,20 @@ export async function checkRecordedApprovals(
  */
 export async function recordApprovals(deps: IncidentDeps, incident: Incident, input: RecordedApprovals): Promise<void> {
   const people = [...new Set(input.approvedBy)];
-  await deps.repo.log(incident.id, 'approvals_recorded', input.operator, { approvedBy: people, reason: input.reason.trim(), via: 'cli' });
+  await deps.repo.log(incident.id, 'approvals_recorded', input.operator, {
+    approvedBy: people,
+    reason: input.reason.trim(),
+    via: 'cli',
+  });
   await deps.notifier.progress(
     incident,
     `:memo: Approvals recorded from the command line by \`${input.operator}\` for ${people.map((p) => `<@${p}>`).join(', ')}: _${input.reason.trim()}_`,
   );
   for (const id of people) {
-    const outcome = await approve(deps, incident.id, id, { ...(incident.basis ? { digest: incident.basis.digest } : {}), ...(input.confirmedAs !== undefined ? { confirmedAs: input.confirmedAs } : {}) });
+    const outcome = await approve(deps, incident.id, id, {
+      ...(incident.basis ? { digest: incident.basis.digest } : {}),
+      ...(input.confirmedAs !== undefined ? { confirmedAs: input.confirmedAs } : {}),
+    });
     if (outcome.kind === 'refused') refuse(outcome.message);
     if (outcome.kind === 'confirm') refuse(`This plan is destructive: confirm with --confirm ${outcome.service}.`);
   }

@@ -27,22 +27,37 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
   const refuse = (message: string): never => {
     throw new AppError({ code: 'rehearsal_refused', message, userMessage: `${message} Nothing changed.` });
   };
-  if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state)) refuse(`The incident is ${incident.state.replace(/_/g, ' ')}; only a plan awaiting approval is rehearsed.`);
-  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) refuse(`Only the requester or an approver for *${service.name}* can start a rehearsal.`);
+  if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state))
+    refuse(`The incident is ${incident.state.replace(/_/g, ' ')}; only a plan awaiting approval is rehearsed.`);
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId)))
+    refuse(`Only the requester or an approver for *${service.name}* can start a rehearsal.`);
   const why = rehearsalRefusal(service);
   if (why) refuse(why);
-  if (incident.snapshot?.status !== 'available') refuse('The incident\'s snapshot is not available yet; rehearse once the initial notice says it is saved.');
+  if (incident.snapshot?.status !== 'available')
+    refuse("The incident's snapshot is not available yet; rehearse once the initial notice says it is saved.");
   const last = await deps.repo.lastEvent(incident.id, ['rehearsal_requested', 'rehearsal_done']);
   // A request with no result for an hour is a lost job, not a running one.
-  if (last?.type === 'rehearsal_requested' && deps.clock.now().getTime() - last.at.getTime() < 60 * 60_000) refuse(`A rehearsal is already running (asked by <@${String(last.data.by)}>).`);
-  await deps.repo.log(incident.id, 'rehearsal_requested', userId, { by: userId, digest: incident.basis?.digest ?? null });
+  if (last?.type === 'rehearsal_requested' && deps.clock.now().getTime() - last.at.getTime() < 60 * 60_000)
+    refuse(`A rehearsal is already running (asked by <@${String(last.data.by)}>).`);
+  await deps.repo.log(incident.id, 'rehearsal_requested', userId, {
+    by: userId,
+    digest: incident.basis?.digest ?? null,
+  });
   try {
     await deps.jobs.rehearse(incident);
   } catch (err) {
-    await deps.repo.log(incident.id, 'rehearsal_done', BOT, { passed: false, error: 'the job queue did not answer', digest: incident.basis?.digest ?? null, steps: [] });
+    await deps.repo.log(incident.id, 'rehearsal_done', BOT, {
+      passed: false,
+      error: 'the job queue did not answer',
+      digest: incident.basis?.digest ?? null,
+      steps: [],
+    });
     throw err;
   }
-  await deps.notifier.progress(incident, `:test_tube: <@${userId}> started a rehearsal: the snapshot \`${incident.snapshot!.id}\` is restored to a scratch copy and the plan runs there with lock_timeout ${service.lock_timeout.text}. Production is not touched.`);
+  await deps.notifier.progress(
+    incident,
+    `:test_tube: <@${userId}> started a rehearsal: the snapshot \`${incident.snapshot!.id}\` is restored to a scratch copy and the plan runs there with lock_timeout ${service.lock_timeout.text}. Production is not touched.`,
+  );
   return `Rehearsal queued; results follow in <#${incident.channelId}>.`;
 }
 
@@ -60,15 +75,22 @@ export async function runRehearsal(deps: IncidentDeps, incidentId: string): Prom
   const started = deps.clock.now();
   const digest = incident.basis?.digest ?? null;
   const finish = async (result: Omit<RehearsalResult, 'at' | 'elapsedMs' | 'digest'>): Promise<RehearsalResult> => {
-    const done: RehearsalResult = { ...result, digest, at: started.toISOString(), elapsedMs: deps.clock.now().getTime() - started.getTime() };
+    const done: RehearsalResult = {
+      ...result,
+      digest,
+      at: started.toISOString(),
+      elapsedMs: deps.clock.now().getTime() - started.getTime(),
+    };
     await deps.repo.log(incident.id, 'rehearsal_done', BOT, { ...done });
     await deps.notifier.progress(incident, rehearsalText(done));
     const current = await deps.repo.get(incident.id);
-    if (current && APPROVABLE_STATES.includes(current.state)) await deps.notifier.updatePlanCard(current, await approvalProgress(deps, current, service));
+    if (current && APPROVABLE_STATES.includes(current.state))
+      await deps.notifier.updatePlanCard(current, await approvalProgress(deps, current, service));
     return done;
   };
   const why = rehearsalRefusal(service);
-  if (why || !incident.snapshot || incident.snapshot.status !== 'available') return finish({ passed: false, steps: [], error: why ?? 'the snapshot is not available' });
+  if (why || !incident.snapshot || incident.snapshot.status !== 'available')
+    return finish({ passed: false, steps: [], error: why ?? 'the snapshot is not available' });
 
   const pgDump = service.snapshot.provider === 'pg_dump';
   const sourceUrl = pgDump ? service.rehearsal.database_url : service.database_url;
@@ -93,7 +115,12 @@ export async function runRehearsal(deps: IncidentDeps, incidentId: string): Prom
     result = { passed: steps.every((s) => s.status === 'done'), steps };
   } catch (err) {
     deps.logger.warn({ err, incidentId }, 'rehearsal could not run');
-    result = { passed: false, steps: [], error: isAppError(err) && err.userMessage ? err.userMessage : redactSecrets((err as Error).message ?? String(err)) };
+    result = {
+      passed: false,
+      steps: [],
+      error:
+        isAppError(err) && err.userMessage ? err.userMessage : redactSecrets((err as Error).message ?? String(err)),
+    };
   }
   // The copy goes before the result is told, so "dropped" is true when people read it.
   if (created) await dropCopy(deps, restorer, incident, created);
@@ -107,12 +134,20 @@ async function dropCopy(deps: IncidentDeps, restorer: Restorer, incident: Incide
     await deps.repo.log(incident.id, 'rehearsal_target_removed', BOT, { target: copy });
   } catch (err) {
     deps.logger.error({ err, target: copy }, 'could not drop the rehearsal copy');
-    await deps.notifier.progress(incident, `:warning: The rehearsal copy \`${copy}\` could not be dropped; remove it by hand.`);
+    await deps.notifier.progress(
+      incident,
+      `:warning: The rehearsal copy \`${copy}\` could not be dropped; remove it by hand.`,
+    );
   }
 }
 
 /** Runs the plan's down migrations on the scratch copy at `url`, under its own rollback lock; stops at the first failure. */
-async function runPlanOn(deps: IncidentDeps, incident: Incident, service: ServiceConfig, url: string): Promise<StepOutcome[]> {
+async function runPlanOn(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+  url: string,
+): Promise<StepOutcome[]> {
   const tool = deps.migrationTool({ ...service, database_url: url });
   const outcomes: StepOutcome[] = incident.plan.map((s) => ({ migration: s.migration, status: 'not_run' }));
   try {
@@ -126,7 +161,12 @@ async function runPlanOn(deps: IncidentDeps, incident: Incident, service: Servic
           const { durationMs } = await tool.runDown(step, service.lock_timeout);
           outcomes[i] = { migration: step.migration, status: 'done', durationMs };
         } catch (err) {
-          outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : redactSecrets((err as Error).message ?? 'failed') };
+          outcomes[i] = {
+            migration: step.migration,
+            status: 'failed',
+            error:
+              isAppError(err) && err.userMessage ? err.userMessage : redactSecrets((err as Error).message ?? 'failed'),
+          };
           return;
         }
       }
@@ -143,6 +183,9 @@ export function rehearsalText(r: RehearsalResult): string {
     ? `:test_tube: *Rehearsal passed* on a scratch copy in ${formatDuration(r.elapsedMs)}: every down migration ran.`
     : `:test_tube: *Rehearsal failed*${r.error ? `: ${r.error}` : ' on a scratch copy: the plan would stop in production too.'}`;
   const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
-  const lines = r.steps.map((s) => `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${s.error}` : ''}`);
+  const lines = r.steps.map(
+    (s) =>
+      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${s.error}` : ''}`,
+  );
   return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
 }

@@ -19,23 +19,40 @@ export type RestoreInsteadOutcome = { kind: 'opened'; restore: Incident } | { ki
  * incident opens with the same snapshot, needing its own approvals.
  * @throws AppError `incident_not_found`, the restorer's check errors, `job_queue_unreachable`
  */
-export async function restoreInstead(deps: IncidentDeps, incidentId: string, userId: string, responseUrl?: string): Promise<RestoreInsteadOutcome> {
+export async function restoreInstead(
+  deps: IncidentDeps,
+  incidentId: string,
+  userId: string,
+  responseUrl?: string,
+): Promise<RestoreInsteadOutcome> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident) throw new AppError({ code: 'incident_not_found', message: `no incident ${incidentId}`, userMessage: 'This incident no longer exists.' });
+  if (!incident)
+    throw new AppError({
+      code: 'incident_not_found',
+      message: `no incident ${incidentId}`,
+      userMessage: 'This incident no longer exists.',
+    });
   const service = resolveService(deps.services, incident.service);
   if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state)) {
-    return { kind: 'refused', message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be turned into a restore.` };
+    return {
+      kind: 'refused',
+      message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be turned into a restore.`,
+    };
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
-    return { kind: 'refused', message: `Only the requester or an approver for *${service.name}* can choose a restore instead.` };
+    return {
+      kind: 'refused',
+      message: `Only the requester or an approver for *${service.name}* can choose a restore instead.`,
+    };
   }
   const snapshot = incident.snapshot;
   if (!snapshot || snapshot.provider === 'none' || snapshot.status !== 'available') {
     return {
       kind: 'refused',
-      message: service.snapshot.provider === 'none'
-        ? `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use \`/migrate restore <snapshot-id>\` with an older backup.`
-        : 'The incident\'s snapshot is not available yet. Press *Restore instead* again once the initial notice says it is saved. Nothing changed.',
+      message:
+        service.snapshot.provider === 'none'
+          ? `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use \`/migrate restore <snapshot-id>\` with an older backup.`
+          : "The incident's snapshot is not available yet. Press *Restore instead* again once the initial notice says it is saved. Nothing changed.",
     };
   }
   const restorer = deps.restorer(service);
@@ -46,6 +63,11 @@ export async function restoreInstead(deps: IncidentDeps, incidentId: string, use
   await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service));
   await deps.notifier.cancelled(closed, userId, reason);
   await endStatusUpdates(deps, incident.id);
-  const restore = await openRestore(deps, { service: service.name, snapshotId: snapshot.id, requestedBy: userId, responseUrl });
+  const restore = await openRestore(deps, {
+    service: service.name,
+    snapshotId: snapshot.id,
+    requestedBy: userId,
+    responseUrl,
+  });
   return { kind: 'opened', restore };
 }

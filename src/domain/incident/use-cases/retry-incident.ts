@@ -17,7 +17,11 @@ import type { Incident } from '../model/incident.js';
  *   `incident_retry_refused` (not failed, or nothing left to roll back), `service_db_unreachable`,
  *   `job_queue_unreachable` (the new round is recorded; the reconciler queues it)
  */
-export async function retryIncident(deps: IncidentDeps, serviceName: string | undefined, userId: string): Promise<Incident> {
+export async function retryIncident(
+  deps: IncidentDeps,
+  serviceName: string | undefined,
+  userId: string,
+): Promise<Incident> {
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'retry');
   if (incident.state !== 'failed') {
     throw new AppError({
@@ -31,7 +35,11 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
   if (incident.kind === 'rollback') {
     const tool = deps.migrationTool(service);
     try {
-      ({ plan, basis } = await currentPlan(tool, incident, expectedSnapshotId({ ...incident, attempt: incident.attempt + 1 }, service)));
+      ({ plan, basis } = await currentPlan(
+        tool,
+        incident,
+        expectedSnapshotId({ ...incident, attempt: incident.attempt + 1 }, service),
+      ));
       if (plan.length === 0) {
         throw new AppError({
           code: 'incident_retry_refused',
@@ -43,7 +51,13 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
       await tool.close().catch(() => undefined);
     }
   }
-  const round = await deps.repo.startNewRound(incident.id, plan, userId, { previousFailure: incident.failure?.code ?? null }, basis);
+  const round = await deps.repo.startNewRound(
+    incident.id,
+    plan,
+    userId,
+    { previousFailure: incident.failure?.code ?? null },
+    basis,
+  );
   await deps.notifier.progress(
     round,
     incident.kind === 'restore'
@@ -51,6 +65,8 @@ export async function retryIncident(deps: IncidentDeps, serviceName: string | un
       : `:repeat: <@${userId}> started round ${round.attempt}: ${plan.length} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
   );
   await deps.jobs.prepare(round);
-  await deps.jobs.startStatusUpdates(round.id, service.status_update_minutes).catch((err: unknown) => deps.logger.warn({ err }, 'status updates not restarted'));
+  await deps.jobs
+    .startStatusUpdates(round.id, service.status_update_minutes)
+    .catch((err: unknown) => deps.logger.warn({ err }, 'status updates not restarted'));
   return round;
 }

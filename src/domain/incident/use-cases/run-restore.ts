@@ -27,9 +27,16 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
   const spec = incident.restore;
   if (!spec) return { kind: 'skipped', reason: 'restore incident without a restore spec' };
   let current = incident;
-  if (current.state === 'awaiting_approval') current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
+  if (current.state === 'awaiting_approval')
+    current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
   const outcome = await deps.restorer(service).restore(
-    { incidentId: current.id, requestedBy: current.requestedBy, snapshotId: spec.snapshotId, to: spec.to ? new Date(spec.to) : undefined, target: spec.target },
+    {
+      incidentId: current.id,
+      requestedBy: current.requestedBy,
+      snapshotId: spec.snapshotId,
+      to: spec.to ? new Date(spec.to) : undefined,
+      target: spec.target,
+    },
     {
       ownsTarget: await ownsTarget(deps, current.id, spec.target),
       targetCreated: async (target) => {
@@ -41,10 +48,20 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
     },
     (text) => deps.notifier.progress(current, text),
   );
-  const restore = { ...spec, result: { identifier: outcome.identifier, endpoint: outcome.endpoint, elapsedMs: outcome.elapsedMs, ...(outcome.created ? { created: outcome.created } : {}) } };
+  const restore = {
+    ...spec,
+    result: {
+      identifier: outcome.identifier,
+      endpoint: outcome.endpoint,
+      elapsedMs: outcome.elapsedMs,
+      ...(outcome.created ? { created: outcome.created } : {}),
+    },
+  };
   await deps.repo.setRestore(current.id, restore);
   const resolved = await deps.repo.transition(current.id, 'rollback_succeeded', BOT, { restored: outcome.identifier });
-  const note = outcome.created?.length ? `Also created for the copy to be usable: ${outcome.created.map((c) => `\`${c}\``).join(', ')}.` : undefined;
+  const note = outcome.created?.length
+    ? `Also created for the copy to be usable: ${outcome.created.map((c) => `\`${c}\``).join(', ')}.`
+    : undefined;
   await deps.notifier.restoreComplete({ ...resolved, restore }, note);
   await endStatusUpdates(deps, current.id);
   await postTimeline(deps, { ...resolved, restore }, service);

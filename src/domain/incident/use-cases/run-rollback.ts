@@ -21,7 +21,10 @@ import { endStatusUpdates } from './status-update.js';
 export type { RollbackRun } from '../model/rollback-run.js';
 
 const BOT = 'migrate-bot';
-const UNEXPECTED: IncidentFailure = { code: 'rollback_step_failed', message: 'An unexpected error stopped the rollback. The bot logs have the details.' };
+const UNEXPECTED: IncidentFailure = {
+  code: 'rollback_step_failed',
+  message: 'An unexpected error stopped the rollback. The bot logs have the details.',
+};
 
 /**
  * The `rollback` job (runbook 003 "Execute a down migration"):
@@ -52,19 +55,26 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
   const [all, tier] = await Promise.all([deps.repo.listApprovals(incident.id), approvalTier(incident, service)]);
   const approvals = countedApprovals(incident, all);
   if (approvals.length < tier.required) {
-    return { kind: 'skipped', reason: `${approvals.length} of ${tier.required} approvals for plan ${incident.basis?.digest.slice(0, 12) ?? '(restore)'}` };
+    return {
+      kind: 'skipped',
+      reason: `${approvals.length} of ${tier.required} approvals for plan ${incident.basis?.digest.slice(0, 12) ?? '(restore)'}`,
+    };
   }
   try {
     if (tier.unapprovable) {
       // Approvals cannot be given for such a plan; if some exist (an older bot), the step still never runs.
-      const failure = { code: 'rollback_irreversible', message: `The plan has an irreversible step and was not run: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B).` };
+      const failure = {
+        code: 'rollback_irreversible',
+        message: `The plan has an irreversible step and was not run: ${tier.unapprovable}. Restore from the snapshot instead (runbook 003, Option B).`,
+      };
       await failIncident(deps, incident.id, failure);
       return { kind: 'failed', failure };
     }
     if (incident.kind === 'restore') return await runRestore(deps, incident, service);
-    if (!incident.snapshot || incident.snapshot.status !== 'available') return { kind: 'wait_for_snapshot' };
+    if (incident.snapshot?.status !== 'available') return { kind: 'wait_for_snapshot' };
     // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
-    if (incident.snapshot.provider !== 'none') await deps.snapshotProvider(service).verify(incident.snapshot, { rehash: 'if_changed' });
+    if (incident.snapshot.provider !== 'none')
+      await deps.snapshotProvider(service).verify(incident.snapshot, { rehash: 'if_changed' });
     return await runDownMigrations(deps, incident, service);
   } catch (err) {
     if (isAppError(err) && err.retryable) throw err;
@@ -81,14 +91,22 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
  * risk measured again) is posted. Nothing runs.
  * @returns `skipped` when the plan was superseded, else null
  */
-async function supersedeIfChanged(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | null> {
+async function supersedeIfChanged(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+  tool: MigrationTool,
+): Promise<RollbackRun | null> {
   if (!incident.basis) return null;
   const snapshotId = incident.snapshot?.id ?? expectedSnapshotId(incident, service);
   const now = await currentPlan(tool, incident, snapshotId);
   const changes = planChanges({ plan: incident.plan, basis: incident.basis }, now);
   if (!changes.length) return null;
   const oldProgress = await approvalProgress(deps, incident, service);
-  const replaced = await deps.repo.supersedePlan(incident.id, now.plan, now.basis, { changes, previous: incident.basis.digest });
+  const replaced = await deps.repo.supersedePlan(incident.id, now.plan, now.basis, {
+    changes,
+    previous: incident.basis.digest,
+  });
   await deps.notifier.updatePlanCard(incident, { ...oldProgress, superseded: true });
   await deps.notifier.progress(
     replaced,
@@ -108,16 +126,26 @@ function constraintHint(incident: Incident, migration: string, err: unknown): { 
   if (!isAppError(err, 'rollback_constraint_violation')) return {};
   const name = err.details?.constraint as string | null | undefined;
   const table = err.details?.table as string | null | undefined;
-  const findings = incident.risk?.steps.find((s) => s.migration === migration)?.findings.filter((f) => f.class === 'constraint' && f.hint) ?? [];
-  const found = findings.find((f) => name && f.target?.constraint?.name === name) ?? findings.find((f) => table && f.target?.name === table) ?? findings[0];
+  const findings =
+    incident.risk?.steps
+      .find((s) => s.migration === migration)
+      ?.findings.filter((f) => f.class === 'constraint' && f.hint) ?? [];
+  const found =
+    findings.find((f) => name && f.target?.constraint?.name === name) ??
+    findings.find((f) => table && f.target?.name === table) ??
+    findings[0];
   const find = found?.hint ? `Find the rows: \`${found.hint}\`. ` : '';
-  return { hint: `Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. \`UPDATE … WHERE …\`), then \`/migrate retry\` and press *Rehearse on a copy* before approving.` };
+  return {
+    hint: `Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. \`UPDATE … WHERE …\`), then \`/migrate retry\` and press *Rehearse on a copy* before approving.`,
+  };
 }
 
 /** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
 async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<{ by: string; reason?: string } | null> {
   const last = await deps.repo.lastEvent(incidentId, ['stop_requested', 'retried']);
-  return last?.type === 'stop_requested' ? { by: String(last.data.by), reason: last.data.reason as string | undefined } : null;
+  return last?.type === 'stop_requested'
+    ? { by: String(last.data.by), reason: last.data.reason as string | undefined }
+    : null;
 }
 
 /** Did this incident set the tool's lock in a run that never released it (a crash)? */
@@ -135,9 +163,15 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
       async (lock) => {
         if (lock.toolLock) {
           lockRecorded = true;
-          await deps.repo.log(incident.id, 'tool_lock_taken', BOT, { lock: lock.toolLock, tookOver: lock.tookOverStaleLock });
+          await deps.repo.log(incident.id, 'tool_lock_taken', BOT, {
+            lock: lock.toolLock,
+            tookOver: lock.tookOverStaleLock,
+          });
           if (lock.tookOverStaleLock) {
-            await deps.notifier.progress(incident, `:unlock: Found the tool lock (${lock.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`);
+            await deps.notifier.progress(
+              incident,
+              `:unlock: Found the tool lock (${lock.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`,
+            );
           }
         }
         let current = incident;
@@ -146,7 +180,11 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           const superseded = await supersedeIfChanged(deps, current, service, tool);
           if (superseded) return superseded;
           current = await deps.repo.transition(current.id, 'rollback_started', BOT);
-          await announceStatus(deps, current, `:arrow_backward: approved; running ${current.plan.length} down migration(s).`);
+          await announceStatus(
+            deps,
+            current,
+            `:arrow_backward: approved; running ${current.plan.length} down migration(s).`,
+          );
         }
         return await runSteps(deps, current, service, tool);
       },
@@ -168,27 +206,49 @@ interface Verified {
 }
 
 /** Under the rollback lock: each down not yet reverted, then verification; failures are recorded here. */
-async function runSteps(deps: IncidentDeps, incident: Incident, service: ServiceConfig, tool: MigrationTool): Promise<RollbackRun | Verified> {
+async function runSteps(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+  tool: MigrationTool,
+): Promise<RollbackRun | Verified> {
   const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
-  const outcomes: StepOutcome[] = incident.plan.map((s) => ({ migration: s.migration, status: stillApplied.has(s.migration) ? 'not_run' : 'done' }));
+  const outcomes: StepOutcome[] = incident.plan.map((s) => ({
+    migration: s.migration,
+    status: stillApplied.has(s.migration) ? 'not_run' : 'done',
+  }));
   const total = incident.plan.length;
   for (const [i, step] of incident.plan.entries()) {
     if (outcomes[i]!.status === 'done') continue;
     const stop = await stopRequested(deps, incident.id);
     if (stop) {
-      const failure = { code: 'rollback_stopped', message: `<@${stop.by}> stopped the rollback before step ${i + 1} of ${total}${stop.reason ? `: _${stop.reason}_` : ''}.` };
+      const failure = {
+        code: 'rollback_stopped',
+        message: `<@${stop.by}> stopped the rollback before step ${i + 1} of ${total}${stop.reason ? `: _${stop.reason}_` : ''}.`,
+      };
       await failIncident(deps, incident.id, failure, { steps: outcomes, actor: stop.by });
       return { kind: 'failed', failure };
     }
     if (deps.shutdown?.aborted) {
-      throw new AppError({ code: 'worker_shutting_down', message: `worker stopping before step ${i + 1}`, retryable: true });
+      throw new AppError({
+        code: 'worker_shutting_down',
+        message: `worker stopping before step ${i + 1}`,
+        retryable: true,
+      });
     }
-    await deps.notifier.progress(incident, `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`);
+    await deps.notifier.progress(
+      incident,
+      `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`,
+    );
     try {
       const { durationMs } = await tool.runDown(step, service.lock_timeout);
       outcomes[i] = { migration: step.migration, status: 'done', durationMs };
     } catch (err) {
-      outcomes[i] = { migration: step.migration, status: 'failed', error: isAppError(err) && err.userMessage ? err.userMessage : 'failed' };
+      outcomes[i] = {
+        migration: step.migration,
+        status: 'failed',
+        error: isAppError(err) && err.userMessage ? err.userMessage : 'failed',
+      };
       await deps.repo.setSteps(incident.id, outcomes);
       if (isAppError(err) && err.retryable) throw err; // e.g. unreachable: the job resumes from the tracking table
       const failure = { ...failureFrom(err, UNEXPECTED), ...constraintHint(incident, step.migration, err) };
@@ -197,13 +257,22 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
     }
     // The step committed: from here on nothing can mark it failed.
     await deps.repo.setSteps(incident.id, outcomes);
-    await deps.repo.log(incident.id, 'step_done', BOT, { migration: step.migration, durationMs: outcomes[i]!.durationMs });
-    await deps.notifier.progress(incident, `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`);
+    await deps.repo.log(incident.id, 'step_done', BOT, {
+      migration: step.migration,
+      durationMs: outcomes[i]!.durationMs,
+    });
+    await deps.notifier.progress(
+      incident,
+      `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`,
+    );
   }
 
   const verification = await verifyRollback(deps, service, tool, incident.plan);
   if (verification.stillApplied.length) {
-    const failure = { code: 'rollback_verification_failed', message: `The tracking table still lists ${verification.stillApplied.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.` };
+    const failure = {
+      code: 'rollback_verification_failed',
+      message: `The tracking table still lists ${verification.stillApplied.map((m) => `\`${m}\``).join(', ')} after the down migrations ran.`,
+    };
     await failIncident(deps, incident.id, failure, { steps: outcomes });
     return { kind: 'failed', failure };
   }
@@ -216,13 +285,40 @@ async function runSteps(deps: IncidentDeps, incident: Incident, service: Service
  * transition with the checks, the resolution, the end of status updates, the timeline and the
  * stakeholder status.
  */
-async function resolveRollback(deps: IncidentDeps, done: Verified, service: ServiceConfig, started: number): Promise<RollbackRun> {
+async function resolveRollback(
+  deps: IncidentDeps,
+  done: Verified,
+  service: ServiceConfig,
+  started: number,
+): Promise<RollbackRun> {
   const { incident, outcomes, verification } = done;
-  const summary = { head: verification.head, checks: verification.checks.map((c) => ({ name: c.name, status: c.status, durationMs: c.durationMs, problems: c.problems.slice(0, 20) })) };
-  const resolved = await deps.repo.transition(incident.id, verification.passed ? 'rollback_succeeded' : 'verified_with_warnings', BOT, summary);
-  await deps.notifier.resolution({ ...resolved, steps: outcomes }, { ...verification, durationMs: deps.clock.now().getTime() - started });
+  const summary = {
+    head: verification.head,
+    checks: verification.checks.map((c) => ({
+      name: c.name,
+      status: c.status,
+      durationMs: c.durationMs,
+      problems: c.problems.slice(0, 20),
+    })),
+  };
+  const resolved = await deps.repo.transition(
+    incident.id,
+    verification.passed ? 'rollback_succeeded' : 'verified_with_warnings',
+    BOT,
+    summary,
+  );
+  await deps.notifier.resolution(
+    { ...resolved, steps: outcomes },
+    { ...verification, durationMs: deps.clock.now().getTime() - started },
+  );
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, { ...resolved, steps: outcomes }, service);
-  await announceStatus(deps, resolved, verification.passed ? ':white_check_mark: rollback complete. Validation passed.' : ':warning: rollback complete, but validation failed; responders are looking at it.');
+  await announceStatus(
+    deps,
+    resolved,
+    verification.passed
+      ? ':white_check_mark: rollback complete. Validation passed.'
+      : ':warning: rollback complete, but validation failed; responders are looking at it.',
+  );
   return { kind: 'resolved' };
 }

@@ -11,9 +11,17 @@ const BOT = 'migrate-bot';
  * the previous update (or the opening) is skipped (`too_soon`), and so is one after a
  * responder's `/migrate update` (`human_posted`).
  */
-export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): Promise<'posted' | 'stopped' | 'too_soon' | 'human_posted'> {
+export async function postStatusUpdate(
+  deps: IncidentDeps,
+  incidentId: string,
+): Promise<'posted' | 'stopped' | 'too_soon' | 'human_posted'> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident || incident.state === 'resolved' || incident.state === 'resolved_with_warnings' || incident.state === 'cancelled') {
+  if (
+    !incident ||
+    incident.state === 'resolved' ||
+    incident.state === 'resolved_with_warnings' ||
+    incident.state === 'cancelled'
+  ) {
     await deps.jobs.stopStatusUpdates(incidentId);
     return 'stopped';
   }
@@ -24,12 +32,20 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): 
   const everyMs = service.status_update_minutes * 60_000;
   if (last && deps.clock.now().getTime() - last.getTime() < everyMs / 2) return 'too_soon';
   // A responder posted `/migrate update` since the last scheduled one: this tick stays quiet.
-  const newest = await deps.repo.lastEvent(incident.id, ['status_update_posted', 'status_update_skipped', 'human_update']);
+  const newest = await deps.repo.lastEvent(incident.id, [
+    'status_update_posted',
+    'status_update_skipped',
+    'human_update',
+  ]);
   if (newest?.type === 'human_update') {
     await deps.repo.log(incident.id, 'status_update_skipped', BOT, { reason: 'a responder posted an update' });
     return 'human_posted';
   }
-  await deps.notifier.statusUpdate(incident, await approvalProgress(deps, incident, service), service.status_update_minutes);
+  await deps.notifier.statusUpdate(
+    incident,
+    await approvalProgress(deps, incident, service),
+    service.status_update_minutes,
+  );
   await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
   return 'posted';
 }
@@ -39,5 +55,7 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string): 
  * answer, the next tick finds the incident ended and removes its own schedule.
  */
 export async function endStatusUpdates(deps: IncidentDeps, incidentId: string): Promise<void> {
-  await deps.jobs.stopStatusUpdates(incidentId).catch((err: unknown) => deps.logger.warn({ err, incidentId }, 'status updates not stopped; they stop themselves'));
+  await deps.jobs
+    .stopStatusUpdates(incidentId)
+    .catch((err: unknown) => deps.logger.warn({ err, incidentId }, 'status updates not stopped; they stop themselves'));
 }

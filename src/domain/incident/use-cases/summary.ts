@@ -28,17 +28,33 @@ export async function incidentSummary(deps: IncidentDeps, incidentId: string): P
   const incident = await deps.repo.get(incidentId);
   if (!incident) return null;
   const service = resolveService(deps.services, incident.service);
-  const [progress, events] = await Promise.all([approvalProgress(deps, incident, service), deps.repo.listEvents(incident.id)]);
-  const verified = [...events].reverse().find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
+  const [progress, events] = await Promise.all([
+    approvalProgress(deps, incident, service),
+    deps.repo.listEvents(incident.id),
+  ]);
+  const verified = [...events]
+    .reverse()
+    .find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
   const checks = (verified?.data.checks ?? []) as Array<{ name: string; status: string }>;
-  const lastTick = [...events].reverse().find((e) => e.type === 'status_update_posted' || e.type === 'status_update_skipped' || e.type === 'opened' || e.type === 'retried');
+  const lastTick = [...events]
+    .reverse()
+    .find(
+      (e) =>
+        e.type === 'status_update_posted' ||
+        e.type === 'status_update_skipped' ||
+        e.type === 'opened' ||
+        e.type === 'retried',
+    );
   const ended = incident.endedAt !== null;
-  const involved = [...new Set([incident.requestedBy, ...events.map((e) => e.actor).filter((a) => /^[UW][A-Z0-9]+$/.test(a))])];
+  const involved = [
+    ...new Set([incident.requestedBy, ...events.map((e) => e.actor).filter((a) => /^[UW][A-Z0-9]+$/.test(a))]),
+  ];
   return {
     incident,
     progress,
     verification: verified ? { failed: checks.filter((c) => c.status === 'failed').map((c) => c.name) } : null,
-    nextStatusUpdateAt: ended || !lastTick ? null : new Date(lastTick.at.getTime() + service.status_update_minutes * 60_000),
+    nextStatusUpdateAt:
+      ended || !lastTick ? null : new Date(lastTick.at.getTime() + service.status_update_minutes * 60_000),
     involved,
     documented: events.some((e) => e.type === 'timeline_posted'),
   };

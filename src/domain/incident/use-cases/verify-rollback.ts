@@ -13,7 +13,12 @@ import type { IncidentDeps } from '../ports/deps.js';
  * @param plan the steps that ran, newest first (empty for a `/migrate verify` without an incident: generic checks only)
  * @throws what `tool.listApplied` throws (the database is unreachable)
  */
-export async function verifyRollback(deps: IncidentDeps, service: ServiceConfig, tool: MigrationTool, plan: readonly PlanStep[]): Promise<VerificationReport> {
+export async function verifyRollback(
+  deps: IncidentDeps,
+  service: ServiceConfig,
+  tool: MigrationTool,
+  plan: readonly PlanStep[],
+): Promise<VerificationReport> {
   const t0 = performance.now();
   const after = await tool.listApplied();
   const planned = new Set(plan.map((s) => s.migration));
@@ -25,9 +30,18 @@ export async function verifyRollback(deps: IncidentDeps, service: ServiceConfig,
     title: 'Tracking table',
     status: stillApplied.length || dirty.length ? 'failed' : 'passed',
     detail: `head is ${head ? `\`${head}\`` : '(empty)'}${plan.length ? `; none of the ${plan.length} reverted migration(s) listed` : ''}${dirty.length ? '' : '; no dirty row'}`,
-    problems: [...stillApplied.map((m) => `\`${m}\` is still listed`), ...dirty.map((m) => `\`${m}\` is marked dirty (runbook 001 "Dirty Migration Recovery")`)],
+    problems: [
+      ...stillApplied.map((m) => `\`${m}\` is still listed`),
+      ...dirty.map((m) => `\`${m}\` is marked dirty (runbook 001 "Dirty Migration Recovery")`),
+    ],
     durationMs: Math.round(performance.now() - t0),
   };
   const checks = [tracking, ...(await deps.verify(service, plan))];
-  return { passed: checks.every((c) => c.status !== 'failed'), stillApplied, head, checks, durationMs: Math.round(performance.now() - t0) };
+  return {
+    passed: checks.every((c) => c.status !== 'failed'),
+    stillApplied,
+    head,
+    checks,
+    durationMs: Math.round(performance.now() - t0),
+  };
 }

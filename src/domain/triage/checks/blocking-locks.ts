@@ -91,7 +91,17 @@ const query = (text: string | null, cut: boolean | null): string | null =>
  * sessions they hold up; ok otherwise. Pure.
  */
 export function evaluateBlockingLocks(rows: BlockingPairRow[]): CheckOutcome {
-  const columns = ['blocked_pid', 'blocked_for', 'wanted_mode', 'relation', 'blocked_query', 'blocking_pid', 'blocking_mode', 'blocking_state', 'blocking_query'];
+  const columns = [
+    'blocked_pid',
+    'blocked_for',
+    'wanted_mode',
+    'relation',
+    'blocked_query',
+    'blocking_pid',
+    'blocking_mode',
+    'blocking_state',
+    'blocking_query',
+  ];
   const out = rows.map((r) => ({
     blocked_pid: r.blocked_pid,
     blocked_for: r.blocked_seconds === null ? null : formatDuration(r.blocked_seconds * 1000),
@@ -103,7 +113,8 @@ export function evaluateBlockingLocks(rows: BlockingPairRow[]): CheckOutcome {
     blocking_state: safeCell(r.blocking_state),
     blocking_query: query(r.blocking_query, r.blocking_query_cut),
   }));
-  if (rows.length === 0) return { verdict: 'ok', summary: 'No session is waiting on another session’s lock.', columns, rows: out };
+  if (rows.length === 0)
+    return { verdict: 'ok', summary: 'No session is waiting on another session’s lock.', columns, rows: out };
 
   const blocked = new Set(rows.map((r) => r.blocked_pid));
   const victims = new Map<number, Set<number>>();
@@ -122,8 +133,14 @@ export function evaluateBlockingLocks(rows: BlockingPairRow[]): CheckOutcome {
     return `pid ${pid}${r.blocking_state ? ` [${r.blocking_state}]` : ''} blocks ${[...set].slice(0, 5).join(', ')}${set.size > 5 ? ` and ${set.size - 5} more` : ''}${mode}`;
   });
   const more = roots.length > 3 ? `; ${plural(roots.length - 3, 'more root blocker')}` : '';
-  const rootText = described.length > 0 ? `; ${described.join('; ')}${more}` : '; every blocker is itself waiting (lock cycle?)';
-  return { verdict: 'attention', summary: `${plural(blocked.size, 'blocked session')}${rootText}.`, columns, rows: out };
+  const rootText =
+    described.length > 0 ? `; ${described.join('; ')}${more}` : '; every blocker is itself waiting (lock cycle?)';
+  return {
+    verdict: 'attention',
+    summary: `${plural(blocked.size, 'blocked session')}${rootText}.`,
+    columns,
+    rows: out,
+  };
 }
 
 /** Check `blocking_locks` (runbook 000 "Monitoring During Migrations"). */

@@ -51,7 +51,9 @@ export function evaluateConnectionPressure(rows: ConnectionStateRow[]): CheckOut
   const used = rows.reduce((n, r) => n + (toNumber(r.all_databases) ?? 0), 0);
   const usable = Math.max(1, head.max_connections - head.reserved);
   const share = used / usable;
-  const idleInTx = rows.filter((r) => r.state.startsWith('idle in transaction')).reduce((n, r) => n + r.all_databases, 0);
+  const idleInTx = rows
+    .filter((r) => r.state.startsWith('idle in transaction'))
+    .reduce((n, r) => n + r.all_databases, 0);
   const here = rows.reduce((n, r) => n + r.this_database, 0);
   const summary = `${used} / ${usable} usable connections (${Math.round(share * 100)}%; max_connections ${head.max_connections}), ${here} on this database${idleInTx > 0 ? `; ${plural(idleInTx, 'session')} idle in transaction` : ''}.`;
   return { verdict: share >= CONNECTION_PRESSURE_THRESHOLD ? 'attention' : 'ok', summary, columns, rows: out };

@@ -67,7 +67,8 @@ export function evaluateLongRunningTransactions(rows: LongTransactionRow[], thre
     query: r.query === null ? null : safeText(r.query + (r.query_cut ? '…' : ''), MAX_QUERY_CHARS),
   }));
   const oldest = rows[0];
-  if (!oldest) return { verdict: 'ok', summary: `No transaction open longer than ${thresholdSeconds}s.`, columns, rows: out };
+  if (!oldest)
+    return { verdict: 'ok', summary: `No transaction open longer than ${thresholdSeconds}s.`, columns, rows: out };
   const total = toNumber(oldest.total) ?? rows.length;
   const who = [oldest.user, oldest.state].filter(Boolean).join(', ');
   return {
@@ -85,7 +86,11 @@ export const longRunningTransactionsCheck: TriageCheck = {
   source: '001 Long-Running Transaction Detection; 003 Useful SQL snippets',
   async run(session: TriageSession, context: CheckContext): Promise<CheckOutcome> {
     const threshold = context.service.triage.long_transaction_seconds;
-    const result = await session.query<LongTransactionRow>(LONG_RUNNING_TRANSACTIONS_SQL, [threshold, MAX_QUERY_CHARS, LONG_TRANSACTIONS_LIMIT]);
+    const result = await session.query<LongTransactionRow>(LONG_RUNNING_TRANSACTIONS_SQL, [
+      threshold,
+      MAX_QUERY_CHARS,
+      LONG_TRANSACTIONS_LIMIT,
+    ]);
     return evaluateLongRunningTransactions(result.rows, threshold);
   },
 };

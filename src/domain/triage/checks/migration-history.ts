@@ -16,7 +16,10 @@ export const HISTORY_ROWS = 10;
  * Takes ACCESS SHARE on the tracking table, so a session holding ACCESS EXCLUSIVE there makes
  * this check fail on `lock_timeout`.
  */
-export function migrationHistorySql(session: Pick<TriageSession, 'escapeIdentifier'>, tracking: Pick<TrackingDescription, 'table' | 'historySql'>): string {
+export function migrationHistorySql(
+  session: Pick<TriageSession, 'escapeIdentifier'>,
+  tracking: Pick<TrackingDescription, 'table' | 'historySql'>,
+): string {
   const relation = `${session.escapeIdentifier(tracking.table.schema)}.${session.escapeIdentifier(tracking.table.name)}`;
   return tracking.historySql(relation, HISTORY_ROWS);
 }
@@ -39,17 +42,22 @@ export function evaluateMigrationHistory(
   offendingName?: string,
   group?: TrackingDescription['group'],
 ): CheckOutcome {
-  const marked = rows.map((r) => ({ ...safeRow(r), [OFFENDING_MARK_COLUMN]: offendingName !== undefined && r.name === offendingName ? '◀' : '' }));
+  const marked = rows.map((r) => ({
+    ...safeRow(r),
+    [OFFENDING_MARK_COLUMN]: offendingName !== undefined && r.name === offendingName ? '◀' : '',
+  }));
   const outColumns = [...columns, OFFENDING_MARK_COLUMN];
   const base = { columns: outColumns, rows: marked };
   const head = rows[0];
-  if (!head) return { ...base, verdict: 'attention', summary: 'Tracking table is empty: no migration is recorded as applied.' };
+  if (!head)
+    return { ...base, verdict: 'attention', summary: 'Tracking table is empty: no migration is recorded as applied.' };
 
   const groupOf = (r: Record<string, unknown>): number | null => (group ? toNumber(r[group.column]) : null);
   const word = group?.word ?? '';
   const latest = groupOf(head);
   const headText = `latest: ${String(head.name)}${latest === null ? '' : ` (${word} ${latest})`}`;
-  if (offendingName === undefined) return { ...base, verdict: 'ok', summary: `${plural(rows.length, 'row')}, ${headText}.` };
+  if (offendingName === undefined)
+    return { ...base, verdict: 'ok', summary: `${plural(rows.length, 'row')}, ${headText}.` };
 
   const offending = rows.find((r) => r.name === offendingName);
   if (!offending) {
@@ -76,9 +84,17 @@ export function evaluateMigrationHistory(
     };
   }
   if (head !== offending) {
-    return { ...base, verdict: 'ok', summary: `${offendingName} is applied; ${headText} (a rollback reverts everything after it too).` };
+    return {
+      ...base,
+      verdict: 'ok',
+      summary: `${offendingName} is applied; ${headText} (a rollback reverts everything after it too).`,
+    };
   }
-  return { ...base, verdict: 'ok', summary: `${offendingName} is the latest migration${own === null ? '' : ` (${word} ${own})`}.` };
+  return {
+    ...base,
+    verdict: 'ok',
+    summary: `${offendingName} is the latest migration${own === null ? '' : ` (${word} ${own})`}.`,
+  };
 }
 
 /** Check `migration_history` (runbook 004 "Check migration history"; runbook 001 "Useful Queries"). */

@@ -1,7 +1,12 @@
 import type { CheckContext, CheckOutcome, TriageCheck } from '../check.js';
 import { formatBytes, formatRows, plural, safeText, toNumber } from '../safe-value.js';
 import { qualifiedName, type TouchedRelation } from '../touched-relations.js';
-import { SQLSTATE_LOCK_NOT_AVAILABLE, SQLSTATE_QUERY_CANCELED, sqlStateOf, type TriageSession } from '../triage-session.js';
+import {
+  SQLSTATE_LOCK_NOT_AVAILABLE,
+  SQLSTATE_QUERY_CANCELED,
+  sqlStateOf,
+  type TriageSession,
+} from '../triage-session.js';
 
 /** At most this many exact `count(*)` per triage run; the rest keep their estimate. */
 export const EXACT_COUNT_LIMIT = 20;
@@ -67,7 +72,18 @@ const COUNT_SKIPPED: Record<string, string> = {
   '42501': 'count skipped: the triage role has no SELECT on it',
 };
 
-const KINDS: Record<string, string> = { r: 'table', p: 'partitioned table', i: 'index', I: 'partitioned index', v: 'view', m: 'materialized view', S: 'sequence', f: 'foreign table', t: 'TOAST table', c: 'composite type' };
+const KINDS: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  i: 'index',
+  I: 'partitioned index',
+  v: 'view',
+  m: 'materialized view',
+  S: 'sequence',
+  f: 'foreign table',
+  t: 'TOAST table',
+  c: 'composite type',
+};
 
 /** One named relation as found in the catalog (null when it does not exist). */
 export interface TouchedObjectState {
@@ -101,7 +117,11 @@ export function bestRows(o: NonNullable<TouchedObjectState['found']>): number | 
  * relations that hold rows (data the down destroys, runbook 003 "Common
  * scenarios → Destructive migration"); ok otherwise. Pure.
  */
-export function evaluateTouchedObjects(objects: TouchedObjectState[], problems: string[], offendingName?: string): CheckOutcome {
+export function evaluateTouchedObjects(
+  objects: TouchedObjectState[],
+  problems: string[],
+  offendingName?: string,
+): CheckOutcome {
   const columns = ['relation', 'kind', 'actions', 'exists', 'est_rows', 'exact_rows', 'total_size', 'note'];
   const rows = objects.map(({ written, found }) => ({
     relation: safeText(found ? `${found.schema}.${found.name}` : qualifiedName(written), 160),
@@ -113,37 +133,77 @@ export function evaluateTouchedObjects(objects: TouchedObjectState[], problems: 
     total_size: found?.totalBytes == null ? null : formatBytes(found.totalBytes),
     note: found?.note ? safeText(found.note, 160) : null,
   }));
-  if (offendingName === undefined) return { verdict: 'ok', summary: 'No offending migration given; nothing to look up.', columns, rows };
+  if (offendingName === undefined)
+    return { verdict: 'ok', summary: 'No offending migration given; nothing to look up.', columns, rows };
 
   const issues: string[] = [];
   if (problems.length > 0) issues.push(`down SQL not fully analysed: ${safeText(problems.join('; '), 300)}`);
   const missing = objects.filter((o) => o.found === null && !o.written.actions.includes('create'));
-  if (missing.length > 0) issues.push(`${plural(missing.length, 'relation')} not found (${missing.slice(0, 5).map((o) => qualifiedName(o.written)).join(', ')}${missing.length > 5 ? ', …' : ''})`);
+  if (missing.length > 0)
+    issues.push(
+      `${plural(missing.length, 'relation')} not found (${missing
+        .slice(0, 5)
+        .map((o) => qualifiedName(o.written))
+        .join(', ')}${missing.length > 5 ? ', …' : ''})`,
+    );
   const locked = objects.filter((o) => o.found?.exclusiveLock);
-  if (locked.length > 0) issues.push(`${plural(locked.length, 'relation')} under ACCESS EXCLUSIVE (${locked.slice(0, 3).map((o) => `${o.found!.name}: ${o.found!.exclusiveLock}`).join('; ')})`);
-  const destroyed = objects.filter((o) => o.found && (o.written.actions.includes('drop') || o.written.actions.includes('truncate')) && (bestRows(o.found) ?? 0) > 0);
+  if (locked.length > 0)
+    issues.push(
+      `${plural(locked.length, 'relation')} under ACCESS EXCLUSIVE (${locked
+        .slice(0, 3)
+        .map((o) => `${o.found!.name}: ${o.found!.exclusiveLock}`)
+        .join('; ')})`,
+    );
+  const destroyed = objects.filter(
+    (o) =>
+      o.found &&
+      (o.written.actions.includes('drop') || o.written.actions.includes('truncate')) &&
+      (bestRows(o.found) ?? 0) > 0,
+  );
   if (destroyed.length > 0) {
     const rowsLost = destroyed.reduce((n, o) => n + (bestRows(o.found!) ?? 0), 0);
-    issues.push(`the down drops or truncates ${plural(destroyed.length, 'relation')} holding ~${formatRows(rowsLost)} rows`);
+    issues.push(
+      `the down drops or truncates ${plural(destroyed.length, 'relation')} holding ~${formatRows(rowsLost)} rows`,
+    );
   }
 
   const existing = objects.flatMap((o) => (o.found ? [o.found] : []));
   const sized = existing.filter((o) => o.totalBytes !== null);
   const totalBytes = sized.reduce((n, o) => n + (o.totalBytes ?? 0), 0);
   const largest = [...sized].sort((a, b) => (b.totalBytes ?? 0) - (a.totalBytes ?? 0))[0];
-  const sizeText = sized.length === 0 ? '' : `, ${formatBytes(totalBytes)} in total${sized.length < existing.length ? ` (${existing.length - sized.length} not sized)` : ''}`;
-  const largestText = largest?.totalBytes ? `; largest ${largest.schema}.${largest.name} (${formatBytes(largest.totalBytes)}${bestRows(largest) === null ? '' : `, ~${formatRows(bestRows(largest)!)} rows`})` : '';
-  const overview = objects.length === 0
-    ? `down SQL of ${offendingName} names no relations`
-    : `${plural(objects.length, 'relation')} named, ${existing.length} exist${sizeText}${largestText}`;
+  const sizeText =
+    sized.length === 0
+      ? ''
+      : `, ${formatBytes(totalBytes)} in total${sized.length < existing.length ? ` (${existing.length - sized.length} not sized)` : ''}`;
+  const largestText = largest?.totalBytes
+    ? `; largest ${largest.schema}.${largest.name} (${formatBytes(largest.totalBytes)}${bestRows(largest) === null ? '' : `, ~${formatRows(bestRows(largest)!)} rows`})`
+    : '';
+  const overview =
+    objects.length === 0
+      ? `down SQL of ${offendingName} names no relations`
+      : `${plural(objects.length, 'relation')} named, ${existing.length} exist${sizeText}${largestText}`;
   if (issues.length > 0) return { verdict: 'attention', summary: `${issues.join('; ')}. ${overview}.`, columns, rows };
   return { verdict: 'ok', summary: `${overview}.`, columns, rows };
 }
 
 /** Looks up, sizes and (when small enough) counts each named relation; see {@link TOUCHED_OBJECTS_SQL}. */
-async function inspect(session: TriageSession, relations: TouchedRelation[], context: CheckContext): Promise<TouchedObjectState[]> {
-  const idents = relations.map((r) => (r.schema ? `${session.escapeIdentifier(r.schema)}.` : '') + session.escapeIdentifier(r.name));
-  const { rows } = await session.query<{ ord: number; oid: string | null; schema: string | null; name: string | null; relkind: string | null; reltuples: number | null; exclusive_lock: string | null }>(TOUCHED_OBJECTS_SQL, [idents]);
+async function inspect(
+  session: TriageSession,
+  relations: TouchedRelation[],
+  context: CheckContext,
+): Promise<TouchedObjectState[]> {
+  const idents = relations.map(
+    (r) => (r.schema ? `${session.escapeIdentifier(r.schema)}.` : '') + session.escapeIdentifier(r.name),
+  );
+  const { rows } = await session.query<{
+    ord: number;
+    oid: string | null;
+    schema: string | null;
+    name: string | null;
+    relkind: string | null;
+    reltuples: number | null;
+    exclusive_lock: string | null;
+  }>(TOUCHED_OBJECTS_SQL, [idents]);
 
   const byOid = new Map<number, TouchedObjectState>();
   const states: TouchedObjectState[] = [];
@@ -161,7 +221,17 @@ async function inspect(session: TriageSession, relations: TouchedRelation[], con
     }
     const state: TouchedObjectState = {
       written: { ...written, actions: [...written.actions] },
-      found: { oid, schema: r.schema ?? '', name: r.name ?? '', relkind: r.relkind ?? '', reltuples: r.reltuples ?? -1, exclusiveLock: r.exclusive_lock, totalBytes: null, exactRows: null, note: r.exclusive_lock ? 'size and count skipped: would wait for the lock' : null },
+      found: {
+        oid,
+        schema: r.schema ?? '',
+        name: r.name ?? '',
+        relkind: r.relkind ?? '',
+        reltuples: r.reltuples ?? -1,
+        exclusiveLock: r.exclusive_lock,
+        totalBytes: null,
+        exactRows: null,
+        note: r.exclusive_lock ? 'size and count skipped: would wait for the lock' : null,
+      },
     };
     byOid.set(oid, state);
     states.push(state);
@@ -172,7 +242,10 @@ async function inspect(session: TriageSession, relations: TouchedRelation[], con
   if (free.length > 0) {
     await session.query('SAVEPOINT touched_sizes');
     try {
-      const sizes = await session.query<{ oid: string; total_bytes: string | null; heap_bytes: string | null }>(TOUCHED_SIZES_SQL, [free.map((f) => f.oid)]);
+      const sizes = await session.query<{ oid: string; total_bytes: string | null; heap_bytes: string | null }>(
+        TOUCHED_SIZES_SQL,
+        [free.map((f) => f.oid)],
+      );
       for (const s of sizes.rows) {
         const f = byOid.get(Number(s.oid))?.found;
         if (f) f.totalBytes = toNumber(s.total_bytes);

@@ -26,7 +26,14 @@ export function evaluateTrackingTableHealth(outcomes: ProbeOutcome[]): CheckOutc
   const problems = outcomes.flatMap((o) => o.problems);
   const rows = outcomes.flatMap((o) => o.rows);
   const columns = ['table', 'row', 'finding'];
-  if (problems.length > 0) return { verdict: 'attention', summary: `${problems.join('; ')}.`, columns, rows, toolLockHeld: outcomes.some((o) => o.lockHeld === true) };
+  if (problems.length > 0)
+    return {
+      verdict: 'attention',
+      summary: `${problems.join('; ')}.`,
+      columns,
+      rows,
+      toolLockHeld: outcomes.some((o) => o.lockHeld === true),
+    };
   const text = outcomes.flatMap((o) => o.notes).join('; ') || 'nothing to check';
   return { verdict: 'ok', summary: `${text.charAt(0).toUpperCase()}${text.slice(1)}.`, columns, rows };
 }
@@ -34,9 +41,13 @@ export function evaluateTrackingTableHealth(outcomes: ProbeOutcome[]): CheckOutc
 async function runProbe(session: TriageSession, probe: TrackingProbe): Promise<ProbeOutcome> {
   if (!probe.relation) return probe.evaluate((await session.query(probe.sql(''))).rows, '');
   const quoted = `${session.escapeIdentifier(probe.relation.schema)}.${session.escapeIdentifier(probe.relation.name)}`;
-  const found = await session.query<{ relation: string | null; has_column: boolean }>(PROBE_RELATION_SQL, [quoted, probe.relation.column ?? null]);
+  const found = await session.query<{ relation: string | null; has_column: boolean }>(PROBE_RELATION_SQL, [
+    quoted,
+    probe.relation.column ?? null,
+  ]);
   const head = found.rows[0];
-  if (!head?.relation || !head.has_column) return { problems: [], notes: probe.whenAbsent ? [probe.whenAbsent] : [], rows: [] };
+  if (!head?.relation || !head.has_column)
+    return { problems: [], notes: probe.whenAbsent ? [probe.whenAbsent] : [], rows: [] };
   return probe.evaluate((await session.query(probe.sql(quoted))).rows, head.relation);
 }
 

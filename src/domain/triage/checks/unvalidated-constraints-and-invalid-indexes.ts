@@ -52,13 +52,31 @@ WHERE p.datname = current_database()
 ORDER BY p.pid
 LIMIT $1`;
 
-const CONTYPES: Record<string, string> = { c: 'CHECK', f: 'FOREIGN KEY', n: 'NOT NULL', p: 'PRIMARY KEY', u: 'UNIQUE', t: 'TRIGGER', x: 'EXCLUSION' };
+const CONTYPES: Record<string, string> = {
+  c: 'CHECK',
+  f: 'FOREIGN KEY',
+  n: 'NOT NULL',
+  p: 'PRIMARY KEY',
+  u: 'UNIQUE',
+  t: 'TRIGGER',
+  x: 'EXCLUSION',
+};
 
 /** Rows of the three queries as the driver returns them. */
 export interface IntegrityRows {
   constraints: Array<{ relation: string; name: string; contype: string }>;
   indexes: Array<{ relation: string; name: string }>;
-  builds: Array<{ pid: number; relation: string | null; name: string | null; command: string; phase: string; blocks_done: string | null; blocks_total: string | null; tuples_done: string | null; tuples_total: string | null }>;
+  builds: Array<{
+    pid: number;
+    relation: string | null;
+    name: string | null;
+    command: string;
+    phase: string;
+    blocks_done: string | null;
+    blocks_total: string | null;
+    tuples_done: string | null;
+    tuples_total: string | null;
+  }>;
 }
 
 const progress = (done: string | null, total: string | null, unit: string): string | null => {
@@ -76,25 +94,54 @@ export function evaluateIntegrity(r: IntegrityRows): CheckOutcome {
   const columns = ['kind', 'relation', 'object', 'detail'];
   const buildByIndex = new Map(r.builds.filter((b) => b.name).map((b) => [b.name!, b]));
   const rows = [
-    ...r.constraints.map((c) => ({ kind: 'unvalidated constraint', relation: safeCell(c.relation, 120), object: safeCell(c.name, 120), detail: CONTYPES[c.contype] ?? c.contype })),
+    ...r.constraints.map((c) => ({
+      kind: 'unvalidated constraint',
+      relation: safeCell(c.relation, 120),
+      object: safeCell(c.name, 120),
+      detail: CONTYPES[c.contype] ?? c.contype,
+    })),
     ...r.indexes.map((i) => {
       const build = buildByIndex.get(i.name);
-      return { kind: 'invalid index', relation: safeCell(i.relation, 120), object: safeCell(i.name, 120), detail: build ? `being built by pid ${build.pid}` : 'indisvalid = false (failed CONCURRENTLY build?)' };
+      return {
+        kind: 'invalid index',
+        relation: safeCell(i.relation, 120),
+        object: safeCell(i.name, 120),
+        detail: build ? `being built by pid ${build.pid}` : 'indisvalid = false (failed CONCURRENTLY build?)',
+      };
     }),
     ...r.builds.map((b) => ({
       kind: 'index build',
       relation: safeCell(b.relation, 120),
       object: safeCell(b.name, 120),
-      detail: safeText([`pid ${b.pid}`, b.command, b.phase, progress(b.blocks_done, b.blocks_total, 'blocks'), progress(b.tuples_done, b.tuples_total, 'tuples')].filter(Boolean).join(', '), 200),
+      detail: safeText(
+        [
+          `pid ${b.pid}`,
+          b.command,
+          b.phase,
+          progress(b.blocks_done, b.blocks_total, 'blocks'),
+          progress(b.tuples_done, b.tuples_total, 'tuples'),
+        ]
+          .filter(Boolean)
+          .join(', '),
+        200,
+      ),
     })),
   ];
   const building = r.indexes.filter((i) => buildByIndex.has(i.name)).length;
   const parts = [
     r.constraints.length > 0 ? plural(r.constraints.length, 'unvalidated constraint') : '',
-    r.indexes.length > 0 ? `${plural(r.indexes.length, 'invalid index', 'invalid indexes')}${building > 0 ? ` (${building} being built)` : ''}` : '',
+    r.indexes.length > 0
+      ? `${plural(r.indexes.length, 'invalid index', 'invalid indexes')}${building > 0 ? ` (${building} being built)` : ''}`
+      : '',
     r.builds.length > 0 ? `${plural(r.builds.length, 'index build')} running` : '',
   ].filter(Boolean);
-  if (parts.length === 0) return { verdict: 'ok', summary: 'Every constraint is validated and every index valid; no index build running.', columns, rows };
+  if (parts.length === 0)
+    return {
+      verdict: 'ok',
+      summary: 'Every constraint is validated and every index valid; no index build running.',
+      columns,
+      rows,
+    };
   return { verdict: 'attention', summary: `${parts.join(', ')}.`, columns, rows };
 }
 
@@ -104,7 +151,9 @@ export const unvalidatedConstraintsAndInvalidIndexesCheck: TriageCheck = {
   title: 'Unvalidated constraints and invalid indexes',
   source: '001 Foreign Key Validation / Check constraint status; 002 Pattern 2 (pg_stat_progress_create_index)',
   async run(session: TriageSession): Promise<CheckOutcome> {
-    const constraints = await session.query<IntegrityRows['constraints'][number]>(UNVALIDATED_CONSTRAINTS_SQL, [INTEGRITY_ROWS_LIMIT]);
+    const constraints = await session.query<IntegrityRows['constraints'][number]>(UNVALIDATED_CONSTRAINTS_SQL, [
+      INTEGRITY_ROWS_LIMIT,
+    ]);
     const indexes = await session.query<IntegrityRows['indexes'][number]>(INVALID_INDEXES_SQL, [INTEGRITY_ROWS_LIMIT]);
     const builds = await session.query<IntegrityRows['builds'][number]>(INDEX_BUILDS_SQL, [INTEGRITY_ROWS_LIMIT]);
     return evaluateIntegrity({ constraints: constraints.rows, indexes: indexes.rows, builds: builds.rows });

@@ -6,7 +6,8 @@ import { answerIncidentButton } from './incident-button.js';
 
 function replyFor(outcome: DiscardOutcome): string | null {
   if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
-  if (outcome.kind === 'duplicate') return `You already approved this deletion (${outcome.approvals} of ${outcome.required}). Nothing changed.`;
+  if (outcome.kind === 'duplicate')
+    return `You already approved this deletion (${outcome.approvals} of ${outcome.required}). Nothing changed.`;
   return null;
 }
 
@@ -14,8 +15,14 @@ function replyFor(outcome: DiscardOutcome): string | null {
  * Handles the failure message's *Delete* button (a failed restore's leftover) after the ack;
  * refusals and repeats are answered to the presser alone and change nothing.
  */
-export function handleDiscardAction(deps: IncidentDeps, raw: { incidentId: unknown; userId: unknown }, respond: RespondFn): Promise<void> {
-  return answerIncidentButton(deps, raw, respond, 'discard', async ({ incidentId, userId }) => replyFor(await approveDiscard(deps, incidentId, userId)));
+export function handleDiscardAction(
+  deps: IncidentDeps,
+  raw: { incidentId: unknown; userId: unknown },
+  respond: RespondFn,
+): Promise<void> {
+  return answerIncidentButton(deps, raw, respond, 'discard', async ({ incidentId, userId }) =>
+    replyFor(await approveDiscard(deps, incidentId, userId)),
+  );
 }
 
 /** Registers the Delete button of a failed restore's leftover. */

@@ -18,7 +18,8 @@ export async function answerIncidentButton(
 ): Promise<void> {
   const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
   const parsed = ButtonPress.safeParse(raw);
-  if (!parsed.success) return void (await reply(':warning: This button does not belong to a migrate-bot incident. Nothing changed.'));
+  if (!parsed.success)
+    return void (await reply(':warning: This button does not belong to a migrate-bot incident. Nothing changed.'));
   try {
     const text = await act(parsed.data);
     if (text) await reply(text);

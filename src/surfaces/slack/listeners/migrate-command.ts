@@ -34,7 +34,11 @@ export interface MigrateCommandInput {
  * Every answer goes to the user as an ephemeral reply through `respond`
  * (the command's response_url); errors show their userMessage and change nothing.
  */
-export async function handleMigrateCommand(deps: SurfaceDeps, input: MigrateCommandInput, respond: RespondFn): Promise<void> {
+export async function handleMigrateCommand(
+  deps: SurfaceDeps,
+  input: MigrateCommandInput,
+  respond: RespondFn,
+): Promise<void> {
   const log = deps.logger.child({ command: 'migrate', user: input.userId });
   const reply = (msg: { text: string; blocks?: unknown[] }) =>
     respond({ response_type: 'ephemeral', replace_original: false, ...msg } as Parameters<RespondFn>[0]);
@@ -45,10 +49,16 @@ export async function handleMigrateCommand(deps: SurfaceDeps, input: MigrateComm
     await runMigrateCommand(deps, cmd, input, reply);
     deps.metrics.commands.inc({ command, outcome: 'ok', surface: 'slack' });
   } catch (err) {
-    deps.metrics.commands.inc({ command, outcome: isAppError(err) && err.userMessage ? 'refused' : 'error', surface: 'slack' });
+    deps.metrics.commands.inc({
+      command,
+      outcome: isAppError(err) && err.userMessage ? 'refused' : 'error',
+      surface: 'slack',
+    });
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
     else log.info({ code: err.code, reason: err.message }, '/migrate refused');
-    await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
+    await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) =>
+      log.error({ err: e }, 'could not reply'),
+    );
   }
 }
 
@@ -64,7 +74,13 @@ async function runMigrateCommand(
       await reply(helpMessage());
       return;
     case 'rollback': {
-      const incident = await openIncident(deps, { service: cmd.service, migration: cmd.migration, requestedBy: input.userId, responseUrl: input.responseUrl, ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}) });
+      const incident = await openIncident(deps, {
+        service: cmd.service,
+        migration: cmd.migration,
+        requestedBy: input.userId,
+        responseUrl: input.responseUrl,
+        ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}),
+      });
       await reply({
         text:
           incident.state === 'failed'
@@ -95,18 +111,35 @@ async function runMigrateCommand(
     case 'snapshot': {
       const service = resolveService(deps.services, cmd.service);
       if (service.snapshot.provider === 'none') {
-        await reply({ text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_` });
+        await reply({
+          text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_`,
+        });
         return;
       }
       const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
-      await deps.jobs.snapshot({ service: service.name, requestedBy: input.userId, name, responseUrl: input.responseUrl });
+      await deps.jobs.snapshot({
+        service: service.name,
+        requestedBy: input.userId,
+        name,
+        responseUrl: input.responseUrl,
+      });
       const open = await deps.repo.findOpenByService(service.name);
-      await reply({ text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.` });
+      await reply({
+        text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.`,
+      });
       return;
     }
     case 'restore': {
-      const incident = await openRestore(deps, { service: cmd.service, snapshotId: cmd.snapshotId, to: cmd.to, requestedBy: input.userId, responseUrl: input.responseUrl });
-      await reply({ text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.` });
+      const incident = await openRestore(deps, {
+        service: cmd.service,
+        snapshotId: cmd.snapshotId,
+        to: cmd.to,
+        requestedBy: input.userId,
+        responseUrl: input.responseUrl,
+      });
+      await reply({
+        text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.`,
+      });
       return;
     }
     case 'close': {
@@ -133,7 +166,9 @@ async function runMigrateCommand(
         return;
       }
       await postTimeline(deps, incident, service);
-      await reply({ text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.` });
+      await reply({
+        text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.`,
+      });
       return;
     }
     case 'verify': {
@@ -149,7 +184,9 @@ async function runMigrateCommand(
     }
     case 'retry': {
       const round = await retryIncident(deps, cmd.service, input.userId);
-      await reply({ text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.` });
+      await reply({
+        text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.`,
+      });
       return;
     }
   }
@@ -160,13 +197,24 @@ async function runMigrateCommand(
  * alone; the command's work (triage, lookups, opening the incident) then runs under `afterAck`,
  * the process-wide cap on post-ack work, so a burst of commands cannot starve the acks of the next.
  */
-export function registerMigrateCommand(app: App, deps: SurfaceDeps, afterAck: <T>(work: () => Promise<T>) => Promise<T> = (w) => w()): void {
+export function registerMigrateCommand(
+  app: App,
+  deps: SurfaceDeps,
+  afterAck: <T>(work: () => Promise<T>) => Promise<T> = (w) => w(),
+): void {
   app.command('/migrate', async ({ command, ack, respond }) => {
     await ack();
-    await afterAck(() => handleMigrateCommand(
-      deps,
-      { text: command.text, userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
-      respond,
-    ));
+    await afterAck(() =>
+      handleMigrateCommand(
+        deps,
+        {
+          text: command.text,
+          userId: command.user_id,
+          channelId: command.channel_id,
+          responseUrl: command.response_url,
+        },
+        respond,
+      ),
+    );
   });
 }

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { approve, reject, type ApprovalOutcome } from '../../../domain/incident/use-cases/approvals.js';
 import type { IncidentDeps } from '../../../domain/incident/ports/deps.js';
 import { isAppError, userMessageOf } from '../../../shared/errors.js';
-import { approvalConfirmView, CONFIRM_BLOCK, CONFIRM_INPUT, VIEW_CONFIRM_APPROVAL, type ConfirmMetadata } from '../../../adapters/slack/render/approval-modal.js';
+import {
+  approvalConfirmView,
+  CONFIRM_BLOCK,
+  CONFIRM_INPUT,
+  VIEW_CONFIRM_APPROVAL,
+  type ConfirmMetadata,
+} from '../../../adapters/slack/render/approval-modal.js';
 import { ACTION_APPROVE, ACTION_REJECT } from '../../../adapters/slack/render/incident-messages.js';
 
 const SlackUser = z.string().regex(/^[UW][A-Z0-9]+$/);
@@ -25,11 +31,19 @@ const PlanButtonValue = z
     return { incidentId: incidentId!, ...(digest ? { digest } : {}) };
   });
 
-const ConfirmMetadataSchema = z.object({ incidentId: z.uuid(), digest: z.string().regex(/^[0-9a-f]{64}$/).nullable(), responseUrl: z.url().optional() });
+const ConfirmMetadataSchema = z.object({
+  incidentId: z.uuid(),
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  responseUrl: z.url().optional(),
+});
 
 function replyFor(outcome: ApprovalOutcome): string | null {
   if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
-  if (outcome.kind === 'duplicate') return `You already approved this ${outcome.noun} (${outcome.approvals.length} of ${outcome.required}). Nothing changed.`;
+  if (outcome.kind === 'duplicate')
+    return `You already approved this ${outcome.noun} (${outcome.approvals.length} of ${outcome.required}). Nothing changed.`;
   if (outcome.kind === 'recorded' && outcome.complete && !outcome.queued) {
     return `Your approval is saved (${outcome.approvals.length} of ${outcome.required}). The job queue is unreachable right now, so the ${outcome.noun} is not queued yet; the bot queues it as soon as the queue answers (checked every minute). Nothing has run.`;
   }
@@ -50,7 +64,12 @@ export interface PressContext {
  * presser (ephemeral, via the payload's response_url) and change nothing. Approve on a
  * destructive plan opens the confirmation modal instead of recording.
  */
-export async function handlePlanAction(deps: IncidentDeps, action: 'approve' | 'reject', raw: { value: unknown; userId: unknown }, ctx: PressContext): Promise<void> {
+export async function handlePlanAction(
+  deps: IncidentDeps,
+  action: 'approve' | 'reject',
+  raw: { value: unknown; userId: unknown },
+  ctx: PressContext,
+): Promise<void> {
   const reply = (text: string) => ctx.respond({ response_type: 'ephemeral', replace_original: false, text });
   const value = PlanButtonValue.safeParse(raw.value);
   const user = SlackUser.safeParse(raw.userId);
@@ -61,10 +80,27 @@ export async function handlePlanAction(deps: IncidentDeps, action: 'approve' | '
   }
   const { incidentId, digest } = value.data;
   try {
-    const outcome = action === 'approve' ? await approve(deps, incidentId, user.data, { digest }) : await reject(deps, incidentId, user.data);
+    const outcome =
+      action === 'approve'
+        ? await approve(deps, incidentId, user.data, { digest })
+        : await reject(deps, incidentId, user.data);
     if (outcome.kind === 'confirm') {
-      if (!ctx.openModal) return void (await reply(':warning: This plan needs a typed confirmation, which this client cannot show. Nothing was recorded.'));
-      await ctx.openModal(approvalConfirmView({ service: outcome.service, summary: outcome.summary, required: outcome.required, metadata: { incidentId, digest: outcome.digest, ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}) } }));
+      if (!ctx.openModal)
+        return void (await reply(
+          ':warning: This plan needs a typed confirmation, which this client cannot show. Nothing was recorded.',
+        ));
+      await ctx.openModal(
+        approvalConfirmView({
+          service: outcome.service,
+          summary: outcome.summary,
+          required: outcome.required,
+          metadata: {
+            incidentId,
+            digest: outcome.digest,
+            ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}),
+          },
+        }),
+      );
       return;
     }
     const text = replyFor(outcome);
@@ -86,8 +122,14 @@ export async function handleConfirmSubmission(
   tell: (incidentId: string, text: string) => Promise<unknown>,
 ): Promise<void> {
   try {
-    const outcome = await approve(deps, input.metadata.incidentId, input.userId, { ...(input.metadata.digest ? { digest: input.metadata.digest } : {}), confirmedAs: input.typed });
-    const text = outcome.kind === 'confirm' ? ':warning: The plan changed while the modal was open. Nothing was recorded; press Approve again.' : replyFor(outcome);
+    const outcome = await approve(deps, input.metadata.incidentId, input.userId, {
+      ...(input.metadata.digest ? { digest: input.metadata.digest } : {}),
+      confirmedAs: input.typed,
+    });
+    const text =
+      outcome.kind === 'confirm'
+        ? ':warning: The plan changed while the modal was open. Nothing was recorded; press Approve again.'
+        : replyFor(outcome);
     if (text) await tell(input.metadata.incidentId, text);
   } catch (err) {
     if (!isAppError(err) || !err.userMessage) deps.logger.error({ err }, 'approval confirmation failed');
@@ -96,10 +138,18 @@ export async function handleConfirmSubmission(
 }
 
 /** Tells `userId` something in the incident's channel, visible to them alone. */
-async function ephemeralInIncident(deps: IncidentDeps, client: webApi.WebClient, incidentId: string, userId: string, text: string): Promise<void> {
+async function ephemeralInIncident(
+  deps: IncidentDeps,
+  client: webApi.WebClient,
+  incidentId: string,
+  userId: string,
+  text: string,
+): Promise<void> {
   const incident = await deps.repo.get(incidentId);
   if (!incident?.channelId) return;
-  await client.chat.postEphemeral({ channel: incident.channelId, user: userId, text }).catch((err: unknown) => deps.logger.warn({ err }, 'could not answer a modal submission'));
+  await client.chat
+    .postEphemeral({ channel: incident.channelId, user: userId, text })
+    .catch((err: unknown) => deps.logger.warn({ err }, 'could not answer a modal submission'));
 }
 
 /** Registers the plan card's buttons and the destructive-plan confirmation modal; Slack is called through `client`. */
@@ -110,24 +160,47 @@ export function registerPlanActions(app: App, deps: IncidentDeps, client: webApi
   ] as const) {
     app.action<BlockButtonAction>(actionId, async ({ ack, body, action: button, respond }) => {
       await ack();
-      await handlePlanAction(deps, action, { value: button.value, userId: body.user.id }, {
-        respond,
-        responseUrl: body.response_url,
-        openModal: (view) => client.views.open({ trigger_id: body.trigger_id, view }),
-      });
+      await handlePlanAction(
+        deps,
+        action,
+        { value: button.value, userId: body.user.id },
+        {
+          respond,
+          responseUrl: body.response_url,
+          openModal: (view) => client.views.open({ trigger_id: body.trigger_id, view }),
+        },
+      );
     });
   }
   app.view<ViewSubmitAction>(VIEW_CONFIRM_APPROVAL, async ({ ack, body, view }) => {
-    const metadata = ConfirmMetadataSchema.safeParse((() => { try { return JSON.parse(view.private_metadata); } catch { return null; } })());
+    const metadata = ConfirmMetadataSchema.safeParse(
+      (() => {
+        try {
+          return JSON.parse(view.private_metadata);
+        } catch {
+          return null;
+        }
+      })(),
+    );
     const typed = String(view.state.values[CONFIRM_BLOCK]?.[CONFIRM_INPUT]?.value ?? '');
     const service = metadata.success ? (await deps.repo.get(metadata.data.incidentId))?.service : undefined;
     // The one check made before the ack: a mistyped name is shown in the modal, which stays open.
-    if (!metadata.success || !service) return void (await ack({ response_action: 'errors', errors: { [CONFIRM_BLOCK]: 'This incident no longer exists. Close the modal; nothing was recorded.' } }));
-    if (typed.trim() !== service) return void (await ack({ response_action: 'errors', errors: { [CONFIRM_BLOCK]: `Type ${service} exactly to approve.` } }));
+    if (!metadata.success || !service)
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [CONFIRM_BLOCK]: 'This incident no longer exists. Close the modal; nothing was recorded.' },
+      }));
+    if (typed.trim() !== service)
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [CONFIRM_BLOCK]: `Type ${service} exactly to approve.` },
+      }));
     await ack();
     const responseUrl = metadata.data.responseUrl;
     await handleConfirmSubmission(deps, { metadata: metadata.data, userId: body.user.id, typed }, (incidentId, text) =>
-      responseUrl ? deps.notifier.reply(responseUrl, text) : ephemeralInIncident(deps, client, incidentId, body.user.id, text),
+      responseUrl
+        ? deps.notifier.reply(responseUrl, text)
+        : ephemeralInIncident(deps, client, incidentId, body.user.id, text),
     );
   });
 }

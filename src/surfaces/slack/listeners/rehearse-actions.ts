@@ -6,10 +6,19 @@ import { ACTION_REHEARSE } from '../../../adapters/slack/render/incident-message
 import { answerIncidentButton } from './incident-button.js';
 
 /** Handles the plan card's *Rehearse on a copy* after the ack; every answer goes to the presser alone. */
-export function handleRehearseAction(deps: IncidentDeps, raw: { incidentId: unknown; userId: unknown }, respond: RespondFn): Promise<void> {
+export function handleRehearseAction(
+  deps: IncidentDeps,
+  raw: { incidentId: unknown; userId: unknown },
+  respond: RespondFn,
+): Promise<void> {
   return answerIncidentButton(deps, raw, respond, 'rehearse', async ({ incidentId, userId }) => {
     const incident = await deps.repo.get(incidentId);
-    if (!incident) throw new AppError({ code: 'incident_not_found', message: 'no such incident', userMessage: 'This incident no longer exists.' });
+    if (!incident)
+      throw new AppError({
+        code: 'incident_not_found',
+        message: 'no such incident',
+        userMessage: 'This incident no longer exists.',
+      });
     return requestRehearsal(deps, incident, userId);
   });
 }

@@ -4,17 +4,29 @@ import { mapRdsError, type RdsErrorContext } from '../../../../src/adapters/rds/
 import { AppError } from '../../../../src/shared/errors.js';
 
 const ctx: RdsErrorContext = {
-  operation: 'CreateDBSnapshot', area: 'snapshot', source: { kind: 'instance', id: 'tickettoken-production' },
-  service: 'tickets', snapshotId: 'pre-rollback-tickets-20261121-031207', maxWaitMinutes: 30,
+  operation: 'CreateDBSnapshot',
+  area: 'snapshot',
+  source: { kind: 'instance', id: 'tickettoken-production' },
+  service: 'tickets',
+  snapshotId: 'pre-rollback-tickets-20261121-031207',
+  maxWaitMinutes: 30,
 };
 
 /** An error shaped like the SDK's Query-protocol service errors: `name` = shape, `Code` = wire code. */
 const sdkError = (name: string, code: string, status: number, message = 'boom'): Error =>
-  Object.assign(new Error(message), { name, Code: code, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  Object.assign(new Error(message), {
+    name,
+    Code: code,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 
 describe('mapRdsError', () => {
   it('maps the SDK class itself', () => {
-    const err = new SnapshotQuotaExceededFault({ message: 'Cannot create more than 100 manual snapshots', $metadata: { httpStatusCode: 400 } });
+    const err = new SnapshotQuotaExceededFault({
+      message: 'Cannot create more than 100 manual snapshots',
+      $metadata: { httpStatusCode: 400 },
+    });
     const mapped = mapRdsError(err, ctx);
     expect(mapped.code).toBe('snapshot_quota_exceeded');
     expect(mapped.retryable).toBe(false);
@@ -47,7 +59,9 @@ describe('mapRdsError', () => {
   });
 
   it('recognises the waiter timeout (not a socket TimeoutError)', () => {
-    const waiter = Object.assign(new Error('{"state":"TIMEOUT","reason":"Waiter has timed out"}'), { name: 'TimeoutError' });
+    const waiter = Object.assign(new Error('{"state":"TIMEOUT","reason":"Waiter has timed out"}'), {
+      name: 'TimeoutError',
+    });
     expect(mapRdsError(waiter, ctx).code).toBe('snapshot_wait_timeout');
     expect(mapRdsError(waiter, ctx).userMessage).toContain('services.tickets.snapshot.max_wait_minutes');
     expect(mapRdsError(waiter, { ...ctx, area: 'restore', target: 'x-recovery' }).code).toBe('restore_wait_timeout');
@@ -56,7 +70,10 @@ describe('mapRdsError', () => {
   });
 
   it('keeps access key IDs out of messages', () => {
-    const mapped = mapRdsError(sdkError('InvalidClientTokenId', 'InvalidClientTokenId', 403, 'key AKIAIOSFODNN7EXAMPLE is invalid'), ctx);
+    const mapped = mapRdsError(
+      sdkError('InvalidClientTokenId', 'InvalidClientTokenId', 403, 'key AKIAIOSFODNN7EXAMPLE is invalid'),
+      ctx,
+    );
     expect(mapped.code).toBe('rds_access_denied');
     expect(mapped.message).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(mapped.userMessage).not.toContain('AKIA');
