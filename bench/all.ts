@@ -241,7 +241,7 @@ async function hundredIncidents(): Promise<string[][]> {
     while (Date.now() < deadline) {
       const rows = await query<{ id: string; state: string; plan_message_ts: string | null }>(
         harness.stateDb.url,
-        'SELECT id, state, plan_message_ts FROM incidents',
+        'SELECT i.id, i.state, s.plan_message_ts FROM incidents i LEFT JOIN incident_slack s ON s.incident_id = i.id AND s.plan_attempt = i.attempt',
       );
       const ready = rows.filter((r) => r.state === 'awaiting_approval' && r.plan_message_ts && !approved.has(r.id));
       for (const r of ready) approved.add(r.id);
@@ -277,7 +277,7 @@ async function hundredIncidents(): Promise<string[][]> {
     );
     const finished = end.find((e) => e.state === 'resolved')?.n ?? 0;
     const channels = (
-      await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents')
+      await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incident_slack')
     )[0]!.n;
     const elapsed = (Date.now() - t0) / 1000;
     return [

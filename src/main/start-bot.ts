@@ -11,6 +11,8 @@ import {
   createSnapshotProvider,
   type SnapshotContext,
 } from '../adapters/snapshots/snapshot-provider-registry.js';
+import { noticeText } from '../adapters/slack/render/notice-text.js';
+import { PostgresSlackIncidentStore } from '../adapters/postgres/postgres-slack-incident-store.js';
 import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
@@ -123,6 +125,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
 
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   const repo = new PostgresIncidentRepository(pool, clock);
+  const slackStore = new PostgresSlackIncidentStore(pool);
   const metrics = createMetrics(() => repo.countByState());
   const scale = (n: number) => Math.max(1, Math.round(n * env.SLACK_TIER_SCALE));
   const pacer = new SlackPacer({
@@ -177,7 +180,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     notifier: new OutboxNotifier(
       outbox,
       (id, noticeId) => jobs.deliver(id, noticeId),
-      (url, text) => slack.reply(url, text),
+      (url, message) => slack.reply(url, typeof message === 'string' ? message : noticeText(message)),
       logger,
     ),
     jobs,
@@ -222,7 +225,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     const workers = await startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.QUEUE_PREFIX,
-      delivery: { outbox, slack, repo, logger, pacer, summary: (id) => incidentSummary(deps, id) },
+      delivery: { outbox, slack, repo, slackStore, logger, pacer, summary: (id) => incidentSummary(deps, id) },
       jobs,
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,

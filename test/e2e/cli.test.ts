@@ -248,4 +248,22 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     const reply = await h.slack.waitForResponse((r) => r.key === key);
     expect(String(reply.body.text)).toMatch(/no open incident/i);
   });
+
+  it('speaks plain text in a terminal: no Slack mention, channel link, bold or emoji markup in any output', async () => {
+    const runs = [
+      await cli(h, ['snapshot', 'ticket-service', '--as', REQUESTER]),
+      await cli(h, ['plan', 'ticket-service', '007']),
+      await cli(h, ['status']),
+      await cli(h, ['triage', 'ticket-service']),
+    ];
+    expect(runs[0]!.code).toBe(0);
+    expect(runs[0]!.stderr).toMatch(/Snapshot pre-rollback-ticket-service-\S+ of ticket-service is available/);
+    for (const run of runs) {
+      for (const out of [run.stdout, run.stderr]) {
+        expect(out).not.toMatch(/<@|<#|<!/);
+        expect(out).not.toMatch(/\*[^*\s][^*\n]*\*/);
+        expect(out).not.toMatch(/:[a-z_]+:/);
+      }
+    }
+  });
 });

@@ -134,9 +134,10 @@ describe('ways out of a running or failed incident', () => {
     const [row] = await query<{ id: string }>(
       h.stateDb.url,
       `WITH i AS (
-         INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, created_at, updated_at)
-         VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'snapshotting', $1, 'C0LOST001', 'incident-db-migration-lost', now() - interval '2 hours', now() - interval '2 hours')
+         INSERT INTO incidents (id, service, migration, state, requested_by, created_at, updated_at)
+         VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'snapshotting', $1, now() - interval '2 hours', now() - interval '2 hours')
          RETURNING id),
+       s AS (INSERT INTO incident_slack (incident_id, channel_id, channel_name) SELECT id, 'C0LOST001', 'incident-db-migration-lost' FROM i),
        e AS (INSERT INTO incident_events (incident_id, at, type, actor, to_state) SELECT id, now() - interval '2 hours', 'snapshot_started', 'migrate-bot', 'snapshotting' FROM i)
        SELECT id FROM i`,
       [REQUESTER],
@@ -151,8 +152,8 @@ describe('ways out of a running or failed incident', () => {
     await query(h.stateDb.url, "UPDATE incidents SET state = 'cancelled', ended_at = now() WHERE id = $1", [row!.id]);
     const [fresh] = await query<{ id: string }>(
       h.stateDb.url,
-      `INSERT INTO incidents (id, service, migration, state, requested_by, channel_id, channel_name, plan)
-       VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'opened', $1, NULL, NULL, '[]') RETURNING id`,
+      `INSERT INTO incidents (id, service, migration, state, requested_by, plan)
+       VALUES (gen_random_uuid(), 'ticket-service', '007_add_security_tables.ts', 'opened', $1, '[]') RETURNING id`,
       [REQUESTER],
     );
     await reachesState(h, fresh!.id, 'awaiting_approval');

@@ -53,8 +53,8 @@ describe('pacing to Slack rate limits', () => {
     await eventually(
       'every incident to have its channel',
       async () =>
-        (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incidents'))[0]!.n ===
-        4,
+        (await query<{ n: number }>(harness.stateDb.url, 'SELECT count(channel_id)::int AS n FROM incident_slack'))[0]!
+          .n === 4,
       30_000,
     );
     expect(Date.now() - started).toBeGreaterThan(4_000); // they did wait for the window (8 s, less the time the first two took)

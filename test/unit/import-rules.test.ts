@@ -37,7 +37,11 @@ describe('import rules (dependency-cruiser)', () => {
 
   it('refuses a deliberate circle and a domain → adapter import (test/fixtures/import-cycle)', async () => {
     const found = await violations(path.join(ROOT, 'test/fixtures/import-cycle'));
-    expect(found).toContainEqual({ rule: 'domain-is-pure', from: 'src/domain/plan-a.ts', to: 'src/adapters/pg-thing.ts' });
+    expect(found).toContainEqual({
+      rule: 'domain-is-pure',
+      from: 'src/domain/plan-a.ts',
+      to: 'src/adapters/pg-thing.ts',
+    });
     expect(found.some((v) => v.rule === 'no-circular' && v.from === 'src/domain/plan-a.ts')).toBe(true);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { Incident } from '../../domain/incident/model/incident.js';
 import type { NoticeMethod, Notifier } from '../../domain/incident/ports/notifier.js';
 import type { Logger } from '../../shared/logger.js';
+import type { IncidentNotice, StatusChange } from '../../domain/incident/model/notices.js';
 import type { PostgresOutbox } from './postgres-outbox.js';
 
 /** The arguments of a Notifier method after the incident. */
@@ -40,7 +41,7 @@ export class OutboxNotifier implements Notifier {
   constructor(
     private readonly outbox: PostgresOutbox,
     private readonly kick: DeliveryKick,
-    private readonly sendReply: (responseUrl: string, text: string) => Promise<void>,
+    private readonly sendReply: (responseUrl: string, message: IncidentNotice | string) => Promise<void>,
     private readonly logger: Logger,
   ) {}
 
@@ -66,8 +67,8 @@ export class OutboxNotifier implements Notifier {
   triage(incident: Incident, ...rest: Rest<'triage'>) {
     return this.store('triage', incident, ...rest);
   }
-  progress(incident: Incident, text: string) {
-    return this.store('progress', incident, text);
+  progress(incident: Incident, notice: IncidentNotice) {
+    return this.store('progress', incident, notice);
   }
   initialNotice(incident: Incident, ...rest: Rest<'initialNotice'>) {
     return this.store('initialNotice', incident, ...rest);
@@ -99,15 +100,15 @@ export class OutboxNotifier implements Notifier {
   failure(incident: Incident, ...rest: Rest<'failure'>) {
     return this.store('failure', incident, ...rest);
   }
-  announce(incident: Incident, text: string) {
-    return this.store('announce', incident, text);
+  announce(incident: Incident, change: StatusChange) {
+    return this.store('announce', incident, change);
   }
   cancelled(incident: Incident, byUserId: string, reason?: string) {
     return this.store('cancelled', incident, byUserId, reason);
   }
 
-  async reply(responseUrl: string, text: string): Promise<void> {
-    await this.sendReply(responseUrl, text).catch((err: unknown) =>
+  async reply(responseUrl: string, message: IncidentNotice | string): Promise<void> {
+    await this.sendReply(responseUrl, message).catch((err: unknown) =>
       this.logger.warn({ err }, 'ephemeral reply failed'),
     );
   }

@@ -47,11 +47,9 @@ interface IncidentRow {
   migration: string;
   state: Incident['state'];
   requested_by: string;
-  channel_id: string | null;
-  channel_name: string | null;
-  plan_message_ts: string | null;
-  summary_ts: string | null;
-  topic_state: string | null;
+  /** From the Slack adapter's `incident_slack`, joined: the conversation, once it exists. */
+  channel_id?: string | null;
+  channel_name?: string | null;
   plan: Incident['plan'];
   snapshot: SnapshotRecord | null;
   steps: StepOutcome[];
@@ -73,11 +71,7 @@ const toIncident = (r: IncidentRow): Incident => ({
   migration: r.migration,
   state: r.state,
   requestedBy: r.requested_by,
-  channelId: r.channel_id,
-  channelName: r.channel_name,
-  planMessageTs: r.plan_message_ts,
-  summaryTs: r.summary_ts ?? null,
-  topicState: r.topic_state ?? null,
+  conversation: r.channel_id ? { id: r.channel_id, name: r.channel_name ?? r.channel_id } : null,
   // Plans stored before the migration-tool registry carry knex's trackingId/batch: read them as today's steps.
   plan: (r.plan as unknown as Array<Record<string, unknown>>).map(planStepFromStored),
   snapshot: r.snapshot,
@@ -93,6 +87,14 @@ const toIncident = (r: IncidentRow): Incident => ({
 });
 
 const BOT = 'migrate-bot';
+
+/** Incidents with their conversation (the channel the Slack adapter recorded in `incident_slack`). */
+const INCIDENTS =
+  'SELECT i.*, s.channel_id, s.channel_name FROM incidents i LEFT JOIN incident_slack s ON s.incident_id = i.id';
+
+/** `update` (an `UPDATE incidents … RETURNING *`) with the conversation joined, as {@link INCIDENTS} reads it. */
+const withConversation = (update: string): string =>
+  `WITH u AS (${update}) SELECT u.*, s.channel_id, s.channel_name FROM u LEFT JOIN incident_slack s ON s.incident_id = u.id`;
 
 /** IncidentRepository on the bot's state database (`DATABASE_URL`), schema from state-schema.ts. */
 export class PostgresIncidentRepository implements IncidentRepository {
@@ -149,9 +151,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
         throw new AppError({
           code: 'incident_already_open',
           message: `service ${input.service} already has an open incident ${open?.id}`,
-          details: { incidentId: open?.id, channelId: open?.channelId },
-          userMessage: open?.channelId
-            ? `A rollback of *${input.service}* is already open in <#${open.channelId}> (\`${open.migration}\`, ${open.state.replace(/_/g, ' ')}). Follow it there.`
+          details: { incidentId: open?.id, channelId: open?.conversation?.id },
+          userMessage: open?.conversation
+            ? `A rollback of *${input.service}* is already open in <#${open.conversation.id}> (\`${open.migration}\`, ${open.state.replace(/_/g, ' ')}). Follow it there.`
             : `A rollback of *${input.service}* is already being opened. Try again in a minute.`,
         });
       }
@@ -163,7 +165,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async get(id: string): Promise<Incident | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const { rows } = await this.pool.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<IncidentRow>(`${INCIDENTS} WHERE i.id = $1`, [id]);
     return rows[0] ? toIncident(rows[0]) : null;
   }
 
@@ -174,7 +176,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
   /** The service's open incident, read through `db` (the pool, or a connection already held). */
   private async openByService(db: pg.Pool | pg.PoolClient, service: string): Promise<Incident | null> {
     const { rows } = await db.query<IncidentRow>(
-      `SELECT * FROM incidents WHERE service = $1 AND state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed')`,
+      `${INCIDENTS} WHERE service = $1 AND state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed')`,
       [service],
     );
     return rows[0] ? toIncident(rows[0]) : null;
@@ -182,7 +184,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async latestByService(service: string, states?: Incident['state'][]): Promise<Incident | null> {
     const { rows } = await this.pool.query<IncidentRow>(
-      'SELECT * FROM incidents WHERE service = $1 AND ($2::text[] IS NULL OR state = ANY($2)) ORDER BY created_at DESC LIMIT 1',
+      `${INCIDENTS} WHERE service = $1 AND ($2::text[] IS NULL OR state = ANY($2)) ORDER BY created_at DESC LIMIT 1`,
       [service, states ?? null],
     );
     return rows[0] ? toIncident(rows[0]) : null;
@@ -190,7 +192,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async listOpen(): Promise<Incident[]> {
     const { rows } = await this.pool.query<IncidentRow>(
-      `SELECT * FROM incidents WHERE state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed') ORDER BY created_at`,
+      `${INCIDENTS} WHERE state IN ('opened','snapshotting','awaiting_approval','rolling_back','failed') ORDER BY created_at`,
     );
     return rows.map(toIncident);
   }
@@ -203,25 +205,12 @@ export class PostgresIncidentRepository implements IncidentRepository {
   }
 
   async discard(id: string, reason = 'the incident could not be set up'): Promise<void> {
-    await this.pool.query('DELETE FROM incidents WHERE id = $1 AND channel_id IS NULL', [id]);
+    await this.pool.query(
+      'DELETE FROM incidents WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM incident_slack WHERE incident_id = $1 AND channel_id IS NOT NULL)',
+      [id],
+    );
     await this.pool.query('DELETE FROM notices WHERE incident_id = $1 AND delivered_at IS NULL', [id]);
     await this.log(id, 'discarded', BOT, { reason });
-  }
-
-  async setChannel(id: string, channelId: string, channelName: string): Promise<void> {
-    await this.update(id, 'channel_id = $2, channel_name = $3', [channelId, channelName]);
-    await this.log(id, 'channel_created', BOT, { channelId, channelName });
-  }
-
-  async setSummary(id: string, fields: { ts?: string; topicState?: string }): Promise<void> {
-    await this.update(id, 'summary_ts = COALESCE($2, summary_ts), topic_state = COALESCE($3, topic_state)', [
-      fields.ts ?? null,
-      fields.topicState ?? null,
-    ]);
-  }
-
-  async setPlanMessage(id: string, ts: string): Promise<void> {
-    await this.update(id, 'plan_message_ts = $2', [ts]);
   }
 
   async setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void> {
@@ -269,7 +258,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
       'retried',
       actor,
       { ...data, steps: plan.map((s) => s.migration), digest: basis?.digest ?? null },
-      `failure = NULL, snapshot = NULL, plan_message_ts = NULL, steps = '[]', plan = $5, attempt = attempt + 1, basis = $6, risk = NULL, break_glass = NULL`,
+      `failure = NULL, snapshot = NULL, steps = '[]', plan = $5, attempt = attempt + 1, basis = $6, risk = NULL, break_glass = NULL`,
       [JSON.stringify(plan), basis ? JSON.stringify(basis) : null],
       (client) => client.query('DELETE FROM approvals WHERE incident_id = $1', [id]),
     );
@@ -290,7 +279,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
     more?: (client: pg.PoolClient) => Promise<unknown>,
   ): Promise<Incident> {
     return this.inTransaction(async (client) => {
-      const { rows } = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+      const { rows } = await client.query<IncidentRow>(`${INCIDENTS} WHERE i.id = $1 FOR UPDATE OF i`, [id]);
       const row = rows[0];
       if (!row)
         throw new AppError({
@@ -301,7 +290,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
       const to = nextState(row.state, event);
       const now = this.clock.now();
       const updated = await client.query<IncidentRow>(
-        `UPDATE incidents SET state = $2, updated_at = $3, ended_at = $4, ${set} WHERE id = $1 RETURNING *`,
+        withConversation(
+          `UPDATE incidents SET state = $2, updated_at = $3, ended_at = $4, ${set} WHERE id = $1 RETURNING *`,
+        ),
         [id, to, now, isOpen(to) ? null : now, ...values],
       );
       await more?.(client);
@@ -354,7 +345,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
   ): Promise<Incident> {
     return this.inTransaction(async (client) => {
       const { rows } = await client.query<IncidentRow>(
-        'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
+        withConversation(
+          'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
+        ),
         [id, JSON.stringify(plan), JSON.stringify(basis), this.clock.now()],
       );
       if (!rows[0]) throw new AppError({ code: 'incident_not_found', message: `incident ${id} not found` });

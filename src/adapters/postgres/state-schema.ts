@@ -8,7 +8,7 @@ import { knexLog } from '../migrations/knex-migration-tool.js';
  * lock, so several bot processes starting at once apply each migration once.
  * Tracking table: `migrate_bot_schema_migrations`.
  */
-const MIGRATIONS: Record<string, Knex.Migration> = {
+export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
   '0001_incidents_approvals_events': {
     async up(knex) {
       await knex.raw(`
@@ -168,12 +168,48 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE expected_schemas');
     },
   },
+  // Slack's own bookkeeping (channel, plan card and summary message ts, topic) moves out of the
+  // incident into a table the Slack adapter owns; existing incidents keep theirs.
+  '0008_incident_slack': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE incident_slack (
+          incident_id uuid PRIMARY KEY REFERENCES incidents(id) ON DELETE CASCADE,
+          channel_id text,
+          channel_name text,
+          plan_message_ts text,
+          plan_attempt integer,
+          summary_ts text,
+          topic_state text
+        );
+        INSERT INTO incident_slack (incident_id, channel_id, channel_name, plan_message_ts, plan_attempt, summary_ts, topic_state)
+          SELECT id, channel_id, channel_name, plan_message_ts, attempt, summary_ts, topic_state FROM incidents
+          WHERE channel_id IS NOT NULL OR plan_message_ts IS NOT NULL OR summary_ts IS NOT NULL OR topic_state IS NOT NULL;
+        ALTER TABLE incidents DROP COLUMN channel_id, DROP COLUMN channel_name, DROP COLUMN plan_message_ts,
+          DROP COLUMN summary_ts, DROP COLUMN topic_state;
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents ADD COLUMN channel_id text, ADD COLUMN channel_name text, ADD COLUMN plan_message_ts text,
+          ADD COLUMN summary_ts text, ADD COLUMN topic_state text;
+        UPDATE incidents i SET channel_id = s.channel_id, channel_name = s.channel_name,
+          plan_message_ts = CASE WHEN s.plan_attempt = i.attempt THEN s.plan_message_ts END,
+          summary_ts = s.summary_ts, topic_state = s.topic_state
+          FROM incident_slack s WHERE s.incident_id = i.id;
+        DROP TABLE incident_slack;
+      `);
+    },
+  },
 };
 
+/** The state schema's own tracking table (knex's layout). */
+export const STATE_MIGRATIONS_TABLE = 'migrate_bot_schema_migrations';
+
 const source: Knex.MigrationSource<string> = {
-  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrations: async () => Object.keys(STATE_MIGRATIONS).sort(),
   getMigrationName: (name) => name,
-  getMigration: async (name) => MIGRATIONS[name]!,
+  getMigration: async (name) => STATE_MIGRATIONS[name]!,
 };
 
 /**
@@ -186,7 +222,7 @@ export async function migrateStateDb(databaseUrl: string, logger: Logger): Promi
   try {
     const [, applied] = (await knex.migrate.latest({
       migrationSource: source,
-      tableName: 'migrate_bot_schema_migrations',
+      tableName: STATE_MIGRATIONS_TABLE,
     })) as [number, string[]];
     if (applied.length) logger.info({ applied }, 'state database migrated');
     return applied;

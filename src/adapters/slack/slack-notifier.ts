@@ -4,7 +4,10 @@ import { summaryBlocks, topicFor } from './render/summary-blocks.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { webApi } from '@slack/bolt';
 import type { ServicesConfig } from '../../config/services.js';
-import type { Incident, IncidentFailure, StepOutcome } from '../../domain/incident/model/incident.js';
+import type { IncidentFailure, StepOutcome } from '../../domain/incident/model/incident.js';
+import type { SlackIncident, SlackIncidentState } from './slack-incident-store.js';
+import type { IncidentNotice, StatusChange } from '../../domain/incident/model/notices.js';
+import { announceText, noticeText } from './render/notice-text.js';
 import type { ApprovalProgress, VerificationResult } from '../../domain/incident/ports/notifier.js';
 import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
 import { shortId } from '../../domain/incident/model/incident.js';
@@ -73,7 +76,7 @@ export class SlackNotifier {
     private readonly templates: MessageTemplates = DEFAULT_TEMPLATES,
   ) {}
 
-  private async post(incident: Incident, message: SlackMessage, threadTs?: string): Promise<string> {
+  private async post(incident: SlackIncident, message: SlackMessage, threadTs?: string): Promise<string> {
     if (!incident.channelId)
       throw new AppError({ code: 'slack_no_channel', message: `incident ${incident.id} has no channel yet` });
     const notice = deliveringNotice.getStore();
@@ -204,7 +207,7 @@ export class SlackNotifier {
    * {@link refreshSummary}), and the channel topic.
    * @returns its ts
    */
-  async opened(incident: Incident, summary?: IncidentSummary | null): Promise<string> {
+  async opened(incident: SlackIncident, summary?: IncidentSummary | null): Promise<string> {
     const ts = await this.post(incident, this.summaryMessage(incident, summary ?? null));
     await this.client.pins.add({ channel: incident.channelId!, timestamp: ts }).catch((err: unknown) => {
       if (slackErrorCode(err) !== 'already_pinned')
@@ -215,7 +218,7 @@ export class SlackNotifier {
     return ts;
   }
 
-  private summaryMessage(incident: Incident, summary: IncidentSummary | null): SlackMessage {
+  private summaryMessage(incident: SlackIncident, summary: IncidentSummary | null): SlackMessage {
     const service = resolveService(this.services, incident.service);
     const opened = openedMessage(incident, service);
     return {
@@ -225,8 +228,8 @@ export class SlackNotifier {
   }
 
   /** Redraws the pinned summary in place (chat.update) and, when the state changed, the channel topic. */
-  async refreshSummary(summary: IncidentSummary): Promise<{ topicState?: string }> {
-    const incident = summary.incident;
+  async refreshSummary(summary: IncidentSummary, slack: SlackIncidentState): Promise<{ topicState?: string }> {
+    const incident: SlackIncident = { ...summary.incident, ...slack };
     if (!incident.channelId || !incident.summaryTs) return {};
     const msg = this.summaryMessage(incident, summary);
     try {
@@ -249,7 +252,7 @@ export class SlackNotifier {
    * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
    * console for RDS/Aurora, in the region of the snapshot's ARN). Best effort: a refusal is logged.
    */
-  async bookmark(incident: Incident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
+  async bookmark(incident: SlackIncident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
     if (!incident.channelId) return;
     const service = resolveService(this.services, incident.service);
     let link: string | undefined;
@@ -280,7 +283,7 @@ export class SlackNotifier {
     }
   }
 
-  private async setTopic(incident: Incident): Promise<void> {
+  private async setTopic(incident: SlackIncident): Promise<void> {
     await this.client.conversations
       .setTopic({ channel: incident.channelId!, topic: topicFor(incident) })
       .catch((err: unknown) =>
@@ -288,7 +291,7 @@ export class SlackNotifier {
       );
   }
 
-  async triage(incident: Incident, report: TriageReport): Promise<void> {
+  async triage(incident: SlackIncident, report: TriageReport): Promise<void> {
     const msg = triageMessage(report);
     const ts = await this.post(incident, { text: msg.text, blocks: msg.blocks });
     for (const file of msg.files) {
@@ -306,8 +309,12 @@ export class SlackNotifier {
     }
   }
 
-  /** A progress line, in the live summary's thread once it exists (the channel stays readable). */
-  async progress(incident: Incident, text: string): Promise<void> {
+  /**
+   * A notice, in the live summary's thread once it exists (the channel stays readable). A string
+   * is a notice stored as mrkdwn by a release before notices were data, delivered as it was.
+   */
+  async progress(incident: SlackIncident, notice: IncidentNotice | string): Promise<void> {
+    const text = typeof notice === 'string' ? notice : noticeText(notice);
     await this.post(
       incident,
       { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: redactSecrets(text).slice(0, 3000) } }] },
@@ -315,15 +322,15 @@ export class SlackNotifier {
     );
   }
 
-  async initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
+  async initialNotice(incident: SlackIncident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
     await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes, this.templates));
   }
 
-  async planCard(incident: Incident, progress: ApprovalProgress): Promise<string> {
+  async planCard(incident: SlackIncident, progress: ApprovalProgress): Promise<string> {
     return this.post(incident, planCardMessage(incident, resolveService(this.services, incident.service), progress));
   }
 
-  async updatePlanCard(incident: Incident, progress: ApprovalProgress): Promise<void> {
+  async updatePlanCard(incident: SlackIncident, progress: ApprovalProgress): Promise<void> {
     if (!incident.channelId || !incident.planMessageTs) return;
     const msg = planCardMessage(incident, resolveService(this.services, incident.service), progress);
     try {
@@ -339,7 +346,7 @@ export class SlackNotifier {
   }
 
   async statusUpdate(
-    incident: Incident,
+    incident: SlackIncident,
     progress: ApprovalProgress,
     nextInMinutes: number,
     missedAt: Date | null = null,
@@ -350,7 +357,7 @@ export class SlackNotifier {
     );
   }
 
-  async resolution(incident: Incident, verification: VerificationResult): Promise<void> {
+  async resolution(incident: SlackIncident, verification: VerificationResult): Promise<void> {
     await this.post(
       incident,
       resolutionMessage(
@@ -362,7 +369,7 @@ export class SlackNotifier {
     );
   }
 
-  async archiveChannel(incident: Incident): Promise<void> {
+  async archiveChannel(incident: SlackIncident): Promise<void> {
     if (!incident.channelId) return;
     try {
       await this.client.conversations.archive({ channel: incident.channelId });
@@ -372,7 +379,7 @@ export class SlackNotifier {
     }
   }
 
-  async timeline(incident: Incident, markdown: string): Promise<void> {
+  async timeline(incident: SlackIncident, markdown: string): Promise<void> {
     if (!incident.channelId) return;
     try {
       await this.client.filesUploadV2({
@@ -388,24 +395,26 @@ export class SlackNotifier {
     }
   }
 
-  async verification(incident: Incident, verification: VerificationResult): Promise<void> {
+  async verification(incident: SlackIncident, verification: VerificationResult): Promise<void> {
     await this.post(incident, verificationMessage(incident.service, verification));
   }
 
-  async restoreComplete(incident: Incident, note?: string): Promise<void> {
+  async restoreComplete(incident: SlackIncident, note?: string): Promise<void> {
     await this.post(incident, restoreCompleteMessage(incident, note));
   }
 
-  async failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
+  async failure(incident: SlackIncident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void> {
     await this.post(
       incident,
       failureMessage(incident, failure, steps, resolveService(this.services, incident.service)),
     );
   }
 
-  async announce(incident: Incident, text: string): Promise<void> {
+  /** A status change in the service's `announce_channel` (a string: stored mrkdwn of an earlier release). */
+  async announce(incident: SlackIncident, change: StatusChange | string): Promise<void> {
     const channel = resolveService(this.services, incident.service).announce_channel;
     if (!channel) return;
+    const text = typeof change === 'string' ? change : announceText(incident, change);
     const where = incident.channelId ? ` — follow it in <#${incident.channelId}>` : '';
     const body = redactSecrets(`${text}${where}`).slice(0, 3000);
     try {
@@ -420,7 +429,7 @@ export class SlackNotifier {
     }
   }
 
-  async cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void> {
+  async cancelled(incident: SlackIncident, byUserId: string, reason?: string): Promise<void> {
     await this.post(incident, cancelledMessage(incident, byUserId, reason));
   }
 

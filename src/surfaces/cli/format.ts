@@ -73,7 +73,7 @@ export function statusText(views: readonly StatusView[]): string {
         .map(([k, s]) => `${k} ${s}`)
         .join(', ');
       return [
-        `${v.service.name}: incident ${shortId(i.id)} (${i.kind} of ${i.migration}) is ${i.state.replace(/_/g, ' ')}${i.channelName ? ` in #${i.channelName}` : ''}`,
+        `${v.service.name}: incident ${shortId(i.id)} (${i.kind} of ${i.migration}) is ${i.state.replace(/_/g, ' ')}${i.conversation ? ` in #${i.conversation.name}` : ''}`,
         `  approvals ${v.approvals.length} of ${v.required}${v.approvals.length ? ` (${v.approvals.map((a) => a.userId).join(', ')})` : ''}; snapshot ${i.snapshot ? `${i.snapshot.id} ${i.snapshot.status}` : 'none yet'}`,
         `  steps: ${i.steps.map((s) => `${s.migration} ${s.status}`).join(', ') || 'none run'}; jobs: ${jobs || 'none'}`,
         `  ${head}`,
@@ -99,7 +99,7 @@ export function outcomeText(i: Incident): string {
   const steps = i.steps
     .map((s) => `${s.migration} ${s.status}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`)
     .join(', ');
-  const where = i.channelName ? ` Channel: #${i.channelName}.` : '';
+  const where = i.conversation ? ` Channel: #${i.conversation.name}.` : '';
   switch (i.state) {
     case 'resolved':
       return `Rolled back ${i.migration} on ${i.service}: ${steps}. Verification passed.${where}`;

@@ -16,6 +16,7 @@ import type { Env } from '../../config/env.js';
 import type { SurfaceDeps } from '../surface-deps.js';
 import { EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
 import { outcomeText, planText, snapshotText, statusText, triageText, verificationText } from './format.js';
+import { noticePlainText } from './notice-text.js';
 import { createProgress, type Progress } from './progress.js';
 import { runCliRollback } from './rollback-command.js';
 
@@ -315,7 +316,7 @@ function addRollbackCommand(program: Command, ctx: CliContext): void {
                 incident: {
                   id: incident.id,
                   state: incident.state,
-                  channel: incident.channelName,
+                  channel: incident.conversation?.name ?? null,
                   steps: incident.steps,
                   failure: incident.failure,
                 },
@@ -348,7 +349,7 @@ function addIncidentCommands(program: Command, ctx: CliContext): void {
           const record = await takeOnDemandSnapshot(
             deps,
             { service: service.name, requestedBy: operator(opts.as, engine), name },
-            async (text) => progress.line(text.replace(/:[a-z_]+: /g, '')),
+            async (notice) => progress.line(noticePlainText(notice)),
           );
           if (!record)
             return {

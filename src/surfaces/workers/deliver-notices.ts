@@ -1,6 +1,7 @@
 import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
 import type { PostgresOutbox, StoredNotice } from '../../adapters/postgres/postgres-outbox.js';
 import type { Incident } from '../../domain/incident/model/incident.js';
+import type { SlackIncident, SlackIncidentStore } from '../../adapters/slack/slack-incident-store.js';
 import type { IncidentRepository } from '../../domain/incident/ports/incident-repository.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -22,6 +23,8 @@ export interface NoticeDelivery {
   outbox: PostgresOutbox;
   slack: SlackNotifier;
   repo: IncidentRepository;
+  /** Slack's own bookkeeping of each incident (channel, plan card and summary ts, topic). */
+  slackStore: SlackIncidentStore;
   logger: Logger;
   /** The incident's live summary, read fresh; the pinned message is redrawn once per delivery run. */
   summary?: (incidentId: string) => Promise<IncidentSummary | null>;
@@ -35,7 +38,7 @@ export interface NoticeDelivery {
  * until there is, and the requester is told once that their channel is queued.
  * @throws AppError `slack_paced` (retryable, `retryAfterSec`) when the channel must wait
  */
-async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, current: Incident): Promise<void> {
+async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, current: SlackIncident): Promise<void> {
   if (!d.pacer || notice.method !== 'createIncidentChannel' || current.channelId) return;
   const waitMs = await d.pacer.reserve('conversations.create');
   if (waitMs === 0) return;
@@ -62,7 +65,7 @@ async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, curre
 }
 
 /** The requester's ephemeral "where to follow it" once the incident channel exists. */
-function openedReply(incident: Incident): string {
+function openedReply(incident: SlackIncident): string {
   return incident.kind === 'restore'
     ? `Restore incident opened in <#${incident.channelId}>: \`${incident.restore?.target}\` will be a new copy; approvals happen there.`
     : `Incident opened in <#${incident.channelId}>: rollback of \`${incident.migration}\` on *${incident.service}*. Triage, snapshot and the plan for approval follow there.`;
@@ -88,11 +91,12 @@ function reviveIncident(json: unknown): Incident {
 async function deliverOne(
   d: NoticeDelivery,
   notice: StoredNotice,
-  current: Incident,
+  current: SlackIncident,
 ): Promise<Record<string, unknown>> {
   const [first, ...rest] = notice.args;
-  const incident = {
+  const incident: SlackIncident = {
     ...reviveIncident(first),
+    conversation: current.conversation,
     channelId: current.channelId,
     channelName: current.channelName,
     planMessageTs: current.planMessageTs,
@@ -105,7 +109,11 @@ async function deliverOne(
       if (current.channelId) return { channelId: current.channelId, already: true };
       const [baseName, invitees, responseUrl] = rest as [string, string[], string | undefined];
       const channel = await d.slack.createIncidentChannel(baseName, invitees);
-      await d.repo.setChannel(current.id, channel.id, channel.name);
+      await d.slackStore.setChannel(current.id, channel.id, channel.name);
+      await d.repo.log(current.id, 'channel_created', 'migrate-bot', {
+        channelId: channel.id,
+        channelName: channel.name,
+      });
       if (responseUrl) {
         await d.slack
           .reply(responseUrl, openedReply({ ...incident, channelId: channel.id }))
@@ -123,12 +131,12 @@ async function deliverOne(
     case 'opened': {
       if (current.summaryTs) return { ts: current.summaryTs, already: true };
       const ts = await d.slack.opened(incident, (await d.summary?.(current.id)) ?? null);
-      await d.repo.setSummary(current.id, { ts, topicState: current.state });
+      await d.slackStore.setSummary(current.id, { ts, topicState: current.state });
       return { ts };
     }
     case 'planCard': {
       const ts = await d.slack.planCard(incident, rest[0] as Parameters<SlackNotifier['planCard']>[1]);
-      await d.repo.setPlanMessage(current.id, ts);
+      await d.slackStore.setPlanMessage(current.id, incident.attempt, ts);
       await d.slack.bookmark(incident, 'plan', ts);
       return { ts };
     }
@@ -151,9 +159,11 @@ async function refreshSummary(d: NoticeDelivery, incidentId: string): Promise<vo
   if (!d.summary) return;
   try {
     const summary = await d.summary(incidentId);
-    if (!summary?.incident.summaryTs) return;
-    const { topicState } = await d.slack.refreshSummary(summary);
-    if (topicState) await d.repo.setSummary(incidentId, { topicState });
+    if (!summary) return;
+    const slack = await d.slackStore.get(incidentId, summary.incident.attempt);
+    if (!slack.summaryTs) return;
+    const { topicState } = await d.slack.refreshSummary(summary, slack);
+    if (topicState) await d.slackStore.setSummary(incidentId, { topicState });
   } catch (err) {
     d.logger.warn({ err, incidentId }, 'could not refresh the incident summary');
   }
@@ -187,7 +197,8 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
           details: { retryAfterSec: Math.ceil(waitMs / 1000) },
         });
       }
-      const current = await d.repo.get(incidentId);
+      const found = await d.repo.get(incidentId);
+      const current: SlackIncident | null = found && { ...found, ...(await d.slackStore.get(found.id, found.attempt)) };
       if (!current) {
         await d.outbox.attemptFailed(notice.id, 'incident no longer exists', true);
         continue;

@@ -120,7 +120,7 @@ export async function startWorkers(
       const waitSaying = async (text: string): Promise<never> => {
         if (!data.waitingNoticePosted) {
           const incident = await deps.repo.get(data.incidentId);
-          if (incident) await deps.notifier.progress(incident, `:hourglass_flowing_sand: ${text}`);
+          if (incident) await deps.notifier.progress(incident, { kind: 'rollback_waiting', reason: text });
           await job.updateData({ ...data, waitingNoticePosted: true });
         }
         return later();

@@ -15,7 +15,7 @@ export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'serv
     case 'awaiting_approval':
       return v.approvals.length >= v.required
         ? `Approved; the ${actionNoun(i)} starts ${i.kind === 'restore' || i.snapshot?.status === 'available' ? 'now' : 'once the snapshot is available'}. \`/migrate close ${svc} --reason "…"\` cancels it.`
-        : `Approvers press Approve on the plan card in <#${i.channelId}>; Reject or \`/migrate close ${svc} --reason "…"\` cancels it.`;
+        : `Approvers press Approve on the plan card in <#${i.conversation?.id}>; Reject or \`/migrate close ${svc} --reason "…"\` cancels it.`;
     case 'rolling_back':
       return `\`/migrate close ${svc} --reason "…"\` stops it after the step in progress.`;
     case 'resolved_with_warnings':
@@ -33,7 +33,7 @@ export function statusMessage(v: StatusView): SlackMessage {
   if (v.incident) {
     const i = v.incident;
     lines.push(
-      `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.channelId}>: *${i.kind === 'restore' && i.state === 'rolling_back' ? 'restoring' : i.state.replace(/_/g, ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
+      `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.conversation?.id}>: *${i.kind === 'restore' && i.state === 'rolling_back' ? 'restoring' : i.state.replace(/_/g, ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
       i.kind === 'restore'
         ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
         : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,

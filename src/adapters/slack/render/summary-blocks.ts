@@ -42,7 +42,7 @@ export function checklist(s: IncidentSummary): string {
       i.snapshot?.status === 'available',
       `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (\`${i.snapshot.id}\`)` : ''}`,
     ],
-    [i.channelId !== null, 'Incident channel open and approvers available'],
+    [i.conversation !== null, 'Incident channel open and approvers available'],
     [approved, 'Strategy chosen: down / restore / revert app (the plan approved)'],
     [s.progress.rehearsal?.passed === true, 'Down tested on a restored copy (*Rehearse on a copy*)'],
     [

@@ -70,6 +70,15 @@ export interface RestoreSpec {
   result?: { identifier: string; endpoint: string; elapsedMs: number; created?: string[] };
 }
 
+/**
+ * The conversation an incident is followed in: the chat surface's id for it (a Slack channel id,
+ * opaque here) and the name people see.
+ */
+export interface IncidentConversation {
+  id: string;
+  name: string;
+}
+
 /** One incident, as stored in the bot's state database. */
 export interface Incident {
   /** UUID. */
@@ -84,15 +93,11 @@ export interface Incident {
   state: IncidentState;
   /** Slack user ID of the requester. */
   requestedBy: string;
-  /** Slack channel ID of `#incident-db-migration-<ts>`; null until created. */
-  channelId: string | null;
-  channelName: string | null;
-  /** ts of the approval card, so it can be updated in place. */
-  planMessageTs: string | null;
-  /** ts of the pinned live summary (the channel's first message), updated in place; progress goes in its thread. */
-  summaryTs: string | null;
-  /** The state the channel topic last showed, so the topic changes once per state. */
-  topicState: string | null;
+  /**
+   * Where people follow the incident (`#incident-db-migration-<ts>`), once it exists; null until
+   * then. The chat surface keeps its own bookkeeping of it (messages, topic) elsewhere.
+   */
+  conversation: IncidentConversation | null;
   /** Down migrations to run, newest first. */
   plan: PlanStep[];
   snapshot: SnapshotRecord | null;

@@ -97,7 +97,7 @@ export function timelineMarkdown(
     `# Incident ${shortId(incident.id)} — ${incident.kind} of \`${incident.migration}\` on ${incident.service}`,
     '',
     `- State: **${incident.state.replace(/_/g, ' ')}**${duration !== null ? ` after ${Math.floor(duration / 60)} min ${duration % 60} s` : ' (still open)'}`,
-    `- Opened: ${utc(incident.createdAt)} by ${incident.requestedBy}${incident.channelName ? ` in #${incident.channelName}` : ''}`,
+    `- Opened: ${utc(incident.createdAt)} by ${incident.requestedBy}${incident.conversation ? ` in #${incident.conversation.name}` : ''}`,
     ...(incident.snapshot ? [`- Snapshot: \`${incident.snapshot.id}\` (${incident.snapshot.provider})`] : []),
     ...(incident.basis ? [`- Plan digest: \`${incident.basis.digest}\``] : []),
     ...(incident.breakGlass ? [`- BREAK GLASS by ${incident.breakGlass.by}: ${incident.breakGlass.reason}`] : []),

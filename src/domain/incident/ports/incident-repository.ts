@@ -53,14 +53,10 @@ export interface IncidentRepository {
   /** Number of incidents in each state, e.g. `{ resolved: 12, awaiting_approval: 1 }` (the metrics gauge). */
   countByState(): Promise<Record<string, number>>;
   /**
-   * Removes an incident that never got a channel (nothing happened yet) and its undelivered
+   * Removes an incident that never got a conversation (nothing happened yet) and its undelivered
    * notices, so a failed open leaves nothing behind; logs `discarded` with `reason`.
    */
   discard(id: string, reason?: string): Promise<void>;
-  setChannel(id: string, channelId: string, channelName: string): Promise<void>;
-  setPlanMessage(id: string, ts: string): Promise<void>;
-  /** Records the live summary's ts and/or the state the channel topic now shows. */
-  setSummary(id: string, fields: { ts?: string; topicState?: string }): Promise<void>;
   setSnapshot(id: string, snapshot: SnapshotRecord): Promise<void>;
   setSteps(id: string, steps: StepOutcome[]): Promise<void>;
   setRestore(id: string, restore: RestoreSpec): Promise<void>;

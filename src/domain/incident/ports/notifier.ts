@@ -3,6 +3,7 @@ import type { TriageReport } from '../../triage/triage-report.js';
 import type { PlanRisk } from '../../rollback/risk.js';
 import type { VerificationReport } from '../../verify/verification.js';
 import type { Approval, Incident, IncidentFailure, StepOutcome } from '../model/incident.js';
+import type { IncidentNotice, StatusChange } from '../model/notices.js';
 
 /** Approval progress shown on the plan card and in status updates. */
 export interface ApprovalProgress {
@@ -49,8 +50,8 @@ export interface Notifier {
   /** First message: who asked for what, and what happens next. */
   opened(incident: Incident): Promise<void>;
   triage(incident: Incident, report: TriageReport): Promise<void>;
-  /** Plain progress line (snapshot creating…, waiting for the snapshot, step 2/3 done…). */
-  progress(incident: Incident, text: string): Promise<void>;
+  /** A notice in the incident's conversation (snapshot creating…, waiting for the snapshot, step 2/3 done…), as facts. */
+  progress(incident: Incident, notice: IncidentNotice): Promise<void>;
   /** Runbook 003 "Initial notice": "Rollback of migration `<file or version>` initiated. Snapshot saved: `<id>`. ETA: ~<X> minutes." */
   initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void>;
   /** The plan and its Approve / Reject buttons; its ts is recorded on the incident when delivered. One per retry round. */
@@ -74,15 +75,16 @@ export interface Notifier {
   /** The incident ended without a rollback (Reject, or `/migrate close` before it started). */
   cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void>;
   /**
-   * A stakeholder notice: posted in the service's `announce_channel` (when configured) with a
-   * link to the incident channel, e.g. break glass invoked.
+   * A status change for stakeholders: posted in the service's `announce_channel` (when
+   * configured) with a link to the incident's conversation, e.g. break glass invoked.
    */
-  announce(incident: Incident, text: string): Promise<void>;
+  announce(incident: Incident, change: StatusChange): Promise<void>;
   /**
    * Ephemeral answer through a command's `response_url` (valid 30 minutes, 5 uses; Slack
-   * "Handling user interaction"). Not part of an incident, so sent at once, best effort.
+   * "Handling user interaction"). Not part of an incident, so sent at once, best effort. A
+   * notice is rendered by the chat surface; a string is words the surface already wrote.
    */
-  reply(responseUrl: string, text: string): Promise<void>;
+  reply(responseUrl: string, message: IncidentNotice | string): Promise<void>;
 }
 
 /** The notifier methods whose calls are stored in the outbox and delivered in order. */

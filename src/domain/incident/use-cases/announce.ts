@@ -1,5 +1,6 @@
 import type { IncidentDeps } from '../ports/deps.js';
-import { actionNoun, type Incident } from '../model/incident.js';
+import type { Incident } from '../model/incident.js';
+import type { StatusChange } from '../model/notices.js';
 import { resolveService } from './resolve-service.js';
 
 /**
@@ -8,10 +9,7 @@ import { resolveService } from './resolve-service.js';
  * resolution, a failure, a cancellation — in one line, with a link to the incident channel
  * added on delivery. Nothing more goes there. No channel configured: nothing is stored.
  */
-export async function announceStatus(deps: IncidentDeps, incident: Incident, what: string): Promise<void> {
+export async function announceStatus(deps: IncidentDeps, incident: Incident, change: StatusChange): Promise<void> {
   if (!resolveService(deps.services, incident.service).announce_channel) return;
-  await deps.notifier.announce(
-    incident,
-    `*${incident.service}* — ${actionNoun(incident)} of \`${incident.migration}\`: ${what}`,
-  );
+  await deps.notifier.announce(incident, change);
 }

@@ -154,23 +154,24 @@ export async function approve(
     );
   }
   await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
-  const confirmed = tier.destructive ? ` Each approver typed \`${service.name}\` to confirm the destructive plan.` : '';
+  const confirmedAs = tier.destructive ? service.name : null;
   if (complete) {
-    const noun = actionNoun(incident);
-    const when = incident.state === 'awaiting_approval' ? '' : '; it starts once the snapshot is available';
-    await deps.notifier.progress(
-      incident,
-      `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.userId}>`).join(' and ')}. ` +
-        (queued
-          ? `${noun === 'restore' ? 'Restore' : 'Rollback'} queued${when}.`
-          : `The job queue is unreachable right now; the bot queues the ${noun} as soon as it answers (checked every minute).`) +
-        confirmed,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'approvals_complete',
+      approvers: approvals.map((a) => a.userId),
+      noun: actionNoun(incident),
+      queued,
+      waitsForSnapshot: incident.state !== 'awaiting_approval',
+      confirmedAs,
+    });
   } else {
-    await deps.notifier.progress(
-      incident,
-      `<@${userId}> approved (${approvals.length} of ${required}).${tier.destructive ? ` Typed \`${service.name}\` to confirm the destructive plan.` : ''}`,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'approval_given',
+      by: userId,
+      count: approvals.length,
+      required,
+      confirmedAs,
+    });
   }
   return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
 }
@@ -209,7 +210,7 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   await deps.notifier.cancelled(cancelled, userId);
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, cancelled, service);
-  await announceStatus(deps, cancelled, ':no_entry_sign: rejected; nothing was changed in the database.');
+  await announceStatus(deps, cancelled, { kind: 'rejected' });
   return {
     kind: 'recorded',
     approvals: progress.approvals,

@@ -9,13 +9,11 @@ import { resolveService } from './resolve-service.js';
  */
 export async function archiveChannel(deps: IncidentDeps, incidentId: string): Promise<boolean> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident?.channelId || incident.endedAt === null || incident.state === 'resolved_with_warnings') return false;
+  if (!incident?.conversation?.id || incident.endedAt === null || incident.state === 'resolved_with_warnings')
+    return false;
   const minutes = resolveService(deps.services, incident.service).archive_after_minutes;
-  await deps.notifier.progress(
-    incident,
-    `:file_cabinet: Archiving this channel ${minutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
-  );
+  await deps.notifier.progress(incident, { kind: 'channel_archiving', afterMinutes: minutes ?? null });
   await deps.notifier.archiveChannel(incident);
-  await deps.repo.log(incident.id, 'channel_archived', 'migrate-bot', { channelId: incident.channelId });
+  await deps.repo.log(incident.id, 'channel_archived', 'migrate-bot', { channelId: incident.conversation?.id });
   return true;
 }

@@ -73,10 +73,7 @@ export async function closeIncident(
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'close');
   if (incident.state === 'resolved_with_warnings') {
     const acknowledged = await deps.repo.transition(incident.id, 'acknowledged', userId, { reason: reason ?? null });
-    await deps.notifier.progress(
-      acknowledged,
-      `:ballot_box_with_check: <@${userId}> acknowledged the failed verification checks${reason ? `: _${reason}_` : ''}. The incident is resolved.`,
-    );
+    await deps.notifier.progress(acknowledged, { kind: 'warnings_acknowledged', by: userId, reason: reason ?? null });
     await postTimeline(deps, acknowledged, service);
     return { kind: 'closed', incident: acknowledged };
   }
@@ -89,10 +86,7 @@ export async function closeIncident(
       attempt: incident.attempt,
     });
     if (states.rollback === 'active' || states.rollback === 'waiting' || states.rollback === 'delayed') {
-      await deps.notifier.progress(
-        incident,
-        `:octagonal_sign: <@${userId}> asked to stop the rollback${reason ? `: _${reason}_` : ''}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`,
-      );
+      await deps.notifier.progress(incident, { kind: 'stop_requested', by: userId, reason: reason ?? null });
       return { kind: 'stopping', incident };
     }
     const failed = await failIncident(
@@ -112,13 +106,7 @@ export async function closeIncident(
   await deps.notifier.cancelled(closed, userId, reason);
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, closed, service);
-  await announceStatus(
-    deps,
-    closed,
-    incident.state === 'failed'
-      ? ':ballot_box_with_check: closed by responders.'
-      : ':no_entry_sign: cancelled; nothing was changed in the database.',
-  );
+  await announceStatus(deps, closed, { kind: incident.state === 'failed' ? 'closed' : 'cancelled' });
   return { kind: 'closed', incident: closed };
 }
 

@@ -59,10 +59,13 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
   const approvals = before.length + 1;
   const leftover = incident.failure!.leftover!;
   if (approvals < required) {
-    await deps.notifier.progress(
-      incident,
-      `<@${userId}> approved deleting \`${leftover}\` (${approvals} of ${required}).`,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'discard_approval_given',
+      by: userId,
+      leftover,
+      count: approvals,
+      required,
+    });
     return { kind: 'recorded', approvals, required, queued: false };
   }
   const queued = await deps.jobs.discard(incident).then(
@@ -72,10 +75,12 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
       return false;
     },
   );
-  await deps.notifier.progress(
-    incident,
-    `:wastebasket: Deleting \`${leftover}\` approved by ${[...before, userId].map((u) => `<@${u}>`).join(' and ')}. ${queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,
-  );
+  await deps.notifier.progress(incident, {
+    kind: 'discard_approved',
+    approvers: [...before, userId],
+    leftover,
+    queued,
+  });
   return { kind: 'recorded', approvals, required, queued };
 }
 
@@ -91,17 +96,17 @@ export async function runDiscard(deps: IncidentDeps, incidentId: string): Promis
   if ((await deps.repo.eventActors(incident.id, APPROVED)).length < service.approvals.required) return;
   const leftover = incident.failure!.leftover!;
   try {
-    await deps.restorer(service).discard(leftover, incident.id, (text) => deps.notifier.progress(incident, text));
+    await deps
+      .restorer(service)
+      .discard(leftover, incident.id, (text) => deps.notifier.progress(incident, { kind: 'provider_progress', text }));
   } catch (err) {
-    await deps.notifier.progress(
-      incident,
-      `:warning: Deleting \`${leftover}\` failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'discard_failed',
+      leftover,
+      detail: isAppError(err) && err.userMessage ? err.userMessage : null,
+    });
     throw err;
   }
   await deps.repo.log(incident.id, DISCARDED, BOT, { leftover });
-  await deps.notifier.progress(
-    incident,
-    `:wastebasket: \`${leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
-  );
+  await deps.notifier.progress(incident, { kind: 'discard_done', leftover });
 }

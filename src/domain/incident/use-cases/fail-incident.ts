@@ -57,6 +57,6 @@ export async function failIncident(
   }
   const steps = options.steps ?? failed.steps;
   await deps.notifier.failure({ ...failed, steps }, failure, steps);
-  await announceStatus(deps, failed, `:red_circle: failed — ${failure.message}`);
+  await announceStatus(deps, failed, { kind: 'failed', message: failure.message });
   return failed;
 }

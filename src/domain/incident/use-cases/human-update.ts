@@ -38,7 +38,7 @@ export async function postHumanUpdate(
     });
   }
   await deps.repo.log(incident.id, 'human_update', userId, { text });
-  await deps.notifier.progress(incident, `:speech_balloon: *Status update from <@${userId}>:* ${text}`);
-  await announceStatus(deps, incident, `:speech_balloon: update from <@${userId}>: ${text}`);
+  await deps.notifier.progress(incident, { kind: 'human_update', by: userId, text });
+  await announceStatus(deps, incident, { kind: 'human_update', by: userId, text });
   return incident;
 }

@@ -1,6 +1,7 @@
 import { isAppError } from '../../../shared/errors.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from '../ports/deps.js';
+import type { IncidentNotice } from '../model/notices.js';
 import type { OnDemandSnapshotRequest } from '../ports/job-queue.js';
 import { resolveService } from './resolve-service.js';
 
@@ -8,20 +9,20 @@ import { resolveService } from './resolve-service.js';
  * The on-demand snapshot job (`/migrate snapshot`; runbook 004 "Take Manual Backup"):
  * takes a snapshot with the service's provider and reports progress and the result in
  * the open incident's channel, or to the requester through the command's response_url.
- * `report` also gets every line (the CLI prints them).
+ * `report` also gets every notice (the CLI prints them in its own words).
  * @returns the snapshot, or null when it failed (the failure was reported)
  */
 export async function takeOnDemandSnapshot(
   deps: IncidentDeps,
   req: OnDemandSnapshotRequest,
-  report?: (text: string) => Promise<void>,
+  report?: (notice: IncidentNotice) => Promise<void>,
 ): Promise<SnapshotRecord | null> {
   const service = resolveService(deps.services, req.service);
   const incident = await deps.repo.findOpenByService(service.name);
-  const say = async (text: string): Promise<void> => {
-    await report?.(text);
-    if (incident?.channelId) await deps.notifier.progress(incident, text);
-    else if (req.responseUrl) await deps.notifier.reply(req.responseUrl, text);
+  const say = async (notice: IncidentNotice): Promise<void> => {
+    await report?.(notice);
+    if (incident?.conversation) await deps.notifier.progress(incident, notice);
+    else if (req.responseUrl) await deps.notifier.reply(req.responseUrl, notice);
   };
   try {
     const record = await deps.snapshotProvider(service).create(
@@ -32,18 +33,19 @@ export async function takeOnDemandSnapshot(
         requestedBy: req.requestedBy,
         name: req.name,
       },
-      say,
+      (text) => say({ kind: 'provider_progress', text }),
     );
     if (incident) await deps.repo.log(incident.id, 'on_demand_snapshot', req.requestedBy, { ...record });
-    await say(
-      `:camera: On-demand snapshot \`${record.id}\` of *${service.name}* is ${record.status}${record.arn ? ` (\`${record.arn}\`)` : ''}${record.location ? ` at \`${record.location}\`` : ''}, requested by <@${req.requestedBy}>.`,
-    );
+    await say({ kind: 'snapshot_taken', record, service: service.name, by: req.requestedBy });
     return record;
   } catch (err) {
     deps.logger.error({ err, service: service.name }, 'on-demand snapshot failed');
-    await say(
-      `:red_circle: Snapshot \`${req.name}\` of *${service.name}* failed: ${isAppError(err) && err.userMessage ? err.userMessage : 'see the bot logs'}`,
-    );
+    await say({
+      kind: 'snapshot_failed',
+      name: req.name,
+      service: service.name,
+      detail: isAppError(err) && err.userMessage ? err.userMessage : null,
+    });
     return null;
   }
 }

@@ -130,9 +130,15 @@ export function assertBreakGlassReason(reason: string): void {
 /** Break glass is loud: logged, posted in the incident channel and to the stakeholder channel when one is configured. */
 async function announceBreakGlass(deps: IncidentDeps, incident: Incident, breakGlass: BreakGlass): Promise<void> {
   await deps.repo.log(incident.id, 'break_glass', breakGlass.by, { reason: breakGlass.reason });
-  const text = `:rotating_light: *BREAK GLASS* — <@${breakGlass.by}> opened the rollback of \`${incident.migration}\` on *${incident.service}* with one approval instead of the usual set: _${breakGlass.reason}_`;
-  await deps.notifier.progress(incident, text);
-  await announceStatus(deps, incident, text);
+  const notice = {
+    kind: 'break_glass',
+    by: breakGlass.by,
+    reason: breakGlass.reason,
+    migration: incident.migration,
+    service: incident.service,
+  } as const;
+  await deps.notifier.progress(incident, notice);
+  await announceStatus(deps, incident, notice);
 }
 
 /**
@@ -147,7 +153,7 @@ export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceC
       code: 'incident_already_open',
       message: `service ${service.name} already has open incident ${already.id}`,
       details: { incidentId: already.id },
-      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.channelId ? ` in <#${already.channelId}>` : ''} (\`${already.migration}\`, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
+      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.conversation?.id ? ` in <#${already.conversation?.id}>` : ''} (\`${already.migration}\`, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
     });
   }
 }

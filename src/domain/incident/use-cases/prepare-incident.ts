@@ -67,10 +67,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
       warnings = planWarnings(report);
     } catch (err) {
       deps.logger.error({ err, incidentId }, 'triage failed');
-      await deps.notifier.progress(
-        incident,
-        ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.',
-      );
+      await deps.notifier.progress(incident, { kind: 'triage_failed' });
     }
     if (warnings.length)
       await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
@@ -110,11 +107,11 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     snapshot.provider === 'none' ? null : snapshot,
     estimateMinutes(incident),
   );
-  await announceStatus(
-    deps,
-    withSnapshot,
-    `:rotating_light: rollback initiated. Snapshot saved: \`${snapshot.id}\`. ETA: ~${estimateMinutes(incident)} minutes. Awaiting approval.`,
-  );
+  await announceStatus(deps, withSnapshot, {
+    kind: 'initiated',
+    snapshotId: snapshot.id,
+    etaMinutes: estimateMinutes(incident),
+  });
   // A rollback approved before the reference is kept builds its own.
   await expecting;
 }
@@ -201,7 +198,7 @@ async function takeSnapshot(deps: IncidentDeps, incident: Incident, service: Ser
       requestedBy: incident.requestedBy,
       name: incidentSnapshotName(incident),
     },
-    (text) => deps.notifier.progress(incident, text),
+    (text) => deps.notifier.progress(incident, { kind: 'provider_progress', text }),
   );
   if (record.status !== 'available') {
     throw new AppError({

@@ -114,10 +114,7 @@ async function reconcileOne(
     if (jobs.rollback === 'missing') {
       await deps.jobs.rollback(incident);
       report.queuedRollback.push(incident.id);
-      await deps.notifier.progress(
-        incident,
-        ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.',
-      );
+      await deps.notifier.progress(incident, { kind: 'rollback_requeued' });
     } else if (jobs.rollback === 'failed' || jobs.rollback === 'completed') {
       await fail(
         'rollback_job_lost',

@@ -86,10 +86,12 @@ export async function recordApprovals(deps: IncidentDeps, incident: Incident, in
     reason: input.reason.trim(),
     via: 'cli',
   });
-  await deps.notifier.progress(
-    incident,
-    `:memo: Approvals recorded from the command line by \`${input.operator}\` for ${people.map((p) => `<@${p}>`).join(', ')}: _${input.reason.trim()}_`,
-  );
+  await deps.notifier.progress(incident, {
+    kind: 'approvals_recorded',
+    operator: input.operator,
+    approvers: people,
+    reason: input.reason,
+  });
   for (const id of people) {
     const outcome = await approve(deps, incident.id, id, {
       ...(incident.basis ? { digest: incident.basis.digest } : {}),

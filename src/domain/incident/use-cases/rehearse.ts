@@ -1,7 +1,6 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import type { StepOutcome } from '../model/incident.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import { approvalProgress } from './approvals.js';
 import { isApprover } from '../ports/approvers.js';
@@ -54,11 +53,13 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
     });
     throw err;
   }
-  await deps.notifier.progress(
-    incident,
-    `:test_tube: <@${userId}> started a rehearsal: the snapshot \`${incident.snapshot!.id}\` is restored to a scratch copy and the plan runs there with lock_timeout ${service.lock_timeout.text}. Production is not touched.`,
-  );
-  return `Rehearsal queued; results follow in <#${incident.channelId}>.`;
+  await deps.notifier.progress(incident, {
+    kind: 'rehearsal_started',
+    by: userId,
+    snapshotId: incident.snapshot!.id,
+    lockTimeout: service.lock_timeout.text,
+  });
+  return `Rehearsal queued; results follow in <#${incident.conversation?.id}>.`;
 }
 
 /**
@@ -82,7 +83,7 @@ export async function runRehearsal(deps: IncidentDeps, incidentId: string): Prom
       elapsedMs: deps.clock.now().getTime() - started.getTime(),
     };
     await deps.repo.log(incident.id, 'rehearsal_done', BOT, { ...done });
-    await deps.notifier.progress(incident, rehearsalText(done));
+    await deps.notifier.progress(incident, { kind: 'rehearsal_done', result: done });
     const current = await deps.repo.get(incident.id);
     if (current && APPROVABLE_STATES.includes(current.state))
       await deps.notifier.updatePlanCard(current, await approvalProgress(deps, current, service));
@@ -108,7 +109,7 @@ export async function runRehearsal(deps: IncidentDeps, incidentId: string): Prom
           await deps.repo.log(incident.id, 'rehearsal_target_created', BOT, { target: t });
         },
       },
-      (text) => deps.notifier.progress(incident, `:test_tube: ${text}`),
+      (text) => deps.notifier.progress(incident, { kind: 'provider_progress', text, rehearsal: true }),
     );
     created = outcome.identifier;
     const steps = await runPlanOn(deps, incident, service, restorer.connectionUrl(outcome, sourceUrl));
@@ -134,10 +135,7 @@ async function dropCopy(deps: IncidentDeps, restorer: Restorer, incident: Incide
     await deps.repo.log(incident.id, 'rehearsal_target_removed', BOT, { target: copy });
   } catch (err) {
     deps.logger.error({ err, target: copy }, 'could not drop the rehearsal copy');
-    await deps.notifier.progress(
-      incident,
-      `:warning: The rehearsal copy \`${copy}\` could not be dropped; remove it by hand.`,
-    );
+    await deps.notifier.progress(incident, { kind: 'rehearsal_copy_left', copy });
   }
 }
 
@@ -175,17 +173,4 @@ async function runPlanOn(
     await tool.close().catch(() => undefined);
   }
   return outcomes;
-}
-
-/** The rehearsal's result in the channel: each step with its duration or error. */
-export function rehearsalText(r: RehearsalResult): string {
-  const head = r.passed
-    ? `:test_tube: *Rehearsal passed* on a scratch copy in ${formatDuration(r.elapsedMs)}: every down migration ran.`
-    : `:test_tube: *Rehearsal failed*${r.error ? `: ${r.error}` : ' on a scratch copy: the plan would stop in production too.'}`;
-  const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
-  const lines = r.steps.map(
-    (s) =>
-      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${s.error}` : ''}`,
-  );
-  return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
 }

@@ -27,7 +27,7 @@ export async function retryIncident(
     throw new AppError({
       code: 'incident_retry_refused',
       message: `incident is ${incident.state}`,
-      userMessage: `The incident in <#${incident.channelId}> is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
+      userMessage: `The incident in <#${incident.conversation?.id}> is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
     });
   }
   let plan: PlanStep[] = [];
@@ -58,12 +58,14 @@ export async function retryIncident(
     { previousFailure: incident.failure?.code ?? null },
     basis,
   );
-  await deps.notifier.progress(
-    round,
-    incident.kind === 'restore'
-      ? `:repeat: <@${userId}> started round ${round.attempt}: the restore into \`${round.restore?.target ?? '?'}\` runs again after ${service.approvals.required} new approvals; earlier approvals do not carry over.`
-      : `:repeat: <@${userId}> started round ${round.attempt}: ${plan.length} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
-  );
+  await deps.notifier.progress(round, {
+    kind: 'round_started',
+    by: userId,
+    attempt: round.attempt,
+    steps: plan.length,
+    restoreTarget: incident.kind === 'restore' ? (round.restore?.target ?? '?') : null,
+    approvalsRequired: service.approvals.required,
+  });
   await deps.jobs.prepare(round);
   await deps.jobs
     .startStatusUpdates(round.id, service.status_update_minutes)

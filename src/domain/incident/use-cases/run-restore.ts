@@ -46,7 +46,7 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
         await deps.repo.log(current.id, 'restore_target_removed', BOT, { target });
       },
     },
-    (text) => deps.notifier.progress(current, text),
+    (text) => deps.notifier.progress(current, { kind: 'provider_progress', text }),
   );
   const restore = {
     ...spec,

@@ -108,10 +108,11 @@ async function supersedeIfChanged(
     previous: incident.basis.digest,
   });
   await deps.notifier.updatePlanCard(incident, { ...oldProgress, superseded: true });
-  await deps.notifier.progress(
-    replaced,
-    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${oldProgress.approvals.map((a) => `<@${a.userId}>`).join(', ') || 'none'}) were voided:\n${changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
-  );
+  await deps.notifier.progress(replaced, {
+    kind: 'plan_superseded',
+    voided: oldProgress.approvals.map((a) => a.userId),
+    changes,
+  });
   const assessed = await assessRisk(deps, replaced, service);
   await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
   return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
@@ -168,10 +169,7 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
             tookOver: lock.tookOverStaleLock,
           });
           if (lock.tookOverStaleLock) {
-            await deps.notifier.progress(
-              incident,
-              `:unlock: Found the tool lock (${lock.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`,
-            );
+            await deps.notifier.progress(incident, { kind: 'tool_lock_taken_over', toolLock: lock.toolLock });
           }
         }
         let current = incident;
@@ -180,11 +178,7 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           const superseded = await supersedeIfChanged(deps, current, service, tool);
           if (superseded) return superseded;
           current = await deps.repo.transition(current.id, 'rollback_started', BOT);
-          await announceStatus(
-            deps,
-            current,
-            `:arrow_backward: approved; running ${current.plan.length} down migration(s).`,
-          );
+          await announceStatus(deps, current, { kind: 'rollback_started', steps: current.plan.length });
         }
         return await runSteps(deps, current, service, tool);
       },
@@ -236,10 +230,13 @@ async function runSteps(
         retryable: true,
       });
     }
-    await deps.notifier.progress(
-      incident,
-      `:arrow_backward: Step ${i + 1}/${total}: running the down migration of \`${step.migration}\` (lock_timeout ${service.lock_timeout.text})…`,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'step_started',
+      index: i + 1,
+      total,
+      migration: step.migration,
+      lockTimeout: service.lock_timeout.text,
+    });
     try {
       const { durationMs } = await tool.runDown(step, service.lock_timeout);
       outcomes[i] = { migration: step.migration, status: 'done', durationMs };
@@ -261,10 +258,13 @@ async function runSteps(
       migration: step.migration,
       durationMs: outcomes[i]!.durationMs,
     });
-    await deps.notifier.progress(
-      incident,
-      `:white_check_mark: Step ${i + 1}/${total}: \`${step.migration}\` reverted in ${outcomes[i]!.durationMs} ms.`,
-    );
+    await deps.notifier.progress(incident, {
+      kind: 'step_done',
+      index: i + 1,
+      total,
+      migration: step.migration,
+      durationMs: outcomes[i]!.durationMs ?? 0,
+    });
   }
 
   const verification = await verifyRollback(deps, service, tool, incident.plan);
@@ -313,12 +313,6 @@ async function resolveRollback(
   );
   await endStatusUpdates(deps, incident.id);
   await postTimeline(deps, { ...resolved, steps: outcomes }, service);
-  await announceStatus(
-    deps,
-    resolved,
-    verification.passed
-      ? ':white_check_mark: rollback complete. Validation passed.'
-      : ':warning: rollback complete, but validation failed; responders are looking at it.',
-  );
+  await announceStatus(deps, resolved, { kind: 'resolved', validationPassed: verification.passed });
   return { kind: 'resolved' };
 }

@@ -40,12 +40,12 @@ export async function verifyService(
   } finally {
     await tool.close().catch(() => undefined);
   }
-  if (incident?.channelId) {
+  if (incident?.conversation?.id) {
     await deps.repo.log(incident.id, 'verified', 'migrate-bot', {
       passed: report.passed,
       checks: report.checks.map((c) => ({ name: c.name, status: c.status })),
     });
     await deps.notifier.verification(incident, report);
   }
-  return { report, posted: incident?.channelId ?? null };
+  return { report, posted: incident?.conversation?.id ?? null };
 }

@@ -93,9 +93,9 @@ async function runMigrateCommand(
       const service = resolveService(deps.services, cmd.service);
       const open = await deps.repo.findOpenByService(service.name);
       const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
-      if (open?.channelId) {
+      if (open?.conversation?.id) {
         await deps.notifier.triage(open, report);
-        await reply({ text: `Triage of *${service.name}* posted in <#${open.channelId}>.` });
+        await reply({ text: `Triage of *${service.name}* posted in <#${open.conversation?.id}>.` });
       } else {
         // Ephemeral replies cannot carry files: full tables are uploaded only in an incident channel.
         const msg = triageMessage(report);
@@ -125,7 +125,7 @@ async function runMigrateCommand(
       });
       const open = await deps.repo.findOpenByService(service.name);
       await reply({
-        text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.channelId ? `in <#${open.channelId}>` : 'here'}.`,
+        text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.conversation?.id ? `in <#${open.conversation?.id}>` : 'here'}.`,
       });
       return;
     }
@@ -144,7 +144,7 @@ async function runMigrateCommand(
     }
     case 'close': {
       const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
-      const where = `<#${outcome.incident.channelId}>`;
+      const where = `<#${outcome.incident.conversation?.id}>`;
       const text = {
         closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
         stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
@@ -155,19 +155,21 @@ async function runMigrateCommand(
     }
     case 'update': {
       const incident = await postHumanUpdate(deps, cmd.service, input.userId, cmd.text);
-      await reply({ text: `Update posted in <#${incident.channelId}>; the next scheduled status update is skipped.` });
+      await reply({
+        text: `Update posted in <#${incident.conversation?.id}>; the next scheduled status update is skipped.`,
+      });
       return;
     }
     case 'timeline': {
       const service = resolveService(deps.services, cmd.service);
       const incident = await deps.repo.latestByService(service.name);
-      if (!incident?.channelId) {
+      if (!incident?.conversation?.id) {
         await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
         return;
       }
       await postTimeline(deps, incident, service);
       await reply({
-        text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.channelId}>.`,
+        text: `Timeline and postmortem draft of incident \`${shortId(incident.id)}\` posted in <#${incident.conversation?.id}>.`,
       });
       return;
     }
@@ -185,7 +187,7 @@ async function runMigrateCommand(
     case 'retry': {
       const round = await retryIncident(deps, cmd.service, input.userId);
       await reply({
-        text: `Round ${round.attempt} started in <#${round.channelId}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.`,
+        text: `Round ${round.attempt} started in <#${round.conversation?.id}>: triage, a new snapshot and a new plan card follow there; approvals start from zero.`,
       });
       return;
     }

@@ -146,9 +146,9 @@ async function ephemeralInIncident(
   text: string,
 ): Promise<void> {
   const incident = await deps.repo.get(incidentId);
-  if (!incident?.channelId) return;
+  if (!incident?.conversation?.id) return;
   await client.chat
-    .postEphemeral({ channel: incident.channelId, user: userId, text })
+    .postEphemeral({ channel: incident.conversation?.id, user: userId, text })
     .catch((err: unknown) => deps.logger.warn({ err }, 'could not answer a modal submission'));
 }
 

@@ -1,0 +1,129 @@
+import type { Incident } from '../../../domain/incident/model/incident.js';
+import { actionNoun } from '../../../domain/incident/model/incident.js';
+import type { IncidentNotice, StatusChange } from '../../../domain/incident/model/notices.js';
+import type { RehearsalResult } from '../../../domain/incident/model/rehearsal-policy.js';
+import { formatDuration } from '../../../shared/clock.js';
+import { redactSecrets } from '../../../shared/redact.js';
+import { escapeMrkdwn } from './limits.js';
+
+/** What a person typed, as data: `&`, `<` and `>` escaped, so no `<!channel>`, link or mention survives. */
+const typed = (text: string): string => escapeMrkdwn(text.trim());
+
+/** A person: a Slack mention for a Slack user id, else the CLI operator's name as code. */
+export function person(id: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : `\`${escapeMrkdwn(id)}\``;
+}
+
+const people = (ids: readonly string[], sep: string): string => ids.map(person).join(sep);
+const because = (reason: string | null): string => (reason ? `: _${typed(reason)}_` : '');
+
+/** The rehearsal's result: a head line, one line per step with its duration (ms) or error. */
+function rehearsalText(r: RehearsalResult): string {
+  const head = r.passed
+    ? `:test_tube: *Rehearsal passed* on a scratch copy in ${formatDuration(r.elapsedMs)}: every down migration ran.`
+    : `:test_tube: *Rehearsal failed*${r.error ? `: ${r.error}` : ' on a scratch copy: the plan would stop in production too.'}`;
+  const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
+  const lines = r.steps.map(
+    (s) =>
+      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${s.error}` : ''}`,
+  );
+  return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
+}
+
+type Render<K extends IncidentNotice['kind']> = (n: Extract<IncidentNotice, { kind: K }>) => string;
+
+const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
+  approvals_recorded: (n) =>
+    `:memo: Approvals recorded from the command line by \`${escapeMrkdwn(n.operator)}\` for ${people(n.approvers, ', ')}: _${typed(n.reason)}_`,
+  break_glass: (n) =>
+    `:rotating_light: *BREAK GLASS* — ${person(n.by)} opened the rollback of \`${n.migration}\` on *${n.service}* with one approval instead of the usual set: _${typed(n.reason)}_`,
+  warnings_acknowledged: (n) =>
+    `:ballot_box_with_check: ${person(n.by)} acknowledged the failed verification checks${because(n.reason)}. The incident is resolved.`,
+  stop_requested: (n) =>
+    `:octagonal_sign: ${person(n.by)} asked to stop the rollback${because(n.reason)}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`,
+  human_update: (n) => `:speech_balloon: *Status update from ${person(n.by)}:* ${typed(n.text)}`,
+  triage_failed: () =>
+    ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.',
+  provider_progress: (n) => `${n.rehearsal ? ':test_tube: ' : ''}${escapeMrkdwn(redactSecrets(n.text))}`,
+  rehearsal_started: (n) =>
+    `:test_tube: ${person(n.by)} started a rehearsal: the snapshot \`${n.snapshotId}\` is restored to a scratch copy and the plan runs there with lock_timeout ${n.lockTimeout}. Production is not touched.`,
+  rehearsal_done: (n) => rehearsalText(n.result),
+  rehearsal_copy_left: (n) => `:warning: The rehearsal copy \`${n.copy}\` could not be dropped; remove it by hand.`,
+  approval_given: (n) =>
+    `${person(n.by)} approved (${n.count} of ${n.required}).${n.confirmedAs ? ` Typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''}`,
+  approvals_complete: (n) =>
+    `:white_check_mark: Approved by ${people(n.approvers, ' and ')}. ` +
+    (n.queued
+      ? `${n.noun === 'restore' ? 'Restore' : 'Rollback'} queued${n.waitsForSnapshot ? '; it starts once the snapshot is available' : ''}.`
+      : `The job queue is unreachable right now; the bot queues the ${n.noun} as soon as it answers (checked every minute).`) +
+    (n.confirmedAs ? ` Each approver typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''),
+  discard_approval_given: (n) => `${person(n.by)} approved deleting \`${n.leftover}\` (${n.count} of ${n.required}).`,
+  discard_approved: (n) =>
+    `:wastebasket: Deleting \`${n.leftover}\` approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,
+  discard_failed: (n) => `:warning: Deleting \`${n.leftover}\` failed: ${n.detail ?? 'see the bot logs'}`,
+  discard_done: (n) =>
+    `:wastebasket: \`${n.leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
+  rollback_requeued: () =>
+    ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.',
+  round_started: (n) =>
+    n.restoreTarget !== null
+      ? `:repeat: ${person(n.by)} started round ${n.attempt}: the restore into \`${n.restoreTarget}\` runs again after ${n.approvalsRequired} new approvals; earlier approvals do not carry over.`
+      : `:repeat: ${person(n.by)} started round ${n.attempt}: ${n.steps} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
+  plan_superseded: (n) =>
+    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${people(n.voided, ', ') || 'none'}) were voided:\n${n.changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
+  tool_lock_taken_over: (n) =>
+    `:unlock: Found the tool lock (${n.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`,
+  step_started: (n) =>
+    `:arrow_backward: Step ${n.index}/${n.total}: running the down migration of \`${n.migration}\` (lock_timeout ${n.lockTimeout})…`,
+  step_done: (n) => `:white_check_mark: Step ${n.index}/${n.total}: \`${n.migration}\` reverted in ${n.durationMs} ms.`,
+  rollback_waiting: (n) => `:hourglass_flowing_sand: ${n.reason}`,
+  channel_archiving: (n) =>
+    `:file_cabinet: Archiving this channel ${n.afterMinutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
+  snapshot_taken: (n) =>
+    `:camera: On-demand snapshot \`${n.record.id}\` of *${n.service}* is ${n.record.status}${n.record.arn ? ` (\`${n.record.arn}\`)` : ''}${n.record.location ? ` at \`${n.record.location}\`` : ''}, requested by ${person(n.by)}.`,
+  snapshot_failed: (n) =>
+    `:red_circle: Snapshot \`${n.name}\` of *${n.service}* failed: ${n.detail ?? 'see the bot logs'}`,
+};
+
+/**
+ * A notice as one Slack mrkdwn line (or a few, for a rehearsal or a superseded plan), the way
+ * the incident channel shows it. What people typed is escaped; user ids become mentions.
+ */
+export function noticeText(notice: IncidentNotice): string {
+  return (NOTICE_TEXT[notice.kind] as (n: IncidentNotice) => string)(notice);
+}
+
+/** The status change, after the service and migration prefix of the announce line. */
+function statusText(change: StatusChange): string {
+  switch (change.kind) {
+    case 'break_glass':
+      return noticeText(change);
+    case 'human_update':
+      return `:speech_balloon: update from ${person(change.by)}: ${typed(change.text)}`;
+    case 'initiated':
+      return `:rotating_light: rollback initiated. Snapshot saved: \`${change.snapshotId}\`. ETA: ~${change.etaMinutes} minutes. Awaiting approval.`;
+    case 'rollback_started':
+      return `:arrow_backward: approved; running ${change.steps} down migration(s).`;
+    case 'resolved':
+      return change.validationPassed
+        ? ':white_check_mark: rollback complete. Validation passed.'
+        : ':warning: rollback complete, but validation failed; responders are looking at it.';
+    case 'failed':
+      return `:red_circle: failed — ${change.message}`;
+    case 'rejected':
+      return ':no_entry_sign: rejected; nothing was changed in the database.';
+    case 'cancelled':
+      return ':no_entry_sign: cancelled; nothing was changed in the database.';
+    case 'closed':
+      return ':ballot_box_with_check: closed by responders.';
+  }
+}
+
+/**
+ * The announce channel's line for a status change (runbook 003 "Communication & coordination"):
+ * `*<service>* — rollback of `<migration>`: <what changed>`; the link to the incident channel is
+ * added by the notifier.
+ */
+export function announceText(incident: Pick<Incident, 'service' | 'migration' | 'kind'>, change: StatusChange): string {
+  return `*${incident.service}* — ${actionNoun(incident)} of \`${incident.migration}\`: ${statusText(change)}`;
+}

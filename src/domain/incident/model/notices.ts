@@ -1,0 +1,105 @@
+import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
+import type { RehearsalResult } from './rehearsal-policy.js';
+
+/**
+ * Everything the incident tells people as it goes, as facts: ids, names, numbers and times, never
+ * markup. Use cases emit them through the Notifier (`progress` for the incident's conversation,
+ * `announce` for the stakeholders' channel); each surface renders them in its own words: Slack
+ * mrkdwn through the one escaping renderer (`adapters/slack/render/notice-text.ts`), plain text in
+ * the terminal (`surfaces/cli/notice-text.ts`).
+ *
+ * People are Slack user ids or CLI operator names (`U0SRE001`, `cli:alice`); `reason` and `text`
+ * are what a person typed (data, escaped by the renderer). `detail` fields carry an error's user
+ * message from the bot's own error vocabulary. Wording follows runbook 003 "Communication &
+ * coordination".
+ */
+export type IncidentNotice =
+  /** Approvals given outside Slack, recorded by the CLI's operator with the reason (runbook 003: two approvals). */
+  | { kind: 'approvals_recorded'; operator: string; approvers: string[]; reason: string }
+  /** The requester invoked break glass: one approval instead of the usual set. */
+  | { kind: 'break_glass'; by: string; reason: string; migration: string; service: string }
+  /** Someone acknowledged failed verification checks; the incident is resolved. */
+  | { kind: 'warnings_acknowledged'; by: string; reason: string | null }
+  /** `/migrate close` while the rollback runs: it stops after the step in progress. */
+  | { kind: 'stop_requested'; by: string; reason: string | null }
+  /** A responder's own status update (`/migrate update`). */
+  | { kind: 'human_update'; by: string; text: string }
+  /** Triage could not run; the plan follows anyway. */
+  | { kind: 'triage_failed' }
+  /**
+   * A line from a snapshot provider or restorer as it works (creating, percent, available, …);
+   * `text` marks names as code spans with backticks and nothing else. `rehearsal` when it is the
+   * rehearsal's scratch copy.
+   */
+  | { kind: 'provider_progress'; text: string; rehearsal?: boolean }
+  /** A rehearsal of the plan on a scratch copy started. `lockTimeout` as configured, e.g. `5s`. */
+  | { kind: 'rehearsal_started'; by: string; snapshotId: string; lockTimeout: string }
+  /** A rehearsal finished: passed or where it stopped, each step with its duration (ms). */
+  | { kind: 'rehearsal_done'; result: RehearsalResult }
+  /** The rehearsal's scratch copy could not be dropped. */
+  | { kind: 'rehearsal_copy_left'; copy: string }
+  /** One approval of several. `confirmedAs`: the service name the approver typed for a destructive plan. */
+  | { kind: 'approval_given'; by: string; count: number; required: number; confirmedAs: string | null }
+  /** The last approval: the rollback (or restore) is queued, or waits for the job queue. */
+  | {
+      kind: 'approvals_complete';
+      approvers: string[];
+      noun: 'rollback' | 'restore';
+      queued: boolean;
+      /** The snapshot is not available yet: the job starts once it is. */
+      waitsForSnapshot: boolean;
+      confirmedAs: string | null;
+    }
+  /** One approval of deleting what a failed restore left behind. */
+  | { kind: 'discard_approval_given'; by: string; leftover: string; count: number; required: number }
+  /** Deleting the leftover is approved (and queued, unless the job queue is unreachable). */
+  | { kind: 'discard_approved'; approvers: string[]; leftover: string; queued: boolean }
+  | { kind: 'discard_failed'; leftover: string; detail: string | null }
+  | { kind: 'discard_done'; leftover: string }
+  /** The reconciler queued a rollback whose approvals were complete. */
+  | { kind: 'rollback_requeued' }
+  /** `/migrate retry`: a new round with a new snapshot and new approvals. */
+  | {
+      kind: 'round_started';
+      by: string;
+      attempt: number;
+      /** Down migrations still applied (rollbacks). */
+      steps: number;
+      /** The restore's target (restores). */
+      restoreTarget: string | null;
+      approvalsRequired: number;
+    }
+  /** The plan changed after approval: it did not run; `voided` approvers; `changes` in words. */
+  | { kind: 'plan_superseded'; voided: string[]; changes: string[] }
+  /** The tool lock left set by this incident's crashed run was taken over. */
+  | { kind: 'tool_lock_taken_over'; toolLock: string }
+  /** A down migration starts (`index` from 1). */
+  | { kind: 'step_started'; index: number; total: number; migration: string; lockTimeout: string }
+  /** A down migration finished, in `durationMs` (ms). */
+  | { kind: 'step_done'; index: number; total: number; migration: string; durationMs: number }
+  /** The rollback job waits (snapshot gate, another rollback on the database); `reason` in the bot's words. */
+  | { kind: 'rollback_waiting'; reason: string }
+  /** The incident channel is about to be archived, `afterMinutes` after the incident ended. */
+  | { kind: 'channel_archiving'; afterMinutes: number | null }
+  /** `/migrate snapshot`: the snapshot is taken. */
+  | { kind: 'snapshot_taken'; record: SnapshotRecord; service: string; by: string }
+  | { kind: 'snapshot_failed'; name: string; service: string; detail: string | null };
+
+/**
+ * What the stakeholders' channel (`announce_channel`) hears: one line per status change of the
+ * incident (runbook 003 "Communication & coordination"), with a link to the incident channel
+ * added by the surface.
+ */
+export type StatusChange =
+  | Extract<IncidentNotice, { kind: 'break_glass' | 'human_update' }>
+  /** Runbook 003 "Initial notice": the snapshot is saved, approval awaited. `etaMinutes` of the downs. */
+  | { kind: 'initiated'; snapshotId: string; etaMinutes: number }
+  /** Approved: the downs run. */
+  | { kind: 'rollback_started'; steps: number }
+  | { kind: 'resolved'; validationPassed: boolean }
+  /** `message`: the failure in the bot's words. */
+  | { kind: 'failed'; message: string }
+  | { kind: 'rejected' }
+  | { kind: 'cancelled' }
+  /** A failed incident closed by responders. */
+  | { kind: 'closed' };
