@@ -19,8 +19,22 @@ async function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Drops the template databases whose names start with `prefix` (an earlier run's leftovers, or this run's at the end). */
-async function dropTemplates(prefix: string): Promise<void> {
+/** True while process `pid` of this machine runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Drops the template databases whose names start with `prefix`: this run's at the end, or at the
+ * start those of earlier runs whose vitest process is gone (a run killed before its teardown). A
+ * run still going on this machine keeps its own: its name carries its process id.
+ */
+async function dropTemplates(prefix: string, onlyOfDeadRuns = false): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
@@ -28,7 +42,8 @@ async function dropTemplates(prefix: string): Promise<void> {
       'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
       [prefix],
     );
-    for (const { datname } of rows)
+    const runOf = (name: string): number => Number(/^mbtpl_p(\d+)r/.exec(name)?.[1] ?? Number.NaN);
+    for (const { datname } of rows.filter((r) => !onlyOfDeadRuns || !alive(runOf(r.datname))))
       await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
   } finally {
     await admin.end();
@@ -54,8 +69,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (missing.length > 0) {
     throw new Error(`The test suite needs real services that are not running:\n - ${missing.join('\n - ')}`);
   }
-  await dropTemplates(TEMPLATE_PREFIX);
-  const run = randomBytes(3).toString('hex');
+  await dropTemplates(TEMPLATE_PREFIX, true);
+  const run = `p${process.pid}r${randomBytes(2).toString('hex')}`;
   project.provide('templateRun', run);
   return () => dropTemplates(`${TEMPLATE_PREFIX}${run}_`);
 }

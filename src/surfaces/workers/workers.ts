@@ -1,25 +1,15 @@
-import { archiveChannel } from '../../domain/incident/use-cases/archive-channel.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { SurfaceDeps } from '../surface-deps.js';
 import { failIncident, failureFrom } from '../../domain/incident/use-cases/fail-incident.js';
-import { takeOnDemandSnapshot } from '../../domain/incident/use-cases/on-demand-snapshot.js';
-import { prepareIncident } from '../../domain/incident/use-cases/prepare-incident.js';
 import { reconcileIncidents } from '../../domain/incident/use-cases/reconcile.js';
 import { runRollback } from '../../domain/incident/use-cases/run-rollback.js';
-import { runDiscard } from '../../domain/incident/use-cases/discard-leftover.js';
-import { runRehearsal } from '../../domain/incident/use-cases/rehearse.js';
-import { postStatusUpdate } from '../../domain/incident/use-cases/status-update.js';
 import { isAppError } from '../../shared/errors.js';
 import type { BullmqIncidentJobs } from '../../adapters/bullmq/bullmq-incident-jobs.js';
 import { deliverNotices, deliveryBackoffMs, type NoticeDelivery } from './deliver-notices.js';
-import {
-  DeliverJobPayload,
-  IncidentJobPayload,
-  JOB,
-  QUEUE_NAMES,
-  SnapshotJobPayload,
-} from '../../adapters/bullmq/queues.js';
+import { DeliverJobPayload, IncidentJobPayload, QUEUE_NAMES } from '../../adapters/bullmq/queues.js';
+import { INCIDENT_JOB_KINDS, jobKind } from './job-kinds.js';
+import { WORKER_DEFAULTS } from './worker-defaults.js';
 
 /** Worker settings; times in ms. */
 export interface WorkerOptions {
@@ -34,15 +24,15 @@ export interface WorkerOptions {
   delivery: NoticeDelivery;
   /** The producer side, for the reconciler's notice sweep. */
   jobs: BullmqIncidentJobs;
-  /** How long a rollback waits before looking at the snapshot gate (or the database lock) again. Default 5000. */
+  /** How long a rollback waits before looking at the snapshot gate (or the database lock) again. Default in {@link WORKER_DEFAULTS}. */
   gatePollMs?: number;
-  /** Rollback jobs in flight per process (each holds its database's lock). Default 4. */
+  /** Rollback jobs in flight per process (each holds its database's lock). Default in {@link WORKER_DEFAULTS}. */
   rollbackConcurrency?: number;
-  /** How often the reconciler runs, ms. Default 60 000. */
+  /** How often the reconciler runs, ms. Default in {@link WORKER_DEFAULTS}. */
   reconcileEveryMs?: number;
-  /** A notice undelivered this long (ms) is queued again by the reconciler. Default 30 000. */
+  /** A notice undelivered this long (ms) is queued again by the reconciler. Default in {@link WORKER_DEFAULTS}. */
   sweepAfterMs?: number;
-  /** BullMQ `lockDuration` and `stalledInterval`, ms: how soon a dead worker's job is resumed elsewhere. Default 30 000. */
+  /** BullMQ `lockDuration` and `stalledInterval`, ms: how soon a dead worker's job is resumed elsewhere. Default in {@link WORKER_DEFAULTS}. */
   jobLockMs?: number;
 }
 
@@ -63,51 +53,40 @@ function finalFailure(job: Job, err: Error): boolean {
   );
 }
 
-/**
- * Starts the incident, rollback and notice workers (DESIGN.md "jobs/"), the reconciler's
- * job scheduler, and one reconciler pass at start-up. A prepare or rollback job that fails
- * for good fails its incident through the one failure path, so no job failure is only logged.
- * @returns the workers, to close on shutdown (running jobs finish first)
- */
-export async function startWorkers(
-  deps: SurfaceDeps,
-  options: WorkerOptions,
-): Promise<{ workers: Worker[]; connected(): void; close(): Promise<void> }> {
-  const gatePollMs = options.gatePollMs ?? 5000;
-  const connections: Redis[] = [];
-  const connection = (): Redis => {
-    const c = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    c.on('error', (err) => deps.logger.debug({ error: err.message }, 'worker redis connection error'));
-    connections.push(c);
-    return c;
-  };
-  const reconcileEveryMs = options.reconcileEveryMs ?? 60_000;
+/** What the worker builders share: the ports, the options, and a fresh Redis connection per worker. */
+interface WorkerContext {
+  deps: SurfaceDeps;
+  options: WorkerOptions;
+  connection(): Redis;
+}
 
-  const incidents = new Worker<IncidentJobPayload | SnapshotJobPayload>(
+/** The incidents queue: each job kind's handler from the table in job-kinds.ts. */
+function startIncidentWorker({ deps, options, connection }: WorkerContext): Worker {
+  const handlers = new Map(INCIDENT_JOB_KINDS.map((k) => [k.name, k.handler]));
+  return new Worker(
     QUEUE_NAMES.incidents,
     async (job) => {
-      const log = deps.logger.child({ jobId: job.id, job: job.name });
+      const handler = handlers.get(job.name);
+      if (!handler) throw new UnrecoverableError(`unknown job ${job.name}`);
       try {
-        if (job.name === JOB.snapshot) {
-          await takeOnDemandSnapshot(deps, SnapshotJobPayload.parse(job.data));
-          return;
-        }
-        const { incidentId } = IncidentJobPayload.parse(job.data);
-        if (job.name === JOB.prepare) await prepareIncident(deps, incidentId);
-        else if (job.name === JOB.statusUpdate) await postStatusUpdate(deps, incidentId);
-        else if (job.name === JOB.discard) await runDiscard(deps, incidentId);
-        else if (job.name === JOB.rehearse) await runRehearsal(deps, incidentId);
-        else if (job.name === JOB.archive) await archiveChannel(deps, incidentId);
-        else throw new UnrecoverableError(`unknown job ${job.name}`);
+        await handler(deps, job.data);
       } catch (err) {
-        log.error({ err }, 'incident job failed');
+        deps.logger.child({ jobId: job.id, job: job.name }).error({ err }, 'incident job failed');
         throw forBullmq(err);
       }
     },
-    { connection: connection(), prefix: options.prefix, concurrency: 8 },
+    { connection: connection(), prefix: options.prefix, concurrency: WORKER_DEFAULTS.incidents.concurrency },
   );
+}
 
-  const rollbacks = new Worker<IncidentJobPayload>(
+/**
+ * The rollback queue: runs the rollback, puts the job off (not a failed attempt) while the
+ * snapshot gate or another rollback holds it, saying why once, and hands it back on shutdown.
+ */
+function startRollbackWorker({ deps, options, connection }: WorkerContext): Worker {
+  const gatePollMs = options.gatePollMs ?? WORKER_DEFAULTS.rollbacks.gatePollMs;
+  const lockMs = options.jobLockMs ?? WORKER_DEFAULTS.rollbacks.lockDurationMs;
+  return new Worker<IncidentJobPayload>(
     QUEUE_NAMES.rollbacks,
     async (job: Job<IncidentJobPayload>, token?: string) => {
       const data = IncidentJobPayload.parse(job.data);
@@ -117,10 +96,10 @@ export async function startWorkers(
         throw new DelayedError();
       };
       /** Tells the channel why the rollback waits, once per job, then looks again later. */
-      const waitSaying = async (text: string): Promise<never> => {
+      const waitSaying = async (reason: string): Promise<never> => {
         if (!data.waitingNoticePosted) {
           const incident = await deps.repo.get(data.incidentId);
-          if (incident) await deps.notifier.progress(incident, { kind: 'rollback_waiting', reason: text });
+          if (incident) await deps.notifier.progress(incident, { kind: 'rollback_waiting', reason });
           await job.updateData({ ...data, waitingNoticePosted: true });
         }
         return later();
@@ -143,19 +122,21 @@ export async function startWorkers(
     {
       connection: connection(),
       prefix: options.prefix,
-      concurrency: options.rollbackConcurrency ?? 4,
-      lockDuration: options.jobLockMs ?? 30_000,
-      stalledInterval: options.jobLockMs ?? 30_000,
+      concurrency: options.rollbackConcurrency ?? WORKER_DEFAULTS.rollbacks.concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
     },
   );
+}
 
-  const notices = new Worker<DeliverJobPayload>(
+/** The notices queue: delivers an incident's notices; waiting for Slack's pace or a backoff is not a failed attempt. */
+function startNoticeWorker({ options, connection }: WorkerContext): Worker {
+  return new Worker<DeliverJobPayload>(
     QUEUE_NAMES.notices,
     async (job: Job<DeliverJobPayload>, token?: string) => {
       try {
         await deliverNotices(options.delivery, DeliverJobPayload.parse(job.data).incidentId);
       } catch (err) {
-        // Waiting for Slack's pace, or for a notice's backoff, is not a failed attempt: the job is put off.
         if (isAppError(err, 'slack_paced') || isAppError(err, 'slack_backoff')) {
           await job.moveToDelayed(Date.now() + deliveryBackoffMs(job.attemptsMade, err), token);
           throw new DelayedError();
@@ -166,42 +147,39 @@ export async function startWorkers(
     {
       connection: connection(),
       prefix: options.prefix,
-      concurrency: 4,
+      concurrency: WORKER_DEFAULTS.notices.concurrency,
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),
       },
     },
   );
+}
 
-  const reconciler = new Worker(
+/** The reconciler queue: the reconciler's pass, then notices undelivered too long are queued again. */
+function startReconcilerWorker({ deps, options, connection }: WorkerContext): Worker {
+  const sweepAfterMs = options.sweepAfterMs ?? WORKER_DEFAULTS.reconciler.sweepAfterMs;
+  return new Worker(
     QUEUE_NAMES.reconciler,
     async () => {
       await reconcileIncidents(deps);
       const minute = Math.floor(Date.now() / 60_000);
-      for (const s of await options.delivery.outbox.stalled(options.sweepAfterMs ?? 30_000))
+      for (const s of await options.delivery.outbox.stalled(sweepAfterMs))
         await options.jobs.deliver(s.incidentId, s.noticeId, minute);
     },
-    { connection: connection(), prefix: options.prefix, concurrency: 1 },
+    { connection: connection(), prefix: options.prefix, concurrency: WORKER_DEFAULTS.reconciler.concurrency },
   );
+}
 
-  // A prepare or rollback job that will not run again fails its incident (one failure path).
-  for (const w of [incidents, rollbacks] as Worker[]) {
+/** A job whose kind fails its incident and that will not run again fails the incident (one failure path). */
+function failIncidentOnFinalFailure(deps: SurfaceDeps, workers: Worker[]): void {
+  for (const w of workers) {
     w.on('failed', (job, err) => {
-      // A discard belongs to an incident that already failed: runDiscard reports its own failure.
-      if (
-        !job ||
-        !finalFailure(job, err) ||
-        job.name === JOB.statusUpdate ||
-        job.name === JOB.snapshot ||
-        job.name === JOB.discard ||
-        job.name === JOB.rehearse ||
-        job.name === JOB.archive
-      )
-        return;
+      const fails = job ? jobKind(job.name)?.failsIncident : false;
+      if (!job || !fails || !finalFailure(job, err)) return;
       const parsed = IncidentJobPayload.safeParse(job.data);
       if (!parsed.success) return;
       const failure = failureFrom(err, {
-        code: job.name === JOB.prepare ? 'prepare_failed' : 'rollback_failed',
+        code: fails.code,
         message: `The ${job.name} job failed after ${job.attemptsMade} attempt(s): ${err.message}`,
       });
       void failIncident(deps, parsed.data.incidentId, failure, { actor: `job:${job.name}`, cause: err }).catch(
@@ -213,10 +191,13 @@ export async function startWorkers(
       );
     });
   }
-  // Job run time and failures by queue (migrate_bot_job_duration_seconds, migrate_bot_job_failures_total).
-  for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
-    const seconds = (job: Job): number =>
-      Math.max(0, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+}
+
+/** Job run time and failures by queue (migrate_bot_job_duration_seconds, migrate_bot_job_failures_total). */
+function recordJobMetrics(deps: SurfaceDeps, workers: Worker[]): void {
+  const seconds = (job: Job): number =>
+    Math.max(0, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+  for (const w of workers) {
     w.on('completed', (job) =>
       deps.metrics.jobSeconds.observe({ queue: w.name, job: job.name, outcome: 'completed' }, seconds(job)),
     );
@@ -226,32 +207,61 @@ export async function startWorkers(
       deps.metrics.jobFailures.inc({ queue: w.name, job: job.name });
     });
   }
-  // During a Redis outage every worker errors on each reconnect attempt: one line per worker and error a minute.
+}
+
+/** During a Redis outage every worker errors on each reconnect attempt: one line per worker and error a window. */
+function logWorkerErrorsOnce(deps: SurfaceDeps, workers: Worker[]): void {
   const lastLogged = new Map<string, number>();
-  for (const w of [incidents, rollbacks, notices, reconciler] as Worker[]) {
+  for (const w of workers) {
     w.on('error', (err) => {
       const key = `${w.name}:${String(err)}`;
-      if (Date.now() - (lastLogged.get(key) ?? 0) < 60_000) return;
+      if (Date.now() - (lastLogged.get(key) ?? 0) < WORKER_DEFAULTS.errorLogWindowMs) return;
       lastLogged.set(key, Date.now());
       deps.logger.warn({ error: String(err), queue: w.name }, 'worker error (repeats within a minute are not logged)');
     });
   }
+}
 
-  // The reconciler: at start-up and every interval. A timer in each worker process rather than
-  // a job scheduler stored in Redis, so it comes back by itself after Redis lost its data.
+/**
+ * Starts the incident, rollback and notice workers and the reconciler (a timer in each worker
+ * process rather than a job scheduler stored in Redis, so it comes back by itself after Redis
+ * lost its data), and one reconciler pass at start-up. A prepare or rollback job that fails for
+ * good fails its incident through the one failure path, so no job failure is only logged.
+ * @returns the workers, to close on shutdown (running jobs finish first)
+ */
+export async function startWorkers(
+  deps: SurfaceDeps,
+  options: WorkerOptions,
+): Promise<{ workers: Worker[]; connected(): void; close(): Promise<void> }> {
+  const connections: Redis[] = [];
+  const connection = (): Redis => {
+    const c = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    c.on('error', (err) => deps.logger.debug({ error: err.message }, 'worker redis connection error'));
+    connections.push(c);
+    return c;
+  };
+  const ctx: WorkerContext = { deps, options, connection };
+  const incidents = startIncidentWorker(ctx);
+  const rollbacks = startRollbackWorker(ctx);
+  const workers = [incidents, rollbacks, startNoticeWorker(ctx), startReconcilerWorker(ctx)];
+  failIncidentOnFinalFailure(deps, [incidents, rollbacks]);
+  recordJobMetrics(deps, workers);
+  logWorkerErrorsOnce(deps, workers);
+
+  const reconcileEveryMs = options.reconcileEveryMs ?? WORKER_DEFAULTS.reconciler.everyMs;
   const reconcile = (): void => {
     void options.jobs
       .reconcile(Math.floor(Date.now() / reconcileEveryMs))
       .catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
   };
   // Warm before anyone is told this process is ready: every worker connection answers.
-  await Promise.all([incidents, rollbacks, notices, reconciler].map((w) => w.waitUntilReady()));
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
   reconcile();
   const timer = setInterval(reconcile, reconcileEveryMs);
   timer.unref();
 
   return {
-    workers: [incidents, rollbacks, notices, reconciler],
+    workers,
     /** Readiness: throws naming the connections that are not `ready` (reconnecting after a Redis outage). */
     connected() {
       const down = connections.filter((c) => c.status !== 'ready').map((c) => c.status);
@@ -262,7 +272,7 @@ export async function startWorkers(
     },
     async close() {
       clearInterval(timer);
-      await Promise.all([incidents.close(), rollbacks.close(), notices.close(), reconciler.close()]);
+      await Promise.all(workers.map((w) => w.close()));
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
