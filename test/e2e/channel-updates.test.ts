@@ -126,7 +126,10 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     const file = await eventually(
       'the timeline file',
       async () =>
-        h!.slack.uploadedFiles.find((f) => f.filename === `incident-${short}-timeline.md` && f.content) ?? null,
+        // Complete: uploaded, then files.completeUploadExternal shared it (a file is uploaded before it is shared).
+        h!.slack.uploadedFiles.find(
+          (f) => f.filename === `incident-${short}-timeline.md` && f.content && f.completed,
+        ) ?? null,
     );
     expect(file.channel_id).toBe(channel);
     expect(file.content).toContain('## Timeline (UTC)');
