@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
+import { it } from '../support/bot-test.js';
 import { eventually, planCard, posted, query, textOf } from '../support/e2e-helpers.js';
 
 const STAKEHOLDERS = 'C0STAKE001';
@@ -8,14 +9,8 @@ const responseText = async (h: Harness, key: string): Promise<string> =>
 const announced = (h: Harness): string[] => h.slack.messages(STAKEHOLDERS).map((m) => m.text);
 
 describe("stakeholders, responders' updates, the resolution's ticket and artifacts, the timeline", () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('/migrate update suppresses the next scheduled status update; the one after is posted', async () => {
-    h = await startHarness({ status_update_minutes: 0.03 }); // 1.8 s between status updates
+  it('/migrate update suppresses the next scheduled status update; the one after is posted', async ({ bot }) => {
+    const h = await bot({ status_update_minutes: 0.03 }); // 1.8 s between status updates
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);
     await posted(h, 'Status update', 15_000);
@@ -26,7 +21,7 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
       async () =>
         (
           await query<{ at: Date }>(
-            h!.stateDb.url,
+            h.stateDb.url,
             "SELECT at FROM incident_events WHERE incident_id = $1 AND type = 'status_update_skipped'",
             [incidentId],
           )
@@ -52,7 +47,7 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
       async () =>
         (
           await query(
-            h!.stateDb.url,
+            h.stateDb.url,
             "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'status_update_posted' AND at > $2",
             [incidentId, skipped.at],
           )
@@ -63,8 +58,8 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     );
   });
 
-  it('archives the channel archive_after_minutes after the incident ended, and not before', async () => {
-    h = await startHarness({ archive_after_minutes: 0.05 }); // 3 s
+  it('archives the channel archive_after_minutes after the incident ended, and not before', async ({ bot }) => {
+    const h = await bot({ archive_after_minutes: 0.05 }); // 3 s
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -87,8 +82,10 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     expect(events).toContain('channel_archived');
   });
 
-  it('tells the stakeholder channel each status change, posts /migrate update, links the ticket, uploads the timeline', async () => {
-    h = await startHarness({
+  it('tells the stakeholder channel each status change, posts /migrate update, links the ticket, uploads the timeline', async ({
+    bot,
+  }) => {
+    const h = await bot({
       announce_channel: STAKEHOLDERS,
       ticket_url: 'https://tickets.example.com/browse/{service}/{short_id}',
     });
@@ -99,7 +96,7 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     await eventually(
       'the initial notice for stakeholders',
       async () =>
-        announced(h!).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ??
+        announced(h).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ??
         null,
     );
     expect(announced(h)[0]).toContain(`follow it in <#${channel}>`);
@@ -127,9 +124,8 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
       'the timeline file',
       async () =>
         // Complete: uploaded, then files.completeUploadExternal shared it (a file is uploaded before it is shared).
-        h!.slack.uploadedFiles.find(
-          (f) => f.filename === `incident-${short}-timeline.md` && f.content && f.completed,
-        ) ?? null,
+        h.slack.uploadedFiles.find((f) => f.filename === `incident-${short}-timeline.md` && f.content && f.completed) ??
+        null,
     );
     expect(file.channel_id).toBe(channel);
     expect(file.content).toContain('## Timeline (UTC)');
@@ -141,8 +137,8 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     expect(file.content).toContain(`- Ticket: https://tickets.example.com/browse/ticket-service/${short}`);
 
     await eventually('stakeholders told of the start and the resolution', async () =>
-      announced(h!).some((t) => t.includes('approved; running 1 down migration(s)')) &&
-      announced(h!).some((t) => t.includes('rollback complete. Validation passed.'))
+      announced(h).some((t) => t.includes('approved; running 1 down migration(s)')) &&
+      announced(h).some((t) => t.includes('rollback complete. Validation passed.'))
         ? true
         : null,
     );
@@ -160,7 +156,7 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
       new RegExp(`^Timeline and postmortem draft of incident \`${short}\` posted in <#${channel}>`),
     );
     await eventually('a second timeline file', async () =>
-      h!.slack.uploadedFiles.filter((f) => f.filename === `incident-${short}-timeline.md`).length === 2 ? true : null,
+      h.slack.uploadedFiles.filter((f) => f.filename === `incident-${short}-timeline.md`).length === 2 ? true : null,
     );
     const events = (
       await query<{ type: string }>(h.stateDb.url, 'SELECT type FROM incident_events WHERE incident_id = $1', [

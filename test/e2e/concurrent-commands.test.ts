@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/bot-test.js';
 import { query } from '../support/e2e-helpers.js';
 
 /**
@@ -8,14 +8,10 @@ import { query } from '../support/e2e-helpers.js';
  * reads the state database answers again.
  */
 describe('a burst of commands against a small state-database pool', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('answers all 50 concurrent /migrate rollback commands, opens one incident, and /migrate status still answers', async () => {
-    h = await startHarness({}, { env: { STATE_DB_POOL_MAX: '2', STATE_DB_LOCK_POOL_MAX: '1' } });
+  it('answers all 50 concurrent /migrate rollback commands, opens one incident, and /migrate status still answers', async ({
+    bot,
+  }) => {
+    const h = await bot({}, { env: { STATE_DB_POOL_MAX: '2', STATE_DB_LOCK_POOL_MAX: '1' } });
     const harness = h;
     const sent = await Promise.all(
       Array.from({ length: 50 }, (_, i) => harness.command('rollback 007', `U0BURST${String(i).padStart(2, '0')}`)),

@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { APPROVERS } from '../support/bot-harness.js';
+import { it } from '../support/bot-test.js';
 import { eventually, planCard, posted, textOf } from '../support/e2e-helpers.js';
 
 describe('the pinned live summary, its thread and the channel topic', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('pins the first message, redraws it in place on every event, threads the progress and keeps the topic on the state', async () => {
-    h = await startHarness({ runbook_url: 'https://docs.example.com/runbooks/003-migration-rollback' });
+  it('pins the first message, redraws it in place on every event, threads the progress and keeps the topic on the state', async ({
+    bot,
+  }) => {
+    const h = await bot({ runbook_url: 'https://docs.example.com/runbooks/003-migration-rollback' });
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
     const summary = h.slack.messages(channel)[0]!;
@@ -23,7 +20,7 @@ describe('the pinned live summary, its thread and the channel topic', () => {
 
     // Redrawn in place: the final state, approvals, steps and verification on the same message.
     const final = await eventually('the summary to show the resolution', async () => {
-      const m = h!.slack.messages(channel).find((x) => x.ts === summary.ts)!;
+      const m = h.slack.messages(channel).find((x) => x.ts === summary.ts)!;
       return JSON.stringify(m.blocks).includes(':white_check_mark: Resolved') ? m : null;
     });
     const text = JSON.stringify(final.blocks);
@@ -33,7 +30,7 @@ describe('the pinned live summary, its thread and the channel topic', () => {
     expect(final.editedAt).toBeDefined();
     // Runbook 003's condensed checklist ticks as the bot completes each item (no rehearsal was run here).
     await eventually('the checklist to tick the documentation', async () =>
-      JSON.stringify(h!.slack.messages(channel).find((x) => x.ts === summary.ts)!.blocks).includes(
+      JSON.stringify(h.slack.messages(channel).find((x) => x.ts === summary.ts)!.blocks).includes(
         ':ballot_box_with_check: Communication/incident documentation completed',
       )
         ? true
@@ -75,7 +72,7 @@ describe('the pinned live summary, its thread and the channel topic', () => {
 
     // The topic follows the state, set once per state.
     await eventually('the topic to say resolved', async () =>
-      h!.slack.channels
+      h.slack.channels
         .find((c) => c.id === channel)!
         .topic?.startsWith('Resolved · rollback of 007_add_security_tables.ts on ticket-service')
         ? true

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, OUTSIDER, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { APPROVERS, OUTSIDER, REQUESTER, type Harness } from '../support/bot-harness.js';
+import { it } from '../support/bot-test.js';
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 import { planCard, posted, query, textOf } from '../support/e2e-helpers.js';
 
@@ -15,14 +16,10 @@ const existingTables = async (h: Harness, tables: string[]) =>
     .filter(Boolean);
 
 describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Slack stand-in)', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('rolls back 007 after two approvals: channel, notices, plan, status update, down migration, resolution', async () => {
-    h = await startHarness({ status_update_minutes: 0.02 }); // 1.2 s between status updates
+  it('rolls back 007 after two approvals: channel, notices, plan, status update, down migration, resolution', async ({
+    bot,
+  }) => {
+    const h = await bot({ status_update_minutes: 0.02 }); // 1.2 s between status updates
     const before = await appliedNames(h);
     expect(before).toContain('007_add_security_tables.ts');
 
@@ -129,8 +126,8 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(h.slack.callsTo('chat.postMessage').filter((c) => textOf(c).includes('Status update')).length).toBe(count);
   });
 
-  it('loses nothing when the process restarts between two approvals', async () => {
-    h = await startHarness();
+  it('loses nothing when the process restarts between two approvals', async ({ bot }) => {
+    const h = await bot();
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -144,8 +141,8 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(await existingTables(h, TABLES_OF_007)).toEqual([]);
   });
 
-  it('a rejected incident changes nothing in the service database', async () => {
-    h = await startHarness();
+  it('a rejected incident changes nothing in the service database', async ({ bot }) => {
+    const h = await bot();
     const before = await appliedNames(h);
     await h.command('rollback 006 --service ticket-service');
     const { incidentId } = await planCard(h);
@@ -162,8 +159,8 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(await existingTables(h, TABLES_OF_007)).toHaveLength(3);
   });
 
-  it('refuses bad input with a clear ephemeral answer and records nothing', async () => {
-    h = await startHarness();
+  it('refuses bad input with a clear ephemeral answer and records nothing', async ({ bot }) => {
+    const h = await bot();
     const cases: Array<[string, RegExp]> = [
       ['rollback 999', /No applied migration matches `999`/],
       ['rollback 007; DROP TABLE x', /Too many arguments/],
@@ -185,8 +182,8 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(await appliedNames(h)).toContain('007_add_security_tables.ts');
   });
 
-  it('points a second rollback of the same service to the open incident', async () => {
-    h = await startHarness();
+  it('points a second rollback of the same service to the open incident', async ({ bot }) => {
+    const h = await bot();
     await h.command('rollback 007');
     const { channel } = await planCard(h);
     const { key } = await h.command('rollback 006');
@@ -195,8 +192,8 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(h.slack.callsTo('conversations.create')).toHaveLength(1);
   });
 
-  it('opens the incident and says so when the service database is unreachable; nothing runs', async () => {
-    h = await startHarness({}, { ticketDatabaseUrl: 'postgres://postgres:hunter2secret@127.0.0.1:1/ticket' });
+  it('opens the incident and says so when the service database is unreachable; nothing runs', async ({ bot }) => {
+    const h = await bot({}, { ticketDatabaseUrl: 'postgres://postgres:hunter2secret@127.0.0.1:1/ticket' });
     const { key } = await h.command('rollback 007');
     const res = await h.slack.waitForResponse((r) => r.key === key, 20_000);
     expect(String(res.body.text)).toMatch(/could not proceed: The database of \*ticket-service\* is unreachable/);

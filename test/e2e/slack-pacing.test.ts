@@ -3,22 +3,18 @@
  * channel creation (Tier 2) queued with the requester told, and no channel receiving more than
  * two new messages in any second (chat.postMessage's one a second per channel).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/bot-test.js';
 import { eventually, query } from '../support/e2e-helpers.js';
 import { maxPerChannelPerSecond } from '../support/measure.js';
 
 describe('pacing to Slack rate limits', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('queues channel creation past Tier 2 and tells the requester; every incident gets its channel; ≤ 2 new messages per channel per second', async () => {
+  it('queues channel creation past Tier 2 and tells the requester; every incident gets its channel; ≤ 2 new messages per channel per second', async ({
+    bot,
+  }) => {
     const services = ['svc-a', 'svc-b', 'svc-c', 'svc-d'];
     // Tier 2 at 2 a window (Slack's 20 × 0.1), the window 8 s instead of Slack's minute; one new message a second per channel, as Slack.
-    h = await startHarness(
+    const h = await bot(
       {},
       {
         extraServices: services,

@@ -4,8 +4,9 @@
  * Real PostgreSQL, Redis, Bolt over HTTP, and the Slack stand-in with fault injection.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
+import { it } from '../support/bot-test.js';
 import {
   channelTexts,
   eventually,
@@ -46,14 +47,10 @@ async function openWithOneApproval(h: Harness): Promise<{ incidentId: string; ch
 const indexOf = (texts: string[], needle: string) => texts.findIndex((t) => t.includes(needle));
 
 describe('no incident gets stuck', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('a held knex lock: the plan card warns, the incident fails in plain words with the lock left as found; retry after clearing it rolls back', async () => {
-    h = await startHarness();
+  it('a held knex lock: the plan card warns, the incident fails in plain words with the lock left as found; retry after clearing it rolls back', async ({
+    bot,
+  }) => {
+    const h = await bot();
     await query(h.ticketDb.url, 'UPDATE knex_migrations_lock SET is_locked = 1');
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
@@ -89,7 +86,7 @@ describe('no incident gets stuck', () => {
     await eventually(
       'a second plan card',
       async () =>
-        h!.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('"action_id":"incident_approve"'))
+        h.slack.callsTo('chat.postMessage').filter((c) => c.ok && textOf(c).includes('"action_id":"incident_approve"'))
           .length === 2,
     );
     await approveBoth(h, incidentId);
@@ -100,12 +97,14 @@ describe('no incident gets stuck', () => {
       (await query<{ is_locked: number }>(h.ticketDb.url, 'SELECT is_locked FROM knex_migrations_lock'))[0]!.is_locked,
     ).toBe(0);
     await eventually('the resolution in the channel', async () =>
-      channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+      channelTexts(h, channel).some((t) => t.includes('Rollback complete.')),
     );
   });
 
-  it('Slack answering 503 to chat.update at the second approval: the rollback runs anyway and the channel catches up in order', async () => {
-    h = await startHarness();
+  it('Slack answering 503 to chat.update at the second approval: the rollback runs anyway and the channel catches up in order', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const { incidentId, channel } = await openWithOneApproval(h);
     h.slack.fault('chat.update', { status: 503 }, 3); // three delivery attempts: 1 s, 2 s, 4 s apart
     const second = await h.press('incident_approve', incidentId, APPROVERS[1]);
@@ -115,7 +114,7 @@ describe('no incident gets stuck', () => {
     // The card catches up once Slack answers, and the messages after it keep their order.
     await h.slack.waitForCall('chat.update', (c) => c.ok && textOf(c).includes('2 of 2'), 30_000);
     await eventually('the resolution in the channel', async () =>
-      channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+      channelTexts(h, channel).some((t) => t.includes('Rollback complete.')),
     );
     const texts = channelTexts(h, channel);
     expect(indexOf(texts, 'Approved by')).toBeLessThan(indexOf(texts, 'Step 1/1'));
@@ -125,8 +124,10 @@ describe('no incident gets stuck', () => {
     expect(h.slack.responses.filter((r) => r.key === second.key).map((r) => String(r.body.text))).toEqual([]);
   });
 
-  it('Slack answering 503 to chat.postMessage when the job starts: the down migrations run, then every message arrives once, in order', async () => {
-    h = await startHarness();
+  it('Slack answering 503 to chat.postMessage when the job starts: the down migrations run, then every message arrives once, in order', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const { incidentId, channel } = await openWithOneApproval(h);
     h.slack.fault('chat.postMessage', { status: 503 }, 3); // three delivery attempts: 1 s, 2 s, 4 s apart
     await h.press('incident_approve', incidentId, APPROVERS[1]);
@@ -140,7 +141,7 @@ describe('no incident gets stuck', () => {
 
     await eventually(
       'the resolution in the channel',
-      async () => channelTexts(h!, channel).some((t) => t.includes('Rollback complete.')),
+      async () => channelTexts(h, channel).some((t) => t.includes('Rollback complete.')),
       40_000,
     );
     const texts = channelTexts(h, channel);
@@ -155,8 +156,8 @@ describe('no incident gets stuck', () => {
     ]);
   });
 
-  it("honours Slack's Retry-After on 429 and posts the message once", async () => {
-    h = await startHarness();
+  it("honours Slack's Retry-After on 429 and posts the message once", async ({ bot }) => {
+    const h = await bot();
     h.slack.fault('chat.postMessage', { status: 429, retryAfterSec: 2 });
     await h.command('rollback 007');
     const opened = await h.slack.waitForCall(
@@ -171,8 +172,10 @@ describe('no incident gets stuck', () => {
     ).toHaveLength(1);
   });
 
-  it('a post whose answer Slack lost is found in the channel history on the next attempt, not posted twice', async () => {
-    h = await startHarness();
+  it('a post whose answer Slack lost is found in the channel history on the next attempt, not posted twice', async ({
+    bot,
+  }) => {
+    const h = await bot();
     h.slack.fault('chat.postMessage', { answerLost: true });
     await h.command('rollback 007');
     const { channel } = await planCard(h);
@@ -193,8 +196,10 @@ describe('no incident gets stuck', () => {
     expect({ attempts: row!.attempts, delivered: row!.delivered }).toEqual({ attempts: 2, delivered: true });
   });
 
-  it('the service database becoming unreachable after the approvals fails the incident with a message; close then works', async () => {
-    h = await startHarness();
+  it('the service database becoming unreachable after the approvals fails the incident with a message; close then works', async ({
+    bot,
+  }) => {
+    const h = await bot();
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -229,8 +234,10 @@ describe('no incident gets stuck', () => {
     expect(await existing(h, TABLES_OF_007)).toHaveLength(3); // nothing ran
   });
 
-  it('/migrate close before the rollback starts cancels it, takes the buttons away and changes nothing', async () => {
-    h = await startHarness();
+  it('/migrate close before the rollback starts cancels it, takes the buttons away and changes nothing', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const before = await applied(h);
     await h.command('rollback 006');
     const { incidentId } = await planCard(h);

@@ -1,0 +1,3 @@
+import { workerProcessTests } from './worker-process-suite.js';
+
+workerProcessTests('sigterm');
