@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { dryRunRollback } from '../../domain/incident/use-cases/describe-rollback.js';
+import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
+import { verifyService } from '../../domain/incident/use-cases/verify-service.js';
+import { offendingOf } from '../../domain/incident/model/incident.js';
+import { overallVerdict } from '../../domain/triage/triage-report.js';
+import { EXIT } from './exit-codes.js';
+import { planText, triageText, verificationText } from './format.js';
+import { run, type CliContext, type Common } from './cli-run.js';
+
+/** `triage`, `plan` and `verify`: read-only. */
+export function addReadCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('triage <service>')
+    .description(
+      'runbook 001 --preflight: the triage checks, read-only with timeouts; exit 1 when one needs attention or could not run',
+    )
+    .option('--json', 'print JSON')
+    .action((serviceName: string, opts: Common) =>
+      run(
+        ctx,
+        opts,
+        false,
+        async ({ deps }) => {
+          const service = resolveService(deps.services, serviceName);
+          const open = await deps.repo.findOpenByService(service.name);
+          const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
+          return {
+            code: overallVerdict(report) === 'ok' ? EXIT.ok : EXIT.preflight,
+            json: report,
+            text: triageText(report),
+          };
+        },
+        'triage',
+      ),
+    );
+
+  program
+    .command('plan <service> <migration>')
+    .description('runbook 001 --dry-run: the rollback plan, captured SQL and risk; writes nothing')
+    .option('--json', 'print JSON')
+    .action((serviceName: string, migration: string, opts: Common) =>
+      run(
+        ctx,
+        opts,
+        false,
+        async ({ deps }) => {
+          const d = await dryRunRollback(deps, serviceName, migration);
+          return {
+            code: EXIT.ok,
+            json: { service: d.service.name, target: d.target, plan: d.plan, head: d.head, risk: d.risk },
+            text: planText(d),
+          };
+        },
+        'plan',
+      ),
+    );
+
+  program
+    .command('verify <service>')
+    .description('runbook 001 --postflight: the checks that follow every rollback; exit 3 when one fails')
+    .option('--json', 'print JSON')
+    .action((serviceName: string, opts: Common) =>
+      run(
+        ctx,
+        opts,
+        false,
+        async ({ deps }) => {
+          const { report } = await verifyService(deps, serviceName);
+          return {
+            code: report.passed ? EXIT.ok : EXIT.postflight,
+            json: report,
+            text: verificationText(serviceName, report),
+          };
+        },
+        'verify',
+      ),
+    );
+}
