@@ -22,12 +22,14 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe('health, readiness and metrics on HTTP_PORT', () => {
   let h: Harness | undefined;
   let redis: OwnRedis | undefined;
+  // Closing a bot whose Redis was stopped and started again waits for BullMQ's workers to reconnect
+  // and stop; with six files running beside it this once took longer than the default 60 s.
   afterEach(async () => {
     await h?.close();
     await redis?.stop().catch(() => undefined);
     h = undefined;
     redis = undefined;
-  });
+  }, 120_000);
 
   it('counts commands, Slack calls, jobs, snapshot and down-step durations and incidents by state as a rollback runs', async () => {
     h = await startHarness();
