@@ -23,7 +23,7 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
   let h: Harness | undefined;
   let redis: OwnRedis | undefined;
   // Closing a bot whose Redis was stopped and started again waits for BullMQ's workers to reconnect
-  // and stop; with six files running beside it this once took longer than the default 60 s.
+  // and stop; with three other test files running beside it this once took longer than the default 60 s.
   afterEach(async () => {
     await h?.close();
     await redis?.stop().catch(() => undefined);
