@@ -17,15 +17,6 @@ export function utcSecondStamp(d: Date): string {
   return `${utcMinuteStamp(d)}${pad(d.getUTCSeconds())}`;
 }
 
-/**
- * Slack date token, rendered in each reader's own time zone
- * (https://api.slack.com/reference/surfaces/formatting#date-formatting).
- */
-export function slackDate(d: Date, format = '{date_short_pretty} {time}'): string {
-  const epoch = Math.floor(d.getTime() / 1000);
-  return `<!date^${epoch}^${format}|${d.toISOString()}>`;
-}
-
 /** Human duration from milliseconds: `850ms`, `12s`, `4m12s`, `1h03m`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;

@@ -1,3 +1,5 @@
+import { asWords, code, type Words, type WordsLike, words } from './words.js';
+
 /**
  * The one error type of migrate-bot. Foreign errors (pg, AWS SDK, Slack Web API,
  * BullMQ) are wrapped at the adapter boundary with `cause`, so every edge maps
@@ -17,8 +19,11 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** True when the same call may succeed if repeated (throttling, transient state). Default false. */
   retryable?: boolean;
-  /** Plain-words message safe to post to Slack: what went wrong and what to do. */
-  userMessage?: string;
+  /**
+   * Message for people, safe to show on any surface: what went wrong and what to do. Words as
+   * data (see `words.ts`); a plain string is plain text.
+   */
+  userMessage?: WordsLike;
   /** Structured, secret-free context for logs. */
   details?: Record<string, unknown>;
 }
@@ -26,7 +31,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly code: string;
   readonly retryable: boolean;
-  readonly userMessage: string | undefined;
+  readonly userMessage: Words | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(options: AppErrorOptions) {
@@ -34,7 +39,7 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.code = options.code;
     this.retryable = options.retryable ?? false;
-    this.userMessage = options.userMessage;
+    this.userMessage = options.userMessage === undefined ? undefined : asWords(options.userMessage);
     this.details = options.details;
   }
 }
@@ -44,11 +49,14 @@ export function isAppError(err: unknown, code?: string): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
 
+/** The words shown for an error that has no user message: it never leaks internals. */
+export const INTERNAL_ERROR_WORDS: Words = words`Something went wrong inside migrate-bot; the error is in the bot logs. ${code('/migrate status')} shows what was recorded and what you can do next.`;
+
 /**
- * The text a Slack reader sees for any thrown value: the AppError's `userMessage`,
- * or a generic line that never leaks internals.
+ * What a person is told for any thrown value: the AppError's `userMessage`, or
+ * {@link INTERNAL_ERROR_WORDS}. Surfaces render it (Slack mrkdwn, CLI plain text).
  */
-export function userMessageOf(err: unknown): string {
+export function userMessageOf(err: unknown): Words {
   if (err instanceof AppError && err.userMessage) return err.userMessage;
-  return 'Something went wrong inside migrate-bot; the error is in the bot logs. `/migrate status` shows what was recorded and what you can do next.';
+  return INTERNAL_ERROR_WORDS;
 }

@@ -8,6 +8,7 @@ import { migrationsToRevert, resolveMigration } from '../../src/domain/rollback/
 import { silentLogger } from '../../src/shared/logger.js';
 import { createTicketServiceDb, TABLES_OF_007, ticketServiceConfig as serviceFor } from '../support/ticket-service.js';
 import type { TestDatabase } from '../support/postgres.js';
+import { userText } from '../support/words.js';
 
 describe('KnexMigrationTool against a real knex-migrated database', () => {
   let db: TestDatabase;
@@ -71,10 +72,10 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
         .catch((e: unknown) => e)) as AppError;
       expect(err).toMatchObject({ code: 'rollback_lock_timeout' });
       // The failure names who blocked it (pg_blocking_pids, watched while the step waited).
-      expect(err.userMessage).toContain(
+      expect(userText(err)).toContain(
         `It was blocked by pid ${holderPid} (psql-oncall, idle in transaction): \`BEGIN; LOCK TABLE failed_login_attempts IN ACCESS SHARE MODE\``,
       );
-      expect(err.userMessage).toContain('This step was rolled back as a whole');
+      expect(userText(err)).toContain('This step was rolled back as a whole');
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
@@ -95,7 +96,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
           applicationName: 'migrate-bot-lock',
           since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         });
-        expect(err.userMessage).toContain(`pid ${holder!.pid}, \`migrate-bot-lock\`, connected since ${holder!.since}`);
+        expect(userText(err)).toContain(`pid ${holder!.pid}, \`migrate-bot-lock\`, connected since ${holder!.since}`);
       });
       expect(await other.rollbackLockHolder()).toBeNull();
       // released afterwards
@@ -131,7 +132,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
       await c.query('UPDATE knex_migrations_lock SET is_locked = 1');
       const err = (await tool.withRollbackLock(async () => 'ran').catch((e: unknown) => e)) as AppError;
       expect(err).toMatchObject({ code: 'rollback_tool_locked', retryable: false });
-      expect(err.userMessage).toContain('runbook 004 "Migration Lock"');
+      expect(userText(err)).toContain('runbook 004 "Migration Lock"');
       expect((await c.query('SELECT is_locked FROM knex_migrations_lock')).rows[0].is_locked).toBe(1);
       // The event log says this incident set it before a crash: taken over, then released.
       const held = await tool.withRollbackLock(async (lock) => lock, { ownStaleLock: true });
@@ -156,7 +157,7 @@ describe('KnexMigrationTool against a real knex-migrated database', () => {
             code: 'rollback_tool_locked',
             message: 'public.knex_migrations_lock has no row',
           });
-          expect(err.userMessage).toContain('INSERT INTO public.knex_migrations_lock (is_locked) VALUES (0);');
+          expect(userText(err)).toContain('INSERT INTO public.knex_migrations_lock (is_locked) VALUES (0);');
         }
         expect((await c.query('SELECT count(*)::int AS n FROM knex_migrations_lock')).rows[0].n).toBe(0);
       } finally {

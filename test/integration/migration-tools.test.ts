@@ -24,6 +24,7 @@ import {
   TOOL_FIXTURES,
 } from '../support/tool-fixtures.js';
 import { serviceConfigFor } from '../support/service-config.js';
+import { saying } from '../support/words.js';
 
 const LOCK_TIMEOUT = DurationSchema.parse('1s');
 
@@ -301,7 +302,7 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
           ]);
           await expect(tool.runDown(steps[1]!, LOCK_TIMEOUT)).rejects.toMatchObject({
             code: 'rollback_step_failed',
-            userMessage: expect.stringContaining('rolled back as a whole'),
+            userMessage: saying('rolled back as a whole'),
           });
         });
         expect((await c.query('SELECT version, dirty FROM schema_migrations')).rows).toEqual([
@@ -346,7 +347,7 @@ describe('plain SQL specifics (golang-migrate protocol, runbook 001)', () => {
       const applied = await tool.listApplied();
       await expect(tool.describeDown([applied[2]!])).rejects.toMatchObject({
         code: 'migration_sql_unparseable',
-        userMessage: expect.stringContaining('syntax error at or near "TABEL"'),
+        userMessage: saying('syntax error at or near "TABEL"'),
       });
       expect((await tool.listApplied()).map((m) => m.dirty === true)).toEqual([false, false, false]);
     } finally {
@@ -422,7 +423,7 @@ describe('a tracking table that is missing or laid out for another tool', () => 
   ])('%o gets %s naming the table and columns, and nothing is written', async (migrations, code, message) => {
     const before = 3;
     const tool = toolFor(db.url, migrations);
-    await expect(tool.listApplied()).rejects.toMatchObject({ code, userMessage: expect.stringMatching(message) });
+    await expect(tool.listApplied()).rejects.toMatchObject({ code, userMessage: saying(message) });
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     expect((await c.query('SELECT count(*)::int AS n FROM pgmigrations')).rows[0].n).toBe(before);

@@ -1,3 +1,4 @@
+import type { AppError } from '../../src/shared/errors.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { systemClock } from '../../src/shared/clock.js';
 import type { SnapshotRecord } from '../../src/domain/snapshots/snapshot-provider.js';
 import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
 import { createTicketServiceDb } from '../support/ticket-service.js';
+import { saying, userText } from '../support/words.js';
 
 /** Restoring a pg_dump snapshot off the happy path: unknown, foreign and tampered dumps, a failing pg_restore. */
 describe('pg_dump restore: checked before opening, never a half-made target', () => {
@@ -72,7 +74,7 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
     }
     await expect(
       restorer.check({ snapshotId: 'pre-rollback-other-service-20261121-050000', target }),
-    ).rejects.toMatchObject({ userMessage: expect.stringContaining('a dump of *other-service*') });
+    ).rejects.toMatchObject({ userMessage: saying('a dump of other-service') });
     expect(await databaseExists(db.url, target)).toBe(false);
   });
 
@@ -97,7 +99,7 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
         code: 'snapshot_verification_failed',
         details: { expected: { sha256: snap.sha256 } },
       });
-      expect((err as { userMessage: string }).userMessage).toContain(`expected \`${snap.sha256}\``);
+      expect(userText(err as AppError)).toContain(`expected \`${snap.sha256}\``);
       const h = hooks();
       await expect(
         r2.restore({ incidentId: 'i', requestedBy: 'U', snapshotId: snap.id, target }, h),
@@ -125,9 +127,7 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
       .restore({ incidentId: 'i', requestedBy: 'U', snapshotId: record.id, target }, h)
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'restore_failed', details: { target, dropped: true } });
-    expect((err as { userMessage: string }).userMessage).toContain(
-      `The half-restored database \`${target}\` was dropped`,
-    );
+    expect(userText(err as AppError)).toContain(`The half-restored database \`${target}\` was dropped`);
     expect(h.events).toEqual([`created ${target}`, `removed ${target}`]);
     expect(await databaseExists(db.url, target)).toBe(false);
   });

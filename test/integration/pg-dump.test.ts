@@ -1,3 +1,4 @@
+import type { AppError } from '../../src/shared/errors.js';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { recoveryDatabaseName } from '../../src/adapters/pgdump/pg-restore.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { ADMIN_URL, type TestDatabase } from '../support/postgres.js';
 import { createTicketServiceDb } from '../support/ticket-service.js';
+import { saying, userText } from '../support/words.js';
 
 async function q<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
@@ -159,11 +161,9 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(err).toMatchObject({
         code: 'snapshot_lock_wait_timeout',
-        userMessage: expect.stringContaining('could not lock `public.ticket_scans` within 500ms'),
+        userMessage: saying('could not lock `public.ticket_scans` within 500ms'),
       });
-      expect((err as { userMessage: string }).userMessage).toMatch(
-        /held by pid \d+ \(schema-change, idle in transaction\)/,
-      );
+      expect(userText(err as AppError)).toMatch(/held by pid \d+ \(schema-change, idle in transaction\)/);
       expect((await readdir(dir)).filter((f) => f.includes('033000'))).toEqual([]);
     } finally {
       await holder.query('ROLLBACK');
@@ -207,7 +207,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
       expect(err).toMatchObject({
         code: 'snapshot_pg_dump_failed',
         retryable: true,
-        userMessage: expect.stringContaining('too many connections'),
+        userMessage: saying('too many connections'),
       });
       expect((await readdir(dir)).filter((f) => f.includes('045000'))).toEqual([]);
     } finally {
@@ -224,9 +224,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     });
     const err = await provider.create(request('pre-rollback-ticket-service-20261121-050000')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'snapshot_pg_dump_failed' });
-    expect(
-      JSON.stringify({ m: (err as Error).message, u: (err as { userMessage: string }).userMessage }),
-    ).not.toContain('pw-secret');
+    expect(JSON.stringify({ m: (err as Error).message, u: userText(err as AppError) })).not.toContain('pw-secret');
     expect((await readdir(dir)).some((f) => f.endsWith('.partial'))).toBe(false);
   });
 
@@ -244,10 +242,8 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     const [row] = await q<{ v: string }>(db.url, "SELECT current_setting('server_version_num') AS v");
     const server = Math.floor(Number(row!.v) / 10_000);
     expect(err).toMatchObject({ code: 'snapshot_pg_dump_too_old' });
-    expect((err as { userMessage: string }).userMessage).toContain(
-      `pg_dump is version 12 and *ticket-service* runs PostgreSQL ${server}`,
-    );
-    expect((err as { userMessage: string }).userMessage).toContain(`Install postgresql-client-${server}`);
+    expect(userText(err as AppError)).toContain(`pg_dump is version 12 and ticket-service runs PostgreSQL ${server}`);
+    expect(userText(err as AppError)).toContain(`Install postgresql-client-${server}`);
     expect(await readdir(dir)).not.toContain('old-client');
   });
 });

@@ -240,7 +240,7 @@ export class KnexMigrationTool extends PostgresMigrationTool {
         sql: down.sql,
         ...withUp,
         // knex runs the down with a live connection; one that throws on the recording connection throws there too.
-        ...(down.error ? { irreversible: `the down of \`${m.name}\` throws: _${redactSecrets(down.error)}_` } : {}),
+        ...(down.error ? { irreversible: `the down of \`${m.name}\` throws: ${redactSecrets(down.error)}` } : {}),
       });
     }
     return steps;

@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import path from 'node:path';
 import { MigrationBuilder } from 'node-pg-migrate/migrationBuilder';
 import { loadMigrations, PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate/runner';
@@ -177,7 +178,7 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         code: 'rollback_missing_file',
         message: `cannot load node-pg-migrate migrations from ${this.options.directory}: ${(cause as Error).message}`,
         cause,
-        userMessage: `The migrations of *${this.db.service}* could not be loaded (${redactSecrets((cause as Error).message)}). Nothing was changed.`,
+        userMessage: words`The migrations of ${strong(this.db.service)} could not be loaded (${redactSecrets((cause as Error).message)}). Nothing was changed.`,
       });
     }
   }
@@ -191,7 +192,7 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         throw new AppError({
           code: 'rollback_missing_file',
           message: `${m.name} is applied but has no file in ${this.options.directory}`,
-          userMessage: `\`${m.name}\` is applied but its file is not in the migrations directory of *${this.db.service}* (node-pg-migrate: "Definitions of migrations … have been deleted"). Nothing was changed.`,
+          userMessage: words`${code(m.name)} is applied but its file is not in the migrations directory of ${strong(this.db.service)} (node-pg-migrate: "Definitions of migrations … have been deleted"). Nothing was changed.`,
         });
       }
       const base = { migration: m.name, order: m.order, checksum: await fileChecksum([mig.path]) };

@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Duration } from '../../config/duration.js';
@@ -56,7 +57,7 @@ export abstract class PostgresMigrationTool implements MigrationTool {
         code: 'rollback_missing_file',
         message: `cannot read migrations directory ${directory}`,
         cause,
-        userMessage: `The migrations directory of *${this.db.service}* cannot be read. Check \`migrations.directory\` in services.yaml.`,
+        userMessage: words`The migrations directory of ${strong(this.db.service)} cannot be read. Check ${code('migrations.directory')} in services.yaml.`,
       });
     }
   }
@@ -82,7 +83,7 @@ export function advisoryToolLock(
         code: 'rollback_tool_locked',
         message: `${what} ${k} is held`,
         retryable: true,
-        userMessage: `A migration is running on *${service}* (${what} ${k} is held). The rollback waits until it ends. See who holds it with \`/migrate triage\`.`,
+        userMessage: words`A migration is running on ${strong(service)} (${what} ${k} is held). The rollback waits until it ends. See who holds it with ${code('/migrate triage')}.`,
       });
     },
     release: async (client) => {

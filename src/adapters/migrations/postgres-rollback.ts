@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import pg from 'pg';
 import type { Duration } from '../../config/duration.js';
 import type { HeldRollbackLock, LockHolder, RollbackLockOptions } from '../../domain/rollback/migration-tool.js';
@@ -61,7 +62,7 @@ export function serviceDbError(err: unknown, service: string, what: string): App
       code: 'tracking_table_missing',
       message: `${service}: ${msg}`,
       cause: err,
-      userMessage: `The tracking table of *${service}* does not exist. Check \`migrations.table\` and \`migrations.schema\` in services.yaml.`,
+      userMessage: words`The tracking table of ${strong(service)} does not exist. Check ${code('migrations.table')} and ${code('migrations.schema')} in services.yaml.`,
     });
   }
   if (NETWORK.has(e.code ?? '') || /timeout expired|Connection terminated|connect/i.test(msg)) {
@@ -70,7 +71,7 @@ export function serviceDbError(err: unknown, service: string, what: string): App
       message: `${service}: cannot ${what}: ${msg}`,
       cause: err,
       retryable: true,
-      userMessage: `The database of *${service}* is unreachable (${e.code ?? 'connection failed'}). Nothing was run against it.`,
+      userMessage: words`The database of ${strong(service)} is unreachable (${e.code ?? 'connection failed'}). Nothing was run against it.`,
     });
   }
   return new AppError({
@@ -178,7 +179,7 @@ export function trackingLayoutError(
     return new AppError({
       code: 'tracking_table_missing',
       message: `${service}: tracking table ${name} does not exist`,
-      userMessage: `The tracking table \`${name}\` of *${service}* does not exist (tool \`${tool}\`, expected columns ${expected}). Check \`migrations.table\` and \`migrations.schema\` in services.yaml. Nothing was changed.`,
+      userMessage: words`The tracking table ${code(name)} of ${strong(service)} does not exist (tool ${code(tool)}, expected columns ${expected}). Check ${code('migrations.table')} and ${code('migrations.schema')} in services.yaml. Nothing was changed.`,
     });
   }
   return new AppError({
@@ -186,7 +187,7 @@ export function trackingLayoutError(
     message: `${service}: ${name} has columns (${found.join(', ')}), ${tool} expects ${expected}`,
     details: { table: name, found, expected },
     userMessage:
-      `The tracking table \`${name}\` of *${service}* does not look like a \`${tool}\` tracking table: it has columns ` +
+      `The tracking table \`${name}\` of ${service} does not look like a \`${tool}\` tracking table: it has columns ` +
       `${found.length ? found.map((c) => `\`${c}\``).join(', ') : '(none)'}, expected ${expected}. ` +
       'Check `migrations.tool` and `migrations.table` in services.yaml. Nothing was changed.',
   });
@@ -440,6 +441,6 @@ export function assertTracked(rowCount: number | null, migration: string): void 
   throw new AppError({
     code: 'rollback_tracking_row_missing',
     message: `tracking row of ${migration} not found`,
-    userMessage: `The tracking table no longer lists \`${migration}\`: someone changed it during the rollback. Stopped.`,
+    userMessage: words`The tracking table no longer lists ${code(migration)}: someone changed it during the rollback. Stopped.`,
   });
 }

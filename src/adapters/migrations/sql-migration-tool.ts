@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -186,7 +187,7 @@ export class SqlMigrationTool extends PostgresMigrationTool {
             throw new AppError({
               code: 'tracking_table_unexpected',
               message: `${this.db.service}: ${this.table.schema}.${this.table.name} has ${rows.length} rows, golang-migrate keeps one`,
-              userMessage: `The tracking table \`${this.table.schema}.${this.table.name}\` of *${this.db.service}* has ${rows.length} rows; golang-migrate keeps exactly one (the current version). Nothing was changed.`,
+              userMessage: words`The tracking table ${code(`${this.table.schema}.${this.table.name}`)} of ${strong(this.db.service)} has ${rows.length} rows; golang-migrate keeps exactly one (the current version). Nothing was changed.`,
             });
           }
           const head = rows[0];
@@ -246,7 +247,7 @@ export class SqlMigrationTool extends PostgresMigrationTool {
         throw new AppError({
           code: 'rollback_missing_file',
           message: `${m.name}: no migration files for version ${m.order} in ${this.options.directory}`,
-          userMessage: `Version ${m.order} is applied but its files are not in the migrations directory of *${this.db.service}*, so its down is unknown. Nothing was changed.`,
+          userMessage: words`Version ${m.order} is applied but its files are not in the migrations directory of ${strong(this.db.service)}, so its down is unknown. Nothing was changed.`,
         });
       }
       const up = file.up ? await readFile(path.join(this.options.directory, file.up), 'utf8') : null;

@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -209,7 +210,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       throw new AppError({
         code: 'snapshot_pg_dump_too_old',
         message: `pg_dump ${client} cannot dump ${service}'s PostgreSQL ${server} server`,
-        userMessage: `The bot's pg_dump is version ${client} and *${service}* runs PostgreSQL ${server}: pg_dump cannot dump a newer server, so no snapshot was taken and nothing ran. Install postgresql-client-${server} (or newer) where the bot runs — the image ships PostgreSQL 18's client — or take the snapshot by hand (runbook 001 "Logical Backup").`,
+        userMessage: words`The bot's pg_dump is version ${client} and ${strong(service)} runs PostgreSQL ${server}: pg_dump cannot dump a newer server, so no snapshot was taken and nothing ran. Install postgresql-client-${server} (or newer) where the bot runs — the image ships PostgreSQL 18's client — or take the snapshot by hand (runbook 001 "Logical Backup").`,
       });
     }
   }
@@ -227,7 +228,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
         code: 'snapshot_not_found',
         message: `dump ${file} is missing`,
         cause,
-        userMessage: `Snapshot \`${record.id}\` is missing from the snapshot directory.`,
+        userMessage: words`Snapshot ${code(record.id)} is missing from the snapshot directory.`,
       });
     });
     if (
@@ -246,7 +247,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
         code: 'snapshot_verification_failed',
         message: `size of ${file} is ${size} bytes, recorded ${record.sizeBytes}`,
         details: { expected: { sizeBytes: record.sizeBytes }, found: { sizeBytes: size } },
-        userMessage: `Snapshot \`${record.id}\` is ${size} bytes but was recorded as ${record.sizeBytes} bytes: it changed after it was taken. Do not use it; take a new snapshot.`,
+        userMessage: words`Snapshot ${code(record.id)} is ${size} bytes but was recorded as ${record.sizeBytes} bytes: it changed after it was taken. Do not use it; take a new snapshot.`,
       });
     }
     if (record.sha256 && actual !== record.sha256) {
@@ -254,7 +255,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
         code: 'snapshot_verification_failed',
         message: `sha256 of ${file} is ${actual}, recorded ${record.sha256}`,
         details: { expected: { sha256: record.sha256 }, found: { sha256: actual } },
-        userMessage: `Snapshot \`${record.id}\` does not match its recorded sha256 (expected \`${record.sha256}\`, found \`${actual}\`): it changed after it was taken. Do not use it; take a new snapshot.`,
+        userMessage: words`Snapshot ${code(record.id)} does not match its recorded sha256 (expected ${code(record.sha256)}, found ${code(actual)}): it changed after it was taken. Do not use it; take a new snapshot.`,
       });
     }
     return { ...record, status: 'available', sha256: actual };
@@ -274,7 +275,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
         message: `pg_dump of ${service} could not lock ${table} within ${this.options.lockWaitTimeout ?? '1min'}`,
         cause,
         userMessage:
-          `The pg_dump snapshot of *${service}* could not lock \`${table}\` within ${this.options.lockWaitTimeout ?? '1min'} (\`snapshot.lock_wait_timeout\`): ` +
+          `The pg_dump snapshot of ${service} could not lock \`${table}\` within ${this.options.lockWaitTimeout ?? '1min'} (\`snapshot.lock_wait_timeout\`): ` +
           `${holders ? `it is held by ${holders}` : 'another session holds an ACCESS EXCLUSIVE lock on it'}. Nothing was changed. ` +
           'End or wait out that session (`/migrate triage` shows it), then `/migrate retry`.',
       });
@@ -284,7 +285,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       message: `pg_dump failed for ${service}: ${stderr}`,
       cause,
       retryable: TRANSIENT_DUMP_FAILURE.test(stderr),
-      userMessage: `The pg_dump snapshot of *${service}* failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
+      userMessage: words`The pg_dump snapshot of ${strong(service)} failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
     });
   }
 

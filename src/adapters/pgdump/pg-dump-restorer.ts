@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
@@ -78,8 +79,8 @@ export class PgDumpRestorer implements Restorer {
         message: `no pg_dump snapshot ${snapshotId} of ${this.options.service} in ${this.options.directory}`,
         details: { snapshotId, foreignService: manifest?.service ?? null },
         userMessage: manifest
-          ? `Snapshot \`${snapshotId}\` is a dump of *${manifest.service}*, not of *${this.options.service}*. Nothing was opened.`
-          : `There is no snapshot \`${snapshotId}\` of *${this.options.service}*. Nothing was opened.`,
+          ? words`Snapshot ${code(snapshotId)} is a dump of ${strong(manifest.service)}, not of ${strong(this.options.service)}. Nothing was opened.`
+          : words`There is no snapshot ${code(snapshotId)} of ${strong(this.options.service)}. Nothing was opened.`,
       });
     }
     return this.options.verify({
@@ -107,7 +108,7 @@ export class PgDumpRestorer implements Restorer {
       throw new AppError({
         code: 'restore_target_exists',
         message: `database ${req.target} exists`,
-        userMessage: `Database \`${req.target}\` already exists; a restore never writes into an existing database. Nothing was opened.`,
+        userMessage: words`Database ${code(req.target)} already exists; a restore never writes into an existing database. Nothing was opened.`,
       });
     }
   }
@@ -137,7 +138,7 @@ export class PgDumpRestorer implements Restorer {
         throw new AppError({
           code: 'restore_target_exists',
           message: `database ${req.target} exists`,
-          userMessage: `Database \`${req.target}\` already exists and was not created by this incident; nothing was restored into it.`,
+          userMessage: words`Database ${code(req.target)} already exists and was not created by this incident; nothing was restored into it.`,
         });
       }
       // An earlier attempt of this incident created it and stopped half-way: start it again from empty.

@@ -1,3 +1,4 @@
+import { code, conversation, strong, words } from '../../shared/words.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { PlanStep } from '../../domain/rollback/plan.js';
@@ -153,8 +154,8 @@ export class PostgresIncidentRepository implements IncidentRepository {
           message: `service ${input.service} already has an open incident ${open?.id}`,
           details: { incidentId: open?.id, channelId: open?.conversation?.id },
           userMessage: open?.conversation
-            ? `A rollback of *${input.service}* is already open in <#${open.conversation.id}> (\`${open.migration}\`, ${open.state.replace(/_/g, ' ')}). Follow it there.`
-            : `A rollback of *${input.service}* is already being opened. Try again in a minute.`,
+            ? words`A rollback of ${strong(input.service)} is already open in ${conversation(open.conversation.id)} (${code(open.migration)}, ${open.state.replace(/_/g, ' ')}). Follow it there.`
+            : words`A rollback of ${strong(input.service)} is already being opened. Try again in a minute.`,
         });
       }
       throw err;

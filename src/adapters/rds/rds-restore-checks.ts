@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import { DescribeDBClusterSnapshotsCommand, DescribeDBSnapshotsCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import type { RestoreCheck, SnapshotSummary } from '../../domain/snapshots/restorer.js';
@@ -74,21 +75,21 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
         code: 'restore_snapshot_unknown',
         message: `no RDS snapshot ${req.snapshotId}`,
         details: { snapshotId: req.snapshotId },
-        userMessage: `RDS has no snapshot \`${req.snapshotId}\`. Nothing was opened.`,
+        userMessage: words`RDS has no snapshot ${code(req.snapshotId)}. Nothing was opened.`,
       });
     }
     if ((snap.sourceId ?? '').toLowerCase() !== s.source.toLowerCase()) {
       throw new AppError({
         code: 'restore_snapshot_foreign',
         message: `snapshot ${snap.id} is of ${snap.sourceId}, not ${s.source}`,
-        userMessage: `Snapshot \`${snap.id}\` was taken of \`${snap.sourceId ?? 'unknown'}\`, not of *${s.service}*'s ${what} \`${s.source}\`. Nothing was opened.`,
+        userMessage: words`Snapshot ${code(snap.id)} was taken of ${code(snap.sourceId ?? 'unknown')}, not of ${strong(s.service)}'s ${what} ${code(s.source)}. Nothing was opened.`,
       });
     }
     if (snap.status !== 'available') {
       throw new AppError({
         code: 'snapshot_not_available',
         message: `snapshot ${snap.id} is ${snap.status}`,
-        userMessage: `Snapshot \`${snap.id}\` is \`${snap.status ?? 'unknown'}\`, not \`available\`, so it cannot be restored yet. Nothing was opened.`,
+        userMessage: words`Snapshot ${code(snap.id)} is ${code(snap.status ?? 'unknown')}, not ${code('available')}, so it cannot be restored yet. Nothing was opened.`,
       });
     }
   } else if (req.to && s.kind === 'instance') {
@@ -105,7 +106,7 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
       throw new AppError({
         code: 'restore_time_invalid',
         message: `restore time ${req.to.toISOString()} is after ${s.source}'s latest restorable time ${latest.toISOString()}`,
-        userMessage: `\`${s.source}\` can be restored to at most ${latest.toISOString()} (its latest restorable time); ${req.to.toISOString()} is later. Nothing was opened.`,
+        userMessage: words`${code(s.source)} can be restored to at most ${latest.toISOString()} (its latest restorable time); ${req.to.toISOString()} is later. Nothing was opened.`,
       });
     }
   }
@@ -125,7 +126,7 @@ export async function checkRdsRestore(s: RdsRestoreSource, req: RestoreCheck): P
     throw new AppError({
       code: 'restore_target_exists',
       message: `${req.target} exists`,
-      userMessage: `An ${what} named \`${req.target}\` already exists; a restore always makes a new one. Nothing was opened.`,
+      userMessage: words`An ${what} named ${code(req.target)} already exists; a restore always makes a new one. Nothing was opened.`,
     });
   }
 }

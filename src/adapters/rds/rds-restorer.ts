@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../shared/words.js';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
@@ -166,7 +167,7 @@ export class RdsRestorer implements Restorer {
       message: `${err.message}; leftover ${cluster ? 'cluster' : 'instance'} ${target}`,
       cause: err,
       details: { ...err.details, leftover: target },
-      userMessage: `${err.userMessage ?? err.message} The half-made ${cluster ? 'cluster' : 'instance'} \`${target}\` exists and was left as it is: the bot deletes an RDS resource only when approvers ask it to (the *Delete* button below), or by hand: \`${command}\`.`,
+      userMessage: words`${err.userMessage ?? err.message} The half-made ${cluster ? 'cluster' : 'instance'} ${code(target)} exists and was left as it is: the bot deletes an RDS resource only when approvers ask it to (the ${strong('Delete')} button below), or by hand: ${code(command)}.`,
     });
   }
 }

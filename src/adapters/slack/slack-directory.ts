@@ -1,3 +1,4 @@
+import { group, words } from '../../shared/words.js';
 import type { webApi } from '@slack/bolt';
 import type { ApproverDirectory } from '../../domain/incident/ports/approvers.js';
 import { AppError } from '../../shared/errors.js';
@@ -22,7 +23,7 @@ export class SlackDirectory implements ApproverDirectory {
         message: e.message,
         cause: err,
         retryable: e.retryable,
-        userMessage: `Slack did not say who is in the approver group <!subteam^${groupId}> (${e.message}). Nothing was recorded; press again in a moment.`,
+        userMessage: words`Slack did not say who is in the approver group ${group(groupId)} (${e.message}). Nothing was recorded; press again in a moment.`,
       });
     }
   }

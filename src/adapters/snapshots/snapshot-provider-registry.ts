@@ -1,3 +1,4 @@
+import { strong, words } from '../../shared/words.js';
 import path from 'node:path';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { ServiceConfig } from '../../config/services.js';
@@ -122,7 +123,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
       throw new AppError({
         code: 'restore_unsupported',
         message: `${service.name} waives snapshots`,
-        userMessage: `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing the bot can restore.`,
+        userMessage: words`${strong(service.name)} takes no snapshots (waived in services.yaml), so there is nothing the bot can restore.`,
       });
     },
   },

@@ -7,15 +7,6 @@ import type { PlanRisk, RiskFinding, StepRisk } from './risk.js';
  */
 export const LARGE_TABLE_ROWS = 100_000;
 
-const EMOJI: Record<RiskFinding['class'], string> = {
-  data_loss: ':warning:',
-  security: ':lock:',
-  blocking: ':hourglass_flowing_sand:',
-  constraint: ':no_entry:',
-  irreversible: ':no_entry_sign:',
-  unknown: ':grey_question:',
-};
-
 const n = (x: number): string => x.toLocaleString('en-US');
 const plural = (x: number, one: string, many = `${one}s`): string => `${n(x)} ${x === 1 ? one : many}`;
 
@@ -46,12 +37,12 @@ function figureWords(f: RiskFinding): string | null {
 }
 
 /**
- * One line for a finding, as the plan card and the confirmation modal show it:
- * `:warning: drops column events.promo_code — 500 values lost`.
+ * A finding in plain words, as every surface shows it (Slack puts the class's emoji before it):
+ * `drops column events.promo_code — 500 values lost`.
  */
 export function riskVerdict(f: RiskFinding): string {
   const figure = figureWords(f);
-  return `${EMOJI[f.class]} ${f.what}${figure ? ` — ${figure}` : ''}`;
+  return `${f.what}${figure ? ` — ${figure}` : ''}`;
 }
 
 /**

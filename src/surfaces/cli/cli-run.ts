@@ -1,3 +1,4 @@
+import { wordsPlain } from '../../shared/words.js';
 import os from 'node:os';
 import { AppError, userMessageOf } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
@@ -85,8 +86,10 @@ export async function run(
   } catch (err) {
     const message = redactSecrets(
       err instanceof AppError
-        ? (err.userMessage ?? err.message)
-        : userMessageOf(err) + (err instanceof Error ? ` (${err.message})` : ''),
+        ? err.userMessage
+          ? wordsPlain(err.userMessage)
+          : err.message
+        : wordsPlain(userMessageOf(err)) + (err instanceof Error ? ` (${err.message})` : ''),
     );
     result = {
       code: exitCodeOf(err),
@@ -97,13 +100,7 @@ export async function run(
     progress.done();
   }
   await engine?.close().catch(() => undefined);
-  // Slack's mrkdwn (`code`, *bold*) in user messages reads as noise in a terminal.
-  const out = opts.json
-    ? JSON.stringify(result.json, null, 2)
-    : result.text
-        .replace(/`/g, '')
-        .replace(/\*([^*\n]+)\*/g, '$1')
-        .replace(/:[a-z_]+: ?/g, '');
+  const out = opts.json ? JSON.stringify(result.json, null, 2) : result.text;
   (result.code === EXIT.ok || result.code === EXIT.preflight || result.code === EXIT.postflight || opts.json
     ? io.stdout
     : io.stderr

@@ -1,3 +1,4 @@
+import { wordsPlain } from '../../shared/words.js';
 import type { StatusView } from '../../domain/incident/use-cases/incident-status.js';
 import type { RollbackDescription } from '../../domain/incident/use-cases/describe-rollback.js';
 import type { VerificationReport } from '../../domain/verify/verification.js';
@@ -63,10 +64,9 @@ export function statusText(views: readonly StatusView[]): string {
   if (!views.length) return 'No open incidents.';
   return views
     .map((v) => {
-      const head =
-        typeof v.head === 'string'
-          ? `tracking table unreadable: ${v.head}`
-          : `tracking table head: ${v.head.map((m) => m.name).join(', ') || '(empty)'}`;
+      const head = !Array.isArray(v.head)
+        ? `tracking table unreadable: ${wordsPlain(v.head)}`
+        : `tracking table head: ${v.head.map((m) => m.name).join(', ') || '(empty)'}`;
       if (!v.incident) return `${v.service.name}: no open incident; ${head}`;
       const i = v.incident;
       const jobs = Object.entries(v.jobs)
@@ -106,7 +106,7 @@ export function outcomeText(i: Incident): string {
     case 'resolved_with_warnings':
       return `Rolled back ${i.migration} on ${i.service} (${steps}), but verification FAILED: look before closing (\`migrate-bot close ${shortId(i.id)} --reason …\`).${where}`;
     case 'failed':
-      return `Rollback of ${i.migration} on ${i.service} FAILED: ${i.failure?.message ?? 'see the incident'}${steps ? ` Steps: ${steps}.` : ''}${where}`;
+      return `Rollback of ${i.migration} on ${i.service} FAILED: ${i.failure ? wordsPlain(i.failure.message) : 'see the incident'}${steps ? ` Steps: ${steps}.` : ''}${where}`;
     default:
       return `Incident ${shortId(i.id)} is ${i.state.replace(/_/g, ' ')}.${where}`;
   }

@@ -1,3 +1,4 @@
+import { wordsPlain } from '../../shared/words.js';
 import type { IncidentNotice } from '../../domain/incident/model/notices.js';
 import { formatDuration } from '../../shared/clock.js';
 
@@ -14,16 +15,16 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
   stop_requested: (n) => `${n.by} asked to stop the rollback${why(n.reason)}; it stops after the step in progress.`,
   human_update: (n) => `Update from ${n.by}: ${n.text.trim()}`,
   triage_failed: () => 'Triage could not run; the plan follows anyway (migrate-bot triage <service> retries it).',
-  provider_progress: (n) => `${n.rehearsal ? 'rehearsal: ' : ''}${n.text.replace(/`/g, '')}`,
+  provider_progress: (n) => `${n.rehearsal ? 'rehearsal: ' : ''}${n.text}`,
   rehearsal_started: (n) => `${n.by} started a rehearsal of snapshot ${n.snapshotId} (lock_timeout ${n.lockTimeout}).`,
   rehearsal_done: ({ result: r }) =>
     [
       r.passed
         ? `Rehearsal passed in ${formatDuration(r.elapsedMs)}.`
-        : `Rehearsal failed${r.error ? `: ${r.error}` : '.'}`,
+        : `Rehearsal failed${r.error ? `: ${wordsPlain(r.error)}` : '.'}`,
       ...r.steps.map(
         (s) =>
-          `  ${s.status.padEnd(7)} ${s.migration}${s.durationMs !== undefined ? ` ${s.durationMs} ms` : ''}${s.error ? ` ${s.error}` : ''}`,
+          `  ${s.status.padEnd(7)} ${s.migration}${s.durationMs !== undefined ? ` ${s.durationMs} ms` : ''}${s.error ? ` ${wordsPlain(s.error)}` : ''}`,
       ),
     ].join('\n'),
   rehearsal_copy_left: (n) => `The rehearsal copy ${n.copy} could not be dropped; remove it by hand.`,
@@ -33,7 +34,7 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
   discard_approval_given: (n) => `${n.by} approved deleting ${n.leftover} (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
     `Deleting ${n.leftover} approved by ${and(n.approvers)}; ${n.queued ? 'queued' : 'the job queue is unreachable'}.`,
-  discard_failed: (n) => `Deleting ${n.leftover} failed: ${n.detail ?? 'see the bot logs'}`,
+  discard_failed: (n) => `Deleting ${n.leftover} failed: ${n.detail ? wordsPlain(n.detail) : 'see the bot logs'}`,
   discard_done: (n) => `${n.leftover} was deleted.`,
   rollback_requeued: () => 'The rollback was never queued (job queue unreachable); queued now.',
   round_started: (n) =>
@@ -41,16 +42,17 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
   plan_superseded: (n) =>
     [
       `The plan changed after approval; approvals voided (${n.voided.join(', ') || 'none'}):`,
-      ...n.changes.map((c) => `  - ${c.replace(/`/g, '')}`),
+      ...n.changes.map((c) => `  - ${c}`),
     ].join('\n'),
   tool_lock_taken_over: (n) => `Took over the tool lock (${n.toolLock}) left by this incident's earlier run.`,
   step_started: (n) => `Step ${n.index}/${n.total}: ${n.migration} (lock_timeout ${n.lockTimeout})…`,
   step_done: (n) => `Step ${n.index}/${n.total}: ${n.migration} reverted in ${n.durationMs} ms.`,
-  rollback_waiting: (n) => `Waiting: ${n.reason.replace(/`/g, '')}`,
+  rollback_waiting: (n) => `Waiting: ${wordsPlain(n.reason)}`,
   channel_archiving: (n) => `Archiving the incident channel (${n.afterMinutes ?? '?'} minutes after the end).`,
   snapshot_taken: (n) =>
     `Snapshot ${n.record.id} of ${n.service} is ${n.record.status}${n.record.arn ? ` (${n.record.arn})` : ''}${n.record.location ? ` at ${n.record.location}` : ''}.`,
-  snapshot_failed: (n) => `Snapshot ${n.name} of ${n.service} failed: ${n.detail ?? 'see the bot logs'}`,
+  snapshot_failed: (n) =>
+    `Snapshot ${n.name} of ${n.service} failed: ${n.detail ? wordsPlain(n.detail) : 'see the bot logs'}`,
 };
 
 /** A notice as plain terminal text: no Slack markup, no emoji, people by id or name. */

@@ -1,3 +1,4 @@
+import type { WordsLike } from '../../shared/words.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { SurfaceDeps } from '../surface-deps.js';
@@ -96,7 +97,7 @@ function startRollbackWorker({ deps, options, connection }: WorkerContext): Work
         throw new DelayedError();
       };
       /** Tells the channel why the rollback waits, once per job, then looks again later. */
-      const waitSaying = async (reason: string): Promise<never> => {
+      const waitSaying = async (reason: WordsLike): Promise<never> => {
         if (!data.waitingNoticePosted) {
           const incident = await deps.repo.get(data.incidentId);
           if (incident) await deps.notifier.progress(incident, { kind: 'rollback_waiting', reason });

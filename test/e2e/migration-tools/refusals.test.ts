@@ -76,7 +76,7 @@ describe('what cannot be rolled back: an irreversible step gets a card without A
     const res = await h.slack.waitForResponse((r) => r.key === key);
     expect(res.body.response_type).toBe('ephemeral');
     expect(String(res.body.text)).toMatch(
-      /`public\.pgmigrations` of \*ticket-service\* does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/,
+      /`public\.pgmigrations` of ticket-service does not look like a `sql` tracking table: it has columns `id`, `name`, `run_on`/,
     );
     expect(String(res.body.text)).not.toMatch(/Something went wrong/);
     await new Promise((r) => setTimeout(r, 300));

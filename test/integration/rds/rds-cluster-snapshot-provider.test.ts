@@ -7,6 +7,7 @@ import type { AppError } from '../../../src/shared/errors.js';
 import { snapshotName } from '../../../src/domain/snapshots/snapshot-name.js';
 import type { SnapshotRequest } from '../../../src/domain/snapshots/snapshot-provider.js';
 import { SNAPSHOT_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { userText } from '../../support/words.js';
 
 const CLUSTER = 'payments-aurora';
 const LRT = new Date('2026-11-21T03:10:00.000Z');
@@ -90,8 +91,8 @@ describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aw
   it('DBClusterNotFoundFault names the cluster and snapshot.cluster', async () => {
     const err = (await rejectionOf(() => provider().create(request()))) as AppError;
     expect(err.code).toBe('snapshot_source_not_found');
-    expect(err.userMessage).toContain(`\`${CLUSTER}\``);
-    expect(err.userMessage).toContain('services.payments.snapshot.cluster');
+    expect(userText(err)).toContain(`\`${CLUSTER}\``);
+    expect(userText(err)).toContain('services.payments.snapshot.cluster');
   });
 
   it('InvalidDBClusterStateFault is retried (bounded) and then succeeds', async () => {
@@ -107,7 +108,7 @@ describe('RdsClusterSnapshotProvider against the loopback RDS endpoint (real @aw
     fx.server.snapshotQuota = 0;
     const err = (await rejectionOf(() => provider().create(request()))) as AppError;
     expect(err.code).toBe('snapshot_quota_exceeded');
-    expect(err.userMessage).toContain('Manual DB cluster snapshots');
+    expect(userText(err)).toContain('Manual DB cluster snapshots');
     expect(fx.server.requestsFor('CreateDBClusterSnapshot')).toHaveLength(1);
   });
 

@@ -9,6 +9,7 @@ import { RdsSnapshotProvider } from '../../../src/adapters/rds/rds-snapshot-prov
 import type { Clock } from '../../../src/shared/clock.js';
 import type { AppError } from '../../../src/shared/errors.js';
 import { RESTORE_DELAY_MS, rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { userText } from '../../support/words.js';
 
 const SOURCE = 'tickettoken-production';
 const CLUSTER = 'payments-aurora';
@@ -133,7 +134,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
       }),
     )) as AppError;
     expect(err.code).toBe('restore_target_exists');
-    expect(err.userMessage).toContain('reporting-db');
+    expect(userText(err)).toContain('reporting-db');
   });
 
   it.each([SOURCE, 'TicketToken-Production'])(
@@ -144,7 +145,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
         restoreInstanceFromSnapshot({ client: fx.client, snapshotId: SNAPSHOT, source: SOURCE, target, ...wait }),
       )) as AppError;
       expect(fromSnapshot.code).toBe('restore_target_is_source');
-      expect(fromSnapshot.userMessage).toContain('never overwrites production');
+      expect(userText(fromSnapshot)).toContain('never overwrites production');
 
       const pitr = (await rejectionOf(() =>
         restoreInstanceToPointInTime({ client: fx.client, source: SOURCE, restoreTime: 'latest', target, ...wait }),
@@ -203,7 +204,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
       }),
     )) as AppError;
     expect(err.code).toBe('restore_time_invalid');
-    expect(err.userMessage).toContain(LRT.toISOString());
+    expect(userText(err)).toContain(LRT.toISOString());
     expect(fx.server.requestsFor('RestoreDBInstanceToPointInTime')).toHaveLength(0);
   });
 
@@ -218,8 +219,8 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
       }),
     )) as AppError;
     expect(err.code).toBe('restore_source_not_found');
-    expect(err.userMessage).toContain('`no-such-db`');
-    expect(err.userMessage).toContain('services.tickets.snapshot.instance');
+    expect(userText(err)).toContain('`no-such-db`');
+    expect(userText(err)).toContain('services.tickets.snapshot.instance');
   });
 
   it('an error reading the source network stops the restore instead of using the default VPC', async () => {
@@ -235,7 +236,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
       }),
     )) as AppError;
     expect(err.code).toBe('rds_access_denied');
-    expect(err.userMessage).toContain('`rds:DescribeDBInstances`');
+    expect(userText(err)).toContain('`rds:DescribeDBInstances`');
     expect(fx.server.requests.filter((r) => RESTORE_ACTIONS.includes(r.action))).toHaveLength(0);
   });
 
@@ -267,7 +268,7 @@ describe('restore to a new instance against the loopback RDS endpoint (real @aws
     )) as AppError;
     expect(err.code).toBe('restore_wait_timeout');
     expect(err.retryable).toBe(true);
-    expect(err.userMessage).toContain('tickets-slow');
+    expect(userText(err)).toContain('tickets-slow');
   });
 
   it('restores an Aurora cluster snapshot to a new cluster with the snapshot engine', async () => {

@@ -7,6 +7,7 @@ import type { AppError } from '../../../src/shared/errors.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import type { RestoreHooks } from '../../../src/domain/snapshots/restorer.js';
 import { rejectionOf, useRdsFixture } from './rds-fixture.js';
+import { saying, userText } from '../../support/words.js';
 
 const wait = { maxWaitMinutes: 1, minDelaySeconds: 1, maxDelaySeconds: 1 };
 const hooks = (): RestoreHooks & { created: string[] } => {
@@ -53,7 +54,7 @@ describe('RdsRestorer: checks before opening, the Aurora writer, leftovers named
     });
     await expect(restorer.check({ snapshotId: 'pre-rollback-billing-20261121-030000', target })).rejects.toMatchObject({
       code: 'restore_snapshot_foreign',
-      userMessage: expect.stringContaining("was taken of `billing-prod`, not of *tickets*'s instance `tickets-prod`"),
+      userMessage: saying("was taken of `billing-prod`, not of tickets's instance `tickets-prod`"),
     });
     await expect(
       restorer.check({
@@ -145,8 +146,8 @@ describe('RdsRestorer: checks before opening, the Aurora writer, leftovers named
     expect(failedHooks.created).toEqual([first]); // recorded once in the event log, not again for the leftover
     expect(err.code).toBe('restore_writer_class_unknown');
     // The restored cluster is left as it is and named, never deleted silently.
-    expect(err.userMessage).toContain('`snapshot.writer_instance_class`');
-    expect(err.userMessage).toContain(`The half-made cluster \`${first}\` exists and was left as it is`);
+    expect(userText(err)).toContain('`snapshot.writer_instance_class`');
+    expect(userText(err)).toContain(`The half-made cluster \`${first}\` exists and was left as it is`);
     expect(err.details).toMatchObject({ leftover: first });
     expect(fx.server.clusterIds()).toContain(first);
 

@@ -13,6 +13,7 @@ import {
   rejectionOf,
   useRdsFixture,
 } from './rds-fixture.js';
+import { userText } from '../../support/words.js';
 
 const INSTANCE = 'tickettoken-production';
 const LRT = new Date('2026-11-21T03:07:00.000Z');
@@ -22,7 +23,7 @@ function request(name = 'pre-rollback-tickets-20261121-031207', incidentId = 'in
 }
 
 function expectNoSecrets(err: AppError): void {
-  for (const text of [err.message, err.userMessage ?? '', JSON.stringify(err.details ?? {})]) {
+  for (const text of [err.message, userText(err) ?? '', JSON.stringify(err.details ?? {})]) {
     expect(text).not.toContain(FAKE_SECRET_ACCESS_KEY);
     expect(text).not.toContain(FAKE_ACCESS_KEY_ID);
   }
@@ -152,8 +153,8 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const err = (await rejectionOf(() => provider().create(request()))) as AppError;
     expect(err.code).toBe('snapshot_quota_exceeded');
     expect(err.retryable).toBe(false);
-    expect(err.userMessage).toContain('SnapshotQuotaExceeded');
-    expect(err.userMessage).toContain('Manual DB instance snapshots');
+    expect(userText(err)).toContain('SnapshotQuotaExceeded');
+    expect(userText(err)).toContain('Manual DB instance snapshots');
     expect((err.cause as { Code?: string }).Code).toBe('SnapshotQuotaExceeded');
     expect(fx.server.requestsFor('CreateDBSnapshot')).toHaveLength(1);
     expectNoSecrets(err);
@@ -176,7 +177,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const err = (await rejectionOf(() => provider().create(request()))) as AppError;
     expect(err.code).toBe('snapshot_source_busy');
     expect(err.retryable).toBe(true);
-    expect(err.userMessage).toContain(INSTANCE);
+    expect(userText(err)).toContain(INSTANCE);
     expect(fx.server.requestsFor('CreateDBSnapshot')).toHaveLength(3);
   });
 
@@ -211,8 +212,8 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const err = (await rejectionOf(() => provider({ maxWaitMinutes: 5 }).create(request()))) as AppError;
     expect(err.code).toBe('snapshot_failed');
     expect(err.retryable).toBe(false);
-    expect(err.userMessage).toContain(`\`${status}\``);
-    expect(err.userMessage).toContain('rollback stays blocked');
+    expect(userText(err)).toContain(`\`${status}\``);
+    expect(userText(err)).toContain('rollback stays blocked');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
@@ -225,7 +226,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const started = Date.now();
     const err = (await pending) as AppError;
     expect(err.code).toBe('snapshot_failed');
-    expect(err.userMessage).toContain('no longer found');
+    expect(userText(err)).toContain('no longer found');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
@@ -237,9 +238,9 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(err.code).toBe('snapshot_wait_timeout');
     expect(err.retryable).toBe(true);
-    expect(err.userMessage).toContain('AWS console');
-    expect(err.userMessage).toContain('/migrate snapshot');
-    expect(err.userMessage).toContain('services.tickets.snapshot.max_wait_minutes');
+    expect(userText(err)).toContain('AWS console');
+    expect(userText(err)).toContain('/migrate snapshot');
+    expect(userText(err)).toContain('services.tickets.snapshot.max_wait_minutes');
     expect((err.cause as Error).name).toBe('TimeoutError');
     expectNoSecrets(err);
   });
@@ -250,8 +251,8 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     )) as AppError;
     expect(err.code).toBe('snapshot_source_not_found');
     expect(err.retryable).toBe(false);
-    expect(err.userMessage).toContain('`tickettoken-prod-typo`');
-    expect(err.userMessage).toContain('services.tickets.snapshot.instance');
+    expect(userText(err)).toContain('`tickettoken-prod-typo`');
+    expect(userText(err)).toContain('services.tickets.snapshot.instance');
     expect((err.cause as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(404);
     expect(fx.server.requestsFor('CreateDBSnapshot')).toHaveLength(1);
     expectNoSecrets(err);
@@ -304,7 +305,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
     const err = (await rejectionOf(() => provider({ maxWaitMinutes: 5 }).create(request()))) as AppError;
     expect(err.code).toBe('rds_access_denied');
     expect(err.retryable).toBe(false);
-    expect(err.userMessage).toContain('`rds:DescribeDBSnapshots` must be allowed');
+    expect(userText(err)).toContain('`rds:DescribeDBSnapshots` must be allowed');
     expect(Date.now() - started).toBeLessThan(10_000);
     expectNoSecrets(err);
   });

@@ -1,6 +1,8 @@
+import type { AppError } from '../../../src/shared/errors.js';
 import { describe, expect, it } from 'vitest';
 import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../../../src/domain/rollback/plan.js';
 import { planStepFromStored } from '../../../src/adapters/postgres/postgres-incident-repository.js';
+import { saying, userText } from '../../support/words.js';
 
 const applied: AppliedMigration[] = [
   '001_create_tickets.ts',
@@ -40,7 +42,7 @@ describe('resolveMigration', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toMatchObject({ code: 'command_unknown_migration' });
-      expect((err as { userMessage: string }).userMessage).toContain('`007_add_security_tables.ts` (batch 2)');
+      expect(userText(err as AppError)).toContain('`007_add_security_tables.ts` (batch 2)');
     }
   });
 
@@ -49,7 +51,7 @@ describe('resolveMigration', () => {
     expect(() => resolveMigration(twins, '007')).toThrow(
       expect.objectContaining({
         code: 'command_ambiguous_migration',
-        userMessage: expect.stringContaining('007_hotfix.ts'),
+        userMessage: saying('007_hotfix.ts'),
       }),
     );
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMigrateCommand } from '../../../src/surfaces/slack/parse-command.js';
+import { saying } from '../../support/words.js';
 
 describe('parseMigrateCommand', () => {
   it('parses rollback with and without --service', () => {
@@ -79,7 +80,7 @@ describe('parseMigrateCommand', () => {
     ['drop everything', /Unknown command 'drop'/],
   ])('refuses %j with a clear message', (text, message) => {
     expect(() => parseMigrateCommand(text)).toThrow(
-      expect.objectContaining({ code: 'command_invalid', userMessage: expect.stringMatching(message) }),
+      expect.objectContaining({ code: 'command_invalid', userMessage: saying(message) }),
     );
   });
 });

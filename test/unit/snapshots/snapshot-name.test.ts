@@ -6,6 +6,7 @@ import {
   snapshotName,
 } from '../../../src/domain/snapshots/snapshot-name.js';
 import { AppError, isAppError } from '../../../src/shared/errors.js';
+import { userText } from '../../support/words.js';
 
 const AT = new Date('2026-11-21T03:12:07.950Z');
 
@@ -36,7 +37,7 @@ describe('snapshotName', () => {
   it('rejects a service name that would create two consecutive hyphens', () => {
     const err = thrown(() => snapshotName('svc-', AT));
     expect(err.code).toBe('snapshot_name_invalid');
-    expect(err.userMessage).toContain('pre-rollback-svc--20261121-031207');
+    expect(userText(err)).toContain('pre-rollback-svc--20261121-031207');
   });
 });
 
@@ -60,7 +61,7 @@ describe('assertValidSnapshotIdentifier', () => {
     expect(err.code).toBe('snapshot_name_invalid');
     expect(err.retryable).toBe(false);
     expect(err.message).toContain(problem);
-    expect(err.userMessage).toContain(problem);
+    expect(userText(err)).toContain(problem);
   });
 
   it('allows 255 characters for DB snapshots and 63 for cluster snapshots', () => {
@@ -72,7 +73,7 @@ describe('assertValidSnapshotIdentifier', () => {
     expect(() => assertValidSnapshotIdentifier(at63, 'cluster')).not.toThrow();
     const err = thrown(() => assertValidSnapshotIdentifier(`${at63}c`, 'cluster'));
     expect(err.message).toContain('at most 63');
-    expect(err.userMessage).toContain('34 characters');
+    expect(userText(err)).toContain('34 characters');
   });
 
   it('lists every broken rule at once', () => {
@@ -117,7 +118,7 @@ describe('recoveryInstanceName', () => {
   it('rejects a source that cannot make a valid identifier', () => {
     const err = thrown(() => recoveryInstanceName('prod_db', AT));
     expect(err.code).toBe('restore_name_invalid');
-    expect(err.userMessage).toContain('prod_db');
+    expect(userText(err)).toContain('prod_db');
     expect(thrown(() => recoveryInstanceName('9db', AT)).code).toBe('restore_name_invalid');
   });
 });

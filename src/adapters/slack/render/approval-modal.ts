@@ -1,3 +1,5 @@
+import type { DestructiveFinding } from '../../../domain/incident/use-cases/approvals.js';
+import { riskLine } from './risk-blocks.js';
 import type { types } from '@slack/bolt';
 import { clip, LIMITS } from './limits.js';
 import { redactSecrets } from '../../../shared/redact.js';
@@ -23,11 +25,13 @@ export interface ConfirmMetadata {
  */
 export function approvalConfirmView(input: {
   service: string;
-  summary: string[];
+  summary: DestructiveFinding[];
   required: number;
   metadata: ConfirmMetadata;
 }): types.ModalView {
-  const lines = input.summary.length ? input.summary.join('\n') : 'This plan is classified destructive.';
+  const lines = input.summary.length
+    ? input.summary.map((s) => `\`${s.migration}\`: ${riskLine(s.finding)}`).join('\n')
+    : 'This plan is classified destructive.';
   return {
     type: 'modal',
     callback_id: VIEW_CONFIRM_APPROVAL,

@@ -1,9 +1,12 @@
+import { slackDate } from './limits.js';
+import { wordsPlain } from '../../../shared/words.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type MessageTemplates } from '../templates.js';
 import type { types } from '@slack/bolt';
 import type { KnownBlock, SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../../domain/incident/ports/notifier.js';
-import { mentionApprovers } from '../../../domain/incident/ports/approvers.js';
+import { approverWords } from '../../../domain/incident/ports/approvers.js';
+import { wordsMrkdwn } from './words-mrkdwn.js';
 import {
   shortId,
   type Incident,
@@ -11,7 +14,7 @@ import {
   type StepOutcome,
 } from '../../../domain/incident/model/incident.js';
 import type { SnapshotRecord } from '../../../domain/snapshots/snapshot-provider.js';
-import { formatDuration, slackDate } from '../../../shared/clock.js';
+import { formatDuration } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
@@ -79,7 +82,7 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
       header(`Rollback of ${incident.migration} — ${service.name}`),
       section(
         `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
-          `Next: triage, the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
+          `Next: triage, the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
       ),
       ...(waiver
         ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)]
@@ -200,7 +203,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`,
         ),
         context(
-          `needs ${progress.required} approvals from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve`,
+          `needs ${progress.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))} · the requester cannot approve`,
         ),
       ]
     : [
@@ -217,7 +220,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`,
         ),
         context(
-          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${mentionApprovers(service.approvals.approvers)} · the requester cannot approve` +
+          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))} · the requester cannot approve` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
         ),
       ];
@@ -228,7 +231,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
       section(
         rh.passed
           ? `:test_tube: *Rehearsal passed* on a scratch copy (${slackDate(new Date(rh.at))}): every down migration ran.`
-          : `:test_tube: *Rehearsal FAILED* on a scratch copy (${slackDate(new Date(rh.at))})${rh.failedStep ? ` at \`${rh.failedStep}\`` : ''}${rh.error ? `: ${rh.error}` : ''} — the same would happen in production.`,
+          : `:test_tube: *Rehearsal FAILED* on a scratch copy (${slackDate(new Date(rh.at))})${rh.failedStep ? ` at \`${rh.failedStep}\`` : ''}${rh.error ? `: ${wordsMrkdwn(rh.error)}` : ''} — the same would happen in production.`,
       ),
     );
   }
@@ -339,7 +342,7 @@ export function statusUpdateMessage(
       ? `• Restore into the new \`${incident.restore?.target}\``
       : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
-  if (incident.failure) lines.push(`• Issue: ${incident.failure.message}`);
+  if (incident.failure) lines.push(`• Issue: ${wordsMrkdwn(incident.failure.message)}`);
   const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
   if (eta !== null)
     lines.push(
@@ -430,10 +433,10 @@ export function failureMessage(
   const what = 'Rollback';
   const retry = 'roll back what is still applied';
   return {
-    text: `${what} failed: ${failure.message}`,
+    text: `${what} failed: ${wordsPlain(failure.message)}`,
     blocks: [
       section(
-        `:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${failure.message}${failure.hint ? `\n:bulb: ${failure.hint}` : ''}`,
+        `:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}${failure.hint ? `\n:bulb: ${wordsMrkdwn(failure.hint)}` : ''}`,
       ),
       ...(steps.length ? [section(stepsList(steps))] : []),
       section(

@@ -19,3 +19,12 @@ export function clip(text: string, max: number): string {
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/**
+ * Slack date token, rendered in each reader's own time zone
+ * (https://api.slack.com/reference/surfaces/formatting#date-formatting).
+ */
+export function slackDate(d: Date, format = '{date_short_pretty} {time}'): string {
+  const epoch = Math.floor(d.getTime() / 1000);
+  return `<!date^${epoch}^${format}|${d.toISOString()}>`;
+}

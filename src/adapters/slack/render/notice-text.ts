@@ -1,3 +1,4 @@
+import { wordsMrkdwn } from './words-mrkdwn.js';
 import type { Incident } from '../../../domain/incident/model/incident.js';
 import { actionNoun } from '../../../domain/incident/model/incident.js';
 import type { IncidentNotice, StatusChange } from '../../../domain/incident/model/notices.js';
@@ -21,11 +22,11 @@ const because = (reason: string | null): string => (reason ? `: _${typed(reason)
 function rehearsalText(r: RehearsalResult): string {
   const head = r.passed
     ? `:test_tube: *Rehearsal passed* on a scratch copy in ${formatDuration(r.elapsedMs)}: every down migration ran.`
-    : `:test_tube: *Rehearsal failed*${r.error ? `: ${r.error}` : ' on a scratch copy: the plan would stop in production too.'}`;
+    : `:test_tube: *Rehearsal failed*${r.error ? `: ${wordsMrkdwn(r.error)}` : ' on a scratch copy: the plan would stop in production too.'}`;
   const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
   const lines = r.steps.map(
     (s) =>
-      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${s.error}` : ''}`,
+      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${wordsMrkdwn(s.error)}` : ''}`,
   );
   return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
 }
@@ -60,7 +61,8 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   discard_approval_given: (n) => `${person(n.by)} approved deleting \`${n.leftover}\` (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
     `:wastebasket: Deleting \`${n.leftover}\` approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,
-  discard_failed: (n) => `:warning: Deleting \`${n.leftover}\` failed: ${n.detail ?? 'see the bot logs'}`,
+  discard_failed: (n) =>
+    `:warning: Deleting \`${n.leftover}\` failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
   discard_done: (n) =>
     `:wastebasket: \`${n.leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
   rollback_requeued: () =>
@@ -76,13 +78,13 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   step_started: (n) =>
     `:arrow_backward: Step ${n.index}/${n.total}: running the down migration of \`${n.migration}\` (lock_timeout ${n.lockTimeout})…`,
   step_done: (n) => `:white_check_mark: Step ${n.index}/${n.total}: \`${n.migration}\` reverted in ${n.durationMs} ms.`,
-  rollback_waiting: (n) => `:hourglass_flowing_sand: ${n.reason}`,
+  rollback_waiting: (n) => `:hourglass_flowing_sand: ${wordsMrkdwn(n.reason)}`,
   channel_archiving: (n) =>
     `:file_cabinet: Archiving this channel ${n.afterMinutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
   snapshot_taken: (n) =>
     `:camera: On-demand snapshot \`${n.record.id}\` of *${n.service}* is ${n.record.status}${n.record.arn ? ` (\`${n.record.arn}\`)` : ''}${n.record.location ? ` at \`${n.record.location}\`` : ''}, requested by ${person(n.by)}.`,
   snapshot_failed: (n) =>
-    `:red_circle: Snapshot \`${n.name}\` of *${n.service}* failed: ${n.detail ?? 'see the bot logs'}`,
+    `:red_circle: Snapshot \`${n.name}\` of *${n.service}* failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
 };
 
 /**

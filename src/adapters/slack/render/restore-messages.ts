@@ -1,8 +1,11 @@
-import { mentionApprovers } from '../../../domain/incident/ports/approvers.js';
+import { slackDate } from './limits.js';
+import { wordsPlain } from '../../../shared/words.js';
+import { approverWords } from '../../../domain/incident/ports/approvers.js';
+import { wordsMrkdwn } from './words-mrkdwn.js';
 import type { KnownBlock, SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { shortId, type Incident, type IncidentFailure } from '../../../domain/incident/model/incident.js';
-import { formatDuration, slackDate } from '../../../shared/clock.js';
+import { formatDuration } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import { clip, LIMITS } from './limits.js';
 
@@ -59,7 +62,7 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig)
       section(
         `<@${incident.requestedBy}> asked to restore ${restoreSource(incident)} of *${service.name}* into a *new* ${restoreTargetNoun(service)} \`${incident.restore?.target}\`. ` +
           'Production is not touched (runbook 003: never overwrite production in place).\n' +
-          `Next: the plan for ${service.approvals.required} approvals from ${mentionApprovers(service.approvals.approvers)}.`,
+          `Next: the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}.`,
       ),
       context(
         `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
@@ -95,9 +98,11 @@ export function restoreFailureMessage(
 ): SlackMessage {
   const svc = `--service ${incident.service}`;
   return {
-    text: `Restore failed: ${failure.message}`,
+    text: `Restore failed: ${wordsPlain(failure.message)}`,
     blocks: [
-      section(`:red_circle: *${restoreSummary(incident, service)} on ${incident.service} failed.*\n${failure.message}`),
+      section(
+        `:red_circle: *${restoreSummary(incident, service)} on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}`,
+      ),
       section(
         '*What now* (runbook 003 "Restore from backup"):\n' +
           `• \`/migrate retry ${svc}\` — restore again into a new target; needs new approvals\n` +

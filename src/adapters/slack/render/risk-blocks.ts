@@ -1,7 +1,7 @@
 import type { KnownBlock } from './block-kit.js';
-import type { PlanRisk } from '../../../domain/rollback/risk.js';
+import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
 import { advisesRestore, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
-import { clip, LIMITS } from './limits.js';
+import { clip, escapeMrkdwn, LIMITS } from './limits.js';
 import { redactSecrets } from '../../../shared/redact.js';
 
 /** `action_id` of the plan card's *Restore instead* button; the value is the incident id. */
@@ -9,6 +9,20 @@ export const ACTION_RESTORE_INSTEAD = 'incident_restore_instead';
 
 /** Most verdict lines per step on the card; the rest are counted. */
 const MAX_LINES_PER_STEP = 6;
+
+const RISK_EMOJI: Record<RiskFinding['class'], string> = {
+  data_loss: ':warning:',
+  security: ':lock:',
+  blocking: ':hourglass_flowing_sand:',
+  constraint: ':no_entry:',
+  irreversible: ':no_entry_sign:',
+  unknown: ':grey_question:',
+};
+
+/** A finding as one mrkdwn line: the class's emoji and its verdict, escaped (`:warning: drops column … — 500 values lost`). */
+export function riskLine(f: RiskFinding): string {
+  return `${RISK_EMOJI[f.class]} ${escapeMrkdwn(riskVerdict(f))}`;
+}
 
 const section = (text: string): KnownBlock => ({
   type: 'section',
@@ -23,7 +37,7 @@ const section = (text: string): KnownBlock => ({
 export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
   if (!risk) return [];
   const steps = risk.steps
-    .map((s) => ({ migration: s.migration, lines: notableFindings(s).map(riskVerdict) }))
+    .map((s) => ({ migration: s.migration, lines: notableFindings(s).map(riskLine) }))
     .filter((s) => s.lines.length > 0);
   if (!steps.length)
     return [

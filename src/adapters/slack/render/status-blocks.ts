@@ -1,6 +1,8 @@
+import { slackDate } from './limits.js';
+import { wordsMrkdwn } from './words-mrkdwn.js';
 import { actionNoun, shortId } from '../../../domain/incident/model/incident.js';
 import type { StatusView } from '../../../domain/incident/use-cases/incident-status.js';
-import { formatDuration, slackDate } from '../../../shared/clock.js';
+import { formatDuration } from '../../../shared/clock.js';
 import { clip, LIMITS } from './limits.js';
 import type { SlackMessage } from './incident-messages.js';
 
@@ -49,15 +51,14 @@ export function statusMessage(v: StatusView): SlackMessage {
           .join(', ') || 'none'
       }`,
     );
-    if (i.failure) lines.push(`• Failure: ${i.failure.message}`);
+    if (i.failure) lines.push(`• Failure: ${wordsMrkdwn(i.failure.message)}`);
     lines.push(`• Next: ${nextActions(v)}`);
   } else {
     lines.push(`*${v.service.name}* — no open incident.`);
   }
-  const head =
-    typeof v.head === 'string'
-      ? `Tracking table: ${v.head}`
-      : `Tracking table \`${v.service.migrations.table}\`, newest first:\n${v.head.map((m) => `• \`${m.name}\`${m.group ? ` ${m.group}` : ''}${m.dirty ? ' *dirty*' : ''}`).join('\n') || '(empty)'}`;
+  const head = !Array.isArray(v.head)
+    ? `Tracking table: ${wordsMrkdwn(v.head)}`
+    : `Tracking table \`${v.service.migrations.table}\`, newest first:\n${v.head.map((m) => `• \`${m.name}\`${m.group ? ` ${m.group}` : ''}${m.dirty ? ' *dirty*' : ''}`).join('\n') || '(empty)'}`;
   return {
     text: `${v.service.name}: ${v.incident ? v.incident.state : 'no open incident'}`,
     blocks: [

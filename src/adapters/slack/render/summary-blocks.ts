@@ -1,8 +1,8 @@
+import { slackDate } from './limits.js';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { IncidentSummary } from '../../../domain/incident/use-cases/summary.js';
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
-import { slackDate } from '../../../shared/clock.js';
 import { clip, LIMITS } from './limits.js';
 import { redactSecrets } from '../../../shared/redact.js';
 

@@ -1,4 +1,5 @@
-import { formatDuration, slackDate, utcSecondStamp } from '../../../shared/clock.js';
+import { slackDate } from './limits.js';
+import { formatDuration, utcSecondStamp } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import {
   overallVerdict,

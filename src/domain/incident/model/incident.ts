@@ -1,3 +1,4 @@
+import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
@@ -40,19 +41,20 @@ export interface StepOutcome {
   status: 'done' | 'failed' | 'not_run';
   /** Wall time of the down migration, ms. */
   durationMs?: number;
-  error?: string;
+  /** Why it failed, as words for people. */
+  error?: WordsLike;
 }
 
 /** Why an incident failed, in words a reader understands. */
 export interface IncidentFailure {
   /** The AppError code, e.g. `rollback_lock_timeout`, `service_db_unreachable`. */
   code: string;
-  /** What went wrong, plain words, safe to post. */
-  message: string;
+  /** What went wrong, words for people, safe to post (a string from before words were data is plain text). */
+  message: WordsLike;
   /** A half-made copy a failed restore left behind (its identifier), which approvers may have the bot delete. */
   leftover?: string;
   /** What to do about it, e.g. the read-only query that finds the rows violating a re-added constraint (runbook 000). */
-  hint?: string;
+  hint?: WordsLike;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { RehearsalResult } from './rehearsal-policy.js';
 
@@ -54,7 +55,7 @@ export type IncidentNotice =
   | { kind: 'discard_approval_given'; by: string; leftover: string; count: number; required: number }
   /** Deleting the leftover is approved (and queued, unless the job queue is unreachable). */
   | { kind: 'discard_approved'; approvers: string[]; leftover: string; queued: boolean }
-  | { kind: 'discard_failed'; leftover: string; detail: string | null }
+  | { kind: 'discard_failed'; leftover: string; detail: WordsLike | null }
   | { kind: 'discard_done'; leftover: string }
   /** The reconciler queued a rollback whose approvals were complete. */
   | { kind: 'rollback_requeued' }
@@ -78,12 +79,12 @@ export type IncidentNotice =
   /** A down migration finished, in `durationMs` (ms). */
   | { kind: 'step_done'; index: number; total: number; migration: string; durationMs: number }
   /** The rollback job waits (snapshot gate, another rollback on the database); `reason` in the bot's words. */
-  | { kind: 'rollback_waiting'; reason: string }
+  | { kind: 'rollback_waiting'; reason: WordsLike }
   /** The incident channel is about to be archived, `afterMinutes` after the incident ended. */
   | { kind: 'channel_archiving'; afterMinutes: number | null }
   /** `/migrate snapshot`: the snapshot is taken. */
   | { kind: 'snapshot_taken'; record: SnapshotRecord; service: string; by: string }
-  | { kind: 'snapshot_failed'; name: string; service: string; detail: string | null };
+  | { kind: 'snapshot_failed'; name: string; service: string; detail: WordsLike | null };
 
 /**
  * What the stakeholders' channel (`announce_channel`) hears: one line per status change of the
@@ -98,7 +99,7 @@ export type StatusChange =
   | { kind: 'rollback_started'; steps: number }
   | { kind: 'resolved'; validationPassed: boolean }
   /** `message`: the failure in the bot's words. */
-  | { kind: 'failed'; message: string }
+  | { kind: 'failed'; message: WordsLike }
   | { kind: 'rejected' }
   | { kind: 'cancelled' }
   /** A failed incident closed by responders. */

@@ -1,3 +1,4 @@
+import { code, strong, type Words, type WordsLike, words } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { StepOutcome } from './incident.js';
 
@@ -8,7 +9,7 @@ export interface RehearsalResult {
   digest: string | null;
   steps: StepOutcome[];
   /** Why the rehearsal could not run at all (the restore failed), when it did not. */
-  error?: string;
+  error?: WordsLike;
   /** ISO-8601 UTC. */
   at: string;
   /** Wall time, restore included, ms. */
@@ -20,11 +21,11 @@ export interface RehearsalResult {
  * new database on the service's server (or `rehearsal.database_url_env`); RDS and Aurora restore
  * a new instance only with `rehearsal.allow_cloud_restore: true` (it costs time and money).
  */
-export function rehearsalRefusal(service: ServiceConfig): string | null {
+export function rehearsalRefusal(service: ServiceConfig): Words | null {
   if (service.snapshot.provider === 'none')
-    return `*${service.name}* takes no snapshots (waived in services.yaml), so there is no copy to rehearse on.`;
+    return words`${strong(service.name)} takes no snapshots (waived in services.yaml), so there is no copy to rehearse on.`;
   if (service.snapshot.provider !== 'pg_dump' && !service.rehearsal.allow_cloud_restore) {
-    return `A rehearsal of *${service.name}* restores a new ${service.snapshot.provider === 'rds' ? 'RDS instance' : 'Aurora cluster'}, which costs time and money; set \`rehearsal.allow_cloud_restore: true\` in services.yaml to allow it.`;
+    return words`A rehearsal of ${strong(service.name)} restores a new ${service.snapshot.provider === 'rds' ? 'RDS instance' : 'Aurora cluster'}, which costs time and money; set ${code('rehearsal.allow_cloud_restore: true')} in services.yaml to allow it.`;
   }
   return null;
 }

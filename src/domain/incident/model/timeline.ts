@@ -1,3 +1,4 @@
+import { isWords, type WordsLike, wordsPlain } from '../../../shared/words.js';
 import type { Incident } from './incident.js';
 import type { IncidentEventRecord } from '../ports/incident-repository.js';
 import { shortId } from './incident.js';
@@ -28,7 +29,7 @@ export function eventWords(e: IncidentEventRecord): string {
     case 'rehearsal_requested':
       return 'asked for a rehearsal on a copy';
     case 'rehearsal_done':
-      return `rehearsal ${d.passed ? 'passed' : 'failed'}${d.error ? `: ${String(d.error)}` : ''}`;
+      return `rehearsal ${d.passed ? 'passed' : 'failed'}${isWordsLike(d.error) ? `: ${wordsPlain(d.error)}` : ''}`;
     case 'expected_schema_built':
       return `built the expected schema for verification (${String(d.objects)} objects, ${String(d.builtMs)} ms${d.cached ? ', already kept' : ''})`;
     case 'rollback_started':
@@ -51,7 +52,7 @@ export function eventWords(e: IncidentEventRecord): string {
     case 'verified':
       return `ran /migrate verify: ${d.passed ? 'passed' : 'failed'}`;
     case 'failed':
-      return `failed: ${isFailure(d.failure) ? d.failure.message : ''}`;
+      return `failed: ${isFailure(d.failure) ? wordsPlain(d.failure.message) : ''}`;
     case 'rejected':
       return 'rejected the plan';
     case 'closed':
@@ -69,8 +70,9 @@ export function eventWords(e: IncidentEventRecord): string {
   }
 }
 
-const isFailure = (v: unknown): v is { message: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string';
+const isWordsLike = (v: unknown): v is WordsLike => (typeof v === 'string' && v !== '') || isWords(v);
+const isFailure = (v: unknown): v is { message: WordsLike } =>
+  typeof v === 'object' && v !== null && isWordsLike((v as { message?: unknown }).message);
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 const utc = (d: Date): string =>
   d
@@ -102,7 +104,7 @@ export function timelineMarkdown(
     ...(incident.basis ? [`- Plan digest: \`${incident.basis.digest}\``] : []),
     ...(incident.breakGlass ? [`- BREAK GLASS by ${incident.breakGlass.by}: ${incident.breakGlass.reason}`] : []),
     ...(extra.ticketUrl ? [`- Ticket: ${extra.ticketUrl}`] : []),
-    ...(incident.failure ? [`- Failure: ${incident.failure.message}`] : []),
+    ...(incident.failure ? [`- Failure: ${wordsPlain(incident.failure.message)}`] : []),
     '',
     '## Timeline (UTC)',
     '',
@@ -116,7 +118,7 @@ export function timelineMarkdown(
     for (const s of incident.plan) {
       const o = incident.steps.find((x) => x.migration === s.migration);
       lines.push(
-        `| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(o.error)}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`,
+        `| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(wordsPlain(o.error))}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`,
       );
     }
     lines.push('');

@@ -1,3 +1,4 @@
+import { group, joinWords, user, type Words } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 
 /**
@@ -29,7 +30,7 @@ export async function isApprover(
   return false;
 }
 
-/** Slack mrkdwn for approvers: `<@U…>` for people, `<!subteam^S…>` for user groups (Slack "Formatting text"). */
-export function mentionApprovers(ids: readonly string[]): string {
-  return ids.map((id) => (isUserGroup(id) ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+/** Approvers as words: each a user or a user group, joined by ", " (each surface shows them its way). */
+export function approverWords(ids: readonly string[]): Words {
+  return joinWords(ids.map((id) => (isUserGroup(id) ? group(id) : user(id))));
 }

@@ -1,3 +1,4 @@
+import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { TriageReport } from '../../triage/triage-report.js';
 import type { PlanRisk } from '../../rollback/risk.js';
@@ -21,7 +22,7 @@ export interface ApprovalProgress {
   /** This card's plan was replaced by a newer one: no buttons, a pointer to the new card. */
   superseded?: boolean;
   /** The newest rehearsal of this plan (same digest) on a scratch copy. */
-  rehearsal?: { passed: boolean; failedStep?: string; error?: string; at: string };
+  rehearsal?: { passed: boolean; failedStep?: string; error?: WordsLike; at: string };
   /** The service can rehearse (pg_dump, or cloud restores allowed): the card offers *Rehearse*. */
   canRehearse?: boolean;
 }

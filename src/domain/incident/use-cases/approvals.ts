@@ -1,3 +1,4 @@
+import { type WordsLike, strong, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
@@ -9,9 +10,8 @@ import { approvalProgress } from './approval-progress.js';
 export { approvalProgress } from './approval-progress.js';
 import { approvalTier, countedApprovals } from '../model/approval-tier.js';
 import { postTimeline } from './post-timeline.js';
-import { isApprover, mentionApprovers } from '../ports/approvers.js';
-import type { PlanRisk } from '../../rollback/risk.js';
-import { riskVerdict } from '../../rollback/risk-verdict.js';
+import { approverWords, isApprover } from '../ports/approvers.js';
+import type { PlanRisk, RiskFinding } from '../../rollback/risk.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** The answer to a button press, for the person who pressed it. */
@@ -27,8 +27,8 @@ export type ApprovalOutcome =
     }
   | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
   /** A destructive plan: the approver must confirm in a modal by typing the service name; nothing recorded yet. */
-  | { kind: 'confirm'; service: string; digest: string | null; summary: string[]; required: number }
-  | { kind: 'refused'; message: string };
+  | { kind: 'confirm'; service: string; digest: string | null; summary: DestructiveFinding[]; required: number }
+  | { kind: 'refused'; message: WordsLike };
 
 /** What the presser saw: the digest on the card's button and, for destructive plans, the service name typed in the modal. */
 export interface ApproveInput {
@@ -49,7 +49,7 @@ export async function approvalRefusal(
   incident: Incident,
   service: ServiceConfig,
   userId: string,
-): Promise<string | null> {
+): Promise<WordsLike | null> {
   if (!APPROVABLE_STATES.includes(incident.state)) {
     return `This incident is ${incident.state.replace(/_/g, ' ')}; approvals are closed.`;
   }
@@ -57,13 +57,13 @@ export async function approvalRefusal(
     return `You requested this ${actionNoun(incident)}, so you cannot approve it. Other approvers must (runbook 003: SRE + migration owner).`;
   }
   if (!(await isApprover(deps.directory, service, userId))) {
-    return `You are not an approver for *${service.name}*. Approvers: ${mentionApprovers(service.approvals.approvers)}.`;
+    return words`You are not an approver for ${strong(service.name)}. Approvers: ${approverWords(service.approvals.approvers)}.`;
   }
   return null;
 }
 
 /** A button from an older card of this incident: its plan was replaced. */
-function supersededRefusal(incident: Incident, digest: string | undefined): string | null {
+function supersededRefusal(incident: Incident, digest: string | undefined): WordsLike | null {
   if (!digest || !incident.basis || incident.basis.digest.startsWith(digest)) return null;
   return 'This plan was superseded: the migration files or the tracking table changed after it was posted. Nothing was recorded; use the buttons on the newest plan card in the channel.';
 }
@@ -176,13 +176,19 @@ export async function approve(
   return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
 }
 
-/** One line per risky step for the confirmation modal: the step and its findings' verdicts. */
-export function riskSummary(risk: PlanRisk | null): string[] {
+/** A destructive finding of one step, for the confirmation modal. */
+export interface DestructiveFinding {
+  migration: string;
+  finding: RiskFinding;
+}
+
+/** The findings an approver confirms: data loss, security removed, irreversible, step by step. */
+export function riskSummary(risk: PlanRisk | null): DestructiveFinding[] {
   if (!risk) return [];
   return risk.steps.flatMap((s) =>
     s.findings
       .filter((f) => f.class === 'data_loss' || f.class === 'security' || f.class === 'irreversible')
-      .map((f) => `\`${s.migration}\`: ${riskVerdict(f)}`),
+      .map((finding) => ({ migration: s.migration, finding })),
   );
 }
 
@@ -201,7 +207,7 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     return {
       kind: 'refused',
-      message: `Only the requester or an approver for *${service.name}* can reject this ${actionNoun(incident)}.`,
+      message: words`Only the requester or an approver for ${strong(service.name)} can reject this ${actionNoun(incident)}.`,
     };
   }
   const cancelled = await deps.repo.transition(incident.id, 'rejected', userId);

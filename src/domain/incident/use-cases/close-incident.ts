@@ -1,3 +1,4 @@
+import { quote, strong, user, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
@@ -38,14 +39,14 @@ export async function openIncidentFor(
     throw new AppError({
       code: 'incident_not_found',
       message: `no open incident for ${service.name}`,
-      userMessage: `*${service.name}* has no open incident.`,
+      userMessage: words`${strong(service.name)} has no open incident.`,
     });
   }
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     throw new AppError({
       code: 'incident_close_refused',
       message: `${userId} may not ${verb}`,
-      userMessage: `Only the requester or an approver for *${service.name}* can ${verb} its incident.`,
+      userMessage: words`Only the requester or an approver for ${strong(service.name)} can ${verb} its incident.`,
     });
   }
   return { incident, service };
@@ -94,7 +95,7 @@ export async function closeIncident(
       incident.id,
       {
         code: 'rollback_stopped',
-        message: `<@${userId}> closed the rollback, whose job was no longer running${reason ? `: _${reason}_` : ''}.`,
+        message: words`${user(userId)} closed the rollback, whose job was no longer running${reason ? words`: ${quote(reason)}` : ''}.`,
       },
       { steps: await stepsFromTrackingTable(deps, incident, service), actor: userId },
     );

@@ -1,3 +1,4 @@
+import { type WordsLike, strong, words } from '../../../shared/words.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import type { Incident } from '../model/incident.js';
@@ -13,10 +14,10 @@ const DISCARDED = 'leftover_discarded';
 export type DiscardOutcome =
   | { kind: 'recorded'; approvals: number; required: number; queued: boolean }
   | { kind: 'duplicate'; approvals: number; required: number }
-  | { kind: 'refused'; message: string };
+  | { kind: 'refused'; message: WordsLike };
 
 /** Why `incident` offers no deletion, or null when it does: a failed restore with a leftover not yet deleted. */
-async function notDiscardable(deps: IncidentDeps, incident: Incident): Promise<string | null> {
+async function notDiscardable(deps: IncidentDeps, incident: Incident): Promise<WordsLike | null> {
   if (incident.kind !== 'restore' || !incident.failure?.leftover) return 'This incident left nothing behind to delete.';
   if (incident.state !== 'failed')
     return `This incident is ${incident.state.replace(/_/g, ' ')}; its leftover can no longer be deleted from here.`;
@@ -50,7 +51,7 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
       message: 'You requested this restore, so you cannot approve deleting what it left. Two other approvers must.',
     };
   if (!(await isApprover(deps.directory, service, userId)))
-    return { kind: 'refused', message: `You are not an approver for *${service.name}*.` };
+    return { kind: 'refused', message: words`You are not an approver for ${strong(service.name)}.` };
 
   const required = service.approvals.required;
   const before = await deps.repo.eventActors(incident.id, APPROVED);

@@ -1,3 +1,4 @@
+import { strong, words } from '../../../shared/words.js';
 import { AppError } from '../../../shared/errors.js';
 import { announceStatus } from './announce.js';
 import { isApprover } from '../ports/approvers.js';
@@ -24,7 +25,7 @@ export async function postHumanUpdate(
     throw new AppError({
       code: 'incident_not_found',
       message: `no open incident for ${service.name}`,
-      userMessage: `*${service.name}* has no open incident to post an update to.`,
+      userMessage: words`${strong(service.name)} has no open incident to post an update to.`,
     });
   const allowed =
     userId === incident.requestedBy ||
@@ -34,7 +35,7 @@ export async function postHumanUpdate(
     throw new AppError({
       code: 'incident_close_refused',
       message: `${userId} may not post updates`,
-      userMessage: `Only the requester, an approver or an invited responder of *${service.name}* can post its status updates.`,
+      userMessage: words`Only the requester, an approver or an invited responder of ${strong(service.name)} can post its status updates.`,
     });
   }
   await deps.repo.log(incident.id, 'human_update', userId, { text });

@@ -1,3 +1,4 @@
+import type { WordsLike } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { AppliedMigration } from '../../rollback/plan.js';
 import { isAppError } from '../../../shared/errors.js';
@@ -17,7 +18,7 @@ export interface StatusView {
   /** Job states from the queue, e.g. `{ rollback: 'delayed' }`; `{ queue: 'unreachable' }` when Redis did not answer. */
   jobs: Record<string, string>;
   /** Newest tracking-table rows first (at most 5), or why they could not be read. */
-  head: AppliedMigration[] | string;
+  head: AppliedMigration[] | WordsLike;
   now: Date;
 }
 

@@ -1,3 +1,4 @@
+import { code, conversation, strong, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import { assertMigrationInput, type AppliedMigration, type PlanStep } from '../../rollback/plan.js';
 import { describeRollback } from './describe-rollback.js';
@@ -153,7 +154,7 @@ export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceC
       code: 'incident_already_open',
       message: `service ${service.name} already has open incident ${already.id}`,
       details: { incidentId: already.id },
-      userMessage: `A${already.kind === 'restore' ? ' restore' : ' rollback'} of *${service.name}* is already open${already.conversation?.id ? ` in <#${already.conversation?.id}>` : ''} (\`${already.migration}\`, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
+      userMessage: words`A ${already.kind} of ${strong(service.name)} is already open${already.conversation ? words` in ${conversation(already.conversation.id)}` : ''} (${code(already.migration)}, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
     });
   }
 }

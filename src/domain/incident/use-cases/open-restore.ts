@@ -1,3 +1,4 @@
+import { code, strong, words } from '../../../shared/words.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { Restorer, RestoreCheck } from '../../snapshots/restorer.js';
 import { formatBytes } from '../../triage/safe-value.js';
@@ -35,7 +36,7 @@ export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): 
     throw new AppError({
       code: 'restore_unsupported',
       message: `${service.snapshot.provider} has no point-in-time restore`,
-      userMessage: `Point-in-time restore needs an RDS instance; *${service.name}* uses \`${service.snapshot.provider}\`. Restore a snapshot ID instead.`,
+      userMessage: words`Point-in-time restore needs an RDS instance; ${strong(service.name)} uses ${code(service.snapshot.provider)}. Restore a snapshot ID instead.`,
     });
   }
   if (input.to && input.to.getTime() > deps.clock.now().getTime()) {
@@ -91,7 +92,7 @@ async function checkBeforeOpening(restorer: Restorer, req: RestoreCheck): Promis
       message: err.message,
       cause: err,
       details: { ...err.details, recent: recent.map((r) => r.id) },
-      userMessage: `${err.userMessage ?? err.message}\n${lines.length ? `Recent snapshots, newest first:\n${lines.join('\n')}` : 'This service has no snapshots yet: `/migrate snapshot` takes one.'}`,
+      userMessage: words`${err.userMessage ?? err.message}\n${lines.length ? `Recent snapshots, newest first:\n${lines.join('\n')}` : words`This service has no snapshots yet: ${code('/migrate snapshot')} takes one.`}`,
     });
   }
 }

@@ -1,3 +1,4 @@
+import { code, type WordsLike, words, wordsPlain } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import { AppError } from '../../../shared/errors.js';
@@ -26,8 +27,12 @@ export interface RecordedApprovals {
   confirmedAs?: string;
 }
 
-function refuse(message: string): never {
-  throw new AppError({ code: 'command_invalid', message, userMessage: `${message} Nothing was recorded.` });
+function refuse(message: WordsLike): never {
+  throw new AppError({
+    code: 'command_invalid',
+    message: wordsPlain(message),
+    userMessage: words`${message} Nothing was recorded.`,
+  });
 }
 
 /**
@@ -51,7 +56,7 @@ export async function checkRecordedApprovals(
   }
   const people = [...new Set(input.approvedBy)];
   for (const id of people) {
-    if (!/^[UW][A-Z0-9]{2,}$/.test(id)) refuse(`\`${id}\` is not a Slack user ID (U… or W…).`);
+    if (!/^[UW][A-Z0-9]{2,}$/.test(id)) refuse(words`${code(id)} is not a Slack user ID (U… or W…).`);
     if (id === requestedBy)
       refuse(`${id} requested this rollback and cannot approve it (runbook 003: SRE + migration owner).`);
     if (!(await isApprover(deps.directory, service, id)))

@@ -1,3 +1,4 @@
+import { conversation, strong, type Words, type WordsLike, user, words, wordsPlain } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { StepOutcome } from '../model/incident.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
@@ -21,15 +22,19 @@ const BOT = 'migrate-bot';
  * @returns what to tell the person
  * @throws AppError `incident_not_found`, `rehearsal_refused`, `job_queue_unreachable`
  */
-export async function requestRehearsal(deps: IncidentDeps, incident: Incident, userId: string): Promise<string> {
+export async function requestRehearsal(deps: IncidentDeps, incident: Incident, userId: string): Promise<Words> {
   const service = resolveService(deps.services, incident.service);
-  const refuse = (message: string): never => {
-    throw new AppError({ code: 'rehearsal_refused', message, userMessage: `${message} Nothing changed.` });
+  const refuse = (why: WordsLike): never => {
+    throw new AppError({
+      code: 'rehearsal_refused',
+      message: wordsPlain(why),
+      userMessage: words`${why} Nothing changed.`,
+    });
   };
   if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state))
     refuse(`The incident is ${incident.state.replace(/_/g, ' ')}; only a plan awaiting approval is rehearsed.`);
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId)))
-    refuse(`Only the requester or an approver for *${service.name}* can start a rehearsal.`);
+    refuse(words`Only the requester or an approver for ${strong(service.name)} can start a rehearsal.`);
   const why = rehearsalRefusal(service);
   if (why) refuse(why);
   if (incident.snapshot?.status !== 'available')
@@ -37,7 +42,7 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
   const last = await deps.repo.lastEvent(incident.id, ['rehearsal_requested', 'rehearsal_done']);
   // A request with no result for an hour is a lost job, not a running one.
   if (last?.type === 'rehearsal_requested' && deps.clock.now().getTime() - last.at.getTime() < 60 * 60_000)
-    refuse(`A rehearsal is already running (asked by <@${String(last.data.by)}>).`);
+    refuse(words`A rehearsal is already running (asked by ${user(String(last.data.by))}).`);
   await deps.repo.log(incident.id, 'rehearsal_requested', userId, {
     by: userId,
     digest: incident.basis?.digest ?? null,
@@ -59,7 +64,9 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
     snapshotId: incident.snapshot!.id,
     lockTimeout: service.lock_timeout.text,
   });
-  return `Rehearsal queued; results follow in <#${incident.conversation?.id}>.`;
+  return incident.conversation
+    ? words`Rehearsal queued; results follow in ${conversation(incident.conversation.id)}.`
+    : words`Rehearsal queued; results follow in the incident channel.`;
 }
 
 /**

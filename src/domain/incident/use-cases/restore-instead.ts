@@ -1,3 +1,4 @@
+import { type WordsLike, code, strong, words } from '../../../shared/words.js';
 import { AppError } from '../../../shared/errors.js';
 import { approvalProgress } from './approvals.js';
 import { isApprover } from '../ports/approvers.js';
@@ -8,7 +9,7 @@ import { resolveService } from './resolve-service.js';
 import { endStatusUpdates } from './status-update.js';
 
 /** What *Restore instead* did. */
-export type RestoreInsteadOutcome = { kind: 'opened'; restore: Incident } | { kind: 'refused'; message: string };
+export type RestoreInsteadOutcome = { kind: 'opened'; restore: Incident } | { kind: 'refused'; message: WordsLike };
 
 /**
  * The plan card's *Restore instead* (runbook 003, Option B: for destructive or irreversible
@@ -42,7 +43,7 @@ export async function restoreInstead(
   if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
     return {
       kind: 'refused',
-      message: `Only the requester or an approver for *${service.name}* can choose a restore instead.`,
+      message: words`Only the requester or an approver for ${strong(service.name)} can choose a restore instead.`,
     };
   }
   const snapshot = incident.snapshot;
@@ -51,8 +52,8 @@ export async function restoreInstead(
       kind: 'refused',
       message:
         service.snapshot.provider === 'none'
-          ? `*${service.name}* takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use \`/migrate restore <snapshot-id>\` with an older backup.`
-          : "The incident's snapshot is not available yet. Press *Restore instead* again once the initial notice says it is saved. Nothing changed.",
+          ? words`${strong(service.name)} takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use ${code('/migrate restore <snapshot-id>')} with an older backup.`
+          : words`The incident's snapshot is not available yet. Press ${strong('Restore instead')} again once the initial notice says it is saved. Nothing changed.`,
     };
   }
   const restorer = deps.restorer(service);

@@ -1,3 +1,4 @@
+import { code, conversation, strong, words } from '../../../shared/words.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import { currentPlan, expectedSnapshotId } from '../model/plan-basis.js';
@@ -27,7 +28,7 @@ export async function retryIncident(
     throw new AppError({
       code: 'incident_retry_refused',
       message: `incident is ${incident.state}`,
-      userMessage: `The incident in <#${incident.conversation?.id}> is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
+      userMessage: words`The incident${incident.conversation ? words` in ${conversation(incident.conversation.id)}` : ''} is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
     });
   }
   let plan: PlanStep[] = [];
@@ -44,7 +45,7 @@ export async function retryIncident(
         throw new AppError({
           code: 'incident_retry_refused',
           message: 'no planned migration is still applied',
-          userMessage: `None of this incident's migrations is still applied on *${service.name}*: there is nothing left to roll back. Close it with \`/migrate close --reason "…"\`.`,
+          userMessage: words`None of this incident's migrations is still applied on ${strong(service.name)}: there is nothing left to roll back. Close it with ${code('/migrate close --reason "…"')}.`,
         });
       }
     } finally {

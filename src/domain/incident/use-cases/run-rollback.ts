@@ -1,3 +1,4 @@
+import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
@@ -123,7 +124,11 @@ async function supersedeIfChanged(
  * ADD CONSTRAINT": clean up invalid data first): the query from the plan's risk that finds the
  * offending rows, and the way on — fix them, `/migrate retry`, rehearse before approving.
  */
-function constraintHint(incident: Incident, migration: string, err: unknown): { hint: string } | Record<string, never> {
+function constraintHint(
+  incident: Incident,
+  migration: string,
+  err: unknown,
+): { hint: WordsLike } | Record<string, never> {
   if (!isAppError(err, 'rollback_constraint_violation')) return {};
   const name = err.details?.constraint as string | null | undefined;
   const table = err.details?.table as string | null | undefined;
@@ -135,9 +140,9 @@ function constraintHint(incident: Incident, migration: string, err: unknown): { 
     findings.find((f) => name && f.target?.constraint?.name === name) ??
     findings.find((f) => table && f.target?.name === table) ??
     findings[0];
-  const find = found?.hint ? `Find the rows: \`${found.hint}\`. ` : '';
+  const find = found?.hint ? words`Find the rows: ${code(found.hint)}. ` : '';
   return {
-    hint: `Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. \`UPDATE … WHERE …\`), then \`/migrate retry\` and press *Rehearse on a copy* before approving.`,
+    hint: words`Runbook 000 "Constraint violation on ADD CONSTRAINT": ${find}Fix them (e.g. ${code('UPDATE … WHERE …')}), then ${code('/migrate retry')} and press ${strong('Rehearse on a copy')} before approving.`,
   };
 }
 
@@ -218,7 +223,7 @@ async function runSteps(
     if (stop) {
       const failure = {
         code: 'rollback_stopped',
-        message: `<@${stop.by}> stopped the rollback before step ${i + 1} of ${total}${stop.reason ? `: _${stop.reason}_` : ''}.`,
+        message: words`${user(stop.by)} stopped the rollback before step ${i + 1} of ${total}${stop.reason ? words`: ${quote(stop.reason)}` : ''}.`,
       };
       await failIncident(deps, incident.id, failure, { steps: outcomes, actor: stop.by });
       return { kind: 'failed', failure };

@@ -1,3 +1,4 @@
+import { strong, words } from '../../../shared/words.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { resolveService } from './resolve-service.js';
@@ -35,7 +36,7 @@ export async function verifyService(
       code: 'verify_failed',
       message: (err as Error).message,
       cause: err,
-      userMessage: `Verification of *${service.name}* could not run. The bot logs have the details.`,
+      userMessage: words`Verification of ${strong(service.name)} could not run. The bot logs have the details.`,
     });
   } finally {
     await tool.close().catch(() => undefined);

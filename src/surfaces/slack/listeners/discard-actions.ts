@@ -1,3 +1,4 @@
+import { refusalMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../../domain/incident/ports/deps.js';
 import { approveDiscard, type DiscardOutcome } from '../../../domain/incident/use-cases/discard-leftover.js';
@@ -5,7 +6,7 @@ import { ACTION_DISCARD } from '../../../adapters/slack/render/restore-messages.
 import { answerIncidentButton } from './incident-button.js';
 
 function replyFor(outcome: DiscardOutcome): string | null {
-  if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
+  if (outcome.kind === 'refused') return refusalMrkdwn(outcome.message);
   if (outcome.kind === 'duplicate')
     return `You already approved this deletion (${outcome.approvals} of ${outcome.required}). Nothing changed.`;
   return null;

@@ -1,6 +1,8 @@
+import { errorMrkdwn, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import type { RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../../domain/incident/ports/deps.js';
-import { isAppError, userMessageOf } from '../../../shared/errors.js';
+import { isAppError } from '../../../shared/errors.js';
+import type { WordsLike } from '../../../shared/words.js';
 import { ButtonPress } from './plan-actions.js';
 
 /**
@@ -14,7 +16,7 @@ export async function answerIncidentButton(
   raw: { incidentId: unknown; userId: unknown },
   respond: RespondFn,
   what: string,
-  act: (press: ButtonPress) => Promise<string | null>,
+  act: (press: ButtonPress) => Promise<WordsLike | null>,
 ): Promise<void> {
   const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
   const parsed = ButtonPress.safeParse(raw);
@@ -22,9 +24,9 @@ export async function answerIncidentButton(
     return void (await reply(':warning: This button does not belong to a migrate-bot incident. Nothing changed.'));
   try {
     const text = await act(parsed.data);
-    if (text) await reply(text);
+    if (text) await reply(wordsMrkdwn(text));
   } catch (err) {
     if (!isAppError(err) || !err.userMessage) deps.logger.error({ err, button: what }, 'button action failed');
-    await reply(`:warning: ${userMessageOf(err)}`);
+    await reply(errorMrkdwn(err));
   }
 }

@@ -1,3 +1,4 @@
+import { errorMrkdwn, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import { postHumanUpdate } from '../../../domain/incident/use-cases/human-update.js';
 import { postTimeline } from '../../../domain/incident/use-cases/post-timeline.js';
 import { verifyService } from '../../../domain/incident/use-cases/verify-service.js';
@@ -13,7 +14,7 @@ import { offendingOf, shortId } from '../../../domain/incident/model/incident.js
 import { openIncident } from '../../../domain/incident/use-cases/open-incident.js';
 import { openRestore } from '../../../domain/incident/use-cases/open-restore.js';
 import { resolveService } from '../../../domain/incident/use-cases/resolve-service.js';
-import { isAppError, userMessageOf } from '../../../shared/errors.js';
+import { isAppError } from '../../../shared/errors.js';
 import { utcSecondStamp } from '../../../shared/clock.js';
 import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
 import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
@@ -56,9 +57,7 @@ export async function handleMigrateCommand(
     });
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
     else log.info({ code: err.code, reason: err.message }, '/migrate refused');
-    await reply({ text: `:warning: ${userMessageOf(err)}` }).catch((e: unknown) =>
-      log.error({ err: e }, 'could not reply'),
-    );
+    await reply({ text: errorMrkdwn(err) }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
   }
 }
 
@@ -84,7 +83,7 @@ async function runMigrateCommand(
       await reply({
         text:
           incident.state === 'failed'
-            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure?.message ?? 'see the channel'} The channel link follows.`
+            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure ? wordsMrkdwn(incident.failure.message) : 'see the channel'} The channel link follows.`
             : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
       });
       return;
@@ -181,7 +180,7 @@ async function runMigrateCommand(
     }
     case 'rehearse': {
       const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
-      await reply({ text: await requestRehearsal(deps, incident, input.userId) });
+      await reply({ text: wordsMrkdwn(await requestRehearsal(deps, incident, input.userId)) });
       return;
     }
     case 'retry': {

@@ -1,8 +1,9 @@
+import { errorMrkdwn, refusalMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import type { App, BlockButtonAction, RespondFn, ViewSubmitAction, webApi } from '@slack/bolt';
 import { z } from 'zod';
 import { approve, reject, type ApprovalOutcome } from '../../../domain/incident/use-cases/approvals.js';
 import type { IncidentDeps } from '../../../domain/incident/ports/deps.js';
-import { isAppError, userMessageOf } from '../../../shared/errors.js';
+import { isAppError } from '../../../shared/errors.js';
 import {
   approvalConfirmView,
   CONFIRM_BLOCK,
@@ -41,7 +42,7 @@ const ConfirmMetadataSchema = z.object({
 });
 
 function replyFor(outcome: ApprovalOutcome): string | null {
-  if (outcome.kind === 'refused') return `:no_entry: ${outcome.message}`;
+  if (outcome.kind === 'refused') return refusalMrkdwn(outcome.message);
   if (outcome.kind === 'duplicate')
     return `You already approved this ${outcome.noun} (${outcome.approvals.length} of ${outcome.required}). Nothing changed.`;
   if (outcome.kind === 'recorded' && outcome.complete && !outcome.queued) {
@@ -107,7 +108,7 @@ export async function handlePlanAction(
     if (text) await reply(text);
   } catch (err) {
     if (!isAppError(err) || !err.userMessage) deps.logger.error({ err, action }, 'plan action failed');
-    await reply(`:warning: ${userMessageOf(err)}`);
+    await reply(errorMrkdwn(err));
   }
 }
 
@@ -133,7 +134,7 @@ export async function handleConfirmSubmission(
     if (text) await tell(input.metadata.incidentId, text);
   } catch (err) {
     if (!isAppError(err) || !err.userMessage) deps.logger.error({ err }, 'approval confirmation failed');
-    await tell(input.metadata.incidentId, `:warning: ${userMessageOf(err)}`);
+    await tell(input.metadata.incidentId, errorMrkdwn(err));
   }
 }
 

@@ -1,3 +1,4 @@
+import { refusalMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { IncidentDeps } from '../../../domain/incident/ports/deps.js';
 import { restoreInstead } from '../../../domain/incident/use-cases/restore-instead.js';
@@ -15,7 +16,7 @@ export function handleRestoreInstead(
 ): Promise<void> {
   return answerIncidentButton(deps, raw, respond, 'restore instead', async ({ incidentId, userId }) => {
     const outcome = await restoreInstead(deps, incidentId, userId, raw.responseUrl);
-    return outcome.kind === 'refused' ? `:no_entry: ${outcome.message}` : null;
+    return outcome.kind === 'refused' ? refusalMrkdwn(outcome.message) : null;
   });
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SnapshotQuotaExceededFault } from '@aws-sdk/client-rds';
 import { mapRdsError, type RdsErrorContext } from '../../../../src/adapters/rds/rds-errors.js';
 import { AppError } from '../../../../src/shared/errors.js';
+import { userText } from '../../../support/words.js';
 
 const ctx: RdsErrorContext = {
   operation: 'CreateDBSnapshot',
@@ -49,13 +50,13 @@ describe('mapRdsError', () => {
     const mapped = mapRdsError(sdkError(name, code, status), ctx);
     expect(mapped.code).toBe(expected);
     expect(mapped.retryable).toBe(retryable);
-    expect(mapped.userMessage).toBeTruthy();
+    expect(userText(mapped)).toBeTruthy();
   });
 
   it('names the instance and the services.yaml key for a missing source', () => {
     const mapped = mapRdsError(sdkError('DBInstanceNotFoundFault', 'DBInstanceNotFound', 404), ctx);
-    expect(mapped.userMessage).toContain('`tickettoken-production`');
-    expect(mapped.userMessage).toContain('services.tickets.snapshot.instance');
+    expect(userText(mapped)).toContain('`tickettoken-production`');
+    expect(userText(mapped)).toContain('services.tickets.snapshot.instance');
   });
 
   it('recognises the waiter timeout (not a socket TimeoutError)', () => {
@@ -63,7 +64,7 @@ describe('mapRdsError', () => {
       name: 'TimeoutError',
     });
     expect(mapRdsError(waiter, ctx).code).toBe('snapshot_wait_timeout');
-    expect(mapRdsError(waiter, ctx).userMessage).toContain('services.tickets.snapshot.max_wait_minutes');
+    expect(userText(mapRdsError(waiter, ctx))).toContain('services.tickets.snapshot.max_wait_minutes');
     expect(mapRdsError(waiter, { ...ctx, area: 'restore', target: 'x-recovery' }).code).toBe('restore_wait_timeout');
     const socket = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
     expect(mapRdsError(socket, ctx).code).toBe('rds_unavailable');
@@ -76,7 +77,7 @@ describe('mapRdsError', () => {
     );
     expect(mapped.code).toBe('rds_access_denied');
     expect(mapped.message).not.toContain('AKIAIOSFODNN7EXAMPLE');
-    expect(mapped.userMessage).not.toContain('AKIA');
+    expect(userText(mapped)).not.toContain('AKIA');
   });
 
   it('passes AppErrors through unchanged', () => {
