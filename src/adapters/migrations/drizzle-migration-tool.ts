@@ -17,14 +17,8 @@ import {
   type MigrationsBase,
 } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import {
-  assertTracked,
-  readServiceDb,
-  runSqlDown,
-  tableColumns,
-  trackingLayoutError,
-  type ServiceDb,
-} from './postgres-rollback.js';
+import { assertTracked, runSqlDown } from './postgres-rollback.js';
+import { readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { parseSqlFile } from './sql-statements.js';
 
 /** `migrations:` for drizzle (runbook 002 "Using Drizzle"; drizzle-kit's output folder and drizzle-orm's migrator). */

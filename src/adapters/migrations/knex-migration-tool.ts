@@ -13,15 +13,8 @@ import { captureSql } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import {
-  assertTracked,
-  readServiceDb,
-  serviceDbError,
-  tableColumns,
-  trackingLayoutError,
-  type ServiceDb,
-  type ToolLock,
-} from './postgres-rollback.js';
+import { assertTracked, type ToolLock } from './postgres-rollback.js';
+import { readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { describeRow, dirtyVersionsProbe } from './tracking-probes.js';
 
 const MIGRATION_FILE = /\.(c|m)?(j|t)s$/i;

@@ -12,14 +12,8 @@ import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import {
-  assertTracked,
-  backendPid,
-  readServiceDb,
-  tableColumns,
-  trackingLayoutError,
-  type ServiceDb,
-} from './postgres-rollback.js';
+import { assertTracked, backendPid } from './postgres-rollback.js';
+import { readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
 /** `migrations:` for node-pg-migrate (runbook 003 "npm run migrate:down"; node-pg-migrate docs "CLI" options `--migrations-dir`, `--migrations-table`, `--migrations-schema`). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { MigrationTool, TrackingDescription } from '../../domain/rollback/migration-tool.js';
 import type { PlanStep } from '../../domain/rollback/plan.js';
-import type { ServiceDb } from './postgres-rollback.js';
+import type { ServiceDb } from './service-db.js';
 
 /** A SQL identifier the bot is willing to quote and use (tracking table, schema). */
 export const Identifier = z

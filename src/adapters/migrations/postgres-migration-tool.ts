@@ -11,7 +11,8 @@ import type {
 } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { RollbackLockSession, type ServiceDb, type ToolLock } from './postgres-rollback.js';
+import { RollbackLockSession, type ToolLock } from './postgres-rollback.js';
+import type { ServiceDb } from './service-db.js';
 
 /**
  * What every adapter shares on PostgreSQL: the service database, its rollback-lock session

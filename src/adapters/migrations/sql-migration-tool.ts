@@ -19,15 +19,8 @@ import {
   type MigrationsBase,
 } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import {
-  assertTracked,
-  readServiceDb,
-  runSqlDown,
-  serviceDbError,
-  tableColumns,
-  trackingLayoutError,
-  type ServiceDb,
-} from './postgres-rollback.js';
+import { assertTracked, runSqlDown } from './postgres-rollback.js';
+import { readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { parseSqlFile } from './sql-statements.js';
 import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
 

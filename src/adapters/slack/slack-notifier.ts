@@ -31,9 +31,9 @@ import { restoreCompleteMessage } from './render/restore-messages.js';
 import { verificationMessage } from './render/verification-blocks.js';
 import { triageMessage } from './render/triage-blocks.js';
 import { slackError, slackErrorCode } from './slack-errors.js';
-import { SlackDirectory } from './slack-directory.js';
 import { ticketUrl } from '../../domain/incident/use-cases/post-timeline.js';
-import { isUserGroup } from '../../domain/incident/ports/approvers.js';
+import { IncidentChannelOpener } from './incident-channel-opener.js';
+import { regionOfArn } from '../rds/rds-arn.js';
 
 export { slackErrorCode } from './slack-errors.js';
 
@@ -48,16 +48,6 @@ export const deliveringNotice = new AsyncLocalStorage<{ noticeId: number; uncert
 
 /** Message metadata event type of the bot's notices. */
 export const NOTICE_EVENT_TYPE = 'migrate_bot_notice';
-
-/** Slack's channel-name rules: lowercase letters, digits, `-`, `_`; at most 80 characters. */
-export function toChannelName(base: string, attempt: number): string {
-  const suffix = attempt > 1 ? `-${attempt}` : '';
-  const clean = base
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/-{2,}/g, '-');
-  return `${clean.slice(0, 80 - suffix.length)}${suffix}`;
-}
 
 /**
  * Delivers notices on the Slack Web API (chat.postMessage, chat.update,
@@ -74,7 +64,11 @@ export class SlackNotifier {
     private readonly logger: Logger,
     /** Texts people edit (`TEMPLATES_DIR`; runbook 003's as defaults). */
     private readonly templates: MessageTemplates = DEFAULT_TEMPLATES,
-  ) {}
+  ) {
+    this.channels = new IncidentChannelOpener(client, logger);
+  }
+
+  private readonly channels: IncidentChannelOpener;
 
   private async post(incident: SlackIncident, message: SlackMessage, threadTs?: string): Promise<string> {
     if (!incident.channelId)
@@ -125,81 +119,12 @@ export class SlackNotifier {
     }
   }
 
-  async createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
-    let channel: { id: string; name: string } | null = null;
-    for (let attempt = 1; attempt <= 50 && !channel; attempt++) {
-      const name = toChannelName(baseName, attempt);
-      try {
-        const res = await this.client.conversations.create({ name, is_private: false });
-        channel = { id: res.channel!.id!, name: res.channel!.name ?? name };
-      } catch (err) {
-        if (slackErrorCode(err) !== 'name_taken') throw slackError(err, 'conversations.create');
-      }
-    }
-    if (!channel)
-      throw new AppError({
-        code: 'slack_api_error',
-        message: `no free channel name for ${baseName}`,
-        userMessage: 'Could not find a free incident channel name.',
-      });
-
-    const botUserId = await this.botUserId();
-    const users = (await this.expandGroups(invitees)).filter((u) => u !== botUserId);
-    if (users.length) {
-      try {
-        await this.client.conversations.invite({ channel: channel.id, users: users.join(',') });
-      } catch {
-        // conversations.invite is all-or-nothing; invite one by one so one bad ID does not keep everyone out.
-        const missed: string[] = [];
-        for (const u of users) {
-          await this.client.conversations.invite({ channel: channel.id, users: u }).catch((err: unknown) => {
-            if (slackErrorCode(err) !== 'already_in_channel')
-              missed.push(`<@${u}> (${slackErrorCode(err) ?? 'error'})`);
-          });
-        }
-        if (missed.length) {
-          this.logger.warn({ channel: channel.id, missed }, 'some people could not be invited');
-          await this.client.chat
-            .postMessage({
-              channel: channel.id,
-              text: `:warning: Could not invite ${missed.join(', ')}. Please add them by hand.`,
-            })
-            .catch(() => undefined);
-        }
-      }
-    }
-    return channel;
-  }
-
-  /** People of approver user groups (`S…`), asked now; a group Slack cannot list is logged and skipped (its people join by hand). */
-  private async expandGroups(ids: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const id of ids) {
-      if (!isUserGroup(id)) {
-        out.push(id);
-        continue;
-      }
-      try {
-        out.push(...(await new SlackDirectory(this.client).usergroupMembers(id)));
-      } catch (err) {
-        this.logger.warn({ err, usergroup: id }, 'could not list an approver group to invite it');
-      }
-    }
-    return [...new Set(out)];
-  }
-
-  private botUser: Promise<string | undefined> | undefined;
-
-  /** The bot's own user ID (never invited: Slack answers `cant_invite_self`); one `auth.test` per process. */
-  private botUserId(): Promise<string | undefined> {
-    this.botUser ??= this.client.auth.test().then(
-      (r) => r.user_id,
-      () => {
-        this.botUser = undefined; // try again next time
-        return undefined;
-      },
-    );
-    return this.botUser;
+  /**
+   * Creates the incident channel and invites `invitees` (user groups expanded): see
+   * {@link IncidentChannelOpener.open}.
+   */
+  createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
+    return this.channels.open(baseName, invitees);
   }
 
   /**
@@ -447,10 +372,4 @@ export class SlackNotifier {
         retryable: res.status >= 500,
       });
   }
-}
-
-/** The region of an AWS ARN (`arn:aws:rds:eu-west-1:123456789012:snapshot:…` → `eu-west-1`), or null (AWS "Amazon Resource Names"). */
-export function regionOfArn(arn: string | undefined): string | null {
-  const region = arn?.split(':')[3];
-  return region && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : null;
 }

@@ -1,7 +1,7 @@
 import type { AppError } from '../../../src/shared/errors.js';
 import { describe, expect, it } from 'vitest';
 import { migrationsToRevert, resolveMigration, type AppliedMigration } from '../../../src/domain/rollback/plan.js';
-import { planStepFromStored } from '../../../src/adapters/postgres/postgres-incident-repository.js';
+import { planStepFromStored } from '../../../src/adapters/postgres/incident-rows.js';
 import { saying, userText } from '../../support/words.js';
 
 const applied: AppliedMigration[] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { incidentChannelName } from '../../../src/domain/incident/use-cases/open-incident.js';
-import { toChannelName } from '../../../src/adapters/slack/slack-notifier.js';
+import { toChannelName } from '../../../src/adapters/slack/incident-channel-opener.js';
 
 describe('incident channel names', () => {
   const incident = {

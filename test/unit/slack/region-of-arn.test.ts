@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { regionOfArn } from '../../../src/adapters/slack/slack-notifier.js';
+import { regionOfArn } from '../../../src/adapters/rds/rds-arn.js';
 
 describe('the region of a snapshot ARN, for its console bookmark', () => {
   it('reads the fourth field of an ARN', () => {

@@ -1,4 +1,4 @@
-import { wordsMrkdwn } from './words-mrkdwn.js';
+import { people, wordsMrkdwn } from './words-mrkdwn.js';
 import type { Incident } from '../../../domain/incident/model/incident.js';
 import { actionNoun } from '../../../domain/incident/model/incident.js';
 import type { IncidentNotice, StatusChange } from '../../../domain/incident/model/notices.js';
@@ -10,12 +10,7 @@ import { escapeMrkdwn } from './limits.js';
 /** What a person typed, as data: `&`, `<` and `>` escaped, so no `<!channel>`, link or mention survives. */
 const typed = (text: string): string => escapeMrkdwn(text.trim());
 
-/** A person: a Slack mention for a Slack user id, else the CLI operator's name as code. */
-export function person(id: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : `\`${escapeMrkdwn(id)}\``;
-}
-
-const people = (ids: readonly string[], sep: string): string => ids.map(person).join(sep);
+const person = (id: string): string => people([id]);
 const because = (reason: string | null): string => (reason ? `: _${typed(reason)}_` : '');
 
 /** The rehearsal's result: a head line, one line per step with its duration (ms) or error. */
@@ -35,7 +30,7 @@ type Render<K extends IncidentNotice['kind']> = (n: Extract<IncidentNotice, { ki
 
 const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   approvals_recorded: (n) =>
-    `:memo: Approvals recorded from the command line by \`${escapeMrkdwn(n.operator)}\` for ${people(n.approvers, ', ')}: _${typed(n.reason)}_`,
+    `:memo: Approvals recorded from the command line by \`${escapeMrkdwn(n.operator)}\` for ${people(n.approvers)}: _${typed(n.reason)}_`,
   break_glass: (n) =>
     `:rotating_light: *BREAK GLASS* — ${person(n.by)} opened the rollback of \`${n.migration}\` on *${n.service}* with one approval instead of the usual set: _${typed(n.reason)}_`,
   warnings_acknowledged: (n) =>
@@ -72,7 +67,7 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
       ? `:repeat: ${person(n.by)} started round ${n.attempt}: the restore into \`${n.restoreTarget}\` runs again after ${n.approvalsRequired} new approvals; earlier approvals do not carry over.`
       : `:repeat: ${person(n.by)} started round ${n.attempt}: ${n.steps} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
   plan_superseded: (n) =>
-    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${people(n.voided, ', ') || 'none'}) were voided:\n${n.changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
+    `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${people(n.voided) || 'none'}) were voided:\n${n.changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
   tool_lock_taken_over: (n) =>
     `:unlock: Found the tool lock (${n.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`,
   step_started: (n) =>

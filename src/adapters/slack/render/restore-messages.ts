@@ -2,12 +2,11 @@ import { slackDate } from './limits.js';
 import { wordsPlain } from '../../../shared/words.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
 import { wordsMrkdwn } from './words-mrkdwn.js';
-import type { KnownBlock, SlackMessage } from './block-kit.js';
+import { context, header, type KnownBlock, section, type SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { shortId, type Incident, type IncidentFailure } from '../../../domain/incident/model/incident.js';
 import { formatDuration } from '../../../shared/clock.js';
-import { redactSecrets } from '../../../shared/redact.js';
-import { clip, LIMITS } from './limits.js';
+import { clip } from './limits.js';
 
 /**
  * A restore incident's own words (runbook 003 "Restore from backup"): what is restored, into
@@ -16,19 +15,6 @@ import { clip, LIMITS } from './limits.js';
 
 /** `action_id` of a failed restore's *Delete* button (value: the incident id). */
 export const ACTION_DISCARD = 'restore_discard';
-
-const section = (text: string): KnownBlock => ({
-  type: 'section',
-  text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) },
-});
-const context = (text: string): KnownBlock => ({
-  type: 'context',
-  elements: [{ type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) }],
-});
-const header = (text: string): KnownBlock => ({
-  type: 'header',
-  text: { type: 'plain_text', text: clip(text, LIMITS.headerText), emoji: true },
-});
 
 /** What the provider restores into: a new `database` (pg_dump), `instance` (RDS) or `Aurora cluster`. */
 export function restoreTargetNoun(service: Pick<ServiceConfig, 'snapshot'>): string {

@@ -1,8 +1,7 @@
-import type { KnownBlock } from './block-kit.js';
+import { type KnownBlock, section } from './block-kit.js';
 import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
 import { advisesRestore, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
-import { clip, escapeMrkdwn, LIMITS } from './limits.js';
-import { redactSecrets } from '../../../shared/redact.js';
+import { escapeMrkdwn } from './limits.js';
 
 /** `action_id` of the plan card's *Restore instead* button; the value is the incident id. */
 export const ACTION_RESTORE_INSTEAD = 'incident_restore_instead';
@@ -23,11 +22,6 @@ const RISK_EMOJI: Record<RiskFinding['class'], string> = {
 export function riskLine(f: RiskFinding): string {
   return `${RISK_EMOJI[f.class]} ${escapeMrkdwn(riskVerdict(f))}`;
 }
-
-const section = (text: string): KnownBlock => ({
-  type: 'section',
-  text: { type: 'mrkdwn', text: clip(redactSecrets(text), LIMITS.sectionText) },
-});
 
 /**
  * The plan card's lead: one verdict line per notable finding, step by step

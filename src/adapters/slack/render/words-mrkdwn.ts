@@ -1,4 +1,5 @@
-import { asWords, type WordPart, type WordsLike } from '../../../shared/words.js';
+import type { Incident } from '../../../domain/incident/model/incident.js';
+import { asWords, joinWords, user, type WordPart, type WordsLike } from '../../../shared/words.js';
 import { userMessageOf } from '../../../shared/errors.js';
 import { escapeMrkdwn } from './limits.js';
 
@@ -47,3 +48,20 @@ export function errorMrkdwn(err: unknown): string {
 export function refusalMrkdwn(why: WordsLike): string {
   return `:no_entry: ${wordsMrkdwn(why)}`;
 }
+
+/** People as mentions, joined by `separator` (ids that are not Slack user ids, such as a CLI operator's name, show as code). */
+export function people(ids: readonly string[], separator = ', '): string {
+  return wordsMrkdwn(joinWords(ids.map(user), separator));
+}
+
+/** An incident state as the channel shows it: emoji and words. */
+export const STATE_LABEL: Record<Incident['state'], string> = {
+  opened: ':large_blue_circle: opened',
+  snapshotting: ':camera: taking the snapshot',
+  awaiting_approval: ':raised_hand: awaiting approval',
+  rolling_back: ':arrow_backward: rolling back',
+  resolved: ':white_check_mark: resolved',
+  resolved_with_warnings: ':warning: resolved with warnings — verification failed, needs a look',
+  failed: ':red_circle: failed — needs a human',
+  cancelled: ':no_entry_sign: cancelled',
+};
