@@ -3,8 +3,9 @@
  * Slack's request window, and a Redis outage — against real PostgreSQL, a redis-server of
  * the test's own that it stops and starts, Bolt over HTTP and the Slack stand-in.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { afterEach, describe, expect, onTestFinished } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
 import {
   channelTexts,
   eventually,
@@ -39,20 +40,28 @@ const tablesIn = async (db: TestDatabase) =>
     .filter(Boolean);
 
 describe('ways out of a running or failed incident', () => {
-  let h: Harness | undefined;
   let slow: TestDatabase | undefined;
   let redis: OwnRedis | undefined;
+  // Before the bot closes (afterEach runs before the `bot` fixture's cleanup): the harness cleans its keys on close.
   afterEach(async () => {
-    await redis?.start().catch(() => undefined); // the harness cleans its keys on close
-    await h?.close();
-    await slow?.drop();
-    await redis?.stop();
-    h = slow = redis = undefined;
+    await redis?.start().catch(() => undefined);
   });
+  /** After the bot closes (onTestFinished runs after the fixture's cleanup). */
+  const dropSlow = async (): Promise<void> => {
+    await slow?.drop();
+    slow = undefined;
+  };
+  const stopRedis = async (): Promise<void> => {
+    await redis?.stop();
+    redis = undefined;
+  };
 
-  it('close while a rollback runs stops it after the step in progress; retry re-plans what is still applied and needs new approvals', async () => {
+  it('close while a rollback runs stops it after the step in progress; retry re-plans what is still applied and needs new approvals', async ({
+    bot,
+  }) => {
     slow = await createSlowServiceDb(2);
-    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url });
+    onTestFinished(dropSlow);
+    const h = await bot(SLOW_SERVICE, { ticketDatabaseUrl: slow.url });
     await h.command('rollback 001');
     const { incidentId, channel } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -89,9 +98,12 @@ describe('ways out of a running or failed incident', () => {
     );
   });
 
-  it('the reconciler queues a rollback whose approvals are complete but was never queued, and fails a rolling_back incident with no job', async () => {
+  it('the reconciler queues a rollback whose approvals are complete but was never queued, and fails a rolling_back incident with no job', async ({
+    bot,
+  }) => {
     slow = await createSlowServiceDb(0);
-    h = await startHarness(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, reconcileEveryMs: 500 });
+    onTestFinished(dropSlow);
+    const h = await bot(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, reconcileEveryMs: 500 });
     await h.command('rollback 003');
     const { incidentId } = await planCard(h);
     await posted(h, 'Snapshot saved');
@@ -112,7 +124,7 @@ describe('ways out of a running or failed incident', () => {
     const second = await eventually(
       'a second incident',
       async () =>
-        (await query<{ id: string }>(h!.stateDb.url, "SELECT id FROM incidents WHERE state <> 'resolved'"))[0]?.id,
+        (await query<{ id: string }>(h.stateDb.url, "SELECT id FROM incidents WHERE state <> 'resolved'"))[0]?.id,
     );
     await reachesState(h, second, 'awaiting_approval');
     await query(h.stateDb.url, "UPDATE incidents SET state = 'rolling_back' WHERE id = $1", [second]);
@@ -127,8 +139,10 @@ describe('ways out of a running or failed incident', () => {
     expect(events).toEqual([{ actor: 'reconciler' }]);
   });
 
-  it('the reconciler fails an incident whose snapshot outlived the provider wait, and asks for a lost prepare job again', async () => {
-    h = await startHarness({}, { reconcileEveryMs: 500 });
+  it('the reconciler fails an incident whose snapshot outlived the provider wait, and asks for a lost prepare job again', async ({
+    bot,
+  }) => {
+    const h = await bot({}, { reconcileEveryMs: 500 });
     // An incident whose snapshot started 2 hours ago (pg_dump's limit is one hour) and whose prepare job is gone,
     // written in one statement so the reconciler never sees it half-made.
     const [row] = await query<{ id: string }>(
@@ -165,8 +179,10 @@ describe('ways out of a running or failed incident', () => {
     expect(acted).toHaveLength(1);
   });
 
-  it('refuses requests dated more than 5 minutes in the past or the future with 401, and records nothing', async () => {
-    h = await startHarness();
+  it('refuses requests dated more than 5 minutes in the past or the future with 401, and records nothing', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const now = Math.floor(Date.now() / 1000);
     for (const offset of [6 * 60, 24 * 3600, -6 * 60]) {
       const res = await h.command('rollback 007', REQUESTER, { timestampSec: now + offset });
@@ -179,10 +195,14 @@ describe('ways out of a running or failed incident', () => {
     expect(h.slack.callsTo('conversations.create')).toEqual([]);
   });
 
-  it('Redis down: a command is answered in seconds and leaves nothing behind; approvals made during a 20 s outage run once Redis is back', async () => {
+  it('Redis down: a command is answered in seconds and leaves nothing behind; approvals made during a 20 s outage run once Redis is back', async ({
+    bot,
+  }) => {
     redis = await startOwnRedis();
+    onTestFinished(stopRedis);
     slow = await createSlowServiceDb(0);
-    h = await startHarness(SLOW_SERVICE, {
+    onTestFinished(dropSlow);
+    const h = await bot(SLOW_SERVICE, {
       ticketDatabaseUrl: slow.url,
       redisUrl: redis.url,
       reconcileEveryMs: 1000,
@@ -205,7 +225,7 @@ describe('ways out of a running or failed incident', () => {
     const opened = await eventually(
       'the command to work again',
       async () => {
-        const attempt = await h!.command('rollback 003');
+        const attempt = await h.command('rollback 003');
         const answer = await responseText(h!, attempt.key);
         answers.push(answer);
         return answer.startsWith('Opening incident') ? answer : null;
@@ -232,7 +252,7 @@ describe('ways out of a running or failed incident', () => {
     expect(await appliedIn(slow)).toEqual(['001_create_orders.ts', '002_add_order_notes.ts']);
     await eventually(
       'the channel to catch up',
-      async () => h!.slack.messages().some((m) => `${m.text}`.includes('Rollback complete.')),
+      async () => h.slack.messages().some((m) => `${m.text}`.includes('Rollback complete.')),
       40_000,
     );
     expect((await incidentRow(h, incidentId)).steps).toEqual([expect.objectContaining({ status: 'done' })]);

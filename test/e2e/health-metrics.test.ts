@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
+import { describe, expect, onTestFinished } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS } from '../support/bot-harness.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { planCard, reachesState } from '../support/e2e-helpers.js';
 
@@ -20,19 +21,17 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('health, readiness and metrics on HTTP_PORT', () => {
-  let h: Harness | undefined;
   let redis: OwnRedis | undefined;
-  // Closing a bot whose Redis was stopped and started again waits for BullMQ's workers to reconnect
-  // and stop; with three other test files running beside it this once took longer than the default 60 s.
-  afterEach(async () => {
-    await h?.close();
+  /** After the bot closes (onTestFinished runs after the `bot` fixture's cleanup), so its workers stop against a live Redis. */
+  const stopRedis = async (): Promise<void> => {
     await redis?.stop().catch(() => undefined);
-    h = undefined;
     redis = undefined;
-  }, 120_000);
+  };
 
-  it('counts commands, Slack calls, jobs, snapshot and down-step durations and incidents by state as a rollback runs', async () => {
-    h = await startHarness();
+  it('counts commands, Slack calls, jobs, snapshot and down-step durations and incidents by state as a rollback runs', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const port = h.bot.opsPort!;
     expect(await get(port, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' });
     const ready = await get(port, '/readyz');
@@ -100,13 +99,13 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     expect(after).toMatch(/^migrate_bot_post_ack_work\{state="running"\} 0$/m);
   });
 
-  it('counts Slack errors by their code, 429s as ratelimited', async () => {
-    h = await startHarness();
+  it('counts Slack errors by their code, 429s as ratelimited', async ({ bot }) => {
+    const h = await bot();
     h.slack.fault('conversations.create', { status: 429, retryAfterSec: 1 });
     h.slack.failNext('pins.add', 'restricted_action');
     await h.command('rollback 007');
     await planCard(h); // the channel was made after Slack's Retry-After
-    const metrics = async (): Promise<string> => (await get(h!.bot.opsPort!, '/metrics')).body;
+    const metrics = async (): Promise<string> => (await get(h.bot.opsPort!, '/metrics')).body;
     await expect
       .poll(
         async () =>
@@ -124,9 +123,10 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     expect(sample(text, 'migrate_bot_slack_api_calls_total', { method: 'conversations.create', error: 'ok' })).toBe(1);
   });
 
-  it('/readyz answers 503 naming Redis when Redis stops, and 200 again when it is back', async () => {
+  it('/readyz answers 503 naming Redis when Redis stops, and 200 again when it is back', async ({ bot }) => {
     redis = await startOwnRedis();
-    h = await startHarness({}, { redisUrl: redis.url });
+    onTestFinished(stopRedis);
+    const h = await bot({}, { redisUrl: redis.url });
     const port = h.bot.opsPort!;
     expect((await get(port, '/readyz')).status).toBe(200);
     await redis.stop();

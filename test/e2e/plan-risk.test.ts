@@ -1,8 +1,9 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, OUTSIDER, startHarness, type Harness } from '../support/bot-harness.js';
+import { afterEach, describe, expect } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS, OUTSIDER, type Harness } from '../support/bot-harness.js';
 import {
   channelTexts,
   eventually,
@@ -41,17 +42,16 @@ const buttons = (call: { args: Record<string, unknown> }): string[] =>
   );
 
 describe('risk on the plan card, approval tiers, plans bound to their digest, break glass', () => {
-  let h: Harness | undefined;
   let dir: string | undefined;
   afterEach(async () => {
-    await h?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-    h = undefined;
     dir = undefined;
   });
 
-  it('a destructive plan shows its figures and needs the extra approver, each confirming in a modal', async () => {
-    h = await startHarness({ approvals: { required: 2, destructive: 3, approvers: [...APPROVERS, THIRD] } });
+  it('a destructive plan shows its figures and needs the extra approver, each confirming in a modal', async ({
+    bot,
+  }) => {
+    const h = await bot({ approvals: { required: 2, destructive: 3, approvers: [...APPROVERS, THIRD] } });
     await query(
       h.ticketDb.url,
       'INSERT INTO failed_login_attempts (user_id) SELECT gen_random_uuid() FROM generate_series(1, 1000)',
@@ -101,10 +101,12 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(events[0]!.data.destructive).toBe(true);
   });
 
-  it('a plan changed after approval (a migration file edited) does not run, says what changed, and runs only with new approvals', async () => {
+  it('a plan changed after approval (a migration file edited) does not run, says what changed, and runs only with new approvals', async ({
+    bot,
+  }) => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-digest-'));
     await cp(TICKET_MIGRATIONS_DIR, dir, { recursive: true });
-    h = await startHarness({ migrations: { tool: 'knex', directory: dir } });
+    const h = await bot({ migrations: { tool: 'knex', directory: dir } });
     const before = await applied(h);
     await h.command('rollback 007');
     const { incidentId, channel } = await planCard(h);
@@ -135,7 +137,7 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
 
     // A new card with the new SQL; the old card's button is answered "superseded".
     const fresh = await eventually('the new plan card', async () => {
-      const cards = h!.slack
+      const cards = h.slack
         .messages(channel)
         .filter((m) => JSON.stringify(m.blocks).includes('"action_id":"incident_approve"'));
       return cards.find((m) => !JSON.stringify(m.blocks).includes(staleValue.slice(0, 12))) ?? null;
@@ -168,9 +170,11 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(superseded[0]!.data.changes).toContain('the file of `007_add_security_tables.ts` was edited');
   });
 
-  it('an irreversible step gets no approval buttons and offers restore; break glass is refused for it', async () => {
+  it('an irreversible step gets no approval buttons and offers restore; break glass is refused for it', async ({
+    bot,
+  }) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === 'node-pg-migrate')!;
-    h = await startHarness({}, { fixture });
+    const h = await bot({}, { fixture });
     const refused = await h.command('rollback 1731000000100 --break-glass "approvers unreachable, checkout is down"');
     expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(
       /Break glass is never allowed for an irreversible step: `1731000000100_create-events` is irreversible: it exports `down = false`/,
@@ -209,8 +213,10 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(await fixture.trackedNames(h.ticketDb.url)).toEqual(fixture.applied);
   });
 
-  it('break glass runs with one approver, is announced in the channel and to stakeholders, and is logged', async () => {
-    h = await startHarness({ announce_channel: 'C0STAKE001' });
+  it('break glass runs with one approver, is announced in the channel and to stakeholders, and is logged', async ({
+    bot,
+  }) => {
+    const h = await bot({ announce_channel: 'C0STAKE001' });
     h.slack.addChannel({ id: 'C0STAKE001', name: 'stakeholders' });
     const short = await h.command('rollback 007 --break-glass "asleep"');
     expect(String((await h.slack.waitForResponse((r) => r.key === short.key)).body.text)).toMatch(
@@ -237,8 +243,8 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(event!.data.reason).toBe('both approvers unreachable, payments failing');
   });
 
-  it('approvers listed as a Slack user group are resolved when the button is pressed', async () => {
-    h = await startHarness({ approvals: { required: 2, destructive: 2, approvers: [APPROVERS[0], 'S0ONCALL1'] } });
+  it('approvers listed as a Slack user group are resolved when the button is pressed', async ({ bot }) => {
+    const h = await bot({ approvals: { required: 2, destructive: 2, approvers: [APPROVERS[0], 'S0ONCALL1'] } });
     h.slack.setUsergroup('S0ONCALL1', ['U0ONCALL1']);
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);

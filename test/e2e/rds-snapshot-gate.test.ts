@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
+import { afterEach, describe, expect, onTestFinished, vi } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS } from '../support/bot-harness.js';
 import type { RdsServer } from '../support/rds-server.js';
 import {
   eventually,
@@ -13,18 +14,22 @@ import {
 import { TABLES_OF_007 } from '../support/ticket-service.js';
 
 describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS endpoint)', () => {
-  let h: Harness | undefined;
   let rds: RdsServer | undefined;
-  afterEach(async () => {
-    await h?.close();
+  /** After the bot closes (onTestFinished runs after the `bot` fixture's cleanup): its snapshot polls end first. */
+  const closeRds = async (): Promise<void> => {
     await rds?.close();
+    rds = undefined;
+  };
+  afterEach(async () => {
     vi.unstubAllEnvs();
-    h = undefined;
   });
 
-  it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async () => {
+  it('waits for the snapshot when approvals arrive first, then rolls back; the notice carries the real snapshot ID', async ({
+    bot,
+  }) => {
     rds = await startRdsForBot({ snapshotDelayMs: 3000 });
-    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
+    onTestFinished(closeRds);
+    const h = await bot(RDS_SERVICE, { snapshotPollSeconds: 1 });
 
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);
@@ -42,7 +47,7 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
     // The channel header links the snapshot's page in the RDS console.
     const bookmark = await eventually(
       'the snapshot bookmark',
-      async () => h!.slack.bookmarks.find((b) => b.title.startsWith('Snapshot ')) ?? null,
+      async () => h.slack.bookmarks.find((b) => b.title.startsWith('Snapshot ')) ?? null,
     );
     expect(bookmark.link).toBe(
       `https://us-east-1.console.aws.amazon.com/rds/home?region=us-east-1#db-snapshot:id=${snapshotId}`,
@@ -78,9 +83,10 @@ describe('rollback with provider rds (real @aws-sdk/client-rds → loopback RDS 
     expect(JSON.stringify(h.slack.calls)).not.toContain('wJalrXUtnFEMI');
   });
 
-  it('a snapshot that fails leaves the database untouched and the incident failed', async () => {
+  it('a snapshot that fails leaves the database untouched and the incident failed', async ({ bot }) => {
     rds = await startRdsForBot({ snapshotDelayMs: 500, fail: 'failed' });
-    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
+    onTestFinished(closeRds);
+    const h = await bot(RDS_SERVICE, { snapshotPollSeconds: 1 });
     await h.command('rollback 007');
     await posted(h, 'Rollback of `007_add_security_tables.ts` on ticket-service failed');
     const [incident] = await rows<{ id: string; state: string }>(h.stateDb.url, 'SELECT id, state FROM incidents');

@@ -1,8 +1,9 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, OUTSIDER, startHarness, type Harness } from '../support/bot-harness.js';
+import { afterEach, describe, expect } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS, OUTSIDER, type Harness } from '../support/bot-harness.js';
 import { planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
 import { TICKET_MIGRATIONS_DIR } from '../support/ticket-service.js';
 
@@ -31,20 +32,19 @@ const rehearsalDatabases = async (h: Harness): Promise<string[]> =>
   ).map((r) => r.datname);
 
 describe('rehearse the plan on a restored copy (runbook 003 scenario 3)', () => {
-  let h: Harness | undefined;
   let dir: string | undefined;
   afterEach(async () => {
-    await h?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-    h = undefined;
     dir = undefined;
   });
 
-  it('a rehearsal on a pg_dump copy reports the failing constraint step and leaves production untouched; the production failure names the rows', async () => {
+  it('a rehearsal on a pg_dump copy reports the failing constraint step and leaves production untouched; the production failure names the rows', async ({
+    bot,
+  }) => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-rehearse-'));
     await cp(TICKET_MIGRATIONS_DIR, dir, { recursive: true });
     await writeFile(path.join(dir, '008_relax_user_id.ts'), MIGRATION_008);
-    h = await startHarness({ migrations: { tool: 'knex', directory: dir } });
+    const h = await bot({ migrations: { tool: 'knex', directory: dir } });
     await query(h.ticketDb.url, 'ALTER TABLE failed_login_attempts ALTER COLUMN user_id DROP NOT NULL');
     await query(
       h.ticketDb.url,

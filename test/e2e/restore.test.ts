@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, onTestFinished, vi } from 'vitest';
+import { it, type StartBot } from '../support/bot-test.js';
 import pg from 'pg';
-import { APPROVERS, startHarness, type Harness } from '../support/bot-harness.js';
+import { APPROVERS, type Harness } from '../support/bot-harness.js';
 import {
   channelTexts,
   planCard,
@@ -16,22 +17,25 @@ import { ADMIN_URL } from '../support/postgres.js';
 import type { RdsServer } from '../support/rds-server.js';
 
 describe('/migrate restore: to a NEW instance or database, after two approvals', () => {
-  let h: Harness | undefined;
   let rds: RdsServer | undefined;
+  /** After the bot closes (onTestFinished runs after the `bot` fixture's cleanup): its snapshot polls end first. */
+  const closeRds = async (): Promise<void> => {
+    await rds?.close();
+    rds = undefined;
+  };
   const dropLater: string[] = [];
   afterEach(async () => {
-    await h?.close();
-    await rds?.close();
     vi.unstubAllEnvs();
     for (const db of dropLater.splice(0))
       await query(ADMIN_URL, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
-    h = undefined;
-    rds = undefined;
   });
 
-  it('restores an RDS snapshot to <source>-recovery-<ts> and posts the endpoint and cut-over steps', async () => {
+  it('restores an RDS snapshot to <source>-recovery-<ts> and posts the endpoint and cut-over steps', async ({
+    bot,
+  }) => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 1500 });
-    h = await startHarness(RDS_SERVICE, { snapshotPollSeconds: 1 });
+    onTestFinished(closeRds);
+    const h = await bot(RDS_SERVICE, { snapshotPollSeconds: 1 });
 
     // An on-demand snapshot to restore from.
     const snap = await h.command('snapshot');
@@ -61,8 +65,10 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expect(row!.restore.result.endpoint).toMatch(/:\d+$/);
   });
 
-  it('restores a pg_dump snapshot into <db>_recovery_<ts> on the same server; point-in-time is refused for pg_dump', async () => {
-    h = await startHarness();
+  it('restores a pg_dump snapshot into <db>_recovery_<ts> on the same server; point-in-time is refused for pg_dump', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const refused = await h.command('restore --to 2026-01-01T00:00:00Z');
     expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(
       /Point-in-time restore needs an RDS instance/,
@@ -123,8 +129,8 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
       expect(t.replace(/pre-rollback-/g, '')).not.toMatch(/rollback|waived|roll back|down migration/i);
   };
 
-  it('an unknown snapshot id gets the recent snapshots and opens nothing', async () => {
-    h = await startHarness();
+  it('an unknown snapshot id gets the recent snapshots and opens nothing', async ({ bot }) => {
+    const h = await bot();
     const id = await dumpNow(h);
     const { key } = await h.command('restore pre-rollback-ticket-service-19990101-000000');
     const res = await h.slack.waitForResponse((r) => r.key === key);
@@ -141,8 +147,10 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expect(await databases(`${h.ticketDb.name}_recovery`)).toEqual([]);
   });
 
-  it('a dump changed after the incident opened fails the restore with the expected and found sha256, and creates nothing; every message says restore', async () => {
-    h = await startHarness();
+  it('a dump changed after the incident opened fails the restore with the expected and found sha256, and creates nothing; every message says restore', async ({
+    bot,
+  }) => {
+    const h = await bot();
     const id = await dumpNow(h);
     await h.command(`restore ${id}`);
     const { incidentId, channel } = await planCard(h);
@@ -163,8 +171,8 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expectRestoreWords(h, channel);
   });
 
-  it('two restores of one source in the same minute get two new databases', async () => {
-    h = await startHarness();
+  it('two restores of one source in the same minute get two new databases', async ({ bot }) => {
+    const h = await bot();
     const id = await dumpNow(h);
     const targets: string[] = [];
     for (let i = 0; i < 2; i++) {
@@ -189,12 +197,12 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
   /** An Aurora service with an on-demand cluster snapshot, restored and approved by both approvers. */
   async function approvedAuroraRestore(
     server: RdsServer,
+    bot: StartBot,
   ): Promise<{ harness: Harness; incidentId: string; channel: string }> {
-    const harness = await startHarness(
+    const harness = await bot(
       { snapshot: { provider: 'rds-cluster', cluster: 'tickettoken-aurora', max_wait_minutes: 1 } },
       { snapshotPollSeconds: 1 },
     );
-    h = harness; // closed by afterEach even if a later step fails
     const snap = await harness.command('snapshot');
     await harness.slack.waitForResponse(
       (r) => r.key === snap.key && JSON.stringify(r.body).includes('is available'),
@@ -209,16 +217,17 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     return { harness, ...card };
   }
 
-  it('an Aurora restore creates the cluster and its writer and posts the cluster endpoint', async () => {
+  it('an Aurora restore creates the cluster and its writer and posts the cluster endpoint', async ({ bot }) => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 800 });
+    onTestFinished(closeRds);
     rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' });
     rds.addInstance('tickettoken-aurora-1', {
       cluster: 'tickettoken-aurora',
       instanceClass: 'db.r6g.2xlarge',
       engine: 'aurora-postgresql',
     });
-    const aurora = await approvedAuroraRestore(rds);
-    h = aurora.harness;
+    const aurora = await approvedAuroraRestore(rds, bot);
+    const h = aurora.harness;
     const { channel } = aurora;
     const done = await posted(h, 'Restore complete', 40_000);
     const target = rds.requests.find((r) => r.action === 'RestoreDBClusterFromSnapshot')!.params.DBClusterIdentifier!;
@@ -233,11 +242,14 @@ describe('/migrate restore: to a NEW instance or database, after two approvals',
     expectRestoreWords(h, channel);
   });
 
-  it('a restore that fails after the create call names its leftover; two approvers have the bot delete it, the requester cannot', async () => {
+  it('a restore that fails after the create call names its leftover; two approvers have the bot delete it, the requester cannot', async ({
+    bot,
+  }) => {
     rds = await startRdsForBot({ snapshotDelayMs: 200, restoreDelayMs: 500 });
+    onTestFinished(closeRds);
     rds.addCluster('tickettoken-aurora', { engine: 'aurora-postgresql' }); // no writer to copy a class from, none configured
-    const aurora = await approvedAuroraRestore(rds);
-    h = aurora.harness;
+    const aurora = await approvedAuroraRestore(rds, bot);
+    const h = aurora.harness;
     const { incidentId, channel } = aurora;
     const row = await reachesState(h, incidentId, 'failed', 40_000);
     expect(row.failure?.code).toBe('restore_writer_class_unknown');

@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, REQUESTER, startHarness, type Harness } from '../support/bot-harness.js';
+import { afterEach, describe, expect } from 'vitest';
+import { it } from '../support/bot-test.js';
+import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
 import { planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
 import { TICKET_MIGRATIONS_DIR } from '../support/ticket-service.js';
 
@@ -24,19 +25,18 @@ const responseAll = async (h: Harness, key: string): Promise<string> =>
   JSON.stringify((await h.slack.waitForResponse((r) => r.key === key)).body);
 
 describe('verification after a rollback (runbook 003 "Post-rollback verification", runbook 001 postflight)', () => {
-  let h: Harness | undefined;
   let dir: string | undefined;
   let health: http.Server | undefined;
   afterEach(async () => {
-    await h?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
     await new Promise((r) => (health ? health.close(r) : r(undefined)));
-    h = undefined;
     dir = undefined;
     health = undefined;
   });
 
-  it('a down with a typo leaves the table: not "Validation passed" but resolved with warnings, visible in status until acknowledged', async () => {
+  it('a down with a typo leaves the table: not "Validation passed" but resolved with warnings, visible in status until acknowledged', async ({
+    bot,
+  }) => {
     let healthStatus = 200;
     health = http.createServer((_req, res) => res.writeHead(healthStatus).end('ok'));
     await new Promise<void>((r) => health!.listen(0, '127.0.0.1', r));
@@ -44,7 +44,7 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-verify-'));
     await cp(TICKET_MIGRATIONS_DIR, dir, { recursive: true });
     await writeFile(path.join(dir, '008_add_event_reminders.ts'), MIGRATION_008);
-    h = await startHarness({
+    const h = await bot({
       migrations: { tool: 'knex', directory: dir },
       verify: {
         smoke_queries: [

@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../../support/bot-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../../support/bot-test.js';
+import { APPROVERS } from '../../support/bot-harness.js';
 import { planCard, posted, query, textOf } from '../../support/e2e-helpers.js';
 import { createTestDatabase } from '../../support/postgres.js';
 import { existingRelations, migrateUpLikeGolangMigrate, SQL_DIR, TOOL_FIXTURES } from '../../support/tool-fixtures.js';
 
 describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('is shown in triage and on the plan card, and the Approve dialog asks the approver to acknowledge it', async () => {
+  it('is shown in triage and on the plan card, and the Approve dialog asks the approver to acknowledge it', async ({
+    bot,
+  }) => {
     const sql = TOOL_FIXTURES.find((f) => f.label.startsWith('sql (golang'))!;
     const dirty = {
       ...sql,
@@ -21,7 +18,7 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
         return db;
       },
     };
-    h = await startHarness({}, { fixture: dirty });
+    const h = await bot({}, { fixture: dirty });
     await h.command('rollback 003');
     await posted(h, '1 dirty row (version 3)');
     const card = await posted(h, '"action_id":"incident_approve"');
@@ -44,22 +41,16 @@ describe('a dirty version (runbook 001 "Dirty Migration Recovery")', () => {
 });
 
 describe('what cannot be rolled back: an irreversible step gets a card without Approve; a tracking table of another tool is refused before anything is recorded', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it.each([
+  it.for<[string, string, RegExp]>([
     [
       'node-pg-migrate',
       'rollback 1731000000100',
       /`1731000000100_create-events` is irreversible: it exports `down = false`/,
     ],
     ['drizzle', 'rollback 0000', /`0000_create_events` has no rollback script \(`rollback\/0000_rollback_\*\.sql`\)/],
-  ])('%s: %s', async (tool, text, expected) => {
+  ])('%s: %s', async ([tool, text, expected], { bot }) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === tool)!;
-    h = await startHarness({}, { fixture });
+    const h = await bot({}, { fixture });
     await h.command(text);
     const card = await posted(h, '"action_id":"incident_restore_instead"');
     expect(textOf(card)).toMatch(expected);
@@ -69,9 +60,9 @@ describe('what cannot be rolled back: an irreversible step gets a card without A
     expect(await fixture.trackedNames(h.ticketDb.url)).toEqual(fixture.applied);
   });
 
-  it('a tracking table of another tool is refused before anything is recorded', async () => {
+  it('a tracking table of another tool is refused before anything is recorded', async ({ bot }) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === 'node-pg-migrate')!;
-    h = await startHarness({ migrations: { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' } }, { fixture });
+    const h = await bot({ migrations: { tool: 'sql', directory: SQL_DIR, table: 'pgmigrations' } }, { fixture });
     const { key } = await h.command('rollback 1731000000200');
     const res = await h.slack.waitForResponse((r) => r.key === key);
     expect(res.body.response_type).toBe('ephemeral');

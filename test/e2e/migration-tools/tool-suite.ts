@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../../support/bot-harness.js';
+import { afterEach, describe, expect, onTestFinished, vi } from 'vitest';
+import { it } from '../../support/bot-test.js';
+import { APPROVERS } from '../../support/bot-harness.js';
 import {
   incidentRow,
   planCard,
@@ -21,18 +22,20 @@ import { existingRelations, type ToolFixture } from '../../support/tool-fixtures
  */
 export function toolRollbackSuite(fixture: ToolFixture): void {
   describe(`/migrate rollback for a ${fixture.label} service`, () => {
-    let h: Harness | undefined;
     let rds: RdsServer | undefined;
-    afterEach(async () => {
-      await h?.close();
+    /** After the bot closes (onTestFinished runs after the `bot` fixture's cleanup): its snapshot polls end first. */
+    const closeRds = async (): Promise<void> => {
       await rds?.close();
-      vi.unstubAllEnvs();
-      h = undefined;
       rds = undefined;
+    };
+    afterEach(async () => {
+      vi.unstubAllEnvs();
     });
 
-    it('plans with the captured SQL, survives a restart between approvals, rolls back and verifies the tracking table', async () => {
-      h = await startHarness({}, { fixture });
+    it('plans with the captured SQL, survives a restart between approvals, rolls back and verifies the tracking table', async ({
+      bot,
+    }) => {
+      const h = await bot({}, { fixture });
       await h.command(`rollback ${fixture.target}`);
       const card = await posted(h, '"action_id":"incident_approve"');
       for (const name of fixture.reverted) expect(textOf(card)).toContain(name);
@@ -57,8 +60,10 @@ export function toolRollbackSuite(fixture: ToolFixture): void {
       );
     });
 
-    it('stops at a step that meets lock_timeout: the newer step stays reverted, the blocked one and its tracking row stay, the blocker is named', async () => {
-      h = await startHarness({ lock_timeout: '1s' }, { fixture });
+    it('stops at a step that meets lock_timeout: the newer step stays reverted, the blocked one and its tracking row stay, the blocker is named', async ({
+      bot,
+    }) => {
+      const h = await bot({ lock_timeout: '1s' }, { fixture });
       await h.command(`rollback ${fixture.target}`);
       const { incidentId } = await planCard(h);
       await posted(h, 'Snapshot saved');
@@ -87,9 +92,12 @@ export function toolRollbackSuite(fixture: ToolFixture): void {
       );
     });
 
-    it('waits for an RDS snapshot still being created when the approvals arrive first (the snapshot gate)', async () => {
+    it('waits for an RDS snapshot still being created when the approvals arrive first (the snapshot gate)', async ({
+      bot,
+    }) => {
       rds = await startRdsForBot({ snapshotDelayMs: 2500 });
-      h = await startHarness(RDS_SERVICE, { fixture, snapshotPollSeconds: 1 });
+      onTestFinished(closeRds);
+      const h = await bot(RDS_SERVICE, { fixture, snapshotPollSeconds: 1 });
       await h.command(`rollback ${fixture.target}`);
       const { incidentId } = await planCard(h);
       await h.press('incident_approve', incidentId, APPROVERS[0]);

@@ -9,8 +9,9 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { APPROVERS, startHarness, type Harness } from '../../support/bot-harness.js';
+import { afterEach, describe, expect, onTestFinished } from 'vitest';
+import { it, type StartBot } from '../../support/bot-test.js';
+import { APPROVERS, type Harness } from '../../support/bot-harness.js';
 import { channelTexts, eventually, planCard, posted, query, reachesState } from '../../support/e2e-helpers.js';
 import type { TestDatabase } from '../../support/postgres.js';
 import { createSlowServiceDb, SLOW_SERVICE, SLOW_TABLES } from '../../support/slow-service.js';
@@ -67,24 +68,32 @@ export type WorkerProcessTest = 'sigkill' | 'sigterm' | 'sql-dirty';
 export function workerProcessTests(which: WorkerProcessTest): void {
   describe('the worker process', () => {
     /** `it`, for the one test of this file only (the others are not registered). */
-    const only = (name: WorkerProcessTest, title: string, fn: () => Promise<void>, timeoutMs = 60_000): void => {
-      if (name === which) it(title, fn, timeoutMs);
+    const only = (
+      name: WorkerProcessTest,
+      title: string,
+      fn: (bot: StartBot) => Promise<void>,
+      timeoutMs = 60_000,
+    ): void => {
+      if (name === which) it(title, ({ bot }) => fn(bot), timeoutMs);
     };
-    let h: Harness | undefined;
     let slow: TestDatabase | undefined;
     const workers: WorkerProcess[] = [];
-    afterEach(async () => {
+    // Before the bot closes (afterEach runs before the `bot` fixture's cleanup): no worker outlives it.
+    afterEach(() => {
       for (const w of workers.splice(0))
         if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-      await h?.close();
-      await slow?.drop();
-      h = slow = undefined;
     });
+    /** After the bot closes (onTestFinished runs after the fixture's cleanup). */
+    const dropSlow = async (): Promise<void> => {
+      await slow?.drop();
+      slow = undefined;
+    };
 
     /** Opens `rollback 001` on the slow service, approves it, and waits until step 2 (the 3 s down of 002) is running. */
-    async function rollbackIntoStepTwo(): Promise<{ incidentId: string; channel: string }> {
+    async function rollbackIntoStepTwo(bot: StartBot): Promise<{ h: Harness; incidentId: string; channel: string }> {
       slow = await createSlowServiceDb(3);
-      h = await startHarness(SLOW_SERVICE, {
+      onTestFinished(dropSlow);
+      const h = await bot(SLOW_SERVICE, {
         ticketDatabaseUrl: slow.url,
         role: 'app',
         env: { JOB_LOCK_SECONDS: '2' },
@@ -98,23 +107,23 @@ export function workerProcessTests(which: WorkerProcessTest): void {
       await eventually('step 1 committed', async () => !(await appliedIn(slow!)).includes('003_add_order_audit.ts'));
       await new Promise((r) => setTimeout(r, 500)); // step 2 is now inside its 3 s down migration
       expect(await appliedIn(slow)).toContain('002_add_order_notes.ts');
-      return card;
+      return { h, ...card };
     }
 
     only(
       'sigkill',
       'killed with SIGKILL mid-rollback and restarted: no committed step runs twice, the stale knex lock is taken over, and it finishes',
-      async () => {
-        const { incidentId, channel } = await rollbackIntoStepTwo();
+      async (bot) => {
+        const { h, incidentId, channel } = await rollbackIntoStepTwo(bot);
         workers[0]!.child.kill('SIGKILL');
         await workers[0]!.exited;
         expect(await lockOf(slow!), 'the knex lock row the dead worker set').toBe(1);
 
-        workers.push(startWorker(h!, { JOB_LOCK_SECONDS: '2' }));
-        await reachesState(h!, incidentId, 'resolved', 60_000).catch((err: Error) => {
+        workers.push(startWorker(h, { JOB_LOCK_SECONDS: '2' }));
+        await reachesState(h, incidentId, 'resolved', 60_000).catch((err: Error) => {
           throw new Error(`${err.message}\nworker output:\n${workers[1]!.output().slice(-3000)}`);
         });
-        expect(await stepsDone(h!, incidentId)).toEqual([
+        expect(await stepsDone(h, incidentId)).toEqual([
           '003_add_order_audit.ts',
           '002_add_order_notes.ts',
           '001_create_orders.ts',
@@ -130,7 +139,7 @@ export function workerProcessTests(which: WorkerProcessTest): void {
         await eventually(
           'the channel to say the lock was taken over and the rollback completed',
           async () => {
-            const texts = channelTexts(h!, channel);
+            const texts = channelTexts(h, channel);
             return texts.some((t) => t.includes('took it over')) && texts.some((t) => t.includes('Rollback complete.'));
           },
           30_000,
@@ -141,8 +150,8 @@ export function workerProcessTests(which: WorkerProcessTest): void {
     only(
       'sigterm',
       'stopped with SIGTERM mid-rollback: finishes the step in progress, hands the job back, exits 0 within the grace period; the next worker completes it',
-      async () => {
-        const { incidentId } = await rollbackIntoStepTwo();
+      async (bot) => {
+        const { h, incidentId } = await rollbackIntoStepTwo(bot);
         const first = workers[0]!;
         first.child.kill('SIGTERM');
         const exit = await first.exited;
@@ -152,14 +161,13 @@ export function workerProcessTests(which: WorkerProcessTest): void {
         expect(await appliedIn(slow!)).toEqual(['001_create_orders.ts']);
         expect(await lockOf(slow!)).toBe(0);
         expect(
-          (
-            await query<{ state: string }>(h!.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId])
-          )[0]!.state,
+          (await query<{ state: string }>(h.stateDb.url, 'SELECT state FROM incidents WHERE id = $1', [incidentId]))[0]!
+            .state,
         ).toBe('rolling_back');
 
-        workers.push(startWorker(h!, { JOB_LOCK_SECONDS: '2' }));
-        await reachesState(h!, incidentId, 'resolved', 60_000);
-        expect(await stepsDone(h!, incidentId)).toEqual([
+        workers.push(startWorker(h, { JOB_LOCK_SECONDS: '2' }));
+        await reachesState(h, incidentId, 'resolved', 60_000);
+        expect(await stepsDone(h, incidentId)).toEqual([
           '003_add_order_audit.ts',
           '002_add_order_notes.ts',
           '001_create_orders.ts',
@@ -170,7 +178,7 @@ export function workerProcessTests(which: WorkerProcessTest): void {
     only(
       'sql-dirty',
       'plain SQL: SIGKILL inside a down leaves the version visibly dirty (golang-migrate protocol); the next worker reverts it again and clears it',
-      async () => {
+      async (bot) => {
         const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-slow-sql-'));
         try {
           await cp(SQL_DIR, dir, { recursive: true });
@@ -188,11 +196,11 @@ export function workerProcessTests(which: WorkerProcessTest): void {
               return db;
             },
           };
-          h = await startHarness({}, { fixture, role: 'app', env: { JOB_LOCK_SECONDS: '2' } });
+          const h = await bot({}, { fixture, role: 'app', env: { JOB_LOCK_SECONDS: '2' } });
           const version = async () =>
             (
               await query<{ version: string; dirty: boolean }>(
-                h!.ticketDb.url,
+                h.ticketDb.url,
                 'SELECT version::text AS version, dirty FROM schema_migrations',
               )
             )[0];
