@@ -75,10 +75,14 @@ export const EnvSchema = z.object({
    * acks came first: ack p99 1,296 ms at 16, 557 ms at 4).
    */
   POST_ACK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(4),
-  /** CLI only: who types the commands, for the event log, when `--as` is not given (a Slack user ID, or `cli:<login>` by default). */
+  /**
+   * CLI only: the Slack user ID of the person at the terminal, set by the operator's environment
+   * (not typed per command). The CLI acts as this user: a requester for rollback and snapshot,
+   * a reader for the rest (services.yaml `access:`), and the operator named on recorded approvals.
+   */
   MIGRATE_BOT_CLI_USER: z
     .string()
-    .regex(/^[A-Za-z0-9:._-]{2,80}$/, 'must be a Slack user ID or a login name')
+    .regex(/^[UW][A-Z0-9]{2,}$/, 'must be your Slack user ID, like U0SRE001 (Slack: profile → ⋮ → Copy member ID)')
     .optional(),
   /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),

@@ -24,6 +24,38 @@ const Approver = z
 /** A Slack channel ID (`C…` public, `G…` private). */
 const SlackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID like C0STAKE001');
 
+/** Who may: `anyone` in the workspace, or a list of Slack users (`U…`/`W…`) and user groups (`S…`). */
+const Audience = z.union([
+  z.literal('anyone'),
+  z.array(Approver).min(1, 'list at least one user or group, or write anyone'),
+]);
+
+/**
+ * `access:` of a service (or of `defaults:`, which services inherit field by field): who may open
+ * incidents, who may read, who may break glass, and whether incident channels are private.
+ */
+export const AccessSchema = z
+  .object({
+    /** Who may open rollback, restore and snapshot incidents. Required (in the service or in `defaults:`). */
+    requesters: Audience.optional(),
+    /** Who may run triage, status, plan, timeline and verify. Default: anyone. */
+    readers: Audience.optional(),
+    /** Who may use `--break-glass`. Default: nobody. */
+    break_glass: z.array(Approver).optional(),
+    /** Incident channels as private channels (`conversations.create` `is_private`). Default false. */
+    private: z.boolean().optional(),
+  })
+  .strict();
+
+/** A service's access rules after `defaults:` are applied. */
+export interface ServiceAccess {
+  requesters: 'anyone' | string[];
+  readers: 'anyone' | string[];
+  /** Empty: nobody may break glass. */
+  break_glass: string[];
+  private: boolean;
+}
+
 const MaxWaitMinutes = z
   .number()
   .positive()
@@ -81,6 +113,7 @@ export const TriageConfigSchema = z
 export const ServiceSchema = z
   .object({
     database_url_env: EnvVarName,
+    access: AccessSchema.optional(),
     /** The migration tool and its options: one of the registry's (`adapters/migrations/registry.ts`). */
     migrations: MigrationsConfigSchema,
     snapshot: SnapshotConfigSchema,
@@ -196,6 +229,8 @@ export const ServiceSchema = z
 
 export const ServicesFileSchema = z
   .object({
+    /** Settings every service inherits unless it sets its own: for now `access`. */
+    defaults: z.object({ access: AccessSchema.optional() }).strict().optional(),
     /** Default runbook link for services without their own `runbook_url`. */
     runbook_url: z
       .string()
@@ -216,7 +251,10 @@ export const ServicesFileSchema = z
 type ServiceFileEntry = z.infer<typeof ServiceSchema>;
 
 /** One service from services.yaml, with paths made absolute and connection strings resolved. */
-export interface ServiceConfig extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal' | 'verify'> {
+export interface ServiceConfig
+  extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal' | 'verify' | 'access'> {
+  /** Who may do what (`access:` merged over `defaults.access`). */
+  access: ServiceAccess;
   /** The key under `services:`. */
   name: string;
   /** Connection string from `database_url_env` (secret: never log or post it unredacted). */
@@ -306,6 +344,12 @@ export async function loadServices(
     const scratchUrl = scratchEnv ? env[scratchEnv] : undefined;
     if (scratchEnv && !scratchUrl)
       problems.push(`services.${name}.verify.scratch_database_url_env: environment variable ${scratchEnv} is not set`);
+    const access = { ...data.defaults?.access, ...svc.access };
+    if (!access.requesters)
+      problems.push(
+        `services.${name}.access.requesters: required — say who may open incidents on ${name}, in the service or under defaults:\n` +
+          '      access:\n        requesters: [S0ONCALL, U0SRE001]   # Slack user groups or users; or: requesters: anyone',
+      );
     const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
     const dir = await stat(migrations.directory).catch(() => null);
     if (!dir?.isDirectory())
@@ -317,6 +361,12 @@ export async function loadServices(
         : {}),
       ...((svc.runbook_url ?? data.runbook_url) ? { runbook_url: svc.runbook_url ?? data.runbook_url } : {}),
       name,
+      access: {
+        requesters: access.requesters ?? [],
+        readers: access.readers ?? 'anyone',
+        break_glass: access.break_glass ?? [],
+        private: access.private ?? false,
+      },
       database_url: url ?? '',
       migrations,
       triage: { ...svc.triage, database_url: triageUrl ?? '' },

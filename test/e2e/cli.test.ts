@@ -108,46 +108,52 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
   });
 
   it('refuses a rollback without approvals, with too few, or a destructive one unconfirmed — and opens nothing', async () => {
-    const none = await cli(h, ['rollback', 'ticket-service', '007', '--as', REQUESTER]);
+    const none = await cli(h, ['rollback', 'ticket-service', '007'], { MIGRATE_BOT_CLI_USER: REQUESTER });
     expect(none.code).toBe(5);
     expect(none.stderr).toMatch(/needs --approved-by .* and --reason/);
-    const one = await cli(h, [
-      'rollback',
-      'ticket-service',
-      '007',
-      '--as',
-      REQUESTER,
-      '--approved-by',
-      APPROVERS[0],
-      '--reason',
-      'Slack is down, approved on the bridge call',
-    ]);
+    const one = await cli(
+      h,
+      [
+        'rollback',
+        'ticket-service',
+        '007',
+        '--approved-by',
+        APPROVERS[0],
+        '--reason',
+        'Slack is down, approved on the bridge call',
+      ],
+      { MIGRATE_BOT_CLI_USER: REQUESTER },
+    );
     expect(one.code).toBe(5);
     expect(one.stderr).toMatch(/needs 2 distinct approver\(s\) \(it is destructive\); --approved-by named 1/);
-    const self = await cli(h, [
-      'rollback',
-      'ticket-service',
-      '007',
-      '--as',
-      APPROVERS[0],
-      '--approved-by',
-      APPROVERS.join(','),
-      '--reason',
-      'Slack is down, approved on the bridge call',
-    ]);
+    const self = await cli(
+      h,
+      [
+        'rollback',
+        'ticket-service',
+        '007',
+        '--approved-by',
+        APPROVERS.join(','),
+        '--reason',
+        'Slack is down, approved on the bridge call',
+      ],
+      { MIGRATE_BOT_CLI_USER: APPROVERS[0] },
+    );
     expect(self.code).toBe(5);
     expect(self.stderr).toMatch(/requested this rollback and cannot approve it/);
-    const unconfirmed = await cli(h, [
-      'rollback',
-      'ticket-service',
-      '007',
-      '--as',
-      REQUESTER,
-      '--approved-by',
-      APPROVERS.join(','),
-      '--reason',
-      'Slack is down, approved on the bridge call',
-    ]);
+    const unconfirmed = await cli(
+      h,
+      [
+        'rollback',
+        'ticket-service',
+        '007',
+        '--approved-by',
+        APPROVERS.join(','),
+        '--reason',
+        'Slack is down, approved on the bridge call',
+      ],
+      { MIGRATE_BOT_CLI_USER: REQUESTER },
+    );
     expect(unconfirmed.code).toBe(5);
     expect(unconfirmed.stderr).toMatch(/destructive: confirm with --confirm ticket-service/);
     expect(await incidents(h)).toEqual([]);
@@ -155,26 +161,28 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
   });
 
   it('rolls back with recorded approvals, exit 0; Slack gets the channel and the resolution; verify and status agree', async () => {
-    const snap = await cli(h, ['snapshot', 'ticket-service', '--json']);
+    const snap = await cli(h, ['snapshot', 'ticket-service', '--json'], { MIGRATE_BOT_CLI_USER: REQUESTER });
     expect(snap.code).toBe(0);
     const record = json<{ snapshot: { id: string; location: string; sha256: string } }>(snap).snapshot;
     expect(existsSync(record.location)).toBe(true);
     expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const run = await cliProcess(h, [
-      'rollback',
-      'ticket-service',
-      '007',
-      '--as',
-      REQUESTER,
-      '--approved-by',
-      APPROVERS.join(','),
-      '--reason',
-      'Slack is down, approved on the bridge call',
-      '--confirm',
-      'ticket-service',
-      '--json',
-    ]);
+    const run = await cliProcess(
+      h,
+      [
+        'rollback',
+        'ticket-service',
+        '007',
+        '--approved-by',
+        APPROVERS.join(','),
+        '--reason',
+        'Slack is down, approved on the bridge call',
+        '--confirm',
+        'ticket-service',
+        '--json',
+      ],
+      { MIGRATE_BOT_CLI_USER: REQUESTER },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = json<{ incident: { id: string; state: string; steps: Array<{ migration: string; status: string }> } }>(
@@ -199,6 +207,32 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
       [out.id],
     );
     expect(events).toContainEqual({ type: 'approvals_recorded', actor: REQUESTER });
+    // Recorded on the approvers' behalf, never as if they had pressed Approve themselves.
+    expect(events.filter((e) => e.type === 'approval_recorded')).toEqual([
+      { type: 'approval_recorded', actor: REQUESTER },
+      { type: 'approval_recorded', actor: REQUESTER },
+    ]);
+    expect(events.map((e) => e.type)).not.toContain('approval_given');
+    const recorded = await query<{ data: Record<string, string> }>(
+      h.stateDb.url,
+      "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'approval_recorded' ORDER BY id",
+      [out.id],
+    );
+    expect(recorded.map((r) => r.data)).toEqual(
+      APPROVERS.map((approver) =>
+        expect.objectContaining({
+          via: 'cli',
+          operator: REQUESTER,
+          approver,
+          reason: 'Slack is down, approved on the bridge call',
+        }),
+      ),
+    );
+    const channelText = JSON.stringify(h.slack.callsTo('chat.postMessage').map((c) => c.args));
+    expect(channelText).toContain(
+      `recorded by <@${REQUESTER}> on behalf of <@${APPROVERS[0]}> (CLI, Slack unavailable): _Slack is down, approved on the bridge call_`,
+    );
+    expect(channelText).not.toContain('Each approver typed');
     await h.slack.waitForCall(
       'chat.postMessage',
       (c) => JSON.stringify(c.args).includes('Approvals recorded from the command line'),
@@ -222,25 +256,14 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     const [view] = json<Array<{ incident: { id: string; state: string } | null; required: number }>>(status);
     expect(view!.incident!.id).toBe(incidentId);
 
-    const outsider = await cli(h, [
-      'close',
-      incidentId.slice(0, 8),
-      '--reason',
-      'opened by mistake',
-      '--as',
-      'U0RAND01',
-    ]);
+    const outsider = await cli(h, ['close', incidentId.slice(0, 8), '--reason', 'opened by mistake'], {
+      MIGRATE_BOT_CLI_USER: 'U0RAND01',
+    });
     expect(outsider.code).toBe(5);
     expect((await incidentRow(h, incidentId)).state).not.toBe('cancelled');
-    const closed = await cli(h, [
-      'close',
-      incidentId.slice(0, 8),
-      '--reason',
-      'opened by mistake',
-      '--as',
-      APPROVERS[0],
-      '--json',
-    ]);
+    const closed = await cli(h, ['close', incidentId.slice(0, 8), '--reason', 'opened by mistake', '--json'], {
+      MIGRATE_BOT_CLI_USER: APPROVERS[0],
+    });
     expect(closed.code).toBe(0);
     expect(json<{ incident: { state: string } }>(closed).incident.state).toBe('cancelled');
     await reachesState(h, incidentId, 'cancelled');
@@ -249,9 +272,32 @@ describe('migrate-bot CLI (same engine, state and event log as the Slack app)', 
     expect(String(reply.body.text)).toMatch(/no open incident/i);
   });
 
+  it('acts only as MIGRATE_BOT_CLI_USER: --as is refused, an unset or non-requester operator opens nothing', async () => {
+    const before = await incidents(h);
+    const args = [
+      'rollback',
+      'ticket-service',
+      '007',
+      '--approved-by',
+      APPROVERS.join(','),
+      '--reason',
+      'Slack is down, approved on the bridge call',
+    ];
+    const as = await cli(h, [...args, '--as', REQUESTER], { MIGRATE_BOT_CLI_USER: REQUESTER });
+    expect(as.code).toBe(5);
+    expect(as.stderr).toContain('`--as` is gone: the CLI acts as `MIGRATE_BOT_CLI_USER`');
+    const unset = await cli(h, args);
+    expect(unset.code).toBe(5);
+    expect(unset.stderr).toContain('Set `MIGRATE_BOT_CLI_USER` to your Slack user ID');
+    const bad = await cli(h, args, { MIGRATE_BOT_CLI_USER: 'alice' });
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toContain('MIGRATE_BOT_CLI_USER');
+    expect(await incidents(h)).toEqual(before);
+  });
+
   it('speaks plain text in a terminal: no Slack mention, channel link, bold or emoji markup in any output', async () => {
     const runs = [
-      await cli(h, ['snapshot', 'ticket-service', '--as', REQUESTER]),
+      await cli(h, ['snapshot', 'ticket-service'], { MIGRATE_BOT_CLI_USER: REQUESTER }),
       await cli(h, ['plan', 'ticket-service', '007']),
       await cli(h, ['status']),
       await cli(h, ['triage', 'ticket-service']),

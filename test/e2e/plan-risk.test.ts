@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect } from 'vitest';
 import { it } from '../support/bot-test.js';
-import { APPROVERS, OUTSIDER, type Harness } from '../support/bot-harness.js';
+import { APPROVERS, OUTSIDER, REQUESTER, type Harness } from '../support/bot-harness.js';
 import {
   channelTexts,
   eventually,
@@ -174,7 +174,7 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     bot,
   }) => {
     const fixture = TOOL_FIXTURES.find((f) => f.migrations.tool === 'node-pg-migrate')!;
-    const h = await bot({}, { fixture });
+    const h = await bot({ access: { requesters: 'anyone', break_glass: [REQUESTER] } }, { fixture });
     const refused = await h.command('rollback 1731000000100 --break-glass "approvers unreachable, checkout is down"');
     expect(String((await h.slack.waitForResponse((r) => r.key === refused.key)).body.text)).toMatch(
       /Break glass is never allowed for an irreversible step: `1731000000100_create-events` is irreversible: it exports `down = false`/,
@@ -216,7 +216,7 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
   it('break glass runs with one approver, is announced in the channel and to stakeholders, and is logged', async ({
     bot,
   }) => {
-    const h = await bot({ announce_channel: 'C0STAKE001' });
+    const h = await bot({ announce_channel: 'C0STAKE001', access: { requesters: 'anyone', break_glass: [REQUESTER] } });
     h.slack.addChannel({ id: 'C0STAKE001', name: 'stakeholders' });
     const short = await h.command('rollback 007 --break-glass "asleep"');
     expect(String((await h.slack.waitForResponse((r) => r.key === short.key)).body.text)).toMatch(

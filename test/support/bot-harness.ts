@@ -103,6 +103,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
             database_url_env: 'TICKET_DATABASE_URL',
             migrations: fixture.migrations,
             snapshot: { provider: 'pg_dump' },
+            access: { requesters: 'anyone' },
             // Two approvals for every plan, destructive ones included (each still typed-confirmed); tests of the tiers override this.
             approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
             status_update_minutes: 15,
@@ -116,6 +117,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
                 database_url_env: typeof e === 'string' ? 'TICKET_DATABASE_URL' : `EXTRA_${i}_DATABASE_URL`,
                 migrations: fixture.migrations,
                 snapshot: { provider: 'pg_dump' },
+                access: { requesters: 'anyone' },
                 approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
                 lock_timeout: '5s',
               },

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../../src/config/services.js';
 import { DurationSchema } from '../../src/config/duration.js';
 
 /**
- * A service as `loadServices` would give it, on `url`: pg_dump snapshots, two approvers, no
+ * A service as `loadServices` would give it, on `url`: pg_dump snapshots, two approvers, anyone may ask, nobody may break glass, no
  * smoke queries or health URLs, lock_timeout 1s and the triage defaults. `name` also names the
  * environment variable (`EVENTS_SERVICE` → `EVENTS_SERVICE_DATABASE_URL`).
  */
@@ -17,6 +17,7 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
     migrations: migrations as unknown as ServiceConfig['migrations'],
     snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
     approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
+    access: { requesters: 'anyone', readers: 'anyone', break_glass: [], private: false },
     invite: [],
     rehearsal: { allow_cloud_restore: false, database_url: url },
     verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },

@@ -5,6 +5,7 @@ import type {
   Approval,
   Incident,
   IncidentFailure,
+  RecordedBy,
   RestoreSpec,
   StepOutcome,
 } from '../../domain/incident/model/incident.js';
@@ -236,13 +237,17 @@ export class PostgresIncidentRepository implements IncidentRepository {
     id: string,
     userId: string,
     planDigest: string | null = null,
+    recorded?: RecordedBy,
   ): Promise<{ inserted: boolean; approvals: Approval[] }> {
     const res = await this.pool.query(
       'INSERT INTO approvals (incident_id, user_id, created_at, plan_digest) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [id, userId, this.clock.now(), planDigest],
     );
     const inserted = res.rowCount === 1;
-    if (inserted) await this.log(id, 'approval_given', userId, planDigest ? { digest: planDigest } : {});
+    const digest = planDigest ? { digest: planDigest } : {};
+    if (inserted && recorded)
+      await this.log(id, 'approval_recorded', recorded.operator, { ...recorded, approver: userId, ...digest });
+    else if (inserted) await this.log(id, 'approval_given', userId, digest);
     return { inserted, approvals: await this.listApprovals(id) };
   }
 

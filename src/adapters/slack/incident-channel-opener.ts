@@ -23,18 +23,18 @@ export class IncidentChannelOpener {
   ) {}
 
   /**
-   * Creates a public channel named from `baseName` (`-2`, `-3`… when the name is taken; Slack
+   * Creates a channel (private when `isPrivate`, Slack `is_private`) named from `baseName` (`-2`, `-3`… when the name is taken; Slack
    * `conversations.create`), then invites `invitees` with user groups expanded, the bot left out
    * (`conversations.invite` is all-or-nothing, so on a failure each is invited alone and the ones
    * Slack refused are named in the channel).
    * @throws AppError `slack_api_error` when no free name is found in 50 tries or Slack refuses the channel
    */
-  async open(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
+  async open(baseName: string, invitees: string[], isPrivate = false): Promise<{ id: string; name: string }> {
     let channel: { id: string; name: string } | null = null;
     for (let attempt = 1; attempt <= 50 && !channel; attempt++) {
       const name = toChannelName(baseName, attempt);
       try {
-        const res = await this.client.conversations.create({ name, is_private: false });
+        const res = await this.client.conversations.create({ name, is_private: isPrivate });
         channel = { id: res.channel!.id!, name: res.channel!.name ?? name };
       } catch (err) {
         if (slackErrorCode(err) !== 'name_taken') throw slackError(err, 'conversations.create');

@@ -120,11 +120,12 @@ export class SlackNotifier {
   }
 
   /**
-   * Creates the incident channel and invites `invitees` (user groups expanded): see
+   * Creates the incident channel of a `service` incident and invites `invitees` (user groups
+   * expanded): a private channel when the service's `access.private` is set. See
    * {@link IncidentChannelOpener.open}.
    */
-  createIncidentChannel(baseName: string, invitees: string[]): Promise<{ id: string; name: string }> {
-    return this.channels.open(baseName, invitees);
+  createIncidentChannel(baseName: string, invitees: string[], service: string): Promise<{ id: string; name: string }> {
+    return this.channels.open(baseName, invitees, resolveService(this.services, service).access.private);
   }
 
   /**

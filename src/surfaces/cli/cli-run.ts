@@ -1,6 +1,9 @@
-import { wordsPlain } from '../../shared/words.js';
-import os from 'node:os';
-import { AppError, userMessageOf } from '../../shared/errors.js';
+import { Option } from 'commander';
+import type { ServiceConfig } from '../../config/services.js';
+import { requireReader } from '../../domain/incident/use-cases/access.js';
+import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
+import { code, words, wordsPlain } from '../../shared/words.js';
+import { AppError, isAppError, userMessageOf } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import type { Env } from '../../config/env.js';
 import type { SurfaceDeps } from '../surface-deps.js';
@@ -30,6 +33,8 @@ export interface CliContext {
 /** Options every command takes. */
 export interface Common {
   json?: boolean;
+  /** Removed; refused when given (see {@link refuseAs}). */
+  as?: string;
 }
 
 /** What a command hands back: its exit code, its result for `--json`, and its words for people. */
@@ -39,9 +44,48 @@ export interface CommandResult {
   text: string;
 }
 
-/** The person at the terminal, for the event log: `--as`, `MIGRATE_BOT_CLI_USER`, or the login name. */
-export function operator(as: string | undefined, engine: Engine): string {
-  return as ?? engine.env.MIGRATE_BOT_CLI_USER ?? `cli:${os.userInfo().username}`;
+/**
+ * The person at the terminal: the validated `MIGRATE_BOT_CLI_USER` (a Slack user ID the
+ * operator's environment sets). Commands that act (rollback, snapshot, close) need it.
+ * @throws AppError `cli_operator_missing` naming the variable
+ */
+export function operator(engine: Pick<Engine, 'env'>): string {
+  const user = engine.env.MIGRATE_BOT_CLI_USER;
+  if (user) return user;
+  throw new AppError({
+    code: 'cli_operator_missing',
+    message: 'MIGRATE_BOT_CLI_USER is not set',
+    userMessage: words`Set ${code('MIGRATE_BOT_CLI_USER')} to your Slack user ID (U…): the CLI acts as that person, who must be allowed by services.yaml ${code('access:')}. Nothing was done.`,
+  });
+}
+
+/**
+ * The service a read command (triage, plan, verify, status) looks at, once the operator may read
+ * it (`access.readers`): with `readers: anyone` no operator needs to be set.
+ * @throws AppError `command_unknown_service`, `cli_operator_missing`, `access_refused`
+ */
+export async function readableService(
+  engine: Pick<Engine, 'env' | 'deps'>,
+  serviceName: string | undefined,
+  command: string,
+): Promise<ServiceConfig> {
+  const service = resolveService(engine.deps.services, serviceName);
+  if (service.access.readers === 'anyone') return service;
+  return requireReader(engine.deps, service.name, operator(engine), command);
+}
+
+/** `--as`, removed (hidden from help; given, it is refused): the operator comes from the environment, never from what is typed. */
+export const removedAsOption = (): Option =>
+  new Option('--as <user>', 'removed: the CLI acts as MIGRATE_BOT_CLI_USER').hideHelp();
+
+/** @throws AppError `command_invalid` when `--as` is given */
+export function refuseAs(opts: { as?: string }): void {
+  if (opts.as === undefined) return;
+  throw new AppError({
+    code: 'command_invalid',
+    message: '--as given',
+    userMessage: words`${code('--as')} is gone: the CLI acts as ${code('MIGRATE_BOT_CLI_USER')}, the Slack user ID your environment sets, so the event log names who really typed the command. Nothing was done.`,
+  });
 }
 
 /**
@@ -76,6 +120,7 @@ export async function run(
   let engine: Engine | null = null;
   let result: CommandResult;
   try {
+    refuseAs(opts);
     engine = await startEngine({ workers, env: io.env });
     result = await work(engine, progress);
     engine.deps.metrics.commands.inc({
@@ -84,6 +129,7 @@ export async function run(
       surface: 'cli',
     });
   } catch (err) {
+    if (isAppError(err, 'access_refused')) engine?.deps.metrics.accessRefusals.inc({ command: name, surface: 'cli' });
     const message = redactSecrets(
       err instanceof AppError
         ? err.userMessage

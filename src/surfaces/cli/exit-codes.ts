@@ -30,7 +30,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export function exitCodeOf(err: unknown): ExitCode {
   if (!isAppError(err)) return EXIT.migration;
   if (
-    /^(config_|command_|postgres_|redis_|slack_|incident_|break_glass|cli_)/.test(err.code) ||
+    /^(config_|command_|access_|postgres_|redis_|slack_|incident_|break_glass|cli_)/.test(err.code) ||
     err.code.endsWith('_unreachable')
   )
     return EXIT.config;

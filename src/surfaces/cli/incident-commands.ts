@@ -10,7 +10,16 @@ import { EXIT } from './exit-codes.js';
 import { outcomeText, snapshotText, statusText } from './format.js';
 import { noticePlainText } from './notice-text.js';
 import { runCliRollback } from './rollback-command.js';
-import { operator, run, type CliContext, type Common, type Engine } from './cli-run.js';
+import { mayAct, requireAccess } from '../../domain/incident/use-cases/access.js';
+import {
+  operator,
+  readableService,
+  removedAsOption,
+  run,
+  type CliContext,
+  type Common,
+  type Engine,
+} from './cli-run.js';
 
 const slackUsers = (value: string): string[] => {
   const ids = value
@@ -35,7 +44,7 @@ export function addRollbackCommand(program: Command, ctx: CliContext): void {
       '--break-glass <reason>',
       'approvers cannot be reached: one approval suffices (reason of at least 20 characters; announced)',
     )
-    .option('--as <user>', 'who requests it (Slack user ID; default MIGRATE_BOT_CLI_USER or cli:<login>)')
+    .addOption(removedAsOption())
     .option(
       '--timeout <minutes>',
       'stop watching after this long (the incident goes on)',
@@ -77,11 +86,11 @@ export function addRollbackCommand(program: Command, ctx: CliContext): void {
             const incident = await runCliRollback(deps, progress, {
               service: serviceName,
               migration,
-              requestedBy: operator(opts.as, engine),
+              requestedBy: operator(engine),
               approvals: {
                 approvedBy: opts.approvedBy,
                 reason: opts.reason,
-                operator: operator(opts.as, engine),
+                operator: operator(engine),
                 ...(opts.confirm !== undefined ? { confirmedAs: opts.confirm } : {}),
               },
               ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}),
@@ -117,7 +126,7 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
   program
     .command('snapshot <service>')
     .description('a snapshot now (pg_dump, RDS or Aurora as configured); exit 2 when it fails')
-    .option('--as <user>', 'who asks (Slack user ID or name for the log)')
+    .addOption(removedAsOption())
     .option('--json', 'print JSON')
     .action((serviceName: string, opts: Common & { as?: string }) =>
       run(
@@ -127,11 +136,12 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
         async (engine, progress) => {
           const { deps } = engine;
           const service = resolveService(deps.services, serviceName);
+          await requireAccess(deps, service, operator(engine), 'request', 'snapshot');
           const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
           progress.status(`taking snapshot ${name} (${service.snapshot.provider})`);
           const record = await takeOnDemandSnapshot(
             deps,
-            { service: service.name, requestedBy: operator(opts.as, engine), name },
+            { service: service.name, requestedBy: operator(engine), name },
             async (notice) => progress.line(noticePlainText(notice)),
           );
           if (!record)
@@ -155,8 +165,13 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
         ctx,
         opts,
         false,
-        async ({ deps }) => {
-          const views = await incidentStatus(deps, serviceName);
+        async (engine) => {
+          const { deps } = engine;
+          if (serviceName) await readableService(engine, serviceName, 'status');
+          const views = [];
+          for (const v of await incidentStatus(deps, serviceName))
+            if (v.service.access.readers === 'anyone' || (await mayAct(deps, v.service, operator(engine), 'read')))
+              views.push(v);
           const json = views.map((v) => ({
             service: v.service.name,
             incident: v.incident,
@@ -177,7 +192,7 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
       'end an open incident (cancel before the rollback, stop after the step in progress, or close a failed one)',
     )
     .requiredOption('--reason <text>', 'why (goes to the event log)')
-    .option('--as <user>', 'who closes it (Slack user ID; must be the requester or an approver)')
+    .addOption(removedAsOption())
     .option('--json', 'print JSON')
     .action((ref: string, opts: Common & { reason: string; as?: string }) =>
       run(
@@ -187,7 +202,7 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
         async (engine) => {
           const { deps } = engine;
           const incident = await findIncident(deps, ref);
-          const outcome = await closeIncident(deps, incident.service, operator(opts.as, engine), opts.reason);
+          const outcome = await closeIncident(deps, incident.service, operator(engine), opts.reason);
           return {
             code: EXIT.ok,
             json: { kind: outcome.kind, incident: { id: outcome.incident.id, state: outcome.incident.state } },

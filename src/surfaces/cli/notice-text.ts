@@ -28,7 +28,10 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
       ),
     ].join('\n'),
   rehearsal_copy_left: (n) => `The rehearsal copy ${n.copy} could not be dropped; remove it by hand.`,
-  approval_given: (n) => `${n.by} approved (${n.count} of ${n.required}).`,
+  approval_given: (n) =>
+    n.recordedBy
+      ? `Approval recorded by ${n.recordedBy.operator} on behalf of ${n.by} (CLI, Slack unavailable): ${n.recordedBy.reason} (${n.count} of ${n.required}).`
+      : `${n.by} approved (${n.count} of ${n.required}).`,
   approvals_complete: (n) =>
     `Approved by ${and(n.approvers)}; ${n.queued ? `${n.noun} queued${n.waitsForSnapshot ? ' (starts once the snapshot is available)' : ''}` : `the job queue is unreachable; the ${n.noun} is queued once it answers`}.`,
   discard_approval_given: (n) => `${n.by} approved deleting ${n.leftover} (${n.count} of ${n.required}).`,

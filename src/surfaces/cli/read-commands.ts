@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { dryRunRollback } from '../../domain/incident/use-cases/describe-rollback.js';
-import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
 import { verifyService } from '../../domain/incident/use-cases/verify-service.js';
 import { offendingOf } from '../../domain/incident/model/incident.js';
 import { overallVerdict } from '../../domain/triage/triage-report.js';
 import { EXIT } from './exit-codes.js';
 import { planText, triageText, verificationText } from './format.js';
-import { run, type CliContext, type Common } from './cli-run.js';
+import { type CliContext, type Common, readableService, run } from './cli-run.js';
 
 /** `triage`, `plan` and `verify`: read-only. */
 export function addReadCommands(program: Command, ctx: CliContext): void {
@@ -21,8 +20,9 @@ export function addReadCommands(program: Command, ctx: CliContext): void {
         ctx,
         opts,
         false,
-        async ({ deps }) => {
-          const service = resolveService(deps.services, serviceName);
+        async (engine) => {
+          const { deps } = engine;
+          const service = await readableService(engine, serviceName, 'triage');
           const open = await deps.repo.findOpenByService(service.name);
           const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
           return {
@@ -44,8 +44,9 @@ export function addReadCommands(program: Command, ctx: CliContext): void {
         ctx,
         opts,
         false,
-        async ({ deps }) => {
-          const d = await dryRunRollback(deps, serviceName, migration);
+        async (engine) => {
+          await readableService(engine, serviceName, 'plan');
+          const d = await dryRunRollback(engine.deps, serviceName, migration);
           return {
             code: EXIT.ok,
             json: { service: d.service.name, target: d.target, plan: d.plan, head: d.head, risk: d.risk },
@@ -65,8 +66,9 @@ export function addReadCommands(program: Command, ctx: CliContext): void {
         ctx,
         opts,
         false,
-        async ({ deps }) => {
-          const { report } = await verifyService(deps, serviceName);
+        async (engine) => {
+          await readableService(engine, serviceName, 'verify');
+          const { report } = await verifyService(engine.deps, serviceName);
           return {
             code: report.passed ? EXIT.ok : EXIT.postflight,
             json: report,

@@ -1,3 +1,5 @@
+import { requireAccess } from '../../domain/incident/use-cases/access.js';
+import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
 import type { IncidentDeps } from '../../domain/incident/ports/deps.js';
 import { dryRunRollback } from '../../domain/incident/use-cases/describe-rollback.js';
 import type { Incident } from '../../domain/incident/model/incident.js';
@@ -32,10 +34,16 @@ const ENDED = new Set(['resolved', 'resolved_with_warnings', 'failed', 'cancelle
  * confirmation, the break-glass reason) is checked on a dry run of the plan first, so a
  * refused command opens nothing.
  * @returns the incident once it ended (resolved, resolved with warnings, failed, cancelled)
- * @throws AppError `command_*` (refused, nothing opened), `incident_already_open`, `cli_wait_timeout`
+ * @throws AppError `access_refused`, `command_*` (refused, nothing opened), `incident_already_open`, `cli_wait_timeout`
  */
 export async function runCliRollback(deps: IncidentDeps, progress: Progress, req: CliRollback): Promise<Incident> {
-  if (req.breakGlass !== undefined) assertBreakGlassReason(req.breakGlass);
+  // Who may ask first: a refused operator sees no plan (the dry run reads the service database).
+  const service = resolveService(deps.services, req.service);
+  await requireAccess(deps, service, req.requestedBy, 'request', 'rollback');
+  if (req.breakGlass !== undefined) {
+    await requireAccess(deps, service, req.requestedBy, 'break_glass', 'rollback --break-glass');
+    assertBreakGlassReason(req.breakGlass);
+  }
   progress.status('planning (dry run)');
   const dry = await dryRunRollback(deps, req.service, req.migration);
   const breakGlass =

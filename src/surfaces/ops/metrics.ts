@@ -17,6 +17,8 @@ export interface Metrics {
   registry: Registry;
   /** `/migrate` and CLI commands, by `command` (rollback, status, …), `outcome` (ok, refused, error) and `surface`. */
   commands: Counter<'command' | 'outcome' | 'surface'>;
+  /** Commands refused by services.yaml's `access:` rules, by `command` and `surface`. */
+  accessRefusals: Counter<'command' | 'surface'>;
   /** BullMQ job run time, s, by `queue`, `job` name and `outcome` (completed, failed, delayed). */
   jobSeconds: Histogram<'queue' | 'job' | 'outcome'>;
   /** Jobs that failed, by `queue` and `job`; counted on every failed attempt. */
@@ -49,6 +51,12 @@ export function createMetrics(countByState: () => Promise<Record<string, number>
       name: 'migrate_bot_commands_total',
       help: 'Commands received, by command, outcome and surface (slack, cli).',
       labelNames: ['command', 'outcome', 'surface'],
+      ...opts,
+    }),
+    accessRefusals: new Counter({
+      name: 'migrate_bot_access_refusals_total',
+      help: "Commands refused by services.yaml's access rules, by command and surface (slack, cli).",
+      labelNames: ['command', 'surface'],
       ...opts,
     }),
     jobSeconds: new Histogram({

@@ -108,7 +108,7 @@ async function deliverOne(
     case 'createIncidentChannel': {
       if (current.channelId) return { channelId: current.channelId, already: true };
       const [baseName, invitees, responseUrl] = rest as [string, string[], string | undefined];
-      const channel = await d.slack.createIncidentChannel(baseName, invitees);
+      const channel = await d.slack.createIncidentChannel(baseName, invitees, current.service);
       await d.slackStore.setChannel(current.id, channel.id, channel.name);
       await d.repo.log(current.id, 'channel_created', 'migrate-bot', {
         channelId: channel.id,

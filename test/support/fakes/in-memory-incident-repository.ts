@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Approval, Incident, IncidentFailure } from '../../../src/domain/incident/model/incident.js';
+import type { Approval, Incident, IncidentFailure, RecordedBy } from '../../../src/domain/incident/model/incident.js';
 import { isOpen } from '../../../src/domain/incident/model/incident.js';
 import { nextState, type IncidentEvent } from '../../../src/domain/incident/model/state-machine.js';
 import type {
@@ -144,12 +144,18 @@ export class InMemoryIncidentRepository implements IncidentRepository {
     return next;
   }
 
-  async addApproval(id: string, userId: string, planDigest: string | null = null) {
+  async addApproval(id: string, userId: string, planDigest: string | null = null, recorded?: RecordedBy) {
     const list = this.approvals.get(id) ?? [];
     const inserted = !list.some((a) => a.userId === userId);
     if (inserted) {
       list.push({ incidentId: id, userId, createdAt: this.now(), planDigest });
-      await this.log(id, 'approval_given', userId, { digest: planDigest });
+      if (recorded)
+        await this.log(id, 'approval_recorded', recorded.operator, {
+          ...recorded,
+          approver: userId,
+          digest: planDigest,
+        });
+      else await this.log(id, 'approval_given', userId, { digest: planDigest });
     }
     this.approvals.set(id, list);
     return { inserted, approvals: [...list] };

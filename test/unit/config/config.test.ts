@@ -19,6 +19,7 @@ services:
     database_url_env: TICKET_DATABASE_URL
     migrations: { tool: knex, directory: ./migrations }
     snapshot: { provider: pg_dump }
+    access: { requesters: anyone }
     approvals: { required: 2, approvers: [U0SRE001, U0OWN001, U0DBA001] }
 `;
 
@@ -127,6 +128,49 @@ describe('loadServices', () => {
     await expect(loadServices(foreign, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(
       /services\.ticket-service\.migrations: Unrecognized key: "rollback_directory"/,
     );
+  });
+
+  it('refuses a service that does not say who may open incidents, showing the lines to add', async () => {
+    const file = await servicesFile(GOOD.replace('    access: { requesters: anyone }\n', ''));
+    const err = await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' }).catch((e: Error) => e);
+    expect((err as Error).message).toContain(
+      'services.ticket-service.access.requesters: required — say who may open incidents on ticket-service',
+    );
+    expect((err as Error).message).toContain('requesters: [S0ONCALL, U0SRE001]');
+  });
+
+  it('applies defaults.access field by field: a service overrides what it sets and inherits the rest', async () => {
+    const file = await servicesFile(
+      `defaults:\n  access: { requesters: [S0ONCALL1], break_glass: [U0LEAD001], private: true }\n${GOOD.replace(
+        '    access: { requesters: anyone }\n',
+        '    access: { readers: [U0SRE001] }\n',
+      )}`,
+    );
+    const svc = (await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!;
+    expect(svc.access).toEqual({
+      requesters: ['S0ONCALL1'],
+      readers: ['U0SRE001'],
+      break_glass: ['U0LEAD001'],
+      private: true,
+    });
+    const bare = await servicesFile(GOOD);
+    expect(
+      (await loadServices(bare, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!.access,
+    ).toEqual({
+      requesters: 'anyone',
+      readers: 'anyone',
+      break_glass: [],
+      private: false,
+    });
+  });
+
+  it('refuses an access list that is empty or names something that is not a user or group', async () => {
+    for (const bad of ['requesters: []', 'requesters: [everyone]', 'break_glass: anyone']) {
+      const file = await servicesFile(GOOD.replace('access: { requesters: anyone }', `access: { ${bad} }`));
+      await expect(loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' }), bad).rejects.toThrow(
+        /services\.ticket-service\.access\.(requesters|break_glass)/,
+      );
+    }
   });
 
   it('names a migrations directory that does not exist, with its path', async () => {

@@ -1,3 +1,4 @@
+import type { RecordedBy } from '../../../domain/incident/model/incident.js';
 import { people, wordsMrkdwn } from './words-mrkdwn.js';
 import type { Incident } from '../../../domain/incident/model/incident.js';
 import { actionNoun } from '../../../domain/incident/model/incident.js';
@@ -11,6 +12,9 @@ import { escapeMrkdwn } from './limits.js';
 const typed = (text: string): string => escapeMrkdwn(text.trim());
 
 const person = (id: string): string => people([id]);
+/** "recorded by <operator> on behalf of <approver> (CLI, Slack unavailable): _reason_". */
+const recorded = (approver: string, r: RecordedBy): string =>
+  `recorded by ${person(r.operator)} on behalf of ${person(approver)} (CLI, Slack unavailable): _${typed(r.reason)}_`;
 const because = (reason: string | null): string => (reason ? `: _${typed(reason)}_` : '');
 
 /** The rehearsal's result: a head line, one line per step with its duration (ms) or error. */
@@ -46,13 +50,16 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   rehearsal_done: (n) => rehearsalText(n.result),
   rehearsal_copy_left: (n) => `:warning: The rehearsal copy \`${n.copy}\` could not be dropped; remove it by hand.`,
   approval_given: (n) =>
-    `${person(n.by)} approved (${n.count} of ${n.required}).${n.confirmedAs ? ` Typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''}`,
+    n.recordedBy
+      ? `:memo: Approval ${recorded(n.by, n.recordedBy)} (${n.count} of ${n.required}).`
+      : `${person(n.by)} approved (${n.count} of ${n.required}).${n.confirmedAs ? ` Typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''}`,
   approvals_complete: (n) =>
     `:white_check_mark: Approved by ${people(n.approvers, ' and ')}. ` +
     (n.queued
       ? `${n.noun === 'restore' ? 'Restore' : 'Rollback'} queued${n.waitsForSnapshot ? '; it starts once the snapshot is available' : ''}.`
       : `The job queue is unreachable right now; the bot queues the ${n.noun} as soon as it answers (checked every minute).`) +
-    (n.confirmedAs ? ` Each approver typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''),
+    (n.confirmedAs ? ` Each approver typed \`${n.confirmedAs}\` to confirm the destructive plan.` : '') +
+    (n.recordedBy ? ` The last approval was ${recorded(n.approvers.at(-1) ?? '', n.recordedBy)}.` : ''),
   discard_approval_given: (n) => `${person(n.by)} approved deleting \`${n.leftover}\` (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
     `:wastebasket: Deleting \`${n.leftover}\` approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,

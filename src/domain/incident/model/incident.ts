@@ -120,6 +120,17 @@ export interface Incident {
 }
 
 /** An approval given by one approver (runbook 003: two approvals, SRE + migration owner). */
+/**
+ * An approval recorded on someone's behalf from the CLI while Slack was unavailable: who typed
+ * it (`operator`, the validated `MIGRATE_BOT_CLI_USER`) and why. Such an approval is logged as
+ * `approval_recorded`, never as `approval_given`, and every surface says it was recorded.
+ */
+export interface RecordedBy {
+  operator: string;
+  reason: string;
+  via: 'cli';
+}
+
 export interface Approval {
   incidentId: string;
   userId: string;

@@ -1,3 +1,4 @@
+import type { RecordedBy } from './incident.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { RehearsalResult } from './rehearsal-policy.js';
@@ -39,8 +40,19 @@ export type IncidentNotice =
   | { kind: 'rehearsal_done'; result: RehearsalResult }
   /** The rehearsal's scratch copy could not be dropped. */
   | { kind: 'rehearsal_copy_left'; copy: string }
-  /** One approval of several. `confirmedAs`: the service name the approver typed for a destructive plan. */
-  | { kind: 'approval_given'; by: string; count: number; required: number; confirmedAs: string | null }
+  /**
+   * One approval of several. `confirmedAs`: the service name the approver typed for a destructive
+   * plan (never set for an approval recorded from the CLI); `recordedBy`: the operator who
+   * recorded it on the approver's behalf, and why, or null when the approver pressed Approve.
+   */
+  | {
+      kind: 'approval_given';
+      by: string;
+      count: number;
+      required: number;
+      confirmedAs: string | null;
+      recordedBy?: RecordedBy | null;
+    }
   /** The last approval: the rollback (or restore) is queued, or waits for the job queue. */
   | {
       kind: 'approvals_complete';
@@ -49,7 +61,10 @@ export type IncidentNotice =
       queued: boolean;
       /** The snapshot is not available yet: the job starts once it is. */
       waitsForSnapshot: boolean;
+      /** Set only when every approval was typed-confirmed in Slack. */
       confirmedAs: string | null;
+      /** The last approval was recorded from the CLI on the approver's behalf. */
+      recordedBy?: RecordedBy | null;
     }
   /** One approval of deleting what a failed restore left behind. */
   | { kind: 'discard_approval_given'; by: string; leftover: string; count: number; required: number }

@@ -22,6 +22,8 @@ export function eventWords(e: IncidentEventRecord): string {
       return `snapshot available${d.snapshotId ? `: \`${String(d.snapshotId)}\`` : ''}`;
     case 'approval_given':
       return 'approved';
+    case 'approval_recorded':
+      return `recorded by ${String(d.operator)} on behalf of ${String(d.approver)} (CLI, Slack unavailable): ${String(d.reason ?? '')}`;
     case 'break_glass':
       return `invoked BREAK GLASS: ${String(d.reason ?? '')}`;
     case 'plan_superseded':

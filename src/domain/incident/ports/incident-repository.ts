@@ -2,7 +2,15 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
-import type { Approval, BreakGlass, Incident, IncidentFailure, RestoreSpec, StepOutcome } from '../model/incident.js';
+import type {
+  Approval,
+  BreakGlass,
+  Incident,
+  IncidentFailure,
+  RecordedBy,
+  RestoreSpec,
+  StepOutcome,
+} from '../model/incident.js';
 import type { IncidentEvent } from '../model/state-machine.js';
 
 /** One row of the append-only event log. */
@@ -70,11 +78,17 @@ export interface IncidentRepository {
     actor: string,
     data?: { failure?: IncidentFailure } & Record<string, unknown>,
   ): Promise<Incident>;
-  /** Records an approval once per user, bound to `planDigest`; `inserted` is false for a repeat press. Logs `approval_given`. */
+  /**
+   * Records an approval once per user, bound to `planDigest`; `inserted` is false for a repeat
+   * press. Logs `approval_given` (actor: the approver), or, for an approval `recorded` from the
+   * CLI on the approver's behalf, `approval_recorded` (actor: the operator; data: `via`,
+   * `operator`, `approver`, `reason`).
+   */
   addApproval(
     id: string,
     userId: string,
     planDigest?: string | null,
+    recorded?: RecordedBy,
   ): Promise<{ inserted: boolean; approvals: Approval[] }>;
   /** Stores the plan's measured risk (the plan card and the approval tier read it). */
   setRisk(id: string, risk: PlanRisk): Promise<void>;

@@ -34,8 +34,10 @@ export type ApprovalOutcome =
 export interface ApproveInput {
   /** {@link PlanBasis.digest} (or its first 12 digits) carried by the button; a different one means the card is stale. */
   digest?: string;
-  /** What the approver typed in the confirmation modal. */
+  /** What the approver typed in the confirmation modal (for a recorded approval: what the operator typed). */
   confirmedAs?: string;
+  /** The approval is recorded from the CLI on the approver's behalf, by this operator, for this reason. */
+  recorded?: { operator: string; reason: string };
 }
 
 /**
@@ -135,7 +137,13 @@ export async function approve(
   }
 
   const required = tier.required;
-  const { inserted, approvals: all } = await deps.repo.addApproval(incident.id, userId, incident.basis?.digest ?? null);
+  const recordedBy = input.recorded ? { ...input.recorded, via: 'cli' as const } : null;
+  const { inserted, approvals: all } = await deps.repo.addApproval(
+    incident.id,
+    userId,
+    incident.basis?.digest ?? null,
+    recordedBy ?? undefined,
+  );
   const approvals = countedApprovals(incident, all);
   if (!inserted) return { kind: 'duplicate', approvals, required, noun: actionNoun(incident) };
 
@@ -154,7 +162,8 @@ export async function approve(
     );
   }
   await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
-  const confirmedAs = tier.destructive ? service.name : null;
+  // Only approvals typed in Slack's modal say so; a recorded one was typed by the operator.
+  const confirmedAs = tier.destructive && !recordedBy && !(await anyRecorded(deps, incident.id)) ? service.name : null;
   if (complete) {
     await deps.notifier.progress(incident, {
       kind: 'approvals_complete',
@@ -163,6 +172,7 @@ export async function approve(
       queued,
       waitsForSnapshot: incident.state !== 'awaiting_approval',
       confirmedAs,
+      ...(recordedBy ? { recordedBy } : {}),
     });
   } else {
     await deps.notifier.progress(incident, {
@@ -171,9 +181,15 @@ export async function approve(
       count: approvals.length,
       required,
       confirmedAs,
+      ...(recordedBy ? { recordedBy } : {}),
     });
   }
   return { kind: 'recorded', approvals, required, complete, queued, noun: actionNoun(incident) };
+}
+
+/** True when any approval of this incident was recorded from the CLI rather than given in Slack. */
+async function anyRecorded(deps: IncidentDeps, incidentId: string): Promise<boolean> {
+  return (await deps.repo.lastEvent(incidentId, ['approval_recorded'])) !== null;
 }
 
 /** A destructive finding of one step, for the confirmation modal. */

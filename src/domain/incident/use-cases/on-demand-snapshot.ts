@@ -1,3 +1,5 @@
+import { utcSecondStamp } from '../../../shared/clock.js';
+import { requireAccess } from './access.js';
 import { isAppError } from '../../../shared/errors.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from '../ports/deps.js';
@@ -48,4 +50,41 @@ export async function takeOnDemandSnapshot(
     });
     return null;
   }
+}
+
+/** What {@link requestSnapshot} did. */
+export type SnapshotRequestOutcome =
+  | { kind: 'waived'; service: string; reason: string }
+  | { kind: 'queued'; service: string; name: string; provider: string; conversationId: string | null };
+
+/**
+ * `/migrate snapshot`: a requester of the service (services.yaml `access.requesters`) asks for an
+ * on-demand snapshot; it is queued for {@link takeOnDemandSnapshot} under a name of the runbook's
+ * pattern (`pre-rollback-<service>-<yyyymmdd-hhmmss>`, runbook 004 "Take Manual Backup"). A
+ * service whose snapshots are waived gets the waiver back and nothing is queued.
+ * @throws AppError `access_refused`, `command_unknown_service`, `job_queue_unreachable`
+ */
+export async function requestSnapshot(
+  deps: IncidentDeps,
+  input: { service: string | undefined; requestedBy: string; responseUrl?: string },
+): Promise<SnapshotRequestOutcome> {
+  const service = resolveService(deps.services, input.service);
+  await requireAccess(deps, service, input.requestedBy, 'request', 'snapshot');
+  if (service.snapshot.provider === 'none')
+    return { kind: 'waived', service: service.name, reason: service.snapshot.waiver_reason };
+  const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
+  await deps.jobs.snapshot({
+    service: service.name,
+    requestedBy: input.requestedBy,
+    name,
+    ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
+  });
+  const open = await deps.repo.findOpenByService(service.name);
+  return {
+    kind: 'queued',
+    service: service.name,
+    name,
+    provider: service.snapshot.provider,
+    conversationId: open?.conversation?.id ?? null,
+  };
 }

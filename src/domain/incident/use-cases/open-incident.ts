@@ -5,6 +5,7 @@ import { describeRollback } from './describe-rollback.js';
 import { utcMinuteStamp } from '../../../shared/clock.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
+import { requireAccess } from './access.js';
 import { BREAK_GLASS_MIN_REASON, shortId, type BreakGlass, type Incident } from '../model/incident.js';
 import { planBasis, type TrackingHead } from '../../rollback/plan-digest.js';
 import { expectedSnapshotId } from '../model/plan-basis.js';
@@ -52,11 +53,16 @@ export function incidentChannelName(incident: Pick<Incident, 'createdAt' | 'serv
  * An irreversible step does not stop it: the incident opens and its plan card offers a
  * restore instead of approval buttons. Break glass (`breakGlass`, a reason of at least 20
  * characters) is refused for such a plan, and otherwise announced loudly.
- * @throws AppError `command_*` (bad service, migration or break-glass reason), `incident_already_open`,
+ * Who may ask is services.yaml's `access.requesters`; break glass also needs `access.break_glass`.
+ * @throws AppError `access_refused`, `command_*` (bad service, migration or break-glass reason), `incident_already_open`,
  *   `break_glass_refused`, `rollback_missing_file`, `job_queue_unreachable` (nothing kept)
  */
 export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
+  // Who may ask comes first: a refused user learns nothing of the service and nothing is recorded.
+  await requireAccess(deps, service, input.requestedBy, 'request', 'rollback');
+  if (input.breakGlass !== undefined)
+    await requireAccess(deps, service, input.requestedBy, 'break_glass', 'rollback --break-glass');
   // Checked first, so text we refuse is never recorded, even when the database is down.
   assertMigrationInput(input.migration);
   await assertNoOpenIncident(deps, service);

@@ -1,3 +1,4 @@
+import { requireAccess } from './access.js';
 import { code, strong, words } from '../../../shared/words.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { Restorer, RestoreCheck } from '../../snapshots/restorer.js';
@@ -31,6 +32,7 @@ export interface OpenRestoreInput {
  */
 export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): Promise<Incident> {
   const service = resolveService(deps.services, input.service);
+  await requireAccess(deps, service, input.requestedBy, 'request', 'restore');
   const restorer = deps.restorer(service);
   if (input.to && !restorer.supportsPointInTime) {
     throw new AppError({

@@ -101,6 +101,7 @@ export async function recordApprovals(deps: IncidentDeps, incident: Incident, in
     const outcome = await approve(deps, incident.id, id, {
       ...(incident.basis ? { digest: incident.basis.digest } : {}),
       ...(input.confirmedAs !== undefined ? { confirmedAs: input.confirmedAs } : {}),
+      recorded: { operator: input.operator, reason: input.reason.trim() },
     });
     if (outcome.kind === 'refused') refuse(outcome.message);
     if (outcome.kind === 'confirm') refuse(`This plan is destructive: confirm with --confirm ${outcome.service}.`);

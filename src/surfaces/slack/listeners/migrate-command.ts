@@ -15,7 +15,9 @@ import { openIncident } from '../../../domain/incident/use-cases/open-incident.j
 import { openRestore } from '../../../domain/incident/use-cases/open-restore.js';
 import { resolveService } from '../../../domain/incident/use-cases/resolve-service.js';
 import { isAppError } from '../../../shared/errors.js';
-import { utcSecondStamp } from '../../../shared/clock.js';
+import { escapeMrkdwn } from '../../../adapters/slack/render/limits.js';
+import { mayAct, requireReader } from '../../../domain/incident/use-cases/access.js';
+import { requestSnapshot } from '../../../domain/incident/use-cases/on-demand-snapshot.js';
 import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
 import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
 import { triageMessage } from '../../../adapters/slack/render/triage-blocks.js';
@@ -55,6 +57,7 @@ export async function handleMigrateCommand(
       outcome: isAppError(err) && err.userMessage ? 'refused' : 'error',
       surface: 'slack',
     });
+    if (isAppError(err, 'access_refused')) deps.metrics.accessRefusals.inc({ command, surface: 'slack' });
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
     else log.info({ code: err.code, reason: err.message }, '/migrate refused');
     await reply({ text: errorMrkdwn(err) }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
@@ -89,7 +92,7 @@ async function runMigrateCommand(
       return;
     }
     case 'triage': {
-      const service = resolveService(deps.services, cmd.service);
+      const service = await requireReader(deps, cmd.service, input.userId, 'triage');
       const open = await deps.repo.findOpenByService(service.name);
       const report = await deps.triage(service, open ? { offending: offendingOf(open) } : {});
       if (open?.conversation?.id) {
@@ -103,28 +106,25 @@ async function runMigrateCommand(
       return;
     }
     case 'status': {
-      const views = await incidentStatus(deps, cmd.service);
+      if (cmd.service) await requireReader(deps, cmd.service, input.userId, 'status');
+      const all = await incidentStatus(deps, cmd.service);
+      const views = [];
+      for (const v of all) if (await mayAct(deps, v.service, input.userId, 'read')) views.push(v);
+      if (!views.length) await requireReader(deps, all[0]?.service.name, input.userId, 'status');
       await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
       return;
     }
     case 'snapshot': {
-      const service = resolveService(deps.services, cmd.service);
-      if (service.snapshot.provider === 'none') {
-        await reply({
-          text: `:warning: Snapshots of *${service.name}* are waived in services.yaml: _${service.snapshot.waiver_reason}_`,
-        });
-        return;
-      }
-      const name = `pre-rollback-${service.name}-${utcSecondStamp(deps.clock.now())}`;
-      await deps.jobs.snapshot({
-        service: service.name,
+      const outcome = await requestSnapshot(deps, {
+        service: cmd.service,
         requestedBy: input.userId,
-        name,
-        responseUrl: input.responseUrl,
+        ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
       });
-      const open = await deps.repo.findOpenByService(service.name);
       await reply({
-        text: `:camera: Taking snapshot \`${name}\` of *${service.name}* (${service.snapshot.provider}). Progress ${open?.conversation?.id ? `in <#${open.conversation?.id}>` : 'here'}.`,
+        text:
+          outcome.kind === 'waived'
+            ? `:warning: Snapshots of *${outcome.service}* are waived in services.yaml: _${escapeMrkdwn(outcome.reason)}_`
+            : `:camera: Taking snapshot \`${outcome.name}\` of *${outcome.service}* (${outcome.provider}). Progress ${outcome.conversationId ? `in <#${outcome.conversationId}>` : 'here'}.`,
       });
       return;
     }
@@ -160,7 +160,7 @@ async function runMigrateCommand(
       return;
     }
     case 'timeline': {
-      const service = resolveService(deps.services, cmd.service);
+      const service = await requireReader(deps, cmd.service, input.userId, 'timeline');
       const incident = await deps.repo.latestByService(service.name);
       if (!incident?.conversation?.id) {
         await reply({ text: `*${service.name}* has had no incident with a channel yet, so there is no timeline.` });
@@ -173,6 +173,7 @@ async function runMigrateCommand(
       return;
     }
     case 'verify': {
+      await requireReader(deps, cmd.service, input.userId, 'verify');
       const { report, posted } = await verifyService(deps, cmd.service);
       const msg = verificationMessage(cmd.service ?? resolveService(deps.services, undefined).name, report);
       await reply(posted ? { text: `${msg.text} Details in <#${posted}>.` } : msg);
