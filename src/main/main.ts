@@ -7,14 +7,19 @@ import { redactSecrets } from '../shared/redact.js';
 import { startBot, type Role, type RunningBot } from './start-bot.js';
 import { drillOptionsFrom, startDrill } from './start-drill.js';
 
-/** True when no Slack credential is set at all: `npm start` then runs a drill instead of failing. */
-function noSlackCredentials(env: NodeJS.ProcessEnv): boolean {
-  return !env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN;
+/**
+ * True when `npm start` may start a drill by itself: no Slack variable is set at all and
+ * `NODE_ENV` is not `production`. Any Slack variable, or production, makes missing credentials
+ * an error instead, so a half-configured deployment never quietly becomes a drill.
+ */
+export function drillByDefault(env: NodeJS.ProcessEnv): boolean {
+  const slackVars = Object.keys(env).filter((k) => k.startsWith('SLACK_') && env[k]);
+  return slackVars.length === 0 && env.NODE_ENV !== 'production';
 }
 
 /**
- * Composition root: `npm start [-- --role app|worker]`. With no Slack credentials at all (or
- * `--drill`) it starts a drill: a local demo database and a console playing Slack at
+ * Composition root: `npm start [-- --role app|worker]`. With no SLACK_* variable at all outside
+ * production (or `--drill`) it starts a drill: a local demo database and a console playing Slack at
  * http://localhost:3000. Otherwise it validates the environment and services.yaml (refusing
  * to start with a message naming every problem), then runs the Slack app and/or the BullMQ
  * workers until SIGTERM/SIGINT.
@@ -24,16 +29,17 @@ async function main(): Promise<void> {
     .addOption(new Option('--role <role>', 'which part to run').choices(['all', 'app', 'worker']).default('all'))
     .option(
       '--drill',
-      'run a drill on a local demo database with a console playing Slack (the default without Slack credentials)',
+      'run a drill on a local demo database with a console playing Slack (the default when no SLACK_* variable is set, outside NODE_ENV=production)',
     )
+    .option('--drill-host-ok', 'let the drill create and drop its databases on a PostgreSQL other than localhost')
     .parse(process.argv);
-  const { role, drill } = program.opts<{ role: Role; drill?: boolean }>();
+  const { role, drill, drillHostOk } = program.opts<{ role: Role; drill?: boolean; drillHostOk?: boolean }>();
 
-  if (drill || noSlackCredentials(process.env)) {
-    const options = drillOptionsFrom(process.env);
+  if (drill || drillByDefault(process.env)) {
+    const options = { ...drillOptionsFrom(process.env), allowRemoteHost: drillHostOk === true };
     const logger = createLogger(options.logLevel);
     process.stderr.write(
-      'migrate-bot: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): starting a DRILL on a local demo database.\n',
+      'migrate-bot: no SLACK_* variable set: starting a DRILL on a local demo database (set the Slack variables, or NODE_ENV=production, to run the bot).\n',
     );
     const running = await startDrill(options, logger);
     process.stderr.write(

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { loadEnv } from '../config/env.js';
 import { loadServices } from '../config/services.js';
 import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
-import { describePgUrl, recreateDatabase } from '../adapters/postgres/ensure-database.js';
+import { describePgUrl, recreateDrillDatabase } from '../adapters/postgres/ensure-database.js';
 import { redisUnreachable } from '../adapters/bullmq/redis-errors.js';
 import type { Logger } from '../shared/logger.js';
 import { startBot, type RunningBot } from './start-bot.js';
@@ -18,8 +18,10 @@ const SERVICE = 'drill-tickets';
 export interface DrillOptions {
   /** Console port (default 3000, `PORT`). */
   port: number;
-  /** Interface the console binds (default 127.0.0.1; `DRILL_HOST=0.0.0.0` in a container). */
+  /** Interface the console binds (default 127.0.0.1; `DRILL_BIND=0.0.0.0` in a container). */
   host?: string;
+  /** Allow drill databases on a server other than this machine (`--drill-host-ok`). */
+  allowRemoteHost?: boolean;
   /** `/healthz`, `/readyz`, `/metrics` port (default 9090, `HTTP_PORT`). */
   httpPort: number;
   /** The drill's own state database: dropped and created afresh at every start. */
@@ -36,13 +38,14 @@ export interface DrillOptions {
 /**
  * Drill settings from the environment, never from the production variables: `DRILL_STATE_DATABASE_URL`
  * (default `postgres://postgres@127.0.0.1:5432/migrate_bot_drill`), `DRILL_DATABASE_URL`
- * (default `…/migrate_bot_drill_tickets`), `REDIS_URL`, `PORT`, `HTTP_PORT`, `DRILL_HOST`.
+ * (default `…/migrate_bot_drill_tickets`), `REDIS_URL`, `PORT`, `HTTP_PORT`, `DRILL_BIND`. Both databases
+ * are the drill's own: created with a marker, and never dropped without it.
  */
 export function drillOptionsFrom(env: Record<string, string | undefined>): DrillOptions {
   const server = 'postgres://postgres@127.0.0.1:5432';
   return {
     port: Number(env.PORT ?? 3000),
-    host: env.DRILL_HOST ?? '127.0.0.1',
+    host: env.DRILL_BIND ?? '127.0.0.1',
     httpPort: Number(env.HTTP_PORT ?? 9090),
     stateDatabaseUrl: env.DRILL_STATE_DATABASE_URL ?? `${server}/migrate_bot_drill`,
     serviceDatabaseUrl: env.DRILL_DATABASE_URL ?? `${server}/migrate_bot_drill_tickets`,
@@ -81,12 +84,14 @@ async function clearQueues(redisUrl: string, prefix: string): Promise<void> {
  * constraint), a fresh state database, empty queues, the console at `http://localhost:<port>/`
  * playing Slack, and the real bot (app and workers) talking to it over HTTP. Type
  * `/migrate rollback 003` in the console and act as each approver.
- * @throws AppError `postgres_unreachable` / `redis_unreachable` naming the server and the command that starts it
+ * @throws AppError `drill_database_not_ours` / `drill_host_refused` (nothing dropped), `postgres_unreachable` /
+ *   `redis_unreachable` naming the server and the command that starts it
  */
 export async function startDrill(options: DrillOptions, logger: Logger): Promise<RunningDrill> {
-  await recreateDatabase(options.stateDatabaseUrl, "the drill's state database");
+  const hostOk = { allowRemoteHost: options.allowRemoteHost === true };
+  await recreateDrillDatabase(options.stateDatabaseUrl, "the drill's state database (DRILL_STATE_DATABASE_URL)", hostOk);
   await clearQueues(options.redisUrl, options.queuePrefix);
-  await recreateDatabase(options.serviceDatabaseUrl, "the drill's demo service database");
+  await recreateDrillDatabase(options.serviceDatabaseUrl, "the drill's demo database (DRILL_DATABASE_URL)", hostOk);
   const raw: Record<string, string> = {
     DRILL_DATABASE_URL: options.serviceDatabaseUrl,
     DATABASE_URL: options.stateDatabaseUrl,

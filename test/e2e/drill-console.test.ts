@@ -3,6 +3,8 @@
  * Debian's chromium, installed by .ci/run), the real bot behind it, a real demo database.
  */
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -125,6 +127,56 @@ describe('drill console (npm start without Slack credentials)', () => {
     const row = await query<{ state: string }>(options.stateDatabaseUrl, 'SELECT state FROM incidents');
     expect(row).toEqual([{ state: 'resolved' }]);
   });
+  it('refuses other web pages: a cross-origin POST from a page the operator visits opens nothing (Chromium)', async () => {
+    const consoleUrl = drill!.console.url.replace('localhost', '127.0.0.1');
+    const before = await query(options.stateDatabaseUrl, 'SELECT id FROM incidents');
+    const attack = `<script>
+      const body = JSON.stringify({ user: 'U0DRILLONC', text: 'rollback 004' });
+      Promise.allSettled([
+        fetch('${consoleUrl}api/command', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body }),
+        fetch('${consoleUrl}api/command', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      ]).then((r) => { document.title = 'done:' + r.map((x) => x.status).join(','); });
+    </script>`;
+    const evil = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(attack));
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    try {
+      const page = await browser!.newPage();
+      await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+      await expect.poll(() => page.title(), { timeout: 10_000 }).toMatch(/^done:/);
+      // The no-cors POST reached the console and was refused (403); the JSON one never passed its preflight.
+      expect(await page.title()).toBe('done:fulfilled,rejected');
+    } finally {
+      evil.close();
+    }
+    expect(drill!.console.workspace.ephemerals.some((e) => e.text.includes('rollback 004'))).toBe(false);
+    expect(await query(options.stateDatabaseUrl, 'SELECT id FROM incidents')).toEqual(before);
+  });
+
+  it('answers only as localhost, takes JSON only from its own origin, and lets you act only as the cast', async () => {
+    const port = Number(new URL(drill!.console.url).port);
+    const post = (headers: Record<string, string>, body: unknown) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/api/command', method: 'POST', headers }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const json = { 'content-type': 'application/json' };
+    const host = { host: `localhost:${port}` };
+    const cmd = { user: 'U0DRILLONC', text: 'help' };
+    expect((await post({ ...json, host: `evil.example:${port}` }, cmd)).status).toBe(421);
+    const foreign = await post({ ...json, ...host, origin: 'https://evil.example' }, cmd);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toContain('only the console');
+    expect((await post({ 'content-type': 'text/plain', ...host }, cmd)).status).toBe(415);
+    const stranger = await post({ ...json, ...host }, { user: 'U0ATTACKER', text: 'rollback 004' });
+    expect(stranger.status).toBe(400);
+    expect(stranger.body).toContain("act as one of the drill's people: dana, sam, omar, pat");
+    expect((await post({ ...json, ...host, origin: `http://localhost:${port}` }, cmd)).status).toBe(200);
+  });
 });
 
 describe('drill start-up when a dependency is down', () => {
@@ -133,7 +185,7 @@ describe('drill start-up when a dependency is down', () => {
     await expect(
       startDrill({ ...o, stateDatabaseUrl: 'postgres://postgres@127.0.0.1:1/mb_drill_x' }, silentLogger),
     ).rejects.toThrow(
-      /PostgreSQL for the drill's state database at 127\.0\.0\.1:1\/mb_drill_x is not reachable \(ECONNREFUSED.*pg_ctlcluster/s,
+      /PostgreSQL for the drill's state database \(DRILL_STATE_DATABASE_URL\) at 127\.0\.0\.1:1\/mb_drill_x is not reachable \(ECONNREFUSED.*pg_ctlcluster/s,
     );
   });
 

@@ -41,6 +41,17 @@ describe('start-up validation (the process refuses to start and says why)', () =
     expect(stderr).not.toContain('secret-bot-token');
   });
 
+  it('starts no drill by itself in production or once any Slack variable is set: missing credentials are an error', async () => {
+    const cases: Record<string, string>[] = [{ NODE_ENV: 'production' }, { SLACK_APP_TOKEN: 'xapp-1-secret' }];
+    for (const env of cases) {
+      const { code, stderr } = await start({ ...env, DRILL_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' });
+      expect(code, JSON.stringify(env)).toBe(1);
+      expect(stderr).not.toMatch(/DRILL/);
+      expect(stderr).toMatch(/SLACK_BOT_TOKEN/);
+      expect(stderr).not.toContain('xapp-1-secret');
+    }
+  });
+
   it('names the services.yaml file, key path and problem', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-start-'));
     const file = path.join(dir, 'services.yaml');
@@ -139,7 +150,7 @@ describe('start-up validation (the process refuses to start and says why)', () =
           }
         });
       });
-      expect(err).toMatch(/no Slack credentials .* starting a DRILL/);
+      expect(err).toMatch(/no SLACK_\* variable set: starting a DRILL/);
       const page = await fetch(url.replace('localhost', '127.0.0.1'));
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('DRILL — migrate-bot on a local demo database');

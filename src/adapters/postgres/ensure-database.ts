@@ -92,22 +92,57 @@ export async function ensureDatabase(url: string, what: string): Promise<'create
   }
 }
 
+/** The comment a drill puts on every database it creates; the drill drops or reuses nothing without it. */
+export const DRILL_MARKER = 'migrate-bot drill';
+
+/** Hosts a drill may use without `--drill-host-ok`: this machine. */
+const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', '[::1]']);
+
 /**
- * Drops the database named by `url` (`DROP DATABASE … WITH (FORCE)`, PostgreSQL 13+, which
- * ends its sessions) and creates it empty. Only for databases the bot owns outright: the
- * drill's state and demo databases.
- * @throws AppError `postgres_unreachable`
+ * Drops and creates afresh a database of the drill (its state database or its demo service
+ * database), marked with `COMMENT ON DATABASE … IS 'migrate-bot drill'` (PostgreSQL "COMMENT").
+ * A database that exists without that marker is never dropped: the drill refuses and names it,
+ * so a `DRILL_DATABASE_URL` pointing at real data cannot destroy it. Hosts other than this
+ * machine are refused unless `allowRemoteHost` (`--drill-host-ok`).
+ * @throws AppError `drill_database_not_ours` (nothing dropped), `drill_host_refused`, `postgres_unreachable`
  */
-export async function recreateDatabase(url: string, what: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+export async function recreateDrillDatabase(
+  url: string,
+  what: string,
+  options: { allowRemoteHost?: boolean } = {},
+): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!options.allowRemoteHost && !LOCAL_HOSTS.has(target.hostname)) {
+    throw new AppError({
+      code: 'drill_host_refused',
+      message: `The drill runs only on this machine's PostgreSQL; ${what} points at ${describePgUrl(url)}. Nothing was dropped or created. Use a localhost URL, or start with --drill-host-ok if that server is a disposable one.`,
+    });
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
+  } catch (err) {
+    throw postgresUnreachable(what, url, err);
+  }
+  try {
+    const found = await client.query<{ marker: string | null }>(
+      "SELECT shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname = $1",
+      [name],
+    );
+    if (found.rowCount && found.rows[0]!.marker !== DRILL_MARKER) {
+      throw new AppError({
+        code: 'drill_database_not_ours',
+        message: `The drill will not drop database ${name} at ${describePgUrl(url)} (${what}): a drill did not create it (its comment is not '${DRILL_MARKER}'). Nothing was dropped. Point the drill at a new database name, or drop ${name} yourself if it really is a leftover.`,
+      });
+    }
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(DRILL_MARKER)}`);
   } catch (err) {
+    if (err instanceof AppError) throw err;
     throw postgresUnreachable(what, url, err);
   } finally {
     await client.end().catch(() => undefined);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { blocksToHtml, escapeHtml, mrkdwnToHtml, type NameLookup } from './block-kit-html.js';
 import { CONSOLE_PAGE } from './console-page.js';
+import { consoleRequestRefusal } from './console-guard.js';
 import { DRILL_BOT_USER, DRILL_USERS, DrillWorkspace, decodeApiArgs, type DrillMessage } from './drill-workspace.js';
 import {
   formEncode,
@@ -33,20 +34,25 @@ export interface DrillConsole {
   close(): Promise<void>;
 }
 
+/** Only the drill's cast may act: the console is not a way to send the bot requests as anyone. */
+const CastMember = z.enum(DRILL_USERS.map((u) => u.id) as [string, ...string[]], {
+  error: `act as one of the drill's people: ${DRILL_USERS.map((u) => u.name).join(', ')}`,
+});
+
 const CommandBody = z.object({
-  user: z.string().regex(/^U[A-Z0-9]+$/),
+  user: CastMember,
   text: z.string().max(2000),
   channel: z.string().max(40).optional(),
 });
 const ActionBody = z.object({
-  user: z.string().regex(/^U[A-Z0-9]+$/),
+  user: CastMember,
   actionId: z.string().max(255),
   value: z.string().max(2000),
   channel: z.string().max(40),
   ts: z.string().max(40),
 });
 const ViewBody = z.object({
-  user: z.string().regex(/^U[A-Z0-9]+$/),
+  user: CastMember,
   viewId: z.string().max(40),
   values: z.record(z.string(), z.record(z.string(), z.string().max(3000))),
   cancel: z.boolean().optional(),
@@ -84,6 +90,7 @@ export async function startDrillConsole(options: {
   host?: string;
 }): Promise<DrillConsole> {
   let origin = '';
+  let port = 0;
   let eventsUrl: string | null = null;
   const signingSecret = randomBytes(16).toString('hex');
   const workspace = new DrillWorkspace(() => origin);
@@ -160,6 +167,8 @@ export async function startDrillConsole(options: {
   };
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const refused = consoleRequestRefusal(req, port);
+    if (refused) return send(res, refused.status, { error: refused.error });
     const url = new URL(req.url ?? '/', origin);
     const path = url.pathname;
     if (req.method === 'GET' && path === '/') return send(res, 200, CONSOLE_PAGE, 'text/html; charset=utf-8');
@@ -269,7 +278,7 @@ export async function startDrillConsole(options: {
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   // The bot is given 127.0.0.1 (localhost may resolve to ::1 first, where nothing listens); people get localhost.
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   return {
     workspace,
