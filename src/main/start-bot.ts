@@ -29,6 +29,7 @@ import { startWorkers } from '../surfaces/workers/workers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from '../surfaces/slack/bolt-app.js';
+import { SeenSlackRequests } from '../adapters/slack/seen-requests.js';
 import { SlackNotifier } from '../adapters/slack/slack-notifier.js';
 import { SlackDirectory } from '../adapters/slack/slack-directory.js';
 import { InstrumentedWebClient } from '../adapters/slack/instrumented-client.js';
@@ -239,7 +240,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     // Warm before the port opens: state-database connections made now, not by the first burst's requests.
     const warm = await Promise.all(Array.from({ length: Math.min(4, env.STATE_DB_POOL_MAX) }, () => pool.connect()));
     for (const c of warm) c.release();
-    app = createSlackApp(env, deps, logger, client);
+    app = createSlackApp(env, deps, logger, client, new SeenSlackRequests(producerRedis, env.QUEUE_PREFIX));
     const started = (await app.start(env.PORT)) as Server | undefined;
     const address = started?.address?.() as AddressInfo | null | undefined;
     port = address ? address.port : env.SLACK_APP_TOKEN ? null : env.PORT;

@@ -89,7 +89,11 @@ async function clearQueues(redisUrl: string, prefix: string): Promise<void> {
  */
 export async function startDrill(options: DrillOptions, logger: Logger): Promise<RunningDrill> {
   const hostOk = { allowRemoteHost: options.allowRemoteHost === true };
-  await recreateDrillDatabase(options.stateDatabaseUrl, "the drill's state database (DRILL_STATE_DATABASE_URL)", hostOk);
+  await recreateDrillDatabase(
+    options.stateDatabaseUrl,
+    "the drill's state database (DRILL_STATE_DATABASE_URL)",
+    hostOk,
+  );
   await clearQueues(options.redisUrl, options.queuePrefix);
   await recreateDrillDatabase(options.serviceDatabaseUrl, "the drill's demo database (DRILL_DATABASE_URL)", hostOk);
   const raw: Record<string, string> = {

@@ -1,4 +1,5 @@
-import { App, HTTPReceiver, type webApi } from '@slack/bolt';
+import { type AnyMiddlewareArgs, App, HTTPReceiver, type Middleware, type webApi } from '@slack/bolt';
+import type { SeenSlackRequests } from '../../adapters/slack/seen-requests.js';
 import type { Env } from '../../config/env.js';
 import type { SurfaceDeps } from '../surface-deps.js';
 import type { Logger } from '../../shared/logger.js';
@@ -30,7 +31,13 @@ export const SLACK_CLIENT_OPTIONS = { retryConfig: { retries: 0 }, rejectRateLim
  * through the one Bolt hands them, so modals and ephemeral answers keep Slack's pace and show in
  * `/metrics` like every other call.
  */
-export function createSlackApp(env: Env, deps: SurfaceDeps, logger: Logger, client: webApi.WebClient): App {
+export function createSlackApp(
+  env: Env,
+  deps: SurfaceDeps,
+  logger: Logger,
+  client: webApi.WebClient,
+  seen?: SeenSlackRequests,
+): App {
   const log = boltLogger(logger);
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   let app: App;
@@ -47,6 +54,8 @@ export function createSlackApp(env: Env, deps: SurfaceDeps, logger: Logger, clie
       signingSecret: env.SLACK_SIGNING_SECRET,
       endpoints: '/slack/events',
       logger: log,
+      // The signature reaches the middleware below, which answers a replay 200 and ignores it.
+      customPropertiesExtractor: (req) => ({ slackSignature: req.headers['x-slack-signature'] }),
     });
     receiver.requestListener = withRequestWindow(receiver.requestListener);
     app = new App({ token: env.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions });
@@ -58,6 +67,7 @@ export function createSlackApp(env: Env, deps: SurfaceDeps, logger: Logger, clie
       deps.metrics.postAckWork.set({ state: 'running' }, running);
     },
   });
+  if (seen) app.use(replayGuard(seen, logger, deps));
   app.use(async ({ next }) => {
     afterAck.arrived();
     await next();
@@ -71,4 +81,30 @@ export function createSlackApp(env: Env, deps: SurfaceDeps, logger: Logger, clie
     logger.error({ err }, 'unhandled Bolt error');
   });
   return app;
+}
+
+/**
+ * Bolt middleware: a signed request whose signature was already handled (a replay inside Slack's
+ * 5-minute window: a command, a button press, a modal submission) is answered 200 and goes no
+ * further; it is logged as `replay_ignored` and counted as a `replayed` command.
+ */
+function replayGuard(seen: SeenSlackRequests, logger: Logger, deps: SurfaceDeps): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const signature = args.context.slackSignature;
+    if (typeof signature === 'string') {
+      const sight = await seen.firstSight(signature);
+      if (sight === 'unchecked') logger.warn('replay check skipped: Redis did not answer');
+      if (sight === 'replay') {
+        logger.warn(
+          { event: 'replay_ignored', type: args.body.type ?? 'slash_command' },
+          'replayed Slack request ignored',
+        );
+        deps.metrics.commands.inc({ command: 'replay', outcome: 'refused', surface: 'slack' });
+        const { ack } = args as { ack?: () => Promise<void> };
+        if (ack) await ack();
+        return;
+      }
+    }
+    await args.next();
+  };
 }
