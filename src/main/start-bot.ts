@@ -174,6 +174,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
     now: () => clock.now(),
     store: new PostgresExpectedSchemaStore(pool),
+    logger,
   };
   const deps: SurfaceDeps = {
     services,

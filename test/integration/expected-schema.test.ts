@@ -27,9 +27,12 @@ describe("the schema fingerprint's reference: built once on a scratch database, 
   let state: StateDatabase;
   let dir: string;
   let builds = 0;
+  /** The scratch databases this file's builds made (names are the bot's own `migrate_bot_verify_…`). */
+  const scratchNames: string[] = [];
   const deps = (): ExpectedSchemaDeps => ({
     toolFor: (svc: ServiceConfig, url: string) => {
       builds++;
+      scratchNames.push(decodeURIComponent(new URL(url).pathname.slice(1)));
       return createMigrationTool({ ...svc, database_url: url }, silentLogger);
     },
     now: () => new Date(),
@@ -37,8 +40,8 @@ describe("the schema fingerprint's reference: built once on a scratch database, 
   });
   const scratchDatabases = async () =>
     (
-      await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
-        `${db.name.slice(0, 30)}_verify_%`,
+      await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname = ANY($1)', [
+        scratchNames,
       ])
     ).length;
 
@@ -67,6 +70,8 @@ describe("the schema fingerprint's reference: built once on a scratch database, 
       expect(first.lines).toContain('table public.tickets (r) row level security');
       // 007 is not in `through`: its tables are not in the reference, though the service database still has them.
       for (const t of TABLES_OF_007) expect(first.lines.some((l) => l.includes(`public.${t} `))).toBe(false);
+      // Named from the bot's own lowercase pattern whatever the service database is called, so it can always be dropped.
+      expect(scratchNames).toEqual([expect.stringMatching(/^migrate_bot_verify_\d{8}_\d{6}_[0-9a-f]{6}$/)]);
       expect(await scratchDatabases()).toBe(0);
 
       const second = await expectedSchema(service, tool, through, deps());

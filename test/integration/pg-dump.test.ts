@@ -112,6 +112,10 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     // Two restores in the same minute get different targets; names fit 63 bytes.
     expect(restorer.targetName(new Date('2026-11-21T03:05:10Z'))).not.toBe(target);
     expect(Buffer.byteLength(recoveryDatabaseName('x'.repeat(80), new Date()))).toBeLessThanOrEqual(63);
+    // A service database named with capitals or dashes still gets a target the bot may create and drop.
+    expect(recoveryDatabaseName('Tickets-Prod', new Date('2026-11-21T03:05:10Z'))).toBe(
+      'tickets_prod_recovery_20261121_030510',
+    );
   });
 
   it('detects a dump that changed after it was taken', async () => {

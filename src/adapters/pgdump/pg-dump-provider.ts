@@ -1,3 +1,4 @@
+import { pgClientInvocation, pgToolEnv } from './pg-client-env.js';
 import { code, strong, words } from '../../shared/words.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -54,25 +55,13 @@ export interface PgDumpProviderOptions {
   protectedIds?: () => Promise<ReadonlySet<string>>;
 }
 
-/** Splits the password out of a connection string so it can travel in the environment, not in argv. */
-export function splitPassword(url: string): { url: string; password: string | undefined } {
-  try {
-    const u = new URL(url);
-    const password = u.password ? decodeURIComponent(u.password) : undefined;
-    u.password = '';
-    return { url: u.toString(), password };
-  } catch {
-    return { url, password: undefined };
-  }
-}
-
 /** `pg_dump --version`'s major version by binary, asked once per process (NaN when it cannot run). */
 const CLIENT_MAJOR = new Map<string, Promise<number>>();
 
 function clientMajor(bin: string): Promise<number> {
   let major = CLIENT_MAJOR.get(bin);
   if (!major) {
-    major = run(bin, ['--version']).then(
+    major = run(bin, ['--version'], { env: pgToolEnv() }).then(
       (r) => Number(/(\d+)(?:\.\d+)?/.exec(r.stdout)?.[1] ?? NaN),
       () => NaN,
     );
@@ -123,14 +112,9 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     return { dump, manifest: path.resolve(this.options.directory, `${name}.json`), partial: `${dump}.partial` };
   }
 
-  private env(): NodeJS.ProcessEnv {
-    const { password } = splitPassword(this.options.databaseUrl);
-    return {
-      ...process.env,
-      ...(password ? { PGPASSWORD: password } : {}),
-      PGAPPNAME: 'migrate-bot-snapshot',
-      PGCONNECT_TIMEOUT: '10',
-    };
+  /** pg_dump's connection string (no password) and its environment (libpq's variables and PGPASSWORD only). */
+  private invocation(): { url: string; env: NodeJS.ProcessEnv } {
+    return pgClientInvocation(this.options.databaseUrl, { PGAPPNAME: 'migrate-bot-snapshot', PGCONNECT_TIMEOUT: '10' });
   }
 
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
@@ -146,6 +130,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     const started = this.options.clock.now();
     await onProgress?.(`Snapshot \`${req.name}\` (pg_dump) creating…`);
     let streamed: StreamedDump;
+    const { url, env } = this.invocation();
     try {
       streamed = await dumpToFile({
         bin: this.options.pgDumpPath ?? 'pg_dump',
@@ -153,9 +138,9 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
           '--format=custom',
           '--no-password',
           `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`,
-          `--dbname=${splitPassword(this.options.databaseUrl).url}`,
+          `--dbname=${url}`,
         ],
-        env: this.env(),
+        env,
         file: partial,
         timeoutMs: this.options.timeoutMs ?? 3_600_000,
       });
@@ -293,6 +278,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
   private async listContents(file: string): Promise<number> {
     try {
       const { stdout } = await run(this.options.pgRestorePath ?? 'pg_restore', ['--list', file], {
+        env: pgToolEnv(),
         maxBuffer: 64 * 1024 * 1024,
       });
       return stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;

@@ -5,14 +5,16 @@ import { connectClient } from '../postgres/connect.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { utcSecondStamp } from '../../shared/clock.js';
-import { splitPassword } from './pg-dump-provider.js';
+import { pgClientInvocation } from './pg-client-env.js';
 
 const run = promisify(execFile);
 
 /**
  * `<db>_recovery_<yyyymmdd_hhmmss>` (UTC), to the second so two restores in one minute get
  * different targets, cut so it fits PostgreSQL's 63-byte identifiers (PostgreSQL
- * "Identifiers and Key Words": NAMEDATALEN − 1 bytes).
+ * "Identifiers and Key Words": NAMEDATALEN − 1 bytes). The source's name is folded to the
+ * bot's own pattern (lowercase letters, digits, `_`), so whatever the service database is
+ * called, the target is a name the bot may create and later drop.
  */
 export function recoveryDatabaseName(
   sourceDb: string,
@@ -20,7 +22,7 @@ export function recoveryDatabaseName(
   purpose: 'recovery' | 'rehearsal' = 'recovery',
 ): string {
   const suffix = `_${purpose}_${utcSecondStamp(at).replace('-', '_')}`;
-  let base = sourceDb;
+  let base = sourceDb.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^([^a-z_])/, '_$1');
   while (Buffer.byteLength(base + suffix, 'utf8') > 63) base = base.slice(0, -1);
   return `${base}${suffix}`;
 }
@@ -103,10 +105,10 @@ export async function dropDatabase(databaseUrl: string, target: string): Promise
  * @throws AppError `restore_failed` with pg_restore's first error line
  */
 export async function pgRestoreInto(databaseUrl: string, dumpFile: string, target: string): Promise<string> {
-  const { url, password } = splitPassword(withDatabaseName(databaseUrl, target));
+  const { url, env } = pgClientInvocation(withDatabaseName(databaseUrl, target), { PGAPPNAME: 'migrate-bot-restore' });
   try {
     await run('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${url}`, dumpFile], {
-      env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+      env,
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (cause) {

@@ -1,3 +1,4 @@
+import type { Logger } from '../../shared/logger.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,6 +46,8 @@ export interface ExpectedSchemaDeps {
   now(): Date;
   /** Where built references are kept (the state database in the bot). */
   store: ExpectedSchemaStore;
+  /** Where a scratch database that could not be dropped is reported, by name. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 /** The AppError of a scratch database that could not be made or migrated; `details.problems` says what to do. */
@@ -119,7 +122,8 @@ export async function buildExpectedSchema(
 ): Promise<Omit<ExpectedSchema, 'cached'>> {
   const t0 = performance.now();
   const server = service.verify.scratch_database_url || service.database_url;
-  const scratch = `${databaseOf(server).slice(0, 30)}_verify_${utcSecondStamp(deps.now()).replace('-', '_')}_${randomBytes(2).toString('hex')}`;
+  // Only the bot's own lowercase pattern, whatever the service database is called: a name the bot can always drop.
+  const scratch = `migrate_bot_verify_${utcSecondStamp(deps.now()).replace('-', '_')}_${randomBytes(3).toString('hex')}`;
   const scratchUrl = withDatabaseName(server, scratch);
   try {
     await createDatabase(server, scratch);
@@ -145,7 +149,12 @@ export async function buildExpectedSchema(
     throw scratchError('verify_scratch_migrate_failed', `the scratch migrate up failed: ${message}`, [message]);
   } finally {
     await tool.close().catch(() => undefined);
-    await dropDatabase(server, scratch).catch(() => undefined);
+    await dropDatabase(server, scratch).catch((err: unknown) =>
+      deps.logger?.error(
+        { err, scratch, service: service.name },
+        `the scratch database ${scratch} could not be dropped: drop it by hand`,
+      ),
+    );
   }
 }
 
