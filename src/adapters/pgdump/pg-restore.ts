@@ -22,7 +22,10 @@ export function recoveryDatabaseName(
   purpose: 'recovery' | 'rehearsal' = 'recovery',
 ): string {
   const suffix = `_${purpose}_${utcSecondStamp(at).replace('-', '_')}`;
-  let base = sourceDb.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^([^a-z_])/, '_$1');
+  let base = sourceDb
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^([^a-z_])/, '_$1');
   while (Buffer.byteLength(base + suffix, 'utf8') > 63) base = base.slice(0, -1);
   return `${base}${suffix}`;
 }

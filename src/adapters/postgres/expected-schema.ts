@@ -9,7 +9,7 @@ import type { AppliedMigration } from '../../domain/rollback/plan.js';
 import { utcSecondStamp } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { createDatabase, databaseOf, dropDatabase, withDatabaseName } from '../pgdump/pg-restore.js';
+import { createDatabase, dropDatabase, withDatabaseName } from '../pgdump/pg-restore.js';
 import { FINGERPRINT_SQL, schemaLines, trackingRelations } from './schema-lines.js';
 
 /**
