@@ -38,6 +38,7 @@ WORKDIR /app
 ENV NODE_ENV=production \
     PORT=3000 \
     HTTP_PORT=9090 \
+    HTTP_BIND=0.0.0.0 \
     SNAPSHOT_DIR=/var/lib/migrate-bot/snapshots
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -25,6 +25,18 @@ export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Port of `/healthz`, `/readyz` and `/metrics`, served by every role (Socket Mode and workers included). */
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+  /**
+   * Interface the ops port binds: 127.0.0.1 by default (`npm start` on a laptop); the image sets
+   * 0.0.0.0 so the kubelet's probes and Prometheus reach it.
+   */
+  HTTP_BIND: z
+    .union([z.ipv4(), z.ipv6()], { error: 'must be an IP address such as 127.0.0.1 or 0.0.0.0' })
+    .default('127.0.0.1'),
+  /**
+   * When set, `/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>`
+   * (Prometheus `authorization: { credentials_file: … }`); `/healthz` and `/readyz` stay open for probes.
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The bot's own state database (incidents, approvals, event log). */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),

@@ -262,6 +262,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     ];
     const ops = await startOpsServer({
       port: env.HTTP_PORT,
+      host: env.HTTP_BIND,
+      ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
       registry: metrics.registry,
       checks,
       extra: options.extraRoutes,

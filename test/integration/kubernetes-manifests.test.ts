@@ -112,6 +112,46 @@ describe('Kubernetes manifests (kustomize base)', () => {
     await ops?.close();
   });
 
+  it('pods run with the runtime seccomp profile, no service-account token and as non-root; the ops port binds outside the pod', () => {
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const d of deployments) {
+      const pod = d.spec.template.spec as PodSpec & {
+        automountServiceAccountToken?: boolean;
+        securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+      };
+      expect(pod.automountServiceAccountToken, d.metadata.name).toBe(false);
+      expect(pod.securityContext?.seccompProfile, d.metadata.name).toEqual({ type: 'RuntimeDefault' });
+      expect(pod.securityContext?.runAsNonRoot, d.metadata.name).toBe(true);
+    }
+    const env = base.configMaps.get('migrate-bot-env')!;
+    expect(EnvSchema.shape.HTTP_BIND.parse(env.HTTP_BIND)).toBe('0.0.0.0');
+  });
+
+  it('a NetworkPolicy admits traffic to each pod only on ports it declares: the app on slack and ops, the workers on ops', () => {
+    type Policy = Obj & {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress: Array<{ from?: unknown; ports: Array<{ protocol: string; port: string | number }> }>;
+      };
+    };
+    const policies = base.objects.filter((o): o is Policy => o.kind === 'NetworkPolicy');
+    const allowed = (d: Deployment) => {
+      const labels = d.spec.template.metadata.labels;
+      const mine = policies.filter((p) => matches(p.spec.podSelector.matchLabels, labels));
+      expect(mine.length, `${d.metadata.name} is selected by a NetworkPolicy`).toBeGreaterThan(0);
+      for (const p of mine) expect(p.spec.policyTypes).toContain('Ingress');
+      const ports = mine.flatMap((p) => p.spec.ingress.flatMap((r) => r.ports.map((x) => x.port)));
+      const declared = d.spec.template.spec.containers.flatMap((c) => (c.ports ?? []).map((x) => x.name));
+      for (const port of ports) expect(declared, `${d.metadata.name} declares port ${port}`).toContain(port);
+      return [...new Set(ports)].sort();
+    };
+    const byComponent = (c: string) =>
+      deployments.find((d) => d.spec.template.metadata.labels['app.kubernetes.io/component'] === c)!;
+    expect(allowed(byComponent('app'))).toEqual(['ops', 'slack']);
+    expect(allowed(byComponent('worker'))).toEqual(['ops']);
+  });
+
   it('has an app Deployment with 2 replicas and a worker Deployment, each selector matching its pod labels', () => {
     const app = deployments.find((d) => d.spec.template.spec.containers[0]!.args?.join(' ') === '--role app');
     const worker = deployments.find((d) => d.spec.template.spec.containers[0]!.args?.join(' ') === '--role worker');

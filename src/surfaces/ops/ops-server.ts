@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -14,8 +15,10 @@ export interface ReadinessCheck {
 export interface OpsServerOptions {
   /** TCP port; 0 picks a free one (tests). */
   port: number;
-  /** Interface to bind, default all (`::`, which also takes IPv4 on Linux) so a probe from the kubelet reaches it. */
+  /** Interface to bind (`HTTP_BIND`); default all (`::`, which also takes IPv4 on Linux). */
   host?: string;
+  /** When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
   registry: Registry;
   checks: readonly ReadinessCheck[];
   /** A check slower than this counts as failed, ms (default 2000; below Kubernetes' default probe timeout of 1 s × failureThreshold). */
@@ -64,7 +67,7 @@ export async function readiness(
  *   so a PostgreSQL outage does not get every pod restarted);
  * - `GET /readyz` — 200 when every {@link ReadinessCheck} passes, else 503 naming the failing
  *   dependency and why, e.g. `{"status":"unavailable","checks":{"state_db":"ok","redis":"connect ECONNREFUSED"}}`;
- * - `GET /metrics` — the registry in Prometheus' text format.
+ * - `GET /metrics` — the registry in Prometheus' text format (behind a bearer token when `metricsToken` is set).
  * Anything else is 404 (or goes to `extra`).
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -82,6 +85,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return json(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
     }
     if (req.method === 'GET' && path === '/metrics') {
+      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="metrics"' });
+        res.end(JSON.stringify({ error: '/metrics needs Authorization: Bearer <METRICS_TOKEN>' }));
+        return;
+      }
       const body = await options.registry.metrics();
       res.writeHead(200, { 'content-type': options.registry.contentType });
       res.end(body);
@@ -108,4 +116,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** True when `header` is `Bearer <token>`, compared in constant time (no timing hint of the token). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
 }
