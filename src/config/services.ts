@@ -13,7 +13,7 @@ const EnvVarName = z
 /** Slack user IDs (`U…` or `W…` for Enterprise Grid). */
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID like U0SRE001');
 
-/** An approver: a Slack user ID, or a user group (`S…`) resolved with `usergroups.users.list` when a button is pressed, so a rota change applies at once. */
+/** An approver: a Slack user ID, or a user group (`S…`) whose members (`usergroups.users.list`) are read when an incident opens and kept with it. */
 const Approver = z
   .string()
   .regex(

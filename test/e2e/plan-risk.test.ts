@@ -243,20 +243,41 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     expect(event!.data.reason).toBe('both approvers unreachable, payments failing');
   });
 
-  it('approvers listed as a Slack user group are resolved when the button is pressed', async ({ bot }) => {
+  it('user-group approvers are read once when the incident opens: a member added later cannot approve until an approver refreshes them', async ({
+    bot,
+  }) => {
     const h = await bot({ approvals: { required: 2, destructive: 2, approvers: [APPROVERS[0], 'S0ONCALL1'] } });
     h.slack.setUsergroup('S0ONCALL1', ['U0ONCALL1']);
     await h.command('rollback 007');
     const { incidentId } = await planCard(h);
+    expect(textOf(await posted(h, '"action_id":"incident_approve"'))).toContain('(approvers as of <!date^');
     const invite = await h.slack.waitForCall('conversations.invite');
     expect(String(invite.args.users).split(',')).toContain('U0ONCALL1');
-    // The rota changes: U0ONCALL1 is off, U0ONCALL2 is on.
+    // Someone who may edit the group adds themself after the incident opened: that makes nobody an approver of it.
     h.slack.setUsergroup('S0ONCALL1', ['U0ONCALL2']);
-    const off = await h.press('incident_approve', incidentId, 'U0ONCALL1');
-    expect(String((await h.slack.waitForResponse((r) => r.key === off.key)).body.text)).toMatch(/not an approver/);
+    const late = await h.press('incident_approve', incidentId, 'U0ONCALL2');
+    expect(String((await h.slack.waitForResponse((r) => r.key === late.key)).body.text)).toMatch(/not an approver/);
+    await h.press('incident_approve', incidentId, 'U0ONCALL1');
+    await posted(h, '<@U0ONCALL1> approved (1 of 2)');
+
+    // Only an approver may have them read again; then the rota change applies, and the channel says who changed.
+    const outsider = await h.command('refresh-approvers', 'U0ONCALL2');
+    expect(String((await h.slack.waitForResponse((r) => r.key === outsider.key)).body.text)).toContain(
+      'Only an approver of this incident can refresh its approvers',
+    );
+    const refresh = await h.command('refresh-approvers', APPROVERS[0]);
+    expect(String((await h.slack.waitForResponse((r) => r.key === refresh.key)).body.text)).toMatch(
+      /read again: 1 added, 1 removed/,
+    );
+    await posted(h, 'had the approvers read again');
     await h.press('incident_approve', incidentId, 'U0ONCALL2');
-    await posted(h, '<@U0ONCALL2> approved (1 of 2)');
-    expect(await approvalsOf(h, incidentId)).toEqual(['U0ONCALL2']);
-    expect(h.slack.callsTo('usergroups.users.list').length).toBeGreaterThanOrEqual(3);
+    await posted(h, 'Approved by <@U0ONCALL1> and <@U0ONCALL2>');
+    expect(await approvalsOf(h, incidentId)).toEqual(['U0ONCALL1', 'U0ONCALL2']);
+    const events = await query<{ type: string; actor: string }>(
+      h.stateDb.url,
+      "SELECT type, actor FROM incident_events WHERE incident_id = $1 AND type = 'approvers_refreshed'",
+      [incidentId],
+    );
+    expect(events).toEqual([{ type: 'approvers_refreshed', actor: APPROVERS[0] }]);
   });
 });

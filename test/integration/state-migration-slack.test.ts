@@ -64,7 +64,7 @@ describe('state migration 0008 (incident_slack)', () => {
     ]);
     await query(db.url, `INSERT INTO notices (incident_id, method, args) VALUES ($1, 'progress', '[]')`, [ROUND_TWO]);
 
-    expect(await migrateStateDb(db.url, silentLogger)).toEqual(['0008_incident_slack']);
+    expect(await migrateStateDb(db.url, silentLogger)).toEqual(['0008_incident_slack', '0009_incident_approvers']);
 
     const columns = await query<{ column_name: string }>(
       db.url,
@@ -80,6 +80,8 @@ describe('state migration 0008 (incident_slack)', () => {
     const slack = new PostgresSlackIncidentStore(pool);
     expect((await repo.get(WITH_CHANNEL))?.conversation).toEqual({ id: 'C0AAA0001', name: 'incident-db-migration-a' });
     expect((await repo.get(NO_CHANNEL))?.conversation).toBeNull();
+    // 0009: incidents opened before approver rosters have none, so their approvers are read at each press as before.
+    expect((await repo.get(WITH_CHANNEL))?.approvers).toBeNull();
     expect(await slack.get(WITH_CHANNEL, 1)).toEqual({
       channelId: 'C0AAA0001',
       channelName: 'incident-db-migration-a',

@@ -1,4 +1,5 @@
 import type {
+  ApproverRoster,
   BreakGlass,
   Incident,
   IncidentFailure,
@@ -49,6 +50,7 @@ export interface IncidentRow {
   basis: PlanBasis | null;
   risk: PlanRisk | null;
   break_glass: BreakGlass | null;
+  approvers?: ApproverRoster | null;
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
@@ -73,6 +75,7 @@ export const toIncident = (r: IncidentRow): Incident => ({
   basis: r.basis ?? null,
   risk: r.risk ?? null,
   breakGlass: r.break_glass ?? null,
+  approvers: r.approvers ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   endedAt: r.ended_at,

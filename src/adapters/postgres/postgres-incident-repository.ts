@@ -2,6 +2,7 @@ import { code, conversation, strong, words } from '../../shared/words.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type {
+  ApproverRoster,
   Approval,
   Incident,
   IncidentFailure,
@@ -39,8 +40,8 @@ export class PostgresIncidentRepository implements IncidentRepository {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<IncidentRow>(
-        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass)
-         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10) RETURNING *`,
+        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass, approvers)
+         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10, $11) RETURNING *`,
         [
           id,
           input.service,
@@ -52,6 +53,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
           input.restore ? JSON.stringify(input.restore) : null,
           input.basis ? JSON.stringify(input.basis) : null,
           input.breakGlass ? JSON.stringify(input.breakGlass) : null,
+          input.approvers ? JSON.stringify(input.approvers) : null,
         ],
       );
       await client.query(
@@ -264,6 +266,14 @@ export class PostgresIncidentRepository implements IncidentRepository {
       createdAt: r.created_at,
       planDigest: r.plan_digest,
     }));
+  }
+
+  async setApprovers(id: string, approvers: ApproverRoster): Promise<void> {
+    await this.pool.query('UPDATE incidents SET approvers = $2, updated_at = $3 WHERE id = $1', [
+      id,
+      JSON.stringify(approvers),
+      this.clock.now(),
+    ]);
   }
 
   async setRisk(id: string, risk: PlanRisk): Promise<void> {

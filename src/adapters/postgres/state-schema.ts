@@ -201,6 +201,16 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
       `);
     },
   },
+  // Approvers read once when an incident opens (users and user-group members at that time).
+  // Additive only: a replica of the previous release keeps working beside one of this release.
+  '0009_incident_approvers': {
+    async up(knex) {
+      await knex.raw('ALTER TABLE incidents ADD COLUMN approvers jsonb');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE incidents DROP COLUMN approvers');
+    },
+  },
 };
 
 /** The state schema's own tracking table (knex's layout). */

@@ -34,6 +34,8 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
       : `${n.by} approved (${n.count} of ${n.required}).`,
   approvals_complete: (n) =>
     `Approved by ${and(n.approvers)}; ${n.queued ? `${n.noun} queued${n.waitsForSnapshot ? ' (starts once the snapshot is available)' : ''}` : `the job queue is unreachable; the ${n.noun} is queued once it answers`}.`,
+  approvers_refreshed: (n) =>
+    `${n.by} had the approvers read again (as of ${n.asOf}): added ${n.added.join(', ') || 'nobody'}; removed ${n.removed.join(', ') || 'nobody'}.`,
   discard_approval_given: (n) => `${n.by} approved deleting ${n.leftover} (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
     `Deleting ${n.leftover} approved by ${and(n.approvers)}; ${n.queued ? 'queued' : 'the job queue is unreachable'}.`,

@@ -51,6 +51,7 @@ export type MigrateCommand =
   | { kind: 'rehearse'; service?: string }
   | { kind: 'verify'; service?: string }
   | { kind: 'timeline'; service?: string }
+  | { kind: 'refresh-approvers'; service?: string }
   | { kind: 'update'; text: string; service?: string }
   | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
 
@@ -121,7 +122,16 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
     },
   );
-  for (const kind of ['triage', 'status', 'snapshot', 'retry', 'rehearse', 'verify', 'timeline'] as const) {
+  for (const kind of [
+    'triage',
+    'status',
+    'snapshot',
+    'retry',
+    'rehearse',
+    'verify',
+    'timeline',
+    'refresh-approvers',
+  ] as const) {
     serviceOpt(program.command(kind)).action((opts: { service?: string }) => {
       result = { kind, service: opts.service };
     });

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Approval, Incident, IncidentFailure, RecordedBy } from '../../../src/domain/incident/model/incident.js';
+import type {
+  Approval,
+  ApproverRoster,
+  Incident,
+  IncidentFailure,
+  RecordedBy,
+} from '../../../src/domain/incident/model/incident.js';
 import { isOpen } from '../../../src/domain/incident/model/incident.js';
 import { nextState, type IncidentEvent } from '../../../src/domain/incident/model/state-machine.js';
 import type {
@@ -58,6 +64,7 @@ export class InMemoryIncidentRepository implements IncidentRepository {
       basis: input.basis ?? null,
       risk: null,
       breakGlass: input.breakGlass ?? null,
+      approvers: input.approvers ?? null,
       createdAt: at,
       updatedAt: at,
       endedAt: null,
@@ -159,6 +166,10 @@ export class InMemoryIncidentRepository implements IncidentRepository {
     }
     this.approvals.set(id, list);
     return { inserted, approvals: [...list] };
+  }
+
+  async setApprovers(id: string, approvers: ApproverRoster) {
+    this.put(id, { approvers });
   }
 
   async supersedePlan(

@@ -60,6 +60,16 @@ const NOTICES: { [K in IncidentNotice['kind']]: { notice: Extract<IncidentNotice
     },
     shows: ['queued', 'snapshot'],
   },
+  approvers_refreshed: {
+    notice: {
+      kind: 'approvers_refreshed',
+      by: 'U0SRE001',
+      added: ['U0NEW001'],
+      removed: [],
+      asOf: '2026-12-04T03:00:00Z',
+    },
+    shows: ['added', 'U0NEW001', 'removed'],
+  },
   discard_approval_given: {
     notice: { kind: 'discard_approval_given', by: 'U0SRE001', leftover: 'restore-x', count: 1, required: 2 },
     shows: ['restore-x', '1 of 2'],

@@ -28,6 +28,7 @@ const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident
   basis: null,
   risk: null,
   breakGlass: null,
+  approvers: null,
   createdAt: new Date('2026-11-21T03:12:00Z'),
   updatedAt: new Date('2026-11-21T03:12:00Z'),
   endedAt: null,

@@ -14,6 +14,7 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
     '*`/migrate rehearse [--service NAME]`* — try the open incident\'s plan on a scratch copy restored from its snapshot (runbook 003: "reproduce on a restored test copy"); each step\'s duration and error are posted, the copy is dropped, production is not touched.',
     '*`/migrate close [--service NAME] [--reason "…"]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver).',
     '*`/migrate retry [--service NAME]`* — after a failure: re-read the tracking table, re-plan what is still applied, take a new snapshot and ask for approvals again.',
+    '*`/migrate refresh-approvers [--service NAME]`* — approvers of the open incident only: read the approvers (and user-group members) again, e.g. after a rota change; they are otherwise read once, when the incident opens.',
     '*`/migrate help`* — this list.',
   ];
   return {
@@ -25,7 +26,7 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
         elements: [
           {
             type: 'mrkdwn',
-            text: '`--service` may be left out when only one service is configured. Nothing touches a database without a snapshot and two approvals.',
+            text: '`--service` may be left out when only one service is configured. Who may open incidents, read and break glass is set per service in services.yaml (`access:`). Nothing touches a database without a snapshot and two approvals.',
           },
         ],
       },

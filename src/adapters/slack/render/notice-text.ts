@@ -1,3 +1,4 @@
+import { slackDate } from './limits.js';
 import type { RecordedBy } from '../../../domain/incident/model/incident.js';
 import { people, wordsMrkdwn } from './words-mrkdwn.js';
 import type { Incident } from '../../../domain/incident/model/incident.js';
@@ -60,6 +61,9 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
       : `The job queue is unreachable right now; the bot queues the ${n.noun} as soon as it answers (checked every minute).`) +
     (n.confirmedAs ? ` Each approver typed \`${n.confirmedAs}\` to confirm the destructive plan.` : '') +
     (n.recordedBy ? ` The last approval was ${recorded(n.approvers.at(-1) ?? '', n.recordedBy)}.` : ''),
+  approvers_refreshed: (n) =>
+    `:busts_in_silhouette: ${person(n.by)} had the approvers read again (as of ${slackDate(new Date(n.asOf))}): ` +
+    `${n.added.length ? `added ${people(n.added)}` : 'nobody added'}; ${n.removed.length ? `removed ${people(n.removed)}` : 'nobody removed'}.`,
   discard_approval_given: (n) => `${person(n.by)} approved deleting \`${n.leftover}\` (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
     `:wastebasket: Deleting \`${n.leftover}\` approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,

@@ -10,6 +10,10 @@ import { clip } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 
+/** " (approvers as of <time>)" when the incident's approvers were read at its opening (user groups are not re-read at each press). */
+const asOf = (incident: Pick<Incident, 'approvers'>): string =>
+  incident.approvers ? ` (approvers as of ${slackDate(new Date(incident.approvers.asOf))})` : '';
+
 /** `action_id`s of the plan card's buttons; the value is {@link planButtonValue}. */
 export const ACTION_APPROVE = 'incident_approve';
 export const ACTION_REJECT = 'incident_reject';
@@ -105,7 +109,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `${restoreSummary(incident, service)}, then wait until it is available. The source is never overwritten; cut-over stays with people.`,
         ),
         context(
-          `needs ${progress.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))} · the requester cannot approve`,
+          `needs ${progress.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve`,
         ),
       ]
     : [
@@ -122,7 +126,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`,
         ),
         context(
-          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))} · the requester cannot approve` +
+          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
         ),
       ];

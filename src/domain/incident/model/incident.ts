@@ -107,6 +107,8 @@ export interface Incident {
   steps: StepOutcome[];
   /** 1, then +1 for each `/migrate retry` (each round has its own snapshot, plan card and approvals). */
   attempt: number;
+  /** Approvers as read when the incident opened (null for incidents opened before rosters existed: read at each press). */
+  approvers: ApproverRoster | null;
   failure: IncidentFailure | null;
   /** What approvals of this round are bound to (plan digest, tracking head, snapshot id); null for restores. */
   basis: PlanBasis | null;
@@ -120,6 +122,19 @@ export interface Incident {
 }
 
 /** An approval given by one approver (runbook 003: two approvals, SRE + migration owner). */
+/**
+ * Who may approve this incident, read once when it opened: the users listed in services.yaml and
+ * the members of the listed user groups at that time. A later change of a group does not make
+ * anyone an approver of this incident; `/migrate refresh-approvers` (by an approver) reads them
+ * again. Groups Slack could not list then are asked at each press (`unresolvedGroups`).
+ */
+export interface ApproverRoster {
+  /** ISO-8601 UTC time the groups were read. */
+  asOf: string;
+  users: string[];
+  unresolvedGroups: string[];
+}
+
 /**
  * An approval recorded on someone's behalf from the CLI while Slack was unavailable: who typed
  * it (`operator`, the validated `MIGRATE_BOT_CLI_USER`) and why. Such an approval is logged as

@@ -66,6 +66,8 @@ export type IncidentNotice =
       /** The last approval was recorded from the CLI on the approver's behalf. */
       recordedBy?: RecordedBy | null;
     }
+  /** An approver had the approvers read again: who was added and removed; `asOf` ISO-8601 UTC. */
+  | { kind: 'approvers_refreshed'; by: string; added: string[]; removed: string[]; asOf: string }
   /** One approval of deleting what a failed restore left behind. */
   | { kind: 'discard_approval_given'; by: string; leftover: string; count: number; required: number }
   /** Deleting the leftover is approved (and queued, unless the job queue is unreachable). */

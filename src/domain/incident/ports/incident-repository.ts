@@ -3,6 +3,7 @@ import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
 import type {
+  ApproverRoster,
   Approval,
   BreakGlass,
   Incident,
@@ -38,6 +39,8 @@ export interface NewIncident {
   /** The plan's digest and what went into it (rollbacks). */
   basis?: PlanBasis;
   breakGlass?: BreakGlass;
+  /** Approvers read when it opens (users and group members). */
+  approvers?: ApproverRoster;
   /** When it opened (default: now); the plan basis names the snapshot after it. */
   createdAt?: Date;
 }
@@ -90,6 +93,8 @@ export interface IncidentRepository {
     planDigest?: string | null,
     recorded?: RecordedBy,
   ): Promise<{ inserted: boolean; approvals: Approval[] }>;
+  /** Replaces the incident's approver roster (`/migrate refresh-approvers`). */
+  setApprovers(id: string, approvers: ApproverRoster): Promise<void>;
   /** Stores the plan's measured risk (the plan card and the approval tier read it). */
   setRisk(id: string, risk: PlanRisk): Promise<void>;
   /**

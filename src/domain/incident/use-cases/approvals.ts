@@ -58,7 +58,7 @@ export async function approvalRefusal(
   if (userId === incident.requestedBy) {
     return `You requested this ${actionNoun(incident)}, so you cannot approve it. Other approvers must (runbook 003: SRE + migration owner).`;
   }
-  if (!(await isApprover(deps.directory, service, userId))) {
+  if (!(await isApprover(deps.directory, service, userId, incident))) {
     return words`You are not an approver for ${strong(service.name)}. Approvers: ${approverWords(service.approvals.approvers)}.`;
   }
   return null;
@@ -220,7 +220,7 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
       message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be rejected.`,
     };
   }
-  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId, incident))) {
     return {
       kind: 'refused',
       message: words`Only the requester or an approver for ${strong(service.name)} can reject this ${actionNoun(incident)}.`,

@@ -42,7 +42,7 @@ export async function openIncidentFor(
       userMessage: words`${strong(service.name)} has no open incident.`,
     });
   }
-  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId, incident))) {
     throw new AppError({
       code: 'incident_close_refused',
       message: `${userId} may not ${verb}`,

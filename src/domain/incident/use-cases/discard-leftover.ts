@@ -50,7 +50,7 @@ export async function approveDiscard(deps: IncidentDeps, incidentId: string, use
       kind: 'refused',
       message: 'You requested this restore, so you cannot approve deleting what it left. Two other approvers must.',
     };
-  if (!(await isApprover(deps.directory, service, userId)))
+  if (!(await isApprover(deps.directory, service, userId, incident)))
     return { kind: 'refused', message: words`You are not an approver for ${strong(service.name)}.` };
 
   const required = service.approvals.required;

@@ -30,7 +30,7 @@ export async function postHumanUpdate(
   const allowed =
     userId === incident.requestedBy ||
     service.invite.includes(userId) ||
-    (await isApprover(deps.directory, service, userId));
+    (await isApprover(deps.directory, service, userId, incident));
   if (!allowed) {
     throw new AppError({
       code: 'incident_close_refused',

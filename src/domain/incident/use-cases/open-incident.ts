@@ -1,3 +1,4 @@
+import { readApproverRoster } from '../ports/approvers.js';
 import { code, conversation, strong, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import { assertMigrationInput, type AppliedMigration, type PlanStep } from '../../rollback/plan.js';
@@ -180,7 +181,9 @@ export async function startIncident(
   queue: (incident: Incident) => Promise<void>,
 ): Promise<Incident> {
   const { responseUrl, ...record } = input;
-  const incident = await deps.repo.create(record);
+  // Approvers are read once, now: a user-group change later does not make anyone an approver of this incident.
+  const approvers = await readApproverRoster(deps.directory, service, deps.clock.now());
+  const incident = await deps.repo.create({ ...record, approvers });
   const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
   try {
     await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident), invitees, responseUrl);

@@ -33,7 +33,7 @@ export async function requestRehearsal(deps: IncidentDeps, incident: Incident, u
   };
   if (incident.kind !== 'rollback' || !APPROVABLE_STATES.includes(incident.state))
     refuse(`The incident is ${incident.state.replace(/_/g, ' ')}; only a plan awaiting approval is rehearsed.`);
-  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId)))
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId, incident)))
     refuse(words`Only the requester or an approver for ${strong(service.name)} can start a rehearsal.`);
   const why = rehearsalRefusal(service);
   if (why) refuse(why);

@@ -40,7 +40,7 @@ export async function restoreInstead(
       message: `This incident is ${incident.state.replace(/_/g, ' ')}; it can no longer be turned into a restore.`,
     };
   }
-  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId))) {
+  if (userId !== incident.requestedBy && !(await isApprover(deps.directory, service, userId, incident))) {
     return {
       kind: 'refused',
       message: words`Only the requester or an approver for ${strong(service.name)} can choose a restore instead.`,

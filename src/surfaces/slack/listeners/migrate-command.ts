@@ -1,3 +1,4 @@
+import { refreshApprovers } from '../../../domain/incident/use-cases/refresh-approvers.js';
 import { errorMrkdwn, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import { postHumanUpdate } from '../../../domain/incident/use-cases/human-update.js';
 import { postTimeline } from '../../../domain/incident/use-cases/post-timeline.js';
@@ -182,6 +183,13 @@ async function runMigrateCommand(
     case 'rehearse': {
       const { incident } = await openIncidentFor(deps, cmd.service, input.userId, 'rehearse');
       await reply({ text: wordsMrkdwn(await requestRehearsal(deps, incident, input.userId)) });
+      return;
+    }
+    case 'refresh-approvers': {
+      const { incident, added, removed } = await refreshApprovers(deps, cmd.service, input.userId);
+      await reply({
+        text: `Approvers of incident \`${shortId(incident.id)}\` read again: ${added.length} added, ${removed.length} removed (details in <#${incident.conversation?.id}>).`,
+      });
       return;
     }
     case 'retry': {
