@@ -1,5 +1,5 @@
-import { slackDate } from './limits.js';
-import { wordsPlain } from '../../../shared/words.js';
+import { escapeMrkdwn, slackDate } from './limits.js';
+import { quote, words, wordsPlain } from '../../../shared/words.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type MessageTemplates } from '../templates.js';
 import { context, header, section, type SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -205,7 +205,7 @@ export function failureMessage(
   const what = 'Rollback';
   const retry = 'roll back what is still applied';
   return {
-    text: `${what} failed: ${wordsPlain(failure.message)}`,
+    text: `${what} failed: ${escapeMrkdwn(wordsPlain(failure.message))}`,
     blocks: [
       section(
         `:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}${failure.hint ? `\n:bulb: ${wordsMrkdwn(failure.hint)}` : ''}`,
@@ -239,7 +239,7 @@ export function cancelledMessage(incident: Incident, byUserId: string, reason?: 
     text: `${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${incident.migration} cancelled`,
     blocks: [
       section(
-        `:no_entry_sign: <@${byUserId}> ended this incident${reason ? `: _${reason}_` : ''}. ${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${incident.migration}\` is *${anyDone ? 'closed' : 'cancelled'}*; ${changed}.`,
+        `:no_entry_sign: <@${byUserId}> ended this incident${reason ? `: ${wordsMrkdwn(words`${quote(reason)}`)}` : ''}. ${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${incident.migration}\` is *${anyDone ? 'closed' : 'cancelled'}*; ${changed}.`,
       ),
     ],
   };

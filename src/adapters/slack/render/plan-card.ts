@@ -1,3 +1,4 @@
+import { quote, words } from '../../../shared/words.js';
 import { slackDate } from './limits.js';
 import type { types } from '@slack/bolt';
 import { context, header, type KnownBlock, section, type SlackMessage } from './block-kit.js';
@@ -117,7 +118,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         ...(incident.breakGlass
           ? [
               section(
-                `:rotating_light: *BREAK GLASS* invoked by <@${incident.breakGlass.by}>: _${incident.breakGlass.reason}_ — one approval from a listed approver suffices.`,
+                `:rotating_light: *BREAK GLASS* invoked by <@${incident.breakGlass.by}>: ${wordsMrkdwn(words`${quote(incident.breakGlass.reason)}`)} — one approval from a listed approver suffices.`,
               ),
             ]
           : []),

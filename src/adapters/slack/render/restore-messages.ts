@@ -1,4 +1,4 @@
-import { slackDate } from './limits.js';
+import { escapeMrkdwn, slackDate } from './limits.js';
 import { wordsPlain } from '../../../shared/words.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
 import { wordsMrkdwn } from './words-mrkdwn.js';
@@ -84,7 +84,7 @@ export function restoreFailureMessage(
 ): SlackMessage {
   const svc = `--service ${incident.service}`;
   return {
-    text: `Restore failed: ${wordsPlain(failure.message)}`,
+    text: `Restore failed: ${escapeMrkdwn(wordsPlain(failure.message))}`,
     blocks: [
       section(
         `:red_circle: *${restoreSummary(incident, service)} on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}`,
