@@ -44,6 +44,14 @@ export const AccessSchema = z
     break_glass: z.array(Approver).optional(),
     /** Incident channels as private channels (`conversations.create` `is_private`). Default false. */
     private: z.boolean().optional(),
+    /** Per user: incident-opening commands per hour and commands of any kind per minute. */
+    rate_limits: z
+      .object({
+        incidents_per_hour: z.number().int().min(1).max(1000).default(10),
+        commands_per_minute: z.number().int().min(1).max(1000).default(30),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -54,6 +62,8 @@ export interface ServiceAccess {
   /** Empty: nobody may break glass. */
   break_glass: string[];
   private: boolean;
+  /** Per user: opening commands (rollback, restore, snapshot, retry) per hour, and any command per minute. */
+  rate_limits: { incidents_per_hour: number; commands_per_minute: number };
 }
 
 const MaxWaitMinutes = z
@@ -366,6 +376,7 @@ export async function loadServices(
         readers: access.readers ?? 'anyone',
         break_glass: access.break_glass ?? [],
         private: access.private ?? false,
+        rate_limits: access.rate_limits ?? { incidents_per_hour: 10, commands_per_minute: 30 },
       },
       database_url: url ?? '',
       migrations,

@@ -30,6 +30,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { createSlackApp, SLACK_CLIENT_OPTIONS } from '../surfaces/slack/bolt-app.js';
 import { SeenSlackRequests } from '../adapters/slack/seen-requests.js';
+import { CommandRateLimiter } from '../adapters/redis/command-rate-limiter.js';
 import { SlackNotifier } from '../adapters/slack/slack-notifier.js';
 import { SlackDirectory } from '../adapters/slack/slack-directory.js';
 import { InstrumentedWebClient } from '../adapters/slack/instrumented-client.js';
@@ -216,6 +217,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     clock,
     logger,
     metrics,
+    rateLimiter: new CommandRateLimiter(producerRedis, env.QUEUE_PREFIX),
     shutdown: shutdown.signal,
   };
 

@@ -1,3 +1,4 @@
+import type { CommandRateLimiter } from '../adapters/redis/command-rate-limiter.js';
 import type { IncidentDeps } from '../domain/incident/ports/deps.js';
 import type { Metrics } from './ops/metrics.js';
 
@@ -9,4 +10,6 @@ import type { Metrics } from './ops/metrics.js';
 export type SurfaceDeps = IncidentDeps & {
   /** The process's Prometheus metrics (commands, jobs, Slack calls, snapshots, down steps). */
   metrics: Metrics;
+  /** Per-user command limits (services.yaml `access.rate_limits`); absent: no limits (the CLI). */
+  rateLimiter?: Pick<CommandRateLimiter, 'consume'>;
 };

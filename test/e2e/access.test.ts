@@ -121,3 +121,27 @@ describe('access: who may ask, read and break glass (services.yaml access:)', ()
     await nothingOpened(h);
   });
 });
+
+describe('per-user rate limits (access.rate_limits)', () => {
+  it('refuses a user past their limits, saying which and when to try again; other users are not affected', async ({
+    bot,
+  }) => {
+    const h = await bot({
+      access: { requesters: 'anyone', rate_limits: { incidents_per_hour: 2, commands_per_minute: 5 } },
+    });
+    for (let i = 0; i < 5; i++) expect(await answer(h, 'status', OUTSIDER)).not.toContain('You have reached');
+    const sixth = await answer(h, 'status', OUTSIDER);
+    expect(sixth).toMatch(
+      /You have reached 5 commands a minute \(`access\.rate_limits\.commands_per_minute` in services\.yaml\)\. Try again in \d+ s\. Nothing was done\./,
+    );
+    expect(await answer(h, 'status', REQUESTER)).not.toContain('You have reached');
+
+    expect(await answer(h, 'snapshot', REQUESTER)).toContain('Taking snapshot');
+    expect(await answer(h, 'snapshot', REQUESTER)).toContain('Taking snapshot');
+    const third = await answer(h, 'snapshot', REQUESTER);
+    expect(third).toContain('You have reached 2 incident-opening commands an hour');
+    const text = await (await fetch(`http://127.0.0.1:${h.bot.opsPort}/metrics`)).text();
+    expect(text).toContain('migrate_bot_rate_limited_total{command="status",limit="commands_per_minute"} 1');
+    expect(text).toContain('migrate_bot_rate_limited_total{command="snapshot",limit="incidents_per_hour"} 1');
+  });
+});

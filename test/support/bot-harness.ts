@@ -103,7 +103,8 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
             database_url_env: 'TICKET_DATABASE_URL',
             migrations: fixture.migrations,
             snapshot: { provider: 'pg_dump' },
-            access: { requesters: 'anyone' },
+            // Rate limits have their own test (access.test.ts); bursts elsewhere come from one test user.
+            access: { requesters: 'anyone', rate_limits: { incidents_per_hour: 1000, commands_per_minute: 1000 } },
             // Two approvals for every plan, destructive ones included (each still typed-confirmed); tests of the tiers override this.
             approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
             status_update_minutes: 15,
@@ -117,7 +118,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
                 database_url_env: typeof e === 'string' ? 'TICKET_DATABASE_URL' : `EXTRA_${i}_DATABASE_URL`,
                 migrations: fixture.migrations,
                 snapshot: { provider: 'pg_dump' },
-                access: { requesters: 'anyone' },
+                access: { requesters: 'anyone', rate_limits: { incidents_per_hour: 1000, commands_per_minute: 1000 } },
                 approvals: { required: 2, destructive: 2, approvers: [...APPROVERS] },
                 lock_timeout: '5s',
               },

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pRetry from 'p-retry';
-import { inject } from 'vitest';
 import { ADMIN_URL, TEMPLATE_PREFIX, withAdmin, withDatabase } from './pg-admin.js';
 
 export { ADMIN_URL, TEMPLATE_PREFIX, withDatabase } from './pg-admin.js';
@@ -70,10 +69,28 @@ export interface TemplateSpec {
   build(url: string): Promise<void>;
 }
 
+/**
+ * This run's id: the one vitest's global setup provides (`templateRun`), or, outside vitest (the
+ * benchmarks), one of this process in the same `p<pid>r<hex>` form, whose templates the next
+ * test run drops once the process is gone. vitest is imported only under vitest: importing it
+ * elsewhere throws.
+ */
+let runId: Promise<string> | undefined;
+function templateRun(): Promise<string> {
+  runId ??= process.env.VITEST
+    ? import('vitest').then(({ inject }) => {
+        const run = inject('templateRun');
+        if (!run)
+          throw new Error('templateRun is not provided: run the tests through vitest (test/support/global-setup.ts)');
+        return run;
+      })
+    : Promise.resolve(`p${process.pid}r${randomBytes(2).toString('hex')}`);
+  return runId;
+}
+
 /** The run's template name of `spec`: `mbtpl_<run>_<key>_<hash of build's source>`, ≤ 63 bytes. */
-function templateName(spec: TemplateSpec): string {
-  const run = inject('templateRun');
-  if (!run) throw new Error('templateRun is not provided: run the tests through vitest (test/support/global-setup.ts)');
+async function templateName(spec: TemplateSpec): Promise<string> {
+  const run = await templateRun();
   const hash = createHash('sha256').update(spec.build.toString()).digest('hex').slice(0, 8);
   return `${TEMPLATE_PREFIX}${run}_${spec.key}_${hash}`.slice(0, 63);
 }
@@ -87,8 +104,8 @@ const ready = new Map<string, Promise<string>>();
  * has the final name).
  * @returns the template's database name
  */
-export function ensureTemplate(spec: TemplateSpec): Promise<string> {
-  const name = templateName(spec);
+export async function ensureTemplate(spec: TemplateSpec): Promise<string> {
+  const name = await templateName(spec);
   let p = ready.get(name);
   if (!p) {
     p = withAdmin(async (admin) => {

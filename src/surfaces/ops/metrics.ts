@@ -19,6 +19,8 @@ export interface Metrics {
   commands: Counter<'command' | 'outcome' | 'surface'>;
   /** Commands refused by services.yaml's `access:` rules, by `command` and `surface`. */
   accessRefusals: Counter<'command' | 'surface'>;
+  /** Commands refused by a per-user rate limit, by `command` and `limit` (commands_per_minute, incidents_per_hour). */
+  rateLimited: Counter<'command' | 'limit'>;
   /** BullMQ job run time, s, by `queue`, `job` name and `outcome` (completed, failed, delayed). */
   jobSeconds: Histogram<'queue' | 'job' | 'outcome'>;
   /** Jobs that failed, by `queue` and `job`; counted on every failed attempt. */
@@ -57,6 +59,12 @@ export function createMetrics(countByState: () => Promise<Record<string, number>
       name: 'migrate_bot_access_refusals_total',
       help: "Commands refused by services.yaml's access rules, by command and surface (slack, cli).",
       labelNames: ['command', 'surface'],
+      ...opts,
+    }),
+    rateLimited: new Counter({
+      name: 'migrate_bot_rate_limited_total',
+      help: 'Commands refused by a per-user rate limit, by command and limit.',
+      labelNames: ['command', 'limit'],
       ...opts,
     }),
     jobSeconds: new Histogram({

@@ -13,10 +13,17 @@ export const ACKS_FIRST_MAX_HOLD_MS = 1500;
  * behind the work of the ones already acked. So work is held while requests are arriving and
  * starts once none has arrived for `quietMs`, or once it has waited `maxHoldMs`; at most
  * `concurrency` pieces run at a time (p-queue, paused while requests arrive).
+ *
+ * Fair between users: a piece's priority is minus the number of its `key`'s pieces already
+ * waiting or running (p-queue `priority`), so one user's flood of commands runs behind every
+ * other user's first command instead of ahead of it.
  */
 export interface AcksFirstQueue {
-  /** Runs `work` after the ack, under the rules above; resolves or rejects with it. */
-  run<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` after the ack, under the rules above; resolves or rejects with it.
+   * @param key whose work it is (a Slack user id); pieces of a key with many pending go last
+   */
+  run<T>(work: () => Promise<T>, key?: string): Promise<T>;
   /** Notes that a request from Slack arrived: held work waits another `quietMs`. */
   arrived(): void;
   /** Pieces of work waiting to start. */
@@ -45,8 +52,10 @@ export function createAcksFirstQueue(options: AcksFirstOptions): AcksFirstQueue 
     const tell = () => options.onChange!({ waiting: queue.size, running: queue.pending });
     for (const event of ['add', 'active', 'next'] as const) queue.on(event, tell);
   }
-  /** When each waiting piece was queued, oldest first (p-queue starts them in that order). */
+  /** When each waiting piece was queued, oldest first (by priority p-queue may start a younger one). */
   const queuedAt: number[] = [];
+  /** Pieces waiting or running per key. */
+  const pending = new Map<string, number>();
   let lastArrival = -Infinity;
   let timer: NodeJS.Timeout | undefined;
 
@@ -69,12 +78,27 @@ export function createAcksFirstQueue(options: AcksFirstOptions): AcksFirstQueue 
   };
 
   return {
-    run<T>(work: () => Promise<T>): Promise<T> {
-      queuedAt.push(now());
-      return queue.add(() => {
-        queuedAt.shift();
-        return work();
-      });
+    run<T>(work: () => Promise<T>, key = ''): Promise<T> {
+      const at = now();
+      queuedAt.push(at);
+      const ahead = pending.get(key) ?? 0;
+      pending.set(key, ahead + 1);
+      const done = (): void => {
+        const left = (pending.get(key) ?? 1) - 1;
+        if (left > 0) pending.set(key, left);
+        else pending.delete(key);
+      };
+      return queue.add(
+        async () => {
+          queuedAt.splice(queuedAt.indexOf(at), 1);
+          try {
+            return await work();
+          } finally {
+            done();
+          }
+        },
+        { priority: -ahead },
+      ) as Promise<T>;
     },
     arrived(): void {
       lastArrival = now();

@@ -72,7 +72,7 @@ export function createSlackApp(
     afterAck.arrived();
     await next();
   });
-  registerMigrateCommand(app, deps, (work) => afterAck.run(work));
+  registerMigrateCommand(app, deps, (work, key) => afterAck.run(work, key));
   registerPlanActions(app, deps, client);
   registerDiscardActions(app, deps);
   registerRestoreInsteadActions(app, deps);

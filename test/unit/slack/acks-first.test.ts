@@ -73,6 +73,25 @@ describe('work after the ack, acks first', () => {
     expect(seen.at(-1)).toEqual({ waiting: 0, running: 0 });
   });
 
+  it("is fair between users: one user's flood runs behind another user's first command", async () => {
+    const q = createAcksFirstQueue({ concurrency: 2, quietMs: 1, maxHoldMs: 1000 });
+    const order: string[] = [];
+    q.arrived(); // held: everything below is queued before any of it starts
+    const flood = Array.from({ length: 20 }, (_, i) =>
+      q.run(async () => {
+        order.push(`flood-${i}`);
+        await sleep(2);
+      }, 'U0FLOOD'),
+    );
+    const help = q.run(async () => {
+      order.push('other');
+    }, 'U0OTHER');
+    await Promise.all([...flood, help]);
+    // The other user's command runs among the first two started, not after the twenty.
+    expect(order.indexOf('other')).toBeLessThan(2);
+    expect(order.filter((o) => o.startsWith('flood'))).toEqual(flood.map((_, i) => `flood-${i}`));
+  });
+
   it('runs work at once when no request has arrived lately', async () => {
     const q = createAcksFirstQueue({ concurrency: 1, quietMs: 1000 });
     const t0 = Date.now();

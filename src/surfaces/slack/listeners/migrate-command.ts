@@ -15,7 +15,8 @@ import { offendingOf, shortId } from '../../../domain/incident/model/incident.js
 import { openIncident } from '../../../domain/incident/use-cases/open-incident.js';
 import { openRestore } from '../../../domain/incident/use-cases/open-restore.js';
 import { resolveService } from '../../../domain/incident/use-cases/resolve-service.js';
-import { isAppError } from '../../../shared/errors.js';
+import { AppError, isAppError } from '../../../shared/errors.js';
+import { code, words } from '../../../shared/words.js';
 import { escapeMrkdwn } from '../../../adapters/slack/render/limits.js';
 import { mayAct, requireReader } from '../../../domain/incident/use-cases/access.js';
 import { requestSnapshot } from '../../../domain/incident/use-cases/on-demand-snapshot.js';
@@ -50,6 +51,7 @@ export async function handleMigrateCommand(
   try {
     const cmd = parseMigrateCommand(input.text);
     command = cmd.kind;
+    await withinRateLimits(deps, cmd, input.userId);
     await runMigrateCommand(deps, cmd, input, reply);
     deps.metrics.commands.inc({ command, outcome: 'ok', surface: 'slack' });
   } catch (err) {
@@ -59,10 +61,35 @@ export async function handleMigrateCommand(
       surface: 'slack',
     });
     if (isAppError(err, 'access_refused')) deps.metrics.accessRefusals.inc({ command, surface: 'slack' });
+    if (isAppError(err, 'rate_limited'))
+      deps.metrics.rateLimited.inc({ command, limit: String(err.details?.limit ?? 'unknown') });
     if (!isAppError(err) || !err.userMessage) log.error({ err }, '/migrate failed');
     else log.info({ code: err.code, reason: err.message }, '/migrate refused');
     await reply({ text: errorMrkdwn(err) }).catch((e: unknown) => log.error({ err: e }, 'could not reply'));
   }
+}
+
+/** Commands that open work on a service (an incident, a snapshot, a new round), limited per hour. */
+const OPENING: ReadonlySet<MigrateCommand['kind']> = new Set(['rollback', 'restore', 'snapshot', 'retry']);
+
+/**
+ * Counts the command against its user's limits (services.yaml `access.rate_limits` of the service
+ * it names, or of the first service when it names none).
+ * @throws AppError `rate_limited` saying which limit and when to try again; nothing was done
+ */
+async function withinRateLimits(deps: SurfaceDeps, cmd: MigrateCommand, userId: string): Promise<void> {
+  if (!deps.rateLimiter || cmd.kind === 'help') return;
+  const named = 'service' in cmd && cmd.service ? deps.services.services.get(cmd.service) : undefined;
+  const service = named ?? [...deps.services.services.values()][0]!;
+  const decision = await deps.rateLimiter.consume(userId, service.access.rate_limits, OPENING.has(cmd.kind));
+  if (decision.allowed) return;
+  const what = decision.limit === 'incidents_per_hour' ? 'incident-opening commands an hour' : 'commands a minute';
+  throw new AppError({
+    code: 'rate_limited',
+    message: `${userId} reached ${decision.limit} (${decision.max})`,
+    details: { limit: decision.limit },
+    userMessage: words`You have reached ${decision.max} ${what} (${code(`access.rate_limits.${decision.limit}`)} in services.yaml). Try again in ${decision.retryAfterSeconds} s. Nothing was done.`,
+  });
 }
 
 /** Runs one parsed `/migrate` command and answers through `reply`; throws what the use case throws. */
@@ -210,21 +237,23 @@ async function runMigrateCommand(
 export function registerMigrateCommand(
   app: App,
   deps: SurfaceDeps,
-  afterAck: <T>(work: () => Promise<T>) => Promise<T> = (w) => w(),
+  afterAck: <T>(work: () => Promise<T>, key?: string) => Promise<T> = (w) => w(),
 ): void {
   app.command('/migrate', async ({ command, ack, respond }) => {
     await ack();
-    await afterAck(() =>
-      handleMigrateCommand(
-        deps,
-        {
-          text: command.text,
-          userId: command.user_id,
-          channelId: command.channel_id,
-          responseUrl: command.response_url,
-        },
-        respond,
-      ),
+    await afterAck(
+      () =>
+        handleMigrateCommand(
+          deps,
+          {
+            text: command.text,
+            userId: command.user_id,
+            channelId: command.channel_id,
+            responseUrl: command.response_url,
+          },
+          respond,
+        ),
+      command.user_id,
     );
   });
 }
