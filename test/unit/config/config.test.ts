@@ -152,6 +152,7 @@ describe('loadServices', () => {
       readers: ['U0SRE001'],
       break_glass: ['U0LEAD001'],
       private: true,
+      rate_limits: { incidents_per_hour: 10, commands_per_minute: 30 },
     });
     const bare = await servicesFile(GOOD);
     expect(
@@ -161,6 +162,7 @@ describe('loadServices', () => {
       readers: 'anyone',
       break_glass: [],
       private: false,
+      rate_limits: { incidents_per_hour: 10, commands_per_minute: 30 },
     });
   });
 
