@@ -17,6 +17,7 @@ import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incide
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
 import { migrateStateDb } from '../adapters/postgres/state-schema.js';
+import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-check.js';
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
 import { runVerification } from '../adapters/postgres/verification-runner.js';
 import { expectedSchema, PostgresExpectedSchemaStore } from '../adapters/postgres/expected-schema.js';
@@ -102,6 +103,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const created = await ensureDatabase(env.DATABASE_URL, "the bot's state database (DATABASE_URL)");
   if (created === 'created') logger.info('state database did not exist: created it');
   await migrateStateDb(env.DATABASE_URL, logger);
+  // Not awaited: a slow service database must not hold up the start; the warning follows when it answers.
+  if (role !== 'cli') void warnOnWritableTriageRoles(services.services.values(), logger);
   const pool = new pg.Pool({
     connectionString: env.DATABASE_URL,
     max: env.STATE_DB_POOL_MAX,
