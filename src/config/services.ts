@@ -89,6 +89,8 @@ export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
     /** RDS DB instance identifier, e.g. `tickettoken-production`. */
     instance: z.string().min(1).max(63),
     max_wait_minutes: MaxWaitMinutes,
+    /** Keep at most this many of the bot's own manual snapshots of this service (tagged `created-by: migrate-bot`); oldest deleted first. */
+    keep: z.number().int().min(1).max(1000).optional(),
   }),
   z.object({
     provider: z.literal('rds-cluster'),
@@ -100,6 +102,8 @@ export const SnapshotConfigSchema = z.discriminatedUnion('provider', [
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class like db.r6g.large')
       .optional(),
     max_wait_minutes: MaxWaitMinutes,
+    /** As for `rds`: the bot's own manual cluster snapshots kept, oldest deleted first. */
+    keep: z.number().int().min(1).max(1000).optional(),
   }),
   z.object({
     provider: z.literal('none'),

@@ -262,6 +262,8 @@ export class RdsServer {
   private readonly clusters = new Map<string, ClusterState>();
   private readonly snapshots = new Map<string, SnapshotState>();
   private readonly clusterSnapshots = new Map<string, SnapshotState>();
+  /** Snapshots deleted through the API, in order. */
+  readonly deletedSnapshots: string[] = [];
   private readonly faults = new Map<string, Fault[]>();
   private snapshotOutcome: string = 'available';
   private server: http.Server | undefined;
@@ -474,6 +476,8 @@ export class RdsServer {
     CreateDBClusterSnapshot: (p) => this.createSnapshot(p, 'cluster'),
     DescribeDBSnapshots: (p) => this.describeSnapshots(p, 'instance'),
     DescribeDBClusterSnapshots: (p) => this.describeSnapshots(p, 'cluster'),
+    DeleteDBSnapshot: (p) => this.deleteSnapshot(p, 'instance'),
+    DeleteDBClusterSnapshot: (p) => this.deleteSnapshot(p, 'cluster'),
     DescribeDBInstances: (p) => {
       const id = p['DBInstanceIdentifier']?.toLowerCase();
       if (id !== undefined && !this.instances.has(id))
@@ -717,6 +721,23 @@ export class RdsServer {
     return kind === 'instance'
       ? xml('DBSnapshot', this.snapshotXml(snap))
       : xml('DBClusterSnapshot', this.clusterSnapshotXml(snap));
+  }
+
+  /** `DeleteDBSnapshot` / `DeleteDBClusterSnapshot`: the snapshot is gone at once; the answer describes it as `deleted`. */
+  private deleteSnapshot(p: Record<string, string>, kind: 'instance' | 'cluster'): string {
+    const store = kind === 'instance' ? this.snapshots : this.clusterSnapshots;
+    const id = required(p, kind === 'instance' ? 'DBSnapshotIdentifier' : 'DBClusterSnapshotIdentifier').toLowerCase();
+    const s = store.get(id);
+    if (!s)
+      throw kind === 'instance'
+        ? new RdsFault('DBSnapshotNotFound', `DBSnapshot ${id} not found.`)
+        : new RdsFault('DBClusterSnapshotNotFoundFault', `DBClusterSnapshot ${id} not found.`);
+    store.delete(id);
+    this.deletedSnapshots.push(id);
+    s.forcedStatus = 'deleted';
+    return kind === 'instance'
+      ? xml('DBSnapshot', this.snapshotXml(s))
+      : xml('DBClusterSnapshot', this.clusterSnapshotXml(s));
   }
 
   private describeSnapshots(p: Record<string, string>, kind: 'instance' | 'cluster'): string {

@@ -1,4 +1,7 @@
+import { pruneRdsSnapshots, type RetentionOps } from './rds-snapshot-retention.js';
 import {
+  DeleteDBClusterSnapshotCommand,
+  paginateDescribeDBClusterSnapshots,
   CreateDBClusterSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBClusterSnapshotsCommand,
@@ -46,6 +49,10 @@ export interface RdsClusterSnapshotProviderOptions {
   service?: string;
   clock?: Clock;
   logger?: Logger;
+  /** `snapshot.keep`: the bot's own manual snapshots of the service kept, oldest deleted first (absent: all kept). */
+  keep?: number;
+  /** Snapshot ids retention never deletes (those of open incidents). */
+  protectedIds?: () => Promise<ReadonlySet<string>>;
 }
 
 /** Normalises an SDK `DBClusterSnapshot`. */
@@ -76,7 +83,7 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
   private readonly ops: SnapshotOps<DescribeDBClusterSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
-  constructor(options: RdsClusterSnapshotProviderOptions) {
+  constructor(private readonly options: RdsClusterSnapshotProviderOptions) {
     const { client, cluster } = options;
     this.timing = snapshotTiming(options);
     this.ops = {
@@ -122,8 +129,31 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
   }
 
   /** See the class doc. Progress texts go to `onProgress`; its failures are logged, never thrown. */
-  create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
-    return createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
+  async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
+    const record = await createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
+    const { keep, protectedIds, client, cluster } = this.options;
+    if (keep !== undefined) {
+      const retention: RetentionOps = {
+        list: async () => {
+          const views: SnapshotView[] = [];
+          const pages = paginateDescribeDBClusterSnapshots(
+            { client },
+            { DBClusterIdentifier: cluster, SnapshotType: 'manual' },
+          );
+          for await (const page of pages) views.push(...(page.DBClusterSnapshots ?? []).map(dbClusterSnapshotView));
+          return views;
+        },
+        remove: async (id) =>
+          void (await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id }))),
+      };
+      const keepIds = new Set([...((await protectedIds?.()) ?? []), req.name]);
+      await pruneRdsSnapshots(
+        retention,
+        { service: req.service, keep, protectedIds: keepIds, logger: this.timing.logger },
+        onProgress,
+      );
+    }
+    return record;
   }
 
   /** Re-describes the cluster snapshot (and the cluster's `LatestRestorableTime`); see `verifySnapshot`. */

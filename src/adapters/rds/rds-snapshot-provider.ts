@@ -1,4 +1,7 @@
+import { pruneRdsSnapshots, type RetentionOps } from './rds-snapshot-retention.js';
 import {
+  DeleteDBSnapshotCommand,
+  paginateDescribeDBSnapshots,
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
@@ -46,6 +49,10 @@ export interface RdsSnapshotProviderOptions {
   service?: string;
   clock?: Clock;
   logger?: Logger;
+  /** `snapshot.keep`: the bot's own manual snapshots of the service kept, oldest deleted first (absent: all kept). */
+  keep?: number;
+  /** Snapshot ids retention never deletes (those of open incidents). */
+  protectedIds?: () => Promise<ReadonlySet<string>>;
 }
 
 /** Normalises an SDK `DBSnapshot`. */
@@ -80,7 +87,7 @@ export class RdsSnapshotProvider implements SnapshotProvider {
   private readonly ops: SnapshotOps<DescribeDBSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
-  constructor(options: RdsSnapshotProviderOptions) {
+  constructor(private readonly options: RdsSnapshotProviderOptions) {
     const { client, instance } = options;
     this.timing = snapshotTiming(options);
     this.ops = {
@@ -118,8 +125,30 @@ export class RdsSnapshotProvider implements SnapshotProvider {
   }
 
   /** See the class doc. Progress texts go to `onProgress`; its failures are logged, never thrown. */
-  create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
-    return createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
+  async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
+    const record = await createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
+    const { keep, protectedIds, client, instance } = this.options;
+    if (keep !== undefined) {
+      const retention: RetentionOps = {
+        list: async () => {
+          const views: SnapshotView[] = [];
+          const pages = paginateDescribeDBSnapshots(
+            { client },
+            { DBInstanceIdentifier: instance, SnapshotType: 'manual' },
+          );
+          for await (const page of pages) views.push(...(page.DBSnapshots ?? []).map(dbSnapshotView));
+          return views;
+        },
+        remove: async (id) => void (await client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))),
+      };
+      const keepIds = new Set([...((await protectedIds?.()) ?? []), req.name]);
+      await pruneRdsSnapshots(
+        retention,
+        { service: req.service, keep, protectedIds: keepIds, logger: this.timing.logger },
+        onProgress,
+      );
+    }
+    return record;
   }
 
   /** Re-describes the snapshot (and the instance's `LatestRestorableTime`); see `verifySnapshot`. */

@@ -1,3 +1,4 @@
+import { BOT_SNAPSHOT_TAG } from './rds-snapshot-retention.js';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
@@ -163,6 +164,7 @@ async function issueCreate<I>(ops: SnapshotOps<I>, req: SnapshotRequest, timing:
     { Key: 'service', Value: req.service },
     { Key: 'migration', Value: req.migration },
     { Key: 'requested-by', Value: req.requestedBy },
+    BOT_SNAPSHOT_TAG,
   ];
   const ctx = errorContext(ops, timing, req.name, ops.actions.create);
   for (let attempt = 1; ; attempt += 1) {

@@ -78,6 +78,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
         service: service.name,
         clock: ctx.clock,
         logger: ctx.logger,
+        ...(snap.keep !== undefined ? { keep: snap.keep, protectedIds: ctx.protectedIds } : {}),
       }),
     restorer: (service, snap, ctx) =>
       new RdsRestorer({
@@ -101,6 +102,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
         service: service.name,
         clock: ctx.clock,
         logger: ctx.logger,
+        ...(snap.keep !== undefined ? { keep: snap.keep, protectedIds: ctx.protectedIds } : {}),
       }),
     restorer: (service, snap, ctx) =>
       new RdsRestorer({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
   RdsSnapshotProvider,
   type RdsSnapshotProviderOptions,
@@ -98,6 +98,7 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
       service: 'tickets',
       migration: '007_add_security_tables.ts',
       'requested-by': 'U0SRE001',
+      'created-by': 'migrate-bot',
     });
     // The waiter polled DescribeDBSnapshots until available; then verified and read LatestRestorableTime.
     expect(fx.server.requestsFor('DescribeDBSnapshots').length).toBeGreaterThanOrEqual(2);
@@ -113,6 +114,29 @@ describe('RdsSnapshotProvider against the loopback RDS endpoint (real @aws-sdk/c
       arn: record.arn,
       createdAt: record.createdAt,
     });
+  });
+
+  it("snapshot.keep deletes the oldest of its own snapshots only: never one it did not make, nor an open incident's", async () => {
+    seed();
+    await fx.client.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: INSTANCE,
+        DBSnapshotIdentifier: 'dba-manual-before-upgrade',
+      }),
+    );
+    const name = (n: number) => `pre-rollback-tickets-20261121-03120${n}`;
+    const progress: string[] = [];
+    const keep2 = provider({ keep: 2, protectedIds: async () => new Set([name(1)]) });
+    for (let n = 1; n <= 4; n++)
+      await keep2.create(request(name(n), `inc-000${n}`), (t) => {
+        progress.push(t);
+      });
+    expect(fx.server.snapshotIds().sort()).toEqual(['dba-manual-before-upgrade', name(1), name(3), name(4)]);
+    expect(fx.server.deletedSnapshots).toEqual([name(2)]);
+    expect(progress).toContain(`Retention (keep 2): deleted older snapshots \`${name(2)}\`.`);
+    // Without keep nothing is ever deleted.
+    await provider().create(request(name(5), 'inc-0005'));
+    expect(fx.server.deletedSnapshots).toEqual([name(2)]);
   });
 
   it('a retried job reuses its own snapshot: DBSnapshotAlreadyExists is success, the server holds one', async () => {
