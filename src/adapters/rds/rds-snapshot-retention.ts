@@ -1,9 +1,7 @@
 import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import type { Logger } from '../../shared/logger.js';
-import type { SnapshotView } from './snapshot-lifecycle.js';
+import { BOT_SNAPSHOT_TAG, type SnapshotView } from './snapshot-lifecycle.js';
 
-/** The tag every snapshot the bot creates carries; retention deletes nothing without it. */
-export const BOT_SNAPSHOT_TAG = { Key: 'created-by', Value: 'migrate-bot' } as const;
 
 /** What retention needs of a provider: list the source's manual snapshots, delete one. */
 export interface RetentionOps {

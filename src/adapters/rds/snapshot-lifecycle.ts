@@ -1,4 +1,3 @@
-import { BOT_SNAPSHOT_TAG } from './rds-snapshot-retention.js';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { AppError } from '../../shared/errors.js';
 import { formatDuration, systemClock, type Clock } from '../../shared/clock.js';
@@ -27,6 +26,9 @@ import { isTerminalRdsStatus, waitWithFailFast, type PolledState, type RdsWaiter
  * checklist: take a fresh snapshot … and record its ID"; runbook 004 "Verify Backup").
  * The providers supply {@link SnapshotOps}, the SDK calls for their resource type.
  */
+
+/** The tag every snapshot the bot creates carries; retention deletes nothing without it. */
+export const BOT_SNAPSHOT_TAG = { Key: 'created-by', Value: 'migrate-bot' } as const;
 
 /** A snapshot as read from `DescribeDBSnapshots` / `DescribeDBClusterSnapshots`, normalised. */
 export interface SnapshotView {
