@@ -2,7 +2,6 @@ import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.
 import type { Logger } from '../../shared/logger.js';
 import { BOT_SNAPSHOT_TAG, type SnapshotView } from './snapshot-lifecycle.js';
 
-
 /** What retention needs of a provider: list the source's manual snapshots, delete one. */
 export interface RetentionOps {
   /** Manual snapshots of the instance or cluster (`Describe…Snapshots` with the source and `SnapshotType=manual`). */
