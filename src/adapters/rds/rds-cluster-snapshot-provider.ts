@@ -1,4 +1,4 @@
-import { pruneRdsSnapshots, type RetentionOps } from './rds-snapshot-retention.js';
+import { retainAfterSnapshot, type RetentionOps } from './rds-snapshot-retention.js';
 import {
   DeleteDBClusterSnapshotCommand,
   paginateDescribeDBClusterSnapshots,
@@ -83,6 +83,24 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
   private readonly ops: SnapshotOps<DescribeDBClusterSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
+  /** Listing and deleting this cluster's manual snapshots, for `snapshot.keep`. */
+  private get retention(): RetentionOps {
+    const { client, cluster } = this.options;
+    return {
+      list: async () => {
+        const views: SnapshotView[] = [];
+        for await (const page of paginateDescribeDBClusterSnapshots(
+          { client },
+          { DBClusterIdentifier: cluster, SnapshotType: 'manual' },
+        ))
+          views.push(...(page.DBClusterSnapshots ?? []).map(dbClusterSnapshotView));
+        return views;
+      },
+      remove: async (id) =>
+        void (await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id }))),
+    };
+  }
+
   constructor(private readonly options: RdsClusterSnapshotProviderOptions) {
     const { client, cluster } = options;
     this.timing = snapshotTiming(options);
@@ -131,28 +149,7 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
   /** See the class doc. Progress texts go to `onProgress`; its failures are logged, never thrown. */
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
     const record = await createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
-    const { keep, protectedIds, client, cluster } = this.options;
-    if (keep !== undefined) {
-      const retention: RetentionOps = {
-        list: async () => {
-          const views: SnapshotView[] = [];
-          const pages = paginateDescribeDBClusterSnapshots(
-            { client },
-            { DBClusterIdentifier: cluster, SnapshotType: 'manual' },
-          );
-          for await (const page of pages) views.push(...(page.DBClusterSnapshots ?? []).map(dbClusterSnapshotView));
-          return views;
-        },
-        remove: async (id) =>
-          void (await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id }))),
-      };
-      const keepIds = new Set([...((await protectedIds?.()) ?? []), req.name]);
-      await pruneRdsSnapshots(
-        retention,
-        { service: req.service, keep, protectedIds: keepIds, logger: this.timing.logger },
-        onProgress,
-      );
-    }
+    await retainAfterSnapshot(this.retention, req, this.options, this.timing.logger, onProgress);
     return record;
   }
 

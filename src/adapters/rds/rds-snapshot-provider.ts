@@ -1,4 +1,4 @@
-import { pruneRdsSnapshots, type RetentionOps } from './rds-snapshot-retention.js';
+import { retainAfterSnapshot, type RetentionOps } from './rds-snapshot-retention.js';
 import {
   DeleteDBSnapshotCommand,
   paginateDescribeDBSnapshots,
@@ -87,6 +87,23 @@ export class RdsSnapshotProvider implements SnapshotProvider {
   private readonly ops: SnapshotOps<DescribeDBSnapshotsCommandInput>;
   private readonly timing: SnapshotTiming;
 
+  /** Listing and deleting this instance's manual snapshots, for `snapshot.keep`. */
+  private get retention(): RetentionOps {
+    const { client, instance } = this.options;
+    return {
+      list: async () => {
+        const views: SnapshotView[] = [];
+        for await (const page of paginateDescribeDBSnapshots(
+          { client },
+          { DBInstanceIdentifier: instance, SnapshotType: 'manual' },
+        ))
+          views.push(...(page.DBSnapshots ?? []).map(dbSnapshotView));
+        return views;
+      },
+      remove: async (id) => void (await client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))),
+    };
+  }
+
   constructor(private readonly options: RdsSnapshotProviderOptions) {
     const { client, instance } = options;
     this.timing = snapshotTiming(options);
@@ -127,27 +144,7 @@ export class RdsSnapshotProvider implements SnapshotProvider {
   /** See the class doc. Progress texts go to `onProgress`; its failures are logged, never thrown. */
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
     const record = await createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
-    const { keep, protectedIds, client, instance } = this.options;
-    if (keep !== undefined) {
-      const retention: RetentionOps = {
-        list: async () => {
-          const views: SnapshotView[] = [];
-          const pages = paginateDescribeDBSnapshots(
-            { client },
-            { DBInstanceIdentifier: instance, SnapshotType: 'manual' },
-          );
-          for await (const page of pages) views.push(...(page.DBSnapshots ?? []).map(dbSnapshotView));
-          return views;
-        },
-        remove: async (id) => void (await client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))),
-      };
-      const keepIds = new Set([...((await protectedIds?.()) ?? []), req.name]);
-      await pruneRdsSnapshots(
-        retention,
-        { service: req.service, keep, protectedIds: keepIds, logger: this.timing.logger },
-        onProgress,
-      );
-    }
+    await retainAfterSnapshot(this.retention, req, this.options, this.timing.logger, onProgress);
     return record;
   }
 

@@ -70,3 +70,19 @@ export async function pruneRdsSnapshots(
     ).catch(() => undefined);
   return removed;
 }
+
+/**
+ * After a snapshot `justTaken` of `service`: applies `keep` when it is set (see
+ * {@link pruneRdsSnapshots}), keeping the open incidents' snapshots and the one just taken.
+ */
+export async function retainAfterSnapshot(
+  ops: RetentionOps,
+  justTaken: { name: string; service: string },
+  policy: { keep?: number; protectedIds?: () => Promise<ReadonlySet<string>> },
+  logger: Logger,
+  onProgress?: SnapshotProgress,
+): Promise<void> {
+  if (policy.keep === undefined) return;
+  const protectedIds = new Set([...((await policy.protectedIds?.()) ?? []), justTaken.name]);
+  await pruneRdsSnapshots(ops, { service: justTaken.service, keep: policy.keep, protectedIds, logger }, onProgress);
+}
