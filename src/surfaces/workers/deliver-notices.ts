@@ -1,3 +1,4 @@
+import { codeSpan } from '../../adapters/slack/render/words-mrkdwn.js';
 import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
 import type { PostgresOutbox, StoredNotice } from '../../adapters/postgres/postgres-outbox.js';
 import type { Incident } from '../../domain/incident/model/incident.js';
@@ -67,8 +68,8 @@ async function waitForChannelTurn(d: NoticeDelivery, notice: StoredNotice, curre
 /** The requester's ephemeral "where to follow it" once the incident channel exists. */
 function openedReply(incident: SlackIncident): string {
   return incident.kind === 'restore'
-    ? `Restore incident opened in <#${incident.channelId}>: \`${incident.restore?.target}\` will be a new copy; approvals happen there.`
-    : `Incident opened in <#${incident.channelId}>: rollback of \`${incident.migration}\` on *${incident.service}*. Triage, snapshot and the plan for approval follow there.`;
+    ? `Restore incident opened in <#${incident.channelId}>: ${codeSpan(incident.restore?.target)} will be a new copy; approvals happen there.`
+    : `Incident opened in <#${incident.channelId}>: rollback of ${codeSpan(incident.migration)} on *${incident.service}*. Triage, snapshot and the plan for approval follow there.`;
 }
 
 /** The stored incident as it was when the notice was made, with Dates revived. */

@@ -209,3 +209,18 @@ describe('notices rendered per surface', () => {
     expect(announceText(incident, changes[0]!)).toContain('Snapshot saved: `snap-1`. ETA: ~7 minutes.');
   });
 });
+
+describe('names from files and databases are text too', () => {
+  it('a migration or snapshot named with <!channel> or a link shows as code, not as a broadcast or a link', () => {
+    const migration = '<!channel>_<https://evil.example|x>.sql';
+    for (const notice of [
+      { kind: 'step_started', index: 1, total: 1, migration, lockTimeout: '5s' },
+      { kind: 'step_done', index: 1, total: 1, migration, durationMs: 3 },
+      { kind: 'discard_done', leftover: migration },
+    ] as IncidentNotice[]) {
+      const text = noticeText(notice);
+      expect(text).toContain('`&lt;!channel&gt;_&lt;https://evil.example|x&gt;.sql`');
+      expect(text).not.toMatch(/<!channel>|<https:/);
+    }
+  });
+});

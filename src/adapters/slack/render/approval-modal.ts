@@ -1,3 +1,4 @@
+import { codeSpan } from './words-mrkdwn.js';
 import type { DestructiveFinding } from '../../../domain/incident/use-cases/approvals.js';
 import { riskLine } from './risk-blocks.js';
 import type { types } from '@slack/bolt';
@@ -30,7 +31,7 @@ export function approvalConfirmView(input: {
   metadata: ConfirmMetadata;
 }): types.ModalView {
   const lines = input.summary.length
-    ? input.summary.map((s) => `\`${s.migration}\`: ${riskLine(s.finding)}`).join('\n')
+    ? input.summary.map((s) => `${codeSpan(s.migration)}: ${riskLine(s.finding)}`).join('\n')
     : 'This plan is classified destructive.';
   return {
     type: 'modal',

@@ -5,7 +5,7 @@ import { context, header, section, type SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../../domain/incident/ports/notifier.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
-import { people, STATE_LABEL, wordsMrkdwn } from './words-mrkdwn.js';
+import { STATE_LABEL, codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import {
   shortId,
   type Incident,
@@ -24,7 +24,7 @@ export { ACTION_APPROVE, ACTION_REHEARSE, ACTION_REJECT, planButtonValue, planCa
 function snapshotLine(s: SnapshotRecord | null): string {
   if (!s) return ':warning: *No snapshot* (waived in services.yaml)';
   if (s.provider === 'none') return ':warning: *No snapshot* (waived in services.yaml)';
-  return `Snapshot \`${s.id}\` (${s.provider}) ${s.status}`;
+  return `Snapshot ${codeSpan(s.id)} (${s.provider}) ${s.status}`;
 }
 
 /** First message in the channel: what was asked, by whom, what happens next. */
@@ -36,7 +36,7 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
     blocks: [
       header(`Rollback of ${incident.migration} — ${service.name}`),
       section(
-        `<@${incident.requestedBy}> asked to roll back \`${incident.migration}\` on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
+        `<@${incident.requestedBy}> asked to roll back ${codeSpan(incident.migration)} on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
           `Next: triage, the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
       ),
       ...(waiver
@@ -58,12 +58,12 @@ export function initialNoticeMessage(
 ): SlackMessage {
   const text = renderTemplate(templates['initial-notice'], {
     migration: incident.migration,
-    snapshot: snapshot ? `\`${snapshot.id}\`` : '*none — waived in services.yaml*',
+    snapshot: snapshot ? `${codeSpan(snapshot.id)}` : '*none — waived in services.yaml*',
     eta: etaMinutes,
     service: incident.service,
   });
   const details: string[] = [];
-  if (snapshot?.arn) details.push(`ARN \`${snapshot.arn}\``);
+  if (snapshot?.arn) details.push(`ARN ${codeSpan(snapshot.arn)}`);
   if (snapshot?.sha256) details.push(`sha256 \`${snapshot.sha256.slice(0, 16)}…\``);
   if (snapshot?.sizeBytes !== undefined) details.push(`${snapshot.sizeBytes} bytes`);
   if (snapshot?.latestRestorableTime)
@@ -102,7 +102,9 @@ export function statusUpdateMessage(
 ): SlackMessage {
   const done = incident.steps.filter((s) => s.status === 'done').length;
   const what =
-    incident.kind === 'restore' ? `restore of ${restoreSource(incident)}` : `rollback of \`${incident.migration}\``;
+    incident.kind === 'restore'
+      ? `restore of ${restoreSource(incident)}`
+      : `rollback of ${codeSpan(incident.migration)}`;
   const state =
     incident.kind === 'restore' && incident.state === 'rolling_back'
       ? ':arrows_counterclockwise: restoring'
@@ -111,7 +113,7 @@ export function statusUpdateMessage(
     ...(incident.kind === 'restore' ? [] : [`• ${snapshotLine(incident.snapshot)}`]),
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${people(progress.approvals.map((a) => a.userId))})` : ''}`,
     incident.kind === 'restore'
-      ? `• Restore into the new \`${incident.restore?.target}\``
+      ? `• Restore into the new ${codeSpan(incident.restore?.target)}`
       : `• Down migrations: ${done} of ${incident.plan.length} done`,
   ];
   if (incident.failure) lines.push(`• Issue: ${wordsMrkdwn(incident.failure.message)}`);
@@ -145,7 +147,7 @@ function stepsList(steps: StepOutcome[]): string {
   return steps
     .map(
       (s) =>
-        `${icon[s.status]} \`${s.migration}\` — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`,
+        `${icon[s.status]} ${codeSpan(s.migration)} — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`,
     )
     .join('\n');
 }
@@ -177,12 +179,12 @@ export function resolutionMessage(
     text,
     blocks: [
       section(
-        `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `\`${verification.head}\`` : '(empty)'}.`,
+        `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `${codeSpan(verification.head)}` : '(empty)'}.`,
       ),
       section(stepsList(incident.steps)),
       checksBlock(verification),
       context(
-        `${ticketUrl ? `Incident ticket: <${ticketUrl}|${shortId(incident.id)}> · ` : ''}Artifacts: ${incident.snapshot && incident.snapshot.provider !== 'none' ? `snapshot \`${incident.snapshot.id}\`` : 'no snapshot'}` +
+        `${ticketUrl ? `Incident ticket: <${ticketUrl}|${shortId(incident.id)}> · ` : ''}Artifacts: ${incident.snapshot && incident.snapshot.provider !== 'none' ? `snapshot ${codeSpan(incident.snapshot.id)}` : 'no snapshot'}` +
           `${incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''} · timeline and postmortem draft (file below)`,
       ),
       context(
@@ -208,7 +210,7 @@ export function failureMessage(
     text: `${what} failed: ${escapeMrkdwn(wordsPlain(failure.message))}`,
     blocks: [
       section(
-        `:red_circle: *${what} of \`${incident.migration}\` on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}${failure.hint ? `\n:bulb: ${wordsMrkdwn(failure.hint)}` : ''}`,
+        `:red_circle: *${what} of ${codeSpan(incident.migration)} on ${incident.service} failed.*\n${wordsMrkdwn(failure.message)}${failure.hint ? `\n:bulb: ${wordsMrkdwn(failure.hint)}` : ''}`,
       ),
       ...(steps.length ? [section(stepsList(steps))] : []),
       section(
@@ -220,7 +222,7 @@ export function failureMessage(
       ),
       context(
         `${steps.length === 0 ? '' : done === 0 ? 'No down migration completed. ' : `${done} of ${steps.length} down migration(s) completed. `}` +
-          `${snapshotLine(incident.snapshot)}. Code: \`${failure.code}\``,
+          `${snapshotLine(incident.snapshot)}. Code: ${codeSpan(failure.code)}`,
       ),
     ],
   };
@@ -239,7 +241,7 @@ export function cancelledMessage(incident: Incident, byUserId: string, reason?: 
     text: `${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${incident.migration} cancelled`,
     blocks: [
       section(
-        `:no_entry_sign: <@${byUserId}> ended this incident${reason ? `: ${wordsMrkdwn(words`${quote(reason)}`)}` : ''}. ${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of \`${incident.migration}\` is *${anyDone ? 'closed' : 'cancelled'}*; ${changed}.`,
+        `:no_entry_sign: <@${byUserId}> ended this incident${reason ? `: ${wordsMrkdwn(words`${quote(reason)}`)}` : ''}. ${incident.kind === 'restore' ? 'Restore' : 'Rollback'} of ${codeSpan(incident.migration)} is *${anyDone ? 'closed' : 'cancelled'}*; ${changed}.`,
       ),
     ],
   };

@@ -1,6 +1,6 @@
 import { slackDate } from './limits.js';
 import type { RecordedBy } from '../../../domain/incident/model/incident.js';
-import { people, wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import type { Incident } from '../../../domain/incident/model/incident.js';
 import { actionNoun } from '../../../domain/incident/model/incident.js';
 import type { IncidentNotice, StatusChange } from '../../../domain/incident/model/notices.js';
@@ -26,7 +26,7 @@ function rehearsalText(r: RehearsalResult): string {
   const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
   const lines = r.steps.map(
     (s) =>
-      `${icon[s.status]} \`${s.migration}\`${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${wordsMrkdwn(s.error)}` : ''}`,
+      `${icon[s.status]} ${codeSpan(s.migration)}${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${wordsMrkdwn(s.error)}` : ''}`,
   );
   return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
 }
@@ -37,7 +37,7 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   approvals_recorded: (n) =>
     `:memo: Approvals recorded from the command line by \`${escapeMrkdwn(n.operator)}\` for ${people(n.approvers)}: _${typed(n.reason)}_`,
   break_glass: (n) =>
-    `:rotating_light: *BREAK GLASS* — ${person(n.by)} opened the rollback of \`${n.migration}\` on *${n.service}* with one approval instead of the usual set: _${typed(n.reason)}_`,
+    `:rotating_light: *BREAK GLASS* — ${person(n.by)} opened the rollback of ${codeSpan(n.migration)} on *${n.service}* with one approval instead of the usual set: _${typed(n.reason)}_`,
   warnings_acknowledged: (n) =>
     `:ballot_box_with_check: ${person(n.by)} acknowledged the failed verification checks${because(n.reason)}. The incident is resolved.`,
   stop_requested: (n) =>
@@ -47,50 +47,53 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
     ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.',
   provider_progress: (n) => `${n.rehearsal ? ':test_tube: ' : ''}${escapeMrkdwn(redactSecrets(n.text))}`,
   rehearsal_started: (n) =>
-    `:test_tube: ${person(n.by)} started a rehearsal: the snapshot \`${n.snapshotId}\` is restored to a scratch copy and the plan runs there with lock_timeout ${n.lockTimeout}. Production is not touched.`,
+    `:test_tube: ${person(n.by)} started a rehearsal: the snapshot ${codeSpan(n.snapshotId)} is restored to a scratch copy and the plan runs there with lock_timeout ${n.lockTimeout}. Production is not touched.`,
   rehearsal_done: (n) => rehearsalText(n.result),
-  rehearsal_copy_left: (n) => `:warning: The rehearsal copy \`${n.copy}\` could not be dropped; remove it by hand.`,
+  rehearsal_copy_left: (n) =>
+    `:warning: The rehearsal copy ${codeSpan(n.copy)} could not be dropped; remove it by hand.`,
   approval_given: (n) =>
     n.recordedBy
       ? `:memo: Approval ${recorded(n.by, n.recordedBy)} (${n.count} of ${n.required}).`
-      : `${person(n.by)} approved (${n.count} of ${n.required}).${n.confirmedAs ? ` Typed \`${n.confirmedAs}\` to confirm the destructive plan.` : ''}`,
+      : `${person(n.by)} approved (${n.count} of ${n.required}).${n.confirmedAs ? ` Typed ${codeSpan(n.confirmedAs)} to confirm the destructive plan.` : ''}`,
   approvals_complete: (n) =>
     `:white_check_mark: Approved by ${people(n.approvers, ' and ')}. ` +
     (n.queued
       ? `${n.noun === 'restore' ? 'Restore' : 'Rollback'} queued${n.waitsForSnapshot ? '; it starts once the snapshot is available' : ''}.`
       : `The job queue is unreachable right now; the bot queues the ${n.noun} as soon as it answers (checked every minute).`) +
-    (n.confirmedAs ? ` Each approver typed \`${n.confirmedAs}\` to confirm the destructive plan.` : '') +
+    (n.confirmedAs ? ` Each approver typed ${codeSpan(n.confirmedAs)} to confirm the destructive plan.` : '') +
     (n.recordedBy ? ` The last approval was ${recorded(n.approvers.at(-1) ?? '', n.recordedBy)}.` : ''),
   approvers_refreshed: (n) =>
     `:busts_in_silhouette: ${person(n.by)} had the approvers read again (as of ${slackDate(new Date(n.asOf))}): ` +
     `${n.added.length ? `added ${people(n.added)}` : 'nobody added'}; ${n.removed.length ? `removed ${people(n.removed)}` : 'nobody removed'}.`,
-  discard_approval_given: (n) => `${person(n.by)} approved deleting \`${n.leftover}\` (${n.count} of ${n.required}).`,
+  discard_approval_given: (n) =>
+    `${person(n.by)} approved deleting ${codeSpan(n.leftover)} (${n.count} of ${n.required}).`,
   discard_approved: (n) =>
-    `:wastebasket: Deleting \`${n.leftover}\` approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,
+    `:wastebasket: Deleting ${codeSpan(n.leftover)} approved by ${people(n.approvers, ' and ')}. ${n.queued ? 'Deletion queued.' : 'The job queue is unreachable; press Delete again once it answers.'}`,
   discard_failed: (n) =>
-    `:warning: Deleting \`${n.leftover}\` failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
+    `:warning: Deleting ${codeSpan(n.leftover)} failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
   discard_done: (n) =>
-    `:wastebasket: \`${n.leftover}\` was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
+    `:wastebasket: ${codeSpan(n.leftover)} was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
   rollback_requeued: () =>
     ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.',
   round_started: (n) =>
     n.restoreTarget !== null
-      ? `:repeat: ${person(n.by)} started round ${n.attempt}: the restore into \`${n.restoreTarget}\` runs again after ${n.approvalsRequired} new approvals; earlier approvals do not carry over.`
+      ? `:repeat: ${person(n.by)} started round ${n.attempt}: the restore into ${codeSpan(n.restoreTarget)} runs again after ${n.approvalsRequired} new approvals; earlier approvals do not carry over.`
       : `:repeat: ${person(n.by)} started round ${n.attempt}: ${n.steps} down migration(s) still applied will get a new snapshot and need new approvals; earlier approvals do not carry over.`,
   plan_superseded: (n) =>
     `:recycle: *The plan changed after it was approved*, so it did not run and its approvals (${people(n.voided) || 'none'}) were voided:\n${n.changes.map((c) => `• ${c}`).join('\n')}\nA new plan card follows; it needs new approvals.`,
   tool_lock_taken_over: (n) =>
     `:unlock: Found the tool lock (${n.toolLock}) still set by this incident's earlier run, which stopped without releasing it; no other rollback is alive, so the bot took it over.`,
   step_started: (n) =>
-    `:arrow_backward: Step ${n.index}/${n.total}: running the down migration of \`${n.migration}\` (lock_timeout ${n.lockTimeout})…`,
-  step_done: (n) => `:white_check_mark: Step ${n.index}/${n.total}: \`${n.migration}\` reverted in ${n.durationMs} ms.`,
+    `:arrow_backward: Step ${n.index}/${n.total}: running the down migration of ${codeSpan(n.migration)} (lock_timeout ${n.lockTimeout})…`,
+  step_done: (n) =>
+    `:white_check_mark: Step ${n.index}/${n.total}: ${codeSpan(n.migration)} reverted in ${n.durationMs} ms.`,
   rollback_waiting: (n) => `:hourglass_flowing_sand: ${wordsMrkdwn(n.reason)}`,
   channel_archiving: (n) =>
     `:file_cabinet: Archiving this channel ${n.afterMinutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
   snapshot_taken: (n) =>
-    `:camera: On-demand snapshot \`${n.record.id}\` of *${n.service}* is ${n.record.status}${n.record.arn ? ` (\`${n.record.arn}\`)` : ''}${n.record.location ? ` at \`${n.record.location}\`` : ''}, requested by ${person(n.by)}.`,
+    `:camera: On-demand snapshot ${codeSpan(n.record.id)} of *${n.service}* is ${n.record.status}${n.record.arn ? ` (${codeSpan(n.record.arn)})` : ''}${n.record.location ? ` at ${codeSpan(n.record.location)}` : ''}, requested by ${person(n.by)}.`,
   snapshot_failed: (n) =>
-    `:red_circle: Snapshot \`${n.name}\` of *${n.service}* failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
+    `:red_circle: Snapshot ${codeSpan(n.name)} of *${n.service}* failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
 };
 
 /**
@@ -109,7 +112,7 @@ function statusText(change: StatusChange): string {
     case 'human_update':
       return `:speech_balloon: update from ${person(change.by)}: ${typed(change.text)}`;
     case 'initiated':
-      return `:rotating_light: rollback initiated. Snapshot saved: \`${change.snapshotId}\`. ETA: ~${change.etaMinutes} minutes. Awaiting approval.`;
+      return `:rotating_light: rollback initiated. Snapshot saved: ${codeSpan(change.snapshotId)}. ETA: ~${change.etaMinutes} minutes. Awaiting approval.`;
     case 'rollback_started':
       return `:arrow_backward: approved; running ${change.steps} down migration(s).`;
     case 'resolved':
@@ -133,5 +136,5 @@ function statusText(change: StatusChange): string {
  * added by the notifier.
  */
 export function announceText(incident: Pick<Incident, 'service' | 'migration' | 'kind'>, change: StatusChange): string {
-  return `*${incident.service}* — ${actionNoun(incident)} of \`${incident.migration}\`: ${statusText(change)}`;
+  return `*${incident.service}* — ${actionNoun(incident)} of ${codeSpan(incident.migration)}: ${statusText(change)}`;
 }

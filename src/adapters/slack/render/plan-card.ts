@@ -5,7 +5,7 @@ import { context, header, type KnownBlock, section, type SlackMessage } from './
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress } from '../../../domain/incident/ports/notifier.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
-import { people, STATE_LABEL, wordsMrkdwn } from './words-mrkdwn.js';
+import { STATE_LABEL, codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
 import { clip } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
@@ -65,8 +65,8 @@ function approveDialog(
     ? ` This plan destroys data or security: next you confirm by typing *${service.name}*.`
     : '';
   const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.${typed}`;
-  const dirty = incident.plan.filter((s) => s.dirty).map((s) => `\`${s.migration}\``);
-  const modified = incident.plan.filter((s) => s.modified).map((s) => `\`${s.migration}\``);
+  const dirty = incident.plan.filter((s) => s.dirty).map((s) => `${codeSpan(s.migration)}`);
+  const modified = incident.plan.filter((s) => s.modified).map((s) => `${codeSpan(s.migration)}`);
   if (!dirty.length && !modified.length)
     return { title: progress.destructive ? 'Destructive plan' : 'Approve this rollback?', text: base, deny: 'Not yet' };
   const ack = [
@@ -98,7 +98,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
     const dirty = s.dirty
       ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")`
       : '';
-    return `${i + 1}. \`${s.migration}\`${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      \`${q}\``).join('\n')}` : ''}`;
+    return `${i + 1}. ${codeSpan(s.migration)}${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      ${codeSpan(q)}`).join('\n')}` : ''}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
   const r = incident.kind === 'restore' ? incident.restore : null;
@@ -124,7 +124,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           : []),
         ...riskBlocks(progress.risk),
         section(
-          `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including \`${incident.migration}\`:\n${steps.join('\n')}`,
+          `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
         ),
         context(
           `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve` +
@@ -138,7 +138,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
       section(
         rh.passed
           ? `:test_tube: *Rehearsal passed* on a scratch copy (${slackDate(new Date(rh.at))}): every down migration ran.`
-          : `:test_tube: *Rehearsal FAILED* on a scratch copy (${slackDate(new Date(rh.at))})${rh.failedStep ? ` at \`${rh.failedStep}\`` : ''}${rh.error ? `: ${wordsMrkdwn(rh.error)}` : ''} — the same would happen in production.`,
+          : `:test_tube: *Rehearsal FAILED* on a scratch copy (${slackDate(new Date(rh.at))})${rh.failedStep ? ` at ${codeSpan(rh.failedStep)}` : ''}${rh.error ? `: ${wordsMrkdwn(rh.error)}` : ''} — the same would happen in production.`,
       ),
     );
   }

@@ -1,7 +1,7 @@
 import { escapeMrkdwn, slackDate } from './limits.js';
 import { wordsPlain } from '../../../shared/words.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
-import { wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
 import { context, header, type KnownBlock, section, type SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { shortId, type Incident, type IncidentFailure } from '../../../domain/incident/model/incident.js';
@@ -31,7 +31,7 @@ export function restoreTargetNoun(service: Pick<ServiceConfig, 'snapshot'>): str
 /** `snapshot \`id\`` or `the point in time 2026-…`. */
 export function restoreSource(incident: Incident): string {
   const r = incident.restore;
-  return r?.snapshotId ? `snapshot \`${r.snapshotId}\`` : `the point in time ${r?.to ?? '?'}`;
+  return r?.snapshotId ? `snapshot ${codeSpan(r.snapshotId)}` : `the point in time ${r?.to ?? '?'}`;
 }
 
 /** One line: "Restore of snapshot `x` into the new database `y`". */
@@ -46,7 +46,7 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig)
     blocks: [
       header(`Restore — ${service.name}`),
       section(
-        `<@${incident.requestedBy}> asked to restore ${restoreSource(incident)} of *${service.name}* into a *new* ${restoreTargetNoun(service)} \`${incident.restore?.target}\`. ` +
+        `<@${incident.requestedBy}> asked to restore ${restoreSource(incident)} of *${service.name}* into a *new* ${restoreTargetNoun(service)} ${codeSpan(incident.restore?.target)}. ` +
           'Production is not touched (runbook 003: never overwrite production in place).\n' +
           `Next: the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}.`,
       ),
@@ -112,7 +112,7 @@ export function restoreFailureMessage(
                     text: {
                       type: 'mrkdwn',
                       text: clip(
-                        `\`${failure.leftover}\` and its instances will be deleted without a final snapshot, once ${service.approvals.required} approvers ask for it. Production and the snapshot are not touched.`,
+                        `${codeSpan(failure.leftover)} and its instances will be deleted without a final snapshot, once ${service.approvals.required} approvers ask for it. Production and the snapshot are not touched.`,
                         300,
                       ),
                     },
@@ -124,7 +124,7 @@ export function restoreFailureMessage(
             } as KnownBlock,
           ]
         : []),
-      context(`Production was not touched. Code: \`${failure.code}\``),
+      context(`Production was not touched. Code: ${codeSpan(failure.code)}`),
     ],
   };
 }

@@ -1,3 +1,4 @@
+import { codeSpan } from './words-mrkdwn.js';
 import { type KnownBlock, section } from './block-kit.js';
 import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
 import { advisesRestore, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
@@ -43,7 +44,7 @@ export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
     .map((s) => {
       const shown = s.lines.slice(0, MAX_LINES_PER_STEP);
       const more = s.lines.length - shown.length;
-      return `\`${s.migration}\`\n${shown.map((l) => `    ${l}`).join('\n')}${more > 0 ? `\n    … and ${more} more` : ''}`;
+      return `${codeSpan(s.migration)}\n${shown.map((l) => `    ${l}`).join('\n')}${more > 0 ? `\n    … and ${more} more` : ''}`;
     })
     .join('\n');
   return [section(`*Risk:*\n${text}`)];

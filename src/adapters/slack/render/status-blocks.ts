@@ -1,5 +1,5 @@
 import { slackDate } from './limits.js';
-import { wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
 import { actionNoun, shortId } from '../../../domain/incident/model/incident.js';
 import type { StatusView } from '../../../domain/incident/use-cases/incident-status.js';
 import { formatDuration } from '../../../shared/clock.js';
@@ -37,12 +37,12 @@ export function statusMessage(v: StatusView): SlackMessage {
     lines.push(
       `*${v.service.name}* — incident \`${shortId(i.id)}\` in <#${i.conversation?.id}>: *${i.kind === 'restore' && i.state === 'rolling_back' ? 'restoring' : i.state.replace(/_/g, ' ')}* (open ${formatDuration(v.now.getTime() - i.createdAt.getTime())}, since ${slackDate(i.createdAt)})`,
       i.kind === 'restore'
-        ? `• Restore ${i.restore?.snapshotId ? `of snapshot \`${i.restore.snapshotId}\`` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
-        : `• Rollback of \`${i.migration}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
+        ? `• Restore ${i.restore?.snapshotId ? `of snapshot ${codeSpan(i.restore.snapshotId)}` : `to ${i.restore?.to ?? '?'}`} into the new \`${i.restore?.target ?? '?'}\`${i.attempt > 1 ? ` (round ${i.attempt})` : ''}`
+        : `• Rollback of ${codeSpan(i.migration)}${i.attempt > 1 ? ` (round ${i.attempt})` : ''}: ${i.plan.length} down migration(s); ${i.steps.filter((s) => s.status === 'done').length} done`,
       ...(i.kind === 'restore'
         ? []
         : [
-            `• Snapshot: ${i.snapshot ? `\`${i.snapshot.id}\` (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
+            `• Snapshot: ${i.snapshot ? `${codeSpan(i.snapshot.id)} (${i.snapshot.provider}) ${i.snapshot.status}` : 'not taken yet'}`,
           ]),
       `• Approvals: ${v.approvals.length} of ${v.required}${v.approvals.length ? ` (${v.approvals.map((a) => `<@${a.userId}>`).join(', ')})` : ''}`,
       `• Jobs: ${
@@ -58,7 +58,7 @@ export function statusMessage(v: StatusView): SlackMessage {
   }
   const head = !Array.isArray(v.head)
     ? `Tracking table: ${wordsMrkdwn(v.head)}`
-    : `Tracking table \`${v.service.migrations.table}\`, newest first:\n${v.head.map((m) => `• \`${m.name}\`${m.group ? ` ${m.group}` : ''}${m.dirty ? ' *dirty*' : ''}`).join('\n') || '(empty)'}`;
+    : `Tracking table ${codeSpan(v.service.migrations.table)}, newest first:\n${v.head.map((m) => `• ${codeSpan(m.name)}${m.group ? ` ${m.group}` : ''}${m.dirty ? ' *dirty*' : ''}`).join('\n') || '(empty)'}`;
   return {
     text: `${v.service.name}: ${v.incident ? v.incident.state : 'no open incident'}`,
     blocks: [

@@ -1,3 +1,4 @@
+import { codeSpan } from './words-mrkdwn.js';
 import { slackDate } from './limits.js';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -40,7 +41,7 @@ export function checklist(s: IncidentSummary): string {
   const items: Array<[boolean, string]> = [
     [
       i.snapshot?.status === 'available',
-      `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (\`${i.snapshot.id}\`)` : ''}`,
+      `Snapshot/dump taken and ID recorded${i.snapshot?.status === 'available' ? ` (${codeSpan(i.snapshot.id)})` : ''}`,
     ],
     [i.conversation !== null, 'Incident channel open and approvers available'],
     [approved, 'Strategy chosen: down / restore / revert app (the plan approved)'],
@@ -90,7 +91,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
           field(
             'Snapshot',
             i.snapshot
-              ? `\`${i.snapshot.id}\` ${i.snapshot.status}`
+              ? `${codeSpan(i.snapshot.id)} ${i.snapshot.status}`
               : service.snapshot.provider === 'none'
                 ? ':warning: none (waived)'
                 : 'not taken yet',
@@ -98,7 +99,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
           approvals,
           field(
             'Down migrations',
-            `${done} of ${i.plan.length} done${failedStep ? ` · :x: \`${failedStep.migration}\` failed` : ''}`,
+            `${done} of ${i.plan.length} done${failedStep ? ` · :x: ${codeSpan(failedStep.migration)} failed` : ''}`,
           ),
           field(
             'Verification',

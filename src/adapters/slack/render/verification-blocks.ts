@@ -1,3 +1,4 @@
+import { codeSpan } from './words-mrkdwn.js';
 import type { KnownBlock } from './block-kit.js';
 import type { VerificationResult } from '../../../domain/incident/ports/notifier.js';
 import { clip, LIMITS } from './limits.js';
@@ -44,7 +45,7 @@ export function verificationMessage(service: string, v: VerificationResult): { t
         elements: [
           {
             type: 'mrkdwn',
-            text: `Tracking table head: ${v.head ? `\`${v.head}\`` : '(empty)'} · took ${v.durationMs} ms · read-only`,
+            text: `Tracking table head: ${v.head ? `${codeSpan(v.head)}` : '(empty)'} · took ${v.durationMs} ms · read-only`,
           },
         ],
       },

@@ -7,8 +7,12 @@ const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_GROUP = /^S[A-Z0-9]{2,}$/;
 const SLACK_CONVERSATION = /^[CGD][A-Z0-9]{2,}$/;
 
-/** Code in mrkdwn: escaped, and a backtick inside cannot close the span early. */
-const codeSpan = (text: string): string => `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
+/**
+ * Code in mrkdwn: escaped, and a backtick inside cannot close the span early. For names that come
+ * from files or databases (migrations, snapshots, databases): a `<!channel>` in one stays text.
+ */
+export const codeSpan = (text: string | number | null | undefined): string =>
+  `\`${escapeMrkdwn(String(text).replace(/`/g, "'"))}\``;
 
 /** Bold or italic in mrkdwn around escaped text; the marker character inside is dropped so it cannot end early. */
 const wrap = (mark: '*' | '_', text: string): string => {

@@ -1,5 +1,5 @@
 import { refreshApprovers } from '../../../domain/incident/use-cases/refresh-approvers.js';
-import { errorMrkdwn, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
+import { codeSpan, errorMrkdwn, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import { postHumanUpdate } from '../../../domain/incident/use-cases/human-update.js';
 import { postTimeline } from '../../../domain/incident/use-cases/post-timeline.js';
 import { verifyService } from '../../../domain/incident/use-cases/verify-service.js';
@@ -114,8 +114,8 @@ async function runMigrateCommand(
       await reply({
         text:
           incident.state === 'failed'
-            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of \`${incident.migration}\` on *${incident.service}*, but it could not proceed: ${incident.failure ? wordsMrkdwn(incident.failure.message) : 'see the channel'} The channel link follows.`
-            : `Opening incident \`${shortId(incident.id)}\`: rollback of \`${incident.migration}\` on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
+            ? `Incident \`${shortId(incident.id)}\` opened for the rollback of ${codeSpan(incident.migration)} on *${incident.service}*, but it could not proceed: ${incident.failure ? wordsMrkdwn(incident.failure.message) : 'see the channel'} The channel link follows.`
+            : `Opening incident \`${shortId(incident.id)}\`: rollback of ${codeSpan(incident.migration)} on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
       });
       return;
     }
@@ -152,7 +152,7 @@ async function runMigrateCommand(
         text:
           outcome.kind === 'waived'
             ? `:warning: Snapshots of *${outcome.service}* are waived in services.yaml: _${escapeMrkdwn(outcome.reason)}_`
-            : `:camera: Taking snapshot \`${outcome.name}\` of *${outcome.service}* (${outcome.provider}). Progress ${outcome.conversationId ? `in <#${outcome.conversationId}>` : 'here'}.`,
+            : `:camera: Taking snapshot ${codeSpan(outcome.name)} of *${outcome.service}* (${outcome.provider}). Progress ${outcome.conversationId ? `in <#${outcome.conversationId}>` : 'here'}.`,
       });
       return;
     }
@@ -165,7 +165,7 @@ async function runMigrateCommand(
         responseUrl: input.responseUrl,
       });
       await reply({
-        text: `Opening restore incident \`${shortId(incident.id)}\`: \`${incident.restore?.target}\` will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.`,
+        text: `Opening restore incident \`${shortId(incident.id)}\`: ${codeSpan(incident.restore?.target)} will be a new copy, checked before anything opened; it needs ${resolveService(deps.services, incident.service).approvals.required} approvals. The channel link follows as soon as it exists.`,
       });
       return;
     }
