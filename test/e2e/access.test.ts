@@ -24,6 +24,12 @@ async function answer(h: Harness, text: string, user: string): Promise<string> {
   return String(res.body.text);
 }
 
+/** The whole ephemeral answer (text and blocks) as JSON. */
+async function answerJson(h: Harness, text: string, user: string): Promise<string> {
+  const { key } = await h.command(text, user);
+  return JSON.stringify((await h.slack.waitForResponse((r) => r.key === key, 15_000)).body);
+}
+
 async function metric(h: Harness, command: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${h.bot.opsPort}/metrics`);
   const line = (await res.text())
@@ -67,6 +73,22 @@ describe('access: who may ask, read and break glass (services.yaml access:)', ()
     expect(await query(h.stateDb.url, 'SELECT requested_by FROM incidents WHERE id = $1', [incidentId])).toEqual([
       { requested_by: ONCALL_MEMBER },
     ]);
+  });
+
+  it('help and the plan card say so when anyone may open incidents; listed requesters are not announced', async ({
+    bot,
+  }) => {
+    const open = await bot({ access: { requesters: 'anyone' } });
+    expect(await answerJson(open, 'help', OUTSIDER)).toContain(
+      'Anyone in the workspace may open incidents on *ticket-service* (`access.requesters: anyone`)',
+    );
+    await open.command('rollback 007');
+    await planCard(open);
+    expect(JSON.stringify(open.slack.callsTo('chat.postMessage').map((c) => c.args))).toContain(
+      'anyone in the workspace may open incidents on this service',
+    );
+    const closed = await bot(RULES);
+    expect(await answerJson(closed, 'help', OUTSIDER)).not.toContain('Anyone in the workspace may open incidents');
   });
 
   it('opens a private incident channel when access.private is set', async ({ bot }) => {

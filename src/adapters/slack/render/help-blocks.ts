@@ -1,7 +1,16 @@
+import type { ServiceConfig } from '../../../config/services.js';
+import { escapeMrkdwn } from './limits.js';
 import type { KnownBlock } from './block-kit.js';
 
-/** `/migrate help`: every command, one line each. */
-export function helpMessage(): { text: string; blocks: KnownBlock[] } {
+/**
+ * `/migrate help`: every command, one line each, and the services on which anyone in the
+ * workspace may open incidents (`access.requesters: anyone`), said plainly.
+ */
+export function helpMessage(services: Iterable<Pick<ServiceConfig, 'name' | 'access'>> = []): {
+  text: string;
+  blocks: KnownBlock[];
+} {
+  const open = [...services].filter((s) => s.access.requesters === 'anyone').map((s) => `*${escapeMrkdwn(s.name)}*`);
   const lines = [
     '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`). `--break-glass "reason"` when approvers cannot be reached: one approval suffices, announced loudly; never for an irreversible step.',
     "*`/migrate triage [--service NAME]`* — run the runbooks' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.",
@@ -26,7 +35,11 @@ export function helpMessage(): { text: string; blocks: KnownBlock[] } {
         elements: [
           {
             type: 'mrkdwn',
-            text: '`--service` may be left out when only one service is configured. Who may open incidents, read and break glass is set per service in services.yaml (`access:`). Nothing touches a database without a snapshot and two approvals.',
+            text:
+              '`--service` may be left out when only one service is configured. Who may open incidents, read and break glass is set per service in services.yaml (`access:`). Nothing touches a database without a snapshot and two approvals.' +
+              (open.length
+                ? ` Anyone in the workspace may open incidents on ${open.join(', ')} (\`access.requesters: anyone\`).`
+                : ''),
           },
         ],
       },

@@ -101,7 +101,7 @@ async function runMigrateCommand(
 ): Promise<void> {
   switch (cmd.kind) {
     case 'help':
-      await reply(helpMessage());
+      await reply(helpMessage(deps.services.services.values()));
       return;
     case 'rollback': {
       const incident = await openIncident(deps, {
