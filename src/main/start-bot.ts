@@ -103,8 +103,9 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const created = await ensureDatabase(env.DATABASE_URL, "the bot's state database (DATABASE_URL)");
   if (created === 'created') logger.info('state database did not exist: created it');
   await migrateStateDb(env.DATABASE_URL, logger);
-  // Not awaited: a slow service database must not hold up the start; the warning follows when it answers.
-  if (role !== 'cli') void warnOnWritableTriageRoles(services.services.values(), logger);
+  // Once per app process, not in every worker replica; not awaited: a slow service database must
+  // not hold up the start, the warning follows when it answers.
+  if (role === 'all' || role === 'app') void warnOnWritableTriageRoles(services.services.values(), logger);
   const pool = new pg.Pool({
     connectionString: env.DATABASE_URL,
     max: env.STATE_DB_POOL_MAX,

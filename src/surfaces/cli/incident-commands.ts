@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { closeIncident } from '../../domain/incident/use-cases/close-incident.js';
-import { incidentStatus } from '../../domain/incident/use-cases/incident-status.js';
+import { readableStatus } from '../../domain/incident/use-cases/incident-status.js';
 import { shortId } from '../../domain/incident/model/incident.js';
 import { takeOnDemandSnapshot } from '../../domain/incident/use-cases/on-demand-snapshot.js';
 import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
@@ -10,16 +10,8 @@ import { EXIT } from './exit-codes.js';
 import { outcomeText, snapshotText, statusText } from './format.js';
 import { noticePlainText } from './notice-text.js';
 import { runCliRollback } from './rollback-command.js';
-import { mayAct, requireAccess } from '../../domain/incident/use-cases/access.js';
-import {
-  operator,
-  readableService,
-  removedAsOption,
-  run,
-  type CliContext,
-  type Common,
-  type Engine,
-} from './cli-run.js';
+import { requireAccess } from '../../domain/incident/use-cases/access.js';
+import { operator, removedAsOption, run, type CliContext, type Common, type Engine } from './cli-run.js';
 
 const slackUsers = (value: string): string[] => {
   const ids = value
@@ -167,11 +159,7 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
         false,
         async (engine) => {
           const { deps } = engine;
-          if (serviceName) await readableService(engine, serviceName, 'status');
-          const views = [];
-          for (const v of await incidentStatus(deps, serviceName))
-            if (v.service.access.readers === 'anyone' || (await mayAct(deps, v.service, operator(engine), 'read')))
-              views.push(v);
+          const views = await readableStatus(deps, serviceName, () => operator(engine));
           const json = views.map((v) => ({
             service: v.service.name,
             incident: v.incident,

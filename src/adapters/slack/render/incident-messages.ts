@@ -5,7 +5,8 @@ import { context, header, section, type SlackMessage } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress, VerificationResult } from '../../../domain/incident/ports/notifier.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
-import { STATE_LABEL, codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
+import { STATE_LABEL } from './plan-card.js';
 import {
   shortId,
   type Incident,

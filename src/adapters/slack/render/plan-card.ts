@@ -5,11 +5,23 @@ import { context, header, type KnownBlock, section, type SlackMessage } from './
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ApprovalProgress } from '../../../domain/incident/ports/notifier.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
-import { STATE_LABEL, codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
 import { clip } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
+
+/** An incident state as the channel shows it: emoji and words. */
+export const STATE_LABEL: Record<Incident['state'], string> = {
+  opened: ':large_blue_circle: opened',
+  snapshotting: ':camera: taking the snapshot',
+  awaiting_approval: ':raised_hand: awaiting approval',
+  rolling_back: ':arrow_backward: rolling back',
+  resolved: ':white_check_mark: resolved',
+  resolved_with_warnings: ':warning: resolved with warnings — verification failed, needs a look',
+  failed: ':red_circle: failed — needs a human',
+  cancelled: ':no_entry_sign: cancelled',
+};
 
 /** " (approvers as of <time>)" when the incident's approvers were read at its opening (user groups are not re-read at each press). */
 const asOf = (incident: Pick<Incident, 'approvers'>): string =>

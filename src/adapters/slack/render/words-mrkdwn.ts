@@ -1,4 +1,3 @@
-import type { Incident } from '../../../domain/incident/model/incident.js';
 import { asWords, joinWords, user, type WordPart, type WordsLike } from '../../../shared/words.js';
 import { userMessageOf } from '../../../shared/errors.js';
 import { escapeMrkdwn } from './limits.js';
@@ -57,15 +56,3 @@ export function refusalMrkdwn(why: WordsLike): string {
 export function people(ids: readonly string[], separator = ', '): string {
   return wordsMrkdwn(joinWords(ids.map(user), separator));
 }
-
-/** An incident state as the channel shows it: emoji and words. */
-export const STATE_LABEL: Record<Incident['state'], string> = {
-  opened: ':large_blue_circle: opened',
-  snapshotting: ':camera: taking the snapshot',
-  awaiting_approval: ':raised_hand: awaiting approval',
-  rolling_back: ':arrow_backward: rolling back',
-  resolved: ':white_check_mark: resolved',
-  resolved_with_warnings: ':warning: resolved with warnings — verification failed, needs a look',
-  failed: ':red_circle: failed — needs a human',
-  cancelled: ':no_entry_sign: cancelled',
-};

@@ -1,3 +1,4 @@
+import { mayAct, requireAccess } from './access.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { AppliedMigration } from '../../rollback/plan.js';
@@ -77,4 +78,29 @@ async function viewOf(deps: IncidentDeps, service: ServiceConfig, incident: Inci
     head,
     now: deps.clock.now(),
   };
+}
+
+/**
+ * {@link incidentStatus} as `userId` may see it (services.yaml `access.readers`): a named service
+ * the user may not read is refused; without a name, only the services they may read are shown,
+ * and the answer is a refusal when that leaves none. `userId` is asked only when a service does
+ * not let anyone read (the CLI's operator may be unset).
+ * @throws AppError `command_unknown_service`, `access_refused`, or what `userId` throws
+ */
+export async function readableStatus(
+  deps: IncidentDeps,
+  serviceName: string | undefined,
+  userId: () => string,
+): Promise<StatusView[]> {
+  const mayRead = async (service: ServiceConfig): Promise<boolean> =>
+    service.access.readers === 'anyone' || (await mayAct(deps, service, userId(), 'read'));
+  if (serviceName) {
+    const service = resolveService(deps.services, serviceName);
+    if (!(await mayRead(service))) await requireAccess(deps, service, userId(), 'read', 'status');
+  }
+  const all = await incidentStatus(deps, serviceName);
+  const views: StatusView[] = [];
+  for (const v of all) if (await mayRead(v.service)) views.push(v);
+  if (!views.length && all[0]) await requireAccess(deps, all[0].service, userId(), 'read', 'status');
+  return views;
 }

@@ -184,7 +184,10 @@ export async function startIncident(
   // Approvers are read once, now: a user-group change later does not make anyone an approver of this incident.
   const approvers = await readApproverRoster(deps.directory, service, deps.clock.now());
   const incident = await deps.repo.create({ ...record, approvers });
-  const invitees = [...new Set([input.requestedBy, ...service.approvals.approvers, ...service.invite])];
+  // The roster's members, just read: the Slack adapter then expands only groups Slack could not list.
+  const invitees = [
+    ...new Set([input.requestedBy, ...approvers.users, ...approvers.unresolvedGroups, ...service.invite]),
+  ];
   try {
     await deps.notifier.createIncidentChannel(incident, incidentChannelName(incident), invitees, responseUrl);
     await deps.notifier.opened(incident);

@@ -9,7 +9,7 @@ import { openIncidentFor } from '../../../domain/incident/use-cases/close-incide
 import type { App, RespondFn } from '@slack/bolt';
 import type { SurfaceDeps } from '../../surface-deps.js';
 import { closeIncident } from '../../../domain/incident/use-cases/close-incident.js';
-import { incidentStatus } from '../../../domain/incident/use-cases/incident-status.js';
+import { readableStatus } from '../../../domain/incident/use-cases/incident-status.js';
 import { retryIncident } from '../../../domain/incident/use-cases/retry-incident.js';
 import { offendingOf, shortId } from '../../../domain/incident/model/incident.js';
 import { openIncident } from '../../../domain/incident/use-cases/open-incident.js';
@@ -18,7 +18,7 @@ import { resolveService } from '../../../domain/incident/use-cases/resolve-servi
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { code, words } from '../../../shared/words.js';
 import { escapeMrkdwn } from '../../../adapters/slack/render/limits.js';
-import { mayAct, requireReader } from '../../../domain/incident/use-cases/access.js';
+import { requireReader } from '../../../domain/incident/use-cases/access.js';
 import { requestSnapshot } from '../../../domain/incident/use-cases/on-demand-snapshot.js';
 import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
 import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
@@ -134,11 +134,7 @@ async function runMigrateCommand(
       return;
     }
     case 'status': {
-      if (cmd.service) await requireReader(deps, cmd.service, input.userId, 'status');
-      const all = await incidentStatus(deps, cmd.service);
-      const views = [];
-      for (const v of all) if (await mayAct(deps, v.service, input.userId, 'read')) views.push(v);
-      if (!views.length) await requireReader(deps, all[0]?.service.name, input.userId, 'status');
+      const views = await readableStatus(deps, cmd.service, () => input.userId);
       await reply(views.length === 1 ? statusMessage(views[0]!) : statusOverview(views));
       return;
     }
