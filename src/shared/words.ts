@@ -87,10 +87,6 @@ export function joinWords(items: readonly WordValue[], separator = ', '): Words 
   return { parts };
 }
 
-/** True when the words say nothing. */
-export const isEmptyWords = (value: WordsLike | null | undefined): boolean =>
-  value === null || value === undefined || asWords(value).parts.length === 0;
-
 /**
  * Plain text for a terminal, a log line or a ticket: no bold, italics, emoji or mentions. Code
  * keeps its backticks (the common way to quote a command in plain text); users and groups show
