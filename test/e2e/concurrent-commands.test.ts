@@ -27,6 +27,20 @@ describe('a burst of commands against a small state-database pool', () => {
       texts.filter((t) => !opened.includes(t) && !refused.includes(t)).join('\n'),
     ).toBe(50);
     expect(await query(h.stateDb.url, 'SELECT 1 FROM incidents')).toHaveLength(1);
+    const [incident] = await query<{ id: string }>(h.stateDb.url, 'SELECT id FROM incidents');
+
+    // A refusal while the channel is still being made names the incident, and the link follows on the same response_url.
+    const beingOpened = sent.filter((_, i) => /already being opened/.test(texts[i]!));
+    for (const [i, text] of texts.entries()) {
+      if (/already being opened/.test(text)) expect(text).toContain(`incident \`${incident!.id.slice(0, 8)}\``);
+      else if (refused.includes(text)) expect(text).toMatch(/already open in <#C/);
+    }
+    await h.slack.waitForCall('conversations.create', (c) => c.ok, 30_000);
+    const channelId = h.slack.channels.find((c) => c.name.startsWith('incident-db-migration-'))!.id;
+    for (const s of beingOpened) {
+      const link = await h.slack.waitForResponse((r) => r.key === s.key && String(r.body.text).includes('<#'), 30_000);
+      expect(String(link.body.text)).toContain(`<#${channelId}>`);
+    }
 
     const status = await h.command('status');
     const reply = await h.slack.waitForResponse((r) => r.key === status.key, 15_000);

@@ -61,6 +61,9 @@ export class OutboxNotifier implements Notifier {
   createIncidentChannel(incident: Incident, baseName: string, invitees: string[], responseUrl?: string) {
     return this.store('createIncidentChannel', incident, baseName, invitees, responseUrl);
   }
+  channelLink(incident: Incident, responseUrl: string) {
+    return this.store('channelLink', incident, responseUrl);
+  }
   opened(incident: Incident) {
     return this.store('opened', incident);
   }

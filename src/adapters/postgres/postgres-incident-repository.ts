@@ -1,4 +1,3 @@
-import { code, conversation, strong, words } from '../../shared/words.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type {
@@ -83,9 +82,6 @@ export class PostgresIncidentRepository implements IncidentRepository {
           code: 'incident_already_open',
           message: `service ${input.service} already has an open incident ${open?.id}`,
           details: { incidentId: open?.id, channelId: open?.conversation?.id },
-          userMessage: open?.conversation
-            ? words`A rollback of ${strong(input.service)} is already open in ${conversation(open.conversation.id)} (${code(open.migration)}, ${open.state.replace(/_/g, ' ')}). Follow it there.`
-            : words`A rollback of ${strong(input.service)} is already being opened. Try again in a minute.`,
         });
       }
       throw err;

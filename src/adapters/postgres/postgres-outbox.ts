@@ -55,6 +55,15 @@ export class PostgresOutbox {
     return rows[0]?.abandoned_at ? rows[0].created_at : null;
   }
 
+  /** True when a notice of `method` for the incident is still to be delivered (neither delivered nor abandoned). */
+  async pending(incidentId: string, method: NoticeMethod): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM notices WHERE incident_id = $1 AND method = $2 AND delivered_at IS NULL AND abandoned_at IS NULL LIMIT 1',
+      [incidentId, method],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   /** The oldest undelivered, not abandoned notice of the incident, or null. */
   async next(incidentId: string): Promise<StoredNotice | null> {
     const { rows } = await this.pool.query<{

@@ -1,7 +1,7 @@
 import { codeSpan } from '../../adapters/slack/render/words-mrkdwn.js';
 import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
 import type { PostgresOutbox, StoredNotice } from '../../adapters/postgres/postgres-outbox.js';
-import type { Incident } from '../../domain/incident/model/incident.js';
+import { shortId, type Incident } from '../../domain/incident/model/incident.js';
 import type { SlackIncident, SlackIncidentStore } from '../../adapters/slack/slack-incident-store.js';
 import type { IncidentRepository } from '../../domain/incident/ports/incident-repository.js';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -121,6 +121,23 @@ async function deliverOne(
           .catch((err: unknown) => d.logger.warn({ err }, 'could not send the channel link'));
       }
       return { channelId: channel.id, channelName: channel.name };
+    }
+    case 'channelLink': {
+      // A refusal that raced the winner's insert may be stored before the channel notice: it goes behind it.
+      const [responseUrl] = rest as [string];
+      if (!current.channelId && (await d.outbox.pending(current.id, 'createIncidentChannel'))) {
+        await d.outbox.add(current.id, 'channelLink', notice.args);
+        return { requeued: true };
+      }
+      await d.slack
+        .reply(
+          responseUrl,
+          current.channelId
+            ? openedReply({ ...incident, channelId: current.channelId })
+            : `Incident ${codeSpan(shortId(current.id))} could not get its channel; \`/migrate status\` shows where it stands.`,
+        )
+        .catch((err: unknown) => d.logger.warn({ err }, 'could not send the channel link'));
+      return { channelId: current.channelId ?? null };
     }
     case 'statusUpdate': {
       // Runbook 003 asks for updates every 15–30 minutes: if the last one never reached Slack, this one says so.

@@ -38,6 +38,7 @@ export class RecordingNotifier implements Notifier {
   }
 
   createIncidentChannel = (i: Incident, ...a: unknown[]) => this.record('createIncidentChannel', i, ...a);
+  channelLink = (i: Incident, ...a: unknown[]) => this.record('channelLink', i, ...a);
   opened = (i: Incident) => this.record('opened', i);
   triage = (i: Incident, ...a: unknown[]) => this.record('triage', i, ...a);
   progress = (i: Incident, notice: IncidentNotice) => this.record('progress', i, notice);

@@ -48,6 +48,11 @@ export interface Notifier {
    * (the command's) gets "Incident opened in #…".
    */
   createIncidentChannel(incident: Incident, baseName: string, invitees: string[], responseUrl?: string): Promise<void>;
+  /**
+   * Sends the incident channel's link to `responseUrl` (a refused second command's) once the
+   * channel exists: delivered after {@link createIncidentChannel}, in the incident's order.
+   */
+  channelLink(incident: Incident, responseUrl: string): Promise<void>;
   /** First message: who asked for what, and what happens next. */
   opened(incident: Incident): Promise<void>;
   triage(incident: Incident, report: TriageReport): Promise<void>;

@@ -1,5 +1,5 @@
 import { readApproverRoster } from '../ports/approvers.js';
-import { code, conversation, strong, words } from '../../../shared/words.js';
+import { code, conversation, strong, words, type Words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import { assertMigrationInput, type AppliedMigration, type PlanStep } from '../../rollback/plan.js';
 import { describeRollback } from './describe-rollback.js';
@@ -66,7 +66,7 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     await requireAccess(deps, service, input.requestedBy, 'break_glass', 'rollback --break-glass');
   // Checked first, so text we refuse is never recorded, even when the database is down.
   assertMigrationInput(input.migration);
-  await assertNoOpenIncident(deps, service);
+  await assertNoOpenIncident(deps, service, input.responseUrl);
 
   if (input.breakGlass !== undefined) assertBreakGlassReason(input.breakGlass);
 
@@ -151,19 +151,42 @@ async function announceBreakGlass(deps: IncidentDeps, incident: Incident, breakG
 
 /**
  * Refuses a second incident for a service that has one open (runbook 003: one incident
- * channel per rollback; the answer points to the open incident).
- * @throws AppError `incident_already_open`
+ * channel per rollback; the answer points to the open incident). When that incident's channel
+ * does not exist yet (it is being opened), the answer names the incident and, given the
+ * command's `responseUrl`, the channel link follows there once the channel exists.
+ * @throws AppError `incident_already_open` (`details.incidentId`)
  */
-export async function assertNoOpenIncident(deps: IncidentDeps, service: ServiceConfig): Promise<void> {
+export async function assertNoOpenIncident(
+  deps: IncidentDeps,
+  service: ServiceConfig,
+  responseUrl?: string,
+): Promise<void> {
   const already = await deps.repo.findOpenByService(service.name);
-  if (already) {
-    throw new AppError({
-      code: 'incident_already_open',
-      message: `service ${service.name} already has open incident ${already.id}`,
-      details: { incidentId: already.id },
-      userMessage: words`A ${already.kind} of ${strong(service.name)} is already open${already.conversation ? words` in ${conversation(already.conversation.id)}` : ''} (${code(already.migration)}, ${already.state.replace(/_/g, ' ')}). Follow it there.`,
-    });
+  if (already) throw await alreadyOpen(deps, already, responseUrl);
+}
+
+/**
+ * The one refusal of a second incident, for `open` (the service's open incident as read):
+ * where to follow it, or, while its channel is being made, its id and the promise of a link.
+ */
+async function alreadyOpen(deps: IncidentDeps, open: Incident, responseUrl?: string): Promise<AppError> {
+  const what = words`A ${open.kind} of ${strong(open.service)}`;
+  const detail = words`incident ${code(shortId(open.id))}, ${code(open.migration)}, ${open.state.replace(/_/g, ' ')}`;
+  let userMessage: Words;
+  if (open.conversation) {
+    userMessage = words`${what} is already open in ${conversation(open.conversation.id)} (${detail}). Follow it there.`;
+  } else if (responseUrl) {
+    await deps.notifier.channelLink(open, responseUrl);
+    userMessage = words`${what} is already being opened (${detail}). Its channel link follows here as soon as the channel exists.`;
+  } else {
+    userMessage = words`${what} is already being opened (${detail}). ${code('/migrate status')} shows its channel once it exists.`;
   }
+  return new AppError({
+    code: 'incident_already_open',
+    message: `service ${open.service} already has open incident ${open.id}`,
+    details: { incidentId: open.id, channelId: open.conversation?.id ?? null },
+    userMessage,
+  });
 }
 
 /**
@@ -183,7 +206,11 @@ export async function startIncident(
   const { responseUrl, ...record } = input;
   // Approvers are read once, now: a user-group change later does not make anyone an approver of this incident.
   const approvers = await readApproverRoster(deps.directory, service, deps.clock.now());
-  const incident = await deps.repo.create({ ...record, approvers });
+  const incident = await deps.repo.create({ ...record, approvers }).catch(async (err: unknown) => {
+    // Another command for the service won the race between the check and the insert.
+    const open = isAppError(err, 'incident_already_open') ? await deps.repo.findOpenByService(service.name) : null;
+    throw open ? await alreadyOpen(deps, open, responseUrl) : err;
+  });
   // The roster's members, just read: the Slack adapter then expands only groups Slack could not list.
   const invitees = [
     ...new Set([input.requestedBy, ...approvers.users, ...approvers.unresolvedGroups, ...service.invite]),

@@ -48,7 +48,7 @@ export async function openRestore(deps: IncidentDeps, input: OpenRestoreInput): 
       userMessage: '`--to` is in the future; give a past UTC time like `2026-11-21T03:00:00Z`.',
     });
   }
-  await assertNoOpenIncident(deps, service);
+  await assertNoOpenIncident(deps, service, input.responseUrl);
   const spec: RestoreSpec = {
     ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
     ...(input.to ? { to: input.to.toISOString() } : {}),
