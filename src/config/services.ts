@@ -194,6 +194,13 @@ export const ServiceSchema = z
       .default(15),
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
     lock_timeout: DurationSchema.prefault('5s'),
+    /**
+     * The longest one down migration may run (runbook 000 "Issue: Migration timeout": a hung
+     * migration must end): its `statement_timeout` (PostgreSQL "Client Connection Defaults"),
+     * and the deadline after which the bot cancels the step (a JS down that awaits forever
+     * included) and fails the incident. Shown on the plan card.
+     */
+    step_timeout: DurationSchema.prefault('30min'),
     triage: TriageConfigSchema.prefault({}),
     /** Checks after every rollback and on `/migrate verify` (runbook 003 "Post-rollback verification", runbook 001 postflight). */
     verify: z

@@ -31,7 +31,7 @@ describe('a burst of commands against a small state-database pool', () => {
 
     // A refusal while the channel is still being made names the incident, and the link follows on the same response_url.
     const beingOpened = sent.filter((_, i) => /already being opened/.test(texts[i]!));
-    for (const [i, text] of texts.entries()) {
+    for (const text of texts) {
       if (/already being opened/.test(text)) expect(text).toContain(`incident \`${incident!.id.slice(0, 8)}\``);
       else if (refused.includes(text)) expect(text).toMatch(/already open in <#C/);
     }

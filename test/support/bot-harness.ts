@@ -28,7 +28,8 @@ export type PressAction =
   | 'incident_reject'
   | 'restore_discard'
   | 'incident_restore_instead'
-  | 'incident_rehearse';
+  | 'incident_rehearse'
+  | 'incident_stop_now';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated

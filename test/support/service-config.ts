@@ -29,6 +29,7 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
     verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,
     lock_timeout: DurationSchema.parse('1s'),
+    step_timeout: DurationSchema.parse('30min'),
     triage: {
       database_url: url,
       long_transaction_seconds: 30,

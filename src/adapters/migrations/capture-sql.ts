@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import { withDeadline } from '../../shared/deadline.js';
 
 /**
  * Runs `fn` against a knex instance that records SQL instead of sending it: no
@@ -33,4 +34,24 @@ export async function captureSql(fn: (knex: Knex) => Promise<unknown>): Promise<
     await knex.destroy().catch(() => undefined);
   }
   return statements;
+}
+
+/** How long the dry run of one JS migration function may take by default, ms. */
+export const CAPTURE_TIMEOUT_MS = 10_000;
+
+/**
+ * The dry run of a JS migration function (`capture`), given up after `ms`: a function that
+ * never settles (it awaits something other than the database) must not hang the plan. The
+ * function itself keeps its pending promise; it issues nothing, since it has no connection.
+ * @throws Error "did not finish within … in the dry run" when the deadline passes first
+ */
+export function captureWithin<T>(capture: Promise<T>, ms = CAPTURE_TIMEOUT_MS): Promise<T> {
+  return withDeadline(
+    capture,
+    ms,
+    () =>
+      new Error(
+        `it did not finish within ${ms / 1000} s in the dry run (it awaits something other than the database), so its SQL is unknown`,
+      ),
+  );
 }

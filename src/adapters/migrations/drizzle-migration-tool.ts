@@ -5,7 +5,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import {
@@ -202,12 +202,13 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
     return steps;
   }
 
-  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+  async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {
     const { statements } = await this.downOf({ name: step.migration });
     return runSqlDown(this.session, {
       step,
       statements,
       lockTimeout,
+      control,
       track: async (client) => {
         assertTracked(
           (await client.query(`DELETE FROM ${this.quoted()} WHERE created_at = $1`, [String(step.order)])).rowCount,

@@ -3,13 +3,18 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { ProbeFindings, TrackingDescription, TrackingProbe } from '../../domain/rollback/migration-tool.js';
+import type {
+  ProbeFindings,
+  TrackingDescription,
+  TrackingProbe,
+  StepControl,
+} from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { toNumber } from '../../domain/triage/safe-value.js';
-import { captureSql } from './capture-sql.js';
+import { captureSql, captureWithin } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
@@ -233,7 +238,9 @@ export class KnexMigrationTool extends PostgresMigrationTool {
         sql: down.sql,
         ...withUp,
         // knex runs the down with a live connection; one that throws on the recording connection throws there too.
-        ...(down.error ? { irreversible: `the down of \`${m.name}\` throws: ${redactSecrets(down.error)}` } : {}),
+        ...(down.error
+          ? { irreversible: `the dry run of the down of \`${m.name}\` failed: ${redactSecrets(down.error)}` }
+          : {}),
       });
     }
     return steps;
@@ -246,7 +253,12 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     direction: 'up' | 'down',
   ): Promise<{ sql: string[]; error?: string }> {
     try {
-      return { sql: await captureSql((k) => fn(k)) };
+      return {
+        sql: await captureWithin(
+          captureSql((k) => fn(k)),
+          this.db.captureTimeoutMs,
+        ),
+      };
     } catch (err) {
       this.db.logger.warn({ err, migration, direction }, 'could not capture migration SQL for the plan');
       return { sql: [], error: (err as Error).message ?? String(err) };
@@ -257,7 +269,7 @@ export class KnexMigrationTool extends PostgresMigrationTool {
     return `${pg.escapeIdentifier(this.options.schema)}.${pg.escapeIdentifier(this.options.table)}`;
   }
 
-  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+  async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {
     const mod = await loadMigration(this.options.directory, step.migration);
     const down = mod.down;
     if (typeof down !== 'function') {
@@ -276,27 +288,51 @@ export class KnexMigrationTool extends PostgresMigrationTool {
       const { rows } = (await db.raw('SELECT pg_backend_pid() AS pid')) as { rows: Array<{ pid: number }> };
       return rows[0]!.pid;
     };
+    let stepFailure: unknown;
     try {
       if (step.transactional) {
         await this.knex.transaction(async (trx) => {
           await trx.raw("SELECT set_config('lock_timeout', ?, true)", [lockTimeout.text]);
-          await this.session.watchStep(step, lockTimeout, await pidOf(trx), async () => {
-            await down(trx);
-            await removeRow(trx);
-          });
+          if (control) await trx.raw("SELECT set_config('statement_timeout', ?, true)", [control.stepTimeout.text]);
+          await this.session
+            .watchStep(
+              step,
+              lockTimeout,
+              await pidOf(trx),
+              async () => {
+                await down(trx);
+                await removeRow(trx);
+              },
+              control,
+            )
+            .catch((err: unknown) => {
+              stepFailure = err;
+              throw err;
+            });
         });
       } else {
+        // A knex pool session: its pid is the one the stop signals (the pool holds one connection).
         await this.knex.raw("SELECT set_config('lock_timeout', ?, false)", [lockTimeout.text]);
+        if (control)
+          await this.knex.raw("SELECT set_config('statement_timeout', ?, false)", [control.stepTimeout.text]);
         try {
-          await this.session.watchStep(step, lockTimeout, await pidOf(this.knex), async () => {
-            await down(this.knex);
-            await removeRow(this.knex);
-          });
+          await this.session.watchStep(
+            step,
+            lockTimeout,
+            await pidOf(this.knex),
+            async () => {
+              await down(this.knex);
+              await removeRow(this.knex);
+            },
+            control,
+          );
         } finally {
-          await this.knex.raw('RESET lock_timeout').catch(() => undefined);
+          await this.knex.raw('RESET lock_timeout; RESET statement_timeout').catch(() => undefined);
         }
       }
     } catch (err) {
+      // The step's own failure wins over the ROLLBACK that fails after it (a terminated session).
+      if (stepFailure instanceof AppError) throw stepFailure;
       // watchStep already mapped errors raised inside the step; this maps connection and COMMIT failures.
       if (err instanceof AppError) throw err;
       throw serviceDbError(err, this.db.service, `run down ${step.migration}`);

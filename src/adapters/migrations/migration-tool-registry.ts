@@ -54,6 +54,8 @@ export function trackingOf(migrations: MigrationsConfig, databaseUrl?: string): 
 export interface MigrationToolTimeouts {
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
+  /** The dry run of one JS migration function (default 10 000). */
+  captureTimeoutMs?: number;
 }
 
 /** A fresh MigrationTool for `service`, from its `migrations.tool`; the caller closes it. */

@@ -5,14 +5,15 @@ import { loadMigrations, PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate/runn
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, backendPid } from './postgres-rollback.js';
+import { assertTracked, backendPid, setStepTimeouts } from './postgres-rollback.js';
+import { captureWithin } from './capture-sql.js';
 import { readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { advisoryLockProbe } from './tracking-probes.js';
 
@@ -234,8 +235,8 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     );
     if (reverse) pgm.enableReverseMode();
     try {
-      if (action.length === 2) await new Promise<void>((resolve) => void action(pgm, resolve));
-      else await action(pgm);
+      const run = action.length === 2 ? new Promise<void>((resolve) => void action(pgm, resolve)) : action(pgm);
+      await captureWithin(Promise.resolve(run), this.db.captureTimeoutMs);
     } catch (err) {
       return { error: (err as Error).message ?? String(err) };
     }
@@ -256,26 +257,32 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
     });
   }
 
-  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+  async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {
     const started = performance.now();
     await this.session.work(async (client) => {
       const pid = await backendPid(client);
-      await this.session.watchStep(step, lockTimeout, pid, async () => {
-        // Session-level: node-pg-migrate's BEGIN inside the runner inherits it; a migration's own SET wins after it.
-        await client.query("SELECT set_config('lock_timeout', $1, false)", [lockTimeout.text]);
-        // The runner does not roll back a failed migration's transaction itself: work() does.
-        const reverted = await runner({
-          ...this.runnerOptions(),
-          dbClient: client,
-          direction: 'down',
-          file: step.migration,
-          count: 1,
-          noLock: true,
-        });
-        await client.query('RESET lock_timeout');
-        // The runner finds the migration by name in pgmigrations; none reverted means the row was gone.
-        assertTracked(reverted.filter((r) => r.name === step.migration).length, step.migration);
-      });
+      await this.session.watchStep(
+        step,
+        lockTimeout,
+        pid,
+        async () => {
+          // Session-level: node-pg-migrate's BEGIN inside the runner inherits them; a migration's own SET wins after it.
+          await setStepTimeouts(client, lockTimeout, control, false);
+          // The runner does not roll back a failed migration's transaction itself: work() does.
+          const reverted = await runner({
+            ...this.runnerOptions(),
+            dbClient: client,
+            direction: 'down',
+            file: step.migration,
+            count: 1,
+            noLock: true,
+          });
+          await client.query('RESET lock_timeout; RESET statement_timeout');
+          // The runner finds the migration by name in pgmigrations; none reverted means the row was gone.
+          assertTracked(reverted.filter((r) => r.name === step.migration).length, step.migration);
+        },
+        control,
+      );
     });
     return { durationMs: Math.round(performance.now() - started) };
   }

@@ -8,6 +8,7 @@ import type {
   MigrationTool,
   RollbackLockOptions,
   TrackingDescription,
+  StepControl,
 } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
@@ -34,7 +35,7 @@ export abstract class PostgresMigrationTool implements MigrationTool {
   abstract listApplied(): Promise<AppliedMigration[]>;
   abstract listFiles(): Promise<string[]>;
   abstract describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]>;
-  abstract runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }>;
+  abstract runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
 
   rollbackLockHolder(): Promise<LockHolder | null> {
     return this.session.holder();

@@ -1,7 +1,12 @@
 import { code, words } from '../../shared/words.js';
 import type pg from 'pg';
 import type { Duration } from '../../config/duration.js';
-import type { HeldRollbackLock, LockHolder, RollbackLockOptions } from '../../domain/rollback/migration-tool.js';
+import type {
+  HeldRollbackLock,
+  LockHolder,
+  RollbackLockOptions,
+  StepControl,
+} from '../../domain/rollback/migration-tool.js';
 import type { PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
@@ -121,7 +126,7 @@ export class RollbackLockSession {
     } catch (err) {
       try {
         await client.query('ROLLBACK');
-        await client.query('RESET lock_timeout');
+        await client.query('RESET lock_timeout; RESET statement_timeout');
       } catch {
         if (this.workClient === client) this.workClient = null;
         await client.end().catch(() => undefined);
@@ -132,24 +137,130 @@ export class RollbackLockSession {
 
   /**
    * Watches who blocks backend `pid` while `fn` runs (from the lock session; nothing when
-   * called outside {@link run}), and maps a failure with {@link stepError}.
-   * @throws AppError `rollback_lock_timeout`, `rollback_step_failed`, `service_db_unreachable`
+   * called outside {@link run}), and maps a failure with {@link stepError}. With `control`,
+   * the step is stopped at its deadline or when the signal aborts ({@link StepStopper}).
+   * @throws AppError `rollback_lock_timeout`, `rollback_step_failed`, `rollback_step_timeout`,
+   *   `rollback_step_stopped`, `service_db_unreachable`
    */
-  async watchStep<T>(step: PlanStep, lockTimeout: Duration, pid: number | null, fn: () => Promise<T>): Promise<T> {
+  async watchStep<T>(
+    step: PlanStep,
+    lockTimeout: Duration,
+    pid: number | null,
+    fn: () => Promise<T>,
+    control?: StepControl,
+  ): Promise<T> {
     const watcher = this.client && pid !== null ? watchBlockers(this.client, pid) : null;
+    const stopper = control && pid !== null ? new StepStopper(this.db, pid, control) : null;
     let failed = false;
     let failure: unknown;
     let result: T | undefined;
     try {
-      result = await fn();
+      result = await (stopper ? Promise.race([fn(), stopper.abandoned]) : fn());
     } catch (err) {
       failed = true;
       failure = err;
+    } finally {
+      stopper?.dispose();
     }
     const blockers: BlockingSession[] = watcher ? await watcher.stop() : [];
-    if (failed) throw stepError(failure, step, lockTimeout, blockers, this.db.service);
-    return result as T;
+    if (!failed) return result as T; // committed, even if a stop came too late to matter
+    const stopped = stopper?.stopped ?? (isStatementTimeout(failure) ? { kind: 'timeout' as const } : null);
+    if (stopped && control) throw stoppedStepError(step, control, stopped, failure);
+    throw stepError(failure, step, lockTimeout, blockers, this.db.service);
   }
+}
+
+/** Why a step was stopped: its deadline (`step_timeout`), or the signal (with the signal's reason). */
+type StopCause = { kind: 'timeout' } | { kind: 'signal'; reason: unknown };
+
+/** SQLSTATE 57014 (query_canceled) raised by `statement_timeout`, not by a cancel request. */
+function isStatementTimeout(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '57014' && /statement timeout/i.test(e.message ?? '');
+}
+
+/**
+ * Stops a running down at its deadline or on its signal, on its own session (never another):
+ * `pg_cancel_backend(pid)` at once (the statement fails with 57014 and a transactional step
+ * rolls back), `pg_terminate_backend(pid)` after `graceMs` when the step has not ended (a JS
+ * down awaiting something other than the database), and after another `graceMs` the step is
+ * given up for good: {@link abandoned} rejects, so the rollback job is free whatever the JS does.
+ * PostgreSQL "Server Signaling Functions".
+ */
+class StepStopper {
+  /** Set once the step is being stopped. */
+  stopped: StopCause | null = null;
+  /** Rejects once the step is given up after the cancel and the terminate; never resolves. */
+  readonly abandoned: Promise<never>;
+  private giveUp!: (err: Error) => void;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly onAbort = () => this.stop({ kind: 'signal', reason: this.control.signal?.reason });
+
+  constructor(
+    private readonly db: ServiceDb,
+    private readonly pid: number,
+    private readonly control: StepControl,
+  ) {
+    this.abandoned = new Promise<never>((_, reject) => {
+      this.giveUp = reject;
+    });
+    this.abandoned.catch(() => undefined);
+    this.timers.push(setTimeout(() => this.stop({ kind: 'timeout' }), control.stepTimeout.ms));
+    if (control.signal?.aborted) this.onAbort();
+    else control.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private stop(cause: StopCause): void {
+    if (this.stopped) return;
+    this.stopped = cause;
+    const grace = this.control.graceMs ?? 5000;
+    void this.signalBackend('pg_cancel_backend');
+    this.timers.push(
+      setTimeout(() => {
+        void this.signalBackend('pg_terminate_backend');
+        this.timers.push(
+          setTimeout(() => this.giveUp(new Error('the step did not end after its session was terminated')), grace),
+        );
+      }, grace),
+    );
+  }
+
+  /** Sends the signal from a short session of its own; the target is the step's own backend. */
+  private async signalBackend(fn: 'pg_cancel_backend' | 'pg_terminate_backend'): Promise<void> {
+    try {
+      await withServiceDb(this.db, (c) => c.query(`SELECT ${fn}($1)`, [this.pid]));
+      this.db.logger.warn({ pid: this.pid, fn, cause: this.stopped?.kind }, 'stopping a running down migration');
+    } catch (err) {
+      this.db.logger.error({ err: redactSecrets(String(err)), pid: this.pid, fn }, 'could not signal the running down');
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.control.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** The failure of a step that was stopped: its deadline passed, or someone stopped it (`details.reason`). */
+function stoppedStepError(step: PlanStep, control: StepControl, stopped: StopCause, cause: unknown): AppError {
+  const partly = step.transactional
+    ? 'Its transaction was rolled back, so it changed nothing.'
+    : 'It ran outside a transaction and may be partly applied.';
+  if (stopped.kind === 'timeout') {
+    return new AppError({
+      code: 'rollback_step_timeout',
+      message: `${step.migration}: ran longer than step_timeout ${control.stepTimeout.text}`,
+      cause,
+      userMessage: words`${code(step.migration)} ran longer than its ${code('step_timeout')} of ${control.stepTimeout.text} and was cancelled. ${partly}`,
+    });
+  }
+  return new AppError({
+    code: 'rollback_step_stopped',
+    message: `${step.migration}: stopped while running`,
+    cause,
+    details: { reason: stopped.reason },
+    userMessage: words`${code(step.migration)} was cancelled while it ran. ${partly}`,
+  });
 }
 
 /**
@@ -224,6 +335,8 @@ export interface SqlDown {
   step: PlanStep;
   statements: string[];
   lockTimeout: Duration;
+  /** `step_timeout` and the stop signal ({@link StepControl}). */
+  control?: StepControl;
   /** Moves the tracking table back (delete the row, set the previous version); throws when the row is gone. */
   track(client: pg.ClientBase): Promise<void>;
 }
@@ -242,22 +355,37 @@ export async function runSqlDown(session: RollbackLockSession, down: SqlDown): P
   const started = performance.now();
   await session.work(async (client) => {
     const pid = await backendPid(client);
-    await session.watchStep(down.step, down.lockTimeout, pid, async () => {
-      if (down.step.transactional) {
-        await client.query('BEGIN');
-        await client.query("SELECT set_config('lock_timeout', $1, true)", [down.lockTimeout.text]);
+    const local = down.step.transactional;
+    await session.watchStep(
+      down.step,
+      down.lockTimeout,
+      pid,
+      async () => {
+        if (local) await client.query('BEGIN');
+        await setStepTimeouts(client, down.lockTimeout, down.control, local);
         for (const sql of down.statements) await client.query(sql);
         await down.track(client);
-        await client.query('COMMIT');
-      } else {
-        await client.query("SELECT set_config('lock_timeout', $1, false)", [down.lockTimeout.text]);
-        for (const sql of down.statements) await client.query(sql);
-        await down.track(client);
-        await client.query('RESET lock_timeout');
-      }
-    });
+        if (local) await client.query('COMMIT');
+        else await client.query('RESET lock_timeout; RESET statement_timeout');
+      },
+      down.control,
+    );
   });
   return { durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * `lock_timeout` and, with `control`, `statement_timeout` = `step_timeout` for a down's
+ * statements: for its transaction (`local`) or the session (reset by the caller afterwards).
+ */
+export async function setStepTimeouts(
+  client: pg.ClientBase,
+  lockTimeout: Duration,
+  control: StepControl | undefined,
+  local: boolean,
+): Promise<void> {
+  await client.query("SELECT set_config('lock_timeout', $1, $2)", [lockTimeout.text, local]);
+  if (control) await client.query("SELECT set_config('statement_timeout', $1, $2)", [control.stepTimeout.text, local]);
 }
 
 /**

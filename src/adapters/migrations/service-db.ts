@@ -21,6 +21,8 @@ export interface ServiceDb {
   connectTimeoutMs?: number;
   /** statement_timeout for reads of the tracking table, ms. Default 5000. */
   readTimeoutMs?: number;
+  /** How long the plan's dry run of one JS migration function may take, ms ({@link captureWithin}). Default 10 000. */
+  captureTimeoutMs?: number;
   logger: Logger;
 }
 

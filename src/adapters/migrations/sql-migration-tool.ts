@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
-import type { TrackingDescription } from '../../domain/rollback/migration-tool.js';
+import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import {
@@ -302,7 +302,7 @@ export class SqlMigrationTool extends PostgresMigrationTool {
     });
   }
 
-  async runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }> {
+  async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {
     const files = await this.files();
     const file = files.get(BigInt(step.order));
     if (!file?.down)
@@ -355,7 +355,7 @@ export class SqlMigrationTool extends PostgresMigrationTool {
       }
     };
     try {
-      return await runSqlDown(this.session, { step, statements, lockTimeout, track });
+      return await runSqlDown(this.session, { step, statements, lockTimeout, control, track });
     } catch (err) {
       // A transactional down that failed changed nothing: put the dirty flag back as it was.
       if (step.transactional && !wasDirty)

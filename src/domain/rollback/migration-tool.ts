@@ -88,6 +88,16 @@ export interface TrackingDescription {
   probes: TrackingProbe[];
 }
 
+/** How long a down may run and how to stop it now (`/migrate close --force`). */
+export interface StepControl {
+  /** statement_timeout of the step's statements and the step's deadline (services.yaml `step_timeout`). */
+  stepTimeout: Duration;
+  /** Aborted to stop the step now; `signal.reason` is carried on the `rollback_step_stopped` error. */
+  signal?: AbortSignal;
+  /** After the cancel, how long before the session is terminated, and again before giving up on the step, ms. Default 5000. */
+  graceMs?: number;
+}
+
 /**
  * The MigrationTool port (DESIGN.md "rollback/"): reads a service's tracking table
  * and runs its down migrations. Adapters live in `adapters/migrations/`, one file per
@@ -130,11 +140,16 @@ export interface MigrationTool {
    * transactional.
    * Must run inside {@link withRollbackLock}. When `lock_timeout` is hit, the failure names
    * the sessions that blocked the step (`pg_blocking_pids`, watched while it waited).
+   * With `control`, the step also runs with `statement_timeout` = `control.stepTimeout` and
+   * is stopped at that deadline or when `control.signal` aborts: its running statement is
+   * cancelled (`pg_cancel_backend`), its session terminated after a grace period
+   * (`pg_terminate_backend`), and the call rejects even when a JS down never settles.
    * @returns wall time, ms
    * @throws AppError `rollback_lock_timeout` (SQLSTATE 55P03), `rollback_step_failed`,
+   *   `rollback_step_timeout`, `rollback_step_stopped` (`details.reason`: the signal's reason),
    *   `service_db_unreachable` (retryable)
    */
-  runDown(step: PlanStep, lockTimeout: Duration): Promise<{ durationMs: number }>;
+  runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
   /**
    * Applies the ups of `migrations` (apply order) to an EMPTY database with the tool's own
    * migrator, as a deploy would — used only on the verification's scratch database, never on a

@@ -180,9 +180,10 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
       'end an open incident (cancel before the rollback, stop after the step in progress, or close a failed one)',
     )
     .requiredOption('--reason <text>', 'why (goes to the event log)')
+    .option('--force', 'cancel the running down migration now (approvers only)')
     .addOption(removedAsOption())
     .option('--json', 'print JSON')
-    .action((ref: string, opts: Common & { reason: string; as?: string }) =>
+    .action((ref: string, opts: Common & { reason: string; as?: string; force?: boolean }) =>
       run(
         ctx,
         opts,
@@ -190,7 +191,9 @@ export function addIncidentCommands(program: Command, ctx: CliContext): void {
         async (engine) => {
           const { deps } = engine;
           const incident = await findIncident(deps, ref);
-          const outcome = await closeIncident(deps, incident.service, operator(engine), opts.reason);
+          const outcome = await closeIncident(deps, incident.service, operator(engine), opts.reason, {
+            force: opts.force === true,
+          });
           return {
             code: EXIT.ok,
             json: { kind: outcome.kind, incident: { id: outcome.incident.id, state: outcome.incident.state } },

@@ -12,7 +12,10 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
   break_glass: (n) =>
     `BREAK GLASS: ${n.by} opened the rollback of ${n.migration} on ${n.service} with one approval: ${n.reason.trim()}`,
   warnings_acknowledged: (n) => `${n.by} acknowledged the failed verification checks${why(n.reason)}; resolved.`,
-  stop_requested: (n) => `${n.by} asked to stop the rollback${why(n.reason)}; it stops after the step in progress.`,
+  stop_requested: (n) =>
+    n.force
+      ? `${n.by} stopped the rollback now${why(n.reason)}; the running down migration is being cancelled.`
+      : `${n.by} asked to stop the rollback${why(n.reason)}; it stops after the step in progress.`,
   human_update: (n) => `Update from ${n.by}: ${n.text.trim()}`,
   triage_failed: () => 'Triage could not run; the plan follows anyway (migrate-bot triage <service> retries it).',
   provider_progress: (n) => `${n.rehearsal ? 'rehearsal: ' : ''}${n.text}`,

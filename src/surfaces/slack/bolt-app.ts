@@ -9,6 +9,7 @@ import { createAcksFirstQueue } from './acks-first.js';
 import { registerMigrateCommand } from './listeners/migrate-command.js';
 import { registerPlanActions } from './listeners/plan-actions.js';
 import { registerDiscardActions } from './listeners/discard-actions.js';
+import { registerStopActions } from './listeners/stop-actions.js';
 import { registerRestoreInsteadActions } from './listeners/restore-instead-actions.js';
 import { registerRehearseActions } from './listeners/rehearse-actions.js';
 
@@ -75,6 +76,7 @@ export function createSlackApp(
   registerMigrateCommand(app, deps, (work, key) => afterAck.run(work, key));
   registerPlanActions(app, deps, client);
   registerDiscardActions(app, deps);
+  registerStopActions(app, deps);
   registerRestoreInsteadActions(app, deps);
   registerRehearseActions(app, deps);
   app.error(async (err) => {

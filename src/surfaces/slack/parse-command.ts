@@ -45,7 +45,7 @@ export type MigrateCommand =
   | { kind: 'rollback'; migration: string; service?: string; breakGlass?: string }
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
-  | { kind: 'close'; service?: string; reason?: string }
+  | { kind: 'close'; service?: string; reason?: string; force?: boolean }
   | { kind: 'retry'; service?: string }
   | { kind: 'snapshot'; service?: string }
   | { kind: 'rehearse'; service?: string }
@@ -117,11 +117,19 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   serviceOpt(program.command('update').argument('<text...>')).action((words: string[], opts: { service?: string }) => {
     result = { kind: 'update', text: words.join(' '), service: opts.service };
   });
-  serviceOpt(program.command('close').option('--reason <text>', 'why, for the event log')).action(
-    (opts: { service?: string; reason?: string }) => {
-      result = { kind: 'close', service: opts.service, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
-    },
-  );
+  serviceOpt(
+    program
+      .command('close')
+      .option('--reason <text>', 'why, for the event log')
+      .option('--force', 'cancel the running down migration now (approvers)'),
+  ).action((opts: { service?: string; reason?: string; force?: boolean }) => {
+    result = {
+      kind: 'close',
+      service: opts.service,
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      ...(opts.force ? { force: true } : {}),
+    };
+  });
   for (const kind of [
     'triage',
     'status',

@@ -59,6 +59,7 @@ describe('loadServices', () => {
       directory: path.join(path.dirname(file), 'migrations'),
     });
     expect(svc.lock_timeout).toEqual({ text: '5s', ms: 5000 });
+    expect(svc.step_timeout).toEqual({ text: '30min', ms: 1_800_000 });
     expect(svc.status_update_minutes).toBe(15);
     expect(svc.database_url).toBe('postgres://db/tickets');
     expect(svc.triage.statement_timeout.ms).toBe(5000);
@@ -89,6 +90,7 @@ describe('loadServices', () => {
       /migrations\.table: must be a plain SQL identifier/,
     ],
     [`${GOOD}    lock_timeout: forever\n`, /lock_timeout: must be a duration/],
+    [`${GOOD}    step_timeout: 2 hours\n`, /step_timeout: must be a duration like 500ms, 5s, 2min or 1h/],
     [
       GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'),
       /waiver_reason/,

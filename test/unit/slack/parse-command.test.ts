@@ -61,6 +61,11 @@ describe('parseMigrateCommand', () => {
       service: 'ticket-service',
     });
     expect(parseMigrateCommand('close')).toEqual({ kind: 'close' });
+    expect(parseMigrateCommand('close --force --reason "hung on a lock"')).toEqual({
+      kind: 'close',
+      reason: 'hung on a lock',
+      force: true,
+    });
     expect(parseMigrateCommand('retry --service ticket-service')).toEqual({ kind: 'retry', service: 'ticket-service' });
   });
 

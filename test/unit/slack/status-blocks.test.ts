@@ -3,6 +3,7 @@ import { DurationSchema } from '../../../src/config/duration.js';
 import type { ServiceConfig } from '../../../src/config/services.js';
 import type { Incident, IncidentState } from '../../../src/domain/incident/model/incident.js';
 import { nextActions, statusMessage, statusOverview } from '../../../src/adapters/slack/render/status-blocks.js';
+import { statusUpdateMessage } from '../../../src/adapters/slack/render/incident-messages.js';
 
 const service = {
   name: 'ticket-service',
@@ -87,5 +88,22 @@ describe('/migrate status', () => {
     expect(overview.blocks).toHaveLength(4);
     expect(overview.text).toBe('ticket-service: failed; event-service: rolling_back');
     expect(statusOverview([]).text).toBe('No open incident.');
+  });
+
+  it('a status update while a down runs says which step and for how long', () => {
+    const running = incident('rolling_back', {
+      plan: [
+        { migration: '007_add_security_tables.ts', order: 7, transactional: true, sql: [] },
+        { migration: '006_add_ticket_state_machine.ts', order: 6, transactional: true, sql: [] },
+      ],
+      steps: [
+        { migration: '007_add_security_tables.ts', status: 'done', durationMs: 40 },
+        { migration: '006_add_ticket_state_machine.ts', status: 'running', startedAt: '2026-11-21T03:20:00Z' },
+      ],
+    });
+    const message = statusUpdateMessage(running, { approvals: [], required: 2 }, 15, new Date('2026-11-21T03:32:00Z'));
+    expect(JSON.stringify(message)).toContain(
+      'Down migrations: 1 of 2 done; step 2/2 (`006_add_ticket_state_machine.ts`) running for 12m00s',
+    );
   });
 });

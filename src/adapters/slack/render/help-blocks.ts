@@ -21,7 +21,7 @@ export function helpMessage(services: Iterable<Pick<ServiceConfig, 'name' | 'acc
     '*`/migrate update <text> [--service NAME]`* — post your own status update in the incident channel (and to stakeholders); the next scheduled update is skipped.',
     "*`/migrate timeline [--service NAME]`* — the newest incident's timeline and postmortem draft (Markdown, from the event log) as a file in its channel; also posted at resolution and close.",
     '*`/migrate rehearse [--service NAME]`* — try the open incident\'s plan on a scratch copy restored from its snapshot (runbook 003: "reproduce on a restored test copy"); each step\'s duration and error are posted, the copy is dropped, production is not touched.',
-    '*`/migrate close [--service NAME] [--reason "…"]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver).',
+    '*`/migrate close [--service NAME] [--reason "…"] [--force]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver). `--force` cancels a running down migration now (approvers; for a step that hangs).',
     '*`/migrate retry [--service NAME]`* — after a failure: re-read the tracking table, re-plan what is still applied, take a new snapshot and ask for approvals again.',
     '*`/migrate refresh-approvers [--service NAME]`* — approvers of the open incident only: read the approvers (and user-group members) again, e.g. after a rota change; they are otherwise read once, when the incident opens.',
     '*`/migrate help`* — this list.',

@@ -7,6 +7,7 @@ import type { ApprovalProgress, VerificationResult } from '../../../domain/incid
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
 import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import { STATE_LABEL } from './plan-card.js';
+import { STEP_ICON } from './notice-text.js';
 import {
   shortId,
   type Incident,
@@ -115,7 +116,7 @@ export function statusUpdateMessage(
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${people(progress.approvals.map((a) => a.userId))})` : ''}`,
     incident.kind === 'restore'
       ? `• Restore into the new ${codeSpan(incident.restore?.target)}`
-      : `• Down migrations: ${done} of ${incident.plan.length} done`,
+      : `• Down migrations: ${done} of ${incident.plan.length} done${runningStep(incident, now)}`,
   ];
   if (incident.failure) lines.push(`• Issue: ${wordsMrkdwn(incident.failure.message)}`);
   const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
@@ -142,13 +143,21 @@ export function statusUpdateMessage(
   };
 }
 
+/** `; step 2/3 (`x`) running for 12 min` while a down runs (its start is recorded on the step). */
+function runningStep(incident: Incident, now: Date): string {
+  const i = incident.steps.findIndex((s) => s.status === 'running');
+  const step = incident.steps[i];
+  if (!step?.startedAt) return '';
+  const ran = formatDuration(now.getTime() - new Date(step.startedAt).getTime());
+  return `; step ${i + 1}/${incident.plan.length} (${codeSpan(step.migration)}) running for ${ran}`;
+}
+
 function stepsList(steps: StepOutcome[]): string {
-  const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
-  const label = { done: 'done', failed: 'FAILED', not_run: 'not run' } as const;
+  const label = { done: 'done', failed: 'FAILED', not_run: 'not run', running: 'was running' } as const;
   return steps
     .map(
       (s) =>
-        `${icon[s.status]} ${codeSpan(s.migration)} — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`,
+        `${STEP_ICON[s.status]} ${codeSpan(s.migration)} — ${label[s.status]}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`,
     )
     .join('\n');
 }

@@ -23,13 +23,20 @@ function rehearsalText(r: RehearsalResult): string {
   const head = r.passed
     ? `:test_tube: *Rehearsal passed* on a scratch copy in ${formatDuration(r.elapsedMs)}: every down migration ran.`
     : `:test_tube: *Rehearsal failed*${r.error ? `: ${wordsMrkdwn(r.error)}` : ' on a scratch copy: the plan would stop in production too.'}`;
-  const icon = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
   const lines = r.steps.map(
     (s) =>
-      `${icon[s.status]} ${codeSpan(s.migration)}${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${wordsMrkdwn(s.error)}` : ''}`,
+      `${STEP_ICON[s.status]} ${codeSpan(s.migration)}${s.durationMs !== undefined ? ` — ${s.durationMs} ms` : ''}${s.error ? ` — ${wordsMrkdwn(s.error)}` : ''}`,
   );
   return [head, ...lines, 'The copy was dropped; production was not touched.'].join('\n');
 }
+
+/** The emoji of a down migration's outcome, wherever steps are listed. */
+export const STEP_ICON = {
+  done: ':white_check_mark:',
+  failed: ':x:',
+  not_run: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+} as const;
 
 type Render<K extends IncidentNotice['kind']> = (n: Extract<IncidentNotice, { kind: K }>) => string;
 
@@ -41,7 +48,9 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   warnings_acknowledged: (n) =>
     `:ballot_box_with_check: ${person(n.by)} acknowledged the failed verification checks${because(n.reason)}. The incident is resolved.`,
   stop_requested: (n) =>
-    `:octagonal_sign: ${person(n.by)} asked to stop the rollback${because(n.reason)}. It stops after the step in progress (a down migration is never cut in the middle), then the incident fails with the steps that completed.`,
+    n.force
+      ? `:octagonal_sign: ${person(n.by)} stopped the rollback *now*${because(n.reason)}: the running down migration is being cancelled (its transaction rolls back), then the incident fails with the steps that completed.`
+      : `:octagonal_sign: ${person(n.by)} asked to stop the rollback${because(n.reason)}. It stops after the step in progress, then the incident fails with the steps that completed. A step that hangs: \`/migrate close --force\` (approvers).`,
   human_update: (n) => `:speech_balloon: *Status update from ${person(n.by)}:* ${typed(n.text)}`,
   triage_failed: () =>
     ':warning: Triage could not run; the rollback plan follows anyway. Run `/migrate triage` to retry.',

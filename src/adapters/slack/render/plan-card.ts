@@ -139,7 +139,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
         ),
         context(
-          `lock_timeout ${service.lock_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve${service.access.requesters === 'anyone' ? ' · anyone in the workspace may open incidents on this service (`access.requesters: anyone`)' : ''}` +
+          `lock_timeout ${service.lock_timeout.text} and step_timeout ${service.step_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve${service.access.requesters === 'anyone' ? ' · anyone in the workspace may open incidents on this service (`access.requesters: anyone`)' : ''}` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
         ),
       ];

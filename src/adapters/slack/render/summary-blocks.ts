@@ -7,6 +7,9 @@ import { shortId, type Incident } from '../../../domain/incident/model/incident.
 import { clip, LIMITS } from './limits.js';
 import { redactSecrets } from '../../../shared/redact.js';
 
+/** The pinned summary's *Stop now* button while a down runs: `/migrate close --force` (approvers). */
+export const ACTION_STOP_NOW = 'incident_stop_now';
+
 const STATE_WORDS: Record<Incident['state'], string> = {
   opened: ':large_blue_circle: Opened',
   snapshotting: ':camera: Taking the snapshot',
@@ -65,6 +68,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
   const i = s.incident;
   const done = i.steps.filter((x) => x.status === 'done').length;
   const failedStep = i.steps.find((x) => x.status === 'failed');
+  const runningStep = i.state === 'rolling_back' ? i.steps.find((x) => x.status === 'running') : undefined;
   const field = (label: string, value: string) => ({
     type: 'mrkdwn' as const,
     text: clip(redactSecrets(`*${label}*\n${value}`), 2000),
@@ -99,7 +103,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
           approvals,
           field(
             'Down migrations',
-            `${done} of ${i.plan.length} done${failedStep ? ` · :x: ${codeSpan(failedStep.migration)} failed` : ''}`,
+            `${done} of ${i.plan.length} done${failedStep ? ` · :x: ${codeSpan(failedStep.migration)} failed` : ''}${runningStep?.startedAt ? ` · :hourglass_flowing_sand: ${codeSpan(runningStep.migration)} running since ${slackDate(new Date(runningStep.startedAt))} (step_timeout ${service.step_timeout.text})` : ''}`,
           ),
           field(
             'Verification',
@@ -113,6 +117,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
         ];
   return [
     { type: 'section', fields },
+    ...(runningStep ? [stopNowButton(i, runningStep.migration)] : []),
     ...(i.kind === 'rollback'
       ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: checklist(s) } }]
       : []),
@@ -129,4 +134,32 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
       ],
     },
   ];
+}
+
+/** *Stop now*, with Slack's confirmation dialog: cancels the running down (its transaction rolls back) and fails the incident. */
+function stopNowButton(incident: Incident, migration: string): KnownBlock {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_STOP_NOW,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Stop now' },
+        value: incident.id,
+        confirm: {
+          title: { type: 'plain_text', text: 'Stop the running step?' },
+          text: {
+            type: 'mrkdwn',
+            text: clip(
+              `The running down migration ${codeSpan(migration)} is cancelled now: a transactional step rolls back, one outside a transaction may be left partly applied. The incident then fails with the steps that completed. Approvers only.`,
+              300,
+            ),
+          },
+          confirm: { type: 'plain_text', text: 'Stop now' },
+          deny: { type: 'plain_text', text: 'Let it run' },
+        },
+      },
+    ],
+  } as KnownBlock;
 }

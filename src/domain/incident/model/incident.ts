@@ -38,9 +38,12 @@ export const APPROVABLE_STATES: readonly IncidentState[] = ['opened', 'snapshott
 /** A step of the rollback that ran (or did not), as posted in progress and failure messages. */
 export interface StepOutcome {
   migration: string;
-  status: 'done' | 'failed' | 'not_run';
+  /** `running` while its down runs (status updates say for how long). */
+  status: 'done' | 'failed' | 'not_run' | 'running';
   /** Wall time of the down migration, ms. */
   durationMs?: number;
+  /** When a `running` step started, ISO 8601. */
+  startedAt?: string;
   /** Why it failed, as words for people. */
   error?: WordsLike;
 }

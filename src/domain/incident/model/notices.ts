@@ -23,7 +23,7 @@ export type IncidentNotice =
   /** Someone acknowledged failed verification checks; the incident is resolved. */
   | { kind: 'warnings_acknowledged'; by: string; reason: string | null }
   /** `/migrate close` while the rollback runs: it stops after the step in progress. */
-  | { kind: 'stop_requested'; by: string; reason: string | null }
+  | { kind: 'stop_requested'; by: string; reason: string | null; force?: boolean }
   /** A responder's own status update (`/migrate update`). */
   | { kind: 'human_update'; by: string; text: string }
   /** Triage could not run; the plan follows anyway. */

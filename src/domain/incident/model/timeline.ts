@@ -39,7 +39,7 @@ export function eventWords(e: IncidentEventRecord): string {
     case 'step_done':
       return `down migration of \`${String(d.migration)}\` done in ${String(d.durationMs)} ms`;
     case 'stop_requested':
-      return `asked to stop the rollback${d.reason ? `: ${String(d.reason)}` : ''}`;
+      return `${d.force ? 'stopped the running step (close --force)' : 'asked to stop the rollback'}${d.reason ? `: ${String(d.reason)}` : ''}`;
     case 'rollback_succeeded':
       return `rolled back; verification passed${d.head ? `; tracking table head \`${String(d.head)}\`` : ''}`;
     case 'verified_with_warnings':

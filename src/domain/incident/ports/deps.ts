@@ -63,4 +63,8 @@ export interface IncidentDeps {
    * step in progress — never inside one — and its job is handed back to the queue.
    */
   shutdown?: AbortSignal;
+  /** How often a running step looks for `/migrate close --force`, ms. Default 1000. */
+  stopPollMs?: number;
+  /** A forced stop's grace between cancel, terminate and giving the step up, ms. Default 5000. */
+  stepStopGraceMs?: number;
 }

@@ -1,4 +1,4 @@
-import { quote, strong, user, words } from '../../../shared/words.js';
+import { code, quote, strong, user, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
@@ -15,8 +15,8 @@ import { endStatusUpdates } from './status-update.js';
 export type CloseOutcome =
   /** Ended before the rollback started (`cancelled`), or a failed incident closed. */
   | { kind: 'closed'; incident: Incident }
-  /** A rollback job is running: it stops after its current step and the incident fails. */
-  | { kind: 'stopping'; incident: Incident }
+  /** A rollback job is running: it stops after its current step (or at once, `force`) and the incident fails. */
+  | { kind: 'stopping'; incident: Incident; force: boolean }
   /** A `rolling_back` incident whose job is gone: failed now with what the tracking table shows. */
   | { kind: 'failed'; incident: Incident };
 
@@ -57,21 +57,32 @@ export async function openIncidentFor(
  * down failure": people take over), by the requester or an approver, logged with who and why:
  *  - before the rollback starts (`opened`, `snapshotting`, `awaiting_approval`): cancels it;
  *    nothing touched the database;
- *  - `rolling_back` with its job alive: asks the worker to stop after the current step
- *    (never inside one); the job then fails the incident with the steps that committed;
+ *  - `rolling_back` with its job alive: asks the worker to stop after the current step;
+ *    with `force` (approvers only: a hung step, runbook 000 "Issue: Migration timeout"), the
+ *    running statement is cancelled within a second or so and the step's transaction rolls
+ *    back; the job then fails the incident with the steps that committed;
  *  - `rolling_back` with no live job (a crashed worker, a lost job): fails it now with
  *    the steps the tracking table shows done;
  *  - `failed`: closes it once people handled it, so the service can have a new incident;
  *  - `resolved_with_warnings`: acknowledges the failed verification checks; it becomes `resolved`.
- * @throws AppError `incident_not_found`, `incident_close_refused`
+ * @throws AppError `incident_not_found`, `incident_close_refused` (also: `force` by a non-approver)
  */
 export async function closeIncident(
   deps: IncidentDeps,
   serviceName: string | undefined,
   userId: string,
   reason?: string,
+  options: { force?: boolean } = {},
 ): Promise<CloseOutcome> {
   const { incident, service } = await openIncidentFor(deps, serviceName, userId, 'close');
+  const force = options.force === true;
+  if (force && !(await isApprover(deps.directory, service, userId, incident))) {
+    throw new AppError({
+      code: 'incident_close_refused',
+      message: `${userId} may not close --force`,
+      userMessage: words`Only an approver for ${strong(service.name)} can stop a running step (${code('close --force')}). ${code('/migrate close')} stops the rollback after the step in progress.`,
+    });
+  }
   if (incident.state === 'resolved_with_warnings') {
     const acknowledged = await deps.repo.transition(incident.id, 'acknowledged', userId, { reason: reason ?? null });
     await deps.notifier.progress(acknowledged, { kind: 'warnings_acknowledged', by: userId, reason: reason ?? null });
@@ -85,10 +96,11 @@ export async function closeIncident(
       by: userId,
       reason: reason ?? null,
       attempt: incident.attempt,
+      force,
     });
     if (states.rollback === 'active' || states.rollback === 'waiting' || states.rollback === 'delayed') {
-      await deps.notifier.progress(incident, { kind: 'stop_requested', by: userId, reason: reason ?? null });
-      return { kind: 'stopping', incident };
+      await deps.notifier.progress(incident, { kind: 'stop_requested', by: userId, reason: reason ?? null, force });
+      return { kind: 'stopping', incident, force };
     }
     const failed = await failIncident(
       deps,

@@ -163,7 +163,8 @@ async function runPlanOn(
           return;
         }
         try {
-          const { durationMs } = await tool.runDown(step, service.lock_timeout);
+          // The copy's step has the production step's deadline: a down that would hang there hangs here first.
+          const { durationMs } = await tool.runDown(step, service.lock_timeout, { stepTimeout: service.step_timeout });
           outcomes[i] = { migration: step.migration, status: 'done', durationMs };
         } catch (err) {
           outcomes[i] = {

@@ -18,6 +18,7 @@ import { verifyRollback } from './verify-rollback.js';
 import type { VerificationReport } from '../../verify/verification.js';
 import { postTimeline } from './post-timeline.js';
 import { endStatusUpdates } from './status-update.js';
+import { formatDuration } from '../../../shared/clock.js';
 
 export type { RollbackRun } from '../model/rollback-run.js';
 
@@ -146,12 +147,58 @@ function constraintHint(
   };
 }
 
-/** True when the newest stop-or-retry event of the incident is a stop request (`/migrate close` while running). */
-async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<{ by: string; reason?: string } | null> {
+/** Who asked to stop the rollback, why, and whether now (`--force`: the running step is cancelled). */
+interface StopRequest {
+  by: string;
+  reason?: string;
+  force: boolean;
+}
+
+/** The stop request when the newest stop-or-retry event of the incident is one (`/migrate close` while running). */
+async function stopRequested(deps: IncidentDeps, incidentId: string): Promise<StopRequest | null> {
   const last = await deps.repo.lastEvent(incidentId, ['stop_requested', 'retried']);
   return last?.type === 'stop_requested'
-    ? { by: String(last.data.by), reason: last.data.reason as string | undefined }
+    ? {
+        by: String(last.data.by),
+        ...(last.data.reason ? { reason: String(last.data.reason) } : {}),
+        force: last.data.force === true,
+      }
     : null;
+}
+
+/** How often a running step looks for `/migrate close --force`, ms. */
+export const FORCED_STOP_POLL_MS = 1000;
+
+/**
+ * While one step runs: reads the incident's stop requests every {@link FORCED_STOP_POLL_MS}
+ * and aborts `signal` (reason: the {@link StopRequest}) on a forced one. The request may come
+ * from any process (the app, the CLI), so it is read from the event log, not passed in memory;
+ * a state database that does not answer is skipped until the next poll.
+ */
+function watchForcedStop(deps: IncidentDeps, incidentId: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling || controller.signal.aborted) return;
+    polling = true;
+    stopRequested(deps, incidentId)
+      .then((stop) => {
+        if (stop?.force) controller.abort(stop);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        polling = false;
+      });
+  }, deps.stopPollMs ?? FORCED_STOP_POLL_MS);
+  return { signal: controller.signal, dispose: () => clearInterval(timer) };
+}
+
+/** For a step cut at its `step_timeout` (runbook 000 "Issue: Migration timeout"): find what it waited on, then decide. */
+function timeoutHint(err: unknown): { hint: WordsLike } | Record<string, never> {
+  if (!isAppError(err, 'rollback_step_timeout')) return {};
+  return {
+    hint: words`Runbook 000 "Issue: Migration timeout": find what it waited on with ${code('/migrate triage')}. If the down needs longer, raise ${code('step_timeout')} in services.yaml, then ${code('/migrate retry')}.`,
+  };
 }
 
 /** Did this incident set the tool's lock in a run that never released it (a crash)? */
@@ -235,6 +282,9 @@ async function runSteps(
         retryable: true,
       });
     }
+    const startedAt = deps.clock.now();
+    outcomes[i] = { migration: step.migration, status: 'running', startedAt: startedAt.toISOString() };
+    await deps.repo.setSteps(incident.id, outcomes);
     await deps.notifier.progress(incident, {
       kind: 'step_started',
       index: i + 1,
@@ -242,8 +292,13 @@ async function runSteps(
       migration: step.migration,
       lockTimeout: service.lock_timeout.text,
     });
+    const forced = watchForcedStop(deps, incident.id);
     try {
-      const { durationMs } = await tool.runDown(step, service.lock_timeout);
+      const { durationMs } = await tool.runDown(step, service.lock_timeout, {
+        stepTimeout: service.step_timeout,
+        signal: forced.signal,
+        ...(deps.stepStopGraceMs !== undefined ? { graceMs: deps.stepStopGraceMs } : {}),
+      });
       outcomes[i] = { migration: step.migration, status: 'done', durationMs };
     } catch (err) {
       outcomes[i] = {
@@ -253,9 +308,24 @@ async function runSteps(
       };
       await deps.repo.setSteps(incident.id, outcomes);
       if (isAppError(err) && err.retryable) throw err; // e.g. unreachable: the job resumes from the tracking table
-      const failure = { ...failureFrom(err, UNEXPECTED), ...constraintHint(incident, step.migration, err) };
-      await failIncident(deps, incident.id, failure, { steps: outcomes, cause: err });
+      const stopped = isAppError(err, 'rollback_step_stopped')
+        ? { request: err.details?.reason as StopRequest, said: err.userMessage ?? '' }
+        : undefined;
+      const ranMs = deps.clock.now().getTime() - startedAt.getTime();
+      const failure = stopped
+        ? {
+            code: 'rollback_stopped',
+            message: words`${user(stopped.request.by)} stopped the rollback during step ${i + 1} of ${total} after ${formatDuration(ranMs)}${stopped.request.reason ? words`: ${quote(stopped.request.reason)}` : ''}. ${stopped.said}`,
+          }
+        : { ...failureFrom(err, UNEXPECTED), ...constraintHint(incident, step.migration, err), ...timeoutHint(err) };
+      await failIncident(deps, incident.id, failure, {
+        steps: outcomes,
+        cause: err,
+        ...(stopped ? { actor: stopped.request.by } : {}),
+      });
       return { kind: 'failed', failure };
+    } finally {
+      forced.dispose();
     }
     // The step committed: from here on nothing can mark it failed.
     await deps.repo.setSteps(incident.id, outcomes);

@@ -166,11 +166,14 @@ async function runMigrateCommand(
       return;
     }
     case 'close': {
-      const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason);
+      const outcome = await closeIncident(deps, cmd.service, input.userId, cmd.reason, { force: cmd.force === true });
       const where = `<#${outcome.incident.conversation?.id}>`;
       const text = {
         closed: `Incident in ${where} ${outcome.incident.steps.some((s) => s.status === 'done') ? 'closed' : 'cancelled'}.`,
-        stopping: `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed.`,
+        stopping:
+          outcome.kind === 'stopping' && outcome.force
+            ? `The running down migration in ${where} is being cancelled now; the incident then fails with the steps that completed.`
+            : `The rollback in ${where} stops after the step in progress; the incident then fails with the steps that completed. A step that hangs: \`/migrate close --force\`.`,
         failed: `The rollback in ${where} had no running job; it is marked failed with the steps the tracking table shows. \`/migrate retry\` or \`/migrate close\` from there.`,
       }[outcome.kind];
       await reply({ text });

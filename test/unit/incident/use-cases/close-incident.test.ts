@@ -39,8 +39,24 @@ describe('closeIncident', () => {
     const outcome = await closeIncident(deps, 'ticket-service', 'U0SRE001', 'wrong target');
     expect(outcome.kind).toBe('stopping');
     expect((await repo.get(incident.id))?.state).toBe('rolling_back');
-    expect(notifier.notices).toEqual([{ kind: 'stop_requested', by: 'U0SRE001', reason: 'wrong target' }]);
+    expect(notifier.notices).toEqual([
+      { kind: 'stop_requested', by: 'U0SRE001', reason: 'wrong target', force: false },
+    ]);
     expect(await repo.lastEvent(incident.id, ['stop_requested'])).toMatchObject({ data: { by: 'U0SRE001' } });
+  });
+
+  it('--force asks the running step to be cancelled now, for approvers only', async () => {
+    const { deps, repo, notifier, jobs, incident } = incidentIn('rolling_back');
+    jobs.rollbackState = 'active';
+    // The requester may close, but not force: a cancelled step may leave a non-transactional down half done.
+    expect(await codeOf(closeIncident(deps, 'ticket-service', 'U0REQ001', 'hung', { force: true }))).toBe(
+      'incident_close_refused',
+    );
+    expect(await repo.lastEvent(incident.id, ['stop_requested'])).toBeNull();
+    const outcome = await closeIncident(deps, 'ticket-service', 'U0SRE001', 'hung', { force: true });
+    expect(outcome).toMatchObject({ kind: 'stopping', force: true });
+    expect(notifier.notices).toEqual([{ kind: 'stop_requested', by: 'U0SRE001', reason: 'hung', force: true }]);
+    expect(await repo.lastEvent(incident.id, ['stop_requested'])).toMatchObject({ data: { force: true } });
   });
 
   it('acknowledges failed verification checks: resolved_with_warnings becomes resolved', async () => {
