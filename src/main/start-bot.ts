@@ -4,7 +4,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { webApi, App } from '@slack/bolt';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
 import {
   createRestorer,
@@ -16,6 +15,7 @@ import { PostgresSlackIncidentStore } from '../adapters/postgres/postgres-slack-
 import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
+import { createStatePool } from '../adapters/postgres/state-pool.js';
 import { migrateStateDb } from '../adapters/postgres/state-schema.js';
 import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-check.js';
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
@@ -106,18 +106,16 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   // Once per app process, not in every worker replica; not awaited: a slow service database must
   // not hold up the start, the warning follows when it answers.
   if (role === 'all' || role === 'app') void warnOnWritableTriageRoles(services.services.values(), logger);
-  const pool = new pg.Pool({
-    connectionString: env.DATABASE_URL,
-    max: env.STATE_DB_POOL_MAX,
-    application_name: 'migrate-bot-state',
-  });
+  const idleError = (err: Error) => logger.error({ err }, 'state database pool error');
+  const pool = createStatePool(
+    { connectionString: env.DATABASE_URL, max: env.STATE_DB_POOL_MAX, application_name: 'migrate-bot-state' },
+    idleError,
+  );
   // Connections that only hold notice-delivery locks, apart from the pool their holders query through.
-  const lockPool = new pg.Pool({
-    connectionString: env.DATABASE_URL,
-    max: env.STATE_DB_LOCK_POOL_MAX,
-    application_name: 'migrate-bot-outbox',
-  });
-  for (const p of [pool, lockPool]) p.on('error', (err) => logger.error({ err }, 'state database pool error'));
+  const lockPool = createStatePool(
+    { connectionString: env.DATABASE_URL, max: env.STATE_DB_LOCK_POOL_MAX, application_name: 'migrate-bot-outbox' },
+    idleError,
+  );
   // Producers must fail fast when Redis is down, so a person waiting on a command gets an
   // answer (BullMQ "Connections"); workers open their own blocking connections.
   const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });

@@ -87,12 +87,17 @@ export interface HarnessOptions {
    * a name shares the ticket-service database; `{ name, databaseUrl }` has its own.
    */
   extraServices?: Array<string | { name: string; databaseUrl: string }>;
+  /** The bot's state database (default a fresh one on the machine's PostgreSQL); the bot creates and migrates it. */
+  stateDb?: TestDatabase;
 }
 
 export async function startHarness(overrides: ServiceOverrides = {}, options: HarnessOptions = {}): Promise<Harness> {
   const slack = await startSlackApiServer();
   const fixture = options.fixture ?? TOOL_FIXTURES[0]!;
-  const [ticketDb, stateDb] = await Promise.all([fixture.createDb(), createTestDatabase('mb_state', STATE_TEMPLATE)]);
+  const [ticketDb, stateDb] = await Promise.all([
+    fixture.createDb(),
+    options.stateDb ?? createTestDatabase('mb_state', STATE_TEMPLATE),
+  ]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-bot-'));
   const servicesFile = path.join(dir, 'services.yaml');
   await writeFile(

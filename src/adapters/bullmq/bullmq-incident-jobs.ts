@@ -132,6 +132,16 @@ export class BullmqIncidentJobs implements IncidentJobs {
     );
   }
 
+  async resumeRollback(incident: IncidentRef): Promise<void> {
+    const id = jobId.rollback(incident.id, incident.attempt, incident.basis?.digest);
+    await this.bounded('resume rollback', async () => {
+      const ended = await this.rollbacks.getJob(id);
+      const state = ended ? await ended.getState() : 'unknown';
+      if (ended && (state === 'failed' || state === 'completed')) await ended.remove();
+      await this.rollbacks.add(JOB.rollback, { incidentId: incident.id }, { jobId: id, attempts: 3 });
+    });
+  }
+
   async deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void> {
     await this.bounded('queue notice delivery', () =>
       this.notices.add(JOB.deliver, { incidentId }, { jobId: jobId.deliver(incidentId, noticeId, sweep) }),

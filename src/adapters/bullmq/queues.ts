@@ -34,6 +34,8 @@ export const IncidentJobPayload = z.object({
   incidentId: z.uuid(),
   /** Set once the channel was told the rollback waits for the snapshot, so it is said once. */
   waitingNoticePosted: z.boolean().optional(),
+  /** Epoch ms when the job first found the state database unreachable; cleared once it answers again. */
+  stateOutageSince: z.number().int().positive().optional(),
 });
 export type IncidentJobPayload = z.infer<typeof IncidentJobPayload>;
 

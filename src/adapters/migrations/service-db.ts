@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { code, strong, words } from '../../shared/words.js';
-import { connectClient } from '../postgres/connect.js';
+import { connectClient, isConnectionError } from '../postgres/connect.js';
 
 /**
  * Sessions on a service database as every migration-tool adapter opens them: connection
@@ -26,19 +26,6 @@ export interface ServiceDb {
   logger: Logger;
 }
 
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  '53300',
-  '57P03',
-  '3D000',
-  '28P01',
-  '28000',
-]);
-
 /**
  * Maps a pg error from the service database to an AppError: 42P01 (undefined_table) →
  * `tracking_table_missing`; network, login and "database does not exist" →
@@ -56,7 +43,7 @@ export function serviceDbError(err: unknown, service: string, what: string): App
       userMessage: words`The tracking table of ${strong(service)} does not exist. Check ${code('migrations.table')} and ${code('migrations.schema')} in services.yaml.`,
     });
   }
-  if (NETWORK.has(e.code ?? '') || /timeout expired|Connection terminated|connect/i.test(msg)) {
+  if (isConnectionError(err) || /connect/i.test(msg)) {
     return new AppError({
       code: 'service_db_unreachable',
       message: `${service}: cannot ${what}: ${msg}`,

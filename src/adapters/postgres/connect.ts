@@ -8,6 +8,44 @@ import pRetry from 'p-retry';
  */
 export const TRANSIENT_CONNECT_STATES: ReadonlySet<string> = new Set(['53300', '57P03']);
 
+/**
+ * Error codes of a database that cannot be reached or lost the session (network errors of the
+ * driver; PostgreSQL Appendix A: class 08 connection exceptions, 57P01–57P03 shutdown and
+ * start-up, 53300 too many connections, 3D000 no such database, 28xxx login refused).
+ */
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'EPIPE',
+  '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '3D000',
+  '28P01',
+  '28000',
+]);
+
+/**
+ * True when `err` says the database could not be reached or dropped the session (as opposed to
+ * an error of the statement): see {@link CONNECTION_CODES}, class 08, and the driver's
+ * "Connection terminated" / connect-timeout messages.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = String(e?.code ?? '');
+  return (
+    CONNECTION_CODES.has(code) ||
+    code.startsWith('08') ||
+    /timeout expired|Connection terminated|connect ECONN|Client has encountered a connection error/i.test(
+      String(e?.message ?? ''),
+    )
+  );
+}
+
 /** How {@link connectClient} tries again: attempts after the first, and the waits between them (ms, doubling, jittered). */
 export interface ConnectRetry {
   retries: number;

@@ -44,6 +44,9 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
     `Deleting ${n.leftover} approved by ${and(n.approvers)}; ${n.queued ? 'queued' : 'the job queue is unreachable'}.`,
   discard_failed: (n) => `Deleting ${n.leftover} failed: ${n.detail ? wordsPlain(n.detail) : 'see the bot logs'}`,
   discard_done: (n) => `${n.leftover} was deleted.`,
+  rollback_resumed: () => 'Every down migration committed before the job ended; verifying and resolving now.',
+  state_db_back: (n) =>
+    `The state database was unreachable for ${Math.round(n.downForMs / 1000)} s; the rollback resumed.`,
   rollback_requeued: () => 'The rollback was never queued (job queue unreachable); queued now.',
   round_started: (n) =>
     `${n.by} started round ${n.attempt}: ${n.restoreTarget !== null ? `restore into ${n.restoreTarget}` : `${n.steps} down migration(s)`}; ${n.approvalsRequired} new approvals needed.`,

@@ -13,6 +13,10 @@ export const WORKER_DEFAULTS = {
     lockDurationMs: 30_000,
     /** How long a rollback waits before looking at the snapshot gate (or the database lock) again. */
     gatePollMs: 5_000,
+    /** While the state database is unreachable the job waits (no attempt spent) this long at most, then fails. */
+    stateOutageLimitMs: 10 * 60_000,
+    /** The longest wait between looks at an unreachable state database. */
+    stateOutageMaxWaitMs: 15_000,
   },
   /** Notice delivery to Slack; paced per channel and per method tier, so more at once gains nothing. */
   notices: { concurrency: 4 },

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   sweepAfterMs?: number;
   /** BullMQ `lockDuration` and `stalledInterval`, ms: how soon a dead worker's job is resumed elsewhere. Default in {@link WORKER_DEFAULTS}. */
   jobLockMs?: number;
+  /** How long a rollback waits out an unreachable state database before failing, ms. Default in {@link WORKER_DEFAULTS}. */
+  stateOutageLimitMs?: number;
 }
 
 /** Maps a thrown error to BullMQ's retry signal: retryable AppErrors retry, everything else is final. */
@@ -105,7 +107,32 @@ function startRollbackWorker({ deps, options, connection }: WorkerContext): Work
         }
         return later();
       };
+      /**
+       * The state database does not answer: wait (no attempt spent) with growing pauses, at most
+       * `stateOutageLimitMs` from the first miss; past it the error is final and the reconciler
+       * takes over once the database is back.
+       */
+      const waitOutStateOutage = async (err: unknown): Promise<never> => {
+        const since = data.stateOutageSince ?? Date.now();
+        const down = Date.now() - since;
+        if (down > (options.stateOutageLimitMs ?? WORKER_DEFAULTS.rollbacks.stateOutageLimitMs)) throw err;
+        log.warn({ downMs: down }, 'state database unreachable; the rollback waits');
+        await job.updateData({ ...data, stateOutageSince: since });
+        return later(Math.min(WORKER_DEFAULTS.rollbacks.stateOutageMaxWaitMs, Math.max(500, down / 2)));
+      };
       try {
+        if (data.stateOutageSince) {
+          // Back from a state-database outage: say so once, then go on where the tracking table shows.
+          const incident = await deps.repo.get(data.incidentId);
+          if (incident)
+            await deps.notifier.progress(incident, {
+              kind: 'state_db_back',
+              downForMs: Date.now() - data.stateOutageSince,
+            });
+          const { stateOutageSince: _, ...rest } = data;
+          await job.updateData(rest);
+          Object.assign(data, { stateOutageSince: undefined });
+        }
         const result = await runRollback(deps, data.incidentId);
         log.info({ result }, 'rollback job finished');
         if (result.kind === 'wait_for_snapshot')
@@ -113,6 +140,7 @@ function startRollbackWorker({ deps, options, connection }: WorkerContext): Work
             'Approvals are in; the rollback waits for the snapshot to be available before touching the database.',
           );
       } catch (err) {
+        if (isAppError(err, 'state_db_unreachable')) await waitOutStateOutage(err);
         if (isAppError(err, 'worker_shutting_down')) await later(100); // handed back: the next worker resumes after the committed steps
         if (isAppError(err, 'rollback_already_running'))
           await waitSaying(err.userMessage ?? 'Another rollback is running on this database.');

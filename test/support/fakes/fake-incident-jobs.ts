@@ -30,6 +30,7 @@ export class FakeIncidentJobs implements IncidentJobs {
   prepare = (i: IncidentRef) => this.add('prepare', i.id);
   snapshot = (r: { service: string }) => this.add('snapshot', r.service);
   rollback = (i: IncidentRef) => this.add('rollback', i.id);
+  resumeRollback = (i: IncidentRef) => this.add('resumeRollback', i.id);
   discard = (i: IncidentRef) => this.add('discard', i.id);
   archive = (i: IncidentRef) => this.add('archive', i.id);
   rehearse = (i: IncidentRef) => this.add('rehearse', i.id);

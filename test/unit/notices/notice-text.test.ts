@@ -81,6 +81,8 @@ const NOTICES: { [K in IncidentNotice['kind']]: { notice: Extract<IncidentNotice
   discard_failed: { notice: { kind: 'discard_failed', leftover: 'restore-x', detail: null }, shows: ['bot logs'] },
   discard_done: { notice: { kind: 'discard_done', leftover: 'restore-x' }, shows: ['restore-x', 'deleted'] },
   rollback_requeued: { notice: { kind: 'rollback_requeued' }, shows: ['queued'] },
+  rollback_resumed: { notice: { kind: 'rollback_resumed' }, shows: ['committed'] },
+  state_db_back: { notice: { kind: 'state_db_back', downForMs: 12_000 }, shows: ['state database', '12'] },
   round_started: {
     notice: {
       kind: 'round_started',

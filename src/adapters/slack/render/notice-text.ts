@@ -82,6 +82,10 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
     `:warning: Deleting ${codeSpan(n.leftover)} failed: ${n.detail ? wordsMrkdwn(n.detail) : 'see the bot logs'}`,
   discard_done: (n) =>
     `:wastebasket: ${codeSpan(n.leftover)} was deleted. Production was not touched; \`/migrate close --reason "…"\` ends the incident.`,
+  rollback_resumed: () =>
+    ':arrows_counterclockwise: The rollback job ended before it could record the outcome, but the tracking table shows every down migration committed: verifying and resolving now.',
+  state_db_back: (n) =>
+    `:warning: migrate-bot's own state database was unreachable for ${formatDuration(n.downForMs)}; the rollback waited and resumed where the tracking table shows it stopped. Service databases were not affected.`,
   rollback_requeued: () =>
     ':arrows_counterclockwise: The approvals were complete but the rollback was never queued (the job queue was unreachable); it is queued now.',
   round_started: (n) =>

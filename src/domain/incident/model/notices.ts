@@ -76,6 +76,10 @@ export type IncidentNotice =
   | { kind: 'discard_done'; leftover: string }
   /** The reconciler queued a rollback whose approvals were complete. */
   | { kind: 'rollback_requeued' }
+  /** The reconciler resumed a rollback whose job ended while every down had committed: it verifies and resolves. */
+  | { kind: 'rollback_resumed' }
+  /** The bot's own state database was unreachable for `downForMs` (ms); the rollback waited and went on. */
+  | { kind: 'state_db_back'; downForMs: number }
   /** `/migrate retry`: a new round with a new snapshot and new approvals. */
   | {
       kind: 'round_started';

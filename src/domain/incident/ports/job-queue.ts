@@ -32,6 +32,11 @@ export interface IncidentJobs {
   snapshot(request: OnDemandSnapshotRequest): Promise<void>;
   /** The approved rollback (waits for the snapshot gate). */
   rollback(incident: IncidentRef): Promise<void>;
+  /**
+   * The rollback again after its job ended (failed or completed) without recording an outcome:
+   * the ended job is removed and the same job queued anew; it resumes from the tracking table.
+   */
+  resumeRollback(incident: IncidentRef): Promise<void>;
   /** The approved deletion of the half-made copy a failed restore left behind. */
   discard(incident: IncidentRef): Promise<void>;
   /** Archives the incident channel after `delayMs` (services.yaml `archive_after_minutes`). */

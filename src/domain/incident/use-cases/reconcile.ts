@@ -10,6 +10,8 @@ export interface ReconcileReport {
   checked: number;
   queuedPrepare: string[];
   queuedRollback: string[];
+  /** Rollbacks whose job ended although every down had committed: queued again to verify and resolve. */
+  resumedRollback: string[];
   failed: string[];
 }
 
@@ -30,8 +32,10 @@ const ACTOR = 'reconciler';
  *  - no prepare job for an `opened`/`snapshotting` incident (lost with Redis) → queue it;
  *  - `snapshotting` past the provider's wait ({@link snapshotDeadlineMinutes}) → fail it;
  *  - approvals complete but no rollback job → queue it;
- *  - `rolling_back` with no live job and no holder of the rollback lock → fail it with
- *    the steps the tracking table shows done;
+ *  - `rolling_back` with no live job and no holder of the rollback lock → when the tracking
+ *    table shows every down committed (the job ended before it could record that, e.g. during
+ *    an outage of the state database), queue the job again to verify and resolve; else fail it
+ *    with the steps the tracking table shows done;
  *  - a job that failed for good while the incident stayed open → fail it;
  *  - and the incident's status-update schedule exists (it is gone if Redis lost its data).
  * Safe with several replicas: every action is idempotent (job ids from the incident and
@@ -39,7 +43,13 @@ const ACTOR = 'reconciler';
  * job is queued per time slot whatever the number of workers.
  */
 export async function reconcileIncidents(deps: IncidentDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, queuedPrepare: [], queuedRollback: [], failed: [] };
+  const report: ReconcileReport = {
+    checked: 0,
+    queuedPrepare: [],
+    queuedRollback: [],
+    resumedRollback: [],
+    failed: [],
+  };
   for (const incident of await deps.repo.listOpen()) {
     if (incident.state === 'failed') continue;
     const service = deps.services.services.get(incident.service);
@@ -79,10 +89,19 @@ async function reconcileOne(
     const tool = deps.migrationTool(service);
     const holder = await tool.rollbackLockHolder().finally(() => tool.close().catch(() => undefined));
     if (holder) return; // someone is still at work on the database
+    const steps = await stepsFromTrackingTable(deps, incident, service);
+    if (steps.length > 0 && steps.every((s) => s.status === 'done')) {
+      // Every down committed (the job ended before it could record that, e.g. the state database was
+      // down): the job again verifies and resolves instead of the incident failing.
+      await deps.jobs.resumeRollback(incident);
+      report.resumedRollback.push(incident.id);
+      await deps.notifier.progress(incident, { kind: 'rollback_resumed' });
+      return;
+    }
     await fail(
       'rollback_job_lost',
       `The rollback stopped without finishing (its job is ${jobs.rollback}, and nobody holds the database's rollback lock). The steps below are what the tracking table shows.`,
-      await stepsFromTrackingTable(deps, incident, service),
+      steps,
     );
     return;
   }
