@@ -169,11 +169,11 @@ export class BullmqIncidentJobs implements IncidentJobs {
   }
 
   /**
-   * Queues one reconciler pass for time slot `slot` (e.g. the minute number): replicas
-   * asking for the same slot queue one job, so one reconciler acts per slot however many
-   * workers run. Kept an hour so the id keeps deduping.
+   * Queues one reconciler pass for time slot `slot` (e.g. the minute number, or a named
+   * moment such as Redis coming back): replicas asking for the same slot queue one job, so one
+   * reconciler acts per slot however many workers run. Kept an hour so the id keeps deduping.
    */
-  async reconcile(slot: number): Promise<void> {
+  async reconcile(slot: number | string): Promise<void> {
     await this.bounded('queue the reconciler', () =>
       this.reconciler.add(
         JOB.reconcile,

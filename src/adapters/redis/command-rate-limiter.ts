@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { interactiveRedis } from './redis-deadline.js';
 
 /** A person's limits: incident-opening commands per hour, commands of any kind per minute. */
 export interface CommandLimits {
@@ -15,8 +16,9 @@ export type RateDecision =
 /**
  * Per-user command limits on the shared Redis (rate-limiter-flexible `RateLimiterRedis`, one
  * fixed window per limit and user, shared by every replica): a flood of commands from one user is
- * refused before it costs anything. When Redis does not answer, the command is allowed
- * (`checked: false`): a Redis outage must not stop an incident.
+ * refused before it costs anything. When Redis is down or does not answer within a few ms
+ * ({@link interactiveRedis}), the command is allowed (`checked: false`): a Redis outage must not
+ * stop or slow an incident.
  */
 export class CommandRateLimiter {
   private readonly limiters = new Map<string, RateLimiterRedis>();
@@ -59,7 +61,7 @@ export class CommandRateLimiter {
       ]);
     for (const [limit, limiter, max] of checks) {
       try {
-        await limiter.consume(userId, 1);
+        await interactiveRedis(this.redis, () => limiter.consume(userId, 1));
       } catch (err) {
         if (err instanceof RateLimiterRes)
           return { allowed: false, limit, max, retryAfterSeconds: Math.ceil(err.msBeforeNext / 1000) };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withDeadline } from '../../shared/deadline.js';
+import { interactiveRedis } from '../redis/redis-deadline.js';
 
 /**
  * How long a signature is remembered, s: a request is accepted while its timestamp is within
@@ -9,9 +9,6 @@ import { withDeadline } from '../../shared/deadline.js';
  */
 export const SEEN_SIGNATURE_TTL_SECONDS = 10 * 60 + 10;
 
-/** Most time a replay check may add before the request goes on, ms (a person waits on the ack). */
-const CHECK_DEADLINE_MS = 300;
-
 /**
  * Slack request signatures already handled, shared by every replica through Redis: one key per
  * signature (`<prefix>:slack-seen:<sha256 of it>`, `SET … NX EX`), so a signed request replayed
@@ -19,22 +16,21 @@ const CHECK_DEADLINE_MS = 300;
  */
 export class SeenSlackRequests {
   constructor(
-    private readonly redis: Pick<Redis, 'set'>,
+    private readonly redis: Pick<Redis, 'set' | 'status'>,
     private readonly prefix: string,
   ) {}
 
   /**
    * True the first time `signature` (the `x-slack-signature` header) is seen, false for a replay.
-   * When Redis does not answer within 300 ms the request counts as new (`unchecked`): a Redis
-   * outage must not stop approvals, and the signature and 5-minute window still hold.
+   * When Redis is down or does not answer within a few ms ({@link interactiveRedis}) the request
+   * counts as new (`unchecked`): a Redis outage must not stop or slow approvals, and the signature
+   * and 5-minute window still hold.
    */
   async firstSight(signature: string): Promise<'new' | 'replay' | 'unchecked'> {
     const key = `${this.prefix}:slack-seen:${createHash('sha256').update(signature).digest('hex')}`;
     try {
-      const set = await withDeadline(
+      const set = await interactiveRedis(this.redis, () =>
         this.redis.set(key, '1', 'EX', SEEN_SIGNATURE_TTL_SECONDS, 'NX'),
-        CHECK_DEADLINE_MS,
-        () => new Error(`Redis did not answer within ${CHECK_DEADLINE_MS} ms`),
       );
       return set === 'OK' ? 'new' : 'replay';
     } catch {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.js';
+import { interactiveRedis } from '../redis/redis-deadline.js';
 
 /**
  * Slack's rate-limit tiers (docs.slack.dev "Rate limits"): calls per minute, per method, per
@@ -48,6 +49,12 @@ const NEW_MESSAGE: Readonly<Record<string, string>> = {
  */
 const RESERVED = new Set(['conversations.create']);
 
+/** One limit: counted in Redis (shared by every process), or in this process while Redis does not answer. */
+interface PacedLimit {
+  shared: RateLimiterRedis;
+  local: RateLimiterMemory;
+}
+
 /** Options of {@link SlackPacer}. */
 export interface SlackPacerOptions {
   /** The producer connection; limits are shared by every bot process on this Redis. */
@@ -70,26 +77,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Paces Web API calls to Slack's limits before they are made: per method (its tier, per minute)
  * and per channel for new messages (about one a second, so no channel sees more than two in
  * any second). Counts live in Redis (rate-limiter-flexible, fixed windows), shared by the app and
- * every worker; when Redis does not answer, an in-process limiter with the same limits takes over.
+ * every worker; when Redis is down or does not answer within a few ms ({@link interactiveRedis}),
+ * an in-process limiter with the same limits takes over at once, so a press never waits on Redis.
  * A call waits in place for its turn up to `maxWaitMs`; a best-effort decoration is skipped at
  * once; anything longer throws a retryable `slack_paced` carrying `retryAfterSec`, which the
  * notice delivery turns into a delayed job (no attempt spent).
  */
 export class SlackPacer {
-  private readonly tiers = new Map<number, RateLimiterRedis>();
-  private readonly channels: RateLimiterRedis;
+  private readonly tiers = new Map<number, PacedLimit>();
+  private readonly channels: PacedLimit;
   private readonly maxWaitMs: number;
+  private readonly redis: Redis;
 
   constructor(options: SlackPacerOptions) {
     this.maxWaitMs = options.maxWaitMs ?? 3000;
-    const limiter = (keyPrefix: string, points: number, duration: number) =>
-      new RateLimiterRedis({
+    this.redis = options.redis;
+    const limiter = (keyPrefix: string, points: number, duration: number): PacedLimit => ({
+      shared: new RateLimiterRedis({
         storeClient: options.redis,
         keyPrefix: `${options.prefix}:slack-pace:${keyPrefix}`,
         points,
         duration,
-        insuranceLimiter: new RateLimiterMemory({ points, duration }),
-      });
+      }),
+      local: new RateLimiterMemory({ points, duration }),
+    });
     for (const tier of [1, 2, 3, 4] as const)
       this.tiers.set(
         tier,
@@ -99,10 +110,13 @@ export class SlackPacer {
     this.channels = rate >= 1 ? limiter('channel', Math.round(rate), 1) : limiter('channel', 1, Math.ceil(1 / rate));
   }
 
-  /** ms until `key` of `limiter` has room, consuming a point when it has (0). */
-  private async take(limiter: RateLimiterRedis, key: string): Promise<number> {
+  /** ms until `key` of `limiter` has room, consuming a point when it has (0); in-process when Redis does not answer. */
+  private async take(limiter: PacedLimit, key: string): Promise<number> {
     try {
-      await limiter.consume(key);
+      await interactiveRedis(this.redis, () => limiter.shared.consume(key)).catch((err: unknown) => {
+        if (err instanceof RateLimiterRes) throw err;
+        return limiter.local.consume(key);
+      });
       return 0;
     } catch (res) {
       if (res instanceof RateLimiterRes) return Math.max(1, res.msBeforeNext);
@@ -111,7 +125,7 @@ export class SlackPacer {
   }
 
   /** Takes a point, waiting in place up to `maxWaitMs`; returns the wait still needed (0 when taken). */
-  private async takeWithin(limiter: RateLimiterRedis, key: string, budgetMs: number): Promise<number> {
+  private async takeWithin(limiter: PacedLimit, key: string, budgetMs: number): Promise<number> {
     const deadline = Date.now() + budgetMs;
     for (;;) {
       const wait = await this.take(limiter, key);

@@ -278,14 +278,17 @@ export async function startWorkers(
   logWorkerErrorsOnce(deps, workers);
 
   const reconcileEveryMs = options.reconcileEveryMs ?? WORKER_DEFAULTS.reconciler.everyMs;
-  const reconcile = (): void => {
+  const reconcile = (slot: string | number = Math.floor(Date.now() / reconcileEveryMs)): void => {
     void options.jobs
-      .reconcile(Math.floor(Date.now() / reconcileEveryMs))
+      .reconcile(slot)
       .catch((err: unknown) => deps.logger.warn({ err }, 'reconciler not queued; next tick tries again'));
   };
   // Warm before anyone is told this process is ready: every worker connection answers.
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   reconcile();
+  // Redis back after an outage: approvals saved meanwhile get their rollback now, not at the next tick
+  // (one pass per 5 s window however many replicas see the reconnect).
+  connections[0]?.on('ready', () => reconcile(`redis-back-${Math.floor(Date.now() / 5000)}`));
   const timer = setInterval(reconcile, reconcileEveryMs);
   timer.unref();
 
