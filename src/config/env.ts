@@ -5,7 +5,21 @@ import { AppError } from '../shared/errors.js';
  * Process environment, validated once at start-up (DESIGN.md "Conventions": zod at start-up).
  * Only `config/` reads `process.env`; everything else receives these typed values.
  */
-export const EnvSchema = z.object({
+/** `host:port,host:port`: Redis Sentinel or Cluster addresses. */
+const HostPortList = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/,
+    'must be host:port pairs separated by commas, like 10.0.0.1:26379,10.0.0.2:26379',
+  )
+  .transform((v) =>
+    v.split(',').map((pair) => {
+      const [host, port] = pair.split(':');
+      return { host: host!, port: Number(port) };
+    }),
+  );
+
+const EnvFields = z.object({
   SLACK_BOT_TOKEN: z
     .string()
     .regex(/^xoxb-/, 'must be a bot token starting with xoxb-')
@@ -39,7 +53,22 @@ export const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The bot's own state database (incidents, approvals, event log). */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  /** One Redis server; or give REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES, instead. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Redis Sentinel addresses, `host:port,host:port,…`; the bot follows the primary of REDIS_SENTINEL_NAME through failovers. */
+  REDIS_SENTINELS: HostPortList.optional(),
+  /** The Sentinel master name (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be the master name from sentinel.conf, like mymaster')
+    .optional(),
+  /** Redis Cluster seed nodes, `host:port,host:port,…`; queue keys get a hash tag. */
+  REDIS_CLUSTER_NODES: HostPortList.optional(),
+  /** Password of the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (a REDIS_URL carries its own). */
+  REDIS_PASSWORD: z.string().min(1).optional(),
   SERVICES_FILE: z.string().min(1).default('./services.yaml'),
   /** Directory for pg_dump snapshots. */
   SNAPSHOT_DIR: z.string().min(1).default('./backups'),
@@ -98,6 +127,29 @@ export const EnvSchema = z.object({
     .optional(),
   /** Connections that only hold notice-delivery advisory locks (one per incident being delivered at once). */
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
+});
+
+/** The environment with the Redis variables checked together: exactly one way to reach Redis. */
+export const EnvSchema = EnvFields.superRefine((env, ctx) => {
+  const modes = [
+    env.REDIS_URL && 'REDIS_URL',
+    env.REDIS_SENTINELS && 'REDIS_SENTINELS',
+    env.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES',
+  ].filter(Boolean);
+  if (modes.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_URL'],
+      message: 'is required (or REDIS_SENTINELS with REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES)',
+    });
+  if (modes.length > 1)
+    ctx.addIssue({ code: 'custom', path: [modes[1]!], message: `cannot be set together with ${modes[0]}: choose one` });
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_SENTINEL_NAME'],
+      message: 'is required with REDIS_SENTINELS (the master name of sentinel.conf)',
+    });
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -3,7 +3,6 @@ import { incidentSummary } from '../domain/incident/use-cases/summary.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { webApi, App } from '@slack/bolt';
-import { Redis } from 'ioredis';
 import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
 import {
   createRestorer,
@@ -16,6 +15,12 @@ import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incide
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
 import { createStatePool } from '../adapters/postgres/state-pool.js';
+import {
+  connectRedis,
+  queuePrefixFor,
+  redisTargetOf,
+  warnUnlessNoeviction,
+} from '../adapters/redis/redis-connection.js';
 import { migrateStateDb } from '../adapters/postgres/state-schema.js';
 import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-check.js';
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
@@ -118,14 +123,17 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   );
   // Producers must fail fast when Redis is down, so a person waiting on a command gets an
   // answer (BullMQ "Connections"); workers open their own blocking connections.
-  const producerRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redisTarget = redisTargetOf(env);
+  const queuePrefix = queuePrefixFor(redisTarget, env.QUEUE_PREFIX);
+  const producerRedis = connectRedis(redisTarget, { maxRetriesPerRequest: 1, lazyConnect: true });
   producerRedis.on('error', (err) => logger.debug({ error: err.message }, 'redis connection error'));
   producerRedis.on('ready', () => logger.debug('redis connection ready'));
   await producerRedis.connect().catch((err: unknown) => {
     producerRedis.disconnect();
-    throw redisUnreachable(env.REDIS_URL, err);
+    throw redisUnreachable(redisTarget, err);
   });
-  const jobs = new BullmqIncidentJobs(producerRedis, env.QUEUE_PREFIX);
+  void warnUnlessNoeviction(producerRedis, logger);
+  const jobs = new BullmqIncidentJobs(producerRedis, queuePrefix);
 
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   const repo = new PostgresIncidentRepository(pool, clock);
@@ -134,7 +142,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const scale = (n: number) => Math.max(1, Math.round(n * env.SLACK_TIER_SCALE));
   const pacer = new SlackPacer({
     redis: producerRedis,
-    prefix: env.QUEUE_PREFIX,
+    prefix: queuePrefix,
     perChannelPerSecond: env.SLACK_CHANNEL_MESSAGES_PER_SECOND,
     perMinute: {
       1: scale(TIER_PER_MINUTE[1]),
@@ -219,7 +227,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     clock,
     logger,
     metrics,
-    rateLimiter: new CommandRateLimiter(producerRedis, env.QUEUE_PREFIX),
+    rateLimiter: new CommandRateLimiter(producerRedis, queuePrefix),
     shutdown: shutdown.signal,
   };
 
@@ -229,8 +237,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   let workersConnected: (() => void) | null = null;
   if (role === 'all' || role === 'worker') {
     const workers = await startWorkers(deps, {
-      redisUrl: env.REDIS_URL,
-      prefix: env.QUEUE_PREFIX,
+      redis: redisTarget,
+      prefix: queuePrefix,
       delivery: { outbox, slack, repo, slackStore, logger, pacer, summary: (id) => incidentSummary(deps, id) },
       jobs,
       gatePollMs: options.gatePollMs,
@@ -245,7 +253,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     // Warm before the port opens: state-database connections made now, not by the first burst's requests.
     const warm = await Promise.all(Array.from({ length: Math.min(4, env.STATE_DB_POOL_MAX) }, () => pool.connect()));
     for (const c of warm) c.release();
-    app = createSlackApp(env, deps, logger, client, new SeenSlackRequests(producerRedis, env.QUEUE_PREFIX));
+    app = createSlackApp(env, deps, logger, client, new SeenSlackRequests(producerRedis, queuePrefix));
     const started = (await app.start(env.PORT)) as Server | undefined;
     const address = started?.address?.() as AddressInfo | null | undefined;
     port = address ? address.port : env.SLACK_APP_TOKEN ? null : env.PORT;

@@ -8,6 +8,8 @@ import { loadServices } from '../../src/config/services.js';
 import { createLogger, silentLogger } from '../../src/shared/logger.js';
 import { startBot, type RunningBot } from '../../src/main/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { Cluster } from 'ioredis';
+import { connectRedis, redisTargetOf } from '../../src/adapters/redis/redis-connection.js';
 import { startSlackApiServer, type OpenedView, type SlackApiServer } from './slack-api-server.js';
 import { query } from './bot-waits.js';
 import { STATE_TEMPLATE } from './state-db.js';
@@ -72,6 +74,8 @@ export interface HarnessOptions {
   snapshotPollSeconds?: number;
   /** Default the machine's Redis; fault tests pass their own redis-server. */
   redisUrl?: string;
+  /** Instead of REDIS_URL: e.g. `REDIS_SENTINELS` and `REDIS_SENTINEL_NAME`, or `REDIS_CLUSTER_NODES`. */
+  redisEnv?: Record<string, string>;
   /** Reconciler period, ms (default 60 000 as in production). */
   reconcileEveryMs?: number;
   /** Undelivered-notice sweep age, ms (default 30 000). */
@@ -145,7 +149,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     SLACK_CHANNEL_MESSAGES_PER_SECOND: '50',
     SLACK_TIER_SCALE: '20',
     DATABASE_URL: stateDb.url,
-    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
+    ...(options.redisEnv ?? { REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379' }),
     SERVICES_FILE: servicesFile,
     SNAPSHOT_DIR: path.join(dir, 'backups'),
     QUEUE_PREFIX: `mbtest-${randomBytes(4).toString('hex')}`,
@@ -234,10 +238,15 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     async close() {
       await harness.bot.close();
       // Remove this test's BullMQ keys so parallel files and later runs start clean.
-      const { Redis } = await import('ioredis');
-      const r = new Redis(rawEnv.REDIS_URL);
-      const keys = await r.keys(`${rawEnv.QUEUE_PREFIX}:*`);
-      if (keys.length) await r.del(...keys);
+      const r = connectRedis(redisTargetOf(env));
+      const keys = (
+        await Promise.all(
+          (r instanceof Cluster ? r.nodes('master') : [r]).map((n) => n.keys(`*${rawEnv.QUEUE_PREFIX}*`)),
+        )
+      ).flat();
+      // One DEL for a single server; key by key on a Cluster, whose DEL cannot span hash slots.
+      if (!(r instanceof Cluster) && keys.length) await r.del(...keys);
+      else for (const key of keys) await r.del(key);
       await r.quit();
       await slack.close();
       await Promise.all([ticketDb.drop(), stateDb.drop()]);

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import type {
   IncidentJobs,
   IncidentRef,
@@ -53,7 +53,7 @@ export class BullmqIncidentJobs implements IncidentJobs {
   readonly reconciler: Queue<Record<string, never>>;
 
   constructor(
-    connection: Redis,
+    connection: RedisConnection,
     prefix: string,
     private readonly deadlineMs = DEFAULT_QUEUE_DEADLINE_MS,
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.js';
 import { withDeadline } from '../../shared/deadline.js';
 
 /**
@@ -23,7 +23,7 @@ export class RedisNotAnswering extends Error {
  * @throws RedisNotAnswering, or what the call throws
  */
 export function interactiveRedis<T>(
-  redis: Pick<Redis, 'status'>,
+  redis: Pick<RedisConnection, 'status'>,
   call: () => Promise<T>,
   ms = INTERACTIVE_REDIS_DEADLINE_MS,
 ): Promise<T> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import { interactiveRedis } from '../redis/redis-deadline.js';
 
 /**
@@ -16,7 +16,7 @@ export const SEEN_SIGNATURE_TTL_SECONDS = 10 * 60 + 10;
  */
 export class SeenSlackRequests {
   constructor(
-    private readonly redis: Pick<Redis, 'set' | 'status'>,
+    private readonly redis: Pick<RedisConnection, 'set' | 'status'>,
     private readonly prefix: string,
   ) {}
 

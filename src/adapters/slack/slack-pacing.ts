@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.js';
 import { interactiveRedis } from '../redis/redis-deadline.js';
@@ -58,7 +58,7 @@ interface PacedLimit {
 /** Options of {@link SlackPacer}. */
 export interface SlackPacerOptions {
   /** The producer connection; limits are shared by every bot process on this Redis. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix (QUEUE_PREFIX), so staging and production on one Redis do not share limits. */
   prefix: string;
   /** Longest a call waits in place for its turn, ms (default 3000); beyond it the call throws `slack_paced`. */
@@ -87,7 +87,7 @@ export class SlackPacer {
   private readonly tiers = new Map<number, PacedLimit>();
   private readonly channels: PacedLimit;
   private readonly maxWaitMs: number;
-  private readonly redis: Redis;
+  private readonly redis: RedisConnection;
 
   constructor(options: SlackPacerOptions) {
     this.maxWaitMs = options.maxWaitMs ?? 3000;

@@ -1,6 +1,6 @@
 import type { WordsLike } from '../../shared/words.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection, type RedisTarget } from '../../adapters/redis/redis-connection.js';
 import type { SurfaceDeps } from '../surface-deps.js';
 import { failIncident, failureFrom } from '../../domain/incident/use-cases/fail-incident.js';
 import { reconcileIncidents } from '../../domain/incident/use-cases/reconcile.js';
@@ -19,7 +19,7 @@ export interface WorkerOptions {
    * BullMQ "Connections"): workers sharing one connection stopped fetching jobs for good
    * after Redis restarted empty, while each with its own resumes.
    */
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   /** Notice delivery (outbox → Slack). */
   delivery: NoticeDelivery;
@@ -60,7 +60,7 @@ function finalFailure(job: Job, err: Error): boolean {
 interface WorkerContext {
   deps: SurfaceDeps;
   options: WorkerOptions;
-  connection(): Redis;
+  connection(): RedisConnection;
 }
 
 /** The incidents queue: each job kind's handler from the table in job-kinds.ts. */
@@ -262,9 +262,9 @@ export async function startWorkers(
   deps: SurfaceDeps,
   options: WorkerOptions,
 ): Promise<{ workers: Worker[]; connected(): void; close(): Promise<void> }> {
-  const connections: Redis[] = [];
-  const connection = (): Redis => {
-    const c = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const connections: RedisConnection[] = [];
+  const connection = (): RedisConnection => {
+    const c = connectRedis(options.redis, { maxRetriesPerRequest: null });
     c.on('error', (err) => deps.logger.debug({ error: err.message }, 'worker redis connection error'));
     connections.push(c);
     return c;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../../src/config/env.js';
+import { queuePrefixFor, redisTargetOf } from '../../../src/adapters/redis/redis-connection.js';
 import { loadServices } from '../../../src/config/services.js';
 
 async function servicesFile(text: string, options: { migrationsDir?: boolean } = {}): Promise<string> {
@@ -44,6 +45,39 @@ describe('loadEnv', () => {
       REDIS_URL: 'redis://x',
     });
     expect(env).toMatchObject({ PORT: 3000, SERVICES_FILE: './services.yaml', SNAPSHOT_DIR: './backups' });
+  });
+
+  const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh', DATABASE_URL: 'postgres://x/y' };
+  it('takes Redis Sentinel or Cluster instead of REDIS_URL, and gives queue keys a hash tag on a Cluster', () => {
+    const sentinel = loadEnv({
+      ...base,
+      REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+    });
+    expect(redisTargetOf(sentinel)).toEqual({
+      kind: 'sentinel',
+      name: 'mymaster',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+      ],
+    });
+    const cluster = redisTargetOf(loadEnv({ ...base, REDIS_CLUSTER_NODES: 'redis-0:6379', REDIS_PASSWORD: 'pw' }));
+    expect(cluster).toEqual({ kind: 'cluster', nodes: [{ host: 'redis-0', port: 6379 }], password: 'pw' });
+    expect(queuePrefixFor(cluster, 'migrate-bot')).toBe('{migrate-bot}');
+    expect(queuePrefixFor(redisTargetOf(sentinel), 'migrate-bot')).toBe('migrate-bot');
+  });
+
+  it.each([
+    [{}, /REDIS_URL: is required \(or REDIS_SENTINELS/],
+    [{ REDIS_SENTINELS: '10.0.0.1:26379' }, /REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/],
+    [
+      { REDIS_URL: 'redis://x', REDIS_CLUSTER_NODES: 'a:1' },
+      /REDIS_CLUSTER_NODES: cannot be set together with REDIS_URL/,
+    ],
+    [{ REDIS_SENTINELS: '10.0.0.1', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: must be host:port pairs/],
+  ])('refuses Redis settings %j with a clear error', (redis, message) => {
+    expect(() => loadEnv({ ...base, ...redis })).toThrow(message);
   });
 });
 
