@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +25,19 @@ export interface OwnPostgres {
   destroy(): Promise<void>;
 }
 
+/** `binary` from PATH, else from Debian's versioned directory (`/usr/lib/postgresql/<major>/bin`), newest first. */
+function serverBinary(binary: string): string {
+  const onPath = (process.env.PATH ?? '').split(':').find((d) => d && existsSync(path.join(d, binary)));
+  if (onPath) return binary;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  const found = majors.map((m) => path.join(root, m, 'bin', binary)).find((p) => existsSync(p));
+  return found ?? binary;
+}
+
 /** Runs a PostgreSQL binary as the `postgres` user when we are root (initdb refuses root), else as we are. */
-async function asPostgres(binary: string, args: string[]): Promise<void> {
+async function asPostgres(name: string, args: string[]): Promise<void> {
+  const binary = serverBinary(name);
   const [cmd, argv] =
     process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
   try {
