@@ -19,7 +19,7 @@ const HostPortList = z
     }),
   );
 
-const EnvFields = z.object({
+export const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z
     .string()
     .regex(/^xoxb-/, 'must be a bot token starting with xoxb-')
@@ -129,28 +129,27 @@ const EnvFields = z.object({
   STATE_DB_LOCK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });
 
-/** The environment with the Redis variables checked together: exactly one way to reach Redis. */
-export const EnvSchema = EnvFields.superRefine((env, ctx) => {
-  const modes = [
-    env.REDIS_URL && 'REDIS_URL',
-    env.REDIS_SENTINELS && 'REDIS_SENTINELS',
-    env.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES',
-  ].filter(Boolean);
+/**
+ * The Redis variables checked together: exactly one way to reach Redis (run by {@link loadEnv}
+ * even when other variables are wrong, so every problem is named at once).
+ */
+function redisIssues(env: Record<string, unknown>): Array<{ path: string; message: string }> {
+  const modes = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].filter((n) => env[n] !== undefined);
+  const issues: Array<{ path: string; message: string }> = [];
   if (modes.length === 0)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['REDIS_URL'],
+    issues.push({
+      path: 'REDIS_URL',
       message: 'is required (or REDIS_SENTINELS with REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES)',
     });
   if (modes.length > 1)
-    ctx.addIssue({ code: 'custom', path: [modes[1]!], message: `cannot be set together with ${modes[0]}: choose one` });
-  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['REDIS_SENTINEL_NAME'],
+    issues.push({ path: modes[1]!, message: `cannot be set together with ${modes[0]}: choose one` });
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined)
+    issues.push({
+      path: 'REDIS_SENTINEL_NAME',
       message: 'is required with REDIS_SENTINELS (the master name of sentinel.conf)',
     });
-});
+  return issues;
+}
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -169,8 +168,14 @@ function PLACEHOLDER_MESSAGE(where: string): string {
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+  const issues = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(env)', message: i.message }))),
+    ...redisIssues(cleaned),
+  ];
+  if (!parsed.success || issues.length) {
+    const lines = issues.map((i) => `  - ${i.path}: ${i.message}`);
     throw new AppError({
       code: 'config_env_invalid',
       message: `Environment is not valid:\n${lines.join('\n')}\nSee .env.example for every variable.`,
