@@ -5,10 +5,9 @@
  */
 import { describe, expect, onTestFinished } from 'vitest';
 import { it } from '../support/bot-test.js';
-import { APPROVERS } from '../support/bot-harness.js';
-import { eventually, planCard, posted, query, reachesState } from '../support/e2e-helpers.js';
+import { eventually, query, reachesState } from '../support/e2e-helpers.js';
 import { startSentinelSet } from '../support/redis-sentinel.js';
-import { createSlowServiceDb, SLOW_SERVICE } from '../support/slow-service.js';
+import { createSlowServiceDb, rollbackIntoStepTwo, SLOW_SERVICE } from '../support/slow-service.js';
 
 describe('Redis through Sentinel', () => {
   it('finishes an incident whose Redis primary is killed mid-rollback, each notice posted once', async ({ bot }) => {
@@ -22,12 +21,7 @@ describe('Redis through Sentinel', () => {
       reconcileEveryMs: 2000,
     });
 
-    await h.command('rollback 001');
-    const { incidentId, channel } = await planCard(h);
-    await posted(h, 'Snapshot saved');
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await h.press('incident_approve', incidentId, APPROVERS[1]);
-    await posted(h, 'Step 2/3: running the down migration of `002_add_order_notes.ts`');
+    const { incidentId, channel } = await rollbackIntoStepTwo(h);
 
     const old = await sentinel.killPrimary();
     const promoted = await sentinel.waitForFailover(old);

@@ -6,10 +6,10 @@
  */
 import { describe, expect, onTestFinished } from 'vitest';
 import { it } from '../support/bot-test.js';
-import { APPROVERS, type Harness } from '../support/bot-harness.js';
-import { eventually, planCard, posted, query, reachesState } from '../support/e2e-helpers.js';
+import type { Harness } from '../support/bot-harness.js';
+import { eventually, posted, query, reachesState } from '../support/e2e-helpers.js';
 import { startOwnPostgres } from '../support/own-postgres.js';
-import { createSlowServiceDb, SLOW_SERVICE } from '../support/slow-service.js';
+import { createSlowServiceDb, rollbackIntoStepTwo, SLOW_SERVICE } from '../support/slow-service.js';
 
 const responseText = async (h: Harness, key: string) =>
   String((await h.slack.waitForResponse((r) => r.key === key, 15_000)).body.text);
@@ -25,12 +25,7 @@ describe("an outage of the bot's own state database", () => {
     const stateDb = { name: 'mb_state', url: own.url('mb_state'), drop: async () => undefined };
     const h = await bot(SLOW_SERVICE, { ticketDatabaseUrl: slow.url, stateDb });
 
-    await h.command('rollback 001');
-    const { incidentId } = await planCard(h);
-    await posted(h, 'Snapshot saved');
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await h.press('incident_approve', incidentId, APPROVERS[1]);
-    await posted(h, 'Step 2/3: running the down migration of `002_add_order_notes.ts`');
+    const { incidentId } = await rollbackIntoStepTwo(h);
 
     // Down across the end of step 2 (it sleeps 3 s, then commits on the service database).
     await own.stop();

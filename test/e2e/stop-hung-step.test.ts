@@ -5,38 +5,52 @@
  * Redis, Bolt over HTTP and the Slack stand-in.
  */
 import pg from 'pg';
-import { describe, expect, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, onTestFinished } from 'vitest';
 import { it } from '../support/bot-test.js';
 import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
-import { eventually, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import { eventually, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
 import type { TestDatabase } from '../support/postgres.js';
-import { createSlowServiceDb, SLOW_SERVICE } from '../support/slow-service.js';
+import { createSlowServiceDb, rollbackIntoStepTwo, SLOW_SERVICE } from '../support/slow-service.js';
 
 const responseText = async (h: Harness, key: string) =>
   String((await h.slack.waitForResponse((r) => r.key === key)).body.text);
 const appliedIn = async (db: TestDatabase) =>
   (await query<{ name: string }>(db.url, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name);
+/** Sessions of this test's service database inside the sleeping down (pg_stat_activity is cluster-wide). */
 const sleeping = (db: TestDatabase) =>
-  query(db.url, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()");
+  query(
+    db.url,
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+  );
 const stopButtons = (h: Harness) =>
   h.slack
     .messages()
     .flatMap((m) => m.blocks as Array<{ type?: string; elements?: Array<{ action_id?: string }> }>)
     .filter((b) => b.type === 'actions' && b.elements?.some((e) => e.action_id === 'incident_stop_now'));
 
+const cleanups: Array<() => Promise<unknown>> = [];
+const onCleanup = (fn: () => Promise<unknown>) => cleanups.push(fn);
+
 describe('a hung down migration', () => {
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0)) await fn().catch(() => undefined);
+  });
+
   it('is cancelled by an approver (Stop now), fails the incident within seconds, and the next round runs', async ({
     bot,
   }) => {
     const slow = await createSlowServiceDb(3600);
     onTestFinished(() => slow.drop());
+    // Before the bot closes (afterEach runs before the fixture's cleanup): a failed assertion must not
+    // leave the bot waiting on an hour-long down at shutdown.
+    onCleanup(() =>
+      query(
+        slow.url,
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      ),
+    );
     const h = await bot(SLOW_SERVICE, { ticketDatabaseUrl: slow.url });
-    await h.command('rollback 001');
-    const { incidentId } = await planCard(h);
-    await posted(h, 'Snapshot saved');
-    await h.press('incident_approve', incidentId, APPROVERS[0]);
-    await h.press('incident_approve', incidentId, APPROVERS[1]);
-    await posted(h, 'Step 2/3: running the down migration of `002_add_order_notes.ts`');
+    const { incidentId } = await rollbackIntoStepTwo(h);
     await eventually('the down sleeping in the service database', async () => (await sleeping(slow)).length === 1);
     // The pinned summary offers Stop now while the step runs, with the step_timeout in view.
     await eventually('the Stop now button on the summary', async () => stopButtons(h).length > 0);

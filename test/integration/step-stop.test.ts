@@ -64,7 +64,7 @@ describe('a down migration that hangs is stopped and rolled back', () => {
   const running = async () =>
     query<{ pid: number }>(
       db.url,
-      "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3600)%' AND pid <> pg_backend_pid()",
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(3600)%' AND pid <> pg_backend_pid()",
     );
 
   it('plans a JS down that never settles as not runnable, with the reason, instead of hanging the plan', async () => {

@@ -238,16 +238,23 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
     async close() {
       await harness.bot.close();
       // Remove this test's BullMQ keys so parallel files and later runs start clean.
-      const r = connectRedis(redisTargetOf(env));
-      const keys = (
-        await Promise.all(
-          (r instanceof Cluster ? r.nodes('master') : [r]).map((n) => n.keys(`*${rawEnv.QUEUE_PREFIX}*`)),
-        )
-      ).flat();
-      // One DEL for a single server; key by key on a Cluster, whose DEL cannot span hash slots.
-      if (!(r instanceof Cluster) && keys.length) await r.del(...keys);
-      else for (const key of keys) await r.del(key);
-      await r.quit();
+      // Bounded: a Redis that is gone (a test's own, stopped) must not hold up the cleanup.
+      const r = connectRedis(redisTargetOf(env), { maxRetriesPerRequest: 1, connectTimeout: 3000 });
+      r.on('error', () => undefined);
+      try {
+        const keys = (
+          await Promise.all(
+            (r instanceof Cluster ? r.nodes('master') : [r]).map((n) => n.keys(`*${rawEnv.QUEUE_PREFIX}*`)),
+          )
+        ).flat();
+        // One DEL for a single server; key by key on a Cluster, whose DEL cannot span hash slots.
+        if (!(r instanceof Cluster) && keys.length) await r.del(...keys);
+        else for (const key of keys) await r.del(key);
+      } catch {
+        // Redis gone (a test stopped its own): its keys went with it.
+      } finally {
+        r.disconnect();
+      }
       await slack.close();
       await Promise.all([ticketDb.drop(), stateDb.drop()]);
       await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,8 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { loadMigration } from '../../src/adapters/migrations/load-migration.js';
 import { createTestDatabase, type TemplateSpec, type TestDatabase } from './postgres.js';
+import { APPROVERS, type Harness } from './bot-harness.js';
+import { planCard, posted } from './bot-waits.js';
 
 /** The slow service migrated up with knex itself (001–003 in one batch), once per run. */
 const SLOW_TEMPLATE: TemplateSpec = {
@@ -51,4 +53,18 @@ export async function createSlowServiceDb(slowSeconds: number): Promise<TestData
   );
   await admin.end();
   return db;
+}
+
+/**
+ * On a harness pointed at the slow service: `/migrate rollback 001`, both approvals, and waits
+ * until step 2 (the sleeping down of 002) has started.
+ * @returns the incident and its channel
+ */
+export async function rollbackIntoStepTwo(h: Harness): Promise<{ incidentId: string; channel: string }> {
+  await h.command('rollback 001');
+  const card = await planCard(h);
+  await posted(h, 'Snapshot saved');
+  for (const approver of APPROVERS) await h.press('incident_approve', card.incidentId, approver);
+  await posted(h, 'Step 2/3: running the down migration of `002_add_order_notes.ts`');
+  return card;
 }
