@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../../src/shared/logger.js';
 import { startBot, type RunningBot } from '../../src/main/start-bot.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { Cluster } from 'ioredis';
+import { withDeadline } from '../../src/shared/deadline.js';
 import { connectRedis, redisTargetOf } from '../../src/adapters/redis/redis-connection.js';
 import { startSlackApiServer, type OpenedView, type SlackApiServer } from './slack-api-server.js';
 import { query } from './bot-waits.js';
@@ -236,7 +237,10 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
       return { status: res.status, body: res.body };
     },
     async close() {
-      await harness.bot.close();
+      // As the process does (SHUTDOWN_GRACE_SECONDS): running work gets 30 s, then the cleanup goes on without it.
+      await withDeadline(harness.bot.close(), 30_000, () => new Error('bot.close did not finish within 30 s')).catch(
+        (err: Error) => console.warn(`harness: ${err.message}; cleaning up anyway`),
+      );
       // Remove this test's BullMQ keys so parallel files and later runs start clean.
       // Bounded: a Redis that is gone (a test's own, stopped) must not hold up the cleanup.
       const r = connectRedis(redisTargetOf(env), { maxRetriesPerRequest: 1, connectTimeout: 3000 });
