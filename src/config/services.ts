@@ -195,8 +195,7 @@ export const ServiceSchema = z
     /** `SET lock_timeout` for every down migration (runbook 000 "Always Use lock_timeout"). */
     lock_timeout: DurationSchema.prefault('5s'),
     /**
-     * The longest one down migration may run (runbook 000 "Issue: Migration timeout": a hung
-     * migration must end): its `statement_timeout` (PostgreSQL "Client Connection Defaults"),
+     * The longest one down may run (runbook 000 "Issue: Migration timeout"): its `statement_timeout`
      * and the deadline after which the bot cancels the step (a JS down that awaits forever
      * included) and fails the incident. Shown on the plan card.
      */

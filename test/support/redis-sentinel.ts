@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './measure.js';
+import { redisAnswers } from './redis-server.js';
 
 /**
  * A Redis primary, one replica and three sentinels of the test's own, on free loopback ports
@@ -36,30 +37,6 @@ function start(args: string[], what: string): Promise<ChildProcess> {
   });
 }
 
-async function answers(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`redis on port ${port} did not answer: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      probe.disconnect();
-    }
-  }
-}
-
 /** Sends `SENTINEL <args>` to the sentinel on `port`. */
 async function sentinelCommand(port: number, ...args: string[]): Promise<unknown> {
   const s = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -89,7 +66,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       'redis-server (replica)',
     ),
   );
-  await Promise.all([answers(primary!), answers(replica!)]);
+  await Promise.all([redisAnswers(primary!), redisAnswers(replica!)]);
   const sentinels: ChildProcess[] = [];
   for (const port of sentinelPorts) {
     const conf = path.join(dir, `sentinel-${port}.conf`);
@@ -106,7 +83,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       ].join('\n'),
     );
     sentinels.push(await start([conf, '--sentinel'], 'redis-server --sentinel'));
-    await answers(port);
+    await redisAnswers(port);
   }
   const set: SentinelSet = {
     name: NAME,

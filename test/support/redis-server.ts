@@ -24,6 +24,36 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * Waits until a Redis server (or sentinel) on loopback `port` answers PING.
+ * @throws when it has not answered within 5 s
+ */
+export async function redisAnswers(port: number): Promise<void> {
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined); // refused while the server starts: retried below
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        probe.disconnect();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`redis-server on port ${port} did not answer within 5 s`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
  * Starts `redis-server` (Debian's package, on this machine's PATH) on a free port.
  * @throws naming the missing binary when redis-server cannot be started (tests fail, never skip)
  */
@@ -45,26 +75,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       );
       spawned.once('spawn', () => resolve());
     });
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined); // refused while the server starts: retried below
-    for (let i = 0; i < 100; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    probe.disconnect();
-    throw new Error(`redis-server on port ${port} did not answer within 5 s`);
+    await redisAnswers(port);
   };
   await start();
   return {

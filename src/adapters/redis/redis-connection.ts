@@ -56,10 +56,6 @@ export function connectRedis(target: RedisTarget, options: RedisOptions = {}): R
       return new Cluster(target.nodes, {
         lazyConnect: options.lazyConnect ?? false,
         redisOptions: { ...options, ...(target.password ? { password: target.password } : {}) },
-        // Fail fast like a single server would while the cluster has no answer, instead of queueing forever.
-        ...(options.maxRetriesPerRequest !== undefined && options.maxRetriesPerRequest !== null
-          ? { clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000) }
-          : {}),
       });
   }
 }

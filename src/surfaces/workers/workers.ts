@@ -129,9 +129,8 @@ function startRollbackWorker({ deps, options, connection }: WorkerContext): Work
               kind: 'state_db_back',
               downForMs: Date.now() - data.stateOutageSince,
             });
-          const { stateOutageSince: _, ...rest } = data;
-          await job.updateData(rest);
-          Object.assign(data, { stateOutageSince: undefined });
+          delete data.stateOutageSince;
+          await job.updateData(data);
         }
         const result = await runRollback(deps, data.incidentId);
         log.info({ result }, 'rollback job finished');
