@@ -42,6 +42,9 @@ export function createStatePool(config: pg.PoolConfig, onIdleError: (err: Error)
   const pool = new pg.Pool(config);
   pool.on('error', onIdleError);
   pool.on('connect', (client) => {
+    // A session the state database drops while checked out (an outage, a restart) emits `error` too;
+    // its pending query rejects anyway, so the event is logged, never left to crash the process.
+    client.on('error', onIdleError);
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((...args: unknown[]) => mapped(query(...args))) as typeof client.query;
   });

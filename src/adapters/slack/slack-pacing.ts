@@ -1,7 +1,6 @@
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.js';
-import { interactiveRedis } from '../redis/redis-deadline.js';
 
 /**
  * Slack's rate-limit tiers (docs.slack.dev "Rate limits"): calls per minute, per method, per
@@ -77,8 +76,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Paces Web API calls to Slack's limits before they are made: per method (its tier, per minute)
  * and per channel for new messages (about one a second, so no channel sees more than two in
  * any second). Counts live in Redis (rate-limiter-flexible, fixed windows), shared by the app and
- * every worker; when Redis is down or does not answer within a few ms ({@link interactiveRedis}),
- * an in-process limiter with the same limits takes over at once, so a press never waits on Redis.
+ * every worker; while the connection is down an in-process limiter with the same limits counts
+ * instead, at once (so a press never waits on Redis), and it also answers when a Redis call fails.
  * A call waits in place for its turn up to `maxWaitMs`; a best-effort decoration is skipped at
  * once; anything longer throws a retryable `slack_paced` carrying `retryAfterSec`, which the
  * notice delivery turns into a delayed job (no attempt spent).
@@ -92,15 +91,19 @@ export class SlackPacer {
   constructor(options: SlackPacerOptions) {
     this.maxWaitMs = options.maxWaitMs ?? 3000;
     this.redis = options.redis;
-    const limiter = (keyPrefix: string, points: number, duration: number): PacedLimit => ({
-      shared: new RateLimiterRedis({
-        storeClient: options.redis,
-        keyPrefix: `${options.prefix}:slack-pace:${keyPrefix}`,
-        points,
-        duration,
-      }),
-      local: new RateLimiterMemory({ points, duration }),
-    });
+    const limiter = (keyPrefix: string, points: number, duration: number): PacedLimit => {
+      const local = new RateLimiterMemory({ points, duration });
+      return {
+        shared: new RateLimiterRedis({
+          storeClient: options.redis,
+          keyPrefix: `${options.prefix}:slack-pace:${keyPrefix}`,
+          points,
+          duration,
+          insuranceLimiter: local,
+        }),
+        local,
+      };
+    };
     for (const tier of [1, 2, 3, 4] as const)
       this.tiers.set(
         tier,
@@ -113,10 +116,10 @@ export class SlackPacer {
   /** ms until `key` of `limiter` has room, consuming a point when it has (0); in-process when Redis does not answer. */
   private async take(limiter: PacedLimit, key: string): Promise<number> {
     try {
-      await interactiveRedis(this.redis, () => limiter.shared.consume(key)).catch((err: unknown) => {
-        if (err instanceof RateLimiterRes) throw err;
-        return limiter.local.consume(key);
-      });
+      // Disconnected: the in-process count at once. Connected: Redis's count, so every process shares
+      // one (a deadline here would split the count between the two and let a channel see more).
+      if (this.redis.status === 'ready') await limiter.shared.consume(key);
+      else await limiter.local.consume(key);
       return 0;
     } catch (res) {
       if (res instanceof RateLimiterRes) return Math.max(1, res.msBeforeNext);
