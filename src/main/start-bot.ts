@@ -27,6 +27,8 @@ import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.j
 import { runVerification } from '../adapters/postgres/verification-runner.js';
 import { expectedSchema, PostgresExpectedSchemaStore } from '../adapters/postgres/expected-schema.js';
 import { createRdsClient } from '../adapters/rds/create-rds-client.js';
+import { createS3Client } from '../adapters/s3/create-s3-client.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '../config/env.js';
 import type { ServiceConfig, ServicesConfig } from '../config/services.js';
 import type { SurfaceDeps } from '../surfaces/surface-deps.js';
@@ -160,6 +162,14 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   );
   if (role === 'all' || role === 'app') await slackReachable(client, env.SLACK_API_URL);
   const rds = lazy(() => createRdsClient());
+  const s3Clients = new Map<boolean, S3Client>();
+  const s3 = ({ forcePathStyle }: { forcePathStyle: boolean }): S3Client => {
+    const known = s3Clients.get(forcePathStyle);
+    if (known) return known;
+    const client = createS3Client({ forcePathStyle });
+    s3Clients.set(forcePathStyle, client);
+    return client;
+  };
 
   const outbox = new PostgresOutbox(pool, lockPool);
   const slack = new SlackNotifier(client, services, clock, logger, await loadTemplates(env.TEMPLATES_DIR));
@@ -170,6 +180,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const snapshots: SnapshotContext = {
     directory: env.SNAPSHOT_DIR,
     rds,
+    s3,
     protectedIds: async () => new Set((await repo.listOpen()).flatMap((i) => (i.snapshot ? [i.snapshot.id] : []))),
     pollSeconds: options.snapshotPollSeconds,
     pollCeilingSeconds: pollCeiling,

@@ -4,16 +4,20 @@
  * serve, environment variables nobody provides, references to ConfigMaps, Secrets or claims that
  * do not exist. Composition is resolved the way kustomize does it (resources, generators, images).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { EnvSchema } from '../../src/config/env.js';
+import { SnapshotConfigSchema } from '../../src/config/services.js';
 import { createMetrics } from '../../src/surfaces/ops/metrics.js';
 import { startOpsServer, type OpsServer } from '../../src/surfaces/ops/ops-server.js';
 
 const BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifests/kubernetes');
+const S3_OVERLAY = path.join(BASE, 'overlays/s3-snapshots');
+const { applyPatch } = fastJsonPatch;
 
 type Obj = {
   apiVersion: string;
@@ -59,24 +63,49 @@ interface Composed {
   images: Array<{ name: string; newName?: string; newTag?: string }>;
 }
 
-/** Resolves the base as kustomize would: every resource file's documents, the configMapGenerator's ConfigMaps, the image overrides. */
+/** A kustomize patch: a JSON 6902 list (applied with fast-json-patch), or a strategic one that deletes its target. */
+interface KustomizePatch {
+  target: { kind: string; name: string };
+  patch: string;
+}
+
+/**
+ * Resolves a kustomization as kustomize would, for what these manifests use: resources (files,
+ * and directories that are kustomizations themselves, i.e. an overlay's base), the
+ * configMapGenerator (with `behavior: merge | replace` over the base's), image overrides, and
+ * patches (JSON 6902 lists, and `$patch: delete`).
+ */
 function compose(dir: string): Composed {
   const k = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as {
     resources: string[];
-    configMapGenerator?: Array<{ name: string; literals?: string[]; files?: string[] }>;
+    configMapGenerator?: Array<{
+      name: string;
+      behavior?: 'create' | 'merge' | 'replace';
+      literals?: string[];
+      files?: string[];
+    }>;
     images?: Composed['images'];
+    patches?: KustomizePatch[];
   };
-  const objects: Obj[] = [];
+  let objects: Obj[] = [];
+  const configMaps = new Map<string, Record<string, string>>();
+  const images: Composed['images'] = [];
   for (const file of k.resources) {
     const full = path.join(dir, file);
     expect(existsSync(full), `kustomization resource ${file} exists`).toBe(true);
+    if (statSync(full).isDirectory()) {
+      const inner = compose(full);
+      objects.push(...inner.objects);
+      for (const [name, data] of inner.configMaps) configMaps.set(name, data);
+      images.push(...inner.images);
+      continue;
+    }
     for (const doc of parseAllDocuments(readFileSync(full, 'utf8'))) {
       expect(doc.errors, `${file} parses`).toEqual([]);
       const o = doc.toJS() as Obj | null;
       if (o) objects.push(o);
     }
   }
-  const configMaps = new Map<string, Record<string, string>>();
   for (const g of k.configMapGenerator ?? []) {
     const data: Record<string, string> = {};
     for (const l of g.literals ?? []) data[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
@@ -84,16 +113,33 @@ function compose(dir: string): Composed {
       expect(existsSync(path.join(dir, f)), `generator file ${f} exists`).toBe(true);
       data[path.basename(f)] = readFileSync(path.join(dir, f), 'utf8');
     }
-    configMaps.set(g.name, data);
+    const behavior = g.behavior ?? 'create';
+    expect(
+      configMaps.has(g.name),
+      `ConfigMap ${g.name} ${behavior === 'create' ? 'is new' : 'exists in the base'}`,
+    ).toBe(behavior !== 'create');
+    configMaps.set(g.name, behavior === 'merge' ? { ...configMaps.get(g.name), ...data } : data);
   }
-  return { objects, configMaps, images: k.images ?? [] };
+  for (const p of k.patches ?? []) {
+    const hits = objects.filter((o) => o.kind === p.target.kind && o.metadata.name === p.target.name);
+    expect(hits.length, `patch target ${p.target.kind}/${p.target.name} exists`).toBe(1);
+    const patch = parse(p.patch) as Operation[] | { $patch?: string };
+    if (Array.isArray(patch))
+      applyPatch(hits[0]!, patch, true); // throws when a `test` op fails
+    else if (patch.$patch === 'delete') objects = objects.filter((o) => o !== hits[0]);
+    else throw new Error(`unsupported patch for ${p.target.name}`);
+  }
+  return { objects, configMaps, images: [...images, ...(k.images ?? [])] };
 }
 
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-describe('Kubernetes manifests (kustomize base)', () => {
-  const base = compose(BASE);
+describe.each([
+  ['kustomize base', BASE],
+  ['S3 snapshot overlay', S3_OVERLAY],
+])('Kubernetes manifests (%s)', (_, dir) => {
+  const base = compose(dir);
   const deployments = base.objects.filter((o): o is Deployment => o.kind === 'Deployment');
   const secrets = new Map(
     base.objects
@@ -257,6 +303,48 @@ describe('Kubernetes manifests (kustomize base)', () => {
           ).toBe(true);
         expect(base.images.map((i) => i.name)).toContain(c.image);
       }
+    }
+  });
+});
+
+describe('Kubernetes manifests: the S3 snapshot overlay', () => {
+  const overlay = compose(S3_OVERLAY);
+  const deployments = overlay.objects.filter((o): o is Deployment => o.kind === 'Deployment');
+
+  it('needs no ReadWriteMany volume: no claim, every pod keeps only a bounded scratch directory', () => {
+    expect(overlay.objects.filter((o) => o.kind === 'PersistentVolumeClaim')).toEqual([]);
+    expect(deployments).toHaveLength(2);
+    for (const d of deployments) {
+      const volumes = d.spec.template.spec.volumes ?? [];
+      expect(
+        volumes.some((v) => v.persistentVolumeClaim),
+        d.metadata.name,
+      ).toBe(false);
+      expect(volumes.find((v) => v.name === 'snapshots')).toEqual({
+        name: 'snapshots',
+        emptyDir: { sizeLimit: '1Gi' },
+      });
+    }
+  });
+
+  it("every pg_dump service stores in S3 (checked by the bot's own schema), with a region and an AWS identity", () => {
+    const file = parse(overlay.configMaps.get('migrate-bot-services')!['services.yaml']!) as {
+      services: Record<string, { snapshot: unknown }>;
+    };
+    for (const [name, s] of Object.entries(file.services)) {
+      const snap = SnapshotConfigSchema.parse(s.snapshot);
+      if (snap.provider === 'pg_dump') expect(snap.storage, name).toBe('s3');
+    }
+    expect(overlay.configMaps.get('migrate-bot-env')!.AWS_REGION).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+    expect(overlay.configMaps.get('migrate-bot-env')!.SNAPSHOT_DIR).toBeDefined(); // kept from the base
+    const accounts = overlay.objects.filter((o) => o.kind === 'ServiceAccount');
+    for (const d of deployments) {
+      const sa = (d.spec.template.spec as { serviceAccountName?: string }).serviceAccountName;
+      const account = accounts.find((a) => a.metadata.name === sa) as
+        | (Obj & { metadata: { annotations?: Record<string, string> } })
+        | undefined;
+      expect(account, `${d.metadata.name} runs as an existing service account`).toBeDefined();
+      expect(account!.metadata.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\//);
     }
   });
 });

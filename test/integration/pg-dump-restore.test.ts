@@ -1,9 +1,10 @@
+import { LocalDumpStore } from '../../src/adapters/pgdump/local-dump-store.js';
 import type { AppError } from '../../src/shared/errors.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { PgDumpSnapshotProvider } from '../../src/adapters/pgdump/pg-dump-provider.js';
 import { PgDumpRestorer } from '../../src/adapters/pgdump/pg-dump-restorer.js';
 import { databaseExists } from '../../src/adapters/pgdump/pg-restore.js';
@@ -39,10 +40,10 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
   beforeAll(async () => {
     db = await createTicketServiceDb();
     dir = await mkdtemp(path.join(os.tmpdir(), 'mb-restore-'));
-    provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, store: new LocalDumpStore(dir), clock: systemClock });
     restorer = new PgDumpRestorer({
       databaseUrl: db.url,
-      directory: dir,
+      store: new LocalDumpStore(dir),
       service: 'ticket-service',
       verify: (r) => provider.verify(r),
       clock: systemClock,
@@ -81,10 +82,14 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
   it('fails a tampered dump with the expected and found sha256, before and at restore time, and creates nothing', async () => {
     const copyDir = await mkdtemp(path.join(os.tmpdir(), 'mb-tamper-'));
     try {
-      const p2 = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: copyDir, clock: systemClock });
+      const p2 = new PgDumpSnapshotProvider({
+        databaseUrl: db.url,
+        store: new LocalDumpStore(copyDir),
+        clock: systemClock,
+      });
       const r2 = new PgDumpRestorer({
         databaseUrl: db.url,
-        directory: copyDir,
+        store: new LocalDumpStore(copyDir),
         service: 'ticket-service',
         verify: (r) => p2.verify(r),
         clock: systemClock,
@@ -113,14 +118,18 @@ describe('pg_dump restore: checked before opening, never a half-made target', ()
 
   it('drops the database it created when pg_restore fails, and says so', async () => {
     // A role the dump needs does not exist on purpose: a table whose restore fails half-way.
+    const badDir = await mkdtemp(path.join(os.tmpdir(), 'mb-restore-bad-'));
+    onTestFinished(() => rm(badDir, { recursive: true, force: true }));
+    const badStore = new LocalDumpStore(badDir);
+    await badStore.writeManifest({ id: record.id, service: 'ticket-service', createdAt: record.createdAt });
+    await writeFile(path.join(badDir, `${record.id}.dump`), 'PGDMP garbage');
     const failing = new PgDumpRestorer({
       databaseUrl: db.url,
-      directory: dir,
+      store: badStore,
       service: 'ticket-service',
-      verify: async (r) => ({ ...r, location: path.join(dir, 'not-a-dump.dump') }),
+      verify: async (r) => r, // passes the garbage on, so pg_restore itself fails
       clock: systemClock,
     });
-    await writeFile(path.join(dir, 'not-a-dump.dump'), 'PGDMP garbage');
     const target = failing.targetName(new Date(Date.now() + 1000));
     const h = hooks();
     const err = await failing

@@ -1,3 +1,4 @@
+import { LocalDumpStore } from '../../src/adapters/pgdump/local-dump-store.js';
 import type { AppError } from '../../src/shared/errors.js';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,7 +57,11 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   });
 
   it('dumps, verifies (sha256 + pg_restore --list), and restores into a new database with identical schema and row counts', async () => {
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: db.url,
+      store: new LocalDumpStore(dir),
+      clock: systemClock,
+    });
     const progress: string[] = [];
     const record = await provider.create(
       request('pre-rollback-ticket-service-20261121-030000'),
@@ -79,7 +84,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
 
     const restorer = new PgDumpRestorer({
       databaseUrl: db.url,
-      directory: dir,
+      store: new LocalDumpStore(dir),
       service: 'ticket-service',
       verify: (r) => provider.verify(r),
       clock: systemClock,
@@ -119,14 +124,22 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   });
 
   it('detects a dump that changed after it was taken', async () => {
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: db.url,
+      store: new LocalDumpStore(dir),
+      clock: systemClock,
+    });
     const record = await provider.create(request('pre-rollback-ticket-service-20261121-031000'));
     await writeFile(record.location!, 'tampered');
     await expect(provider.verify(record)).rejects.toMatchObject({ code: 'snapshot_verification_failed' });
   });
 
   it('hashes while streaming; the rollback gate trusts an unchanged file and re-reads a changed one', async () => {
-    const provider = new PgDumpSnapshotProvider({ databaseUrl: db.url, directory: dir, clock: systemClock });
+    const provider = new PgDumpSnapshotProvider({
+      databaseUrl: db.url,
+      store: new LocalDumpStore(dir),
+      clock: systemClock,
+    });
     const record = await provider.create(request('pre-rollback-ticket-service-20261121-032000'));
     const { createHash } = await import('node:crypto');
     const { readFile } = await import('node:fs/promises');
@@ -149,7 +162,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   it('does not wait behind an ACCESS EXCLUSIVE lock: fails after --lock-wait-timeout naming the table and its holder', async () => {
     const provider = new PgDumpSnapshotProvider({
       databaseUrl: db.url,
-      directory: dir,
+      store: new LocalDumpStore(dir),
       clock: systemClock,
       lockWaitTimeout: '500ms',
     });
@@ -181,7 +194,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
       const protectedId = 'pre-rollback-ticket-service-20261121-040000';
       const provider = new PgDumpSnapshotProvider({
         databaseUrl: db.url,
-        directory: keepDir,
+        store: new LocalDumpStore(keepDir),
         clock: systemClock,
         keep: 2,
         protectedIds: async () => new Set([protectedId]),
@@ -204,7 +217,11 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     const holder = new pg.Client({ connectionString: url.toString() });
     await holder.connect();
     try {
-      const provider = new PgDumpSnapshotProvider({ databaseUrl: url.toString(), directory: dir, clock: systemClock });
+      const provider = new PgDumpSnapshotProvider({
+        databaseUrl: url.toString(),
+        store: new LocalDumpStore(dir),
+        clock: systemClock,
+      });
       const err = await provider
         .create(request('pre-rollback-ticket-service-20261121-045000'))
         .catch((e: unknown) => e);
@@ -223,7 +240,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
   it('fails with a clear, secret-free error when the database is unreachable', async () => {
     const provider = new PgDumpSnapshotProvider({
       databaseUrl: 'postgres://app:pw-secret@127.0.0.1:1/none',
-      directory: dir,
+      store: new LocalDumpStore(dir),
       clock: systemClock,
     });
     const err = await provider.create(request('pre-rollback-ticket-service-20261121-050000')).catch((e: unknown) => e);
@@ -238,7 +255,7 @@ describe('pg_dump snapshots against real PostgreSQL', () => {
     await writeFile(bin, '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n', { mode: 0o755 });
     const provider = new PgDumpSnapshotProvider({
       databaseUrl: db.url,
-      directory: path.join(dir, 'old-client'),
+      store: new LocalDumpStore(path.join(dir, 'old-client')),
       clock: systemClock,
       pgDumpPath: bin,
     });

@@ -33,15 +33,22 @@ export const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000):
     timeoutMs,
   );
 
-/** Waits for the plan card and returns the incident id its Approve button carries, and its channel. */
-export async function planCard(h: Harness): Promise<{ incidentId: string; channel: string }> {
-  const call = await posted(h, '"action_id":"incident_approve"');
-  const blocks = call.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
-  // The button's value is `<incident id>:<plan digest prefix>`.
-  const incidentId = blocks
-    .flatMap((b) => b.elements ?? [])
-    .find((e) => e.action_id === 'incident_approve')
-    ?.value?.split(':')[0];
+/**
+ * Waits for the plan card and returns the incident id its Approve button carries, and its channel;
+ * with `except`, the card of another incident than that one (a second incident of the same test).
+ */
+export async function planCard(h: Harness, except?: string): Promise<{ incidentId: string; channel: string }> {
+  const approveOf = (call: RecordedCall): string | undefined =>
+    ((call.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'incident_approve')
+      // The button's value is `<incident id>:<plan digest prefix>`.
+      ?.value?.split(':')[0];
+  const call = await h.slack.waitForCall('chat.postMessage', (c) => {
+    const id = approveOf(c);
+    return id !== undefined && id !== except;
+  });
+  const incidentId = approveOf(call);
   if (!incidentId) throw new Error('the plan card carries no incident id');
   return { incidentId, channel: call.args.channel as string };
 }

@@ -15,7 +15,12 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
       .replace(/_SERVICE$/, '')}_DATABASE_URL`,
     database_url: url,
     migrations: migrations as unknown as ServiceConfig['migrations'],
-    snapshot: { provider: 'pg_dump', lock_wait_timeout: DurationSchema.parse('1min') },
+    snapshot: {
+      provider: 'pg_dump',
+      lock_wait_timeout: DurationSchema.parse('1min'),
+      storage: 'local',
+      force_path_style: false,
+    },
     approvals: { required: 2, destructive: 2, approvers: ['U0SRE001', 'U0OWN001'] },
     access: {
       requesters: 'anyone',

@@ -1,10 +1,6 @@
 import { pgClientInvocation, pgToolEnv } from './pg-client-env.js';
 import { code, strong, words } from '../../shared/words.js';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type {
@@ -18,8 +14,9 @@ import type { Clock } from '../../shared/clock.js';
 import { formatDuration } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { pruneDumps } from './pg-dump-retention.js';
-import { describeLockHolders, dumpToFile, lockWaitTable, PgDumpFailed, type StreamedDump } from './pg-dump-stream.js';
+import { type DumpManifest, type DumpStore, pruneDumps, type StoredDump } from './dump-store.js';
+import { describeLockHolders, lockWaitTable, PgDumpFailed, type StreamedDump, streamPgDump } from './pg-dump-stream.js';
+import { inspectArchive } from './pg-restore.js';
 import { formatBytes } from '../../domain/triage/safe-value.js';
 
 const run = promisify(execFile);
@@ -36,8 +33,8 @@ const TRANSIENT_DUMP_FAILURE =
 export interface PgDumpProviderOptions {
   /** Connection string of the service database (secret: the password goes to PGPASSWORD, never to argv). */
   databaseUrl: string;
-  /** Directory for dumps (SNAPSHOT_DIR); created if missing. */
-  directory: string;
+  /** Where dumps are kept: a directory (SNAPSHOT_DIR) or an S3 bucket. */
+  store: DumpStore;
   clock: Clock;
   /** pg_dump / pg_restore binaries; default from PATH. */
   pgDumpPath?: string;
@@ -88,29 +85,18 @@ async function serverMajor(databaseUrl: string): Promise<number | null> {
   }
 }
 
-/** sha256 of a file, hex; streams, so memory stays flat for large dumps. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /**
  * Snapshot provider that writes a custom-format logical dump (`pg_dump -Fc`) of the
  * service database (runbook 001 "Logical Backup", runbook 002 "Create Pre-Migration
- * Backup"). The dump is written to `<name>.dump.partial` and renamed when complete,
- * with a `<name>.json` manifest beside it (sha256, size, incident), so a crash never
- * leaves a dump that looks finished.
+ * Backup") into a {@link DumpStore} (a directory, or S3), hashing it while it streams, reading
+ * its table of contents back with `pg_restore --list`, and only then writing the `<name>.json`
+ * manifest (sha256, size, incident) that marks it finished, so a crash never leaves a dump that
+ * looks finished.
  */
 export class PgDumpSnapshotProvider implements SnapshotProvider {
   readonly kind = 'pg_dump' as const;
 
   constructor(private readonly options: PgDumpProviderOptions) {}
-
-  private files(name: string): { dump: string; manifest: string; partial: string } {
-    const dump = path.resolve(this.options.directory, `${name}.dump`);
-    return { dump, manifest: path.resolve(this.options.directory, `${name}.json`), partial: `${dump}.partial` };
-  }
 
   /** pg_dump's connection string (no password) and its environment (libpq's variables and PGPASSWORD only). */
   private invocation(): { url: string; env: NodeJS.ProcessEnv } {
@@ -118,57 +104,64 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
   }
 
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
-    const { dump, manifest, partial } = this.files(req.name);
+    const { store } = this.options;
     // A retried job finds its own finished dump: success, no second dump.
-    const existing = await readFile(manifest, 'utf8')
-      .then((t) => JSON.parse(t) as SnapshotRecord)
-      .catch(() => null);
-    if (existing) return this.verify(existing);
+    const existing = await store.readManifest(req.name);
+    if (existing) return this.verify(recordOf(existing));
 
     await this.assertClientCanDump(req.service);
-    await mkdir(this.options.directory, { recursive: true });
+    await store.preflight(req.service);
     const started = this.options.clock.now();
     await onProgress?.(`Snapshot \`${req.name}\` (pg_dump) creating…`);
-    let streamed: StreamedDump;
     const { url, env } = this.invocation();
+    let streamed: StreamedDump<StoredDump>;
     try {
-      streamed = await dumpToFile({
-        bin: this.options.pgDumpPath ?? 'pg_dump',
-        args: [
-          '--format=custom',
-          '--no-password',
-          `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`,
-          `--dbname=${url}`,
-        ],
-        env,
-        file: partial,
-        timeoutMs: this.options.timeoutMs ?? 3_600_000,
-      });
-      await rename(partial, dump);
+      streamed = await streamPgDump(
+        {
+          bin: this.options.pgDumpPath ?? 'pg_dump',
+          args: [
+            '--format=custom',
+            '--no-password',
+            `--lock-wait-timeout=${this.options.lockWaitTimeout ?? '1min'}`,
+            `--dbname=${url}`,
+          ],
+          env,
+          timeoutMs: this.options.timeoutMs ?? 3_600_000,
+        },
+        (archive) => store.write(req.name, archive, req),
+      );
     } catch (cause) {
-      await rm(partial, { force: true });
-      throw await this.dumpError(cause, req.service);
+      throw cause instanceof AppError ? cause : await this.dumpError(cause, req.service);
     }
-    const fileStat = await stat(dump);
+    const { stored } = streamed;
     const record: SnapshotRecord = {
       id: req.name,
       provider: 'pg_dump',
       status: 'available',
       createdAt: started.toISOString(),
-      location: dump,
+      location: stored.location,
       sha256: streamed.sha256,
       sizeBytes: streamed.sizeBytes,
-      file: { mtimeMs: fileStat.mtimeMs, ino: fileStat.ino },
+      ...(stored.file ? { file: stored.file } : {}),
+      ...(stored.etag ? { etag: stored.etag } : {}),
       elapsedMs: this.options.clock.now().getTime() - started.getTime(),
     };
-    await this.listContents(dump); // integrity: pg_restore can read the archive
-    await writeFile(
-      manifest,
-      `${JSON.stringify({ ...record, incidentId: req.incidentId, service: req.service, migration: req.migration }, null, 2)}\n`,
-    );
+    // Integrity: pg_restore can read the stored archive's table of contents.
+    await inspectArchive(await store.open(req.name), { whole: false, pgRestorePath: this.options.pgRestorePath });
+    await store.writeManifest({
+      id: record.id,
+      service: req.service,
+      createdAt: record.createdAt,
+      sha256: streamed.sha256,
+      sizeBytes: streamed.sizeBytes,
+      location: stored.location,
+      ...(stored.etag ? { etag: stored.etag } : {}),
+      incidentId: req.incidentId,
+      migration: req.migration,
+    });
     if (this.options.keep !== undefined) {
       const protectedIds = new Set([...((await this.options.protectedIds?.()) ?? []), req.name]);
-      const removed = await pruneDumps(this.options.directory, req.service, this.options.keep, protectedIds);
+      const removed = await pruneDumps(store, req.service, this.options.keep, protectedIds);
       if (removed.length)
         await onProgress?.(
           `Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`,
@@ -201,36 +194,36 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
   }
 
   /**
-   * Checks the dump against its record: size, sha256 and `pg_restore --list`. With
-   * `rehash: 'if_changed'` (the rollback gate) a file whose size, mtime and inode are still the
-   * recorded ones is trusted without reading it again, so approval → rollback does not grow
-   * with the dump's size; `'always'` (the default; restores) reads it whole.
+   * Checks the dump against its record: size, sha256 and `pg_restore --list`, in one streamed
+   * read. With `rehash: 'if_changed'` (the rollback gate) a dump the store says is unchanged (a
+   * file's size, mtime and inode; an object's size and ETag) is trusted without reading it
+   * again, so approval → rollback does not grow with the dump's size; `'always'` (the default;
+   * restores) reads it whole.
+   * @throws AppError `snapshot_not_found`, `snapshot_verification_failed`
    */
   async verify(record: SnapshotRecord, options: VerifyOptions = {}): Promise<SnapshotRecord> {
-    const file = record.location ?? this.files(record.id).dump;
-    const now = await stat(file).catch((cause: unknown) => {
-      throw new AppError({
-        code: 'snapshot_not_found',
-        message: `dump ${file} is missing`,
-        cause,
-        userMessage: words`Snapshot ${code(record.id)} is missing from the snapshot directory.`,
-      });
-    });
+    const { store } = this.options;
     if (
       options.rehash === 'if_changed' &&
-      record.file &&
-      record.sizeBytes === now.size &&
-      record.file.mtimeMs === now.mtimeMs &&
-      record.file.ino === now.ino
+      (await store.unchanged(record.id, {
+        location: record.location ?? '',
+        ...(record.file ? { file: record.file } : {}),
+        ...(record.etag ? { etag: record.etag } : {}),
+        ...(record.sizeBytes !== undefined ? { sizeBytes: record.sizeBytes } : {}),
+      }))
     ) {
       return { ...record, status: 'available' };
     }
-    const [actual] = await Promise.all([sha256File(file), this.listContents(file)]);
-    const size = now.size;
+    const read = await inspectArchive(await store.open(record.id), {
+      whole: true,
+      pgRestorePath: this.options.pgRestorePath,
+    });
+    const size = read.sizeBytes!;
+    const actual = read.sha256!;
     if (record.sizeBytes !== undefined && size !== record.sizeBytes) {
       throw new AppError({
         code: 'snapshot_verification_failed',
-        message: `size of ${file} is ${size} bytes, recorded ${record.sizeBytes}`,
+        message: `size of ${record.location ?? record.id} is ${size} bytes, recorded ${record.sizeBytes}`,
         details: { expected: { sizeBytes: record.sizeBytes }, found: { sizeBytes: size } },
         userMessage: words`Snapshot ${code(record.id)} is ${size} bytes but was recorded as ${record.sizeBytes} bytes: it changed after it was taken. Do not use it; take a new snapshot.`,
       });
@@ -238,7 +231,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     if (record.sha256 && actual !== record.sha256) {
       throw new AppError({
         code: 'snapshot_verification_failed',
-        message: `sha256 of ${file} is ${actual}, recorded ${record.sha256}`,
+        message: `sha256 of ${record.location ?? record.id} is ${actual}, recorded ${record.sha256}`,
         details: { expected: { sha256: record.sha256 }, found: { sha256: actual } },
         userMessage: words`Snapshot ${code(record.id)} does not match its recorded sha256 (expected ${code(record.sha256)}, found ${code(actual)}): it changed after it was taken. Do not use it; take a new snapshot.`,
       });
@@ -273,23 +266,18 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
       userMessage: words`The pg_dump snapshot of ${strong(service)} failed: ${stderr.split('\n')[0] ?? 'unknown error'}. Nothing was changed.`,
     });
   }
+}
 
-  /** `pg_restore --list`: proves the archive is readable. @returns number of TOC entries */
-  private async listContents(file: string): Promise<number> {
-    try {
-      const { stdout } = await run(this.options.pgRestorePath ?? 'pg_restore', ['--list', file], {
-        env: pgToolEnv(),
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
-    } catch (cause) {
-      throw new AppError({
-        code: 'snapshot_verification_failed',
-        message: `pg_restore --list ${file} failed: ${(cause as Error).message}`,
-        cause,
-        userMessage:
-          'The pg_dump snapshot could not be read back with `pg_restore --list`. Do not proceed without a readable snapshot.',
-      });
-    }
-  }
+/** A snapshot record from a dump's manifest. */
+export function recordOf(m: DumpManifest): SnapshotRecord {
+  return {
+    id: m.id,
+    provider: 'pg_dump',
+    status: 'available',
+    createdAt: m.createdAt,
+    ...(m.location ? { location: m.location } : {}),
+    ...(m.sha256 ? { sha256: m.sha256 } : {}),
+    ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}),
+    ...(m.etag ? { etag: m.etag } : {}),
+  };
 }

@@ -1,5 +1,4 @@
 import { code, strong, words } from '../../shared/words.js';
-import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type {
@@ -11,7 +10,8 @@ import type {
   SnapshotSummary,
 } from '../../domain/snapshots/restorer.js';
 import type { SnapshotProgress, SnapshotProvider, SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
-import { listDumpManifests, readDumpManifest } from './pg-dump-retention.js';
+import type { DumpStore } from './dump-store.js';
+import { recordOf } from './pg-dump-provider.js';
 import {
   assertRestoreTarget,
   createDatabase,
@@ -28,8 +28,8 @@ import type { RestorePurpose } from '../../domain/snapshots/snapshot-name.js';
 export interface PgDumpRestorerOptions {
   /** Connection string of the service database: its server hosts the new database. */
   databaseUrl: string;
-  /** SNAPSHOT_DIR, where dumps and their manifests are. */
-  directory: string;
+  /** Where dumps and their manifests are (SNAPSHOT_DIR or an S3 bucket). */
+  store: DumpStore;
   /** Service name: only this service's dumps can be restored. */
   service: string;
   /** The pg_dump provider's integrity check (size, sha256, `pg_restore --list`). */
@@ -41,7 +41,8 @@ export interface PgDumpRestorerOptions {
  * Restorer for pg_dump snapshots: `pg_restore` into a NEW database on the same server
  * (runbook 003 "Restore to a new DB instance (do not overwrite prod)"). The dump's size and
  * sha256 are checked against its manifest and `pg_restore --list` must read it, before the
- * incident opens and again right before the restore. The target database is created by this
+ * incident opens and again right before the restore; the restore streams it from its store (a
+ * directory or S3) into pg_restore and checks the sha256 again on the way. The target database is created by this
  * incident (the event log records it); if `pg_restore` fails, that database is dropped.
  */
 export class PgDumpRestorer implements Restorer {
@@ -58,7 +59,7 @@ export class PgDumpRestorer implements Restorer {
   }
 
   async recent(limit: number): Promise<SnapshotSummary[]> {
-    const manifests = await listDumpManifests(this.options.directory, this.options.service);
+    const manifests = await this.options.store.list(this.options.service);
     return manifests
       .reverse()
       .slice(0, limit)
@@ -72,26 +73,18 @@ export class PgDumpRestorer implements Restorer {
 
   /** The dump's manifest as a snapshot record, after its integrity check. */
   private async verified(snapshotId: string): Promise<SnapshotRecord> {
-    const manifest = await readDumpManifest(this.options.directory, snapshotId);
+    const manifest = await this.options.store.readManifest(snapshotId);
     if (!manifest || manifest.service !== this.options.service) {
       throw new AppError({
         code: 'restore_snapshot_unknown',
-        message: `no pg_dump snapshot ${snapshotId} of ${this.options.service} in ${this.options.directory}`,
+        message: `no pg_dump snapshot ${snapshotId} of ${this.options.service} in ${this.options.store.where}`,
         details: { snapshotId, foreignService: manifest?.service ?? null },
         userMessage: manifest
           ? words`Snapshot ${code(snapshotId)} is a dump of ${strong(manifest.service)}, not of ${strong(this.options.service)}. Nothing was opened.`
           : words`There is no snapshot ${code(snapshotId)} of ${strong(this.options.service)}. Nothing was opened.`,
       });
     }
-    return this.options.verify({
-      id: manifest.id,
-      provider: 'pg_dump',
-      status: 'available',
-      createdAt: manifest.createdAt,
-      location: manifest.location ?? path.resolve(this.options.directory, `${manifest.id}.dump`),
-      ...(manifest.sha256 ? { sha256: manifest.sha256 } : {}),
-      ...(manifest.sizeBytes !== undefined ? { sizeBytes: manifest.sizeBytes } : {}),
-    });
+    return this.options.verify(recordOf(manifest));
   }
 
   async check(req: RestoreCheck): Promise<void> {
@@ -149,7 +142,7 @@ export class PgDumpRestorer implements Restorer {
     await hooks.targetCreated(req.target);
     await onProgress?.(`Restoring \`${req.snapshotId}\` into the new database \`${req.target}\` with pg_restore…`);
     try {
-      const url = await pgRestoreInto(databaseUrl, record.location!, req.target);
+      const url = await pgRestoreInto(databaseUrl, await this.options.store.open(record.id), req.target, record.sha256);
       return { identifier: req.target, endpoint: url, elapsedMs: this.options.clock.now().getTime() - started };
     } catch (err) {
       // Never a half-made target: drop the database this incident just created.

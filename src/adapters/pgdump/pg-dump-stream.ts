@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { type Readable, Transform } from 'node:stream';
 import pg from 'pg';
 import { describeBlockers, type BlockingSession } from '../postgres/rollback-lock.js';
 
-/** What {@link dumpToFile} wrote. */
-export interface StreamedDump {
-  /** Hex sha256 of the bytes written, computed while they streamed (no second read). */
+/** What {@link streamPgDump} streamed, and what the sink returned. */
+export interface StreamedDump<T> {
+  /** Hex sha256 of the archive, computed while it streamed (no second read). */
   sha256: string;
   sizeBytes: number;
+  stored: T;
 }
 
 /** A pg_dump that exited non-zero, with its stderr (secret-free: the password travels in PGPASSWORD). */
@@ -26,19 +25,19 @@ export class PgDumpFailed extends Error {
 const STDERR_CAP = 64 * 1024;
 
 /**
- * Runs pg_dump with its archive on stdout and streams it into `file`, hashing and counting the
- * bytes on the way (pg_dump docs: `-Fc` "is compressed by default"; with no `--file` the output
- * goes to stdout), so the dump is read from disk zero times after it is written. pg_dump is
- * killed after `timeoutMs`.
- * @throws {@link PgDumpFailed} when pg_dump exits non-zero; the spawn error when it cannot start
+ * Runs pg_dump with its archive on stdout (pg_dump docs: with no `--file` the output goes to
+ * stdout; `-Fc` "is compressed by default") and hands the stream to `sink` (a file, an S3
+ * upload), hashing and counting the bytes on the way, so the dump is never read back to be
+ * hashed. The stream ends only once pg_dump has exited 0: a pg_dump that fails makes the stream
+ * fail with {@link PgDumpFailed}, so no sink ever completes a broken dump. pg_dump is killed
+ * after `timeoutMs`.
+ * @throws {@link PgDumpFailed} when pg_dump exits non-zero; the spawn error when it cannot start;
+ *   the sink's own error
  */
-export async function dumpToFile(options: {
-  bin: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  file: string;
-  timeoutMs: number;
-}): Promise<StreamedDump> {
+export async function streamPgDump<T>(
+  options: { bin: string; args: string[]; env: NodeJS.ProcessEnv; timeoutMs: number },
+  sink: (archive: Readable) => Promise<T>,
+): Promise<StreamedDump<T>> {
   const child = spawn(options.bin, options.args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -48,6 +47,7 @@ export async function dumpToFile(options: {
     child.once('error', reject);
     child.once('close', (code) => resolve(code));
   });
+  exited.catch(() => undefined);
   const hash = createHash('sha256');
   let sizeBytes = 0;
   const tap = new Transform({
@@ -56,15 +56,27 @@ export async function dumpToFile(options: {
       sizeBytes += chunk.length;
       done(null, chunk);
     },
+    flush(done) {
+      exited.then(
+        (code) => done(code === 0 ? null : new PgDumpFailed(stderr, code)),
+        (err: Error) => done(err),
+      );
+    },
   });
+  child.stdout.on('error', (err) => tap.destroy(err));
+  child.once('error', (err) => tap.destroy(err));
   const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs);
   try {
-    const [, code] = await Promise.all([pipeline(child.stdout, tap, createWriteStream(options.file)), exited]);
+    const stored = await sink(child.stdout.pipe(tap));
+    const code = await exited;
     if (code !== 0) throw new PgDumpFailed(stderr, code);
+    return { sha256: hash.digest('hex'), sizeBytes, stored };
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    throw err;
   } finally {
     clearTimeout(timer);
   }
-  return { sha256: hash.digest('hex'), sizeBytes };
 }
 
 /**

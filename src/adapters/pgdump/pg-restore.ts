@@ -1,13 +1,14 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { connectClient } from '../postgres/connect.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { utcSecondStamp } from '../../shared/clock.js';
-import { pgClientInvocation } from './pg-client-env.js';
-
-const run = promisify(execFile);
+import { pgClientInvocation, pgToolEnv } from './pg-client-env.js';
 
 /**
  * `<db>_recovery_<yyyymmdd_hhmmss>` (UTC), to the second so two restores in one minute get
@@ -102,26 +103,130 @@ export async function dropDatabase(databaseUrl: string, target: string): Promise
 }
 
 /**
- * `pg_restore --exit-on-error` of a custom-format dump into the existing database `target`
- * (the password travels in PGPASSWORD, never in argv).
+ * `pg_restore --exit-on-error` of a custom-format dump, streamed into its stdin, into the
+ * existing database `target` (the password travels in PGPASSWORD, never in argv). pg_restore
+ * reads a custom-format archive from a pipe in order (PostgreSQL docs, pg_restore: "If not
+ * specified, the standard input is used"), which is how pg_dump wrote it; the bytes are hashed
+ * on the way and must match `sha256`, so an archive changed since it was checked fails the restore.
  * @returns the target's connection string with the password removed
- * @throws AppError `restore_failed` with pg_restore's first error line
+ * @throws AppError `restore_failed` with pg_restore's first error line, or on a sha256 mismatch
  */
-export async function pgRestoreInto(databaseUrl: string, dumpFile: string, target: string): Promise<string> {
+export async function pgRestoreInto(
+  databaseUrl: string,
+  archive: Readable,
+  target: string,
+  sha256?: string,
+): Promise<string> {
   const { url, env } = pgClientInvocation(withDatabaseName(databaseUrl, target), { PGAPPNAME: 'migrate-bot-restore' });
-  try {
-    await run('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${url}`, dumpFile], {
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (cause) {
-    const stderr = redactSecrets(String((cause as { stderr?: string }).stderr ?? (cause as Error).message)).trim();
-    throw new AppError({
+  const child = spawn('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${url}`], {
+    env,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += d.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  const hash = createHash('sha256');
+  const fed = pipeline(
+    archive,
+    new Transform({
+      transform(chunk: Buffer, _e, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    }),
+    child.stdin,
+  ).catch((err: unknown) => err as Error);
+  const [code, feedError] = await Promise.all([exited.catch((e: Error) => e), fed]);
+  const failure = (why: string, cause?: unknown) =>
+    new AppError({
       code: 'restore_failed',
-      message: `pg_restore into ${target} failed: ${stderr}`,
+      message: `pg_restore into ${target} failed: ${why}`,
       cause,
-      userMessage: `pg_restore into \`${target}\` failed: ${stderr.split('\n')[0]}`,
+      userMessage: `pg_restore into \`${target}\` failed: ${why.split('\n')[0]}`,
+    });
+  if (code !== 0) {
+    throw failure(
+      redactSecrets(stderr.trim() || (code instanceof Error ? code.message : `exit ${code}`)),
+      code instanceof Error ? code : undefined,
+    );
+  }
+  if (feedError) throw failure(`the archive could not be read: ${(feedError as Error).message}`, feedError);
+  const actual = hash.digest('hex');
+  if (sha256 && actual !== sha256) throw failure(`the archive's sha256 is ${actual}, recorded ${sha256}`);
+  return url;
+}
+
+/** What {@link inspectArchive} read. */
+export interface ArchiveInspection {
+  /** Entries in the archive's table of contents (`pg_restore --list`). */
+  tocEntries: number;
+  /** Hex sha256 and size of the whole archive; only when read `whole`. */
+  sha256?: string;
+  sizeBytes?: number;
+}
+
+/**
+ * Proves a custom-format archive is readable: `pg_restore --list` reads its table of contents
+ * from stdin. With `whole`, every byte is also hashed (flat memory, one read); without, reading
+ * stops as soon as pg_restore has the table of contents (the head of the archive: for S3 a
+ * partial download).
+ * @throws AppError `snapshot_verification_failed` when pg_restore cannot read it
+ */
+export async function inspectArchive(
+  archive: Readable,
+  options: { whole: boolean; pgRestorePath?: string },
+): Promise<ArchiveInspection> {
+  const child = spawn(options.pgRestorePath ?? 'pg_restore', ['--list'], {
+    env: pgToolEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let listing = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    listing += d.toString('utf8');
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 16 * 1024) stderr += d.toString('utf8');
+  });
+  let listingOpen = true;
+  child.stdin.on('error', () => undefined); // EPIPE once pg_restore has what it needs
+  const exited = new Promise<number | Error | null>((resolve) => {
+    child.once('error', resolve);
+    child.once('close', (code) => {
+      listingOpen = false;
+      resolve(code);
+    });
+  });
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  try {
+    for await (const chunk of archive as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      if (listingOpen && !child.stdin.write(chunk)) {
+        await Promise.race([once(child.stdin, 'drain').catch(() => undefined), exited]);
+      }
+      if (!listingOpen && !options.whole) break;
+    }
+  } finally {
+    if (!child.stdin.destroyed) child.stdin.end();
+  }
+  const code = await exited;
+  if (code !== 0) {
+    const why = code instanceof Error ? code.message : redactSecrets(stderr.trim()) || `exit ${code}`;
+    throw new AppError({
+      code: 'snapshot_verification_failed',
+      message: `pg_restore --list failed: ${why}`,
+      ...(code instanceof Error ? { cause: code } : {}),
+      userMessage:
+        'The pg_dump snapshot could not be read back with `pg_restore --list`. Do not proceed without a readable snapshot.',
     });
   }
-  return url;
+  const tocEntries = listing.split('\n').filter((l) => l && !l.startsWith(';')).length;
+  return options.whole ? { tocEntries, sha256: hash.digest('hex'), sizeBytes } : { tocEntries };
 }

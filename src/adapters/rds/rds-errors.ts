@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
+import { awsErrorNames, isAwsAuthError, isAwsThrottling, isAwsTransient, sdkErrorShape } from '../aws/sdk-errors.js';
 
 /**
  * The one mapper from `@aws-sdk/client-rds` errors to {@link AppError} (DESIGN.md
@@ -43,16 +44,6 @@ const INVALID_SOURCE_STATE = new Set([
   'InvalidDBInstanceStateFault',
   'InvalidDBClusterStateFault',
 ]);
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ThrottledException',
-  'SlowDown',
-]);
 const INSTANCE_NOT_FOUND = new Set(['DBInstanceNotFound', 'DBInstanceNotFoundFault']);
 const CLUSTER_NOT_FOUND = new Set(['DBClusterNotFoundFault', 'DBClusterNotFound']);
 const SNAPSHOT_NOT_FOUND = new Set([
@@ -82,57 +73,13 @@ const INVALID_RESTORE = new Set([
   'PointInTimeRestoreNotEnabled',
   'PointInTimeRestoreNotEnabledFault',
 ]);
-const AUTH = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'MissingAuthenticationToken',
-  'NotAuthorized',
-  'CredentialsProviderError',
-]);
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-interface SdkErrorShape {
-  name?: string;
-  Code?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number; requestId?: string };
-  $retryable?: { throttling?: boolean };
-}
-
-const shape = (err: unknown): SdkErrorShape => (typeof err === 'object' && err !== null ? (err as SdkErrorShape) : {});
-
-/**
- * Names an SDK error may go by: the Query wire code (`Code`), the SDK class name (`name`)
- * and a Node network code (`code`). Empty for non-objects.
- */
-export function rdsErrorNames(err: unknown): string[] {
-  const e = shape(err);
-  return [e.Code, e.name, e.code].filter((n): n is string => typeof n === 'string' && n.length > 0);
-}
-
 /** True when `err` is an RDS/SDK error with any of the given wire codes or SDK names. */
 export function isRdsError(err: unknown, ...names: string[]): boolean {
-  const have = rdsErrorNames(err);
+  const have = awsErrorNames(err);
   return names.some((n) => have.includes(n));
 }
 
-const inSet = (err: unknown, set: ReadonlySet<string>): boolean => rdsErrorNames(err).some((n) => set.has(n));
+const inSet = (err: unknown, set: ReadonlySet<string>): boolean => awsErrorNames(err).some((n) => set.has(n));
 
 /** `DBSnapshotAlreadyExists` / `DBClusterSnapshotAlreadyExistsFault`. */
 export const isSnapshotAlreadyExists = (err: unknown): boolean => inSet(err, SNAPSHOT_EXISTS);
@@ -148,23 +95,8 @@ export const isSourceNotFound = (err: unknown): boolean =>
 
 /** The waiter's own timeout (`@smithy` util-waiter throws `TimeoutError` with "Waiter has timed out"). */
 export function isWaiterTimeout(err: unknown): boolean {
-  const e = shape(err);
+  const e = sdkErrorShape(err);
   return e.name === 'TimeoutError' && typeof e.message === 'string' && e.message.includes('Waiter has timed out');
-}
-
-function isThrottling(err: unknown): boolean {
-  const e = shape(err);
-  return inSet(err, THROTTLING) || e.$metadata?.httpStatusCode === 429 || e.$retryable?.throttling === true;
-}
-
-function isTransient(err: unknown): boolean {
-  const e = shape(err);
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return (
-    status >= 500 ||
-    inSet(err, NETWORK) ||
-    rdsErrorNames(err).some((n) => n === 'TimeoutError' || n === 'RequestTimeout')
-  );
 }
 
 function configKey(ctx: RdsErrorContext, leaf: string): string {
@@ -233,7 +165,7 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
   if (err instanceof AppError) return err;
   if (isWaiterTimeout(err)) return waitTimeoutError(ctx, err);
 
-  const e = shape(err);
+  const e = sdkErrorShape(err);
   const wire = e.Code ?? e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
   const sdkText = redactSecrets(typeof e.message === 'string' ? e.message : String(err));
@@ -269,7 +201,7 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
         'rebooted. migrate-bot retried a few times; wait until it shows `available` in the AWS console and try again.',
     );
   }
-  if (isThrottling(err)) {
+  if (isAwsThrottling(err)) {
     return make(
       'rds_throttled',
       true,
@@ -332,7 +264,7 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
         'time between the earliest and the latest restorable time. Nothing was restored.',
     );
   }
-  if (inSet(err, AUTH) || status === 403) {
+  if (isAwsAuthError(err)) {
     const iam = /^[A-Z][A-Za-z]+$/.test(ctx.operation) ? ` (\`rds:${ctx.operation}\` must be allowed)` : '';
     return make(
       'rds_access_denied',
@@ -349,7 +281,7 @@ export function mapRdsError(err: unknown, ctx: RdsErrorContext): AppError {
         'environment. Nothing was changed.',
     );
   }
-  if (isTransient(err)) {
+  if (isAwsTransient(err)) {
     return make(
       'rds_unavailable',
       true,

@@ -1,13 +1,16 @@
 import { strong, words } from '../../shared/words.js';
-import path from 'node:path';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ServiceConfig } from '../../config/services.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Restorer } from '../../domain/snapshots/restorer.js';
 import type { SnapshotProvider } from '../../domain/snapshots/snapshot-provider.js';
+import type { DumpStore } from '../pgdump/dump-store.js';
+import { LocalDumpStore } from '../pgdump/local-dump-store.js';
 import { PgDumpSnapshotProvider } from '../pgdump/pg-dump-provider.js';
+import { S3DumpStore } from '../s3/s3-dump-store.js';
 import { PgDumpRestorer } from '../pgdump/pg-dump-restorer.js';
 import { RdsClusterSnapshotProvider } from '../rds/rds-cluster-snapshot-provider.js';
 import { RdsRestorer } from '../rds/rds-restorer.js';
@@ -15,10 +18,12 @@ import { RdsSnapshotProvider } from '../rds/rds-snapshot-provider.js';
 
 /** What every snapshot adapter may need from the process, built once by the composition root. */
 export interface SnapshotContext {
-  /** SNAPSHOT_DIR (pg_dump files). */
+  /** SNAPSHOT_DIR (pg_dump files with `storage: local`). */
   directory: string;
   /** The RDS client, created on first use. */
   rds: () => RDSClient;
+  /** The S3 client (path-style or not), created on first use. */
+  s3: (options: { forcePathStyle: boolean }) => S3Client;
   /** Snapshot ids retention must keep (those of open incidents). */
   protectedIds: () => Promise<ReadonlySet<string>>;
   /** Waiter backoff floor and ceiling, s (tests poll faster than the providers' 15–60 s). */
@@ -38,6 +43,22 @@ interface SnapshotPlugin<P extends ServiceConfig['snapshot']['provider']> {
 
 /** Restores take 10–60 minutes: wait up to twice the snapshot wait, at least an hour. */
 const restoreWaitMinutes = (snapshotWait: number): number => Math.max(60, snapshotWait * 2);
+/**
+ * Where a pg_dump service keeps its dumps: SNAPSHOT_DIR, or its S3 bucket under
+ * `prefix` (default `migrate-bot/<service>/`).
+ */
+function dumpStore(service: ServiceConfig, snap: Snapshot<'pg_dump'>, ctx: SnapshotContext): DumpStore {
+  if (snap.storage === 'local') return new LocalDumpStore(ctx.directory);
+  const prefix = snap.prefix ?? `migrate-bot/${service.name}/`;
+  return new S3DumpStore({
+    client: ctx.s3({ forcePathStyle: snap.force_path_style }),
+    bucket: snap.bucket!,
+    prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    service: service.name,
+    ...(snap.kms_key_id ? { kmsKeyId: snap.kms_key_id } : {}),
+  });
+}
+
 const rdsWaits = (ctx: SnapshotContext) => ({
   minDelaySeconds: ctx.pollSeconds,
   maxDelaySeconds: ctx.pollCeilingSeconds,
@@ -53,7 +74,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
     snapshotProvider: (service, snap, ctx) =>
       new PgDumpSnapshotProvider({
         databaseUrl: service.database_url,
-        directory: path.resolve(ctx.directory),
+        store: dumpStore(service, snap, ctx),
         clock: ctx.clock,
         keep: snap.keep,
         lockWaitTimeout: snap.lock_wait_timeout.text,
@@ -62,7 +83,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
     restorer: (service, snap, ctx) =>
       new PgDumpRestorer({
         databaseUrl: service.database_url,
-        directory: path.resolve(ctx.directory),
+        store: dumpStore(service, snap, ctx),
         service: service.name,
         clock: ctx.clock,
         verify: (record) => SNAPSHOT_PLUGINS.pg_dump.snapshotProvider(service, snap, ctx).verify(record),

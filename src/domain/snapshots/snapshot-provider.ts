@@ -33,14 +33,16 @@ export interface SnapshotRecord {
   createdAt: string;
   /** RDS/Aurora snapshot ARN. */
   arn?: string;
-  /** Absolute path of a pg_dump file. */
+  /** Where a pg_dump archive is: an absolute file path, or `s3://bucket/key`. */
   location?: string;
-  /** Hex sha256 of a pg_dump file. */
+  /** Hex sha256 of a pg_dump archive. */
   sha256?: string;
-  /** Size of a pg_dump file, bytes. */
+  /** Size of a pg_dump archive, bytes. */
   sizeBytes?: number;
   /** A pg_dump file's mtime (ms) and inode when it was recorded: unchanged means not rewritten since. */
   file?: { mtimeMs: number; ino: number };
+  /** A pg_dump object's S3 ETag when it was recorded: unchanged (with the size) means not rewritten since. */
+  etag?: string;
   /** RDS instance `LatestRestorableTime` (ISO-8601 UTC) when the snapshot was verified. */
   latestRestorableTime?: string;
   /** Time from create call to `available`, ms. */
@@ -61,7 +63,7 @@ export interface SnapshotProvider {
   create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord>;
   /**
    * Re-reads a snapshot and checks it is intact (RDS: `Describe*Snapshots` status;
-   * pg_dump: the file's size and sha256 against its manifest, and `pg_restore --list`).
+   * pg_dump: the archive's size and sha256 against its manifest, and `pg_restore --list`).
    * @throws AppError `snapshot_not_found` / `snapshot_verification_failed`.
    */
   verify(record: SnapshotRecord, options?: VerifyOptions): Promise<SnapshotRecord>;

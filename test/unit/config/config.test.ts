@@ -129,10 +129,52 @@ describe('loadServices', () => {
       GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: none, waiver_reason: x }'),
       /waiver_reason/,
     ],
+    [
+      GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: pg_dump, storage: s3 }'),
+      /snapshot\.bucket: is required with `storage: s3`/,
+    ],
+    [
+      GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: pg_dump, bucket: my-dumps }'),
+      /snapshot\.bucket: applies only with `storage: s3`/,
+    ],
+    [
+      GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: pg_dump, storage: s3, bucket: My_Dumps }'),
+      /snapshot\.bucket: must be an S3 bucket name/,
+    ],
+    [
+      GOOD.replace(
+        'snapshot: { provider: pg_dump }',
+        'snapshot: { provider: pg_dump, storage: s3, bucket: dumps, prefix: "a/../b" }',
+      ),
+      /snapshot\.prefix: must not start with \/, hold \/\/ or a \.\. segment/,
+    ],
+    [
+      GOOD.replace('snapshot: { provider: pg_dump }', 'snapshot: { provider: pg_dump, storage: gcs, bucket: dumps }'),
+      /snapshot\.storage/,
+    ],
     ['services: [oops', /services\.yaml is not valid/],
   ])('refuses an invalid file, naming the key path (%#)', async (text, message) => {
     const file = await servicesFile(text);
     await expect(loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).rejects.toThrow(message);
+  });
+
+  it('takes pg_dump snapshots to S3 with a bucket, prefix and KMS key', async () => {
+    const file = await servicesFile(
+      GOOD.replace(
+        'snapshot: { provider: pg_dump }',
+        'snapshot: { provider: pg_dump, storage: s3, bucket: acme-db-dumps, prefix: prod/tickets, kms_key_id: alias/dumps, keep: 5 }',
+      ),
+    );
+    const svc = (await loadServices(file, { TICKET_DATABASE_URL: 'postgres://db/t' })).services.get('ticket-service')!;
+    expect(svc.snapshot).toMatchObject({
+      provider: 'pg_dump',
+      storage: 's3',
+      bucket: 'acme-db-dumps',
+      prefix: 'prod/tickets',
+      kms_key_id: 'alias/dumps',
+      keep: 5,
+      force_path_style: false,
+    });
   });
 
   it.each([
