@@ -44,10 +44,14 @@ export async function planCard(h: Harness, except?: string): Promise<{ incidentI
       .find((e) => e.action_id === 'incident_approve')
       // The button's value is `<incident id>:<plan digest prefix>`.
       ?.value?.split(':')[0];
-  const call = await h.slack.waitForCall('chat.postMessage', (c) => {
-    const id = approveOf(c);
-    return id !== undefined && id !== except;
-  });
+  const call = await h.slack.waitForCall(
+    'chat.postMessage',
+    (c) => {
+      const id = approveOf(c);
+      return id !== undefined && id !== except;
+    },
+    20_000,
+  );
   const incidentId = approveOf(call);
   if (!incidentId) throw new Error('the plan card carries no incident id');
   return { incidentId, channel: call.args.channel as string };
