@@ -94,10 +94,8 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     const { incidentId, channel } = await planCard(h);
     await posted(h, 'Snapshot saved');
     await eventually(
-      'the initial notice for stakeholders',
-      async () =>
-        announced(h).find((t) => t.includes('rollback initiated. Snapshot saved: `pre-rollback-ticket-service-')) ??
-        null,
+      'the opening line for stakeholders',
+      async () => announced(h).find((t) => t.includes('opened by <@U0REQ001>')) ?? null,
     );
     expect(announced(h)[0]).toContain(`follow it in <#${channel}>`);
 
@@ -113,11 +111,13 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     const resolution = await posted(h, 'Rollback complete. Validation passed', 30_000);
     const short = incidentId.replace(/-/g, '').slice(0, 8);
-    expect(textOf(resolution)).toContain(
+    expect(resolution.args.thread_ts).toBeUndefined();
+    const details = await posted(h, 'Resolution details');
+    expect(textOf(details)).toContain(
       `Incident ticket: <https://tickets.example.com/browse/ticket-service/${short}|${short}>`,
     );
-    expect(textOf(resolution)).toMatch(
-      /Artifacts: snapshot `pre-rollback-ticket-service-[0-9-]+` · plan `[0-9a-f]{12}` · timeline and postmortem draft/,
+    expect(textOf(details)).toMatch(
+      /Snapshot `pre-rollback-ticket-service-[0-9-]+` \(pg_dump\) available · plan `[0-9a-f]{12}`/,
     );
 
     const file = await eventually(
@@ -143,9 +143,9 @@ describe("stakeholders, responders' updates, the resolution's ticket and artifac
         : null,
     );
     expect(announced(h).some((t) => t.includes('update from <@U0REQ001>: checkout errors'))).toBe(true);
-    // Exactly the initial notice, the responder's update, the start and the resolution; nothing else.
+    // Exactly the opening, the responder's update, the start and the resolution, each once; nothing else.
     expect(announced(h).map((t) => t.replace(/ — follow it in <#C\w+>$/, '').replace(/`[^`]*`/g, '`…`'))).toEqual([
-      '*ticket-service* — rollback of `…`: :rotating_light: rollback initiated. Snapshot saved: `…`. ETA: ~6 minutes. Awaiting approval.',
+      '*ticket-service* — rollback of `…`: :large_blue_circle: opened by <@U0REQ001>: 1 down migration(s) to roll back, awaiting approval.',
       '*ticket-service* — rollback of `…`: :speech_balloon: update from <@U0REQ001>: checkout errors since 03:05; approvers are on it',
       '*ticket-service* — rollback of `…`: :arrow_backward: approved; running 1 down migration(s).',
       '*ticket-service* — rollback of `…`: :white_check_mark: rollback complete. Validation passed.',

@@ -157,8 +157,9 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     // The edited down is what ran; it leaves a table 007's up created, and verification says so.
-    const resolution = await posted(h, 'Rollback complete, but validation FAILED', 30_000);
-    expect(textOf(resolution)).toContain(
+    await posted(h, 'Rollback complete, but validation FAILED', 30_000);
+    const details = await posted(h, 'Resolution details');
+    expect(textOf(details)).toContain(
       'table `user_spending_limits` still exists: the up of `007_add_security_tables.ts` created it',
     );
     expect(await existing(h, TABLES_OF_007)).toEqual(['user_spending_limits']);
@@ -228,7 +229,10 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
     const card = await posted(h, '"action_id":"incident_approve"');
     expect(textOf(card)).toContain('*BREAK GLASS* invoked by');
     expect(textOf(card)).toContain('needs 1 approvals');
-    const announced = await h.slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0STAKE001');
+    const announced = await h.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0STAKE001' && textOf(c).includes('BREAK GLASS'),
+    );
     expect(textOf(announced)).toMatch(/BREAK GLASS.*both approvers unreachable, payments failing.*follow it in <#C/);
     const { incidentId, channel } = await planCard(h);
     expect(channelTexts(h, channel).some((t) => t.includes(':rotating_light: *BREAK GLASS*'))).toBe(true);

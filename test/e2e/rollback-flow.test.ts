@@ -46,14 +46,10 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     const invite = await h.slack.waitForCall('conversations.invite');
     expect(String(invite.args.users).split(',').sort()).toEqual([REQUESTER, ...APPROVERS].sort());
 
-    // Triage summary, plan card, snapshot, initial notice from the runbook template.
-    await posted(h, 'Migration history');
+    // Triage verdict (tables in its thread), plan card, snapshot saved; no "initiated" before approval.
+    await posted(h, 'Triage of ticket-service');
     const { incidentId } = await planCard(h);
-    const notice = await posted(
-      h,
-      'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-',
-    );
-    expect(textOf(notice)).toMatch(/ETA: ~\d+ minutes/);
+    await posted(h, 'Snapshot saved: `pre-rollback-ticket-service-');
 
     // Status update from the template, on the short interval.
     await posted(h, 'Status update', 15_000);
@@ -69,12 +65,24 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect((await h.slack.waitForResponse((r) => r.key === again.key)).body.text).toMatch(/already approved/);
     expect(await appliedNames(h)).toEqual(before); // one approval changes nothing
 
+    expect(h.slack.callsTo('chat.postMessage').some((c) => textOf(c).includes('initiated'))).toBe(false);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
+    // Runbook 003's initial notice, once the rollback starts, with an ETA from the plan.
+    const notice = await posted(
+      h,
+      'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-',
+    );
+    expect(textOf(notice)).toMatch(/ETA: ~1 min\..*about a minute per down migration \(no rehearsal of this plan\)/);
     const resolution = await posted(h, 'Rollback complete.', 30_000);
-    expect(textOf(resolution)).toContain('Validation passed');
-    // A clean rollback passes every check, the schema fingerprint against a fresh knex migrate up included.
-    expect(textOf(resolution)).toMatch(/Validation passed: \d+ checks \(tracking_table, objects, schema_fingerprint\)/);
-    expect(textOf(resolution)).toMatch(
+    // A clean rollback passes every check, the schema fingerprint against a fresh knex migrate up included:
+    // a headline top-level, what to watch next, the figures in its thread.
+    expect(textOf(resolution)).toMatch(/Rollback complete\. Validation passed: 3 checks\./);
+    expect(textOf(resolution)).toContain('Rolled back 1 migration on *ticket-service* in');
+    expect(textOf(resolution)).toContain('*Next* (runbook 004)');
+    expect(resolution.args.thread_ts).toBeUndefined();
+    const details = await posted(h, 'Schema fingerprint against a fresh migrate up');
+    expect(details.args.thread_ts).toBeTruthy(); // a reply under the headline
+    expect(textOf(details)).toMatch(
       /Schema fingerprint against a fresh migrate up \(runbook 001 postflight\)\* — \d+ schema objects compared with a fresh migrate up through 6 migration\(s\): identical; reference built before approval/,
     );
 

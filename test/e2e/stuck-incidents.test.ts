@@ -249,7 +249,7 @@ describe('no incident gets stuck', () => {
     await posted(h, '_wrong migration_');
     await h.slack.waitForCall(
       'chat.update',
-      (c) => c.ok && !textOf(c).includes('"action_id":"incident_approve"') && textOf(c).includes('Decision'),
+      (c) => c.ok && !textOf(c).includes('"action_id":"incident_approve"') && textOf(c).includes('was cancelled'),
     );
     const late = await h.press('incident_approve', incidentId, APPROVERS[0]);
     expect(String((await responseTo(h, late.key)).body.text)).toMatch(/cancelled/);

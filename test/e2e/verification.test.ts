@@ -73,8 +73,12 @@ describe('verification after a rollback (runbook 003 "Post-rollback verification
     await h.press('incident_approve', incidentId, APPROVERS[0]);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     const resolution = await posted(h, 'Rollback complete, but validation FAILED', 30_000);
-    const text = textOf(resolution);
-    expect(text).not.toContain('Validation passed');
+    expect(textOf(resolution)).not.toContain('Validation passed');
+    expect(textOf(resolution)).toContain('3 of 6 checks (objects, smoke queries, schema fingerprint)');
+    // Each check's figures are in the thread under the headline.
+    const details = await posted(h, 'Resolution details');
+    expect(details.args.thread_ts).toBeTruthy();
+    const text = textOf(details);
     expect(text).toContain(
       'table `event_reminders` still exists: the up of `008_add_event_reminders.ts` created it and the rollback reverts that up',
     );

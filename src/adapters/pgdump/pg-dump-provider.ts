@@ -11,13 +11,12 @@ import type {
   VerifyOptions,
 } from '../../domain/snapshots/snapshot-provider.js';
 import type { Clock } from '../../shared/clock.js';
-import { formatDuration } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { type DumpManifest, type DumpStore, pruneDumps, type StoredDump } from './dump-store.js';
 import { describeLockHolders, lockWaitTable, PgDumpFailed, type StreamedDump, streamPgDump } from './pg-dump-stream.js';
 import { inspectArchive } from './pg-restore.js';
-import { formatBytes } from '../../domain/triage/safe-value.js';
 
 const run = promisify(execFile);
 
@@ -50,6 +49,8 @@ export interface PgDumpProviderOptions {
   keep?: number;
   /** Snapshot ids that retention must never remove (those of open incidents). */
   protectedIds?: () => Promise<ReadonlySet<string>>;
+  /** Where housekeeping (retention) is logged. */
+  logger?: Logger;
 }
 
 /** `pg_dump --version`'s major version by binary, asked once per process (NaN when it cannot run). */
@@ -162,14 +163,14 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
     if (this.options.keep !== undefined) {
       const protectedIds = new Set([...((await this.options.protectedIds?.()) ?? []), req.name]);
       const removed = await pruneDumps(store, req.service, this.options.keep, protectedIds);
+      // Housekeeping: logged, never posted in an incident's channel.
       if (removed.length)
-        await onProgress?.(
-          `Retention (keep ${this.options.keep}): removed older dumps ${removed.map((r) => `\`${r}\``).join(', ')}.`,
+        this.options.logger?.info(
+          { service: req.service, keep: this.options.keep, removed },
+          'pg_dump retention removed older dumps',
         );
     }
-    await onProgress?.(
-      `Snapshot \`${req.name}\` available after ${formatDuration(record.elapsedMs ?? 0)} (${formatBytes(streamed.sizeBytes)}, sha256 \`${record.sha256!.slice(0, 12)}…\`).`,
-    );
+    // "available" is the incident's own notice (with size and time); the provider says no more.
     return record;
   }
 

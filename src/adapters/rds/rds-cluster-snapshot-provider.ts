@@ -149,7 +149,7 @@ export class RdsClusterSnapshotProvider implements SnapshotProvider {
   /** See the class doc. Progress texts go to `onProgress`; its failures are logged, never thrown. */
   async create(req: SnapshotRequest, onProgress?: SnapshotProgress): Promise<SnapshotRecord> {
     const record = await createAndAwaitSnapshot(this.ops, this.timing, req, onProgress);
-    await retainAfterSnapshot(this.retention, req, this.options, this.timing.logger, onProgress);
+    await retainAfterSnapshot(this.retention, req, this.options, this.timing.logger);
     return record;
   }
 

@@ -1,4 +1,3 @@
-import type { SnapshotProgress } from '../../domain/snapshots/snapshot-provider.js';
 import type { Logger } from '../../shared/logger.js';
 import { BOT_SNAPSHOT_TAG, type SnapshotView } from './snapshot-lifecycle.js';
 
@@ -29,11 +28,7 @@ export interface RetentionOptions {
  * fails the snapshot that was just taken.
  * @returns the ids deleted
  */
-export async function pruneRdsSnapshots(
-  ops: RetentionOps,
-  options: RetentionOptions,
-  onProgress?: SnapshotProgress,
-): Promise<string[]> {
+export async function pruneRdsSnapshots(ops: RetentionOps, options: RetentionOptions): Promise<string[]> {
   let all: SnapshotView[];
   try {
     all = await ops.list();
@@ -62,12 +57,12 @@ export async function pruneRdsSnapshots(
       );
     }
   }
-  if (removed.length && onProgress)
-    await Promise.resolve(
-      onProgress(
-        `Retention (keep ${options.keep}): deleted older snapshots ${removed.map((r) => `\`${r}\``).join(', ')}.`,
-      ),
-    ).catch(() => undefined);
+  // Housekeeping: logged, never posted in an incident's channel.
+  if (removed.length)
+    options.logger.info(
+      { service: options.service, keep: options.keep, removed },
+      'snapshot retention deleted older snapshots',
+    );
   return removed;
 }
 
@@ -80,9 +75,8 @@ export async function retainAfterSnapshot(
   justTaken: { name: string; service: string },
   policy: { keep?: number; protectedIds?: () => Promise<ReadonlySet<string>> },
   logger: Logger,
-  onProgress?: SnapshotProgress,
 ): Promise<void> {
   if (policy.keep === undefined) return;
   const protectedIds = new Set([...((await policy.protectedIds?.()) ?? []), justTaken.name]);
-  await pruneRdsSnapshots(ops, { service: justTaken.service, keep: policy.keep, protectedIds, logger }, onProgress);
+  await pruneRdsSnapshots(ops, { service: justTaken.service, keep: policy.keep, protectedIds, logger });
 }

@@ -1,6 +1,7 @@
+import type { RollbackEta } from '../../domain/incident/model/eta.js';
 import { DEFAULT_TEMPLATES, type MessageTemplates } from './templates.js';
 import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
-import { summaryBlocks, topicFor } from './render/summary-blocks.js';
+import { nextLine, summaryBlocks, topicFor } from './render/summary-blocks.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { webApi } from '@slack/bolt';
 import type { ServicesConfig } from '../../config/services.js';
@@ -23,13 +24,13 @@ import {
   initialNoticeMessage,
   openedMessage,
   planCardMessage,
-  resolutionMessage,
+  resolutionMessages,
   statusUpdateMessage,
   type SlackMessage,
 } from './render/incident-messages.js';
 import { restoreCompleteMessage } from './render/restore-messages.js';
 import { verificationMessage } from './render/verification-blocks.js';
-import { triageMessage } from './render/triage-blocks.js';
+import { channelTriage } from './render/triage-blocks.js';
 import { slackError, slackErrorCode } from './slack-errors.js';
 import { ticketUrl } from '../../domain/incident/use-cases/post-timeline.js';
 import { IncidentChannelOpener } from './incident-channel-opener.js';
@@ -106,6 +107,7 @@ export class SlackNotifier {
         ? await this.client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true })
         : await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
       const found = (res.messages ?? []).find((m) => {
+        if (threadTs && m.ts === threadTs) return false; // the parent, maybe posted by the same notice
         const meta = (m as { metadata?: { event_type?: string; event_payload?: { notice_id?: unknown } } }).metadata;
         return meta?.event_type === NOTICE_EVENT_TYPE && Number(meta.event_payload?.notice_id) === noticeId;
       });
@@ -146,7 +148,7 @@ export class SlackNotifier {
 
   private summaryMessage(incident: SlackIncident, summary: IncidentSummary | null): SlackMessage {
     const service = resolveService(this.services, incident.service);
-    const opened = openedMessage(incident, service);
+    const opened = openedMessage(incident, service, summary ? nextLine(summary, service) : undefined);
     return {
       text: opened.text,
       blocks: [...opened.blocks, ...(summary ? summaryBlocks(summary, service, this.clock.now()) : [])],
@@ -189,7 +191,7 @@ export class SlackNotifier {
         title = 'Rollback runbook';
       } else if (what === 'plan' && ts) {
         link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
-        title = incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan';
+        title = `${incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan'}${incident.attempt > 1 ? ` (round ${incident.attempt})` : ''}`;
       } else if (
         what === 'snapshot' &&
         incident.snapshot &&
@@ -217,9 +219,14 @@ export class SlackNotifier {
       );
   }
 
+  /**
+   * Triage in the channel: a short verdict top-level and the tables of the checks that need
+   * attention in its thread (with the full results as a file when the reply had to cut them).
+   */
   async triage(incident: SlackIncident, report: TriageReport): Promise<void> {
-    const msg = triageMessage(report);
-    const ts = await this.post(incident, { text: msg.text, blocks: msg.blocks });
+    const msg = channelTriage(report);
+    const ts = await this.post(incident, msg.headline);
+    if (msg.details) await this.post(incident, msg.details, ts);
     for (const file of msg.files) {
       try {
         await this.client.filesUploadV2({
@@ -248,8 +255,8 @@ export class SlackNotifier {
     );
   }
 
-  async initialNotice(incident: SlackIncident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void> {
-    await this.post(incident, initialNoticeMessage(incident, snapshot, etaMinutes, this.templates));
+  async initialNotice(incident: SlackIncident, snapshot: SnapshotRecord | null, eta: RollbackEta): Promise<void> {
+    await this.post(incident, initialNoticeMessage(incident, snapshot, eta, this.templates));
   }
 
   async planCard(incident: SlackIncident, progress: ApprovalProgress): Promise<string> {
@@ -283,16 +290,16 @@ export class SlackNotifier {
     );
   }
 
+  /** The resolution: a short headline top-level, the steps, checks and artifacts in its thread. */
   async resolution(incident: SlackIncident, verification: VerificationResult): Promise<void> {
-    await this.post(
+    const msg = resolutionMessages(
       incident,
-      resolutionMessage(
-        incident,
-        verification,
-        ticketUrl(resolveService(this.services, incident.service), incident),
-        this.templates,
-      ),
+      verification,
+      ticketUrl(resolveService(this.services, incident.service), incident),
+      this.templates,
     );
+    const ts = await this.post(incident, msg.headline);
+    await this.post(incident, msg.details, ts);
   }
 
   async archiveChannel(incident: SlackIncident): Promise<void> {

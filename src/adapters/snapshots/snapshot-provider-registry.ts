@@ -79,6 +79,7 @@ const SNAPSHOT_PLUGINS: { [P in ServiceConfig['snapshot']['provider']]: Snapshot
         keep: snap.keep,
         lockWaitTimeout: snap.lock_wait_timeout.text,
         protectedIds: ctx.protectedIds,
+        logger: ctx.logger,
       }),
     restorer: (service, snap, ctx) =>
       new PgDumpRestorer({

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../domain/triage/safe-value.js';
 import { wordsPlain } from '../../shared/words.js';
 import type { IncidentNotice } from '../../domain/incident/model/notices.js';
 import { formatDuration } from '../../shared/clock.js';
@@ -60,6 +61,10 @@ const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
   step_done: (n) => `Step ${n.index}/${n.total}: ${n.migration} reverted in ${n.durationMs} ms.`,
   rollback_waiting: (n) => `Waiting: ${wordsPlain(n.reason)}`,
   channel_archiving: (n) => `Archiving the incident channel (${n.afterMinutes ?? '?'} minutes after the end).`,
+  snapshot_ready: (n) =>
+    n.record.provider === 'none'
+      ? 'No snapshot (waived in services.yaml).'
+      : `Snapshot saved: ${n.record.id} (${n.record.provider}${n.record.sizeBytes !== undefined ? `, ${formatBytes(n.record.sizeBytes)}` : ''}${n.record.elapsedMs !== undefined ? `, taken in ${formatDuration(n.record.elapsedMs)}` : ''}). Nothing runs before the plan is approved.`,
   snapshot_taken: (n) =>
     `Snapshot ${n.record.id} of ${n.service} is ${n.record.status}${n.record.arn ? ` (${n.record.arn})` : ''}${n.record.location ? ` at ${n.record.location}` : ''}.`,
   snapshot_failed: (n) =>

@@ -7,54 +7,10 @@
  * data attributes for the console's script.
  */
 
+import { SLACK_EMOJI } from '../../adapters/slack/render/emoji.js';
+
 type Block = Record<string, unknown>;
 type Text = { type?: string; text?: string } | undefined;
-
-const EMOJI: Record<string, string> = {
-  white_check_mark: '✅',
-  warning: '⚠️',
-  red_circle: '🔴',
-  large_green_circle: '🟢',
-  large_yellow_circle: '🟡',
-  hourglass_flowing_sand: '⏳',
-  hourglass: '⌛',
-  camera: '📷',
-  rotating_light: '🚨',
-  memo: '📝',
-  no_entry_sign: '🚫',
-  x: '❌',
-  heavy_check_mark: '✔️',
-  information_source: 'ℹ️',
-  arrows_counterclockwise: '🔄',
-  mag: '🔍',
-  lock: '🔒',
-  rewind: '⏪',
-  clipboard: '📋',
-  pushpin: '📌',
-  stopwatch: '⏱️',
-  bar_chart: '📊',
-  floppy_disk: '💾',
-  construction: '🚧',
-  speech_balloon: '💬',
-  bell: '🔔',
-  fire: '🔥',
-  tada: '🎉',
-  octagonal_sign: '🛑',
-  recycle: '♻️',
-  test_tube: '🧪',
-  raised_hand: '✋',
-  no_entry: '⛔',
-  eyes: '👀',
-  hammer_and_wrench: '🛠️',
-  scroll: '📜',
-  busts_in_silhouette: '👥',
-  calendar: '📅',
-  ballot_box_with_check: '☑️',
-  white_large_square: '⬜',
-  black_square_button: '🔲',
-  arrow_right: '➡️',
-  link: '🔗',
-};
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -112,7 +68,7 @@ function decodeEntities(s: string): string {
 
 /** `:name:` → the emoji, as Slack shows it; unknown names stay as typed. */
 function emojify(html: string): string {
-  return html.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
+  return html.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => SLACK_EMOJI[name] ?? m);
 }
 
 function textHtml(t: Text, names: NameLookup): string {

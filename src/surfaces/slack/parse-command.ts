@@ -176,7 +176,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
   if (result.kind === 'update') checks.push([result.text, UpdateTextArg]);
   if (result.kind === 'restore') {
     if (Boolean(result.snapshotId) === Boolean(result.to))
-      throw invalid('give either a snapshot ID or --to <ISO-8601 time>, not both or neither');
+      throw invalid('give either a snapshot ID or --to ‹ISO-8601 time›, not both or neither');
     if (result.snapshotId) checks.push([result.snapshotId, SnapshotIdArg]);
     if (result.to) {
       const to = RestoreTimeArg.safeParse(result.to);

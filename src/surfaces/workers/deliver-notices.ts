@@ -1,3 +1,4 @@
+import type { RollbackEta } from '../../domain/incident/model/eta.js';
 import { codeSpan } from '../../adapters/slack/render/words-mrkdwn.js';
 import type { IncidentSummary } from '../../domain/incident/use-cases/summary.js';
 import type { PostgresOutbox, StoredNotice } from '../../adapters/postgres/postgres-outbox.js';
@@ -159,7 +160,9 @@ async function deliverOne(
       return { ts };
     }
     case 'initialNotice': {
-      await d.slack.initialNotice(incident, ...(rest as [Parameters<SlackNotifier['initialNotice']>[1], number]));
+      const [snapshot, eta] = rest as [Parameters<SlackNotifier['initialNotice']>[1], RollbackEta | number];
+      // A number: stored by a release that sent minutes only.
+      await d.slack.initialNotice(incident, snapshot, typeof eta === 'number' ? { minutes: eta, basis: 'steps' } : eta);
       await d.slack.bookmark({ ...incident, snapshot: current.snapshot }, 'snapshot');
       return {};
     }

@@ -115,6 +115,24 @@ const NOTICES: { [K in IncidentNotice['kind']]: { notice: Extract<IncidentNotice
     shows: ['snapshot'],
   },
   channel_archiving: { notice: { kind: 'channel_archiving', afterMinutes: 60 }, shows: ['60 minutes'] },
+  snapshot_ready: {
+    notice: {
+      kind: 'snapshot_ready',
+      record: {
+        id: 'pre-rollback-ticket-service-2',
+        provider: 'pg_dump',
+        status: 'available',
+        createdAt: '2026-12-01T10:00:00Z',
+        sizeBytes: 15_000_000,
+        elapsedMs: 1200,
+      },
+    },
+    shows: [
+      'pre-rollback-ticket-service-2',
+      '(pg_dump, 14 MB, taken in 1s)',
+      'Nothing runs before the plan is approved',
+    ],
+  },
   snapshot_taken: {
     notice: {
       kind: 'snapshot_taken',
@@ -192,7 +210,7 @@ describe('notices rendered per surface', () => {
   it('announces each status change in one line after the service and migration', () => {
     const incident = { service: 'ticket-service', migration: '007_x.ts', kind: 'rollback' as const };
     const changes: StatusChange[] = [
-      { kind: 'initiated', snapshotId: 'snap-1', etaMinutes: 7 },
+      { kind: 'opened', by: 'U0REQ001', steps: 2 },
       { kind: 'rollback_started', steps: 2 },
       { kind: 'resolved', validationPassed: true },
       { kind: 'resolved', validationPassed: false },
@@ -208,7 +226,11 @@ describe('notices rendered per surface', () => {
       expect(line.startsWith('*ticket-service* — rollback of `007_x.ts`: ')).toBe(true);
       expect(line).not.toContain('<!channel>');
     }
-    expect(announceText(incident, changes[0]!)).toContain('Snapshot saved: `snap-1`. ETA: ~7 minutes.');
+    expect(announceText(incident, changes[0]!)).toContain(
+      'opened by <@U0REQ001>: 2 down migration(s) to roll back, awaiting approval.',
+    );
+    // A failure is one short line: its explanation is in the incident channel.
+    expect(announceText(incident, changes[4]!).length).toBeLessThan(160);
   });
 });
 

@@ -16,8 +16,8 @@ const snapshot = {
 
 describe('editable message templates (runbook 003 texts by default)', () => {
   it("the default initial notice is runbook 003's sentence, and no HTML escaping happens", () => {
-    expect(initialNoticeMessage(incident, snapshot, 7).text).toBe(
-      'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-20261121-031207`. ETA: ~7 minutes.',
+    expect(initialNoticeMessage(incident, snapshot, { minutes: 7, basis: 'steps' }).text).toBe(
+      'Rollback of migration `007_add_security_tables.ts` initiated. Snapshot saved: `pre-rollback-ticket-service-20261121-031207`. ETA: ~7 min.',
     );
     expect(renderTemplate('{{a}}', { a: '<@U0SRE001> & `x`' })).toBe('<@U0SRE001> & `x`');
   });
@@ -30,7 +30,7 @@ describe('editable message templates (runbook 003 texts by default)', () => {
     );
     const templates = await loadTemplates(dir);
     expect(templates['status-update']).toBe(DEFAULT_TEMPLATES['status-update']);
-    expect(initialNoticeMessage(incident, snapshot, 7, templates).text).toBe(
+    expect(initialNoticeMessage(incident, snapshot, { minutes: 7, basis: 'steps' }, templates).text).toBe(
       ':rotating_light: ticket-service: rolling back 007_add_security_tables.ts (snapshot `pre-rollback-ticket-service-20261121-031207`, ~7 min)',
     );
 

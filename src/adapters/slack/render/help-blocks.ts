@@ -12,13 +12,13 @@ export function helpMessage(services: Iterable<Pick<ServiceConfig, 'name' | 'acc
 } {
   const open = [...services].filter((s) => s.access.requesters === 'anyone').map((s) => `*${escapeMrkdwn(s.name)}*`);
   const lines = [
-    '*`/migrate rollback <migration> [--service NAME]`* — open an incident and roll back `<migration>` and every migration applied after it. `<migration>` is a version (`007`) or a file name (`007_add_security_tables.ts`). `--break-glass "reason"` when approvers cannot be reached: one approval suffices, announced loudly; never for an irreversible step.',
+    '*`/migrate rollback ‹migration› [--service NAME]`* — open an incident and roll back `‹migration›` and every migration applied after it. `‹migration›` is a version (`007`) or a file name (`007_add_security_tables.ts`). `--break-glass "reason"` when approvers cannot be reached: one approval suffices, announced loudly; never for an irreversible step.',
     "*`/migrate triage [--service NAME]`* — run the runbooks' read-only triage queries (migration history, long transactions, blocking locks) and post the answers.",
     "*`/migrate status [--service NAME]`* — every open incident (or the service's): state, jobs, approvals, the tracking table's head, and what you can do next.",
     '*`/migrate snapshot [--service NAME]`* — take a snapshot now (pg_dump, RDS or Aurora, as configured); progress in the incident channel if one is open.',
-    '*`/migrate restore <snapshot-id> [--service NAME]`* or *`/migrate restore --to <ISO-8601 time>`* — restore to a NEW instance or database (never the source) after the same approvals; posts the endpoint and the cut-over steps.',
+    '*`/migrate restore ‹snapshot-id› [--service NAME]`* or *`/migrate restore --to ‹ISO-8601 time›`* — restore to a NEW instance or database (never the source) after the same approvals; posts the endpoint and the cut-over steps.',
     '*`/migrate verify [--service NAME]`* — the checks that follow every rollback, any time (runbook 001 `--postflight`): tracking table, objects gone and restored, invalid indexes, NOT VALID constraints, orphaned rows, smoke queries, health URLs.',
-    '*`/migrate update <text> [--service NAME]`* — post your own status update in the incident channel (and to stakeholders); the next scheduled update is skipped.',
+    '*`/migrate update ‹text› [--service NAME]`* — post your own status update in the incident channel (and to stakeholders); the next scheduled update is skipped.',
     "*`/migrate timeline [--service NAME]`* — the newest incident's timeline and postmortem draft (Markdown, from the event log) as a file in its channel; also posted at resolution and close.",
     '*`/migrate rehearse [--service NAME]`* — try the open incident\'s plan on a scratch copy restored from its snapshot (runbook 003: "reproduce on a restored test copy"); each step\'s duration and error are posted, the copy is dropped, production is not touched.',
     '*`/migrate close [--service NAME] [--reason "…"] [--force]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver). `--force` cancels a running down migration now (approvers; for a step that hangs).',

@@ -1,3 +1,5 @@
+import type { RollbackEta } from '../../../domain/incident/model/eta.js';
+import { formatBytes } from '../../../domain/triage/safe-value.js';
 import { escapeMrkdwn, slackDate } from './limits.js';
 import { quote, words, wordsPlain } from '../../../shared/words.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type MessageTemplates } from '../templates.js';
@@ -29,17 +31,21 @@ function snapshotLine(s: SnapshotRecord | null): string {
   return `Snapshot ${codeSpan(s.id)} (${s.provider}) ${s.status}`;
 }
 
-/** First message in the channel: what was asked, by whom, what happens next. */
-export function openedMessage(incident: Incident, service: ServiceConfig): SlackMessage {
+/**
+ * First message in the channel: what was asked, by whom, and what happens next — `next`, from
+ * the incident's state once the live summary is drawn ({@link nextLine}), else what opening means.
+ */
+export function openedMessage(incident: Incident, service: ServiceConfig, next?: string): SlackMessage {
   const waiver = service.snapshot.provider === 'none' ? service.snapshot.waiver_reason : null;
-  if (incident.kind === 'restore') return restoreOpenedMessage(incident, service);
+  if (incident.kind === 'restore') return restoreOpenedMessage(incident, service, next);
   return {
     text: `Incident opened: rollback of ${incident.migration} on ${service.name}`,
     blocks: [
       header(`Rollback of ${incident.migration} — ${service.name}`),
       section(
         `<@${incident.requestedBy}> asked to roll back ${codeSpan(incident.migration)} on *${service.name}* (${incident.plan.length} down migration${incident.plan.length === 1 ? '' : 's'}).\n` +
-          `Next: triage, the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`,
+          (next ??
+            `*Next:* triage, the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}, and a snapshot — nothing runs before the snapshot is available and the approvals are in.`),
       ),
       ...(waiver
         ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)]
@@ -51,28 +57,33 @@ export function openedMessage(incident: Incident, service: ServiceConfig): Slack
   };
 }
 
-/** Runbook 003 "Communication & coordination — Initial notice". */
+/**
+ * Runbook 003 "Communication & coordination — Initial notice", posted when the rollback starts:
+ * the template's sentence, and a context line with the snapshot's facts and what the ETA rests on.
+ */
 export function initialNoticeMessage(
   incident: Incident,
   snapshot: SnapshotRecord | null,
-  etaMinutes: number,
+  eta: RollbackEta,
   templates: MessageTemplates = DEFAULT_TEMPLATES,
 ): SlackMessage {
   const text = renderTemplate(templates['initial-notice'], {
     migration: incident.migration,
     snapshot: snapshot ? `${codeSpan(snapshot.id)}` : '*none — waived in services.yaml*',
-    eta: etaMinutes,
+    eta: eta.minutes,
     service: incident.service,
   });
-  const details: string[] = [];
-  if (snapshot?.arn) details.push(`ARN ${codeSpan(snapshot.arn)}`);
-  if (snapshot?.sha256) details.push(`sha256 \`${snapshot.sha256.slice(0, 16)}…\``);
-  if (snapshot?.sizeBytes !== undefined) details.push(`${snapshot.sizeBytes} bytes`);
+  const details: string[] = [
+    eta.basis === 'rehearsal'
+      ? `ETA from the rehearsal of this plan (its downs took ${formatDuration(eta.rehearsalMs ?? 0)} on the copy)`
+      : 'ETA: about a minute per down migration (no rehearsal of this plan)',
+  ];
+  if (snapshot?.sizeBytes !== undefined) details.push(`snapshot ${formatBytes(snapshot.sizeBytes)}`);
   if (snapshot?.latestRestorableTime)
     details.push(`latest restorable ${slackDate(new Date(snapshot.latestRestorableTime))}`);
   return {
     text,
-    blocks: [section(`:rotating_light: ${text}`), ...(details.length ? [context(details.join(' · '))] : [])],
+    blocks: [section(`:rotating_light: ${text}`), context(details.join(' · '))],
   };
 }
 
@@ -118,7 +129,8 @@ export function statusUpdateMessage(
       ? `• Restore into the new ${codeSpan(incident.restore?.target)}`
       : `• Down migrations: ${done} of ${incident.plan.length} done${runningStep(incident, now)}`,
   ];
-  if (incident.failure) lines.push(`• Issue: ${wordsMrkdwn(incident.failure.message)}`);
+  // One line: the failure message itself is in the channel already (a status update never repeats it).
+  if (incident.failure) lines.push(`• Issue: ${codeSpan(incident.failure.code)} — see the failure message above`);
   const eta = incident.kind === 'rollback' ? etaMinutes(incident, progress) : null;
   if (eta !== null)
     lines.push(
@@ -162,46 +174,61 @@ function stepsList(steps: StepOutcome[]): string {
     .join('\n');
 }
 
+/** A verification check's name as words for a headline: `schema_fingerprint` → "schema fingerprint". */
+export const checkWords = (name: string): string =>
+  name === 'health_urls' ? 'health endpoints' : name.replace(/_/g, ' ');
+
+/** What on-call does after a rollback that verified (runbook 004 "Post-rollback"). */
+const WATCH_NEXT =
+  '*Next* (runbook 004): restart the service, check its health endpoints, run smoke tests, and watch error rates for 30–60 minutes.';
+
 /**
- * Runbook 003 "Resolution message": "Rollback complete. Validation passed. …" — said only when
- * every verification check passed; otherwise the rollback completed *with warnings*, and the
- * failed checks are listed, each named and timed.
+ * Runbook 003 "Resolution message", as two messages: a top-level headline that fits a phone
+ * screen — "Rollback complete. Validation passed: 4 checks." (said only when every check passed;
+ * otherwise the rollback completed *with warnings* and the failed checks are named), what ran and
+ * how long it took, and what on-call does next — and a thread reply with the steps, each check
+ * with its figures and times, and the artifacts.
  */
-export function resolutionMessage(
+export function resolutionMessages(
   incident: Incident,
   verification: VerificationResult,
   ticketUrl: string | null = null,
   templates: MessageTemplates = DEFAULT_TEMPLATES,
-): SlackMessage {
+): { headline: SlackMessage; details: SlackMessage } {
   const failed = verification.checks.filter((c) => c.status === 'failed');
   const passed = verification.checks.filter((c) => c.status === 'passed');
   const text = renderTemplate(templates.resolution, {
     passed: failed.length === 0,
     passed_count: passed.length,
-    passed_checks: passed.map((c) => c.name).join(', '),
+    passed_checks: passed.map((c) => checkWords(c.name)).join(', '),
     failed_count: failed.length,
     check_count: verification.checks.length,
-    failed_checks: failed.map((c) => c.name).join(', '),
+    failed_checks: failed.map((c) => checkWords(c.name)).join(', '),
     migration: incident.migration,
     service: incident.service,
   });
+  const done = incident.steps.filter((s) => s.status === 'done');
+  const tookMs = done.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
+  const ran = `Rolled back ${done.length} migration${done.length === 1 ? '' : 's'} on *${incident.service}* in ${formatDuration(tookMs)}; the tracking table's newest entry is now ${verification.head ? codeSpan(verification.head) : '(none)'}.`;
+  const next = failed.length
+    ? `*Next:* look at the failed check${failed.length === 1 ? '' : 's'} in the thread, then \`/migrate close --service ${incident.service} --reason "…"\` acknowledges ${failed.length === 1 ? 'it' : 'them'}.`
+    : WATCH_NEXT;
   return {
-    text,
-    blocks: [
-      section(
-        `${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\nTracking table head is now ${verification.head ? `${codeSpan(verification.head)}` : '(empty)'}.`,
-      ),
-      section(stepsList(incident.steps)),
-      checksBlock(verification),
-      context(
-        `${ticketUrl ? `Incident ticket: <${ticketUrl}|${shortId(incident.id)}> · ` : ''}Artifacts: ${incident.snapshot && incident.snapshot.provider !== 'none' ? `snapshot ${codeSpan(incident.snapshot.id)}` : 'no snapshot'}` +
-          `${incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''} · timeline and postmortem draft (file below)`,
-      ),
-      context(
-        `${snapshotLine(incident.snapshot)} · took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` ${failed.length ? `resolved with warnings — \`/migrate close --service ${incident.service} --reason "…"\` acknowledges them` : 'resolved'}. ` +
-          'Next (runbook 004): restart the service, check health endpoints, run smoke tests, watch error rates for 30–60 minutes.',
-      ),
-    ],
+    headline: {
+      text,
+      blocks: [section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\n${ran}\n${next}`)],
+    },
+    details: {
+      text: `Resolution details: ${incident.service}`,
+      blocks: [
+        section(stepsList(incident.steps)),
+        checksBlock(verification),
+        context(
+          `${ticketUrl ? `Incident ticket: <${ticketUrl}|${shortId(incident.id)}> · ` : ''}${snapshotLine(incident.snapshot)}` +
+            `${incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''} · verification took ${formatDuration(verification.durationMs)} · incident \`${shortId(incident.id)}\` · timeline and postmortem draft in the channel`,
+        ),
+      ],
+    },
   };
 }
 
@@ -224,15 +251,17 @@ export function failureMessage(
       ),
       ...(steps.length ? [section(stepsList(steps))] : []),
       section(
-        `*What now* (runbook 003 "Partial down failure": stop automated actions, capture diagnostics):\n` +
-          `• \`/migrate status --service ${incident.service}\` — the tracking table as it is now\n` +
-          `• \`/migrate retry --service ${incident.service}\` — re-plan and ${retry}; needs new approvals (press *Rehearse on a copy* on the new card to try it on a restored copy first)\n` +
-          `• \`/migrate close --service ${incident.service} --reason "…"\` — once people handled it by hand\n` +
-          `• \`/migrate restore <snapshot-id>\` — when the state cannot be recovered (runbook 003, Option B)`,
+        `*What now* (runbook 003 "Partial down failure"):\n` +
+          `• \`/migrate status --service ${incident.service}\` — the tracking table now\n` +
+          `• \`/migrate retry --service ${incident.service}\` — ${retry}, with new approvals\n` +
+          `• \`/migrate close --service ${incident.service} --reason "…"\` — once handled by hand\n` +
+          (incident.snapshot && incident.snapshot.provider !== 'none'
+            ? `• \`/migrate restore ${incident.snapshot.id}\` — if the state cannot be recovered`
+            : '• restore a backup by hand if the state cannot be recovered (this incident took no snapshot)'),
       ),
       context(
-        `${steps.length === 0 ? '' : done === 0 ? 'No down migration completed. ' : `${done} of ${steps.length} down migration(s) completed. `}` +
-          `${snapshotLine(incident.snapshot)}. Code: ${codeSpan(failure.code)}`,
+        `${steps.length === 0 ? '' : done === 0 ? 'No down migration completed · ' : `${done} of ${steps.length} down migration(s) completed · `}` +
+          `code ${codeSpan(failure.code)}`,
       ),
     ],
   };

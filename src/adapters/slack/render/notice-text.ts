@@ -1,3 +1,4 @@
+import { formatBytes } from '../../../domain/triage/safe-value.js';
 import { slackDate } from './limits.js';
 import type { RecordedBy } from '../../../domain/incident/model/incident.js';
 import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
@@ -103,6 +104,10 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   rollback_waiting: (n) => `:hourglass_flowing_sand: ${wordsMrkdwn(n.reason)}`,
   channel_archiving: (n) =>
     `:file_cabinet: Archiving this channel ${n.afterMinutes ?? '?'} minutes after the incident ended (\`archive_after_minutes\`); its history stays searchable.`,
+  snapshot_ready: (n) =>
+    n.record.provider === 'none'
+      ? ':warning: No snapshot: waived in services.yaml. The rollback can run once the plan is approved.'
+      : `:camera: Snapshot saved: ${codeSpan(n.record.id)} (${n.record.provider}${n.record.sizeBytes !== undefined ? `, ${formatBytes(n.record.sizeBytes)}` : ''}${n.record.elapsedMs !== undefined ? `, taken in ${formatDuration(n.record.elapsedMs)}` : ''})${n.record.arn ? ` ${codeSpan(n.record.arn)}` : ''}. Nothing runs before the plan is approved.`,
   snapshot_taken: (n) =>
     `:camera: On-demand snapshot ${codeSpan(n.record.id)} of *${n.service}* is ${n.record.status}${n.record.arn ? ` (${codeSpan(n.record.arn)})` : ''}${n.record.location ? ` at ${codeSpan(n.record.location)}` : ''}, requested by ${person(n.by)}.`,
   snapshot_failed: (n) =>
@@ -124,6 +129,8 @@ function statusText(change: StatusChange): string {
       return noticeText(change);
     case 'human_update':
       return `:speech_balloon: update from ${person(change.by)}: ${typed(change.text)}`;
+    case 'opened':
+      return `:large_blue_circle: opened by ${person(change.by)}: ${change.steps} down migration(s) to roll back, awaiting approval.`;
     case 'initiated':
       return `:rotating_light: rollback initiated. Snapshot saved: ${codeSpan(change.snapshotId)}. ETA: ~${change.etaMinutes} minutes. Awaiting approval.`;
     case 'rollback_started':
@@ -133,7 +140,8 @@ function statusText(change: StatusChange): string {
         ? ':white_check_mark: rollback complete. Validation passed.'
         : ':warning: rollback complete, but validation failed; responders are looking at it.';
     case 'failed':
-      return `:red_circle: failed — ${change.message}`;
+      // One line: the why is in the incident channel (the link follows).
+      return ':red_circle: failed; nothing more runs until responders decide (retry, close or restore).';
     case 'rejected':
       return ':no_entry_sign: rejected; nothing was changed in the database.';
     case 'cancelled':

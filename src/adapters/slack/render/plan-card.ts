@@ -96,6 +96,29 @@ function approveDialog(
   };
 }
 
+/**
+ * How a plan card's round ended (or that it runs), in place of its buttons: a card is never left
+ * saying "Approved" after its round failed, was cancelled or completed.
+ */
+export function planOutcome(incident: Pick<Incident, 'state' | 'kind' | 'attempt'>): string {
+  const round = incident.attempt > 1 ? `Round ${incident.attempt}` : 'This plan';
+  const restore = incident.kind === 'restore';
+  switch (incident.state) {
+    case 'rolling_back':
+      return `:arrow_forward: Approved — ${restore ? 'restoring' : 'rolling back'} now; progress in the summary's thread.`;
+    case 'resolved':
+      return `:white_check_mark: ${round} completed — see the ${restore ? 'restore' : 'resolution'} message below.`;
+    case 'resolved_with_warnings':
+      return `:warning: ${round} completed, but verification failed — see the resolution below.`;
+    case 'failed':
+      return `:red_circle: ${round} failed — see the failure below; \`/migrate retry\` posts a new plan.`;
+    case 'cancelled':
+      return `:no_entry_sign: ${round} was cancelled — nothing more runs from this card.`;
+    default:
+      return `Decision: ${STATE_LABEL[incident.state]}`;
+  }
+}
+
 /** The plan with Approve / Reject buttons (runbook 003 "Mandatory pre-action checklist"), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
@@ -126,7 +149,9 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         ),
       ]
     : [
-        header(`${progress.superseded ? 'Superseded plan' : 'Rollback plan'} — ${service.name}`),
+        header(
+          `${progress.superseded ? 'Superseded plan' : 'Rollback plan'}${incident.attempt > 1 ? ` (round ${incident.attempt})` : ''} — ${service.name}`,
+        ),
         ...(incident.breakGlass
           ? [
               section(
@@ -213,7 +238,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
       );
     }
   } else {
-    blocks.push(context(`Decision: ${STATE_LABEL[incident.state]}`));
+    blocks.push(context(planOutcome(incident)));
   }
   const summary = r
     ? `Restore plan for ${service.name}: new ${restoreTargetNoun(service)} ${r.target}`

@@ -40,7 +40,7 @@ export function restoreSummary(incident: Incident, service: Pick<ServiceConfig, 
 }
 
 /** First message of a restore incident's channel. */
-export function restoreOpenedMessage(incident: Incident, service: ServiceConfig): SlackMessage {
+export function restoreOpenedMessage(incident: Incident, service: ServiceConfig, next?: string): SlackMessage {
   return {
     text: `Incident opened: restore of ${service.name} to ${incident.restore?.target}`,
     blocks: [
@@ -48,7 +48,8 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig)
       section(
         `<@${incident.requestedBy}> asked to restore ${restoreSource(incident)} of *${service.name}* into a *new* ${restoreTargetNoun(service)} ${codeSpan(incident.restore?.target)}. ` +
           'Production is not touched (runbook 003: never overwrite production in place).\n' +
-          `Next: the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}.`,
+          (next ??
+            `*Next:* the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}.`),
       ),
       context(
         `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,

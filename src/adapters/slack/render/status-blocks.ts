@@ -9,7 +9,7 @@ import type { SlackMessage } from './incident-messages.js';
 /** What a person can do next with an incident in this state (runbook 003: every state has a way forward or out). */
 export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'service' | 'required'>): string {
   const i = v.incident;
-  if (!i) return `\`/migrate rollback <migration> --service ${v.service.name}\` opens one.`;
+  if (!i) return `\`/migrate rollback ‹migration› --service ${v.service.name}\` opens one.`;
   const svc = `--service ${v.service.name}`;
   switch (i.state) {
     case 'opened':
@@ -22,8 +22,10 @@ export function nextActions(v: Pick<StatusView, 'incident' | 'approvals' | 'serv
       return `\`/migrate close ${svc} --reason "…"\` stops it after the step in progress.`;
     case 'resolved_with_warnings':
       return `Verification failed after the rollback: \`/migrate verify ${svc}\` runs the checks again; \`/migrate close ${svc} --reason "…"\` acknowledges the warnings.`;
-    case 'failed':
-      return `\`/migrate retry ${svc}\` re-plans and asks for new approvals; \`/migrate close ${svc} --reason "…"\` once handled by hand.`;
+    case 'failed': {
+      const snap = i.kind === 'rollback' && i.snapshot && i.snapshot.provider !== 'none' ? i.snapshot.id : null;
+      return `\`/migrate retry ${svc}\` re-plans and asks for new approvals; \`/migrate close ${svc} --reason "…"\` once handled by hand${snap ? `; \`/migrate restore ${snap}\` when the state cannot be recovered (runbook 003, Option B)` : ''}.`;
+    }
     default:
       return 'Nothing: the incident has ended.';
   }

@@ -1,4 +1,6 @@
-import { codeSpan } from './words-mrkdwn.js';
+import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
+import { nextActions } from './status-blocks.js';
+import { approverWords } from '../../../domain/incident/ports/approvers.js';
 import { slackDate } from './limits.js';
 import type { KnownBlock } from './block-kit.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -32,6 +34,53 @@ export function topicFor(incident: Incident): string {
     `${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}`,
     250,
   );
+}
+
+/**
+ * The pinned summary's "Next:" line, from the incident's state, so it is never stale: who must
+ * approve while approvals are missing, which step runs, what to watch once resolved (runbook 004
+ * "Post-rollback"), and the real commands and snapshot id after a failure (runbook 003 "Partial
+ * down failure").
+ */
+export function nextLine(s: IncidentSummary, service: ServiceConfig): string {
+  const i = s.incident;
+  const missing = s.progress.required - s.progress.approvals.length;
+  const approvers = wordsMrkdwn(approverWords(service.approvals.approvers));
+  const snapshotReady = i.snapshot?.status === 'available' || service.snapshot.provider === 'none';
+  const restore = i.kind === 'restore';
+  switch (i.state) {
+    case 'opened':
+      return `*Next:* triage, then the plan for ${s.progress.required} approvals from ${approvers}${restore ? '' : ' and a snapshot'}.`;
+    case 'snapshotting':
+    case 'awaiting_approval': {
+      const wait =
+        missing > 0
+          ? `${missing} more approval${missing === 1 ? '' : 's'} from ${approvers} on the plan card`
+          : 'nothing from people: the approvals are in';
+      return `*Next:* ${wait}${snapshotReady || restore ? '' : '; the snapshot is being taken'}. Nothing runs before ${restore ? 'the approvals are in' : 'both'}.`;
+    }
+    case 'rolling_back': {
+      if (restore)
+        return `*Next:* the restore into ${codeSpan(i.restore?.target)} finishes; then point a copy of the service at it.`;
+      const n = i.steps.findIndex((x) => x.status === 'running');
+      const step = n >= 0 ? i.steps[n] : undefined;
+      return step
+        ? `*Next:* step ${n + 1}/${i.plan.length} ${codeSpan(step.migration)} is running; verification follows the last step.`
+        : '*Next:* the down migrations run one by one; verification follows the last step.';
+    }
+    case 'resolved':
+      return restore
+        ? '*Next:* check the restored copy, then cut over by hand if it is the one you need.'
+        : '*Next* (runbook 004): restart the service, check its health endpoints, run smoke tests, and watch error rates for 30–60 minutes.';
+    case 'resolved_with_warnings':
+    case 'failed':
+      // The same ways forward /migrate status gives, with the real ids.
+      return `*Next:* ${nextActions({ incident: i, approvals: s.progress.approvals, service, required: s.progress.required })}`;
+    case 'cancelled':
+      return i.steps.some((x) => x.status === 'done')
+        ? '*Next:* check the service: some down migrations ran before the incident was closed (see the thread).'
+        : '*Next:* nothing — the incident was cancelled and nothing ran.';
+  }
 }
 
 /**

@@ -214,3 +214,73 @@ export function triageMessage(report: TriageReport, options: { heading?: string 
   );
   return { text: cut(text, LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_MAX_BLOCKS), files };
 }
+
+/** The incident channel's triage: a short top-level verdict and, in its thread, the tables. */
+export interface ChannelTriage {
+  /** Top-level: one line per check that needs attention or failed, then "n checks ok". */
+  headline: { text: string; blocks: KnownBlock[] };
+  /** Thread reply under it: the tables of the checks that need attention (passed checks show none), or null. */
+  details: { text: string; blocks: KnownBlock[] } | null;
+  /** Full tables as a file in the thread, when the reply had to cut anything. */
+  files: TriageFile[];
+}
+
+/**
+ * Triage as the incident channel shows it (Slack's message guidelines: short top-level messages,
+ * details in threads): a headline that fits a phone screen — the overall verdict, one line per
+ * check that needs attention or failed (title and summary, no timings), and "n checks ok" — and
+ * a thread reply with the tables of those checks only. Timings stay in the file and the timeline.
+ * Pure; secrets redacted.
+ */
+export function channelTriage(report: TriageReport): ChannelTriage {
+  const overall = overallVerdict(report);
+  const notOk = report.checks.filter((c) => c.verdict !== 'ok');
+  const ok = report.checks.length - notOk.length;
+  const lines = notOk.map((c) => cut(`${EMOJI[c.verdict]} *${esc(c.title)}* — ${esc(c.summary)}`, 200));
+  const okLine =
+    notOk.length === 0
+      ? `All ${ok} checks ok.`
+      : `${ok ? `${ok} other check${ok === 1 ? '' : 's'} ok` : 'No check passed'}${notOk.some((c) => c.rows.length || c.error) ? ' · details in the thread' : ''}.`;
+  const headText = `${EMOJI[overall]} *Triage of ${esc(report.service)}: ${overall === 'ok' ? 'all clear' : overall === 'attention' ? 'needs attention' : 'some checks failed'}*`;
+  const headline = {
+    text: cut(
+      redactSecrets(
+        `Triage of ${report.service}: ${overall}${notOk.length ? ` (${notOk.map((c) => `${c.title} ${c.verdict}`).join(', ')})` : ''}`,
+      ),
+      LIMITS.fallbackText,
+    ),
+    blocks: [section([headText, ...lines, okLine].join('\n'))],
+  };
+  const detailed = notOk.filter((c) => c.verdict === 'failed' || c.rows.length > 0);
+  if (!detailed.length) return { headline, details: null, files: [] };
+  let truncated = false;
+  const blocks: KnownBlock[] = [];
+  for (const check of detailed.slice(0, SLACK_MAX_BLOCKS - 1)) {
+    const d = detailSection(check);
+    truncated ||= d.truncated;
+    blocks.push(section(d.text));
+  }
+  truncated ||= detailed.length > SLACK_MAX_BLOCKS - 1;
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Started ${slackDate(new Date(report.startedAt))} · ${report.checks.length} checks in ${formatDuration(report.durationMs)}`,
+      },
+    ],
+  });
+  return {
+    headline,
+    details: { text: `Triage details: ${report.service}`, blocks },
+    files: truncated
+      ? [
+          {
+            filename: `triage-${report.service}-${utcSecondStamp(new Date(report.startedAt))}.txt`,
+            title: `Full triage results: ${report.service}`,
+            content: triageReportText(report),
+          },
+        ]
+      : [],
+  };
+}

@@ -105,6 +105,8 @@ export type IncidentNotice =
   | { kind: 'channel_archiving'; afterMinutes: number | null }
   /** `/migrate snapshot`: the snapshot is taken. */
   | { kind: 'snapshot_taken'; record: SnapshotRecord; service: string; by: string }
+  /** The incident's own snapshot is available (runbook 003 "take a fresh snapshot … and record its ID"); nothing ran yet. */
+  | { kind: 'snapshot_ready'; record: SnapshotRecord }
   | { kind: 'snapshot_failed'; name: string; service: string; detail: WordsLike | null };
 
 /**
@@ -114,7 +116,9 @@ export type IncidentNotice =
  */
 export type StatusChange =
   | Extract<IncidentNotice, { kind: 'break_glass' | 'human_update' }>
-  /** Runbook 003 "Initial notice": the snapshot is saved, approval awaited. `etaMinutes` of the downs. */
+  /** An incident opened by `by`: `steps` down migrations wait for approval. */
+  | { kind: 'opened'; by: string; steps: number }
+  /** Stored by an earlier release (the initial notice at snapshot time); no longer emitted. */
   | { kind: 'initiated'; snapshotId: string; etaMinutes: number }
   /** Approved: the downs run. */
   | { kind: 'rollback_started'; steps: number }

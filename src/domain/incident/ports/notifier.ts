@@ -1,3 +1,4 @@
+import type { RollbackEta } from '../model/eta.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { TriageReport } from '../../triage/triage-report.js';
@@ -58,8 +59,11 @@ export interface Notifier {
   triage(incident: Incident, report: TriageReport): Promise<void>;
   /** A notice in the incident's conversation (snapshot creating…, waiting for the snapshot, step 2/3 done…), as facts. */
   progress(incident: Incident, notice: IncidentNotice): Promise<void>;
-  /** Runbook 003 "Initial notice": "Rollback of migration `<file or version>` initiated. Snapshot saved: `<id>`. ETA: ~<X> minutes." */
-  initialNotice(incident: Incident, snapshot: SnapshotRecord | null, etaMinutes: number): Promise<void>;
+  /**
+   * Runbook 003 "Initial notice" ("Rollback of migration ‹file› initiated. Snapshot saved: ‹id›.
+   * ETA: ~‹X› minutes."), posted when the rollback starts, after approval; `eta` from the plan.
+   */
+  initialNotice(incident: Incident, snapshot: SnapshotRecord | null, eta: RollbackEta): Promise<void>;
   /** The plan and its Approve / Reject buttons; its ts is recorded on the incident when delivered. One per retry round. */
   planCard(incident: Incident, progress: ApprovalProgress): Promise<void>;
   /** Re-renders the plan card in place (approvals so far, or the final decision). */

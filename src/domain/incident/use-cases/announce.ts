@@ -5,8 +5,8 @@ import { resolveService } from './resolve-service.js';
 
 /**
  * Tells stakeholders outside the incident channel (`announce_channel` of the service, or the
- * file's default) about a status change — the initial notice, the rollback starting, the
- * resolution, a failure, a cancellation — in one line, with a link to the incident channel
+ * file's default) about a status change — opened, the rollback starting, the resolution, a
+ * failure, a cancellation, a responder's update — in one line, each once, with a link to the incident channel
  * added on delivery. Nothing more goes there. No channel configured: nothing is stored.
  */
 export async function announceStatus(deps: IncidentDeps, incident: Incident, change: StatusChange): Promise<void> {

@@ -1,4 +1,6 @@
 import { announceStatus } from './announce.js';
+import { approvalProgress } from './approval-progress.js';
+import { resolveService } from './resolve-service.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import type { Incident, IncidentFailure, StepOutcome } from '../model/incident.js';
@@ -56,6 +58,11 @@ export async function failIncident(
     throw err;
   }
   const steps = options.steps ?? failed.steps;
+  // The round's plan card says it failed and loses its buttons (it said "Approved" until now).
+  await deps.notifier.updatePlanCard(
+    { ...failed, steps },
+    await approvalProgress(deps, failed, resolveService(deps.services, failed.service)),
+  );
   await deps.notifier.failure({ ...failed, steps }, failure, steps);
   await announceStatus(deps, failed, { kind: 'failed', message: failure.message });
   return failed;

@@ -117,6 +117,7 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     return failed ?? opened;
   }
   const opened = await startIncident(deps, service, incident, (o) => queuePreparation(deps, service, o));
+  await announceStatus(deps, opened, { kind: 'opened', by: opened.requestedBy, steps: opened.plan.length });
   if (breakGlass) await announceBreakGlass(deps, opened, breakGlass);
   return opened;
 }

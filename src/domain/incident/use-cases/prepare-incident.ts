@@ -1,4 +1,3 @@
-import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { utcSecondStamp } from '../../../shared/clock.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
@@ -25,11 +24,6 @@ export function incidentSnapshotName(incident: Pick<Incident, 'service' | 'creat
  * a scratch migrate up through a long history must not hold the snapshot notice and the rollback gate.
  */
 export const EXPECTED_SCHEMA_HOLD_MS = 10_000;
-
-/** Rough ETA for the initial notice, minutes: a minute per down migration plus five for approvals and verification. */
-export function estimateMinutes(incident: Pick<Incident, 'plan'>): number {
-  return incident.plan.length + 5;
-}
 
 async function load(
   deps: IncidentDeps,
@@ -101,17 +95,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   clearTimeout(hold);
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
-  const withSnapshot = { ...ready, snapshot };
-  await deps.notifier.initialNotice(
-    withSnapshot,
-    snapshot.provider === 'none' ? null : snapshot,
-    estimateMinutes(incident),
-  );
-  await announceStatus(deps, withSnapshot, {
-    kind: 'initiated',
-    snapshotId: snapshot.id,
-    etaMinutes: estimateMinutes(incident),
-  });
+  await deps.notifier.progress({ ...ready, snapshot }, { kind: 'snapshot_ready', record: snapshot });
   // A rollback approved before the reference is kept builds its own.
   await expecting;
 }

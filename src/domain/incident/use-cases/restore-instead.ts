@@ -52,7 +52,7 @@ export async function restoreInstead(
       kind: 'refused',
       message:
         service.snapshot.provider === 'none'
-          ? words`${strong(service.name)} takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use ${code('/migrate restore <snapshot-id>')} with an older backup.`
+          ? words`${strong(service.name)} takes no snapshots (waived in services.yaml), so there is nothing of this incident to restore. Use ${code('/migrate restore ‹snapshot-id›')} with an older backup.`
           : words`The incident's snapshot is not available yet. Press ${strong('Restore instead')} again once the initial notice says it is saved. Nothing changed.`,
     };
   }

@@ -1,3 +1,4 @@
+import { approvalProgress } from './approval-progress.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import type { Incident } from '../model/incident.js';
@@ -62,6 +63,7 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
   const note = outcome.created?.length
     ? `Also created for the copy to be usable: ${outcome.created.map((c) => `\`${c}\``).join(', ')}.`
     : undefined;
+  await deps.notifier.updatePlanCard({ ...resolved, restore }, await approvalProgress(deps, resolved, service));
   await deps.notifier.restoreComplete({ ...resolved, restore }, note);
   await endStatusUpdates(deps, current.id);
   await postTimeline(deps, { ...resolved, restore }, service);

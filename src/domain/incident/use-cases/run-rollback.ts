@@ -1,3 +1,5 @@
+import { rollbackEta } from '../model/eta.js';
+import type { RehearsalResult } from '../model/rehearsal-policy.js';
 import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -230,6 +232,13 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           const superseded = await supersedeIfChanged(deps, current, service, tool);
           if (superseded) return superseded;
           current = await deps.repo.transition(current.id, 'rollback_started', BOT);
+          // Runbook 003's initial notice: said when the rollback starts, never before approval.
+          const rehearsed = await deps.repo.lastEvent(current.id, ['rehearsal_done']);
+          await deps.notifier.initialNotice(
+            current,
+            current.snapshot?.provider === 'none' ? null : current.snapshot,
+            rollbackEta(current, rehearsed ? (rehearsed.data as unknown as RehearsalResult) : null),
+          );
           await announceStatus(deps, current, { kind: 'rollback_started', steps: current.plan.length });
         }
         return await runSteps(deps, current, service, tool);
@@ -382,6 +391,7 @@ async function resolveRollback(
     BOT,
     summary,
   );
+  await deps.notifier.updatePlanCard({ ...resolved, steps: outcomes }, await approvalProgress(deps, resolved, service));
   await deps.notifier.resolution(
     { ...resolved, steps: outcomes },
     { ...verification, durationMs: deps.clock.now().getTime() - started },
