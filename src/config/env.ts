@@ -160,14 +160,30 @@ function PLACEHOLDER_MESSAGE(where: string): string {
   return `is still the placeholder from .env.example: paste the value from your Slack app (${where}), or leave SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET empty to start a drill without Slack`;
 }
 
+/** Options of {@link loadEnv}. */
+export interface LoadEnvOptions {
+  /**
+   * `optional`: the CLI, which works without Slack ("for when Slack is down"): with neither
+   * `SLACK_BOT_TOKEN` nor `SLACK_SIGNING_SECRET` set, both are `''` (see {@link slackConfigured})
+   * and notices wait in the outbox for a bot that has them. Set, they are checked as usual.
+   */
+  slack?: 'required' | 'optional';
+}
+
+/** Whether the environment has Slack credentials (the CLI may run without). */
+export const slackConfigured = (env: Pick<Env, 'SLACK_BOT_TOKEN'>): boolean => env.SLACK_BOT_TOKEN !== '';
+
 /**
  * Parses `source` (default `process.env`) into {@link Env}.
  * @throws AppError `config_env_invalid` naming every missing or malformed variable,
  *   with values never echoed (they may be secrets).
  */
-export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+export function loadEnv(source: Record<string, string | undefined> = process.env, options: LoadEnvOptions = {}): Env {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.safeParse(cleaned);
+  const withoutSlack = options.slack === 'optional' && !cleaned.SLACK_BOT_TOKEN && !cleaned.SLACK_SIGNING_SECRET;
+  const parsed = (
+    withoutSlack ? EnvSchema.omit({ SLACK_BOT_TOKEN: true, SLACK_SIGNING_SECRET: true }) : EnvSchema
+  ).safeParse(cleaned);
   const issues = [
     ...(parsed.success
       ? []
@@ -181,5 +197,11 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       message: `Environment is not valid:\n${lines.join('\n')}\nSee .env.example for every variable.`,
     });
   }
-  return parsed.data;
+  return withoutSlack
+    ? {
+        ...(parsed.data as Omit<Env, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET'>),
+        SLACK_BOT_TOKEN: '',
+        SLACK_SIGNING_SECRET: '',
+      }
+    : (parsed.data as Env);
 }

@@ -26,7 +26,8 @@ export async function startEngine(options: {
   workers: boolean;
   env: Record<string, string | undefined>;
 }): Promise<Engine> {
-  const env = loadEnv({ LOG_LEVEL: 'warn', ...options.env });
+  // The CLI works without Slack: notices wait in the outbox for a bot that has its credentials.
+  const env = loadEnv({ LOG_LEVEL: 'warn', ...options.env }, { slack: 'optional' });
   const logger = createLogger(env.LOG_LEVEL, 2);
   const services = await loadServices(env.SERVICES_FILE, options.env);
   const bot = await startBot({ env, services, role: options.workers ? 'worker' : 'cli', logger, noOpsServer: true });

@@ -29,7 +29,7 @@ import { expectedSchema, PostgresExpectedSchemaStore } from '../adapters/postgre
 import { createRdsClient } from '../adapters/rds/create-rds-client.js';
 import { createS3Client } from '../adapters/s3/create-s3-client.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Env } from '../config/env.js';
+import { type Env, slackConfigured } from '../config/env.js';
 import type { ServiceConfig, ServicesConfig } from '../config/services.js';
 import type { SurfaceDeps } from '../surfaces/surface-deps.js';
 import { BullmqIncidentJobs } from '../adapters/bullmq/bullmq-incident-jobs.js';
@@ -251,6 +251,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       redis: redisTarget,
       prefix: queuePrefix,
       delivery: { outbox, slack, repo, slackStore, logger, pacer, summary: (id) => incidentSummary(deps, id) },
+      // Without Slack credentials (the CLI), notices stay in the outbox for the bot's own workers.
+      deliverNotices: slackConfigured(env),
       jobs,
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,

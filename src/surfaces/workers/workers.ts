@@ -23,6 +23,8 @@ export interface WorkerOptions {
   prefix: string;
   /** Notice delivery (outbox → Slack). */
   delivery: NoticeDelivery;
+  /** Run the notice-delivery worker (default true); false where there are no Slack credentials (the CLI). */
+  deliverNotices?: boolean;
   /** The producer side, for the reconciler's notice sweep. */
   jobs: BullmqIncidentJobs;
   /** How long a rollback waits before looking at the snapshot gate (or the database lock) again. Default in {@link WORKER_DEFAULTS}. */
@@ -271,7 +273,12 @@ export async function startWorkers(
   const ctx: WorkerContext = { deps, options, connection };
   const incidents = startIncidentWorker(ctx);
   const rollbacks = startRollbackWorker(ctx);
-  const workers = [incidents, rollbacks, startNoticeWorker(ctx), startReconcilerWorker(ctx)];
+  const workers = [
+    incidents,
+    rollbacks,
+    ...(options.deliverNotices === false ? [] : [startNoticeWorker(ctx)]),
+    startReconcilerWorker(ctx),
+  ];
   failIncidentOnFinalFailure(deps, [incidents, rollbacks]);
   recordJobMetrics(deps, workers);
   logWorkerErrorsOnce(deps, workers);

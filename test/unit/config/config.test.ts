@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from '../../../src/config/env.js';
+import { loadEnv, slackConfigured } from '../../../src/config/env.js';
 import { queuePrefixFor, redisTargetOf } from '../../../src/adapters/redis/redis-connection.js';
 import { loadServices } from '../../../src/config/services.js';
 
@@ -45,6 +45,23 @@ describe('loadEnv', () => {
       REDIS_URL: 'redis://x',
     });
     expect(env).toMatchObject({ PORT: 3000, SERVICES_FILE: './services.yaml', SNAPSHOT_DIR: './backups' });
+  });
+
+  it('the CLI may run without Slack credentials; half of them, or a bad one, is still refused', () => {
+    const store = { DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x' };
+    expect(() => loadEnv(store)).toThrow(/SLACK_BOT_TOKEN/);
+    const env = loadEnv(store, { slack: 'optional' });
+    expect(slackConfigured(env)).toBe(false);
+    expect(env.SLACK_BOT_TOKEN).toBe('');
+    expect(() => loadEnv({ ...store, SLACK_BOT_TOKEN: 'xoxb-1' }, { slack: 'optional' })).toThrow(
+      /SLACK_SIGNING_SECRET/,
+    );
+    expect(() =>
+      loadEnv({ ...store, SLACK_BOT_TOKEN: 'nope', SLACK_SIGNING_SECRET: 'abcdefgh' }, { slack: 'optional' }),
+    ).toThrow(/SLACK_BOT_TOKEN: must be a bot token/);
+    expect(slackConfigured(loadEnv({ ...store, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh' }))).toBe(
+      true,
+    );
   });
 
   const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh', DATABASE_URL: 'postgres://x/y' };
