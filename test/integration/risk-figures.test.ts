@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measurePlanRisk } from '../../src/adapters/postgres/triage-runner.js';
 import { classifyPlan, type RiskFinding } from '../../src/domain/rollback/risk.js';
+import { advisesRestore, figureUnknown, riskVerdict } from '../../src/domain/rollback/risk-verdict.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { triageService } from './triage/triage-fixtures.js';
 
@@ -97,5 +98,61 @@ describe('risk figures from the service database (read-only, triage timeouts)', 
       expect.stringMatching(/refused|unreachable|connect/i),
       expect.stringMatching(/refused|unreachable|connect/i),
     ]);
+  });
+
+  it('follows the plan step by step: a column an earlier down re-adds is recreated empty; one an earlier down drops, or a dirty up never made, holds nothing', async () => {
+    const plan = [
+      // 009's up dropped events.legacy_flag; its down re-adds it, empty.
+      {
+        migration: '009_drop_flag.ts',
+        order: 9,
+        transactional: true,
+        sql: ['ALTER TABLE events ADD COLUMN legacy_flag boolean'],
+      },
+      // 008's up added it; its down drops it: after 009's down, there is nothing in it.
+      {
+        migration: '008_add_flag.ts',
+        order: 8,
+        transactional: true,
+        sql: ['ALTER TABLE events DROP COLUMN legacy_flag'],
+      },
+      {
+        migration: '007_dirty.ts',
+        order: 7,
+        transactional: true,
+        // A dirty up that never committed the column: the column is not there.
+        sql: ['ALTER TABLE events DROP COLUMN IF EXISTS archived', 'DROP TABLE event_audit'],
+      },
+      { migration: '006_audit.ts', order: 6, transactional: true, sql: ['DROP TABLE IF EXISTS event_audit'] },
+    ];
+    const service = triageService(db.url);
+    const measured = await measurePlanRisk(service, await classifyPlan(plan));
+    const [flag] = measured.steps[1]!.findings.filter((f) => f.target);
+    expect(flag!.earlier).toEqual({ change: 'recreated', migration: '009_drop_flag.ts' });
+    expect(flag!.figure).toEqual({ count: 0, estimated: false, recreated: true });
+    expect(riskVerdict(flag!)).toBe(
+      'drops column events.legacy_flag — the down of 009_drop_flag.ts recreates it empty: 0 values lost',
+    );
+    const [archived, audit] = measured.steps[2]!.findings.filter((f) => f.target);
+    expect(archived!.figure).toEqual({ count: 0, estimated: false, absent: true }); // not "could not count"
+    expect(riskVerdict(archived!)).toMatch(/it does not exist, nothing to lose$/);
+    expect(audit!.figure).toEqual({ count: 1000, estimated: false }); // real rows: the one loss of the plan
+    const [again] = measured.steps[3]!.findings.filter((f) => f.target);
+    expect(riskVerdict(again!)).toMatch(/the down of 007_dirty.ts drops it first, nothing to lose$/);
+    expect(advisesRestore(measured)).toBe(true); // 1,000 rows of event_audit
+    expect(advisesRestore({ steps: measured.steps.filter((s) => s.migration !== '007_dirty.ts') })).toBe(false);
+  });
+
+  it('a figure that could not be taken is shown as unknown and does not advise a restore by itself', async () => {
+    const risk = await classifyPlan([
+      { migration: '008_x.ts', order: 8, transactional: true, sql: ['ALTER TABLE events DROP COLUMN promo_code'] },
+    ]);
+    const measured = await measurePlanRisk(triageService('postgres://postgres@127.0.0.1:1/none'), risk, {
+      connectTimeoutMs: 500,
+    });
+    const [f] = measured.steps[0]!.findings;
+    expect(figureUnknown(f!)).toBe(true);
+    expect(riskVerdict(f!)).toMatch(/^drops column events.promo_code — size unknown \(could not count: /);
+    expect(advisesRestore(measured)).toBe(false);
   });
 });

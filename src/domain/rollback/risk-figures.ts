@@ -58,6 +58,12 @@ async function rows(s: TriageSession, rel: Relation, max: number): Promise<RiskF
 }
 
 async function values(s: TriageSession, rel: Relation, column: string, max: number): Promise<RiskFigure> {
+  // A column that does not exist (a dirty up that never committed it) holds nothing to lose.
+  const { rows: has } = await s.query(
+    'SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped',
+    [rel.quoted, column],
+  );
+  if (!has.length) return { count: 0, estimated: false, absent: true };
   if (rel.estimate > max) {
     const { rows: stats } = await s.query<{ null_frac: number }>(
       "SELECT null_frac FROM pg_stats WHERE schemaname || '.' || tablename = $1 AND attname = $2",
@@ -199,6 +205,17 @@ export async function measureRisk(risk: PlanRisk, begin: BeginReadOnly, options:
     for (const f of step.findings) {
       if (!f.target || f.source === 'up') {
         findings.push(f);
+        continue;
+      }
+      if (f.earlier && (f.target.measure === 'rows' || f.target.measure === 'values')) {
+        // What this step will meet once the earlier steps ran, not what the database holds now.
+        findings.push({
+          ...f,
+          figure:
+            f.earlier.change === 'dropped'
+              ? { count: 0, estimated: false, absent: true }
+              : { count: 0, estimated: false, recreated: true },
+        });
         continue;
       }
       let figure: RiskFigure & { hint?: string };

@@ -54,6 +54,12 @@ export interface RiskFinding {
     /** For `longer_values`: the new maximum length in characters. */
     maxLength?: number;
   };
+  /**
+   * What an earlier step of the plan does to the target before this step runs: `dropped` it
+   * (nothing left to lose) or `recreated` it (empty). Set by {@link classifyPlan}; the figure
+   * then follows the plan, not the database as it is now.
+   */
+  earlier?: { change: 'dropped' | 'recreated'; migration: string };
   /** Filled in from the database (read-only, under the triage timeouts). */
   figure?: RiskFigure;
   /** A read-only query that finds the offending rows (for constraint re-adds; runbook 000 "clean up invalid data first"). */
@@ -68,8 +74,10 @@ export interface RiskFigure {
   estimated: boolean;
   /** Policies' names and commands, for `policies`. */
   names?: string[];
-  /** The relation does not exist (the down will find nothing to drop). */
+  /** The relation (or column) does not exist, or an earlier step of the plan drops it: nothing to lose. */
   absent?: boolean;
+  /** An earlier step of the plan recreates it empty, so this step finds 0 rows or values there. */
+  recreated?: boolean;
   error?: string;
 }
 

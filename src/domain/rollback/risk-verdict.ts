@@ -14,8 +14,13 @@ const plural = (x: number, one: string, many = `${one}s`): string => `${n(x)} ${
 function figureWords(f: RiskFinding): string | null {
   const fig = f.figure;
   if (!fig || !f.target) return null;
-  if (fig.absent) return 'it does not exist, nothing to lose';
-  if (fig.count === null) return `could not count: ${fig.error ?? 'unknown error'}`;
+  if (fig.absent)
+    return f.earlier?.change === 'dropped'
+      ? `the down of ${f.earlier.migration} drops it first, nothing to lose`
+      : 'it does not exist, nothing to lose';
+  if (fig.recreated)
+    return `the down of ${f.earlier?.migration ?? 'an earlier step'} recreates it empty: 0 ${f.target.measure === 'rows' ? 'rows' : 'values'} lost`;
+  if (fig.count === null) return `size unknown (could not count: ${fig.error ?? 'unknown error'})`;
   const about = fig.estimated ? '~' : '';
   const est = fig.estimated ? ' (estimated)' : '';
   switch (f.target.measure) {
@@ -58,11 +63,19 @@ export function notableFindings(step: StepRisk): RiskFinding[] {
   });
 }
 
-/** True when any step loses data or cannot bring back what its up destroyed: runbook 003 advises a restore instead. */
+/**
+ * True when any step loses data or cannot bring back what its up destroyed: runbook 003 advises
+ * a restore instead. Data loss counts when its figure says rows or values are lost; a figure
+ * that could not be taken does not advise a restore by itself (it is shown as unknown).
+ */
 export function advisesRestore(risk: PlanRisk): boolean {
   return risk.steps.some((s) =>
     s.findings.some(
-      (f) => (f.class === 'data_loss' && !f.figure?.absent && f.figure?.count !== 0) || f.class === 'irreversible',
+      (f) =>
+        (f.class === 'data_loss' && (f.figure ? (f.figure.count ?? 0) > 0 : !f.target)) || f.class === 'irreversible',
     ),
   );
 }
+
+/** True when a finding's figure could not be taken: shown as unknown, never as data loss. */
+export const figureUnknown = (f: RiskFinding): boolean => f.figure !== undefined && f.figure.count === null;

@@ -1,3 +1,4 @@
+import { downEffects } from '../verify/expected-objects.js';
 import {
   asRangeVar,
   isObject,
@@ -223,9 +224,35 @@ export async function classifyStep(step: PlanStep): Promise<StepRisk> {
   return { migration: step.migration, findings };
 }
 
-/** Classifies every step of a plan (newest first, as the plan runs). */
+/** `table` or `table.column`, schema left out (search_path decides, as in the migrations). */
+const objectName = (o: { kind: string; name: string; table?: string }): string | null =>
+  o.kind === 'table' ? o.name : o.kind === 'column' && o.table ? `${o.table}.${o.name}` : null;
+
+/**
+ * Classifies every step of a plan (newest first, as the plan runs), following the plan step by
+ * step: a table or column that an earlier step's down drops or recreates is marked on the later
+ * findings about it (`earlier`), so its figure says what that step will meet — nothing to lose,
+ * or a column recreated empty — instead of what the database holds now.
+ */
 export async function classifyPlan(plan: readonly PlanStep[]): Promise<PlanRisk> {
-  return { steps: await Promise.all(plan.map(classifyStep)) };
+  const steps = await Promise.all(plan.map(classifyStep));
+  const effects = await Promise.all(plan.map((s) => downEffects(s)));
+  const before = new Map<string, { change: 'dropped' | 'recreated'; migration: string }>();
+  return {
+    steps: steps.map((step, i) => {
+      const findings = step.findings.map((f) => {
+        if (f.source !== 'down' || !f.target) return f;
+        const table = before.get(f.target.name);
+        const earlier = (f.target.column ? before.get(`${f.target.name}.${f.target.column}`) : undefined) ?? table;
+        return earlier ? { ...f, earlier } : f;
+      });
+      for (const o of effects[i] ?? []) {
+        const name = objectName(o);
+        if (name) before.set(name, { change: o.present ? 'recreated' : 'dropped', migration: plan[i]!.migration });
+      }
+      return { ...step, findings };
+    }),
+  };
 }
 
 /** A step the bot must not run at all: no down, `down = false`, or a down that threw while captured. */

@@ -164,6 +164,16 @@ function objectsOf(st: ParsedStatement, emit: Emit): void {
 }
 
 /**
+ * Objects one step's down creates (`present: true`) or drops (`present: false`), in the order
+ * its statements run; what cannot be parsed is left out.
+ */
+export async function downEffects(step: Pick<PlanStep, 'sql'>): Promise<Array<Omit<ExpectedObject, 'because'>>> {
+  const out: Array<Omit<ExpectedObject, 'because'>> = [];
+  await walkStatements(step.sql, (st) => objectsOf(st, (o) => out.push(o)));
+  return out;
+}
+
+/**
  * What the schema should look like after the plan ran, object by object, from the parsed SQL:
  * every object a reverted up created is gone, unless a down recreates it; every object a down
  * creates exists and every one it drops is gone (the last statement about an object wins, in

@@ -1,7 +1,7 @@
 import { codeSpan } from './words-mrkdwn.js';
 import { type KnownBlock, section } from './block-kit.js';
 import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
-import { advisesRestore, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
+import { advisesRestore, figureUnknown, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
 import { escapeMrkdwn } from './limits.js';
 
 /** `action_id` of the plan card's *Restore instead* button; the value is the incident id. */
@@ -21,7 +21,9 @@ const RISK_EMOJI: Record<RiskFinding['class'], string> = {
 
 /** A finding as one mrkdwn line: the class's emoji and its verdict, escaped (`:warning: drops column … — 500 values lost`). */
 export function riskLine(f: RiskFinding): string {
-  return `${RISK_EMOJI[f.class]} ${escapeMrkdwn(riskVerdict(f))}`;
+  // A data-loss figure that could not be taken is not shown as data loss.
+  const emoji = f.class === 'data_loss' && figureUnknown(f) ? RISK_EMOJI.unknown : RISK_EMOJI[f.class];
+  return `${emoji} ${escapeMrkdwn(riskVerdict(f))}`;
 }
 
 /**
