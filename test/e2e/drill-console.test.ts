@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDrill, type DrillOptions, type RunningDrill } from '../../src/main/start-drill.js';
@@ -16,6 +17,8 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { query } from '../support/e2e-helpers.js';
 import { dropDatabase } from '../support/postgres.js';
 
+/** The README's picture of the drill, refreshed by this test. */
+const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/drill.png');
 const CHROMIUM = '/usr/bin/chromium';
 
 async function drillOptions(): Promise<DrillOptions> {
@@ -37,15 +40,25 @@ async function actAs(page: Page, userId: string): Promise<void> {
   await page.selectOption('#user', userId);
 }
 
-/** Presses the newest button `action` in the channel, confirming a modal if the bot opens one. */
-async function press(page: Page, action: string): Promise<void> {
+/**
+ * Presses the newest button `action` in the channel as Slack does: its confirm dialog first (Block
+ * Kit `confirm`), then the typed confirmation if the bot opens its modal.
+ */
+async function press(page: Page, action: string): Promise<{ confirmTitle: string | null }> {
   await page.locator(`#messages .block-button[data-action-id="${action}"]`).last().click();
-  const modal = page.locator('#modal-back');
-  await page.waitForTimeout(400);
-  if (await modal.isVisible()) {
-    await page.fill('#modal input[data-block-id]', 'drill-tickets');
+  let confirmTitle: string | null = null;
+  const yes = page.locator('#modal [data-confirm-answer="yes"]');
+  if (await yes.isVisible()) {
+    confirmTitle = await page.textContent('#modal h3');
+    await yes.click();
+  }
+  const input = page.locator('#modal input[data-block-id]');
+  await input.waitFor({ state: 'visible', timeout: 1500 }).catch(() => undefined);
+  if (await input.isVisible()) {
+    await input.fill('drill-tickets');
     await page.click('#modal [data-modal="submit"]');
   }
+  return { confirmTitle };
 }
 
 describe('drill console (npm start without Slack credentials)', () => {
@@ -90,7 +103,7 @@ describe('drill console (npm start without Slack credentials)', () => {
       '004_add_price_check.js',
     ]);
 
-    const page = await browser!.newPage();
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(drill!.console.url.replace('localhost', '127.0.0.1'));
     await expect.poll(() => page.textContent('#banner')).toMatch(/DRILL — .*nothing here touches production/);
     await expect.poll(() => page.textContent('#drill-info')).toContain('drill-tickets');
@@ -100,22 +113,62 @@ describe('drill console (npm start without Slack credentials)', () => {
     await page.click('#command-form button[type=submit]');
     await page.waitForSelector('#ephemerals :text("Opening incident")', { timeout: 15_000 });
     await page.waitForSelector('#messages .block-button[data-action-id="incident_approve"]', { timeout: 30_000 });
+    // The new incident channel is selected, as Slack opens a channel you are invited to; its summary is pinned.
+    await expect.poll(() => page.textContent('#channel-head')).toMatch(/# incident-db-migration-/);
+    await expect.poll(() => page.locator('#messages .message.pinned').count()).toBe(1);
+    // After triage, the Approve button is on the screen (1400×900) without scrolling: the channel
+    // follows the newest message, as Slack does, and the triage verdict above the card is short.
+    await page.waitForSelector('#messages :text("Triage of drill-tickets")', { timeout: 30_000 });
+    await expect
+      .poll(async () => {
+        const box = await page
+          .locator('#messages .block-button[data-action-id="incident_approve"]')
+          .last()
+          .boundingBox();
+        return box !== null && box.y > 0 && box.y + box.height < 900;
+      })
+      .toBe(true);
+    // Threads are collapsed to "n replies", as in Slack.
+    expect(await page.locator('#messages details.thread[open]').count()).toBe(0);
     const card = await page.textContent('#messages');
     expect(card).toContain('Rollback of 003_add_ticket_status_index.js');
     expect(card).toMatch(/004_add_price_check\.js/);
     expect(card).not.toMatch(/<!date\^|:warning:/); // Slack's markup is rendered, not shown raw
 
+    // The answer's #channel link is a link, as in Slack.
+    await page.locator('#ephemerals a.mention[data-goto]').first().click();
+    await expect.poll(() => page.textContent('#channel-head')).toMatch(/# incident-db-migration-/);
     // The requester cannot approve their own rollback; the console shows the bot's answer to them alone.
-    await press(page, 'incident_approve');
+    const first = await press(page, 'incident_approve');
+    expect(first.confirmTitle).toMatch(/Approve this rollback\?|Destructive plan/); // Block Kit's confirm dialog is shown
     await page.waitForSelector('#ephemerals :text("you cannot approve it")', { timeout: 10_000 });
 
+    // Another person sees their own answers only: none yet.
     await actAs(page, 'U0DRILLSRE');
+    await expect.poll(() => page.locator('#ephemerals .ephemeral').count()).toBe(0);
     await press(page, 'incident_approve');
+    // The approval is said in the summary's thread (collapsed) and counted on the pinned summary.
+    await expect
+      .poll(() => page.textContent('#messages .message.pinned'), { timeout: 15_000 })
+      .toContain('1 of 2 — @sam');
+    await page.locator('#messages details.thread summary').first().click();
     await page.waitForSelector('#messages :text("approved (1 of 2)")', { timeout: 15_000 });
     await actAs(page, 'U0DRILLOWN');
     await press(page, 'incident_approve');
     await page.waitForSelector('#messages :text("Rollback complete")', { timeout: 45_000 });
-    await page.screenshot({ path: path.join(os.tmpdir(), 'migrate-bot-drill.png'), fullPage: true });
+    // The pinned summary's Next line now says what to watch; no emoji is left as a :code:.
+    await expect
+      .poll(() => page.textContent('#messages .message.pinned'), { timeout: 15_000 })
+      .toContain('watch error rates');
+    const texts = await page.locator('#messages, #ephemerals, #channel-head').allTextContents();
+    expect(texts.join('\n')).not.toMatch(/:[a-z_]+:/);
+    await page.screenshot({ path: SCREENSHOT });
+    // The timeline file opens as its Markdown, not the upload's multipart body.
+    await page.waitForSelector('#messages .file a', { timeout: 15_000 });
+    const href = await page.getAttribute('#messages .file a', 'href');
+    const file = await (await fetch(new URL(href!, drill!.console.url.replace('localhost', '127.0.0.1')))).text();
+    expect(file).toContain('## Timeline (UTC)');
+    expect(file).not.toMatch(/Content-Disposition|------/);
 
     expect(await applied()).toEqual(['001_create_tickets.js', '002_create_ticket_scans.js']);
     const objects = await query<{ idx: string | null; chk: number }>(

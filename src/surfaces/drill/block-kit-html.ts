@@ -40,7 +40,7 @@ export function mrkdwnToHtml(text: string, names: NameLookup): string {
         new Date(Number(target.split('^')[1]) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       );
     else if (target.startsWith('#'))
-      html = `<span class="mention">#${escapeHtml(label || names.channel(target.slice(1)) || target.slice(1))}</span>`;
+      html = `<a href="#" class="mention" data-goto="${escapeHtml(target.slice(1))}">#${escapeHtml(label || names.channel(target.slice(1)) || target.slice(1))}</a>`;
     else if (target.startsWith('@'))
       html = `<span class="mention">@${escapeHtml(names.user(target.slice(1)) ?? target.slice(1))}</span>`;
     else if (target.startsWith('!')) html = `<span class="mention">@${escapeHtml(label || target.slice(1))}</span>`;
@@ -76,15 +76,26 @@ function textHtml(t: Text, names: NameLookup): string {
   return t.type === 'mrkdwn' ? mrkdwnToHtml(t.text, names) : emojify(escapeHtml(t.text)).replace(/\n/g, '<br>');
 }
 
-function buttonHtml(el: Block, context: { channel: string; ts: string }): string {
+function buttonHtml(el: Block, context: { channel: string; ts: string }, names: NameLookup): string {
   const style = el.style === 'primary' || el.style === 'danger' ? ` ${String(el.style)}` : '';
   if (typeof el.url === 'string')
     return `<a class="button${style}" href="${escapeHtml(el.url)}" target="_blank" rel="noreferrer">${escapeHtml((el.text as Text)?.text ?? '')}</a>`;
+  // Block Kit's confirm dialog (title, text, confirm, deny), shown by the console before the press counts.
+  const c = el.confirm as { title?: Text; text?: Text; confirm?: Text; deny?: Text } | undefined;
+  const confirm = c
+    ? JSON.stringify({
+        title: escapeHtml(c.title?.text ?? 'Are you sure?'),
+        html: textHtml(c.text, names),
+        confirm: escapeHtml(c.confirm?.text ?? 'Yes'),
+        deny: escapeHtml(c.deny?.text ?? 'Cancel'),
+      })
+    : '';
   const attrs = [
     ['action-id', el.action_id],
     ['value', el.value],
     ['channel', context.channel],
     ['ts', context.ts],
+    ...(confirm ? [['confirm', confirm]] : []),
   ]
     .map(([k, v]) => `data-${k}="${escapeHtml(String(v ?? ''))}"`)
     .join(' ');
@@ -113,7 +124,9 @@ export function blocksToHtml(
             ? `<div class="fields">${(b.fields as Text[]).map((f) => `<div>${textHtml(f, names)}</div>`).join('')}</div>`
             : '';
           const accessory =
-            (b.accessory as Block | undefined)?.type === 'button' ? buttonHtml(b.accessory as Block, context) : '';
+            (b.accessory as Block | undefined)?.type === 'button'
+              ? buttonHtml(b.accessory as Block, context, names)
+              : '';
           return `<div class="block section"><div class="section-text">${textHtml(b.text as Text, names)}${fields}</div>${accessory}</div>`;
         }
         case 'context':
@@ -121,7 +134,7 @@ export function blocksToHtml(
         case 'actions':
           return `<div class="block actions">${((b.elements as Block[]) ?? [])
             .filter((e) => e.type === 'button')
-            .map((e) => buttonHtml(e, context))
+            .map((e) => buttonHtml(e, context, names))
             .join('')}</div>`;
         case 'markdown':
           return `<div class="block section">${mrkdwnToHtml(String(b.text ?? ''), names)}</div>`;

@@ -1,9 +1,11 @@
 /**
- * The drill console's one page: a Slack-like channel view (channels on the left, the
- * incident channel's messages with threads, the bot's ephemeral answers to you), a picker
- * to act as each person of the drill, a command box, and the modal when the bot opens one.
- * It polls `/api/state` every 600 ms and redraws only what changed, so a button is never
- * replaced under the pointer.
+ * The drill console's one page, laid out as Slack behaves where it matters to an evaluator:
+ * channels on the left (a new incident channel is selected as it appears), the channel's
+ * messages (pinned ones marked, threads collapsed to "n replies", scrolled to the newest,
+ * `#channel` links clickable), the bot's ephemeral answers inline at the bottom for the person
+ * acting only, Block Kit confirm dialogs before a press counts, a picker to act as each person,
+ * a command box, and the modal when the bot opens one. It polls `/api/state` every 600 ms and
+ * redraws only what changed, so a button is never replaced under the pointer.
  */
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">
@@ -15,7 +17,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   body { margin: 0; font: 15px/1.45 -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1c1d; display: grid; grid-template-rows: auto 1fr auto; height: 100vh; }
   #banner { background: #b45309; color: #fff; padding: 8px 16px; font-weight: 600; }
   #banner small { font-weight: 400; opacity: .9; }
-  main { display: grid; grid-template-columns: 260px 1fr 320px; min-height: 0; }
+  main { display: grid; grid-template-columns: 260px 1fr; min-height: 0; }
   nav { background: #3f0e40; color: #e8dfe8; padding: 12px; overflow: auto; }
   nav h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .05em; opacity: .7; margin: 12px 0 6px; }
   nav a { display: block; color: inherit; text-decoration: none; padding: 3px 6px; border-radius: 4px; word-break: break-all; font-size: 13px; }
@@ -37,10 +39,10 @@ export const CONSOLE_PAGE = `<!doctype html>
   blockquote { border-left: 4px solid #ddd; margin: 0; padding-left: 8px; }
   .block-button, .button { border: 1px solid #bbb; background: #fff; border-radius: 4px; padding: 4px 12px; margin-right: 6px; cursor: pointer; font-weight: 600; font-size: 14px; text-decoration: none; color: #1d1c1d; }
   .primary { background: #007a5a; color: #fff; border-color: #007a5a; } .danger { background: #e01e5a; color: #fff; border-color: #e01e5a; }
-  aside { border-left: 1px solid #ddd; padding: 12px; overflow: auto; background: #fafafa; }
-  aside h2 { font-size: 14px; margin: 0 0 6px; }
-  .ephemeral { background: #fff; border: 1px dashed #bbb; border-radius: 6px; padding: 6px 8px; margin-bottom: 8px; font-size: 13px; }
-  .ephemeral::before { content: "Only visible to you"; display: block; color: #888; font-size: 11px; }
+  .ephemeral { background: #f8f8f8; border-left: 3px solid #1264a3; border-radius: 4px; padding: 6px 8px; margin: 8px 0; font-size: 14px; }
+  .ephemeral::before { content: "👁 Only visible to you"; display: block; color: #888; font-size: 11px; }
+  .pinned { background: #fef9e7; } .pin { color: #b45309; font-size: 12px; }
+  a.mention, span.mention { background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; text-decoration: none; }
   footer { border-top: 1px solid #ddd; padding: 10px 16px; display: flex; gap: 8px; align-items: center; }
   footer select, footer input { font-size: 15px; padding: 6px; } footer input { flex: 1; }
   #modal-back { position: fixed; inset: 0; background: rgba(0,0,0,.45); display: none; align-items: center; justify-content: center; }
@@ -55,8 +57,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <div id="banner">DRILL — migrate-bot on a local demo database. Slack is simulated; nothing here touches production. <small id="drill-info"></small></div>
 <main>
   <nav><h2>Channels</h2><div id="channels"></div><h2>You are</h2><div id="who"></div></nav>
-  <section id="channel"><div id="channel-head"></div><div id="messages"><div class="empty">No incident yet. Type <code>/migrate rollback 003</code> below.</div></div></section>
-  <aside><h2>Only visible to you</h2><div id="ephemerals"></div></aside>
+  <section id="channel"><div id="channel-head"></div><div id="messages"><div class="empty">No incident yet. Type <code>/migrate rollback 003</code> below.</div></div><div id="ephemerals"></div></section>
 </main>
 <footer>
   <label>Act as <select id="user"></select></label>
@@ -66,13 +67,16 @@ export const CONSOLE_PAGE = `<!doctype html>
 <script>
 const $ = (id) => document.getElementById(id);
 let current = null; // channel id
-let shown = { channels: '', messages: '', ephemerals: '', modal: '', head: '' };
+let knownChannels = null; // ids seen so far: a new one is selected as it appears, as Slack opens a channel you are invited to
+const openThreads = new Set();
+let shown = { channels: '', messages: '', ephemerals: null, modal: '', head: '' };
 const user = () => $('user').value;
 async function post(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) console.warn(path, res.status, await res.text());
 }
-function set(id, key, html) { if (shown[key] !== html) { shown[key] = html; $(id).innerHTML = html; } }
+function set(id, key, html) { if (shown[key] !== html) { shown[key] = html; $(id).innerHTML = html; return true; } return false; }
+function atBottom() { const c = $('channel'); return c.scrollHeight - c.scrollTop - c.clientHeight < 80; }
 async function refresh() {
   const res = await fetch('/api/state?user=' + encodeURIComponent(user()) + (current ? '&channel=' + current : ''));
   const s = await res.json();
@@ -81,15 +85,29 @@ async function refresh() {
     $('drill-info').textContent = 'Service ' + s.drill.service + ' on database ' + s.drill.database + '; try rolling back ' + s.drill.migration + '.';
   }
   $('who').textContent = $('user').selectedOptions[0]?.text ?? '';
+  const ids = s.channels.map((c) => c.id);
+  if (knownChannels && ids.some((id) => !knownChannels.includes(id))) {
+    current = ids.find((id) => !knownChannels.includes(id));
+    shown.messages = shown.head = '';
+    knownChannels = ids;
+    return refresh();
+  }
+  knownChannels = ids;
   if (s.channel && !current) current = s.channel.id;
   set('channels', 'channels', s.channels.map((c) => '<a href="#" data-goto="' + c.id + '" class="' + (c.id === current ? 'active' : '') + '"># ' + c.name + (c.archived ? ' (archived)' : '') + '</a>').join(''));
+  const follow = atBottom();
+  let changed = false;
   if (s.channel) {
     set('channel-head', 'head', '<b># ' + s.channel.name + '</b><div class="topic">' + (s.channel.topic || '') + '</div><div class="bookmarks">' + (s.channels.find((c) => c.id === s.channel.id)?.bookmarks ?? []).map((b) => '<a href="' + b.link + '" target="_blank">🔖 ' + b.title + '</a>').join('') + '</div>');
-    set('messages', 'messages', s.channel.html);
+    if (set('messages', 'messages', s.channel.html)) {
+      changed = true;
+      for (const d of $('messages').querySelectorAll('details[data-thread]')) if (openThreads.has(d.dataset.thread)) d.open = true;
+    }
   }
-  set('ephemerals', 'ephemerals', s.ephemerals.slice().reverse().map((e) => '<div class="ephemeral">' + e + '</div>').join(''));
+  if (set('ephemerals', 'ephemerals', s.ephemerals.map((e) => '<div class="ephemeral">' + e + '</div>').join(''))) changed = true;
+  if (changed && follow) $('channel').scrollTop = $('channel').scrollHeight;
   const modalKey = s.modal ? s.modal.id + JSON.stringify(s.modal.errors) : '';
-  if (shown.modal !== modalKey) {
+  if (shown.modal !== modalKey && !$('modal').dataset.confirming) {
     shown.modal = modalKey;
     $('modal-back').style.display = s.modal ? 'flex' : 'none';
     if (s.modal) {
@@ -98,6 +116,29 @@ async function refresh() {
     }
   }
 }
+/** Block Kit's confirm dialog: resolves true when confirmed. */
+function confirmDialog(c) {
+  return new Promise((resolve) => {
+    $('modal').dataset.confirming = '1';
+    $('modal').innerHTML = '<h3>' + c.title + '</h3><div class="confirm-text">' + c.html + '</div><div class="buttons"><button class="block-button" data-confirm-answer="no">' + c.deny + '</button><button class="block-button primary" data-confirm-answer="yes">' + c.confirm + '</button></div>';
+    $('modal-back').style.display = 'flex';
+    const done = (ev) => {
+      const b = ev.target.closest('[data-confirm-answer]');
+      if (!b) return;
+      ev.stopPropagation();
+      $('modal').removeEventListener('click', done, true);
+      delete $('modal').dataset.confirming;
+      $('modal-back').style.display = 'none';
+      shown.modal = '';
+      resolve(b.dataset.confirmAnswer === 'yes');
+    };
+    $('modal').addEventListener('click', done, true);
+  });
+}
+document.addEventListener('toggle', (ev) => {
+  const d = ev.target;
+  if (d.dataset && d.dataset.thread) { if (d.open) openThreads.add(d.dataset.thread); else openThreads.delete(d.dataset.thread); }
+}, true);
 document.addEventListener('click', async (ev) => {
   const t = ev.target.closest('[data-goto], .block-button[data-action-id], [data-modal]');
   if (!t) return;
@@ -110,6 +151,7 @@ document.addEventListener('click', async (ev) => {
     await post('/api/view', { user: user(), viewId: t.dataset.viewId, values });
     return refresh();
   }
+  if (t.dataset.confirm && !(await confirmDialog(JSON.parse(t.dataset.confirm)))) return;
   t.disabled = true;
   await post('/api/action', { user: user(), actionId: t.dataset.actionId, value: t.dataset.value, channel: t.dataset.channel, ts: t.dataset.ts });
   setTimeout(() => { t.disabled = false; }, 800);
@@ -121,7 +163,8 @@ $('command-form').addEventListener('submit', async (ev) => {
   await post('/api/command', { user: user(), text, channel: current ?? undefined });
   refresh();
 });
-$('user').addEventListener('change', () => { shown.ephemerals = shown.modal = ''; refresh(); });
+// Another person: their own answers only (an empty list is drawn too), and no modal of the last one.
+$('user').addEventListener('change', () => { shown.ephemerals = null; shown.modal = ''; refresh(); });
 refresh();
 setInterval(refresh, 600);
 </script>

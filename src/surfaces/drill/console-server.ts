@@ -99,7 +99,7 @@ export async function startDrillConsole(options: {
     user: (id) => DRILL_USERS.find((u) => u.id === id)?.name ?? (id === DRILL_BOT_USER ? 'migrate-bot' : undefined),
   };
 
-  const messageHtml = (m: DrillMessage): string => {
+  const messageHtml = (m: DrillMessage, pinned = false): string => {
     const body = m.blocks.length
       ? blocksToHtml(m.blocks, names, { channel: m.channel, ts: m.ts })
       : `<div class="block section">${mrkdwnToHtml(m.text, names)}</div>`;
@@ -107,19 +107,21 @@ export async function startDrillConsole(options: {
       ? `<div class="file">📄 <a href="/files/${escapeHtml(m.file.id)}" target="_blank">${escapeHtml(m.file.title)}</a></div>`
       : '';
     const time = new Date(Number(m.ts.split('.')[0]) * 1000).toISOString().slice(11, 19);
-    return `<div class="message" data-ts="${escapeHtml(m.ts)}"><div class="meta"><b>migrate-bot</b> <span class="time">${time} UTC</span>${m.edited ? ' <span class="edited">(edited)</span>' : ''}</div>${body}${file}</div>`;
+    return `<div class="message${pinned ? ' pinned' : ''}" data-ts="${escapeHtml(m.ts)}"><div class="meta">${pinned ? '<span class="pin">📌 Pinned</span> ' : ''}<b>migrate-bot</b> <span class="time">${time} UTC</span>${m.edited ? ' <span class="edited">(edited)</span>' : ''}</div>${body}${file}</div>`;
   };
 
+  /** A channel as Slack lays it out: top-level messages, pinned ones marked, threads collapsed to "n replies". */
   const channelHtml = (channelId: string): string => {
     const all = workspace.messages.filter((m) => m.channel === channelId);
+    const pins = new Set(workspace.channels.find((c) => c.id === channelId)?.pinned ?? []);
     return all
       .filter((m) => !m.threadTs)
       .map((m) => {
         const replies = all.filter((r) => r.threadTs === m.ts);
         const thread = replies.length
-          ? `<details class="thread" open><summary>${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}</summary>${replies.map(messageHtml).join('')}</details>`
+          ? `<details class="thread" data-thread="${escapeHtml(m.ts)}"><summary>${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}</summary>${replies.map((r) => messageHtml(r)).join('')}</details>`
           : '';
-        return `${messageHtml(m)}${thread}`;
+        return `${messageHtml(m, pins.has(m.ts))}${thread}`;
       })
       .join('');
   };
@@ -180,9 +182,11 @@ export async function startDrillConsole(options: {
       );
     if (req.method === 'GET' && path.startsWith('/files/')) {
       const f = workspace.files.get(path.slice('/files/'.length));
+      // Markdown (the timeline) as its text, readable in the browser as Slack's file preview is.
       return f ? send(res, 200, f.content, 'text/plain; charset=utf-8') : send(res, 404, { error: 'no such file' });
     }
-    const raw = (await readBody(req)).toString('utf8');
+    const body = await readBody(req);
+    const raw = body.toString('utf8');
     if (req.method === 'POST' && path.startsWith('/slack/api/')) {
       const token = req.headers.authorization?.replace(/^Bearer\s+/i, '');
       const args = decodeApiArgs(req.headers['content-type'], raw);
@@ -195,7 +199,9 @@ export async function startDrillConsole(options: {
     if (path.startsWith('/slack/upload/'))
       return send(
         res,
-        workspace.upload(path.slice('/slack/upload/'.length), Buffer.from(raw)) ? 200 : 404,
+        workspace.upload(path.slice('/slack/upload/'.length), await uploadedContent(body, req.headers['content-type']))
+          ? 200
+          : 404,
         'OK',
         'text/plain',
       );
@@ -294,4 +300,16 @@ export async function startDrillConsole(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The file's bytes from an upload to the URL `files.getUploadURLExternal` gave out: the SDK
+ * posts it as multipart/form-data (parsed with the platform's own `Response.formData()`), or as
+ * the raw body.
+ */
+async function uploadedContent(body: Buffer, contentType: string | undefined): Promise<Buffer> {
+  if (!contentType?.startsWith('multipart/form-data')) return body;
+  const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  for (const value of form.values()) if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
+  return body;
 }

@@ -53,10 +53,9 @@ export function nextLine(s: IncidentSummary, service: ServiceConfig): string {
       return `*Next:* triage, then the plan for ${s.progress.required} approvals from ${approvers}${restore ? '' : ' and a snapshot'}.`;
     case 'snapshotting':
     case 'awaiting_approval': {
-      const wait =
-        missing > 0
-          ? `${missing} more approval${missing === 1 ? '' : 's'} from ${approvers} on the plan card`
-          : 'nothing from people: the approvals are in';
+      if (missing <= 0)
+        return `*Next:* the ${restore ? 'restore' : 'rollback'} starts ${snapshotReady || restore ? 'now' : 'once the snapshot is available'}.`;
+      const wait = `${missing} more approval${missing === 1 ? '' : 's'} from ${approvers} on the plan card`;
       return `*Next:* ${wait}${snapshotReady || restore ? '' : '; the snapshot is being taken'}. Nothing runs before ${restore ? 'the approvals are in' : 'both'}.`;
     }
     case 'rolling_back': {
