@@ -91,7 +91,7 @@ const checksumBody = (checksum: string | undefined): string | undefined => check
  * requester (`created-by: migrate-bot`), SSE-KMS with `kms_key_id`; `<prefix><id>.json` beside it
  * is the manifest. A failed stream aborts the multipart upload, so no partial object appears;
  * parts of an upload killed with the process are left for the bucket's
- * `AbortIncompleteMultipartUpload` lifecycle rule (README, "Snapshot providers").
+ * `AbortIncompleteMultipartUpload` lifecycle rule (docs/configuration.md, "Snapshot providers").
  */
 export class S3DumpStore implements DumpStore {
   readonly where: string;

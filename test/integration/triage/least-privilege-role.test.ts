@@ -13,7 +13,7 @@ beforeAll(async () => {
   const { client } = await session(db.url);
   await createKnexTables(client);
   await client.query('CREATE TABLE failed_login_attempts (id int)');
-  // The GRANTs a read-only triage role needs (README "A read-only role for triage"): pg_monitor, and SELECT on the tracking tables.
+  // The GRANTs a read-only triage role needs (docs/configuration.md "A read-only role for triage"): pg_monitor, and SELECT on the tracking tables.
   const r = pg.escapeIdentifier(role);
   await client.query(`CREATE ROLE ${r} LOGIN`);
   await client.query(`GRANT pg_monitor TO ${r}`);
