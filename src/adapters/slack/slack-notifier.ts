@@ -24,6 +24,7 @@ import {
   initialNoticeMessage,
   openedMessage,
   planCardMessage,
+  planSqlMessage,
   resolutionMessages,
   statusUpdateMessage,
   type SlackMessage,
@@ -259,8 +260,15 @@ export class SlackNotifier {
     await this.post(incident, initialNoticeMessage(incident, snapshot, eta, this.templates));
   }
 
+  /** The plan card; when it had to cut a down's statements, every statement goes in its thread. */
   async planCard(incident: SlackIncident, progress: ApprovalProgress): Promise<string> {
-    return this.post(incident, planCardMessage(incident, resolveService(this.services, incident.service), progress));
+    const ts = await this.post(
+      incident,
+      planCardMessage(incident, resolveService(this.services, incident.service), progress),
+    );
+    const sql = planSqlMessage(incident);
+    if (sql) await this.post(incident, sql, ts);
+    return ts;
   }
 
   async updatePlanCard(incident: SlackIncident, progress: ApprovalProgress): Promise<void> {

@@ -15,11 +15,15 @@ export interface Progress {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** A terminal shows names as they are: Markdown code spans (from the timeline's words) lose their backticks. */
+export const plainTerminalText = (text: string): string => text.replace(/`([^`\n]*)`/g, '$1');
+
 /** Progress on `stream` (default stderr); `quiet` prints nothing (`--json`). */
 export function createProgress(
   options: { stream?: { write(text: string): unknown; isTTY?: boolean }; quiet?: boolean } = {},
 ): Progress {
-  const stream = options.stream ?? process.stderr;
+  const out = options.stream ?? process.stderr;
+  const stream = { isTTY: out.isTTY, write: (text: string) => out.write(plainTerminalText(text)) };
   if (options.quiet) return { line: () => undefined, status: () => undefined, done: () => undefined };
   if (!stream.isTTY) {
     let last = '';

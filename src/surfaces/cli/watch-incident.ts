@@ -48,7 +48,14 @@ export async function watchIncident(
       incident.state === 'rolling_back'
         ? ` (${incident.steps.filter((s) => s.status === 'done').length}/${incident.plan.length} steps done)`
         : '';
-    progress.status(`${WAITING[incident.state] ?? incident.state}${step}`);
+    // Approvals from the CLI are recorded with the plan: what is awaited then is the snapshot.
+    const waiting =
+      incident.state === 'awaiting_approval' && incident.snapshot?.status !== 'available'
+        ? 'waiting for the snapshot'
+        : incident.state === 'awaiting_approval'
+          ? 'approved; the rollback starts'
+          : WAITING[incident.state];
+    progress.status(`${waiting ?? incident.state}${step}`);
     if (Date.now() > deadline) {
       throw new AppError({
         code: 'cli_wait_timeout',

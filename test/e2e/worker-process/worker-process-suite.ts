@@ -25,6 +25,8 @@ interface WorkerProcess {
   child: ChildProcess;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>;
+  /** Resolves once the worker says it is ready (its ops port opens last, after every worker connection answered). */
+  ready: Promise<void>;
 }
 
 function startWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
@@ -34,8 +36,16 @@ function startWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const collect = (d: Buffer): void => {
+    out += d.toString();
+    if (out.includes('health, readiness and metrics listening')) markReady();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   let signalledAt = 0;
   const kill = child.kill.bind(child);
   child.kill = (signal?: NodeJS.Signals | number) => {
@@ -45,7 +55,7 @@ function startWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerP
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, afterMs: Date.now() - signalledAt })),
   );
-  return { child, output: () => out, exited };
+  return { child, output: () => out, exited, ready };
 }
 
 const appliedIn = async (db: TestDatabase) =>
@@ -99,6 +109,8 @@ export function workerProcessTests(which: WorkerProcessTest): void {
         env: { JOB_LOCK_SECONDS: '2' },
       });
       workers.push(startWorker(h));
+      // A real process compiles with tsx first: under a loaded machine that alone takes seconds.
+      await Promise.race([workers.at(-1)!.ready, workers.at(-1)!.exited]);
       await h.command('rollback 001');
       const card = await planCard(h);
       await posted(h, 'Snapshot saved');
@@ -205,6 +217,7 @@ export function workerProcessTests(which: WorkerProcessTest): void {
               )
             )[0];
           workers.push(startWorker(h));
+          await Promise.race([workers.at(-1)!.ready, workers.at(-1)!.exited]);
           await h.command('rollback 002');
           const { incidentId } = await planCard(h);
           await posted(h, 'Snapshot saved');

@@ -15,7 +15,7 @@ import {
   resolutionMessages,
   statusUpdateMessage,
 } from '../../../src/adapters/slack/render/incident-messages.js';
-import { planCardMessage } from '../../../src/adapters/slack/render/plan-card.js';
+import { planCardMessage, planSqlMessage } from '../../../src/adapters/slack/render/plan-card.js';
 import { nextLine } from '../../../src/adapters/slack/render/summary-blocks.js';
 import { channelTriage } from '../../../src/adapters/slack/render/triage-blocks.js';
 import { SLACK_EMOJI } from '../../../src/adapters/slack/render/emoji.js';
@@ -241,6 +241,27 @@ describe('the incident channel at the top level', () => {
     const card2 = planCardMessage(incident('failed', { attempt: 2 }), service, progress);
     expect(card2.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(visible(card2.blocks)).toContain('Rollback plan (round 2)');
+  });
+
+  it('a step with many statements shows three on the card and every one in its thread', () => {
+    const long = incident('awaiting_approval', {
+      steps: [],
+      plan: [
+        {
+          ...step('007_add_security_tables.ts'),
+          sql: ['SET lock_timeout = 5000', ...['a', 'b', 'c', 'd', 'e', 'f'].map((t) => `DROP TABLE ${t}`)],
+        },
+      ] as Incident['plan'],
+    });
+    const card = visible(planCardMessage(long, service, progress).blocks);
+    expect(card).toContain('`DROP TABLE c`');
+    expect(card).not.toContain('DROP TABLE d');
+    expect(card).toContain('_+3 more statements — every one in the thread_');
+    const thread = visible(planSqlMessage(long)!.blocks);
+    expect(thread).toContain('DROP TABLE a;\nDROP TABLE b');
+    expect(thread).toContain('DROP TABLE f');
+    expect(thread).not.toContain('SET lock_timeout');
+    expect(planSqlMessage(incident('awaiting_approval'))).toBeNull();
   });
 
   it('the summary\'s "Next:" line follows the state', () => {

@@ -23,7 +23,14 @@ import { restoreFailureMessage, restoreOpenedMessage, restoreSource } from './re
 
 export type { SlackMessage } from './block-kit.js';
 
-export { ACTION_APPROVE, ACTION_REHEARSE, ACTION_REJECT, planButtonValue, planCardMessage } from './plan-card.js';
+export {
+  ACTION_APPROVE,
+  ACTION_REHEARSE,
+  ACTION_REJECT,
+  planButtonValue,
+  planCardMessage,
+  planSqlMessage,
+} from './plan-card.js';
 
 function snapshotLine(s: SnapshotRecord | null): string {
   if (!s) return ':warning: *No snapshot* (waived in services.yaml)';

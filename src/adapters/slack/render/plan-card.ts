@@ -7,7 +7,7 @@ import type { ApprovalProgress } from '../../../domain/incident/ports/notifier.j
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
 import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
-import { clip } from './limits.js';
+import { clip, escapeMrkdwn } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 
@@ -119,10 +119,38 @@ export function planOutcome(incident: Pick<Incident, 'state' | 'kind' | 'attempt
   }
 }
 
+/** Statements shown per step on the card; the rest are in the card's thread ({@link planSqlMessage}). */
+export const CARD_STATEMENTS_PER_STEP = 3;
+
+/** A down's statements as the card lists them: `SET` lines (lock_timeout and the like) left out. */
+const shownSql = (sql: readonly string[]): string[] => sql.filter((q) => !/^set\b/i.test(q.trim()));
+
+/**
+ * Every statement of every down, for the plan card's thread when the card had to cut some (more
+ * than {@link CARD_STATEMENTS_PER_STEP} in a step); null when the card shows them all.
+ */
+export function planSqlMessage(incident: Incident): SlackMessage | null {
+  if (!incident.plan.some((s) => shownSql(s.sql).length > CARD_STATEMENTS_PER_STEP)) return null;
+  const blocks = incident.plan.map((s, i) =>
+    section(
+      clip(
+        `${i + 1}. ${codeSpan(s.migration)}\n\`\`\`${shownSql(s.sql)
+          .map((q) => escapeMrkdwn(q.trim()).replace(/```/g, "'''"))
+          .join(';\n')}\`\`\``,
+        2900,
+      ),
+    ),
+  );
+  return { text: `Every statement of the plan for ${incident.service}`, blocks: blocks.slice(0, 49) };
+}
+
 /** The plan with Approve / Reject buttons (runbook 003 "Mandatory pre-action checklist"), or the decision once made. */
 export function planCardMessage(incident: Incident, service: ServiceConfig, progress: ApprovalProgress): SlackMessage {
   const steps = incident.plan.map((s, i) => {
-    const sql = s.sql.filter((q) => !/^set\b/i.test(q.trim())).map((q) => clip(q.replace(/\s+/g, ' '), 140));
+    const all = shownSql(s.sql);
+    const sql = all.slice(0, CARD_STATEMENTS_PER_STEP).map((q) => clip(q.replace(/\s+/g, ' '), 140));
+    const more =
+      all.length > sql.length ? `\n      _+${all.length - sql.length} more statements — every one in the thread_` : '';
     const notes = [
       s.group,
       s.transactional ? null : '*no transaction*',
@@ -133,7 +161,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
     const dirty = s.dirty
       ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")`
       : '';
-    return `${i + 1}. ${codeSpan(s.migration)}${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      ${codeSpan(q)}`).join('\n')}` : ''}`;
+    return `${i + 1}. ${codeSpan(s.migration)}${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      ${codeSpan(q)}`).join('\n')}` : ''}${more}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
   const r = incident.kind === 'restore' ? incident.restore : null;
