@@ -36,10 +36,14 @@ describe('the CLI following an incident', () => {
     };
 
     await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'one' });
+    /** Waits until the watch has read the log `n` times (each event lands after a read, whatever the machine's load). */
+    const afterRead = async (n: number): Promise<void> => {
+      while (reads.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
     const writer = (async () => {
-      await new Promise((r) => setTimeout(r, 60));
+      await afterRead(1);
       await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'two' });
-      await new Promise((r) => setTimeout(r, 60));
+      await afterRead(reads.length + 1);
       await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'three' });
     })();
     const first = await watchIncident(
