@@ -7,7 +7,7 @@
 import { describe, expect, onTestFinished } from 'vitest';
 import { it } from '../support/bot-test.js';
 import { APPROVERS } from '../support/bot-harness.js';
-import { incidentRow, planCard, posted, query, reachesState } from '../support/e2e-helpers.js';
+import { eventually, incidentRow, planCard, posted, query, reachesState } from '../support/e2e-helpers.js';
 import { startOwnRedis } from '../support/redis-server.js';
 
 describe('approving a destructive plan while Redis is down', () => {
@@ -30,8 +30,12 @@ describe('approving a destructive plan while Redis is down', () => {
       const opened = h.slack.callsTo('views.open').find((c) => c.args.trigger_id === press.view!.trigger_id);
       expect(opened!.at - pressed, 'views.open within the 3 s trigger window').toBeLessThan(3000);
     }
-    const approvals = await query(h.stateDb.url, 'SELECT user_id FROM approvals WHERE incident_id = $1', [incidentId]);
-    expect(approvals).toHaveLength(2);
+    // Recorded after the modal's ack (the answer comes first): wait for it rather than race it.
+    await eventually('both approvals stored in PostgreSQL', async () =>
+      (await query(h.stateDb.url, 'SELECT user_id FROM approvals WHERE incident_id = $1', [incidentId])).length === 2
+        ? true
+        : null,
+    );
     expect((await incidentRow(h, incidentId)).state).toBe('awaiting_approval'); // nothing ran without the queue
 
     await redis.start();

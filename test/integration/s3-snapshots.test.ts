@@ -27,16 +27,10 @@ import { startMotoS3, MOTO_ENV, type MotoS3 } from '../support/moto-s3.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { ticketServiceConfig } from '../support/ticket-service.js';
 import { userText } from '../support/words.js';
+import { query } from '../support/e2e-helpers.js';
 
-async function q<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
+/** One query on its own connection. */
+const q = <T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> => query<T>(url, sql);
 
 const MIB = 1024 * 1024;
 

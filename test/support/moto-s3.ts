@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort } from './measure.js';
 
 /** A moto S3 server of the test's own on a free loopback port (`moto_server`, Python's moto). */
 export interface MotoS3 {
@@ -19,17 +19,6 @@ export const MOTO_ENV = {
   AWS_SECRET_ACCESS_KEY: 'moto-test-secret',
   AWS_REGION: 'us-east-1',
 } as const;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts `moto_server` on a free loopback port and waits until it answers.

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './measure.js';
 
 /** A redis-server of the test's own, on a free loopback port, that the test can stop and start (a Redis outage). */
 export interface OwnRedis {
@@ -10,17 +10,6 @@ export interface OwnRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -84,7 +73,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     start,
     async stop() {
       const c = child as ChildProcess | null;
-      if (!c || c.exitCode !== null) return;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return; // killed already: it has no exit to wait for
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
         c.kill('SIGKILL');
