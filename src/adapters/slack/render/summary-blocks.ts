@@ -104,7 +104,8 @@ export function checklist(s: IncidentSummary): string {
     [s.verification !== null && s.verification.failed.length === 0, 'Post-rollback verification passed'],
     [s.documented, 'Communication/incident documentation completed (timeline and postmortem draft)'],
   ];
-  return `*Checklist* (runbook 003):\n${items.map(([done, text]) => `${done ? ':ballot_box_with_check:' : ':white_large_square:'} ${text}`).join('\n')}`;
+  // One paragraph, not a line per item: the pinned summary stays short enough to leave the plan card on screen.
+  return `*Checklist* (runbook 003): ${items.map(([done, text]) => `${done ? ':ballot_box_with_check:' : ':white_large_square:'} ${text}`).join(' · ')}`;
 }
 
 /**
