@@ -18,9 +18,11 @@ const MARK = { ok: '✓', passed: '✓', attention: '!', skipped: '-', failed: '
 
 /** Triage (runbook 001 `--preflight`): one line per check with its verdict, summary and time. */
 export function triageText(report: TriageReport): string {
+  // The title column is as wide as its longest title, no wider.
+  const width = Math.max(0, ...report.checks.map((c) => c.title.length));
   const lines = report.checks.map(
     (c) =>
-      `  ${MARK[c.verdict]} ${c.title.padEnd(28)} ${c.summary}${c.error ? ` (${c.error})` : ''}  [${c.durationMs} ms]`,
+      `  ${MARK[c.verdict]} ${c.title.padEnd(width)}  ${c.summary}${c.error ? ` (${c.error})` : ''}  [${c.durationMs} ms]`,
   );
   return [`Triage of ${report.service}: ${overallVerdict(report)} in ${report.durationMs} ms`, ...lines].join('\n');
 }

@@ -175,13 +175,13 @@ describe('the incident channel at the top level', () => {
     const head = visible(t.headline.blocks);
     expect(head).toContain('*Migration history* — 7 rows need a look');
     expect(head).toContain('*Replication lag* — ');
-    expect(head).toContain('5 other checks ok · details in the thread.');
+    expect(head).toContain('some checks failed* — 5 other checks ok, details in the thread.');
     expect(head).not.toMatch(/\d+ ?ms\b/); // timings are for the thread and the timeline
     const details = visible(t.details!.blocks);
     expect(details).toContain('Migration history');
     expect(details).not.toContain('Table sizes'); // a passed check shows no table
     const allOk = channelTriage({ ...report, checks: report.checks.filter((c) => c.verdict === 'ok') });
-    expect(visible(allOk.headline.blocks)).toContain('All 5 checks ok.');
+    expect(visible(allOk.headline.blocks)).toContain('all clear* — all 5 checks ok.');
     expect(allOk.details).toBeNull();
   });
 

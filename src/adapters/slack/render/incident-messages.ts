@@ -57,9 +57,14 @@ export function openedMessage(incident: Incident, service: ServiceConfig, next?:
       ...(waiver
         ? [section(`:warning: *NO SNAPSHOT WILL BE TAKEN for ${service.name}.* Waiver in services.yaml: _${waiver}_`)]
         : []),
-      context(
-        `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
-      ),
+      // Drawn with the live summary, whose own context line says the same (and more).
+      ...(next
+        ? []
+        : [
+            context(
+              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+            ),
+          ]),
     ],
   };
 }

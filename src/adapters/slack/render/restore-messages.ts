@@ -51,9 +51,13 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig,
           (next ??
             `*Next:* the plan for ${service.approvals.required} approvals from ${wordsMrkdwn(approverWords(service.approvals.approvers))}.`),
       ),
-      context(
-        `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
-      ),
+      ...(next
+        ? []
+        : [
+            context(
+              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+            ),
+          ]),
     ],
   };
 }

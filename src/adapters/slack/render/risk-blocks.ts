@@ -46,10 +46,12 @@ export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
     .map((s) => {
       const shown = s.lines.slice(0, MAX_LINES_PER_STEP);
       const more = s.lines.length - shown.length;
+      // One finding: one line with its step; several: the step, then a line each.
+      if (shown.length === 1 && more === 0) return `${codeSpan(s.migration)}: ${shown[0]}`;
       return `${codeSpan(s.migration)}\n${shown.map((l) => `    ${l}`).join('\n')}${more > 0 ? `\n    … and ${more} more` : ''}`;
     })
     .join('\n');
-  return [section(`*Risk:*\n${text}`)];
+  return [section(`*Risk:* ${text}`)];
 }
 
 /**

@@ -126,10 +126,9 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
     'Approvals',
     `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`,
   );
-  const next = field(
-    'Next status update',
-    s.nextStatusUpdateAt ? `${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)` : '—',
-  );
+  const nextUpdate = s.nextStatusUpdateAt
+    ? ` · next status update ${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)`
+    : '';
   const fields =
     i.kind === 'restore'
       ? [
@@ -137,7 +136,6 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
           field('Source', `\`${i.restore?.snapshotId ?? i.restore?.to ?? '?'}\``),
           field('New copy', `\`${i.restore?.target ?? '?'}\``),
           approvals,
-          next,
         ]
       : [
           field('State', stateWords(i)),
@@ -150,19 +148,17 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
                 : 'not taken yet',
           ),
           approvals,
+          // Verification joins the steps' field once it ran: four fields keep the pinned summary short.
           field(
             'Down migrations',
-            `${done} of ${i.plan.length} done${failedStep ? ` · :x: ${codeSpan(failedStep.migration)} failed` : ''}${runningStep?.startedAt ? ` · :hourglass_flowing_sand: ${codeSpan(runningStep.migration)} running since ${slackDate(new Date(runningStep.startedAt))} (step_timeout ${service.step_timeout.text})` : ''}`,
+            `${done} of ${i.plan.length} done${failedStep ? ` · :x: ${codeSpan(failedStep.migration)} failed` : ''}${runningStep?.startedAt ? ` · :hourglass_flowing_sand: ${codeSpan(runningStep.migration)} running since ${slackDate(new Date(runningStep.startedAt))} (step_timeout ${service.step_timeout.text})` : ''}${
+              s.verification
+                ? s.verification.failed.length
+                  ? ` · verification :x: failed: ${s.verification.failed.join(', ')}`
+                  : ' · verification :white_check_mark: passed'
+                : ''
+            }`,
           ),
-          field(
-            'Verification',
-            s.verification
-              ? s.verification.failed.length
-                ? `:x: failed: ${s.verification.failed.join(', ')}`
-                : ':white_check_mark: passed'
-              : '—',
-          ),
-          next,
         ];
   return [
     { type: 'section', fields },
@@ -176,7 +172,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
         {
           type: 'mrkdwn',
           text: clip(
-            `Involved: ${s.involved.map((u) => `<@${u}>`).join(', ')} · updated ${slackDate(now)} · progress in the thread below`,
+            `Incident \`${shortId(i.id)}\` · opened ${slackDate(i.createdAt)} · involved: ${s.involved.map((u) => `<@${u}>`).join(', ')}${nextUpdate} · updated ${slackDate(now)} · progress in the thread below`,
             LIMITS.sectionText,
           ),
         },

@@ -239,8 +239,8 @@ export function channelTriage(report: TriageReport): ChannelTriage {
   const lines = notOk.map((c) => cut(`${EMOJI[c.verdict]} *${esc(c.title)}* — ${esc(c.summary)}`, 200));
   const okLine =
     notOk.length === 0
-      ? `All ${ok} checks ok.`
-      : `${ok ? `${ok} other check${ok === 1 ? '' : 's'} ok` : 'No check passed'}${notOk.some((c) => c.rows.length || c.error) ? ' · details in the thread' : ''}.`;
+      ? `all ${ok} checks ok.`
+      : `${ok ? `${ok} other check${ok === 1 ? '' : 's'} ok` : 'no check passed'}${notOk.some((c) => c.rows.length || c.error) ? ', details in the thread' : ''}.`;
   const headText = `${EMOJI[overall]} *Triage of ${esc(report.service)}: ${overall === 'ok' ? 'all clear' : overall === 'attention' ? 'needs attention' : 'some checks failed'}*`;
   const headline = {
     text: cut(
@@ -249,7 +249,7 @@ export function channelTriage(report: TriageReport): ChannelTriage {
       ),
       LIMITS.fallbackText,
     ),
-    blocks: [section([headText, ...lines, okLine].join('\n'))],
+    blocks: [section([`${headText} — ${okLine}`, ...lines].join('\n'))],
   };
   const detailed = notOk.filter((c) => c.verdict === 'failed' || c.rows.length > 0);
   if (!detailed.length) return { headline, details: null, files: [] };
