@@ -86,6 +86,17 @@ describe('ways out of a running or failed incident', () => {
     const retry = await h.command('retry', REQUESTER);
     expect(await responseText(h, retry.key)).toMatch(/^Round 2 started/);
     await posted(h, /-r2`/); // a new snapshot of the database as it is now
+    // Exactly one plan card has buttons (round 2's); round 1's says how its round ended.
+    const cards = await eventually("both rounds' plan cards, round 1 marked failed", async () => {
+      const all = h.slack
+        .messages(channel)
+        .filter((m) => /"text":"Rollback plan( \(round \d+\))? — /.test(JSON.stringify(m.blocks)));
+      return all.length === 2 && JSON.stringify(all[0]!.blocks).includes('This plan failed') ? all : null;
+    });
+    const live = cards.filter((m) => JSON.stringify(m.blocks).includes('"action_id":"incident_approve"'));
+    expect(live).toHaveLength(1);
+    expect(JSON.stringify(live[0]!.blocks)).toContain('Rollback plan (round 2)');
+    expect(JSON.stringify(cards[0]!.blocks)).not.toContain('Approved. The rollback runs');
     const approveOld = await h.press('incident_approve', incidentId, APPROVERS[0]);
     expect(await responseText(h, approveOld.key).catch(() => '')).not.toMatch(/already approved/);
     await h.press('incident_approve', incidentId, APPROVERS[1]);
