@@ -31,7 +31,7 @@ export interface DumpStore {
    * file's size, mtime and inode; an object's size and ETag.
    * @throws AppError `snapshot_not_found` when it is gone
    */
-  unchanged(id: string, recorded: StoredDump & { sizeBytes?: number }): Promise<boolean>;
+  unchanged(id: string, recorded: RecordedIdentity): Promise<boolean>;
   /**
    * The stored dump, streamed (never held in memory).
    * @throws AppError `snapshot_not_found`
@@ -71,6 +71,9 @@ export interface StoredDump {
    */
   storeChecksum?: string;
 }
+
+/** What a snapshot record holds that tells a stored dump was not rewritten (a subset of the record). */
+export type RecordedIdentity = Pick<StoredDump, 'file' | 'etag'> & { sizeBytes?: number };
 
 /** What a bot-made dump's manifest (`<id>.json`) records. */
 export interface DumpManifest {

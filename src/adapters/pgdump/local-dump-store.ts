@@ -5,7 +5,14 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../shared/errors.js';
 import { code, words } from '../../shared/words.js';
-import { type DumpManifest, type DumpStore, isDumpId, parseManifest, type StoredDump } from './dump-store.js';
+import {
+  type DumpManifest,
+  type DumpStore,
+  isDumpId,
+  parseManifest,
+  type RecordedIdentity,
+  type StoredDump,
+} from './dump-store.js';
 
 /**
  * Dumps in a directory (`SNAPSHOT_DIR`, created if missing). The archive is written to
@@ -61,7 +68,7 @@ export class LocalDumpStore implements DumpStore {
     });
   }
 
-  async unchanged(id: string, stored: StoredDump & { sizeBytes?: number }): Promise<boolean> {
+  async unchanged(id: string, stored: RecordedIdentity): Promise<boolean> {
     const now = await this.statDump(id);
     return (
       stored.file !== undefined &&

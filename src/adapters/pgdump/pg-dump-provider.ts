@@ -204,15 +204,7 @@ export class PgDumpSnapshotProvider implements SnapshotProvider {
    */
   async verify(record: SnapshotRecord, options: VerifyOptions = {}): Promise<SnapshotRecord> {
     const { store } = this.options;
-    if (
-      options.rehash === 'if_changed' &&
-      (await store.unchanged(record.id, {
-        location: record.location ?? '',
-        ...(record.file ? { file: record.file } : {}),
-        ...(record.etag ? { etag: record.etag } : {}),
-        ...(record.sizeBytes !== undefined ? { sizeBytes: record.sizeBytes } : {}),
-      }))
-    ) {
+    if (options.rehash === 'if_changed' && (await store.unchanged(record.id, record))) {
       return { ...record, status: 'available' };
     }
     const read = await inspectArchive(await store.open(record.id), {

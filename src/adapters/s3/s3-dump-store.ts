@@ -18,6 +18,7 @@ import {
   type DumpStore,
   isDumpId,
   parseManifest,
+  type RecordedIdentity,
   type StoredDump,
 } from '../pgdump/dump-store.js';
 import { mapS3Error } from './s3-errors.js';
@@ -185,7 +186,7 @@ export class S3DumpStore implements DumpStore {
       .catch(this.fail('HeadObject', key));
   }
 
-  async unchanged(id: string, recorded: StoredDump & { sizeBytes?: number }): Promise<boolean> {
+  async unchanged(id: string, recorded: RecordedIdentity): Promise<boolean> {
     const head = await this.head(this.key(id, 'dump'));
     return recorded.etag !== undefined && head.ETag === recorded.etag && head.ContentLength === recorded.sizeBytes;
   }

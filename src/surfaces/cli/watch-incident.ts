@@ -8,7 +8,6 @@ import type { Progress } from './progress.js';
 const WAITING: Partial<Record<IncidentState, string>> = {
   opened: 'triage and plan',
   snapshotting: 'taking the snapshot',
-  awaiting_approval: 'waiting for approvals',
   rolling_back: 'running the down migrations',
 };
 

@@ -21,6 +21,7 @@ import { channelTriage } from '../../../src/adapters/slack/render/triage-blocks.
 import { SLACK_EMOJI } from '../../../src/adapters/slack/render/emoji.js';
 import type { KnownBlock } from '../../../src/adapters/slack/render/block-kit.js';
 import { words } from '../../../src/shared/words.js';
+import { incidentFixture } from '../../support/incident-fixture.js';
 
 /**
  * What the incident channel shows at the top level, checked for what a responder reads at 3 a.m.:
@@ -57,32 +58,18 @@ const step = (migration: string) => ({
   sql: [`DROP TABLE IF EXISTS ${migration.slice(4, 12)}`],
 });
 
-const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident => ({
-  id: '2d339b98-b5da-4848-b0a1-6bd834eeb251',
-  kind: 'rollback',
-  restore: null,
-  service: 'ticket-service',
-  migration: '006_add_search.ts',
-  state,
-  requestedBy: 'U0REQ001',
-  conversation: { id: 'C0INC0001', name: 'incident-db-migration-20261121-0312' },
-  plan: [step('007_add_security_tables.ts'), step('006_add_search.ts')] as Incident['plan'],
-  snapshot,
-  steps: [
-    { migration: '007_add_security_tables.ts', status: 'done', durationMs: 412 },
-    { migration: '006_add_search.ts', status: 'done', durationMs: 231 },
-  ],
-  attempt: 1,
-  failure: null,
-  basis: { digest: 'b'.repeat(64) } as Incident['basis'],
-  risk: null,
-  breakGlass: null,
-  approvers: null,
-  createdAt: new Date('2026-11-21T03:12:00Z'),
-  updatedAt: new Date('2026-11-21T03:12:00Z'),
-  endedAt: null,
-  ...extra,
-});
+const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident =>
+  incidentFixture(state, {
+    migration: '006_add_search.ts',
+    plan: [step('007_add_security_tables.ts'), step('006_add_search.ts')] as Incident['plan'],
+    snapshot,
+    steps: [
+      { migration: '007_add_security_tables.ts', status: 'done', durationMs: 412 },
+      { migration: '006_add_search.ts', status: 'done', durationMs: 231 },
+    ],
+    basis: { digest: 'b'.repeat(64) } as Incident['basis'],
+    ...extra,
+  });
 
 const progress: ApprovalProgress = {
   approvals: [

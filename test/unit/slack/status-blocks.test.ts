@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DurationSchema } from '../../../src/config/duration.js';
 import type { ServiceConfig } from '../../../src/config/services.js';
-import type { Incident, IncidentState } from '../../../src/domain/incident/model/incident.js';
 import { nextActions, statusMessage, statusOverview } from '../../../src/adapters/slack/render/status-blocks.js';
 import { statusUpdateMessage } from '../../../src/adapters/slack/render/incident-messages.js';
+import { incidentFixture } from '../../support/incident-fixture.js';
 
 const service = {
   name: 'ticket-service',
@@ -12,29 +12,7 @@ const service = {
   lock_timeout: DurationSchema.parse('5s'),
 } as unknown as ServiceConfig;
 
-const incident = (state: IncidentState, extra: Partial<Incident> = {}): Incident => ({
-  id: '2d339b98-b5da-4848-b0a1-6bd834eeb251',
-  kind: 'rollback',
-  restore: null,
-  service: 'ticket-service',
-  migration: '007_add_security_tables.ts',
-  state,
-  requestedBy: 'U0REQ001',
-  conversation: { id: 'C0INC0001', name: 'incident-db-migration-20261121-0312' },
-  plan: [],
-  snapshot: null,
-  steps: [],
-  attempt: 1,
-  failure: null,
-  basis: null,
-  risk: null,
-  breakGlass: null,
-  approvers: null,
-  createdAt: new Date('2026-11-21T03:12:00Z'),
-  updatedAt: new Date('2026-11-21T03:12:00Z'),
-  endedAt: null,
-  ...extra,
-});
+const incident = incidentFixture;
 
 describe('/migrate status', () => {
   it('says what a person can do next in every open state', () => {

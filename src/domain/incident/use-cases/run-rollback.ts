@@ -1,7 +1,4 @@
-import { rollbackEta } from '../model/eta.js';
-import type { RehearsalResult } from '../model/rehearsal-policy.js';
 import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
-import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
@@ -17,9 +14,7 @@ import { currentPlan, expectedSnapshotId } from '../model/plan-basis.js';
 import { assessRisk } from './prepare-incident.js';
 import { planChanges } from '../../rollback/plan-digest.js';
 import { verifyRollback } from './verify-rollback.js';
-import type { VerificationReport } from '../../verify/verification.js';
-import { postTimeline } from './post-timeline.js';
-import { endStatusUpdates } from './status-update.js';
+import { resolveRollback, startRollback, type Verified } from './rollback-milestones.js';
 import { formatDuration } from '../../../shared/clock.js';
 
 export type { RollbackRun } from '../model/rollback-run.js';
@@ -231,15 +226,7 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
           // Under the lock, before the first statement: the plan as it is now must be the plan approved.
           const superseded = await supersedeIfChanged(deps, current, service, tool);
           if (superseded) return superseded;
-          current = await deps.repo.transition(current.id, 'rollback_started', BOT);
-          // Runbook 003's initial notice: said when the rollback starts, never before approval.
-          const rehearsed = await deps.repo.lastEvent(current.id, ['rehearsal_done']);
-          await deps.notifier.initialNotice(
-            current,
-            current.snapshot?.provider === 'none' ? null : current.snapshot,
-            rollbackEta(current, rehearsed ? (rehearsed.data as unknown as RehearsalResult) : null),
-          );
-          await announceStatus(deps, current, { kind: 'rollback_started', steps: current.plan.length });
+          current = await startRollback(deps, current);
         }
         return await runSteps(deps, current, service, tool);
       },
@@ -250,14 +237,6 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
     await tool.close().catch(() => undefined);
   }
   return underLock.kind === 'verified' ? resolveRollback(deps, underLock, service, started) : underLock;
-}
-
-/** The downs ran and the tracking table agrees: what the resolution needs, recorded after the lock is released. */
-interface Verified {
-  kind: 'verified';
-  incident: Incident;
-  outcomes: StepOutcome[];
-  verification: VerificationReport;
 }
 
 /** Under the rollback lock: each down not yet reverted, then verification; failures are recorded here. */
@@ -361,43 +340,4 @@ async function runSteps(
     return { kind: 'failed', failure };
   }
   return { kind: 'verified', incident, outcomes, verification };
-}
-
-/**
- * Records the resolution once the rollback lock is released, so that a resolved incident never
- * still holds the tool's lock (a deploy right after "Rollback complete." finds it free): the
- * transition with the checks, the resolution, the end of status updates, the timeline and the
- * stakeholder status.
- */
-async function resolveRollback(
-  deps: IncidentDeps,
-  done: Verified,
-  service: ServiceConfig,
-  started: number,
-): Promise<RollbackRun> {
-  const { incident, outcomes, verification } = done;
-  const summary = {
-    head: verification.head,
-    checks: verification.checks.map((c) => ({
-      name: c.name,
-      status: c.status,
-      durationMs: c.durationMs,
-      problems: c.problems.slice(0, 20),
-    })),
-  };
-  const resolved = await deps.repo.transition(
-    incident.id,
-    verification.passed ? 'rollback_succeeded' : 'verified_with_warnings',
-    BOT,
-    summary,
-  );
-  await deps.notifier.updatePlanCard({ ...resolved, steps: outcomes }, await approvalProgress(deps, resolved, service));
-  await deps.notifier.resolution(
-    { ...resolved, steps: outcomes },
-    { ...verification, durationMs: deps.clock.now().getTime() - started },
-  );
-  await endStatusUpdates(deps, incident.id);
-  await postTimeline(deps, { ...resolved, steps: outcomes }, service);
-  await announceStatus(deps, resolved, { kind: 'resolved', validationPassed: verification.passed });
-  return { kind: 'resolved' };
 }
