@@ -6,6 +6,15 @@ import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migra
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
 import { SnapshotConfigSchema } from './snapshot-config.js';
+import {
+  FollowupsConfigSchema,
+  IncidentConfigSchema,
+  PagingConfigSchema,
+  ProcessDefaultsSchema,
+  resolveProcess,
+  type ServiceProcess,
+} from './process-config.js';
+import { registerSecret } from '../shared/redact.js';
 
 export { SnapshotConfigSchema } from './snapshot-config.js';
 
@@ -98,6 +107,12 @@ export const ServiceSchema = z
          */
         destructive: z.number().int().min(1).max(10).optional(),
         approvers: z.array(Approver).min(1),
+        /** Page the service's rotation when a plan waited this many minutes for approvals (fractions allowed; default 10, or `defaults.approvals`). */
+        page_after_minutes: z
+          .number()
+          .positive()
+          .max(24 * 60)
+          .optional(),
       })
       .strict()
       .transform((a) => ({ ...a, destructive: a.destructive ?? a.required + 1 }))
@@ -159,6 +174,12 @@ export const ServiceSchema = z
      */
     step_timeout: DurationSchema.prefault('30min'),
     triage: TriageConfigSchema.prefault({}),
+    /** Severity defaults of this service (docs/incident-process.md). */
+    incident: IncidentConfigSchema.optional(),
+    /** Paging provider (PagerDuty Events API v2); absent: no pages. */
+    paging: PagingConfigSchema.optional(),
+    /** Where follow-ups become tickets (Jira or Linear); absent: a checklist in the channel and the postmortem. */
+    followups: FollowupsConfigSchema.optional(),
     /** Checks after every rollback and on `/migrate verify` (runbook 003 "Post-rollback verification", runbook 001 postflight). */
     verify: z
       .object({
@@ -207,8 +228,14 @@ export const ServiceSchema = z
 
 export const ServicesFileSchema = z
   .object({
-    /** Settings every service inherits unless it sets its own: for now `access`. */
-    defaults: z.object({ access: AccessSchema.optional() }).strict().optional(),
+    /**
+     * Settings every service inherits unless it sets its own: `access` (field by field), and the
+     * incident process (`severities`, `incident`, `paging`, `followups`, `approvals.page_after_minutes`).
+     */
+    defaults: z
+      .object({ access: AccessSchema.optional(), ...ProcessDefaultsSchema })
+      .strict()
+      .optional(),
     /** Default runbook link for services without their own `runbook_url`. */
     runbook_url: z
       .string()
@@ -230,7 +257,12 @@ type ServiceFileEntry = z.infer<typeof ServiceSchema>;
 
 /** One service from services.yaml, with paths made absolute and connection strings resolved. */
 export interface ServiceConfig
-  extends Omit<ServiceFileEntry, 'migrations' | 'triage' | 'rehearsal' | 'verify' | 'access'> {
+  extends Omit<
+    ServiceFileEntry,
+    'migrations' | 'triage' | 'rehearsal' | 'verify' | 'access' | 'incident' | 'paging' | 'followups'
+  > {
+  /** Severities, paging and follow-ups (service sections over `defaults:`, secrets read). */
+  process: ServiceProcess;
   /** Who may do what (`access:` merged over `defaults.access`). */
   access: ServiceAccess;
   /** The key under `services:`. */
@@ -328,12 +360,24 @@ export async function loadServices(
         `services.${name}.access.requesters: required — say who may open incidents on ${name}, in the service or under defaults:\n` +
           '      access:\n        requesters: [S0ONCALL, U0SRE001]   # Slack user groups or users; or: requesters: anyone',
       );
+    const incidentProcess = resolveProcess(
+      name,
+      svc,
+      svc.approvals.page_after_minutes,
+      data.defaults ?? {},
+      env,
+      problems,
+    );
+    if (incidentProcess.paging) registerSecret(incidentProcess.paging.routing_key);
+    if (incidentProcess.followups) registerSecret(incidentProcess.followups.token);
     const migrations = resolveDirectories(svc.migrations as MigrationsConfig, path.dirname(abs));
     const dir = await stat(migrations.directory).catch(() => null);
     if (!dir?.isDirectory())
       problems.push(`services.${name}.migrations.directory: ${migrations.directory} is not a directory`);
+    const { incident: _incident, paging: _paging, followups: _followups, ...entry } = svc;
     services.set(name, {
-      ...svc,
+      ...entry,
+      process: incidentProcess,
       ...((svc.announce_channel ?? data.announce_channel)
         ? { announce_channel: svc.announce_channel ?? data.announce_channel }
         : {}),

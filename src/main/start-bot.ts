@@ -13,6 +13,7 @@ import { noticeText } from '../adapters/slack/render/notice-text.js';
 import { PostgresSlackIncidentStore } from '../adapters/postgres/postgres-slack-incident-store.js';
 import { PostgresIncidentRepository } from '../adapters/postgres/postgres-incident-repository.js';
 import { OutboxNotifier } from '../adapters/postgres/outbox-notifier.js';
+import { integrationDelivery, processAdapters } from './process-wiring.js';
 import { PostgresOutbox } from '../adapters/postgres/postgres-outbox.js';
 import { createStatePool } from '../adapters/postgres/state-pool.js';
 import {
@@ -140,7 +141,11 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   const clientOptions = { ...SLACK_CLIENT_OPTIONS, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
   const repo = new PostgresIncidentRepository(pool, clock);
   const slackStore = new PostgresSlackIncidentStore(pool);
-  const metrics = createMetrics(() => repo.countByState());
+  let countOpenBySeverity = async (): Promise<Record<string, number>> => ({});
+  const metrics = createMetrics(
+    () => repo.countByState(),
+    () => countOpenBySeverity(),
+  );
   const scale = (n: number) => Math.max(1, Math.round(n * env.SLACK_TIER_SCALE));
   const pacer = new SlackPacer({
     redis: producerRedis,
@@ -172,6 +177,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
   };
 
   const outbox = new PostgresOutbox(pool, lockPool);
+  const processParts = processAdapters(pool, lockPool, repo, jobs, metrics, logger);
+  countOpenBySeverity = () => processParts.process.openBySeverity();
   const slack = new SlackNotifier(client, services, clock, logger, await loadTemplates(env.TEMPLATES_DIR));
   const shutdown = new AbortController();
   // RDS waiter backoff: the provider's defaults (15–60 s) unless a shorter poll was asked for.
@@ -208,6 +215,8 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       logger,
     ),
     jobs,
+    process: processParts.process,
+    integrations: processParts.integrations,
     migrationTool: (service) =>
       timedDowns(createMigrationTool(service, logger.child({ service: service.name })), service, metrics),
     snapshotProvider,
@@ -251,6 +260,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       redis: redisTarget,
       prefix: queuePrefix,
       delivery: { outbox, slack, repo, slackStore, logger, pacer, summary: (id) => incidentSummary(deps, id) },
+      integrations: integrationDelivery(processParts.outbox, deps),
       // Without Slack credentials (the CLI), notices stay in the outbox for the bot's own workers.
       deliverNotices: slackConfigured(env),
       jobs,

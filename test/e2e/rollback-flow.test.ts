@@ -36,7 +36,7 @@ describe('/migrate rollback end to end (real Postgres, Redis, Bolt over HTTP, Sl
     expect(h.slack.callsTo('conversations.create')).toHaveLength(1);
     const channel = h.slack.channels.find((c) => c.name === create.args.name)!;
     expect(String(reply.body.text)).toMatch(
-      /^Opening incident `[0-9a-f]{8}`: rollback of `007_add_security_tables.ts`/,
+      /^Opening incident `[0-9a-f]{8}` \(\*SEV3\*\): rollback of `007_add_security_tables.ts`/,
     );
     // Once the channel exists the requester gets its link on the same response_url.
     const link = await h.slack.waitForResponse(

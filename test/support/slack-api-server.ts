@@ -681,6 +681,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       return { ok: true, view: { ...view, id: opened.id, team_id: teamId, app_id: appId, bot_id: botId } };
     },
 
+    'users.info': (args) => {
+      const id = str(args.user) ?? '';
+      if (!userExists(id)) fail('user_not_found');
+      return { ok: true, user: { id, name: id.toLowerCase(), deleted: false, is_bot: id === botUserId } };
+    },
+
     'usergroups.users.list': (args) => {
       const group = usergroups.get(str(args.usergroup) ?? '');
       if (!group) fail('no_such_subteam');

@@ -51,6 +51,7 @@ export class BullmqIncidentJobs implements IncidentJobs {
   readonly rollbacks: Queue<IncidentJobPayload>;
   readonly notices: Queue<DeliverJobPayload>;
   readonly reconciler: Queue<Record<string, never>>;
+  readonly integrationCalls: Queue<DeliverJobPayload>;
 
   constructor(
     connection: RedisConnection,
@@ -61,7 +62,13 @@ export class BullmqIncidentJobs implements IncidentJobs {
     this.rollbacks = new Queue(QUEUE_NAMES.rollbacks, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
     this.notices = new Queue(QUEUE_NAMES.notices, { connection, prefix, defaultJobOptions: DELIVERY_JOB_OPTIONS });
     this.reconciler = new Queue(QUEUE_NAMES.reconciler, { connection, prefix });
-    for (const q of [this.incidents, this.rollbacks, this.notices, this.reconciler]) q.on('error', () => undefined); // surfaced through the deadline
+    this.integrationCalls = new Queue(QUEUE_NAMES.integrations, {
+      connection,
+      prefix,
+      defaultJobOptions: DELIVERY_JOB_OPTIONS,
+    });
+    for (const q of [this.incidents, this.rollbacks, this.notices, this.reconciler, this.integrationCalls])
+      q.on('error', () => undefined); // surfaced through the deadline
   }
 
   private bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -148,6 +155,40 @@ export class BullmqIncidentJobs implements IncidentJobs {
     );
   }
 
+  async integrations(incidentId: string, callId: number, sweep?: number): Promise<void> {
+    await this.bounded('queue integration delivery', () =>
+      this.integrationCalls.add(
+        JOB.integrations,
+        { incidentId },
+        { jobId: jobId.integrations(incidentId, callId, sweep) },
+      ),
+    );
+  }
+
+  async approvalsPage(incident: IncidentRef, delayMs: number): Promise<void> {
+    await this.bounded('schedule the approvals page', () =>
+      this.incidents.add(
+        JOB.approvalsPage,
+        { incidentId: incident.id },
+        {
+          jobId: jobId.approvalsPage(incident.id, incident.attempt, incident.basis?.digest),
+          delay: Math.max(0, Math.round(delayMs)),
+          attempts: 3,
+        },
+      ),
+    );
+  }
+
+  async commsReminder(incident: IncidentRef, delayMs: number): Promise<void> {
+    await this.bounded('schedule the comms reminder', () =>
+      this.incidents.add(
+        JOB.commsReminder,
+        { incidentId: incident.id },
+        { jobId: jobId.commsReminder(incident.id), delay: Math.max(0, Math.round(delayMs)), attempts: 3 },
+      ),
+    );
+  }
+
   async startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void> {
     await this.bounded('schedule status updates', () =>
       this.incidents.upsertJobScheduler(
@@ -216,6 +257,8 @@ export class BullmqIncidentJobs implements IncidentJobs {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.incidents.close(), this.rollbacks.close(), this.notices.close(), this.reconciler.close()]);
+    await Promise.all(
+      [this.incidents, this.rollbacks, this.notices, this.reconciler, this.integrationCalls].map((q) => q.close()),
+    );
   }
 }

@@ -8,6 +8,8 @@ export const QUEUE_NAMES = {
   rollbacks: 'rollbacks',
   /** notice delivery to Slack (the outbox). */
   notices: 'notices',
+  /** paging and ticket calls (the integration outbox), apart from Slack's notices. */
+  integrations: 'integrations',
   /** the reconciler, one pass per time slot, on a worker of its own so deliveries never hold it up. */
   reconciler: 'reconciler',
 } as const;
@@ -23,6 +25,9 @@ export const JOB = {
   discard: 'discard',
   rehearse: 'rehearse',
   archive: 'archive',
+  integrations: 'integrations',
+  approvalsPage: 'approvals-page',
+  commsReminder: 'comms-reminder',
 } as const;
 
 /** Payload of a notice-delivery job: deliver the incident's undelivered notices, in order. */
@@ -66,4 +71,9 @@ export const jobId = {
   /** One per request: the use case lets one rehearsal run at a time. */
   rehearse: (incidentId: string, at: number) => `rehearse-${incidentId}-${at}`,
   archive: (incidentId: string) => `archive-${incidentId}`,
+  integrations: (incidentId: string, callId: number, sweep?: number) =>
+    `integrations-${incidentId}-${callId}${sweep ? `-sweep${sweep}` : ''}`,
+  approvalsPage: (incidentId: string, attempt: number, digest?: string | null) =>
+    `approvals-page-${incidentId}-${attempt}${digest ? `-${digest.slice(0, 12)}` : ''}`,
+  commsReminder: (incidentId: string) => `comms-reminder-${incidentId}`,
 };

@@ -10,6 +10,9 @@ import type { PlanStep } from '../../domain/rollback/plan.js';
 import type { PlanBasis } from '../../domain/rollback/plan-digest.js';
 import type { PlanRisk } from '../../domain/rollback/risk.js';
 import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
+import type { Milestones } from '../../domain/incident/process/lifecycle.js';
+import type { IncidentRoles } from '../../domain/incident/process/roles.js';
+import type { TicketRef } from '../../domain/incident/process/followup.js';
 
 /** How incidents are read from the state database: the row, its mapping, and the queries that join the conversation. */
 
@@ -51,6 +54,11 @@ export interface IncidentRow {
   risk: PlanRisk | null;
   break_glass: BreakGlass | null;
   approvers?: ApproverRoster | null;
+  severity?: string | null;
+  roles?: IncidentRoles | null;
+  milestones?: Milestones | null;
+  private?: boolean | null;
+  ticket?: TicketRef | null;
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
@@ -76,6 +84,11 @@ export const toIncident = (r: IncidentRow): Incident => ({
   risk: r.risk ?? null,
   breakGlass: r.break_glass ?? null,
   approvers: r.approvers ?? null,
+  severity: r.severity ?? null,
+  roles: r.roles ?? { commander: r.requested_by, comms: null },
+  milestones: r.milestones ?? {},
+  private: r.private === true,
+  ticket: r.ticket ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   endedAt: r.ended_at,

@@ -20,6 +20,7 @@ function dedupeKey(method: NoticeMethod, incident: Incident): string | undefined
     case 'opened':
     case 'resolution':
     case 'restoreComplete':
+    case 'followUps':
       return method;
     case 'planCard':
       // A superseded plan gets a new card in the same round: its digest tells the two apart.
@@ -105,6 +106,9 @@ export class OutboxNotifier implements Notifier {
   }
   announce(incident: Incident, change: StatusChange) {
     return this.store('announce', incident, change);
+  }
+  followUps(incident: Incident, ...rest: Rest<'followUps'>) {
+    return this.store('followUps', incident, ...rest);
   }
   cancelled(incident: Incident, byUserId: string, reason?: string) {
     return this.store('cancelled', incident, byUserId, reason);

@@ -39,8 +39,9 @@ export class PostgresIncidentRepository implements IncidentRepository {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<IncidentRow>(
-        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass, approvers)
-         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10, $11) RETURNING *`,
+        `INSERT INTO incidents (id, kind, restore, service, migration, state, requested_by, plan, created_at, updated_at, basis, break_glass, approvers,
+           severity, roles, milestones, private)
+         VALUES ($1, $7, $8, $2, $3, 'opened', $4, $5, $6, $6, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
         [
           id,
           input.service,
@@ -53,6 +54,13 @@ export class PostgresIncidentRepository implements IncidentRepository {
           input.basis ? JSON.stringify(input.basis) : null,
           input.breakGlass ? JSON.stringify(input.breakGlass) : null,
           input.approvers ? JSON.stringify(input.approvers) : null,
+          input.severity ?? null,
+          JSON.stringify({ commander: input.requestedBy, comms: null }),
+          JSON.stringify({
+            detected: now.toISOString(),
+            ...(input.impactStarted ? { impactStarted: input.impactStarted } : {}),
+          }),
+          input.private === true,
         ],
       );
       await client.query(
@@ -67,6 +75,8 @@ export class PostgresIncidentRepository implements IncidentRepository {
             restore: input.restore ?? null,
             digest: input.basis?.digest ?? null,
             breakGlass: input.breakGlass ?? null,
+            severity: input.severity ?? null,
+            private: input.private === true,
           },
         ],
       );
@@ -137,6 +147,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
       [id],
     );
     await this.pool.query('DELETE FROM notices WHERE incident_id = $1 AND delivered_at IS NULL', [id]);
+    await this.pool.query('DELETE FROM integration_calls WHERE incident_id = $1 AND delivered_at IS NULL', [id]);
     await this.log(id, 'discarded', BOT, { reason });
   }
 

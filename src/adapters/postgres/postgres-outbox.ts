@@ -1,12 +1,15 @@
 import type pg from 'pg';
 import type { NoticeMethod } from '../../domain/incident/ports/notifier.js';
 
+/** The outbox tables: `notices` (to Slack) and `integration_calls` (to paging and ticket providers). */
+export type OutboxTable = 'notices' | 'integration_calls';
+
 /** One stored notice: a Notifier call waiting for (or done with) delivery. */
-export interface StoredNotice {
+export interface StoredNotice<M extends string = NoticeMethod> {
   /** Increasing per database; delivery follows it within an incident. */
   id: number;
   incidentId: string;
-  method: NoticeMethod;
+  method: M;
   /** The call's arguments as JSON (the incident as it was when the notice was made comes first). */
   args: unknown[];
   /** Delivery attempts started so far (one may have reached Slack without an answer). */
@@ -22,24 +25,26 @@ export interface StoredNotice {
  * own job in id order per incident. A `dedupe_key` makes "post the plan card" or "open the
  * channel" happen once however often a retried job asks.
  */
-export class PostgresOutbox {
+export class PostgresOutbox<M extends string = NoticeMethod> {
   /**
    * @param pool the state database pool for reads and writes
    * @param lockPool a separate pool whose connections only hold delivery locks, so lock
    *   holders never wait on connections they themselves hold
+   * @param table `notices` (default) or `integration_calls` (the same columns; schema `0010_incident_process`)
    */
   constructor(
     private readonly pool: pg.Pool,
     private readonly lockPool: pg.Pool,
+    private readonly table: OutboxTable = 'notices',
   ) {}
 
   /**
    * Stores a notice.
    * @returns its id, or null when `dedupeKey` was already stored for the incident
    */
-  async add(incidentId: string, method: NoticeMethod, args: unknown[], dedupeKey?: string): Promise<number | null> {
+  async add(incidentId: string, method: M, args: unknown[], dedupeKey?: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO notices (incident_id, method, args, dedupe_key) VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${this.table} (incident_id, method, args, dedupe_key) VALUES ($1, $2, $3, $4)
        ON CONFLICT (incident_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
       [incidentId, method, JSON.stringify(args), dedupeKey ?? null],
     );
@@ -47,35 +52,35 @@ export class PostgresOutbox {
   }
 
   /** When the newest earlier notice of `method` (before notice `beforeId`) was made, if Slack refused it for good (abandoned); else null. */
-  async abandonedBefore(incidentId: string, method: NoticeMethod, beforeId: number): Promise<Date | null> {
+  async abandonedBefore(incidentId: string, method: M, beforeId: number): Promise<Date | null> {
     const { rows } = await this.pool.query<{ created_at: Date; abandoned_at: Date | null }>(
-      'SELECT created_at, abandoned_at FROM notices WHERE incident_id = $1 AND method = $2 AND id < $3 ORDER BY id DESC LIMIT 1',
+      `SELECT created_at, abandoned_at FROM ${this.table} WHERE incident_id = $1 AND method = $2 AND id < $3 ORDER BY id DESC LIMIT 1`,
       [incidentId, method, beforeId],
     );
     return rows[0]?.abandoned_at ? rows[0].created_at : null;
   }
 
   /** True when a notice of `method` for the incident is still to be delivered (neither delivered nor abandoned). */
-  async pending(incidentId: string, method: NoticeMethod): Promise<boolean> {
+  async pending(incidentId: string, method: M): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      'SELECT 1 FROM notices WHERE incident_id = $1 AND method = $2 AND delivered_at IS NULL AND abandoned_at IS NULL LIMIT 1',
+      `SELECT 1 FROM ${this.table} WHERE incident_id = $1 AND method = $2 AND delivered_at IS NULL AND abandoned_at IS NULL LIMIT 1`,
       [incidentId, method],
     );
     return (rowCount ?? 0) > 0;
   }
 
   /** The oldest undelivered, not abandoned notice of the incident, or null. */
-  async next(incidentId: string): Promise<StoredNotice | null> {
+  async next(incidentId: string): Promise<StoredNotice<M> | null> {
     const { rows } = await this.pool.query<{
       id: string;
       incident_id: string;
-      method: NoticeMethod;
+      method: M;
       args: unknown[];
       attempts: number;
       not_before: Date | null;
       created_at: Date;
     }>(
-      `SELECT id, incident_id, method, args, attempts, not_before, created_at FROM notices
+      `SELECT id, incident_id, method, args, attempts, not_before, created_at FROM ${this.table}
        WHERE incident_id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL ORDER BY id LIMIT 1`,
       [incidentId],
     );
@@ -95,7 +100,7 @@ export class PostgresOutbox {
 
   /** Marks a notice delivered, with what Slack returned (channel id, message ts). */
   async delivered(id: number, result: Record<string, unknown> = {}): Promise<void> {
-    await this.pool.query('UPDATE notices SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1', [
+    await this.pool.query(`UPDATE ${this.table} SET delivered_at = clock_timestamp(), result = $2 WHERE id = $1`, [
       id,
       result,
     ]);
@@ -108,7 +113,7 @@ export class PostgresOutbox {
    */
   async begin(id: number): Promise<number> {
     const { rows } = await this.pool.query<{ attempts: number }>(
-      'UPDATE notices SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts',
+      `UPDATE ${this.table} SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`,
       [id],
     );
     return rows[0]?.attempts ?? 1;
@@ -121,7 +126,7 @@ export class PostgresOutbox {
    */
   async attemptFailed(id: number, error: string, abandon: boolean, waitMs = 0): Promise<void> {
     await this.pool.query(
-      `UPDATE notices SET last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END,
+      `UPDATE ${this.table} SET last_error = $2, abandoned_at = CASE WHEN $3 THEN clock_timestamp() END,
          not_before = clock_timestamp() + make_interval(secs => $4) WHERE id = $1`,
       [id, error.slice(0, 500), abandon, waitMs / 1000],
     );
@@ -130,7 +135,7 @@ export class PostgresOutbox {
   /** Incidents with a notice undelivered for longer than `olderThanMs` (ms), for the reconciler's sweep. */
   async stalled(olderThanMs: number): Promise<Array<{ incidentId: string; noticeId: number }>> {
     const { rows } = await this.pool.query<{ incident_id: string; id: string }>(
-      `SELECT DISTINCT ON (incident_id) incident_id, id FROM notices
+      `SELECT DISTINCT ON (incident_id) incident_id, id FROM ${this.table}
        WHERE delivered_at IS NULL AND abandoned_at IS NULL AND created_at < clock_timestamp() - make_interval(secs => $1)
        ORDER BY incident_id, id`,
       [olderThanMs / 1000],
@@ -150,7 +155,7 @@ export class PostgresOutbox {
     fn: () => Promise<T>,
   ): Promise<{ busy: true } | { busy: false; value: T }> {
     const client = await this.lockPool.connect();
-    const key = `migrate-bot:notices:${incidentId}`;
+    const key = `migrate-bot:${this.table}:${incidentId}`;
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
         key,

@@ -212,6 +212,62 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
       await knex.raw('ALTER TABLE incidents DROP COLUMN approvers');
     },
   },
+  // The incident process: severity, roles, lifecycle times, private incidents, the incident's
+  // ticket; follow-ups; and the outbox of calls to paging and ticket providers, delivered by a
+  // queue of its own so a provider that is down never holds back Slack notices.
+  // Additive only: a replica of the previous release keeps working beside one of this release.
+  '0010_incident_process': {
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents
+          ADD COLUMN severity text,
+          ADD COLUMN roles jsonb,
+          ADD COLUMN milestones jsonb NOT NULL DEFAULT '{}',
+          ADD COLUMN private boolean NOT NULL DEFAULT false,
+          ADD COLUMN ticket jsonb;
+        CREATE TABLE followups (
+          id bigserial PRIMARY KEY,
+          incident_id uuid NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+          text text NOT NULL CHECK (length(text) BETWEEN 3 AND 500),
+          owner text,
+          created_by text NOT NULL,
+          slug text,
+          state text NOT NULL CHECK (state IN ('proposed','open','exported','export_failed')),
+          ticket jsonb,
+          error text,
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE UNIQUE INDEX followups_one_proposal ON followups (incident_id, slug) WHERE slug IS NOT NULL;
+        CREATE INDEX followups_incident ON followups (incident_id, id);
+        CREATE TABLE integration_calls (
+          id bigserial PRIMARY KEY,
+          incident_id uuid NOT NULL,
+          method text NOT NULL,
+          args jsonb NOT NULL,
+          dedupe_key text,
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          attempts integer NOT NULL DEFAULT 0,
+          last_error text,
+          not_before timestamptz,
+          delivered_at timestamptz,
+          abandoned_at timestamptz,
+          result jsonb
+        );
+        CREATE UNIQUE INDEX integration_calls_dedupe ON integration_calls (incident_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+        CREATE INDEX integration_calls_pending ON integration_calls (incident_id, id) WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+        CREATE INDEX incidents_created_at ON incidents (created_at);
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        DROP TABLE integration_calls;
+        DROP TABLE followups;
+        DROP INDEX incidents_created_at;
+        ALTER TABLE incidents DROP COLUMN severity, DROP COLUMN roles, DROP COLUMN milestones,
+          DROP COLUMN private, DROP COLUMN ticket;
+      `);
+    },
+  },
 };
 
 /** The state schema's own tracking table (knex's layout). */

@@ -27,4 +27,23 @@ export class SlackDirectory implements ApproverDirectory {
       });
     }
   }
+
+  /** Slack `users.info`: `user_not_found` (and a malformed id) is no; a deactivated account or a bot is no. */
+  async isActiveUser(userId: string): Promise<boolean> {
+    if (!/^[UW][A-Z0-9]{2,}$/.test(userId)) return false;
+    try {
+      const res = await this.client.users.info({ user: userId });
+      return Boolean(res.user && !res.user.deleted && !res.user.is_bot);
+    } catch (err) {
+      const e = slackError(err, 'users.info');
+      if (/user_not_found|user_not_visible/.test(e.message)) return false;
+      throw new AppError({
+        code: e.code,
+        message: e.message,
+        cause: err,
+        retryable: e.retryable,
+        userMessage: words`Slack could not say who that is (${e.message}). Nothing was changed; try again in a moment.`,
+      });
+    }
+  }
 }

@@ -36,6 +36,8 @@ import { slackError, slackErrorCode } from './slack-errors.js';
 import { ticketUrl } from '../../domain/incident/use-cases/post-timeline.js';
 import { IncidentChannelOpener } from './incident-channel-opener.js';
 import { regionOfArn } from '../rds/rds-arn.js';
+import type { FollowUp, TicketRef } from '../../domain/incident/process/followup.js';
+import { followUpsMessage } from './render/followup-blocks.js';
 
 export { slackErrorCode } from './slack-errors.js';
 
@@ -127,8 +129,14 @@ export class SlackNotifier {
    * expanded): a private channel when the service's `access.private` is set. See
    * {@link IncidentChannelOpener.open}.
    */
-  createIncidentChannel(baseName: string, invitees: string[], service: string): Promise<{ id: string; name: string }> {
-    return this.channels.open(baseName, invitees, resolveService(this.services, service).access.private);
+  /** `isPrivate`: the incident asked for a private channel (`--private`); services with `access.private` always get one. */
+  createIncidentChannel(
+    baseName: string,
+    invitees: string[],
+    service: string,
+    isPrivate = false,
+  ): Promise<{ id: string; name: string }> {
+    return this.channels.open(baseName, invitees, isPrivate || resolveService(this.services, service).access.private);
   }
 
   /**
@@ -181,13 +189,21 @@ export class SlackNotifier {
    * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
    * console for RDS/Aurora, in the region of the snapshot's ARN). Best effort: a refusal is logged.
    */
-  async bookmark(incident: SlackIncident, what: 'runbook' | 'plan' | 'snapshot', ts?: string): Promise<void> {
+  async bookmark(
+    incident: SlackIncident,
+    what: 'runbook' | 'plan' | 'snapshot' | 'ticket',
+    ts?: string,
+    ticket?: TicketRef,
+  ): Promise<void> {
     if (!incident.channelId) return;
     const service = resolveService(this.services, incident.service);
     let link: string | undefined;
     let title = '';
     try {
-      if (what === 'runbook') {
+      if (what === 'ticket' && ticket && /^https:\/\/\S+$/.test(ticket.url)) {
+        link = ticket.url;
+        title = `Ticket ${ticket.key}`.slice(0, 80);
+      } else if (what === 'runbook') {
         link = service.runbook_url;
         title = 'Rollback runbook';
       } else if (what === 'plan' && ts) {
@@ -368,6 +384,11 @@ export class SlackNotifier {
     } catch (err) {
       throw slackError(err, 'chat.postMessage');
     }
+  }
+
+  /** Runbook 003's post-incident tasks with *Create* buttons, at the top level (people act on them). */
+  async followUps(incident: SlackIncident, followUps: FollowUp[], tracker: string | null): Promise<void> {
+    await this.post(incident, followUpsMessage(followUps, tracker));
   }
 
   async cancelled(incident: SlackIncident, byUserId: string, reason?: string): Promise<void> {

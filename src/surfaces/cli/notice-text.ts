@@ -2,6 +2,7 @@ import { formatBytes } from '../../domain/triage/safe-value.js';
 import { wordsPlain } from '../../shared/words.js';
 import type { IncidentNotice } from '../../domain/incident/model/notices.js';
 import { formatDuration } from '../../shared/clock.js';
+import { PROCESS_PLAIN } from './process-notice-text.js';
 
 const why = (reason: string | null): string => (reason ? `: ${reason.trim()}` : '');
 const and = (ids: readonly string[]): string => ids.join(' and ');
@@ -9,6 +10,7 @@ const and = (ids: readonly string[]): string => ids.join(' and ');
 type Render<K extends IncidentNotice['kind']> = (n: Extract<IncidentNotice, { kind: K }>) => string;
 
 const PLAIN: { [K in IncidentNotice['kind']]: Render<K> } = {
+  ...PROCESS_PLAIN,
   approvals_recorded: (n) => `Approvals recorded by ${n.operator} for ${n.approvers.join(', ')}: ${n.reason.trim()}`,
   break_glass: (n) =>
     `BREAK GLASS: ${n.by} opened the rollback of ${n.migration} on ${n.service} with one approval: ${n.reason.trim()}`,

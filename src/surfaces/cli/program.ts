@@ -3,6 +3,7 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo, StartEngine, CliContext } from './cli-run.js';
 import { addReadCommands } from './read-commands.js';
 import { addIncidentCommands, addRollbackCommand } from './incident-commands.js';
+import { addProcessCommands } from './process-commands.js';
 
 export { processIo, type CliIo, type Engine, type StartEngine, type CommandResult } from './cli-run.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo, startEngine: StartEngine): Command {
   addReadCommands(program, ctx);
   addRollbackCommand(program, ctx);
   addIncidentCommands(program, ctx);
+  addProcessCommands(program, ctx);
   return program;
 }
 

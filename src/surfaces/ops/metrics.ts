@@ -3,6 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Buckets for work measured in seconds, from a 10 ms Slack call to a 1-hour RDS snapshot. */
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
+/** Buckets for incident phases, s: 30 s to 4 h (time to approve, time to recover). */
+const INCIDENT_PHASE_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400];
+
 /** Where a command came from. */
 export type CommandSurface = 'slack' | 'cli';
 
@@ -33,6 +36,12 @@ export interface Metrics {
   downStepSeconds: Histogram<'tool' | 'outcome'>;
   /** Incidents by `state`, read from the state database at scrape time. */
   incidents: Gauge<'state'>;
+  /** Incident opened → approvals complete, s, by `service` and `severity`; observed once per incident, by the process that recorded it. */
+  timeToApprove: Histogram<'service' | 'severity'>;
+  /** Incident opened → last down migration committed (or the restore done), s, by `service` and `severity`. */
+  timeToRecover: Histogram<'service' | 'severity'>;
+  /** Open incidents by `severity`, read from the state database at scrape time. */
+  openBySeverity: Gauge<'severity'>;
   /** Work after slash-command acks in this process, by `state`: `waiting` (held for acks, or for a free slot) and `running`. */
   postAckWork: Gauge<'state'>;
 }
@@ -43,7 +52,10 @@ export interface Metrics {
  * @param countByState reads incidents by state when `/metrics` is scraped; a failure leaves the gauge empty
  *   for that scrape (the scrape itself still answers)
  */
-export function createMetrics(countByState: () => Promise<Record<string, number>> = async () => ({})): Metrics {
+export function createMetrics(
+  countByState: () => Promise<Record<string, number>> = async () => ({}),
+  countOpenBySeverity: () => Promise<Record<string, number>> = async () => ({}),
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'migrate_bot_' });
   const opts = { registers: [registry] };
@@ -99,6 +111,31 @@ export function createMetrics(countByState: () => Promise<Record<string, number>
       labelNames: ['tool', 'outcome'],
       buckets: SECONDS_BUCKETS,
       ...opts,
+    }),
+    timeToApprove: new Histogram({
+      name: 'migrate_bot_incident_time_to_approve_seconds',
+      help: 'Seconds from an incident opening to its approvals being complete, by service and severity.',
+      labelNames: ['service', 'severity'],
+      buckets: INCIDENT_PHASE_BUCKETS,
+      ...opts,
+    }),
+    timeToRecover: new Histogram({
+      name: 'migrate_bot_incident_time_to_recover_seconds',
+      help: 'Seconds from an incident opening to the database recovered (last down committed, or the restore done), by service and severity.',
+      labelNames: ['service', 'severity'],
+      buckets: INCIDENT_PHASE_BUCKETS,
+      ...opts,
+    }),
+    openBySeverity: new Gauge({
+      name: 'migrate_bot_open_incidents',
+      help: 'Open incidents in the state database, by severity.',
+      labelNames: ['severity'],
+      ...opts,
+      async collect() {
+        const counts = await countOpenBySeverity().catch(() => ({}) as Record<string, number>);
+        this.reset();
+        for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
+      },
     }),
     postAckWork: new Gauge({
       name: 'migrate_bot_post_ack_work',

@@ -39,10 +39,55 @@ const RestoreTimeArg = z.iso.datetime({
   message: 'a time is ISO-8601 with a zone, like 2026-11-21T03:00:00Z',
 });
 
+/** A Slack user as a slash command sends it with escaping on (`<@U123|name>`, `<@U123>`), or a bare id. */
+const MENTION = /^<@([UW][A-Z0-9]{2,})(\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
+
+/** The user id of a mention, or undefined. */
+export function mentionedUser(text: string): string | undefined {
+  const m = MENTION.exec(text.trim());
+  return m ? (m[1] ?? m[3]) : undefined;
+}
+
+/** A follow-up: a sentence of work to do. */
+const FollowUpTextArg = z
+  .string()
+  .trim()
+  .min(3, 'a follow-up needs a few words saying what to do')
+  .max(500, 'a follow-up is at most 500 characters');
+
+/**
+ * A wall-clock time for `--impact-started`: ISO-8601 with a zone, or `HH:MM` (UTC, today; the
+ * day before when that is still to come).
+ */
+export function parseImpactTime(text: string, now: Date): Date | undefined {
+  const hm = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  if (hm) {
+    const d = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), Number(hm[1]), Number(hm[2])),
+    );
+    if (d.getTime() > now.getTime()) d.setUTCDate(d.getUTCDate() - 1);
+    return d;
+  }
+  const iso = RestoreTimeArg.safeParse(text.trim());
+  return iso.success ? new Date(iso.data) : undefined;
+}
+
 /** A `/migrate` command, parsed and validated. */
 export type MigrateCommand =
   | { kind: 'help' }
-  | { kind: 'rollback'; migration: string; service?: string; breakGlass?: string }
+  | {
+      kind: 'rollback';
+      migration: string;
+      service?: string;
+      breakGlass?: string;
+      severity?: string;
+      private?: boolean;
+      impactStarted?: Date;
+    }
+  | { kind: 'sev'; severity: string; reason?: string; service?: string }
+  | { kind: 'role'; role: 'commander' | 'comms'; user: string; service?: string }
+  | { kind: 'followup'; text: string; owner?: string; service?: string }
+  | { kind: 'impact-started'; at: Date; service?: string }
   | { kind: 'triage'; service?: string }
   | { kind: 'status'; service?: string }
   | { kind: 'close'; service?: string; reason?: string; force?: boolean }
@@ -105,15 +150,62 @@ export function parseMigrateCommand(text: string): MigrateCommand {
     program
       .command('rollback')
       .argument('<migration>')
-      .option('--break-glass <reason>', 'approvers cannot be reached: one approval suffices'),
-  ).action((migration: string, opts: { service?: string; breakGlass?: string }) => {
-    result = {
-      kind: 'rollback',
-      migration,
-      service: opts.service,
-      ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}),
-    };
-  });
+      .option('--break-glass <reason>', 'approvers cannot be reached: one approval suffices')
+      .option('--sev <level>', 'severity: a level (1 is the worst) or a name such as SEV2')
+      .option('--private', 'a private channel; nothing in the announce channel')
+      .option('--impact-started <time>', 'when customers started to feel it: HH:MM (UTC) or ISO-8601'),
+  ).action(
+    (
+      migration: string,
+      opts: { service?: string; breakGlass?: string; sev?: string; private?: boolean; impactStarted?: string },
+    ) => {
+      result = {
+        kind: 'rollback',
+        migration,
+        service: opts.service,
+        ...(opts.breakGlass !== undefined ? { breakGlass: opts.breakGlass } : {}),
+        ...(opts.sev !== undefined ? { severity: opts.sev } : {}),
+        ...(opts.private ? { private: true } : {}),
+        ...(opts.impactStarted !== undefined ? { impactStarted: opts.impactStarted as unknown as Date } : {}),
+      };
+    },
+  );
+  serviceOpt(program.command('sev').argument('<level>').option('--reason <text>', 'why, for the event log')).action(
+    (severity: string, opts: { service?: string; reason?: string }) => {
+      result = {
+        kind: 'sev',
+        severity,
+        service: opts.service,
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      };
+    },
+  );
+  serviceOpt(program.command('role').argument('<role>').argument('<user>')).action(
+    (role: string, who: string, opts: { service?: string }) => {
+      if (role !== 'commander' && role !== 'comms')
+        throw invalid(`\`${role.slice(0, 20)}\` is not a role: use commander or comms`);
+      const id = mentionedUser(who);
+      if (!id) throw invalid(`\`${who.slice(0, 40)}\` is not a person: mention them with @`);
+      result = { kind: 'role', role, user: id, service: opts.service };
+    },
+  );
+  serviceOpt(program.command('followup').argument('<text...>')).action(
+    (parts: string[], opts: { service?: string }) => {
+      const last = parts.at(-1) ?? '';
+      const owner = parts.length > 1 ? mentionedUser(last) : undefined;
+      result = {
+        kind: 'followup',
+        text: (owner ? parts.slice(0, -1) : parts).join(' '),
+        service: opts.service,
+        ...(owner ? { owner } : {}),
+      };
+    },
+  );
+  serviceOpt(program.command('impact-started').argument('<time>')).action(
+    (time: string, opts: { service?: string }) => {
+      result = { kind: 'impact-started', at: time as unknown as Date, service: opts.service };
+    },
+  );
   serviceOpt(program.command('update').argument('<text...>')).action((words: string[], opts: { service?: string }) => {
     result = { kind: 'update', text: words.join(' '), service: opts.service };
   });
@@ -174,6 +266,20 @@ export function parseMigrateCommand(text: string): MigrateCommand {
     checks.push([result.breakGlass, BreakGlassReasonArg]);
   if (result.kind === 'close' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
   if (result.kind === 'update') checks.push([result.text, UpdateTextArg]);
+  if (result.kind === 'followup') checks.push([result.text, FollowUpTextArg]);
+  if (result.kind === 'sev' && result.reason !== undefined) checks.push([result.reason, ReasonArg]);
+  const impactTyped =
+    result.kind === 'impact-started' ? result.at : result.kind === 'rollback' ? result.impactStarted : undefined;
+  if (impactTyped !== undefined) {
+    const typed = String(impactTyped);
+    const at = parseImpactTime(typed, new Date());
+    if (!at)
+      throw invalid(
+        `\`${typed.slice(0, 40)}\`: a time is HH:MM in UTC, or ISO-8601 with a zone like 2026-11-21T03:00:00Z`,
+      );
+    if (result.kind === 'impact-started') result.at = at;
+    else if (result.kind === 'rollback') result.impactStarted = at;
+  }
   if (result.kind === 'restore') {
     if (Boolean(result.snapshotId) === Boolean(result.to))
       throw invalid('give either a snapshot ID or --to ‹ISO-8601 time›, not both or neither');

@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { deliveringNotice, type SlackNotifier } from '../../adapters/slack/slack-notifier.js';
 import type { SlackPacer } from '../../adapters/slack/slack-pacing.js';
+import type { IncidentNotice } from '../../domain/incident/model/notices.js';
 
 /**
  * Delay before the next delivery attempt of a notice, ms: Slack's `Retry-After` when it
@@ -110,7 +111,12 @@ async function deliverOne(
     case 'createIncidentChannel': {
       if (current.channelId) return { channelId: current.channelId, already: true };
       const [baseName, invitees, responseUrl] = rest as [string, string[], string | undefined];
-      const channel = await d.slack.createIncidentChannel(baseName, invitees, current.service);
+      const channel = await d.slack.createIncidentChannel(
+        baseName,
+        invitees,
+        current.service,
+        current.private === true,
+      );
       await d.slackStore.setChannel(current.id, channel.id, channel.name);
       await d.repo.log(current.id, 'channel_created', 'migrate-bot', {
         channelId: channel.id,
@@ -164,6 +170,14 @@ async function deliverOne(
       // A number: stored by a release that sent minutes only.
       await d.slack.initialNotice(incident, snapshot, typeof eta === 'number' ? { minutes: eta, basis: 'steps' } : eta);
       await d.slack.bookmark({ ...incident, snapshot: current.snapshot }, 'snapshot');
+      return {};
+    }
+    case 'progress': {
+      const [n] = rest as [IncidentNotice | string];
+      await d.slack.progress(incident, n);
+      // A follow-up's ticket joins the channel's bookmarks (runbook 002's "Ticket:").
+      if (typeof n !== 'string' && n.kind === 'followup_filed')
+        await d.slack.bookmark(incident, 'ticket', undefined, n.ticket);
       return {};
     }
     default:

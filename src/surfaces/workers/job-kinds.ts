@@ -4,6 +4,8 @@ import { takeOnDemandSnapshot } from '../../domain/incident/use-cases/on-demand-
 import { prepareIncident } from '../../domain/incident/use-cases/prepare-incident.js';
 import { runRehearsal } from '../../domain/incident/use-cases/rehearse.js';
 import { postStatusUpdate } from '../../domain/incident/use-cases/status-update.js';
+import { pageWaitingApprovals } from '../../domain/incident/use-cases/paging.js';
+import { remindComms } from '../../domain/incident/use-cases/severity-and-roles.js';
 import { IncidentJobPayload, JOB, SnapshotJobPayload } from '../../adapters/bullmq/queues.js';
 import type { SurfaceDeps } from '../surface-deps.js';
 
@@ -39,6 +41,9 @@ export const INCIDENT_JOB_KINDS: readonly JobKind[] = [
   { name: JOB.discard, handler: forIncident(runDiscard), failsIncident: false },
   { name: JOB.rehearse, handler: forIncident(runRehearsal), failsIncident: false },
   { name: JOB.archive, handler: forIncident(archiveChannel), failsIncident: false },
+  // Paging people is never a reason to fail the incident: a lost reminder is only logged.
+  { name: JOB.approvalsPage, handler: forIncident(pageWaitingApprovals), failsIncident: false },
+  { name: JOB.commsReminder, handler: forIncident(remindComms), failsIncident: false },
 ];
 
 /** The rollback queue's job: runs in its own worker (gate, lock, shutdown hand-back). */

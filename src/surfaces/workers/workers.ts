@@ -8,6 +8,7 @@ import { runRollback } from '../../domain/incident/use-cases/run-rollback.js';
 import { isAppError } from '../../shared/errors.js';
 import type { BullmqIncidentJobs } from '../../adapters/bullmq/bullmq-incident-jobs.js';
 import { deliverNotices, deliveryBackoffMs, type NoticeDelivery } from './deliver-notices.js';
+import { deliverIntegrations, type IntegrationDelivery } from './deliver-integrations.js';
 import { DeliverJobPayload, IncidentJobPayload, QUEUE_NAMES } from '../../adapters/bullmq/queues.js';
 import { INCIDENT_JOB_KINDS, jobKind } from './job-kinds.js';
 import { WORKER_DEFAULTS } from './worker-defaults.js';
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   prefix: string;
   /** Notice delivery (outbox → Slack). */
   delivery: NoticeDelivery;
+  /** Paging and ticket calls (integration outbox → providers); they run with or without Slack. */
+  integrations: IntegrationDelivery;
   /** Run the notice-delivery worker (default true); false where there are no Slack credentials (the CLI). */
   deliverNotices?: boolean;
   /** The producer side, for the reconciler's notice sweep. */
@@ -159,15 +162,27 @@ function startRollbackWorker({ deps, options, connection }: WorkerContext): Work
   );
 }
 
-/** The notices queue: delivers an incident's notices; waiting for Slack's pace or a backoff is not a failed attempt. */
-function startNoticeWorker({ options, connection }: WorkerContext): Worker {
+/**
+ * A delivery queue (Slack notices, or paging and ticket calls): delivers an incident's stored
+ * calls; waiting for a pace or a backoff (`slack_paced`, `slack_backoff`, `integration_backoff`)
+ * is not a failed attempt.
+ */
+function startDeliveryWorker(
+  { options, connection }: WorkerContext,
+  queue: string,
+  deliver: (incidentId: string) => Promise<number>,
+): Worker {
   return new Worker<DeliverJobPayload>(
-    QUEUE_NAMES.notices,
+    queue,
     async (job: Job<DeliverJobPayload>, token?: string) => {
       try {
-        await deliverNotices(options.delivery, DeliverJobPayload.parse(job.data).incidentId);
+        await deliver(DeliverJobPayload.parse(job.data).incidentId);
       } catch (err) {
-        if (isAppError(err, 'slack_paced') || isAppError(err, 'slack_backoff')) {
+        if (
+          isAppError(err, 'slack_paced') ||
+          isAppError(err, 'slack_backoff') ||
+          isAppError(err, 'integration_backoff')
+        ) {
           await job.moveToDelayed(Date.now() + deliveryBackoffMs(job.attemptsMade, err), token);
           throw new DelayedError();
         }
@@ -195,6 +210,8 @@ function startReconcilerWorker({ deps, options, connection }: WorkerContext): Wo
       const minute = Math.floor(Date.now() / 60_000);
       for (const s of await options.delivery.outbox.stalled(sweepAfterMs))
         await options.jobs.deliver(s.incidentId, s.noticeId, minute);
+      for (const s of await options.integrations.outbox.stalled(sweepAfterMs))
+        await options.jobs.integrations(s.incidentId, s.noticeId, minute);
     },
     { connection: connection(), prefix: options.prefix, concurrency: WORKER_DEFAULTS.reconciler.concurrency },
   );
@@ -276,7 +293,10 @@ export async function startWorkers(
   const workers = [
     incidents,
     rollbacks,
-    ...(options.deliverNotices === false ? [] : [startNoticeWorker(ctx)]),
+    ...(options.deliverNotices === false
+      ? []
+      : [startDeliveryWorker(ctx, QUEUE_NAMES.notices, (id) => deliverNotices(options.delivery, id))]),
+    startDeliveryWorker(ctx, QUEUE_NAMES.integrations, (id) => deliverIntegrations(options.integrations, id)),
     startReconcilerWorker(ctx),
   ];
   failIncidentOnFinalFailure(deps, [incidents, rollbacks]);

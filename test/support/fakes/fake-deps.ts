@@ -5,6 +5,7 @@ import { serviceConfigFor } from '../service-config.js';
 import { FakeIncidentJobs } from './fake-incident-jobs.js';
 import { InMemoryIncidentRepository } from './in-memory-incident-repository.js';
 import { RecordingNotifier } from './recording-notifier.js';
+import { InMemoryProcessRepository, RecordingIntegrations } from './in-memory-process-repository.js';
 
 /** The use cases' ports with in-memory fakes, and the fakes themselves to look at. */
 export interface FakeWorld {
@@ -12,6 +13,8 @@ export interface FakeWorld {
   repo: InMemoryIncidentRepository;
   notifier: RecordingNotifier;
   jobs: FakeIncidentJobs;
+  process: InMemoryProcessRepository;
+  integrations: RecordingIntegrations;
   service: ServiceConfig;
   /** Members of each approver user group, as `usergroups.users.list` would answer. */
   groups: Map<string, string[]>;
@@ -36,7 +39,11 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
   const notifier = new RecordingNotifier();
   const jobs = new FakeIncidentJobs();
   const groups = new Map<string, string[]>();
+  const process = new InMemoryProcessRepository(repo);
+  const integrations = new RecordingIntegrations();
   const deps: IncidentDeps = {
+    process,
+    integrations,
     services: { file: '/fake/services.yaml', services: new Map([[svc.name, svc]]) },
     repo,
     notifier,
@@ -48,9 +55,12 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
     measureRisk: unused('measureRisk'),
     verify: unused('verify'),
     expectSchema: unused('expectSchema'),
-    directory: { usergroupMembers: async (id) => groups.get(id) ?? [] },
+    directory: {
+      usergroupMembers: async (id) => groups.get(id) ?? [],
+      isActiveUser: async (id) => /^[UW][A-Z0-9]{2,}$/.test(id) && id !== 'U0GONE001',
+    },
     clock: { now: () => new Date('2026-12-04T03:10:00Z') },
     logger: silentLogger,
   };
-  return { deps, repo, notifier, jobs, service: svc, groups };
+  return { deps, repo, notifier, jobs, process, integrations, service: svc, groups };
 }

@@ -35,6 +35,9 @@ export class FakeIncidentJobs implements IncidentJobs {
   archive = (i: IncidentRef) => this.add('archive', i.id);
   rehearse = (i: IncidentRef) => this.add('rehearse', i.id);
   deliver = (incidentId: string) => this.add('deliver', incidentId);
+  integrations = (incidentId: string) => this.add('integrations', incidentId);
+  approvalsPage = (i: IncidentRef) => this.add('approvals-page', i.id);
+  commsReminder = (i: IncidentRef) => this.add('comms-reminder', i.id);
   startStatusUpdates = async (incidentId: string) => {
     await this.add('status-updates', incidentId);
     this.statusUpdates.add(incidentId);

@@ -53,6 +53,7 @@ export class RecordingNotifier implements Notifier {
   restoreComplete = (i: Incident, ...a: unknown[]) => this.record('restoreComplete', i, ...a);
   failure = (i: Incident, ...a: unknown[]) => this.record('failure', i, ...a);
   cancelled = (i: Incident, ...a: unknown[]) => this.record('cancelled', i, ...a);
+  followUps = (i: Incident, ...a: unknown[]) => this.record('followUps', i, ...a);
   announce = (i: Incident, change: StatusChange) => this.record('announce', i, change);
   reply = (_url: string, message: IncidentNotice | string) => this.record('reply', null, message);
 }

@@ -11,6 +11,48 @@ const HOSTILE = '<!channel> <https://evil.example/login|Approve here> & more';
 
 /** One notice of every kind, with the facts each rendering must show. */
 const NOTICES: { [K in IncidentNotice['kind']]: { notice: Extract<IncidentNotice, { kind: K }>; shows: string[] } } = {
+  severity_changed: {
+    notice: { kind: 'severity_changed', by: 'U0SRE001', from: 'SEV3', to: 'SEV1', reason: HOSTILE, paged: true },
+    shows: ['SEV3', 'SEV1'],
+  },
+  role_assigned: {
+    notice: { kind: 'role_assigned', by: 'U0SRE001', role: 'comms', user: 'U0OWN001', previous: null },
+    shows: ['comms lead'],
+  },
+  comms_reminder: {
+    notice: { kind: 'comms_reminder', commander: 'U0REQ001', minutes: 10, severity: 'SEV1' },
+    shows: ['10 minutes', 'SEV1'],
+  },
+  impact_started_set: {
+    notice: { kind: 'impact_started_set', by: 'U0REQ001', at: '2026-12-01T14:02:00.000Z' },
+    shows: ['impact started'],
+  },
+  followup_added: {
+    notice: { kind: 'followup_added', by: 'U0REQ001', text: HOSTILE, owner: 'U0OWN001', tracker: 'Jira' },
+    shows: ['Jira'],
+  },
+  followup_filed: {
+    notice: {
+      kind: 'followup_filed',
+      text: HOSTILE,
+      owner: null,
+      ticket: { key: 'OPS-12', url: 'https://acme.atlassian.net/browse/OPS-12' },
+      tracker: 'Jira',
+    },
+    shows: ['OPS-12', 'https://acme.atlassian.net/browse/OPS-12'],
+  },
+  followup_export_failed: {
+    notice: { kind: 'followup_export_failed', text: HOSTILE, tracker: 'Jira', error: "project 'NOPE' does not exist" },
+    shows: ['NOPE'],
+  },
+  paged: {
+    notice: { kind: 'paged', provider: 'PagerDuty', reason: 'approvals', summary: 'SEV2 · Rollback waits' },
+    shows: ['PagerDuty', 'SEV2'],
+  },
+  page_failed: {
+    notice: { kind: 'page_failed', action: 'trigger', error: 'Invalid routing key' },
+    shows: ['Invalid routing key'],
+  },
   approvals_recorded: {
     notice: { kind: 'approvals_recorded', operator: 'cli:alice', approvers: ['U0SRE001', 'U0OWN001'], reason: HOSTILE },
     shows: ['cli:alice'],
@@ -167,7 +209,8 @@ describe('notices rendered per surface', () => {
       }
       // Whatever a person typed reaches Slack as text: no @channel, no live link.
       expect(slack).not.toContain('<!channel>');
-      expect(slack).not.toContain('<https://');
+      // A ticket filed in the tracker is the one live link (its URL came from the tracker, not a person).
+      expect(slack.replace('<https://acme.atlassian.net/browse/OPS-12|OPS-12>', '')).not.toContain('<https://');
       // The terminal prints what people typed as they typed it; nothing else it prints is Slack markup.
       for (const markup of SLACK_MARKUP) expect(plain.replaceAll(HOSTILE, '')).not.toMatch(markup);
       if (JSON.stringify(notice).includes(HOSTILE)) expect(plain).toContain(HOSTILE);

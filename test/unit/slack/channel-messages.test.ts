@@ -1,3 +1,4 @@
+import { DEFAULT_SEVERITIES } from '../../../src/config/process-config.js';
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,13 @@ const service = {
   migrations: { tool: 'knex', table: 'knex_migrations' },
   snapshot: { provider: 'pg_dump', storage: 'local' },
   access: { requesters: ['S0ONCALL1'], readers: 'anyone', break_glass: [], private: false },
+  process: {
+    severities: DEFAULT_SEVERITIES,
+    defaultSeverity: 'SEV3',
+    paging: null,
+    followups: null,
+    pageAfterMinutes: 10,
+  },
   lock_timeout: DurationSchema.parse('5s'),
   step_timeout: DurationSchema.parse('30min'),
   status_update_minutes: 15,
@@ -261,6 +269,9 @@ describe('the incident channel at the top level', () => {
           nextStatusUpdateAt: null,
           involved: ['U0REQ001'],
           documented: false,
+          followUps: [],
+          pageFailed: null,
+          pagesSent: 0,
         },
         service,
       );

@@ -4,7 +4,7 @@ import { INCIDENT_JOB_KINDS, jobKind } from '../../../src/surfaces/workers/job-k
 
 describe('job kinds (one table: name, handler, whether a final failure fails the incident)', () => {
   it('names every job the incident and rollback queues carry, once', () => {
-    const named = Object.values(JOB).filter((n) => n !== JOB.deliver && n !== JOB.reconcile);
+    const named = Object.values(JOB).filter((n) => n !== JOB.integrations && n !== JOB.deliver && n !== JOB.reconcile);
     expect(named.map((n) => jobKind(n)?.name)).toEqual(named);
     expect(new Set(INCIDENT_JOB_KINDS.map((k) => k.name)).size).toBe(INCIDENT_JOB_KINDS.length);
     expect(jobKind('no-such-job')).toBeUndefined();

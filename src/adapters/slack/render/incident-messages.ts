@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../../../domain/incident/process/severity.js';
 import type { RollbackEta } from '../../../domain/incident/model/eta.js';
 import { formatBytes } from '../../../domain/triage/safe-value.js';
 import { escapeMrkdwn, slackDate } from './limits.js';
@@ -62,7 +63,7 @@ export function openedMessage(incident: Incident, service: ServiceConfig, next?:
         ? []
         : [
             context(
-              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${statusUpdateMinutes(service, incident.severity)} min`,
             ),
           ]),
     ],

@@ -9,6 +9,7 @@ import type { RehearsalResult } from '../../../domain/incident/model/rehearsal-p
 import { formatDuration } from '../../../shared/clock.js';
 import { redactSecrets } from '../../../shared/redact.js';
 import { escapeMrkdwn } from './limits.js';
+import { PROCESS_NOTICE_TEXT } from './process-notice-text.js';
 
 /** What a person typed, as data: `&`, `<` and `>` escaped, so no `<!channel>`, link or mention survives. */
 const typed = (text: string): string => escapeMrkdwn(text.trim());
@@ -42,6 +43,7 @@ export const STEP_ICON = {
 type Render<K extends IncidentNotice['kind']> = (n: Extract<IncidentNotice, { kind: K }>) => string;
 
 const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
+  ...PROCESS_NOTICE_TEXT,
   approvals_recorded: (n) =>
     `:memo: Approvals recorded from the command line by \`${escapeMrkdwn(n.operator)}\` for ${people(n.approvers)}: _${typed(n.reason)}_`,
   break_glass: (n) =>
@@ -148,6 +150,8 @@ function statusText(change: StatusChange): string {
       return ':no_entry_sign: cancelled; nothing was changed in the database.';
     case 'closed':
       return ':ballot_box_with_check: closed by responders.';
+    case 'severity_changed':
+      return `:rotating_light: severity ${change.from ? `${escapeMrkdwn(change.from)} → ` : ''}*${escapeMrkdwn(change.to)}* (${person(change.by)})${change.reason ? `: _${typed(change.reason)}_` : ''}.`;
   }
 }
 

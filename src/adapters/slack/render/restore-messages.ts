@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../../../domain/incident/process/severity.js';
 import { escapeMrkdwn, slackDate } from './limits.js';
 import { wordsPlain } from '../../../shared/words.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
@@ -55,7 +56,7 @@ export function restoreOpenedMessage(incident: Incident, service: ServiceConfig,
         ? []
         : [
             context(
-              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${service.status_update_minutes} min`,
+              `Incident \`${shortId(incident.id)}\` · opened ${slackDate(incident.createdAt)} · status updates every ${statusUpdateMinutes(service, incident.severity)} min`,
             ),
           ]),
     ],

@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../../../domain/incident/process/severity.js';
 import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
 import { nextActions } from './status-blocks.js';
 import { approverWords } from '../../../domain/incident/ports/approvers.js';
@@ -8,6 +9,7 @@ import type { IncidentSummary } from '../../../domain/incident/use-cases/summary
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
 import { clip, LIMITS } from './limits.js';
 import { redactSecrets } from '../../../shared/redact.js';
+import { processBlocks } from './process-blocks.js';
 
 /** The pinned summary's *Stop now* button while a down runs: `/migrate close --force` (approvers). */
 export const ACTION_STOP_NOW = 'incident_stop_now';
@@ -31,7 +33,7 @@ const stateWords = (i: Incident): string =>
 export function topicFor(incident: Incident): string {
   const what = incident.kind === 'restore' ? incident.migration : `rollback of ${incident.migration}`;
   return clip(
-    `${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}`,
+    `${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}${incident.severity ? ` · ${incident.severity}` : ''}`,
     250,
   );
 }
@@ -127,7 +129,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
     `${s.progress.approvals.length} of ${s.progress.required}${s.progress.approvals.length ? ` — ${s.progress.approvals.map((a) => `<@${a.userId}>`).join(', ')}` : ''}`,
   );
   const nextUpdate = s.nextStatusUpdateAt
-    ? ` · next status update ${slackDate(s.nextStatusUpdateAt)} (every ${service.status_update_minutes} min)`
+    ? ` · next status update ${slackDate(s.nextStatusUpdateAt)} (every ${statusUpdateMinutes(service, i.severity)} min)`
     : '';
   const fields =
     i.kind === 'restore'
@@ -162,6 +164,7 @@ export function summaryBlocks(s: IncidentSummary, service: ServiceConfig, now: D
         ];
   return [
     { type: 'section', fields },
+    ...processBlocks(s, service),
     ...(runningStep ? [stopNowButton(i, runningStep.migration)] : []),
     ...(i.kind === 'rollback'
       ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: checklist(s) } }]

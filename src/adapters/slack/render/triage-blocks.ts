@@ -9,7 +9,7 @@ import {
 } from '../../../domain/triage/triage-report.js';
 import type { KnownBlock } from './block-kit.js';
 import { clip as cut, escapeMrkdwn, LIMITS } from './limits.js';
-import { renderTextTable } from './text-table.js';
+import { renderTextTable } from '../../../shared/text-table.js';
 
 export type { KnownBlock } from './block-kit.js';
 

@@ -3,6 +3,9 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
+import type { Milestones } from '../process/lifecycle.js';
+import type { IncidentRoles } from '../process/roles.js';
+import type { TicketRef } from '../process/followup.js';
 
 /**
  * Where an incident is (DESIGN.md "The flow, as data"):
@@ -119,6 +122,16 @@ export interface Incident {
   risk: PlanRisk | null;
   /** Set when the requester invoked break glass (`--break-glass "reason"`): one approval suffices. */
   breakGlass: BreakGlass | null;
+  /** Severity name from services.yaml's `severities` (e.g. `SEV2`); null for incidents from before severities. */
+  severity: string | null;
+  /** Incident commander (the requester until someone takes it) and comms lead. */
+  roles: IncidentRoles;
+  /** Lifecycle times, each set once (docs/incident-process.md). */
+  milestones: Milestones;
+  /** A private incident: private channel, nothing in the announce channel, pages and tickets marked confidential. */
+  private: boolean;
+  /** The incident's ticket: the first follow-up exported to the tracker (runbook 002's `Ticket:` field). */
+  ticket: TicketRef | null;
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;

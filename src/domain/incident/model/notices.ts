@@ -2,6 +2,7 @@ import type { RecordedBy } from './incident.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { RehearsalResult } from './rehearsal-policy.js';
+import type { ProcessNotice } from '../process/process-notices.js';
 
 /**
  * Everything the incident tells people as it goes, as facts: ids, names, numbers and times, never
@@ -16,6 +17,8 @@ import type { RehearsalResult } from './rehearsal-policy.js';
  * coordination".
  */
 export type IncidentNotice =
+  /** Severity, roles, follow-ups and pages (`process/process-notices.ts`). */
+  | ProcessNotice
   /** Approvals given outside Slack, recorded by the CLI's operator with the reason (runbook 003: two approvals). */
   | { kind: 'approvals_recorded'; operator: string; approvers: string[]; reason: string }
   /** The requester invoked break glass: one approval instead of the usual set. */
@@ -128,4 +131,6 @@ export type StatusChange =
   | { kind: 'rejected' }
   | { kind: 'cancelled' }
   /** A failed incident closed by responders. */
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  /** The severity changed (`/migrate sev`). */
+  | Extract<IncidentNotice, { kind: 'severity_changed' }>;

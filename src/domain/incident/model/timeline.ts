@@ -2,6 +2,8 @@ import { isWords, type WordsLike, wordsPlain } from '../../../shared/words.js';
 import type { Incident } from './incident.js';
 import type { IncidentEventRecord } from '../ports/incident-repository.js';
 import { shortId } from './incident.js';
+import type { FollowUp } from '../process/followup.js';
+import { MILESTONE_WORDS, recoveryDurations, shortDuration } from '../process/lifecycle.js';
 
 /** What one event of the log says, for people (the log's type and data in words). */
 export function eventWords(e: IncidentEventRecord): string {
@@ -67,6 +69,25 @@ export function eventWords(e: IncidentEventRecord): string {
       return 'status update posted';
     case 'human_update':
       return `update: ${String(d.text ?? '')}`;
+    case 'severity_changed':
+      return `severity ${d.from ? `${String(d.from)} → ` : ''}${String(d.to)}${d.reason ? `: ${String(d.reason)}` : ''}`;
+    case 'role_assigned':
+      return `${String(d.user)} is ${d.role === 'comms' ? 'comms lead' : 'incident commander'}${d.previous ? ` (was ${String(d.previous)})` : ''}`;
+    case 'impact_started_set':
+      return `impact started at ${String(d.at)}`;
+    case 'page_sent':
+      return `paged through ${String(d.provider)}: ${String(d.summary ?? '')}`;
+    case 'page_resolved':
+      return `page resolved (${String(d.provider)})`;
+    case 'page_failed':
+      return `page could not be sent: ${String(d.error ?? '')}`;
+    case 'followup_added':
+    case 'followup_taken':
+      return `follow-up: ${String(d.text ?? '')}`;
+    case 'followup_created':
+      return `follow-up filed as ${String((d.ticket as { key?: string } | undefined)?.key ?? '?')}: ${String(d.text ?? '')}`;
+    case 'followup_export_failed':
+      return `follow-up NOT exported (${String(d.error ?? '')}): ${String(d.text ?? '')}`;
     default:
       return `${e.type.replace(/_/g, ' ')}${e.toState ? ` (${e.fromState ?? '?'} → ${e.toState})` : ''}`;
   }
@@ -92,8 +113,9 @@ const utc = (d: Date): string =>
 export function timelineMarkdown(
   incident: Incident,
   events: readonly IncidentEventRecord[],
-  extra: { ticketUrl?: string | null } = {},
+  extra: { ticketUrl?: string | null; followUps?: readonly FollowUp[] } = {},
 ): string {
+  const times = recoveryDurations(incident.milestones);
   const duration = incident.endedAt
     ? Math.round((incident.endedAt.getTime() - incident.createdAt.getTime()) / 1000)
     : null;
@@ -105,7 +127,22 @@ export function timelineMarkdown(
     ...(incident.snapshot ? [`- Snapshot: \`${incident.snapshot.id}\` (${incident.snapshot.provider})`] : []),
     ...(incident.basis ? [`- Plan digest: \`${incident.basis.digest}\``] : []),
     ...(incident.breakGlass ? [`- BREAK GLASS by ${incident.breakGlass.by}: ${incident.breakGlass.reason}`] : []),
-    ...(extra.ticketUrl ? [`- Ticket: ${extra.ticketUrl}`] : []),
+    ...(incident.severity
+      ? [`- Severity: **${incident.severity}**${incident.private ? ' (private incident)' : ''}`]
+      : []),
+    `- Incident commander: ${incident.roles.commander}; comms lead: ${incident.roles.comms ?? 'none'}`,
+    ...(incident.ticket
+      ? [`- Ticket: [${incident.ticket.key}](${incident.ticket.url})`]
+      : extra.ticketUrl
+        ? [`- Ticket: ${extra.ticketUrl}`]
+        : []),
+    ...(times.timeToApproveMs !== undefined ? [`- Time to approve: ${shortDuration(times.timeToApproveMs)}`] : []),
+    ...(times.timeToRecoverMs !== undefined ? [`- Time to recover: ${shortDuration(times.timeToRecoverMs)}`] : []),
+    ...(times.impactMs !== undefined && (incident.milestones.recovered || incident.milestones.resolved)
+      ? [
+          `- Total impact: ${shortDuration(times.impactMs)}${incident.milestones.impactStarted ? '' : ' (from detection; set `/migrate impact-started`)'}`,
+        ]
+      : []),
     ...(incident.failure ? [`- Failure: ${wordsPlain(incident.failure.message)}`] : []),
     '',
     '## Timeline (UTC)',
@@ -138,6 +175,21 @@ export function timelineMarkdown(
     lines.push('## Verification', '', '| check | result | ms | problems |', '| --- | --- | --: | --- |');
     for (const c of checks)
       lines.push(`| ${c.name} | ${c.status} | ${c.durationMs} | ${cell((c.problems ?? []).join('; '))} |`);
+    lines.push('');
+  }
+  const milestones = MILESTONE_WORDS.filter(([k]) => incident.milestones[k]);
+  if (milestones.length) {
+    lines.push('## Lifecycle (UTC)', '', '| milestone | time |', '| --- | --- |');
+    for (const [k, label] of milestones) lines.push(`| ${label} | ${utc(new Date(incident.milestones[k]!))} |`);
+    lines.push('');
+  }
+  const followUps = (extra.followUps ?? []).filter((f) => f.state !== 'proposed');
+  if (followUps.length) {
+    lines.push('## Follow-ups', '');
+    for (const f of followUps)
+      lines.push(
+        `- [ ] ${cell(f.text)}${f.owner ? ` (owner ${f.owner})` : ''}${f.ticket ? ` — [${f.ticket.key}](${f.ticket.url})` : f.state === 'export_failed' ? ` — not exported: ${cell(f.error ?? '')}` : ''}`,
+      );
     lines.push('');
   }
   lines.push(

@@ -10,6 +10,12 @@ import type { ServiceConfig } from '../../../config/services.js';
  */
 export interface ApproverDirectory {
   usergroupMembers(groupId: string): Promise<string[]>;
+  /**
+   * Is `userId` an active person of the workspace (Slack `users.info`: found, not deactivated,
+   * not a bot)? Roles go only to such people. Needs `users:read`.
+   * @throws AppError `slack_api_error` when Slack cannot answer
+   */
+  isActiveUser(userId: string): Promise<boolean>;
 }
 
 /** True for a user group ID (`S…`) in an approvers list. */

@@ -12,6 +12,8 @@ import type { ApproverDirectory } from './approvers.js';
 import type { PlanRisk } from '../../rollback/risk.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { VerificationCheck } from '../../verify/verification.js';
+import type { ProcessRepository } from './process-repository.js';
+import type { Integrations } from './integrations.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
 export type TriageFn = (
@@ -28,6 +30,10 @@ export interface IncidentDeps {
   repo: IncidentRepository;
   notifier: Notifier;
   jobs: IncidentJobs;
+  /** Severity, roles, lifecycle times, the ticket and follow-ups of incidents. */
+  process: ProcessRepository;
+  /** Pages and tickets, through their outbox. */
+  integrations: Integrations;
   /** A fresh MigrationTool for the service; callers close it. */
   migrationTool(service: ServiceConfig): MigrationTool;
   snapshotProvider(service: ServiceConfig): SnapshotProvider;

@@ -43,6 +43,12 @@ export interface NewIncident {
   approvers?: ApproverRoster;
   /** When it opened (default: now); the plan basis names the snapshot after it. */
   createdAt?: Date;
+  /** Severity name (default: none recorded). */
+  severity?: string;
+  /** A private incident (`--private` or `access.private`). */
+  private?: boolean;
+  /** When the impact started, ISO-8601 UTC (`--impact-started`, or when the migration was applied). */
+  impactStarted?: string;
 }
 
 /**

@@ -45,6 +45,12 @@ export interface IncidentJobs {
   rehearse(incident: IncidentRef): Promise<void>;
   /** Delivery of the incident's stored notices; `sweep` (a minute number) makes a fresh job for the reconciler's retry. */
   deliver(incidentId: string, noticeId: number, sweep?: number): Promise<void>;
+  /** Delivery of the incident's stored paging and ticket calls; `sweep` as for {@link deliver}. */
+  integrations(incidentId: string, callId: number, sweep?: number): Promise<void>;
+  /** The approvals page check, `delayMs` after a plan card was posted (one per round and plan). */
+  approvalsPage(incident: IncidentRef, delayMs: number): Promise<void>;
+  /** The comms-lead reminder check, `delayMs` after a SEV1/SEV2 incident opened (one per incident). */
+  commsReminder(incident: IncidentRef, delayMs: number): Promise<void>;
   /** Status updates every `everyMinutes` (a BullMQ job scheduler, one per incident). */
   startStatusUpdates(incidentId: string, everyMinutes: number): Promise<void>;
   stopStatusUpdates(incidentId: string): Promise<void>;

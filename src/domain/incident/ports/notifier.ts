@@ -6,6 +6,7 @@ import type { PlanRisk } from '../../rollback/risk.js';
 import type { VerificationReport } from '../../verify/verification.js';
 import type { Approval, Incident, IncidentFailure, StepOutcome } from '../model/incident.js';
 import type { IncidentNotice, StatusChange } from '../model/notices.js';
+import type { FollowUp } from '../process/followup.js';
 
 /** Approval progress shown on the plan card and in status updates. */
 export interface ApprovalProgress {
@@ -82,6 +83,11 @@ export interface Notifier {
   restoreComplete(incident: Incident, note?: string): Promise<void>;
   /** The error in plain words, the steps that did and did not complete, and what people can do next. */
   failure(incident: Incident, failure: IncidentFailure, steps: StepOutcome[]): Promise<void>;
+  /**
+   * Runbook 003's post-incident tasks proposed as follow-ups, each with a *Create* button
+   * (`tracker`: where *Create* files the ticket, or null: it becomes a checklist item).
+   */
+  followUps(incident: Incident, followUps: FollowUp[], tracker: string | null): Promise<void>;
   /** The incident ended without a rollback (Reject, or `/migrate close` before it started). */
   cancelled(incident: Incident, byUserId: string, reason?: string): Promise<void>;
   /**

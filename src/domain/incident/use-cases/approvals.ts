@@ -1,3 +1,4 @@
+import { resolvePages } from './paging.js';
 import { type WordsLike, strong, words } from '../../../shared/words.js';
 import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -12,7 +13,7 @@ import { approvalTier, countedApprovals } from '../model/approval-tier.js';
 import { postTimeline } from './post-timeline.js';
 import { approverWords, isApprover } from '../ports/approvers.js';
 import type { PlanRisk, RiskFinding } from '../../rollback/risk.js';
-import { endStatusUpdates } from './status-update.js';
+import { incidentEnded, recordMilestone } from './incident-lifecycle.js';
 
 /** The answer to a button press, for the person who pressed it. */
 export type ApprovalOutcome =
@@ -161,6 +162,12 @@ export async function approve(
       },
     );
   }
+  if (complete) {
+    await recordMilestone(deps, incident.id, 'approved');
+    await resolvePages(deps, incident, 'approvals').catch((err: unknown) =>
+      deps.logger.warn({ err, incidentId }, 'approvals page not resolved'),
+    );
+  }
   await deps.notifier.updatePlanCard(incident, await approvalProgress(deps, incident, service));
   // Only approvals typed in Slack's modal say so; a recorded one was typed by the operator.
   const confirmedAs = tier.destructive && !recordedBy && !(await anyRecorded(deps, incident.id)) ? service.name : null;
@@ -230,7 +237,7 @@ export async function reject(deps: IncidentDeps, incidentId: string, userId: str
   const progress = await approvalProgress(deps, cancelled, service);
   await deps.notifier.updatePlanCard(cancelled, progress);
   await deps.notifier.cancelled(cancelled, userId);
-  await endStatusUpdates(deps, incident.id);
+  await incidentEnded(deps, cancelled);
   await postTimeline(deps, cancelled, service);
   await announceStatus(deps, cancelled, { kind: 'rejected' });
   return {

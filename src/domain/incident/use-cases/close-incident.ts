@@ -9,7 +9,7 @@ import type { Incident, StepOutcome } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
 import { isApprover } from '../ports/approvers.js';
 import { postTimeline } from './post-timeline.js';
-import { endStatusUpdates } from './status-update.js';
+import { incidentEnded } from './incident-lifecycle.js';
 
 /** What `/migrate close` did. */
 export type CloseOutcome =
@@ -117,7 +117,7 @@ export async function closeIncident(
   if (incident.state !== 'failed')
     await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service)); // the buttons go
   await deps.notifier.cancelled(closed, userId, reason);
-  await endStatusUpdates(deps, incident.id);
+  await incidentEnded(deps, closed);
   await postTimeline(deps, closed, service);
   await announceStatus(deps, closed, { kind: incident.state === 'failed' ? 'closed' : 'cancelled' });
   return { kind: 'closed', incident: closed };

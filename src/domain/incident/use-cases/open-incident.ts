@@ -14,6 +14,9 @@ import type { NewIncident } from '../ports/incident-repository.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { resolveService } from './resolve-service.js';
 import { failIncident, failureFrom } from './fail-incident.js';
+import { parseSeverity, statusUpdateMinutes } from '../process/severity.js';
+import { pageIfSevere } from './paging.js';
+import { scheduleCommsReminder } from './severity-and-roles.js';
 
 /** What `/migrate rollback <migration> [--service NAME]` asks for. */
 export interface OpenIncidentInput {
@@ -26,6 +29,12 @@ export interface OpenIncidentInput {
   responseUrl?: string;
   /** `--break-glass "reason"`: approvers cannot be reached; one approval suffices (at least {@link BREAK_GLASS_MIN_REASON} characters). */
   breakGlass?: string;
+  /** `--sev 2`: a severity as typed (a level or a name); default the service's `incident.default_severity`. */
+  severity?: string;
+  /** `--private`: a private channel, nothing in the announce channel, confidential pages and tickets. */
+  private?: boolean;
+  /** `--impact-started`: when customers started to feel it; default when the migration was applied. */
+  impactStarted?: Date;
 }
 
 /**
@@ -69,6 +78,13 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   await assertNoOpenIncident(deps, service, input.responseUrl);
 
   if (input.breakGlass !== undefined) assertBreakGlassReason(input.breakGlass);
+  const severity = parseSeverity(input.severity ?? service.process.defaultSeverity, service.process.severities).name;
+  if (input.impactStarted && input.impactStarted.getTime() > deps.clock.now().getTime())
+    throw new AppError({
+      code: 'command_invalid',
+      message: 'impact started in the future',
+      userMessage: words`${code('--impact-started')} ${code(input.impactStarted.toISOString())} is in the future; the impact started before now. Nothing was recorded.`,
+    });
 
   let plan: PlanStep[] = [];
   let target: AppliedMigration | null = null;
@@ -93,6 +109,7 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     input.breakGlass !== undefined
       ? { by: input.requestedBy, reason: input.breakGlass.trim(), at: createdAt.toISOString() }
       : undefined;
+  const impactStarted = input.impactStarted?.toISOString() ?? appliedAt(target);
   const incident = {
     service: service.name,
     migration: target?.name ?? input.migration,
@@ -100,6 +117,9 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
     plan,
     responseUrl: input.responseUrl,
     createdAt,
+    severity,
+    private: input.private === true || service.access.private,
+    ...(impactStarted ? { impactStarted } : {}),
     ...(unreachable
       ? {}
       : {
@@ -118,6 +138,8 @@ export async function openIncident(deps: IncidentDeps, input: OpenIncidentInput)
   }
   const opened = await startIncident(deps, service, incident, (o) => queuePreparation(deps, service, o));
   await announceStatus(deps, opened, { kind: 'opened', by: opened.requestedBy, steps: opened.plan.length });
+  await pageIfSevere(deps, opened);
+  await scheduleCommsReminder(deps, opened);
   if (breakGlass) await announceBreakGlass(deps, opened, breakGlass);
   return opened;
 }
@@ -241,5 +263,11 @@ export async function startIncident(
 /** Starts status updates and queues the prepare job (triage, plan card, snapshot). */
 export async function queuePreparation(deps: IncidentDeps, service: ServiceConfig, incident: Incident): Promise<void> {
   await deps.jobs.prepare(incident);
-  await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
+  await deps.jobs.startStatusUpdates(incident.id, statusUpdateMinutes(service, incident.severity));
+}
+
+/** When the migration being rolled back was applied (ISO-8601 UTC), if its tracking table says: the default start of the impact. */
+function appliedAt(target: AppliedMigration | null): string | undefined {
+  const at = target?.appliedAt ? Date.parse(target.appliedAt) : Number.NaN;
+  return Number.isFinite(at) ? new Date(at).toISOString() : undefined;
 }

@@ -3,11 +3,15 @@ import type { IncidentDeps } from '../ports/deps.js';
 import { shortId, type Incident } from '../model/incident.js';
 import { timelineMarkdown } from '../model/timeline.js';
 
-/** The incident's ticket link from `ticket_url` in services.yaml, or null when none is configured. */
+/**
+ * The incident's ticket link: its first follow-up filed in the tracker (runbook 002's `Ticket:`),
+ * else `ticket_url` of services.yaml filled in, else null.
+ */
 export function ticketUrl(
   service: Pick<ServiceConfig, 'ticket_url' | 'name'>,
-  incident: Pick<Incident, 'id'>,
+  incident: Pick<Incident, 'id'> & { ticket?: Incident['ticket'] },
 ): string | null {
+  if (incident.ticket?.url) return incident.ticket.url;
   if (!service.ticket_url) return null;
   return service.ticket_url
     .replace(/\{incident\}/g, incident.id)
@@ -30,9 +34,11 @@ async function scheduleArchive(deps: IncidentDeps, incident: Incident, service: 
  * @returns the Markdown
  */
 export async function postTimeline(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<string> {
-  const markdown = timelineMarkdown(incident, await deps.repo.listEvents(incident.id), {
-    ticketUrl: ticketUrl(service, incident),
-  });
+  const [events, followUps] = await Promise.all([
+    deps.repo.listEvents(incident.id),
+    deps.process.listFollowUps(incident.id),
+  ]);
+  const markdown = timelineMarkdown(incident, events, { ticketUrl: ticketUrl(service, incident), followUps });
   // Logged first: the summary redrawn after the file's delivery then ticks "documentation completed".
   await deps.repo.log(incident.id, 'timeline_posted', 'migrate-bot', { bytes: Buffer.byteLength(markdown) });
   await deps.notifier.timeline(incident, markdown);

@@ -1,3 +1,5 @@
+import { recordMilestone } from './incident-lifecycle.js';
+import { scheduleApprovalsPage } from './paging.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { utcSecondStamp } from '../../../shared/clock.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
@@ -67,6 +69,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
       await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
     incident = await assessRisk(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
+    await scheduleApprovalsPage(deps, incident);
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
 
@@ -96,6 +99,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   await deps.repo.setSnapshot(incident.id, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   await deps.notifier.progress({ ...ready, snapshot }, { kind: 'snapshot_ready', record: snapshot });
+  await recordMilestone(deps, incident.id, 'snapshotReady');
   // A rollback approved before the reference is kept builds its own.
   await expecting;
 }
@@ -160,6 +164,7 @@ export function planWarnings(report: TriageReport): string[] {
 async function prepareRestore(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
   let current = incident;
   await deps.notifier.planCard(current, await approvalProgress(deps, current, service));
+  await scheduleApprovalsPage(deps, current);
   if (current.state === 'opened')
     current = await deps.repo.transition(current.id, 'snapshot_started', 'migrate-bot', { restore: true });
   await deps.repo.transition(current.id, 'snapshot_ready', 'migrate-bot', { restore: true });

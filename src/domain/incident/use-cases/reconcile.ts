@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../process/severity.js';
 import { approvalTier, countedApprovals } from '../model/approval-tier.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { stepsFromTrackingTable } from './close-incident.js';
@@ -78,7 +79,8 @@ async function reconcileOne(
 ): Promise<void> {
   const jobs = await deps.jobs.states(incident);
   // Brings the status updates back after Redis lost its data (upserting a live schedule would restart its clock).
-  if (!jobs.statusUpdates) await deps.jobs.startStatusUpdates(incident.id, service.status_update_minutes);
+  if (!jobs.statusUpdates)
+    await deps.jobs.startStatusUpdates(incident.id, statusUpdateMinutes(service, incident.severity));
   const fail = async (code: string, message: string, steps?: Incident['steps']): Promise<void> => {
     if (await failIncident(deps, incident.id, { code, message }, { actor: ACTOR, ...(steps ? { steps } : {}) }))
       report.failed.push(incident.id);

@@ -6,7 +6,7 @@ import type { IncidentDeps } from '../ports/deps.js';
 import { APPROVABLE_STATES, type Incident } from '../model/incident.js';
 import { openRestore } from './open-restore.js';
 import { resolveService } from './resolve-service.js';
-import { endStatusUpdates } from './status-update.js';
+import { incidentEnded } from './incident-lifecycle.js';
 
 /** What *Restore instead* did. */
 export type RestoreInsteadOutcome = { kind: 'opened'; restore: Incident } | { kind: 'refused'; message: WordsLike };
@@ -63,7 +63,7 @@ export async function restoreInstead(
   const closed = await deps.repo.transition(incident.id, 'closed', userId, { reason, restoreInstead: true });
   await deps.notifier.updatePlanCard(closed, await approvalProgress(deps, closed, service));
   await deps.notifier.cancelled(closed, userId, reason);
-  await endStatusUpdates(deps, incident.id);
+  await incidentEnded(deps, closed);
   const restore = await openRestore(deps, {
     service: service.name,
     snapshotId: snapshot.id,

@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../process/severity.js';
 import { code, conversation, strong, words } from '../../../shared/words.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
@@ -69,7 +70,7 @@ export async function retryIncident(
   });
   await deps.jobs.prepare(round);
   await deps.jobs
-    .startStatusUpdates(round.id, service.status_update_minutes)
+    .startStatusUpdates(round.id, statusUpdateMinutes(service, round.severity))
     .catch((err: unknown) => deps.logger.warn({ err }, 'status updates not restarted'));
   return round;
 }

@@ -8,7 +8,7 @@ import type { IncidentDeps } from '../ports/deps.js';
 import { announceStatus } from './announce.js';
 import { approvalProgress } from './approvals.js';
 import { postTimeline } from './post-timeline.js';
-import { endStatusUpdates } from './status-update.js';
+import { incidentEnded, recordMilestone } from './incident-lifecycle.js';
 
 /**
  * The two moments of a rollback people are told about beyond its steps: it starts (runbook 003's
@@ -34,6 +34,7 @@ export interface Verified {
  */
 export async function startRollback(deps: IncidentDeps, incident: Incident): Promise<Incident> {
   const current = await deps.repo.transition(incident.id, 'rollback_started', BOT);
+  await recordMilestone(deps, incident.id, 'rollbackStarted');
   const rehearsed = await deps.repo.lastEvent(current.id, ['rehearsal_done']);
   await deps.notifier.initialNotice(
     current,
@@ -77,8 +78,9 @@ export async function resolveRollback(
     { ...resolved, steps: outcomes },
     { ...verification, durationMs: deps.clock.now().getTime() - started },
   );
-  await endStatusUpdates(deps, incident.id);
+  await recordMilestone(deps, incident.id, 'verified');
   await postTimeline(deps, { ...resolved, steps: outcomes }, service);
+  await incidentEnded(deps, resolved);
   await announceStatus(deps, resolved, { kind: 'resolved', validationPassed: verification.passed });
   return { kind: 'resolved' };
 }

@@ -3,7 +3,7 @@ import type { ServiceConfig } from '../../../config/services.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import type { Incident } from '../model/incident.js';
 import type { RollbackRun } from '../model/rollback-run.js';
-import { endStatusUpdates } from './status-update.js';
+import { incidentEnded, recordMilestone } from './incident-lifecycle.js';
 import { postTimeline } from './post-timeline.js';
 
 const BOT = 'migrate-bot';
@@ -30,6 +30,7 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
   let current = incident;
   if (current.state === 'awaiting_approval')
     current = await deps.repo.transition(current.id, 'rollback_started', BOT, { restore: true });
+  await recordMilestone(deps, current.id, 'rollbackStarted');
   const outcome = await deps.restorer(service).restore(
     {
       incidentId: current.id,
@@ -65,7 +66,8 @@ export async function runRestore(deps: IncidentDeps, incident: Incident, service
     : undefined;
   await deps.notifier.updatePlanCard({ ...resolved, restore }, await approvalProgress(deps, resolved, service));
   await deps.notifier.restoreComplete({ ...resolved, restore }, note);
-  await endStatusUpdates(deps, current.id);
+  await recordMilestone(deps, current.id, 'recovered');
+  await incidentEnded(deps, resolved);
   await postTimeline(deps, { ...resolved, restore }, service);
   return { kind: 'resolved' };
 }

@@ -1,3 +1,5 @@
+import { recordMilestone } from './incident-lifecycle.js';
+import { scheduleApprovalsPage } from './paging.js';
 import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
@@ -114,6 +116,7 @@ async function supersedeIfChanged(
   });
   const assessed = await assessRisk(deps, replaced, service);
   await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
+  await scheduleApprovalsPage(deps, assessed);
   return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
 }
 
@@ -321,6 +324,8 @@ async function runSteps(
       migration: step.migration,
       durationMs: outcomes[i]!.durationMs,
     });
+    // The last down committed: the database is back on the old schema (time to recover).
+    if (outcomes.every((o) => o.status === 'done')) await recordMilestone(deps, incident.id, 'recovered');
     await deps.notifier.progress(incident, {
       kind: 'step_done',
       index: i + 1,

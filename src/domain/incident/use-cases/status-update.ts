@@ -1,3 +1,4 @@
+import { statusUpdateMinutes } from '../process/severity.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { approvalProgress } from './approval-progress.js';
 import { resolveService } from './resolve-service.js';
@@ -29,7 +30,7 @@ export async function postStatusUpdate(
   // BullMQ's `every` schedulers fire once at creation, and a restart may replay a tick:
   // skip a tick that comes less than half an interval after the incident opened or the last update.
   const last = await deps.repo.lastEventAt(incident.id, ['opened', 'status_update_posted', 'status_update_skipped']);
-  const everyMs = service.status_update_minutes * 60_000;
+  const everyMs = statusUpdateMinutes(service, incident.severity) * 60_000;
   if (last && deps.clock.now().getTime() - last.getTime() < everyMs / 2) return 'too_soon';
   // A responder posted `/migrate update` since the last scheduled one: this tick stays quiet.
   const newest = await deps.repo.lastEvent(incident.id, [
@@ -44,7 +45,7 @@ export async function postStatusUpdate(
   await deps.notifier.statusUpdate(
     incident,
     await approvalProgress(deps, incident, service),
-    service.status_update_minutes,
+    statusUpdateMinutes(service, incident.severity),
   );
   await deps.repo.log(incident.id, 'status_update_posted', BOT, { state: incident.state });
   return 'posted';

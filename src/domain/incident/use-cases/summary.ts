@@ -1,8 +1,10 @@
+import { statusUpdateMinutes } from '../process/severity.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { approvalProgress } from './approvals.js';
 import type { Incident } from '../model/incident.js';
 import type { ApprovalProgress } from '../ports/notifier.js';
 import { resolveService } from './resolve-service.js';
+import type { FollowUp } from '../process/followup.js';
 
 /** What the pinned live summary shows, read fresh from the state database when it is drawn. */
 export interface IncidentSummary {
@@ -16,6 +18,12 @@ export interface IncidentSummary {
   involved: string[];
   /** The timeline and postmortem draft has been posted (runbook 003 "Communication/incident documentation completed"). */
   documented: boolean;
+  /** Recorded follow-ups (proposals not taken are left out), oldest first. */
+  followUps: FollowUp[];
+  /** The newest page the provider refused for good, in its words, or null. */
+  pageFailed: string | null;
+  /** Alerts the pager accepted (triggers). */
+  pagesSent: number;
 }
 
 /**
@@ -28,10 +36,12 @@ export async function incidentSummary(deps: IncidentDeps, incidentId: string): P
   const incident = await deps.repo.get(incidentId);
   if (!incident) return null;
   const service = resolveService(deps.services, incident.service);
-  const [progress, events] = await Promise.all([
+  const [progress, events, followUps] = await Promise.all([
     approvalProgress(deps, incident, service),
     deps.repo.listEvents(incident.id),
+    deps.process.listFollowUps(incident.id),
   ]);
+  const pageFailed = [...events].reverse().find((e) => e.type === 'page_failed');
   const verified = [...events]
     .reverse()
     .find((e) => e.type === 'rollback_succeeded' || e.type === 'verified_with_warnings');
@@ -54,8 +64,13 @@ export async function incidentSummary(deps: IncidentDeps, incidentId: string): P
     progress,
     verification: verified ? { failed: checks.filter((c) => c.status === 'failed').map((c) => c.name) } : null,
     nextStatusUpdateAt:
-      ended || !lastTick ? null : new Date(lastTick.at.getTime() + service.status_update_minutes * 60_000),
+      ended || !lastTick
+        ? null
+        : new Date(lastTick.at.getTime() + statusUpdateMinutes(service, incident.severity) * 60_000),
     involved,
     documented: events.some((e) => e.type === 'timeline_posted'),
+    followUps: followUps.filter((f) => f.state !== 'proposed'),
+    pageFailed: pageFailed ? String(pageFailed.data.error ?? 'refused') : null,
+    pagesSent: events.filter((e) => e.type === 'page_sent').length,
   };
 }

@@ -24,6 +24,7 @@ import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
 import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
 import { triageMessage } from '../../../adapters/slack/render/triage-blocks.js';
 import { parseMigrateCommand, type MigrateCommand } from '../parse-command.js';
+import { isProcessCommand, runProcessCommand } from './process-commands.js';
 
 /** What a `/migrate` handler needs from the slash-command payload. */
 export interface MigrateCommandInput {
@@ -99,6 +100,10 @@ async function runMigrateCommand(
   input: MigrateCommandInput,
   reply: (msg: { text: string; blocks?: unknown[] }) => Promise<unknown>,
 ): Promise<void> {
+  if (isProcessCommand(cmd)) {
+    await reply({ text: await runProcessCommand(deps, cmd, input.userId) });
+    return;
+  }
   switch (cmd.kind) {
     case 'help':
       await reply(helpMessage(deps.services.services.values()));
@@ -110,12 +115,15 @@ async function runMigrateCommand(
         requestedBy: input.userId,
         responseUrl: input.responseUrl,
         ...(cmd.breakGlass !== undefined ? { breakGlass: cmd.breakGlass } : {}),
+        ...(cmd.severity !== undefined ? { severity: cmd.severity } : {}),
+        ...(cmd.private ? { private: true } : {}),
+        ...(cmd.impactStarted ? { impactStarted: cmd.impactStarted } : {}),
       });
       await reply({
         text:
           incident.state === 'failed'
             ? `Incident \`${shortId(incident.id)}\` opened for the rollback of ${codeSpan(incident.migration)} on *${incident.service}*, but it could not proceed: ${incident.failure ? wordsMrkdwn(incident.failure.message) : 'see the channel'} The channel link follows.`
-            : `Opening incident \`${shortId(incident.id)}\`: rollback of ${codeSpan(incident.migration)} on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
+            : `Opening incident \`${shortId(incident.id)}\` (${incident.severity ? `*${incident.severity}*` : 'no severity'}${incident.private ? ', private' : ''}): rollback of ${codeSpan(incident.migration)} on *${incident.service}*${incident.breakGlass ? ' under :rotating_light: *break glass* (one approval; announced in the channel)' : ''}. The channel link follows as soon as it exists.`,
       });
       return;
     }
