@@ -32,7 +32,9 @@ export type PressAction =
   | 'restore_discard'
   | 'incident_restore_instead'
   | 'incident_rehearse'
-  | 'incident_stop_now';
+  | 'incident_stop_now'
+  | 'incident_take_command'
+  | 'followup_create';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated

@@ -200,7 +200,7 @@ export class SlackNotifier {
     let link: string | undefined;
     let title = '';
     try {
-      if (what === 'ticket' && ticket && /^https:\/\/\S+$/.test(ticket.url)) {
+      if (what === 'ticket' && ticket && /^https?:\/\/\S+$/.test(ticket.url)) {
         link = ticket.url;
         title = `Ticket ${ticket.key}`.slice(0, 80);
       } else if (what === 'runbook') {

@@ -14,7 +14,7 @@ const typed = (text: string): string => escapeMrkdwn(text.trim());
  */
 export function ticketLink(ticket: TicketRef): string {
   const key = escapeMrkdwn(ticket.key);
-  return /^https:\/\/[^\s|<>]+$/.test(ticket.url) ? `<${escapeMrkdwn(ticket.url)}|${key}>` : codeSpan(ticket.key);
+  return /^https?:\/\/[^\s|<>]+$/.test(ticket.url) ? `<${escapeMrkdwn(ticket.url)}|${key}>` : codeSpan(ticket.key);
 }
 
 type Render<K extends ProcessNotice['kind']> = (n: Extract<ProcessNotice, { kind: K }>) => string;
