@@ -115,22 +115,19 @@ export const FollowupsConfigSchema = z.discriminatedUnion('provider', [
 /** `approvals.page_after_minutes` default: page the approvers' rotation when a plan waited this long. */
 export const DEFAULT_PAGE_AFTER_MINUTES = 10;
 
+/** `approvals.page_after_minutes`: minutes, fractions allowed, at most a day. */
+export const PageAfterMinutesSchema = z
+  .number()
+  .positive()
+  .max(24 * 60);
+
 /** What `defaults:` may hold besides `access`. */
 export const ProcessDefaultsSchema = {
   severities: SeveritiesSchema.optional(),
   incident: IncidentConfigSchema.optional(),
   paging: PagingConfigSchema.optional(),
   followups: FollowupsConfigSchema.optional(),
-  approvals: z
-    .object({
-      page_after_minutes: z
-        .number()
-        .positive()
-        .max(24 * 60)
-        .optional(),
-    })
-    .strict()
-    .optional(),
+  approvals: z.object({ page_after_minutes: PageAfterMinutesSchema.optional() }).strict().optional(),
 };
 
 type PagingEntry = z.infer<typeof PagingConfigSchema>;

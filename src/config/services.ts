@@ -9,6 +9,7 @@ import { SnapshotConfigSchema } from './snapshot-config.js';
 import {
   FollowupsConfigSchema,
   IncidentConfigSchema,
+  PageAfterMinutesSchema,
   PagingConfigSchema,
   ProcessDefaultsSchema,
   resolveProcess,
@@ -108,11 +109,7 @@ export const ServiceSchema = z
         destructive: z.number().int().min(1).max(10).optional(),
         approvers: z.array(Approver).min(1),
         /** Page the service's rotation when a plan waited this many minutes for approvals (fractions allowed; default 10, or `defaults.approvals`). */
-        page_after_minutes: z
-          .number()
-          .positive()
-          .max(24 * 60)
-          .optional(),
+        page_after_minutes: PageAfterMinutesSchema.optional(),
       })
       .strict()
       .transform((a) => ({ ...a, destructive: a.destructive ?? a.required + 1 }))

@@ -59,8 +59,8 @@ describe('the pinned live summary, its thread and the channel topic', () => {
     );
     const topLevel = h.slack.messages(channel).filter((m) => !m.thread_ts);
     expect(topLevel.every((m) => !/^:arrow_backward: Step|approved \(1 of 2\)/.test(m.text))).toBe(true);
-    // Summary, triage, plan card, initial notice, resolution (the timeline file is shared too).
-    expect(topLevel.length).toBe(5);
+    // Summary, triage, plan card, initial notice, resolution, the proposed follow-ups (the timeline file is shared too).
+    expect(topLevel.length).toBe(6);
 
     // Bookmarks: the runbook and the plan card (pg_dump snapshots have no console page).
     expect(

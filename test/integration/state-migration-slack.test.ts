@@ -64,7 +64,11 @@ describe('state migration 0008 (incident_slack)', () => {
     ]);
     await query(db.url, `INSERT INTO notices (incident_id, method, args) VALUES ($1, 'progress', '[]')`, [ROUND_TWO]);
 
-    expect(await migrateStateDb(db.url, silentLogger)).toEqual(['0008_incident_slack', '0009_incident_approvers']);
+    expect(await migrateStateDb(db.url, silentLogger)).toEqual([
+      '0008_incident_slack',
+      '0009_incident_approvers',
+      '0010_incident_process',
+    ]);
 
     const columns = await query<{ column_name: string }>(
       db.url,

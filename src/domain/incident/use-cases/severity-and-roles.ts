@@ -31,23 +31,10 @@ export async function changeSeverity(
   const reason = input.reason?.trim() || null;
   const { incident: changed, from } = await deps.process.setSeverity(incident.id, level.name, input.userId, reason);
   const paged = pagesOnOpen(service, changed.severity) && !pagesOnOpen(service, from);
-  await deps.notifier.progress(changed, {
-    kind: 'severity_changed',
-    by: input.userId,
-    from,
-    to: level.name,
-    reason,
-    paged,
-  });
-  if (!changed.private)
-    await announceStatus(deps, changed, {
-      kind: 'severity_changed',
-      by: input.userId,
-      from,
-      to: level.name,
-      reason,
-      paged,
-    });
+  const notice = { kind: 'severity_changed', by: input.userId, from, to: level.name, reason, paged } as const;
+  await deps.notifier.progress(changed, notice);
+  // announceStatus keeps a private incident out of the stakeholders' channel.
+  await announceStatus(deps, changed, notice);
   if (paged) await pageIfSevere(deps, changed);
   const minutes = statusUpdateMinutes(service, changed.severity);
   if (minutes !== statusUpdateMinutes(service, from) && changed.endedAt === null)
