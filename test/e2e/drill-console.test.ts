@@ -161,6 +161,12 @@ describe('drill console (npm start without Slack credentials)', () => {
     await expect
       .poll(() => page.textContent('#messages .message.pinned'), { timeout: 15_000 })
       .toContain('watch error rates');
+    // The incident process: the summary shows the severity and who holds the incident; runbook 003's
+    // follow-ups are proposed with Create buttons.
+    await expect
+      .poll(() => page.textContent('#messages .message.pinned'), { timeout: 15_000 })
+      .toMatch(/SEV3.*commander @dana/);
+    await page.waitForSelector('#messages .block-button[data-action-id="followup_create"]', { timeout: 15_000 });
     const texts = await page.locator('#messages, #ephemerals, #channel-head').allTextContents();
     expect(texts.join('\n')).not.toMatch(/:[a-z_]+:/);
     await page.screenshot({ path: SCREENSHOT });

@@ -259,6 +259,12 @@ export class DrillWorkspace {
       return { bookmark: { id: `Bk${++this.seq}`, channel_id: c.id, title: str(a.title), link: str(a.link) } };
     },
     'usergroups.users.list': () => fail('no_such_subteam'),
+    // Roles go to the cast only (`/migrate role comms @pat`).
+    'users.info': (a) => {
+      const user = DRILL_USERS.find((u) => u.id === a.user);
+      if (!user) return fail('user_not_found');
+      return { ok: true, user: { id: user.id, name: user.name, deleted: false, is_bot: false } };
+    },
     'views.open': (a) => {
       const user = this.triggers.get(str(a.trigger_id) ?? '');
       if (!user) fail('invalid_trigger_id');
