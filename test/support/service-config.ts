@@ -2,6 +2,15 @@ import type { ServiceConfig } from '../../src/config/services.js';
 import { DurationSchema } from '../../src/config/duration.js';
 import { DEFAULT_SEVERITIES } from '../../src/config/process-config.js';
 
+/** The incident process as services.yaml gives it without `paging:`, `followups:` or severities of its own. */
+export const TEST_PROCESS: ServiceConfig['process'] = {
+  severities: DEFAULT_SEVERITIES,
+  defaultSeverity: 'SEV3',
+  paging: null,
+  followups: null,
+  pageAfterMinutes: 10,
+};
+
 /**
  * A service as `loadServices` would give it, on `url`: pg_dump snapshots, two approvers, anyone may ask, nobody may break glass, no
  * smoke queries or health URLs, lock_timeout 1s and the triage defaults. `name` also names the
@@ -34,13 +43,7 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
     rehearsal: { allow_cloud_restore: false, database_url: url },
     verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,
-    process: {
-      severities: DEFAULT_SEVERITIES,
-      defaultSeverity: 'SEV3',
-      paging: null,
-      followups: null,
-      pageAfterMinutes: 10,
-    },
+    process: TEST_PROCESS,
     lock_timeout: DurationSchema.parse('1s'),
     step_timeout: DurationSchema.parse('30min'),
     triage: {

@@ -1,6 +1,6 @@
 import type { Incident } from '../../domain/incident/model/incident.js';
 import type { IntegrationMethod, Integrations } from '../../domain/incident/ports/integrations.js';
-import type { PageEvent } from '../../domain/incident/ports/paging.js';
+import type { PageEvent, PageReason } from '../../domain/incident/ports/paging.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PostgresOutbox } from './postgres-outbox.js';
 
@@ -27,8 +27,13 @@ export class OutboxIntegrations implements Integrations {
     );
   }
 
-  page(incident: Incident, event: PageEvent, once: string): Promise<void> {
-    return this.store(incident, 'page', [{ service: incident.service, private: incident.private, event }], once);
+  page(incident: Incident, event: PageEvent, once: string, reason: PageReason): Promise<void> {
+    return this.store(
+      incident,
+      'page',
+      [{ service: incident.service, private: incident.private, event, reason }],
+      once,
+    );
   }
 
   fileTicket(incident: Incident, followUpId: number, retry?: number): Promise<void> {

@@ -22,6 +22,7 @@ import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js
 import { AppError } from '../../shared/errors.js';
 import { INCIDENTS, type IncidentRow, toIncident, withConversation } from './incident-rows.js';
 import type { Clock } from '../../shared/clock.js';
+import { inTransaction } from './transaction.js';
 
 const BOT = 'migrate-bot';
 
@@ -216,7 +217,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
     values: unknown[],
     more?: (client: pg.PoolClient) => Promise<unknown>,
   ): Promise<Incident> {
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<IncidentRow>(`${INCIDENTS} WHERE i.id = $1 FOR UPDATE OF i`, [id]);
       const row = rows[0];
       if (!row)
@@ -293,7 +294,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
     basis: PlanBasis,
     data: Record<string, unknown>,
   ): Promise<Incident> {
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<IncidentRow>(
         withConversation(
           'UPDATE incidents SET plan = $2, basis = $3, risk = NULL, updated_at = $4 WHERE id = $1 RETURNING *',
@@ -313,22 +314,6 @@ export class PostgresIncidentRepository implements IncidentRepository {
       ]);
       return toIncident(rows[0]);
     });
-  }
-
-  /** Runs `fn` in one transaction on one pool connection: COMMIT on return, ROLLBACK on a throw. */
-  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const value = await fn(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   async log(id: string, type: string, actor: string, data: Record<string, unknown> = {}): Promise<void> {

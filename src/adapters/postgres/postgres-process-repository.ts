@@ -5,6 +5,7 @@ import type { Milestone } from '../../domain/incident/process/lifecycle.js';
 import type { RoleName } from '../../domain/incident/process/roles.js';
 import type { NewFollowUp, ProcessRepository } from '../../domain/incident/ports/process-repository.js';
 import { AppError } from '../../shared/errors.js';
+import { inTransaction } from './transaction.js';
 import { INCIDENTS, type IncidentRow, toIncident, withConversation } from './incident-rows.js';
 
 interface FollowUpRow {
@@ -48,22 +49,6 @@ const FOLLOWUP_EVENT: Record<FollowUpState, string> = {
 export class PostgresProcessRepository implements ProcessRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Runs `fn` in a transaction on one connection. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
   private static async log(c: pg.PoolClient, id: string, type: string, actor: string, data: object): Promise<void> {
     await c.query('INSERT INTO incident_events (incident_id, type, actor, data) VALUES ($1, $2, $3, $4)', [
       id,
@@ -74,7 +59,7 @@ export class PostgresProcessRepository implements ProcessRepository {
   }
 
   async setSeverity(id: string, severity: string, actor: string, reason: string | null) {
-    return this.tx(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const before = await c.query<{ severity: string | null }>(
         'SELECT severity FROM incidents WHERE id = $1 FOR UPDATE',
         [id],
@@ -93,7 +78,7 @@ export class PostgresProcessRepository implements ProcessRepository {
   }
 
   async setRole(id: string, role: RoleName, userId: string, actor: string) {
-    return this.tx(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const before = await c.query<{ roles: Incident['roles'] | null; requested_by: string }>(
         'SELECT roles, requested_by FROM incidents WHERE id = $1 FOR UPDATE',
         [id],
@@ -121,7 +106,7 @@ export class PostgresProcessRepository implements ProcessRepository {
   }
 
   async setImpactStarted(id: string, at: Date, actor: string): Promise<Incident> {
-    return this.tx(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const { rows } = await c.query<IncidentRow>(
         withConversation(
           `UPDATE incidents SET milestones = milestones || jsonb_build_object('impactStarted', $2::text),
@@ -144,7 +129,7 @@ export class PostgresProcessRepository implements ProcessRepository {
   }
 
   async addFollowUp(input: NewFollowUp): Promise<FollowUp | null> {
-    return this.tx(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const { rows } = await c.query<FollowUpRow>(
         `INSERT INTO followups (incident_id, text, owner, created_by, slug, state) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (incident_id, slug) WHERE slug IS NOT NULL DO NOTHING RETURNING *`,
@@ -184,7 +169,7 @@ export class PostgresProcessRepository implements ProcessRepository {
     patch: { state: FollowUpState; ticket?: TicketRef; error?: string },
     actor: string,
   ): Promise<FollowUp | null> {
-    return this.tx(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const { rows } = await c.query<FollowUpRow>(
         `UPDATE followups SET state = $3, ticket = COALESCE($4, ticket), error = $5
          WHERE id = $1 AND state = ANY($2) RETURNING *`,

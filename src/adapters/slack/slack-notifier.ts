@@ -35,8 +35,8 @@ import { channelTriage } from './render/triage-blocks.js';
 import { slackError, slackErrorCode } from './slack-errors.js';
 import { ticketUrl } from '../../domain/incident/use-cases/post-timeline.js';
 import { IncidentChannelOpener } from './incident-channel-opener.js';
-import { regionOfArn } from '../rds/rds-arn.js';
 import type { FollowUp, TicketRef } from '../../domain/incident/process/followup.js';
+import { addBookmark, type BookmarkKind } from './slack-bookmarks.js';
 import { followUpsMessage } from './render/followup-blocks.js';
 
 export { slackErrorCode } from './slack-errors.js';
@@ -189,43 +189,8 @@ export class SlackNotifier {
    * opening, when `runbook_url` is set), the plan card (its permalink), the snapshot (the AWS
    * console for RDS/Aurora, in the region of the snapshot's ARN). Best effort: a refusal is logged.
    */
-  async bookmark(
-    incident: SlackIncident,
-    what: 'runbook' | 'plan' | 'snapshot' | 'ticket',
-    ts?: string,
-    ticket?: TicketRef,
-  ): Promise<void> {
-    if (!incident.channelId) return;
-    const service = resolveService(this.services, incident.service);
-    let link: string | undefined;
-    let title = '';
-    try {
-      if (what === 'ticket' && ticket && /^https?:\/\/\S+$/.test(ticket.url)) {
-        link = ticket.url;
-        title = `Ticket ${ticket.key}`.slice(0, 80);
-      } else if (what === 'runbook') {
-        link = service.runbook_url;
-        title = 'Rollback runbook';
-      } else if (what === 'plan' && ts) {
-        link = (await this.client.chat.getPermalink({ channel: incident.channelId, message_ts: ts })).permalink;
-        title = `${incident.kind === 'restore' ? 'Restore plan' : 'Rollback plan'}${incident.attempt > 1 ? ` (round ${incident.attempt})` : ''}`;
-      } else if (
-        what === 'snapshot' &&
-        incident.snapshot &&
-        service.snapshot.provider !== 'pg_dump' &&
-        service.snapshot.provider !== 'none' &&
-        regionOfArn(incident.snapshot.arn)
-      ) {
-        const region = regionOfArn(incident.snapshot.arn)!;
-        const kind = service.snapshot.provider === 'rds' ? 'db-snapshot' : 'db-cluster-snapshot';
-        link = `https://${region}.console.aws.amazon.com/rds/home?region=${region}#${kind}:id=${encodeURIComponent(incident.snapshot.id)}`;
-        title = `Snapshot ${incident.snapshot.id}`.slice(0, 80);
-      }
-      if (!link) return;
-      await this.client.bookmarks.add({ channel_id: incident.channelId, title, type: 'link', link });
-    } catch (err) {
-      this.logger.warn({ err: slackError(err, 'bookmarks.add'), what }, 'could not bookmark');
-    }
+  bookmark(incident: SlackIncident, what: BookmarkKind, ts?: string, ticket?: TicketRef): Promise<void> {
+    return addBookmark(this.client, this.services, this.logger, incident, what, ts, ticket);
   }
 
   private async setTopic(incident: SlackIncident): Promise<void> {

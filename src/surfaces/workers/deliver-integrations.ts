@@ -3,12 +3,12 @@ import type { ServiceConfig } from '../../config/services.js';
 import { shortId, type Incident } from '../../domain/incident/model/incident.js';
 import type { IncidentDeps } from '../../domain/incident/ports/deps.js';
 import type { IntegrationMethod } from '../../domain/incident/ports/integrations.js';
-import type { PageEvent, Pager } from '../../domain/incident/ports/paging.js';
+import type { PageEvent, PageReason, Pager } from '../../domain/incident/ports/paging.js';
 import type { NewTicket, TicketTracker } from '../../domain/incident/ports/ticket-tracker.js';
 import type { FollowUp } from '../../domain/incident/process/followup.js';
 import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
 import { AppError, isAppError } from '../../shared/errors.js';
-import { deliveryBackoffMs } from './deliver-notices.js';
+import { deliveryBackoffMs, deliveryBusy } from './deliver-notices.js';
 
 /** What delivering paging and ticket calls needs. */
 export interface IntegrationDelivery {
@@ -27,7 +27,7 @@ export interface IntegrationDelivery {
 const BOT = 'migrate-bot';
 
 /** A call's payloads as stored by `OutboxIntegrations`. */
-type PageCall = { service: string; private: boolean; event: PageEvent };
+type PageCall = { service: string; private: boolean; event: PageEvent; reason?: PageReason };
 type TicketCall = { service: string; followUpId: number };
 
 /** Puts a call off by `waitMs` without spending an attempt's worth of backoff. @throws AppError `integration_backoff` (retryable) */
@@ -38,9 +38,14 @@ async function putOff(
   waitMs: number,
 ): Promise<never> {
   await d.outbox.attemptFailed(call.id, why, false, waitMs);
-  throw new AppError({
+  throw backoff(call.id, waitMs, why);
+}
+
+/** The retryable `integration_backoff` of a call that must wait `waitMs` (ms) before its next attempt. */
+function backoff(callId: number, waitMs: number, why: string): AppError {
+  return new AppError({
     code: 'integration_backoff',
-    message: `integration call ${call.id} waits ${waitMs} ms: ${why}`,
+    message: `integration call ${callId} waits ${waitMs} ms: ${why}`,
     retryable: true,
     details: { retryAfterSec: Math.max(1, Math.ceil(waitMs / 1000)) },
   });
@@ -70,11 +75,7 @@ async function sendPage(
     await d.deps.notifier.progress(incident, {
       kind: 'paged',
       provider: pager.name,
-      reason: dedupKey.endsWith('-approvals')
-        ? 'approvals'
-        : incident.milestones.detected && Date.now() - Date.parse(incident.milestones.detected) > 60_000
-          ? 'severity'
-          : 'opened',
+      reason: (call.args[0] as PageCall).reason ?? 'opened',
       summary: event.summary,
     });
   return { dedupKey };
@@ -167,13 +168,7 @@ export async function deliverIntegrations(d: IntegrationDelivery, incidentId: st
       const call = await d.outbox.next(incidentId);
       if (!call) return delivered;
       const waitMs = call.notBefore ? call.notBefore.getTime() - Date.now() : 0;
-      if (waitMs > 0)
-        throw new AppError({
-          code: 'integration_backoff',
-          message: `integration call ${call.id} waits ${waitMs} ms`,
-          retryable: true,
-          details: { retryAfterSec: Math.ceil(waitMs / 1000) },
-        });
+      if (waitMs > 0) throw backoff(call.id, waitMs, 'after a failed attempt');
       const incident = await d.deps.repo.get(incidentId);
       if (!incident) {
         await d.outbox.attemptFailed(call.id, 'incident no longer exists', true);
@@ -211,12 +206,6 @@ export async function deliverIntegrations(d: IntegrationDelivery, incidentId: st
       }
     }
   });
-  if (run.busy)
-    throw new AppError({
-      code: 'notice_delivery_busy',
-      message: `integration calls of incident ${incidentId} are being delivered by another worker`,
-      retryable: true,
-      details: { retryAfterSec: 1 },
-    });
+  if (run.busy) throw deliveryBusy(incidentId);
   return run.value;
 }

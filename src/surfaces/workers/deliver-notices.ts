@@ -21,6 +21,19 @@ export function deliveryBackoffMs(attempts: number, err?: unknown): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, attempts - 1));
 }
 
+/**
+ * The retryable `notice_delivery_busy` (1 s) of a delivery run that found another run of the same
+ * incident's outbox holding its lock: that run delivers what is pending; this one tries again shortly.
+ */
+export function deliveryBusy(incidentId: string): AppError {
+  return new AppError({
+    code: 'notice_delivery_busy',
+    message: `another delivery of incident ${incidentId} is running`,
+    retryable: true,
+    details: { retryAfterSec: 1 },
+  });
+}
+
 /** What notice delivery needs. */
 export interface NoticeDelivery {
   outbox: PostgresOutbox;
@@ -264,13 +277,6 @@ export async function deliverNotices(d: NoticeDelivery, incidentId: string): Pro
     }
   });
   if (!run.busy && run.value > 0) await refreshSummary(d, incidentId);
-  if (run.busy) {
-    throw new AppError({
-      code: 'notice_delivery_busy',
-      message: `another delivery of incident ${incidentId} is running`,
-      retryable: true,
-      details: { retryAfterSec: 1 },
-    });
-  }
+  if (run.busy) throw deliveryBusy(incidentId);
   return run.value;
 }

@@ -3,7 +3,7 @@ import type { Milestone } from '../../../src/domain/incident/process/lifecycle.j
 import type { RoleName } from '../../../src/domain/incident/process/roles.js';
 import type { NewFollowUp, ProcessRepository } from '../../../src/domain/incident/ports/process-repository.js';
 import type { Incident } from '../../../src/domain/incident/model/incident.js';
-import type { PageEvent } from '../../../src/domain/incident/ports/paging.js';
+import type { PageEvent, PageReason } from '../../../src/domain/incident/ports/paging.js';
 import type { Integrations } from '../../../src/domain/incident/ports/integrations.js';
 import { AppError } from '../../../src/shared/errors.js';
 import type { InMemoryIncidentRepository } from './in-memory-incident-repository.js';
@@ -109,7 +109,7 @@ export class RecordingIntegrations implements Integrations {
   readonly pages: Array<{ incidentId: string; event: PageEvent; once: string }> = [];
   readonly tickets: Array<{ incidentId: string; followUpId: number }> = [];
 
-  async page(incident: Incident, event: PageEvent, once: string): Promise<void> {
+  async page(incident: Incident, event: PageEvent, once: string, _reason: PageReason): Promise<void> {
     if (this.pages.some((p) => p.incidentId === incident.id && p.once === once)) return;
     this.pages.push({ incidentId: incident.id, event, once });
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_SEVERITIES } from '../../../src/config/process-config.js';
+import { TEST_PROCESS } from '../../support/service-config.js';
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -37,13 +37,7 @@ const service = {
   migrations: { tool: 'knex', table: 'knex_migrations' },
   snapshot: { provider: 'pg_dump', storage: 'local' },
   access: { requesters: ['S0ONCALL1'], readers: 'anyone', break_glass: [], private: false },
-  process: {
-    severities: DEFAULT_SEVERITIES,
-    defaultSeverity: 'SEV3',
-    paging: null,
-    followups: null,
-    pageAfterMinutes: 10,
-  },
+  process: TEST_PROCESS,
   lock_timeout: DurationSchema.parse('5s'),
   step_timeout: DurationSchema.parse('30min'),
   status_update_minutes: 15,

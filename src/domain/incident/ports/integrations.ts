@@ -1,5 +1,5 @@
 import type { Incident } from '../model/incident.js';
-import type { PageEvent } from './paging.js';
+import type { PageEvent, PageReason } from './paging.js';
 
 /**
  * Calls to the company's paging and ticket providers, made through an outbox of their own (the
@@ -10,8 +10,11 @@ import type { PageEvent } from './paging.js';
  * @throws only when the state database refuses the write
  */
 export interface Integrations {
-  /** Stores a page event; `once` makes it happen once per incident however often it is asked (e.g. `trigger:<dedup key>`). */
-  page(incident: Incident, event: PageEvent, once: string): Promise<void>;
+  /**
+   * Stores a page event; `once` makes it happen once per incident however often it is asked
+   * (e.g. `trigger:<dedup key>`); `reason` is what the channel is told when a trigger is accepted.
+   */
+  page(incident: Incident, event: PageEvent, once: string, reason: PageReason): Promise<void>;
   /** Files follow-up `followUpId` as a ticket: once per follow-up, or once more per `retry` (a new try after the tracker refused). */
   fileTicket(incident: Incident, followUpId: number, retry?: number): Promise<void>;
 }

@@ -20,6 +20,9 @@ export interface PageEvent {
   details: Record<string, string>;
 }
 
+/** Why the on-call is paged: the incident opened at a paging severity, was raised to one, or its plan waits for approvals. */
+export type PageReason = 'opened' | 'severity' | 'approvals';
+
 /**
  * The paging port: one adapter per provider (`adapters/paging/`), chosen by the paging registry
  * from services.yaml's `paging.provider`.

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../../../config/services.js';
 import { actionNoun, isOpen, shortId, type Incident } from '../model/incident.js';
 import { APPROVABLE_STATES } from '../model/incident.js';
 import type { IncidentDeps } from '../ports/deps.js';
-import type { PageEvent } from '../ports/paging.js';
+import type { PageEvent, PageReason } from '../ports/paging.js';
 import { pagesOnOpen, severityLevel } from '../process/severity.js';
 import { approvalProgress } from './approval-progress.js';
 import { resolveService } from './resolve-service.js';
@@ -44,6 +44,7 @@ async function requestPage(
   service: ServiceConfig,
   action: PageEvent['action'],
   kind: PageKind,
+  reason: PageReason,
   missing = 0,
 ): Promise<void> {
   if (!service.process.paging) return;
@@ -67,15 +68,19 @@ async function requestPage(
           state: incident.state,
         },
   };
-  await deps.integrations.page(incident, event, `${action}:${dedupKey}${round}`);
+  await deps.integrations.page(incident, event, `${action}:${dedupKey}${round}`, reason);
   await deps.repo.log(incident.id, 'page_requested', 'migrate-bot', { action, dedupKey, kind });
 }
 
-/** Pages the service's rotation when the incident's severity pages (SEV1/SEV2 by default): on open, or when raised. */
-export async function pageIfSevere(deps: IncidentDeps, incident: Incident): Promise<void> {
+/** Pages the service's rotation when the incident's severity pages (SEV1/SEV2 by default): on open, or when raised (`reason`). */
+export async function pageIfSevere(
+  deps: IncidentDeps,
+  incident: Incident,
+  reason: Exclude<PageReason, 'approvals'> = 'opened',
+): Promise<void> {
   const service = resolveService(deps.services, incident.service);
   if (!pagesOnOpen(service, incident.severity) || !isOpen(incident.state)) return;
-  await requestPage(deps, incident, service, 'trigger', 'incident');
+  await requestPage(deps, incident, service, 'trigger', 'incident', reason);
 }
 
 /** Asks for the approvals page `approvals.page_after_minutes` after a plan card was posted (the job checks then whether it is still needed). */
@@ -99,7 +104,7 @@ export async function pageWaitingApprovals(deps: IncidentDeps, incidentId: strin
   const progress = await approvalProgress(deps, incident, service);
   const missing = progress.required - progress.approvals.length;
   if (missing <= 0 || progress.unapprovable) return false;
-  await requestPage(deps, incident, service, 'trigger', 'approvals', missing);
+  await requestPage(deps, incident, service, 'trigger', 'approvals', 'approvals', missing);
   return true;
 }
 
@@ -115,6 +120,7 @@ export async function resolvePages(deps: IncidentDeps, incident: Incident, which
     const key = pageKey(incident, kind);
     const triggered = requested.filter((e) => e.data.dedupKey === key && e.data.action === 'trigger').length;
     const resolved = requested.filter((e) => e.data.dedupKey === key && e.data.action === 'resolve').length;
-    if (triggered > resolved) await requestPage(deps, { ...incident }, service, 'resolve', kind);
+    if (triggered > resolved)
+      await requestPage(deps, incident, service, 'resolve', kind, kind === 'approvals' ? 'approvals' : 'opened');
   }
 }

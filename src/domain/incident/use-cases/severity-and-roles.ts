@@ -35,7 +35,7 @@ export async function changeSeverity(
   await deps.notifier.progress(changed, notice);
   // announceStatus keeps a private incident out of the stakeholders' channel.
   await announceStatus(deps, changed, notice);
-  if (paged) await pageIfSevere(deps, changed);
+  if (paged) await pageIfSevere(deps, changed, 'severity');
   const minutes = statusUpdateMinutes(service, changed.severity);
   if (minutes !== statusUpdateMinutes(service, from) && changed.endedAt === null)
     await deps.jobs
