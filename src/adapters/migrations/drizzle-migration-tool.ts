@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
@@ -200,6 +203,43 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
       steps.push({ ...base, transactional: down.outsideTransaction.length === 0, sql: down.statements });
     }
     return steps;
+  }
+
+  /**
+   * drizzle-orm's own `migrate()` (node-postgres) on a copy of the journal cut after the last of
+   * `migrations`: drizzle applies every journal entry newer than the newest `created_at` in its
+   * table, so a shorter journal is how it stops at a migration.
+   */
+  async migrateUp(migrations: AppliedMigration[]): Promise<void> {
+    if (!migrations.length) return;
+    const journal = JSON.parse(await readFile(path.join(this.options.directory, 'meta', '_journal.json'), 'utf8')) as {
+      entries: Array<{ tag: string }>;
+    };
+    const last = migrations[migrations.length - 1]!.name;
+    const cut = journal.entries.findIndex((e) => e.tag === last);
+    if (cut < 0)
+      throw new AppError({ code: 'rollback_missing_file', message: `${last} is not in the drizzle journal` });
+    const entries = journal.entries.slice(0, cut + 1);
+    const folder = await mkdtemp(path.join(tmpdir(), 'migrate-bot-drizzle-'));
+    try {
+      await mkdir(path.join(folder, 'meta'));
+      await writeFile(path.join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
+      for (const e of entries)
+        await copyFile(path.join(this.options.directory, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
+      const client = new pg.Client({ connectionString: this.db.url, application_name: 'migrate-bot-scratch' });
+      await client.connect();
+      try {
+        await migrate(drizzle({ client }), {
+          migrationsFolder: folder,
+          migrationsTable: this.options.table,
+          migrationsSchema: this.options.schema,
+        });
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   }
 
   async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {

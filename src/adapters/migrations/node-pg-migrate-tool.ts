@@ -245,13 +245,16 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
 
   /** node-pg-migrate's own runner, `direction: 'up'`, as many migrations as given (it applies them in file order). */
   async migrateUp(migrations: AppliedMigration[]): Promise<void> {
-    if (!migrations.length) return;
+    // node-pg-migrate runs the next `count` files not yet in its table, in file order.
+    const done = new Set((await this.listApplied().catch(() => [])).map((m) => m.name));
+    const count = migrations.filter((m) => !done.has(m.name)).length;
+    if (!count) return;
     await this.session.work(async (client) => {
       await runner({
         ...this.runnerOptions(),
         dbClient: client,
         direction: 'up',
-        count: migrations.length,
+        count,
         noLock: true,
       });
     });

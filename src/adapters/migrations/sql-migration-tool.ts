@@ -285,19 +285,31 @@ export class SqlMigrationTool extends PostgresMigrationTool {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.quoted()} (version bigint PRIMARY KEY, dirty boolean NOT NULL)`,
       );
-      for (const m of migrations) {
+      const { rows } = await client.query<{ version: string }>(`SELECT version::text FROM ${this.quoted()}`);
+      const current = rows[0] ? BigInt(rows[0].version) : null;
+      // golang-migrate's `up`: only versions above the current one.
+      for (const m of migrations.filter((x) => current === null || BigInt(x.order) > current)) {
         const file = files.get(BigInt(m.order));
         if (!file?.up)
           throw new AppError({ code: 'rollback_missing_file', message: `no .up.sql for version ${m.order}` });
-        const { statements } = await parseSqlFile(
+        const { statements, outsideTransaction } = await parseSqlFile(
           await readFile(path.join(this.options.directory, file.up), 'utf8'),
           file.up,
         );
-        await client.query('BEGIN');
-        for (const st of statements) await client.query(st);
+        // golang-migrate's protocol: the version is set dirty before its file runs and clean after,
+        // so an up that fails leaves it dirty (runbook 001 "Dirty Migration Recovery").
         await client.query(`DELETE FROM ${this.quoted()}`);
-        await client.query(`INSERT INTO ${this.quoted()} (version, dirty) VALUES ($1, false)`, [String(file.version)]);
-        await client.query('COMMIT');
+        await client.query(`INSERT INTO ${this.quoted()} (version, dirty) VALUES ($1, true)`, [String(file.version)]);
+        const inTransaction = outsideTransaction.length === 0;
+        if (inTransaction) await client.query('BEGIN');
+        try {
+          for (const st of statements) await client.query(st);
+          await client.query(`UPDATE ${this.quoted()} SET dirty = false`);
+          if (inTransaction) await client.query('COMMIT');
+        } catch (err) {
+          if (inTransaction) await client.query('ROLLBACK');
+          throw err;
+        }
       }
     });
   }

@@ -1,15 +1,14 @@
 import type { Logger } from '../../shared/logger.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { ServiceConfig } from '../../config/services.js';
 import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration } from '../../domain/rollback/plan.js';
-import { utcSecondStamp } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
-import { createDatabase, dropDatabase, withDatabaseName } from '../pgdump/pg-restore.js';
+import { withScratchDatabase } from './scratch-database.js';
 import { FINGERPRINT_SQL, schemaLines, trackingRelations } from './schema-lines.js';
 
 /**
@@ -50,21 +49,17 @@ export interface ExpectedSchemaDeps {
   logger?: Pick<Logger, 'error'>;
 }
 
-/** The AppError of a scratch database that could not be made or migrated; `details.problems` says what to do. */
-function scratchError(
-  code: 'verify_scratch_create_failed' | 'verify_scratch_migrate_failed',
-  message: string,
-  problems: string[],
-): AppError {
-  return new AppError({ code, message, details: { problems } });
+/** The tool's `*directory` options (the migrations folder, drizzle's rollback folder), sorted. */
+export function migrationDirectories(service: Pick<ServiceConfig, 'migrations'>): string[] {
+  return Object.entries(service.migrations)
+    .filter(([k, v]) => k.endsWith('directory') && typeof v === 'string')
+    .map(([, v]) => v as string)
+    .sort();
 }
 
 /** sha256 of every file under the tool's `*directory` options (relative path and bytes), or null when it names none. */
 async function migrationFilesDigest(service: ServiceConfig): Promise<string | null> {
-  const dirs = Object.entries(service.migrations)
-    .filter(([k, v]) => k.endsWith('directory') && typeof v === 'string')
-    .map(([, v]) => v as string)
-    .sort();
+  const dirs = migrationDirectories(service);
   if (!dirs.length) return null;
   const hash = createHash('sha256');
   for (const dir of dirs) {
@@ -109,10 +104,10 @@ export async function expectedSchemaKey(
 }
 
 /**
- * Builds the expected schema: a scratch database `<db>_verify_<ts>_<hex>` on the service's
+ * Builds the expected schema: a scratch database (see `scratch-database.ts`) on the service's
  * server (or `verify.scratch_database_url_env`'s), migrated up through `through` with the
  * service's own tool, its normalised schema read, and the scratch database dropped whatever happens.
- * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed` (`details.problems`)
+ * @throws AppError `scratch_create_failed` / `scratch_migrate_failed` (`details.problems`)
  */
 export async function buildExpectedSchema(
   service: ServiceConfig,
@@ -122,40 +117,37 @@ export async function buildExpectedSchema(
 ): Promise<Omit<ExpectedSchema, 'cached'>> {
   const t0 = performance.now();
   const server = service.verify.scratch_database_url || service.database_url;
-  // Only the bot's own lowercase pattern, whatever the service database is called: a name the bot can always drop.
-  const scratch = `migrate_bot_verify_${utcSecondStamp(deps.now()).replace('-', '_')}_${randomBytes(3).toString('hex')}`;
-  const scratchUrl = withDatabaseName(server, scratch);
-  try {
-    await createDatabase(server, scratch);
-  } catch (err) {
-    throw scratchError(
-      'verify_scratch_create_failed',
-      `could not create the scratch database \`${scratch}\`: ${redactSecrets((err as Error).message)}`,
-      ['set verify.scratch_database_url_env to a server where the bot may CREATE DATABASE'],
-    );
-  }
-  const tool = deps.toolFor(service, scratchUrl);
-  try {
-    await tool.migrateUp!([...through]);
-    const lines = await schemaLines(scratchUrl, trackingRelations(serviceTool));
-    return {
-      lines,
-      through: through.map((m) => m.name),
-      builtMs: Math.round(performance.now() - t0),
-      builtAt: deps.now().toISOString(),
-    };
-  } catch (err) {
-    const message = redactSecrets((err as Error).message);
-    throw scratchError('verify_scratch_migrate_failed', `the scratch migrate up failed: ${message}`, [message]);
-  } finally {
-    await tool.close().catch(() => undefined);
-    await dropDatabase(server, scratch).catch((err: unknown) =>
-      deps.logger?.error(
-        { err, scratch, service: service.name },
-        `the scratch database ${scratch} could not be dropped: drop it by hand`,
-      ),
-    );
-  }
+  return withScratchDatabase(server, { purpose: 'verify', now: deps.now, logger: deps.logger }, async (scratchUrl) => {
+    const tool = deps.toolFor(service, scratchUrl);
+    try {
+      await tool.migrateUp!([...through]);
+      const lines = await schemaLines(scratchUrl, trackingRelations(serviceTool));
+      return {
+        lines,
+        through: through.map((m) => m.name),
+        builtMs: Math.round(performance.now() - t0),
+        builtAt: deps.now().toISOString(),
+      };
+    } catch (err) {
+      throw scratchMigrateError(err);
+    } finally {
+      await tool.close().catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * The AppError of an up that failed on a scratch database, with the tool's message (redacted).
+ * @returns AppError `scratch_migrate_failed` (`details.problems`: the message)
+ */
+export function scratchMigrateError(err: unknown, what = 'the scratch migrate up'): AppError {
+  const message = redactSecrets((err as Error).message);
+  return new AppError({
+    code: 'scratch_migrate_failed',
+    message: `${what} failed: ${message}`,
+    cause: err,
+    details: { problems: [message] },
+  });
 }
 
 /**

@@ -268,6 +268,29 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
       `);
     },
   },
+  // Every down tested before the incident: `migrate-bot check --record` keeps one row per
+  // migration file version (its checksum), so the plan card can say when a down last passed.
+  // The plan's schema check (the downs' round trip and the computed plan) is kept on the incident.
+  '0011_down_checks': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE down_checks (
+          service text NOT NULL,
+          migration text NOT NULL,
+          checksum text NOT NULL,
+          tool text NOT NULL,
+          passed boolean NOT NULL,
+          detail jsonb NOT NULL,
+          checked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          PRIMARY KEY (service, migration, checksum)
+        );
+        ALTER TABLE incidents ADD COLUMN schema_check jsonb;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE down_checks; ALTER TABLE incidents DROP COLUMN schema_check;');
+    },
+  },
 };
 
 /** The state schema's own tracking table (knex's layout). */

@@ -151,9 +151,11 @@ export interface MigrationTool {
    */
   runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
   /**
-   * Applies the ups of `migrations` (apply order) to an EMPTY database with the tool's own
-   * migrator, as a deploy would — used only on the verification's scratch database, never on a
-   * service database. Absent when the tool cannot stop at a given migration.
+   * Applies the ups of `migrations` (apply order, a prefix of the tool's files) that the
+   * database does not have yet, with the tool's own migrator, as a deploy would: called again with
+   * a longer prefix, it applies only the rest. Used only on scratch databases (the fingerprint's
+   * reference, the computed plan, `migrate-bot check`), never on a service database. Absent when
+   * the tool cannot stop at a given migration.
    * @throws the tool's error when an up fails
    */
   migrateUp?(migrations: AppliedMigration[]): Promise<void>;

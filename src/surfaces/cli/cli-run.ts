@@ -105,6 +105,17 @@ export function processIo(): CliIo {
   return { env: process.env, stdout: process.stdout, stderr: process.stderr, exitCode: 0 };
 }
 
+/** An error as the terminal shows it: its user message (or message), secrets redacted, never a stack. */
+export function cliErrorText(err: unknown): string {
+  return redactSecrets(
+    err instanceof AppError
+      ? err.userMessage
+        ? wordsPlain(err.userMessage)
+        : err.message
+      : wordsPlain(userMessageOf(err)) + (err instanceof Error ? ` (${err.message})` : ''),
+  );
+}
+
 /**
  * Runs one command on the engine and turns what it returned or threw into output and an exit
  * code (runbook 001's codes). Errors print their user message (secrets redacted), never a stack.
@@ -130,13 +141,7 @@ export async function run(
     });
   } catch (err) {
     if (isAppError(err, 'access_refused')) engine?.deps.metrics.accessRefusals.inc({ command: name, surface: 'cli' });
-    const message = redactSecrets(
-      err instanceof AppError
-        ? err.userMessage
-          ? wordsPlain(err.userMessage)
-          : err.message
-        : wordsPlain(userMessageOf(err)) + (err instanceof Error ? ` (${err.message})` : ''),
-    );
+    const message = cliErrorText(err);
     result = {
       code: exitCodeOf(err),
       json: { error: { code: err instanceof AppError ? err.code : 'internal', message } },

@@ -4,6 +4,7 @@ import type { CliIo, StartEngine, CliContext } from './cli-run.js';
 import { addReadCommands } from './read-commands.js';
 import { addIncidentCommands, addRollbackCommand } from './incident-commands.js';
 import { addProcessCommands } from './process-commands.js';
+import { addCheckCommand, type StartCheck } from './check-command.js';
 
 export { processIo, type CliIo, type Engine, type StartEngine, type CommandResult } from './cli-run.js';
 
@@ -12,7 +13,7 @@ export { processIo, type CliIo, type Engine, type StartEngine, type CommandResul
  * writing through `io`. commander's own usage errors throw a `CommanderError` (see
  * {@link runCli}) instead of exiting the process.
  */
-export function buildProgram(io: CliIo, startEngine: StartEngine): Command {
+export function buildProgram(io: CliIo, startEngine: StartEngine, startCheck?: StartCheck): Command {
   const ctx: CliContext = { io, startEngine };
   const program = new Command('migrate-bot')
     .description(
@@ -25,16 +26,22 @@ export function buildProgram(io: CliIo, startEngine: StartEngine): Command {
   addRollbackCommand(program, ctx);
   addIncidentCommands(program, ctx);
   addProcessCommands(program, ctx);
+  if (startCheck) addCheckCommand(program, io, startCheck);
   return program;
 }
 
 /**
- * Parses `argv` (the words after `migrate-bot`) and runs the command.
+ * Parses `argv` (the words after `migrate-bot`) and runs the command; `check` exists when `startCheck` is given.
  * @returns the exit code: the command's, 0 for `--help`, 5 for a usage error (nothing ran)
  */
-export async function runCli(argv: readonly string[], io: CliIo, startEngine: StartEngine): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  startEngine: StartEngine,
+  startCheck?: StartCheck,
+): Promise<number> {
   try {
-    await buildProgram(io, startEngine).parseAsync([...argv], { from: 'user' });
+    await buildProgram(io, startEngine, startCheck).parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     io.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.config;

@@ -54,7 +54,7 @@ export interface IncidentDeps {
    * built before approval so verification after the downs only reads the live catalogs.
    * Reads the service's tracking table; writes only to the scratch database, always dropped.
    * @returns how many schema objects and how long it took (ms), or null when the tool cannot migrate a scratch database
-   * @throws AppError `verify_scratch_create_failed` / `verify_scratch_migrate_failed`, `service_db_unreachable`
+   * @throws AppError `scratch_create_failed` / `scratch_migrate_failed`, `service_db_unreachable`
    */
   expectSchema(
     service: ServiceConfig,
