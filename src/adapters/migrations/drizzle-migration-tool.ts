@@ -9,7 +9,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import {
   defineMigrationTool,
@@ -20,7 +20,7 @@ import {
   type MigrationsBase,
 } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, runSqlDown } from './postgres-rollback.js';
+import { assertAllTracked, assertTracked, runSqlDown } from './postgres-rollback.js';
 import { readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { parseSqlFile } from './sql-statements.js';
 
@@ -240,6 +240,17 @@ export class DrizzleMigrationTool extends PostgresMigrationTool {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  }
+
+  protected async untrack(client: pg.ClientBase, revert: ComputedRevert): Promise<void> {
+    const orders = revert.reverts.map((r) => String(r.order));
+    const { rowCount } = await client.query(`DELETE FROM ${this.quoted()} WHERE created_at = ANY($1::bigint[])`, [
+      orders,
+    ]);
+    assertAllTracked(
+      rowCount,
+      revert.reverts.map((r) => r.name),
+    );
   }
 
   async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {

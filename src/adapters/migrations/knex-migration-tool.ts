@@ -9,7 +9,7 @@ import type {
   TrackingProbe,
   StepControl,
 } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
@@ -18,7 +18,7 @@ import { captureSql, captureWithin } from './capture-sql.js';
 import { loadMigration } from './load-migration.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, type ToolLock } from './postgres-rollback.js';
+import { assertAllTracked, assertTracked, type ToolLock } from './postgres-rollback.js';
 import { readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { describeRow, dirtyVersionsProbe } from './tracking-probes.js';
 
@@ -352,6 +352,12 @@ export class KnexMigrationTool extends PostgresMigrationTool {
       tableName: this.options.table,
       schemaName: this.options.schema === 'public' ? undefined : this.options.schema,
     });
+  }
+
+  protected async untrack(client: pg.ClientBase, revert: ComputedRevert): Promise<void> {
+    const names = revert.reverts.map((r) => r.name);
+    const { rowCount } = await client.query(`DELETE FROM ${this.quoted()} WHERE name = ANY($1::text[])`, [names]);
+    assertAllTracked(rowCount, names);
   }
 
   override async close(): Promise<void> {

@@ -6,13 +6,13 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { defineMigrationTool, fileChecksum, Identifier, newestFirstSql, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
-import { assertTracked, backendPid, setStepTimeouts } from './postgres-rollback.js';
+import { assertAllTracked, assertTracked, backendPid, setStepTimeouts } from './postgres-rollback.js';
 import { captureWithin } from './capture-sql.js';
 import { readServiceDb, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { advisoryLockProbe } from './tracking-probes.js';
@@ -258,6 +258,12 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         noLock: true,
       });
     });
+  }
+
+  protected async untrack(client: pg.ClientBase, revert: ComputedRevert): Promise<void> {
+    const names = revert.reverts.map((r) => r.name);
+    const { rowCount } = await client.query(`DELETE FROM ${this.quoted()} WHERE name = ANY($1::text[])`, [names]);
+    assertAllTracked(rowCount, names);
   }
 
   async runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {

@@ -10,9 +10,9 @@ import type {
   TrackingDescription,
   StepControl,
 } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import { RollbackLockSession, type ToolLock } from './postgres-rollback.js';
+import { RollbackLockSession, runSqlDown, type ToolLock } from './postgres-rollback.js';
 import type { ServiceDb } from './service-db.js';
 
 /**
@@ -36,6 +36,31 @@ export abstract class PostgresMigrationTool implements MigrationTool {
   abstract listFiles(): Promise<string[]>;
   abstract describeDown(migrations: AppliedMigration[]): Promise<PlanStep[]>;
   abstract runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
+
+  /**
+   * A computed step: its SQL (migra's, from the live schema to the target) with `lock_timeout`,
+   * then the tracking table moved to `step.computed.target` by {@link untrack}, in one transaction
+   * when no statement needs to run outside one ({@link runSqlDown}).
+   */
+  runComputed(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }> {
+    const revert = step.computed;
+    if (!revert) throw new Error(`${step.migration} is not a computed step`);
+    return runSqlDown(this.session, {
+      step,
+      statements: step.sql,
+      lockTimeout,
+      control,
+      track: (client) => this.untrack(client, revert),
+    });
+  }
+
+  /**
+   * Moves the tracking table to `revert.target` the way the tool expects: its rows of
+   * `revert.reverts` deleted (knex, node-pg-migrate, drizzle) or its version set with dirty
+   * cleared (golang-migrate). Runs on the step's session, inside its transaction when it has one.
+   * @throws AppError `rollback_tracking_row_missing` when a row to move is gone
+   */
+  protected abstract untrack(client: pg.ClientBase, revert: ComputedRevert): Promise<void>;
 
   rollbackLockHolder(): Promise<LockHolder | null> {
     return this.session.holder();

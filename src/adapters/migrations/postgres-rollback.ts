@@ -308,3 +308,11 @@ export function assertTracked(rowCount: number | null, migration: string): void 
     userMessage: words`The tracking table no longer lists ${code(migration)}: someone changed it during the rollback. Stopped.`,
   });
 }
+
+/**
+ * @throws AppError `rollback_tracking_row_missing` when a tracking update of several migrations
+ *   matched another number of rows than `names` (someone changed the tracking table meanwhile).
+ */
+export function assertAllTracked(rowCount: number | null, names: readonly string[]): void {
+  assertTracked(rowCount === names.length ? 1 : 0, names.join(', '));
+}

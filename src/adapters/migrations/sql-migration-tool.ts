@@ -8,7 +8,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import {
   defineMigrationTool,
@@ -374,6 +374,20 @@ export class SqlMigrationTool extends PostgresMigrationTool {
         await this.clearDirty(version).catch((e) => this.db.logger.error({ err: e }, 'could not clear the dirty mark'));
       throw err;
     }
+  }
+
+  /** golang-migrate's `force`: the version set to the target's (or the table emptied) and dirty cleared. */
+  protected async untrack(client: pg.ClientBase, revert: ComputedRevert): Promise<void> {
+    const layout = await this.layout(client);
+    const versions = revert.reverts.map((r) => String(r.order));
+    const moved =
+      layout.kind === 'per_version' || !revert.target
+        ? await client.query(`DELETE FROM ${this.quoted()} WHERE version::text::numeric = ANY($1::numeric[])`, [
+            versions,
+          ])
+        : await client.query(`UPDATE ${this.quoted()} SET version = $1, dirty = false`, [String(revert.target.order)]);
+    // One row (the single-row layout) or one per reverted version.
+    if (!moved.rowCount) assertTracked(0, revert.reverts.map((r) => r.name).join(', '));
   }
 
   private async clearDirty(version: string): Promise<void> {

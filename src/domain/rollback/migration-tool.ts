@@ -151,6 +151,16 @@ export interface MigrationTool {
    */
   runDown(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
   /**
+   * Runs the one step of a computed plan ({@link PlanStep.computed}): its SQL, computed from the
+   * live schema to the target, with `lock_timeout` (and `control` as {@link runDown}), then the
+   * tracking table moved to the target the way the tool expects (rows of the reverted migrations
+   * deleted; golang-migrate's version set and dirty cleared), in one transaction when no statement
+   * must run outside one. Must run inside {@link withRollbackLock}.
+   * @returns wall time, ms
+   * @throws as {@link runDown}
+   */
+  runComputed(step: PlanStep, lockTimeout: Duration, control?: StepControl): Promise<{ durationMs: number }>;
+  /**
    * Applies the ups of `migrations` (apply order, a prefix of the tool's files) that the
    * database does not have yet, with the tool's own migrator, as a deploy would: called again with
    * a longer prefix, it applies only the rest. Used only on scratch databases (the fingerprint's

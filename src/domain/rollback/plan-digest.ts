@@ -28,12 +28,20 @@ export function trackingHead(applied: readonly AppliedMigration[]): TrackingHead
 
 /**
  * sha256 (hex) over the ordered steps — name, tracking order, captured SQL, file checksum,
- * transaction setting, irreversibility — the tracking-table head and the snapshot id, as
+ * transaction setting, irreversibility, what a computed step reverts — the tracking-table head and the snapshot id, as
  * canonical JSON. Equal plans give equal digests on any machine.
  */
 export function planDigest(plan: readonly PlanStep[], head: TrackingHead | null, snapshotId: string): string {
   const canonical = JSON.stringify({
-    steps: plan.map((s) => [s.migration, s.order, s.sql, s.checksum ?? null, s.transactional, s.irreversible ?? null]),
+    steps: plan.map((s) => [
+      s.migration,
+      s.order,
+      s.sql,
+      s.checksum ?? null,
+      s.transactional,
+      s.irreversible ?? null,
+      ...(s.computed ? [s.computed] : []),
+    ]),
     head: head ? [head.name, head.order] : null,
     snapshot: snapshotId,
   });

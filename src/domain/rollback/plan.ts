@@ -22,6 +22,17 @@ export interface AppliedMigration {
   modified?: boolean;
 }
 
+/**
+ * What a computed step reverts: the migrations whose tracking rows it removes (or, for
+ * golang-migrate, the version it sets), newest first, and the migration that stays newest.
+ * A plan step carrying it runs its SQL with `lock_timeout` and moves the tracking table to
+ * `target` the way the tool expects, in the same transaction when its statements allow one.
+ */
+export interface ComputedRevert {
+  reverts: Array<{ name: string; order: number }>;
+  target: { name: string; order: number } | null;
+}
+
 /** One down migration of a plan. */
 export interface PlanStep {
   /** The migration as the tool names it ({@link AppliedMigration.name}). */
@@ -52,6 +63,11 @@ export interface PlanStep {
   upSql?: string[];
   /** sha256 (hex) of the file(s) that define the down, read when the plan was made: part of the plan digest. */
   checksum?: string;
+  /**
+   * Set on the one step of a computed plan (SQL from the live schema to the target, not from the
+   * files): what it reverts and where it leaves the tracking table. Part of the plan digest.
+   */
+  computed?: ComputedRevert;
 }
 
 /** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */
