@@ -25,8 +25,7 @@ import {
 import { migrateStateDb } from '../adapters/postgres/state-schema.js';
 import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-check.js';
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
-import { runVerification } from '../adapters/postgres/verification-runner.js';
-import { expectedSchema, PostgresExpectedSchemaStore } from '../adapters/postgres/expected-schema.js';
+import { schemaParts } from './schema-wiring.js';
 import { createRdsClient } from '../adapters/rds/create-rds-client.js';
 import { createS3Client } from '../adapters/s3/create-s3-client.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -198,13 +197,6 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     timedSnapshots(createSnapshotProvider(service, snapshots), service, metrics);
   const restorer = (service: ServiceConfig) => createRestorer(service, snapshots);
 
-  const expectedSchemas = {
-    toolFor: (svc: ServiceConfig, url: string) =>
-      createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
-    now: () => clock.now(),
-    store: new PostgresExpectedSchemaStore(pool),
-    logger,
-  };
   const deps: SurfaceDeps = {
     services,
     repo,
@@ -223,26 +215,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     restorer,
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
-    verify: async (service, plan) => {
-      const tool = createMigrationTool(service, logger.child({ service: service.name }));
-      try {
-        return await runVerification(service, plan, { tool, deps: expectedSchemas });
-      } finally {
-        await tool.close().catch(() => undefined);
-      }
-    },
-    expectSchema: async (service, plan) => {
-      const tool = createMigrationTool(service, logger.child({ service: service.name }));
-      try {
-        if (!tool.migrateUp) return null;
-        const reverted = new Set(plan.map((s) => s.migration));
-        const through = (await tool.listApplied()).filter((m) => !reverted.has(m.name));
-        const built = await expectedSchema(service, tool, through, expectedSchemas);
-        return { objects: built.lines.length, builtMs: built.builtMs, cached: built.cached };
-      } finally {
-        await tool.close().catch(() => undefined);
-      }
-    },
+    ...schemaParts(pool, clock, logger),
     directory: new SlackDirectory(client),
     clock,
     logger,

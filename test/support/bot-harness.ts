@@ -34,7 +34,8 @@ export type PressAction =
   | 'incident_rehearse'
   | 'incident_stop_now'
   | 'incident_take_command'
-  | 'followup_create';
+  | 'followup_create'
+  | 'incident_use_computed';
 
 /**
  * One real bot wired to real things: a fresh state database, a fresh knex-migrated

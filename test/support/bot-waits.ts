@@ -78,13 +78,16 @@ export interface IncidentRow {
   failure: { code: string; message: string } | null;
   steps: Array<{ migration: string; status: string }>;
   attempt: number;
+  /** The plan's steps as stored (migration, SQL, and `computed` for a computed step). */
+  plan: Array<{ migration: string; sql: string[]; computed?: unknown }>;
+  basis: { digest: string } | null;
 }
 
 /** Reads one incident straight from the state database. */
 export async function incidentRow(h: Harness, incidentId: string): Promise<IncidentRow> {
   const [row] = await query<IncidentRow>(
     h.stateDb.url,
-    'SELECT state, failure, steps, attempt FROM incidents WHERE id = $1',
+    'SELECT state, failure, steps, attempt, plan, basis FROM incidents WHERE id = $1',
     [incidentId],
   );
   if (!row) throw new Error(`no incident ${incidentId}`);

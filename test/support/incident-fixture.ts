@@ -21,6 +21,7 @@ export const incidentFixture = (state: IncidentState, extra: Partial<Incident> =
   failure: null,
   basis: null,
   risk: null,
+  schemaCheck: null,
   breakGlass: null,
   approvers: null,
   severity: 'SEV3',

@@ -9,6 +9,7 @@ import type {
 import type { PlanStep } from '../../domain/rollback/plan.js';
 import type { PlanBasis } from '../../domain/rollback/plan-digest.js';
 import type { PlanRisk } from '../../domain/rollback/risk.js';
+import type { PlanSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
 import type { SnapshotRecord } from '../../domain/snapshots/snapshot-provider.js';
 import type { Milestones } from '../../domain/incident/process/lifecycle.js';
 import type { IncidentRoles } from '../../domain/incident/process/roles.js';
@@ -52,6 +53,7 @@ export interface IncidentRow {
   attempt: number;
   basis: PlanBasis | null;
   risk: PlanRisk | null;
+  schema_check?: PlanSchemaCheck | null;
   break_glass: BreakGlass | null;
   approvers?: ApproverRoster | null;
   severity?: string | null;
@@ -82,6 +84,7 @@ export const toIncident = (r: IncidentRow): Incident => ({
   attempt: r.attempt,
   basis: r.basis ?? null,
   risk: r.risk ?? null,
+  schemaCheck: r.schema_check ?? null,
   breakGlass: r.break_glass ?? null,
   approvers: r.approvers ?? null,
   severity: r.severity ?? null,

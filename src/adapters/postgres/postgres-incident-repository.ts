@@ -11,6 +11,7 @@ import type {
 } from '../../domain/incident/model/incident.js';
 import type { PlanBasis } from '../../domain/rollback/plan-digest.js';
 import type { PlanRisk } from '../../domain/rollback/risk.js';
+import type { PlanSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
 import type {
   IncidentEventRecord,
   IncidentRepository,
@@ -197,7 +198,7 @@ export class PostgresIncidentRepository implements IncidentRepository {
       'retried',
       actor,
       { ...data, steps: plan.map((s) => s.migration), digest: basis?.digest ?? null },
-      `failure = NULL, snapshot = NULL, steps = '[]', plan = $5, attempt = attempt + 1, basis = $6, risk = NULL, break_glass = NULL`,
+      `failure = NULL, snapshot = NULL, steps = '[]', plan = $5, attempt = attempt + 1, basis = $6, risk = NULL, schema_check = NULL, break_glass = NULL`,
       [JSON.stringify(plan), basis ? JSON.stringify(basis) : null],
       (client) => client.query('DELETE FROM approvals WHERE incident_id = $1', [id]),
     );
@@ -286,6 +287,10 @@ export class PostgresIncidentRepository implements IncidentRepository {
 
   async setRisk(id: string, risk: PlanRisk): Promise<void> {
     await this.update(id, 'risk = $2', [JSON.stringify(risk)]);
+  }
+
+  async setSchemaCheck(id: string, check: PlanSchemaCheck): Promise<void> {
+    await this.update(id, 'schema_check = $2', [JSON.stringify(check)]);
   }
 
   async supersedePlan(

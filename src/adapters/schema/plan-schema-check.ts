@@ -26,6 +26,8 @@ export interface PlanSchemaCheckDeps {
   expected?: ExpectedSchemaStore;
   /** `migrate-bot check --record` results, to say whether each down was tested. */
   records?: DownCheckRecords;
+  /** Told after each scratch database is created and after it is dropped (the incident's event log). */
+  onScratch?(event: 'scratch_created' | 'scratch_dropped', database: string): Promise<void> | void;
 }
 
 /** An error in one line, redacted: its first line, and its cause's when it wraps one. */
@@ -74,7 +76,7 @@ export async function checkPlanSchema(
     tested,
   };
   const server = service.verify.scratch_database_url || service.database_url;
-  const scratch = { purpose: 'plan' as const, now: deps.now, logger: deps.logger };
+  const scratch = { purpose: 'plan' as const, now: deps.now, logger: deps.logger, onLifecycle: deps.onScratch };
   try {
     const check = await withScratchDatabase(server, scratch, async (scratchUrl) => {
       const tool = deps.toolFor(service, scratchUrl);

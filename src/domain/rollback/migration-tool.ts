@@ -171,3 +171,18 @@ export interface MigrationTool {
   migrateUp?(migrations: AppliedMigration[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Runs one plan step with the tool: a computed step with {@link MigrationTool.runComputed}, any
+ * other with {@link MigrationTool.runDown}. Must run inside {@link MigrationTool.withRollbackLock}.
+ * @returns wall time, ms
+ * @throws as {@link MigrationTool.runDown}
+ */
+export function runPlanStep(
+  tool: MigrationTool,
+  step: PlanStep,
+  lockTimeout: Duration,
+  control?: StepControl,
+): Promise<{ durationMs: number }> {
+  return step.computed ? tool.runComputed(step, lockTimeout, control) : tool.runDown(step, lockTimeout, control);
+}

@@ -1,3 +1,4 @@
+import { code, type Words, words } from '../../shared/words.js';
 import type { StepTestedness } from './down-check-record.js';
 import type { ComputedRevert, PlanStep } from './plan.js';
 import type { SchemaDifference } from './schema-difference.js';
@@ -53,24 +54,45 @@ export function computedStepName(target: ComputedRevert['target']): string {
   return `computed revert to ${target ? target.name : 'an empty schema'}`;
 }
 
+/** Why the files' plan cannot serve and the computed plan is offered. */
+export type ComputedPlanReason =
+  | { kind: 'irreversible' | 'dirty' | 'modified'; migration: string }
+  | { kind: 'downs_differ' | 'downs_fail' };
+
 /**
- * Why the files' plan cannot serve and the computed plan is offered, in words; null when the
- * files' downs are fine (or there is no computed plan to offer). Reasons: an irreversible step, a
- * dirty (partially applied) version, a file changed since it was applied, downs that do not reach
- * the target schema or fail on a fresh build.
+ * Why the files' plan cannot serve and the computed plan is offered; null when the files' downs
+ * are fine (or there is no computed plan to offer, or the plan already is the computed one). In
+ * order: an irreversible step, a dirty (partially applied) version, a file changed since it was
+ * applied, downs that do not reach the target schema or fail on a fresh build.
  */
 export function computedPlanReason(
   plan: readonly PlanStep[],
   check: PlanSchemaCheck | null | undefined,
-): string | null {
+): ComputedPlanReason | null {
   if (!check?.computed.step || plan.some((s) => s.computed)) return null;
   const irreversible = plan.find((s) => s.irreversible);
-  if (irreversible) return `\`${irreversible.migration}\` has no down`;
+  if (irreversible) return { kind: 'irreversible', migration: irreversible.migration };
   const dirty = plan.find((s) => s.dirty);
-  if (dirty) return `\`${dirty.migration}\` is partially applied (dirty)`;
+  if (dirty) return { kind: 'dirty', migration: dirty.migration };
   const modified = plan.find((s) => s.modified);
-  if (modified) return `the file of \`${modified.migration}\` changed since it was applied`;
-  if (check.downs.state === 'differ') return 'the downs do not bring the schema to the target';
-  if (check.downs.state === 'failed') return 'a down fails on a fresh build';
+  if (modified) return { kind: 'modified', migration: modified.migration };
+  if (check.downs.state === 'differ') return { kind: 'downs_differ' };
+  if (check.downs.state === 'failed') return { kind: 'downs_fail' };
   return null;
+}
+
+/** A {@link ComputedPlanReason} in words: "`005_x` has no down", "the downs do not bring the schema to the target". */
+export function computedPlanReasonWords(r: ComputedPlanReason): Words {
+  switch (r.kind) {
+    case 'irreversible':
+      return words`${code(r.migration)} has no down`;
+    case 'dirty':
+      return words`${code(r.migration)} is partially applied (dirty)`;
+    case 'modified':
+      return words`the file of ${code(r.migration)} changed since it was applied`;
+    case 'downs_differ':
+      return words`the downs do not bring the schema to the target`;
+    case 'downs_fail':
+      return words`a down fails on a fresh build`;
+  }
 }

@@ -172,3 +172,13 @@ export function resolveMigration(applied: AppliedMigration[], input: string, fil
 export function migrationsToRevert(applied: AppliedMigration[], target: AppliedMigration): AppliedMigration[] {
   return applied.filter((m) => m.order >= target.order).sort((a, b) => b.order - a.order);
 }
+
+/** The migrations a plan reverts, newest first: each step's, or what a computed step reverts. */
+export function revertedMigrations(plan: readonly PlanStep[]): string[] {
+  return plan.flatMap((s) => (s.computed ? s.computed.reverts.map((r) => r.name) : [s.migration]));
+}
+
+/** True when `step` has already run: none of the migrations it reverts is in `stillApplied` (tracking-table names). */
+export function stepHasRun(step: PlanStep, stillApplied: ReadonlySet<string>): boolean {
+  return !revertedMigrations([step]).some((name) => stillApplied.has(name));
+}

@@ -12,6 +12,7 @@ import { registerDiscardActions } from './listeners/discard-actions.js';
 import { registerStopActions } from './listeners/stop-actions.js';
 import { registerRestoreInsteadActions } from './listeners/restore-instead-actions.js';
 import { registerRehearseActions } from './listeners/rehearse-actions.js';
+import { registerComputedPlanActions } from './listeners/computed-plan-actions.js';
 import { registerProcessActions } from './listeners/process-actions.js';
 
 /**
@@ -80,6 +81,7 @@ export function createSlackApp(
   registerStopActions(app, deps);
   registerRestoreInsteadActions(app, deps);
   registerRehearseActions(app, deps);
+  registerComputedPlanActions(app, deps);
   registerProcessActions(app, deps);
   app.error(async (err) => {
     logger.error({ err }, 'unhandled Bolt error');

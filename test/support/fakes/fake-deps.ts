@@ -55,6 +55,7 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
     measureRisk: unused('measureRisk'),
     verify: unused('verify'),
     expectSchema: unused('expectSchema'),
+    checkPlanSchema: unused('checkPlanSchema'),
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],
       isActiveUser: async (id) => /^[UW][A-Z0-9]{2,}$/.test(id) && id !== 'U0GONE001',

@@ -63,6 +63,7 @@ export class InMemoryIncidentRepository implements IncidentRepository {
       failure: null,
       basis: input.basis ?? null,
       risk: null,
+      schemaCheck: null,
       breakGlass: input.breakGlass ?? null,
       approvers: input.approvers ?? null,
       severity: input.severity ?? null,
@@ -140,6 +141,10 @@ export class InMemoryIncidentRepository implements IncidentRepository {
 
   async setRisk(id: string, risk: NonNullable<Incident['risk']>): Promise<void> {
     this.put(id, { risk });
+  }
+
+  async setSchemaCheck(id: string, schemaCheck: NonNullable<Incident['schemaCheck']>): Promise<void> {
+    this.put(id, { schemaCheck });
   }
 
   async transition(
@@ -237,6 +242,7 @@ export class InMemoryIncidentRepository implements IncidentRepository {
       failure: null,
       snapshot: null,
       risk: null,
+      schemaCheck: null,
       breakGlass: null,
     });
   }

@@ -10,6 +10,7 @@ import { shortId, type Incident } from '../../../domain/incident/model/incident.
 import { clip, escapeMrkdwn } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
+import { computedPlanButton, schemaCheckBlocks } from './schema-check-blocks.js';
 
 /** An incident state as the channel shows it: emoji and words. */
 export const STATE_LABEL: Record<Incident['state'], string> = {
@@ -189,8 +190,11 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           : []),
         ...riskBlocks(progress.risk),
         section(
-          `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
+          incident.plan.some((s) => s.computed)
+            ? `Reverting ${codeSpan(incident.migration)} and what came after it with the *computed plan*:\n${steps.join('\n')}`
+            : `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
         ),
+        ...schemaCheckBlocks(incident),
         context(
           `lock_timeout ${service.lock_timeout.text} and step_timeout ${service.step_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve${service.access.requesters === 'anyone' ? ' · anyone in the workspace may open incidents on this service (`access.requesters: anyone`)' : ''}` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
@@ -226,6 +230,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   if (open) {
     if (approvedBy.length < progress.required) {
       const value = planButtonValue(incident.id, incident.basis?.digest);
+      const computed = r ? null : computedPlanButton(incident);
       const reject = confirmButton(ACTION_REJECT, 'Reject', 'danger', value, {
         ...(r
           ? restoreDialogs(incident, service).reject
@@ -244,6 +249,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
             ? []
             : [confirmButton(ACTION_APPROVE, 'Approve', 'primary', value, approveDialog(incident, service, progress))]),
           reject,
+          ...(computed ? [computed] : []),
           ...(progress.canRehearse
             ? [
                 {

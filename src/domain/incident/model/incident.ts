@@ -3,6 +3,7 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
+import type { PlanSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type { Milestones } from '../process/lifecycle.js';
 import type { IncidentRoles } from '../process/roles.js';
 import type { TicketRef } from '../process/followup.js';
@@ -120,6 +121,12 @@ export interface Incident {
   basis: PlanBasis | null;
   /** The plan's risk with its figures, once the prepare job measured it; null before. */
   risk: PlanRisk | null;
+  /**
+   * The plan checked against the schemas before approval (the downs on a fresh build, the live
+   * schema, the computed plan); null before the prepare job ran it or when the tool cannot build
+   * a scratch database.
+   */
+  schemaCheck: PlanSchemaCheck | null;
   /** Set when the requester invoked break glass (`--break-glass "reason"`): one approval suffices. */
   breakGlass: BreakGlass | null;
   /** Severity name from services.yaml's `severities` (e.g. `SEV2`); null for incidents from before severities. */

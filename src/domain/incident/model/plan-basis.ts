@@ -19,15 +19,22 @@ export function expectedSnapshotId(
 /**
  * The plan of an incident as the tracking table and the migration files say now: every
  * migration applied after the incident's target, then the target, newest first; when the
- * target itself is gone, the planned migrations still applied. With the basis for `snapshotId`.
+ * target itself is gone, the planned migrations still applied. A computed plan is computed again
+ * by `recompute` (from the live schema as it is now; none when it cannot be). With the basis for `snapshotId`.
  * @throws what the tool's `listApplied` / `describeDown` throw
  */
 export async function currentPlan(
   tool: MigrationTool,
   incident: Pick<Incident, 'migration' | 'plan'>,
   snapshotId: string,
+  recompute?: () => Promise<PlanStep | null>,
 ): Promise<{ plan: PlanStep[]; basis: PlanBasis }> {
   const applied = await tool.listApplied();
+  if (recompute && incident.plan.some((s) => s.computed)) {
+    const step = await recompute();
+    const plan = step ? [step] : [];
+    return { plan, basis: planBasis(plan, trackingHead(applied), snapshotId) };
+  }
   const target = applied.find((m) => m.name === incident.migration);
   const planned = new Set(incident.plan.map((s) => s.migration));
   const still = target ? migrationsToRevert(applied, target) : applied.filter((m) => planned.has(m.name)).reverse();

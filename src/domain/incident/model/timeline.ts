@@ -16,6 +16,14 @@ export function eventWords(e: IncidentEventRecord): string {
       return `incident channel created${d.channelName ? ` (#${String(d.channelName)})` : ''}`;
     case 'risk_assessed':
       return `risk assessed: ${d.destructive ? 'destructive' : 'no data loss or security change'}${Array.isArray(d.findings) ? ` (${d.findings.length} finding(s))` : ''}`;
+    case 'schema_checked':
+      return `checked the plan against the schemas in ${String(d.ms)} ms: ${d.error ? `could not run (${String(d.error)})` : `downs ${String(d.downs).replace(/_/g, ' ')}, live schema matches ${String(d.live)}${d.computed ? ', computed plan available' : ''}`}`;
+    case 'scratch_created':
+      return `created scratch database \`${String(d.database)}\``;
+    case 'scratch_dropped':
+      return `dropped scratch database \`${String(d.database)}\``;
+    case 'computed_plan_taken':
+      return `replaced the files' plan with the computed plan (${String(d.statements)} statement(s)): ${String(d.reason)}`;
     case 'plan_warnings':
       return `plan warning: ${Array.isArray(d.warnings) ? d.warnings.join(' ') : ''}`;
     case 'snapshot_started':

@@ -11,6 +11,7 @@ import type { Notifier } from './notifier.js';
 import type { ApproverDirectory } from './approvers.js';
 import type { PlanRisk } from '../../rollback/risk.js';
 import type { PlanStep } from '../../rollback/plan.js';
+import type { PlanSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type { VerificationCheck } from '../../verify/verification.js';
 import type { ProcessRepository } from './process-repository.js';
 import type { Integrations } from './integrations.js';
@@ -60,6 +61,19 @@ export interface IncidentDeps {
     service: ServiceConfig,
     plan: readonly PlanStep[],
   ): Promise<{ objects: number; builtMs: number; cached: boolean } | null>;
+  /**
+   * Checks `plan` against the schemas before approval ({@link PlanSchemaCheck}): the target built
+   * with the service's tool on a scratch database, the files' downs run on a fresh build, the live
+   * schema compared with both, and migra's SQL from the live schema to the target proved on a
+   * schema-only copy. Scratch databases have the bot's own names and are always dropped;
+   * `onScratch` is told of each creation and drop. The service database is only read.
+   * @returns null when the tool cannot migrate a scratch database up to a point; a check whose `error` says why it could not run
+   */
+  checkPlanSchema(
+    service: ServiceConfig,
+    plan: readonly PlanStep[],
+    options?: { onScratch?(event: 'scratch_created' | 'scratch_dropped', database: string): Promise<void> },
+  ): Promise<PlanSchemaCheck | null>;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

@@ -2,6 +2,7 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
 import type { PlanBasis } from '../../rollback/plan-digest.js';
 import type { PlanRisk } from '../../rollback/risk.js';
+import type { PlanSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type {
   ApproverRoster,
   Approval,
@@ -103,6 +104,8 @@ export interface IncidentRepository {
   setApprovers(id: string, approvers: ApproverRoster): Promise<void>;
   /** Stores the plan's measured risk (the plan card and the approval tier read it). */
   setRisk(id: string, risk: PlanRisk): Promise<void>;
+  /** Stores the plan's schema check (the column `schema_check`); a new round clears it. */
+  setSchemaCheck(id: string, check: PlanSchemaCheck): Promise<void>;
   /**
    * The plan changed after it was shown (a file edited, the tracking table moved): in one
    * transaction, the new plan and basis replace the old, every approval is voided, the risk is

@@ -1,3 +1,4 @@
+import { assessRisk, assessSchema } from './assess-plan.js';
 import { recordMilestone } from './incident-lifecycle.js';
 import { scheduleApprovalsPage } from './paging.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -10,7 +11,6 @@ import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { offendingOf, type Incident } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
-import { classifyPlan, isDestructive } from '../../rollback/risk.js';
 
 /**
  * Snapshot identifier for an incident: `pre-rollback-<service>-<yyyymmdd-hhmmss>` (UTC;
@@ -68,6 +68,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     if (warnings.length)
       await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
     incident = await assessRisk(deps, incident, service);
+    incident = await assessSchema(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     await scheduleApprovalsPage(deps, incident);
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
@@ -119,24 +120,6 @@ async function prepareExpectedSchema(deps: IncidentDeps, incident: Incident, ser
       'expected schema not built before approval; verification will build it',
     );
   }
-}
-
-/**
- * Classifies the plan's SQL and measures what it would destroy (read-only, triage limits),
- * storing the result on the incident before the plan card is posted, so the card and the
- * approval tier read the same risk. Figures that cannot be taken say why; classification
- * itself never fails on bad SQL (it is "unknown risk").
- */
-export async function assessRisk(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
-  const risk = await deps.measureRisk(service, await classifyPlan(incident.plan));
-  await deps.repo.setRisk(incident.id, risk);
-  await deps.repo.log(incident.id, 'risk_assessed', 'migrate-bot', {
-    destructive: isDestructive(risk),
-    findings: risk.steps.flatMap((s) =>
-      s.findings.map((f) => ({ migration: s.migration, class: f.class, what: f.what, count: f.figure?.count ?? null })),
-    ),
-  });
-  return { ...incident, risk };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { IncidentDeps } from '../ports/deps.js';
 import { APPROVABLE_STATES, type Incident } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
 import { rehearsalRefusal, type RehearsalResult } from '../model/rehearsal-policy.js';
+import { runPlanStep } from '../../rollback/migration-tool.js';
 
 export { rehearsalRefusal, type RehearsalResult } from '../model/rehearsal-policy.js';
 import type { Restorer } from '../../snapshots/restorer.js';
@@ -164,7 +165,9 @@ async function runPlanOn(
         }
         try {
           // The copy's step has the production step's deadline: a down that would hang there hangs here first.
-          const { durationMs } = await tool.runDown(step, service.lock_timeout, { stepTimeout: service.step_timeout });
+          const { durationMs } = await runPlanStep(tool, step, service.lock_timeout, {
+            stepTimeout: service.step_timeout,
+          });
           outcomes[i] = { migration: step.migration, status: 'done', durationMs };
         } catch (err) {
           outcomes[i] = {

@@ -1,8 +1,8 @@
 import { recordMilestone } from './incident-lifecycle.js';
-import { scheduleApprovalsPage } from './paging.js';
 import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
-import type { MigrationTool } from '../../rollback/migration-tool.js';
+import { type MigrationTool, runPlanStep } from '../../rollback/migration-tool.js';
+import { stepHasRun } from '../../rollback/plan.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { failIncident, failureFrom } from './fail-incident.js';
@@ -11,9 +11,8 @@ import { resolveService } from './resolve-service.js';
 import { runRestore } from './run-restore.js';
 import type { RollbackRun } from '../model/rollback-run.js';
 import { approvalTier, countedApprovals } from '../model/approval-tier.js';
-import { approvalProgress } from './approvals.js';
 import { currentPlan, expectedSnapshotId } from '../model/plan-basis.js';
-import { assessRisk } from './prepare-incident.js';
+import { replacePlan } from './computed-plan.js';
 import { planChanges } from '../../rollback/plan-digest.js';
 import { verifyRollback } from './verify-rollback.js';
 import { resolveRollback, startRollback, type Verified } from './rollback-milestones.js';
@@ -100,23 +99,12 @@ async function supersedeIfChanged(
 ): Promise<RollbackRun | null> {
   if (!incident.basis) return null;
   const snapshotId = incident.snapshot?.id ?? expectedSnapshotId(incident, service);
-  const now = await currentPlan(tool, incident, snapshotId);
+  // A computed plan is computed again from the live schema as it is now: any other SQL voids the approvals.
+  const recompute = () => deps.checkPlanSchema(service, incident.plan).then((c) => c?.computed.step ?? null);
+  const now = await currentPlan(tool, incident, snapshotId, recompute);
   const changes = planChanges({ plan: incident.plan, basis: incident.basis }, now);
   if (!changes.length) return null;
-  const oldProgress = await approvalProgress(deps, incident, service);
-  const replaced = await deps.repo.supersedePlan(incident.id, now.plan, now.basis, {
-    changes,
-    previous: incident.basis.digest,
-  });
-  await deps.notifier.updatePlanCard(incident, { ...oldProgress, superseded: true });
-  await deps.notifier.progress(replaced, {
-    kind: 'plan_superseded',
-    voided: oldProgress.approvals.map((a) => a.userId),
-    changes,
-  });
-  const assessed = await assessRisk(deps, replaced, service);
-  await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
-  await scheduleApprovalsPage(deps, assessed);
+  await replacePlan(deps, incident, service, now, changes);
   return { kind: 'skipped', reason: `plan superseded (${changes.length} change(s))` };
 }
 
@@ -252,7 +240,7 @@ async function runSteps(
   const stillApplied = new Set((await tool.listApplied()).map((m) => m.name));
   const outcomes: StepOutcome[] = incident.plan.map((s) => ({
     migration: s.migration,
-    status: stillApplied.has(s.migration) ? 'not_run' : 'done',
+    status: stepHasRun(s, stillApplied) ? 'done' : 'not_run',
   }));
   const total = incident.plan.length;
   for (const [i, step] of incident.plan.entries()) {
@@ -285,7 +273,7 @@ async function runSteps(
     });
     const forced = watchForcedStop(deps, incident.id);
     try {
-      const { durationMs } = await tool.runDown(step, service.lock_timeout, {
+      const { durationMs } = await runPlanStep(tool, step, service.lock_timeout, {
         stepTimeout: service.step_timeout,
         signal: forced.signal,
         ...(deps.stepStopGraceMs !== undefined ? { graceMs: deps.stepStopGraceMs } : {}),

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
-import type { PlanStep } from '../../rollback/plan.js';
+import { type PlanStep, revertedMigrations } from '../../rollback/plan.js';
 import type { VerificationCheck, VerificationReport } from '../../verify/verification.js';
 import type { IncidentDeps } from '../ports/deps.js';
 
@@ -21,7 +21,7 @@ export async function verifyRollback(
 ): Promise<VerificationReport> {
   const t0 = performance.now();
   const after = await tool.listApplied();
-  const planned = new Set(plan.map((s) => s.migration));
+  const planned = new Set(revertedMigrations(plan));
   const stillApplied = after.filter((m) => planned.has(m.name)).map((m) => m.name);
   const dirty = after.filter((m) => m.dirty).map((m) => m.name);
   const head = after.length ? after[after.length - 1]!.name : null;
@@ -29,7 +29,7 @@ export async function verifyRollback(
     name: 'tracking_table',
     title: 'Tracking table',
     status: stillApplied.length || dirty.length ? 'failed' : 'passed',
-    detail: `head is ${head ? `\`${head}\`` : '(empty)'}${plan.length ? `; none of the ${plan.length} reverted migration(s) listed` : ''}${dirty.length ? '' : '; no dirty row'}`,
+    detail: `head is ${head ? `\`${head}\`` : '(empty)'}${planned.size ? `; none of the ${planned.size} reverted migration(s) listed` : ''}${dirty.length ? '' : '; no dirty row'}`,
     problems: [
       ...stillApplied.map((m) => `\`${m}\` is still listed`),
       ...dirty.map((m) => `\`${m}\` is marked dirty (runbook 001 "Dirty Migration Recovery")`),
