@@ -13,7 +13,6 @@ import { scheduleApprovalsPage } from './paging.js';
 import { assessRisk } from './assess-plan.js';
 import { resolveService } from './resolve-service.js';
 
-const BOT = 'migrate-bot';
 
 /**
  * Replaces an incident's plan (the files changed, or the computed plan was taken): the new plan
