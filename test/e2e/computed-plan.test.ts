@@ -14,7 +14,16 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { it } from '../support/bot-test.js';
 import { APPROVERS, REQUESTER, type Harness } from '../support/bot-harness.js';
 import { checkFixture, type CheckFixture } from '../support/check-fixtures.js';
-import { eventually, incidentRow, planCard, posted, query, reachesState, textOf } from '../support/e2e-helpers.js';
+import {
+  eventually,
+  incidentRow,
+  planCard,
+  posted,
+  query,
+  reachesState,
+  textOf,
+  updated,
+} from '../support/e2e-helpers.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { ToolFixture } from '../support/tool-fixtures.js';
 
@@ -69,7 +78,9 @@ describe('the computed plan', () => {
     expect(await checkRecord(h)).toBe(1);
 
     await h.command('rollback 005');
-    const card = await posted(h, '"action_id":"incident_use_computed"');
+    const first = await posted(h, '"action_id":"incident_approve"');
+    expect(textOf(first)).toContain('Checking the plan against the schemas');
+    const card = await updated(h, '"action_id":"incident_use_computed"');
     const text = textOf(card);
     expect(text).toContain('After the downs, `table public.audit_log` would remain');
     expect(text).toContain('A computed plan is available because the downs do not bring the schema to the target');

@@ -5,6 +5,7 @@ import { afterEach, describe, expect } from 'vitest';
 import { it } from '../support/bot-test.js';
 import { APPROVERS, OUTSIDER, REQUESTER, type Harness } from '../support/bot-harness.js';
 import {
+  updated,
   channelTexts,
   eventually,
   incidentRow,
@@ -188,6 +189,15 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
       'This plan cannot be approved:* `1731000000100_create-events` is irreversible: it exports `down = false`',
     );
     expect(buttons(card)).toEqual(['incident_restore_instead', 'incident_reject', 'incident_rehearse']);
+    // The schema check computed a plan from the live schema: the redrawn card offers it beside the restore.
+    const redrawn = await updated(h, '"action_id":"incident_use_computed"');
+    expect(buttons(redrawn)).toEqual([
+      'incident_restore_instead',
+      'incident_reject',
+      'incident_use_computed',
+      'incident_rehearse',
+    ]);
+    expect(textOf(redrawn)).toContain('A computed plan is available because `1731000000100_create-events` has no down');
     const incidentId = (card.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
       .flatMap((b) => b.elements ?? [])
       .find((e) => e.action_id === 'incident_restore_instead')!.value!;

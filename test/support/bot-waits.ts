@@ -33,6 +33,14 @@ export const posted = (h: Harness, needle: string | RegExp, timeoutMs = 20_000):
     timeoutMs,
   );
 
+/** Waits until the bot edits a message (`chat.update`: a redrawn plan card or summary) so that it contains `needle`. */
+export const updated = (h: Harness, needle: string | RegExp, timeoutMs = 20_000): Promise<RecordedCall> =>
+  h.slack.waitForCall(
+    'chat.update',
+    (c) => (typeof needle === 'string' ? textOf(c).includes(needle) : needle.test(textOf(c))),
+    timeoutMs,
+  );
+
 /**
  * Waits for the plan card and returns the incident id its Approve button carries, and its channel;
  * with `except`, the card of another incident than that one (a second incident of the same test).

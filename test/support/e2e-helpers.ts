@@ -9,6 +9,7 @@ export {
   query,
   reachesState,
   textOf,
+  updated,
   type IncidentRow,
 } from './bot-waits.js';
 

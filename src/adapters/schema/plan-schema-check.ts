@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../../config/services.js';
 import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
-import { computedStepName, type PlanSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
+import { computedStepName, type PlanSchemaCheck, unrunSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
 import { type DownCheckRecords, stepTestedness } from '../../domain/rollback/down-check-record.js';
 import { isSameSchema, type SchemaDifference, schemaDifference } from '../../domain/rollback/schema-difference.js';
 import type { Logger } from '../../shared/logger.js';
@@ -39,8 +39,6 @@ function oneLine(err: unknown): string {
   const cause = (err as { cause?: unknown }).cause;
   return redactSecrets(cause ? `${first(err)} — ${first(cause)}` : first(err));
 }
-
-const EMPTY: SchemaDifference = { remaining: [], missing: [], changed: [] };
 
 /**
  * Checks a plan against the schemas themselves, before approval, on scratch databases of the
@@ -88,14 +86,7 @@ export async function checkPlanSchema(
     });
     return { ...base, ...check, ms: Math.round(performance.now() - t0), error: null };
   } catch (err) {
-    return {
-      ...base,
-      ms: Math.round(performance.now() - t0),
-      downs: { state: 'not_run', difference: null, error: null },
-      live: { matches: 'neither', fromApplied: null, fromTarget: EMPTY },
-      computed: { step: null, diffMs: 0, unexpressed: [], error: null },
-      error: oneLine(err),
-    };
+    return unrunSchemaCheck({ ...base, ms: Math.round(performance.now() - t0) }, oneLine(err));
   }
 }
 
@@ -124,7 +115,9 @@ async function checkOnScratch(
   }
   const [target, live] = await Promise.all([schemaLines(o.scratchUrl, exclude), schemaLines(liveUrl, exclude)]);
   await keepAsReference(o, target, Math.round(performance.now() - built));
-  const computed = await computedPlan(o, liveUrl, target, exclude);
+  // migra reads the target build now; its proof on a copy of the live schema runs beside the round trip.
+  const computing = computedPlan(o, liveUrl, target, exclude);
+  await computing.diffed;
 
   let downs: PlanSchemaCheck['downs'] = { state: 'not_run', difference: null, error: null };
   let full: string[] | null = null;
@@ -139,6 +132,7 @@ async function checkOnScratch(
     };
   }
   if (full && !o.plan.some((s) => s.irreversible || s.computed)) downs = await roundTrip(o, target, exclude);
+  const computed = await computing.proved;
   const matches =
     full && isSameSchema(schemaDifference(full, live))
       ? 'applied'
@@ -188,49 +182,58 @@ async function keepAsReference(o: OnScratch, lines: string[], builtMs: number): 
     .catch(() => undefined);
 }
 
-/** migra's SQL from the live schema to the target, proved on a schema-only copy of the live database. */
-async function computedPlan(
+/**
+ * migra's SQL from the live schema to the target, proved on a schema-only copy of the live
+ * database: `diffed` settles once both catalogs are read (the scratch database may then change),
+ * `proved` once the copy says whether the SQL reaches the target.
+ */
+function computedPlan(
   o: OnScratch,
   liveUrl: string,
   target: string[],
   exclude: string[],
-): Promise<PlanSchemaCheck['computed']> {
-  let statements: string[];
-  let diffMs: number;
-  try {
-    const own = o.liveTool.tracking.table.schema;
-    ({ statements, ms: diffMs } = await computeSchemaDiff(
-      liveUrl,
-      o.scratchUrl,
-      exclude,
-      own === 'public' ? [] : [own],
-    ));
-  } catch (err) {
-    return { step: null, diffMs: 0, unexpressed: [], error: oneLine(err) };
-  }
-  const parsed = await parseSqlFile(statements.join('\n'), 'computed plan');
-  let unexpressed: string[];
-  try {
-    unexpressed = await unexpressedOnCopy(o, liveUrl, parsed.statements, target, exclude);
-  } catch (err) {
-    return {
-      step: null,
-      diffMs,
-      unexpressed: [],
-      error: `the computed SQL fails on a schema-only copy: ${oneLine(err)}`,
+): { diffed: Promise<void>; proved: Promise<PlanSchemaCheck['computed']> } {
+  const own = o.liveTool.tracking.table.schema;
+  const diff = computeSchemaDiff(liveUrl, o.scratchUrl, exclude, own === 'public' ? [] : [own]);
+  const proved = (async (): Promise<PlanSchemaCheck['computed']> => {
+    let statements: string[];
+    let diffMs: number;
+    try {
+      ({ statements, ms: diffMs } = await diff);
+    } catch (err) {
+      return { step: null, diffMs: 0, unexpressed: [], error: oneLine(err) };
+    }
+    const parsed = await parseSqlFile(statements.join('\n'), 'computed plan');
+    let unexpressed: string[];
+    try {
+      unexpressed = await unexpressedOnCopy(o, liveUrl, parsed.statements, target, exclude);
+    } catch (err) {
+      return {
+        step: null,
+        diffMs,
+        unexpressed: [],
+        error: `the computed SQL fails on a schema-only copy: ${oneLine(err)}`,
+      };
+    }
+    if (unexpressed.length) return { step: null, diffMs, unexpressed, error: null };
+    const newest = o.keep.at(-1);
+    const targetRow = newest ? { name: newest.name, order: newest.order } : null;
+    const step: PlanStep = {
+      migration: computedStepName(targetRow),
+      order: newest?.order ?? 0,
+      transactional: parsed.outsideTransaction.length === 0,
+      sql: parsed.statements,
+      computed: { reverts: o.reverts.map((m) => ({ name: m.name, order: m.order })), target: targetRow },
     };
-  }
-  if (unexpressed.length) return { step: null, diffMs, unexpressed, error: null };
-  const newest = o.keep.at(-1);
-  const targetRow = newest ? { name: newest.name, order: newest.order } : null;
-  const step: PlanStep = {
-    migration: computedStepName(targetRow),
-    order: newest?.order ?? 0,
-    transactional: parsed.outsideTransaction.length === 0,
-    sql: parsed.statements,
-    computed: { reverts: o.reverts.map((m) => ({ name: m.name, order: m.order })), target: targetRow },
+    return { step, diffMs, unexpressed: [], error: null };
+  })();
+  return {
+    diffed: diff.then(
+      () => undefined,
+      () => undefined,
+    ),
+    proved,
   };
-  return { step, diffMs, unexpressed: [], error: null };
 }
 
 /** Applies `statements` to a schema-only copy of the live database; returns the objects that still differ from the target. */

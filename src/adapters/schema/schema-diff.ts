@@ -1,5 +1,6 @@
 import { createClient } from '@pgkit/client';
 import { Migration } from '@pgkit/migra';
+import { get_inspector } from '@pgkit/schemainspect';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 
@@ -45,9 +46,15 @@ export async function computeSchemaDiff(
   const from = inspector(fromUrl);
   const target = inspector(targetUrl);
   try {
-    const migration = await Migration.create(from, target, {
+    // Both catalogs read at once (migra reads one, then the other).
+    const exclusion = excludeSchemas.length ? [...excludeSchemas] : undefined;
+    const [fromSchema, targetSchema] = await Promise.all([
+      get_inspector(from, undefined, exclusion),
+      get_inspector(target, undefined, exclusion),
+    ]);
+    const migration = await Migration.create(fromSchema, targetSchema, {
       ignore_extension_versions: true,
-      ...(excludeSchemas.length ? { exclude_schema: [...excludeSchemas] } : {}),
+      ...(exclusion ? { exclude_schema: exclusion } : {}),
     });
     migration.set_safety(false);
     migration.add_all_changes();

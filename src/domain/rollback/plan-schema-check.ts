@@ -49,6 +49,21 @@ export interface PlanSchemaCheck {
   error: string | null;
 }
 
+/** A check that could not run, with why: the plan card says so and offers nothing computed. */
+export function unrunSchemaCheck(
+  base: Pick<PlanSchemaCheck, 'checkedAt' | 'target' | 'tested'> & { ms?: number },
+  error: string,
+): PlanSchemaCheck {
+  return {
+    ms: 0,
+    ...base,
+    downs: { state: 'not_run', difference: null, error: null },
+    live: { matches: 'neither', fromApplied: null, fromTarget: { remaining: [], missing: [], changed: [] } },
+    computed: { step: null, diffMs: 0, unexpressed: [], error: null },
+    error,
+  };
+}
+
 /** The migration name a computed step shows: `computed revert to 0002_x` (or `to an empty schema`). */
 export function computedStepName(target: ComputedRevert['target']): string {
   return `computed revert to ${target ? target.name : 'an empty schema'}`;

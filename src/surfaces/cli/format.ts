@@ -1,3 +1,6 @@
+import type { PlanSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
+import { computedPlanReason } from '../../domain/rollback/plan-schema-check.js';
+import { schemaCheckLines } from '../../domain/rollback/plan-schema-words.js';
 import { wordsPlain } from '../../shared/words.js';
 import type { StatusView } from '../../domain/incident/use-cases/incident-status.js';
 import type { RollbackDescription } from '../../domain/incident/use-cases/describe-rollback.js';
@@ -28,7 +31,9 @@ export function triageText(report: TriageReport): string {
 }
 
 /** The plan of a dry run: each down with its SQL and risk, the tracking table's head. */
-export function planText(d: RollbackDescription & { service: { name: string }; risk: PlanRisk }): string {
+export function planText(
+  d: RollbackDescription & { service: { name: string }; risk: PlanRisk; schemaCheck?: PlanSchemaCheck | null },
+): string {
   const out = [
     `Dry run: rolling back ${d.target.name} on ${d.service.name} would run ${d.plan.length} down migration(s), newest first. Nothing was written.`,
   ];
@@ -52,6 +57,14 @@ export function planText(d: RollbackDescription & { service: { name: string }; r
       );
     if (!step.sql.length && !step.irreversible) out.push('   | (SQL not captured)');
   });
+  if (d.schemaCheck) {
+    const mark = { ok: '✓', bad: '✗', warn: '!', info: '·' } as const;
+    out.push('', 'Schema check (scratch databases, dropped):');
+    for (const l of schemaCheckLines(d.plan, d.schemaCheck)) out.push(`  ${mark[l.tone]} ${wordsPlain(l.words)}`);
+    const step = d.schemaCheck.computed.step;
+    if (step && computedPlanReason(d.plan, d.schemaCheck))
+      out.push('', `Computed plan (${step.sql.length} statement(s)):`, ...step.sql.map((q) => `   | ${q}`));
+  }
   return out.join('\n');
 }
 

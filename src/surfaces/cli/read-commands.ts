@@ -37,7 +37,9 @@ export function addReadCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('plan <service> <migration>')
-    .description('runbook 001 --dry-run: the rollback plan, captured SQL and risk; writes nothing')
+    .description(
+      'runbook 001 --dry-run: the rollback plan, captured SQL, risk and the schema check (scratch databases only); writes nothing to the service',
+    )
     .option('--json', 'print JSON')
     .action((serviceName: string, migration: string, opts: Common) =>
       run(
@@ -47,10 +49,11 @@ export function addReadCommands(program: Command, ctx: CliContext): void {
         async (engine) => {
           await readableService(engine, serviceName, 'plan');
           const d = await dryRunRollback(engine.deps, serviceName, migration);
+          const schemaCheck = await engine.deps.checkPlanSchema(d.service, d.plan);
           return {
             code: EXIT.ok,
-            json: { service: d.service.name, target: d.target, plan: d.plan, head: d.head, risk: d.risk },
-            text: planText(d),
+            json: { service: d.service.name, target: d.target, plan: d.plan, head: d.head, risk: d.risk, schemaCheck },
+            text: planText({ ...d, schemaCheck }),
           };
         },
         'plan',

@@ -1,8 +1,8 @@
 import type { types } from '@slack/bolt';
-import type { Incident } from '../../../domain/incident/model/incident.js';
+import { APPROVABLE_STATES, type Incident } from '../../../domain/incident/model/incident.js';
 import { computedPlanReason } from '../../../domain/rollback/plan-schema-check.js';
 import { type SchemaCheckLine, schemaCheckLines } from '../../../domain/rollback/plan-schema-words.js';
-import { type KnownBlock, section } from './block-kit.js';
+import { context, type KnownBlock, section } from './block-kit.js';
 import { clip } from './limits.js';
 import { wordsMrkdwn } from './words-mrkdwn.js';
 
@@ -18,11 +18,18 @@ const TONE: Record<SchemaCheckLine['tone'], string> = {
 
 /**
  * The plan card's schema check ({@link schemaCheckLines}): one section, a line per finding with
- * its emoji, every name and error escaped. Empty before the check ran (or when the tool cannot
- * build a scratch database).
+ * its emoji, every name and error escaped. While the plan awaits approval and the check has not
+ * come back: a line saying it runs (the card is redrawn when it does).
  */
-export function schemaCheckBlocks(incident: Pick<Incident, 'plan' | 'schemaCheck'>): KnownBlock[] {
-  if (!incident.schemaCheck) return [];
+export function schemaCheckBlocks(incident: Pick<Incident, 'plan' | 'schemaCheck' | 'state'>): KnownBlock[] {
+  if (!incident.schemaCheck)
+    return APPROVABLE_STATES.includes(incident.state)
+      ? [
+          context(
+            ':hourglass_flowing_sand: Checking the plan against the schemas on a scratch database (the target, the downs on a fresh build, the live schema)…',
+          ),
+        ]
+      : [];
   const lines = schemaCheckLines(incident.plan, incident.schemaCheck).map(
     (l) => `${TONE[l.tone]} ${wordsMrkdwn(l.words)}`,
   );

@@ -1,3 +1,6 @@
+import { isAppError } from '../../../shared/errors.js';
+import { wordsPlain } from '../../../shared/words.js';
+import { unrunSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { classifyPlan, isDestructive } from '../../rollback/risk.js';
 import type { Incident } from '../model/incident.js';
@@ -46,6 +49,13 @@ export async function assessSchema(deps: IncidentDeps, incident: Incident, servi
     return { ...incident, schemaCheck: check };
   } catch (err) {
     deps.logger.warn({ err, incidentId: incident.id }, 'the plan could not be checked against the schemas');
-    return incident;
+    const check = unrunSchemaCheck(
+      { checkedAt: deps.clock.now().toISOString(), target: null, tested: [] },
+      isAppError(err) && err.userMessage
+        ? wordsPlain(err.userMessage)
+        : 'the check failed; the bot logs have the details',
+    );
+    await deps.repo.setSchemaCheck(incident.id, check).catch(() => undefined);
+    return { ...incident, schemaCheck: check };
   }
 }

@@ -10,14 +10,14 @@ import { isApprover } from '../ports/approvers.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { approvalProgress } from './approval-progress.js';
 import { scheduleApprovalsPage } from './paging.js';
-import { assessRisk } from './assess-plan.js';
+import { assessRisk, assessSchema } from './assess-plan.js';
 import { resolveService } from './resolve-service.js';
-
 
 /**
  * Replaces an incident's plan (the files changed, or the computed plan was taken): the new plan
  * and basis stored and every approval voided in one transaction, the old card marked superseded,
- * the channel told what changed, the risk measured again and a new card posted.
+ * the channel told what changed, the risk measured again (and a plan from the files checked
+ * against the schemas again) and a new card posted.
  * @returns the incident with its new plan and risk
  */
 export async function replacePlan(
@@ -38,7 +38,9 @@ export async function replacePlan(
     voided: oldProgress.approvals.map((a) => a.userId),
     changes,
   });
-  const assessed = await assessRisk(deps, replaced, service);
+  // A plan from the files is checked against the schemas again; a computed plan was just computed.
+  const checked = next.plan.some((s) => s.computed) ? replaced : await assessSchema(deps, replaced, service);
+  const assessed = await assessRisk(deps, checked, service);
   await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
   await scheduleApprovalsPage(deps, assessed);
   return assessed;

@@ -9,7 +9,7 @@ import { approvalProgress } from './approvals.js';
 import { failIncident, failureFrom } from './fail-incident.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { IncidentDeps } from '../ports/deps.js';
-import { offendingOf, type Incident } from '../model/incident.js';
+import { APPROVABLE_STATES, offendingOf, type Incident } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
 
 /**
@@ -68,14 +68,14 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     if (warnings.length)
       await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
     incident = await assessRisk(deps, incident, service);
-    incident = await assessSchema(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     await scheduleApprovalsPage(deps, incident);
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
   }
 
-  // The fingerprint's reference is built while the snapshot is taken, so it is ready by approval.
-  const expecting = prepareExpectedSchema(deps, incident, service);
+  // The plan is checked against the schemas while the snapshot is taken; its target build is the
+  // fingerprint's reference, so verification after the downs only reads the live catalogs.
+  const expecting = prepareSchemas(deps, incident, service);
   let snapshot: SnapshotRecord;
   try {
     snapshot = await takeSnapshot(deps, incident, service);
@@ -103,6 +103,22 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   await recordMilestone(deps, incident.id, 'snapshotReady');
   // A rollback approved before the reference is kept builds its own.
   await expecting;
+}
+
+/**
+ * Checks the plan against the schemas (see `assessSchema`) and redraws the plan card with what it
+ * found, unless the plan changed meanwhile; then makes sure the fingerprint's reference is kept
+ * (already, when the check built the target). A repeated prepare job does not check again.
+ */
+async function prepareSchemas(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<void> {
+  if (!incident.schemaCheck && incident.kind === 'rollback') {
+    const checked = await assessSchema(deps, incident, service);
+    const now = await deps.repo.get(incident.id);
+    if (now && APPROVABLE_STATES.includes(now.state) && now.basis?.digest === incident.basis?.digest)
+      await deps.notifier.updatePlanCard(now, await approvalProgress(deps, now, service));
+    incident = checked;
+  }
+  await prepareExpectedSchema(deps, incident, service);
 }
 
 /**
