@@ -7,7 +7,7 @@
  * state database; `--since` tests only what git says changed.
  */
 import { execFile } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/surfaces/cli/program.js';
@@ -172,6 +172,29 @@ describe('migrate-bot check: setup, --record and --since', () => {
       ['004_add_audit_log', false],
     ]);
     expect(rows[3]!.detail.remaining).toEqual(['table public.audit_log']);
+  });
+
+  it('names an extension the scratch server lacks, reports the up that needs it and tests nothing after it', async () => {
+    const ext = await checkFixture('sql', false);
+    await writeFile(`${ext.directory}/004_add_search.up.sql`, 'CREATE EXTENSION mb_missing_extension;\n');
+    await writeFile(`${ext.directory}/004_add_search.down.sql`, 'DROP EXTENSION mb_missing_extension;\n');
+    await writeFile(`${ext.directory}/005_after.up.sql`, 'CREATE TABLE after_search (id int);\n');
+    await writeFile(`${ext.directory}/005_after.down.sql`, 'DROP TABLE after_search;\n');
+    const extFile = await writeServicesFile(ext, 'events', 'CHECK_SERVICE_URL');
+    const run = await check(['events', '--json', '--scratch-url', ADMIN_URL], { SERVICES_FILE: extFile });
+    expect(run.code).toBe(1);
+    const rows = (JSON.parse(run.stdout) as { rows: Array<Row & { error: string | null }> }).rows;
+    expect(rows.map((r) => [r.migration, r.up, r.down])).toEqual([
+      ['001_create_events', 'ok', 'ok'],
+      ['002_add_event_reminders', 'ok', 'ok'],
+      ['003_add_users_profile_columns', 'ok', 'ok'],
+      ['004_add_search', 'failed', 'not run'],
+      ['005_after', 'not run', 'not run'],
+    ]);
+    expect(rows[3]!.error).toBe(
+      'up: extension `mb_missing_extension` is missing on the scratch server: install it there, or point the scratch URL at a server that has it',
+    );
+    expect(rows[4]!.error).toBe('not run: the up of `004_add_search` failed');
   });
 
   it('--since tests only the migrations git says changed, applying the others', async () => {

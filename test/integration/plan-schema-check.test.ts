@@ -145,6 +145,19 @@ describe.each(TOOLS)('the plan checked against the schemas with %s', (tool) => {
       await live.withRollbackLock(() => live.runComputed(check.computed.step!, service.lock_timeout));
       const applied = (await live.listApplied()).map((m) => m.name);
       expect(applied).toEqual(fixture.names.slice(0, fixture.names.indexOf(target)));
+      // The schema equals a fresh build of what stays applied.
+      const db = await createTestDatabase('mb_plan_target');
+      dbs.push(db);
+      const build = createMigrationTool(await serviceOn(fixture, db.url), silentLogger);
+      try {
+        await build.migrateUp!(
+          applied.map((name, i) => ({ name, order: Number(versionOf(name) ?? i + 1), appliedAt: null })),
+        );
+      } finally {
+        await build.close();
+      }
+      const exclude = trackingRelations(live);
+      expect(await schemaLines(service.database_url, exclude)).toEqual(await schemaLines(db.url, exclude));
     } finally {
       await live.close();
     }

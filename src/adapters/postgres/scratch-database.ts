@@ -89,3 +89,26 @@ export async function withScratchDatabase<T>(
     }
   }
 }
+
+/**
+ * What went wrong on a scratch database, in one line for people (redacted): a missing extension
+ * is named with what to do (SQLSTATE 0A000 "extension … is not available", or pg_restore's "could
+ * not open extension control file"); a refused CREATE DATABASE gives its privilege; otherwise the
+ * error's first line and its cause's (drizzle wraps the pg error in "Failed query: …").
+ */
+export function scratchErrorText(err: unknown): string {
+  const first = (e: unknown) =>
+    String((e as Error)?.message ?? e)
+      .split('\n')[0]!
+      .trim();
+  const all = `${String((err as Error)?.message ?? err)} ${String((err as { cause?: Error }).cause?.message ?? '')}`;
+  const extension =
+    /extension "([^"]+)" is not available/.exec(all)?.[1] ??
+    /extension control file "[^"]*\/([^/"]+)\.control"/.exec(all)?.[1];
+  if (extension)
+    return `extension \`${extension}\` is missing on the scratch server: install it there, or point the scratch URL at a server that has it`;
+  const problems = (err as { details?: { problems?: unknown } }).details?.problems;
+  if (Array.isArray(problems) && typeof problems[0] === 'string') return redactSecrets(problems[0]);
+  const cause = (err as { cause?: unknown }).cause;
+  return redactSecrets(cause && first(cause) !== first(err) ? `${first(err)} — ${first(cause)}` : first(err));
+}

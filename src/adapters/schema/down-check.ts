@@ -6,9 +6,8 @@ import type { RiskClass } from '../../domain/rollback/risk-model.js';
 import { classifyStep } from '../../domain/rollback/risk.js';
 import { isSameSchema, schemaDifference, type SchemaDifference } from '../../domain/rollback/schema-difference.js';
 import type { Logger } from '../../shared/logger.js';
-import { redactSecrets } from '../../shared/redact.js';
 import { schemaLines, trackingRelations } from '../postgres/schema-lines.js';
-import { withScratchDatabase } from '../postgres/scratch-database.js';
+import { scratchErrorText, withScratchDatabase } from '../postgres/scratch-database.js';
 
 /** One migration's result in `migrate-bot check`. */
 export interface DownCheckRow {
@@ -65,16 +64,6 @@ export function isFailedRow(row: DownCheckRow): boolean {
   return (
     row.tested && (row.up === 'failed' || row.down === 'failed' || row.restored === false || row.reapplied === 'failed')
   );
-}
-
-/** An error in one line: its first line, and its cause's (drizzle wraps the pg error in "Failed query: …"), redacted. */
-function message(err: unknown): string {
-  const first = (e: unknown) =>
-    String((e as Error)?.message ?? e)
-      .split('\n')[0]!
-      .trim();
-  const cause = (err as { cause?: unknown }).cause;
-  return redactSecrets(cause ? `${first(err)} — ${first(cause)}` : first(err));
 }
 
 /**
@@ -160,7 +149,7 @@ async function checkOne(
     row.up = 'ok';
   } catch (err) {
     row.up = 'failed';
-    row.error = `up: ${message(err)}`;
+    row.error = `up: ${scratchErrorText(err)}`;
     return `not run: the up of \`${row.migration}\` failed`;
   }
   if (!row.tested) return null;
@@ -183,7 +172,7 @@ async function checkOne(
     row.down = 'ok';
   } catch (err) {
     row.down = 'failed';
-    row.error = `down: ${message(err)}`;
+    row.error = `down: ${scratchErrorText(err)}`;
   }
   row.difference = schemaDifference(before, await schemaLines(scratchUrl, exclude));
   row.restored = isSameSchema(row.difference);
@@ -194,7 +183,7 @@ async function checkOne(
     return null;
   } catch (err) {
     row.reapplied = 'failed';
-    row.error ??= `up again: ${message(err)}`;
+    row.error ??= `up again: ${scratchErrorText(err)}`;
     return `not run: the up of \`${row.migration}\` could not be applied again after its down`;
   }
 }

@@ -3,9 +3,8 @@ import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
 import { computedStepName, type PlanSchemaCheck, unrunSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
 import { type DownCheckRecords, stepTestedness } from '../../domain/rollback/down-check-record.js';
-import { isSameSchema, type SchemaDifference, schemaDifference } from '../../domain/rollback/schema-difference.js';
+import { isSameSchema, schemaDifference } from '../../domain/rollback/schema-difference.js';
 import type { Logger } from '../../shared/logger.js';
-import { redactSecrets } from '../../shared/redact.js';
 import { parseSqlFile } from '../migrations/sql-statements.js';
 import { pgClientInvocation } from '../pgdump/pg-client-env.js';
 import { streamPgDump } from '../pgdump/pg-dump-stream.js';
@@ -13,7 +12,7 @@ import { pgRestoreInto } from '../pgdump/pg-restore.js';
 import { connectClient } from '../postgres/connect.js';
 import { expectedSchemaKey, type ExpectedSchemaStore } from '../postgres/expected-schema.js';
 import { schemaLines, trackingRelations } from '../postgres/schema-lines.js';
-import { withScratchDatabase } from '../postgres/scratch-database.js';
+import { scratchErrorText, withScratchDatabase } from '../postgres/scratch-database.js';
 import { computeSchemaDiff } from './schema-diff.js';
 
 /** What {@link checkPlanSchema} needs from the composition root. */
@@ -28,16 +27,6 @@ export interface PlanSchemaCheckDeps {
   records?: DownCheckRecords;
   /** Told after each scratch database is created and after it is dropped (the incident's event log). */
   onScratch?(event: 'scratch_created' | 'scratch_dropped', database: string): Promise<void> | void;
-}
-
-/** An error in one line, redacted: its first line, and its cause's when it wraps one. */
-function oneLine(err: unknown): string {
-  const first = (e: unknown) =>
-    String((e as Error)?.message ?? e)
-      .split('\n')[0]!
-      .trim();
-  const cause = (err as { cause?: unknown }).cause;
-  return redactSecrets(cause ? `${first(err)} — ${first(cause)}` : first(err));
 }
 
 /**
@@ -86,7 +75,7 @@ export async function checkPlanSchema(
     });
     return { ...base, ...check, ms: Math.round(performance.now() - t0), error: null };
   } catch (err) {
-    return unrunSchemaCheck({ ...base, ms: Math.round(performance.now() - t0) }, oneLine(err));
+    return unrunSchemaCheck({ ...base, ms: Math.round(performance.now() - t0) }, scratchErrorText(err));
   }
 }
 
@@ -111,7 +100,7 @@ async function checkOnScratch(
   try {
     await o.tool.migrateUp!(o.keep);
   } catch (err) {
-    throw new Error(`the target build failed: ${oneLine(err)}`, { cause: err });
+    throw new Error(`the target build failed: ${scratchErrorText(err)}`, { cause: err });
   }
   const [target, live] = await Promise.all([schemaLines(o.scratchUrl, exclude), schemaLines(liveUrl, exclude)]);
   await keepAsReference(o, target, Math.round(performance.now() - built));
@@ -128,7 +117,7 @@ async function checkOnScratch(
     downs = {
       state: 'not_run',
       difference: null,
-      error: `a fresh migrate up through every applied migration fails: ${oneLine(err)}`,
+      error: `a fresh migrate up through every applied migration fails: ${scratchErrorText(err)}`,
     };
   }
   if (full && !o.plan.some((s) => s.irreversible || s.computed)) downs = await roundTrip(o, target, exclude);
@@ -161,7 +150,7 @@ async function roundTrip(o: OnScratch, target: string[], exclude: string[]): Pro
       for (const step of steps) await o.tool.runDown(step, o.service.lock_timeout);
     });
   } catch (err) {
-    return { state: 'failed', difference: null, error: oneLine(err) };
+    return { state: 'failed', difference: null, error: scratchErrorText(err) };
   }
   const difference = schemaDifference(target, await schemaLines(o.scratchUrl, exclude));
   return { state: isSameSchema(difference) ? 'restore_target' : 'differ', difference, error: null };
@@ -201,7 +190,7 @@ function computedPlan(
     try {
       ({ statements, ms: diffMs } = await diff);
     } catch (err) {
-      return { step: null, diffMs: 0, unexpressed: [], error: oneLine(err) };
+      return { step: null, diffMs: 0, unexpressed: [], error: scratchErrorText(err) };
     }
     const parsed = await parseSqlFile(statements.join('\n'), 'computed plan');
     let unexpressed: string[];
@@ -212,7 +201,7 @@ function computedPlan(
         step: null,
         diffMs,
         unexpressed: [],
-        error: `the computed SQL fails on a schema-only copy: ${oneLine(err)}`,
+        error: `the computed SQL fails on a schema-only copy: ${scratchErrorText(err)}`,
       };
     }
     if (unexpressed.length) return { step: null, diffMs, unexpressed, error: null };
