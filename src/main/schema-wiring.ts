@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type pg from 'pg';
 import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
 import { PostgresDownCheckStore } from '../adapters/postgres/down-check-store.js';
@@ -9,6 +10,12 @@ import type { IncidentDeps } from '../domain/incident/ports/deps.js';
 import type { MigrationTool } from '../domain/rollback/migration-tool.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+
+/**
+ * Plan schema checks one process runs at once: each makes two scratch databases, two builds and a
+ * pg_dump of the live schema, so a burst of incidents queues here instead of loading the servers.
+ */
+export const SCHEMA_CHECKS_AT_ONCE = 4;
 
 /**
  * The parts of the engine that build schemas on scratch databases: verification (with the
@@ -29,6 +36,7 @@ export function schemaParts(
     logger,
   };
   const records = new PostgresDownCheckStore(pool);
+  const oneAtATime = pLimit(SCHEMA_CHECKS_AT_ONCE);
   const withTool = async <T>(service: ServiceConfig, fn: (tool: MigrationTool) => Promise<T>): Promise<T> => {
     const tool = createMigrationTool(service, logger.child({ service: service.name }));
     try {
@@ -50,13 +58,15 @@ export function schemaParts(
         return { objects: built.lines.length, builtMs: built.builtMs, cached: built.cached };
       }),
     checkPlanSchema: (service, plan, options) =>
-      withTool(service, (tool) =>
-        checkPlanSchema(service, tool, plan, {
-          ...scratch,
-          expected: scratch.store,
-          records,
-          onScratch: options?.onScratch,
-        }),
+      oneAtATime(() =>
+        withTool(service, (tool) =>
+          checkPlanSchema(service, tool, plan, {
+            ...scratch,
+            expected: scratch.store,
+            records,
+            onScratch: options?.onScratch,
+          }),
+        ),
       ),
   };
 }

@@ -204,4 +204,35 @@ describe('a dirty golang-migrate version left by a failed up', () => {
       await live.close();
     }
   });
+
+  it('a failed up that changed nothing: the live schema matches the build before it, and the computed plan is a force', async () => {
+    const fixture = await checkFixture('sql', false);
+    await writeFile(
+      path.join(fixture.directory, '004_add_audit_log.up.sql'),
+      'CREATE TABLE audit_log (id int);\nSELECT 1/0;\n',
+    );
+    await writeFile(path.join(fixture.directory, '004_add_audit_log.down.sql'), 'DROP TABLE audit_log;\n');
+    const db = await createTestDatabase('mb_plan_force');
+    dbs.push(db);
+    const service = await serviceOn(fixture, db.url);
+    const live = createMigrationTool(service, silentLogger);
+    try {
+      const files = await live.listFiles();
+      await expect(
+        live.migrateUp!(files.map((name) => ({ name, order: Number(name.slice(0, 3)), appliedAt: null }))),
+      ).rejects.toThrow(/division by zero/);
+      const applied = await live.listApplied();
+      const plan = await live.describeDown(migrationsToRevert(applied, applied.at(-1)!));
+      const check = (await checkPlanSchema(service, live, plan, deps))!;
+      expect(check.live.matches).toBe('target');
+      expect(check.computed).toMatchObject({ error: null, unexpressed: [] });
+      expect(check.computed.step!.sql).toEqual([]);
+      await live.withRollbackLock(() => live.runComputed(check.computed.step!, service.lock_timeout));
+      expect(await query(db.url, 'SELECT version::text, dirty FROM schema_migrations')).toEqual([
+        { version: '3', dirty: false },
+      ]);
+    } finally {
+      await live.close();
+    }
+  });
 });

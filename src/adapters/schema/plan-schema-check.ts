@@ -192,9 +192,13 @@ function computedPlan(
     } catch (err) {
       return { step: null, diffMs: 0, unexpressed: [], error: scratchErrorText(err) };
     }
-    const parsed = await parseSqlFile(statements.join('\n'), 'computed plan');
+    let parsed: { statements: string[]; outsideTransaction: string[] };
     let unexpressed: string[];
     try {
+      // An empty diff (the live schema already is the target) is a tracking-table change only.
+      parsed = statements.length
+        ? await parseSqlFile(statements.join('\n'), 'computed plan')
+        : { statements: [], outsideTransaction: [] };
       unexpressed = await unexpressedOnCopy(o, liveUrl, parsed.statements, target, exclude);
     } catch (err) {
       return {
@@ -216,6 +220,7 @@ function computedPlan(
     };
     return { step, diffMs, unexpressed: [], error: null };
   })();
+  proved.catch(() => undefined); // settled by the caller; never an unhandled rejection meanwhile
   return {
     diffed: diff.then(
       () => undefined,
