@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ArchiveConfigSchema } from './archive-config.js';
 import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migrations/migration-tool-registry.js';
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
@@ -177,6 +178,8 @@ export const ServiceSchema = z
     paging: PagingConfigSchema.optional(),
     /** Where follow-ups become tickets (Jira or Linear); absent: a checklist in the channel and the postmortem. */
     followups: FollowupsConfigSchema.optional(),
+    /** Archive what a down destroys before it runs (`off`, or the schema and limits). */
+    archive: ArchiveConfigSchema,
     /** Checks after every rollback and on `/migrate verify` (runbook 003 "Post-rollback verification", runbook 001 postflight). */
     verify: z
       .object({

@@ -26,6 +26,7 @@ import { migrateStateDb } from '../adapters/postgres/state-schema.js';
 import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-check.js';
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
 import { schemaParts } from './schema-wiring.js';
+import { postgresArchiveCatalog } from '../adapters/postgres/archive-catalog.js';
 import { createRdsClient } from '../adapters/rds/create-rds-client.js';
 import { createS3Client } from '../adapters/s3/create-s3-client.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -216,6 +217,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     triage: (service, opts) => runTriage(service, { ...opts, logger, clock }),
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
     ...schemaParts(pool, clock, logger),
+    archive: postgresArchiveCatalog,
     directory: new SlackDirectory(client),
     clock,
     logger,

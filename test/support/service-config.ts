@@ -40,6 +40,7 @@ export function serviceConfigFor(url: string, name: string, migrations: Record<s
       rate_limits: { incidents_per_hour: 10, commands_per_minute: 30 },
     },
     invite: [],
+    archive: { schema: 'migrate_bot_archive', max_bytes: 1024 ** 3, keep_days: 14 },
     rehearsal: { allow_cloud_restore: false, database_url: url },
     verify: { smoke_queries: [], health_urls: [], health_timeout: DurationSchema.parse('5s') },
     status_update_minutes: 15,

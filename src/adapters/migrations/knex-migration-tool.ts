@@ -9,7 +9,12 @@ import type {
   TrackingProbe,
   StepControl,
 } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
+import {
+  type AppliedMigration,
+  archiveStatements,
+  type ComputedRevert,
+  type PlanStep,
+} from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
@@ -300,6 +305,8 @@ export class KnexMigrationTool extends PostgresMigrationTool {
               lockTimeout,
               await pidOf(trx),
               async () => {
+                // Archive before destroy, in the down's transaction.
+                for (const sql of archiveStatements(step)) await trx.raw(sql);
                 await down(trx);
                 await removeRow(trx);
               },
@@ -321,6 +328,7 @@ export class KnexMigrationTool extends PostgresMigrationTool {
             lockTimeout,
             await pidOf(this.knex),
             async () => {
+              for (const sql of archiveStatements(step)) await this.knex.raw(sql);
               await down(this.knex);
               await removeRow(this.knex);
             },

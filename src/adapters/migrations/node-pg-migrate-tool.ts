@@ -6,7 +6,12 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
+import {
+  type AppliedMigration,
+  archiveStatements,
+  type ComputedRevert,
+  type PlanStep,
+} from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/redact.js';
@@ -277,6 +282,12 @@ export class NodePgMigrateTool extends PostgresMigrationTool {
         async () => {
           // Session-level: node-pg-migrate's BEGIN inside the runner inherits them; a migration's own SET wins after it.
           await setStepTimeouts(client, lockTimeout, control, false);
+          // Archive before destroy. For a transactional down, in a transaction the runner's own BEGIN
+          // joins (PostgreSQL warns and goes on) and its COMMIT or ROLLBACK ends, so the copy and the
+          // down commit together; before a noTransaction down, each copy commits on its own first.
+          const archive = archiveStatements(step);
+          if (archive.length && step.transactional) await client.query('BEGIN');
+          for (const sql of archive) await client.query(sql);
           // The runner does not roll back a failed migration's transaction itself: work() does.
           const reverted = await runner({
             ...this.runnerOptions(),

@@ -7,7 +7,7 @@ import type {
   RollbackLockOptions,
   StepControl,
 } from '../../domain/rollback/migration-tool.js';
-import type { PlanStep } from '../../domain/rollback/plan.js';
+import { archiveStatements, type PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
 import { redactSecrets } from '../../shared/redact.js';
 import {
@@ -251,7 +251,7 @@ export interface SqlDown {
 
 /**
  * Runs a down made of plain SQL statements on the rollback's work session: with `step.transactional`,
- * `BEGIN`, `SET LOCAL lock_timeout`, the statements, the tracking update, `COMMIT` — so a
+ * `BEGIN`, `SET LOCAL lock_timeout`, the step's archive copies, the statements, the tracking update, `COMMIT` — so a
  * failure or a crash changes nothing; otherwise each statement on its own with a session
  * `lock_timeout`, then the tracking update (PostgreSQL refuses CONCURRENTLY inside a
  * transaction block). Blockers are watched through `session`; a failure rolls back and resets
@@ -271,6 +271,8 @@ export async function runSqlDown(session: RollbackLockSession, down: SqlDown): P
       async () => {
         if (local) await client.query('BEGIN');
         await setStepTimeouts(client, down.lockTimeout, down.control, local);
+        // Archive before destroy: in the down's transaction, or just before a down that has none.
+        for (const sql of archiveStatements(down.step)) await client.query(sql);
         for (const sql of down.statements) await client.query(sql);
         await down.track(client);
         if (local) await client.query('COMMIT');

@@ -293,6 +293,15 @@ export class PostgresIncidentRepository implements IncidentRepository {
     await this.update(id, 'schema_check = $2', [JSON.stringify(check)]);
   }
 
+  async refinePlan(id: string, plan: Incident['plan'], basis: PlanBasis): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE incidents SET plan = $2, basis = $3, updated_at = $4
+        WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM approvals WHERE incident_id = $1)`,
+      [id, JSON.stringify(plan), JSON.stringify(basis), this.clock.now()],
+    );
+    return rowCount === 1;
+  }
+
   async supersedePlan(
     id: string,
     plan: Incident['plan'],

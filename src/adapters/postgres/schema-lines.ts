@@ -5,13 +5,15 @@ import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
  * The schema as the catalogs describe it, one line per object, normalised so two databases
  * built the same way give the same lines: tables and their columns (type, default,
  * nullability), indexes, constraints, row-level security and policies, enum types, functions
- * (arguments and a hash of the body). System schemas and `exclude` relations (the tools'
- * tracking and lock tables) are left out.
+ * (arguments and a hash of the body). System schemas, the bot's own `migrate_bot_*` schemas (the
+ * archive of what downs destroyed) and `exclude` relations (the tools' tracking and lock tables)
+ * are left out.
  */
 export const FINGERPRINT_SQL = `
 WITH user_ns AS (
   SELECT oid, nspname FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%'
+    AND nspname NOT LIKE 'migrate_bot_%'
 ), rels AS (
   SELECT c.oid, n.nspname, c.relname, c.relkind, c.relrowsecurity FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT (n.nspname || '.' || c.relname = ANY($1::text[]))

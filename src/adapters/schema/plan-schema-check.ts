@@ -182,8 +182,11 @@ function computedPlan(
   target: string[],
   exclude: string[],
 ): { diffed: Promise<void>; proved: Promise<PlanSchemaCheck['computed']> } {
+  // The tool's own schema (drizzle's) and the bot's archive never take part in a diff.
   const own = o.liveTool.tracking.table.schema;
-  const diff = computeSchemaDiff(liveUrl, o.scratchUrl, exclude, own === 'public' ? [] : [own]);
+  const archive = o.service.archive === 'off' ? 'migrate_bot_archive' : o.service.archive.schema;
+  const skip = [...new Set([...(own === 'public' ? [] : [own]), archive, 'migrate_bot_archive'])];
+  const diff = computeSchemaDiff(liveUrl, o.scratchUrl, exclude, skip);
   const proved = (async (): Promise<PlanSchemaCheck['computed']> => {
     let statements: string[];
     let diffMs: number;

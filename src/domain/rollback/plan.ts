@@ -33,6 +33,22 @@ export interface ComputedRevert {
   target: { name: string; order: number } | null;
 }
 
+/** One archive table a plan step fills before its down runs. */
+export interface ArchiveCopy {
+  /** The archive schema (`archive.schema`). */
+  schema: string;
+  /** The archive table: `<incident short id>_<step>_<object>`, at most 63 bytes. */
+  table: string;
+  /** What it keeps, in words: `column public.events.search_vector`, `table public.ticket_scans`. */
+  object: string;
+  /** Index into the step's down SQL of the statement that destroys it. */
+  statement: number;
+  /** The statements that make the copy (schema, table, comment); run before the down, in its transaction when it has one. */
+  sql: string[];
+  estimatedBytes: number;
+  estimatedRows: number;
+}
+
 /** One down migration of a plan. */
 export interface PlanStep {
   /** The migration as the tool names it ({@link AppliedMigration.name}). */
@@ -68,6 +84,8 @@ export interface PlanStep {
    * files): what it reverts and where it leaves the tracking table. Part of the plan digest.
    */
   computed?: ComputedRevert;
+  /** Copies of what this step's down destroys, made before it (archive before destroy). Part of the plan digest. */
+  archive?: ArchiveCopy[];
 }
 
 /** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */
@@ -181,4 +199,9 @@ export function revertedMigrations(plan: readonly PlanStep[]): string[] {
 /** True when `step` has already run: none of the migrations it reverts is in `stillApplied` (tracking-table names). */
 export function stepHasRun(step: PlanStep, stillApplied: ReadonlySet<string>): boolean {
   return !revertedMigrations([step]).some((name) => stillApplied.has(name));
+}
+
+/** The statements that archive what a step's down destroys, in order (empty when it archives nothing). */
+export function archiveStatements(step: Pick<PlanStep, 'archive'>): string[] {
+  return step.archive?.flatMap((a) => a.sql) ?? [];
 }

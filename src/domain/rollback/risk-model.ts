@@ -62,6 +62,8 @@ export interface RiskFinding {
   earlier?: { change: 'dropped' | 'recreated'; migration: string };
   /** Filled in from the database (read-only, under the triage timeouts). */
   figure?: RiskFigure;
+  /** For data loss: the archive table that keeps the data first (estimated bytes), or why it cannot. */
+  archived?: { table: string; estimatedBytes: number } | { refused: string };
   /** A read-only query that finds the offending rows (for constraint re-adds; runbook 000 "clean up invalid data first"). */
   hint?: string;
 }

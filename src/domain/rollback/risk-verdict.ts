@@ -1,3 +1,4 @@
+import { formatBytes } from '../triage/safe-value.js';
 import type { PlanRisk, RiskFinding, StepRisk } from './risk.js';
 
 /**
@@ -46,7 +47,11 @@ function figureWords(f: RiskFinding): string | null {
  * `drops column events.promo_code — 500 values lost`.
  */
 export function riskVerdict(f: RiskFinding): string {
-  const figure = figureWords(f);
+  let figure = figureWords(f);
+  const a = f.archived;
+  if (a && 'table' in a)
+    figure = `${figure ? `${figure.replace(/ lost( \(estimated\))?$/, '$1')}, ` : ''}archived first to ${a.table} (est. ${formatBytes(a.estimatedBytes)})`;
+  else if (a) figure = `${figure ?? 'data lost'}; not archived: ${a.refused}`;
   return `${f.what}${figure ? ` — ${figure}` : ''}`;
 }
 
@@ -66,13 +71,17 @@ export function notableFindings(step: StepRisk): RiskFinding[] {
 /**
  * True when any step loses data or cannot bring back what its up destroyed: runbook 003 advises
  * a restore instead. Data loss counts when its figure says rows or values are lost; a figure
- * that could not be taken does not advise a restore by itself (it is shown as unknown).
+ * that could not be taken does not advise a restore by itself (it is shown as unknown), and data
+ * the rollback archives first is not lost.
  */
 export function advisesRestore(risk: PlanRisk): boolean {
   return risk.steps.some((s) =>
     s.findings.some(
       (f) =>
-        (f.class === 'data_loss' && (f.figure ? (f.figure.count ?? 0) > 0 : !f.target)) || f.class === 'irreversible',
+        (f.class === 'data_loss' &&
+          !(f.archived && 'table' in f.archived) &&
+          (f.figure ? (f.figure.count ?? 0) > 0 : !f.target)) ||
+        f.class === 'irreversible',
     ),
   );
 }

@@ -56,6 +56,7 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
     verify: unused('verify'),
     expectSchema: unused('expectSchema'),
     checkPlanSchema: unused('checkPlanSchema'),
+    archive: { resolve: async () => ({ resolved: [], privilegeProblem: null }), stats: async () => [] },
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],
       isActiveUser: async (id) => /^[UW][A-Z0-9]{2,}$/.test(id) && id !== 'U0GONE001',

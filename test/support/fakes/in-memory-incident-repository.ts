@@ -197,6 +197,12 @@ export class InMemoryIncidentRepository implements IncidentRepository {
     return this.put(id, { plan, basis, risk: null });
   }
 
+  async refinePlan(id: string, plan: Incident['plan'], basis: NonNullable<Incident['basis']>): Promise<boolean> {
+    if ((this.approvals.get(id) ?? []).length) return false;
+    this.put(id, { plan, basis });
+    return true;
+  }
+
   async listApprovals(id: string): Promise<Approval[]> {
     return [...(this.approvals.get(id) ?? [])];
   }

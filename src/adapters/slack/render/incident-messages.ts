@@ -223,13 +223,19 @@ export function resolutionMessages(
   const done = incident.steps.filter((s) => s.status === 'done');
   const tookMs = done.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
   const ran = `Rolled back ${done.length} migration${done.length === 1 ? '' : 's'} on *${incident.service}* in ${formatDuration(tookMs)}; the tracking table's newest entry is now ${verification.head ? codeSpan(verification.head) : '(none)'}.`;
+  const archived = incident.steps.flatMap((s) => s.archived ?? []);
+  const kept = archived.length
+    ? `\n:file_cabinet: Archived before the downs: ${archived
+        .map((a) => `${codeSpan(a.table)} (${a.rows.toLocaleString('en-US')} rows, ${formatBytes(a.bytes)})`)
+        .join(', ')}.`
+    : '';
   const next = failed.length
     ? `*Next:* look at the failed check${failed.length === 1 ? '' : 's'} in the thread, then \`/migrate close --service ${incident.service} --reason "…"\` acknowledges ${failed.length === 1 ? 'it' : 'them'}.`
     : WATCH_NEXT;
   return {
     headline: {
       text,
-      blocks: [section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\n${ran}\n${next}`)],
+      blocks: [section(`${failed.length ? ':warning:' : ':white_check_mark:'} *${text}*\n${ran}${kept}\n${next}`)],
     },
     details: {
       text: `Resolution details: ${incident.service}`,

@@ -10,7 +10,7 @@ import { shortId, type Incident } from '../../../domain/incident/model/incident.
 import { clip, escapeMrkdwn } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
-import { computedPlanButton, schemaCheckBlocks } from './schema-check-blocks.js';
+import { archiveBlocks, computedPlanButton, schemaCheckBlocks } from './schema-check-blocks.js';
 
 /** An incident state as the channel shows it: emoji and words. */
 export const STATE_LABEL: Record<Incident['state'], string> = {
@@ -189,6 +189,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
             ]
           : []),
         ...riskBlocks(progress.risk),
+        ...archiveBlocks(incident.plan),
         section(
           incident.plan.some((s) => s.computed)
             ? `Reverting ${codeSpan(incident.migration)} and what came after it with the *computed plan*:\n${steps.join('\n')}`

@@ -1,10 +1,12 @@
 import type { types } from '@slack/bolt';
 import { APPROVABLE_STATES, type Incident } from '../../../domain/incident/model/incident.js';
 import { computedPlanReason } from '../../../domain/rollback/plan-schema-check.js';
+import { ARCHIVE_COPY_BYTES_PER_SECOND } from '../../../domain/rollback/archive.js';
+import { formatBytes } from '../../../domain/triage/safe-value.js';
 import { type SchemaCheckLine, schemaCheckLines } from '../../../domain/rollback/plan-schema-words.js';
 import { context, type KnownBlock, section } from './block-kit.js';
 import { clip } from './limits.js';
-import { wordsMrkdwn } from './words-mrkdwn.js';
+import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
 
 /** `action_id` of the plan card's *Use computed plan* button; the value is the incident id. */
 export const ACTION_USE_COMPUTED = 'incident_use_computed';
@@ -54,4 +56,21 @@ export function computedPlanButton(incident: Pick<Incident, 'id' | 'plan' | 'sch
       deny: { type: 'plain_text', text: 'Keep the files' },
     },
   };
+}
+
+/**
+ * The plan's archive before destroy in one line: how many tables go into which schema before the
+ * downs, their estimated size and the time the copies add (at {@link ARCHIVE_COPY_BYTES_PER_SECOND}).
+ * Empty when the plan archives nothing.
+ */
+export function archiveBlocks(plan: Incident['plan']): KnownBlock[] {
+  const copies = plan.flatMap((s) => s.archive ?? []);
+  if (!copies.length) return [];
+  const bytes = copies.reduce((sum, c) => sum + c.estimatedBytes, 0);
+  const seconds = bytes / ARCHIVE_COPY_BYTES_PER_SECOND;
+  return [
+    context(
+      `:file_cabinet: *Archive before destroy:* ${copies.length} table${copies.length === 1 ? '' : 's'} into ${codeSpan(copies[0]!.schema)} before the downs, in their transactions (est. ${formatBytes(bytes)}, ~${seconds < 1 ? '<1' : Math.ceil(seconds)} s) — ${copies.map((c) => codeSpan(c.table)).join(', ')}`,
+    ),
+  ];
 }

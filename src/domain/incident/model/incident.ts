@@ -1,3 +1,4 @@
+import type { ArchivedTable } from '../ports/archive-catalog.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { PlanStep } from '../../rollback/plan.js';
@@ -50,6 +51,8 @@ export interface StepOutcome {
   startedAt?: string;
   /** Why it failed, as words for people. */
   error?: WordsLike;
+  /** The archive tables its down filled first, with their rows and bytes once it committed. */
+  archived?: ArchivedTable[];
 }
 
 /** Why an incident failed, in words a reader understands. */

@@ -1,3 +1,4 @@
+import { carryArchive } from '../../rollback/archive.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import type { MigrationTool } from '../../rollback/migration-tool.js';
 import { migrationsToRevert, type PlanStep } from '../../rollback/plan.js';
@@ -32,12 +33,13 @@ export async function currentPlan(
   const applied = await tool.listApplied();
   if (recompute && incident.plan.some((s) => s.computed)) {
     const step = await recompute();
-    const plan = step ? [step] : [];
+    const plan = carryArchive(step ? [step] : [], incident.plan);
     return { plan, basis: planBasis(plan, trackingHead(applied), snapshotId) };
   }
   const target = applied.find((m) => m.name === incident.migration);
   const planned = new Set(incident.plan.map((s) => s.migration));
   const still = target ? migrationsToRevert(applied, target) : applied.filter((m) => planned.has(m.name)).reverse();
-  const plan = still.length ? await tool.describeDown(still) : [];
+  // The archive copies were derived from each step's SQL: unchanged SQL keeps them.
+  const plan = carryArchive(still.length ? await tool.describeDown(still) : [], incident.plan);
   return { plan, basis: planBasis(plan, trackingHead(applied), snapshotId) };
 }

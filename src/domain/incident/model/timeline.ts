@@ -16,6 +16,10 @@ export function eventWords(e: IncidentEventRecord): string {
       return `incident channel created${d.channelName ? ` (#${String(d.channelName)})` : ''}`;
     case 'risk_assessed':
       return `risk assessed: ${d.destructive ? 'destructive' : 'no data loss or security change'}${Array.isArray(d.findings) ? ` (${d.findings.length} finding(s))` : ''}`;
+    case 'archive_planned':
+      return `planned the archive before destroy: ${Array.isArray(d.copies) ? d.copies.length : 0} table(s)${Array.isArray(d.refused) && d.refused.length ? `, ${d.refused.length} not archived` : ''}`;
+    case 'archive_created':
+      return `archived ${String(d.object)} to \`${String(d.table)}\` before the down of \`${String(d.migration)}\`: ${String(d.rows)} row(s), ${String(d.bytes)} bytes`;
     case 'schema_checked':
       return `checked the plan against the schemas in ${String(d.ms)} ms: ${d.error ? `could not run (${String(d.error)})` : `downs ${String(d.downs).replace(/_/g, ' ')}, live schema matches ${String(d.live)}${d.computed ? ', computed plan available' : ''}`}`;
     case 'scratch_created':
@@ -168,6 +172,18 @@ export function timelineMarkdown(
         `| \`${s.migration}\` | ${o?.status.replace('_', ' ') ?? 'not run'}${o?.error ? `: ${cell(wordsPlain(o.error))}` : ''} | ${o?.durationMs !== undefined ? `${o.durationMs} ms` : ''} |`,
       );
     }
+    lines.push('');
+  }
+  const archived = incident.steps.flatMap((o) => (o.archived ?? []).map((a) => ({ ...a, migration: o.migration })));
+  if (archived.length) {
+    lines.push(
+      '## Archived before destroy',
+      '',
+      '| archive table | what it keeps | before the down of | rows | bytes |',
+      '| --- | --- | --- | --: | --: |',
+    );
+    for (const a of archived)
+      lines.push(`| \`${a.table}\` | ${cell(a.object)} | \`${a.migration}\` | ${a.rows} | ${a.bytes} |`);
     lines.push('');
   }
   const verification = [...events]

@@ -15,6 +15,7 @@ import type { PlanSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type { VerificationCheck } from '../../verify/verification.js';
 import type { ProcessRepository } from './process-repository.js';
 import type { Integrations } from './integrations.js';
+import type { ArchiveCatalog } from './archive-catalog.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
 export type TriageFn = (
@@ -74,6 +75,8 @@ export interface IncidentDeps {
     plan: readonly PlanStep[],
     options?: { onScratch?(event: 'scratch_created' | 'scratch_dropped', database: string): Promise<void> },
   ): Promise<PlanSchemaCheck | null>;
+  /** The service database's catalogs for archive before destroy (read-only). */
+  archive: ArchiveCatalog;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

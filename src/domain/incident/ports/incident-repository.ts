@@ -114,6 +114,12 @@ export interface IncidentRepository {
    * @throws AppError `incident_not_found`
    */
   supersedePlan(id: string, plan: PlanStep[], basis: PlanBasis, data: Record<string, unknown>): Promise<Incident>;
+  /**
+   * Replaces the plan and its basis while no approval exists (the prepare job attaching the
+   * archive copies before the card is posted); with an approval recorded it changes nothing.
+   * @returns true when the plan was replaced
+   */
+  refinePlan(id: string, plan: PlanStep[], basis: PlanBasis): Promise<boolean>;
   listApprovals(id: string): Promise<Approval[]>;
   /** The incident's event log, oldest first; with `afterId`, only the events appended after that one. */
   listEvents(id: string, options?: { afterId?: number }): Promise<IncidentEventRecord[]>;

@@ -3,7 +3,9 @@ import { wordsPlain } from '../../../shared/words.js';
 import { unrunSchemaCheck } from '../../rollback/plan-schema-check.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { classifyPlan, isDestructive } from '../../rollback/risk.js';
-import type { Incident } from '../model/incident.js';
+import { type Incident, shortId } from '../model/incident.js';
+import { annotateFindings, archivePlan, archiveTargets, withArchive } from '../../rollback/archive.js';
+import { planBasis } from '../../rollback/plan-digest.js';
 import type { IncidentDeps } from '../ports/deps.js';
 
 const BOT = 'migrate-bot';
@@ -57,5 +59,51 @@ export async function assessSchema(deps: IncidentDeps, incident: Incident, servi
     );
     await deps.repo.setSchemaCheck(incident.id, check).catch(() => undefined);
     return { ...incident, schemaCheck: check };
+  }
+}
+
+/**
+ * Archive before destroy: for every data-loss finding of the plan's downs, what the catalogs say
+ * of the table or column (schema, primary key, estimated size) and whether the role may create
+ * the archive; the copies go on the plan's steps (the digest covers them), the findings say
+ * "archived first to …" or why not, and the plan is stored again with its basis — only while no
+ * approval exists (before the card). With `archive: off`, or nothing to lose, nothing changes.
+ * Never fails the prepare job: a catalog that cannot be read leaves the plan without archive.
+ */
+export async function assessArchive(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
+  const settings = service.archive;
+  if (settings === 'off' || incident.kind !== 'rollback' || !incident.risk || !incident.basis) return incident;
+  const targets = archiveTargets(incident.plan, incident.risk);
+  if (!targets.length) return incident;
+  try {
+    const { resolved, privilegeProblem } = await deps.archive.resolve(service, targets, settings.schema);
+    const archive = archivePlan(
+      incident.id,
+      shortId(incident.id),
+      incident.plan,
+      targets,
+      resolved,
+      settings,
+      privilegeProblem,
+    );
+    const plan = withArchive(incident.plan, archive);
+    const basis = planBasis(plan, incident.basis.head, incident.basis.snapshotId);
+    const risk = annotateFindings(incident.risk, incident.plan, archive);
+    if (!(await deps.repo.refinePlan(incident.id, plan, basis))) return incident;
+    await deps.repo.setRisk(incident.id, risk);
+    await deps.repo.log(incident.id, 'archive_planned', BOT, {
+      copies: archive.copies.map((c) => ({
+        table: `${c.schema}.${c.table}`,
+        object: c.object,
+        estimatedBytes: c.estimatedBytes,
+        estimatedRows: c.estimatedRows,
+      })),
+      refused: archive.refused,
+      totalBytes: archive.totalBytes,
+    });
+    return { ...incident, plan, basis, risk };
+  } catch (err) {
+    deps.logger.warn({ err, incidentId: incident.id }, 'the archive could not be planned; the data-loss lines stay');
+    return incident;
   }
 }

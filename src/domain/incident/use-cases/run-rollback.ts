@@ -2,7 +2,8 @@ import { recordMilestone } from './incident-lifecycle.js';
 import { code, quote, strong, user, words, type WordsLike } from '../../../shared/words.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { type MigrationTool, runPlanStep } from '../../rollback/migration-tool.js';
-import { stepHasRun } from '../../rollback/plan.js';
+import { type PlanStep, stepHasRun } from '../../rollback/plan.js';
+import type { ArchivedTable } from '../ports/archive-catalog.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { failIncident, failureFrom } from './fail-incident.js';
@@ -230,6 +231,27 @@ async function runDownMigrations(deps: IncidentDeps, incident: Incident, service
   return underLock.kind === 'verified' ? resolveRollback(deps, underLock, service, started) : underLock;
 }
 
+/**
+ * What a committed step archived first, counted, each table logged as `archive_created`; a count
+ * that cannot be taken is logged and left out (the step itself stands).
+ */
+async function archivedTables(
+  deps: IncidentDeps,
+  incident: Incident,
+  service: ServiceConfig,
+  step: PlanStep,
+): Promise<ArchivedTable[]> {
+  try {
+    const tables = await deps.archive.stats(service, step.archive ?? []);
+    for (const t of tables)
+      await deps.repo.log(incident.id, 'archive_created', BOT, { migration: step.migration, ...t });
+    return tables;
+  } catch (err) {
+    deps.logger.warn({ err, incidentId: incident.id }, 'the archive tables could not be counted');
+    return [];
+  }
+}
+
 /** Under the rollback lock: each down not yet reverted, then verification; failures are recorded here. */
 async function runSteps(
   deps: IncidentDeps,
@@ -307,6 +329,8 @@ async function runSteps(
       forced.dispose();
     }
     // The step committed: from here on nothing can mark it failed.
+    if (step.archive?.length)
+      outcomes[i] = { ...outcomes[i]!, archived: await archivedTables(deps, incident, service, step) };
     await deps.repo.setSteps(incident.id, outcomes);
     await deps.repo.log(incident.id, 'step_done', BOT, {
       migration: step.migration,

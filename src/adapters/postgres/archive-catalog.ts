@@ -1,0 +1,156 @@
+import pg from 'pg';
+import type { ServiceConfig } from '../../config/services.js';
+import type { ArchiveCatalog, ArchivedTable } from '../../domain/incident/ports/archive-catalog.js';
+import type { ArchiveTarget, ResolvedTarget } from '../../domain/rollback/archive.js';
+import type { ArchiveCopy } from '../../domain/rollback/plan.js';
+import { serviceDbError } from '../migrations/service-db.js';
+import { connectClient } from './connect.js';
+
+const qualified = (schema: string | null, name: string) =>
+  schema ? `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}` : pg.escapeIdentifier(name);
+
+/** Reads on the service database as the role that runs the downs, in a read-only transaction with a 5 s statement_timeout. */
+async function readOnly<T>(service: ServiceConfig, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  let client: pg.Client | null = null;
+  try {
+    client = await connectClient({
+      connectionString: service.database_url,
+      application_name: 'migrate-bot-archive',
+      connectionTimeoutMillis: 5000,
+    });
+    await client.query("BEGIN READ ONLY; SET LOCAL statement_timeout = '5s'");
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    throw serviceDbError(err, service.name, what);
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
+/** The size of a column's copy: pg_stats widths × rows with a value when the table was analysed, else counted. */
+async function columnEstimate(
+  c: pg.Client,
+  schema: string,
+  table: string,
+  column: string,
+  key: string[],
+  reltuples: number,
+): Promise<{ bytes: number; rows: number }> {
+  const { rows: stats } = await c.query<{ attname: string; null_frac: number; avg_width: number }>(
+    'SELECT attname, null_frac, avg_width FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = ANY($3::text[])',
+    [schema, table, [column, ...key]],
+  );
+  const col = stats.find((s) => s.attname === column);
+  if (reltuples >= 0 && col && key.every((k) => stats.some((s) => s.attname === k))) {
+    const rows = Math.round(reltuples * (1 - col.null_frac));
+    const width = stats.reduce((sum, s) => sum + s.avg_width, 0);
+    return { rows, bytes: rows * (width + 24) };
+  }
+  // Never analysed: count (the statement_timeout bounds it).
+  const cols = [column, ...key].map((k) => `pg_column_size(${pg.escapeIdentifier(k)})`).join(' + ');
+  const { rows } = await c.query<{ n: string; b: string | null }>(
+    `SELECT count(*) AS n, sum(${cols} + 24) AS b FROM ${qualified(schema, table)} WHERE ${pg.escapeIdentifier(column)} IS NOT NULL`,
+  );
+  return { rows: Number(rows[0]!.n), bytes: Number(rows[0]!.b ?? 0) };
+}
+
+async function resolveOne(c: pg.Client, t: ArchiveTarget): Promise<ResolvedTarget> {
+  const none: ResolvedTarget = {
+    exists: false,
+    schema: t.table.schema ?? 'public',
+    primaryKey: [],
+    estimatedBytes: 0,
+    estimatedRows: 0,
+  };
+  const { rows } = await c.query<{ oid: number; nspname: string; reltuples: number; size: string }>(
+    `SELECT c.oid::int AS oid, n.nspname, c.reltuples::float8 AS reltuples, pg_table_size(c.oid)::text AS size
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
+    [qualified(t.table.schema, t.table.name)],
+  );
+  const rel = rows[0];
+  if (!rel) return none;
+  const { rows: keyRows } = await c.query<{ attname: string }>(
+    `SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
+    [rel.oid],
+  );
+  const primaryKey = keyRows.map((r) => r.attname);
+  if (t.kind === 'table') {
+    let count = rel.reltuples;
+    if (count < 0)
+      count = Number(
+        (await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(rel.nspname, t.table.name)}`)).rows[0]!.n,
+      );
+    return {
+      exists: true,
+      schema: rel.nspname,
+      primaryKey,
+      estimatedBytes: Number(rel.size),
+      estimatedRows: Math.round(count),
+    };
+  }
+  const { rowCount } = await c.query(
+    'SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped',
+    [rel.oid, t.column],
+  );
+  if (!rowCount) return { ...none, schema: rel.nspname };
+  if (!primaryKey.length) return { exists: true, schema: rel.nspname, primaryKey, estimatedBytes: 0, estimatedRows: 0 };
+  const est = await columnEstimate(c, rel.nspname, t.table.name, t.column!, primaryKey, rel.reltuples);
+  return { exists: true, schema: rel.nspname, primaryKey, estimatedBytes: est.bytes, estimatedRows: est.rows };
+}
+
+/**
+ * Whether the role may make the archive: CREATE on the schema when it exists, else CREATE on the
+ * database (PostgreSQL docs, "Privileges": CREATE on a database allows new schemas, on a schema new objects).
+ */
+async function privilegeProblem(c: pg.Client, schema: string): Promise<string | null> {
+  const { rows } = await c.query<{
+    role: string;
+    db: string;
+    exists: boolean;
+    on_schema: boolean | null;
+    on_db: boolean;
+  }>(
+    `SELECT current_user AS role, current_database() AS db, to_regnamespace($1) IS NOT NULL AS exists,
+            CASE WHEN to_regnamespace($1) IS NOT NULL THEN has_schema_privilege($1, 'CREATE') END AS on_schema,
+            has_database_privilege(current_database(), 'CREATE') AS on_db`,
+    [pg.escapeIdentifier(schema)],
+  );
+  const r = rows[0]!;
+  if (r.exists && !r.on_schema)
+    return `the role ${r.role} may not create tables in ${schema}: GRANT CREATE ON SCHEMA ${schema} TO ${r.role}`;
+  if (!r.exists && !r.on_db)
+    return `the role ${r.role} may not create the schema ${schema}: GRANT CREATE ON DATABASE ${r.db} TO ${r.role}, or CREATE SCHEMA ${schema} AUTHORIZATION ${r.role}`;
+  return null;
+}
+
+/** {@link ArchiveCatalog} on the service database (the role of `database_url`, the one that runs the downs). */
+export const postgresArchiveCatalog: ArchiveCatalog = {
+  resolve: (service, targets, schema) =>
+    readOnly(service, 'read the catalogs for the archive', async (c) => {
+      const resolved: ResolvedTarget[] = [];
+      for (const t of targets) resolved.push(await resolveOne(c, t));
+      return { resolved, privilegeProblem: targets.length ? await privilegeProblem(c, schema) : null };
+    }),
+  stats: (service, copies: readonly ArchiveCopy[]) =>
+    readOnly(service, 'count the archive tables', async (c) => {
+      const out: ArchivedTable[] = [];
+      for (const copy of copies) {
+        const name = qualified(copy.schema, copy.table);
+        const { rows } = await c.query<{ n: string; bytes: string }>(
+          `SELECT (SELECT count(*) FROM ${name}) AS n, pg_total_relation_size(to_regclass($1))::text AS bytes`,
+          [name],
+        );
+        out.push({
+          table: `${copy.schema}.${copy.table}`,
+          object: copy.object,
+          rows: Number(rows[0]!.n),
+          bytes: Number(rows[0]!.bytes),
+        });
+      }
+      return out;
+    }),
+};
