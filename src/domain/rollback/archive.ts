@@ -149,16 +149,21 @@ export function archivePlan(
 ): ArchivePlan {
   const copies: ArchivePlan['copies'] = [];
   const refused: ArchiveRefusal[] = [];
-  targets.forEach((t, i) => {
+  for (const [i, t] of targets.entries()) {
     const r = resolved[i]!;
-    if (!r.exists) return;
+    if (!r.exists) continue;
     const object = objectOf(t, r.schema);
-    if (privilegeProblem) return void refused.push({ object, why: privilegeProblem });
-    if (t.kind === 'column' && !r.primaryKey.length)
-      return void refused.push({
+    if (privilegeProblem) {
+      refused.push({ object, why: privilegeProblem });
+      continue;
+    }
+    if (t.kind === 'column' && !r.primaryKey.length) {
+      refused.push({
         object,
         why: `${r.schema}.${t.table.name} has no primary key, so its values could not be matched to rows again`,
       });
+      continue;
+    }
     const table = archiveTableName(incidentShortId, t);
     const statement = plan[t.step - 1]?.sql[t.statement] ?? '';
     copies.push({
@@ -172,7 +177,7 @@ export function archivePlan(
       estimatedBytes: r.estimatedBytes,
       estimatedRows: r.estimatedRows,
     });
-  });
+  }
   const totalBytes = copies.reduce((sum, c) => sum + c.estimatedBytes, 0);
   if (totalBytes > settings.max_bytes) {
     const why = `the archive would take ~${formatBytes(totalBytes)}, above archive.max_bytes (${formatBytes(settings.max_bytes)})`;
