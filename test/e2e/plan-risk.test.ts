@@ -52,7 +52,11 @@ describe('risk on the plan card, approval tiers, plans bound to their digest, br
   it('a destructive plan shows its figures and needs the extra approver, each confirming in a modal', async ({
     bot,
   }) => {
-    const h = await bot({ approvals: { required: 2, destructive: 3, approvers: [...APPROVERS, THIRD] } });
+    // Without the archive (test/e2e/archive.test.ts has it): the data really is lost, so the restore is advised.
+    const h = await bot({
+      archive: 'off',
+      approvals: { required: 2, destructive: 3, approvers: [...APPROVERS, THIRD] },
+    });
     await query(
       h.ticketDb.url,
       'INSERT INTO failed_login_attempts (user_id) SELECT gen_random_uuid() FROM generate_series(1, 1000)',

@@ -51,16 +51,17 @@ async function asPostgres(name: string, args: string[]): Promise<void> {
 }
 
 /**
- * Creates and starts a private cluster.
+ * Creates and starts a private cluster; `settings` are more server settings (`name=value`), e.g.
+ * `shared_preload_libraries=pg_stat_statements`.
  * @throws naming the missing binary or the failing step (tests fail, never skip)
  */
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+export async function startOwnPostgres(settings: readonly string[] = []): Promise<OwnPostgres> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mb-own-pg-'));
   const data = path.join(dir, 'data');
   if (process.getuid?.() === 0) await chown(dir, await postgresUid(), await postgresGid());
   const port = await freePort();
   await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60${settings.map((s) => ` -c ${s}`).join('')}`;
   const start = () =>
     asPostgres('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '30', '-l', path.join(dir, 'log'), 'start']);
   await start();

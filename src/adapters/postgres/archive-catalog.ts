@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ServiceConfig } from '../../config/services.js';
 import type { ArchiveCatalog, ArchivedTable } from '../../domain/incident/ports/archive-catalog.js';
+import { type ObjectUsage, type PlanUsage, targetsUsedBy, type UsageTarget } from '../../domain/rollback/usage.js';
 import type { ArchiveTarget, ResolvedTarget } from '../../domain/rollback/archive.js';
 import type { ArchiveCopy } from '../../domain/rollback/plan.js';
 import { serviceDbError } from '../migrations/service-db.js';
@@ -127,6 +128,96 @@ async function privilegeProblem(c: pg.Client, schema: string): Promise<string | 
   return null;
 }
 
+const objectWords = (t: UsageTarget, schema: string) =>
+  t.kind === 'table' ? `table ${schema}.${t.table.name}` : `column ${schema}.${t.table.name}.${t.column}`;
+
+/** pg_stat_statements' statements of this database, or why they cannot be read. */
+async function statements(
+  c: pg.Client,
+): Promise<{ rows: Array<{ query: string; calls: string }>; since: string | null } | string> {
+  const installed = await c.query<{ t: string | null }>("SELECT to_regclass('pg_stat_statements')::text AS t");
+  const enable =
+    'add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements in this database to see which statements still use what the downs drop';
+  if (!installed.rows[0]?.t) return `pg_stat_statements is not installed here: ${enable}`;
+  await c.query('SAVEPOINT usage');
+  try {
+    const { rows } = await c.query<{ query: string; calls: string }>(
+      `SELECT query, calls::text AS calls FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC LIMIT 5000`,
+    );
+    const since = await c.query<{ at: Date }>('SELECT stats_reset AS at FROM pg_stat_statements_info').then(
+      (r) => r.rows[0]?.at.toISOString() ?? null,
+      () => null,
+    );
+    return { rows, since };
+  } catch (err) {
+    await c.query('ROLLBACK TO SAVEPOINT usage');
+    return `pg_stat_statements cannot be read (${(err as Error).message.split('\n')[0]}): ${enable}`;
+  }
+}
+
+async function usageOf(c: pg.Client, targets: readonly UsageTarget[]): Promise<PlanUsage> {
+  const schemas: string[] = [];
+  const dependents: PlanUsage['dependents'] = [];
+  for (const t of targets) {
+    const { rows } = await c.query<{ schema: string; oid: number }>(
+      'SELECT n.nspname AS schema, c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)',
+      [qualified(t.table.schema, t.table.name)],
+    );
+    const rel = rows[0];
+    schemas.push(rel?.schema ?? t.table.schema ?? 'public');
+    if (!rel) continue;
+    // Views and materialized views whose rules read the table (or the column): they go with a CASCADE drop or block it.
+    const views = await c.query<{ dependent: string }>(
+      `SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || vn.nspname || '.' || v.relname AS dependent
+         FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = $1 AND v.oid <> $1
+          AND ($2::text IS NULL OR d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = $1 AND attname = $2))
+        ORDER BY 1`,
+      [rel.oid, t.kind === 'column' ? t.column : null],
+    );
+    for (const v of views.rows) dependents.push({ object: objectWords(t, rel.schema), dependent: v.dependent });
+  }
+  const objects: ObjectUsage[] = targets.map((t, i) => ({
+    object: objectWords(t, schemas[i]!),
+    statements: 0,
+    calls: 0,
+    samples: [],
+    lastSeen: null,
+  }));
+  const found = await statements(c);
+  if (typeof found !== 'string')
+    for (const row of found.rows)
+      for (const i of await targetsUsedBy(row.query, targets)) {
+        const o = objects[i]!;
+        o.statements += 1;
+        o.calls += Number(row.calls);
+        if (o.samples.length < 2) o.samples.push(row.query.replace(/\s+/g, ' ').slice(0, 160));
+      }
+  const activity = await c.query<{ application: string; state: string; query: string; ago: number }>(
+    `SELECT application_name AS application, coalesce(state, '') AS state, query,
+            extract(epoch FROM now() - coalesce(state_change, query_start))::float8 AS ago
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND query <> '' AND application_name NOT LIKE 'migrate-bot%' ORDER BY ago`,
+  );
+  for (const a of activity.rows)
+    for (const i of await targetsUsedBy(a.query, targets)) {
+      const o = objects[i]!;
+      o.lastSeen ??= {
+        application: a.application || '(no application_name)',
+        state: a.state,
+        secondsAgo: Math.max(0, Math.round(a.ago)),
+      };
+    }
+  return {
+    objects,
+    dependents,
+    statsSince: typeof found === 'string' ? null : found.since,
+    statementsUnavailable: typeof found === 'string' ? found : null,
+  };
+}
+
 /** {@link ArchiveCatalog} on the service database (the role of `database_url`, the one that runs the downs). */
 export const postgresArchiveCatalog: ArchiveCatalog = {
   resolve: (service, targets, schema) =>
@@ -153,4 +244,6 @@ export const postgresArchiveCatalog: ArchiveCatalog = {
       }
       return out;
     }),
+  usage: (service, targets) =>
+    readOnly(service, 'look for who still uses what the downs drop', (c) => usageOf(c, targets)),
 };

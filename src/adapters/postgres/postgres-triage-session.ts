@@ -1,3 +1,4 @@
+import { BOT_QUERY_TAG } from '../../domain/rollback/usage.js';
 import pg from 'pg';
 import { connectClient } from './connect.js';
 import type { Duration } from '../../config/duration.js';
@@ -112,7 +113,8 @@ export async function connectTriage(options: TriageSessionOptions): Promise<Tria
 
   const run = async <R>(sql: string, params?: readonly unknown[]): Promise<TriageQueryResult<R>> => {
     try {
-      const result = await client.query({ text: sql, values: params ? [...params] : undefined });
+      // Tagged so pg_stat_statements tells the bot's own reads from the application's (who still uses it).
+      const result = await client.query({ text: `${BOT_QUERY_TAG} ${sql}`, values: params ? [...params] : undefined });
       return { rows: result.rows as R[], columns: result.fields.map((f) => f.name) };
     } catch (err) {
       // No SQLSTATE: the socket or the client-side timer failed; the connection is unusable.

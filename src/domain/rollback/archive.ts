@@ -59,8 +59,8 @@ const objectOf = (t: ArchiveTarget, schema: string) =>
 /**
  * The targets of a plan's data-loss findings on its downs: a dropped, emptied or fully rewritten
  * table (every row), a dropped or narrowed column (the key and its values). Findings an earlier
- * step makes moot (it dropped or recreated the table), and objects that do not exist, are left
- * out. One target per object and step. Pure.
+ * step makes moot (it dropped or recreated the table), objects that do not exist and objects
+ * counted empty are left out. One target per object and step. Pure.
  */
 export function archiveTargets(plan: readonly PlanStep[], risk: PlanRisk): ArchiveTarget[] {
   const targets: ArchiveTarget[] = [];
@@ -69,6 +69,8 @@ export function archiveTargets(plan: readonly PlanStep[], risk: PlanRisk): Archi
     const seen = new Set<string>();
     for (const f of findings) {
       if (f.class !== 'data_loss' || f.source !== 'down' || !f.target || f.earlier || f.figure?.absent) continue;
+      // Counted empty: nothing to keep (an estimate of 0 may be stale, so it is archived anyway).
+      if (f.figure?.count === 0 && !f.figure.estimated) continue;
       const kind = f.target.measure === 'rows' ? 'table' : f.target.column ? 'column' : null;
       if (!kind) continue;
       const key = `${f.target.schema}.${f.target.name}.${kind === 'column' ? f.target.column : ''}`;
@@ -96,7 +98,7 @@ export function archiveTableName(incidentShortId: string, t: ArchiveTarget): str
     .join('_')
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, '_');
-  return `${incidentShortId}_${t.step}_${object}`.slice(0, 63);
+  return [incidentShortId, String(t.step), object].join('_').slice(0, 63);
 }
 
 /**
@@ -240,3 +242,8 @@ const sameObject = (object: string, f: RiskFinding): boolean =>
   f.target!.measure === 'rows'
     ? object.startsWith('table ') && object.endsWith(`.${f.target!.name}`)
     : object.startsWith('column ') && object.endsWith(`.${f.target!.name}.${f.target!.column}`);
+
+/** The plan without its archive copies: what the steps themselves do (the CLI's dry run shows the plan before they are planned). */
+export function withoutArchive(plan: readonly PlanStep[]): PlanStep[] {
+  return plan.map(({ archive: _archive, ...step }) => step);
+}

@@ -1,3 +1,4 @@
+import type { PlanUsage } from './usage.js';
 /**
  * What a down migration will do that approvers must weigh (runbook 003 "Option B" prefers a
  * restore for destructive migrations; runbook 004 marks its RLS down "CAUTION: Removes
@@ -92,4 +93,6 @@ export interface StepRisk {
 /** The risk of a plan: per step, plus what the approval flow needs to know. */
 export interface PlanRisk {
   steps: StepRisk[];
+  /** Who still uses what the downs drop (statements, sessions, dependent views); absent before it was looked at. */
+  usage?: PlanUsage;
 }

@@ -1,3 +1,6 @@
+import { withoutArchive } from '../../domain/rollback/archive.js';
+import { planDigest } from '../../domain/rollback/plan-digest.js';
+import { formatBytes } from '../../domain/triage/safe-value.js';
 import { requireAccess } from '../../domain/incident/use-cases/access.js';
 import { resolveService } from '../../domain/incident/use-cases/resolve-service.js';
 import type { IncidentDeps } from '../../domain/incident/ports/deps.js';
@@ -73,7 +76,10 @@ export async function runCliRollback(deps: IncidentDeps, progress: Progress, req
     { timeoutMs: req.timeoutMs },
   );
   if (ready.incident.state !== 'awaiting_approval') return ready.incident;
-  if (ready.incident.basis?.digest !== opened.basis?.digest) {
+  // The prepare job adds the archive copies to the steps: the steps themselves must not have moved.
+  const steps = (i: typeof opened) =>
+    i.basis ? planDigest(withoutArchive(i.plan), i.basis.head, i.basis.snapshotId) : null;
+  if (steps(ready.incident) !== steps(opened)) {
     throw new AppError({
       code: 'command_invalid',
       message: 'plan changed',
@@ -81,6 +87,10 @@ export async function runCliRollback(deps: IncidentDeps, progress: Progress, req
         'The plan changed between the dry run and the incident (files or tracking table moved). Nothing was approved; run the command again to see the new plan.',
     });
   }
+  for (const copy of ready.incident.plan.flatMap((s) => s.archive ?? []))
+    progress.line(
+      `Archive before destroy: ${copy.object} → ${copy.schema}.${copy.table} (est. ${formatBytes(copy.estimatedBytes)}).`,
+    );
   await recordApprovals(deps, ready.incident, req.approvals);
   const done = await watchIncident(deps, opened.id, progress, (i) => ENDED.has(i.state), {
     timeoutMs: req.timeoutMs,

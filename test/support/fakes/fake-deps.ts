@@ -56,7 +56,11 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
     verify: unused('verify'),
     expectSchema: unused('expectSchema'),
     checkPlanSchema: unused('checkPlanSchema'),
-    archive: { resolve: async () => ({ resolved: [], privilegeProblem: null }), stats: async () => [] },
+    archive: {
+      resolve: async () => ({ resolved: [], privilegeProblem: null }),
+      stats: async () => [],
+      usage: async () => ({ objects: [], dependents: [], statsSince: null, statementsUnavailable: null }),
+    },
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],
       isActiveUser: async (id) => /^[UW][A-Z0-9]{2,}$/.test(id) && id !== 'U0GONE001',

@@ -1,8 +1,9 @@
-import { codeSpan } from './words-mrkdwn.js';
+import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
+import { type UsageLine, usageLines } from '../../../domain/rollback/usage.js';
 import { type KnownBlock, section } from './block-kit.js';
 import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
 import { advisesRestore, figureUnknown, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
-import { escapeMrkdwn } from './limits.js';
+import { clip, escapeMrkdwn } from './limits.js';
 
 /** `action_id` of the plan card's *Restore instead* button; the value is the incident id. */
 export const ACTION_RESTORE_INSTEAD = 'incident_restore_instead';
@@ -51,7 +52,20 @@ export function riskBlocks(risk: PlanRisk | undefined): KnownBlock[] {
       return `${codeSpan(s.migration)}\n${shown.map((l) => `    ${l}`).join('\n')}${more > 0 ? `\n    … and ${more} more` : ''}`;
     })
     .join('\n');
-  return [section(`*Risk:* ${text}`)];
+  return [section(`*Risk:* ${text}`), ...usageBlocks(risk)];
+}
+
+const USAGE_EMOJI: Record<UsageLine['kind'], string> = {
+  uses: ':eyes:',
+  depends: ':link:',
+  unavailable: ':grey_question:',
+};
+
+/** Who still uses what the downs drop ({@link usageLines}), one line each, escaped; empty when nothing does. */
+export function usageBlocks(risk: PlanRisk): KnownBlock[] {
+  const lines = risk.usage ? usageLines(risk.usage) : [];
+  if (!lines.length) return [];
+  return [section(clip(lines.map((l) => `${USAGE_EMOJI[l.kind]} ${wordsMrkdwn(l.words)}`).join('\n'), 2900))];
 }
 
 /**

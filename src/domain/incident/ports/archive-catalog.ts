@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ArchiveTarget, ResolvedTarget } from '../../rollback/archive.js';
 import type { ArchiveCopy } from '../../rollback/plan.js';
+import type { PlanUsage, UsageTarget } from '../../rollback/usage.js';
 
 /** An archive table as it is after its step ran: rows and bytes. */
 export interface ArchivedTable {
@@ -14,9 +15,10 @@ export interface ArchivedTable {
 }
 
 /**
- * The service database's catalogs as archive before destroy needs them (read-only): what each
+ * The service database's catalogs about what the downs destroy (read-only): what each
  * target is (its schema, primary key and estimated size) and whether the role that runs the downs
- * may create the archive schema or tables in it; and, after a step, what its archive tables hold.
+ * may create the archive schema or tables in it; who still uses it; and, after a step, what its
+ * archive tables hold.
  */
 export interface ArchiveCatalog {
   /**
@@ -30,4 +32,11 @@ export interface ArchiveCatalog {
   ): Promise<{ resolved: ResolvedTarget[]; privilegeProblem: string | null }>;
   /** Row counts and sizes of archive tables a step filled. */
   stats(service: ServiceConfig, copies: readonly ArchiveCopy[]): Promise<ArchivedTable[]>;
+  /**
+   * Who still uses what the downs drop: statements in pg_stat_statements (when installed) and
+   * sessions in pg_stat_activity whose query reads or writes each target, and the views that
+   * depend on it (pg_depend). Read-only.
+   * @throws AppError `service_db_unreachable` (retryable)
+   */
+  usage(service: ServiceConfig, targets: readonly UsageTarget[]): Promise<PlanUsage>;
 }

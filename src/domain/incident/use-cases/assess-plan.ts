@@ -107,3 +107,33 @@ export async function assessArchive(deps: IncidentDeps, incident: Incident, serv
     return incident;
   }
 }
+
+/**
+ * Who still uses what the downs drop (runbook 003: deploy the application version that no longer
+ * uses it first): statements in pg_stat_statements, sessions in pg_stat_activity and dependent
+ * views, kept with the risk for the card. Read-only; never fails the prepare job.
+ */
+export async function assessUsage(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
+  if (incident.kind !== 'rollback' || !incident.risk) return incident;
+  const targets = archiveTargets(incident.plan, incident.risk);
+  if (!targets.length) return incident;
+  try {
+    const usage = await deps.archive.usage(service, targets);
+    const risk = { ...incident.risk, usage };
+    await deps.repo.setRisk(incident.id, risk);
+    await deps.repo.log(incident.id, 'usage_checked', BOT, {
+      objects: usage.objects.map((o) => ({
+        object: o.object,
+        statements: o.statements,
+        calls: o.calls,
+        lastSeen: o.lastSeen,
+      })),
+      dependents: usage.dependents,
+      statementsUnavailable: usage.statementsUnavailable,
+    });
+    return { ...incident, risk };
+  } catch (err) {
+    deps.logger.warn({ err, incidentId: incident.id }, 'who still uses what the downs drop could not be looked at');
+    return incident;
+  }
+}

@@ -10,7 +10,7 @@ import { isApprover } from '../ports/approvers.js';
 import type { IncidentDeps } from '../ports/deps.js';
 import { approvalProgress } from './approval-progress.js';
 import { scheduleApprovalsPage } from './paging.js';
-import { assessArchive, assessRisk, assessSchema } from './assess-plan.js';
+import { assessArchive, assessRisk, assessSchema, assessUsage } from './assess-plan.js';
 import { resolveService } from './resolve-service.js';
 
 /**
@@ -40,7 +40,11 @@ export async function replacePlan(
   });
   // A plan from the files is checked against the schemas again; a computed plan was just computed.
   const checked = next.plan.some((s) => s.computed) ? replaced : await assessSchema(deps, replaced, service);
-  const assessed = await assessArchive(deps, await assessRisk(deps, checked, service), service);
+  const assessed = await assessUsage(
+    deps,
+    await assessArchive(deps, await assessRisk(deps, checked, service), service),
+    service,
+  );
   await deps.notifier.planCard(assessed, await approvalProgress(deps, assessed, service));
   await scheduleApprovalsPage(deps, assessed);
   return assessed;

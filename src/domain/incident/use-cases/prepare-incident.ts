@@ -1,4 +1,4 @@
-import { assessArchive, assessRisk, assessSchema } from './assess-plan.js';
+import { assessArchive, assessRisk, assessSchema, assessUsage } from './assess-plan.js';
 import { recordMilestone } from './incident-lifecycle.js';
 import { scheduleApprovalsPage } from './paging.js';
 import type { ServiceConfig } from '../../../config/services.js';
@@ -67,7 +67,11 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
     }
     if (warnings.length)
       await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
-    incident = await assessArchive(deps, await assessRisk(deps, incident, service), service);
+    incident = await assessUsage(
+      deps,
+      await assessArchive(deps, await assessRisk(deps, incident, service), service),
+      service,
+    );
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     await scheduleApprovalsPage(deps, incident);
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
