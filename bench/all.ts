@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: the bot on its worst day, one table (then the detailed benches: rollback per
+ * `npm run bench`: the bot on its worst day, one table (then the detailed benches: downs tested
+ * and plans computed, archive before destroy, rollback per
  * tool against the tool's API and CLI, triage on 2,000 tables, pg_dump against `pg_dump -Fc`).
  *
  * - **ack** of 50 concurrent signed `/migrate triage` over HTTP, p50 / p99, in the first burst
@@ -338,6 +339,6 @@ const rows = [...(await ackRows()), ...(await commandToPlan()), ...(await hundre
 console.log('\n## npm run bench\n');
 print(rows);
 if (!process.env.BENCH_SKIP_DETAIL) {
-  for (const script of ['bench/rollback.ts', 'bench/triage.ts', 'bench/snapshot.ts']) await runDetail(script);
+  for (const script of ['bench/rollback.ts', 'bench/triage.ts', 'bench/snapshot.ts', 'bench/check.ts', 'bench/archive.ts']) await runDetail(script);
 }
 process.exit(0);
