@@ -339,6 +339,13 @@ const rows = [...(await ackRows()), ...(await commandToPlan()), ...(await hundre
 console.log('\n## npm run bench\n');
 print(rows);
 if (!process.env.BENCH_SKIP_DETAIL) {
-  for (const script of ['bench/rollback.ts', 'bench/triage.ts', 'bench/snapshot.ts', 'bench/check.ts', 'bench/archive.ts']) await runDetail(script);
+  for (const script of [
+    'bench/rollback.ts',
+    'bench/triage.ts',
+    'bench/snapshot.ts',
+    'bench/check.ts',
+    'bench/archive.ts',
+  ])
+    await runDetail(script);
 }
 process.exit(0);

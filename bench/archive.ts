@@ -34,13 +34,26 @@ try {
         FROM generate_series(1, ${ROWS}) g;
     ANALYZE events;`);
   const plan: PlanStep[] = [
-    { migration: '007_add_search.ts', order: 7, transactional: true, sql: ['ALTER TABLE events DROP COLUMN search_vector'] },
+    {
+      migration: '007_add_search.ts',
+      order: 7,
+      transactional: true,
+      sql: ['ALTER TABLE events DROP COLUMN search_vector'],
+    },
   ];
   const risk = await classifyPlan(plan);
   const targets = archiveTargets(plan, risk);
   const service = { name: 'bench', database_url: db.url } as unknown as ServiceConfig;
   const { resolved, privilegeProblem } = await postgresArchiveCatalog.resolve(service, targets, 'migrate_bot_archive');
-  const archive = archivePlan('00000000-0000-4000-8000-000000000000', 'bench000', plan, targets, resolved, { schema: 'migrate_bot_archive', max_bytes: 1024 ** 4 }, privilegeProblem);
+  const archive = archivePlan(
+    '00000000-0000-4000-8000-000000000000',
+    'bench000',
+    plan,
+    targets,
+    resolved,
+    { schema: 'migrate_bot_archive', max_bytes: 1024 ** 4 },
+    privilegeProblem,
+  );
   const copy = archive.copies[0]!;
 
   const timed = async (sql: string[]) => {
@@ -54,7 +67,9 @@ try {
   const archived: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     await client.query('DROP TABLE IF EXISTS plain_copy');
-    plain.push(await timed(['CREATE TABLE plain_copy AS SELECT id, search_vector FROM events WHERE search_vector IS NOT NULL']));
+    plain.push(
+      await timed(['CREATE TABLE plain_copy AS SELECT id, search_vector FROM events WHERE search_vector IS NOT NULL']),
+    );
     archived.push(await timed(copy.sql));
   }
   const { rows } = await client.query<{ bytes: string; n: string }>(
@@ -64,9 +79,24 @@ try {
   const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')}`;
   const lines = [
     ['plain CTAS of the key and the column', ms(median(plain)), '1.00', ''],
-    ['archive copy (schema, drop, copy, comment)', ms(median(archived)), (median(archived) / median(plain)).toFixed(2), `${Number(rows[0]!.n).toLocaleString('en-US')} rows`],
-    ['estimate on the card', '', '', `${formatBytes(copy.estimatedBytes)} for ${copy.estimatedRows.toLocaleString('en-US')} rows`],
-    ['actual size of the copy', '', '', `${formatBytes(bytes)} (${((bytes / 1024 / 1024) / (median(archived) / 1000)).toFixed(0)} MB/s)`],
+    [
+      'archive copy (schema, drop, copy, comment)',
+      ms(median(archived)),
+      (median(archived) / median(plain)).toFixed(2),
+      `${Number(rows[0]!.n).toLocaleString('en-US')} rows`,
+    ],
+    [
+      'estimate on the card',
+      '',
+      '',
+      `${formatBytes(copy.estimatedBytes)} for ${copy.estimatedRows.toLocaleString('en-US')} rows`,
+    ],
+    [
+      'actual size of the copy',
+      '',
+      '',
+      `${formatBytes(bytes)} (${(bytes / 1024 / 1024 / (median(archived) / 1000)).toFixed(0)} MB/s)`,
+    ],
   ];
   const header = ['what', 'median ms', '× plain', 'figures'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

@@ -65,11 +65,7 @@ describe('archive before destroy', () => {
       `SELECT type, data FROM incident_events WHERE incident_id = $1 AND type IN ('archive_planned', 'archive_created') ORDER BY id`,
       [incidentId],
     );
-    expect(events.map((e) => e.type)).toEqual([
-      'archive_planned',
-      'archive_created',
-      'archive_created',
-    ]);
+    expect(events.map((e) => e.type)).toEqual(['archive_planned', 'archive_created', 'archive_created']);
     expect(events.find((e) => e.data.table?.endsWith('failed_login_attempts'))?.data.rows).toBe(40);
     // multisig_approvals was counted empty: nothing to keep, nothing copied.
     expect(card).toContain('drops table multisig_approvals — 0 rows lost');
@@ -86,6 +82,50 @@ describe('archive before destroy', () => {
     expect(md).toContain(
       `| \`migrate_bot_archive.${short}_1_failed_login_attempts\` | table public.failed_login_attempts | \`007_add_security_tables.ts\` | 40 |`,
     );
+  });
+
+  it('lists the archive tables and lets only an approver drop one, with --force before keep_days', async ({ bot }) => {
+    const h = await bot();
+    await seed(h.ticketDb.url);
+    await h.command('rollback 007');
+    const { incidentId } = await planCard(h);
+    const short = shortId(incidentId);
+    await posted(h, 'Snapshot saved');
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    await reachesState(h, incidentId, 'resolved', 40_000);
+    const answer = async (text: string, user?: string) => {
+      const { key } = await h.command(text, user);
+      return String((await h.slack.waitForResponse((r) => r.key === key, 15_000)).body.text);
+    };
+    const list = await answer('archive list');
+    expect(list).toMatch(
+      new RegExp(
+        `• \`${short}_1_failed_login_attempts\` — table public.failed_login_attempts, 40 rows, [\\d.]+ (kB|bytes) · incident \`${short}\` · kept until \\d{4}-\\d\\d-\\d\\d`,
+      ),
+    );
+    const table = `${short}_1_user_spending_limits`;
+    expect(await answer(`archive drop ${table}`)).toContain('Only an approver of *ticket-service* may drop an archive');
+    expect(await answer(`archive drop ${table}`, APPROVERS[0])).toMatch(
+      /is kept until \d{4}-\d\d-\d\d .*add `--force` to drop it now\. Nothing was dropped\./,
+    );
+    expect(await answer('archive drop nope', APPROVERS[0])).toContain('There is no archive table `nope`');
+    expect(await answer('archive drop Bad;Name', APPROVERS[0])).toContain(
+      'An archive table name is lowercase letters, digits and _',
+    );
+    expect(await answer(`archive drop ${table} --force`, APPROVERS[0])).toContain(
+      `Dropped \`migrate_bot_archive.${table}\` (7 rows`,
+    );
+    expect(await query(h.ticketDb.url, `SELECT to_regclass('migrate_bot_archive.${table}')::text AS t`)).toEqual([
+      { t: null },
+    ]);
+    const dropped = await query<{ actor: string; data: { forced: boolean } }>(
+      h.stateDb.url,
+      "SELECT actor, data FROM incident_events WHERE incident_id = $1 AND type = 'archive_dropped'",
+      [incidentId],
+    );
+    expect(dropped).toEqual([{ actor: APPROVERS[0], data: expect.objectContaining({ forced: true }) }]);
+    expect(await answer('archive list')).not.toContain(table);
   });
 
   it('says before approval why nothing is archived when the estimate is above archive.max_bytes, and keeps the restore advice', async ({

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ServiceConfig } from '../../config/services.js';
-import type { ArchiveCatalog, ArchivedTable } from '../../domain/incident/ports/archive-catalog.js';
+import type { ArchiveCatalog, ArchivedTable, ArchiveTableInfo } from '../../domain/incident/ports/archive-catalog.js';
 import { type ObjectUsage, type PlanUsage, targetsUsedBy, type UsageTarget } from '../../domain/rollback/usage.js';
 import type { ArchiveTarget, ResolvedTarget } from '../../domain/rollback/archive.js';
 import type { ArchiveCopy } from '../../domain/rollback/plan.js';
@@ -218,6 +218,41 @@ async function usageOf(c: pg.Client, targets: readonly UsageTarget[]): Promise<P
   };
 }
 
+/** The bot's comment on an archive table (see `archive.ts` copySql), parsed. */
+const COMMENT =
+  /^migrate-bot archive of (.+?): incident ([0-9a-f-]{36}), migration (\S+), before: .*; copied at (.+)$/s;
+
+async function listArchives(c: pg.Client, schema: string): Promise<ArchiveTableInfo[]> {
+  const { rows } = await c.query<{ relname: string; comment: string | null; reltuples: number; bytes: string }>(
+    `SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment, c.reltuples::float8 AS reltuples,
+            pg_total_relation_size(c.oid)::text AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r'`,
+    [schema],
+  );
+  const out: ArchiveTableInfo[] = [];
+  for (const r of rows) {
+    const m = COMMENT.exec(r.comment ?? '');
+    const count =
+      r.reltuples >= 0
+        ? Math.round(r.reltuples)
+        : Number(
+            (await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, r.relname)}`)).rows[0]!.n,
+          );
+    const copied = m ? new Date(m[4]!.trim()) : null;
+    out.push({
+      table: r.relname,
+      object: m?.[1] ?? null,
+      incidentId: m?.[2] ?? null,
+      migration: m?.[3] ?? null,
+      copiedAt: copied && !Number.isNaN(copied.getTime()) ? copied.toISOString() : null,
+      rows: count,
+      bytes: Number(r.bytes),
+    });
+  }
+  return out.sort((a, b) => (a.copiedAt ?? '').localeCompare(b.copiedAt ?? '') || a.table.localeCompare(b.table));
+}
+
 /** {@link ArchiveCatalog} on the service database (the role of `database_url`, the one that runs the downs). */
 export const postgresArchiveCatalog: ArchiveCatalog = {
   resolve: (service, targets, schema) =>
@@ -246,4 +281,21 @@ export const postgresArchiveCatalog: ArchiveCatalog = {
     }),
   usage: (service, targets) =>
     readOnly(service, 'look for who still uses what the downs drop', (c) => usageOf(c, targets)),
+  list: (service, schema) => readOnly(service, 'list the archive tables', (c) => listArchives(c, schema)),
+  drop: async (service, schema, table) => {
+    let client: pg.Client | null = null;
+    try {
+      client = await connectClient({
+        connectionString: service.database_url,
+        application_name: 'migrate-bot-archive',
+        connectionTimeoutMillis: 5000,
+      });
+      await client.query("SET statement_timeout = '30s'; SET lock_timeout = '5s'");
+      await client.query(`DROP TABLE ${qualified(schema, table)}`);
+    } catch (err) {
+      throw serviceDbError(err, service.name, `drop the archive table ${schema}.${table}`);
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+  },
 };

@@ -98,7 +98,8 @@ export type MigrateCommand =
   | { kind: 'timeline'; service?: string }
   | { kind: 'refresh-approvers'; service?: string }
   | { kind: 'update'; text: string; service?: string }
-  | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string };
+  | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string }
+  | { kind: 'archive'; action: 'list' | 'drop'; table?: string; force?: boolean; service?: string };
 
 /**
  * Splits slash-command text into words, shell-style (`--reason "fixed by hand"` is one
@@ -236,6 +237,31 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       result = { kind, service: opts.service };
     });
   }
+  serviceOpt(
+    program
+      .command('archive')
+      .argument('<action>', 'list or drop')
+      .argument('[table]', 'the archive table to drop')
+      .option('--force', 'drop before archive.keep_days'),
+  ).action((action: string, table: string | undefined, opts: { service?: string; force?: boolean }) => {
+    const parsed = z
+      .discriminatedUnion(
+        'action',
+        [
+          z.object({ action: z.literal('list'), table: z.undefined({ error: 'archive list takes no table' }) }),
+          z.object({
+            action: z.literal('drop'),
+            table: z
+              .string({ error: 'archive drop needs the archive table, as `/migrate archive list` names it' })
+              .regex(/^[a-z0-9_]{1,63}$/, 'an archive table name is lowercase letters, digits and _'),
+          }),
+        ],
+        { error: 'archive takes `list` or `drop <table>`' },
+      )
+      .safeParse({ action, table });
+    if (!parsed.success) throw invalid(parsed.error.issues[0]!.message);
+    result = { kind: 'archive', ...parsed.data, ...(opts.force ? { force: true } : {}), service: opts.service };
+  });
   serviceOpt(program.command('restore').argument('[snapshot-id]').option('--to <time>', 'ISO-8601 UTC time')).action(
     (snapshotId: string | undefined, opts: { service?: string; to?: string }) => {
       result = {

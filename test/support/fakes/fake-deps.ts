@@ -60,6 +60,8 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
       resolve: async () => ({ resolved: [], privilegeProblem: null }),
       stats: async () => [],
       usage: async () => ({ objects: [], dependents: [], statsSince: null, statementsUnavailable: null }),
+      list: async () => [],
+      drop: async () => undefined,
     },
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],

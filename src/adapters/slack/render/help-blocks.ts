@@ -24,6 +24,7 @@ export function helpMessage(services: Iterable<Pick<ServiceConfig, 'name' | 'acc
     '*`/migrate close [--service NAME] [--reason "…"] [--force]`* — end the open incident: cancels it before the rollback starts, stops a running rollback after its current step, closes a failed one once handled by hand (requester or approver). `--force` cancels a running down migration now (approvers; for a step that hangs).',
     '*`/migrate retry [--service NAME]`* — after a failure: re-read the tracking table, re-plan what is still applied, take a new snapshot and ask for approvals again.',
     '*`/migrate refresh-approvers [--service NAME]`* — approvers of the open incident only: read the approvers (and user-group members) again, e.g. after a rota change; they are otherwise read once, when the incident opens.',
+    '*`/migrate archive list [--service NAME]`* — the archive tables (what downs destroyed, copied first): rows, size, incident, kept until. *`/migrate archive drop ‹table› [--force]`* — approvers drop one; `--force` before `archive.keep_days`.',
     '*`/migrate help`* — this list.',
   ];
   return {

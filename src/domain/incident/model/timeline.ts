@@ -20,6 +20,8 @@ export function eventWords(e: IncidentEventRecord): string {
       return `planned the archive before destroy: ${Array.isArray(d.copies) ? d.copies.length : 0} table(s)${Array.isArray(d.refused) && d.refused.length ? `, ${d.refused.length} not archived` : ''}`;
     case 'archive_created':
       return `archived ${String(d.object)} to \`${String(d.table)}\` before the down of \`${String(d.migration)}\`: ${String(d.rows)} row(s), ${String(d.bytes)} bytes`;
+    case 'archive_dropped':
+      return `dropped the archive table \`${String(d.table)}\` (${String(d.rows)} row(s))${d.forced ? ' before archive.keep_days' : ''}`;
     case 'schema_checked':
       return `checked the plan against the schemas in ${String(d.ms)} ms: ${d.error ? `could not run (${String(d.error)})` : `downs ${String(d.downs).replace(/_/g, ' ')}, live schema matches ${String(d.live)}${d.computed ? ', computed plan available' : ''}`}`;
     case 'scratch_created':

@@ -14,6 +14,20 @@ export interface ArchivedTable {
   bytes: number;
 }
 
+/** An archive table as `/migrate archive list` shows it (from the catalog and the bot's comment on it). */
+export interface ArchiveTableInfo {
+  /** The table name in the archive schema. */
+  table: string;
+  /** What it keeps (`column public.events.search_vector`), the incident id, the migration and when it was copied (ISO-8601), from its comment; null when the comment is not the bot's. */
+  object: string | null;
+  incidentId: string | null;
+  migration: string | null;
+  copiedAt: string | null;
+  /** Rows (pg_class.reltuples, or counted when never analysed) and bytes (pg_total_relation_size). */
+  rows: number;
+  bytes: number;
+}
+
 /**
  * The service database's catalogs about what the downs destroy (read-only): what each
  * target is (its schema, primary key and estimated size) and whether the role that runs the downs
@@ -39,4 +53,11 @@ export interface ArchiveCatalog {
    * @throws AppError `service_db_unreachable` (retryable)
    */
   usage(service: ServiceConfig, targets: readonly UsageTarget[]): Promise<PlanUsage>;
+  /** The tables of the archive schema, oldest copy first (none when the schema does not exist). */
+  list(service: ServiceConfig, schema: string): Promise<ArchiveTableInfo[]>;
+  /**
+   * `DROP TABLE` of one archive table (as the role of `database_url`).
+   * @throws AppError `service_db_unreachable`, or the pg error (a missing privilege) mapped by the service-db rules
+   */
+  drop(service: ServiceConfig, schema: string, table: string): Promise<void>;
 }

@@ -24,6 +24,7 @@ import { helpMessage } from '../../../adapters/slack/render/help-blocks.js';
 import { statusMessage, statusOverview } from '../../../adapters/slack/render/status-blocks.js';
 import { triageMessage } from '../../../adapters/slack/render/triage-blocks.js';
 import { parseMigrateCommand, type MigrateCommand } from '../parse-command.js';
+import { runArchiveCommand } from './archive-commands.js';
 import { isProcessCommand, runProcessCommand } from './process-commands.js';
 
 /** What a `/migrate` handler needs from the slash-command payload. */
@@ -102,6 +103,10 @@ async function runMigrateCommand(
 ): Promise<void> {
   if (isProcessCommand(cmd)) {
     await reply({ text: await runProcessCommand(deps, cmd, input.userId) });
+    return;
+  }
+  if (cmd.kind === 'archive') {
+    await reply({ text: await runArchiveCommand(deps, cmd, input.userId) });
     return;
   }
   switch (cmd.kind) {
