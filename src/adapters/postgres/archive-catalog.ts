@@ -10,8 +10,17 @@ import { connectClient } from './connect.js';
 const qualified = (schema: string | null, name: string) =>
   schema ? `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}` : pg.escapeIdentifier(name);
 
-/** Reads on the service database as the role that runs the downs, in a read-only transaction with a 5 s statement_timeout. */
-async function readOnly<T>(service: ServiceConfig, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/**
+ * One session on the service database as the role that runs the downs: `setup` first (a read-only
+ * transaction with a 5 s statement_timeout for reads), then `fn`, then `teardown`; errors mapped
+ * by the service-db rules.
+ */
+async function onService<T>(
+  service: ServiceConfig,
+  what: string,
+  sql: { setup: string; teardown?: string },
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   let client: pg.Client | null = null;
   try {
     client = await connectClient({
@@ -19,9 +28,9 @@ async function readOnly<T>(service: ServiceConfig, what: string, fn: (c: pg.Clie
       application_name: 'migrate-bot-archive',
       connectionTimeoutMillis: 5000,
     });
-    await client.query("BEGIN READ ONLY; SET LOCAL statement_timeout = '5s'");
+    await client.query(sql.setup);
     const result = await fn(client);
-    await client.query('COMMIT');
+    if (sql.teardown) await client.query(sql.teardown);
     return result;
   } catch (err) {
     throw serviceDbError(err, service.name, what);
@@ -29,6 +38,10 @@ async function readOnly<T>(service: ServiceConfig, what: string, fn: (c: pg.Clie
     await client?.end().catch(() => undefined);
   }
 }
+
+/** Reads in a read-only transaction with a 5 s statement_timeout (see {@link onService}). */
+const readOnly = <T>(service: ServiceConfig, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> =>
+  onService(service, what, { setup: "BEGIN READ ONLY; SET LOCAL statement_timeout = '5s'", teardown: 'COMMIT' }, fn);
 
 /** The size of a column's copy: pg_stats widths × rows with a value when the table was analysed, else counted. */
 async function columnEstimate(
@@ -282,20 +295,11 @@ export const postgresArchiveCatalog: ArchiveCatalog = {
   usage: (service, targets) =>
     readOnly(service, 'look for who still uses what the downs drop', (c) => usageOf(c, targets)),
   list: (service, schema) => readOnly(service, 'list the archive tables', (c) => listArchives(c, schema)),
-  drop: async (service, schema, table) => {
-    let client: pg.Client | null = null;
-    try {
-      client = await connectClient({
-        connectionString: service.database_url,
-        application_name: 'migrate-bot-archive',
-        connectionTimeoutMillis: 5000,
-      });
-      await client.query("SET statement_timeout = '30s'; SET lock_timeout = '5s'");
-      await client.query(`DROP TABLE ${qualified(schema, table)}`);
-    } catch (err) {
-      throw serviceDbError(err, service.name, `drop the archive table ${schema}.${table}`);
-    } finally {
-      await client?.end().catch(() => undefined);
-    }
-  },
+  drop: (service, schema, table) =>
+    onService(
+      service,
+      `drop the archive table ${schema}.${table}`,
+      { setup: "SET statement_timeout = '30s'; SET lock_timeout = '5s'" },
+      async (c) => void (await c.query(`DROP TABLE ${qualified(schema, table)}`)),
+    ),
 };
