@@ -1,3 +1,4 @@
+import { EnvVarName } from './env-var-name.js';
 import { z } from 'zod';
 
 /**
@@ -6,8 +7,6 @@ import { z } from 'zod';
  * (a service's own section replaces the default one whole); `severities` is file-wide.
  * See docs/incident-process.md.
  */
-
-const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like PD_ROUTING_KEY');
 
 const HttpsUrl = z
   .string()

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ArchiveConfigSchema } from './archive-config.js';
+import { EnvVarName } from './env-var-name.js';
+import { RehearsalConfigSchema, VerifyConfigSchema } from './verify-config.js';
 import { MigrationsConfigSchema, type MigrationsConfig } from '../adapters/migrations/migration-tool-registry.js';
 import { AppError } from '../shared/errors.js';
 import { DurationSchema } from './duration.js';
@@ -19,10 +21,6 @@ import {
 import { registerSecret } from '../shared/redact.js';
 
 export { SnapshotConfigSchema } from './snapshot-config.js';
-
-const EnvVarName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like TICKET_DATABASE_URL');
 
 /** Slack user IDs (`U…` or `W…` for Enterprise Grid). */
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID like U0SRE001');
@@ -181,48 +179,9 @@ export const ServiceSchema = z
     /** Archive what a down destroys before it runs (`off`, or the schema and limits). */
     archive: ArchiveConfigSchema,
     /** Checks after every rollback and on `/migrate verify` (runbook 003 "Post-rollback verification", runbook 001 postflight). */
-    verify: z
-      .object({
-        /** Read-only queries with what they must return: `expect_rows` (a row count) and/or `expect` (the first value, a boolean). */
-        smoke_queries: z
-          .array(
-            z
-              .object({
-                name: z
-                  .string()
-                  .regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'a smoke query name is lowercase letters, digits, _ and -'),
-                sql: z.string().trim().min(1),
-                expect_rows: z.number().int().nonnegative().optional(),
-                expect: z.boolean().optional(),
-              })
-              .strict()
-              .refine((q) => q.expect_rows !== undefined || q.expect !== undefined, {
-                message: 'needs expect_rows or expect',
-              }),
-          )
-          .max(50)
-          .default([]),
-        /** Service endpoints that must answer HTTP 2xx within `health_timeout`. */
-        health_urls: z
-          .array(z.url({ protocol: /^https?$/ }))
-          .max(20)
-          .default([]),
-        health_timeout: DurationSchema.prefault('5s'),
-        /** Env var with a connection string to a server where the bot may CREATE DATABASE for the schema fingerprint (default: the service's server). */
-        scratch_database_url_env: EnvVarName.optional(),
-      })
-      .strict()
-      .prefault({}),
+    verify: VerifyConfigSchema,
     /** Rehearsals (runbook 003 scenario 3: "reproduce on a restored test copy"). */
-    rehearsal: z
-      .object({
-        /** Env var with a connection string to a scratch server for pg_dump rehearsals (default: the service's own server, a new database). */
-        database_url_env: EnvVarName.optional(),
-        /** RDS/Aurora rehearsals restore a new instance (time and money): off unless set. */
-        allow_cloud_restore: z.boolean().default(false),
-      })
-      .strict()
-      .prefault({}),
+    rehearsal: RehearsalConfigSchema,
   })
   .strict();
 

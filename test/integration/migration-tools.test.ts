@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { golangMigrateLockKey } from '../../src/adapters/migrations/sql-migration-tool.js';
+import { golangMigrateLockKey } from '../../src/adapters/migrations/sql-tracking.js';
 import { createMigrationTool } from '../../src/adapters/migrations/migration-tool-registry.js';
 import { runTriage } from '../../src/adapters/postgres/triage-runner.js';
 import { DurationSchema } from '../../src/config/duration.js';

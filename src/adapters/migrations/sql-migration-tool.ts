@@ -1,28 +1,27 @@
 import { code, strong, words } from '../../shared/words.js';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Duration } from '../../config/duration.js';
 import type { TrackingDescription, StepControl } from '../../domain/rollback/migration-tool.js';
 import type { AppliedMigration, ComputedRevert, PlanStep } from '../../domain/rollback/plan.js';
 import { AppError } from '../../shared/errors.js';
-import {
-  defineMigrationTool,
-  fileChecksum,
-  Identifier,
-  nameCaseSql,
-  newestFirstSql,
-  type MigrationsBase,
-} from './plugin.js';
+import { defineMigrationTool, fileChecksum, Identifier, type MigrationsBase } from './plugin.js';
 import { advisoryToolLock, PostgresMigrationTool } from './postgres-migration-tool.js';
 import { assertTracked, runSqlDown } from './postgres-rollback.js';
 import { readServiceDb, serviceDbError, tableColumns, trackingLayoutError, type ServiceDb } from './service-db.js';
 import { parseSqlFile } from './sql-statements.js';
-import { advisoryLockProbe, dirtyVersionsProbe } from './tracking-probes.js';
+import {
+  databaseOf,
+  readMigrationFiles,
+  type SqlMigrationFile,
+  type SqlTrackingLayout,
+  golangMigrateLockKey,
+  sqlTracking,
+  sqlTrackingLayout,
+} from './sql-tracking.js';
 
 /** `migrations:` for plain SQL files (runbook 001's harness; golang-migrate's file and table protocol). */
 const SqlOptions = z
@@ -37,89 +36,9 @@ const SqlOptions = z
 
 type SqlOptions = z.infer<typeof SqlOptions> & MigrationsBase;
 
-/** `007_add_security_tables.up.sql` → version 7, name `007_add_security_tables` (golang-migrate's `{version}_{title}.{up|down}.{ext}`). */
-const FILE = /^(\d+)_(.+)\.(up|down)\.sql$/;
-
-/** One migration on disk: its version, name and the up/down files found. */
-interface SqlMigrationFile {
-  version: bigint;
-  name: string;
-  up?: string;
-  down?: string;
-}
-
-function readMigrationFiles(entries: string[]): Map<bigint, SqlMigrationFile> {
-  const byVersion = new Map<bigint, SqlMigrationFile>();
-  for (const f of entries) {
-    const m = FILE.exec(f);
-    if (!m) continue;
-    const version = BigInt(m[1]!);
-    const entry = byVersion.get(version) ?? { version, name: `${m[1]}_${m[2]}` };
-    entry[m[3] as 'up' | 'down'] = f;
-    byVersion.set(version, entry);
-  }
-  return byVersion;
-}
-
-/**
- * The two tracking layouts found in the wild, told apart by the table's columns:
- * - `single`: golang-migrate's one row `(version bigint, dirty boolean)` holding the current version;
- * - `per_version`: one row per applied version `(version, dirty, applied_at[, checksum])`, as runbook 001's harness writes.
- */
-export type SqlTrackingLayout = { kind: 'single' } | { kind: 'per_version'; checksum: boolean };
-
 const EXPECTED = '`version`, `dirty` (golang-migrate) or `version`, `dirty`, `applied_at`[, `checksum`] (runbook 001)';
 
-/** Detects the layout from the columns, or null when neither fits. Pure. */
-export function sqlTrackingLayout(columns: string[]): SqlTrackingLayout | null {
-  if (!columns.includes('version') || !columns.includes('dirty')) return null;
-  if (columns.includes('applied_at')) return { kind: 'per_version', checksum: columns.includes('checksum') };
-  return { kind: 'single' };
-}
-
-/**
- * golang-migrate's advisory-lock key for a tracking table (golang-migrate `database.GenerateAdvisoryLockId`:
- * CRC-32 (IEEE) of `schema \0 table \0 database`, times the salt 1486364155, as uint32), so a
- * concurrent `migrate up` waits on the same lock the bot holds.
- */
-export function golangMigrateLockKey(database: string, schema: string, table: string): bigint {
-  const sum = crc32(Buffer.from([schema, table, database].join('\0'), 'utf8'));
-  return BigInt(Math.imul(sum, 1486364155) >>> 0);
-}
-
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** What triage shows for a plain-SQL service: history newest first (runbook 001 "Useful Queries"), dirty versions, golang-migrate's lock. */
-export function sqlTracking(
-  o: Pick<SqlOptions, 'schema' | 'table' | 'directory'>,
-  database?: string,
-): TrackingDescription {
-  let names = new Map<string, string>();
-  try {
-    names = new Map([...readMigrationFiles(readdirSync(o.directory)).values()].map((f) => [String(f.version), f.name]));
-  } catch {
-    // An unreadable directory fails at start-up; triage then shows versions without names.
-  }
-  return {
-    tool: 'sql',
-    table: { schema: o.schema, name: o.table },
-    // Runbook 001 "Useful Queries": SELECT version, applied_at, dirty FROM schema_migrations ORDER BY version DESC;
-    // version as a number: runbook 001 stores it as text ('003'), golang-migrate as bigint.
-    historySql: (quoted, limit) =>
-      newestFirstSql(
-        quoted,
-        limit,
-        'version::text::numeric',
-        `${nameCaseSql('version::text::numeric', names)} AS name, *`,
-      ),
-    probes: [
-      dirtyVersionsProbe({ schema: o.schema, name: o.table }),
-      ...(database
-        ? [advisoryLockProbe(golangMigrateLockKey(database, o.schema, o.table), "golang-migrate's advisory lock")]
-        : []),
-    ],
-  };
-}
 
 /**
  * MigrationTool for plain SQL migration files `NNN_name.up.sql` / `NNN_name.down.sql`
@@ -394,15 +313,6 @@ export class SqlMigrationTool extends PostgresMigrationTool {
     await this.session.work((client) =>
       client.query(`UPDATE ${this.quoted()} SET dirty = false WHERE version::text::numeric = $1::numeric`, [version]),
     );
-  }
-}
-
-/** The database name of a connection string, for golang-migrate's lock key; undefined when it cannot be read. */
-function databaseOf(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || undefined;
-  } catch {
-    return undefined;
   }
 }
 
