@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { loadServices } from '../config/services.js';
-import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
+import { createMigrationTool, scratchToolFor } from '../adapters/migrations/migration-tool-registry.js';
 import { PostgresDownCheckStore } from '../adapters/postgres/down-check-store.js';
 import { migrationDirectories } from '../adapters/postgres/expected-schema.js';
 import { migrateStateDb } from '../adapters/postgres/state-schema.js';
@@ -69,8 +69,7 @@ export const startCheck: StartCheck = async ({ env, scratchUrl, record }) => {
       const service = resolveService(services, name);
       return checkDowns(service, {
         ...options,
-        toolFor: (svc, url) =>
-          createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
+        toolFor: scratchToolFor(logger),
         scratchServerUrl: scratchUrl ?? (service.verify.scratch_database_url || service.database_url),
         lockTimeout: service.lock_timeout,
         now: () => new Date(),

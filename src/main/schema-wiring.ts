@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type pg from 'pg';
-import { createMigrationTool } from '../adapters/migrations/migration-tool-registry.js';
+import { createMigrationTool, scratchToolFor } from '../adapters/migrations/migration-tool-registry.js';
+import { revertedMigrations } from '../domain/rollback/plan.js';
 import { PostgresDownCheckStore } from '../adapters/postgres/down-check-store.js';
 import { expectedSchema, PostgresExpectedSchemaStore } from '../adapters/postgres/expected-schema.js';
 import { runVerification } from '../adapters/postgres/verification-runner.js';
@@ -29,8 +30,7 @@ export function schemaParts(
   logger: Logger,
 ): Pick<IncidentDeps, 'verify' | 'expectSchema' | 'checkPlanSchema'> {
   const scratch = {
-    toolFor: (svc: ServiceConfig, url: string) =>
-      createMigrationTool({ ...svc, database_url: url }, logger.child({ service: svc.name, scratch: true })),
+    toolFor: scratchToolFor(logger),
     now: () => clock.now(),
     store: new PostgresExpectedSchemaStore(pool),
     logger,
@@ -50,9 +50,7 @@ export function schemaParts(
     expectSchema: (service, plan) =>
       withTool(service, async (tool) => {
         if (!tool.migrateUp) return null;
-        const reverted = new Set(
-          plan.flatMap((s) => (s.computed ? s.computed.reverts.map((r) => r.name) : [s.migration])),
-        );
+        const reverted = new Set(revertedMigrations(plan));
         const through = (await tool.listApplied()).filter((m) => !reverted.has(m.name));
         const built = await expectedSchema(service, tool, through, scratch);
         return { objects: built.lines.length, builtMs: built.builtMs, cached: built.cached };

@@ -71,3 +71,20 @@ export function createMigrationTool(
     ...timeouts,
   });
 }
+
+/**
+ * Tools for scratch databases: `(service, url)` gives the service's MigrationTool pointed at `url`
+ * (the fingerprint's reference, the schema check, `migrate-bot check`), logging as a scratch tool.
+ */
+export function scratchToolFor(
+  logger: Logger,
+): (
+  service: { name: string; database_url: string; migrations: MigrationsConfig },
+  databaseUrl: string,
+) => MigrationTool {
+  return (service, databaseUrl) =>
+    createMigrationTool(
+      { ...service, database_url: databaseUrl },
+      logger.child({ service: service.name, scratch: true }),
+    );
+}

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../../config/services.js';
 import type { MigrationTool } from '../../domain/rollback/migration-tool.js';
-import type { AppliedMigration, PlanStep } from '../../domain/rollback/plan.js';
+import { type AppliedMigration, type PlanStep, revertedMigrations } from '../../domain/rollback/plan.js';
 import { computedStepName, type PlanSchemaCheck, unrunSchemaCheck } from '../../domain/rollback/plan-schema-check.js';
 import { type DownCheckRecords, stepTestedness } from '../../domain/rollback/down-check-record.js';
 import { isSameSchema, schemaDifference } from '../../domain/rollback/schema-difference.js';
@@ -51,7 +51,7 @@ export async function checkPlanSchema(
   if (!liveTool.migrateUp) return null;
   const t0 = performance.now();
   const applied = await liveTool.listApplied();
-  const reverted = new Set(plan.flatMap((s) => (s.computed ? s.computed.reverts.map((r) => r.name) : [s.migration])));
+  const reverted = new Set(revertedMigrations(plan));
   const keep = applied.filter((m) => !reverted.has(m.name));
   const reverts = applied.filter((m) => reverted.has(m.name)).sort((a, b) => b.order - a.order);
   const tested = deps.records
@@ -122,21 +122,11 @@ async function checkOnScratch(
   }
   if (full && !o.plan.some((s) => s.irreversible || s.computed)) downs = await roundTrip(o, target, exclude);
   const computed = await computing.proved;
+  const fromApplied = full ? schemaDifference(full, live) : null;
+  const fromTarget = schemaDifference(target, live);
   const matches =
-    full && isSameSchema(schemaDifference(full, live))
-      ? 'applied'
-      : isSameSchema(schemaDifference(target, live))
-        ? 'target'
-        : 'neither';
-  return {
-    downs,
-    live: {
-      matches,
-      fromApplied: full ? schemaDifference(full, live) : null,
-      fromTarget: schemaDifference(target, live),
-    },
-    computed,
-  };
+    fromApplied && isSameSchema(fromApplied) ? 'applied' : isSameSchema(fromTarget) ? 'target' : 'neither';
+  return { downs, live: { matches, fromApplied, fromTarget }, computed };
 }
 
 /** The files' downs of the plan, run on the full build the way the bot runs them, compared with the target. */
