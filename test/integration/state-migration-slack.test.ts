@@ -69,6 +69,7 @@ describe('state migration 0008 (incident_slack)', () => {
       '0009_incident_approvers',
       '0010_incident_process',
       '0011_down_checks',
+      '0012_unarchive_incidents',
     ]);
 
     const columns = await query<{ column_name: string }>(

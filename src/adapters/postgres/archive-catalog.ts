@@ -1,47 +1,10 @@
 import pg from 'pg';
-import type { ServiceConfig } from '../../config/services.js';
 import type { ArchiveCatalog, ArchivedTable, ArchiveTableInfo } from '../../domain/incident/ports/archive-catalog.js';
 import { type ObjectUsage, type PlanUsage, targetsUsedBy, type UsageTarget } from '../../domain/rollback/usage.js';
-import type { ArchiveTarget, ResolvedTarget } from '../../domain/rollback/archive.js';
+import { parseArchiveComment, type ArchiveTarget, type ResolvedTarget } from '../../domain/rollback/archive.js';
 import type { ArchiveCopy } from '../../domain/rollback/plan.js';
-import { serviceDbError } from '../migrations/service-db.js';
-import { connectClient } from './connect.js';
-
-const qualified = (schema: string | null, name: string) =>
-  schema ? `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}` : pg.escapeIdentifier(name);
-
-/**
- * One session on the service database as the role that runs the downs: `setup` first (a read-only
- * transaction with a 5 s statement_timeout for reads), then `fn`, then `teardown`; errors mapped
- * by the service-db rules.
- */
-async function onService<T>(
-  service: ServiceConfig,
-  what: string,
-  sql: { setup: string; teardown?: string },
-  fn: (c: pg.Client) => Promise<T>,
-): Promise<T> {
-  let client: pg.Client | null = null;
-  try {
-    client = await connectClient({
-      connectionString: service.database_url,
-      application_name: 'migrate-bot-archive',
-      connectionTimeoutMillis: 5000,
-    });
-    await client.query(sql.setup);
-    const result = await fn(client);
-    if (sql.teardown) await client.query(sql.teardown);
-    return result;
-  } catch (err) {
-    throw serviceDbError(err, service.name, what);
-  } finally {
-    await client?.end().catch(() => undefined);
-  }
-}
-
-/** Reads in a read-only transaction with a 5 s statement_timeout (see {@link onService}). */
-const readOnly = <T>(service: ServiceConfig, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> =>
-  onService(service, what, { setup: "BEGIN READ ONLY; SET LOCAL statement_timeout = '5s'", teardown: 'COMMIT' }, fn);
+import { onService, qualified, readOnly } from './service-session.js';
+import { compareWriteBack, inspectUnarchive, writeBack } from './unarchive-store.js';
 
 /** The size of a column's copy: pg_stats widths × rows with a value when the table was analysed, else counted. */
 async function columnEstimate(
@@ -231,10 +194,6 @@ async function usageOf(c: pg.Client, targets: readonly UsageTarget[]): Promise<P
   };
 }
 
-/** The bot's comment on an archive table (see `archive.ts` copySql), parsed. */
-const COMMENT =
-  /^migrate-bot archive of (.+?): incident ([0-9a-f-]{36}), migration (\S+), before: .*; copied at (.+)$/s;
-
 async function listArchives(c: pg.Client, schema: string): Promise<ArchiveTableInfo[]> {
   const { rows } = await c.query<{ relname: string; comment: string | null; reltuples: number; bytes: string }>(
     `SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment, c.reltuples::float8 AS reltuples,
@@ -245,20 +204,19 @@ async function listArchives(c: pg.Client, schema: string): Promise<ArchiveTableI
   );
   const out: ArchiveTableInfo[] = [];
   for (const r of rows) {
-    const m = COMMENT.exec(r.comment ?? '');
+    const about = parseArchiveComment(r.comment);
     const count =
       r.reltuples >= 0
         ? Math.round(r.reltuples)
         : Number(
             (await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, r.relname)}`)).rows[0]!.n,
           );
-    const copied = m ? new Date(m[4]!.trim()) : null;
     out.push({
       table: r.relname,
-      object: m?.[1] ?? null,
-      incidentId: m?.[2] ?? null,
-      migration: m?.[3] ?? null,
-      copiedAt: copied && !Number.isNaN(copied.getTime()) ? copied.toISOString() : null,
+      object: about?.object ?? null,
+      incidentId: about?.incidentId ?? null,
+      migration: about?.migration ?? null,
+      copiedAt: about?.copiedAt ?? null,
       rows: count,
       bytes: Number(r.bytes),
     });
@@ -302,4 +260,7 @@ export const postgresArchiveCatalog: ArchiveCatalog = {
       { setup: "SET statement_timeout = '30s'; SET lock_timeout = '5s'" },
       async (c) => void (await c.query(`DROP TABLE ${qualified(schema, table)}`)),
     ),
+  inspectUnarchive,
+  writeBack,
+  compareWriteBack,
 };

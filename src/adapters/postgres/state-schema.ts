@@ -291,6 +291,21 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
       await knex.raw('DROP TABLE down_checks; ALTER TABLE incidents DROP COLUMN schema_check;');
     },
   },
+  // `/migrate unarchive`: a third kind of incident, which writes archived data back (its plan steps carry how).
+  '0012_unarchive_incidents': {
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents DROP CONSTRAINT incidents_kind_check,
+          ADD CONSTRAINT incidents_kind_check CHECK (kind IN ('rollback', 'restore', 'unarchive'));
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        ALTER TABLE incidents DROP CONSTRAINT incidents_kind_check,
+          ADD CONSTRAINT incidents_kind_check CHECK (kind IN ('rollback', 'restore'));
+      `);
+    },
+  },
 };
 
 /** The state schema's own tracking table (knex's layout). */

@@ -133,6 +133,32 @@ function copySql(
   ];
 }
 
+/** What the bot's comment on an archive table says (see {@link copySql}). */
+export interface ArchiveComment {
+  /** `column public.events.search_vector` or `table public.ticket_scans`. */
+  object: string;
+  incidentId: string;
+  migration: string;
+  /** When the copy was made, ISO-8601; null when the time in the comment does not parse. */
+  copiedAt: string | null;
+}
+
+const COMMENT =
+  /^migrate-bot archive of (.+?): incident ([0-9a-f-]{36}), migration (\S+), before: .*; copied at (.+)$/s;
+
+/** Parses the bot's comment on an archive table; null for a comment that is not the bot's (or none). */
+export function parseArchiveComment(text: string | null): ArchiveComment | null {
+  const m = COMMENT.exec(text ?? '');
+  if (!m) return null;
+  const copied = new Date(m[4]!.trim());
+  return {
+    object: m[1]!,
+    incidentId: m[2]!,
+    migration: m[3]!,
+    copiedAt: Number.isNaN(copied.getTime()) ? null : copied.toISOString(),
+  };
+}
+
 /**
  * The archive of a plan from its targets and what the catalogs said of them: a copy per target
  * that exists, unless it cannot be archived — a column of a table without a primary key (its

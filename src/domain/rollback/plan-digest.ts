@@ -28,7 +28,7 @@ export function trackingHead(applied: readonly AppliedMigration[]): TrackingHead
 
 /**
  * sha256 (hex) over the ordered steps — name, tracking order, captured SQL, file checksum,
- * transaction setting, irreversibility, what a computed step reverts — the tracking-table head and the snapshot id, as
+ * transaction setting, irreversibility, what a computed step reverts, the archive copies, how an unarchive step meets conflicts — the tracking-table head and the snapshot id, as
  * canonical JSON. Equal plans give equal digests on any machine.
  */
 export function planDigest(plan: readonly PlanStep[], head: TrackingHead | null, snapshotId: string): string {
@@ -42,6 +42,7 @@ export function planDigest(plan: readonly PlanStep[], head: TrackingHead | null,
       s.irreversible ?? null,
       ...(s.computed ? [s.computed] : []),
       ...(s.archive ? [s.archive.map((a) => [a.schema, a.table, a.sql])] : []),
+      ...(s.unarchive ? [[s.unarchive.onConflict, s.unarchive.key, s.unarchive.columns]] : []),
     ]),
     head: head ? [head.name, head.order] : null,
     snapshot: snapshotId,

@@ -49,6 +49,30 @@ export interface ArchiveCopy {
   estimatedRows: number;
 }
 
+/**
+ * What to do with archived rows whose key now exists with other values: `refuse` (the default:
+ * the plan is not made, the count is shown), `skip` (keep the values there now), `overwrite`
+ * (write the archived values over them; a destructive plan, with its approvals).
+ */
+export type OnConflict = 'refuse' | 'skip' | 'overwrite';
+
+/** One archive table going back: the plan step's `unarchive`, covered by the digest. */
+export interface UnarchiveStep {
+  archive: { schema: string; table: string };
+  kind: 'table' | 'column';
+  target: { schema: string; table: string; column?: string };
+  /** The columns written (a table: every archive column; a column: the key and the column). */
+  columns: string[];
+  key: string[];
+  onConflict: OnConflict;
+  /** Rows in the archive when the plan was made. */
+  rows: number;
+  /** Conflicts counted when the plan was made. */
+  conflicts: number;
+  /** The key column that owns a sequence, moved past the largest key after the write; else null. */
+  serialKey: string | null;
+}
+
 /** One down migration of a plan. */
 export interface PlanStep {
   /** The migration as the tool names it ({@link AppliedMigration.name}). */
@@ -86,6 +110,8 @@ export interface PlanStep {
   computed?: ComputedRevert;
   /** Copies of what this step's down destroys, made before it (archive before destroy). Part of the plan digest. */
   archive?: ArchiveCopy[];
+  /** Set on the steps of an unarchive incident: the archive table this step writes back, and how. Part of the plan digest. */
+  unarchive?: UnarchiveStep;
 }
 
 /** Strips a migration file extension: `007_add_security_tables.ts` → `007_add_security_tables`; `007_x.up.sql` → `007_x`. */

@@ -99,7 +99,8 @@ export type MigrateCommand =
   | { kind: 'refresh-approvers'; service?: string }
   | { kind: 'update'; text: string; service?: string }
   | { kind: 'restore'; snapshotId?: string; to?: Date; service?: string }
-  | { kind: 'archive'; action: 'list' | 'drop'; table?: string; force?: boolean; service?: string };
+  | { kind: 'archive'; action: 'list' | 'drop'; table?: string; force?: boolean; service?: string }
+  | { kind: 'unarchive'; incident: string; table?: string; onConflict?: 'skip' | 'overwrite'; service?: string };
 
 /**
  * Splits slash-command text into words, shell-style (`--reason "fixed by hand"` is one
@@ -261,6 +262,37 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       .safeParse({ action, table });
     if (!parsed.success) throw invalid(parsed.error.issues[0]!.message);
     result = { kind: 'archive', ...parsed.data, ...(opts.force ? { force: true } : {}), service: opts.service };
+  });
+  serviceOpt(
+    program
+      .command('unarchive')
+      .argument('<incident>', 'the incident that archived the data (short id)')
+      .option('--table <table>', 'one archive table of it')
+      .option('--on-conflict <mode>', 'skip or overwrite'),
+  ).action((incident: string, opts: { service?: string; table?: string; onConflict?: string }) => {
+    const parsed = z
+      .object({
+        incident: z
+          .string()
+          .regex(
+            /^([0-9a-fA-F]{8}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/,
+            'unarchive takes the incident that archived the data: its short id (8 hex digits) or its full id',
+          ),
+        table: z
+          .string()
+          .regex(/^[a-z0-9_]{1,63}$/, 'an archive table name is lowercase letters, digits and _')
+          .optional(),
+        onConflict: z.enum(['skip', 'overwrite'], { error: '--on-conflict takes skip or overwrite' }).optional(),
+      })
+      .safeParse({ incident, table: opts.table, onConflict: opts.onConflict });
+    if (!parsed.success) throw invalid(parsed.error.issues[0]!.message);
+    result = {
+      kind: 'unarchive',
+      incident: parsed.data.incident.toLowerCase(),
+      ...(parsed.data.table ? { table: parsed.data.table } : {}),
+      ...(parsed.data.onConflict ? { onConflict: parsed.data.onConflict } : {}),
+      service: opts.service,
+    };
   });
   serviceOpt(program.command('restore').argument('[snapshot-id]').option('--to <time>', 'ISO-8601 UTC time')).action(
     (snapshotId: string | undefined, opts: { service?: string; to?: string }) => {

@@ -62,6 +62,9 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
       usage: async () => ({ objects: [], dependents: [], statsSince: null, statementsUnavailable: null }),
       list: async () => [],
       drop: async () => undefined,
+      inspectUnarchive: unused('archive.inspectUnarchive'),
+      writeBack: unused('archive.writeBack'),
+      compareWriteBack: unused('archive.compareWriteBack'),
     },
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],

@@ -130,7 +130,9 @@ export function statusUpdateMessage(
   const what =
     incident.kind === 'restore'
       ? `restore of ${restoreSource(incident)}`
-      : `rollback of ${codeSpan(incident.migration)}`;
+      : incident.kind === 'unarchive'
+        ? codeSpan(incident.migration)
+        : `rollback of ${codeSpan(incident.migration)}`;
   const state =
     incident.kind === 'restore' && incident.state === 'rolling_back'
       ? ':arrows_counterclockwise: restoring'
@@ -140,7 +142,7 @@ export function statusUpdateMessage(
     `• Approvals: ${progress.approvals.length} of ${progress.required}${progress.approvals.length ? ` (${people(progress.approvals.map((a) => a.userId))})` : ''}`,
     incident.kind === 'restore'
       ? `• Restore into the new ${codeSpan(incident.restore?.target)}`
-      : `• Down migrations: ${done} of ${incident.plan.length} done${runningStep(incident, now)}`,
+      : `• ${incident.kind === 'unarchive' ? 'Archive tables written back' : 'Down migrations'}: ${done} of ${incident.plan.length} done${runningStep(incident, now)}`,
   ];
   // One line: the failure message itself is in the channel already (a status update never repeats it).
   if (incident.failure) lines.push(`• Issue: ${codeSpan(incident.failure.code)} — see the failure message above`);
@@ -158,7 +160,7 @@ export function statusUpdateMessage(
     eta: eta ?? '',
   });
   return {
-    text: `Status update: ${incident.service} ${incident.kind === 'restore' ? 'restore' : 'rollback'} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
+    text: `Status update: ${incident.service} ${incident.kind} is ${incident.kind === 'restore' && incident.state === 'rolling_back' ? 'restoring' : incident.state.replace(/_/g, ' ')}`,
     blocks: [
       section(body),
       context(
@@ -210,7 +212,7 @@ export function resolutionMessages(
 ): { headline: SlackMessage; details: SlackMessage } {
   const failed = verification.checks.filter((c) => c.status === 'failed');
   const passed = verification.checks.filter((c) => c.status === 'passed');
-  const text = renderTemplate(templates.resolution, {
+  const rendered = renderTemplate(templates.resolution, {
     passed: failed.length === 0,
     passed_count: passed.length,
     passed_checks: passed.map((c) => checkWords(c.name)).join(', '),
@@ -220,9 +222,16 @@ export function resolutionMessages(
     migration: incident.migration,
     service: incident.service,
   });
+  // The template speaks of a rollback; an unarchive's steps ran in one transaction (each has its time).
+  const unarchive = incident.kind === 'unarchive';
+  const text = unarchive ? rendered.replace(/^Rollback\b/, 'Unarchive') : rendered;
   const done = incident.steps.filter((s) => s.status === 'done');
-  const tookMs = done.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
-  const ran = `Rolled back ${done.length} migration${done.length === 1 ? '' : 's'} on *${incident.service}* in ${formatDuration(tookMs)}; the tracking table's newest entry is now ${verification.head ? codeSpan(verification.head) : '(none)'}.`;
+  const tookMs = unarchive
+    ? Math.max(0, ...done.map((s) => s.durationMs ?? 0))
+    : done.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
+  const ran = unarchive
+    ? `Wrote back ${done.length} archive table${done.length === 1 ? '' : 's'} on *${incident.service}* in ${formatDuration(tookMs)}: ${verification.checks[0]?.detail ?? ''}.`
+    : `Rolled back ${done.length} migration${done.length === 1 ? '' : 's'} on *${incident.service}* in ${formatDuration(tookMs)}; the tracking table's newest entry is now ${verification.head ? codeSpan(verification.head) : '(none)'}.`;
   const archived = incident.steps.flatMap((s) => s.archived ?? []);
   const kept = archived.length
     ? `\n:file_cabinet: Archived before the downs: ${archived
@@ -260,7 +269,7 @@ export function failureMessage(
 ): SlackMessage {
   if (incident.kind === 'restore' && service) return restoreFailureMessage(incident, service, failure);
   const done = steps.filter((s) => s.status === 'done').length;
-  const what = 'Rollback';
+  const what = incident.kind === 'unarchive' ? 'Unarchive' : 'Rollback';
   const retry = 'roll back what is still applied';
   return {
     text: `${what} failed: ${escapeMrkdwn(wordsPlain(failure.message))}`,

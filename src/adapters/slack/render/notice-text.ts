@@ -70,7 +70,7 @@ const NOTICE_TEXT: { [K in IncidentNotice['kind']]: Render<K> } = {
   approvals_complete: (n) =>
     `:white_check_mark: Approved by ${people(n.approvers, ' and ')}. ` +
     (n.queued
-      ? `${n.noun === 'restore' ? 'Restore' : 'Rollback'} queued${n.waitsForSnapshot ? '; it starts once the snapshot is available' : ''}.`
+      ? `${n.noun[0]!.toUpperCase()}${n.noun.slice(1)} queued${n.waitsForSnapshot ? '; it starts once the snapshot is available' : ''}.`
       : `The job queue is unreachable right now; the bot queues the ${n.noun} as soon as it answers (checked every minute).`) +
     (n.confirmedAs ? ` Each approver typed ${codeSpan(n.confirmedAs)} to confirm the destructive plan.` : '') +
     (n.recordedBy ? ` The last approval was ${recorded(n.approvers.at(-1) ?? '', n.recordedBy)}.` : ''),

@@ -9,6 +9,7 @@ import { codeSpan, people, wordsMrkdwn } from './words-mrkdwn.js';
 import { shortId, type Incident } from '../../../domain/incident/model/incident.js';
 import { clip, escapeMrkdwn } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
+import { unarchiveLead, unarchiveStepNote } from './unarchive-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 import { archiveBlocks, computedPlanButton, schemaCheckBlocks } from './schema-check-blocks.js';
 
@@ -77,11 +78,18 @@ function approveDialog(
   const typed = progress.destructive
     ? ` This plan destroys data or security: next you confirm by typing *${service.name}*.`
     : '';
-  const base = `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.${typed}`;
+  const base =
+    incident.kind === 'unarchive'
+      ? `${incident.plan.length} archive table(s) will be written back on *${service.name}* once the snapshot is available.${typed}`
+      : `${incident.plan.length} down migration(s) will run on *${service.name}* once the snapshot is available.${typed}`;
   const dirty = incident.plan.filter((s) => s.dirty).map((s) => `${codeSpan(s.migration)}`);
   const modified = incident.plan.filter((s) => s.modified).map((s) => `${codeSpan(s.migration)}`);
   if (!dirty.length && !modified.length)
-    return { title: progress.destructive ? 'Destructive plan' : 'Approve this rollback?', text: base, deny: 'Not yet' };
+    return {
+      title: progress.destructive ? 'Destructive plan' : `Approve this ${incident.kind}?`,
+      text: base,
+      deny: 'Not yet',
+    };
   const ack = [
     dirty.length
       ? `${dirty.join(', ')} ${dirty.length === 1 ? 'is' : 'are'} *partially applied* (dirty): its down may meet objects its up never created.`
@@ -106,7 +114,7 @@ export function planOutcome(incident: Pick<Incident, 'state' | 'kind' | 'attempt
   const restore = incident.kind === 'restore';
   switch (incident.state) {
     case 'rolling_back':
-      return `:arrow_forward: Approved — ${restore ? 'restoring' : 'rolling back'} now; progress in the summary's thread.`;
+      return `:arrow_forward: Approved — ${{ restore: 'restoring', rollback: 'rolling back', unarchive: 'writing the archive back' }[incident.kind]} now; progress in the summary's thread.`;
     case 'resolved':
       return `:white_check_mark: ${round} completed — see the ${restore ? 'restore' : 'resolution'} message below.`;
     case 'resolved_with_warnings':
@@ -162,7 +170,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
     const dirty = s.dirty
       ? `\n      :warning: *partially applied* (dirty): its down may meet objects the up never created (runbook 001 "Dirty Migration Recovery")`
       : '';
-    return `${i + 1}. ${codeSpan(s.migration)}${notes ? ` (${notes})` : ''}${dirty}${sql.length ? `\n${sql.map((q) => `      ${codeSpan(q)}`).join('\n')}` : ''}${more}`;
+    return `${i + 1}. ${codeSpan(s.migration)}${notes ? ` (${notes})` : ''}${dirty}${unarchiveStepNote(s)}${sql.length ? `\n${sql.map((q) => `      ${codeSpan(q)}`).join('\n')}` : ''}${more}`;
   });
   const approvedBy = progress.approvals.map((a) => a.userId);
   const r = incident.kind === 'restore' ? incident.restore : null;
@@ -179,7 +187,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
       ]
     : [
         header(
-          `${progress.superseded ? 'Superseded plan' : 'Rollback plan'}${incident.attempt > 1 ? ` (round ${incident.attempt})` : ''} — ${service.name}`,
+          `${progress.superseded ? 'Superseded plan' : incident.kind === 'unarchive' ? 'Unarchive plan' : 'Rollback plan'}${incident.attempt > 1 ? ` (round ${incident.attempt})` : ''} — ${service.name}`,
         ),
         ...(incident.breakGlass
           ? [
@@ -191,11 +199,13 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         ...riskBlocks(progress.risk),
         ...archiveBlocks(incident.plan),
         section(
-          incident.plan.some((s) => s.computed)
-            ? `Reverting ${codeSpan(incident.migration)} and what came after it with the *computed plan*:\n${steps.join('\n')}`
-            : `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
+          incident.kind === 'unarchive'
+            ? unarchiveLead(incident, steps)
+            : incident.plan.some((s) => s.computed)
+              ? `Reverting ${codeSpan(incident.migration)} and what came after it with the *computed plan*:\n${steps.join('\n')}`
+              : `Reverting *${incident.plan.length}* migration${incident.plan.length === 1 ? '' : 's'}, newest first, down to and including ${codeSpan(incident.migration)}:\n${steps.join('\n')}`,
         ),
-        ...schemaCheckBlocks(incident),
+        ...(incident.kind === 'rollback' ? schemaCheckBlocks(incident) : []),
         context(
           `lock_timeout ${service.lock_timeout.text} and step_timeout ${service.step_timeout.text} per step · snapshot before any change · needs ${progress.required} approvals${tier} from ${wordsMrkdwn(approverWords(service.approvals.approvers))}${asOf(incident)} · the requester cannot approve${service.access.requesters === 'anyone' ? ' · anyone in the workspace may open incidents on this service (`access.requesters: anyone`)' : ''}` +
             (incident.basis ? ` · plan \`${incident.basis.digest.slice(0, 12)}\`` : ''),
@@ -236,7 +246,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         ...(r
           ? restoreDialogs(incident, service).reject
           : {
-              title: 'Reject this rollback?',
+              title: `Reject this ${incident.kind}?`,
               text: 'The incident ends as cancelled. Nothing is changed in the database.',
               deny: 'Keep it',
             }),
@@ -268,7 +278,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
         context(
           r
             ? ':white_check_mark: Approved. The restore runs now.'
-            : ':white_check_mark: Approved. The rollback runs once the snapshot is available.',
+            : `:white_check_mark: Approved. The ${incident.kind} runs once the snapshot is available.`,
         ),
       );
     }
@@ -277,6 +287,8 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
   }
   const summary = r
     ? `Restore plan for ${service.name}: new ${restoreTargetNoun(service)} ${r.target}`
-    : `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s)`;
+    : incident.kind === 'unarchive'
+      ? `Unarchive plan for ${service.name}: ${incident.plan.length} archive table(s)`
+      : `Rollback plan for ${service.name}: ${incident.plan.length} down migration(s)`;
   return { text: `${summary}; ${approvedBy.length}/${progress.required} approvals`, blocks };
 }

@@ -31,7 +31,7 @@ const stateWords = (i: Incident): string =>
 
 /** The channel topic for a state (Slack: at most 250 characters). */
 export function topicFor(incident: Incident): string {
-  const what = incident.kind === 'restore' ? incident.migration : `rollback of ${incident.migration}`;
+  const what = incident.kind === 'rollback' ? `rollback of ${incident.migration}` : incident.migration;
   return clip(
     `${stateWords(incident).replace(/^:[a-z_]+: /, '')} · ${what} on ${incident.service} · incident ${shortId(incident.id)}${incident.severity ? ` · ${incident.severity}` : ''}`,
     250,
@@ -56,7 +56,7 @@ export function nextLine(s: IncidentSummary, service: ServiceConfig): string {
     case 'snapshotting':
     case 'awaiting_approval': {
       if (missing <= 0)
-        return `*Next:* the ${restore ? 'restore' : 'rollback'} starts ${snapshotReady || restore ? 'now' : 'once the snapshot is available'}.`;
+        return `*Next:* the ${i.kind} starts ${snapshotReady || restore ? 'now' : 'once the snapshot is available'}.`;
       const wait = `${missing} more approval${missing === 1 ? '' : 's'} from ${approvers} on the plan card`;
       return `*Next:* ${wait}${snapshotReady || restore ? '' : '; the snapshot is being taken'}. Nothing runs before ${restore ? 'the approvals are in' : 'both'}.`;
     }
@@ -67,7 +67,9 @@ export function nextLine(s: IncidentSummary, service: ServiceConfig): string {
       const step = n >= 0 ? i.steps[n] : undefined;
       return step
         ? `*Next:* step ${n + 1}/${i.plan.length} ${codeSpan(step.migration)} is running; verification follows the last step.`
-        : '*Next:* the down migrations run one by one; verification follows the last step.';
+        : i.kind === 'unarchive'
+          ? '*Next:* the archive is written back in one transaction; a row-by-row comparison follows.'
+          : '*Next:* the down migrations run one by one; verification follows the last step.';
     }
     case 'resolved':
       return restore

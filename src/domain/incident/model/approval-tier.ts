@@ -24,7 +24,8 @@ export interface ApprovalTier {
  *    security or cannot bring back what its up destroyed;
  *  - 1 under break glass;
  *  - none possible when a step's down cannot run (no down, `down = false`, it throws): restore instead.
- * Restores (to a new instance, never over the source) use `approvals.required`.
+ * Restores (to a new instance, never over the source) use `approvals.required`; so does an
+ * unarchive, unless it overwrites values there now (`--on-conflict overwrite`): then `approvals.destructive`.
  */
 export async function approvalTier(
   incident: Pick<Incident, 'kind' | 'plan' | 'risk' | 'breakGlass'>,
@@ -38,6 +39,16 @@ export async function approvalTier(
       unapprovable: null,
       risk: null,
     };
+  if (incident.kind === 'unarchive') {
+    const overwrites = incident.plan.some((s) => s.unarchive?.onConflict === 'overwrite');
+    return {
+      required: overwrites ? service.approvals.destructive : service.approvals.required,
+      destructive: overwrites,
+      breakGlass: false,
+      unapprovable: null,
+      risk: null,
+    };
+  }
   const risk = incident.risk ?? (await classifyPlan(incident.plan));
   const blocked = blockingIrreversible(risk);
   const destructive = isDestructive(risk);

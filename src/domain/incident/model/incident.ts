@@ -91,12 +91,18 @@ export interface IncidentConversation {
   name: string;
 }
 
+/** What an incident does: see {@link Incident.kind}. */
+export type IncidentKind = 'rollback' | 'restore' | 'unarchive';
+
 /** One incident, as stored in the bot's state database. */
 export interface Incident {
   /** UUID. */
   id: string;
-  /** `rollback` runs down migrations; `restore` restores a snapshot to a new instance. */
-  kind: 'rollback' | 'restore';
+  /**
+   * `rollback` runs down migrations; `restore` restores a snapshot to a new instance; `unarchive`
+   * writes archived data back (its plan steps carry `unarchive`).
+   */
+  kind: IncidentKind;
   /** Set for restore incidents. */
   restore: RestoreSpec | null;
   service: string;
@@ -201,9 +207,9 @@ export function offendingOf(incident: Pick<Incident, 'migration' | 'plan'>): { n
   return { name: incident.migration, sql: incident.plan.flatMap((s) => s.sql) };
 }
 
-/** What the incident does, in the words people use: `restore` or `rollback` (runbook 003). */
-export function actionNoun(incident: Pick<Incident, 'kind'>): 'restore' | 'rollback' {
-  return incident.kind === 'restore' ? 'restore' : 'rollback';
+/** What the incident does, in the words people use: `restore`, `rollback` (runbook 003) or `unarchive`. */
+export function actionNoun(incident: Pick<Incident, 'kind'>): IncidentKind {
+  return incident.kind;
 }
 
 /** Short, human form of an incident id for messages: first 8 hex digits. */

@@ -1,4 +1,4 @@
-import type { RecordedBy } from './incident.js';
+import type { IncidentKind, RecordedBy } from './incident.js';
 import type { WordsLike } from '../../../shared/words.js';
 import type { SnapshotRecord } from '../../snapshots/snapshot-provider.js';
 import type { RehearsalResult } from './rehearsal-policy.js';
@@ -60,7 +60,7 @@ export type IncidentNotice =
   | {
       kind: 'approvals_complete';
       approvers: string[];
-      noun: 'rollback' | 'restore';
+      noun: IncidentKind;
       queued: boolean;
       /** The snapshot is not available yet: the job starts once it is. */
       waitsForSnapshot: boolean;

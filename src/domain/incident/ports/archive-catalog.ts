@@ -1,6 +1,8 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import type { ArchiveTarget, ResolvedTarget } from '../../rollback/archive.js';
-import type { ArchiveCopy } from '../../rollback/plan.js';
+import type { ArchiveCopy, PlanStep } from '../../rollback/plan.js';
+import type { Duration } from '../../../config/duration.js';
+import type { ArchiveSource, UnarchiveComparison, UnarchiveStep, UnarchiveTarget } from '../../rollback/unarchive.js';
 import type { PlanUsage, UsageTarget } from '../../rollback/usage.js';
 
 /** An archive table as it is after its step ran: rows and bytes. */
@@ -60,4 +62,27 @@ export interface ArchiveCatalog {
    * @throws AppError `service_db_unreachable`, or the pg error (a missing privilege) mapped by the service-db rules
    */
   drop(service: ServiceConfig, schema: string, table: string): Promise<void>;
+  /**
+   * Each archive table of `schema` named in `tables`, described from the bot's comment on it, with
+   * the table it goes back to as it is now (columns, key, rows, conflicting rows). Read-only.
+   * @throws AppError `unarchive_refused` (a table the bot did not make), `service_db_unreachable`
+   */
+  inspectUnarchive(
+    service: ServiceConfig,
+    schema: string,
+    tables: readonly string[],
+  ): Promise<Array<{ source: ArchiveSource; target: UnarchiveTarget }>>;
+  /**
+   * Runs the unarchive steps' statements in one transaction with `lock_timeout` and
+   * `statement_timeout` = `stepTimeout`: every archive goes back, or none.
+   * @returns rows written per step
+   * @throws AppError mapped by the service-db rules; nothing written
+   */
+  writeBack(
+    service: ServiceConfig,
+    steps: readonly PlanStep[],
+    limits: { lockTimeout: Duration; stepTimeout: Duration },
+  ): Promise<number[]>;
+  /** Compares each archive with its table after the write: equal, differing and missing rows, and checksums. Read-only. */
+  compareWriteBack(service: ServiceConfig, steps: readonly UnarchiveStep[]): Promise<UnarchiveComparison[]>;
 }

@@ -4,7 +4,7 @@ import { announceStatus } from './announce.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
 import type { IncidentDeps } from '../ports/deps.js';
-import { actionNoun, APPROVABLE_STATES, type Approval, type Incident } from '../model/incident.js';
+import { actionNoun, APPROVABLE_STATES, type Approval, type Incident, type IncidentKind } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
 import { approvalProgress } from './approval-progress.js';
 
@@ -24,9 +24,9 @@ export type ApprovalOutcome =
       required: number;
       complete: boolean;
       queued: boolean;
-      noun: 'restore' | 'rollback';
+      noun: IncidentKind;
     }
-  | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: 'restore' | 'rollback' }
+  | { kind: 'duplicate'; approvals: Approval[]; required: number; noun: IncidentKind }
   /** A destructive plan: the approver must confirm in a modal by typing the service name; nothing recorded yet. */
   | { kind: 'confirm'; service: string; digest: string | null; summary: DestructiveFinding[]; required: number }
   | { kind: 'refused'; message: WordsLike };

@@ -1,3 +1,4 @@
+import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
 import { code, strong, type Words, words } from '../../../shared/words.js';
 import { isApprover } from '../ports/approvers.js';
@@ -15,6 +16,21 @@ export interface ArchiveListing extends ArchiveTableInfo {
 }
 
 /**
+ * The service's `archive:` settings.
+ * @throws AppError `archive_off` when the service has `archive: off`
+ */
+export function archiveSettingsOf(service: ServiceConfig): Exclude<ServiceConfig['archive'], 'off'> {
+  const settings = service.archive;
+  if (settings === 'off')
+    throw new AppError({
+      code: 'archive_off',
+      message: `${service.name}: archive off`,
+      userMessage: words`${strong(service.name)} has ${code('archive: off')}: nothing is archived before its downs.`,
+    });
+  return settings;
+}
+
+/**
  * `/migrate archive list`: the tables of the service's archive schema (what a down destroyed,
  * copied before it ran), with rows, size, the incident and migration, and when `archive.keep_days`
  * lets them go. For readers of the service. Read-only.
@@ -26,13 +42,7 @@ export async function listArchives(
   userId: string,
 ): Promise<{ service: string; schema: string; keepDays: number; tables: ArchiveListing[] }> {
   const service = await requireReader(deps, serviceName, userId, 'archive list');
-  const settings = service.archive;
-  if (settings === 'off')
-    throw new AppError({
-      code: 'archive_off',
-      message: `${service.name}: archive off`,
-      userMessage: words`${strong(service.name)} has ${code('archive: off')}: nothing is archived before its downs.`,
-    });
+  const settings = archiveSettingsOf(service);
   const now = deps.clock.now().getTime();
   const tables = (await deps.archive.list(service, settings.schema)).map((t): ArchiveListing => {
     const until = t.copiedAt ? new Date(new Date(t.copiedAt).getTime() + settings.keep_days * DAY_MS) : null;

@@ -56,22 +56,8 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   if (incident.kind === 'restore') return prepareRestore(deps, incident, service);
 
   if (incident.state === 'opened') {
-    let warnings: string[] = [];
-    try {
-      const report = await deps.triage(service, { offending: offendingOf(incident) });
-      await deps.notifier.triage(incident, report);
-      warnings = planWarnings(report);
-    } catch (err) {
-      deps.logger.error({ err, incidentId }, 'triage failed');
-      await deps.notifier.progress(incident, { kind: 'triage_failed' });
-    }
-    if (warnings.length)
-      await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
-    incident = await assessUsage(
-      deps,
-      await assessArchive(deps, await assessRisk(deps, incident, service), service),
-      service,
-    );
+    // An unarchive's plan comes from the archive, not from migrations: no triage, risk or archive of its own.
+    if (incident.kind === 'rollback') incident = await assessRollbackPlan(deps, incident, service);
     await deps.notifier.planCard(incident, await approvalProgress(deps, incident, service));
     await scheduleApprovalsPage(deps, incident);
     incident = await deps.repo.transition(incident.id, 'snapshot_started', 'migrate-bot');
@@ -79,7 +65,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
 
   // The plan is checked against the schemas while the snapshot is taken; its target build is the
   // fingerprint's reference, so verification after the downs only reads the live catalogs.
-  const expecting = prepareSchemas(deps, incident, service);
+  const expecting = incident.kind === 'rollback' ? prepareSchemas(deps, incident, service) : Promise.resolve();
   let snapshot: SnapshotRecord;
   try {
     snapshot = await takeSnapshot(deps, incident, service);
@@ -107,6 +93,26 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   await recordMilestone(deps, incident.id, 'snapshotReady');
   // A rollback approved before the reference is kept builds its own.
   await expecting;
+}
+
+/**
+ * Before the plan card of a rollback: the triage (and the warnings approvers must see), then the
+ * plan's risk, its archive and who still uses what it drops.
+ * @returns the incident with them
+ */
+async function assessRollbackPlan(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
+  let warnings: string[] = [];
+  try {
+    const report = await deps.triage(service, { offending: offendingOf(incident) });
+    await deps.notifier.triage(incident, report);
+    warnings = planWarnings(report);
+  } catch (err) {
+    deps.logger.error({ err, incidentId: incident.id }, 'triage failed');
+    await deps.notifier.progress(incident, { kind: 'triage_failed' });
+  }
+  if (warnings.length)
+    await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
+  return assessUsage(deps, await assessArchive(deps, await assessRisk(deps, incident, service), service), service);
 }
 
 /**

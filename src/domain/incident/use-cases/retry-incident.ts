@@ -32,6 +32,12 @@ export async function retryIncident(
       userMessage: words`The incident${incident.conversation ? words` in ${conversation(incident.conversation.id)}` : ''} is ${incident.state.replace(/_/g, ' ')}, not failed; there is nothing to retry.`,
     });
   }
+  if (incident.kind === 'unarchive')
+    throw new AppError({
+      code: 'incident_retry_refused',
+      message: 'an unarchive is not retried',
+      userMessage: words`An unarchive is not retried: close it with ${code('/migrate close --reason "…"')}, then ${code('/migrate unarchive')} again makes a plan from the archive and the tables as they are now.`,
+    });
   let plan: PlanStep[] = [];
   let basis: PlanBasis | null = null;
   if (incident.kind === 'rollback') {

@@ -10,6 +10,7 @@ import { failIncident, failureFrom } from './fail-incident.js';
 import type { Incident, IncidentFailure, StepOutcome } from '../model/incident.js';
 import { resolveService } from './resolve-service.js';
 import { runRestore } from './run-restore.js';
+import { runUnarchive } from './unarchive.js';
 import type { RollbackRun } from '../model/rollback-run.js';
 import { approvalTier, countedApprovals } from '../model/approval-tier.js';
 import { currentPlan, expectedSnapshotId } from '../model/plan-basis.js';
@@ -76,7 +77,9 @@ export async function runRollback(deps: IncidentDeps, incidentId: string): Promi
     // Nothing touches the database without a verified snapshot (runbook 003 "Mandatory pre-action checklist").
     if (incident.snapshot.provider !== 'none')
       await deps.snapshotProvider(service).verify(incident.snapshot, { rehash: 'if_changed' });
-    return await runDownMigrations(deps, incident, service);
+    return incident.kind === 'unarchive'
+      ? await runUnarchive(deps, incident, service)
+      : await runDownMigrations(deps, incident, service);
   } catch (err) {
     if (isAppError(err) && err.retryable) throw err;
     const failure = failureFrom(err, UNEXPECTED);

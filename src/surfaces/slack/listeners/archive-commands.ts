@@ -1,19 +1,38 @@
 import { formatBytes } from '../../../domain/triage/safe-value.js';
 import { dropArchive, listArchives } from '../../../domain/incident/use-cases/archive-retention.js';
+import { openUnarchive } from '../../../domain/incident/use-cases/unarchive.js';
+import { shortId } from '../../../domain/incident/model/incident.js';
 import { codeSpan, wordsMrkdwn } from '../../../adapters/slack/render/words-mrkdwn.js';
 import { escapeMrkdwn } from '../../../adapters/slack/render/limits.js';
 import type { SurfaceDeps } from '../../surface-deps.js';
 import type { MigrateCommand } from '../parse-command.js';
 
-/** `/migrate archive list|drop`. */
-export type ArchiveCommand = Extract<MigrateCommand, { kind: 'archive' }>;
+/** `/migrate archive list|drop` and `/migrate unarchive`. */
+export type ArchiveCommand = Extract<MigrateCommand, { kind: 'archive' | 'unarchive' }>;
 
 /**
- * Runs `/migrate archive list|drop` for `userId` and returns the ephemeral answer: the archive
- * tables (one line each: name, what it keeps, rows, size, incident, kept until) or what was dropped.
+ * Runs `/migrate archive list|drop` or `/migrate unarchive` for the user and returns the ephemeral
+ * answer: the archive tables (one line each: name, what it keeps, rows, size, incident, kept
+ * until), what was dropped, or the unarchive incident being opened.
  * Throws what the use case throws.
  */
-export async function runArchiveCommand(deps: SurfaceDeps, cmd: ArchiveCommand, userId: string): Promise<string> {
+export async function runArchiveCommand(
+  deps: SurfaceDeps,
+  cmd: ArchiveCommand,
+  input: { userId: string; responseUrl?: string },
+): Promise<string> {
+  const { userId } = input;
+  if (cmd.kind === 'unarchive') {
+    const incident = await openUnarchive(deps, {
+      service: cmd.service,
+      incident: cmd.incident,
+      ...(cmd.table ? { table: cmd.table } : {}),
+      ...(cmd.onConflict ? { onConflict: cmd.onConflict } : {}),
+      requestedBy: userId,
+      ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
+    });
+    return `Opening unarchive incident ${codeSpan(shortId(incident.id))}: ${incident.plan.length} archive table${incident.plan.length === 1 ? '' : 's'} to write back after a snapshot and approvals. The channel link follows as soon as it exists.`;
+  }
   if (cmd.action === 'drop')
     return wordsMrkdwn(
       await dropArchive(deps, { service: cmd.service, userId, table: cmd.table!, force: cmd.force === true }),

@@ -72,7 +72,7 @@ export async function handleMigrateCommand(
 }
 
 /** Commands that open work on a service (an incident, a snapshot, a new round), limited per hour. */
-const OPENING: ReadonlySet<MigrateCommand['kind']> = new Set(['rollback', 'restore', 'snapshot', 'retry']);
+const OPENING: ReadonlySet<MigrateCommand['kind']> = new Set(['rollback', 'restore', 'unarchive', 'snapshot', 'retry']);
 
 /**
  * Counts the command against its user's limits (services.yaml `access.rate_limits` of the service
@@ -105,8 +105,8 @@ async function runMigrateCommand(
     await reply({ text: await runProcessCommand(deps, cmd, input.userId) });
     return;
   }
-  if (cmd.kind === 'archive') {
-    await reply({ text: await runArchiveCommand(deps, cmd, input.userId) });
+  if (cmd.kind === 'archive' || cmd.kind === 'unarchive') {
+    await reply({ text: await runArchiveCommand(deps, cmd, input) });
     return;
   }
   switch (cmd.kind) {
