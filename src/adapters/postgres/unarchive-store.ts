@@ -10,6 +10,7 @@ import type {
   UnarchiveTarget,
 } from '../../domain/rollback/unarchive.js';
 import { AppError } from '../../shared/errors.js';
+import { code, quote, words } from '../../shared/words.js';
 import { onService, qualified, readOnly } from './service-session.js';
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -186,7 +187,32 @@ export function inspectUnarchive(
  * @returns rows written (inserted or updated) per step
  * @throws AppError mapped by the service-db rules (`rollback_lock_timeout`, `service_db_unreachable`, …); nothing written
  */
-export function writeBack(
+export async function writeBack(
+  service: ServiceConfig,
+  steps: readonly PlanStep[],
+  limits: { lockTimeout: Duration; stepTimeout: Duration },
+): Promise<number[]> {
+  try {
+    return await write(service, steps, limits);
+  } catch (err) {
+    const cause = (err as AppError).cause as { code?: string; message?: string } | undefined;
+    if (!(err instanceof AppError) || err.code !== 'service_db_error') throw err;
+    const why =
+      cause?.code === '55P03'
+        ? words`${code(`lock_timeout ${limits.lockTimeout.text}`)} ran out waiting for a lock (another session holds one on the tables); ${code('/migrate triage')} shows who.`
+        : cause?.code === '57014'
+          ? words`it ran past ${code(`step_timeout ${limits.stepTimeout.text}`)}.`
+          : words`PostgreSQL refused it: ${quote(cause?.message ?? err.message)}.`;
+    throw new AppError({
+      code: cause?.code === '55P03' ? 'rollback_lock_timeout' : 'unarchive_failed',
+      message: err.message,
+      cause: err,
+      userMessage: words`The archived data was not written back: ${why} The transaction was rolled back, so nothing changed.`,
+    });
+  }
+}
+
+function write(
   service: ServiceConfig,
   steps: readonly PlanStep[],
   limits: { lockTimeout: Duration; stepTimeout: Duration },

@@ -33,6 +33,25 @@ describe('parseMigrateCommand', () => {
     });
   });
 
+  it('parses unarchive with its incident, --table and --on-conflict, and refuses anything else', () => {
+    expect(
+      parseMigrateCommand('unarchive 3F9A12BC --table 3f9a12bc_1_events_search_vector --on-conflict skip'),
+    ).toEqual({
+      kind: 'unarchive',
+      incident: '3f9a12bc',
+      table: '3f9a12bc_1_events_search_vector',
+      onConflict: 'skip',
+    });
+    expect(parseMigrateCommand('unarchive 6b1f0c2e-8d4a-4c7e-9f3b-2a5d7e9c1f00 --service events')).toEqual({
+      kind: 'unarchive',
+      incident: '6b1f0c2e-8d4a-4c7e-9f3b-2a5d7e9c1f00',
+      service: 'events',
+    });
+    expect(() => parseMigrateCommand('unarchive 3f9a')).toThrow(/short id \(8 hex digits\)/);
+    expect(() => parseMigrateCommand('unarchive 3f9a12bc --on-conflict replace')).toThrow(/skip or overwrite/);
+    expect(() => parseMigrateCommand('unarchive 3f9a12bc --table "x; DROP"')).toThrow(/lowercase letters/);
+  });
+
   it('treats empty text and help as help', () => {
     expect(parseMigrateCommand('')).toEqual({ kind: 'help' });
     expect(parseMigrateCommand('help')).toEqual({ kind: 'help' });

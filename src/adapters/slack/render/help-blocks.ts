@@ -25,6 +25,7 @@ export function helpMessage(services: Iterable<Pick<ServiceConfig, 'name' | 'acc
     '*`/migrate retry [--service NAME]`* — after a failure: re-read the tracking table, re-plan what is still applied, take a new snapshot and ask for approvals again.',
     '*`/migrate refresh-approvers [--service NAME]`* — approvers of the open incident only: read the approvers (and user-group members) again, e.g. after a rota change; they are otherwise read once, when the incident opens.',
     '*`/migrate archive list [--service NAME]`* — the archive tables (what downs destroyed, copied first): rows, size, incident, kept until. *`/migrate archive drop ‹table› [--force]`* — approvers drop one; `--force` before `archive.keep_days`.',
+    '*`/migrate unarchive ‹incident› [--table ‹table›] [--on-conflict skip|overwrite]`* — once a fix-forward brought the column or table back, write what that incident archived back: a plan, a snapshot, approvals, one transaction, a row-by-row check.',
     '*`/migrate help`* — this list.',
   ];
   return {
