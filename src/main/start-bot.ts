@@ -27,6 +27,7 @@ import { warnOnWritableTriageRoles } from '../adapters/postgres/triage-role-chec
 import { measurePlanRisk, runTriage } from '../adapters/postgres/triage-runner.js';
 import { schemaParts } from './schema-wiring.js';
 import { postgresArchiveCatalog } from '../adapters/postgres/archive-catalog.js';
+import { PostgresWriteSamples } from '../adapters/postgres/write-samples.js';
 import { createRdsClient } from '../adapters/rds/create-rds-client.js';
 import { createS3Client } from '../adapters/s3/create-s3-client.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -218,6 +219,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
     measureRisk: (service, risk) => measurePlanRisk(service, risk),
     ...schemaParts(pool, clock, logger),
     archive: postgresArchiveCatalog,
+    samples: new PostgresWriteSamples(pool),
     directory: new SlackDirectory(client),
     clock,
     logger,

@@ -70,6 +70,7 @@ describe('state migration 0008 (incident_slack)', () => {
       '0010_incident_process',
       '0011_down_checks',
       '0012_unarchive_incidents',
+      '0013_snapshot_samples',
     ]);
 
     const columns = await query<{ column_name: string }>(

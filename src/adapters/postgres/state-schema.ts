@@ -306,6 +306,25 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Knex.Migration>> = {
       `);
     },
   },
+  // The write counters of a service database when the bot took a snapshot: how much a restore of
+  // that snapshot would lose ("writes since the snapshot" on the plan card).
+  '0013_snapshot_samples': {
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE snapshot_samples (
+          service text NOT NULL,
+          snapshot_id text NOT NULL,
+          taken_at timestamptz NOT NULL,
+          tables jsonb NOT NULL,
+          PRIMARY KEY (service, snapshot_id)
+        );
+        CREATE INDEX snapshot_samples_taken ON snapshot_samples (service, taken_at DESC);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE snapshot_samples');
+    },
+  },
 };
 
 /** The state schema's own tracking table (knex's layout). */

@@ -1,3 +1,4 @@
+import type { OptionFacts } from './option-facts.js';
 import type { PlanUsage } from './usage.js';
 /**
  * What a down migration will do that approvers must weigh (runbook 003 "Option B" prefers a
@@ -95,4 +96,6 @@ export interface PlanRisk {
   steps: StepRisk[];
   /** Who still uses what the downs drop (statements, sessions, dependent views); absent before it was looked at. */
   usage?: PlanUsage;
+  /** Facts of the comparison of rolling back, restoring and fixing forward; absent before they were measured. */
+  options?: OptionFacts;
 }

@@ -66,6 +66,7 @@ export function fakeWorld(service: Partial<ServiceConfig> = {}): FakeWorld {
       writeBack: unused('archive.writeBack'),
       compareWriteBack: unused('archive.compareWriteBack'),
     },
+    samples: { record: async () => undefined, since: async () => null, restoreTimes: async () => [] },
     directory: {
       usergroupMembers: async (id) => groups.get(id) ?? [],
       isActiveUser: async (id) => /^[UW][A-Z0-9]{2,}$/.test(id) && id !== 'U0GONE001',

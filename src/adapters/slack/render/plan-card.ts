@@ -10,6 +10,7 @@ import { shortId, type Incident } from '../../../domain/incident/model/incident.
 import { clip, escapeMrkdwn } from './limits.js';
 import { restoreAdviceBlocks, riskBlocks } from './risk-blocks.js';
 import { unarchiveLead, unarchiveStepNote } from './unarchive-blocks.js';
+import { optionsBlocks } from './options-blocks.js';
 import { restoreDialogs, restoreSummary, restoreTargetNoun } from './restore-messages.js';
 import { archiveBlocks, computedPlanButton, schemaCheckBlocks } from './schema-check-blocks.js';
 
@@ -198,6 +199,7 @@ export function planCardMessage(incident: Incident, service: ServiceConfig, prog
           : []),
         ...riskBlocks(progress.risk),
         ...archiveBlocks(incident.plan),
+        ...optionsBlocks(incident, progress, service),
         section(
           incident.kind === 'unarchive'
             ? unarchiveLead(incident, steps)

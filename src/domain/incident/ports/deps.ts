@@ -16,6 +16,7 @@ import type { VerificationCheck } from '../../verify/verification.js';
 import type { ProcessRepository } from './process-repository.js';
 import type { Integrations } from './integrations.js';
 import type { ArchiveCatalog } from './archive-catalog.js';
+import type { WriteSamples } from './write-samples.js';
 
 /** Runs the triage checks for a service; `offending` is the migration under suspicion and its down SQL. */
 export type TriageFn = (
@@ -77,6 +78,8 @@ export interface IncidentDeps {
   ): Promise<PlanSchemaCheck | null>;
   /** The service database's catalogs for archive before destroy (read-only). */
   archive: ArchiveCatalog;
+  /** Write counters sampled at each snapshot and the service's restore times: the plan card's comparison of options. */
+  samples: WriteSamples;
   /** Members of approver user groups (Slack `usergroups.users.list`). */
   directory: ApproverDirectory;
   clock: Clock;

@@ -23,8 +23,8 @@ export interface ApprovalProgress {
   unapprovable?: string;
   /** This card's plan was replaced by a newer one: no buttons, a pointer to the new card. */
   superseded?: boolean;
-  /** The newest rehearsal of this plan (same digest) on a scratch copy. */
-  rehearsal?: { passed: boolean; failedStep?: string; error?: WordsLike; at: string };
+  /** The newest rehearsal of this plan (same digest) on a scratch copy: passed or not, where it stopped, when (ISO-8601), its downs' time (ms). */
+  rehearsal?: { passed: boolean; failedStep?: string; error?: WordsLike; at: string; downsMs?: number };
   /** The service can rehearse (pg_dump, or cloud restores allowed): the card offers *Rehearse*. */
   canRehearse?: boolean;
 }

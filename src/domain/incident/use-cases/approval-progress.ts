@@ -38,6 +38,7 @@ export async function approvalProgress(
           rehearsal: {
             passed: r.passed,
             at: r.at,
+            downsMs: r.steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0),
             ...(failed ? { failedStep: failed.migration } : {}),
             ...((failed?.error ?? r.error) ? { error: failed?.error ?? r.error } : {}),
           },

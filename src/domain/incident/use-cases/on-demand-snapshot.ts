@@ -6,6 +6,7 @@ import type { IncidentDeps } from '../ports/deps.js';
 import type { IncidentNotice } from '../model/notices.js';
 import type { OnDemandSnapshotRequest } from '../ports/job-queue.js';
 import { resolveService } from './resolve-service.js';
+import { sampleAtSnapshot } from './compare-options.js';
 
 /**
  * The on-demand snapshot job (`/migrate snapshot`; runbook 004 "Take Manual Backup"):
@@ -37,6 +38,7 @@ export async function takeOnDemandSnapshot(
       },
       (text) => say({ kind: 'provider_progress', text }),
     );
+    await sampleAtSnapshot(deps, service, record);
     if (incident) await deps.repo.log(incident.id, 'on_demand_snapshot', req.requestedBy, { ...record });
     await say({ kind: 'snapshot_taken', record, service: service.name, by: req.requestedBy });
     return record;

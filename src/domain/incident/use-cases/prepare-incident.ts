@@ -1,5 +1,6 @@
 import { assessArchive, assessRisk, assessSchema, assessUsage } from './assess-plan.js';
 import { recordMilestone } from './incident-lifecycle.js';
+import { assessOptions, sampleAtSnapshot } from './compare-options.js';
 import { scheduleApprovalsPage } from './paging.js';
 import type { ServiceConfig } from '../../../config/services.js';
 import { utcSecondStamp } from '../../../shared/clock.js';
@@ -88,6 +89,7 @@ export async function prepareIncident(deps: IncidentDeps, incidentId: string): P
   await Promise.race([expecting, new Promise((r) => (hold = setTimeout(r, EXPECTED_SCHEMA_HOLD_MS)))]);
   clearTimeout(hold);
   await deps.repo.setSnapshot(incident.id, snapshot);
+  await sampleAtSnapshot(deps, service, snapshot);
   const ready = await deps.repo.transition(incident.id, 'snapshot_ready', 'migrate-bot', { snapshotId: snapshot.id });
   await deps.notifier.progress({ ...ready, snapshot }, { kind: 'snapshot_ready', record: snapshot });
   await recordMilestone(deps, incident.id, 'snapshotReady');
@@ -112,7 +114,12 @@ async function assessRollbackPlan(deps: IncidentDeps, incident: Incident, servic
   }
   if (warnings.length)
     await deps.repo.log(incident.id, 'plan_warnings', 'migrate-bot', { warnings, attempt: incident.attempt });
-  return assessUsage(deps, await assessArchive(deps, await assessRisk(deps, incident, service), service), service);
+  const assessed = await assessUsage(
+    deps,
+    await assessArchive(deps, await assessRisk(deps, incident, service), service),
+    service,
+  );
+  return assessOptions(deps, assessed, service);
 }
 
 /**
