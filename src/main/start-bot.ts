@@ -75,6 +75,8 @@ export interface StartBotOptions {
   reconcileEveryMs?: number;
   /** A notice undelivered this long is queued again by the reconciler, ms (default 30 000). */
   sweepAfterMs?: number;
+  /** How often archives past `archive.keep_days` are dropped, ms (default hourly); tests make it short. */
+  archiveExpiryEveryMs?: number;
   /** More routes on the ops server (the drill console); see {@link startOpsServer}. */
   extraRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
   /** Skip the ops server (the CLI, which answers in a terminal and exits). */
@@ -244,6 +246,7 @@ export async function startBot(options: StartBotOptions): Promise<RunningBot> {
       gatePollMs: options.gatePollMs,
       reconcileEveryMs: options.reconcileEveryMs,
       sweepAfterMs: options.sweepAfterMs,
+      archiveExpiryEveryMs: options.archiveExpiryEveryMs,
       jobLockMs: env.JOB_LOCK_SECONDS * 1000,
     });
     closers.push(() => workers.close());

@@ -128,6 +128,49 @@ describe('archive before destroy', () => {
     expect(await answer('archive list')).not.toContain(table);
   });
 
+  it('drops archives past archive.keep_days on its own, and logs it on the incident that made them', async ({
+    bot,
+  }) => {
+    const h = await bot({}, { reconcileEveryMs: 300, archiveExpiryEveryMs: 0 });
+    await seed(h.ticketDb.url);
+    await h.command('rollback 007');
+    const { incidentId } = await planCard(h);
+    const short = shortId(incidentId);
+    await h.press('incident_approve', incidentId, APPROVERS[0]);
+    await h.press('incident_approve', incidentId, APPROVERS[1]);
+    await reachesState(h, incidentId, 'resolved', 40_000);
+    const exists = async (table: string) =>
+      (
+        await query<{ t: string | null }>(
+          h.ticketDb.url,
+          `SELECT to_regclass('migrate_bot_archive.${table}')::text AS t`,
+        )
+      )[0]!.t !== null;
+    const old = `${short}_1_failed_login_attempts`;
+    const fresh = `${short}_1_user_spending_limits`;
+    expect(await exists(old)).toBe(true);
+    // Fifteen days pass for one copy (keep_days is 14): its comment now says so.
+    await query(
+      h.ticketDb.url,
+      `DO $$ BEGIN EXECUTE format('COMMENT ON TABLE migrate_bot_archive.%I IS %L', '${old}',
+         regexp_replace(obj_description('migrate_bot_archive."${old}"'::regclass), 'copied at .*$', 'copied at ' || (now() - interval '15 days')::text));
+       END $$`,
+    );
+    await eventually('the expired archive dropped', async () => !(await exists(old)) || undefined, 15_000);
+    expect(await exists(fresh)).toBe(true);
+    const dropped = await query<{ actor: string; data: { table: string; expired: boolean; rows: number } }>(
+      h.stateDb.url,
+      "SELECT actor, data FROM incident_events WHERE incident_id = $1 AND type = 'archive_dropped'",
+      [incidentId],
+    );
+    expect(dropped).toEqual([
+      {
+        actor: 'migrate-bot',
+        data: expect.objectContaining({ table: `migrate_bot_archive.${old}`, expired: true, rows: 40 }),
+      },
+    ]);
+  });
+
   it('says before approval why nothing is archived when the estimate is above archive.max_bytes, and keeps the restore advice', async ({
     bot,
   }) => {

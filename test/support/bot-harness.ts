@@ -84,6 +84,8 @@ export interface HarnessOptions {
   reconcileEveryMs?: number;
   /** Undelivered-notice sweep age, ms (default 30 000). */
   sweepAfterMs?: number;
+  /** How often archives past keep_days are dropped, ms (default hourly). */
+  archiveExpiryEveryMs?: number;
   /** Which parts run in the test process (default `all`). */
   role?: 'all' | 'app' | 'worker' | 'cli';
   /** More environment for the bot (e.g. JOB_LOCK_SECONDS). */
@@ -178,6 +180,7 @@ export async function startHarness(overrides: ServiceOverrides = {}, options: Ha
       gatePollMs: 300,
       snapshotPollSeconds: options.snapshotPollSeconds,
       reconcileEveryMs: options.reconcileEveryMs,
+      archiveExpiryEveryMs: options.archiveExpiryEveryMs,
       sweepAfterMs: options.sweepAfterMs,
     });
   let n = 0;

@@ -26,6 +26,8 @@ export const WORKER_DEFAULTS = {
     everyMs: 60_000,
     /** A notice undelivered this long is queued for delivery again. */
     sweepAfterMs: 30_000,
+    /** How often the reconciler drops archives past `archive.keep_days` (hourly: retention is counted in days). */
+    archiveExpiryEveryMs: 3_600_000,
   },
   /** During a Redis outage, one log line per worker and error within this window. */
   errorLogWindowMs: 60_000,

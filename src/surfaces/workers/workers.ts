@@ -4,6 +4,7 @@ import { connectRedis, type RedisConnection, type RedisTarget } from '../../adap
 import type { SurfaceDeps } from '../surface-deps.js';
 import { failIncident, failureFrom } from '../../domain/incident/use-cases/fail-incident.js';
 import { reconcileIncidents } from '../../domain/incident/use-cases/reconcile.js';
+import { expireArchives } from '../../domain/incident/use-cases/archive-retention.js';
 import { runRollback } from '../../domain/incident/use-cases/run-rollback.js';
 import { isAppError } from '../../shared/errors.js';
 import type { BullmqIncidentJobs } from '../../adapters/bullmq/bullmq-incident-jobs.js';
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   reconcileEveryMs?: number;
   /** A notice undelivered this long (ms) is queued again by the reconciler. Default in {@link WORKER_DEFAULTS}. */
   sweepAfterMs?: number;
+  /** How often the reconciler also drops archives past `archive.keep_days`, ms. Default in {@link WORKER_DEFAULTS}. */
+  archiveExpiryEveryMs?: number;
   /** BullMQ `lockDuration` and `stalledInterval`, ms: how soon a dead worker's job is resumed elsewhere. Default in {@link WORKER_DEFAULTS}. */
   jobLockMs?: number;
   /** How long a rollback waits out an unreachable state database before failing, ms. Default in {@link WORKER_DEFAULTS}. */
@@ -200,13 +203,23 @@ function startDeliveryWorker(
   );
 }
 
-/** The reconciler queue: the reconciler's pass, then notices undelivered too long are queued again. */
+/**
+ * The reconciler queue: the reconciler's pass, archive retention (at most once per
+ * `archiveExpiryEveryMs` in this process; each drop is idempotent across replicas), then notices
+ * undelivered too long are queued again.
+ */
 function startReconcilerWorker({ deps, options, connection }: WorkerContext): Worker {
   const sweepAfterMs = options.sweepAfterMs ?? WORKER_DEFAULTS.reconciler.sweepAfterMs;
+  const expiryEveryMs = options.archiveExpiryEveryMs ?? WORKER_DEFAULTS.reconciler.archiveExpiryEveryMs;
+  let expiredAt = Number.NEGATIVE_INFINITY;
   return new Worker(
     QUEUE_NAMES.reconciler,
     async () => {
       await reconcileIncidents(deps);
+      if (Date.now() - expiredAt >= expiryEveryMs) {
+        expiredAt = Date.now();
+        await expireArchives(deps).catch((err: unknown) => deps.logger.warn({ err }, 'archive retention failed'));
+      }
       const minute = Math.floor(Date.now() / 60_000);
       for (const s of await options.delivery.outbox.stalled(sweepAfterMs))
         await options.jobs.deliver(s.incidentId, s.noticeId, minute);

@@ -99,3 +99,49 @@ export async function dropArchive(
     });
   return words`Dropped ${code(`${listing.schema}.${input.table}`)} (${String(table!.rows)} rows of ${table!.object ?? 'archived data'}).`;
 }
+
+/**
+ * Retention (`archive.keep_days`): drops every archive table the bot made whose copy is older than
+ * its service's `keep_days`, logging `archive_dropped` (actor `migrate-bot`, `expired: true`) on the
+ * incident that made it. A service with an open incident is left for the next pass (an unarchive
+ * may be about to read its archive), as is an archive of an incident still open. A service whose
+ * database does not answer, or a table another replica dropped first, is logged and skipped. Run
+ * by the reconciler, at most once per `archiveExpiryEveryMs`.
+ * @returns how many tables were dropped
+ */
+export async function expireArchives(deps: IncidentDeps): Promise<number> {
+  let dropped = 0;
+  for (const service of deps.services.services.values()) {
+    if (service.archive === 'off') continue;
+    const settings = service.archive;
+    try {
+      if (await deps.repo.findOpenByService(service.name)) continue;
+      const now = deps.clock.now().getTime();
+      for (const t of await deps.archive.list(service, settings.schema)) {
+        if (!t.incidentId || !t.copiedAt) continue;
+        if (new Date(t.copiedAt).getTime() + settings.keep_days * DAY_MS > now) continue;
+        try {
+          await deps.archive.drop(service, settings.schema, t.table);
+        } catch (err) {
+          deps.logger.warn({ err, service: service.name, table: t.table }, 'expired archive not dropped');
+          continue;
+        }
+        dropped += 1;
+        deps.logger.info({ service: service.name, table: t.table, rows: t.rows }, 'expired archive dropped');
+        const incident = await deps.repo.get(t.incidentId).catch(() => null);
+        if (incident)
+          await deps.repo.log(incident.id, 'archive_dropped', 'migrate-bot', {
+            table: `${settings.schema}.${t.table}`,
+            object: t.object,
+            rows: t.rows,
+            bytes: t.bytes,
+            expired: true,
+            keepDays: settings.keep_days,
+          });
+      }
+    } catch (err) {
+      deps.logger.warn({ err, service: service.name }, 'archive retention skipped this service');
+    }
+  }
+  return dropped;
+}
