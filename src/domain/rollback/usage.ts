@@ -14,6 +14,26 @@ export interface UsageTarget {
   column?: string;
 }
 
+/**
+ * The tables and columns the downs rename (`ALTER TABLE … RENAME TO`, `RENAME COLUMN`), by their
+ * old names: a statement that still uses one breaks once the down runs, as for a drop. One target
+ * per object; SQL the parser cannot read is skipped (the risk check already says so).
+ */
+export async function renameTargets(plan: ReadonlyArray<{ sql: string[] }>): Promise<UsageTarget[]> {
+  const out = new Map<string, UsageTarget>();
+  for (const step of plan)
+    await walkStatements(step.sql, (s) => {
+      if (s.type !== 'RenameStmt') return;
+      const rv = asRangeVar(s.body.relation);
+      if (!rv) return;
+      const table = { schema: rv.schemaname ?? null, name: rv.relname };
+      if (s.body.renameType === 'OBJECT_TABLE') out.set(`${table.schema}.${table.name}`, { kind: 'table', table });
+      else if (s.body.renameType === 'OBJECT_COLUMN' && typeof s.body.subname === 'string')
+        out.set(`${table.schema}.${table.name}.${s.body.subname}`, { kind: 'column', table, column: s.body.subname });
+    });
+  return [...out.values()];
+}
+
 /** Who still uses one object the downs drop, from pg_stat_statements and pg_stat_activity. */
 export interface ObjectUsage {
   /** `table public.ticket_scans`, `column public.events.search_vector`. */

@@ -84,3 +84,25 @@ describe('unarchive plans', () => {
     ]);
   });
 });
+
+describe('the usage check’s renamed objects', () => {
+  it('names the tables and columns the downs rename, by their old names, once each', async () => {
+    const { renameTargets } = await import('../../../src/domain/rollback/usage.js');
+    expect(
+      await renameTargets([
+        {
+          sql: [
+            'ALTER TABLE events RENAME COLUMN search_vector TO search_vec',
+            'ALTER TABLE public.reminders RENAME TO event_reminders',
+            'ALTER TABLE events RENAME COLUMN search_vector TO other',
+            'ALTER INDEX events_idx RENAME TO events_idx_old',
+            'DROPP nonsense',
+          ],
+        },
+      ]),
+    ).toEqual([
+      { kind: 'column', table: { schema: null, name: 'events' }, column: 'search_vector' },
+      { kind: 'table', table: { schema: 'public', name: 'reminders' } },
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import { codeSpan, wordsMrkdwn } from './words-mrkdwn.js';
 import { type UsageLine, usageLines } from '../../../domain/rollback/usage.js';
-import { type KnownBlock, section } from './block-kit.js';
+import { context, type KnownBlock, section } from './block-kit.js';
 import type { PlanRisk, RiskFinding } from '../../../domain/rollback/risk.js';
 import { advisesRestore, figureUnknown, notableFindings, riskVerdict } from '../../../domain/rollback/risk-verdict.js';
 import { clip, escapeMrkdwn } from './limits.js';
@@ -61,11 +61,21 @@ const USAGE_EMOJI: Record<UsageLine['kind'], string> = {
   unavailable: ':grey_question:',
 };
 
-/** Who still uses what the downs drop ({@link usageLines}), one line each, escaped; empty when nothing does. */
+/**
+ * Who still uses what the downs drop ({@link usageLines}), one line each, escaped; empty when
+ * nothing does. Why statements could not be looked at is a quiet context line: on a server without
+ * pg_stat_statements it is on every destructive card, and it is a setup note, not a risk.
+ */
 export function usageBlocks(risk: PlanRisk): KnownBlock[] {
   const lines = risk.usage ? usageLines(risk.usage) : [];
-  if (!lines.length) return [];
-  return [section(clip(lines.map((l) => `${USAGE_EMOJI[l.kind]} ${wordsMrkdwn(l.words)}`).join('\n'), 2900))];
+  const text = (kinds: ReadonlyArray<UsageLine['kind']>) =>
+    lines
+      .filter((l) => kinds.includes(l.kind))
+      .map((l) => `${USAGE_EMOJI[l.kind]} ${wordsMrkdwn(l.words)}`)
+      .join('\n');
+  const found = text(['uses', 'depends']);
+  const unavailable = text(['unavailable']);
+  return [...(found ? [section(clip(found, 2900))] : []), ...(unavailable ? [context(clip(unavailable, 2900))] : [])];
 }
 
 /**

@@ -7,6 +7,7 @@ import { type Incident, shortId } from '../model/incident.js';
 import { annotateFindings, archivePlan, archiveTargets, withArchive } from '../../rollback/archive.js';
 import { planBasis } from '../../rollback/plan-digest.js';
 import type { IncidentDeps } from '../ports/deps.js';
+import { renameTargets, type UsageTarget } from '../../rollback/usage.js';
 
 const BOT = 'migrate-bot';
 
@@ -115,7 +116,11 @@ export async function assessArchive(deps: IncidentDeps, incident: Incident, serv
  */
 export async function assessUsage(deps: IncidentDeps, incident: Incident, service: ServiceConfig): Promise<Incident> {
   if (incident.kind !== 'rollback' || !incident.risk) return incident;
-  const targets = archiveTargets(incident.plan, incident.risk);
+  // What the downs drop or rename: a statement still using it breaks once they run.
+  const targets: UsageTarget[] = archiveTargets(incident.plan, incident.risk);
+  const seen = new Set(targets.map((t) => `${t.table.schema}.${t.table.name}.${t.column ?? ''}`));
+  for (const t of await renameTargets(incident.plan))
+    if (!seen.has(`${t.table.schema}.${t.table.name}.${t.column ?? ''}`)) targets.push(t);
   if (!targets.length) return incident;
   try {
     const usage = await deps.archive.usage(service, targets);
