@@ -9,6 +9,12 @@
  * - the estimate the card shows against the copy's real size, and the copy rate (MB/s) that the
  *   card's time estimate rounds down.
  * Target: the archive costs under 2× the plain CTAS of the same data.
+ *
+ * Then `/migrate unarchive` of that column after a fix-forward re-added it (median of 3 runs):
+ * - **plain UPDATE … FROM** the archive, by hand;
+ * - **unarchive write**: the plan made from the catalogs (`inspectUnarchive`, conflicts counted)
+ *   and the catalog's `writeBack` in one transaction with lock_timeout;
+ * - **unarchive check**: the row-by-row comparison with checksums that verifies it.
  * Uses TEST_PG_URL or postgres://postgres@127.0.0.1:5432/postgres; drops its database when done.
  */
 import pg from 'pg';
@@ -18,6 +24,8 @@ import { archivePlan, archiveTargets } from '../src/domain/rollback/archive.js';
 import type { PlanStep } from '../src/domain/rollback/plan.js';
 import { classifyPlan } from '../src/domain/rollback/risk.js';
 import { formatBytes } from '../src/domain/triage/safe-value.js';
+import { unarchivePlanStep } from '../src/domain/rollback/unarchive.js';
+import { DurationSchema } from '../src/config/duration.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -72,6 +80,33 @@ try {
     );
     archived.push(await timed(copy.sql));
   }
+  const back: number[] = [];
+  const planned: number[] = [];
+  const written: number[] = [];
+  const checked: number[] = [];
+  const readd =
+    'ALTER TABLE events DROP COLUMN IF EXISTS search_vector; ALTER TABLE events ADD COLUMN search_vector text';
+  const limits = { lockTimeout: DurationSchema.parse('5s'), stepTimeout: DurationSchema.parse('10min') };
+  for (let i = 0; i < 3; i++) {
+    await client.query(readd);
+    back.push(
+      await timed([
+        `UPDATE events e SET search_vector = a.search_vector FROM migrate_bot_archive."${copy.table}" a WHERE a.id = e.id`,
+      ]),
+    );
+    await client.query(`${readd}; VACUUM events`);
+    let t0 = performance.now();
+    const [x] = await postgresArchiveCatalog.inspectUnarchive(service, 'migrate_bot_archive', [copy.table]);
+    const step = unarchivePlanStep(x!.source, x!.target, 'refuse', 1);
+    planned.push(performance.now() - t0);
+    t0 = performance.now();
+    await postgresArchiveCatalog.writeBack(service, [step], limits);
+    written.push(performance.now() - t0);
+    t0 = performance.now();
+    const [c] = await postgresArchiveCatalog.compareWriteBack(service, [step.unarchive!]);
+    checked.push(performance.now() - t0);
+    if (c!.equal !== c!.rows) throw new Error(`unarchive bench: ${c!.equal} of ${c!.rows} rows equal`);
+  }
   const { rows } = await client.query<{ bytes: string; n: string }>(
     `SELECT pg_total_relation_size('migrate_bot_archive."${copy.table}"')::text AS bytes, (SELECT count(*) FROM migrate_bot_archive."${copy.table}")::text AS n`,
   );
@@ -98,6 +133,17 @@ try {
       `${formatBytes(bytes)} (${(bytes / 1024 / 1024 / (median(archived) / 1000)).toFixed(0)} MB/s)`,
     ],
   ];
+  lines.push(
+    ['plain UPDATE … FROM the archive (after re-adding the column)', ms(median(back)), '1.00', ''],
+    ['unarchive plan (catalogs, conflicts counted)', ms(median(planned)), '', ''],
+    [
+      'unarchive write (one transaction, lock_timeout)',
+      ms(median(written)),
+      (median(written) / median(back)).toFixed(2),
+      '',
+    ],
+    ['unarchive check (row by row, checksums)', ms(median(checked)), '', 'every archived value equal'],
+  );
   const header = ['what', 'median ms', '× plain', 'figures'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');

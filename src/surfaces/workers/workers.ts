@@ -69,6 +69,8 @@ interface WorkerContext {
   deps: SurfaceDeps;
   options: WorkerOptions;
   connection(): RedisConnection;
+  /** Work started beside a job (archive retention), awaited when the workers close. */
+  background: Set<Promise<unknown>>;
 }
 
 /** The incidents queue: each job kind's handler from the table in job-kinds.ts. */
@@ -208,17 +210,27 @@ function startDeliveryWorker(
  * `archiveExpiryEveryMs` in this process; each drop is idempotent across replicas), then notices
  * undelivered too long are queued again.
  */
-function startReconcilerWorker({ deps, options, connection }: WorkerContext): Worker {
+function startReconcilerWorker({ deps, options, connection, background }: WorkerContext): Worker {
   const sweepAfterMs = options.sweepAfterMs ?? WORKER_DEFAULTS.reconciler.sweepAfterMs;
   const expiryEveryMs = options.archiveExpiryEveryMs ?? WORKER_DEFAULTS.reconciler.archiveExpiryEveryMs;
   let expiredAt = Number.NEGATIVE_INFINITY;
+  let expiring: Promise<void> | null = null;
   return new Worker(
     QUEUE_NAMES.reconciler,
     async () => {
       await reconcileIncidents(deps);
-      if (Date.now() - expiredAt >= expiryEveryMs) {
+      // Retention runs beside the reconciler, never in its way: a service database that does not
+      // answer must not hold up the incidents' own reconciliation.
+      if (!expiring && Date.now() - expiredAt >= expiryEveryMs) {
         expiredAt = Date.now();
-        await expireArchives(deps).catch((err: unknown) => deps.logger.warn({ err }, 'archive retention failed'));
+        expiring = expireArchives(deps)
+          .catch((err: unknown) => deps.logger.warn({ err }, 'archive retention failed'))
+          .then(() => undefined)
+          .finally(() => {
+            if (expiring) background.delete(expiring);
+            expiring = null;
+          });
+        background.add(expiring);
       }
       const minute = Math.floor(Date.now() / 60_000);
       for (const s of await options.delivery.outbox.stalled(sweepAfterMs))
@@ -300,7 +312,8 @@ export async function startWorkers(
     connections.push(c);
     return c;
   };
-  const ctx: WorkerContext = { deps, options, connection };
+  const background = new Set<Promise<unknown>>();
+  const ctx: WorkerContext = { deps, options, connection, background };
   const incidents = startIncidentWorker(ctx);
   const rollbacks = startRollbackWorker(ctx);
   const workers = [
@@ -344,6 +357,7 @@ export async function startWorkers(
     async close() {
       clearInterval(timer);
       await Promise.all(workers.map((w) => w.close()));
+      await Promise.allSettled([...background]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
