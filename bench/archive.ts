@@ -94,7 +94,8 @@ try {
         `UPDATE events e SET search_vector = a.search_vector FROM migrate_bot_archive."${copy.table}" a WHERE a.id = e.id`,
       ]),
     );
-    await client.query(`${readd}; VACUUM events`);
+    await client.query(readd);
+    await client.query('VACUUM events');
     let t0 = performance.now();
     const [x] = await postgresArchiveCatalog.inspectUnarchive(service, 'migrate_bot_archive', [copy.table]);
     const step = unarchivePlanStep(x!.source, x!.target, 'refuse', 1);
