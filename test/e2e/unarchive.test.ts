@@ -97,6 +97,9 @@ describe('unarchive', () => {
     );
     expect(row!.snapshot.status).toBe('available');
 
+    expect(textOf(await posted(h, 'Unarchive `'))).toContain(
+      `Unarchive \`${short}\` initiated: 2 archive table(s) written back in one transaction. Snapshot saved: \`pre-rollback-ticket-service-`,
+    );
     const resolution = textOf(await posted(h, 'Unarchive complete.'));
     expect(resolution).toContain('Wrote back 2 archive tables on *ticket-service*');
     expect(resolution).toContain('46 of 47 archived rows are in the tables with equal values');

@@ -80,16 +80,23 @@ export function initialNoticeMessage(
   eta: RollbackEta,
   templates: MessageTemplates = DEFAULT_TEMPLATES,
 ): SlackMessage {
-  const text = renderTemplate(templates['initial-notice'], {
-    migration: incident.migration,
-    snapshot: snapshot ? `${codeSpan(snapshot.id)}` : '*none — waived in services.yaml*',
-    eta: eta.minutes,
-    service: incident.service,
-  });
+  const savedAs = snapshot ? `${codeSpan(snapshot.id)}` : '*none — waived in services.yaml*';
+  // The template speaks of a rollback; an unarchive says what it is.
+  const text =
+    incident.kind === 'unarchive'
+      ? `Unarchive ${codeSpan(incident.migration.replace(/^unarchive of /, ''))} initiated: ${incident.plan.length} archive table(s) written back in one transaction. Snapshot saved: ${savedAs}.`
+      : renderTemplate(templates['initial-notice'], {
+          migration: incident.migration,
+          snapshot: savedAs,
+          eta: eta.minutes,
+          service: incident.service,
+        });
   const details: string[] = [
-    eta.basis === 'rehearsal'
-      ? `ETA from the rehearsal of this plan (its downs took ${formatDuration(eta.rehearsalMs ?? 0)} on the copy)`
-      : 'ETA: about a minute per down migration (no rehearsal of this plan)',
+    incident.kind === 'unarchive'
+      ? 'ETA: the write and a row-by-row check, seconds to minutes with the archive’s size'
+      : eta.basis === 'rehearsal'
+        ? `ETA from the rehearsal of this plan (its downs took ${formatDuration(eta.rehearsalMs ?? 0)} on the copy)`
+        : 'ETA: about a minute per down migration (no rehearsal of this plan)',
   ];
   if (snapshot?.sizeBytes !== undefined) details.push(`snapshot ${formatBytes(snapshot.sizeBytes)}`);
   if (snapshot?.latestRestorableTime)
