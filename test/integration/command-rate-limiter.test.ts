@@ -17,8 +17,9 @@ describe('CommandRateLimiter', () => {
 
   it('counts across replicas through Redis: the third opening command of the hour is refused on either', async () => {
     await redis.ping();
-    const a = new CommandRateLimiter(redis, prefix);
-    const b = new CommandRateLimiter(redis, prefix);
+    // A generous deadline: this test is about the shared count, not about Redis answering in 50 ms on a busy machine.
+    const a = new CommandRateLimiter(redis, prefix, 5000);
+    const b = new CommandRateLimiter(redis, prefix, 5000);
     expect(await a.consume('U0ONE0001', LIMITS, true)).toEqual({ allowed: true, checked: true });
     expect(await b.consume('U0ONE0001', LIMITS, true)).toEqual({ allowed: true, checked: true });
     expect(await a.consume('U0ONE0001', LIMITS, true)).toMatchObject({

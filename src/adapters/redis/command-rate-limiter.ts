@@ -1,6 +1,6 @@
 import type { RedisConnection } from './redis-connection.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { interactiveRedis } from './redis-deadline.js';
+import { INTERACTIVE_REDIS_DEADLINE_MS, interactiveRedis } from './redis-deadline.js';
 
 /** A person's limits: incident-opening commands per hour, commands of any kind per minute. */
 export interface CommandLimits {
@@ -25,9 +25,14 @@ export class CommandRateLimiter {
   private readonly limiters = new Map<string, RateLimiterRedis>();
   private readonly local = new Map<string, RateLimiterMemory>();
 
+  /**
+   * @param deadlineMs how long a command waits for Redis before its own count decides, ms
+   *   (default {@link INTERACTIVE_REDIS_DEADLINE_MS}: a person is waiting)
+   */
   constructor(
     private readonly redis: RedisConnection,
     private readonly prefix: string,
+    private readonly deadlineMs = INTERACTIVE_REDIS_DEADLINE_MS,
   ) {}
 
   private localLimiter(kind: string, points: number, durationSeconds: number): RateLimiterMemory {
@@ -76,7 +81,7 @@ export class CommandRateLimiter {
           (res: RateLimiterRes) => res,
         );
       try {
-        await interactiveRedis(this.redis, () => this.limiter(kind, max, seconds).consume(userId, 1));
+        await interactiveRedis(this.redis, () => this.limiter(kind, max, seconds).consume(userId, 1), this.deadlineMs);
       } catch (err) {
         const refused = err instanceof RateLimiterRes ? err : local;
         if (!(err instanceof RateLimiterRes)) checked = false;
