@@ -1,9 +1,14 @@
 import pg from 'pg';
 import type { ArchiveCatalog, ArchivedTable, ArchiveTableInfo } from '../../domain/incident/ports/archive-catalog.js';
 import { type ObjectUsage, type PlanUsage, targetsUsedBy, type UsageTarget } from '../../domain/rollback/usage.js';
-import { parseArchiveComment, type ArchiveTarget, type ResolvedTarget } from '../../domain/rollback/archive.js';
+import {
+  objectWords,
+  parseArchiveComment,
+  type ArchiveTarget,
+  type ResolvedTarget,
+} from '../../domain/rollback/archive.js';
 import type { ArchiveCopy } from '../../domain/rollback/plan.js';
-import { onService, qualified, readOnly } from './service-session.js';
+import { onService, primaryKeyOf, qualified, readOnly } from './service-session.js';
 import { compareWriteBack, inspectUnarchive, writeBack } from './unarchive-store.js';
 
 /** The size of a column's copy: pg_stats widths × rows with a value when the table was analysed, else counted. */
@@ -48,13 +53,7 @@ async function resolveOne(c: pg.Client, t: ArchiveTarget): Promise<ResolvedTarge
   );
   const rel = rows[0];
   if (!rel) return none;
-  const { rows: keyRows } = await c.query<{ attname: string }>(
-    `SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
-    [rel.oid],
-  );
-  const primaryKey = keyRows.map((r) => r.attname);
+  const primaryKey = await primaryKeyOf(c, rel.oid);
   if (t.kind === 'table') {
     let count = rel.reltuples;
     if (count < 0)
@@ -104,8 +103,8 @@ async function privilegeProblem(c: pg.Client, schema: string): Promise<string | 
   return null;
 }
 
-const objectWords = (t: UsageTarget, schema: string) =>
-  t.kind === 'table' ? `table ${schema}.${t.table.name}` : `column ${schema}.${t.table.name}.${t.column}`;
+const usageWords = (t: UsageTarget, schema: string) =>
+  objectWords({ schema, table: t.table.name, ...(t.kind === 'column' ? { column: t.column } : {}) });
 
 /** pg_stat_statements' statements of this database, or why they cannot be read. */
 async function statements(
@@ -152,10 +151,10 @@ async function usageOf(c: pg.Client, targets: readonly UsageTarget[]): Promise<P
         ORDER BY 1`,
       [rel.oid, t.kind === 'column' ? t.column : null],
     );
-    for (const v of views.rows) dependents.push({ object: objectWords(t, rel.schema), dependent: v.dependent });
+    for (const v of views.rows) dependents.push({ object: usageWords(t, rel.schema), dependent: v.dependent });
   }
   const objects: ObjectUsage[] = targets.map((t, i) => ({
-    object: objectWords(t, schemas[i]!),
+    object: usageWords(t, schemas[i]!),
     statements: 0,
     calls: 0,
     samples: [],

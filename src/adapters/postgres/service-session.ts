@@ -39,3 +39,14 @@ export async function onService<T>(
 /** Reads in a read-only transaction with a 5 s statement_timeout (see {@link onService}). */
 export const readOnly = <T>(service: ServiceConfig, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> =>
   onService(service, what, { setup: "BEGIN READ ONLY; SET LOCAL statement_timeout = '5s'", teardown: 'COMMIT' }, fn);
+
+/** The primary-key columns of a relation (by oid), in key order; empty when it has none. */
+export async function primaryKeyOf(c: pg.ClientBase, oid: number): Promise<string[]> {
+  const { rows } = await c.query<{ attname: string }>(
+    `SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
+    [oid],
+  );
+  return rows.map((r) => r.attname);
+}

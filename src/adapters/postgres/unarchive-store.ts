@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Duration } from '../../config/duration.js';
 import type { ServiceConfig } from '../../config/services.js';
 import { parseArchiveComment } from '../../domain/rollback/archive.js';
@@ -11,9 +11,9 @@ import type {
 } from '../../domain/rollback/unarchive.js';
 import { AppError } from '../../shared/errors.js';
 import { code, quote, words } from '../../shared/words.js';
-import { onService, qualified, readOnly } from './service-session.js';
+import { onService, primaryKeyOf, qualified, readOnly } from './service-session.js';
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ident = pg.escapeIdentifier;
 const on = (key: readonly string[]) => key.map((k) => `t.${ident(k)} = a.${ident(k)}`).join(' AND ');
 /** Each column as text in a row, so types without an equality operator (json) still compare. */
 const asText = (alias: string, cols: readonly string[]) =>
@@ -77,13 +77,7 @@ async function describeTarget(c: pg.Client, source: ArchiveSource): Promise<Unar
   let key: string[];
   if (source.kind === 'column') key = source.columns.slice(0, -1);
   else {
-    const { rows } = await c.query<{ attname: string }>(
-      `SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
-      [oid],
-    );
-    key = rows.map((r) => r.attname);
+    key = await primaryKeyOf(c, oid);
     if (!key.every((k) => source.columns.includes(k))) key = [];
   }
   const rows = await count(c, `SELECT count(*) AS n FROM ${t}`);

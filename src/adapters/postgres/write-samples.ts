@@ -43,7 +43,7 @@ async function tableWrites(
     [rel.oid],
   );
   if (stamps.length) {
-    const newest = stamps.map((s) => `${qualified(null, s.attname)}`).join(', ');
+    const newest = stamps.map((s) => qualified(null, s.attname)).join(', ');
     const { rows: n } = await c.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${qualified(table.schema, table.name)} WHERE greatest(${newest}) > $1`,
       [since],

@@ -1,3 +1,4 @@
+import { quoteIdent } from '../sql/quote-ident.js';
 import { formatBytes } from '../triage/safe-value.js';
 import type { ArchiveCopy, PlanStep } from './plan.js';
 import type { PlanRisk, RiskFinding } from './risk-model.js';
@@ -53,8 +54,16 @@ export interface ArchiveSettings {
   max_bytes: number;
 }
 
+/**
+ * An archived object in words, as the archive comment, the card and the logs name it:
+ * `column public.events.search_vector` or `table public.ticket_scans` (parsed back by {@link parseArchiveComment}).
+ */
+export function objectWords(o: { schema: string; table: string; column?: string }): string {
+  return o.column ? `column ${o.schema}.${o.table}.${o.column}` : `table ${o.schema}.${o.table}`;
+}
+
 const objectOf = (t: ArchiveTarget, schema: string) =>
-  t.kind === 'table' ? `table ${schema}.${t.table.name}` : `column ${schema}.${t.table.name}.${t.column}`;
+  objectWords({ schema, table: t.table.name, ...(t.kind === 'column' ? { column: t.column } : {}) });
 
 /**
  * The targets of a plan's data-loss findings on its downs: a dropped, emptied or fully rewritten
@@ -89,7 +98,7 @@ export function archiveTargets(plan: readonly PlanStep[], risk: PlanRisk): Archi
   return targets;
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ident = quoteIdent;
 
 /** The archive table's name: `<short id>_<step>_<table>[_<column>]`, lowercase letters, digits and `_`, cut to 63 bytes. */
 export function archiveTableName(incidentShortId: string, t: ArchiveTarget): string {

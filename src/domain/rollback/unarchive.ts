@@ -1,3 +1,5 @@
+import { quoteIdent } from '../sql/quote-ident.js';
+import { objectWords } from './archive.js';
 import type { OnConflict, PlanStep, UnarchiveStep } from './plan.js';
 
 export type { OnConflict, UnarchiveStep } from './plan.js';
@@ -60,13 +62,8 @@ export interface UnarchiveComparison {
   checksums: { archive: string; table: string };
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ident = quoteIdent;
 const rel = (schema: string, table: string) => `${ident(schema)}.${ident(table)}`;
-
-/** `schema.table[.column]` of an archive's target, for people. */
-export function targetWords(t: { schema: string; table: string; column?: string }): string {
-  return t.column ? `column ${t.schema}.${t.table}.${t.column}` : `table ${t.schema}.${t.table}`;
-}
 
 /**
  * Why an archive cannot go back as asked, in words for people (nothing is recorded), or null.
@@ -87,7 +84,7 @@ export function unarchiveRefusal(
   if (source.kind === 'table' && !target.key.length && target.rows > 0)
     return `${where} has no primary key and already holds ${target.rows} rows, so the archived rows could not be matched to them`;
   if (target.conflicts > 0 && onConflict === 'refuse')
-    return `${target.conflicts} archived ${source.kind === 'column' ? 'values' : 'rows'} of ${targetWords(source.target)} already exist with other values: add --on-conflict skip to keep them, or --on-conflict overwrite to replace them`;
+    return `${target.conflicts} archived ${source.kind === 'column' ? 'values' : 'rows'} of ${objectWords(source.target)} already exist with other values: add --on-conflict skip to keep them, or --on-conflict overwrite to replace them`;
   return null;
 }
 
@@ -170,7 +167,7 @@ export function unarchiveProblems(step: UnarchiveStep, c: UnarchiveComparison): 
   const kept = step.onConflict === 'skip' ? c.differing : 0;
   if (c.equal + kept < c.rows && c.differing > kept)
     problems.push(
-      `${c.archive}: ${c.differing - kept} of ${c.rows} archived ${noun} differ from ${targetWords(step.target)}`,
+      `${c.archive}: ${c.differing - kept} of ${c.rows} archived ${noun} differ from ${objectWords(step.target)}`,
     );
   if (c.missing > 0)
     problems.push(

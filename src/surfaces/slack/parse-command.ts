@@ -3,7 +3,7 @@ import { parseArgsStringToArgv } from 'string-argv';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { isMigrationInput } from '../../domain/rollback/plan.js';
-import { BREAK_GLASS_MIN_REASON } from '../../domain/incident/model/incident.js';
+import { BREAK_GLASS_MIN_REASON, INCIDENT_REF } from '../../domain/incident/model/incident.js';
 
 const ServiceName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a service name is lowercase letters, digits and -');
 const MigrationArg = z
@@ -274,8 +274,9 @@ export function parseMigrateCommand(text: string): MigrateCommand {
       .object({
         incident: z
           .string()
-          .regex(
-            /^([0-9a-fA-F]{8}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/,
+          .transform((id) => id.toLowerCase())
+          .refine(
+            (id) => INCIDENT_REF.test(id),
             'unarchive takes the incident that archived the data: its short id (8 hex digits) or its full id',
           ),
         table: z
@@ -288,7 +289,7 @@ export function parseMigrateCommand(text: string): MigrateCommand {
     if (!parsed.success) throw invalid(parsed.error.issues[0]!.message);
     result = {
       kind: 'unarchive',
-      incident: parsed.data.incident.toLowerCase(),
+      incident: parsed.data.incident,
       ...(parsed.data.table ? { table: parsed.data.table } : {}),
       ...(parsed.data.onConflict ? { onConflict: parsed.data.onConflict } : {}),
       service: opts.service,

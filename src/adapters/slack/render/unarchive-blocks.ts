@@ -1,5 +1,5 @@
 import type { Incident } from '../../../domain/incident/model/incident.js';
-import { targetWords } from '../../../domain/rollback/unarchive.js';
+import { objectWords } from '../../../domain/rollback/archive.js';
 import type { PlanStep } from '../../../domain/rollback/plan.js';
 import { escapeMrkdwn } from './limits.js';
 import { codeSpan } from './words-mrkdwn.js';
@@ -19,7 +19,7 @@ export function unarchiveStepNote(step: PlanStep): string {
       : u.onConflict === 'overwrite'
         ? ` · *${u.conflicts.toLocaleString('en-US')} conflicting ${noun} overwritten* (\`--on-conflict overwrite\`)`
         : '';
-  return `\n      → ${escapeMrkdwn(targetWords(u.target))} · ${u.rows.toLocaleString('en-US')} archived ${noun}${conflicts}`;
+  return `\n      → ${escapeMrkdwn(objectWords(u.target))} · ${u.rows.toLocaleString('en-US')} archived ${noun}${conflicts}`;
 }
 
 /** The plan card's lead line for an unarchive: what goes back, from which incident, in one transaction. */

@@ -212,6 +212,9 @@ export function actionNoun(incident: Pick<Incident, 'kind'>): IncidentKind {
   return incident.kind;
 }
 
+/** What a person may type for an incident (lowercase): its {@link shortId} or its full UUID. */
+export const INCIDENT_REF = /^([0-9a-f]{8}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
 /** Short, human form of an incident id for messages: first 8 hex digits. */
 export function shortId(incidentId: string): string {
   return incidentId.replace(/-/g, '').slice(0, 8);

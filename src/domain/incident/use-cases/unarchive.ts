@@ -1,18 +1,12 @@
 import type { ServiceConfig } from '../../../config/services.js';
 import { AppError } from '../../../shared/errors.js';
 import { code, strong, type Words, words } from '../../../shared/words.js';
-import { planDigest } from '../../rollback/plan-digest.js';
-import { planBasis } from '../../rollback/plan-digest.js';
+import { objectWords } from '../../rollback/archive.js';
+import { planBasis, planDigest } from '../../rollback/plan-digest.js';
 import type { PlanStep } from '../../rollback/plan.js';
-import {
-  type OnConflict,
-  targetWords,
-  unarchivePlanStep,
-  unarchiveProblems,
-  unarchiveRefusal,
-} from '../../rollback/unarchive.js';
+import { type OnConflict, unarchivePlanStep, unarchiveProblems, unarchiveRefusal } from '../../rollback/unarchive.js';
 import type { VerificationReport } from '../../verify/verification.js';
-import { shortId, type Incident, type StepOutcome } from '../model/incident.js';
+import { INCIDENT_REF, shortId, type Incident, type StepOutcome } from '../model/incident.js';
 import { expectedSnapshotId } from '../model/plan-basis.js';
 import type { RollbackRun } from '../model/rollback-run.js';
 import { parseSeverity } from '../process/severity.js';
@@ -37,8 +31,6 @@ export interface OpenUnarchiveInput {
   requestedBy: string;
   responseUrl?: string;
 }
-
-const INCIDENT_REF = /^([0-9a-f]{8}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 const refuse = (message: string, why: Words): never => {
   throw new AppError({ code: 'unarchive_refused', message, userMessage: words`${why} Nothing was recorded.` });
@@ -187,7 +179,7 @@ export async function runUnarchive(
         if (planDigest(now, null, '') !== planDigest(current.plan, null, '')) {
           const failure = {
             code: 'unarchive_plan_changed',
-            message: words`The archive or its tables changed after the plan was approved (${current.plan.map((s) => targetWords(s.unarchive!.target)).join(', ')}); nothing was written. Run ${code('/migrate unarchive')} again for a new plan.`,
+            message: words`The archive or its tables changed after the plan was approved (${current.plan.map((s) => objectWords(s.unarchive!.target)).join(', ')}); nothing was written. Run ${code('/migrate unarchive')} again for a new plan.`,
           };
           await failIncident(deps, current.id, failure);
           return { kind: 'failed', failure } as const;
@@ -211,7 +203,7 @@ export async function runUnarchive(
       for (const [i, s] of current.plan.entries())
         await deps.repo.log(current.id, 'unarchive_written', BOT, {
           archive: s.migration,
-          object: targetWords(s.unarchive!.target),
+          object: objectWords(s.unarchive!.target),
           rows: written[i],
         });
       return {

@@ -44,7 +44,7 @@ export async function runArchiveCommand(
     .map(
       (t) =>
         `• ${codeSpan(t.table)} — ${t.object ? escapeMrkdwn(t.object) : '_not made by migrate-bot_'}, ${t.rows.toLocaleString('en-US')} rows, ${formatBytes(t.bytes)}` +
-        `${t.incidentId ? ` · incident ${codeSpan(t.incidentId.replace(/-/g, '').slice(0, 8))}` : ''}` +
+        `${t.incidentId ? ` · incident ${codeSpan(shortId(t.incidentId))}` : ''}` +
         `${t.keepUntil ? (t.expired ? ' · past keep_days' : ` · kept until ${t.keepUntil.slice(0, 10)}`) : ''}`,
     );
   return [
