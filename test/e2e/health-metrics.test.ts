@@ -52,7 +52,19 @@ describe('health, readiness and metrics on HTTP_PORT', () => {
     await h.press('incident_approve', incidentId, APPROVERS[1]);
     await reachesState(h, incidentId, 'resolved');
 
-    // The job's `completed` event follows the state change it made.
+    // The prepare job ends after the snapshot (it finishes the schema check), which may be after the
+    // rollback on a loaded machine; each job's `completed` event follows the state change it made.
+    await expect
+      .poll(
+        async () =>
+          sample((await get(port, '/metrics')).body, 'migrate_bot_job_duration_seconds_count', {
+            queue: 'incidents',
+            job: 'prepare',
+            outcome: 'completed',
+          }),
+        { timeout: 15_000 },
+      )
+      .toBe(1);
     await expect
       .poll(
         async () =>

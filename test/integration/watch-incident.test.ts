@@ -26,24 +26,27 @@ describe('the CLI following an incident', () => {
       done: () => undefined,
     };
     const reads: Array<number | undefined> = [];
+    let readsDone = 0;
     const counting = {
       ...repo,
       get: (id: string) => repo.get(id),
-      listEvents: (id: string, o?: { afterId?: number }) => {
+      listEvents: async (id: string, o?: { afterId?: number }) => {
         reads.push(o?.afterId);
-        return repo.listEvents(id, o);
+        const events = await repo.listEvents(id, o);
+        readsDone += 1;
+        return events;
       },
     };
 
     await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'one' });
-    /** Waits until the watch has read the log `n` times (each event lands after a read, whatever the machine's load). */
+    /** Waits until the watch has finished reading the log `n` times (each event lands after a read, whatever the machine's load). */
     const afterRead = async (n: number): Promise<void> => {
-      while (reads.length < n) await new Promise((r) => setTimeout(r, 5));
+      while (readsDone < n) await new Promise((r) => setTimeout(r, 5));
     };
     const writer = (async () => {
       await afterRead(1);
       await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'two' });
-      await afterRead(reads.length + 1);
+      await afterRead(readsDone + 1);
       await repo.log(incident.id, 'human_update', 'U0REQ001', { text: 'three' });
     })();
     const first = await watchIncident(
